@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: MIT
+# The two README commands: `make run` and `make test`. Everything else is a helper.
+CONFIG ?= examples/hello/fngate.yaml
+RELEASE := build/release
+ASAN    := build/asan
+
+.PHONY: all deps test-deps build build-asan run test bench clean
+
+all: build
+
+deps:
+	@deploy/install-deps.sh
+
+test-deps:
+	@deploy/install-deps.sh --test
+
+build: deps
+	@cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(RELEASE) -j2
+
+build-asan: test-deps
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DFG_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j2
+
+run: build
+	$(RELEASE)/fngate serve -c $(CONFIG)
+
+test: build-asan
+	@tests/run.sh $(ASAN)
+
+bench: build test-deps
+	@tests/bench/run.sh $(RELEASE)
+
+clean:
+	rm -rf build

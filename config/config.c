@@ -1,0 +1,869 @@
+/* SPDX-License-Identifier: MIT */
+/* config.c - fngate.yaml → struct fg_config (see config.h).
+ *
+ * DESIGN: each mapping in the file is described by a key table (name, type, field offset,
+ * bounds); one generic walker applies it, so a new key is one table row and every key gets
+ * the same checks: unknown keys (with a did-you-mean), wrong types, bounds, ${ENV}
+ * substitution. Rules that span keys (duplicate routes, handler needed by a runtime, the
+ * 4 KB environment) run after the walk with the positions the walk recorded.
+ * libfyaml gives positions for scalar tokens only, so an error about a whole mapping or
+ * sequence points at the key that introduced it. */
+#include "config.h"
+
+#include "../core/buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ types */
+
+struct conf_parser {
+    struct fg_config *conf;
+    const char *name;          /* file name for messages */
+    struct fg_err *err;
+};
+
+enum conf_type {
+    CONF_STR = 0,
+    CONF_INT,                  /* integer within [min, max] */
+    CONF_SECONDS,              /* "30", "30s", "5m", "2h" within [min, max] seconds */
+    CONF_ENUM,                 /* one of names[], stored as int */
+    CONF_CUSTOM,               /* parse() does the work */
+};
+
+struct conf_key {
+    const char *name;
+    enum conf_type type;
+    size_t offset;
+    long min, max;
+    const char *const *names;
+    int (*parse)(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj);
+};
+
+#define CONF_KEY_END { NULL, CONF_STR, 0, 0, 0, NULL, NULL }
+
+/* ------------------------------------------------------------------ positions and errors */
+
+static struct fg_conf_pos conf_pos(struct fy_node *n, struct fg_conf_pos fallback)
+{
+    struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    struct fg_conf_pos pos = fallback;
+    if (m) {
+        pos.line = m->line + 1;
+        pos.col = m->column + 1;
+    }
+    return pos;
+}
+
+static int conf_fail(struct conf_parser *p, struct fg_conf_pos pos, const char *fmt, ...)
+    FG_PRINTF(3, 4);
+
+static int conf_fail(struct conf_parser *p, struct fg_conf_pos pos, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return fg_err_set(p->err, -FG_ECONFIG, "%s:%d:%d: %s", p->name, pos.line, pos.col, msg);
+}
+
+/* Levenshtein distance, for did-you-mean. Names are short; O(n*m) is fine. */
+static size_t conf_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+    if (la >= 63 || lb >= 63)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+    }
+    return prev[lb];
+}
+
+/* Appends " (did you mean 'x'?)" or the list of valid names to out. */
+static void conf_suggest(char *out, size_t outsz, const char *got, const char *const *names)
+{
+    size_t best = SIZE_MAX, n = strlen(out);
+    const char *pick = NULL;
+    for (size_t i = 0; names[i]; i++) {
+        size_t d = conf_distance(got, names[i]);
+        if (d < best) {
+            best = d;
+            pick = names[i];
+        }
+    }
+    if (pick && best <= 2 + strlen(got) / 4) {
+        snprintf(out + n, outsz - n, " (did you mean '%s'?)", pick);
+        return;
+    }
+    n += (size_t)snprintf(out + n, outsz - n, " (expected one of:");
+    for (size_t i = 0; names[i] && n < outsz; i++)
+        n += (size_t)snprintf(out + n, outsz - n, " %s", names[i]);
+    if (n < outsz)
+        snprintf(out + n, outsz - n, ")");
+}
+
+/* ------------------------------------------------------------------ scalars */
+
+static const char *conf_node_kind(struct fy_node *n)
+{
+    switch (fy_node_get_type(n)) {
+    case FYNT_MAPPING: return "a mapping";
+    case FYNT_SEQUENCE: return "a list";
+    default: return "a scalar";
+    }
+}
+
+/* Expands ${VAR}, ${env:VAR} and ${VAR:-default} from the process environment. */
+static int conf_expand(struct conf_parser *p, struct fg_conf_pos pos, const char *s, size_t len,
+                       char **out)
+{
+    struct fg_buf b;
+    int rc = 0;
+
+    fg_buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < len;) {
+        const char *close;
+        if (s[i] != '$' || i + 1 >= len || s[i + 1] != '{') {
+            if ((rc = fg_buf_append(&b, s + i, 1)) < 0)
+                goto out;
+            i++;
+            continue;
+        }
+        close = memchr(s + i + 2, '}', len - i - 2);
+        if (!close) {
+            rc = conf_fail(p, pos, "unterminated ${ in value");
+            goto out;
+        }
+        char name[256], *dflt = NULL;
+        size_t nlen = (size_t)(close - (s + i + 2));
+        if (nlen >= sizeof(name)) {
+            rc = conf_fail(p, pos, "variable name too long");
+            goto out;
+        }
+        memcpy(name, s + i + 2, nlen);
+        name[nlen] = '\0';
+        char *vn = strncmp(name, "env:", 4) == 0 ? name + 4 : name;
+        char *sep = strstr(vn, ":-");
+        if (sep) {
+            *sep = '\0';
+            dflt = sep + 2;
+        }
+        const char *val = getenv(vn);
+        if (!val || (!*val && dflt))
+            val = dflt;
+        if (!val) {
+            rc = conf_fail(p, pos, "environment variable %s is not set (use ${%s:-default} for a default)", vn, vn);
+            goto out;
+        }
+        if ((rc = fg_buf_append(&b, val, strlen(val))) < 0)
+            goto out;
+        i = (size_t)(close - s) + 1;
+    }
+    if ((rc = fg_buf_append(&b, "", 0)) < 0)
+        goto out;
+    *out = fg_arena_strdup(&p->conf->arena, b.data);
+    if (!*out)
+        rc = -ENOMEM;
+out:
+    fg_buf_free(&b);
+    return rc;
+}
+
+/* Returns the scalar's text (after ${} expansion) in *out, valid as long as the config. */
+static int conf_scalar(struct conf_parser *p, struct fy_node *n, struct fg_conf_pos kpos,
+                       const char *what, const char **out)
+{
+    size_t len;
+    const char *s;
+    char *v;
+    int rc;
+
+    if (!n || fy_node_is_null(n))
+        return conf_fail(p, kpos, "%s: a value is required", what);
+    if (!fy_node_is_scalar(n))
+        return conf_fail(p, kpos, "%s: expected a scalar, got %s", what, conf_node_kind(n));
+    s = fy_node_get_scalar(n, &len);
+    if ((rc = conf_expand(p, conf_pos(n, kpos), s, len, &v)) < 0)
+        return rc;
+    *out = v;
+    return 0;
+}
+
+static int conf_parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int conf_parse_seconds(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -EINVAL;
+    if (!strcmp(end, "") || !strcmp(end, "s"))
+        *out = v;
+    else if (!strcmp(end, "m"))
+        *out = v * 60;
+    else if (!strcmp(end, "h"))
+        *out = v * 3600;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the generic walker */
+
+static const struct conf_key *conf_find_key(const struct conf_key *keys, const char *name)
+{
+    for (; keys->name; keys++)
+        if (!strcmp(keys->name, name))
+            return keys;
+    return NULL;
+}
+
+static int conf_unknown_key(struct conf_parser *p, struct fg_conf_pos pos, const char *key,
+                            const struct conf_key *keys, const char *where)
+{
+    const char *names[64];
+    size_t n = 0;
+    char msg[512];
+    for (; keys->name && n < 63; keys++)
+        names[n++] = keys->name;
+    names[n] = NULL;
+    snprintf(msg, sizeof(msg), "unknown key '%s' in %s", key, where);
+    conf_suggest(msg, sizeof(msg), key, names);
+    return conf_fail(p, pos, "%s", msg);
+}
+
+static int conf_apply(struct conf_parser *p, const struct conf_key *k, struct fy_node *val,
+                      struct fg_conf_pos kpos, void *obj)
+{
+    char *field = (char *)obj + k->offset;
+    struct fg_conf_pos vpos = conf_pos(val, kpos);
+    const char *s;
+    long v;
+    int rc;
+
+    if (k->type == CONF_CUSTOM)
+        return k->parse(p, val, kpos, obj);
+    if ((rc = conf_scalar(p, val, kpos, k->name, &s)) < 0)
+        return rc;
+    switch (k->type) {
+    case CONF_STR:
+        *(const char **)field = s;
+        return 0;
+    case CONF_INT:
+    case CONF_SECONDS:
+        if ((k->type == CONF_INT ? conf_parse_long(s, &v) : conf_parse_seconds(s, &v)) < 0)
+            return conf_fail(p, vpos, "%s: expected %s, got '%s'", k->name,
+                             k->type == CONF_INT ? "an integer" : "a duration like 30, 30s, 5m or 1h", s);
+        if (v < k->min || v > k->max)
+            return conf_fail(p, vpos, "%s: %ld is out of range (%ld..%ld%s)", k->name, v, k->min,
+                             k->max, k->type == CONF_SECONDS ? " seconds" : "");
+        *(int *)field = (int)v;
+        return 0;
+    case CONF_ENUM:
+        for (int i = 0; k->names[i]; i++) {
+            if (!strcmp(k->names[i], s)) {
+                *(int *)field = i;
+                return 0;
+            }
+        }
+        {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "%s: unknown value '%s'", k->name, s);
+            conf_suggest(msg, sizeof(msg), s, k->names);
+            return conf_fail(p, vpos, "%s", msg);
+        }
+    default:
+        return conf_fail(p, kpos, "%s: unsupported key type", k->name);
+    }
+}
+
+static int conf_walk(struct conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos,
+                     const char *where, const struct conf_key *keys, void *obj)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    int rc;
+
+    if (!map || fy_node_is_null(map))
+        return 0;
+    if (!fy_node_is_mapping(map))
+        return conf_fail(p, kpos, "%s: expected a mapping, got %s", where, conf_node_kind(map));
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *kn = fy_node_pair_key(pair), *vn = fy_node_pair_value(pair);
+        struct fg_conf_pos pos = conf_pos(kn, kpos);
+        const char *key = fy_node_is_scalar(kn) ? fy_node_get_scalar0(kn) : NULL;
+        const struct conf_key *k;
+        if (!key)
+            return conf_fail(p, pos, "%s: keys must be scalars", where);
+        if (!(k = conf_find_key(keys, key)))
+            return conf_unknown_key(p, pos, key, keys, where);
+        if ((rc = conf_apply(p, k, vn, pos, obj)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ custom values */
+
+static const char *const conf_reserved_env[] = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", NULL,
+};
+
+static bool conf_env_name_ok(const char *k)
+{
+    if (!isalpha((unsigned char)k[0]) || !k[1])
+        return false;
+    for (const char *c = k + 1; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_')
+            return false;
+    return true;
+}
+
+static int conf_parse_env(struct conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_function *fn = obj;
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    size_t total = 0, i = 0;
+    int rc;
+
+    if (!map || fy_node_is_null(map))
+        return 0;
+    if (!fy_node_is_mapping(map))
+        return conf_fail(p, kpos, "environment: expected a mapping of NAME: value, got %s", conf_node_kind(map));
+    fn->n_env = (size_t)fy_node_mapping_item_count(map);
+    fn->env = fg_arena_alloc(&p->conf->arena, sizeof(*fn->env) * (fn->n_env + 1));
+    if (!fn->env)
+        return -ENOMEM;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *kn = fy_node_pair_key(pair);
+        struct fg_conf_pos pos = conf_pos(kn, kpos);
+        const char *key, *val;
+        if ((rc = conf_scalar(p, kn, pos, "environment", &key)) < 0)
+            return rc;
+        if (!conf_env_name_ok(key))
+            return conf_fail(p, pos, "environment: '%s' is not a valid name (letters, digits and _, starting with a letter, at least 2 characters)", key);
+        for (const char *const *r = conf_reserved_env; *r; r++)
+            if (!strcmp(*r, key))
+                return conf_fail(p, pos, "environment: %s is reserved by the Lambda runtime and set by fngate", key);
+        if ((rc = conf_scalar(p, fy_node_pair_value(pair), pos, key, &val)) < 0)
+            return rc;
+        total += strlen(key) + strlen(val);
+        if (total > FG_ENV_MAX_BYTES)
+            return conf_fail(p, pos, "environment: variables exceed Lambda's 4 KB limit (%zu bytes so far)", total);
+        fn->env[i].key = key;
+        fn->env[i].value = val;
+        i++;
+    }
+    return 0;
+}
+
+static const char *const conf_methods[] = {
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY", NULL,
+};
+
+/* Checks a route path template and returns it normalised (leading '/'). */
+static int conf_check_path(struct conf_parser *p, struct fg_conf_pos pos, const char *path, const char **out)
+{
+    const char *s = path;
+    char *norm;
+
+    if (!strcmp(path, "$default") || !strcmp(path, "*")) {
+        *out = "$default";
+        return 0;
+    }
+    if (!(norm = fg_arena_alloc(&p->conf->arena, strlen(path) + 2)))
+        return -ENOMEM;
+    if (path[0] != '/')
+        norm[0] = '/';
+    strcat(norm, path);
+    for (s = norm; *s;) {
+        const char *seg = ++s, *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 && end)
+            return conf_fail(p, pos, "path '%s': empty segment", path);
+        if (n && seg[0] == '{') {
+            bool greedy = n > 2 && seg[n - 2] == '+';
+            if (seg[n - 1] != '}' || n < 3 || (greedy && n < 4))
+                return conf_fail(p, pos, "path '%s': a parameter is written {name} or {name+}", path);
+            for (size_t i = 1; i < n - 1 - greedy; i++)
+                if (!isalnum((unsigned char)seg[i]) && seg[i] != '_' && seg[i] != '-' && seg[i] != '.')
+                    return conf_fail(p, pos, "path '%s': bad character '%c' in parameter name", path, seg[i]);
+            if (greedy && end)
+                return conf_fail(p, pos, "path '%s': a greedy {%.*s} must be the last segment", path, (int)(n - 2), seg + 1);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                if (seg[i] == '{' || seg[i] == '}' || seg[i] == '?' || seg[i] == '#')
+                    return conf_fail(p, pos, "path '%s': '%c' may only appear as a whole {param} segment", path, seg[i]);
+        }
+        s = end ? end : seg + n;
+    }
+    *out = norm;
+    return 0;
+}
+
+static int conf_set_method(struct conf_parser *p, struct fg_conf_pos pos, const char *m, const char **out)
+{
+    char up[16];
+    size_t n = strlen(m);
+    if (!strcmp(m, "*"))
+        m = "ANY";
+    for (size_t i = 0; i <= n && i < sizeof(up); i++)
+        up[i] = (char)toupper((unsigned char)m[i]);
+    up[sizeof(up) - 1] = '\0';
+    for (size_t i = 0; conf_methods[i]; i++) {
+        if (!strcmp(conf_methods[i], up)) {
+            *out = conf_methods[i];
+            return 0;
+        }
+    }
+    char msg[256];
+    snprintf(msg, sizeof(msg), "http: unknown method '%s'", m);
+    conf_suggest(msg, sizeof(msg), up, conf_methods);
+    return conf_fail(p, pos, "%s", msg);
+}
+
+struct conf_http_raw {
+    const char *method, *path;
+};
+
+static const struct conf_key conf_http_keys[] = {
+    { "method", CONF_STR, offsetof(struct conf_http_raw, method), 0, 0, NULL, NULL },
+    { "path", CONF_STR, offsetof(struct conf_http_raw, path), 0, 0, NULL, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_http(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                           struct fg_conf_http *h)
+{
+    struct conf_http_raw raw = { "ANY", NULL };
+    struct fg_conf_pos pos = conf_pos(val, kpos);
+    int rc;
+
+    if (val && fy_node_is_scalar(val)) {
+        /* Short form: "GET /hello/{name}" or just "/hello". */
+        const char *s, *sp;
+        if ((rc = conf_scalar(p, val, kpos, "http", &s)) < 0)
+            return rc;
+        if ((sp = strchr(s, ' '))) {
+            raw.method = fg_arena_strndup(&p->conf->arena, s, (size_t)(sp - s));
+            while (*sp == ' ')
+                sp++;
+            raw.path = sp;
+        } else {
+            raw.path = s;
+        }
+    } else {
+        if ((rc = conf_walk(p, val, kpos, "http event", conf_http_keys, &raw)) < 0)
+            return rc;
+        if (!raw.path)
+            return conf_fail(p, kpos, "http: 'path' is required");
+    }
+    h->pos = pos;
+    if ((rc = conf_set_method(p, pos, raw.method, &h->method)) < 0)
+        return rc;
+    return conf_check_path(p, pos, raw.path, &h->path);
+}
+
+static const char *const conf_event_kinds[] = { "http", "httpApi", NULL };
+
+static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_function *fn = obj;
+    struct fy_node *item;
+    void *it = NULL;
+    int rc;
+
+    if (!seq || fy_node_is_null(seq))
+        return 0;
+    if (!fy_node_is_sequence(seq))
+        return conf_fail(p, kpos, "events: expected a list (- http: ...), got %s", conf_node_kind(seq));
+    fn->http = fg_arena_alloc(&p->conf->arena, sizeof(*fn->http) * ((size_t)fy_node_sequence_item_count(seq) + 1));
+    if (!fn->http)
+        return -ENOMEM;
+    while ((item = fy_node_sequence_iterate(seq, &it))) {
+        struct fy_node_pair *pair;
+        void *pit = NULL;
+        if (!fy_node_is_mapping(item) || fy_node_mapping_item_count(item) != 1)
+            return conf_fail(p, conf_pos(item, kpos), "events: each entry is a mapping with one key, e.g. '- http: GET /path'");
+        pair = fy_node_mapping_iterate(item, &pit);
+        struct fy_node *kn = fy_node_pair_key(pair);
+        struct fg_conf_pos pos = conf_pos(kn, kpos);
+        const char *kind = fy_node_is_scalar(kn) ? fy_node_get_scalar0(kn) : "";
+        if (strcmp(kind, "http") && strcmp(kind, "httpApi")) {
+            char msg[256];
+            snprintf(msg, sizeof(msg), "events: unknown event type '%s'", kind);
+            conf_suggest(msg, sizeof(msg), kind, conf_event_kinds);
+            return conf_fail(p, pos, "%s", msg);
+        }
+        if ((rc = conf_parse_http(p, fy_node_pair_value(pair), pos, &fn->http[fn->n_http])) < 0)
+            return rc;
+        fn->n_http++;
+    }
+    return 0;
+}
+
+static const char *const conf_runtime_names[] = { "python3", "nodejs", "provided", "exec", NULL };
+
+static const struct conf_key conf_function_keys[] = {
+    { "runtime", CONF_ENUM, offsetof(struct fg_conf_function, runtime), 0, 0, conf_runtime_names, NULL },
+    { "handler", CONF_STR, offsetof(struct fg_conf_function, handler), 0, 0, NULL, NULL },
+    { "code", CONF_STR, offsetof(struct fg_conf_function, code), 0, 0, NULL, NULL },
+    { "description", CONF_STR, offsetof(struct fg_conf_function, description), 0, 0, NULL, NULL },
+    { "memory", CONF_INT, offsetof(struct fg_conf_function, memory_mb), 128, 10240, NULL, NULL },
+    { "timeout", CONF_SECONDS, offsetof(struct fg_conf_function, timeout_s), 1, 900, NULL, NULL },
+    { "concurrency", CONF_INT, offsetof(struct fg_conf_function, concurrency), 1, 1000, NULL, NULL },
+    { "min_warm", CONF_INT, offsetof(struct fg_conf_function, min_warm), 0, 1000, NULL, NULL },
+    { "idle_timeout", CONF_SECONDS, offsetof(struct fg_conf_function, idle_timeout_s), 1, 86400, NULL, NULL },
+    { "environment", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_env },
+    { "events", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_events },
+    CONF_KEY_END,
+};
+
+static int conf_parse_functions(struct conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_config *conf = obj;
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    int rc;
+
+    if (!map || fy_node_is_null(map))
+        return 0;
+    if (!fy_node_is_mapping(map))
+        return conf_fail(p, kpos, "functions: expected a mapping of NAME: {...}, got %s", conf_node_kind(map));
+    conf->functions = fg_arena_alloc(&conf->arena, sizeof(*conf->functions) * ((size_t)fy_node_mapping_item_count(map) + 1));
+    if (!conf->functions)
+        return -ENOMEM;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fg_conf_function *fn = &conf->functions[conf->n_functions];
+        struct fy_node *kn = fy_node_pair_key(pair);
+        struct fg_conf_pos pos = conf_pos(kn, kpos);
+        const char *name;
+        char where[160];
+        if ((rc = conf_scalar(p, kn, pos, "functions", &name)) < 0)
+            return rc;
+        for (const char *c = name; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+                return conf_fail(p, pos, "function name '%s': use letters, digits, - and _ (as Lambda does)", name);
+        if (strlen(name) > 64)
+            return conf_fail(p, pos, "function name '%s' is longer than 64 characters", name);
+        fn->name = name;
+        fn->pos = pos;
+        fn->memory_mb = 128;
+        fn->timeout_s = 3;
+        fn->idle_timeout_s = 300;
+        fn->runtime = -1;
+        snprintf(where, sizeof(where), "function %s", name);
+        if ((rc = conf_walk(p, fy_node_pair_value(pair), pos, where, conf_function_keys, fn)) < 0)
+            return rc;
+        conf->n_functions++;
+    }
+    return 0;
+}
+
+static int conf_parse_listen(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_config *conf = obj;
+    const char *s, *colon;
+    long port;
+    int rc;
+
+    if ((rc = conf_scalar(p, val, kpos, "listen", &s)) < 0)
+        return rc;
+    colon = strrchr(s, ':');
+    if (!colon || conf_parse_long(colon + 1, &port) < 0 || port < 0 || port > 65535)
+        return conf_fail(p, conf_pos(val, kpos), "listen: expected HOST:PORT (e.g. 127.0.0.1:8080), got '%s'", s);
+    if (s[0] == '[' && colon > s && colon[-1] == ']')
+        conf->listen_host = fg_arena_strndup(&conf->arena, s + 1, (size_t)(colon - s - 2));
+    else
+        conf->listen_host = colon == s ? "127.0.0.1" : fg_arena_strndup(&conf->arena, s, (size_t)(colon - s));
+    conf->listen_port = (int)port;
+    return 0;
+}
+
+static const struct conf_key conf_gateway_keys[] = {
+    { "listen", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_listen },
+    { "max_concurrency", CONF_INT, offsetof(struct fg_config, max_concurrency), 1, 100000, NULL, NULL },
+    { "http_threads", CONF_INT, offsetof(struct fg_config, http_threads), 1, 256, NULL, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_gateway(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_walk(p, val, kpos, "gateway", conf_gateway_keys, obj);
+}
+
+static const char *const conf_log_formats[] = { "text", "json", NULL };
+
+static const struct conf_key conf_top_keys[] = {
+    { "service", CONF_STR, offsetof(struct fg_config, service), 0, 0, NULL, NULL },
+    { "gateway", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_gateway },
+    { "state_dir", CONF_STR, offsetof(struct fg_config, state_dir), 0, 0, NULL, NULL },
+    { "region", CONF_STR, offsetof(struct fg_config, region), 0, 0, NULL, NULL },
+    { "account_id", CONF_STR, offsetof(struct fg_config, account_id), 0, 0, NULL, NULL },
+    { "log_format", CONF_ENUM, offsetof(struct fg_config, log_format), 0, 0, conf_log_formats, NULL },
+    { "functions", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_functions },
+    CONF_KEY_END,
+};
+
+/* ------------------------------------------------------------------ cross-key rules */
+
+static const char *conf_abspath(struct fg_config *conf, const char *path)
+{
+    char *out;
+    if (path[0] == '/')
+        return path;
+    out = fg_arena_alloc(&conf->arena, strlen(conf->dir) + strlen(path) + 2);
+    if (out)
+        sprintf(out, "%s/%s", conf->dir, path);
+    return out;
+}
+
+/* "/a/{x}/b" and "/a/{y}/b" are the same route: compare with parameter names removed. */
+static void conf_route_shape(const char *path, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (const char *s = path; *s && o + 3 < outsz; s++) {
+        if (*s == '{') {
+            const char *e = strchr(s, '}');
+            bool greedy = e && e > s && e[-1] == '+';
+            out[o++] = '{';
+            if (greedy)
+                out[o++] = '+';
+            out[o++] = '}';
+            s = e ? e : s + strlen(s) - 1;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+}
+
+static int conf_check(struct conf_parser *p)
+{
+    struct fg_config *conf = p->conf;
+    struct stat st;
+
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        struct fg_conf_function *fn = &conf->functions[i];
+        if ((int)fn->runtime < 0)
+            return conf_fail(p, fn->pos, "function %s: 'runtime' is required (python3, nodejs, provided or exec)", fn->name);
+        if (!fn->code)
+            return conf_fail(p, fn->pos, "function %s: 'code' (the directory holding the handler) is required", fn->name);
+        if (!(fn->code = conf_abspath(conf, fn->code)))
+            return -ENOMEM;
+        if (stat(fn->code, &st) < 0 || !S_ISDIR(st.st_mode))
+            return conf_fail(p, fn->pos, "function %s: code directory %s does not exist", fn->name, fn->code);
+        if (fn->runtime != FG_RUNTIME_PROVIDED && !fn->handler)
+            return conf_fail(p, fn->pos, "function %s: 'handler' is required for runtime %s", fn->name,
+                             conf_runtime_names[fn->runtime]);
+        if (fn->runtime == FG_RUNTIME_PROVIDED) {
+            char boot[PATH_MAX];
+            snprintf(boot, sizeof(boot), "%s/bootstrap", fn->code);
+            if (access(boot, X_OK) < 0)
+                return conf_fail(p, fn->pos, "function %s: runtime provided needs an executable %s", fn->name, boot);
+        }
+        if ((fn->runtime == FG_RUNTIME_PYTHON3 || fn->runtime == FG_RUNTIME_NODEJS) &&
+            (!strchr(fn->handler, '.') || fn->handler[0] == '.'))
+            return conf_fail(p, fn->pos, "function %s: handler '%s' must be FILE.FUNCTION (e.g. app.lambda_handler)",
+                             fn->name, fn->handler);
+        if (fn->min_warm > fn->concurrency && fn->concurrency)
+            return conf_fail(p, fn->pos, "function %s: min_warm (%d) is above concurrency (%d)", fn->name,
+                             fn->min_warm, fn->concurrency);
+    }
+    /* Duplicate routes across all functions. */
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        for (size_t j = 0; j < conf->functions[i].n_http; j++) {
+            const struct fg_conf_http *a = &conf->functions[i].http[j];
+            char sa[512], sb[512];
+            conf_route_shape(a->path, sa, sizeof(sa));
+            for (size_t k = 0; k <= i; k++) {
+                size_t lim = k == i ? j : conf->functions[k].n_http;
+                for (size_t l = 0; l < lim; l++) {
+                    const struct fg_conf_http *b = &conf->functions[k].http[l];
+                    conf_route_shape(b->path, sb, sizeof(sb));
+                    if (!strcmp(a->method, b->method) && !strcmp(sa, sb))
+                        return conf_fail(p, a->pos, "duplicate route %s %s (already defined at %s:%d:%d for function %s)",
+                                         a->method, a->path, p->name, b->pos.line, b->pos.col,
+                                         conf->functions[k].name);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ API */
+
+static int conf_from_document(struct fg_config *conf, struct conf_parser *p, struct fy_document *doc)
+{
+    struct fg_conf_pos top = { 1, 1 };
+    struct fy_node *root = fy_document_root(doc);
+    int rc;
+
+    conf->listen_host = "127.0.0.1";
+    conf->listen_port = 8080;
+    conf->max_concurrency = 1000;
+    conf->region = "us-east-1";
+    conf->account_id = "000000000000";
+    conf->service = "fngate";
+    conf->state_dir = ".fngate";
+    if (!root)
+        return conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");
+    if ((rc = conf_walk(p, root, top, "the top level", conf_top_keys, conf)) < 0)
+        return rc;
+    if (!(conf->state_dir = conf_abspath(conf, conf->state_dir)))
+        return -ENOMEM;
+    if (strlen(conf->account_id) != 12 || strspn(conf->account_id, "0123456789") != 12)
+        return conf_fail(p, top, "account_id: expected 12 digits, got '%s'", conf->account_id);
+    return conf_check(p);
+}
+
+/* Errors are collected and reported once, by us, with the file name. */
+static void conf_diag_silent(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    (void)user;
+    (void)buf;
+    (void)len;
+}
+
+static int conf_load(struct fg_config *conf, const char *name, const char *dir, const char *yaml,
+                     struct fg_err *err)
+{
+    struct conf_parser p = { conf, name, err };
+    struct fy_diag_cfg dcfg;
+    struct fy_diag *diag;
+    struct fy_parse_cfg pcfg;
+    struct fy_document *doc;
+    int rc;
+
+    memset(conf, 0, sizeof(*conf));
+    fg_arena_init(&conf->arena);
+    conf->path = fg_arena_strdup(&conf->arena, name);
+    conf->dir = fg_arena_strdup(&conf->arena, dir);
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = conf_diag_silent;
+    if (!(diag = fy_diag_create(&dcfg))) {
+        fg_conf_free(conf);
+        return fg_err_set(err, -ENOMEM, "cannot create the YAML diagnostics");
+    }
+    fy_diag_set_collect_errors(diag, true);
+    memset(&pcfg, 0, sizeof(pcfg));
+    pcfg.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING;
+    pcfg.diag = diag;
+    doc = fy_document_build_from_string(&pcfg, yaml, FY_NT);
+    if (!doc) {
+        void *it = NULL;
+        struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
+        if (de)
+            rc = fg_err_set(err, -FG_ECONFIG, "%s:%d:%d: %s%s", name, de->line + 1, de->column + 1, de->msg,
+                            strstr(de->msg, "flow") ? " (inside {...} or [...] a value containing {, }, [ or ] "
+                                                      "must be quoted, e.g. path: \"/hello/{name}\")" : "");
+        else
+            rc = fg_err_set(err, -FG_ECONFIG, "%s:1:1: not valid YAML", name);
+    } else {
+        rc = conf_from_document(conf, &p, doc);
+        if (rc == -ENOMEM)
+            fg_err_set(err, rc, "%s: out of memory", name);
+    }
+    fy_document_destroy(doc);
+    fy_diag_destroy(diag);
+    if (rc < 0)
+        fg_conf_free(conf);
+    return rc;
+}
+
+int fg_conf_load_string(struct fg_config *conf, const char *name, const char *dir,
+                        const char *yaml, struct fg_err *err)
+{
+    return conf_load(conf, name, dir, yaml, err);
+}
+
+int fg_conf_load(struct fg_config *conf, const char *path, struct fg_err *err)
+{
+    char dir[PATH_MAX], *slash;
+    struct fg_buf b;
+    FILE *f;
+    char chunk[8192];
+    size_t n;
+    int rc;
+
+    memset(conf, 0, sizeof(*conf));
+    if (!(f = fopen(path, "r")))
+        return fg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+    fg_buf_init(&b, 16u << 20);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if ((rc = fg_buf_append(&b, chunk, n)) < 0) {
+            fclose(f);
+            fg_buf_free(&b);
+            return fg_err_set(err, rc, "%s: %s", path, rc == -FG_ETOOBIG ? "larger than 16 MB" : "out of memory");
+        }
+    }
+    fclose(f);
+    if ((rc = fg_buf_append(&b, "", 0)) < 0) {
+        fg_buf_free(&b);
+        return fg_err_set(err, rc, "%s: out of memory", path);
+    }
+    if (!realpath(path, dir)) {
+        fg_buf_free(&b);
+        return fg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+    }
+    if ((slash = strrchr(dir, '/')))
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    rc = conf_load(conf, path, dir, b.data, err);
+    fg_buf_free(&b);
+    return rc;
+}
+
+void fg_conf_free(struct fg_config *conf)
+{
+    fg_arena_free(&conf->arena);
+    memset(conf, 0, sizeof(*conf));
+}
+
+const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name)
+{
+    for (size_t i = 0; i < conf->n_functions; i++)
+        if (!strcmp(conf->functions[i].name, name))
+            return &conf->functions[i];
+    return NULL;
+}
+
+const char *fg_conf_runtime_name(enum fg_runtime rt)
+{
+    return (unsigned)rt < 4 ? conf_runtime_names[rt] : "?";
+}

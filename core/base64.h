@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* base64.h - standard base64 (RFC 4648, with padding) for bodies and log tails.
+ * Tests: tests/unit/test_core.c. */
+#ifndef FG_BASE64_H
+#define FG_BASE64_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Appends the encoding of p[0..n) to out. 0 or the fg_buf_append error. */
+int fg_base64_encode(struct fg_buf *out, const void *p, size_t n) FG_MUST_CHECK;
+
+/* Appends the decoding to out. Whitespace is skipped. 0, -EINVAL on bad input, or the
+ * fg_buf_append error. */
+int fg_base64_decode(struct fg_buf *out, const char *s, size_t n) FG_MUST_CHECK;
+
+#endif

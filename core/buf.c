@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* buf.c - growable buffer with a ceiling (see buf.h). */
+#include "buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fg_buf_init(struct fg_buf *b, size_t max_bytes)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->max_bytes = max_bytes;
+}
+
+static int buf_reserve(struct fg_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    if (extra > b->max_bytes - b->len)
+        return -FG_ETOOBIG;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    if (!(p = realloc(b->data, cap)))
+        return -ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int fg_buf_append(struct fg_buf *b, const void *p, size_t n)
+{
+    int rc = buf_reserve(b, n);
+    if (rc < 0)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int fg_buf_printf(struct fg_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n, rc;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -EINVAL;
+    if ((rc = buf_reserve(b, (size_t)n)) < 0)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+char *fg_buf_take(struct fg_buf *b, size_t *len)
+{
+    char *p = b->data;
+    if (len)
+        *len = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void fg_buf_keep_tail(struct fg_buf *b, size_t n)
+{
+    if (b->len <= n)
+        return;
+    memmove(b->data, b->data + b->len - n, n);
+    b->len = n;
+    b->data[n] = '\0';
+}
+
+void fg_buf_reset(struct fg_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void fg_buf_free(struct fg_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* buf.h - a growable byte buffer with a ceiling set at init.
+ *
+ * Every buffer fed from outside (request bodies, worker responses, log lines) has a limit,
+ * and hitting it is its own condition (-FG_ETOOBIG, which becomes 413), not out-of-memory.
+ * The data is always NUL-terminated so JSON and string code can read it in place.
+ * Tests: tests/unit/test_core.c. */
+#ifndef FG_BUF_H
+#define FG_BUF_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct fg_buf {
+    char *data;        /* NULL until the first append; NUL-terminated after it */
+    size_t len;        /* bytes used, not counting the NUL */
+    size_t cap;        /* bytes allocated */
+    size_t max_bytes;  /* ceiling for len */
+};
+
+/* Caller-embedded: no allocation until the first append. */
+void fg_buf_init(struct fg_buf *b, size_t max_bytes);
+
+/* 0, -ENOMEM, or -FG_ETOOBIG when len would pass max_bytes (buffer unchanged). */
+int fg_buf_append(struct fg_buf *b, const void *p, size_t n) FG_MUST_CHECK;
+int fg_buf_printf(struct fg_buf *b, const char *fmt, ...) FG_PRINTF(2, 3) FG_MUST_CHECK;
+
+/* Returns owned data (free with free(); may be NULL when empty) and resets b. */
+char *fg_buf_take(struct fg_buf *b, size_t *len);
+
+/* Keeps only the last n bytes. */
+void fg_buf_keep_tail(struct fg_buf *b, size_t n);
+
+void fg_buf_reset(struct fg_buf *b);
+void fg_buf_free(struct fg_buf *b);
+
+#endif

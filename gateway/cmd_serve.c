@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_serve.c - `fngate serve`: the gateway process.
+ *
+ * Order matters at both ends. Start: config → loop → router (workers) → HTTP listener, and
+ * only then the "listening on" line, which tests and scripts wait for. Stop (SIGTERM or
+ * SIGINT): stop accepting, stop the router (it answers everything in flight and reaps the
+ * workers), run what is still queued for the loop, then stop the HTTP threads: by then no
+ * connection is suspended. */
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../config/config.h"
+#include "../core/log.h"
+#include "../core/loop.h"
+#include "../router/router.h"
+#include "commands.h"
+#include "http.h"
+
+struct serve_state {
+    struct fg_loop loop;
+    struct fg_router *router;
+    struct fg_http_server *http;
+    int signals;
+};
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f, "usage: fngate serve [-c FILE] [--listen HOST:PORT] [--log-format text|json] [--debug]\n"
+               "  Starts the gateway: HTTP routes, the Invoke API, and warm workers.\n"
+               "  -c, --config FILE    configuration (default ./fngate.yaml)\n"
+               "  --listen HOST:PORT   overrides gateway.listen (port 0 picks a free port)\n"
+               "  --log-format FMT     function log stream on stdout: text (default) or json\n"
+               "  --debug              verbose diagnostics on stderr\n");
+}
+
+static void serve_on_stopped(void *arg)
+{
+    struct serve_state *st = arg;
+    fg_loop_break(&st->loop);
+}
+
+static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct serve_state *st = arg;
+    (void)what;
+    if (st->signals++) {
+        fg_log(FG_LOG_WARN, "gateway", "second signal: exiting now");
+        fg_loop_break(&st->loop);
+        return;
+    }
+    fg_log(FG_LOG_INFO, "gateway", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fg_http_quiesce(st->http);
+    fg_router_stop(st->router, serve_on_stopped, st);
+}
+
+int fg_cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "listen", required_argument, NULL, 'l' },
+        { "log-format", required_argument, NULL, 'f' }, { "debug", no_argument, NULL, 'd' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    const char *path = "fngate.yaml", *listen = NULL, *format = NULL;
+    struct serve_state st;
+    struct fg_config conf;
+    struct fg_err err = { 0, "" };
+    struct event *sigterm = NULL, *sigint = NULL;
+    bool loop_ready = false;
+    int c, rc = 1;
+
+    memset(&st, 0, sizeof(st));
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'f': format = optarg; break;
+        case 'd': fg_log_set_level(FG_LOG_DEBUG); break;
+        case 'h': serve_usage(stdout); return 0;
+        default: serve_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        serve_usage(stderr);
+        return 2;
+    }
+    if (fg_conf_load(&conf, path, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    if (listen) {
+        const char *colon = strrchr(listen, ':');
+        if (!colon) {
+            fprintf(stderr, "fngate: --listen expects HOST:PORT\n");
+            goto out;
+        }
+        conf.listen_host = fg_arena_strndup(&conf.arena, listen, (size_t)(colon - listen));
+        conf.listen_port = atoi(colon + 1);
+    }
+    if (format) {
+        if (strcmp(format, "text") && strcmp(format, "json")) {
+            fprintf(stderr, "fngate: --log-format is text or json\n");
+            goto out;
+        }
+        conf.log_format = strcmp(format, "json") ? FG_LOG_FORMAT_TEXT : FG_LOG_FORMAT_JSON;
+    }
+    if (fg_loop_init(&st.loop, &err) < 0)
+        goto fail;
+    loop_ready = true;
+    if (fg_router_new(&conf, &st.loop, STDOUT_FILENO, &st.router, &err) < 0 ||
+        fg_router_start(st.router, &err) < 0)
+        goto fail;
+    if (fg_http_start(&conf, st.router, &st.http, &err) < 0)
+        goto fail;
+    sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
+    sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
+    if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
+        fg_err_set(&err, -1, "cannot install signal handlers");
+        goto fail;
+    }
+    fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on http://%s%s%s:%d",
+           conf.service, conf.n_functions, strchr(conf.listen_host, ':') ? "[" : "", conf.listen_host,
+           strchr(conf.listen_host, ':') ? "]" : "", fg_http_port(st.http));
+    fg_loop_run(&st.loop);
+    fg_loop_close_posts(&st.loop);
+    rc = 0;
+    goto out;
+fail:
+    fprintf(stderr, "fngate: %s\n", err.msg);
+    if (st.router) {
+        /* Workers may already run (min_warm): stop and reap them before freeing. */
+        fg_router_stop(st.router, serve_on_stopped, &st);
+        fg_loop_run(&st.loop);
+    }
+out:
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    if (loop_ready)
+        fg_loop_close_posts(&st.loop);
+    fg_http_free(st.http);
+    fg_router_free(st.router);
+    if (loop_ready)
+        fg_loop_close(&st.loop);
+    fg_conf_free(&conf);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_validate.c - `fngate validate`: load the configuration and print what it resolves to. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../config/config.h"
+#include "commands.h"
+
+static void validate_usage(FILE *f)
+{
+    fprintf(f, "usage: fngate validate [-c FILE]\n"
+               "  Checks the configuration and prints the resolved functions and routes.\n"
+               "  Errors are printed as FILE:LINE:COL: message; the exit status is 1.\n");
+}
+
+int fg_cmd_validate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = "fngate.yaml";
+    struct fg_config conf;
+    struct fg_err err;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'h': validate_usage(stdout); return 0;
+        default: validate_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        validate_usage(stderr);
+        return 2;
+    }
+    if (fg_conf_load(&conf, path, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    printf("service: %s\nlisten: %s:%d\nstate_dir: %s\nregion: %s\nmax_concurrency: %d\n",
+           conf.service, conf.listen_host, conf.listen_port, conf.state_dir, conf.region,
+           conf.max_concurrency);
+    printf("functions:\n");
+    for (size_t i = 0; i < conf.n_functions; i++) {
+        const struct fg_conf_function *fn = &conf.functions[i];
+        printf("  %s:\n    runtime: %s\n", fn->name, fg_conf_runtime_name(fn->runtime));
+        if (fn->handler)
+            printf("    handler: %s\n", fn->handler);
+        printf("    code: %s\n    memory: %d MB\n    timeout: %d s\n", fn->code, fn->memory_mb, fn->timeout_s);
+        if (fn->concurrency)
+            printf("    concurrency: %d\n", fn->concurrency);
+        else
+            printf("    concurrency: unreserved (gateway cap %d)\n", conf.max_concurrency);
+        printf("    min_warm: %d\n    idle_timeout: %d s\n", fn->min_warm, fn->idle_timeout_s);
+        if (fn->n_env) {
+            printf("    environment:\n");
+            for (size_t j = 0; j < fn->n_env; j++)
+                printf("      %s: %s\n", fn->env[j].key, fn->env[j].value);
+        }
+    }
+    printf("routes:\n");
+    for (size_t i = 0; i < conf.n_functions; i++)
+        for (size_t j = 0; j < conf.functions[i].n_http; j++)
+            printf("  %-7s %-40s -> %s\n", conf.functions[i].http[j].method,
+                   conf.functions[i].http[j].path, conf.functions[i].name);
+    printf("invoke: POST http://%s:%d/2015-03-31/functions/NAME/invocations\n", conf.listen_host,
+           conf.listen_port);
+    fg_conf_free(&conf);
+    return 0;
+}

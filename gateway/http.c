@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: MIT */
+/* http.c - libmicrohttpd glue: bytes in, events to the router, responses out (see http.h).
+ *
+ * DESIGN: MHD runs its own epoll thread pool. A request's context is created by the URI
+ * callback (which sees the raw URI, so rawPath and rawQueryString are exact) and freed by
+ * the completion callback. The response is never queued on the first access-handler call:
+ * with MHD 0.9.75 that forces "Connection: close" and kills keep-alive. Invocations are
+ * submitted after the connection is suspended, so the router's resume can never overtake
+ * the suspend. Request bodies are capped while they stream in (6 MB, Lambda's sync limit);
+ * the excess is read and dropped so the 413 can be answered on an intact connection. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../core/id.h"
+#include "../core/log.h"
+#include "../triggers/apigw.h"
+#include "../triggers/http_route.h"
+#include "invoke_api.h"
+
+#define HTTP_MAX_HEADERS 128
+
+struct fg_http_server {
+    struct MHD_Daemon *mhd;
+    const struct fg_config *conf;
+    struct fg_router *router;
+    struct fg_route_table routes;
+    int port;
+};
+
+enum http_kind {
+    HTTP_KIND_ROUTE = 0,
+    HTTP_KIND_INVOKE,
+};
+
+struct http_req {
+    struct fg_http_server *srv;
+    struct MHD_Connection *conn;
+    char *raw_uri;                    /* owned */
+    unsigned calls;                   /* access-handler calls so far */
+    bool too_big;
+    bool waiting;                     /* suspended, invocation submitted */
+    enum http_kind kind;
+    struct fg_buf body;
+    struct fg_buf payload;            /* the event for routes */
+    struct fg_invocation inv;
+    char fn_arn[256];
+    char apigw_id[FG_ID_LEN + 1];
+    struct fg_http_header headers[HTTP_MAX_HEADERS];
+    size_t n_headers;
+};
+
+/* ------------------------------------------------------------------ responses */
+
+static enum MHD_Result http_send(struct http_req *q, int status, struct fg_buf *body,
+                                 const char *content_type)
+{
+    size_t len;
+    char *data = fg_buf_take(body, &len);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+                                                                data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc;
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    (void)q;
+    if (content_type)
+        MHD_add_response_header(resp, "Content-Type", content_type);
+    rc = MHD_queue_response(q->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* {"message": text} with a status: API Gateway's own error shape. */
+static enum MHD_Result http_send_message(struct http_req *q, int status, const char *message,
+                                         const char *extra_header, const char *extra_value)
+{
+    struct fg_buf b;
+    json_t *o = json_pack("{s:s}", "message", message);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    struct MHD_Response *resp;
+    enum MHD_Result rc;
+
+    json_decref(o);
+    fg_buf_init(&b, 0);
+    resp = MHD_create_response_from_buffer(s ? strlen(s) : 0, s ? s : (void *)"",
+                                           s ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (extra_header)
+        MHD_add_response_header(resp, extra_header, extra_value);
+    rc = MHD_queue_response(q->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result http_send_invoke_answer(struct http_req *q, struct fg_invoke_answer *a)
+{
+    size_t len;
+    char *data = fg_buf_take(&a->body, &len);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+                                                                data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc;
+
+    if (!resp) {
+        free(data);
+        fg_invoke_api_answer_close(a);
+        return MHD_NO;
+    }
+    if (a->status != 204)
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "x-amzn-RequestId", q->inv.request_id[0] ? q->inv.request_id : q->apigw_id);
+    if (a->error_type)
+        MHD_add_response_header(resp, "x-amzn-ErrorType", a->error_type);
+    if (a->status == 200)
+        MHD_add_response_header(resp, "X-Amz-Executed-Version", "$LATEST");
+    if (a->function_error)
+        MHD_add_response_header(resp, "X-Amz-Function-Error", a->function_error);
+    if (a->retry_after)
+        MHD_add_response_header(resp, "Retry-After", a->retry_after);
+    if (a->log_result[0])
+        MHD_add_response_header(resp, "X-Amz-Log-Result", a->log_result);
+    rc = MHD_queue_response(q->conn, (unsigned)a->status, resp);
+    MHD_destroy_response(resp);
+    fg_invoke_api_answer_close(a);
+    return rc;
+}
+
+static enum MHD_Result http_invoke_error(struct http_req *q, int status, const char *type,
+                                         const char *message)
+{
+    struct fg_invoke_answer a;
+    fg_invoke_api_error(&a, status, type, message, NULL);
+    return http_send_invoke_answer(q, &a);
+}
+
+/* The router finished q->inv: render it (MHD thread, after resume). */
+static enum MHD_Result http_render(struct http_req *q)
+{
+    struct fg_invocation *inv = &q->inv;
+
+    if (q->kind == HTTP_KIND_INVOKE) {
+        struct fg_invoke_answer a;
+        fg_invoke_api_result(&a, inv, q->fn_arn);
+        return http_send_invoke_answer(q, &a);
+    }
+    switch (inv->status) {
+    case FG_INV_OK: {
+        struct fg_http_response resp;
+        struct fg_err err;
+        struct MHD_Response *r;
+        enum MHD_Result rc;
+        size_t len;
+        char *data;
+        if (fg_apigw_response(inv->result.data ? inv->result.data : "", inv->result.len, &resp, &err) < 0) {
+            fg_log(FG_LOG_INFO, "http", "function %s request %s: bad response: %s", inv->function,
+                   inv->request_id, err.msg);
+            return http_send_message(q, 502, "Internal Server Error", NULL, NULL);
+        }
+        data = fg_buf_take(&resp.body, &len);
+        r = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+                                            data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!r) {
+            free(data);
+            fg_http_response_close(&resp);
+            return MHD_NO;
+        }
+        for (size_t i = 0; i < resp.n_headers; i++)
+            MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
+        MHD_add_response_header(r, "apigw-requestid", q->apigw_id);
+        rc = MHD_queue_response(q->conn, (unsigned)resp.status, r);
+        MHD_destroy_response(r);
+        fg_http_response_close(&resp);
+        return rc;
+    }
+    case FG_INV_FUNCTION_ERROR:
+        return http_send(q, 502, &inv->result, "application/json");
+    case FG_INV_TIMEOUT:
+        return http_send(q, 504, &inv->result, "application/json");
+    case FG_INV_THROTTLED:
+        return http_send_message(q, 429, "Too Many Requests", "Retry-After", "1");
+    default:
+        return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
+    }
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+static void http_on_done(struct fg_invocation *inv, void *arg)
+{
+    struct http_req *q = arg;
+    (void)inv;
+    MHD_resume_connection(q->conn);
+}
+
+static enum MHD_Result http_submit(struct http_req *q)
+{
+    q->inv.done = http_on_done;
+    q->inv.done_arg = q;
+    q->waiting = true;
+    MHD_suspend_connection(q->conn);
+    if (fg_router_submit(q->srv->router, &q->inv) < 0) {
+        q->inv.status = FG_INV_SERVICE_ERROR;
+        MHD_resume_connection(q->conn);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result http_collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    struct http_req *q = cls;
+    (void)kind;
+    if (q->n_headers < HTTP_MAX_HEADERS)
+        q->headers[q->n_headers++] = (struct fg_http_header){ key, value ? value : "" };
+    return MHD_YES;
+}
+
+static void http_client_ip(struct MHD_Connection *c, char out[INET6_ADDRSTRLEN])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    strcpy(out, "127.0.0.1");
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, out, INET6_ADDRSTRLEN);
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
+static enum MHD_Result http_route(struct http_req *q, const char *method, const char *version)
+{
+    char *query = strchr(q->raw_uri, '?'), ip[INET6_ADDRSTRLEN];
+    struct fg_route_match m;
+    struct fg_http_request req;
+    enum fg_route_result found;
+    int rc;
+
+    if (query)
+        *query++ = '\0';
+    found = fg_route_find(&q->srv->routes, method, q->raw_uri, &m);
+    if (found == FG_ROUTE_NOT_FOUND)
+        return http_send_message(q, 404, "Not Found", NULL, NULL);
+    if (found == FG_ROUTE_METHOD_NOT_ALLOWED)
+        return http_send_message(q, 405, "Method Not Allowed", NULL, NULL);
+    if (q->too_big)
+        return http_send_message(q, 413, "Request Entity Too Large", NULL, NULL);
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
+    http_client_ip(q->conn, ip);
+    req = (struct fg_http_request){
+        .method = method, .raw_path = q->raw_uri, .raw_query = query ? query : "",
+        .protocol = version, .source_ip = ip, .headers = q->headers, .n_headers = q->n_headers,
+        .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
+        .request_id = q->apigw_id, .account_id = q->srv->conf->account_id,
+    };
+    fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
+    if ((rc = fg_apigw_event(&req, &m, &q->payload)) < 0)
+        return rc == -FG_ETOOBIG ? http_send_message(q, 413, "Request Entity Too Large", NULL, NULL)
+                                 : http_send_message(q, 500, "Internal Server Error", NULL, NULL);
+    q->kind = HTTP_KIND_ROUTE;
+    snprintf(q->inv.function, sizeof(q->inv.function), "%s", m.route->function);
+    q->inv.payload = q->payload.data;
+    q->inv.payload_len = q->payload.len;
+    return http_submit(q);
+}
+
+static enum MHD_Result http_invoke(struct http_req *q, const char *method)
+{
+    const char *type_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
+    const char *log_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Log-Type");
+    const struct fg_config *conf = q->srv->conf;
+    enum fg_invoke_type type;
+    struct fg_err err;
+    char *query = strchr(q->raw_uri, '?');
+    int rc;
+
+    if (query)
+        *query = '\0';
+    q->kind = HTTP_KIND_INVOKE;
+    if (strcmp(method, "POST"))
+        return http_invoke_error(q, 405, "InvalidRequestContentException", "Invoke takes POST");
+    if ((rc = fg_invoke_api_function(q->raw_uri, q->inv.function, sizeof(q->inv.function), &err)) < 0)
+        return http_invoke_error(q, rc == -ENOENT ? 404 : 400,
+                                 rc == -ENOENT ? "UnknownOperationException" : "ResourceNotFoundException",
+                                 rc == -ENOENT ? "Unknown operation" : err.msg);
+    snprintf(q->fn_arn, sizeof(q->fn_arn), "arn:aws:lambda:%s:%s:function:%s", conf->region,
+             conf->account_id, q->inv.function);
+    if (fg_invoke_api_type(type_hdr, &type) < 0)
+        return http_invoke_error(q, 400, "InvalidParameterValueException",
+                                 "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun");
+    if (!fg_conf_function(conf, q->inv.function)) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "Function not found: %s", q->fn_arn);
+        return http_invoke_error(q, 404, "ResourceNotFoundException", msg);
+    }
+    if (q->too_big)
+        return http_invoke_error(q, 413, "RequestTooLargeException",
+                                 "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+    if (type == FG_INVOKE_DRY_RUN) {
+        struct fg_invoke_answer a;
+        fg_invoke_api_error(&a, 204, NULL, "", NULL);
+        fg_buf_reset(&a.body);
+        return http_send_invoke_answer(q, &a);
+    }
+    if (type == FG_INVOKE_EVENT)
+        return http_invoke_error(q, 501, "ServiceException",
+                                 "asynchronous invocation (InvocationType Event) is not available yet in this fngate build");
+    if (q->body.len) {
+        json_error_t jerr;
+        json_t *j = json_loadb(q->body.data, q->body.len, JSON_DECODE_ANY, &jerr);
+        if (!j) {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "Could not parse request body into json: %s (line %d, column %d)",
+                     jerr.text, jerr.line, jerr.column);
+            return http_invoke_error(q, 400, "InvalidRequestContentException", msg);
+        }
+        json_decref(j);
+        q->inv.payload = q->body.data;
+        q->inv.payload_len = q->body.len;
+    } else {
+        q->inv.payload = "{}";
+        q->inv.payload_len = 2;
+    }
+    q->inv.want_log_tail = log_hdr && !strcmp(log_hdr, "Tail");
+    return http_submit(q);
+}
+
+/* ------------------------------------------------------------------ MHD callbacks */
+
+static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_req *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->srv = cls;
+    q->conn = conn;
+    q->raw_uri = strdup(uri);
+    fg_buf_init(&q->body, FG_PAYLOAD_SYNC_MAX_BYTES);
+    fg_buf_init(&q->payload, 0);
+    fg_invocation_init(&q->inv);
+    fg_id_uuid4(q->apigw_id);
+    return q;
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version, const char *upload,
+                                   size_t *upload_size, void **con_cls)
+{
+    struct http_req *q = *con_cls;
+
+    (void)cls;
+    (void)url;
+    if (!q || !q->raw_uri)
+        return MHD_NO;
+    if (q->calls++ == 0)
+        return MHD_YES;     /* never queue on the first call: it would force Connection: close */
+    if (*upload_size) {
+        if (!q->too_big && fg_buf_append(&q->body, upload, *upload_size) < 0) {
+            q->too_big = true;
+            fg_buf_free(&q->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->waiting)
+        return http_render(q);
+    (void)conn;
+    if (!strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
+        return http_invoke(q, method);
+    return http_route(q, method, version);
+}
+
+static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    struct http_req *q = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (!q)
+        return;
+    fg_invocation_close(&q->inv);
+    fg_buf_free(&q->body);
+    fg_buf_free(&q->payload);
+    free(q->raw_uri);
+    free(q);
+    *con_cls = NULL;
+}
+
+static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    fg_log(FG_LOG_DEBUG, "http", "libmicrohttpd: %s", msg);
+}
+
+/* ------------------------------------------------------------------ API */
+
+int fg_http_start(const struct fg_config *conf, struct fg_router *router,
+                  struct fg_http_server **out, struct fg_err *err)
+{
+    struct fg_http_server *s = calloc(1, sizeof(*s));
+    struct sockaddr_storage ss;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    const char *host = conf->listen_host;
+    const union MHD_DaemonInfo *info;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = conf->http_threads ? (unsigned)conf->http_threads : (unsigned)(ncpu > 0 ? ncpu : 2);
+    int rc;
+
+    *out = NULL;
+    if (!s)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    s->conf = conf;
+    s->router = router;
+    if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
+        free(s);
+        return rc;
+    }
+    memset(&ss, 0, sizeof(ss));
+    if (!strcmp(host, "localhost"))
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)conf->listen_port);
+    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)conf->listen_port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        fg_route_table_close(&s->routes);
+        free(s);
+        return fg_err_set(err, -EINVAL, "%s: listen: '%s' is not an IP address", conf->path, conf->listen_host);
+    }
+    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_THREAD_POOL_SIZE, threads,
+                              MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s,
+                              MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
+                              MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                              MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                              MHD_OPTION_END);
+    if (!s->mhd) {
+        fg_route_table_close(&s->routes);
+        free(s);
+        return fg_err_set(err, -EADDRINUSE, "cannot listen on %s:%d (in use, or not a local address)",
+                          conf->listen_host, conf->listen_port);
+    }
+    info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : conf->listen_port;
+    *out = s;
+    return 0;
+}
+
+int fg_http_port(const struct fg_http_server *s)
+{
+    return s->port;
+}
+
+void fg_http_quiesce(struct fg_http_server *s)
+{
+    if (s && s->mhd) {
+        MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+}
+
+void fg_http_free(struct fg_http_server *s)
+{
+    if (!s)
+        return;
+    if (s->mhd)
+        MHD_stop_daemon(s->mhd);
+    fg_route_table_close(&s->routes);
+    free(s);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* http.h - the HTTP front door: routes and the Invoke API on one libmicrohttpd listener.
+ *
+ * MHD threads parse requests, build the event, and hand the invocation to the router with
+ * fg_router_submit(); the connection is suspended until the router's done callback (loop
+ * thread) resumes it, and the response is rendered back on an MHD thread. Lifecycle:
+ * start → quiesce (stop accepting) → free (after the router stopped, so nothing is
+ * suspended). Tests: tests/integration. */
+#ifndef FG_HTTP_H
+#define FG_HTTP_H
+
+#include "../config/config.h"
+#include "../router/router.h"
+
+struct fg_http_server;
+
+/* Binds conf->listen_host:listen_port (0 = any free port). Borrows conf and router for
+ * the server's life. 0 and an owned server in *out, or -errno with err filled. */
+int fg_http_start(const struct fg_config *conf, struct fg_router *router,
+                  struct fg_http_server **out, struct fg_err *err) FG_MUST_CHECK;
+
+/* The port actually bound. */
+int fg_http_port(const struct fg_http_server *s);
+
+/* Stops accepting connections; requests under way continue. */
+void fg_http_quiesce(struct fg_http_server *s);
+
+/* Stops the threads and frees the server (NULL allowed). */
+void fg_http_free(struct fg_http_server *s);
+
+#endif

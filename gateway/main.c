@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - the fngate command: picks a verb, and is the only place that exits. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static void main_usage(FILE *f)
+{
+    fprintf(f, "usage: fngate [--version] [--help] COMMAND [ARGS]\n"
+               "commands:\n"
+               "  serve      run the gateway (HTTP routes, Invoke API, warm workers)\n"
+               "  validate   check the configuration and print what it resolves to\n"
+               "  invoke     call a function through a running gateway, or --local\n"
+               "Every command takes -c FILE (default ./fngate.yaml) and --help.\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *verb = argc > 1 ? argv[1] : NULL;
+
+    /* Writes to closed sockets and pipes fail with EPIPE instead of killing the gateway. */
+    signal(SIGPIPE, SIG_IGN);
+    if (!verb || !strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help")) {
+        main_usage(verb ? stdout : stderr);
+        return verb ? 0 : 2;
+    }
+    if (!strcmp(verb, "--version") || !strcmp(verb, "version")) {
+        printf("fngate %s\n", FG_VERSION);
+        return 0;
+    }
+    if (!strcmp(verb, "serve"))
+        return fg_cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(verb, "validate"))
+        return fg_cmd_validate(argc - 1, argv + 1);
+    if (!strcmp(verb, "invoke"))
+        return fg_cmd_invoke(argc - 1, argv + 1);
+    fprintf(stderr, "fngate: unknown command '%s'\n", verb);
+    main_usage(stderr);
+    return 2;
+}

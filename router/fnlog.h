@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* fnlog.h - the function log stream: what CloudWatch Logs would hold, on fngate's stdout.
+ *
+ * Per invocation: START / END / REPORT lines exactly as Lambda prints them (Init Duration on
+ * a cold start), and every line the worker printed, attributed to the request id that was
+ * running when it was printed. Text lines are prefixed "[FUNCTION] "; with
+ * log_format: json each line is a JSON object with Lambda's platform.* types. The same
+ * lines (unprefixed, as Lambda shows them) go to the invocation's 4 KB log tail when the
+ * caller asked for one. Writes are batched: lines collect in a buffer flushed once per loop
+ * iteration. Loop thread only. Tests: tests/integration (logs). */
+#ifndef FG_FNLOG_H
+#define FG_FNLOG_H
+
+#include <stddef.h>
+
+#include "../config/config.h"
+#include "../core/buf.h"
+
+struct event_base;
+struct event;
+struct fg_invocation;
+
+struct fg_fnlog {
+    enum fg_log_format format;
+    int fd;                    /* borrowed; normally STDOUT_FILENO */
+    struct fg_buf out;         /* pending bytes */
+    struct event *flush_ev;
+    int flush_pending;
+};
+
+int fg_fnlog_init(struct fg_fnlog *l, struct event_base *base, int fd, enum fg_log_format format,
+                  struct fg_err *err) FG_MUST_CHECK;
+
+/* inv may be NULL (output outside any invocation: init, or after a kill). */
+void fg_fnlog_line(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
+                   const char *line, size_t len);
+void fg_fnlog_start(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv);
+/* END and REPORT; status text "timeout" / "error" adds Lambda's "Status:" field. */
+void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
+                  int memory_size_mb, const char *status);
+
+/* Writes what is pending (also called at shutdown). */
+void fg_fnlog_flush(struct fg_fnlog *l);
+void fg_fnlog_close(struct fg_fnlog *l);
+
+#endif

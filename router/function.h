@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* function.h - router-internal state of one function, its warm workers, and the router.
+ *
+ * Shared by the files of router/ only (router.c, pool.c, worker.c, runtime_api.c); nothing
+ * outside router/ includes it. Everything here is owned by the loop thread.
+ *
+ * A worker is one process speaking the Lambda Runtime API on its own loopback port, so the
+ * port a request arrives on says which process holds which invocation: a timeout kills
+ * exactly that process, and its memory is measured alone. States:
+ *
+ *   SPAWNING --first /next--> IDLE <--/next-- BUSY (delivered) --response/error--> (awaits /next)
+ *       \____________________ any: timeout, exit, crash ____________________> DEAD (reaped, freed)
+ *
+ * A SPAWNING worker may already hold an assigned invocation (cold start): it is delivered on
+ * the worker's first /next. */
+#ifndef FG_FUNCTION_H
+#define FG_FUNCTION_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../config/config.h"
+#include "../core/buf.h"
+#include "../core/loop.h"
+#include "fnlog.h"
+#include "invocation.h"
+#include "memlimit.h"
+
+struct evhttp;
+struct evhttp_request;
+struct evhttp_bound_socket;
+struct event;
+struct fg_router;
+
+enum fg_worker_state {
+    FG_WORKER_SPAWNING = 0,   /* started, has not called /next yet */
+    FG_WORKER_IDLE,           /* parked in /next, no invocation */
+    FG_WORKER_BUSY,           /* holds an invocation */
+    FG_WORKER_DEAD,           /* killed or exited; waiting to be reaped */
+};
+
+struct fg_worker {
+    struct fg_function *fn;
+    struct fg_worker *prev, *next;       /* fn->workers */
+    struct fg_worker *idle_next;         /* fn->idle stack (LIFO: warmest first) */
+    enum fg_worker_state state;
+    unsigned id;                         /* per function, for names */
+    pid_t pid;
+    bool reaped;                         /* waitpid() collected it */
+    bool provisioned;                    /* started by min_warm */
+    struct evhttp *http;                 /* its Runtime API server */
+    int port;
+    struct evhttp_request *next_req;     /* parked GET /next, or NULL */
+    struct fg_invocation *inv;           /* assigned or delivered, or NULL */
+    char last_request_id[FG_ID_LEN + 1]; /* answered last: a second answer gets 400 */
+    int out_fd;                          /* its stdout+stderr pipe */
+    struct event *out_ev;
+    struct fg_buf line;                  /* partial output line */
+    long long spawn_us, idle_since_us;
+    struct fg_memlimit_worker mem;
+    char log_stream[96];
+    char exit_reason[96];                /* how it died, for the error message */
+};
+
+struct fg_function {
+    struct fg_router *router;
+    const struct fg_conf_function *conf;
+    char arn[200];
+    char tmpdir[PATH_MAX];
+    struct fg_worker *workers;           /* every worker not yet freed */
+    struct fg_worker *idle;              /* IDLE workers, most recently used first */
+    int n_live;                          /* workers not DEAD */
+    int inflight;                        /* invocations holding a worker */
+    unsigned next_worker_id;
+    struct event *reap_ev;               /* periodic idle reaping */
+};
+
+struct fg_router {
+    const struct fg_config *conf;
+    struct fg_loop *loop;
+    struct fg_function *fns;
+    size_t n_fns;
+    int inflight;                        /* across all functions, against max_concurrency */
+    struct fg_fnlog log;
+    struct fg_memlimit mem;
+    struct event *sigchld_ev;
+    bool stopping;
+    void (*stopped_cb)(void *arg);
+    void *stopped_arg;
+    char runtime_dir[PATH_MAX];
+    char python_path[PATH_MAX];
+    char node_path[PATH_MAX];
+};
+
+/* ---- router.c */
+/* Ends inv with its result already in inv->result: logs END/REPORT, releases the worker
+ * slot and calls done(). The worker, if any, stays as it is (the caller decides). */
+void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st);
+/* Fills inv->result with a Lambda error body and finishes it. */
+void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st,
+                    const char *error_type, const char *fmt, ...) FG_PRINTF(5, 6);
+/* Called by pool.c when a function has no workers left during shutdown. */
+void fg_router_check_stopped(struct fg_router *r);
+
+/* ---- pool.c */
+/* Gives inv a worker: an idle one, a spawning one without work, or a new one. Concurrency
+ * has been checked. 0 or -errno (err filled; nothing was assigned). */
+int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err);
+/* A worker parked in /next: deliver queued work or make it idle. */
+void fg_pool_worker_ready(struct fg_worker *w);
+/* Starts min_warm workers and the reaping timer. */
+int fg_pool_start(struct fg_function *fn, struct fg_err *err);
+/* Kills every worker (shutdown). */
+void fg_pool_stop(struct fg_function *fn);
+
+/* ---- worker.c */
+/* Starts a process for fn. Returns an owned worker in SPAWNING state (freed after it is
+ * reaped) or NULL with err filled. */
+struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err);
+/* Kills the worker's process group; it becomes DEAD and is freed once reaped. reason is
+ * kept for the log. Idempotent. */
+void fg_worker_kill(struct fg_worker *w, const char *reason);
+/* SIGCHLD: collected status for pid. Fails its invocation, frees the worker. */
+void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);
+/* Reads whatever output is waiting (before an answer is processed, so lines printed before
+ * the answer belong to the invocation). */
+void fg_worker_drain_output(struct fg_worker *w);
+/* Delivers inv (already assigned) to the parked /next request. */
+void fg_worker_deliver(struct fg_worker *w);
+
+/* ---- runtime_api.c */
+/* Opens the worker's Runtime API server on 127.0.0.1:0. 0 or -errno. */
+int fg_runtime_api_open(struct fg_worker *w, struct fg_err *err);
+/* Answers the parked /next with inv's event. */
+void fg_runtime_api_send_event(struct fg_worker *w, struct fg_invocation *inv);
+/* Closes the server and any parked request. */
+void fg_runtime_api_close(struct fg_worker *w);
+
+#endif

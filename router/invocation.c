@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* invocation.c - init/close of the caller-owned invocation (see invocation.h). */
+#include "invocation.h"
+
+#include <string.h>
+
+#include "../config/config.h"
+
+void fg_invocation_init(struct fg_invocation *inv)
+{
+    memset(inv, 0, sizeof(*inv));
+    /* An error JSON or response never exceeds the sync payload limit plus the error text. */
+    fg_buf_init(&inv->result, FG_PAYLOAD_SYNC_MAX_BYTES + 4096);
+    fg_buf_init(&inv->log_tail, 4 * FG_LOG_TAIL_BYTES);
+}
+
+void fg_invocation_close(struct fg_invocation *inv)
+{
+    fg_buf_free(&inv->result);
+    fg_buf_free(&inv->log_tail);
+}
+
+const char *fg_invocation_function_error(const struct fg_invocation *inv)
+{
+    return inv->status == FG_INV_FUNCTION_ERROR || inv->status == FG_INV_TIMEOUT ? "Unhandled" : NULL;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* invocation.h - one synchronous call of a function: what the caller asks, what it gets back.
+ *
+ * The caller (the HTTP front door, the Invoke API, `fngate invoke --local`) owns the struct,
+ * usually embedded in its own per-request context. It fills the request part, hands it to
+ * fg_router_submit() (any thread) or fg_router_invoke() (loop thread), and must not touch it
+ * until done() runs. done() runs exactly once, on the loop thread, never inside the call
+ * that submitted it. After done() the result belongs to the caller; fg_invocation_close()
+ * frees it. Fields marked "router" are private to router/. Tests: tests/unit/test_router.c
+ * and tests/integration. */
+#ifndef FG_INVOCATION_H
+#define FG_INVOCATION_H
+
+#include <stdbool.h>
+#include <event2/event_struct.h>
+
+#include "../core/buf.h"
+#include "../core/id.h"
+#include "../core/loop.h"
+
+#define FG_LOG_TAIL_BYTES 4096
+
+enum fg_inv_status {
+    FG_INV_PENDING = 0,
+    FG_INV_OK,              /* result = the function's response bytes */
+    FG_INV_FUNCTION_ERROR,  /* result = error JSON {"errorMessage","errorType",...} (Unhandled) */
+    FG_INV_TIMEOUT,         /* result = Sandbox.Timedout error JSON */
+    FG_INV_NOT_FOUND,       /* no such function; result = message text */
+    FG_INV_THROTTLED,       /* over a concurrency cap; throttle_reason says which */
+    FG_INV_SERVICE_ERROR,   /* fngate could not run it (spawn failed, shutting down) */
+};
+
+struct fg_invocation;
+struct fg_worker;
+struct fg_function;
+struct fg_router;
+
+/* Loop thread. The invocation's result is final; the caller owns inv again. */
+typedef void fg_invocation_done_fn(struct fg_invocation *inv, void *arg);
+
+struct fg_invocation {
+    /* ---- request: set by the caller before submit */
+    char function[72];               /* name, optionally ":qualifier" stripped by the caller */
+    const char *payload;             /* borrowed until done(); need not be NUL-terminated */
+    size_t payload_len;
+    bool want_log_tail;              /* collect the last 4 KB of log for X-Amz-Log-Result */
+    fg_invocation_done_fn *done;
+    void *done_arg;
+
+    /* ---- result: valid in done() and after it */
+    enum fg_inv_status status;
+    char request_id[FG_ID_LEN + 1];
+    struct fg_buf result;            /* response or error JSON (owned; fg_invocation_close) */
+    struct fg_buf log_tail;          /* when want_log_tail */
+    const char *throttle_reason;     /* static string, with FG_INV_THROTTLED */
+    int retry_after_s;
+    double duration_ms;
+    int max_memory_mb;
+
+    /* ---- router private */
+    struct fg_loop_msg msg;
+    struct fg_router *router;
+    struct fg_function *fn;
+    struct fg_worker *worker;
+    struct event timer;
+    bool timer_armed;
+    bool delivered;                  /* the worker got it from /next */
+    long long start_us;              /* delivery time (monotonic) */
+    long long deadline_ms;           /* epoch ms, sent as Lambda-Runtime-Deadline-Ms */
+    double init_ms;                  /* > 0 on a cold start */
+};
+
+/* Zeroes inv and prepares its buffers. Call before filling the request. */
+void fg_invocation_init(struct fg_invocation *inv);
+
+/* Frees the result buffers; inv may be reused after fg_invocation_init(). */
+void fg_invocation_close(struct fg_invocation *inv);
+
+/* "Unhandled" for function errors and timeouts, NULL otherwise. Static string. */
+const char *fg_invocation_function_error(const struct fg_invocation *inv);
+
+#endif

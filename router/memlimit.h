@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* memlimit.h - a worker's memory cap and its "Max Memory Used".
+ *
+ * Lambda caps a function's memory and reports the peak per invocation. Where the cgroup v1
+ * memory controller is writable (/sys/fs/cgroup/memory, as root) each worker gets its own
+ * group: memory.limit_in_bytes enforces the cap (the kernel OOM-kills the worker) and
+ * memory.max_usage_in_bytes, reset at each delivery, gives the peak. Elsewhere an address
+ * space rlimit caps the worker (not for Node.js, whose heap reservation exceeds any sane
+ * RLIMIT_AS) and /proc/PID/status VmHWM, reset through clear_refs, gives the peak of the
+ * worker's main process. Tests: tests/integration (REPORT memory figures). */
+#ifndef FG_MEMLIMIT_H
+#define FG_MEMLIMIT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../core/err.h"
+
+struct fg_memlimit {
+    bool cgroup;              /* true: per-worker cgroups under root */
+    char root[PATH_MAX];      /* /sys/fs/cgroup/memory/fngate-PID */
+};
+
+/* Per-worker state, embedded in the worker. */
+struct fg_memlimit_worker {
+    char dir[PATH_MAX];       /* the worker's cgroup, "" without cgroups */
+    char procs[PATH_MAX + 16];/* DIR/cgroup.procs, written by the child before exec */
+    unsigned long long limit_bytes;
+    bool rlimit;              /* apply RLIMIT_AS in the child */
+    pid_t pid;
+};
+
+/* Decides the mode. Never fails: without cgroups it falls back to rlimits. */
+void fg_memlimit_init(struct fg_memlimit *m);
+
+/* Before fork. name is unique per worker. 0 or -errno (err filled). */
+int fg_memlimit_prepare(struct fg_memlimit *m, struct fg_memlimit_worker *w, const char *name,
+                        int limit_mb, bool rlimit_ok, struct fg_err *err) FG_MUST_CHECK;
+
+/* In the child between fork and exec: async-signal-safe. 0 or -errno. */
+int fg_memlimit_enter(const struct fg_memlimit_worker *w);
+
+/* Loop thread, at each delivery: starts a new peak measurement. */
+void fg_memlimit_reset_peak(const struct fg_memlimit_worker *w);
+
+/* Peak memory in MB since the last reset (0 when unknown). */
+int fg_memlimit_peak_mb(const struct fg_memlimit_worker *w);
+
+/* True when the worker's group recorded an OOM kill (cgroup mode only). */
+bool fg_memlimit_oom_killed(const struct fg_memlimit_worker *w);
+
+/* After the worker was reaped: removes its group. */
+void fg_memlimit_release(struct fg_memlimit_worker *w);
+
+/* Removes the root group (all workers released). */
+void fg_memlimit_close(struct fg_memlimit *m);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* pool.c - warm workers per function: reuse, spawn on demand, reap idle ones (see function.h).
+ *
+ * DESIGN: idle workers sit on a LIFO stack so the most recently used (warmest, least likely
+ * to be reaped) is reused first and the others age out. The caller has already checked
+ * concurrency, so "in flight < cap" guarantees that either a worker is free or one more
+ * may be started. Reaping runs once a second per function and keeps min_warm alive. */
+#include <event2/event.h>
+#include <string.h>
+
+#include "../core/assert.h"
+#include "../core/log.h"
+#include "function.h"
+
+int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err)
+{
+    struct fg_worker *w = fn->idle;
+
+    if (w) {
+        fn->idle = w->idle_next;
+        w->idle_next = NULL;
+        w->inv = inv;
+        inv->worker = w;
+        fg_worker_deliver(w);
+        return 0;
+    }
+    /* A pre-started worker still booting takes the work when it is ready. */
+    for (w = fn->workers; w; w = w->next)
+        if (w->state == FG_WORKER_SPAWNING && !w->inv)
+            break;
+    if (!w && !(w = fg_worker_spawn(fn, false, err)))
+        return err->code;
+    w->inv = inv;
+    inv->worker = w;
+    return 0;
+}
+
+void fg_pool_worker_ready(struct fg_worker *w)
+{
+    struct fg_function *fn = w->fn;
+
+    if (w->state == FG_WORKER_SPAWNING) {
+        double init_ms = (double)(fg_mono_us() - w->spawn_us) / 1000.0;
+        if (w->inv)
+            w->inv->init_ms = init_ms;
+        fg_log(FG_LOG_DEBUG, "pool", "function %s worker %d ready after %.2f ms", fn->conf->name,
+               (int)w->pid, init_ms);
+    }
+    if (w->inv) {
+        fg_worker_deliver(w);
+        return;
+    }
+    if (fn->router->stopping) {
+        fg_worker_kill(w, "shutdown");
+        return;
+    }
+    w->state = FG_WORKER_IDLE;
+    w->idle_since_us = fg_mono_us();
+    w->idle_next = fn->idle;
+    fn->idle = w;
+}
+
+static void pool_fill_warm(struct fg_function *fn)
+{
+    struct fg_err err;
+    while (fn->n_live < fn->conf->min_warm && !fn->router->stopping) {
+        if (!fg_worker_spawn(fn, true, &err)) {
+            fg_log(FG_LOG_WARN, "pool", "%s", err.msg);
+            return;
+        }
+    }
+}
+
+static void pool_on_reap(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_function *fn = arg;
+    long long cutoff = fg_mono_us() - (long long)fn->conf->idle_timeout_s * 1000000;
+    struct fg_worker *w, *next;
+
+    (void)fd;
+    (void)what;
+    /* The stack is newest first, so the ones past the cutoff are at the bottom. */
+    for (w = fn->idle; w; w = next) {
+        next = w->idle_next;
+        if (w->idle_since_us < cutoff && fn->n_live > fn->conf->min_warm)
+            fg_worker_kill(w, "idle timeout");
+    }
+    pool_fill_warm(fn);
+}
+
+int fg_pool_start(struct fg_function *fn, struct fg_err *err)
+{
+    struct timeval second = { 1, 0 };
+    fn->reap_ev = event_new(fn->router->loop->base, -1, EV_PERSIST, pool_on_reap, fn);
+    if (!fn->reap_ev || event_add(fn->reap_ev, &second) < 0)
+        return fg_err_set(err, -12, "function %s: cannot create the reaping timer", fn->conf->name);
+    pool_fill_warm(fn);
+    return 0;
+}
+
+void fg_pool_stop(struct fg_function *fn)
+{
+    if (fn->reap_ev)
+        event_free(fn->reap_ev);
+    fn->reap_ev = NULL;
+    for (struct fg_worker *w = fn->workers; w; w = w->next) {
+        if (w->inv)
+            fg_router_fail(fn->router, w->inv, FG_INV_SERVICE_ERROR, "ServiceException",
+                           "fngate is shutting down");
+        fg_worker_kill(w, "shutdown");
+    }
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/* router.c - admission (function lookup, concurrency caps), deadlines, completion, and the
+ * router's lifecycle (see router.h).
+ *
+ * DESIGN: an invocation is admitted or refused at once: a sync caller over a cap gets a
+ * throttle, never a queue slot (Lambda answers 429 the same way). Admitted invocations hold
+ * one slot of the function's reserved concurrency and one of the gateway's cap until they
+ * finish, however they finish: response, error, timeout, worker crash, shutdown; all of
+ * them end in fg_router_finish(), the one place that releases slots and calls done(). */
+#include "router.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../core/assert.h"
+#include "../core/log.h"
+#include "function.h"
+
+/* How long a cold worker may take to ask for its first event. */
+#define ROUTER_INIT_TIMEOUT_S 10
+
+/* ------------------------------------------------------------------ helpers */
+
+static int router_mkdirs(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static void router_find_exe(const char *name, char out[PATH_MAX])
+{
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    out[0] = '\0';
+    snprintf(dirs, sizeof(dirs), "%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(out, PATH_MAX, "%s/%s", d, name);
+        if (access(out, X_OK) == 0)
+            return;
+    }
+    out[0] = '\0';
+}
+
+static struct fg_function *router_function(struct fg_router *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_fns; i++)
+        if (!strcmp(r->fns[i].conf->name, name))
+            return &r->fns[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ completion */
+
+void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st)
+{
+    struct fg_worker *w = inv->worker;
+    struct fg_function *fn = inv->fn;
+
+    FG_ASSERT(fg_loop_is_current(r->loop));
+    FG_ASSERT(inv->status == FG_INV_PENDING);
+    if (inv->timer_armed)
+        event_del(&inv->timer);
+    inv->timer_armed = false;
+    if (w) {
+        FG_ASSERT(w->inv == inv);
+        w->inv = NULL;
+        memcpy(w->last_request_id, inv->request_id, sizeof(w->last_request_id));
+        inv->worker = NULL;
+        if (inv->delivered) {
+            inv->duration_ms = (double)(fg_mono_us() - inv->start_us) / 1000.0;
+            inv->max_memory_mb = fg_memlimit_peak_mb(&w->mem);
+        }
+    }
+    if (fn) {
+        if (inv->delivered)
+            fg_fnlog_end(&r->log, fn->conf->name, inv, fn->conf->memory_mb,
+                         st == FG_INV_TIMEOUT ? "timeout" : st == FG_INV_OK ? NULL : "error");
+        fn->inflight--;
+        r->inflight--;
+        inv->fn = NULL;
+    }
+    inv->status = st;
+    inv->done(inv, inv->done_arg);
+}
+
+void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st,
+                    const char *error_type, const char *fmt, ...)
+{
+    char msg[4096], *s;
+    json_t *o;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fg_buf_reset(&inv->result);
+    o = json_pack("{s:s,s:s}", "errorMessage", msg, "errorType", error_type);
+    if (o && (s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        if (fg_buf_append(&inv->result, s, strlen(s)) < 0)
+            fg_buf_reset(&inv->result);
+        free(s);
+    }
+    json_decref(o);
+    fg_router_finish(r, inv, st);
+}
+
+static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_invocation *inv = arg;
+    struct fg_router *r = inv->router;
+    struct fg_worker *w = inv->worker;
+    char line[256];
+    int n;
+
+    (void)fd;
+    (void)what;
+    inv->timer_armed = false;
+    if (inv->delivered) {
+        char ts[32];
+        fg_log_iso_time(ts, fg_now_ms());
+        fg_worker_drain_output(w);
+        n = snprintf(line, sizeof(line), "%s %s Task timed out after %d.00 seconds", ts,
+                     inv->request_id, inv->fn->conf->timeout_s);
+        fg_fnlog_line(&r->log, inv->fn->conf->name, inv, line, (size_t)n);
+        fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
+                       "RequestId: %s Error: Task timed out after %d.00 seconds", inv->request_id,
+                       inv->fn->conf->timeout_s);
+        fg_worker_kill(w, "invocation timed out");
+    } else {
+        fg_log(FG_LOG_WARN, "router", "function %s worker %d did not ask for an event within %d s; killing it",
+               inv->fn->conf->name, w ? (int)w->pid : 0, ROUTER_INIT_TIMEOUT_S);
+        fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
+                       "RequestId: %s Error: Runtime did not start within %d.00 seconds (it never called /runtime/invocation/next)",
+                       inv->request_id, ROUTER_INIT_TIMEOUT_S);
+        if (w)
+            fg_worker_kill(w, "init timeout");
+    }
+}
+
+/* ------------------------------------------------------------------ admission */
+
+static void router_throttle(struct fg_invocation *inv, const char *reason)
+{
+    inv->throttle_reason = reason;
+    inv->retry_after_s = 1;
+    inv->status = FG_INV_THROTTLED;
+    inv->done(inv, inv->done_arg);
+}
+
+static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct fg_invocation *inv = (struct fg_invocation *)((char *)msg - offsetof(struct fg_invocation, msg));
+    struct fg_router *r = inv->router;
+    struct fg_function *fn;
+    struct timeval init = { ROUTER_INIT_TIMEOUT_S, 0 };
+    struct fg_err err;
+
+    (void)loop;
+    fg_id_uuid4(inv->request_id);
+    if (r->stopping) {
+        inv->status = FG_INV_SERVICE_ERROR;
+        inv->done(inv, inv->done_arg);
+        return;
+    }
+    if (!(fn = router_function(r, inv->function))) {
+        inv->status = FG_INV_NOT_FOUND;
+        inv->done(inv, inv->done_arg);
+        return;
+    }
+    if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency) {
+        router_throttle(inv, "ReservedFunctionConcurrentInvocationLimitExceeded");
+        return;
+    }
+    if (r->inflight >= r->conf->max_concurrency) {
+        router_throttle(inv, "ConcurrentInvocationLimitExceeded");
+        return;
+    }
+    fn->inflight++;
+    r->inflight++;
+    inv->fn = fn;
+    event_assign(&inv->timer, r->loop->base, -1, 0, router_on_timeout, inv);
+    event_add(&inv->timer, &init);
+    inv->timer_armed = true;
+    if (fg_pool_assign(fn, inv, &err) < 0) {
+        fg_log(FG_LOG_ERROR, "router", "%s", err.msg);
+        fg_router_fail(r, inv, FG_INV_SERVICE_ERROR, "ServiceException", "%s", err.msg);
+    }
+}
+
+int fg_router_submit(struct fg_router *r, struct fg_invocation *inv)
+{
+    inv->router = r;
+    inv->status = FG_INV_PENDING;
+    return fg_loop_post(r->loop, &inv->msg, router_on_submit);
+}
+
+/* ------------------------------------------------------------------ children */
+
+static void router_on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+    struct fg_router *r = arg;
+    int status;
+    pid_t pid;
+
+    (void)sig;
+    (void)what;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        fg_worker_on_exit(r, pid, status);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_fd,
+                  struct fg_router **out, struct fg_err *err)
+{
+    struct fg_router *r = calloc(1, sizeof(*r));
+    const char *rt = getenv("FNGATE_RUNTIME_DIR");
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    r->conf = conf;
+    r->loop = loop;
+    snprintf(r->runtime_dir, sizeof(r->runtime_dir), "%s", rt && *rt ? rt : FG_RUNTIME_DIR);
+    snprintf(r->python_path, sizeof(r->python_path), "/usr/bin/python3");
+    router_find_exe("node", r->node_path);
+    if ((rc = fg_fnlog_init(&r->log, loop->base, fnlog_fd, conf->log_format, err)) < 0)
+        goto fail;
+    if (!(r->fns = calloc(conf->n_functions ? conf->n_functions : 1, sizeof(*r->fns)))) {
+        rc = fg_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    r->n_fns = conf->n_functions;
+    for (size_t i = 0; i < r->n_fns; i++) {
+        struct fg_function *fn = &r->fns[i];
+        fn->router = r;
+        fn->conf = &conf->functions[i];
+        snprintf(fn->arn, sizeof(fn->arn), "arn:aws:lambda:%s:%s:function:%s", conf->region,
+                 conf->account_id, fn->conf->name);
+        snprintf(fn->tmpdir, sizeof(fn->tmpdir), "%s/tmp/%s", conf->state_dir, fn->conf->name);
+    }
+    *out = r;
+    return 0;
+fail:
+    fg_router_free(r);
+    return rc;
+}
+
+int fg_router_start(struct fg_router *r, struct fg_err *err)
+{
+    int rc;
+
+    fg_memlimit_init(&r->mem);
+    if (!r->mem.cgroup)
+        fg_log(FG_LOG_INFO, "router", "cgroup v1 memory controller not writable: limiting memory with RLIMIT_AS");
+    r->sigchld_ev = evsignal_new(r->loop->base, SIGCHLD, router_on_sigchld, r);
+    if (!r->sigchld_ev || event_add(r->sigchld_ev, NULL) < 0)
+        return fg_err_set(err, -ENOMEM, "cannot watch SIGCHLD");
+    for (size_t i = 0; i < r->n_fns; i++) {
+        struct fg_function *fn = &r->fns[i];
+        if ((rc = router_mkdirs(fn->tmpdir)) < 0)
+            return fg_err_set(err, rc, "function %s: cannot create %s: %s", fn->conf->name, fn->tmpdir,
+                              strerror(-rc));
+        if ((rc = fg_pool_start(fn, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void router_stopped_later(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_router *r = arg;
+    (void)fd;
+    (void)what;
+    fg_router_check_stopped(r);
+}
+
+void fg_router_check_stopped(struct fg_router *r)
+{
+    fg_router_stopped_fn *cb = r->stopped_cb;
+    if (!r->stopping || !cb)
+        return;
+    for (size_t i = 0; i < r->n_fns; i++)
+        if (r->fns[i].workers)
+            return;
+    r->stopped_cb = NULL;
+    cb(r->stopped_arg);
+}
+
+void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg)
+{
+    struct timeval now = { 0, 0 };
+    r->stopping = true;
+    r->stopped_cb = cb;
+    r->stopped_arg = arg;
+    for (size_t i = 0; i < r->n_fns; i++)
+        fg_pool_stop(&r->fns[i]);
+    fg_fnlog_flush(&r->log);
+    /* Even with no workers the callback must not run inside this call. */
+    event_base_once(r->loop->base, -1, EV_TIMEOUT, router_stopped_later, r, &now);
+}
+
+void fg_router_free(struct fg_router *r)
+{
+    if (!r)
+        return;
+    if (r->sigchld_ev)
+        event_free(r->sigchld_ev);
+    fg_fnlog_close(&r->log);
+    fg_memlimit_close(&r->mem);
+    free(r->fns);
+    free(r);
+}

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+/* worker.c - one function process: spawn, output capture, kill, reap (see function.h).
+ *
+ * DESIGN: fork + execve with everything prepared before the fork (argv, envp, cgroup), so
+ * the child runs only async-signal-safe calls. The child leads its own process group, so a
+ * kill reaches whatever the bootstrap started, and dies with fngate (PR_SET_PDEATHSIG).
+ * stdout and stderr share one pipe so lines keep their order; the loop reads it and
+ * attributes each line to the invocation the worker holds at that moment. A worker is freed
+ * only after waitpid() collected it, so a pid never names two workers. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/assert.h"
+#include "../core/log.h"
+#include "function.h"
+
+#define WORKER_LINE_MAX   (256u * 1024)
+#define WORKER_READ_CHUNK 65536
+#define WORKER_ENV_MAX    64
+
+/* ------------------------------------------------------------------ environment */
+
+struct worker_exec {
+    char *argv[4];
+    char *envp[WORKER_ENV_MAX + 1];
+    char store[16384];          /* the strings argv and envp point into */
+    size_t used;
+    int n_env;
+};
+
+static char *exec_str(struct worker_exec *x, const char *fmt, ...) FG_PRINTF(2, 3);
+
+static char *exec_str(struct worker_exec *x, const char *fmt, ...)
+{
+    va_list ap;
+    char *p = x->store + x->used;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(p, sizeof(x->store) - x->used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(x->store) - x->used)
+        return NULL;
+    x->used += (size_t)n + 1;
+    return p;
+}
+
+#define EXEC_ENV(x, ...)                                                  \
+    do {                                                                  \
+        if ((x)->n_env < WORKER_ENV_MAX)                                  \
+            (x)->envp[(x)->n_env++] = exec_str((x), __VA_ARGS__);         \
+    } while (0)
+
+static int worker_build_exec(struct fg_worker *w, struct worker_exec *x, struct fg_err *err)
+{
+    struct fg_function *fn = w->fn;
+    const struct fg_conf_function *c = fn->conf;
+    struct fg_router *r = fn->router;
+    const struct fg_config *conf = r->conf;
+
+    memset(x, 0, sizeof(*x));
+    switch (c->runtime) {
+    case FG_RUNTIME_PYTHON3:
+        x->argv[0] = exec_str(x, "%s", r->python_path);
+        x->argv[1] = exec_str(x, "%s/python/bootstrap.py", r->runtime_dir);
+        EXEC_ENV(x, "AWS_EXECUTION_ENV=AWS_Lambda_python3");
+        EXEC_ENV(x, "PYTHONDONTWRITEBYTECODE=1");
+        break;
+    case FG_RUNTIME_NODEJS:
+        if (!r->node_path[0])
+            return fg_err_set(err, -ENOENT, "function %s: runtime nodejs needs 'node' on PATH", c->name);
+        x->argv[0] = exec_str(x, "%s", r->node_path);
+        x->argv[1] = exec_str(x, "%s/node/bootstrap.js", r->runtime_dir);
+        EXEC_ENV(x, "AWS_EXECUTION_ENV=AWS_Lambda_nodejs");
+        EXEC_ENV(x, "NODE_PATH=%s/node_modules", c->code);
+        break;
+    case FG_RUNTIME_PROVIDED:
+        x->argv[0] = exec_str(x, "%s/bootstrap", c->code);
+        break;
+    case FG_RUNTIME_EXEC:
+        x->argv[0] = exec_str(x, "%s", r->python_path);
+        x->argv[1] = exec_str(x, "%s/exec/bootstrap.py", r->runtime_dir);
+        break;
+    }
+    EXEC_ENV(x, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", w->port);
+    if (c->handler)
+        EXEC_ENV(x, "_HANDLER=%s", c->handler);
+    EXEC_ENV(x, "LAMBDA_TASK_ROOT=%s", c->code);
+    EXEC_ENV(x, "LAMBDA_RUNTIME_DIR=%s", r->runtime_dir);
+    EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_NAME=%s", c->name);
+    EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", c->memory_mb);
+    EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
+    EXEC_ENV(x, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", c->name);
+    EXEC_ENV(x, "AWS_LAMBDA_LOG_STREAM_NAME=%s", w->log_stream);
+    EXEC_ENV(x, "AWS_LAMBDA_INITIALIZATION_TYPE=%s", w->provisioned ? "provisioned-concurrency" : "on-demand");
+    EXEC_ENV(x, "AWS_REGION=%s", conf->region);
+    EXEC_ENV(x, "AWS_DEFAULT_REGION=%s", conf->region);
+    EXEC_ENV(x, "TZ=:UTC");
+    EXEC_ENV(x, "LANG=en_US.UTF-8");
+    EXEC_ENV(x, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    EXEC_ENV(x, "TMPDIR=%s", fn->tmpdir);
+    EXEC_ENV(x, "HOME=%s", fn->tmpdir);
+    for (size_t i = 0; i < c->n_env; i++)
+        EXEC_ENV(x, "%s=%s", c->env[i].key, c->env[i].value);
+    for (int i = 0; i < x->n_env; i++)
+        if (!x->envp[i])
+            return fg_err_set(err, -E2BIG, "function %s: environment too large", c->name);
+    if (!x->argv[0])
+        return fg_err_set(err, -E2BIG, "function %s: command line too long", c->name);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the child */
+
+static void worker_child_fail(const char *what, const char *path)
+{
+    const char *msg = "fngate: cannot start worker: ";
+    ssize_t rc = write(2, msg, strlen(msg));
+    rc = write(2, what, strlen(what));
+    rc = write(2, " ", 1);
+    rc = write(2, path, strlen(path));
+    rc = write(2, "\n", 1);
+    (void)rc;
+    _exit(127);
+}
+
+/* Async-signal-safe only: we are a fork of a threaded process. */
+static void worker_child(struct fg_worker *w, struct worker_exec *x, int out_fd, pid_t parent)
+{
+    sigset_t none;
+    int devnull;
+
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);   /* fngate ignores it; exec would keep that */
+    signal(SIGCHLD, SIG_DFL);
+    if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+        _exit(126);
+    if ((devnull = open("/dev/null", O_RDONLY)) >= 0)
+        dup2(devnull, 0);
+    if (fg_memlimit_enter(&w->mem) < 0)
+        worker_child_fail("cannot enter memory group", w->mem.procs);
+    if (chdir(w->fn->conf->code) < 0)
+        worker_child_fail("chdir", w->fn->conf->code);
+    close_range(3, ~0u, 0);
+    execve(x->argv[0], x->argv, x->envp);
+    worker_child_fail("exec", x->argv[0]);
+}
+
+/* ------------------------------------------------------------------ output */
+
+static struct fg_invocation *worker_current(struct fg_worker *w)
+{
+    return w->inv && w->inv->delivered ? w->inv : NULL;
+}
+
+static void worker_emit_line(struct fg_worker *w, const char *s, size_t n)
+{
+    if (n && s[n - 1] == '\r')
+        n--;
+    fg_fnlog_line(&w->fn->router->log, w->fn->conf->name, worker_current(w), s, n);
+}
+
+/* Splits buf into lines; keeps the unfinished tail in w->line. */
+static void worker_take_output(struct fg_worker *w, const char *buf, size_t n)
+{
+    while (n) {
+        const char *nl = memchr(buf, '\n', n);
+        size_t part = nl ? (size_t)(nl - buf) : n;
+        if (w->line.len) {
+            if (fg_buf_append(&w->line, buf, part) < 0) {
+                worker_emit_line(w, w->line.data, w->line.len);
+                fg_buf_reset(&w->line);
+            }
+            if (nl) {
+                worker_emit_line(w, w->line.data, w->line.len);
+                fg_buf_reset(&w->line);
+            }
+        } else if (nl) {
+            worker_emit_line(w, buf, part);
+        } else if (fg_buf_append(&w->line, buf, part) < 0) {
+            worker_emit_line(w, buf, part);
+        }
+        if (!nl)
+            break;
+        buf += part + 1;
+        n -= part + 1;
+    }
+}
+
+static void worker_close_output(struct fg_worker *w)
+{
+    if (w->line.len) {
+        worker_emit_line(w, w->line.data, w->line.len);
+        fg_buf_reset(&w->line);
+    }
+    if (w->out_ev)
+        event_free(w->out_ev);
+    w->out_ev = NULL;
+    if (w->out_fd >= 0)
+        close(w->out_fd);
+    w->out_fd = -1;
+}
+
+/* Reads at most max_reads chunks; 1 when the pipe reached EOF. */
+static int worker_read(struct fg_worker *w, int max_reads)
+{
+    char buf[WORKER_READ_CHUNK];
+    for (int i = 0; i < max_reads && w->out_fd >= 0; i++) {
+        ssize_t n = read(w->out_fd, buf, sizeof(buf));
+        if (n > 0) {
+            worker_take_output(w, buf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        worker_close_output(w);
+        return 1;
+    }
+    return 0;
+}
+
+static void worker_on_output(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    /* A few chunks per wake-up: a worker printing without pause cannot starve the loop. */
+    worker_read(arg, 4);
+}
+
+void fg_worker_drain_output(struct fg_worker *w)
+{
+    worker_read(w, 1 << 20);
+}
+
+/* ------------------------------------------------------------------ API */
+
+static void worker_log_stream(char out[96])
+{
+    unsigned char r[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    int n;
+    if (getrandom(r, sizeof(r), 0) != sizeof(r))
+        memset(r, 0, sizeof(r));
+    gmtime_r(&now, &tm);
+    n = snprintf(out, 96, "%04d/%02d/%02d/[$LATEST]", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    for (int i = 0; i < 16; i++)
+        n += snprintf(out + n, 96 - (size_t)n, "%02x", r[i]);
+}
+
+struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err)
+{
+    struct fg_router *r = fn->router;
+    struct worker_exec x;
+    struct fg_worker *w;
+    char name[128];
+    int pipefd[2] = { -1, -1 };
+    pid_t pid, self = getpid();
+
+    if (!(w = calloc(1, sizeof(*w)))) {
+        fg_err_set(err, -ENOMEM, "function %s: out of memory", fn->conf->name);
+        return NULL;
+    }
+    w->fn = fn;
+    w->id = fn->next_worker_id++;
+    w->provisioned = provisioned;
+    w->out_fd = -1;
+    fg_buf_init(&w->line, WORKER_LINE_MAX);
+    worker_log_stream(w->log_stream);
+    snprintf(name, sizeof(name), "%s-%u", fn->conf->name, w->id);
+    if (fg_runtime_api_open(w, err) < 0)
+        goto fail;
+    if (fg_memlimit_prepare(&r->mem, &w->mem, name, fn->conf->memory_mb,
+                            fn->conf->runtime != FG_RUNTIME_NODEJS, err) < 0)
+        goto fail;
+    if (worker_build_exec(w, &x, err) < 0)
+        goto fail;
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        fg_err_set(err, -errno, "function %s: pipe: %s", fn->conf->name, strerror(errno));
+        goto fail;
+    }
+    pid = fork();
+    if (pid < 0) {
+        fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
+        goto fail;
+    }
+    if (pid == 0)
+        worker_child(w, &x, pipefd[1], self);
+    setpgid(pid, pid);     /* also here, so a kill right after fork reaches the group */
+    close(pipefd[1]);
+    w->pid = pid;
+    w->mem.pid = pid;
+    w->out_fd = pipefd[0];
+    fcntl(w->out_fd, F_SETFL, O_NONBLOCK);
+    w->out_ev = event_new(r->loop->base, w->out_fd, EV_READ | EV_PERSIST, worker_on_output, w);
+    if (!w->out_ev || event_add(w->out_ev, NULL) < 0)
+        fg_log(FG_LOG_WARN, "worker", "function %s worker %d: cannot watch its output", fn->conf->name, (int)pid);
+    w->spawn_us = fg_mono_us();
+    w->state = FG_WORKER_SPAWNING;
+    w->next = fn->workers;
+    if (fn->workers)
+        fn->workers->prev = w;
+    fn->workers = w;
+    fn->n_live++;
+    fg_log(FG_LOG_DEBUG, "worker", "function %s: started worker %d on runtime port %d", fn->conf->name,
+           (int)pid, w->port);
+    return w;
+
+fail:
+    if (pipefd[0] >= 0)
+        close(pipefd[0]);
+    if (pipefd[1] >= 0)
+        close(pipefd[1]);
+    fg_runtime_api_close(w);
+    fg_memlimit_release(&w->mem);
+    fg_buf_free(&w->line);
+    free(w);
+    return NULL;
+}
+
+static void worker_unidle(struct fg_worker *w)
+{
+    struct fg_worker **pp = &w->fn->idle;
+    for (; *pp; pp = &(*pp)->idle_next) {
+        if (*pp == w) {
+            *pp = w->idle_next;
+            break;
+        }
+    }
+    w->idle_next = NULL;
+}
+
+void fg_worker_kill(struct fg_worker *w, const char *reason)
+{
+    if (w->state == FG_WORKER_DEAD)
+        return;
+    if (w->state == FG_WORKER_IDLE)
+        worker_unidle(w);
+    w->state = FG_WORKER_DEAD;
+    w->fn->n_live--;
+    snprintf(w->exit_reason, sizeof(w->exit_reason), "%s", reason);
+    fg_log(FG_LOG_DEBUG, "worker", "function %s worker %d: killed (%s)", w->fn->conf->name, (int)w->pid, reason);
+    if (!w->reaped)
+        kill(-w->pid, SIGKILL);
+    fg_runtime_api_close(w);
+}
+
+static void worker_free(struct fg_worker *w)
+{
+    struct fg_function *fn = w->fn;
+    FG_ASSERT(w->state == FG_WORKER_DEAD && w->reaped && !w->inv);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        fn->workers = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    worker_close_output(w);
+    fg_memlimit_release(&w->mem);
+    fg_buf_free(&w->line);
+    free(w);
+}
+
+void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
+{
+    struct fg_worker *w = NULL;
+    struct fg_function *fn = NULL;
+    char how[64];
+
+    for (size_t i = 0; i < r->n_fns && !w; i++)
+        for (w = r->fns[i].workers; w && w->pid != pid; w = w->next)
+            ;
+    if (!w)
+        return;
+    fn = w->fn;
+    w->reaped = true;
+    if (WIFSIGNALED(status))
+        snprintf(how, sizeof(how), "signal: %s", WTERMSIG(status) == SIGKILL ? "killed" : strsignal(WTERMSIG(status)));
+    else
+        snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(status));
+    fg_worker_drain_output(w);
+    if (w->inv) {
+        struct fg_invocation *inv = w->inv;
+        bool oom = fg_memlimit_oom_killed(&w->mem);
+        char line[256];
+        int n = snprintf(line, sizeof(line), "RequestId: %s Error: Runtime exited with error: %s",
+                         inv->request_id, how);
+        fg_fnlog_line(&r->log, fn->conf->name, worker_current(w), line, (size_t)n);
+        fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, oom ? "Runtime.OutOfMemory" : "Runtime.ExitError",
+                       "%s", line);
+    }
+    if (w->state != FG_WORKER_DEAD) {
+        fg_log(FG_LOG_INFO, "worker", "function %s worker %d exited (%s)", fn->conf->name, (int)pid, how);
+        fg_worker_kill(w, how);
+    }
+    worker_free(w);
+    fg_router_check_stopped(r);
+}
+
+void fg_worker_deliver(struct fg_worker *w)
+{
+    struct fg_invocation *inv = w->inv;
+    struct fg_router *r = w->fn->router;
+    struct timeval tv = { w->fn->conf->timeout_s, 0 };
+
+    FG_ASSERT(inv && !inv->delivered && w->next_req);
+    inv->delivered = true;
+    w->state = FG_WORKER_BUSY;
+    inv->start_us = fg_mono_us();
+    inv->deadline_ms = fg_now_ms() + (long long)w->fn->conf->timeout_s * 1000;
+    fg_memlimit_reset_peak(&w->mem);
+    fg_fnlog_start(&r->log, w->fn->conf->name, inv);
+    event_add(&inv->timer, &tv);
+    fg_runtime_api_send_event(w, inv);
+}

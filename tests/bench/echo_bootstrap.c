@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* echo_bootstrap.c - the smallest useful Lambda runtime: a `provided` bootstrap in C that
+ * answers every event with {"statusCode":200,"body":"hello"} over the Runtime API.
+ *
+ * Used by the benchmark (the gateway's own ceiling, with no interpreter in the way) and by
+ * integration tests. Plain sockets and HTTP/1.1 keep-alive; no dependencies. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static char buf[8 << 20];
+
+/* Reads one response; returns body length (body at *body) or -1. Request id into id. */
+static long read_response(int fd, char **body, char *id, size_t idsz)
+{
+    size_t got = 0;
+    long clen = -1;
+    char *hend;
+    for (;;) {
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if ((hend = strstr(buf, "\r\n\r\n")))
+            break;
+    }
+    for (char *l = strstr(buf, "\r\n") + 2; l < hend; l = strstr(l, "\r\n") + 2) {
+        if (!strncasecmp(l, "Content-Length:", 15))
+            clen = atol(l + 15);
+        else if (id && !strncasecmp(l, "Lambda-Runtime-Aws-Request-Id:", 30)) {
+            char *v = l + 30, *e = strstr(l, "\r\n");
+            while (*v == ' ')
+                v++;
+            snprintf(id, idsz, "%.*s", (int)(e - v), v);
+        }
+    }
+    if (clen < 0)
+        clen = 0;
+    while ((long)(got - (size_t)(hend + 4 - buf)) < clen) {
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    *body = hend + 4;
+    return clen;
+}
+
+int main(void)
+{
+    const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+    const char *answer = "{\"statusCode\":200,\"body\":\"hello\"}";
+    struct sockaddr_in sa;
+    char req[512], id[128], *body;
+    int fd, one = 1;
+
+    if (!api || !strchr(api, ':'))
+        return 1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)atoi(strchr(api, ':') + 1));
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    for (;;) {
+        int n = snprintf(req, sizeof(req), "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n", api);
+        if (write(fd, req, (size_t)n) != n || read_response(fd, &body, id, sizeof(id)) < 0)
+            return 1;
+        n = snprintf(req, sizeof(req),
+                     "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     id, api, strlen(answer), answer);
+        if (write(fd, req, (size_t)n) != n || read_response(fd, &body, NULL, 0) < 0)
+            return 1;
+    }
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* apigw.h - API Gateway HTTP API payload format 2.0: request → event, result → response.
+ *
+ * Pure functions over plain structs; the front door (gateway/http.c) fills a request from
+ * libmicrohttpd and turns the response back into one. Shapes and rules follow
+ * reference/aws-lambda.md "API Gateway HTTP API 2.0": lower-case header names with repeated
+ * values joined by commas, cookies split out of the Cookie header, a body that is not
+ * UTF-8 text sent base64-encoded, and a function result without statusCode answered as a
+ * 200 application/json body. Any thread. Tests: tests/unit/test_apigw.c. */
+#ifndef FG_APIGW_H
+#define FG_APIGW_H
+
+#include <stddef.h>
+
+#include "../core/buf.h"
+#include "http_route.h"
+
+struct fg_http_header {
+    const char *name;
+    const char *value;
+};
+
+/* Borrowed views of one request. */
+struct fg_http_request {
+    const char *method;
+    const char *raw_path;            /* as received: percent-encoded, without the query */
+    const char *raw_query;           /* after '?', "" when none */
+    const char *protocol;            /* "HTTP/1.1" */
+    const char *source_ip;
+    const struct fg_http_header *headers;
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+    long long time_ms;               /* when the request arrived, epoch ms */
+    const char *request_id;          /* API Gateway's own id for the request */
+    const char *account_id;
+};
+
+/* What the function's result says to answer. Owns its strings. */
+struct fg_http_response {
+    int status;
+    struct fg_http_header *headers;  /* owned names and values; Set-Cookie repeated */
+    size_t n_headers;
+    struct fg_buf body;
+};
+
+/* Appends the event JSON to out. 0, -FG_ETOOBIG (out's ceiling), or -ENOMEM. */
+int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_match *m,
+                   struct fg_buf *out) FG_MUST_CHECK;
+
+/* Maps a function result (response bytes) onto resp (caller-embedded, zeroed by the call).
+ * 0, or -EINVAL with err filled when the result is not a usable response (the caller
+ * answers 502); resp is empty then. */
+int fg_apigw_response(const char *result, size_t len, struct fg_http_response *resp,
+                      struct fg_err *err) FG_MUST_CHECK;
+
+void fg_http_response_close(struct fg_http_response *resp);
+
+/* Percent-decodes s[0..n) into out; plus_space also turns '+' into ' ' (query strings). */
+int fg_url_decode(struct fg_buf *out, const char *s, size_t n, int plus_space) FG_MUST_CHECK;
+
+#endif

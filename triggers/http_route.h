@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* http_route.h - the HTTP routes of fngate.yaml and how a request finds one.
+ *
+ * Templates as API Gateway HTTP APIs write them: literal segments, {param} for one segment,
+ * a final {proxy+} for the rest of the path, method ANY, and the $default route. When several
+ * routes match, the most specific wins segment by segment (literal > {param} > {greedy+}),
+ * then a route with the exact method beats ANY, and $default comes last. A path that some
+ * route matches with another method is a 405, not a 404. Built once at start-up, read-only
+ * afterwards, safe to read from any thread. Tests: tests/unit/test_http_route.c. */
+#ifndef FG_HTTP_ROUTE_H
+#define FG_HTTP_ROUTE_H
+
+#include <stddef.h>
+
+#include "../config/config.h"
+#include "../core/err.h"
+
+#define FG_ROUTE_MAX_PARAMS 16
+
+struct fg_route_seg;
+
+struct fg_route {
+    const char *method;              /* "GET" ... or "ANY"; borrowed from the config */
+    const char *path;                /* template as configured, or "$default" */
+    const char *function;            /* function name */
+    char route_key[600];             /* "GET /hello/{name}" or "$default" */
+    struct fg_route_seg *segs;       /* owned by the table */
+    size_t n_segs;
+};
+
+/* One matched parameter: name from the template, value a slice of the request path
+ * (still percent-encoded). */
+struct fg_route_param {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+
+struct fg_route_match {
+    const struct fg_route *route;
+    struct fg_route_param params[FG_ROUTE_MAX_PARAMS];
+    size_t n_params;
+};
+
+struct fg_route_table {
+    struct fg_route *routes;
+    size_t n_routes;
+};
+
+enum fg_route_result {
+    FG_ROUTE_FOUND = 0,
+    FG_ROUTE_NOT_FOUND,
+    FG_ROUTE_METHOD_NOT_ALLOWED,
+};
+
+/* Builds the table from every function's http events. Borrows conf for the table's life.
+ * 0 or -ENOMEM. */
+int fg_route_table_init(struct fg_route_table *t, const struct fg_config *conf, struct fg_err *err) FG_MUST_CHECK;
+void fg_route_table_close(struct fg_route_table *t);
+
+/* path is the raw request path (no query). m is filled when FG_ROUTE_FOUND; its slices
+ * point into path. */
+enum fg_route_result fg_route_find(const struct fg_route_table *t, const char *method,
+                                   const char *path, struct fg_route_match *m);
+
+#endif
