@@ -490,6 +490,8 @@ static int conf_parse_http(struct conf_parser *p, struct fy_node *val, struct fg
             return rc;
         if (!raw.path)
             return conf_fail(p, kpos, "http: 'path' is required");
+        /* Errors about the route point at its path. */
+        pos = conf_pos(fy_node_mapping_lookup_by_string(val, "path", FY_NT), kpos);
     }
     h->pos = pos;
     if ((rc = conf_set_method(p, pos, raw.method, &h->method)) < 0)
@@ -645,6 +647,10 @@ static const char *conf_abspath(struct fg_config *conf, const char *path)
     char *out;
     if (path[0] == '/')
         return path;
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    if (!strcmp(path, ".") || !*path)
+        return conf->dir;
     out = fg_arena_alloc(&conf->arena, strlen(conf->dir) + strlen(path) + 2);
     if (out)
         sprintf(out, "%s/%s", conf->dir, path);

@@ -15,16 +15,17 @@
 
 /* Code, name and default message come from one table (err.c). */
 #define FG_ERRNO_MAP(X)                                                   \
-    X(CONFIG,   -4001, "invalid configuration")                           \
-    X(NOFN,     -4002, "function not found")                              \
-    X(BUSY,     -4003, "throttled")                                       \
-    X(TOOBIG,   -4004, "size limit exceeded")                             \
-    X(SHUTDOWN, -4005, "shutting down")                                   \
-    X(PROTO,    -4006, "protocol error")                                  \
-    X(USAGE,    -4007, "bad command line")
+    X(CONFIG,   4001, "invalid configuration")                            \
+    X(NOFN,     4002, "function not found")                               \
+    X(BUSY,     4003, "throttled")                                        \
+    X(TOOBIG,   4004, "size limit exceeded")                              \
+    X(SHUTDOWN, 4005, "shutting down")                                    \
+    X(PROTO,    4006, "protocol error")                                   \
+    X(USAGE,    4007, "bad command line")
 
 enum fg_errno {
-#define FG_ERR_ENUM(name, code, msg) FG_E##name = -(code),
+/* Positive like errno values: functions return -FG_ETOOBIG as they return -ENOMEM. */
+#define FG_ERR_ENUM(name, code, msg) FG_E##name = (code),
     FG_ERRNO_MAP(FG_ERR_ENUM)
 #undef FG_ERR_ENUM
 };

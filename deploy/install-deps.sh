@@ -9,7 +9,8 @@ set -eu
 build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libevent-dev librdkafka-dev
  libhiredis-dev libinotifytools0-dev check libsubunit-dev libjansson-dev libfyaml-dev
  libsqlite3-dev libcurl4-openssl-dev python3"
-test_pkgs="curl awscli nodejs wrk nginx-light"
+# autoconf..g++: npm builds aws-lambda-ric (the official Node runtime client) from source.
+test_pkgs="curl awscli nodejs wrk nginx-light autoconf automake libtool g++ make unzip"
 
 want="$build_pkgs"
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* test_config.c - config/config.h: every rule with the file:line:col it reports. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+
+struct conf_case {
+    const char *yaml;
+    const char *error;     /* NULL: loads; else a substring of the message, with position */
+};
+
+#define HEAD "functions:\n  F:\n    runtime: python3\n    handler: app.h\n    code: .\n"
+
+static const struct conf_case conf_cases[] = {
+    { HEAD, NULL },
+    { "service: x\nfunctons: {}\n", "t.yaml:2:1: unknown key 'functons' in the top level (did you mean 'functions'?)" },
+    { HEAD "    memroy: 256\n", "t.yaml:6:5: unknown key 'memroy' in function F (did you mean 'memory'?)" },
+    { HEAD "    memory: 64\n", "t.yaml:6:13: memory: 64 is out of range (128..10240)" },
+    { HEAD "    memory: lots\n", "t.yaml:6:13: memory: expected an integer, got 'lots'" },
+    { HEAD "    timeout: 901\n", "t.yaml:6:14: timeout: 901 is out of range (1..900 seconds)" },
+    { HEAD "    timeout: 2m\n", NULL },
+    { HEAD "    memory: [1]\n", "t.yaml:6:5: memory: expected a scalar, got a list" },
+    { "functions:\n  F:\n    runtime: python4\n    handler: a.b\n    code: .\n",
+      "t.yaml:3:14: runtime: unknown value 'python4' (did you mean 'python3'?)" },
+    { "functions:\n  F:\n    runtime: python3\n    code: .\n", "t.yaml:2:3: function F: 'handler' is required for runtime python3" },
+    { "functions:\n  F:\n    runtime: python3\n    handler: a.b\n", "t.yaml:2:3: function F: 'code' (the directory holding the handler) is required" },
+    { "functions:\n  F:\n    runtime: python3\n    handler: a.b\n    code: /nonexistent/dir\n", "does not exist" },
+    { "functions:\n  F:\n    runtime: python3\n    handler: nodot\n    code: .\n", "handler 'nodot' must be FILE.FUNCTION" },
+    { HEAD "    environment: {AWS_REGION: x}\n", "t.yaml:6:19: environment: AWS_REGION is reserved" },
+    { HEAD "    environment: {1BAD: x}\n", "t.yaml:6:19: environment: '1BAD' is not a valid name" },
+    { HEAD "    environment: {GOOD: \"${FG_TEST_UNSET_VAR}\"}\n", "t.yaml:6:26: environment variable FG_TEST_UNSET_VAR is not set" },
+    { HEAD "    environment: {GOOD: \"${FG_TEST_UNSET_VAR:-fallback}\"}\n", NULL },
+    { HEAD "    events:\n      - http: GET /a/{x}\n      - http: {method: get, path: \"/a/{y}\"}\n",
+      "t.yaml:8:36: duplicate route GET /a/{y} (already defined at t.yaml:7:15 for function F)" },
+    { HEAD "    events:\n      - http: GET /a/{x}\n      - http: POST /a/{y}\n", NULL },
+    { HEAD "    events:\n      - http: FETCH /a\n", "t.yaml:7:15: http: unknown method 'FETCH'" },
+    { HEAD "    events:\n      - http: GET /a/{p+}/b\n", "t.yaml:7:15: path '/a/{p+}/b': a greedy {p+} must be the last segment" },
+    { HEAD "    events:\n      - htp: GET /a\n", "t.yaml:7:9: events: unknown event type 'htp' (did you mean 'http'?)" },
+    { HEAD "    events:\n      - http: {method: GET, path: /a/{x}}\n", "must be quoted, e.g. path: \"/hello/{name}\"" },
+    { "gateway: {listen: nonsense}\n", "t.yaml:1:19: listen: expected HOST:PORT" },
+    { "functions: [1, 2]\n", "t.yaml:1:1: functions: expected a mapping of NAME: {...}, got a list" },
+    { "functions:\n  \"bad name\":\n    runtime: python3\n", "function name 'bad name'" },
+    { "a: [\n", "t.yaml:" },
+    { HEAD "    concurrency: 2\n    min_warm: 3\n", "min_warm (3) is above concurrency (2)" },
+};
+
+START_TEST(test_conf_table)
+{
+    const struct conf_case *c = &conf_cases[_i];
+    struct fg_config conf;
+    struct fg_err err = { 0, "" };
+    int rc = fg_conf_load_string(&conf, "t.yaml", ".", c->yaml, &err);
+    if (!c->error) {
+        ck_assert_msg(rc == 0, "case %d should load, got: %s", _i, err.msg);
+        fg_conf_free(&conf);
+    } else {
+        ck_assert_msg(rc == -FG_ECONFIG, "case %d should fail (rc %d)", _i, rc);
+        ck_assert_msg(strstr(err.msg, c->error), "case %d: expected '%s' in '%s'", _i, c->error, err.msg);
+    }
+}
+END_TEST
+
+START_TEST(test_conf_values)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    const char *yaml =
+        "service: demo\ngateway: {listen: \"127.0.0.1:${FG_TEST_PORT}\", max_concurrency: 50}\n"
+        "state_dir: ./st\nfunctions:\n  Hello:\n    runtime: python3\n    handler: app.lambda_handler\n"
+        "    code: .\n    memory: 256\n    timeout: 10\n    concurrency: 5\n"
+        "    environment: {GREETING: Hello, NUM: 3}\n    events:\n      - http: {method: GET, path: \"/hello/{name}\"}\n"
+        "      - http: ANY /{proxy+}\n      - http: '*'\n";
+    setenv("FG_TEST_PORT", "9123", 1);
+    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", "/tmp", yaml, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(conf.service, "demo");
+    ck_assert_str_eq(conf.listen_host, "127.0.0.1");
+    ck_assert_int_eq(conf.listen_port, 9123);
+    ck_assert_int_eq(conf.max_concurrency, 50);
+    ck_assert_str_eq(conf.state_dir, "/tmp/st");
+    ck_assert_uint_eq(conf.n_functions, 1);
+    const struct fg_conf_function *fn = fg_conf_function(&conf, "Hello");
+    ck_assert_ptr_nonnull(fn);
+    ck_assert_int_eq(fn->runtime, FG_RUNTIME_PYTHON3);
+    ck_assert_str_eq(fn->code, "/tmp");
+    ck_assert_int_eq(fn->memory_mb, 256);
+    ck_assert_int_eq(fn->timeout_s, 10);
+    ck_assert_int_eq(fn->concurrency, 5);
+    ck_assert_uint_eq(fn->n_env, 2);
+    ck_assert_str_eq(fn->env[1].key, "NUM");
+    ck_assert_str_eq(fn->env[1].value, "3");
+    ck_assert_uint_eq(fn->n_http, 3);
+    ck_assert_str_eq(fn->http[0].path, "/hello/{name}");
+    ck_assert_str_eq(fn->http[1].method, "ANY");
+    ck_assert_str_eq(fn->http[2].path, "$default");
+    ck_assert_ptr_null(fg_conf_function(&conf, "Nope"));
+    fg_conf_free(&conf);
+}
+END_TEST
+
+START_TEST(test_conf_defaults)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", "/srv", HEAD, &err), 0);
+    ck_assert_int_eq(conf.listen_port, 8080);
+    ck_assert_str_eq(conf.state_dir, "/srv/.fngate");
+    ck_assert_str_eq(conf.region, "us-east-1");
+    ck_assert_int_eq(conf.functions[0].memory_mb, 128);
+    ck_assert_int_eq(conf.functions[0].timeout_s, 3);
+    ck_assert_int_eq(conf.functions[0].concurrency, 0);
+    fg_conf_free(&conf);
+}
+END_TEST
+
+START_TEST(test_conf_env_limit)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    char *yaml = malloc(8192), *p;
+    p = yaml + sprintf(yaml, HEAD "    environment:\n");
+    for (int i = 0; i < 60; i++)
+        p += sprintf(p, "      VAR%02d: \"%070d\"\n", i, i);
+    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err), -FG_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "exceed Lambda's 4 KB limit"), "%s", err.msg);
+    free(yaml);
+}
+END_TEST
+
+START_TEST(test_conf_missing_file)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    ck_assert_int_lt(fg_conf_load(&conf, "/nonexistent/fngate.yaml", &err), 0);
+    ck_assert_msg(strstr(err.msg, "/nonexistent/fngate.yaml: No such file"), "%s", err.msg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+    SRunner *sr;
+    int failed;
+
+    unsetenv("FG_TEST_UNSET_VAR");
+    tcase_add_loop_test(tc, test_conf_table, 0, (int)(sizeof(conf_cases) / sizeof(conf_cases[0])));
+    tcase_add_test(tc, test_conf_values);
+    tcase_add_test(tc, test_conf_defaults);
+    tcase_add_test(tc, test_conf_env_limit);
+    tcase_add_test(tc, test_conf_missing_file);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* test_core.c - core/: buffers with ceilings, base64, arena, the loop's hand-off queue. */
+#include <check.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/base64.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/loop.h"
+
+START_TEST(test_buf_ceiling)
+{
+    struct fg_buf b;
+    fg_buf_init(&b, 8);
+    ck_assert_int_eq(fg_buf_append(&b, "12345", 5), 0);
+    ck_assert_int_eq(fg_buf_append(&b, "6789", 4), -FG_ETOOBIG);
+    ck_assert_int_eq(b.len, 5);
+    ck_assert_str_eq(b.data, "12345");
+    ck_assert_int_eq(fg_buf_printf(&b, "%d", 678), 0);
+    ck_assert_str_eq(b.data, "12345678");
+    fg_buf_keep_tail(&b, 3);
+    ck_assert_str_eq(b.data, "678");
+    fg_buf_free(&b);
+    ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+struct b64_case {
+    const char *plain, *encoded;
+};
+
+static const struct b64_case b64_cases[] = {
+    { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
+    { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+};
+
+START_TEST(test_base64_table)
+{
+    const struct b64_case *c = &b64_cases[_i];
+    struct fg_buf e, d;
+    fg_buf_init(&e, 1024);
+    fg_buf_init(&d, 1024);
+    ck_assert_int_eq(fg_base64_encode(&e, c->plain, strlen(c->plain)), 0);
+    ck_assert_str_eq(e.data ? e.data : "", c->encoded);
+    ck_assert_int_eq(fg_base64_decode(&d, c->encoded, strlen(c->encoded)), 0);
+    ck_assert_str_eq(d.data ? d.data : "", c->plain);
+    fg_buf_free(&e);
+    fg_buf_free(&d);
+}
+END_TEST
+
+START_TEST(test_base64_invalid)
+{
+    struct fg_buf d;
+    fg_buf_init(&d, 1024);
+    ck_assert_int_eq(fg_base64_decode(&d, "Zm9v!", 5), -22);
+    fg_buf_reset(&d);
+    ck_assert_int_eq(fg_base64_decode(&d, "Zg==Zg", 6), -22);
+    fg_buf_free(&d);
+}
+END_TEST
+
+START_TEST(test_arena)
+{
+    struct fg_arena a;
+    fg_arena_init(&a);
+    char *s = fg_arena_strdup(&a, "hello");
+    void *big = fg_arena_alloc(&a, 100000);
+    ck_assert_str_eq(s, "hello");
+    ck_assert_ptr_nonnull(big);
+    ck_assert_str_eq(fg_arena_strndup(&a, "abcdef", 3), "abc");
+    ck_assert_ptr_null(fg_arena_strdup(&a, NULL));
+    fg_arena_free(&a);
+    ck_assert_ptr_null(a.head);
+}
+END_TEST
+
+START_TEST(test_err)
+{
+    struct fg_err err;
+    ck_assert_int_eq(fg_err_set(&err, -FG_ENOFN, "function %s", "x"), -FG_ENOFN);
+    fg_err_prefix(&err, "invoke");
+    ck_assert_str_eq(err.msg, "invoke: function x");
+    ck_assert_str_eq(fg_strerror(-FG_EBUSY), "throttled");
+    ck_assert_str_eq(fg_strerror(-2), "No such file or directory");
+}
+END_TEST
+
+START_TEST(test_uuid)
+{
+    char a[FG_ID_LEN + 1], b[FG_ID_LEN + 1];
+    fg_id_uuid4(a);
+    fg_id_uuid4(b);
+    ck_assert_int_eq(strlen(a), 36);
+    ck_assert(a[14] == '4');
+    ck_assert(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+    ck_assert_str_ne(a, b);
+}
+END_TEST
+
+/* The hand-off queue: messages posted from other threads all run, in order per poster,
+ * on the loop thread; posts after close are refused. */
+struct loop_msg {
+    struct fg_loop_msg m;
+    int value;
+};
+
+struct loop_test {
+    struct fg_loop loop;
+    int seen, sum, on_loop;
+    struct loop_msg msgs[2][500];
+};
+
+static void loop_on_msg(struct fg_loop *loop, struct fg_loop_msg *m)
+{
+    struct loop_test *t = (struct loop_test *)loop;
+    struct loop_msg *lm = (struct loop_msg *)m;
+    t->seen++;
+    t->sum += lm->value;
+    t->on_loop += fg_loop_is_current(loop);
+    if (t->seen == 1000)
+        fg_loop_break(loop);
+}
+
+static void *loop_poster(void *arg)
+{
+    struct loop_test *t = *(struct loop_test **)arg;
+    struct loop_msg *msgs = ((struct loop_msg **)arg)[1];
+    for (int i = 0; i < 500; i++) {
+        msgs[i].value = i;
+        ck_assert_int_eq(fg_loop_post(&t->loop, &msgs[i].m, loop_on_msg), 0);
+    }
+    return NULL;
+}
+
+START_TEST(test_loop_post)
+{
+    static struct loop_test t;
+    struct fg_err err;
+    pthread_t th[2];
+    void *args[2][2];
+    struct loop_msg late;
+
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(fg_loop_init(&t.loop, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        args[i][0] = &t;
+        args[i][1] = t.msgs[i];
+        pthread_create(&th[i], NULL, loop_poster, args[i]);
+    }
+    fg_loop_run(&t.loop);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    fg_loop_close_posts(&t.loop);
+    ck_assert_int_eq(t.seen, 1000);
+    ck_assert_int_eq(t.sum, 2 * (499 * 500 / 2));
+    ck_assert_int_eq(t.on_loop, 1000);
+    ck_assert_int_eq(fg_loop_post(&t.loop, &late.m, loop_on_msg), -FG_ESHUTDOWN);
+    fg_loop_close(&t.loop);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, test_buf_ceiling);
+    tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
+    tcase_add_test(tc, test_base64_invalid);
+    tcase_add_test(tc, test_arena);
+    tcase_add_test(tc, test_err);
+    tcase_add_test(tc, test_uuid);
+    tcase_add_test(tc, test_loop_post);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
