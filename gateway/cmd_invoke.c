@@ -27,15 +27,17 @@ struct invoke_opts {
     const char *config;
     const char *name;
     const char *payload;     /* JSON text */
+    const char *endpoint;    /* http://HOST:PORT, overriding the config's listen address */
     int log_tail;
     int local;
 };
 
 static void invoke_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate invoke NAME [-c FILE] [--payload JSON|@FILE|@-] [--log-tail] [--local]\n"
+    fprintf(f, "usage: fngate invoke NAME [-c FILE] [--endpoint URL] [--payload JSON|@FILE|@-] [--log-tail] [--local]\n"
                "  Invokes NAME (RequestResponse) and prints its result on stdout.\n"
                "  -c, --config FILE   configuration (default ./fngate.yaml): where the gateway listens\n"
+               "  --endpoint URL      the gateway's address instead (e.g. http://127.0.0.1:8080)\n"
                "  --payload JSON      the event; @FILE reads a file, @- standard input (default {})\n"
                "  --log-tail          print the last 4 KB of the invocation's log on stderr\n"
                "  --local             run the function here, without a gateway (logs on stderr)\n"
@@ -127,9 +129,12 @@ static int invoke_remote(const struct fg_config *conf, const struct invoke_opts 
 
     memset(&r, 0, sizeof(r));
     fg_buf_init(&r.body, FG_PAYLOAD_SYNC_MAX_BYTES + 65536);
-    snprintf(url, sizeof(url), "http://%s%s%s:%d/2015-03-31/functions/%s/invocations",
-             strchr(conf->listen_host, ':') ? "[" : "", conf->listen_host,
-             strchr(conf->listen_host, ':') ? "]" : "", conf->listen_port, o->name);
+    if (o->endpoint)
+        snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", o->endpoint, o->name);
+    else
+        snprintf(url, sizeof(url), "http://%s%s%s:%d/2015-03-31/functions/%s/invocations",
+                 strchr(conf->listen_host, ':') ? "[" : "", conf->listen_host,
+                 strchr(conf->listen_host, ':') ? "]" : "", conf->listen_port, o->name);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (!(curl = curl_easy_init())) {
         fprintf(stderr, "fngate: cannot initialise libcurl\n");
@@ -254,9 +259,10 @@ int fg_cmd_invoke(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' }, { "payload", required_argument, NULL, 'p' },
         { "log-tail", no_argument, NULL, 't' }, { "local", no_argument, NULL, 'L' },
+        { "endpoint", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    struct invoke_opts o = { "fngate.yaml", NULL, NULL, 0, 0 };
+    struct invoke_opts o = { "fngate.yaml", NULL, NULL, NULL, 0, 0 };
     struct fg_config conf;
     struct fg_buf payload;
     struct fg_err err;
@@ -268,6 +274,7 @@ int fg_cmd_invoke(int argc, char **argv)
         case 'c': o.config = optarg; break;
         case 'p': o.payload = optarg; break;
         case 't': o.log_tail = 1; break;
+        case 'e': o.endpoint = optarg; break;
         case 'L': o.local = 1; break;
         case 'h': invoke_usage(stdout); return 0;
         default: invoke_usage(stderr); return 2;

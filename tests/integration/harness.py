@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: MIT
+"""Integration-test harness: starts the real fngate binary on a free loopback port, waits
+for its readiness line, talks HTTP to it, and stops it with SIGTERM, failing the test if it
+does not exit cleanly or if AddressSanitizer / UndefinedBehaviorSanitizer reported anything.
+
+Nothing here imitates fngate: tests drive the binary and real worker processes."""
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import textwrap
+import threading
+import time
+
+BUILD = os.environ.get("FNGATE_BUILD", "build/asan")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FNGATE = os.path.join(ROOT, BUILD, "fngate")
+ECHO_BOOTSTRAP = os.path.join(ROOT, BUILD, "fg-echo-bootstrap")
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+SAN_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_until(pred, timeout, what):
+    """Polls pred until it is true; fails with what after timeout seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise TestFailure("timed out after %.0fs waiting for %s" % (timeout, what))
+
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text).lstrip("\n"))
+    os.chmod(path, mode)
+    return path
+
+
+def env():
+    e = dict(os.environ)
+    e.update(SAN_ENV)
+    return e
+
+
+def run_cli(*args, input=None, timeout=60):
+    """Runs `fngate ARGS`; returns CompletedProcess with text output."""
+    p = subprocess.run([FNGATE] + list(args), input=input, capture_output=True, text=True,
+                       timeout=timeout, env=env())
+    for m in SANITIZER_MARKERS:
+        check(m not in p.stderr, "sanitizer report from `fngate %s`:\n%s" % (" ".join(args), p.stderr))
+    return p
+
+
+class Gateway:
+    """One `fngate serve` process over a config written into a temp dir."""
+
+    def __init__(self, tmp, config, args=()):
+        self.tmp = tmp
+        self.config = write(os.path.join(tmp, "fngate.yaml"), config)
+        self.stdout_path = os.path.join(tmp, "fngate.stdout")
+        self.stderr_lines = []
+        self.port = None
+        self.args = list(args)
+        self.proc = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stop(check_clean=exc_type is None)
+
+    def start(self):
+        self._out = open(self.stdout_path, "wb")
+        self.proc = subprocess.Popen([FNGATE, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + self.args,
+                                     stdout=self._out, stderr=subprocess.PIPE, env=env(), cwd=self.tmp)
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        wait_until(lambda: self.port or self.proc.poll() is not None, 30, "the 'listening on' line")
+        check(self.port, "fngate exited before listening:\n" + self.stderr())
+
+    def _read_stderr(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            self.stderr_lines.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+
+    def stderr(self):
+        return "".join(self.stderr_lines)
+
+    def stdout(self):
+        with open(self.stdout_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_stdout(self, pattern, timeout=10):
+        return wait_until(lambda: re.search(pattern, self.stdout(), re.M), timeout,
+                          "function log matching %r" % pattern)
+
+    def stop(self, check_clean=True):
+        if not self.proc or self.proc.poll() is not None:
+            rc = self.proc.returncode if self.proc else 0
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
+                check(not check_clean, "fngate did not stop within 30 s of SIGTERM")
+        self._reader.join(5)
+        self._out.close()
+        if check_clean:
+            for m in SANITIZER_MARKERS:
+                check(m not in self.stderr(), "sanitizer report:\n" + self.stderr())
+            check(rc == 0, "fngate exited with %s:\n%s" % (rc, self.stderr()[-4000:]))
+
+    # ---- HTTP
+    def conn(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        c = self.conn(timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            c.close()
+
+    def invoke(self, name, payload=None, headers=None, timeout=30):
+        body = payload if isinstance(payload, (bytes, str)) or payload is None else json.dumps(payload)
+        return self.request("POST", "/2015-03-31/functions/%s/invocations" % name, body, headers, timeout)
+
+
+def tempdir():
+    return tempfile.TemporaryDirectory(prefix="fngate-it-")

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: MIT
+"""The HelloLambda example through its three doors: an HTTP route with curl-like requests,
+the Invoke API (raw HTTP and the AWS CLI), and the fngate CLI (remote and --local)."""
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from harness import Gateway, ROOT, check, run_cli, write
+
+HELLO = os.path.join(ROOT, "examples", "hello")
+EXPECTED = {"message": "Hello Himanshu, welcome to AWS Lambda!"}
+
+
+def hello_config(extra=""):
+    return """
+    service: hello
+    functions:
+      HelloLambda:
+        runtime: python3
+        handler: app.lambda_handler
+        code: %s
+        memory: 128
+        timeout: 3
+        concurrency: 10
+        environment: {GREETING: Hello}
+        events:
+          - http: {method: GET, path: "/hello/{name}"}
+    %s""" % (HELLO, extra)
+
+
+def test_route(tmp):
+    with Gateway(tmp, hello_config()) as gw:
+        status, headers, body = gw.request("GET", "/hello/Himanshu")
+        check(status == 200, "status %s: %r" % (status, body))
+        check(json.loads(body) == EXPECTED, body)
+        check(headers.get("content-type") == "application/json", headers)
+        check(headers.get("apigw-requestid"), headers)
+
+
+def test_invoke_api_with_log_tail(tmp):
+    with Gateway(tmp, hello_config()) as gw:
+        status, headers, body = gw.invoke("HelloLambda", {"name": "Himanshu"}, {"X-Amz-Log-Type": "Tail"})
+        check(status == 200, "status %s: %r" % (status, body))
+        check(json.loads(body) == EXPECTED, body)
+        check(headers.get("x-amz-executed-version") == "$LATEST", headers)
+        check("x-amz-function-error" not in headers, headers)
+        rid = headers.get("x-amzn-requestid")
+        log = base64.b64decode(headers["x-amz-log-result"]).decode()
+        check(log.startswith("START RequestId: %s Version: $LATEST\n" % rid), log)
+        check("Received a request for Himanshu" in log, log)
+        check("END RequestId: %s\n" % rid in log, log)
+        check(re.search(r"REPORT RequestId: %s\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\t"
+                        r"Memory Size: 128 MB\tMax Memory Used: \d+ MB" % rid, log), log)
+
+
+def test_aws_cli(tmp):
+    aws = "/usr/bin/aws"
+    check(os.path.exists(aws), "AWS CLI v2 missing at /usr/bin/aws (deploy/install-deps.sh --test installs it)")
+    with Gateway(tmp, hello_config()) as gw:
+        out = os.path.join(tmp, "out.json")
+        base = [aws, "lambda", "invoke", "--endpoint-url", "http://127.0.0.1:%d" % gw.port, "--no-sign-request",
+                "--region", "us-east-1"]
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y", HOME=tmp)
+        p = subprocess.run(base + ["--function-name", "HelloLambda", "--cli-binary-format", "raw-in-base64-out",
+                                   "--payload", '{"name":"Himanshu"}', "--log-type", "Tail", out],
+                           capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 0, "aws failed: %s %s" % (p.stdout, p.stderr))
+        meta = json.loads(p.stdout)
+        check(meta["StatusCode"] == 200 and meta["ExecutedVersion"] == "$LATEST", meta)
+        check("START RequestId:" in base64.b64decode(meta["LogResult"]).decode(), meta)
+        with open(out) as f:
+            check(json.load(f) == EXPECTED, "out.json")
+        p = subprocess.run(base + ["--function-name", "Nope", out], capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode != 0 and "ResourceNotFoundException" in p.stderr, p.stderr)
+
+
+def test_cli_invoke_remote_and_local(tmp):
+    with Gateway(tmp, hello_config()) as gw:
+        p = run_cli("invoke", "HelloLambda", "-c", gw.config, "--endpoint", "http://127.0.0.1:%d" % gw.port,
+                    "--payload", '{"name":"Himanshu"}', "--log-tail")
+        check(p.returncode == 0, p.stderr)
+        check(json.loads(p.stdout) == EXPECTED, p.stdout)
+        check("START RequestId:" in p.stderr and "REPORT RequestId:" in p.stderr, p.stderr)
+        payload = write(os.path.join(tmp, "event.json"), '{"name": "Himanshu"}')
+        p = run_cli("invoke", "HelloLambda", "-c", gw.config, "--endpoint", "http://127.0.0.1:%d" % gw.port,
+                    "--payload", "@" + payload)
+        check(p.returncode == 0 and json.loads(p.stdout) == EXPECTED, p.stdout + p.stderr)
+        p = run_cli("invoke", "Missing", "-c", gw.config, "--endpoint", "http://127.0.0.1:%d" % gw.port)
+        check(p.returncode == 1 and "ResourceNotFoundException" in p.stderr, p.stderr)
+    # --local: no server at all.
+    p = run_cli("invoke", "HelloLambda", "-c", gw.config, "--local", "--payload", '{"name":"Himanshu"}')
+    check(p.returncode == 0, p.stderr)
+    check(json.loads(p.stdout) == EXPECTED, p.stdout)
+    check("START RequestId:" in p.stderr and "Received a request for Himanshu" in p.stderr, p.stderr)
+
+
+def test_logs_start_end_report(tmp):
+    with Gateway(tmp, hello_config()) as gw:
+        ids = []
+        for _ in range(2):
+            status, headers, body = gw.invoke("HelloLambda", {"name": "Himanshu"})
+            check(status == 200, body)
+            ids.append(headers["x-amzn-requestid"])
+        for i, rid in enumerate(ids):
+            gw.wait_stdout(r"REPORT RequestId: %s" % rid)
+            out = gw.stdout()
+            check("[HelloLambda] START RequestId: %s Version: $LATEST" % rid in out, out)
+            check("[HelloLambda] %s\tReceived a request for Himanshu (request %s)" % (rid, rid) in out, out)
+            check("[HelloLambda] END RequestId: %s" % rid in out, out)
+            m = re.search(r"REPORT RequestId: %s\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms\t"
+                          r"Memory Size: 128 MB\tMax Memory Used: (\d+) MB(\tInit Duration: ([\d.]+) ms)?$" % rid, out, re.M)
+            check(m, out)
+            check(0 < int(m.group(3)) <= 128, "max memory used %s" % m.group(3))
+            check(int(m.group(2)) >= float(m.group(1)), "billed >= duration")
+            # Only the cold start reports Init Duration.
+            check(bool(m.group(4)) == (i == 0), "Init Duration on invocation %d: %s" % (i, m.group(0)))
+
+
+def test_json_log_format(tmp):
+    with Gateway(tmp, hello_config(), args=["--log-format", "json"]) as gw:
+        status, headers, _ = gw.invoke("HelloLambda", {"name": "J"})
+        check(status == 200, status)
+        rid = headers["x-amzn-requestid"]
+        gw.wait_stdout(r'"type":"platform.report"')
+        recs = [json.loads(line) for line in gw.stdout().splitlines()]
+        types = [r["type"] for r in recs]
+        check(types == ["platform.start", "function", "platform.report"], types)
+        check(recs[0]["record"]["requestId"] == rid and recs[1]["requestId"] == rid, recs)
+        metrics = recs[2]["record"]["metrics"]
+        check(metrics["memorySizeMB"] == 128 and metrics["maxMemoryUsedMB"] > 0 and "initDurationMs" in metrics, metrics)

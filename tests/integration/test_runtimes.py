@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: MIT
+"""Each runtime kind against a real gateway: Node.js (async and callback handlers), a
+`provided` bootstrap written in shell, the `exec` runtime, Python errors, and the official
+aws-lambda-ric Node runtime interface client running unmodified as a provided runtime."""
+import json
+import os
+import shutil
+import subprocess
+
+from harness import Gateway, ROOT, check, write, wait_until
+
+
+def fn_block(name, runtime, code, handler=None, extra=""):
+    h = "    handler: %s\n" % handler if handler else ""
+    return "  %s:\n    runtime: %s\n%s    code: %s\n%s" % (name, runtime, h, code, extra)
+
+
+def test_node_async_and_callback(tmp):
+    code = os.path.join(tmp, "node")
+    write(os.path.join(code, "index.js"), """
+        exports.asyncHandler = async (event, context) => {
+          console.log('async got', event.n);
+          return { n: event.n * 2, id: context.awsRequestId, fn: context.functionName,
+                   mem: context.memoryLimitInMB, left: context.getRemainingTimeInMillis() > 0 };
+        };
+        exports.cbHandler = (event, context, callback) => {
+          setTimeout(() => callback(null, { cb: true, n: event.n }), 10);
+        };
+        exports.failing = async () => { throw new TypeError('bad input'); };
+        """)
+    config = "functions:\n" + fn_block("NodeAsync", "nodejs", code, "index.asyncHandler") + \
+        fn_block("NodeCb", "nodejs", code, "index.cbHandler") + fn_block("NodeFail", "nodejs", code, "index.failing")
+    with Gateway(tmp, config) as gw:
+        status, headers, body = gw.invoke("NodeAsync", {"n": 21})
+        out = json.loads(body)
+        check(status == 200 and out["n"] == 42 and out["id"] == headers["x-amzn-requestid"], body)
+        check(out["fn"] == "NodeAsync" and out["mem"] == "128" and out["left"] is True, out)
+        status, _, body = gw.invoke("NodeCb", {"n": 5})
+        check(status == 200 and json.loads(body) == {"cb": True, "n": 5}, body)
+        status, headers, body = gw.invoke("NodeFail", {})
+        err = json.loads(body)
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(err["errorType"] == "TypeError" and err["errorMessage"] == "bad input", err)
+        gw.wait_stdout(r"\tINFO\tasync got 21$")
+
+
+def test_provided_shell_bootstrap(tmp):
+    code = os.path.join(tmp, "sh")
+    write(os.path.join(code, "bootstrap"), """
+        #!/bin/sh
+        # A Lambda custom runtime in shell: the Runtime API loop with curl.
+        set -eu
+        API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+        while true; do
+          HEADERS="$(mktemp)"
+          EVENT=$(curl -sS -D "$HEADERS" "$API/invocation/next")
+          ID=$(grep -i Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+          echo "shell handling $ID"
+          curl -sS -X POST "$API/invocation/$ID/response" -d "{\\"echo\\": $EVENT, \\"handler\\": \\"$_HANDLER\\"}" >/dev/null
+          rm -f "$HEADERS"
+        done
+        """, mode=0o755)
+    config = "functions:\n" + fn_block("Shell", "provided", code, "function.handler",
+                                         "    events:\n      - http: POST /shell\n")
+    with Gateway(tmp, config) as gw:
+        for i in range(3):
+            status, headers, body = gw.invoke("Shell", {"i": i})
+            check(status == 200, body)
+            check(json.loads(body) == {"echo": {"i": i}, "handler": "function.handler"}, body)
+        rid = headers["x-amzn-requestid"]
+        gw.wait_stdout(r"\[Shell\] %s\tshell handling %s" % (rid, rid))
+        status, _, body = gw.request("POST", "/shell", body="hi")
+        check(status == 200 and json.loads(body)["echo"]["body"] == "hi", body)
+
+
+def test_exec_runtime(tmp):
+    code = os.path.join(tmp, "exec")
+    os.makedirs(code)
+    config = "functions:\n" + \
+        fn_block("Upper", "exec", code, "\"tr a-z A-Z\"") + \
+        fn_block("Text", "exec", code, "\"echo hello world\"") + \
+        fn_block("Json", "exec", code, "\"echo '{\\\"ok\\\": true}'\"") + \
+        fn_block("Fails", "exec", code, "\"echo oops >&2; exit 3\"")
+    with Gateway(tmp, config) as gw:
+        status, _, body = gw.invoke("Upper", {"a": "b"})
+        check(status == 200 and json.loads(body) == {"A": "B"}, body)
+        status, _, body = gw.invoke("Text", {})
+        check(status == 200 and json.loads(body) == "hello world", body)
+        status, _, body = gw.invoke("Json", {})
+        check(status == 200 and json.loads(body) == {"ok": True}, body)
+        status, headers, body = gw.invoke("Fails", {})
+        check(headers.get("x-amz-function-error") == "Unhandled" and b"status 3" in body, body)
+        gw.wait_stdout(r"\[Fails\] [0-9a-f-]{36}\toops$")
+
+
+def test_python_errors(tmp):
+    code = os.path.join(tmp, "py")
+    write(os.path.join(code, "app.py"), """
+        def boom(event, context):
+            raise ValueError("no good")
+
+        def unserialisable(event, context):
+            return {"s": {1, 2}}
+        """)
+    write(os.path.join(code, "broken.py"), "import does_not_exist\n")
+    config = "functions:\n" + \
+        fn_block("Boom", "python3", code, "app.boom", "    events:\n      - http: GET /boom\n") + \
+        fn_block("Marshal", "python3", code, "app.unserialisable") + \
+        fn_block("Broken", "python3", code, "broken.handler") + \
+        fn_block("Missing", "python3", code, "app.nothing_here")
+    with Gateway(tmp, config) as gw:
+        status, headers, body = gw.invoke("Boom", {})
+        err = json.loads(body)
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(err["errorType"] == "ValueError" and err["errorMessage"] == "no good", err)
+        check(isinstance(err["stackTrace"], list) and err["stackTrace"], err)
+        status, _, body = gw.request("GET", "/boom")
+        check(status == 502 and json.loads(body)["errorType"] == "ValueError", (status, body))
+        status, _, body = gw.invoke("Marshal", {})
+        check(json.loads(body)["errorType"] == "Runtime.MarshalError", body)
+        status, headers, body = gw.invoke("Broken", {})
+        err = json.loads(body)
+        check(headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(err["errorType"] == "Runtime.ImportModuleError" and "does_not_exist" in err["errorMessage"], err)
+        status, _, body = gw.invoke("Missing", {})
+        check(json.loads(body)["errorType"] == "Runtime.HandlerNotFound", body)
+        # The gateway keeps serving after all of that.
+        status, _, body = gw.invoke("Boom", {})
+        check(status == 200, status)
+
+
+def test_environment_and_context(tmp):
+    code = os.path.join(tmp, "py")
+    write(os.path.join(code, "app.py"), """
+        import os, tempfile
+        NAMES = ["AWS_LAMBDA_RUNTIME_API", "_HANDLER", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+                 "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+                 "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE",
+                 "AWS_REGION", "TZ", "LANG", "PATH", "TMPDIR", "GREETING", "_X_AMZN_TRACE_ID"]
+        def handler(event, context):
+            return {"env": {k: os.environ.get(k) for k in NAMES}, "cwd": os.getcwd(),
+                    "tmp": tempfile.gettempdir(),
+                    "ctx": {"id": context.aws_request_id, "name": context.function_name,
+                            "version": context.function_version, "arn": context.invoked_function_arn,
+                            "mem": context.memory_limit_in_mb, "group": context.log_group_name,
+                            "stream": context.log_stream_name,
+                            "left": context.get_remaining_time_in_millis()}}
+        """)
+    config = "region: eu-west-1\naccount_id: '123456789012'\nstate_dir: %s/state\nfunctions:\n" % tmp + \
+        fn_block("Env", "python3", code, "app.handler", "    memory: 256\n    timeout: 7\n"
+                 "    environment: {GREETING: hi}\n")
+    with Gateway(tmp, config) as gw:
+        status, headers, body = gw.invoke("Env", {})
+        out = json.loads(body)
+        env, ctx = out["env"], out["ctx"]
+        check(env["_HANDLER"] == "app.handler" and env["LAMBDA_TASK_ROOT"] == code and out["cwd"] == code, out)
+        check(env["AWS_LAMBDA_FUNCTION_NAME"] == "Env" and env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256", env)
+        check(env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST" and env["AWS_REGION"] == "eu-west-1", env)
+        check(env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/Env", env)
+        check(env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand" and env["GREETING"] == "hi", env)
+        check(env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:") and env["TZ"] == ":UTC", env)
+        check("[$LATEST]" in env["AWS_LAMBDA_LOG_STREAM_NAME"], env)
+        check(env["TMPDIR"] == os.path.join(tmp, "state", "tmp", "Env") and out["tmp"] == env["TMPDIR"], out)
+        check(env["_X_AMZN_TRACE_ID"].startswith("Root=1-"), env)
+        check(ctx["id"] == headers["x-amzn-requestid"] and ctx["name"] == "Env" and ctx["version"] == "$LATEST", ctx)
+        check(ctx["arn"] == "arn:aws:lambda:eu-west-1:123456789012:function:Env", ctx)
+        check(ctx["mem"] == "256" and ctx["group"] == "/aws/lambda/Env", ctx)
+        check(5000 < ctx["left"] <= 7000, ctx)
+
+
+RIC_DIR = os.path.join(ROOT, "build", "aws-lambda-ric")
+
+
+def ensure_ric():
+    """Installs npm's aws-lambda-ric once per build tree (it compiles native code: minutes)."""
+    marker = os.path.join(RIC_DIR, "node_modules", "aws-lambda-ric", "package.json")
+    if os.path.exists(marker):
+        return
+    os.makedirs(RIC_DIR, exist_ok=True)
+    write(os.path.join(RIC_DIR, "package.json"), '{"name": "ric-test", "private": true}\n')
+    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "aws-lambda-ric"], cwd=RIC_DIR,
+                       capture_output=True, text=True, timeout=1200)
+    check(p.returncode == 0, "npm install aws-lambda-ric failed:\n" + p.stdout[-3000:] + p.stderr[-3000:])
+
+
+def test_aws_lambda_ric_unmodified(tmp):
+    ensure_ric()
+    code = os.path.join(tmp, "ric")
+    write(os.path.join(code, "index.js"), """
+        exports.handler = async (event, context) => {
+          console.log('ric handling', context.awsRequestId);
+          return { hello: event.name, requestId: context.awsRequestId };
+        };
+        exports.bad = async () => { throw new Error('ric boom'); };
+        """)
+    # The bootstrap is how a container image starts the official client: nothing fngate-specific.
+    write(os.path.join(code, "bootstrap"), """
+        #!/bin/sh
+        exec node %s/node_modules/aws-lambda-ric/bin/index.mjs "$_HANDLER"
+        """ % RIC_DIR, mode=0o755)
+    config = "functions:\n" + fn_block("Ric", "provided", code, "index.handler", "    timeout: 10\n") + \
+        fn_block("RicBad", "provided", code, "index.bad", "    timeout: 10\n")
+    with Gateway(tmp, config) as gw:
+        for name in ("Himanshu", "again"):
+            status, headers, body = gw.invoke("Ric", {"name": name}, timeout=60)
+            check(status == 200, (status, body))
+            out = json.loads(body)
+            check(out == {"hello": name, "requestId": headers["x-amzn-requestid"]}, out)
+        status, headers, body = gw.invoke("RicBad", {}, timeout=60)
+        check(headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(json.loads(body)["errorMessage"] == "ric boom", body)
