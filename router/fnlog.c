@@ -176,6 +176,17 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
     }
 }
 
+void fg_fnlog_init_report(struct fg_fnlog *l, const char *fn, double init_ms)
+{
+    char line[128];
+    int n = snprintf(line, sizeof(line), "INIT_REPORT Init Duration: %.2f ms", init_ms);
+    fnlog_text(l, fn, NULL, line, (size_t)n);
+    if (l->format == FG_LOG_FORMAT_JSON)
+        fnlog_json(l, fn, "platform.initReport",
+                   json_pack("{s:{s:s,s:{s:f}}}", "record", "initializationType", "provisioned-concurrency",
+                             "metrics", "durationMs", init_ms));
+}
+
 void fg_fnlog_close(struct fg_fnlog *l)
 {
     fg_fnlog_flush(l);

@@ -39,6 +39,9 @@ void fg_fnlog_start(struct fg_fnlog *l, const char *fn, struct fg_invocation *in
 void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                   int memory_size_mb, const char *status);
 
+/* A worker finished init with no invocation waiting (min_warm): Lambda's INIT_REPORT. */
+void fg_fnlog_init_report(struct fg_fnlog *l, const char *fn, double init_ms);
+
 /* Writes what is pending (also called at shutdown). */
 void fg_fnlog_flush(struct fg_fnlog *l);
 void fg_fnlog_close(struct fg_fnlog *l);

@@ -8,11 +8,13 @@
  * port a request arrives on says which process holds which invocation: a timeout kills
  * exactly that process, and its memory is measured alone. States:
  *
- *   SPAWNING --first /next--> IDLE <--/next-- BUSY (delivered) --response/error--> (awaits /next)
- *       \____________________ any: timeout, exit, crash ____________________> DEAD (reaped, freed)
+ *   SPAWNING --first /next--> IDLE --assigned--> BUSY --response/error--> IDLE
+ *       \__________________ any: timeout, exit, crash, reaping _____________> DEAD (reaped, freed)
  *
- * A SPAWNING worker may already hold an assigned invocation (cold start): it is delivered on
- * the worker's first /next. */
+ * An invocation is delivered when the worker holds it and has a /next parked. A cold worker
+ * (SPAWNING) may be assigned work before its first /next; an answered worker goes straight
+ * back to IDLE, so work given to it before its next /next arrives waits for that /next
+ * instead of starting another process. */
 #ifndef FG_FUNCTION_H
 #define FG_FUNCTION_H
 
@@ -107,8 +109,10 @@ void fg_router_check_stopped(struct fg_router *r);
 /* Gives inv a worker: an idle one, a spawning one without work, or a new one. Concurrency
  * has been checked. 0 or -errno (err filled; nothing was assigned). */
 int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err);
-/* A worker parked in /next: deliver queued work or make it idle. */
+/* A worker parked in /next: deliver its assigned work, or (first /next) make it idle. */
 void fg_pool_worker_ready(struct fg_worker *w);
+/* The worker's invocation ended with the worker alive: back to the idle stack. */
+void fg_pool_worker_released(struct fg_worker *w);
 /* Starts min_warm workers and the reaping timer. */
 int fg_pool_start(struct fg_function *fn, struct fg_err *err);
 /* Kills every worker (shutdown). */

@@ -19,9 +19,13 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
     if (w) {
         fn->idle = w->idle_next;
         w->idle_next = NULL;
+        w->state = FG_WORKER_BUSY;
         w->inv = inv;
         inv->worker = w;
-        fg_worker_deliver(w);
+        /* A worker that answered a moment ago may not be back in /next yet: then the
+         * event goes out when it arrives. */
+        if (w->next_req)
+            fg_worker_deliver(w);
         return 0;
     }
     /* A pre-started worker still booting takes the work when it is ready. */
@@ -35,21 +39,9 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
     return 0;
 }
 
-void fg_pool_worker_ready(struct fg_worker *w)
+static void pool_push_idle(struct fg_worker *w)
 {
     struct fg_function *fn = w->fn;
-
-    if (w->state == FG_WORKER_SPAWNING) {
-        double init_ms = (double)(fg_mono_us() - w->spawn_us) / 1000.0;
-        if (w->inv)
-            w->inv->init_ms = init_ms;
-        fg_log(FG_LOG_DEBUG, "pool", "function %s worker %d ready after %.2f ms", fn->conf->name,
-               (int)w->pid, init_ms);
-    }
-    if (w->inv) {
-        fg_worker_deliver(w);
-        return;
-    }
     if (fn->router->stopping) {
         fg_worker_kill(w, "shutdown");
         return;
@@ -58,6 +50,31 @@ void fg_pool_worker_ready(struct fg_worker *w)
     w->idle_since_us = fg_mono_us();
     w->idle_next = fn->idle;
     fn->idle = w;
+}
+
+void fg_pool_worker_released(struct fg_worker *w)
+{
+    if (w->state == FG_WORKER_BUSY)
+        pool_push_idle(w);
+}
+
+void fg_pool_worker_ready(struct fg_worker *w)
+{
+    struct fg_function *fn = w->fn;
+
+    if (w->state == FG_WORKER_SPAWNING) {
+        double init_ms = (double)(fg_mono_us() - w->spawn_us) / 1000.0;
+        if (w->inv)
+            w->inv->init_ms = init_ms;     /* a cold start: REPORT carries it */
+        else
+            fg_fnlog_init_report(&fn->router->log, fn->conf->name, init_ms);
+    }
+    if (w->inv && !w->inv->delivered) {
+        fg_worker_deliver(w);
+        return;
+    }
+    if (w->state == FG_WORKER_SPAWNING)
+        pool_push_idle(w);
 }
 
 static void pool_fill_warm(struct fg_function *fn)

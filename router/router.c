@@ -88,6 +88,7 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
             inv->duration_ms = (double)(fg_mono_us() - inv->start_us) / 1000.0;
             inv->max_memory_mb = fg_memlimit_peak_mb(&w->mem);
         }
+        fg_pool_worker_released(w);
     }
     if (fn) {
         if (inv->delivered)

@@ -68,9 +68,10 @@ static void rapi_next(struct fg_worker *w, struct evhttp_request *req)
     }
     w->next_req = req;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), rapi_on_close, w);
-    if (w->inv && w->inv->delivered)
-        return;     /* answered nothing yet: the invocation's timer decides */
-    fg_pool_worker_ready(w);
+    /* With an invocation delivered and unanswered, the runtime broke the protocol: the
+     * invocation's timer decides. */
+    if (!(w->inv && w->inv->delivered))
+        fg_pool_worker_ready(w);
 }
 
 /* The body as an owned evbuffer's contiguous bytes; NULL when empty. */

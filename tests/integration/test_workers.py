@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: MIT
+"""Worker lifecycle: warm reuse, timeouts that kill exactly the worker holding the
+invocation, crashes, reserved concurrency (429), memory limits, min_warm / idle reaping,
+and runtimes that break the Runtime API contract."""
+import json
+import os
+import threading
+import time
+
+from harness import Gateway, check, write, wait_until
+
+PY = """
+import json, os, sys, time
+
+def handler(event, context):
+    if "requestContext" in event:        # through an HTTP route: the request body is the order
+        event = json.loads(event.get("body") or "{}")
+    action = event.get("action")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+    elif action == "exit":
+        os._exit(event.get("code", 3))
+    elif action == "alloc":
+        blocks = [bytearray(1 << 20) for _ in range(event["mb"])]
+        for b in blocks:
+            b[::4096] = b"x" * len(b[::4096])
+    elif action == "big":
+        return "x" * event["bytes"]
+    elif action == "spam":
+        line = "y" * 1023
+        for _ in range(event["mb"] * 1024):
+            print(line)
+    return {"pid": os.getpid()}
+"""
+
+
+def py_config(tmp, extra="", events=""):
+    code = os.path.join(tmp, "py")
+    write(os.path.join(code, "app.py"), PY)
+    return "functions:\n  W:\n    runtime: python3\n    handler: app.handler\n    code: %s\n%s%s" % (code, extra, events)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_warm_reuse(tmp):
+    with Gateway(tmp, py_config(tmp)) as gw:
+        pids = {json.loads(gw.invoke("W", {})[2])["pid"] for _ in range(5)}
+        check(len(pids) == 1, "sequential calls should reuse one warm worker: %s" % pids)
+
+
+def test_timeout_kills_worker_and_recovers(tmp):
+    with Gateway(tmp, py_config(tmp, "    timeout: 1\n", "    events:\n      - http: POST /w\n")) as gw:
+        first = json.loads(gw.invoke("W", {})[2])["pid"]
+        t0 = time.monotonic()
+        status, headers, body = gw.invoke("W", {"action": "sleep", "seconds": 30})
+        elapsed = time.monotonic() - t0
+        err = json.loads(body)
+        rid = headers["x-amzn-requestid"]
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", (status, headers))
+        check(err == {"errorMessage": "RequestId: %s Error: Task timed out after 1.00 seconds" % rid,
+                      "errorType": "Sandbox.Timedout"}, err)
+        check(elapsed < 5, "timeout took %.1fs" % elapsed)
+        wait_until(lambda: not alive(first), 10, "the timed-out worker %d to be killed" % first)
+        second = json.loads(gw.invoke("W", {})[2])["pid"]
+        check(second != first and alive(second), "the next call runs on a fresh worker")
+        status, _, body = gw.request("POST", "/w", body=json.dumps({"action": "sleep", "seconds": 30}))
+        check(status == 504 and json.loads(body)["errorType"] == "Sandbox.Timedout", (status, body))
+        gw.wait_stdout(r"Task timed out after 1.00 seconds")
+        gw.wait_stdout(r"REPORT RequestId: %s\t.*\tStatus: timeout$" % rid)
+        check(gw.invoke("W", {})[0] == 200, "pool recovered")
+
+
+def test_crash_is_reported_and_replaced(tmp):
+    with Gateway(tmp, py_config(tmp)) as gw:
+        first = json.loads(gw.invoke("W", {})[2])["pid"]
+        status, headers, body = gw.invoke("W", {"action": "exit", "code": 3})
+        err = json.loads(body)
+        check(headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(err["errorType"] == "Runtime.ExitError", err)
+        check(err["errorMessage"] == "RequestId: %s Error: Runtime exited with error: exit status 3"
+              % headers["x-amzn-requestid"], err)
+        second = json.loads(gw.invoke("W", {})[2])["pid"]
+        check(second != first, "crashed worker replaced")
+
+
+def test_reserved_concurrency_429(tmp):
+    with Gateway(tmp, py_config(tmp, "    concurrency: 1\n    timeout: 10\n", "    events:\n      - http: POST /w\n")) as gw:
+        gw.invoke("W", {})   # warm
+        results = []
+
+        def call():
+            results.append(gw.invoke("W", {"action": "sleep", "seconds": 1}))
+
+        threads = [threading.Thread(target=call) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = sorted(r[0] for r in results)
+        check(statuses == [200, 429], statuses)
+        throttled = [r for r in results if r[0] == 429][0]
+        body = json.loads(throttled[2])
+        check(throttled[1].get("x-amzn-errortype") == "TooManyRequestsException", throttled[1])
+        check(throttled[1].get("retry-after") == "1", throttled[1])
+        check(body["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded" and body["Type"] == "User", body)
+        # The same limit through a route.
+        hold = threading.Thread(target=call)
+        hold.start()
+        wait_until(lambda: "START" in gw.stdout().split("END")[-1], 10, "the holding call to start")
+        status, headers, _ = gw.request("POST", "/w", body="{}")
+        hold.join()
+        check(status == 429 and headers.get("retry-after") == "1", (status, headers))
+
+
+def test_gateway_concurrency_cap(tmp):
+    config = "gateway: {max_concurrency: 1}\n" + py_config(tmp, "    timeout: 10\n")
+    with Gateway(tmp, config) as gw:
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(gw.invoke("W", {"action": "sleep", "seconds": 1})))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        throttled = [r for r in results if r[0] == 429]
+        check(len(throttled) == 1, [r[0] for r in results])
+        check(json.loads(throttled[0][2])["Reason"] == "ConcurrentInvocationLimitExceeded", throttled[0][2])
+
+
+def test_memory_limit(tmp):
+    with Gateway(tmp, py_config(tmp, "    memory: 128\n    timeout: 20\n")) as gw:
+        status, headers, body = gw.invoke("W", {"action": "alloc", "mb": 40})
+        check(status == 200 and "x-amz-function-error" not in headers, body)
+        rid = headers["x-amzn-requestid"]
+        m = gw.wait_stdout(r"REPORT RequestId: %s\t.*Max Memory Used: (\d+) MB" % rid)
+        check(int(m.group(1)) >= 40, "Max Memory Used %s MB after allocating 40 MB" % m.group(1))
+        status, headers, body = gw.invoke("W", {"action": "alloc", "mb": 400})
+        err = json.loads(body)
+        check(headers.get("x-amz-function-error") == "Unhandled", (headers, body))
+        check(err["errorType"] in ("Runtime.OutOfMemory", "Runtime.ExitError", "MemoryError"), err)
+        check(gw.invoke("W", {})[0] == 200, "the next call works")
+
+
+def test_min_warm_and_idle_reaping(tmp):
+    config = py_config(tmp, "    min_warm: 1\n") + \
+        "  Idle:\n    runtime: python3\n    handler: app.handler\n    code: %s/py\n    idle_timeout: 1\n" % tmp
+    with Gateway(tmp, config) as gw:
+        # A min_warm worker is started ahead of traffic: the first call is warm.
+        gw.wait_stdout(r"^\[W\] INIT_REPORT Init Duration: [\d.]+ ms$")
+        check(gw.invoke("W", {})[0] == 200, "W answers")
+        m = gw.wait_stdout(r"\[W\] REPORT RequestId: .*$")
+        check("Init Duration" not in m.group(0), "first call on a pre-started worker is not a cold start: " + m.group(0))
+        pid = json.loads(gw.invoke("Idle", {})[2])["pid"]
+        wait_until(lambda: not alive(pid), 10, "the idle worker %d to be reaped after idle_timeout" % pid)
+        check(gw.invoke("Idle", {})[0] == 200, "a reaped function starts again on demand")
+
+
+def test_runtime_api_contract_violations(tmp):
+    """A provided runtime that answers the wrong id, answers twice, and posts an init error
+    after init: each gets the reference's status, and the gateway keeps serving."""
+    code = os.path.join(tmp, "bad")
+    log = os.path.join(tmp, "statuses.json")
+    write(os.path.join(code, "bootstrap"), """
+        #!/usr/bin/python3
+        import http.client, json, os
+        host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+        c = http.client.HTTPConnection(host, int(port))
+        def call(method, path, body=None):
+            c.request(method, "/2018-06-01/runtime" + path, body=body)
+            r = c.getresponse()
+            return r.status, r.read(), r
+        seen = {}
+        while True:
+            status, body, r = call("GET", "/invocation/next")
+            rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+            seen["next"] = status
+            seen["deadline"] = r.getheader("Lambda-Runtime-Deadline-Ms")
+            seen["arn"] = r.getheader("Lambda-Runtime-Invoked-Function-Arn")
+            seen["trace"] = r.getheader("Lambda-Runtime-Trace-Id")
+            seen["wrong_id"] = call("POST", "/invocation/not-a-real-id/response", b"{}")[0]
+            seen["ok"] = call("POST", "/invocation/%s/response" % rid, b'"fine"')[0:2]
+            seen["twice"] = call("POST", "/invocation/%s/response" % rid, b'"again"')[0]
+            seen["error_after"] = call("POST", "/invocation/%s/error" % rid, b'{}')[0]
+            seen["init_error_late"] = call("POST", "/init/error", b'{}')[0]
+            seen["unknown_path"] = call("GET", "/nope")[0]
+            seen["ok"] = [seen["ok"][0], seen["ok"][1].decode()]
+            with open("LOGPATH", "w") as f:
+                json.dump(seen, f)
+        """.replace("LOGPATH", log), mode=0o755)
+    config = "functions:\n  Bad:\n    runtime: provided\n    code: %s\n" % code
+    with Gateway(tmp, config) as gw:
+        status, _, body = gw.invoke("Bad", {})
+        check(status == 200 and json.loads(body) == "fine", body)
+        seen = wait_until(lambda: os.path.exists(log) and json.load(open(log)), 10, "the runtime's report")
+        check(seen["next"] == 200 and seen["wrong_id"] == 400 and seen["ok"] == [202, '{"status":"OK"}'], seen)
+        check(seen["twice"] == 400 and seen["error_after"] == 400, seen)
+        check(seen["init_error_late"] == 403 and seen["unknown_path"] == 404, seen)
+        check(int(seen["deadline"]) > time.time() * 1000, seen)
+        check(seen["arn"] == "arn:aws:lambda:us-east-1:000000000000:function:Bad", seen)
+        check(seen["trace"].startswith("Root=1-"), seen)
+        check(gw.invoke("Bad", {})[0] == 200, "still serving")
+
+
+def test_bootstrap_that_never_asks(tmp):
+    code = os.path.join(tmp, "lazy")
+    write(os.path.join(code, "bootstrap"), "#!/bin/sh\nexec sleep 3600\n", mode=0o755)
+    config = "functions:\n  Lazy:\n    runtime: provided\n    code: %s\n    timeout: 1\n" % code + \
+        py_config(tmp).replace("functions:\n", "")
+    with Gateway(tmp, config) as gw:
+        t0 = time.monotonic()
+        status, headers, body = gw.invoke("Lazy", {}, timeout=60)
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", (status, body))
+        check(json.loads(body)["errorType"] == "Sandbox.Timedout", body)
+        check(time.monotonic() - t0 < 15, "bounded by the init timeout")
+        check(gw.invoke("W", {})[0] == 200, "other functions keep serving")
+
+
+def test_response_too_large(tmp):
+    with Gateway(tmp, py_config(tmp, "    timeout: 30\n")) as gw:
+        status, headers, body = gw.invoke("W", {"action": "big", "bytes": 7 * 1024 * 1024})
+        err = json.loads(body)
+        check(headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(err["errorType"] == "Function.ResponseSizeTooLarge", err)
+        status, _, body = gw.invoke("W", {"action": "big", "bytes": 5 * 1024 * 1024})
+        check(status == 200 and len(json.loads(body)) == 5 * 1024 * 1024, "5 MB is fine")
+
+
+def test_handler_printing_100mb(tmp):
+    with Gateway(tmp, py_config(tmp, "    timeout: 120\n")) as gw:
+        status, headers, body = gw.invoke("W", {"action": "spam", "mb": 100}, {"X-Amz-Log-Type": "Tail"}, timeout=180)
+        check(status == 200 and "x-amz-function-error" not in headers, (status, body[:200]))
+        check(len(headers.get("x-amz-log-result", "")) <= 5464, "the tail stays 4 KB")
+        check(gw.invoke("W", {})[0] == 200, "still serving")
+        check(os.path.getsize(gw.stdout_path) > 100 * 1024 * 1024, "every line reached the log stream")
