@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+"""The command line: validate, config errors that stop serve before anything starts,
+--help on every verb, --version."""
+import os
+import subprocess
+
+from harness import FNGATE, ROOT, check, env, run_cli, write
+
+
+def test_validate_prints_functions_and_routes(tmp):
+    p = run_cli("validate", "-c", os.path.join(ROOT, "examples", "hello", "fngate.yaml"))
+    check(p.returncode == 0, p.stderr)
+    for text in ("HelloLambda:", "runtime: python3", "handler: app.lambda_handler", "memory: 128 MB",
+                 "timeout: 3 s", "concurrency: 10", "GREETING: Hello", "/hello/{name}", "-> HelloLambda"):
+        check(text in p.stdout, "%r missing from:\n%s" % (text, p.stdout))
+
+
+def test_config_errors_have_positions(tmp):
+    cfg = write(os.path.join(tmp, "bad.yaml"), """
+        functions:
+          F:
+            runtime: python3
+            handler: app.h
+            code: .
+            memroy: 256
+        """)
+    p = run_cli("validate", "-c", cfg)
+    check(p.returncode == 1, p.returncode)
+    check(p.stderr.strip() == "%s:6:5: unknown key 'memroy' in function F (did you mean 'memory'?)" % cfg, p.stderr)
+    # serve refuses the same file before starting anything.
+    p = subprocess.run([FNGATE, "serve", "-c", cfg, "--listen", "127.0.0.1:0"], capture_output=True, text=True,
+                       timeout=30, env=env())
+    check(p.returncode != 0 and ":6:5: unknown key 'memroy'" in p.stderr and "listening" not in p.stderr, p.stderr)
+    p = run_cli("validate", "-c", os.path.join(tmp, "missing.yaml"))
+    check(p.returncode == 1 and "missing.yaml: No such file or directory" in p.stderr, p.stderr)
+
+
+def test_env_substitution(tmp):
+    code = os.path.join(tmp, "code")
+    os.makedirs(code)
+    cfg = write(os.path.join(tmp, "f.yaml"), """
+        functions:
+          F:
+            runtime: python3
+            handler: app.h
+            code: ${FG_IT_CODE}
+            environment: {TOKEN: "${FG_IT_TOKEN:-none}"}
+        """)
+    e = env()
+    e["FG_IT_CODE"] = code
+    p = subprocess.run([FNGATE, "validate", "-c", cfg], capture_output=True, text=True, env=e, timeout=30)
+    check(p.returncode == 0 and "code: " + code in p.stdout and "TOKEN: none" in p.stdout, p.stdout + p.stderr)
+    p = run_cli("validate", "-c", cfg)
+    check(p.returncode == 1 and "environment variable FG_IT_CODE is not set" in p.stderr, p.stderr)
+
+
+def test_help_and_version(tmp):
+    for verb in ("serve", "validate", "invoke"):
+        p = run_cli(verb, "--help")
+        check(p.returncode == 0 and p.stdout.startswith("usage: fngate " + verb), (verb, p.stdout))
+    p = run_cli("--help")
+    check(p.returncode == 0 and "serve" in p.stdout and "invoke" in p.stdout, p.stdout)
+    p = run_cli("--version")
+    check(p.returncode == 0 and p.stdout.startswith("fngate "), p.stdout)
+    p = run_cli("frobnicate")
+    check(p.returncode == 2 and "unknown command" in p.stderr, p.stderr)
+    p = run_cli("invoke")
+    check(p.returncode == 2 and "usage:" in p.stderr, p.stderr)

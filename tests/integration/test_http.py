@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: MIT
+"""The HTTP front door: keep-alive, size limits, 404/405, the exact v2.0 event a handler
+receives, response mapping, Invoke API input errors, oversized headers."""
+import base64
+import json
+import os
+import socket
+
+from harness import Gateway, check, write
+
+ECHO = """
+import base64, json
+
+def echo(event, context):
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
+
+def shaped(event, context):
+    return {"statusCode": 201, "headers": {"X-Custom": "yes", "Content-Type": "image/png"},
+            "cookies": ["a=1; Path=/", "b=2"], "isBase64Encoded": True,
+            "body": base64.b64encode(b"\\x89PNG\\x00\\x01").decode()}
+
+def plain(event, context):
+    return "just text"
+"""
+
+
+def config(tmp):
+    code = os.path.join(tmp, "py")
+    write(os.path.join(code, "app.py"), ECHO)
+    fn = "  %s:\n    runtime: python3\n    handler: app.%s\n    code: " + code + "\n    events:\n%s"
+    return "functions:\n" + \
+        fn % ("Echo", "echo", "      - http: ANY /echo/{id}\n      - http: GET /files/{path+}\n      - http: POST /only-post\n") + \
+        fn % ("Shaped", "shaped", "      - http: GET /shaped\n") + \
+        fn % ("Plain", "plain", "      - http: GET /plain\n")
+
+
+def read_response(sock, buf):
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        check(chunk, "server closed the keep-alive connection")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    headers = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
+    n = int(headers.get("content-length", "0"))
+    while len(rest) < n:
+        chunk = sock.recv(65536)
+        check(chunk, "server closed mid-body")
+        rest += chunk
+    return int(lines[0].split()[1]), headers, rest[:n], rest[n:]
+
+
+def test_keepalive_500_requests(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        s = socket.create_connection(("127.0.0.1", gw.port))
+        buf = b""
+        for i in range(500):
+            s.sendall(b"GET /echo/%d HTTP/1.1\r\nHost: t\r\n\r\n" % i)
+            status, headers, body, buf = read_response(s, buf)
+            check(status == 200, "request %d: %d" % (i, status))
+            check(headers.get("connection", "").lower() != "close", "request %d asked to close" % i)
+            check(json.loads(body)["pathParameters"]["id"] == str(i), body)
+        s.close()
+
+
+def test_size_limits(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        big = b"x" * (6 * 1024 * 1024 + 1)
+        status, _, body = gw.request("POST", "/echo/1", body=big)
+        check(status == 413, (status, body[:200]))
+        status, headers, body = gw.invoke("Echo", big)
+        check(status == 413 and headers.get("x-amzn-errortype") == "RequestTooLargeException", (status, body))
+        # A body just under the limit, but base64 growth of a binary body pushes the event over it.
+        status, _, _ = gw.request("POST", "/echo/1", body=b"\xff" * (5 * 1024 * 1024),
+                                  headers={"Content-Type": "application/octet-stream"})
+        check(status == 413, status)
+        status, _, body = gw.request("POST", "/echo/1", body=b"y" * (1024 * 1024))
+        check(status == 200 and len(json.loads(body)["body"]) == 1024 * 1024, status)
+
+
+def test_not_found_and_method(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        status, headers, body = gw.request("GET", "/nowhere")
+        check(status == 404 and json.loads(body) == {"message": "Not Found"}, (status, body))
+        check(headers.get("content-type") == "application/json", headers)
+        status, _, body = gw.request("GET", "/only-post")
+        check(status == 405 and json.loads(body) == {"message": "Method Not Allowed"}, (status, body))
+
+
+def test_event_shape(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        status, headers, body = gw.request(
+            "PUT", "/echo/a%20b?x=1&x=2&y=%C3%A9", body='{"k": "v"}',
+            headers={"Content-Type": "application/json", "Cookie": "c1=v1; c2=v2", "X-Rep": "one",
+                     "User-Agent": "it/1.0"})
+        check(status == 200, (status, body))
+        ev = json.loads(body)
+        check(ev["version"] == "2.0" and ev["routeKey"] == "ANY /echo/{id}", ev)
+        check(ev["rawPath"] == "/echo/a%20b" and ev["rawQueryString"] == "x=1&x=2&y=%C3%A9", ev)
+        check(ev["queryStringParameters"] == {"x": "1,2", "y": "\u00e9"}, ev["queryStringParameters"])
+        check(ev["pathParameters"] == {"id": "a b"}, ev["pathParameters"])
+        check(ev["cookies"] == ["c1=v1", "c2=v2"] and "cookie" not in ev["headers"], ev)
+        check(ev["headers"]["x-rep"] == "one" and ev["headers"]["content-type"] == "application/json", ev["headers"])
+        check(ev["body"] == '{"k": "v"}' and ev["isBase64Encoded"] is False, ev)
+        rc = ev["requestContext"]
+        check(rc["http"] == {"method": "PUT", "path": "/echo/a%20b", "protocol": "HTTP/1.1",
+                             "sourceIp": "127.0.0.1", "userAgent": "it/1.0"}, rc["http"])
+        check(rc["routeKey"] == "ANY /echo/{id}" and rc["stage"] == "$default" and rc["accountId"] == "000000000000", rc)
+        check(rc["requestId"] == headers["apigw-requestid"], (rc, headers))
+        check(isinstance(rc["timeEpoch"], int) and rc["time"].endswith(" +0000"), rc)
+        status, _, body = gw.request("GET", "/files/a/b/c.txt")
+        ev = json.loads(body)
+        check(ev["pathParameters"] == {"path": "a/b/c.txt"} and ev["routeKey"] == "GET /files/{path+}", ev)
+        check("body" not in ev and ev["isBase64Encoded"] is False, ev)
+        status, _, body = gw.request("POST", "/echo/bin", body=b"\x00\xff\xfe", headers={"Content-Type": "image/png"})
+        ev = json.loads(body)
+        check(ev["isBase64Encoded"] is True and base64.b64decode(ev["body"]) == b"\x00\xff\xfe", ev)
+
+
+def test_response_mapping(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        c = gw.conn()
+        c.request("GET", "/shaped")
+        r = c.getresponse()
+        body = r.read()
+        check(r.status == 201 and body == b"\x89PNG\x00\x01", (r.status, body))
+        check(r.getheader("X-Custom") == "yes" and r.getheader("Content-Type") == "image/png", r.getheaders())
+        cookies = [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
+        check(cookies == ["a=1; Path=/", "b=2"], cookies)
+        c.close()
+        status, headers, body = gw.request("GET", "/plain")
+        check(status == 200 and body == b"just text" and headers["content-type"] == "application/json", (status, body))
+
+
+def test_invoke_api_input_errors(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        status, headers, body = gw.invoke("Echo", b'{"unterminated": ')
+        check(status == 400 and headers.get("x-amzn-errortype") == "InvalidRequestContentException", (status, body))
+        check(json.loads(body)["Type"] == "User", body)
+        status, headers, _ = gw.invoke("Echo", b'"\xff\xfe"')
+        check(status == 400 and headers.get("x-amzn-errortype") == "InvalidRequestContentException", status)
+        status, headers, body = gw.invoke("Nope", {})
+        check(status == 404 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", status)
+        check(json.loads(body)["message"] == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:Nope", body)
+        status, headers, body = gw.invoke("Echo", {}, {"X-Amz-Invocation-Type": "DryRun"})
+        check(status == 204 and body == b"", (status, body))
+        status, headers, body = gw.invoke("Echo", {}, {"X-Amz-Invocation-Type": "Event"})
+        check(status == 501 and b"not available yet" in body, (status, body))
+        status, headers, _ = gw.invoke("Echo", {}, {"X-Amz-Invocation-Type": "Sometime"})
+        check(status == 400, status)
+        status, headers, _ = gw.invoke("Echo:prod", {})
+        check(status == 400 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", status)
+        status, _, body = gw.invoke("arn:aws:lambda:us-east-1:000000000000:function:Echo", {"a": 1})
+        check(status == 200, (status, body))
+
+
+def test_oversized_headers_keep_gateway_serving(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        s = socket.create_connection(("127.0.0.1", gw.port))
+        s.sendall(b"GET /echo/1 HTTP/1.1\r\nHost: t\r\nX-Big: " + b"h" * 200000 + b"\r\n\r\n")
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except ConnectionResetError:
+            pass
+        s.close()
+        check(data == b"" or data.split(b" ")[1] in (b"413", b"431", b"400"), data[:100])
+        status, _, _ = gw.request("GET", "/echo/2")
+        check(status == 200, "still serving")
