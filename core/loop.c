@@ -43,7 +43,14 @@ int fg_loop_init(struct fg_loop *loop, struct fg_err *err)
     memset(loop, 0, sizeof(*loop));
     loop->wake_fd = -1;
     pthread_mutex_init(&loop->lock, NULL);
-    if (!(loop->base = event_base_new()))
+    /* The changelist folds the add/del pairs evhttp makes per request into one epoll_ctl. */
+    struct event_config *cfg = event_config_new();
+    if (cfg)
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    loop->base = cfg ? event_base_new_with_config(cfg) : NULL;
+    if (cfg)
+        event_config_free(cfg);
+    if (!loop->base)
         return fg_err_set(err, -ENOMEM, "cannot create the event loop");
     loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (loop->wake_fd < 0)

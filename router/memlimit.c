@@ -65,6 +65,7 @@ int fg_memlimit_prepare(struct fg_memlimit *m, struct fg_memlimit_worker *w, con
     int rc;
 
     memset(w, 0, sizeof(*w));
+    w->peak_fd = -1;
     w->limit_bytes = (unsigned long long)limit_mb << 20;
     if (!m->cgroup) {
         w->rlimit = rlimit_ok;
@@ -81,6 +82,11 @@ int fg_memlimit_prepare(struct fg_memlimit *m, struct fg_memlimit_worker *w, con
     /* Without swap accounting this file is absent; the limit above still holds. */
     memlimit_write(w->dir, "memory.memsw.limit_in_bytes", val);
     snprintf(w->procs, sizeof(w->procs), "%s/cgroup.procs", w->dir);
+    {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof(path), "%s/memory.max_usage_in_bytes", w->dir);
+        w->peak_fd = open(path, O_RDWR | O_CLOEXEC);
+    }
     return 0;
 }
 
@@ -107,9 +113,11 @@ int fg_memlimit_enter(const struct fg_memlimit_worker *w)
 
 void fg_memlimit_reset_peak(const struct fg_memlimit_worker *w)
 {
-    if (w->dir[0]) {
-        memlimit_write(w->dir, "memory.max_usage_in_bytes", "0");
-    } else if (w->pid > 0) {
+    if (w->peak_fd >= 0) {
+        if (pwrite(w->peak_fd, "0", 1, 0) < 0) {
+            /* The peak then covers the worker's life, still an upper bound. */
+        }
+    } else if (w->pid > 0 && !w->dir[0]) {
         char dir[64];
         snprintf(dir, sizeof(dir), "/proc/%d", (int)w->pid);
         memlimit_write(dir, "clear_refs", "5");
@@ -118,8 +126,14 @@ void fg_memlimit_reset_peak(const struct fg_memlimit_worker *w)
 
 int fg_memlimit_peak_mb(const struct fg_memlimit_worker *w)
 {
-    if (w->dir[0]) {
-        long long v = memlimit_read_ll(w->dir, "memory.max_usage_in_bytes");
+    if (w->peak_fd >= 0) {
+        char buf[32];
+        ssize_t n = pread(w->peak_fd, buf, sizeof(buf) - 1, 0);
+        long long v;
+        if (n <= 0)
+            return 0;
+        buf[n] = '\0';
+        v = atoll(buf);
         return v > 0 ? (int)((v + (1 << 20) - 1) >> 20) : 0;
     }
     if (w->pid > 0) {
@@ -146,6 +160,9 @@ bool fg_memlimit_oom_killed(const struct fg_memlimit_worker *w)
 
 void fg_memlimit_release(struct fg_memlimit_worker *w)
 {
+    if (w->peak_fd >= 0)
+        close(w->peak_fd);
+    w->peak_fd = -1;
     if (w->dir[0])
         rmdir(w->dir);
     w->dir[0] = '\0';

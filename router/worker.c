@@ -279,6 +279,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
         return NULL;
     }
     w->fn = fn;
+    w->mem.peak_fd = -1;
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
     w->out_fd = -1;

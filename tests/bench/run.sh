@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make bench`: HTTP route throughput, side by side in one run, on loopback:
+#   (a) fngate route → warm `provided` worker whose bootstrap is a tiny C program
+#   (b) fngate route → warm Python HelloLambda
+#   (c) nginx serving a small static file (the baseline)
+# Prints req/s, p50, p99 and the ratios a/c and b/c. Never an assertion: numbers only.
+set -euo pipefail
+build="${1:-build/release}"
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+duration="${BENCH_SECONDS:-10}"
+conns="${BENCH_CONNECTIONS:-32}"
+tmp=$(mktemp -d /tmp/fngate-bench.XXXXXX)
+chmod 755 "$tmp"   # nginx workers (www-data) read the static file from here
+trap 'kill $(cat "$tmp/fngate.pid" 2>/dev/null) 2>/dev/null || true; nginx -c "$tmp/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---- nginx, the baseline
+nginx_port=$(free_port)
+mkdir -p "$tmp/www"
+printf 'hello' > "$tmp/www/hello.txt"
+cat > "$tmp/nginx.conf" <<NGX
+worker_processes auto;
+error_log $tmp/nginx-error.log;
+pid $tmp/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$nginx_port; root $tmp/www; }
+}
+NGX
+nginx -c "$tmp/nginx.conf"
+
+# ---- fngate with both functions pre-warmed to the connection count
+mkdir -p "$tmp/echo"
+cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
+cat > "$tmp/fngate.yaml" <<CFG
+state_dir: $tmp/state
+functions:
+  Echo:
+    runtime: provided
+    code: $tmp/echo
+    concurrency: $((conns * 2))
+    min_warm: $conns
+    events:
+      - http: GET /echo
+  HelloLambda:
+    runtime: python3
+    handler: app.lambda_handler
+    code: $root/examples/hello
+    concurrency: $((conns * 2))
+    min_warm: $conns
+    events:
+      - http: {method: GET, path: "/hello/{name}"}
+CFG
+"$build/fngate" serve -c "$tmp/fngate.yaml" --listen 127.0.0.1:0 > /dev/null 2> "$tmp/fngate.err" &
+echo $! > "$tmp/fngate.pid"
+for _ in $(seq 1 300); do
+  grep -q "listening on" "$tmp/fngate.err" && break
+  sleep 0.1
+done
+fg_port=$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/fngate.err")
+[ -n "$fg_port" ] || { echo "fngate did not start:"; cat "$tmp/fngate.err"; exit 1; }
+
+# wrk --latency output → "req/s p50_ms p99_ms non2xx"
+measure() {
+  wrk -t2 -c"$conns" -d2s "$1" > /dev/null      # warm-up
+  wrk -t2 -c"$conns" -d"${duration}s" --latency "$1" > "$tmp/wrk.out"
+  /usr/bin/python3 - "$tmp/wrk.out" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % label, t, re.M)
+    v, u = float(m.group(1)), m.group(2)
+    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
+print("%.0f %.2f %.2f %s" % (rps, ms("50%"), ms("99%"), bad.group(1) if bad else "0"))
+PY
+}
+
+echo "fngate bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores"
+read -r a_rps a_p50 a_p99 a_bad <<< "$(measure "http://127.0.0.1:$fg_port/echo")"
+read -r b_rps b_p50 b_p99 b_bad <<< "$(measure "http://127.0.0.1:$fg_port/hello/bench")"
+read -r c_rps c_p50 c_p99 c_bad <<< "$(measure "http://127.0.0.1:$nginx_port/hello.txt")"
+printf '%-44s %10s %9s %9s %8s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx"
+printf '%-44s %10s %9s %9s %8s\n' "(a) route -> warm provided C worker" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
+printf '%-44s %10s %9s %9s %8s\n' "(b) route -> warm Python HelloLambda" "$b_rps" "$b_p50" "$b_p99" "$b_bad"
+printf '%-44s %10s %9s %9s %8s\n' "(c) nginx static file" "$c_rps" "$c_p50" "$c_p99" "$c_bad"
+/usr/bin/python3 -c "import sys; a,b,c=map(float,sys.argv[1:]); print('ratio a/c = %.2f   ratio b/c = %.2f' % (a/c, b/c))" "$a_rps" "$b_rps" "$c_rps"
