@@ -29,11 +29,9 @@
 #include "invocation.h"
 #include "memlimit.h"
 
-struct evhttp;
-struct evhttp_request;
-struct evhttp_bound_socket;
 struct event;
 struct fg_router;
+struct fg_rapi_conn;
 
 enum fg_worker_state {
     FG_WORKER_SPAWNING = 0,   /* started, has not called /next yet */
@@ -51,9 +49,11 @@ struct fg_worker {
     pid_t pid;
     bool reaped;                         /* waitpid() collected it */
     bool provisioned;                    /* started by min_warm */
-    struct evhttp *http;                 /* its Runtime API server */
+    int listen_fd;                       /* its Runtime API listener, 127.0.0.1:port */
+    struct event *accept_ev;
     int port;
-    struct evhttp_request *next_req;     /* parked GET /next, or NULL */
+    struct fg_rapi_conn *conns;          /* open Runtime API connections */
+    struct fg_rapi_conn *next_conn;      /* the connection parked in GET /next, or NULL */
     struct fg_invocation *inv;           /* assigned or delivered, or NULL */
     char last_request_id[FG_ID_LEN + 1]; /* answered last: a second answer gets 400 */
     int out_fd;                          /* its stdout+stderr pipe */

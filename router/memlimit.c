@@ -111,19 +111,6 @@ int fg_memlimit_enter(const struct fg_memlimit_worker *w)
     return 0;
 }
 
-void fg_memlimit_reset_peak(const struct fg_memlimit_worker *w)
-{
-    if (w->peak_fd >= 0) {
-        if (pwrite(w->peak_fd, "0", 1, 0) < 0) {
-            /* The peak then covers the worker's life, still an upper bound. */
-        }
-    } else if (w->pid > 0 && !w->dir[0]) {
-        char dir[64];
-        snprintf(dir, sizeof(dir), "/proc/%d", (int)w->pid);
-        memlimit_write(dir, "clear_refs", "5");
-    }
-}
-
 int fg_memlimit_peak_mb(const struct fg_memlimit_worker *w)
 {
     if (w->peak_fd >= 0) {

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* memlimit.h - a worker's memory cap and its "Max Memory Used".
  *
- * Lambda caps a function's memory and reports the peak per invocation. Where the cgroup v1
- * memory controller is writable (/sys/fs/cgroup/memory, as root) each worker gets its own
- * group: memory.limit_in_bytes enforces the cap (the kernel OOM-kills the worker) and
- * memory.max_usage_in_bytes, reset at each delivery, gives the peak. Elsewhere an address
- * space rlimit caps the worker (not for Node.js, whose heap reservation exceeds any sane
- * RLIMIT_AS) and /proc/PID/status VmHWM, reset through clear_refs, gives the peak of the
+ * Lambda caps a function's memory and reports "Max Memory Used" in every REPORT: the high-
+ * water mark of the execution environment, which never goes down while the environment is
+ * warm. fngate reports the same thing for the worker. Where the cgroup v1 memory
+ * controller is writable (/sys/fs/cgroup/memory, as root) each worker gets its own group:
+ * memory.limit_in_bytes enforces the cap (the kernel OOM-kills the worker) and
+ * memory.max_usage_in_bytes, kept open and read with one pread per invocation, gives the
+ * peak. Elsewhere an address space rlimit caps the worker (not for Node.js, whose heap
+ * reservation exceeds any sane RLIMIT_AS) and /proc/PID/status VmHWM gives the peak of the
  * worker's main process. Tests: tests/integration (REPORT memory figures). */
 #ifndef FG_MEMLIMIT_H
 #define FG_MEMLIMIT_H
@@ -43,10 +45,7 @@ int fg_memlimit_prepare(struct fg_memlimit *m, struct fg_memlimit_worker *w, con
 /* In the child between fork and exec: async-signal-safe. 0 or -errno. */
 int fg_memlimit_enter(const struct fg_memlimit_worker *w);
 
-/* Loop thread, at each delivery: starts a new peak measurement. */
-void fg_memlimit_reset_peak(const struct fg_memlimit_worker *w);
-
-/* Peak memory in MB since the last reset (0 when unknown). */
+/* The worker's peak memory in MB so far (0 when unknown). */
 int fg_memlimit_peak_mb(const struct fg_memlimit_worker *w);
 
 /* True when the worker's group recorded an OOM kill (cgroup mode only). */

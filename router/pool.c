@@ -24,7 +24,7 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
         inv->worker = w;
         /* A worker that answered a moment ago may not be back in /next yet: then the
          * event goes out when it arrives. */
-        if (w->next_req)
+        if (w->next_conn)
             fg_worker_deliver(w);
         return 0;
     }

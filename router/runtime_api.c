@@ -1,138 +1,272 @@
 /* SPDX-License-Identifier: MIT */
 /* runtime_api.c - the AWS Lambda Runtime API, served to each worker on its own port.
  *
- * DESIGN: one libevent evhttp server per worker, bound to 127.0.0.1:0 on the loop thread.
- * The port identifies the worker, so no request needs to say who it comes from and router
- * state is touched directly (no hand-off). GET /next is a long poll: the request is parked
- * on the worker until an invocation is delivered. Routes, statuses and bodies follow
- * reference/aws-lambda.md "Runtime API". Tests: tests/integration (provided bootstraps that
- * misbehave on purpose). */
+ * DESIGN: every worker gets a listening socket on 127.0.0.1:0, owned by the loop thread;
+ * the port identifies the worker, so no request needs to say who it comes from and router
+ * state is touched directly (no hand-off). GET /next is a long poll: the connection is
+ * parked on the worker until an invocation is delivered.
+ *
+ * This is a small HTTP/1.1 server written for exactly this protocol rather than libevent's
+ * evhttp: the Runtime API is on the hot path of every invocation, and evhttp spent most of
+ * the loop thread's time on per-request allocation, header lists, FIONREAD ioctls and
+ * epoll_ctl churn. Here a connection keeps one persistent read event and one input buffer
+ * for its life; replies go out with one write (an EV_WRITE event only under backpressure).
+ * It speaks what runtime clients send: keep-alive, Content-Length or chunked bodies
+ * (Node's http client), Expect: 100-continue (curl), HTTP/1.0 with close. Routes, statuses
+ * and bodies follow reference/aws-lambda.md "Runtime API". Tests: tests/integration
+ * (shell, Python, Node and aws-lambda-ric runtimes; a runtime that breaks the contract). */
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/event.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
+#include "../core/assert.h"
 #include "../core/log.h"
 #include "function.h"
 
 #define RAPI_PREFIX "/2018-06-01/runtime/"
-/* Bodies between the 6 MB limit and this are read and answered with 413; larger ones are
- * cut off by evhttp itself. */
+#define RAPI_HEADER_MAX_BYTES (64u * 1024)
+/* Bodies between the 6 MB limit and this are read and answered with 413; a larger one
+ * closes the connection (the invocation then ends by its timeout or the worker's exit). */
 #define RAPI_BODY_MAX_BYTES (64u << 20)
+#define RAPI_READ_CHUNK 65536
 
-static void rapi_reply(struct evhttp_request *req, int code, const char *reason, const char *json)
+/* ------------------------------------------------------------------ types */
+
+struct fg_rapi_conn {
+    struct fg_worker *w;
+    struct fg_rapi_conn *next;      /* w->conns */
+    int fd;
+    struct event *ev;               /* EV_READ | EV_PERSIST; EV_WRITE added under backpressure */
+    struct fg_buf in;               /* bytes received, not yet consumed */
+    struct fg_buf body;             /* the current request's body, de-chunked */
+    struct fg_buf out;              /* reply bytes the socket did not take yet */
+    bool close_after;               /* HTTP/1.0 or Connection: close */
+    bool continue_sent;
+    bool closing;                   /* reply queued, then close */
+    bool in_dispatch;               /* a handler runs: freeing is deferred to its return */
+    bool dead;                      /* closed and detached; freed when dispatch returns */
+};
+
+/* One parsed request; pointers into conn->in / conn->body, valid during dispatch. */
+struct rapi_request {
+    const char *method;
+    size_t method_len;
+    const char *path;
+    size_t path_len;
+    const char *error_type;         /* Lambda-Runtime-Function-Error-Type, or NULL */
+    size_t error_type_len;
+    const char *body;
+    size_t body_len;
+};
+
+/* ------------------------------------------------------------------ connections */
+
+/* Closes c and detaches it from its worker. A handler may end up here for its own
+ * connection (an init error kills the worker, which closes every connection): then the
+ * memory lives on until the handler returns to rapi_process. */
+static void rapi_conn_free(struct fg_rapi_conn *c)
 {
-    struct evbuffer *b = evbuffer_new();
-    if (b) {
-        evbuffer_add(b, json, strlen(json));
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    if (!c->dead) {
+        struct fg_worker *w = c->w;
+        struct fg_rapi_conn **pp;
+        for (pp = &w->conns; *pp; pp = &(*pp)->next) {
+            if (*pp == c) {
+                *pp = c->next;
+                break;
+            }
+        }
+        if (w->next_conn == c)
+            w->next_conn = NULL;
+        if (c->ev)
+            event_free(c->ev);
+        c->ev = NULL;
+        close(c->fd);
+        c->fd = -1;
+        c->dead = true;
     }
-    evhttp_send_reply(req, code, reason, b);
-    if (b)
-        evbuffer_free(b);
+    if (c->in_dispatch)
+        return;
+    fg_buf_free(&c->in);
+    fg_buf_free(&c->body);
+    fg_buf_free(&c->out);
+    free(c);
 }
 
-static void rapi_error(struct evhttp_request *req, int code, const char *reason, const char *type,
-                       const char *msg)
+static void rapi_on_io(evutil_socket_t fd, short what, void *arg);
+
+/* Writes what is pending; arms EV_WRITE if the socket is full. -1 when the connection
+ * is gone (and freed). */
+static int rapi_flush(struct fg_rapi_conn *c)
+{
+    size_t off = 0;
+    while (off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + off, c->out.len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n <= 0) {
+            rapi_conn_free(c);
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    if (off) {
+        memmove(c->out.data, c->out.data + off, c->out.len - off);
+        c->out.len -= off;
+    }
+    event_del(c->ev);
+    event_assign(c->ev, event_get_base(c->ev), c->fd, EV_READ | EV_PERSIST | (c->out.len ? EV_WRITE : 0),
+                 rapi_on_io, c);
+    event_add(c->ev, NULL);
+    if (!c->out.len && c->closing) {
+        rapi_conn_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sends head + body with one syscall when the socket takes it all; queues the rest. */
+static void rapi_send(struct fg_rapi_conn *c, const char *head, size_t head_len, const char *body, size_t body_len)
+{
+    if (c->dead)
+        return;
+    if (!c->out.len) {
+        struct iovec iov[2] = { { (void *)head, head_len }, { (void *)body, body_len } };
+        ssize_t n;
+        do {
+            n = writev(c->fd, iov, body_len ? 2 : 1);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN) {
+            c->closing = true;       /* the read side will see the error and free it */
+            return;
+        }
+        if (n < 0)
+            n = 0;
+        if ((size_t)n >= head_len + body_len) {
+            if (c->closing || c->close_after)
+                shutdown(c->fd, SHUT_WR);
+            return;
+        }
+        if ((size_t)n < head_len) {
+            head += n;
+            head_len -= (size_t)n;
+        } else {
+            body += (size_t)n - head_len;
+            body_len -= (size_t)n - head_len;
+            head_len = 0;
+        }
+    }
+    if (fg_buf_append(&c->out, head, head_len) < 0 || fg_buf_append(&c->out, body, body_len) < 0)
+        c->closing = true;
+    if (c->close_after)
+        c->closing = true;
+    rapi_flush(c);
+}
+
+static void rapi_reply(struct fg_rapi_conn *c, int code, const char *reason, const char *json)
+{
+    char head[256];
+    size_t len = strlen(json);
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
+                     code, reason, len, c->close_after ? "Connection: close\r\n" : "");
+    rapi_send(c, head, (size_t)n, json, len);
+}
+
+static void rapi_error(struct fg_rapi_conn *c, int code, const char *reason, const char *type, const char *msg)
 {
     char *s;
     json_t *o = json_pack("{s:s,s:s}", "errorMessage", msg, "errorType", type);
     s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    rapi_reply(req, code, reason, s ? s : "{}");
+    rapi_reply(c, code, reason, s ? s : "{}");
     free(s);
     json_decref(o);
 }
 
-static void rapi_on_close(struct evhttp_connection *evcon, void *arg)
-{
-    struct fg_worker *w = arg;
-    if (w->next_req && evhttp_request_get_connection(w->next_req) == evcon)
-        w->next_req = NULL;
-}
+/* ------------------------------------------------------------------ the protocol */
 
-static void rapi_next(struct fg_worker *w, struct evhttp_request *req)
+static void rapi_next(struct fg_rapi_conn *c)
 {
+    struct fg_worker *w = c->w;
+
     if (w->state == FG_WORKER_DEAD) {
-        rapi_error(req, 500, "Internal Server Error", "ServiceException", "worker is being stopped");
+        rapi_error(c, 500, "Internal Server Error", "ServiceException", "worker is being stopped");
         return;
     }
-    if (w->next_req) {
-        rapi_error(req, 400, "Bad Request", "InvalidStateTransition", "another /next is already waiting");
+    if (w->next_conn) {
+        rapi_error(c, 400, "Bad Request", "InvalidStateTransition", "another /next is already waiting");
         return;
     }
-    w->next_req = req;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), rapi_on_close, w);
+    w->next_conn = c;
     /* With an invocation delivered and unanswered, the runtime broke the protocol: the
      * invocation's timer decides. */
     if (!(w->inv && w->inv->delivered))
         fg_pool_worker_ready(w);
 }
 
-/* The body as an owned evbuffer's contiguous bytes; NULL when empty. */
-static const char *rapi_body(struct evhttp_request *req, size_t *len)
+static struct fg_invocation *rapi_lookup(struct fg_rapi_conn *c, const char *id)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    *len = evbuffer_get_length(in);
-    return *len ? (const char *)evbuffer_pullup(in, -1) : NULL;
-}
-
-static struct fg_invocation *rapi_lookup(struct fg_worker *w, struct evhttp_request *req, const char *id)
-{
+    struct fg_worker *w = c->w;
     if (w->inv && w->inv->delivered && !strcmp(w->inv->request_id, id))
         return w->inv;
-    rapi_error(req, 400, "Bad Request", "InvalidRequestID",
+    rapi_error(c, 400, "Bad Request", "InvalidRequestID",
                !strcmp(w->last_request_id, id) ? "Invalid request ID: already answered" : "Invalid request ID");
     return NULL;
 }
 
-static void rapi_response(struct fg_worker *w, struct evhttp_request *req, const char *id)
+static void rapi_response(struct fg_rapi_conn *c, const char *id, const struct rapi_request *rq)
 {
+    struct fg_worker *w = c->w;
     struct fg_router *r = w->fn->router;
-    struct fg_invocation *inv = rapi_lookup(w, req, id);
-    size_t len;
-    const char *body;
+    struct fg_invocation *inv = rapi_lookup(c, id);
 
     if (!inv)
         return;
-    body = rapi_body(req, &len);
     fg_worker_drain_output(w);
-    if (len > FG_PAYLOAD_SYNC_MAX_BYTES) {
-        rapi_error(req, 413, "Payload Too Large", "RequestEntityTooLarge",
+    if (rq->body_len > FG_PAYLOAD_SYNC_MAX_BYTES) {
+        rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge",
                    "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
         fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, "Function.ResponseSizeTooLarge",
                        "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
         return;
     }
-    rapi_reply(req, 202, "Accepted", "{\"status\":\"OK\"}");
-    if (fg_buf_append(&inv->result, body ? body : "", len) < 0) {
+    if (fg_buf_append(&inv->result, rq->body ? rq->body : "", rq->body_len) < 0) {
+        rapi_error(c, 500, "Internal Server Error", "ServiceException", "out of memory");
         fg_router_fail(r, inv, FG_INV_SERVICE_ERROR, "ServiceException", "out of memory");
         return;
     }
+    rapi_reply(c, 202, "Accepted", "{\"status\":\"OK\"}");
     fg_router_finish(r, inv, FG_INV_OK);
 }
 
 /* Keeps a JSON object body as the runtime sent it; wraps anything else. */
-static void rapi_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, struct evhttp_request *req,
+static void rapi_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, const struct rapi_request *rq,
                                 const char *default_type)
 {
     struct fg_router *r = w->fn->router;
-    const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(req), "Lambda-Runtime-Function-Error-Type");
-    size_t len;
-    const char *body = rapi_body(req, &len);
-    json_t *o = body ? json_loadb(body, len, 0, NULL) : NULL;
+    char type[128];
+    json_t *o = rq->body_len ? json_loadb(rq->body, rq->body_len, 0, NULL) : NULL;
 
+    snprintf(type, sizeof(type), "%.*s", rq->error_type ? (int)rq->error_type_len : (int)strlen(default_type),
+             rq->error_type ? rq->error_type : default_type);
     fg_worker_drain_output(w);
     if (o && json_is_object(o)) {
+        char *s;
+        int rc;
         if (!json_object_get(o, "errorType"))
-            json_object_set_new(o, "errorType", json_string(hdr ? hdr : default_type));
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        int rc = s ? fg_buf_append(&inv->result, s, strlen(s)) : -ENOMEM;
+            json_object_set_new(o, "errorType", json_string(type));
+        s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc = s ? fg_buf_append(&inv->result, s, strlen(s)) : -ENOMEM;
         free(s);
         json_decref(o);
         if (rc == 0) {
@@ -143,128 +277,363 @@ static void rapi_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, 
     } else {
         json_decref(o);
     }
-    fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, hdr ? hdr : default_type, "%.*s",
-                   (int)(len > 4096 ? 4096 : len), body ? body : "");
+    fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, type, "%.*s", (int)(rq->body_len > 4096 ? 4096 : rq->body_len),
+                   rq->body ? rq->body : "");
 }
 
-static void rapi_error_post(struct fg_worker *w, struct evhttp_request *req, const char *id)
+static void rapi_error_post(struct fg_rapi_conn *c, const char *id, const struct rapi_request *rq)
 {
-    struct fg_invocation *inv = rapi_lookup(w, req, id);
+    struct fg_invocation *inv = rapi_lookup(c, id);
     if (!inv)
         return;
-    rapi_reply(req, 202, "Accepted", "{\"status\":\"OK\"}");
-    rapi_fail_with_body(w, inv, req, "Unhandled");
+    rapi_reply(c, 202, "Accepted", "{\"status\":\"OK\"}");
+    rapi_fail_with_body(c->w, inv, rq, "Unhandled");
 }
 
-static void rapi_init_error(struct fg_worker *w, struct evhttp_request *req)
+static void rapi_init_error(struct fg_rapi_conn *c, const struct rapi_request *rq)
 {
+    struct fg_worker *w = c->w;
     if (w->state != FG_WORKER_SPAWNING) {
-        rapi_error(req, 403, "Forbidden", "InvalidStateTransition", "init already finished");
+        rapi_error(c, 403, "Forbidden", "InvalidStateTransition", "init already finished");
         return;
     }
-    rapi_reply(req, 202, "Accepted", "{\"status\":\"OK\"}");
+    rapi_reply(c, 202, "Accepted", "{\"status\":\"OK\"}");
     if (w->inv)
-        rapi_fail_with_body(w, w->inv, req, "Runtime.InitError");
+        rapi_fail_with_body(w, w->inv, rq, "Runtime.InitError");
     /* A failed init is not retried in this process: the next invocation starts a new one. */
     fg_worker_kill(w, "init error");
 }
 
-static void rapi_handle(struct evhttp_request *req, void *arg)
+static bool rapi_is(const struct rapi_request *rq, const char *method)
 {
-    struct fg_worker *w = arg;
-    const char *uri = evhttp_request_get_uri(req);
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    return rq->method_len == strlen(method) && !memcmp(rq->method, method, rq->method_len);
+}
+
+static void rapi_dispatch(struct fg_rapi_conn *c, const struct rapi_request *rq)
+{
     const char *rest, *slash;
+    size_t rest_len;
     char id[128];
 
-    if (strncmp(uri, RAPI_PREFIX, sizeof(RAPI_PREFIX) - 1) != 0)
+    if (rq->path_len < sizeof(RAPI_PREFIX) - 1 || memcmp(rq->path, RAPI_PREFIX, sizeof(RAPI_PREFIX) - 1))
         goto not_found;
-    rest = uri + sizeof(RAPI_PREFIX) - 1;
-    if (!strcmp(rest, "invocation/next")) {
-        if (cmd != EVHTTP_REQ_GET)
+    rest = rq->path + sizeof(RAPI_PREFIX) - 1;
+    rest_len = rq->path_len - (sizeof(RAPI_PREFIX) - 1);
+    if (rest_len == 15 && !memcmp(rest, "invocation/next", 15)) {
+        if (!rapi_is(rq, "GET"))
             goto bad_method;
-        rapi_next(w, req);
+        rapi_next(c);
         return;
     }
-    if (!strcmp(rest, "init/error")) {
-        if (cmd != EVHTTP_REQ_POST)
+    if (rest_len == 10 && !memcmp(rest, "init/error", 10)) {
+        if (!rapi_is(rq, "POST"))
             goto bad_method;
-        rapi_init_error(w, req);
+        rapi_init_error(c, rq);
         return;
     }
-    if (!strncmp(rest, "invocation/", 11) && (slash = strchr(rest + 11, '/')) &&
-        (size_t)(slash - rest - 11) < sizeof(id)) {
+    if (rest_len > 11 && !memcmp(rest, "invocation/", 11) &&
+        (slash = memchr(rest + 11, '/', rest_len - 11)) && (size_t)(slash - rest - 11) < sizeof(id)) {
+        size_t tail = rest_len - (size_t)(slash - rest);
         memcpy(id, rest + 11, (size_t)(slash - rest - 11));
         id[slash - rest - 11] = '\0';
-        if (cmd != EVHTTP_REQ_POST)
+        if (!rapi_is(rq, "POST"))
             goto bad_method;
-        if (!strcmp(slash, "/response")) {
-            rapi_response(w, req, id);
+        if (tail == 9 && !memcmp(slash, "/response", 9)) {
+            rapi_response(c, id, rq);
             return;
         }
-        if (!strcmp(slash, "/error")) {
-            rapi_error_post(w, req, id);
+        if (tail == 6 && !memcmp(slash, "/error", 6)) {
+            rapi_error_post(c, id, rq);
             return;
         }
     }
 not_found:
-    rapi_error(req, 404, "Not Found", "InvalidRequest", "unknown Runtime API path");
+    rapi_error(c, 404, "Not Found", "InvalidRequest", "unknown Runtime API path");
     return;
 bad_method:
-    rapi_error(req, 405, "Method Not Allowed", "InvalidRequest", "method not allowed");
+    rapi_error(c, 405, "Method Not Allowed", "InvalidRequest", "method not allowed");
 }
+
+/* ------------------------------------------------------------------ parsing */
+
+/* Decodes a chunked body from p[0..n) into out. 1 complete (*used = bytes consumed),
+ * 0 need more bytes, -1 malformed or too large. */
+static int rapi_dechunk(const char *p, size_t n, struct fg_buf *out, size_t *used)
+{
+    size_t off = 0;
+    fg_buf_reset(out);
+    for (;;) {
+        const char *eol = memmem(p + off, n - off, "\r\n", 2);
+        char *end;
+        unsigned long size;
+        if (!eol)
+            return 0;
+        size = strtoul(p + off, &end, 16);
+        if (end == p + off)
+            return -1;
+        off = (size_t)(eol - p) + 2;
+        if (size == 0) {
+            /* Trailers, then an empty line. */
+            const char *fin = memmem(p + off, n - off, "\r\n", 2);
+            while (fin && fin != p + off) {
+                off = (size_t)(fin - p) + 2;
+                fin = memmem(p + off, n - off, "\r\n", 2);
+            }
+            if (!fin)
+                return 0;
+            *used = off + 2;
+            return 1;
+        }
+        if (size > RAPI_BODY_MAX_BYTES)
+            return -1;
+        if (n - off < size + 2)
+            return 0;
+        if (fg_buf_append(out, p + off, size) < 0)
+            return -1;
+        off += size + 2;
+    }
+}
+
+static bool rapi_header_is(const char *line, size_t len, const char *name, const char **value, size_t *vlen)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl))
+        return false;
+    *value = line + nl + 1;
+    *vlen = len - nl - 1;
+    while (*vlen && (**value == ' ' || **value == '\t')) {
+        (*value)++;
+        (*vlen)--;
+    }
+    while (*vlen && ((*value)[*vlen - 1] == ' ' || (*value)[*vlen - 1] == '\t'))
+        (*vlen)--;
+    return true;
+}
+
+/* Parses and dispatches every complete request in c->in. -1 when the connection was freed. */
+static int rapi_process(struct fg_rapi_conn *c)
+{
+    while (c->in.len && !c->closing) {
+        struct rapi_request rq;
+        const char *buf = c->in.data, *hend, *line, *sp1, *sp2, *v;
+        size_t head_len, used, vlen;
+        long long clen = -1;
+        bool chunked = false, expect = false;
+
+        memset(&rq, 0, sizeof(rq));
+        if (!(hend = memmem(buf, c->in.len, "\r\n\r\n", 4))) {
+            if (c->in.len > RAPI_HEADER_MAX_BYTES) {
+                c->close_after = true;
+                rapi_error(c, 431, "Request Header Fields Too Large", "InvalidRequest", "headers too large");
+            }
+            return 0;
+        }
+        head_len = (size_t)(hend - buf) + 4;
+        line = buf;
+        sp1 = memchr(line, ' ', (size_t)(hend - line));
+        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(hend - sp1 - 1)) : NULL;
+        if (!sp1 || !sp2) {
+            c->close_after = true;
+            rapi_error(c, 400, "Bad Request", "InvalidRequest", "malformed request line");
+            return 0;
+        }
+        rq.method = line;
+        rq.method_len = (size_t)(sp1 - line);
+        rq.path = sp1 + 1;
+        rq.path_len = (size_t)(sp2 - sp1 - 1);
+        if (!strncmp(sp2 + 1, "HTTP/1.0", 8))
+            c->close_after = true;
+        for (line = memmem(buf, head_len, "\r\n", 2) + 2; line < hend;) {
+            const char *eol = memmem(line, (size_t)(hend + 2 - line), "\r\n", 2);
+            size_t len = (size_t)(eol - line);
+            if (rapi_header_is(line, len, "Content-Length", &v, &vlen))
+                clen = strtoll(v, NULL, 10);
+            else if (rapi_header_is(line, len, "Transfer-Encoding", &v, &vlen))
+                chunked = vlen >= 7 && !strncasecmp(v + vlen - 7, "chunked", 7);
+            else if (rapi_header_is(line, len, "Expect", &v, &vlen))
+                expect = vlen == 12 && !strncasecmp(v, "100-continue", 12);
+            else if (rapi_header_is(line, len, "Connection", &v, &vlen))
+                c->close_after = vlen == 5 && !strncasecmp(v, "close", 5);
+            else if (rapi_header_is(line, len, "Lambda-Runtime-Function-Error-Type", &v, &vlen)) {
+                rq.error_type = v;
+                rq.error_type_len = vlen;
+            }
+            line = eol + 2;
+        }
+        if (clen > (long long)RAPI_BODY_MAX_BYTES) {
+            c->close_after = true;
+            rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", "body too large");
+            return 0;
+        }
+        if (chunked) {
+            int rc = rapi_dechunk(buf + head_len, c->in.len - head_len, &c->body, &used);
+            if (rc < 0) {
+                c->close_after = true;
+                rapi_error(c, 400, "Bad Request", "InvalidRequest", "malformed chunked body");
+                return 0;
+            }
+            if (rc == 0)
+                goto need_more;
+            rq.body = c->body.data;
+            rq.body_len = c->body.len;
+            used += head_len;
+        } else {
+            size_t blen = clen > 0 ? (size_t)clen : 0;
+            if (c->in.len - head_len < blen)
+                goto need_more;
+            rq.body = blen ? buf + head_len : NULL;
+            rq.body_len = blen;
+            used = head_len + blen;
+        }
+        c->continue_sent = false;
+        c->in_dispatch = true;
+        rapi_dispatch(c, &rq);
+        c->in_dispatch = false;
+        if (c->dead) {
+            rapi_conn_free(c);
+            return -1;
+        }
+        /* dispatch may have queued a close; the request's bytes are consumed either way */
+        memmove(c->in.data, c->in.data + used, c->in.len - used);
+        c->in.len -= used;
+        continue;
+need_more:
+        if (expect && !c->continue_sent) {
+            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            c->continue_sent = true;
+            rapi_send(c, cont, sizeof(cont) - 1, NULL, 0);
+        }
+        return 0;
+    }
+    if (c->closing && !c->out.len) {
+        rapi_conn_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_rapi_conn *c = arg;
+    char chunk[RAPI_READ_CHUNK];
+
+    if ((what & EV_WRITE) && rapi_flush(c) < 0)
+        return;
+    if (!(what & EV_READ))
+        return;
+    for (;;) {
+        ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+        if (n > 0) {
+            if (fg_buf_append(&c->in, chunk, (size_t)n) < 0) {
+                rapi_conn_free(c);      /* past header + body limits: a broken client */
+                return;
+            }
+            if ((size_t)n < sizeof(chunk))
+                break;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        rapi_conn_free(c);              /* EOF or error; a parked /next goes with it */
+        return;
+    }
+    rapi_process(c);
+}
+
+static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_worker *w = arg;
+    struct fg_rapi_conn *c;
+    int cfd, one = 1;
+
+    (void)what;
+    while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        if (!(c = calloc(1, sizeof(*c)))) {
+            close(cfd);
+            continue;
+        }
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->w = w;
+        c->fd = cfd;
+        fg_buf_init(&c->in, RAPI_HEADER_MAX_BYTES + RAPI_BODY_MAX_BYTES + 4096);
+        fg_buf_init(&c->body, RAPI_BODY_MAX_BYTES);
+        fg_buf_init(&c->out, RAPI_BODY_MAX_BYTES + 4096);
+        c->ev = event_new(w->fn->router->loop->base, cfd, EV_READ | EV_PERSIST, rapi_on_io, c);
+        if (!c->ev || event_add(c->ev, NULL) < 0) {
+            if (c->ev)
+                event_free(c->ev);
+            close(cfd);
+            free(c);
+            continue;
+        }
+        c->next = w->conns;
+        w->conns = c;
+    }
+}
+
+/* ------------------------------------------------------------------ API */
 
 int fg_runtime_api_open(struct fg_worker *w, struct fg_err *err)
 {
-    struct evhttp_bound_socket *sock;
     struct sockaddr_in sa;
     socklen_t salen = sizeof(sa);
+    int fd;
 
-    if (!(w->http = evhttp_new(w->fn->router->loop->base)))
-        return fg_err_set(err, -ENOMEM, "function %s: cannot create the Runtime API server", w->fn->conf->name);
-    evhttp_set_gencb(w->http, rapi_handle, w);
-    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-    evhttp_set_max_body_size(w->http, RAPI_BODY_MAX_BYTES);
-    /* /next is a long poll: an idle worker may wait for hours. */
-    evhttp_set_timeout(w->http, 7 * 24 * 3600);
-    if (!(sock = evhttp_bind_socket_with_handle(w->http, "127.0.0.1", 0)))
-        return fg_err_set(err, -EADDRNOTAVAIL, "function %s: cannot bind a Runtime API port on 127.0.0.1",
-                          w->fn->conf->name);
-    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sa, &salen) < 0)
-        return fg_err_set(err, -errno, "getsockname: %s", strerror(errno));
+    w->listen_fd = -1;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fg_err_set(err, -errno, "function %s: socket: %s", w->fn->conf->name, strerror(errno));
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &salen) < 0) {
+        int e = errno;
+        close(fd);
+        return fg_err_set(err, -e, "function %s: cannot open a Runtime API port on 127.0.0.1: %s",
+                          w->fn->conf->name, strerror(e));
+    }
+    w->listen_fd = fd;
     w->port = ntohs(sa.sin_port);
+    w->accept_ev = event_new(w->fn->router->loop->base, fd, EV_READ | EV_PERSIST, rapi_on_accept, w);
+    if (!w->accept_ev || event_add(w->accept_ev, NULL) < 0)
+        return fg_err_set(err, -ENOMEM, "function %s: cannot watch the Runtime API port", w->fn->conf->name);
     return 0;
 }
 
 void fg_runtime_api_send_event(struct fg_worker *w, struct fg_invocation *inv)
 {
-    struct evhttp_request *req = w->next_req;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    struct evbuffer *b = evbuffer_new();
-    char deadline[32], trace[128];
+    struct fg_rapi_conn *c = w->next_conn;
+    char head[1024];
+    int n;
 
-    w->next_req = NULL;
-    snprintf(deadline, sizeof(deadline), "%lld", inv->deadline_ms);
+    FG_ASSERT(c);
+    w->next_conn = NULL;
     /* X-Ray format; the request id supplies the random digits. */
-    snprintf(trace, sizeof(trace), "Root=1-%08llx-%.8s%.4s%.4s%.4s%.4s;Parent=%.12s%.4s;Sampled=0",
-             inv->deadline_ms / 1000, inv->request_id, inv->request_id + 9, inv->request_id + 14,
-             inv->request_id + 19, inv->request_id + 24, inv->request_id + 24, inv->request_id);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "Lambda-Runtime-Aws-Request-Id", inv->request_id);
-    evhttp_add_header(h, "Lambda-Runtime-Deadline-Ms", deadline);
-    evhttp_add_header(h, "Lambda-Runtime-Invoked-Function-Arn", w->fn->arn);
-    evhttp_add_header(h, "Lambda-Runtime-Trace-Id", trace);
-    if (b)
-        evbuffer_add(b, inv->payload ? inv->payload : "", inv->payload_len);
-    evhttp_send_reply(req, 200, "OK", b);
-    if (b)
-        evbuffer_free(b);
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
+                 "Lambda-Runtime-Invoked-Function-Arn: %s\r\n"
+                 "Lambda-Runtime-Trace-Id: Root=1-%08llx-%.8s%.4s%.4s%.4s%.4s;Parent=%.12s%.4s;Sampled=0\r\n"
+                 "Content-Length: %zu\r\n%s\r\n",
+                 inv->request_id, inv->deadline_ms, w->fn->arn, inv->deadline_ms / 1000, inv->request_id,
+                 inv->request_id + 9, inv->request_id + 14, inv->request_id + 19, inv->request_id + 24,
+                 inv->request_id + 24, inv->request_id, inv->payload_len,
+                 c->close_after ? "Connection: close\r\n" : "");
+    rapi_send(c, head, (size_t)n, inv->payload, inv->payload_len);
 }
 
 void fg_runtime_api_close(struct fg_worker *w)
 {
-    w->next_req = NULL;     /* freed with its connection below */
-    if (w->http)
-        evhttp_free(w->http);
-    w->http = NULL;
+    while (w->conns)
+        rapi_conn_free(w->conns);
+    w->next_conn = NULL;
+    if (w->accept_ev)
+        event_free(w->accept_ev);
+    w->accept_ev = NULL;
+    if (w->listen_fd >= 0)
+        close(w->listen_fd);
+    w->listen_fd = -1;
 }

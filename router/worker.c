@@ -280,6 +280,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     }
     w->fn = fn;
     w->mem.peak_fd = -1;
+    w->listen_fd = -1;
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
     w->out_fd = -1;
@@ -421,12 +422,11 @@ void fg_worker_deliver(struct fg_worker *w)
     struct fg_router *r = w->fn->router;
     struct timeval tv = { w->fn->conf->timeout_s, 0 };
 
-    FG_ASSERT(inv && !inv->delivered && w->next_req);
+    FG_ASSERT(inv && !inv->delivered && w->next_conn);
     inv->delivered = true;
     w->state = FG_WORKER_BUSY;
     inv->start_us = fg_mono_us();
     inv->deadline_ms = fg_now_ms() + (long long)w->fn->conf->timeout_s * 1000;
-    fg_memlimit_reset_peak(&w->mem);
     fg_fnlog_start(&r->log, w->fn->conf->name, inv);
     event_add(&inv->timer, &tv);
     fg_runtime_api_send_event(w, inv);

@@ -14,6 +14,7 @@
 
 #include "../config/config.h"
 #include "../core/base64.h"
+#include "../core/json_write.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -43,34 +44,6 @@ int fg_url_decode(struct fg_buf *out, const char *s, size_t n, int plus_space)
     return fg_buf_append(out, "", 0);
 }
 
-/* Sets key in obj, or appends ",value" when already there (repeated headers / query keys). */
-static int apigw_join(json_t *obj, const char *key, const char *val, size_t vlen)
-{
-    json_t *old = json_object_get(obj, key);
-    if (old) {
-        size_t olen = json_string_length(old);
-        char *joined = malloc(olen + vlen + 2);
-        if (!joined)
-            return -ENOMEM;
-        memcpy(joined, json_string_value(old), olen);
-        joined[olen] = ',';
-        memcpy(joined + olen + 1, val, vlen);
-        int rc = json_object_set_new(obj, key, json_stringn_nocheck(joined, olen + vlen + 1));
-        free(joined);
-        return rc < 0 ? -ENOMEM : 0;
-    }
-    return json_object_set_new(obj, key, json_stringn_nocheck(val, vlen)) < 0 ? -ENOMEM : 0;
-}
-
-/* jansson wants valid UTF-8 for json_stringn; request data may not be. */
-static bool apigw_utf8(const char *s, size_t n)
-{
-    json_t *j = json_stringn(s, n);
-    bool ok = j != NULL;
-    json_decref(j);
-    return ok;
-}
-
 static bool apigw_text_type(const char *ct)
 {
     static const char *const text[] = { "json", "xml", "javascript", "x-www-form-urlencoded",
@@ -87,32 +60,184 @@ static bool apigw_text_type(const char *ct)
 
 /* ------------------------------------------------------------------ request → event */
 
-static json_t *apigw_query(const char *q)
-{
-    json_t *obj = json_object();
-    struct fg_buf k, v;
+/* The event is written straight into the output buffer: one pass, no tree, no allocation
+ * beyond the buffer. Repeated names (headers, query keys) are joined with commas at their
+ * first occurrence, as API Gateway does. */
 
-    fg_buf_init(&k, 1 << 20);
-    fg_buf_init(&v, 1 << 20);
-    while (q && *q && obj) {
+struct apigw_pair {
+    size_t koff, klen, voff, vlen;   /* into the scratch buffer */
+};
+
+#define APIGW_MAX_QUERY 256
+
+static int apigw_raw(struct fg_buf *out, const char *s)
+{
+    return fg_buf_append(out, s, strlen(s));
+}
+
+static int apigw_str_field(struct fg_buf *out, const char *key, const char *val, size_t len)
+{
+    int rc = fg_json_write_key(out, key);
+    return rc ? rc : fg_json_write_str(out, val, len);
+}
+
+/* "headers":{...} with lower-case names; Cookie is left out (it becomes "cookies"). */
+static int apigw_headers(struct fg_buf *out, const struct fg_http_request *req)
+{
+    int rc = apigw_raw(out, "\"headers\":{");
+    bool first = true;
+
+    for (size_t i = 0; i < req->n_headers && !rc; i++) {
+        const struct fg_http_header *h = &req->headers[i];
+        char lower[256];
+        size_t n = strlen(h->name), seen = 0;
+        bool any = false;
+        if (n >= sizeof(lower) || !strcasecmp(h->name, "cookie"))
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (!strcasecmp(req->headers[j].name, h->name))
+                seen++;
+        if (seen)
+            continue;            /* joined at its first occurrence */
+        for (size_t j = 0; j <= n; j++)
+            lower[j] = (char)tolower((unsigned char)h->name[j]);
+        if (!fg_utf8_valid(lower, n))
+            continue;
+        if ((!first && (rc = apigw_raw(out, ","))) || (rc = fg_json_write_str(out, lower, n)) ||
+            (rc = apigw_raw(out, ":\"")))
+            break;
+        first = false;
+        for (size_t j = i; j < req->n_headers && !rc; j++) {
+            const char *v = req->headers[j].value;
+            size_t vlen = strlen(v);
+            if (strcasecmp(req->headers[j].name, h->name) || !fg_utf8_valid(v, vlen))
+                continue;
+            if (any)
+                rc = apigw_raw(out, ",");
+            any = true;
+            if (!rc)
+                rc = fg_json_write_escaped(out, v, vlen);
+        }
+        if (!rc)
+            rc = apigw_raw(out, "\"");
+    }
+    return rc ? rc : apigw_raw(out, "}");
+}
+
+static int apigw_cookies(struct fg_buf *out, const struct fg_http_request *req)
+{
+    bool first = true;
+    int rc = 0;
+    for (size_t i = 0; i < req->n_headers && !rc; i++) {
+        const char *c = req->headers[i].value;
+        if (strcasecmp(req->headers[i].name, "cookie") || !fg_utf8_valid(c, strlen(c)))
+            continue;
+        while (*c && !rc) {
+            const char *sc = strchr(c, ';'), *e = sc ? sc : c + strlen(c);
+            while (c < e && *c == ' ')
+                c++;
+            if (e > c) {
+                rc = apigw_raw(out, first ? "\"cookies\":[" : ",");
+                first = false;
+                if (!rc)
+                    rc = fg_json_write_str(out, c, (size_t)(e - c));
+            }
+            c = sc ? sc + 1 : e;
+        }
+    }
+    if (!first && !rc)
+        rc = apigw_raw(out, "],");
+    return rc;
+}
+
+/* Decoded query pairs into scratch; returns how many. */
+static size_t apigw_query_pairs(const char *q, struct fg_buf *scratch, struct apigw_pair *pairs)
+{
+    size_t n = 0;
+    while (q && *q && n < APIGW_MAX_QUERY) {
         const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
-        const char *eq = memchr(q, '=', (size_t)(end - q));
-        const char *kend = eq ? eq : end;
-        fg_buf_reset(&k);
-        fg_buf_reset(&v);
-        if (kend > q && fg_url_decode(&k, q, (size_t)(kend - q), 1) == 0 &&
-            fg_url_decode(&v, eq ? eq + 1 : end, eq ? (size_t)(end - eq - 1) : 0, 1) == 0 &&
-            apigw_utf8(k.data, k.len) && apigw_utf8(v.data, v.len)) {
-            if (apigw_join(obj, k.data, v.data, v.len) < 0) {
-                json_decref(obj);
-                obj = NULL;
+        const char *eq = memchr(q, '=', (size_t)(end - q)), *kend = eq ? eq : end;
+        struct apigw_pair *p = &pairs[n];
+        p->koff = scratch->len;
+        if (kend > q && fg_url_decode(scratch, q, (size_t)(kend - q), 1) == 0) {
+            p->klen = scratch->len - p->koff;
+            p->voff = scratch->len;
+            if (fg_url_decode(scratch, eq ? eq + 1 : end, eq ? (size_t)(end - eq - 1) : 0, 1) == 0) {
+                p->vlen = scratch->len - p->voff;
+                if (fg_utf8_valid(scratch->data + p->koff, p->klen) &&
+                    fg_utf8_valid(scratch->data + p->voff, p->vlen))
+                    n++;
             }
         }
         q = amp ? amp + 1 : end;
     }
-    fg_buf_free(&k);
-    fg_buf_free(&v);
-    return obj;
+    return n;
+}
+
+static int apigw_query(struct fg_buf *out, const char *raw_query)
+{
+    struct apigw_pair pairs[APIGW_MAX_QUERY];
+    struct fg_buf scratch;
+    size_t n;
+    int rc = 0;
+
+    fg_buf_init(&scratch, 1 << 20);
+    n = apigw_query_pairs(raw_query, &scratch, pairs);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *k = scratch.data + pairs[i].koff;
+        bool dup = false, any = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = pairs[j].klen == pairs[i].klen && !memcmp(scratch.data + pairs[j].koff, k, pairs[i].klen);
+        if (dup)
+            continue;
+        rc = apigw_raw(out, i ? "," : "\"queryStringParameters\":{");
+        if (!rc)
+            rc = fg_json_write_str(out, k, pairs[i].klen);
+        if (!rc)
+            rc = apigw_raw(out, ":\"");
+        for (size_t j = i; j < n && !rc; j++) {
+            if (pairs[j].klen != pairs[i].klen || memcmp(scratch.data + pairs[j].koff, k, pairs[i].klen))
+                continue;
+            if (any)
+                rc = apigw_raw(out, ",");
+            any = true;
+            if (!rc)
+                rc = fg_json_write_escaped(out, scratch.data + pairs[j].voff, pairs[j].vlen);
+        }
+        if (!rc)
+            rc = apigw_raw(out, "\"");
+    }
+    if (n && !rc)
+        rc = apigw_raw(out, "},");
+    fg_buf_free(&scratch);
+    return rc;
+}
+
+static int apigw_path_params(struct fg_buf *out, const struct fg_route_match *m)
+{
+    struct fg_buf pv;
+    bool first = true;
+    int rc = 0;
+
+    fg_buf_init(&pv, 1 << 20);
+    for (size_t i = 0; i < m->n_params && !rc; i++) {
+        const struct fg_route_param *p = &m->params[i];
+        fg_buf_reset(&pv);
+        if ((rc = fg_url_decode(&pv, p->value, p->value_len, 0)) < 0 || !fg_utf8_valid(pv.data, pv.len))
+            continue;
+        rc = apigw_raw(out, first ? "\"pathParameters\":{" : ",");
+        first = false;
+        if (!rc)
+            rc = fg_json_write_str(out, p->name, p->name_len);
+        if (!rc)
+            rc = apigw_raw(out, ":");
+        if (!rc)
+            rc = fg_json_write_str(out, pv.data, pv.len);
+    }
+    if (!first && !rc)
+        rc = apigw_raw(out, "},");
+    fg_buf_free(&pv);
+    return rc;
 }
 
 static void apigw_time(char out[40], long long ms)
@@ -126,112 +251,82 @@ static void apigw_time(char out[40], long long ms)
              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+static const char *apigw_header(const struct fg_http_request *req, const char *name, const char *dflt)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!strcasecmp(req->headers[i].name, name))
+            return req->headers[i].value;
+    return dflt;
+}
+
+static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m)
+{
+    const char *host = apigw_header(req, "host", "localhost"), *ua = apigw_header(req, "user-agent", "");
+    char tbuf[40], num[32];
+    int rc;
+
+    apigw_time(tbuf, req->time_ms);
+    snprintf(num, sizeof(num), "%lld", req->time_ms);
+    if (!fg_utf8_valid(host, strlen(host)))
+        host = "localhost";
+    if (!fg_utf8_valid(ua, strlen(ua)))
+        ua = "";
+    if ((rc = apigw_raw(out, "\"requestContext\":{")) ||
+        (rc = apigw_str_field(out, "accountId", req->account_id, strlen(req->account_id))) ||
+        (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) ||
+        (rc = apigw_str_field(out, "domainName", host, strlen(host))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "domainPrefix", host, strcspn(host, ".:"))) ||
+        (rc = apigw_raw(out, ",\"http\":{")) ||
+        (rc = apigw_str_field(out, "method", req->method, strlen(req->method))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "path", req->raw_path, strlen(req->raw_path))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "protocol", req->protocol, strlen(req->protocol))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "sourceIp", req->source_ip, strlen(req->source_ip))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "userAgent", ua, strlen(ua))) || (rc = apigw_raw(out, "},")) ||
+        (rc = apigw_str_field(out, "requestId", req->request_id, strlen(req->request_id))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "routeKey", m->route->route_key, strlen(m->route->route_key))) ||
+        (rc = apigw_raw(out, ",\"stage\":\"$default\",")) ||
+        (rc = apigw_str_field(out, "time", tbuf, strlen(tbuf))) || (rc = apigw_raw(out, ",\"timeEpoch\":")) ||
+        (rc = apigw_raw(out, num)))
+        return rc;
+    return apigw_raw(out, "},");
+}
+
+static int apigw_body(struct fg_buf *out, const struct fg_http_request *req)
+{
+    const char *ctype = apigw_header(req, "content-type", NULL);
+    bool text;
+    int rc;
+
+    if (!req->body_len)
+        return apigw_raw(out, "\"isBase64Encoded\":false");
+    text = apigw_text_type(ctype) && fg_utf8_valid(req->body, req->body_len);
+    if ((rc = fg_json_write_key(out, "body")))
+        return rc;
+    if (text) {
+        rc = fg_json_write_str(out, req->body, req->body_len);
+    } else if ((rc = apigw_raw(out, "\"")) == 0 && (rc = fg_base64_encode(out, req->body, req->body_len)) == 0) {
+        rc = apigw_raw(out, "\"");
+    }
+    if (rc)
+        return rc;
+    return apigw_raw(out, text ? ",\"isBase64Encoded\":false" : ",\"isBase64Encoded\":true");
+}
+
 int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_match *m,
                    struct fg_buf *out)
 {
-    json_t *ev = json_object(), *headers = json_object(), *cookies = json_array();
-    json_t *query = apigw_query(req->raw_query), *params = NULL, *ctx, *http;
-    const char *host = "localhost", *ua = "", *ctype = NULL;
-    char lower[256], tbuf[40], prefix[128];
-    struct fg_buf pv;
-    int rc = -ENOMEM;
-    char *s = NULL;
+    const char *key = m->route->route_key;
+    int rc;
 
-    fg_buf_init(&pv, 1 << 20);
-    if (!ev || !headers || !cookies || !query)
-        goto out;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const char *name = req->headers[i].name, *val = req->headers[i].value;
-        size_t n = strlen(name), vlen = strlen(val);
-        if (n >= sizeof(lower) || !apigw_utf8(val, vlen))
-            continue;
-        for (size_t j = 0; j <= n; j++)
-            lower[j] = (char)tolower((unsigned char)name[j]);
-        if (!strcmp(lower, "cookie")) {
-            for (const char *c = val; *c;) {
-                const char *sc = strchr(c, ';'), *e = sc ? sc : c + strlen(c);
-                while (c < e && *c == ' ')
-                    c++;
-                if (e > c)
-                    json_array_append_new(cookies, json_stringn_nocheck(c, (size_t)(e - c)));
-                c = sc ? sc + 1 : e;
-            }
-            continue;
-        }
-        if (!strcmp(lower, "host"))
-            host = val;
-        else if (!strcmp(lower, "user-agent"))
-            ua = val;
-        else if (!strcmp(lower, "content-type"))
-            ctype = val;
-        if (apigw_join(headers, lower, val, vlen) < 0)
-            goto out;
-    }
-    if (m->n_params) {
-        params = json_object();
-        for (size_t i = 0; i < m->n_params && params; i++) {
-            char name[128];
-            const struct fg_route_param *p = &m->params[i];
-            snprintf(name, sizeof(name), "%.*s", (int)p->name_len, p->name);
-            fg_buf_reset(&pv);
-            if (fg_url_decode(&pv, p->value, p->value_len, 0) < 0)
-                goto out;
-            if (apigw_utf8(pv.data, pv.len))
-                json_object_set_new(params, name, json_stringn_nocheck(pv.data, pv.len));
-        }
-    }
-    snprintf(prefix, sizeof(prefix), "%.*s", (int)strcspn(host, ".:"), host);
-    apigw_time(tbuf, req->time_ms);
-    http = json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", req->method, "path", req->raw_path,
-                     "protocol", req->protocol, "sourceIp", req->source_ip, "userAgent", ua);
-    ctx = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:I}", "accountId", req->account_id,
-                    "apiId", "fngate", "domainName", host, "domainPrefix", prefix, "http", http,
-                    "requestId", req->request_id, "routeKey", m->route->route_key, "stage", "$default",
-                    "time", tbuf, "timeEpoch", (json_int_t)req->time_ms);
-    if (!ctx)
-        goto out;
-    json_object_set_new(ev, "version", json_string("2.0"));
-    json_object_set_new(ev, "routeKey", json_string(m->route->route_key));
-    json_object_set_new(ev, "rawPath", json_string(req->raw_path));
-    json_object_set_new(ev, "rawQueryString", json_string(req->raw_query));
-    if (json_array_size(cookies))
-        json_object_set(ev, "cookies", cookies);
-    json_object_set(ev, "headers", headers);
-    if (json_object_size(query))
-        json_object_set(ev, "queryStringParameters", query);
-    if (params)
-        json_object_set(ev, "pathParameters", params);
-    json_object_set_new(ev, "requestContext", ctx);
-    if (req->body_len) {
-        bool text = apigw_text_type(ctype) && apigw_utf8(req->body, req->body_len);
-        if (text) {
-            json_object_set_new(ev, "body", json_stringn_nocheck(req->body, req->body_len));
-        } else {
-            struct fg_buf b64;
-            fg_buf_init(&b64, (req->body_len / 3 + 2) * 4 + 1);
-            if (fg_base64_encode(&b64, req->body, req->body_len) < 0) {
-                fg_buf_free(&b64);
-                goto out;
-            }
-            json_object_set_new(ev, "body", json_stringn_nocheck(b64.data, b64.len));
-            fg_buf_free(&b64);
-        }
-        json_object_set_new(ev, "isBase64Encoded", json_boolean(!text));
-    } else {
-        json_object_set_new(ev, "isBase64Encoded", json_false());
-    }
-    if (!(s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER)))
-        goto out;
-    rc = fg_buf_append(out, s, strlen(s));
-out:
-    free(s);
-    fg_buf_free(&pv);
-    json_decref(params);
-    json_decref(query);
-    json_decref(cookies);
-    json_decref(headers);
-    json_decref(ev);
-    return rc;
+    if ((rc = apigw_raw(out, "{\"version\":\"2.0\",")) ||
+        (rc = apigw_str_field(out, "routeKey", key, strlen(key))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "rawPath", req->raw_path, strlen(req->raw_path))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "rawQueryString", req->raw_query, strlen(req->raw_query))) ||
+        (rc = apigw_raw(out, ",")) || (rc = apigw_cookies(out, req)) || (rc = apigw_headers(out, req)) ||
+        (rc = apigw_raw(out, ",")) || (rc = apigw_query(out, req->raw_query)) ||
+        (rc = apigw_path_params(out, m)) || (rc = apigw_context(out, req, m)) || (rc = apigw_body(out, req)))
+        return rc;
+    return apigw_raw(out, "}");
 }
 
 /* ------------------------------------------------------------------ result → response */

@@ -69,6 +69,10 @@ def test_provided_shell_bootstrap(tmp):
             check(json.loads(body) == {"echo": {"i": i}, "handler": "function.handler"}, body)
         rid = headers["x-amzn-requestid"]
         gw.wait_stdout(r"\[Shell\] %s\tshell handling %s" % (rid, rid))
+        # Over 1 KB, curl posts with "Expect: 100-continue" and waits for the 100.
+        big = {"blob": "z" * 5000}
+        status, _, body = gw.invoke("Shell", big)
+        check(status == 200 and json.loads(body)["echo"] == big, body[:200])
         status, _, body = gw.request("POST", "/shell", body="hi")
         check(status == 200 and json.loads(body)["echo"]["body"] == "hi", body)
 

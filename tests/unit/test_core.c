@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/id.h"
+#include "core/json_write.h"
 #include "core/loop.h"
 
 START_TEST(test_buf_ceiling)
@@ -163,6 +164,40 @@ START_TEST(test_loop_post)
 }
 END_TEST
 
+struct utf8_case {
+    const char *s;
+    size_t n;
+    bool valid;
+};
+
+static const struct utf8_case utf8_cases[] = {
+    { "plain", 5, true }, { "\xc3\xa9", 2, true }, { "\xe2\x82\xac", 3, true },
+    { "\xf0\x9f\x98\x80", 4, true }, { "\xc3", 1, false }, { "\xc0\xaf", 2, false },
+    { "\xe0\x80\xaf", 3, false }, { "\xed\xa0\x80", 3, false }, { "\xf4\x90\x80\x80", 4, false },
+    { "\xff", 1, false }, { "a\x00b", 3, true }, { "\xe2\x28\xa1", 3, false },
+};
+
+START_TEST(test_utf8_table)
+{
+    const struct utf8_case *c = &utf8_cases[_i];
+    ck_assert_msg(fg_utf8_valid(c->s, c->n) == c->valid, "case %d", _i);
+}
+END_TEST
+
+START_TEST(test_json_escape)
+{
+    struct fg_buf b;
+    fg_buf_init(&b, 1024);
+    ck_assert_int_eq(fg_json_write_str(&b, "a\"b\\c\n\x01\t", 8), 0);
+    ck_assert_str_eq(b.data, "\"a\\\"b\\\\c\\n\\u0001\\t\"");
+    fg_buf_reset(&b);
+    ck_assert_int_eq(fg_json_write_key(&b, "k"), 0);
+    ck_assert_int_eq(fg_json_write_escaped(&b, "x\"", 2), 0);
+    ck_assert_str_eq(b.data, "\"k\":x\\\"");
+    fg_buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -177,6 +212,8 @@ int main(void)
     tcase_add_test(tc, test_err);
     tcase_add_test(tc, test_uuid);
     tcase_add_test(tc, test_loop_post);
+    tcase_add_loop_test(tc, test_utf8_table, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
+    tcase_add_test(tc, test_json_escape);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* json_write.h - append JSON text straight into a buffer, for per-request documents.
+ *
+ * Building an event through a jansson tree cost an allocation per value and showed up as
+ * a large share of the HTTP threads' time; these helpers write the same JSON with no
+ * allocation beyond the buffer's growth. The caller writes the structure ('{', ',', ':')
+ * itself. Strings must be valid UTF-8 (check with fg_utf8_valid). Tests: test_core.c. */
+#ifndef FG_JSON_WRITE_H
+#define FG_JSON_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF). */
+bool fg_utf8_valid(const char *s, size_t n);
+
+/* Appends s[0..n) as a quoted, escaped JSON string. 0 or the fg_buf_append error. */
+int fg_json_write_str(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
+
+/* Appends s[0..n) escaped but without quotes: for a string written in several parts. */
+int fg_json_write_escaped(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
+
+/* Appends "key": (key is trusted: plain ASCII without quotes or backslashes). */
+int fg_json_write_key(struct fg_buf *b, const char *key) FG_MUST_CHECK;
+
+#endif
