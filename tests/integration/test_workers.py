@@ -242,3 +242,24 @@ def test_handler_printing_100mb(tmp):
         check(len(headers.get("x-amz-log-result", "")) <= 5464, "the tail stays 4 KB")
         check(gw.invoke("W", {})[0] == 200, "still serving")
         check(os.path.getsize(gw.stdout_path) > 100 * 1024 * 1024, "every line reached the log stream")
+
+
+def test_sigterm_with_invocation_in_flight(tmp):
+    """SIGTERM while a call runs: the caller gets an answer (not a hang), the worker is
+    reaped, and fngate exits 0 with nothing leaked."""
+    gw = Gateway(tmp, py_config(tmp, "    timeout: 30\n"))
+    gw.start()
+    try:
+        pid = json.loads(gw.invoke("W", {})[2])["pid"]
+        result = []
+        t = threading.Thread(target=lambda: result.append(gw.invoke("W", {"action": "sleep", "seconds": 20})))
+        t.start()
+        gw.wait_stdout(r"START RequestId: .*\n(?:.*\n)*?.*START RequestId: ")   # the second call started
+    finally:
+        gw.stop()
+    t.join(10)
+    check(result, "the in-flight call got no answer")
+    status, headers, body = result[0]
+    check(status == 500 and headers.get("x-amzn-errortype") == "ServiceException", (status, body))
+    check(b"shutting down" in body, body)
+    check(not alive(pid), "worker %d outlived the gateway" % pid)
