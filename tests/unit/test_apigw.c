@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "triggers/apigw.h"
+#include "unit.h"
 
 static json_t *build_event(const char *body, size_t body_len, const char *ctype)
 {
@@ -147,16 +148,9 @@ int main(void)
 {
     Suite *s = suite_create("apigw");
     TCase *tc = tcase_create("apigw");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_event_shape);
     tcase_add_test(tc, test_event_binary_body);
     tcase_add_loop_test(tc, test_response_table, 0, (int)(sizeof(resp_cases) / sizeof(resp_cases[0])));
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return fg_unit_run(s, tc);
 }

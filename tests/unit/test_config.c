@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "unit.h"
 
 struct conf_case {
     const char *yaml;
@@ -142,8 +143,6 @@ int main(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
-    SRunner *sr;
-    int failed;
 
     unsetenv("FG_TEST_UNSET_VAR");
     tcase_add_loop_test(tc, test_conf_table, 0, (int)(sizeof(conf_cases) / sizeof(conf_cases[0])));
@@ -151,10 +150,5 @@ int main(void)
     tcase_add_test(tc, test_conf_defaults);
     tcase_add_test(tc, test_conf_env_limit);
     tcase_add_test(tc, test_conf_missing_file);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return fg_unit_run(s, tc);
 }

@@ -11,6 +11,7 @@
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
+#include "unit.h"
 
 START_TEST(test_buf_ceiling)
 {
@@ -202,8 +203,6 @@ int main(void)
 {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_buf_ceiling);
     tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
@@ -214,10 +213,5 @@ int main(void)
     tcase_add_test(tc, test_loop_post);
     tcase_add_loop_test(tc, test_utf8_table, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
     tcase_add_test(tc, test_json_escape);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return fg_unit_run(s, tc);
 }

@@ -5,6 +5,7 @@
 
 #include "config/config.h"
 #include "triggers/http_route.h"
+#include "unit.h"
 
 static const char *route_yaml =
     "functions:\n"
@@ -104,15 +105,8 @@ int main(void)
 {
     Suite *s = suite_create("http_route");
     TCase *tc = tcase_create("http_route");
-    SRunner *sr;
-    int failed;
 
     tcase_add_loop_test(tc, test_route_table, 0, (int)(sizeof(route_cases) / sizeof(route_cases[0])));
     tcase_add_test(tc, test_route_default);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return fg_unit_run(s, tc);
 }

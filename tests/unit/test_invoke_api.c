@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gateway/invoke_api.h"
+#include "unit.h"
 
 struct name_case {
     const char *path;
@@ -82,16 +83,9 @@ int main(void)
 {
     Suite *s = suite_create("invoke_api");
     TCase *tc = tcase_create("invoke_api");
-    SRunner *sr;
-    int failed;
 
     tcase_add_loop_test(tc, test_function_names, 0, (int)(sizeof(name_cases) / sizeof(name_cases[0])));
     tcase_add_test(tc, test_types);
     tcase_add_test(tc, test_results);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return fg_unit_run(s, tc);
 }
