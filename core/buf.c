@@ -3,8 +3,6 @@
 #include "buf.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,25 +42,6 @@ int fg_buf_append(struct fg_buf *b, const void *p, size_t n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
-    return 0;
-}
-
-int fg_buf_printf(struct fg_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n, rc;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return -EINVAL;
-    if ((rc = buf_reserve(b, (size_t)n)) < 0)
-        return rc;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
     return 0;
 }
 

@@ -18,32 +18,6 @@ int fg_err_set(struct fg_err *err, int code, const char *fmt, ...)
     return code;
 }
 
-void fg_err_prefix(struct fg_err *err, const char *fmt, ...)
-{
-    char head[512];
-    size_t hl, ml, cap;
-    va_list ap;
-    int n;
-
-    if (!err)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(head, sizeof(head) - 2, fmt, ap);
-    va_end(ap);
-    hl = n < 0 ? 0 : strlen(head);
-    memcpy(head + hl, ": ", 2);
-    hl += 2;
-    cap = sizeof(err->msg) - 1;
-    if (hl > cap)
-        hl = cap;
-    ml = strnlen(err->msg, cap);
-    if (ml > cap - hl)
-        ml = cap - hl;
-    memmove(err->msg + hl, err->msg, ml);
-    memcpy(err->msg, head, hl);
-    err->msg[hl + ml] = '\0';
-}
-
 const char *fg_strerror(int code)
 {
     switch (code) {

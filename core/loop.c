@@ -111,14 +111,19 @@ void fg_loop_close_posts(struct fg_loop *loop)
     loop_drain(loop);
 }
 
+void fg_loop_close_fd(struct event **ev, int *fd)
+{
+    if (*ev)
+        event_free(*ev);
+    *ev = NULL;
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
 void fg_loop_close(struct fg_loop *loop)
 {
-    if (loop->wake_ev)
-        event_free(loop->wake_ev);
-    loop->wake_ev = NULL;
-    if (loop->wake_fd >= 0)
-        close(loop->wake_fd);
-    loop->wake_fd = -1;
+    fg_loop_close_fd(&loop->wake_ev, &loop->wake_fd);
     if (loop->base)
         event_base_free(loop->base);
     loop->base = NULL;

@@ -57,7 +57,11 @@ void fg_loop_close_posts(struct fg_loop *loop);
 /* Frees the loop; every event on it must already be freed. */
 void fg_loop_close(struct fg_loop *loop);
 
-/* True on the loop thread (for FG_ASSERT_LOOP). */
+/* Stops watching a descriptor and closes it: frees *ev (may be NULL) then closes *fd (may
+ * be -1); both are reset, so a second call does nothing. */
+void fg_loop_close_fd(struct event **ev, int *fd);
+
+/* True on the loop thread: router entry points assert it. */
 bool fg_loop_is_current(const struct fg_loop *loop);
 
 /* Milliseconds since the epoch / a monotonic origin. */

@@ -77,7 +77,6 @@ static enum MHD_Result http_send(struct http_req *q, int status, struct fg_buf *
         free(data);
         return MHD_NO;
     }
-    (void)q;
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
     rc = MHD_queue_response(q->conn, (unsigned)status, resp);
@@ -89,14 +88,12 @@ static enum MHD_Result http_send(struct http_req *q, int status, struct fg_buf *
 static enum MHD_Result http_send_message(struct http_req *q, int status, const char *message,
                                          const char *extra_header, const char *extra_value)
 {
-    struct fg_buf b;
     json_t *o = json_pack("{s:s}", "message", message);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     struct MHD_Response *resp;
     enum MHD_Result rc;
 
     json_decref(o);
-    fg_buf_init(&b, 0);
     resp = MHD_create_response_from_buffer(s ? strlen(s) : 0, s ? s : (void *)"",
                                            s ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
@@ -366,7 +363,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     struct http_req *q = *con_cls;
 
     (void)cls;
-    (void)url;
+    (void)conn;     /* q->conn, recorded by the URI callback */
+    (void)url;      /* decoded by MHD; routes match the raw URI instead */
     if (!q || !q->raw_uri)
         return MHD_NO;
     if (q->calls++ == 0)
@@ -381,7 +379,6 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     }
     if (q->waiting)
         return http_render(q);
-    (void)conn;
     if (!strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
         return http_invoke(q, method);
     return http_route(q, method, version);

@@ -630,10 +630,5 @@ void fg_runtime_api_close(struct fg_worker *w)
     while (w->conns)
         rapi_conn_free(w->conns);
     w->next_conn = NULL;
-    if (w->accept_ev)
-        event_free(w->accept_ev);
-    w->accept_ev = NULL;
-    if (w->listen_fd >= 0)
-        close(w->listen_fd);
-    w->listen_fd = -1;
+    fg_loop_close_fd(&w->accept_ev, &w->listen_fd);
 }

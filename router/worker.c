@@ -208,12 +208,7 @@ static void worker_close_output(struct fg_worker *w)
         worker_emit_line(w, w->line.data, w->line.len);
         fg_buf_reset(&w->line);
     }
-    if (w->out_ev)
-        event_free(w->out_ev);
-    w->out_ev = NULL;
-    if (w->out_fd >= 0)
-        close(w->out_fd);
-    w->out_fd = -1;
+    fg_loop_close_fd(&w->out_ev, &w->out_fd);
 }
 
 /* Reads at most max_reads chunks; 1 when the pipe reached EOF. */
