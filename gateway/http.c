@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../core/base64.h"
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../triggers/apigw.h"
@@ -56,6 +57,7 @@ struct http_req {
     enum http_kind kind;
     struct fg_buf body;
     struct fg_buf payload;            /* the event for routes */
+    struct fg_buf client_context;     /* decoded X-Amz-Client-Context */
     struct fg_invocation inv;
     char fn_arn[256];
     char apigw_id[FG_ID_LEN + 1];
@@ -282,6 +284,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
 {
     const char *type_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
     const char *log_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Log-Type");
+    const char *cc_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Client-Context");
     const struct fg_config *conf = q->srv->conf;
     enum fg_invoke_type type;
     struct fg_err err;
@@ -336,6 +339,17 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         q->inv.payload_len = 2;
     }
     q->inv.want_log_tail = log_hdr && !strcmp(log_hdr, "Tail");
+    if (cc_hdr && *cc_hdr) {
+        /* Lambda takes base64 JSON of at most 3583 bytes and passes it to the runtime. */
+        json_t *j = NULL;
+        if (strlen(cc_hdr) > 3583 || fg_base64_decode(&q->client_context, cc_hdr, strlen(cc_hdr)) < 0 ||
+            !(j = json_loadb(q->client_context.data, q->client_context.len, 0, NULL)) ||
+            strpbrk(q->client_context.data, "\r\n"))
+            return http_invoke_error(q, 400, "InvalidRequestContentException",
+                                     "X-Amz-Client-Context must be base64-encoded JSON of at most 3583 bytes on one line");
+        json_decref(j);
+        q->inv.client_context = q->client_context.data;
+    }
     return http_submit(q);
 }
 
@@ -351,6 +365,7 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     q->raw_uri = strdup(uri);
     fg_buf_init(&q->body, FG_PAYLOAD_SYNC_MAX_BYTES);
     fg_buf_init(&q->payload, 0);
+    fg_buf_init(&q->client_context, 4096);
     fg_invocation_init(&q->inv);
     fg_id_uuid4(q->apigw_id);
     return q;
@@ -396,6 +411,7 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
     fg_invocation_close(&q->inv);
     fg_buf_free(&q->body);
     fg_buf_free(&q->payload);
+    fg_buf_free(&q->client_context);
     free(q->raw_uri);
     free(q);
     *con_cls = NULL;

@@ -43,6 +43,8 @@ struct fg_invocation {
     char function[72];               /* name, optionally ":qualifier" stripped by the caller */
     const char *payload;             /* borrowed until done(); need not be NUL-terminated */
     size_t payload_len;
+    const char *client_context;      /* decoded X-Amz-Client-Context JSON, one line; NULL if none;
+                                      * borrowed until done() */
     bool want_log_tail;              /* collect the last 4 KB of log for X-Amz-Log-Result */
     fg_invocation_done_fn *done;
     void *done_arg;

@@ -606,7 +606,7 @@ int fg_runtime_api_open(struct fg_worker *w, struct fg_err *err)
 void fg_runtime_api_send_event(struct fg_worker *w, struct fg_invocation *inv)
 {
     struct fg_rapi_conn *c = w->next_conn;
-    char head[1024];
+    char head[8192];
     int n;
 
     FG_ASSERT(c);
@@ -617,11 +617,18 @@ void fg_runtime_api_send_event(struct fg_worker *w, struct fg_invocation *inv)
                  "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
                  "Lambda-Runtime-Invoked-Function-Arn: %s\r\n"
                  "Lambda-Runtime-Trace-Id: Root=1-%08llx-%.8s%.4s%.4s%.4s%.4s;Parent=%.12s%.4s;Sampled=0\r\n"
+                 "%s%s%s"
                  "Content-Length: %zu\r\n%s\r\n",
                  inv->request_id, inv->deadline_ms, w->fn->arn, inv->deadline_ms / 1000, inv->request_id,
                  inv->request_id + 9, inv->request_id + 14, inv->request_id + 19, inv->request_id + 24,
-                 inv->request_id + 24, inv->request_id, inv->payload_len,
-                 c->close_after ? "Connection: close\r\n" : "");
+                 inv->request_id + 24, inv->request_id,
+                 inv->client_context ? "Lambda-Runtime-Client-Context: " : "",
+                 inv->client_context ? inv->client_context : "", inv->client_context ? "\r\n" : "",
+                 inv->payload_len, c->close_after ? "Connection: close\r\n" : "");
+    if (n >= (int)sizeof(head)) {
+        /* Only an oversized client context gets here; the gateway caps it well below. */
+        n = (int)sizeof(head) - 1;
+    }
     rapi_send(c, head, (size_t)n, inv->payload, inv->payload_len);
 }
 

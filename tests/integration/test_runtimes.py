@@ -2,6 +2,7 @@
 """Each runtime kind against a real gateway: Node.js (async and callback handlers), a
 `provided` bootstrap written in shell, the `exec` runtime, Python errors, and the official
 aws-lambda-ric Node runtime interface client running unmodified as a provided runtime."""
+import base64
 import json
 import os
 import shutil
@@ -147,7 +148,7 @@ def test_environment_and_context(tmp):
                     "ctx": {"id": context.aws_request_id, "name": context.function_name,
                             "version": context.function_version, "arn": context.invoked_function_arn,
                             "mem": context.memory_limit_in_mb, "group": context.log_group_name,
-                            "stream": context.log_stream_name,
+                            "stream": context.log_stream_name, "cc": context.client_context,
                             "left": context.get_remaining_time_in_millis()}}
         """)
     config = "region: eu-west-1\naccount_id: '123456789012'\nstate_dir: %s/state\nfunctions:\n" % tmp + \
@@ -170,6 +171,12 @@ def test_environment_and_context(tmp):
         check(ctx["arn"] == "arn:aws:lambda:eu-west-1:123456789012:function:Env", ctx)
         check(ctx["mem"] == "256" and ctx["group"] == "/aws/lambda/Env", ctx)
         check(5000 < ctx["left"] <= 7000, ctx)
+        check(ctx["cc"] is None, ctx)
+        cc = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+        status, headers, body = gw.invoke("Env", {}, {"X-Amz-Client-Context": cc})
+        check(json.loads(body)["ctx"]["cc"] == {"custom": {"k": "v"}}, body)
+        status, headers, body = gw.invoke("Env", {}, {"X-Amz-Client-Context": "not base64!"})
+        check(status == 400 and headers.get("x-amzn-errortype") == "InvalidRequestContentException", status)
 
 
 RIC_DIR = os.path.join(ROOT, "build", "aws-lambda-ric")
