@@ -388,6 +388,8 @@ void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
         return;
     fn = w->fn;
     w->reaped = true;
+    /* Whatever the runtime left behind in its group goes with it, as a sandbox would. */
+    kill(-pid, SIGKILL);
     if (WIFSIGNALED(status))
         snprintf(how, sizeof(how), "signal: %s", WTERMSIG(status) == SIGKILL ? "killed" : strsignal(WTERMSIG(status)));
     else

@@ -4,7 +4,9 @@
 #   (a) fngate route → warm `provided` worker whose bootstrap is a tiny C program
 #   (b) fngate route → warm Python HelloLambda
 #   (c) nginx serving a small static file (the baseline)
-# Prints req/s, p50, p99 and the ratios a/c and b/c. Never an assertion: numbers only.
+#   (d) nginx as a reverse proxy to a keep-alive upstream (the same file from a second nginx
+#       server): a gateway hop like fngate's, for context
+# Prints req/s, p50, p99 and the ratios a/c, b/c and a/d. Never an assertion: numbers only.
 set -euo pipefail
 build="${1:-build/release}"
 cd "$(dirname "$0")/../.."
@@ -19,6 +21,7 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 
 # ---- nginx, the baseline
 nginx_port=$(free_port)
+proxy_port=$(free_port)
 mkdir -p "$tmp/www"
 printf 'hello' > "$tmp/www/hello.txt"
 cat > "$tmp/nginx.conf" <<NGX
@@ -29,6 +32,11 @@ events { worker_connections 4096; }
 http {
   access_log off;
   server { listen 127.0.0.1:$nginx_port; root $tmp/www; }
+  upstream origin { server 127.0.0.1:$nginx_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$proxy_port;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
 }
 NGX
 nginx -c "$tmp/nginx.conf"
@@ -85,8 +93,10 @@ echo "fngate bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores
 read -r a_rps a_p50 a_p99 a_bad <<< "$(measure "http://127.0.0.1:$fg_port/echo")"
 read -r b_rps b_p50 b_p99 b_bad <<< "$(measure "http://127.0.0.1:$fg_port/hello/bench")"
 read -r c_rps c_p50 c_p99 c_bad <<< "$(measure "http://127.0.0.1:$nginx_port/hello.txt")"
+read -r d_rps d_p50 d_p99 d_bad <<< "$(measure "http://127.0.0.1:$proxy_port/hello.txt")"
 printf '%-44s %10s %9s %9s %8s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx"
 printf '%-44s %10s %9s %9s %8s\n' "(a) route -> warm provided C worker" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
 printf '%-44s %10s %9s %9s %8s\n' "(b) route -> warm Python HelloLambda" "$b_rps" "$b_p50" "$b_p99" "$b_bad"
 printf '%-44s %10s %9s %9s %8s\n' "(c) nginx static file" "$c_rps" "$c_p50" "$c_p99" "$c_bad"
-/usr/bin/python3 -c "import sys; a,b,c=map(float,sys.argv[1:]); print('ratio a/c = %.2f   ratio b/c = %.2f' % (a/c, b/c))" "$a_rps" "$b_rps" "$c_rps"
+printf '%-44s %10s %9s %9s %8s\n' "(d) nginx reverse proxy -> nginx upstream" "$d_rps" "$d_p50" "$d_p99" "$d_bad"
+/usr/bin/python3 -c "import sys; a,b,c,d=map(float,sys.argv[1:]); print('ratio a/c = %.2f   ratio b/c = %.2f   ratio a/d = %.2f' % (a/c, b/c, a/d))" "$a_rps" "$b_rps" "$c_rps" "$d_rps"

@@ -263,3 +263,23 @@ def test_sigterm_with_invocation_in_flight(tmp):
     check(status == 500 and headers.get("x-amzn-errortype") == "ServiceException", (status, body))
     check(b"shutting down" in body, body)
     check(not alive(pid), "worker %d outlived the gateway" % pid)
+
+
+def test_worker_exit_takes_its_children(tmp):
+    code = os.path.join(tmp, "fork")
+    marker = os.path.join(tmp, "child.pid")
+    write(os.path.join(code, "app.py"), """
+        import os, subprocess
+        def handler(event, context):
+            if event.get("spawn"):
+                p = subprocess.Popen(["sleep", "600"])
+                open(%r, "w").write(str(p.pid))
+                os._exit(1)
+            return {}
+        """ % marker)
+    config = "functions:\n  F:\n    runtime: python3\n    handler: app.handler\n    code: %s\n" % code
+    with Gateway(tmp, config) as gw:
+        status, headers, body = gw.invoke("F", {"spawn": True})
+        check(json.loads(body)["errorType"] == "Runtime.ExitError", body)
+        child = int(open(marker).read())
+        wait_until(lambda: not alive(child), 10, "the worker's orphaned child %d to be killed" % child)
