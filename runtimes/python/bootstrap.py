@@ -8,27 +8,81 @@ function_version, invoked_function_arn, memory_limit_in_mb, log_group_name,
 log_stream_name, identity, client_context, get_remaining_time_in_millis()). The logging
 module is set up as in Lambda: "[LEVEL]\tTIME\tREQUEST_ID\tmessage"."""
 import asyncio
-import base64
-import http.client
 import importlib
 import inspect
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 PREFIX = "/2018-06-01/runtime"
-HOST, PORT = API.rsplit(":", 1)
-CONN = http.client.HTTPConnection(HOST, int(PORT))
 
 
-def call(method, path, body=None, headers=None):
-    CONN.request(method, PREFIX + path, body=body, headers=headers or {})
-    resp = CONN.getresponse()
-    return resp, resp.read()
+class RuntimeClient:
+    """HTTP/1.1 keep-alive client for the Runtime API, and nothing more. http.client parses
+    every response's headers through the email package, which dominated a warm
+    invocation's cost; this reads a status line, headers and a Content-Length body."""
+
+    def __init__(self, api):
+        host, port = api.rsplit(":", 1)
+        self.addr = (host, int(port))
+        self.sock = None
+        self.buf = bytearray()
+
+    def _connect(self):
+        self.sock = socket.create_connection(self.addr)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+
+    def _fill(self):
+        chunk = self.sock.recv(262144)
+        if not chunk:
+            raise ConnectionError("Runtime API closed the connection")
+        self.buf += chunk
+
+    def call(self, method, path, body=b"", headers=None):
+        """Returns (status, {lower-case header: value}, body bytes)."""
+        if isinstance(body, str):
+            body = body.encode()
+        head = "%s %s%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n" % (method, PREFIX, path, API, len(body))
+        for k, v in (headers or {}).items():
+            head += "%s: %s\r\n" % (k, v)
+        for attempt in (0, 1):
+            try:
+                if self.sock is None:
+                    self._connect()
+                self.sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+                while True:
+                    end = self.buf.find(b"\r\n\r\n")
+                    if end >= 0:
+                        break
+                    self._fill()
+                break
+            except (ConnectionError, OSError):
+                self.sock = None
+                if attempt:
+                    raise
+        lines = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        hdrs = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        n = int(hdrs.get("content-length", "0"))
+        del self.buf[:end + 4]
+        while len(self.buf) < n:
+            self._fill()
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        return status, hdrs, data
+
+
+CLIENT = RuntimeClient(API)
+call = CLIENT.call
 
 
 def error_body(exc, tb=None):
@@ -108,15 +162,15 @@ def main():
              {"Lambda-Runtime-Function-Error-Type": init_error["errorType"]})
         sys.exit(1)
     while True:
-        resp, body = call("GET", "/invocation/next")
-        request_id = resp.getheader("Lambda-Runtime-Aws-Request-Id")
-        deadline = int(resp.getheader("Lambda-Runtime-Deadline-Ms") or 0)
-        arn = resp.getheader("Lambda-Runtime-Invoked-Function-Arn")
-        trace = resp.getheader("Lambda-Runtime-Trace-Id")
+        _, hdrs, body = call("GET", "/invocation/next")
+        request_id = hdrs.get("lambda-runtime-aws-request-id")
+        deadline = int(hdrs.get("lambda-runtime-deadline-ms") or 0)
+        arn = hdrs.get("lambda-runtime-invoked-function-arn")
+        trace = hdrs.get("lambda-runtime-trace-id")
         if trace:
             os.environ["_X_AMZN_TRACE_ID"] = trace
-        cc = resp.getheader("Lambda-Runtime-Client-Context")
-        ci = resp.getheader("Lambda-Runtime-Cognito-Identity")
+        cc = hdrs.get("lambda-runtime-client-context")
+        ci = hdrs.get("lambda-runtime-cognito-identity")
         RequestIdFilter.request_id = request_id
         ctx = Context(request_id, deadline, arn, json.loads(ci) if ci else None, json.loads(cc) if cc else None)
         try:
@@ -138,8 +192,8 @@ def main():
             call("POST", "/invocation/%s/error" % request_id, json.dumps(err),
                  {"Lambda-Runtime-Function-Error-Type": err["errorType"]})
             continue
-        resp, _ = call("POST", "/invocation/%s/response" % request_id, out.encode())
-        if resp.status == 413:
+        status, _, _ = call("POST", "/invocation/%s/response" % request_id, out)
+        if status == 413:
             err = {"errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
                    "errorType": "Function.ResponseSizeTooLarge"}
             call("POST", "/invocation/%s/error" % request_id, json.dumps(err))
