@@ -11,8 +11,8 @@
  * the loop thread's time on per-request allocation, header lists, FIONREAD ioctls and
  * epoll_ctl churn. Here a connection keeps one persistent read event and one input buffer
  * for its life; replies go out with one write (an EV_WRITE event only under backpressure).
- * It speaks what runtime clients send: keep-alive, Content-Length or chunked bodies
- * (Node's http client), Expect: 100-continue (curl), HTTP/1.0 with close. Routes, statuses
+ * Parsing lives in http1.c (keep-alive, Content-Length or chunked bodies as Node's client
+ * sends, Expect: 100-continue as curl sends, HTTP/1.0 with close). Routes, statuses
  * and bodies follow reference/aws-lambda.md "Runtime API". Tests: tests/integration
  * (shell, Python, Node and aws-lambda-ric runtimes; a runtime that breaks the contract). */
 #include <errno.h>
@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -31,6 +30,7 @@
 #include "../core/assert.h"
 #include "../core/log.h"
 #include "function.h"
+#include "http1.h"
 
 #define RAPI_PREFIX "/2018-06-01/runtime/"
 #define RAPI_HEADER_MAX_BYTES (64u * 1024)
@@ -54,18 +54,6 @@ struct fg_rapi_conn {
     bool closing;                   /* reply queued, then close */
     bool in_dispatch;               /* a handler runs: freeing is deferred to its return */
     bool dead;                      /* closed and detached; freed when dispatch returns */
-};
-
-/* One parsed request; pointers into conn->in / conn->body, valid during dispatch. */
-struct rapi_request {
-    const char *method;
-    size_t method_len;
-    const char *path;
-    size_t path_len;
-    const char *error_type;         /* Lambda-Runtime-Function-Error-Type, or NULL */
-    size_t error_type_len;
-    const char *body;
-    size_t body_len;
 };
 
 /* ------------------------------------------------------------------ connections */
@@ -224,7 +212,7 @@ static struct fg_invocation *rapi_lookup(struct fg_rapi_conn *c, const char *id)
     return NULL;
 }
 
-static void rapi_response(struct fg_rapi_conn *c, const char *id, const struct rapi_request *rq)
+static void rapi_response(struct fg_rapi_conn *c, const char *id, const struct fg_http1_request *rq)
 {
     struct fg_worker *w = c->w;
     struct fg_router *r = w->fn->router;
@@ -250,7 +238,7 @@ static void rapi_response(struct fg_rapi_conn *c, const char *id, const struct r
 }
 
 /* Keeps a JSON object body as the runtime sent it; wraps anything else. */
-static void rapi_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, const struct rapi_request *rq,
+static void rapi_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, const struct fg_http1_request *rq,
                                 const char *default_type)
 {
     struct fg_router *r = w->fn->router;
@@ -281,7 +269,7 @@ static void rapi_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, 
                    rq->body ? rq->body : "");
 }
 
-static void rapi_error_post(struct fg_rapi_conn *c, const char *id, const struct rapi_request *rq)
+static void rapi_error_post(struct fg_rapi_conn *c, const char *id, const struct fg_http1_request *rq)
 {
     struct fg_invocation *inv = rapi_lookup(c, id);
     if (!inv)
@@ -290,7 +278,7 @@ static void rapi_error_post(struct fg_rapi_conn *c, const char *id, const struct
     rapi_fail_with_body(c->w, inv, rq, "Unhandled");
 }
 
-static void rapi_init_error(struct fg_rapi_conn *c, const struct rapi_request *rq)
+static void rapi_init_error(struct fg_rapi_conn *c, const struct fg_http1_request *rq)
 {
     struct fg_worker *w = c->w;
     if (w->state != FG_WORKER_SPAWNING) {
@@ -304,12 +292,12 @@ static void rapi_init_error(struct fg_rapi_conn *c, const struct rapi_request *r
     fg_worker_kill(w, "init error");
 }
 
-static bool rapi_is(const struct rapi_request *rq, const char *method)
+static bool rapi_is(const struct fg_http1_request *rq, const char *method)
 {
     return rq->method_len == strlen(method) && !memcmp(rq->method, method, rq->method_len);
 }
 
-static void rapi_dispatch(struct fg_rapi_conn *c, const struct rapi_request *rq)
+static void rapi_dispatch(struct fg_rapi_conn *c, const struct fg_http1_request *rq)
 {
     const char *rest, *slash;
     size_t rest_len;
@@ -354,137 +342,34 @@ bad_method:
     rapi_error(c, 405, "Method Not Allowed", "InvalidRequest", "method not allowed");
 }
 
-/* ------------------------------------------------------------------ parsing */
-
-/* Decodes a chunked body from p[0..n) into out. 1 complete (*used = bytes consumed),
- * 0 need more bytes, -1 malformed or too large. */
-static int rapi_dechunk(const char *p, size_t n, struct fg_buf *out, size_t *used)
-{
-    size_t off = 0;
-    fg_buf_reset(out);
-    for (;;) {
-        const char *eol = memmem(p + off, n - off, "\r\n", 2);
-        char *end;
-        unsigned long size;
-        if (!eol)
-            return 0;
-        size = strtoul(p + off, &end, 16);
-        if (end == p + off)
-            return -1;
-        off = (size_t)(eol - p) + 2;
-        if (size == 0) {
-            /* Trailers, then an empty line. */
-            const char *fin = memmem(p + off, n - off, "\r\n", 2);
-            while (fin && fin != p + off) {
-                off = (size_t)(fin - p) + 2;
-                fin = memmem(p + off, n - off, "\r\n", 2);
-            }
-            if (!fin)
-                return 0;
-            *used = off + 2;
-            return 1;
-        }
-        if (size > RAPI_BODY_MAX_BYTES)
-            return -1;
-        if (n - off < size + 2)
-            return 0;
-        if (fg_buf_append(out, p + off, size) < 0)
-            return -1;
-        off += size + 2;
-    }
-}
-
-static bool rapi_header_is(const char *line, size_t len, const char *name, const char **value, size_t *vlen)
-{
-    size_t nl = strlen(name);
-    if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl))
-        return false;
-    *value = line + nl + 1;
-    *vlen = len - nl - 1;
-    while (*vlen && (**value == ' ' || **value == '\t')) {
-        (*value)++;
-        (*vlen)--;
-    }
-    while (*vlen && ((*value)[*vlen - 1] == ' ' || (*value)[*vlen - 1] == '\t'))
-        (*vlen)--;
-    return true;
-}
+/* ------------------------------------------------------------------ requests */
 
 /* Parses and dispatches every complete request in c->in. -1 when the connection was freed. */
 static int rapi_process(struct fg_rapi_conn *c)
 {
     while (c->in.len && !c->closing) {
-        struct rapi_request rq;
-        const char *buf = c->in.data, *hend, *line, *sp1, *sp2, *v;
-        size_t head_len, used, vlen;
-        long long clen = -1;
-        bool chunked = false, expect = false;
-
-        memset(&rq, 0, sizeof(rq));
-        if (!(hend = memmem(buf, c->in.len, "\r\n\r\n", 4))) {
-            if (c->in.len > RAPI_HEADER_MAX_BYTES) {
-                c->close_after = true;
+        struct fg_http1_request rq;
+        long used = fg_http1_parse(c->in.data, c->in.len, RAPI_HEADER_MAX_BYTES, RAPI_BODY_MAX_BYTES,
+                                   &c->body, &rq);
+        if (used == 0) {
+            if (rq.expect_continue && !c->continue_sent) {
+                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                c->continue_sent = true;
+                rapi_send(c, cont, sizeof(cont) - 1, NULL, 0);
+            }
+            return 0;
+        }
+        if (used < 0) {
+            c->close_after = true;
+            if (used == -EMSGSIZE)
                 rapi_error(c, 431, "Request Header Fields Too Large", "InvalidRequest", "headers too large");
-            }
+            else if (used == -FG_ETOOBIG)
+                rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", "body too large");
+            else
+                rapi_error(c, 400, "Bad Request", "InvalidRequest", "malformed HTTP request");
             return 0;
         }
-        head_len = (size_t)(hend - buf) + 4;
-        line = buf;
-        sp1 = memchr(line, ' ', (size_t)(hend - line));
-        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(hend - sp1 - 1)) : NULL;
-        if (!sp1 || !sp2) {
-            c->close_after = true;
-            rapi_error(c, 400, "Bad Request", "InvalidRequest", "malformed request line");
-            return 0;
-        }
-        rq.method = line;
-        rq.method_len = (size_t)(sp1 - line);
-        rq.path = sp1 + 1;
-        rq.path_len = (size_t)(sp2 - sp1 - 1);
-        if (!strncmp(sp2 + 1, "HTTP/1.0", 8))
-            c->close_after = true;
-        for (line = memmem(buf, head_len, "\r\n", 2) + 2; line < hend;) {
-            const char *eol = memmem(line, (size_t)(hend + 2 - line), "\r\n", 2);
-            size_t len = (size_t)(eol - line);
-            if (rapi_header_is(line, len, "Content-Length", &v, &vlen))
-                clen = strtoll(v, NULL, 10);
-            else if (rapi_header_is(line, len, "Transfer-Encoding", &v, &vlen))
-                chunked = vlen >= 7 && !strncasecmp(v + vlen - 7, "chunked", 7);
-            else if (rapi_header_is(line, len, "Expect", &v, &vlen))
-                expect = vlen == 12 && !strncasecmp(v, "100-continue", 12);
-            else if (rapi_header_is(line, len, "Connection", &v, &vlen))
-                c->close_after = vlen == 5 && !strncasecmp(v, "close", 5);
-            else if (rapi_header_is(line, len, "Lambda-Runtime-Function-Error-Type", &v, &vlen)) {
-                rq.error_type = v;
-                rq.error_type_len = vlen;
-            }
-            line = eol + 2;
-        }
-        if (clen > (long long)RAPI_BODY_MAX_BYTES) {
-            c->close_after = true;
-            rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", "body too large");
-            return 0;
-        }
-        if (chunked) {
-            int rc = rapi_dechunk(buf + head_len, c->in.len - head_len, &c->body, &used);
-            if (rc < 0) {
-                c->close_after = true;
-                rapi_error(c, 400, "Bad Request", "InvalidRequest", "malformed chunked body");
-                return 0;
-            }
-            if (rc == 0)
-                goto need_more;
-            rq.body = c->body.data;
-            rq.body_len = c->body.len;
-            used += head_len;
-        } else {
-            size_t blen = clen > 0 ? (size_t)clen : 0;
-            if (c->in.len - head_len < blen)
-                goto need_more;
-            rq.body = blen ? buf + head_len : NULL;
-            rq.body_len = blen;
-            used = head_len + blen;
-        }
+        c->close_after = rq.close;
         c->continue_sent = false;
         c->in_dispatch = true;
         rapi_dispatch(c, &rq);
@@ -493,17 +378,8 @@ static int rapi_process(struct fg_rapi_conn *c)
             rapi_conn_free(c);
             return -1;
         }
-        /* dispatch may have queued a close; the request's bytes are consumed either way */
-        memmove(c->in.data, c->in.data + used, c->in.len - used);
-        c->in.len -= used;
-        continue;
-need_more:
-        if (expect && !c->continue_sent) {
-            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            c->continue_sent = true;
-            rapi_send(c, cont, sizeof(cont) - 1, NULL, 0);
-        }
-        return 0;
+        memmove(c->in.data, c->in.data + used, c->in.len - (size_t)used);
+        c->in.len -= (size_t)used;
     }
     if (c->closing && !c->out.len) {
         rapi_conn_free(c);
