@@ -123,11 +123,15 @@ static int rapi_flush(struct fg_rapi_conn *c)
     return 0;
 }
 
-/* Sends head + body with one syscall when the socket takes it all; queues the rest. */
+/* Sends head + body with one syscall when the socket takes it all; queues the rest. With
+ * Connection: close the connection is closed once the reply is out, so callers must not
+ * touch c after this (inside a handler the memory stays until rapi_process sees c->dead). */
 static void rapi_send(struct fg_rapi_conn *c, const char *head, size_t head_len, const char *body, size_t body_len)
 {
     if (c->dead)
         return;
+    if (c->close_after)
+        c->closing = true;
     if (!c->out.len) {
         struct iovec iov[2] = { { (void *)head, head_len }, { (void *)body, body_len } };
         ssize_t n;
@@ -135,14 +139,14 @@ static void rapi_send(struct fg_rapi_conn *c, const char *head, size_t head_len,
             n = writev(c->fd, iov, body_len ? 2 : 1);
         } while (n < 0 && errno == EINTR);
         if (n < 0 && errno != EAGAIN) {
-            c->closing = true;       /* the read side will see the error and free it */
+            rapi_conn_free(c);
             return;
         }
         if (n < 0)
             n = 0;
         if ((size_t)n >= head_len + body_len) {
-            if (c->closing || c->close_after)
-                shutdown(c->fd, SHUT_WR);
+            if (c->closing)
+                rapi_conn_free(c);
             return;
         }
         if ((size_t)n < head_len) {
@@ -154,10 +158,10 @@ static void rapi_send(struct fg_rapi_conn *c, const char *head, size_t head_len,
             head_len = 0;
         }
     }
-    if (fg_buf_append(&c->out, head, head_len) < 0 || fg_buf_append(&c->out, body, body_len) < 0)
-        c->closing = true;
-    if (c->close_after)
-        c->closing = true;
+    if (fg_buf_append(&c->out, head, head_len) < 0 || fg_buf_append(&c->out, body, body_len) < 0) {
+        rapi_conn_free(c);
+        return;
+    }
     rapi_flush(c);
 }
 
@@ -381,10 +385,7 @@ static int rapi_process(struct fg_rapi_conn *c)
         memmove(c->in.data, c->in.data + used, c->in.len - (size_t)used);
         c->in.len -= (size_t)used;
     }
-    if (c->closing && !c->out.len) {
-        rapi_conn_free(c);
-        return -1;
-    }
+    /* Still closing means a reply is draining; rapi_flush frees c when it is out. */
     return 0;
 }
 
