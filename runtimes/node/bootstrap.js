@@ -20,8 +20,10 @@ let currentRequestId = undefined;
 
 function call(method, urlPath, body, headers) {
   return new Promise((resolve, reject) => {
+    const h = Object.assign({}, headers);
+    if (body !== undefined) h['Content-Length'] = Buffer.byteLength(body);
     const req = http.request({ host: HOST, port: PORT, method, agent,
-      path: '/2018-06-01/runtime' + urlPath, headers: headers || {} }, (res) => {
+      path: '/2018-06-01/runtime' + urlPath, headers: h }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));

@@ -175,8 +175,11 @@ def test_runtime_api_contract_violations(tmp):
         import http.client, json, os
         host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
         c = http.client.HTTPConnection(host, int(port))
-        def call(method, path, body=None):
-            c.request(method, "/2018-06-01/runtime" + path, body=body)
+        def call(method, path, body=None, chunked=False):
+            if chunked:   # Transfer-Encoding: chunked, as Node's http client sends
+                c.request(method, "/2018-06-01/runtime" + path, body=iter([body[:3], body[3:]]), encode_chunked=True)
+            else:
+                c.request(method, "/2018-06-01/runtime" + path, body=body)
             r = c.getresponse()
             return r.status, r.read(), r
         seen = {}
@@ -188,7 +191,7 @@ def test_runtime_api_contract_violations(tmp):
             seen["arn"] = r.getheader("Lambda-Runtime-Invoked-Function-Arn")
             seen["trace"] = r.getheader("Lambda-Runtime-Trace-Id")
             seen["wrong_id"] = call("POST", "/invocation/not-a-real-id/response", b"{}")[0]
-            seen["ok"] = call("POST", "/invocation/%s/response" % rid, b'"fine"')[0:2]
+            seen["ok"] = call("POST", "/invocation/%s/response" % rid, b'"fine"', chunked=True)[0:2]
             seen["twice"] = call("POST", "/invocation/%s/response" % rid, b'"again"')[0]
             seen["error_after"] = call("POST", "/invocation/%s/error" % rid, b'{}')[0]
             seen["init_error_late"] = call("POST", "/init/error", b'{}')[0]
