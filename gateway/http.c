@@ -23,6 +23,7 @@
 
 #include "../core/base64.h"
 #include "../core/id.h"
+#include "../core/json_write.h"
 #include "../core/log.h"
 #include "../triggers/apigw.h"
 #include "../triggers/http_route.h"
@@ -254,6 +255,9 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
 
     if (query)
         *query++ = '\0';
+    /* rawPath and rawQueryString go into the event as they are: they must be UTF-8. */
+    if (!fg_utf8_valid(q->raw_uri, strlen(q->raw_uri)) || (query && !fg_utf8_valid(query, strlen(query))))
+        return http_send_message(q, 400, "Bad Request", NULL, NULL);
     found = fg_route_find(&q->srv->routes, method, q->raw_uri, &m);
     if (found == FG_ROUTE_NOT_FOUND)
         return http_send_message(q, 404, "Not Found", NULL, NULL);

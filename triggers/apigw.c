@@ -99,6 +99,12 @@ static int apigw_headers(struct fg_buf *out, const struct fg_http_request *req)
                 seen++;
         if (seen)
             continue;            /* joined at its first occurrence */
+        for (size_t j = i; j < req->n_headers && !any; j++)
+            any = !strcasecmp(req->headers[j].name, h->name) &&
+                  fg_utf8_valid(req->headers[j].value, strlen(req->headers[j].value));
+        if (!any)
+            continue;            /* no value is text: leave the header out */
+        any = false;
         for (size_t j = 0; j <= n; j++)
             lower[j] = (char)tolower((unsigned char)h->name[j]);
         if (!fg_utf8_valid(lower, n))

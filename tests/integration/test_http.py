@@ -154,6 +154,23 @@ def test_invoke_api_input_errors(tmp):
         check(status == 200, (status, body))
 
 
+def test_invalid_utf8_request_line(tmp):
+    with Gateway(tmp, config(tmp)) as gw:
+        for target in (b"/echo/\xff\xfe", b"/echo/1?q=\xc3\x28"):
+            s = socket.create_connection(("127.0.0.1", gw.port))
+            s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+            status, _, body, _ = read_response(s, b"")
+            s.close()
+            check(status == 400 and json.loads(body) == {"message": "Bad Request"}, (target, status, body))
+        # Header values that are not UTF-8 are left out of the event, not passed on broken.
+        s = socket.create_connection(("127.0.0.1", gw.port))
+        s.sendall(b"GET /echo/1 HTTP/1.1\r\nHost: t\r\nX-Bin: \xff\xfe\r\nX-Ok: yes\r\n\r\n")
+        status, _, body, _ = read_response(s, b"")
+        s.close()
+        ev = json.loads(body)
+        check(status == 200 and "x-bin" not in ev["headers"] and ev["headers"]["x-ok"] == "yes", ev["headers"])
+
+
 def test_oversized_headers_keep_gateway_serving(tmp):
     with Gateway(tmp, config(tmp)) as gw:
         s = socket.create_connection(("127.0.0.1", gw.port))
