@@ -40,6 +40,7 @@ struct fg_http_server {
     const struct fg_config *conf;
     struct fg_router *router;
     struct fg_route_table routes;
+    struct fg_idgen ids;              /* API Gateway request ids */
     int port;
 };
 
@@ -371,7 +372,7 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     fg_buf_init(&q->payload, 0);
     fg_buf_init(&q->client_context, 4096);
     fg_invocation_init(&q->inv);
-    fg_id_uuid4(q->apigw_id);
+    fg_idgen_uuid4(&q->srv->ids, q->apigw_id);
     return q;
 }
 
@@ -451,6 +452,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router,
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
+    fg_idgen_init(&s->ids);
     if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
         free(s);
         return rc;

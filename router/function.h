@@ -24,6 +24,7 @@
 
 #include "../config/config.h"
 #include "../core/buf.h"
+#include "../core/id.h"
 #include "../core/loop.h"
 #include "fnlog.h"
 #include "invocation.h"
@@ -81,6 +82,7 @@ struct fg_function {
 struct fg_router {
     const struct fg_config *conf;
     struct fg_loop *loop;
+    struct fg_idgen ids;                 /* request ids */
     struct fg_function *fns;
     size_t n_fns;
     int inflight;                        /* across all functions, against max_concurrency */

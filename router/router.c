@@ -175,7 +175,7 @@ static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
     struct fg_err err;
 
     (void)loop;
-    fg_id_uuid4(inv->request_id);
+    fg_idgen_uuid4(&r->ids, inv->request_id);
     if (r->stopping) {
         inv->status = FG_INV_SERVICE_ERROR;
         inv->done(inv, inv->done_arg);
@@ -241,6 +241,7 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
         return fg_err_set(err, -ENOMEM, "out of memory");
     r->conf = conf;
     r->loop = loop;
+    fg_idgen_init(&r->ids);
     snprintf(r->runtime_dir, sizeof(r->runtime_dir), "%s", rt && *rt ? rt : FG_RUNTIME_DIR);
     snprintf(r->python_path, sizeof(r->python_path), "/usr/bin/python3");
     router_find_exe("node", r->node_path);

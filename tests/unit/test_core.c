@@ -2,6 +2,7 @@
 /* test_core.c - core/: buffers with ceilings, base64, arena, the loop's hand-off queue. */
 #include <check.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -93,13 +94,21 @@ END_TEST
 
 START_TEST(test_uuid)
 {
-    char a[FG_ID_LEN + 1], b[FG_ID_LEN + 1];
-    fg_id_uuid4(a);
-    fg_id_uuid4(b);
-    ck_assert_int_eq(strlen(a), 36);
-    ck_assert(a[14] == '4');
-    ck_assert(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
-    ck_assert_str_ne(a, b);
+    /* Shape, and no repeats across many draws from two generators. */
+    static char ids[20000][FG_ID_LEN + 1];
+    struct fg_idgen g1, g2;
+    fg_idgen_init(&g1);
+    fg_idgen_init(&g2);
+    for (int i = 0; i < 20000; i++)
+        fg_idgen_uuid4(i % 2 ? &g1 : &g2, ids[i]);
+    for (int i = 0; i < 20000; i++) {
+        ck_assert_int_eq(strlen(ids[i]), 36);
+        ck_assert(ids[i][14] == '4' && strchr("89ab", ids[i][19]));
+        ck_assert(ids[i][8] == '-' && ids[i][13] == '-' && ids[i][18] == '-' && ids[i][23] == '-');
+    }
+    qsort(ids, 20000, sizeof(ids[0]), (int (*)(const void *, const void *))strcmp);
+    for (int i = 1; i < 20000; i++)
+        ck_assert_str_ne(ids[i - 1], ids[i]);
 }
 END_TEST
 
