@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs the Debian packages fngate needs to build, run and test. Idempotent: when every
-# package is already present it prints nothing and touches nothing (no apt-get update).
+# Installs the Debian packages fngate needs to build, run and test. Idempotent: when
+# everything is present it prints nothing and touches nothing (no apt-get update).
 #   deploy/install-deps.sh           build + run deps
 #   deploy/install-deps.sh --test    also what the test suite and benchmarks use
 set -eu
 
+# Libraries and build tools: checked by package.
 build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libevent-dev librdkafka-dev
  libhiredis-dev libinotifytools0-dev check libsubunit-dev libjansson-dev libfyaml-dev
  libsqlite3-dev libcurl4-openssl-dev python3"
-# autoconf..g++: npm builds aws-lambda-ric (the official Node runtime client) from source.
-test_pkgs="curl awscli nodejs wrk nginx-light autoconf automake libtool g++ make unzip"
+# autoconf..unzip: npm builds aws-lambda-ric (the official Node runtime client) from source.
+test_pkgs="curl awscli wrk nginx-light autoconf automake libtool g++ make unzip"
+# Tools that may come from elsewhere (NodeSource's nodejs bundles npm, and Debian's npm
+# package would conflict with it): checked by command, installed from Debian if missing.
+test_cmds="node:nodejs npm:npm"
 
 want="$build_pkgs"
-[ "${1:-}" = "--test" ] && want="$want $test_pkgs"
+cmds=""
+if [ "${1:-}" = "--test" ]; then
+  want="$want $test_pkgs"
+  cmds="$test_cmds"
+fi
 
 missing=""
 for p in $want; do
@@ -22,7 +30,9 @@ for p in $want; do
     missing="$missing $p"
   fi
 done
-# nodejs may come from another repository under the same name; npm ships with it there.
+for pair in $cmds; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

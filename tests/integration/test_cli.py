@@ -66,3 +66,19 @@ def test_help_and_version(tmp):
     check(p.returncode == 2 and "unknown command" in p.stderr, p.stderr)
     p = run_cli("invoke")
     check(p.returncode == 2 and "usage:" in p.stderr, p.stderr)
+
+
+def test_default_config_path(tmp):
+    code = os.path.join(tmp, "code")
+    os.makedirs(code)
+    write(os.path.join(tmp, "fngate.yaml"), """
+        functions:
+          Here:
+            runtime: python3
+            handler: app.h
+            code: code
+        """)
+    p = subprocess.run([FNGATE, "validate"], capture_output=True, text=True, cwd=tmp, env=env(), timeout=30)
+    check(p.returncode == 0 and "Here:" in p.stdout and "code: " + code in p.stdout, p.stdout + p.stderr)
+    p = subprocess.run([FNGATE, "validate"], capture_output=True, text=True, cwd=code, env=env(), timeout=30)
+    check(p.returncode == 1 and "fngate.yaml: No such file or directory" in p.stderr, p.stderr)
