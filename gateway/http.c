@@ -473,11 +473,11 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router,
         return fg_err_set(err, -EINVAL, "%s: listen: '%s' is not an IP address", conf->path, conf->listen_host);
     }
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
+                              MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,   /* first, or MHD logs before it */
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_THREAD_POOL_SIZE, threads,
                               MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s,
                               MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
-                              MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
                               MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
