@@ -63,7 +63,6 @@ struct fg_worker {
     long long spawn_us, idle_since_us;
     struct fg_memlimit_worker mem;
     char log_stream[96];
-    char exit_reason[96];                /* how it died, for the error message */
 };
 
 struct fg_function {
@@ -124,8 +123,8 @@ void fg_pool_stop(struct fg_function *fn);
 /* Starts a process for fn. Returns an owned worker in SPAWNING state (freed after it is
  * reaped) or NULL with err filled. */
 struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err);
-/* Kills the worker's process group; it becomes DEAD and is freed once reaped. reason is
- * kept for the log. Idempotent. */
+/* Kills the worker's process group; it becomes DEAD and is freed once reaped. reason goes
+ * to the debug log. Idempotent. */
 void fg_worker_kill(struct fg_worker *w, const char *reason);
 /* SIGCHLD: collected status for pid. Fails its invocation, frees the worker. */
 void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);

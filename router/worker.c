@@ -352,7 +352,6 @@ void fg_worker_kill(struct fg_worker *w, const char *reason)
         worker_unidle(w);
     w->state = FG_WORKER_DEAD;
     w->fn->n_live--;
-    snprintf(w->exit_reason, sizeof(w->exit_reason), "%s", reason);
     fg_log(FG_LOG_DEBUG, "worker", "function %s worker %d: killed (%s)", w->fn->conf->name, (int)w->pid, reason);
     if (!w->reaped)
         kill(-w->pid, SIGKILL);
