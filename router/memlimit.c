@@ -44,8 +44,9 @@ static long long memlimit_read_ll(const char *dir, const char *file)
 
 void fg_memlimit_init(struct fg_memlimit *m)
 {
+    const char *base = getenv("FNGATE_CGROUP_ROOT");
     memset(m, 0, sizeof(*m));
-    snprintf(m->root, sizeof(m->root), "%s/fngate-%d", MEMLIMIT_V1, (int)getpid());
+    snprintf(m->root, sizeof(m->root), "%s/fngate-%d", base && *base ? base : MEMLIMIT_V1, (int)getpid());
     if (mkdir(m->root, 0755) == 0 || errno == EEXIST) {
         /* The controller must also accept a limit, not just a directory. */
         if (memlimit_write(m->root, "memory.use_hierarchy", "1") == 0 ||

@@ -35,7 +35,8 @@ struct fg_memlimit_worker {
                                * invocation instead of six path walks; -1 without cgroups */
 };
 
-/* Decides the mode. Never fails: without cgroups it falls back to rlimits. */
+/* Decides the mode. Never fails: without cgroups it falls back to rlimits. The cgroup v1
+ * memory hierarchy is /sys/fs/cgroup/memory unless FNGATE_CGROUP_ROOT names another. */
 void fg_memlimit_init(struct fg_memlimit *m);
 
 /* Before fork. name is unique per worker. 0 or -errno (err filled). */

@@ -28,9 +28,14 @@ def test_node_async_and_callback(tmp):
           setTimeout(() => callback(null, { cb: true, n: event.n }), 10);
         };
         exports.failing = async () => { throw new TypeError('bad input'); };
+        exports.legacy = (event, context) => { context.succeed({ legacy: true }); };
+        """)
+    write(os.path.join(code, "esm.mjs"), """
+        export const handler = async (event) => ({ esm: event.v });
         """)
     config = "functions:\n" + fn_block("NodeAsync", "nodejs", code, "index.asyncHandler") + \
-        fn_block("NodeCb", "nodejs", code, "index.cbHandler") + fn_block("NodeFail", "nodejs", code, "index.failing")
+        fn_block("NodeCb", "nodejs", code, "index.cbHandler") + fn_block("NodeFail", "nodejs", code, "index.failing") + \
+        fn_block("NodeEsm", "nodejs", code, "esm.handler") + fn_block("NodeLegacy", "nodejs", code, "index.legacy")
     with Gateway(tmp, config) as gw:
         status, headers, body = gw.invoke("NodeAsync", {"n": 21})
         out = json.loads(body)
@@ -43,6 +48,10 @@ def test_node_async_and_callback(tmp):
         check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", headers)
         check(err["errorType"] == "TypeError" and err["errorMessage"] == "bad input", err)
         gw.wait_stdout(r"\tINFO\tasync got 21$")
+        status, _, body = gw.invoke("NodeEsm", {"v": 7})
+        check(status == 200 and json.loads(body) == {"esm": 7}, body)
+        status, _, body = gw.invoke("NodeLegacy", {})
+        check(status == 200 and json.loads(body) == {"legacy": True}, body)
 
 
 def test_provided_shell_bootstrap(tmp):
@@ -106,13 +115,17 @@ def test_python_errors(tmp):
 
         def unserialisable(event, context):
             return {"s": {1, 2}}
+
+        async def coroutine(event, context):
+            return {"awaited": event["x"] + 1}
         """)
     write(os.path.join(code, "broken.py"), "import does_not_exist\n")
     config = "functions:\n" + \
         fn_block("Boom", "python3", code, "app.boom", "    events:\n      - http: GET /boom\n") + \
         fn_block("Marshal", "python3", code, "app.unserialisable") + \
         fn_block("Broken", "python3", code, "broken.handler") + \
-        fn_block("Missing", "python3", code, "app.nothing_here")
+        fn_block("Missing", "python3", code, "app.nothing_here") + \
+        fn_block("Coro", "python3", code, "app.coroutine")
     with Gateway(tmp, config) as gw:
         status, headers, body = gw.invoke("Boom", {})
         err = json.loads(body)
@@ -129,6 +142,8 @@ def test_python_errors(tmp):
         check(err["errorType"] == "Runtime.ImportModuleError" and "does_not_exist" in err["errorMessage"], err)
         status, _, body = gw.invoke("Missing", {})
         check(json.loads(body)["errorType"] == "Runtime.HandlerNotFound", body)
+        status, _, body = gw.invoke("Coro", {"x": 1})
+        check(status == 200 and json.loads(body) == {"awaited": 2}, body)
         # The gateway keeps serving after all of that.
         status, _, body = gw.invoke("Boom", {})
         check(status == 200, status)

@@ -151,6 +151,22 @@ def test_memory_limit(tmp):
         check(gw.invoke("W", {})[0] == 200, "the next call works")
 
 
+def test_memory_limit_without_cgroups(tmp):
+    """Where no cgroup v1 memory controller is writable, RLIMIT_AS caps the worker and
+    VmHWM gives Max Memory Used."""
+    gw = Gateway(tmp, py_config(tmp, "    memory: 128\n    timeout: 20\n"),
+                 extra_env={"FNGATE_CGROUP_ROOT": os.path.join(tmp, "no-cgroups-here")})
+    with gw:
+        check("limiting memory with RLIMIT_AS" in gw.stderr(), gw.stderr())
+        status, headers, body = gw.invoke("W", {"action": "alloc", "mb": 40})
+        check(status == 200 and "x-amz-function-error" not in headers, body)
+        m = gw.wait_stdout(r"REPORT RequestId: %s\t.*Max Memory Used: (\d+) MB" % headers["x-amzn-requestid"])
+        check(int(m.group(1)) >= 40, "Max Memory Used %s MB after allocating 40 MB" % m.group(1))
+        status, headers, body = gw.invoke("W", {"action": "alloc", "mb": 600})
+        check(headers.get("x-amz-function-error") == "Unhandled", (headers, body))
+        check(json.loads(body)["errorType"] == "MemoryError", body)
+
+
 def test_min_warm_and_idle_reaping(tmp):
     config = py_config(tmp, "    min_warm: 1\n") + \
         "  Idle:\n    runtime: python3\n    handler: app.handler\n    code: %s/py\n    idle_timeout: 1\n" % tmp
