@@ -69,59 +69,65 @@ struct http_req {
 
 /* ------------------------------------------------------------------ responses */
 
-static enum MHD_Result http_send(struct http_req *q, int status, struct fg_buf *body,
-                                 const char *content_type)
+/* Takes body's bytes into a new MHD response (owned by the caller; NULL on failure, the
+ * bytes freed either way). */
+static struct MHD_Response *http_response_from(struct fg_buf *body)
 {
     size_t len;
     char *data = fg_buf_take(body, &len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data ? data : (void *)"",
                                                                 data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result rc;
-    if (!resp) {
+    if (!resp)
         free(data);
-        return MHD_NO;
-    }
-    if (content_type)
-        MHD_add_response_header(resp, "Content-Type", content_type);
-    rc = MHD_queue_response(q->conn, (unsigned)status, resp);
+    return resp;
+}
+
+/* Queues resp with status and releases our reference to it. */
+static enum MHD_Result http_queue(struct http_req *q, int status, struct MHD_Response *resp)
+{
+    enum MHD_Result rc = MHD_queue_response(q->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return rc;
+}
+
+static enum MHD_Result http_send(struct http_req *q, int status, struct fg_buf *body,
+                                 const char *content_type)
+{
+    struct MHD_Response *resp = http_response_from(body);
+    if (!resp)
+        return MHD_NO;
+    if (content_type)
+        MHD_add_response_header(resp, "Content-Type", content_type);
+    return http_queue(q, status, resp);
 }
 
 /* {"message": text} with a status: API Gateway's own error shape. */
 static enum MHD_Result http_send_message(struct http_req *q, int status, const char *message,
                                          const char *extra_header, const char *extra_value)
 {
-    json_t *o = json_pack("{s:s}", "message", message);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    struct fg_buf b;
     struct MHD_Response *resp;
-    enum MHD_Result rc;
+    int rc;
 
-    json_decref(o);
-    resp = MHD_create_response_from_buffer(s ? strlen(s) : 0, s ? s : (void *)"",
-                                           s ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(s);
+    fg_buf_init(&b, 1024);
+    if ((rc = fg_buf_append(&b, "{", 1)) == 0 && (rc = fg_json_write_key(&b, "message")) == 0 &&
+        (rc = fg_json_write_str(&b, message, strlen(message))) == 0)
+        rc = fg_buf_append(&b, "}", 1);
+    if (rc < 0 || !(resp = http_response_from(&b))) {
+        fg_buf_free(&b);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
     if (extra_header)
         MHD_add_response_header(resp, extra_header, extra_value);
-    rc = MHD_queue_response(q->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return http_queue(q, status, resp);
 }
 
 static enum MHD_Result http_send_invoke_answer(struct http_req *q, struct fg_invoke_answer *a)
 {
-    size_t len;
-    char *data = fg_buf_take(&a->body, &len);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data ? data : (void *)"",
-                                                                data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result rc;
+    struct MHD_Response *resp = http_response_from(&a->body);
 
     if (!resp) {
-        free(data);
         fg_invoke_api_answer_close(a);
         return MHD_NO;
     }
@@ -138,10 +144,8 @@ static enum MHD_Result http_send_invoke_answer(struct http_req *q, struct fg_inv
         MHD_add_response_header(resp, "Retry-After", a->retry_after);
     if (a->log_result[0])
         MHD_add_response_header(resp, "X-Amz-Log-Result", a->log_result);
-    rc = MHD_queue_response(q->conn, (unsigned)a->status, resp);
-    MHD_destroy_response(resp);
     fg_invoke_api_answer_close(a);
-    return rc;
+    return http_queue(q, a->status, resp);
 }
 
 static enum MHD_Result http_invoke_error(struct http_req *q, int status, const char *type,
@@ -167,29 +171,22 @@ static enum MHD_Result http_render(struct http_req *q)
         struct fg_http_response resp;
         struct fg_err err;
         struct MHD_Response *r;
-        enum MHD_Result rc;
-        size_t len;
-        char *data;
+        int status;
         if (fg_apigw_response(inv->result.data ? inv->result.data : "", inv->result.len, &resp, &err) < 0) {
             fg_log(FG_LOG_INFO, "http", "function %s request %s: bad response: %s", inv->function,
                    inv->request_id, err.msg);
             return http_send_message(q, 502, "Internal Server Error", NULL, NULL);
         }
-        data = fg_buf_take(&resp.body, &len);
-        r = MHD_create_response_from_buffer(len, data ? data : (void *)"",
-                                            data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-        if (!r) {
-            free(data);
+        if (!(r = http_response_from(&resp.body))) {
             fg_http_response_close(&resp);
             return MHD_NO;
         }
         for (size_t i = 0; i < resp.n_headers; i++)
             MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
         MHD_add_response_header(r, "apigw-requestid", q->apigw_id);
-        rc = MHD_queue_response(q->conn, (unsigned)resp.status, r);
-        MHD_destroy_response(r);
+        status = resp.status;
         fg_http_response_close(&resp);
-        return rc;
+        return http_queue(q, status, r);
     }
     case FG_INV_FUNCTION_ERROR:
         return http_send(q, 502, &inv->result, "application/json");

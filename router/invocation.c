@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "../core/json_write.h"
 
 void fg_invocation_init(struct fg_invocation *inv)
 {
@@ -23,4 +24,16 @@ void fg_invocation_close(struct fg_invocation *inv)
 const char *fg_invocation_function_error(const struct fg_invocation *inv)
 {
     return inv->status == FG_INV_FUNCTION_ERROR || inv->status == FG_INV_TIMEOUT ? "Unhandled" : NULL;
+}
+
+int fg_invocation_error_body(struct fg_buf *out, const char *error_type, const char *msg)
+{
+    int rc;
+    fg_buf_reset(out);
+    if ((rc = fg_buf_append(out, "{", 1)) < 0 || (rc = fg_json_write_key(out, "errorMessage")) < 0 ||
+        (rc = fg_json_write_str(out, msg, strlen(msg))) < 0 || (rc = fg_buf_append(out, ",", 1)) < 0 ||
+        (rc = fg_json_write_key(out, "errorType")) < 0 ||
+        (rc = fg_json_write_str(out, error_type, strlen(error_type))) < 0 || (rc = fg_buf_append(out, "}", 1)) < 0)
+        fg_buf_reset(out);
+    return rc;
 }

@@ -55,7 +55,6 @@ struct fg_invocation {
     struct fg_buf result;            /* response or error JSON (owned; fg_invocation_close) */
     struct fg_buf log_tail;          /* when want_log_tail */
     const char *throttle_reason;     /* static string, with FG_INV_THROTTLED */
-    int retry_after_s;
     double duration_ms;
     int max_memory_mb;
 
@@ -77,6 +76,10 @@ void fg_invocation_init(struct fg_invocation *inv);
 
 /* Frees the result buffers; inv may be reused after fg_invocation_init(). */
 void fg_invocation_close(struct fg_invocation *inv);
+
+/* Appends Lambda's error body {"errorMessage":msg,"errorType":type} to out (reset first).
+ * 0, or the fg_buf error (out is then empty). */
+int fg_invocation_error_body(struct fg_buf *out, const char *error_type, const char *msg);
 
 /* "Unhandled" for function errors and timeouts, NULL otherwise. Static string. */
 const char *fg_invocation_function_error(const struct fg_invocation *inv);

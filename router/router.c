@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,21 +104,15 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
 void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st,
                     const char *error_type, const char *fmt, ...)
 {
-    char msg[4096], *s;
-    json_t *o;
+    char msg[4096];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fg_buf_reset(&inv->result);
-    o = json_pack("{s:s,s:s}", "errorMessage", msg, "errorType", error_type);
-    if (o && (s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
-        if (fg_buf_append(&inv->result, s, strlen(s)) < 0)
-            fg_buf_reset(&inv->result);
-        free(s);
+    if (fg_invocation_error_body(&inv->result, error_type, msg) < 0) {
+        /* Out of memory: the status still tells the caller what happened. */
     }
-    json_decref(o);
     fg_router_finish(r, inv, st);
 }
 
@@ -161,7 +154,6 @@ static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
 static void router_throttle(struct fg_invocation *inv, const char *reason)
 {
     inv->throttle_reason = reason;
-    inv->retry_after_s = 1;
     inv->status = FG_INV_THROTTLED;
     inv->done(inv, inv->done_arg);
 }

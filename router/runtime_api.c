@@ -177,12 +177,10 @@ static void rapi_reply(struct fg_rapi_conn *c, int code, const char *reason, con
 
 static void rapi_error(struct fg_rapi_conn *c, int code, const char *reason, const char *type, const char *msg)
 {
-    char *s;
-    json_t *o = json_pack("{s:s,s:s}", "errorMessage", msg, "errorType", type);
-    s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    rapi_reply(c, code, reason, s ? s : "{}");
-    free(s);
-    json_decref(o);
+    struct fg_buf body;
+    fg_buf_init(&body, 8192);
+    rapi_reply(c, code, reason, fg_invocation_error_body(&body, type, msg) == 0 ? body.data : "{}");
+    fg_buf_free(&body);
 }
 
 /* ------------------------------------------------------------------ the protocol */
@@ -502,10 +500,8 @@ void fg_runtime_api_send_event(struct fg_worker *w, struct fg_invocation *inv)
                  inv->client_context ? "Lambda-Runtime-Client-Context: " : "",
                  inv->client_context ? inv->client_context : "", inv->client_context ? "\r\n" : "",
                  inv->payload_len, c->close_after ? "Connection: close\r\n" : "");
-    if (n >= (int)sizeof(head)) {
-        /* Only an oversized client context gets here; the gateway caps it well below. */
-        n = (int)sizeof(head) - 1;
-    }
+    /* The gateway caps a client context at 3583 bytes, far below the header buffer. */
+    FG_ASSERT(n > 0 && n < (int)sizeof(head));
     rapi_send(c, head, (size_t)n, inv->payload, inv->payload_len);
 }
 
