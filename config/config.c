@@ -35,6 +35,8 @@ enum conf_type {
     CONF_STR = 0,
     CONF_INT,                  /* integer within [min, max] */
     CONF_SECONDS,              /* "30", "30s", "5m", "2h" within [min, max] seconds */
+    CONF_MS,                   /* "250ms", "2s", "5m", "1h" (bare: seconds) within [min, max] ms */
+    CONF_DOUBLE,               /* a number within [min, max] */
     CONF_ENUM,                 /* one of names[], stored as int */
     CONF_CUSTOM,               /* parse() does the work */
 };
@@ -218,6 +220,26 @@ static int conf_parse_long(const char *s, long *out)
     return 0;
 }
 
+static int conf_parse_ms(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || v < 0 || v > LONG_MAX / 3600000)
+        return -EINVAL;
+    if (!strcmp(end, "ms"))
+        *out = v;
+    else if (!strcmp(end, "") || !strcmp(end, "s"))
+        *out = v * 1000;
+    else if (!strcmp(end, "m"))
+        *out = v * 60000;
+    else if (!strcmp(end, "h"))
+        *out = v * 3600000;
+    else
+        return -EINVAL;
+    return 0;
+}
+
 static int conf_parse_seconds(const char *s, long *out)
 {
     char *end;
@@ -279,14 +301,31 @@ static int conf_apply(struct conf_parser *p, const struct conf_key *k, struct fy
         return 0;
     case CONF_INT:
     case CONF_SECONDS:
-        if ((k->type == CONF_INT ? conf_parse_long(s, &v) : conf_parse_seconds(s, &v)) < 0)
+    case CONF_MS:
+        rc = k->type == CONF_INT ? conf_parse_long(s, &v)
+           : k->type == CONF_SECONDS ? conf_parse_seconds(s, &v) : conf_parse_ms(s, &v);
+        if (rc < 0)
             return conf_fail(p, vpos, "%s: expected %s, got '%s'", k->name,
-                             k->type == CONF_INT ? "an integer" : "a duration like 30, 30s, 5m or 1h", s);
+                             k->type == CONF_INT ? "an integer"
+                             : k->type == CONF_SECONDS ? "a duration like 30, 30s, 5m or 1h"
+                                                       : "a duration like 250ms, 2s, 5m or 1h", s);
         if (v < k->min || v > k->max)
-            return conf_fail(p, vpos, "%s: %ld is out of range (%ld..%ld%s)", k->name, v, k->min,
-                             k->max, k->type == CONF_SECONDS ? " seconds" : "");
+            return conf_fail(p, vpos, "%s: %s is out of range (%ld..%ld%s)", k->name, s, k->min,
+                             k->max, k->type == CONF_SECONDS ? " seconds" : k->type == CONF_MS ? " ms" : "");
         *(int *)field = (int)v;
         return 0;
+    case CONF_DOUBLE: {
+        char *end;
+        double d;
+        errno = 0;
+        d = strtod(s, &end);
+        if (errno || end == s || *end || d != d)
+            return conf_fail(p, vpos, "%s: expected a number, got '%s'", k->name, s);
+        if (d < (double)k->min || d > (double)k->max)
+            return conf_fail(p, vpos, "%s: %s is out of range (%ld..%ld)", k->name, s, k->min, k->max);
+        *(double *)field = d;
+        return 0;
+    }
     case CONF_ENUM:
         for (int i = 0; k->names[i]; i++) {
             if (!strcmp(k->names[i], s)) {
@@ -409,6 +448,8 @@ static int conf_check_path(struct conf_parser *p, struct fg_conf_pos pos, const 
     if (path[0] != '/')
         norm[0] = '/';
     strcat(norm, path);
+    if (!strncmp(norm, "/_fngate/", 9) || !strcmp(norm, "/_fngate"))
+        return conf_fail(p, pos, "path '%s': /_fngate/ is reserved for fngate's admin API", path);
     for (s = norm; *s;) {
         const char *seg = ++s, *end = strchr(seg, '/');
         size_t n = end ? (size_t)(end - seg) : strlen(seg);
@@ -455,20 +496,51 @@ static int conf_set_method(struct conf_parser *p, struct fg_conf_pos pos, const 
     return conf_fail(p, pos, "%s", msg);
 }
 
+static const struct conf_key conf_rate_keys[] = {
+    { "per_second", CONF_DOUBLE, offsetof(struct fg_conf_rate, per_second), 0, 1000000, NULL, NULL },
+    { "burst", CONF_INT, offsetof(struct fg_conf_rate, burst), 1, 1000000, NULL, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_rate_at(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                              struct fg_conf_rate *r)
+{
+    int rc;
+    if ((rc = conf_walk(p, val, kpos, "rate", conf_rate_keys, r)) < 0)
+        return rc;
+    if (r->per_second <= 0)
+        return conf_fail(p, kpos, "rate: 'per_second' is required and must be above 0");
+    if (!r->burst)
+        r->burst = r->per_second < 1 ? 1 : (int)(r->per_second + 0.999999);
+    return 0;
+}
+
+static int conf_parse_fn_rate(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_rate_at(p, val, kpos, &((struct fg_conf_function *)obj)->rate);
+}
+
 struct conf_http_raw {
     const char *method, *path;
+    struct fg_conf_rate rate;
 };
+
+static int conf_parse_http_rate(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_rate_at(p, val, kpos, &((struct conf_http_raw *)obj)->rate);
+}
 
 static const struct conf_key conf_http_keys[] = {
     { "method", CONF_STR, offsetof(struct conf_http_raw, method), 0, 0, NULL, NULL },
     { "path", CONF_STR, offsetof(struct conf_http_raw, path), 0, 0, NULL, NULL },
+    { "rate", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_http_rate },
     CONF_KEY_END,
 };
 
 static int conf_parse_http(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
                            struct fg_conf_http *h)
 {
-    struct conf_http_raw raw = { "ANY", NULL };
+    struct conf_http_raw raw = { "ANY", NULL, { 0, 0 } };
     struct fg_conf_pos pos = conf_pos(val, kpos);
     int rc;
 
@@ -494,6 +566,7 @@ static int conf_parse_http(struct conf_parser *p, struct fy_node *val, struct fg
         pos = conf_pos(fy_node_mapping_lookup_by_string(val, "path", FY_NT), kpos);
     }
     h->pos = pos;
+    h->rate = raw.rate;
     if ((rc = conf_set_method(p, pos, raw.method, &h->method)) < 0)
         return rc;
     return conf_check_path(p, pos, raw.path, &h->path);
@@ -537,6 +610,95 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
     return 0;
 }
 
+static const char *const conf_jitter_names[] = { "full", "equal", "none", NULL };
+
+static const struct conf_key conf_backoff_keys[] = {
+    { "initial", CONF_MS, offsetof(struct fg_conf_retries, initial_ms), 1, 3600000, NULL, NULL },
+    { "max", CONF_MS, offsetof(struct fg_conf_retries, max_ms), 1, 86400000, NULL, NULL },
+    { "multiplier", CONF_DOUBLE, offsetof(struct fg_conf_retries, multiplier), 1, 10, NULL, NULL },
+    { "jitter", CONF_ENUM, offsetof(struct fg_conf_retries, jitter), 0, 0, conf_jitter_names, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_backoff(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_walk(p, val, kpos, "backoff", conf_backoff_keys, obj);
+}
+
+static const struct conf_key conf_retries_keys[] = {
+    { "maximum_retry_attempts", CONF_INT, offsetof(struct fg_conf_retries, max_attempts), 0, 1000, NULL, NULL },
+    { "maximum_event_age", CONF_SECONDS, offsetof(struct fg_conf_retries, max_age_s), 60, 21600, NULL, NULL },
+    { "backoff", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_backoff },
+    CONF_KEY_END,
+};
+
+/* Unset fields are -1 until conf_check() fills them from the top-level block. */
+static const struct fg_conf_retries conf_retries_unset = { -1, -1, -1, -1, -1.0, -1 };
+static const struct fg_conf_retries conf_retries_default = { 2, 21600, 1000, 300000, 2.0, FG_JITTER_FULL };
+
+static int conf_parse_retries(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_walk(p, val, kpos, "retries", conf_retries_keys, obj);
+}
+
+static int conf_parse_fn_retries(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_retries(p, val, kpos, &((struct fg_conf_function *)obj)->retries);
+}
+
+static int conf_parse_top_retries(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_retries(p, val, kpos, &((struct fg_config *)obj)->retries);
+}
+
+/* "dlq", an http(s):// URL, or a function name (checked once every function is known). */
+static int conf_parse_destination(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                                  const char *what, struct fg_conf_destination *d)
+{
+    const char *s;
+    int rc;
+
+    if ((rc = conf_scalar(p, val, kpos, what, &s)) < 0)
+        return rc;
+    d->pos = conf_pos(val, kpos);
+    d->target = s;
+    if (!strcmp(s, "dlq")) {
+        d->kind = FG_DEST_DLQ;
+        d->target = NULL;
+    } else if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+        d->kind = FG_DEST_URL;
+    } else if (strstr(s, "://")) {
+        return conf_fail(p, d->pos, "%s: '%s': only http:// and https:// URLs are destinations", what, s);
+    } else {
+        d->kind = FG_DEST_FUNCTION;
+    }
+    return 0;
+}
+
+static int conf_parse_on_success(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_destination(p, val, kpos, "on_success", &((struct fg_conf_function *)obj)->on_success);
+}
+
+static int conf_parse_on_failure(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_destination(p, val, kpos, "on_failure", &((struct fg_conf_function *)obj)->on_failure);
+}
+
+/* snake_case as the rest of the file, camelCase as serverless.yml writes it. */
+static const struct conf_key conf_destination_keys[] = {
+    { "on_success", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_on_success },
+    { "on_failure", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_on_failure },
+    { "onSuccess", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_on_success },
+    { "onFailure", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_on_failure },
+    CONF_KEY_END,
+};
+
+static int conf_parse_destinations(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_walk(p, val, kpos, "destinations", conf_destination_keys, obj);
+}
+
 static const char *const conf_runtime_names[] = { "python3", "nodejs", "provided", "exec", NULL };
 
 static const struct conf_key conf_function_keys[] = {
@@ -551,6 +713,9 @@ static const struct conf_key conf_function_keys[] = {
     { "idle_timeout", CONF_SECONDS, offsetof(struct fg_conf_function, idle_timeout_s), 1, 86400, NULL, NULL },
     { "environment", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_env },
     { "events", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_events },
+    { "retries", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_fn_retries },
+    { "destinations", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_destinations },
+    { "rate", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_fn_rate },
     CONF_KEY_END,
 };
 
@@ -587,6 +752,7 @@ static int conf_parse_functions(struct conf_parser *p, struct fy_node *map, stru
         fn->timeout_s = 3;
         fn->idle_timeout_s = 300;
         fn->runtime = -1;
+        fn->retries = conf_retries_unset;
         snprintf(where, sizeof(where), "function %s", name);
         if ((rc = conf_walk(p, fy_node_pair_value(pair), pos, where, conf_function_keys, fn)) < 0)
             return rc;
@@ -628,6 +794,7 @@ static int conf_parse_gateway(struct conf_parser *p, struct fy_node *val, struct
 }
 
 static const char *const conf_log_formats[] = { "text", "json", NULL };
+static const char *const conf_durability_names[] = { "full", "memory", NULL };
 
 static const struct conf_key conf_top_keys[] = {
     { "service", CONF_STR, offsetof(struct fg_config, service), 0, 0, NULL, NULL },
@@ -636,6 +803,8 @@ static const struct conf_key conf_top_keys[] = {
     { "region", CONF_STR, offsetof(struct fg_config, region), 0, 0, NULL, NULL },
     { "account_id", CONF_STR, offsetof(struct fg_config, account_id), 0, 0, NULL, NULL },
     { "log_format", CONF_ENUM, offsetof(struct fg_config, log_format), 0, 0, conf_log_formats, NULL },
+    { "durability", CONF_ENUM, offsetof(struct fg_config, durability), 0, 0, conf_durability_names, NULL },
+    { "retries", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_top_retries },
     { "functions", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_functions },
     CONF_KEY_END,
 };
@@ -677,13 +846,53 @@ static void conf_route_shape(const char *path, char *out, size_t outsz)
     out[o] = '\0';
 }
 
+/* Fills the fields of r left unset (-1) from d. */
+static void conf_retries_merge(struct fg_conf_retries *r, const struct fg_conf_retries *d)
+{
+    if (r->max_attempts < 0) r->max_attempts = d->max_attempts;
+    if (r->max_age_s < 0) r->max_age_s = d->max_age_s;
+    if (r->initial_ms < 0) r->initial_ms = d->initial_ms;
+    if (r->max_ms < 0) r->max_ms = d->max_ms;
+    if (r->multiplier < 0) r->multiplier = d->multiplier;
+    if (r->jitter < 0) r->jitter = d->jitter;
+}
+
+static int conf_check_destination(struct conf_parser *p, const struct fg_conf_function *fn,
+                                  const struct fg_conf_destination *d, const char *what)
+{
+    if (d->kind == FG_DEST_DLQ && !strcmp(what, "on_success"))
+        return conf_fail(p, d->pos, "function %s: on_success cannot be dlq (the dead-letter store keeps failures)", fn->name);
+    if (d->kind != FG_DEST_FUNCTION)
+        return 0;
+    if (!strcmp(d->target, fn->name))
+        return conf_fail(p, d->pos, "function %s: %s cannot be the function itself", fn->name, what);
+    if (!fg_conf_function(p->conf, d->target))
+        return conf_fail(p, d->pos, "function %s: %s: no function named '%s' (use dlq, an http(s):// URL, or a function of this file)",
+                         fn->name, what, d->target);
+    return 0;
+}
+
 static int conf_check(struct conf_parser *p)
 {
     struct fg_config *conf = p->conf;
     struct stat st;
+    int rc;
 
+    conf_retries_merge(&conf->retries, &conf_retries_default);
+    if (conf->retries.initial_ms > conf->retries.max_ms)
+        return conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "retries: backoff initial (%d ms) is above max (%d ms)",
+                         conf->retries.initial_ms, conf->retries.max_ms);
     for (size_t i = 0; i < conf->n_functions; i++) {
         struct fg_conf_function *fn = &conf->functions[i];
+        conf_retries_merge(&fn->retries, &conf->retries);
+        if (fn->retries.initial_ms > fn->retries.max_ms)
+            return conf_fail(p, fn->pos, "function %s: retries: backoff initial (%d ms) is above max (%d ms)",
+                             fn->name, fn->retries.initial_ms, fn->retries.max_ms);
+        if (fn->on_failure.kind == FG_DEST_NONE)
+            fn->on_failure.kind = FG_DEST_DLQ;
+        if ((rc = conf_check_destination(p, fn, &fn->on_success, "on_success")) < 0 ||
+            (rc = conf_check_destination(p, fn, &fn->on_failure, "on_failure")) < 0)
+            return rc;
         if ((int)fn->runtime < 0)
             return conf_fail(p, fn->pos, "function %s: 'runtime' is required (python3, nodejs, provided or exec)", fn->name);
         if (!fn->code)
@@ -746,6 +955,7 @@ static int conf_from_document(struct fg_config *conf, struct conf_parser *p, str
     conf->account_id = "000000000000";
     conf->service = "fngate";
     conf->state_dir = ".fngate";
+    conf->retries = conf_retries_unset;
     if (!root)
         return conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");
     if ((rc = conf_walk(p, root, top, "the top level", conf_top_keys, conf)) < 0)

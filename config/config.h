@@ -15,6 +15,7 @@
 #include "../core/err.h"
 
 #define FG_PAYLOAD_SYNC_MAX_BYTES   (6u * 1024 * 1024)
+#define FG_PAYLOAD_ASYNC_MAX_BYTES  (1u * 1024 * 1024)
 #define FG_ENV_MAX_BYTES            4096
 
 enum fg_runtime {
@@ -38,9 +39,47 @@ struct fg_conf_env {
     const char *key, *value;
 };
 
+/* A token bucket: per_second tokens a second, at most burst saved up. per_second 0 = no
+ * limit. */
+struct fg_conf_rate {
+    double per_second;
+    int burst;               /* defaults to max(1, ceil(per_second)) */
+};
+
 struct fg_conf_http {
     const char *method;      /* upper case, or "ANY" */
     const char *path;        /* "/hello/{name}", "/files/{proxy+}", or "$default" */
+    struct fg_conf_rate rate;
+    struct fg_conf_pos pos;
+};
+
+enum fg_jitter {
+    FG_JITTER_FULL = 0,      /* uniform in [0, delay] */
+    FG_JITTER_EQUAL,         /* uniform in [delay/2, delay] */
+    FG_JITTER_NONE,
+};
+
+/* How an async event is retried. The top-level `retries:` sets defaults; a function's own
+ * block overrides them key by key. */
+struct fg_conf_retries {
+    int max_attempts;        /* retries after the first attempt, 0..1000 (default 2) */
+    int max_age_s;           /* 60..21600 (default 21600) */
+    int initial_ms;          /* backoff: first delay (default 1000) */
+    int max_ms;              /* backoff: ceiling (default 300000) */
+    double multiplier;       /* backoff: growth per retry, 1..10 (default 2) */
+    int jitter;              /* enum fg_jitter */
+};
+
+enum fg_dest_kind {
+    FG_DEST_NONE = 0,
+    FG_DEST_DLQ,             /* the built-in dead-letter store */
+    FG_DEST_FUNCTION,        /* an async invoke of another function */
+    FG_DEST_URL,             /* a CloudEvents POST */
+};
+
+struct fg_conf_destination {
+    enum fg_dest_kind kind;
+    const char *target;      /* function name or URL; NULL for DLQ and NONE */
     struct fg_conf_pos pos;
 };
 
@@ -59,7 +98,16 @@ struct fg_conf_function {
     size_t n_env;
     struct fg_conf_http *http;
     size_t n_http;
+    struct fg_conf_retries retries;       /* resolved against the top-level defaults */
+    struct fg_conf_destination on_success; /* NONE unless set */
+    struct fg_conf_destination on_failure; /* DLQ unless set: a failed event is never dropped */
+    struct fg_conf_rate rate;
     struct fg_conf_pos pos;
+};
+
+enum fg_durability {
+    FG_DURABILITY_FULL = 0,  /* committed and fsynced before 202 */
+    FG_DURABILITY_MEMORY,    /* kept in memory only: lost on exit (benchmarks, throwaway runs) */
 };
 
 struct fg_config {
@@ -75,6 +123,8 @@ struct fg_config {
     const char *region;      /* AWS_REGION given to functions, used in ARNs */
     const char *account_id;  /* 12 digits, used in ARNs */
     enum fg_log_format log_format;
+    enum fg_durability durability;
+    struct fg_conf_retries retries;  /* defaults for every function */
     struct fg_conf_function *functions;
     size_t n_functions;
 };

@@ -4,8 +4,9 @@
  * Order matters at both ends. Start: config → loop → router (workers) → HTTP listener, and
  * only then the "listening on" line, which tests and scripts wait for. Stop (SIGTERM or
  * SIGINT): stop accepting, stop the router (it answers everything in flight and reaps the
- * workers), run what is still queued for the loop, then stop the HTTP threads: by then no
- * connection is suspended. */
+ * workers), run what is still queued for the loop, commit what is queued for the state
+ * store (its accept callbacks resume their connections), then stop the HTTP threads: by
+ * then no connection is suspended. */
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
@@ -128,6 +129,8 @@ int fg_cmd_serve(int argc, char **argv)
            strchr(conf.listen_host, ':') ? "]" : "", fg_http_port(st.http));
     fg_loop_run(&st.loop);
     fg_loop_close_posts(&st.loop);
+    /* Every accepted event is answered (202 or 503) before the HTTP threads stop. */
+    fg_router_close_store(st.router);
     rc = 0;
     goto out;
 fail:
@@ -144,6 +147,7 @@ out:
         event_free(sigint);
     if (loop_ready)
         fg_loop_close_posts(&st.loop);
+    fg_router_close_store(st.router);
     fg_http_free(st.http);
     fg_router_free(st.router);
     if (loop_ready)

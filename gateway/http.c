@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,10 @@
 #include "../core/id.h"
 #include "../core/json_write.h"
 #include "../core/log.h"
+#include "../core/token_bucket.h"
 #include "../triggers/apigw.h"
 #include "../triggers/http_route.h"
+#include "admin.h"
 #include "invoke_api.h"
 
 #define HTTP_MAX_HEADERS 128
@@ -41,12 +44,16 @@ struct fg_http_server {
     struct fg_router *router;
     struct fg_route_table routes;
     struct fg_idgen ids;              /* API Gateway request ids */
+    pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
+    struct fg_token_bucket *route_rates;  /* one per route, same index */
     int port;
 };
 
 enum http_kind {
     HTTP_KIND_ROUTE = 0,
     HTTP_KIND_INVOKE,
+    HTTP_KIND_ASYNC,                  /* Invoke API, InvocationType Event */
+    HTTP_KIND_ADMIN,
 };
 
 struct http_req {
@@ -61,6 +68,9 @@ struct http_req {
     struct fg_buf payload;            /* the event for routes */
     struct fg_buf client_context;     /* decoded X-Amz-Client-Context */
     struct fg_invocation inv;
+    int accept_rc;                    /* HTTP_KIND_ASYNC: the store's answer */
+    struct fg_admin_req admin;        /* HTTP_KIND_ADMIN */
+    struct fg_router_stats stats;
     char fn_arn[256];
     char apigw_id[FG_ID_LEN + 1];
     struct fg_http_header headers[HTTP_MAX_HEADERS];
@@ -156,11 +166,41 @@ static enum MHD_Result http_invoke_error(struct http_req *q, int status, const c
     return http_send_invoke_answer(q, &a);
 }
 
+static enum MHD_Result http_render_async(struct http_req *q)
+{
+    struct fg_invoke_answer a;
+    char msg[256];
+
+    if (q->accept_rc == 0) {
+        fg_invoke_api_error(&a, 202, NULL, "", NULL);
+        fg_buf_reset(&a.body);
+        return http_send_invoke_answer(q, &a);
+    }
+    snprintf(msg, sizeof(msg), "the event could not be stored, so it was not accepted: %s", fg_strerror(q->accept_rc));
+    return http_invoke_error(q, 503, "ServiceException", msg);
+}
+
+static enum MHD_Result http_render_admin(struct http_req *q)
+{
+    struct fg_buf *body = q->admin.op == FG_ADMIN_QUEUE ? &q->stats.json : &q->admin.query.json;
+    int status = q->admin.op == FG_ADMIN_QUEUE ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
+
+    if (status == 404)
+        return http_send_message(q, 404, "no such dead letter", NULL, NULL);
+    if (status != 200)
+        return http_send_message(q, status, "admin query failed (see the gateway log)", NULL, NULL);
+    return http_send(q, 200, body, "application/json");
+}
+
 /* The router finished q->inv: render it (MHD thread, after resume). */
 static enum MHD_Result http_render(struct http_req *q)
 {
     struct fg_invocation *inv = &q->inv;
 
+    if (q->kind == HTTP_KIND_ASYNC)
+        return http_render_async(q);
+    if (q->kind == HTTP_KIND_ADMIN)
+        return http_render_admin(q);
     if (q->kind == HTTP_KIND_INVOKE) {
         struct fg_invoke_answer a;
         fg_invoke_api_result(&a, inv, q->fn_arn);
@@ -192,8 +232,11 @@ static enum MHD_Result http_render(struct http_req *q)
         return http_send(q, 502, &inv->result, "application/json");
     case FG_INV_TIMEOUT:
         return http_send(q, 504, &inv->result, "application/json");
-    case FG_INV_THROTTLED:
-        return http_send_message(q, 429, "Too Many Requests", "Retry-After", "1");
+    case FG_INV_THROTTLED: {
+        char after[16];
+        snprintf(after, sizeof(after), "%d", inv->retry_after_s > 0 ? inv->retry_after_s : 1);
+        return http_send_message(q, 429, "Too Many Requests", "Retry-After", after);
+    }
     default:
         return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
     }
@@ -218,6 +261,74 @@ static enum MHD_Result http_submit(struct http_req *q)
         q->inv.status = FG_INV_SERVICE_ERROR;
         MHD_resume_connection(q->conn);
     }
+    return MHD_YES;
+}
+
+static void http_on_accepted(void *arg, int rc)
+{
+    struct http_req *q = arg;
+    q->accept_rc = rc;
+    MHD_resume_connection(q->conn);
+}
+
+/* Invoke with InvocationType Event: 202 only once the store committed the event. */
+static enum MHD_Result http_submit_async(struct http_req *q, const char *payload, size_t len)
+{
+    struct fg_async_event *ev = fg_async_event_new(q->inv.function, NULL, payload, len);
+    int rc;
+
+    if (!ev)
+        return http_invoke_error(q, 500, "ServiceException", "out of memory");
+    q->kind = HTTP_KIND_ASYNC;
+    q->waiting = true;
+    MHD_suspend_connection(q->conn);
+    if ((rc = fg_router_submit_async(q->srv->router, ev, q->inv.request_id, http_on_accepted, q)) < 0) {
+        q->accept_rc = rc == -ENOENT ? -FG_ESHUTDOWN : rc;
+        MHD_resume_connection(q->conn);
+    }
+    return MHD_YES;
+}
+
+static void http_on_admin_query(struct fg_store_query *query, void *arg)
+{
+    struct http_req *q = arg;
+    (void)query;
+    MHD_resume_connection(q->conn);
+}
+
+static void http_on_stats(struct fg_router_stats *c, void *arg)
+{
+    struct http_req *q = arg;
+    (void)c;
+    MHD_resume_connection(q->conn);
+}
+
+static enum MHD_Result http_admin(struct http_req *q, const char *method)
+{
+    struct fg_err err;
+    int status, rc;
+
+    q->kind = HTTP_KIND_ADMIN;
+    if ((status = fg_admin_parse(method, q->raw_uri, q->body.data, q->body.len, &q->admin, &err)) != 0)
+        return http_send_message(q, status, err.msg, status == 405 ? "Allow" : NULL,
+                                 strstr(err.msg, "POST") ? "POST" : "GET");
+    q->waiting = true;
+    MHD_suspend_connection(q->conn);
+    if (q->admin.op == FG_ADMIN_QUEUE) {
+        q->stats.done = http_on_stats;
+        q->stats.done_arg = q;
+        fg_buf_init(&q->stats.json, 0);
+        q->stats.rc = -FG_ESHUTDOWN;
+        rc = fg_router_stats(q->srv->router, &q->stats);
+    } else {
+        q->admin.query.done = http_on_admin_query;
+        q->admin.query.done_arg = q;
+        rc = fg_router_dlq(q->srv->router, &q->admin.query);
+        if (rc < 0)
+            q->admin.query.status = 503;
+    }
+    if (rc < 0)
+        MHD_resume_connection(q->conn);
     return MHD_YES;
 }
 
@@ -263,6 +374,18 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
         return http_send_message(q, 405, "Method Not Allowed", NULL, NULL);
     if (q->too_big)
         return http_send_message(q, 413, "Request Entity Too Large", NULL, NULL);
+    if (m.route->rate->per_second > 0) {
+        size_t idx = (size_t)(m.route - q->srv->routes.routes);
+        long long wait_us;
+        pthread_mutex_lock(&q->srv->rate_lock);
+        wait_us = fg_token_bucket_take(&q->srv->route_rates[idx], fg_mono_us());
+        pthread_mutex_unlock(&q->srv->rate_lock);
+        if (wait_us > 0) {
+            char after[16];
+            snprintf(after, sizeof(after), "%lld", (wait_us + 999999) / 1000000);
+            return http_send_message(q, 429, "Too Many Requests", "Retry-After", after);
+        }
+    }
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
     http_client_ip(q->conn, ip);
     req = (struct fg_http_request){
@@ -315,15 +438,15 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     if (q->too_big)
         return http_invoke_error(q, 413, "RequestTooLargeException",
                                  "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+    if (type == FG_INVOKE_EVENT && q->body.len > FG_PAYLOAD_ASYNC_MAX_BYTES)
+        return http_invoke_error(q, 413, "RequestTooLargeException",
+                                 "Request must be smaller than 1048576 bytes for the InvokeFunction operation");
     if (type == FG_INVOKE_DRY_RUN) {
         struct fg_invoke_answer a;
         fg_invoke_api_error(&a, 204, NULL, "", NULL);
         fg_buf_reset(&a.body);
         return http_send_invoke_answer(q, &a);
     }
-    if (type == FG_INVOKE_EVENT)
-        return http_invoke_error(q, 501, "ServiceException",
-                                 "asynchronous invocation (InvocationType Event) is not available yet in this fngate build");
     if (q->body.len) {
         json_error_t jerr;
         json_t *j = json_loadb(q->body.data, q->body.len, JSON_DECODE_ANY, &jerr);
@@ -340,6 +463,8 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         q->inv.payload = "{}";
         q->inv.payload_len = 2;
     }
+    if (type == FG_INVOKE_EVENT)
+        return http_submit_async(q, q->inv.payload, q->inv.payload_len);
     q->inv.want_log_tail = log_hdr && !strcmp(log_hdr, "Tail");
     if (cc_hdr && *cc_hdr) {
         /* Lambda takes base64 JSON of at most 3583 bytes and passes it to the runtime. */
@@ -398,6 +523,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         return http_render(q);
     if (!strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
         return http_invoke(q, method);
+    if (!strncmp(q->raw_uri, FG_ADMIN_PREFIX, sizeof(FG_ADMIN_PREFIX) - 1))
+        return http_admin(q, method);
     return http_route(q, method, version);
 }
 
@@ -411,6 +538,11 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
     if (!q)
         return;
     fg_invocation_close(&q->inv);
+    if (q->kind == HTTP_KIND_ADMIN) {
+        fg_buf_free(&q->admin.query.json);
+        fg_buf_free(&q->stats.json);
+        fg_admin_req_close(&q->admin);
+    }
     fg_buf_free(&q->body);
     fg_buf_free(&q->payload);
     fg_buf_free(&q->client_context);
@@ -454,6 +586,14 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router,
         free(s);
         return rc;
     }
+    pthread_mutex_init(&s->rate_lock, NULL);
+    if (!(s->route_rates = calloc(s->routes.n_routes + 1, sizeof(*s->route_rates)))) {
+        fg_http_free(s);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < s->routes.n_routes; i++)
+        fg_token_bucket_init(&s->route_rates[i], s->routes.routes[i].rate->per_second,
+                             s->routes.routes[i].rate->burst, fg_mono_us());
     memset(&ss, 0, sizeof(ss));
     if (!strcmp(host, "localhost"))
         host = "127.0.0.1";
@@ -465,8 +605,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router,
         sin6->sin6_port = htons((uint16_t)conf->listen_port);
         flags |= MHD_USE_IPv6;
     } else {
-        fg_route_table_close(&s->routes);
-        free(s);
+        fg_http_free(s);
         return fg_err_set(err, -EINVAL, "%s: listen: '%s' is not an IP address", conf->path, conf->listen_host);
     }
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
@@ -480,8 +619,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router,
                               MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                               MHD_OPTION_END);
     if (!s->mhd) {
-        fg_route_table_close(&s->routes);
-        free(s);
+        fg_http_free(s);
         return fg_err_set(err, -EADDRINUSE, "cannot listen on %s:%d (in use, or not a local address)",
                           conf->listen_host, conf->listen_port);
     }
@@ -512,5 +650,7 @@ void fg_http_free(struct fg_http_server *s)
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
     fg_route_table_close(&s->routes);
+    pthread_mutex_destroy(&s->rate_lock);
+    free(s->route_rates);
     free(s);
 }

@@ -26,6 +26,7 @@
 #include "../core/buf.h"
 #include "../core/id.h"
 #include "../core/loop.h"
+#include "../core/token_bucket.h"
 #include "fnlog.h"
 #include "invocation.h"
 #include "memlimit.h"
@@ -33,6 +34,9 @@
 struct event;
 struct fg_router;
 struct fg_rapi_conn;
+struct fg_async;
+struct fg_async_event;
+struct fg_store_query;
 
 enum fg_worker_state {
     FG_WORKER_SPAWNING = 0,   /* started, has not called /next yet */
@@ -76,6 +80,10 @@ struct fg_function {
     int inflight;                        /* invocations holding a worker */
     unsigned next_worker_id;
     struct event *reap_ev;               /* periodic idle reaping */
+    struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
+    /* ---- async queue (async.c) */
+    struct fg_async_event *ready_head, *ready_tail;  /* due, waiting for a slot or a token */
+    int n_ready, n_running, n_retrying;
 };
 
 struct fg_router {
@@ -88,6 +96,7 @@ struct fg_router {
     struct fg_fnlog log;
     struct fg_memlimit mem;
     struct event *sigchld_ev;
+    struct fg_async *async;              /* the async queue and its store (async.c) */
     bool stopping;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
@@ -105,6 +114,27 @@ void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_
                     const char *error_type, const char *fmt, ...) FG_PRINTF(5, 6);
 /* Called by pool.c when a function has no workers left during shutdown. */
 void fg_router_check_stopped(struct fg_router *r);
+/* The function called name, or NULL. */
+struct fg_function *fg_router_function(struct fg_router *r, const char *name);
+/* Starts inv on fn: takes the concurrency slots (the caller checked them), arms the
+ * deadline and finds a worker. inv->request_id may be preset (async retries keep theirs). */
+void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv);
+
+/* ---- async.c */
+/* Opens the state store, loads what is queued, starts the store and webhook threads. */
+int fg_async_open(struct fg_router *r, struct fg_err *err);
+/* A slot may have freed up: dispatch soon (never inside this call). */
+void fg_async_kick(struct fg_router *r);
+/* Shutdown: no more dispatch; aborts HTTP destinations. */
+void fg_async_stop(struct fg_router *r);
+/* After the loop stopped: commits what is queued for the store and stops its thread. */
+void fg_async_close_store(struct fg_router *r);
+void fg_async_free(struct fg_router *r);
+/* Any thread: see fg_router_submit_async and fg_router_dlq. */
+int fg_async_accept(struct fg_router *r, struct fg_async_event *ev, void (*cb)(void *, int), void *arg);
+int fg_async_query(struct fg_router *r, struct fg_store_query *q);
+/* Loop thread: per-function queue figures as JSON. */
+int fg_async_stats(struct fg_router *r, struct fg_buf *out);
 
 /* ---- pool.c */
 /* Gives inv a worker: an idle one, a spawning one without work, or a new one. Concurrency

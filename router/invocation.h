@@ -39,7 +39,8 @@ struct fg_router;
 typedef void fg_invocation_done_fn(struct fg_invocation *inv, void *arg);
 
 struct fg_invocation {
-    /* ---- request: set by the caller before submit */
+    /* ---- request: set by the caller before submit. request_id may be preset (async
+     * retries keep theirs); it is generated when empty. */
     char function[72];               /* name, optionally ":qualifier" stripped by the caller */
     const char *payload;             /* borrowed until done(); need not be NUL-terminated */
     size_t payload_len;
@@ -55,6 +56,10 @@ struct fg_invocation {
     struct fg_buf result;            /* response or error JSON (owned; fg_invocation_close) */
     struct fg_buf log_tail;          /* when want_log_tail */
     const char *throttle_reason;     /* static string, with FG_INV_THROTTLED */
+    int retry_after_s;               /* with FG_INV_THROTTLED: when to come back (>= 1) */
+    bool sandbox_fault;              /* failed before the function had the event, and not
+                                      * through the runtime's own init error (a worker that
+                                      * died or hung while starting): a system error */
     double duration_ms;
     int max_memory_mb;
 

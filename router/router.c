@@ -23,6 +23,7 @@
 #include "../core/assert.h"
 #include "../core/log.h"
 #include "function.h"
+#include "store.h"
 
 /* How long a cold worker may take to ask for its first event. */
 #define ROUTER_INIT_TIMEOUT_S 10
@@ -58,7 +59,7 @@ static void router_find_exe(const char *name, char out[PATH_MAX])
     out[0] = '\0';
 }
 
-static struct fg_function *router_function(struct fg_router *r, const char *name)
+struct fg_function *fg_router_function(struct fg_router *r, const char *name)
 {
     for (size_t i = 0; i < r->n_fns; i++)
         if (!strcmp(r->fns[i].conf->name, name))
@@ -99,6 +100,7 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
     }
     inv->status = st;
     inv->done(inv, inv->done_arg);
+    fg_async_kick(r);
 }
 
 void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st,
@@ -141,6 +143,7 @@ static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
     } else {
         fg_log(FG_LOG_WARN, "router", "function %s worker %d did not ask for an event within %d s; killing it",
                inv->fn->conf->name, w ? (int)w->pid : 0, ROUTER_INIT_TIMEOUT_S);
+        inv->sandbox_fault = true;
         fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
                        "RequestId: %s Error: Runtime did not start within %d.00 seconds (it never called /runtime/invocation/next)",
                        inv->request_id, ROUTER_INIT_TIMEOUT_S);
@@ -151,41 +154,23 @@ static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ admission */
 
-static void router_throttle(struct fg_invocation *inv, const char *reason)
+static void router_throttle(struct fg_invocation *inv, const char *reason, int retry_after_s)
 {
     inv->throttle_reason = reason;
+    inv->retry_after_s = retry_after_s;
     inv->status = FG_INV_THROTTLED;
     inv->done(inv, inv->done_arg);
 }
 
-static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
+void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv)
 {
-    struct fg_invocation *inv = (struct fg_invocation *)((char *)msg - offsetof(struct fg_invocation, msg));
-    struct fg_router *r = inv->router;
-    struct fg_function *fn;
     struct timeval init = { ROUTER_INIT_TIMEOUT_S, 0 };
     struct fg_err err;
 
-    (void)loop;
-    fg_idgen_uuid4(&r->ids, inv->request_id);
-    if (r->stopping) {
-        inv->status = FG_INV_SERVICE_ERROR;
-        inv->done(inv, inv->done_arg);
-        return;
-    }
-    if (!(fn = router_function(r, inv->function))) {
-        inv->status = FG_INV_NOT_FOUND;
-        inv->done(inv, inv->done_arg);
-        return;
-    }
-    if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency) {
-        router_throttle(inv, "ReservedFunctionConcurrentInvocationLimitExceeded");
-        return;
-    }
-    if (r->inflight >= r->conf->max_concurrency) {
-        router_throttle(inv, "ConcurrentInvocationLimitExceeded");
-        return;
-    }
+    inv->router = r;
+    inv->status = FG_INV_PENDING;
+    if (!inv->request_id[0])
+        fg_idgen_uuid4(&r->ids, inv->request_id);
     fn->inflight++;
     r->inflight++;
     inv->fn = fn;
@@ -194,8 +179,44 @@ static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
     inv->timer_armed = true;
     if (fg_pool_assign(fn, inv, &err) < 0) {
         fg_log(FG_LOG_ERROR, "router", "%s", err.msg);
+        inv->sandbox_fault = true;
         fg_router_fail(r, inv, FG_INV_SERVICE_ERROR, "ServiceException", "%s", err.msg);
     }
+}
+
+static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct fg_invocation *inv = (struct fg_invocation *)((char *)msg - offsetof(struct fg_invocation, msg));
+    struct fg_router *r = inv->router;
+    struct fg_function *fn;
+    long long wait_us;
+
+    (void)loop;
+    if (!inv->request_id[0])
+        fg_idgen_uuid4(&r->ids, inv->request_id);
+    if (r->stopping) {
+        inv->status = FG_INV_SERVICE_ERROR;
+        inv->done(inv, inv->done_arg);
+        return;
+    }
+    if (!(fn = fg_router_function(r, inv->function))) {
+        inv->status = FG_INV_NOT_FOUND;
+        inv->done(inv, inv->done_arg);
+        return;
+    }
+    if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency) {
+        router_throttle(inv, "ReservedFunctionConcurrentInvocationLimitExceeded", 1);
+        return;
+    }
+    if (r->inflight >= r->conf->max_concurrency) {
+        router_throttle(inv, "ConcurrentInvocationLimitExceeded", 1);
+        return;
+    }
+    if ((wait_us = fg_token_bucket_take(&fn->rate, fg_mono_us())) > 0) {
+        router_throttle(inv, "FunctionInvocationRateLimitExceeded", (int)((wait_us + 999999) / 1000000));
+        return;
+    }
+    fg_router_admit(r, fn, inv);
 }
 
 int fg_router_submit(struct fg_router *r, struct fg_invocation *inv)
@@ -203,6 +224,42 @@ int fg_router_submit(struct fg_router *r, struct fg_invocation *inv)
     inv->router = r;
     inv->status = FG_INV_PENDING;
     return fg_loop_post(r->loop, &inv->msg, router_on_submit);
+}
+
+int fg_router_submit_async(struct fg_router *r, struct fg_async_event *ev, char request_id[FG_ID_LEN + 1],
+                           fg_store_accept_fn *cb, void *arg)
+{
+    if (!fg_conf_function(r->conf, ev->function)) {
+        fg_async_event_free(ev);
+        return -ENOENT;
+    }
+    if (!ev->request_id[0])
+        fg_idgen_uuid4(&r->ids, ev->request_id);
+    if (request_id)
+        memcpy(request_id, ev->request_id, FG_ID_LEN + 1);
+    if (!ev->accepted_ms)
+        ev->accepted_ms = fg_now_ms();
+    return fg_async_accept(r, ev, cb, arg);
+}
+
+int fg_router_dlq(struct fg_router *r, struct fg_store_query *q)
+{
+    return fg_async_query(r, q);
+}
+
+static void router_on_stats(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct fg_router_stats *c = (struct fg_router_stats *)((char *)msg - offsetof(struct fg_router_stats, msg));
+    (void)loop;
+    fg_buf_init(&c->json, 16u << 20);
+    c->rc = fg_async_stats(c->router, &c->json);
+    c->done(c, c->done_arg);
+}
+
+int fg_router_stats(struct fg_router *r, struct fg_router_stats *c)
+{
+    c->router = r;
+    return fg_loop_post(r->loop, &c->msg, router_on_stats);
 }
 
 /* ------------------------------------------------------------------ children */
@@ -277,7 +334,7 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
         if ((rc = fg_pool_start(fn, err)) < 0)
             return rc;
     }
-    return 0;
+    return fg_async_open(r, err);
 }
 
 static void router_stopped_later(evutil_socket_t fd, short what, void *arg)
@@ -306,6 +363,7 @@ void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg)
     r->stopping = true;
     r->stopped_cb = cb;
     r->stopped_arg = arg;
+    fg_async_stop(r);
     for (size_t i = 0; i < r->n_fns; i++)
         fg_pool_stop(&r->fns[i]);
     fg_fnlog_flush(&r->log);
@@ -313,10 +371,17 @@ void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg)
     event_base_once(r->loop->base, -1, EV_TIMEOUT, router_stopped_later, r, &now);
 }
 
+void fg_router_close_store(struct fg_router *r)
+{
+    if (r)
+        fg_async_close_store(r);
+}
+
 void fg_router_free(struct fg_router *r)
 {
     if (!r)
         return;
+    fg_async_free(r);
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);
     fg_fnlog_close(&r->log);

@@ -11,6 +11,7 @@
 #include "../config/config.h"
 #include "../core/loop.h"
 #include "invocation.h"
+#include "store.h"
 
 struct fg_router;
 
@@ -29,9 +30,38 @@ int fg_router_start(struct fg_router *r, struct fg_err *err) FG_MUST_CHECK;
  * call). 0, or -FG_ESHUTDOWN: done will not run and the caller answers itself. */
 int fg_router_submit(struct fg_router *r, struct fg_invocation *inv) FG_MUST_CHECK;
 
+/* Any thread: the async entry point every asynchronous source uses (the Invoke API's Event
+ * type now; schedules, uploads and topics later). Takes ev (function and payload set; an
+ * empty request_id and zero accepted_ms are filled in; request_id, if not NULL, receives the
+ * id). 0: cb(arg, rc) runs on the store thread once the event is durably committed (rc 0)
+ * or could not be (rc < 0: answer 503, never 202). -ENOENT: no such function (404). Else
+ * -FG_ESHUTDOWN. In the error cases ev is freed and cb will not run. */
+int fg_router_submit_async(struct fg_router *r, struct fg_async_event *ev, char request_id[FG_ID_LEN + 1],
+                           fg_store_accept_fn *cb, void *arg) FG_MUST_CHECK;
+
+/* Any thread: a dead-letter query (see store.h). 0 or -FG_ESHUTDOWN. */
+int fg_router_dlq(struct fg_router *r, struct fg_store_query *q) FG_MUST_CHECK;
+
+/* Per-function queue figures (`fngate queue`), computed on the loop. */
+struct fg_router_stats {
+    void (*done)(struct fg_router_stats *c, void *arg);   /* loop thread */
+    void *done_arg;
+    int rc;                       /* 0, or a fg_buf error */
+    struct fg_buf json;           /* owned by the caller after done: fg_buf_free */
+    struct fg_router *router;
+    struct fg_loop_msg msg;
+};
+
+/* Any thread. Borrows c until done. 0 or -FG_ESHUTDOWN (done will not run). */
+int fg_router_stats(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHECK;
+
 /* Stops taking work, answers in-flight invocations with a service error, kills workers;
  * cb(arg) runs on the loop thread once every worker was reaped (never inside this call). */
 void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg);
+
+/* After the loop stopped: commits what is still queued for the state store and stops its
+ * thread. Before the HTTP server is freed, so every accept got its answer. */
+void fg_router_close_store(struct fg_router *r);
 
 /* Frees the router (NULL allowed). After the stopped callback, or if never started. */
 void fg_router_free(struct fg_router *r);

@@ -401,6 +401,7 @@ void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
         int n = snprintf(line, sizeof(line), "RequestId: %s Error: Runtime exited with error: %s",
                          inv->request_id, how);
         fg_fnlog_line(&r->log, fn->conf->name, worker_current(w), line, (size_t)n);
+        inv->sandbox_fault = !inv->delivered;
         fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, oom ? "Runtime.OutOfMemory" : "Runtime.ExitError",
                        "%s", line);
     }

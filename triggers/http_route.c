@@ -84,6 +84,7 @@ int fg_route_table_init(struct fg_route_table *t, const struct fg_config *conf, 
             r->method = fn->http[j].method;
             r->path = fn->http[j].path;
             r->function = fn->name;
+            r->rate = &fn->http[j].rate;
             if (!strcmp(r->path, "$default"))
                 strcpy(r->route_key, "$default");
             else

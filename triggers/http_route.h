@@ -23,6 +23,7 @@ struct fg_route {
     const char *method;              /* "GET" ... or "ANY"; borrowed from the config */
     const char *path;                /* template as configured, or "$default" */
     const char *function;            /* function name */
+    const struct fg_conf_rate *rate; /* the route's `rate:`; borrowed from the config */
     char route_key[600];             /* "GET /hello/{name}" or "$default" */
     struct fg_route_seg *segs;       /* owned by the table */
     size_t n_segs;

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* admin.c - admin API request parsing (see admin.h). */
+#include "admin.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../triggers/apigw.h"
+
+/* Reads ?function=F&limit=N. */
+static int admin_query_string(const char *qs, struct fg_admin_req *req, struct fg_err *err)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", qs);
+    for (char *save = NULL, *kv = strtok_r(buf, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *v = strchr(kv, '=');
+        if (!v)
+            continue;
+        *v++ = '\0';
+        if (!strcmp(kv, "function")) {
+            struct fg_buf dec;
+            fg_buf_init(&dec, sizeof(req->function) - 1);
+            if (fg_url_decode(&dec, v, strlen(v), 1) < 0) {
+                fg_buf_free(&dec);
+                return fg_err_set(err, 400, "function: invalid name");
+            }
+            snprintf(req->function, sizeof(req->function), "%s", dec.data ? dec.data : "");
+            fg_buf_free(&dec);
+        } else if (!strcmp(kv, "limit")) {
+            req->query.limit = atoi(v);
+            if (req->query.limit < 1 || req->query.limit > 10000)
+                return fg_err_set(err, 400, "limit: 1..10000");
+        }
+    }
+    return 0;
+}
+
+/* {"function":F} | {"ids":[...]} | {"all":true} */
+static int admin_selection(const char *body, size_t len, struct fg_admin_req *req, bool allow_all,
+                           struct fg_err *err)
+{
+    json_t *j = len ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *fn = j ? json_object_get(j, "function") : NULL, *ids = j ? json_object_get(j, "ids") : NULL;
+    int rc = 0;
+
+    if (!j || !json_is_object(j)) {
+        rc = fg_err_set(err, 400, "expected a JSON object: {\"function\":NAME}, {\"ids\":[ID,...]}%s",
+                        allow_all ? " or {\"all\":true}" : "");
+        goto out;
+    }
+    if (json_is_string(fn) && json_string_length(fn) > 0 && json_string_length(fn) < sizeof(req->function)) {
+        snprintf(req->function, sizeof(req->function), "%s", json_string_value(fn));
+    } else if (json_is_array(ids) && json_array_size(ids) > 0) {
+        size_t i;
+        json_t *v;
+        if (!(req->ids = calloc(json_array_size(ids), sizeof(*req->ids)))) {
+            rc = fg_err_set(err, 500, "out of memory");
+            goto out;
+        }
+        json_array_foreach(ids, i, v) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1) {
+                rc = fg_err_set(err, 400, "ids: expected positive integers");
+                goto out;
+            }
+            req->ids[i] = json_integer_value(v);
+        }
+        req->query.ids = req->ids;
+        req->query.n_ids = json_array_size(ids);
+    } else if (!(allow_all && json_is_true(json_object_get(j, "all")))) {
+        rc = fg_err_set(err, 400, "name what to act on: {\"function\":NAME}, {\"ids\":[ID,...]}%s",
+                        allow_all ? " or {\"all\":true}" : "");
+    }
+out:
+    json_decref(j);
+    return rc;
+}
+
+int fg_admin_parse(const char *method, const char *raw_uri, const char *body, size_t len,
+                   struct fg_admin_req *req, struct fg_err *err)
+{
+    const char *path = raw_uri + strlen(FG_ADMIN_PREFIX) - 1;   /* keeps the leading '/' */
+    const char *qs = strchr(path, '?');
+    size_t plen = qs ? (size_t)(qs - path) : strlen(path);
+    bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+    int rc;
+
+    memset(req, 0, sizeof(*req));
+    req->query.function = req->function;
+#define IS(p) (plen == sizeof(p) - 1 && !strncmp(path, p, plen))
+    if (IS("/queue")) {
+        req->op = FG_ADMIN_QUEUE;
+        return get ? 0 : fg_err_set(err, 405, "use GET");
+    }
+    req->op = FG_ADMIN_DLQ;
+    if (IS("/dlq")) {
+        if (!get)
+            return fg_err_set(err, 405, "use GET");
+        req->query.kind = FG_STORE_DLQ_LIST;
+        return qs ? admin_query_string(qs + 1, req, err) : 0;
+    }
+    if (IS("/dlq/redrive") || IS("/dlq/purge")) {
+        bool purge = IS("/dlq/purge");
+        if (!post)
+            return fg_err_set(err, 405, "use POST");
+        req->query.kind = purge ? FG_STORE_DLQ_PURGE : FG_STORE_DLQ_REDRIVE;
+        return admin_selection(body, len, req, purge, err);
+    }
+#undef IS
+    if (plen > 5 && !strncmp(path, "/dlq/", 5)) {
+        char *end;
+        long long id = strtoll(path + 5, &end, 10);
+        if (end != path + plen || id < 1)
+            return fg_err_set(err, 404, "no such dead letter");
+        if (!get)
+            return fg_err_set(err, 405, "use GET");
+        if (!(req->ids = malloc(sizeof(*req->ids))))
+            return fg_err_set(err, 500, "out of memory");
+        req->ids[0] = id;
+        req->query.kind = FG_STORE_DLQ_SHOW;
+        req->query.ids = req->ids;
+        req->query.n_ids = 1;
+        return 0;
+    }
+    rc = fg_err_set(err, 404, "unknown admin path (see README: Admin API)");
+    return rc;
+}
+
+void fg_admin_req_close(struct fg_admin_req *req)
+{
+    free(req->ids);
+    req->ids = NULL;
+}

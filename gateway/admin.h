@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* admin.h - the admin HTTP API under /_fngate/: queue figures and the dead letters.
+ *
+ *   GET  /_fngate/queue                          per-function queue figures
+ *   GET  /_fngate/dlq[?function=F&limit=N]       dead letters, newest first
+ *   GET  /_fngate/dlq/ID                         one dead letter with its payload
+ *   POST /_fngate/dlq/redrive   {"function":F} | {"ids":[...]}
+ *   POST /_fngate/dlq/purge     {"function":F} | {"ids":[...]} | {"all":true}
+ *
+ * The CLI (`fngate queue`, `fngate dlq`) is a client of exactly this API. This file turns
+ * a request into what to ask the router; gateway/http.c does the asking. Pure functions.
+ * Tests: tests/integration/test_async.py. */
+#ifndef FG_ADMIN_H
+#define FG_ADMIN_H
+
+#include <stddef.h>
+
+#include "../router/store.h"
+
+#define FG_ADMIN_PREFIX "/_fngate/"
+
+enum fg_admin_op {
+    FG_ADMIN_QUEUE = 0,
+    FG_ADMIN_DLQ,                   /* query holds the dead-letter query */
+};
+
+struct fg_admin_req {
+    enum fg_admin_op op;
+    struct fg_store_query query;    /* for FG_ADMIN_DLQ; its function and ids point below */
+    char function[72];
+    long long *ids;                 /* owned: fg_admin_req_close */
+};
+
+/* Parses method + raw URI (with query string) + body. 0, or an HTTP status (400, 404, 405)
+ * with a message in err. */
+int fg_admin_parse(const char *method, const char *raw_uri, const char *body, size_t len,
+                   struct fg_admin_req *req, struct fg_err *err);
+
+void fg_admin_req_close(struct fg_admin_req *req);
+
+#endif

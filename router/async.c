@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: MIT */
+/* async.c - the async queue on the loop: dispatch, retries, event age, destinations and
+ * dead letters for events the store committed.
+ *
+ * DESIGN: every committed event is in exactly one place on the loop: a function's ready
+ * FIFO (due, waiting for capacity or a rate token), the retry heap (waiting for its due
+ * time), or running (one attempt in a worker). It leaves the loop only through the store:
+ * done (succeeded), handoff (its destination record replaces it in one transaction) or
+ * bury (dead letter). Async events never take a throttle: they are started only when the
+ * function has a free slot and a rate token, so a 429 can never burn an attempt. What
+ * does fail them:
+ *   - function errors and timeouts burn an attempt, then are retried with backoff until
+ *     1 + maximum_retry_attempts attempts ran;
+ *   - system errors (a spawn that failed, a worker that died before it took the event,
+ *     shutdown) are retried with backoff without burning anything;
+ *   - an event that could not start before maximum_event_age fails as EventAgeExceeded.
+ * An attempt in flight when the process dies leaves its row untouched: after a restart
+ * the event runs again and that attempt did not count (nothing is written per attempt;
+ * it would double the writes per event). One timer serves every retry and rate wait. */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/assert.h"
+#include "../core/log.h"
+#include "destination.h"
+#include "function.h"
+#include "retry.h"
+#include "router.h"
+#include "store.h"
+#include "webhook.h"
+
+/* HTTP destinations delivered at once (they share one libcurl thread). */
+#define ASYNC_WEBHOOKS_MAX 4
+
+struct async_attempt {
+    struct fg_invocation inv;          /* function attempts */
+    struct fg_webhook_job job;         /* HTTP destination deliveries */
+    struct fg_async_event *ev;
+    struct fg_async *a;
+};
+
+struct fg_async {
+    struct fg_router *r;
+    struct fg_store *store;
+    struct fg_webhook *webhook;
+    struct fg_async_event **heap;      /* retry heap by due_ms, 1-based */
+    size_t heap_len, heap_cap;
+    struct fg_async_event *url_head, *url_tail;  /* HTTP destinations ready to POST */
+    int n_url_ready, n_url_running;
+    struct event *timer;               /* earliest retry or rate wait */
+    long long timer_at;                /* epoch ms it is armed for, 0 = not armed */
+    struct event *kick;                /* deferred dispatch */
+    size_t rr;                         /* round-robin start among functions */
+    unsigned long long rng;            /* jitter */
+};
+
+/* ------------------------------------------------------------------ small helpers */
+
+static double async_rand(struct fg_async *a)
+{
+    /* xorshift64*: jitter only needs to be spread out, not secret. */
+    a->rng ^= a->rng >> 12;
+    a->rng ^= a->rng << 25;
+    a->rng ^= a->rng >> 27;
+    return (double)((a->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static void fifo_push(struct fg_async_event **head, struct fg_async_event **tail, struct fg_async_event *ev)
+{
+    ev->next = NULL;
+    if (*tail)
+        (*tail)->next = ev;
+    else
+        *head = ev;
+    *tail = ev;
+}
+
+static struct fg_async_event *fifo_pop(struct fg_async_event **head, struct fg_async_event **tail)
+{
+    struct fg_async_event *ev = *head;
+    if (ev && !(*head = ev->next))
+        *tail = NULL;
+    if (ev)
+        ev->next = NULL;
+    return ev;
+}
+
+/* ------------------------------------------------------------------ retry heap */
+
+static bool heap_less(struct fg_async *a, size_t i, size_t j)
+{
+    return a->heap[i]->due_ms < a->heap[j]->due_ms;
+}
+
+static void heap_swap(struct fg_async *a, size_t i, size_t j)
+{
+    struct fg_async_event *t = a->heap[i];
+    a->heap[i] = a->heap[j];
+    a->heap[j] = t;
+    a->heap[i]->heap_idx = i;
+    a->heap[j]->heap_idx = j;
+}
+
+static int heap_push(struct fg_async *a, struct fg_async_event *ev)
+{
+    size_t i;
+    if (a->heap_len + 1 >= a->heap_cap) {
+        size_t cap = a->heap_cap ? a->heap_cap * 2 : 256;
+        struct fg_async_event **h = realloc(a->heap, cap * sizeof(*h));
+        if (!h)
+            return -ENOMEM;
+        a->heap = h;
+        a->heap_cap = cap;
+    }
+    i = ++a->heap_len;
+    a->heap[i] = ev;
+    ev->heap_idx = i;
+    while (i > 1 && heap_less(a, i, i / 2)) {
+        heap_swap(a, i, i / 2);
+        i /= 2;
+    }
+    return 0;
+}
+
+static struct fg_async_event *heap_pop(struct fg_async *a)
+{
+    struct fg_async_event *top;
+    size_t i = 1;
+    if (!a->heap_len)
+        return NULL;
+    top = a->heap[1];
+    heap_swap(a, 1, a->heap_len);
+    a->heap_len--;
+    for (;;) {
+        size_t l = 2 * i, m = i;
+        if (l <= a->heap_len && heap_less(a, l, m))
+            m = l;
+        if (l + 1 <= a->heap_len && heap_less(a, l + 1, m))
+            m = l + 1;
+        if (m == i)
+            break;
+        heap_swap(a, i, m);
+        i = m;
+    }
+    top->heap_idx = 0;
+    return top;
+}
+
+/* ------------------------------------------------------------------ placing events */
+
+static void async_kick_now(struct fg_async *a)
+{
+    event_active(a->kick, EV_TIMEOUT, 0);
+}
+
+/* A due event joins its queue: its function's FIFO, or the HTTP destinations'. */
+static void async_ready(struct fg_async *a, struct fg_async_event *ev)
+{
+    struct fg_function *fn;
+
+    if (ev->url) {
+        fifo_push(&a->url_head, &a->url_tail, ev);
+        a->n_url_ready++;
+        return;
+    }
+    fn = fg_router_function(a->r, ev->function);
+    if (!fn) {
+        /* The configuration changed since it was accepted: keep it where it can be seen. */
+        fg_log(FG_LOG_WARN, "async", "event %s: function %s is no longer configured; moved to the dead letters",
+               ev->request_id, ev->function);
+        fg_store_bury(a->store, ev, "FunctionNotFound", "ResourceNotFoundException",
+                      "the function is not in the configuration");
+        return;
+    }
+    fifo_push(&fn->ready_head, &fn->ready_tail, ev);
+    fn->n_ready++;
+}
+
+static struct fg_function *async_owner(struct fg_async *a, const struct fg_async_event *ev)
+{
+    return ev->url ? NULL : fg_router_function(a->r, ev->function);
+}
+
+static void async_place(struct fg_async *a, struct fg_async_event *ev, long long now)
+{
+    struct fg_function *fn;
+    if (ev->due_ms <= now) {
+        async_ready(a, ev);
+        return;
+    }
+    if (heap_push(a, ev) < 0) {
+        fg_log(FG_LOG_ERROR, "async", "out of memory: event %s runs now instead of waiting", ev->request_id);
+        async_ready(a, ev);
+        return;
+    }
+    if ((fn = async_owner(a, ev)))
+        fn->n_retrying++;
+}
+
+/* The store committed these: accepted, handed off or redriven. */
+static void async_on_events(void *arg, struct fg_async_event *list)
+{
+    struct fg_async *a = arg;
+    long long now = fg_now_ms();
+
+    if (a->r->stopping) {
+        /* Committed: the next start loads them. */
+        while (list) {
+            struct fg_async_event *next = list->next;
+            fg_async_event_free(list);
+            list = next;
+        }
+        return;
+    }
+    while (list) {
+        struct fg_async_event *next = list->next;
+        async_place(a, list, now);
+        list = next;
+    }
+    async_kick_now(a);
+}
+
+/* ------------------------------------------------------------------ outcomes */
+
+static const struct fg_conf_retries *async_policy(struct fg_async *a, const struct fg_async_event *ev)
+{
+    const struct fg_conf_function *f = fg_conf_function(a->r->conf, ev->function);
+    return f ? &f->retries : &a->r->conf->retries;
+}
+
+/* Builds the destination event for dest (a function or a URL) from ev's outcome. */
+static struct fg_async_event *async_destination_event(struct fg_async *a, const struct fg_async_event *ev,
+                                                      const struct fg_conf_destination *dest,
+                                                      const char *condition, const struct fg_invocation *last)
+{
+    struct fg_function *fn = fg_router_function(a->r, ev->function);
+    struct fg_destination_info d = {
+        .condition = condition, .request_id = ev->request_id,
+        .function_arn = fn ? fn->arn : ev->function,
+        .invoke_count = ev->failures + (last && last->status == FG_INV_OK ? 1 : 0),
+        .request_payload = ev->payload, .request_len = ev->payload_len, .last = last,
+        .now_ms = fg_now_ms(),
+    };
+    struct fg_async_event *out = NULL;
+    struct fg_buf rec, ce;
+    char id[FG_ID_LEN + 1];
+
+    fg_buf_init(&rec, 16u << 20);
+    fg_buf_init(&ce, 16u << 20);
+    fg_idgen_uuid4(&a->r->ids, id);
+    if (fg_destination_record(&rec, &d) < 0)
+        goto out;
+    if (dest->kind == FG_DEST_URL) {
+        if (fg_destination_cloudevent(&ce, id, &d, rec.data, rec.len) < 0)
+            goto out;
+        out = fg_async_event_new(ev->function, dest->target, ce.data, ce.len);
+    } else {
+        out = fg_async_event_new(dest->target, NULL, rec.data, rec.len);
+    }
+    if (out) {
+        memcpy(out->request_id, id, sizeof(id));
+        out->accepted_ms = out->due_ms = d.now_ms;
+    }
+out:
+    fg_buf_free(&rec);
+    fg_buf_free(&ce);
+    return out;
+}
+
+/* ev is finished with a destination to follow (Success, or a failure condition). */
+static void async_finish(struct fg_async *a, struct fg_async_event *ev, const char *condition,
+                         const struct fg_invocation *last, const char *error_type, const char *error_message)
+{
+    const struct fg_conf_function *conf = fg_conf_function(a->r->conf, ev->function);
+    bool success = !strcmp(condition, "Success");
+    const struct fg_conf_destination *dest = NULL;
+    struct fg_async_event *next;
+
+    if (ev->url) {
+        /* A destination that could not be delivered: the dead letters are the last stop. */
+        if (success)
+            fg_store_done(a->store, ev);
+        else
+            fg_store_bury(a->store, ev, condition, error_type, error_message);
+        return;
+    }
+    if (conf)
+        dest = success ? &conf->on_success : &conf->on_failure;
+    if (!dest || dest->kind == FG_DEST_NONE) {
+        if (success)
+            fg_store_done(a->store, ev);
+        else
+            fg_store_bury(a->store, ev, condition, error_type, error_message);
+        return;
+    }
+    if (dest->kind == FG_DEST_DLQ) {
+        fg_store_bury(a->store, ev, condition, error_type, error_message);
+        return;
+    }
+    if (!(next = async_destination_event(a, ev, dest, condition, last))) {
+        fg_log(FG_LOG_ERROR, "async", "event %s: cannot build its destination record; moved to the dead letters",
+               ev->request_id);
+        fg_store_bury(a->store, ev, condition, error_type, error_message);
+        return;
+    }
+    fg_store_handoff(a->store, ev, next);
+}
+
+/* Schedules the next attempt, or fails the event when it would be too old by then. */
+static void async_retry(struct fg_async *a, struct fg_async_event *ev, bool burned, const struct fg_invocation *last,
+                        const char *error_type, const char *error_message)
+{
+    const struct fg_conf_retries *pol = async_policy(a, ev);
+    long long now = fg_now_ms();
+    int n = burned ? ev->failures : ++ev->deferrals;
+
+    ev->due_ms = now + fg_retry_backoff_ms(pol, n, async_rand(a));
+    if (fg_retry_expired(pol, ev->accepted_ms, ev->due_ms)) {
+        async_finish(a, ev, "EventAgeExceeded", last, error_type, error_message);
+        return;
+    }
+    fg_store_retry(a->store, ev);
+    async_place(a, ev, now);
+}
+
+static void async_attempt_free(struct async_attempt *at)
+{
+    fg_invocation_close(&at->inv);
+    free(at);
+}
+
+static void async_on_done(struct fg_invocation *inv, void *arg)
+{
+    struct async_attempt *at = arg;
+    struct fg_async *a = at->a;
+    struct fg_async_event *ev = at->ev;
+    struct fg_function *fn = fg_router_function(a->r, ev->function);
+    const struct fg_conf_retries *pol = async_policy(a, ev);
+    char type[128], msg[1024];
+
+    if (fn)
+        fn->n_running--;
+    ev->running = false;
+    fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
+    if (a->r->stopping) {
+        /* Shutdown, not the function's fault: the row stays and runs after a restart. */
+        fg_async_event_free(ev);
+    } else if (inv->status == FG_INV_OK) {
+        async_finish(a, ev, "Success", inv, NULL, NULL);
+    } else if ((inv->status == FG_INV_FUNCTION_ERROR || inv->status == FG_INV_TIMEOUT) && !inv->sandbox_fault) {
+        ev->failures++;
+        if (ev->failures > pol->max_attempts)
+            async_finish(a, ev, "RetriesExhausted", inv, type, msg);
+        else
+            async_retry(a, ev, true, inv, type, msg);
+    } else if (inv->status == FG_INV_NOT_FOUND) {
+        fg_store_bury(a->store, ev, "FunctionNotFound", "ResourceNotFoundException", "the function is not in the configuration");
+    } else {
+        fg_log(FG_LOG_INFO, "async", "event %s for %s: system error (%s), retrying without using an attempt",
+               ev->request_id, ev->function, type[0] ? type : "no capacity");
+        async_retry(a, ev, false, NULL, type[0] ? type : "ServiceException", msg);
+    }
+    async_attempt_free(at);
+    async_kick_now(a);
+}
+
+static void async_on_webhook_done(struct fg_webhook_job *job)
+{
+    struct async_attempt *at = (struct async_attempt *)((char *)job - offsetof(struct async_attempt, job));
+    struct fg_async *a = at->a;
+    struct fg_async_event *ev = at->ev;
+
+    a->n_url_running--;
+    ev->running = false;
+    if (a->r->stopping) {
+        fg_async_event_free(ev);
+    } else if (job->status >= 200 && job->status <= 299) {
+        async_finish(a, ev, "Success", NULL, NULL, NULL);
+    } else {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "POST %s: %s", ev->url, job->error);
+        fg_log(FG_LOG_INFO, "async", "destination %s for %s: %s", ev->url, ev->function, job->error);
+        ev->failures++;
+        if (ev->failures > async_policy(a, ev)->max_attempts)
+            async_finish(a, ev, "RetriesExhausted", NULL, "DestinationDeliveryFailed", msg);
+        else
+            async_retry(a, ev, true, NULL, "DestinationDeliveryFailed", msg);
+    }
+    async_attempt_free(at);
+    async_kick_now(a);
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+static bool async_has_slot(struct fg_router *r, struct fg_function *fn)
+{
+    return (!fn->conf->concurrency || fn->inflight < fn->conf->concurrency) && r->inflight < r->conf->max_concurrency;
+}
+
+static struct async_attempt *async_attempt_new(struct fg_async *a, struct fg_async_event *ev)
+{
+    struct async_attempt *at = calloc(1, sizeof(*at));
+    if (!at)
+        return NULL;
+    at->a = a;
+    at->ev = ev;
+    ev->running = true;
+    fg_invocation_init(&at->inv);
+    return at;
+}
+
+static void async_start(struct fg_async *a, struct fg_function *fn, struct fg_async_event *ev)
+{
+    struct async_attempt *at = async_attempt_new(a, ev);
+    if (!at) {
+        fg_log(FG_LOG_ERROR, "async", "out of memory: event %s retried later", ev->request_id);
+        async_retry(a, ev, false, NULL, "ServiceException", "out of memory");
+        return;
+    }
+    snprintf(at->inv.function, sizeof(at->inv.function), "%s", ev->function);
+    memcpy(at->inv.request_id, ev->request_id, sizeof(at->inv.request_id));
+    at->inv.payload = ev->payload;
+    at->inv.payload_len = ev->payload_len;
+    at->inv.done = async_on_done;
+    at->inv.done_arg = at;
+    fn->n_running++;
+    fg_router_admit(a->r, fn, &at->inv);
+}
+
+static void async_post(struct fg_async *a, struct fg_async_event *ev)
+{
+    struct async_attempt *at = async_attempt_new(a, ev);
+    if (!at) {
+        async_retry(a, ev, false, NULL, "ServiceException", "out of memory");
+        return;
+    }
+    at->job.url = ev->url;
+    at->job.body = ev->payload;
+    at->job.body_len = ev->payload_len;
+    at->job.content_type = "application/cloudevents+json; charset=utf-8";
+    at->job.done = async_on_webhook_done;
+    a->n_url_running++;
+    fg_webhook_post(a->webhook, &at->job);
+}
+
+static void async_arm(struct fg_async *a, long long at_ms, long long now)
+{
+    struct timeval tv;
+    long long d = at_ms > now ? at_ms - now : 0;
+    if (a->timer_at && a->timer_at <= at_ms)
+        return;
+    tv.tv_sec = d / 1000;
+    tv.tv_usec = (d % 1000) * 1000;
+    evtimer_add(a->timer, &tv);
+    a->timer_at = at_ms;
+}
+
+static void async_dispatch(struct fg_async *a)
+{
+    struct fg_router *r = a->r;
+    long long now = fg_now_ms(), wake = 0;
+    struct fg_async_event *ev;
+
+    if (r->stopping)
+        return;
+    while (a->heap_len && a->heap[1]->due_ms <= now) {
+        struct fg_function *fn;
+        ev = heap_pop(a);
+        if ((fn = async_owner(a, ev)))
+            fn->n_retrying--;
+        async_ready(a, ev);
+    }
+    if (a->heap_len)
+        wake = a->heap[1]->due_ms;
+    for (size_t k = 0; k < r->n_fns; k++) {
+        struct fg_function *fn = &r->fns[(a->rr + k) % r->n_fns];
+        while ((ev = fn->ready_head)) {
+            long long wait_us;
+            if (fg_retry_expired(&fn->conf->retries, ev->accepted_ms, now)) {
+                fifo_pop(&fn->ready_head, &fn->ready_tail);
+                fn->n_ready--;
+                async_finish(a, ev, "EventAgeExceeded", NULL, "EventAgeExceeded",
+                             "the event could not start before maximum_event_age");
+                continue;
+            }
+            if (!async_has_slot(r, fn))
+                break;
+            if ((wait_us = fg_token_bucket_take(&fn->rate, fg_mono_us())) > 0) {
+                long long at = now + wait_us / 1000 + 1;
+                if (!wake || at < wake)
+                    wake = at;
+                break;
+            }
+            fifo_pop(&fn->ready_head, &fn->ready_tail);
+            fn->n_ready--;
+            async_start(a, fn, ev);
+        }
+    }
+    if (r->n_fns)
+        a->rr = (a->rr + 1) % r->n_fns;
+    while (a->n_url_running < ASYNC_WEBHOOKS_MAX && (ev = fifo_pop(&a->url_head, &a->url_tail))) {
+        a->n_url_ready--;
+        async_post(a, ev);
+    }
+    if (wake)
+        async_arm(a, wake, now);
+}
+
+static void async_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_async *a = arg;
+    (void)fd;
+    (void)what;
+    a->timer_at = 0;
+    async_dispatch(a);
+}
+
+static void async_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    async_dispatch(arg);
+}
+
+void fg_async_kick(struct fg_router *r)
+{
+    struct fg_async *a = r->async;
+    if (a && !r->stopping)
+        async_kick_now(a);
+}
+
+/* ------------------------------------------------------------------ admin */
+
+int fg_async_stats(struct fg_router *r, struct fg_buf *out)
+{
+    struct fg_async *a = r->async;
+    long long now = fg_now_ms();
+    int rc;
+
+    if ((rc = fg_buf_append(out, "{\"functions\":[", 14)) < 0)
+        return rc;
+    for (size_t i = 0; i < r->n_fns; i++) {
+        struct fg_function *fn = &r->fns[i];
+        long long oldest = 0;
+        char line[512];
+        int n;
+        for (struct fg_async_event *ev = fn->ready_head; ev; ev = ev->next)
+            if (!oldest || ev->accepted_ms < oldest)
+                oldest = ev->accepted_ms;
+        for (size_t h = 1; h <= a->heap_len; h++) {
+            struct fg_async_event *ev = a->heap[h];
+            if (!ev->url && !strcmp(ev->function, fn->conf->name) && (!oldest || ev->accepted_ms < oldest))
+                oldest = ev->accepted_ms;
+        }
+        n = snprintf(line, sizeof(line),
+                     "%s{\"name\":\"%s\",\"queued\":%d,\"inFlight\":%d,\"retrying\":%d,\"oldestEventAgeMs\":%lld,"
+                     "\"deadLetters\":%lld}",
+                     i ? "," : "", fn->conf->name, fn->n_ready, fn->n_running, fn->n_retrying,
+                     oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name));
+        if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
+            return rc;
+    }
+    char tail[160];
+    int n = snprintf(tail, sizeof(tail), "],\"destinations\":{\"queued\":%d,\"inFlight\":%d}}",
+                     a->n_url_ready, a->n_url_running);
+    return fg_buf_append(out, tail, (size_t)n);
+}
+
+int fg_async_accept(struct fg_router *r, struct fg_async_event *ev, fg_store_accept_fn *cb, void *arg)
+{
+    return fg_store_accept(r->async->store, ev, cb, arg);
+}
+
+int fg_async_query(struct fg_router *r, struct fg_store_query *q)
+{
+    return fg_store_query(r->async->store, q);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+int fg_async_open(struct fg_router *r, struct fg_err *err)
+{
+    struct fg_async *a = calloc(1, sizeof(*a));
+    struct fg_async_event *list = NULL;
+    long long now = fg_now_ms();
+    size_t n = 0;
+    int rc;
+
+    if (!a)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    r->async = a;
+    a->r = r;
+    a->rng = (unsigned long long)fg_mono_us() * 0x9E3779B97F4A7C15ULL | 1;
+    if (!(a->timer = evtimer_new(r->loop->base, async_on_timer, a)) ||
+        !(a->kick = event_new(r->loop->base, -1, 0, async_on_kick, a)))
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_fns; i++)
+        fg_token_bucket_init(&r->fns[i].rate, r->fns[i].conf->rate.per_second, r->fns[i].conf->rate.burst,
+                             fg_mono_us());
+    if ((rc = fg_store_open(r->conf, r->loop, async_on_events, a, &a->store, err)) < 0 ||
+        (rc = fg_store_load(a->store, &list, err)) < 0)
+        return rc;
+    while (list) {
+        struct fg_async_event *next = list->next;
+        async_place(a, list, now);
+        list = next;
+        n++;
+    }
+    if (n)
+        fg_log(FG_LOG_INFO, "async", "resuming %zu queued event(s) from %s/fngate.db", n, r->conf->state_dir);
+    if ((rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0 || (rc = fg_store_start(a->store, err)) < 0)
+        return rc;
+    async_kick_now(a);
+    return 0;
+}
+
+void fg_async_stop(struct fg_router *r)
+{
+    struct fg_async *a = r->async;
+    if (!a)
+        return;
+    if (a->timer)
+        evtimer_del(a->timer);
+    fg_webhook_stop(a->webhook);
+}
+
+void fg_async_close_store(struct fg_router *r)
+{
+    if (r->async)
+        fg_store_stop(r->async->store);
+}
+
+static void async_free_list(struct fg_async_event *ev)
+{
+    while (ev) {
+        struct fg_async_event *next = ev->next;
+        fg_async_event_free(ev);
+        ev = next;
+    }
+}
+
+void fg_async_free(struct fg_router *r)
+{
+    struct fg_async *a = r->async;
+    if (!a)
+        return;
+    fg_webhook_free(a->webhook);
+    fg_store_stop(a->store);
+    fg_store_free(a->store);
+    for (size_t i = 1; i <= a->heap_len; i++)
+        fg_async_event_free(a->heap[i]);
+    free(a->heap);
+    async_free_list(a->url_head);
+    for (size_t i = 0; i < r->n_fns; i++)
+        async_free_list(r->fns[i].ready_head);
+    if (a->timer)
+        event_free(a->timer);
+    if (a->kick)
+        event_free(a->kick);
+    free(a);
+    r->async = NULL;
+}

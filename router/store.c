@@ -1,0 +1,881 @@
+/* SPDX-License-Identifier: MIT */
+/* store.c - the SQLite state store and its group-commit writer thread (see store.h).
+ *
+ * Every write is an op on one FIFO. The writer takes the whole FIFO, runs it inside one
+ * BEGIN IMMEDIATE ... COMMIT, and only then completes the ops: accept callbacks, events
+ * to the loop, query answers. If anything in a batch fails the batch is rolled back and
+ * every op in it fails alike: an accept is then refused (503), never acknowledged, and a
+ * done/retry/bury leaves its row as it was, which at worst runs an event once more after
+ * a restart. Reads (list, show) run after the commit, outside the write transaction. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/assert.h"
+#include "../core/log.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BATCH_MAX 8192            /* ops per transaction: bounds one commit's latency */
+
+enum store_op_kind {
+    OP_ACCEPT = 0,
+    OP_DONE,
+    OP_RETRY,
+    OP_BURY,
+    OP_HANDOFF,
+    OP_QUERY,
+};
+
+struct store_op {
+    struct store_op *next;
+    enum store_op_kind kind;
+    struct fg_async_event *ev;          /* ACCEPT, DONE, BURY, HANDOFF (the finished one) */
+    struct fg_async_event *next_ev;     /* HANDOFF: the destination record */
+    long long id, due_ms;               /* RETRY */
+    int failures, deferrals;            /* RETRY */
+    char *condition, *error_type, *error_message;   /* BURY, owned */
+    fg_store_accept_fn *cb;             /* ACCEPT */
+    void *arg;
+    struct fg_store_query *q;           /* QUERY */
+};
+
+struct store_count {
+    char function[72];
+    long long n;
+};
+
+/* Committed events on their way to the loop. */
+struct store_batch {
+    struct fg_loop_msg msg;
+    struct fg_store *s;
+    struct fg_async_event *head, *tail;
+};
+
+struct fg_store {
+    const struct fg_config *conf;
+    struct fg_loop *loop;
+    fg_store_events_fn *on_events;
+    void *arg;
+    sqlite3 *db;
+    char path[4096];
+    int lock_fd;
+    struct fg_idgen ids;                /* request ids of redriven events */
+    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury;
+
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;               /* guards the fields below */
+    pthread_cond_t cond;
+    struct store_op *head, *tail;
+    bool stopping;
+    struct store_count *counts;         /* dead letters per function */
+    size_t n_counts;
+};
+
+/* ------------------------------------------------------------------ events */
+
+struct fg_async_event *fg_async_event_new(const char *function, const char *url, const char *payload,
+                                          size_t len)
+{
+    struct fg_async_event *ev = calloc(1, sizeof(*ev));
+    if (!ev)
+        return NULL;
+    snprintf(ev->function, sizeof(ev->function), "%s", function);
+    ev->payload = malloc(len + 1);
+    if (url && !(ev->url = strdup(url))) {
+        fg_async_event_free(ev);
+        return NULL;
+    }
+    if (!ev->payload) {
+        fg_async_event_free(ev);
+        return NULL;
+    }
+    memcpy(ev->payload, payload, len);
+    ev->payload[len] = '\0';
+    ev->payload_len = len;
+    return ev;
+}
+
+void fg_async_event_free(struct fg_async_event *ev)
+{
+    if (!ev)
+        return;
+    free(ev->url);
+    free(ev->payload);
+    free(ev);
+}
+
+static void store_free_list(struct fg_async_event *ev)
+{
+    while (ev) {
+        struct fg_async_event *next = ev->next;
+        fg_async_event_free(ev);
+        ev = next;
+    }
+}
+
+/* ------------------------------------------------------------------ SQL helpers */
+
+static int store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const char *what)
+{
+    int code = rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN ? -EACCES
+             : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? -EILSEQ : -EIO;
+    return fg_err_set(err, code, "state file %s: %s: %s", s->path, what,
+                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+static int store_exec(struct fg_store *s, const char *sql, struct fg_err *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int code = store_sql_err(s, err, rc, msg ? msg : sql);
+        sqlite3_free(msg);
+        return code;
+    }
+    return 0;
+}
+
+static int store_step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : rc;
+}
+
+static void store_count_add(struct fg_store *s, const char *function, long long delta)
+{
+    /* Caller holds s->lock. */
+    for (size_t i = 0; i < s->n_counts; i++) {
+        if (!strcmp(s->counts[i].function, function)) {
+            s->counts[i].n += delta;
+            return;
+        }
+    }
+    struct store_count *c = realloc(s->counts, (s->n_counts + 1) * sizeof(*c));
+    if (!c)
+        return;     /* only a statistic */
+    s->counts = c;
+    snprintf(c[s->n_counts].function, sizeof(c->function), "%s", function);
+    c[s->n_counts++].n = delta;
+}
+
+/* Recounts the dead letters per function (after bulk changes). */
+static void store_recount(struct fg_store *s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT function, count(*) FROM dlq GROUP BY function", -1, &st, NULL) != SQLITE_OK)
+        return;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_counts; i++)
+        s->counts[i].n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        store_count_add(s, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+    pthread_mutex_unlock(&s->lock);
+    sqlite3_finalize(st);
+}
+
+long long fg_store_dlq_count(struct fg_store *s, const char *function)
+{
+    long long n = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_counts; i++)
+        if (!strcmp(s->counts[i].function, function))
+            n = s->counts[i].n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* ------------------------------------------------------------------ open / load */
+
+static int store_mkdirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static const char store_schema[] =
+    "CREATE TABLE IF NOT EXISTS events("
+    " id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, function TEXT NOT NULL, url TEXT,"
+    " payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,"
+    " failures INTEGER NOT NULL DEFAULT 0, deferrals INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS dlq("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, function TEXT NOT NULL,"
+    " url TEXT, payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL, condition TEXT NOT NULL, error_type TEXT, error_message TEXT);"
+    "CREATE INDEX IF NOT EXISTS dlq_function ON dlq(function);";
+
+static int store_prepare(struct fg_store *s, const char *sql, sqlite3_stmt **st, struct fg_err *err)
+{
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    return rc == SQLITE_OK ? 0 : store_sql_err(s, err, rc, "prepare");
+}
+
+int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,
+                  void *arg, struct fg_store **out, struct fg_err *err)
+{
+    struct fg_store *s = calloc(1, sizeof(*s));
+    bool memory = conf->durability == FG_DURABILITY_MEMORY;
+    sqlite3_stmt *st = NULL;
+    char lock_path[4200];
+    int rc, version = 0;
+
+    *out = NULL;
+    if (!s)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    s->conf = conf;
+    s->loop = loop;
+    s->on_events = on_events;
+    s->arg = arg;
+    s->lock_fd = -1;
+    fg_idgen_init(&s->ids);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (memory) {
+        snprintf(s->path, sizeof(s->path), ":memory:");
+    } else {
+        snprintf(s->path, sizeof(s->path), "%s/fngate.db", conf->state_dir);
+        if ((rc = store_mkdirs(conf->state_dir)) < 0) {
+            fg_err_set(err, rc, "state_dir %s: cannot create it: %s", conf->state_dir, strerror(-rc));
+            goto fail;
+        }
+        snprintf(lock_path, sizeof(lock_path), "%s/fngate.lock", conf->state_dir);
+        if ((s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+            rc = fg_err_set(err, -errno, "state_dir %s is not writable: %s", conf->state_dir, strerror(errno));
+            goto fail;
+        }
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+            rc = fg_err_set(err, -EBUSY, "state_dir %s is in use by another fngate process (%s is locked)",
+                            conf->state_dir, lock_path);
+            goto fail;
+        }
+    }
+    if ((rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                              NULL)) != SQLITE_OK) {
+        rc = store_sql_err(s, err, rc, "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if ((rc = store_exec(s, memory ? "PRAGMA journal_mode=MEMORY" : "PRAGMA journal_mode=WAL", err)) < 0 ||
+        (rc = store_exec(s, memory ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL", err)) < 0)
+        goto corrupt;
+    if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = store_sql_err(s, err, rc, "cannot read the schema version");
+        goto corrupt;
+    }
+    version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (version > STORE_SCHEMA_VERSION) {
+        rc = fg_err_set(err, -EILSEQ, "state file %s was written by a newer fngate (schema %d, this one knows %d)",
+                        s->path, version, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    if ((rc = store_exec(s, store_schema, err)) < 0 ||
+        (rc = store_exec(s, "PRAGMA user_version=1", err)) < 0)
+        goto corrupt;
+    if ((rc = store_prepare(s, "INSERT INTO events(request_id, function, url, payload, accepted_ms, due_ms,"
+                               " failures, deferrals) VALUES(?,?,?,?,?,?,?,?)", &s->st_insert, err)) < 0 ||
+        (rc = store_prepare(s, "DELETE FROM events WHERE id=?", &s->st_delete, err)) < 0 ||
+        (rc = store_prepare(s, "UPDATE events SET failures=?, deferrals=?, due_ms=? WHERE id=?", &s->st_retry, err)) < 0 ||
+        (rc = store_prepare(s, "INSERT INTO dlq(request_id, function, url, payload, accepted_ms, failed_ms, attempts,"
+                               " condition, error_type, error_message) VALUES(?,?,?,?,?,?,?,?,?,?)", &s->st_bury, err)) < 0)
+        goto corrupt;
+    store_recount(s);
+    *out = s;
+    return 0;
+corrupt:
+    if (rc == -EILSEQ || rc == -EIO)
+        fg_err_set(err, rc, "state file %s is not a usable fngate database (%s); move it away to start with an "
+                            "empty queue, or restore it from a backup", s->path, sqlite3_errmsg(s->db));
+fail:
+    sqlite3_finalize(st);
+    fg_store_free(s);
+    return rc;
+}
+
+int fg_store_load(struct fg_store *s, struct fg_async_event **list, struct fg_err *err)
+{
+    struct fg_async_event *head = NULL, **tail = &head;
+    sqlite3_stmt *st;
+    int rc;
+
+    *list = NULL;
+    if ((rc = sqlite3_prepare_v2(s->db, "SELECT id, request_id, function, url, payload, accepted_ms, due_ms,"
+                                        " failures, deferrals FROM events ORDER BY id", -1, &st, NULL)) != SQLITE_OK)
+        return store_sql_err(s, err, rc, "cannot read the queue");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct fg_async_event *ev = fg_async_event_new((const char *)sqlite3_column_text(st, 2),
+                                                       (const char *)sqlite3_column_text(st, 3),
+                                                       sqlite3_column_blob(st, 4) ? sqlite3_column_blob(st, 4) : "",
+                                                       (size_t)sqlite3_column_bytes(st, 4));
+        if (!ev) {
+            sqlite3_finalize(st);
+            store_free_list(head);
+            return fg_err_set(err, -ENOMEM, "out of memory loading the queue");
+        }
+        ev->id = sqlite3_column_int64(st, 0);
+        snprintf(ev->request_id, sizeof(ev->request_id), "%s", (const char *)sqlite3_column_text(st, 1));
+        ev->accepted_ms = sqlite3_column_int64(st, 5);
+        ev->due_ms = sqlite3_column_int64(st, 6);
+        ev->failures = sqlite3_column_int(st, 7);
+        ev->deferrals = sqlite3_column_int(st, 8);
+        *tail = ev;
+        tail = &ev->next;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        store_free_list(head);
+        return store_sql_err(s, err, rc, "cannot read the queue (corrupt?)");
+    }
+    *list = head;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ queueing ops */
+
+/* Any thread. Takes op. false when stopping (op not queued). */
+static bool store_push(struct fg_store *s, struct store_op *op)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->stopping || !s->started) {
+        pthread_mutex_unlock(&s->lock);
+        return false;
+    }
+    op->next = NULL;
+    if (s->tail)
+        s->tail->next = op;
+    else
+        s->head = op;
+    s->tail = op;
+    pthread_cond_signal(&s->cond);     /* no system call unless the writer waits */
+    pthread_mutex_unlock(&s->lock);
+    return true;
+}
+
+static void store_op_free(struct store_op *op)
+{
+    fg_async_event_free(op->ev);
+    fg_async_event_free(op->next_ev);
+    free(op->condition);
+    free(op->error_type);
+    free(op->error_message);
+    free(op);
+}
+
+static struct store_op *store_op_new(enum store_op_kind kind, struct fg_async_event *ev)
+{
+    struct store_op *op = calloc(1, sizeof(*op));
+    if (op) {
+        op->kind = kind;
+        op->ev = ev;
+    }
+    return op;
+}
+
+/* Queues a loop-side op; when it cannot be queued, drops it: the row stays as it is. */
+static void store_push_or_drop(struct fg_store *s, struct store_op *op, struct fg_async_event *ev)
+{
+    if (!op) {
+        fg_log(FG_LOG_ERROR, "store", "out of memory: event %s stays queued as it was", ev ? ev->request_id : "?");
+        fg_async_event_free(ev);
+        return;
+    }
+    if (!store_push(s, op))
+        store_op_free(op);
+}
+
+int fg_store_accept(struct fg_store *s, struct fg_async_event *ev, fg_store_accept_fn *cb, void *arg)
+{
+    struct store_op *op = store_op_new(OP_ACCEPT, ev);
+    if (!op) {
+        fg_async_event_free(ev);
+        return -ENOMEM;
+    }
+    op->cb = cb;
+    op->arg = arg;
+    if (!store_push(s, op)) {
+        store_op_free(op);
+        return -FG_ESHUTDOWN;
+    }
+    return 0;
+}
+
+void fg_store_done(struct fg_store *s, struct fg_async_event *ev)
+{
+    store_push_or_drop(s, store_op_new(OP_DONE, ev), ev);
+}
+
+void fg_store_retry(struct fg_store *s, const struct fg_async_event *ev)
+{
+    struct store_op *op = store_op_new(OP_RETRY, NULL);
+    if (op) {
+        op->id = ev->id;
+        op->failures = ev->failures;
+        op->deferrals = ev->deferrals;
+        op->due_ms = ev->due_ms;
+    }
+    store_push_or_drop(s, op, NULL);
+}
+
+void fg_store_bury(struct fg_store *s, struct fg_async_event *ev, const char *condition,
+                   const char *error_type, const char *error_message)
+{
+    struct store_op *op = store_op_new(OP_BURY, ev);
+    if (op) {
+        op->condition = strdup(condition);
+        op->error_type = error_type ? strdup(error_type) : NULL;
+        op->error_message = error_message ? strdup(error_message) : NULL;
+        if (!op->condition) {
+            op->ev = NULL;
+            store_op_free(op);
+            op = NULL;
+        }
+    }
+    store_push_or_drop(s, op, ev);
+}
+
+void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg_async_event *next)
+{
+    struct store_op *op = store_op_new(OP_HANDOFF, done);
+    if (op)
+        op->next_ev = next;
+    else
+        fg_async_event_free(next);
+    store_push_or_drop(s, op, done);
+}
+
+int fg_store_query(struct fg_store *s, struct fg_store_query *q)
+{
+    struct store_op *op = store_op_new(OP_QUERY, NULL);
+    if (!op)
+        return -ENOMEM;
+    op->q = q;
+    fg_buf_init(&q->json, 64u << 20);
+    q->status = 500;
+    if (!store_push(s, op)) {
+        free(op);
+        return -FG_ESHUTDOWN;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the writer */
+
+static int store_insert_event(struct fg_store *s, struct fg_async_event *ev)
+{
+    sqlite3_stmt *st = s->st_insert;
+    int rc;
+    sqlite3_bind_text(st, 1, ev->request_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->function, -1, SQLITE_STATIC);
+    if (ev->url)
+        sqlite3_bind_text(st, 3, ev->url, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ev->payload, (int)ev->payload_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, ev->accepted_ms);
+    sqlite3_bind_int64(st, 6, ev->due_ms);
+    sqlite3_bind_int(st, 7, ev->failures);
+    sqlite3_bind_int(st, 8, ev->deferrals);
+    if ((rc = store_step_done(st)) == 0)
+        ev->id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+static int store_delete_event(struct fg_store *s, long long id)
+{
+    sqlite3_bind_int64(s->st_delete, 1, id);
+    return store_step_done(s->st_delete);
+}
+
+static int store_bury(struct fg_store *s, struct store_op *op)
+{
+    sqlite3_stmt *st = s->st_bury;
+    struct fg_async_event *ev = op->ev;
+    int rc;
+    sqlite3_bind_text(st, 1, ev->request_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->function, -1, SQLITE_STATIC);
+    if (ev->url)
+        sqlite3_bind_text(st, 3, ev->url, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ev->payload, (int)ev->payload_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, ev->accepted_ms);
+    sqlite3_bind_int64(st, 6, fg_now_ms());
+    sqlite3_bind_int(st, 7, ev->failures);
+    sqlite3_bind_text(st, 8, op->condition, -1, SQLITE_STATIC);
+    if (op->error_type)
+        sqlite3_bind_text(st, 9, op->error_type, -1, SQLITE_STATIC);
+    if (op->error_message)
+        sqlite3_bind_text(st, 10, op->error_message, -1, SQLITE_STATIC);
+    if ((rc = store_step_done(st)) != 0)
+        return rc;
+    return store_delete_event(s, ev->id);
+}
+
+/* The dead letters a query names: by ids, by function, or all. */
+static int store_dlq_select(struct fg_store *s, const struct fg_store_query *q, const char *columns,
+                            const char *suffix, size_t i, sqlite3_stmt **out)
+{
+    char sql[512];
+    int rc;
+    snprintf(sql, sizeof(sql), "SELECT %s FROM dlq WHERE (?1 IS NULL OR function=?1) AND (?2 IS NULL OR id=?2) %s",
+             columns, suffix);
+    if ((rc = sqlite3_prepare_v2(s->db, sql, -1, out, NULL)) != SQLITE_OK)
+        return rc;
+    if (q->function && *q->function)
+        sqlite3_bind_text(*out, 1, q->function, -1, SQLITE_STATIC);
+    if (q->n_ids)
+        sqlite3_bind_int64(*out, 2, q->ids[i]);
+    return SQLITE_OK;
+}
+
+/* Redrive or purge, inside the batch's transaction. Redriven events go on batch. */
+static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct store_batch *batch)
+{
+    long long n = 0;
+    size_t rounds = q->n_ids ? q->n_ids : 1;
+    int rc = SQLITE_OK;
+
+    for (size_t i = 0; i < rounds && rc == SQLITE_OK; i++) {
+        sqlite3_stmt *st, *del;
+        if ((rc = store_dlq_select(s, q, "id, function, url, payload", "ORDER BY id", i, &st)) != SQLITE_OK)
+            break;
+        if ((rc = sqlite3_prepare_v2(s->db, "DELETE FROM dlq WHERE id=?", -1, &del, NULL)) != SQLITE_OK) {
+            sqlite3_finalize(st);
+            break;
+        }
+        while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+            if (q->kind == FG_STORE_DLQ_REDRIVE) {
+                struct fg_async_event *ev = fg_async_event_new((const char *)sqlite3_column_text(st, 1),
+                                                               (const char *)sqlite3_column_text(st, 2),
+                                                               sqlite3_column_blob(st, 3) ? sqlite3_column_blob(st, 3) : "",
+                                                               (size_t)sqlite3_column_bytes(st, 3));
+                if (!ev) {
+                    rc = SQLITE_NOMEM;
+                    break;
+                }
+                fg_idgen_uuid4(&s->ids, ev->request_id);
+                ev->accepted_ms = ev->due_ms = fg_now_ms();
+                if ((rc = store_insert_event(s, ev)) != SQLITE_OK) {
+                    fg_async_event_free(ev);
+                    break;
+                }
+                if (batch->tail)
+                    batch->tail->next = ev;
+                else
+                    batch->head = ev;
+                batch->tail = ev;
+            }
+            sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+            rc = store_step_done(del);
+            n++;
+        }
+        sqlite3_finalize(st);
+        sqlite3_finalize(del);
+    }
+    if (rc != SQLITE_OK)
+        return rc;
+    if (q->n_ids == 1 && n == 0) {
+        q->status = 404;
+        return SQLITE_OK;
+    }
+    char body[96];
+    snprintf(body, sizeof(body), "{\"%s\":%lld}", q->kind == FG_STORE_DLQ_REDRIVE ? "redriven" : "purged", n);
+    q->status = fg_buf_append(&q->json, body, strlen(body)) == 0 ? 200 : 500;
+    return SQLITE_OK;
+}
+
+static json_t *store_dlq_row(sqlite3_stmt *st, bool with_payload)
+{
+    char acc[32], fail[32];
+    json_t *o;
+    fg_log_iso_time(acc, sqlite3_column_int64(st, 4));
+    fg_log_iso_time(fail, sqlite3_column_int64(st, 5));
+    o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                  "requestId", (const char *)sqlite3_column_text(st, 1),
+                  "function", (const char *)sqlite3_column_text(st, 2),
+                  "condition", (const char *)sqlite3_column_text(st, 6),
+                  "attempts", sqlite3_column_int(st, 7), "acceptedAt", acc, "failedAt", fail);
+    if (!o)
+        return NULL;
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+        json_object_set_new(o, "destination", json_string((const char *)sqlite3_column_text(st, 3)));
+    json_object_set_new(o, "errorType", sqlite3_column_type(st, 8) == SQLITE_NULL ? json_null()
+                                       : json_string((const char *)sqlite3_column_text(st, 8)));
+    json_object_set_new(o, "errorMessage", sqlite3_column_type(st, 9) == SQLITE_NULL ? json_null()
+                                          : json_string((const char *)sqlite3_column_text(st, 9)));
+    if (with_payload) {
+        const char *p = sqlite3_column_blob(st, 10);
+        size_t n = (size_t)sqlite3_column_bytes(st, 10);
+        json_t *j = p ? json_loadb(p, n, JSON_DECODE_ANY, NULL) : NULL;
+        json_object_set_new(o, "payload", j ? j : json_stringn(p ? p : "", n));
+    }
+    return o;
+}
+
+#define STORE_DLQ_COLUMNS "id, request_id, function, url, accepted_ms, failed_ms, condition, attempts, error_type, error_message"
+
+/* List or show, after the commit. */
+static void store_dlq_read(struct fg_store *s, struct fg_store_query *q)
+{
+    bool show = q->kind == FG_STORE_DLQ_SHOW;
+    json_t *out = NULL, *items = json_array();
+    sqlite3_stmt *st = NULL;
+    char suffix[64];
+    char *text;
+    int rc;
+
+    snprintf(suffix, sizeof(suffix), "ORDER BY id DESC LIMIT %d", q->limit > 0 ? q->limit : 100);
+    rc = store_dlq_select(s, q, show ? STORE_DLQ_COLUMNS ", payload" : STORE_DLQ_COLUMNS, suffix, 0, &st);
+    while (rc == SQLITE_OK && items && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *row = store_dlq_row(st, show);
+        if (!row || json_array_append_new(items, row) < 0)
+            break;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+        fg_log(FG_LOG_ERROR, "store", "dead-letter query failed: %s", sqlite3_errmsg(s->db));
+        json_decref(items);
+        return;
+    }
+    if (show) {
+        q->status = json_array_size(items) ? 200 : 404;
+        out = json_incref(json_array_get(items, 0));
+    } else {
+        long long total = 0;
+        if (store_dlq_select(s, q, "count(*)", "", 0, &st) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            total = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        q->status = 200;
+        out = json_pack("{s:O,s:I}", "items", items, "total", (json_int_t)total);
+    }
+    json_decref(items);
+    if (out && (text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        if (fg_buf_append(&q->json, text, strlen(text)) < 0)
+            q->status = 500;
+        free(text);
+    } else if (q->status == 200) {
+        q->status = 500;
+    }
+    json_decref(out);
+}
+
+static void store_on_batch(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct store_batch *b = (struct store_batch *)(void *)msg;
+    (void)loop;
+    b->s->on_events(b->s->arg, b->head);
+    free(b);
+}
+
+static void store_on_query_done(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct fg_store_query *q = (struct fg_store_query *)((char *)msg - offsetof(struct fg_store_query, msg));
+    (void)loop;
+    q->done(q, q->done_arg);
+}
+
+/* Runs one op inside the transaction. SQLITE_OK or the failing code. */
+static int store_apply(struct fg_store *s, struct store_op *op, struct store_batch *batch, bool *recount)
+{
+    switch (op->kind) {
+    case OP_ACCEPT:
+        op->ev->due_ms = op->ev->accepted_ms;
+        return store_insert_event(s, op->ev);
+    case OP_DONE:
+        return store_delete_event(s, op->ev->id);
+    case OP_RETRY:
+        sqlite3_bind_int(s->st_retry, 1, op->failures);
+        sqlite3_bind_int(s->st_retry, 2, op->deferrals);
+        sqlite3_bind_int64(s->st_retry, 3, op->due_ms);
+        sqlite3_bind_int64(s->st_retry, 4, op->id);
+        return store_step_done(s->st_retry);
+    case OP_BURY:
+        return store_bury(s, op);
+    case OP_HANDOFF: {
+        int rc = store_delete_event(s, op->ev->id);
+        return rc ? rc : store_insert_event(s, op->next_ev);
+    }
+    case OP_QUERY:
+        if (op->q->kind == FG_STORE_DLQ_REDRIVE || op->q->kind == FG_STORE_DLQ_PURGE) {
+            *recount = true;
+            return store_dlq_write(s, op->q, batch);
+        }
+        return SQLITE_OK;
+    }
+    return SQLITE_MISUSE;
+}
+
+static void store_append(struct store_batch *b, struct fg_async_event *ev)
+{
+    ev->next = NULL;
+    if (b->tail)
+        b->tail->next = ev;
+    else
+        b->head = ev;
+    b->tail = ev;
+}
+
+static void store_run_batch(struct fg_store *s, struct store_op *list)
+{
+    struct store_batch *batch = calloc(1, sizeof(*batch));
+    struct fg_err err;
+    bool recount = false;
+    int rc = SQLITE_NOMEM;
+
+    if (batch)
+        batch->s = s;
+    if (batch && (rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) == SQLITE_OK) {
+        for (struct store_op *op = list; op && rc == SQLITE_OK; op = op->next)
+            rc = store_apply(s, op, batch, &recount);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            store_sql_err(s, &err, rc, "commit failed");
+            fg_log(FG_LOG_ERROR, "store", "%s: the batch was rolled back", err.msg);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            if (batch) {
+                store_free_list(batch->head);   /* redriven events that did not happen */
+                batch->head = batch->tail = NULL;
+            }
+        }
+    }
+    for (struct store_op *op = list, *next; op; op = next) {
+        next = op->next;
+        switch (op->kind) {
+        case OP_ACCEPT:
+            if (rc == SQLITE_OK) {
+                store_append(batch, op->ev);
+                op->ev = NULL;
+            }
+            op->cb(op->arg, rc == SQLITE_OK ? 0 : rc == SQLITE_FULL ? -ENOSPC : -EIO);
+            break;
+        case OP_HANDOFF:
+            if (rc == SQLITE_OK) {
+                store_append(batch, op->next_ev);
+                op->next_ev = NULL;
+            }
+            break;
+        case OP_BURY:
+            if (rc == SQLITE_OK) {
+                pthread_mutex_lock(&s->lock);
+                store_count_add(s, op->ev->function, 1);
+                pthread_mutex_unlock(&s->lock);
+            }
+            break;
+        case OP_QUERY:
+            if (rc != SQLITE_OK) {
+                fg_buf_reset(&op->q->json);
+                op->q->status = 500;
+            } else if (op->q->kind == FG_STORE_DLQ_LIST || op->q->kind == FG_STORE_DLQ_SHOW) {
+                store_dlq_read(s, op->q);
+            }
+            /* After the loop stopped the answer is given from here: it only wakes a connection. */
+            if (fg_loop_post(s->loop, &op->q->msg, store_on_query_done) < 0)
+                op->q->done(op->q, op->q->done_arg);
+            break;
+        default:
+            break;
+        }
+        store_op_free(op);
+    }
+    if (recount && rc == SQLITE_OK)
+        store_recount(s);
+    if (batch && batch->head && fg_loop_post(s->loop, &batch->msg, store_on_batch) == 0)
+        return;
+    if (batch)
+        store_free_list(batch->head);   /* committed: the next start loads them */
+    free(batch);
+}
+
+static void *store_main(void *arg)
+{
+    struct fg_store *s = arg;
+
+    for (;;) {
+        struct store_op *list, *cut;
+        size_t n = 1;
+        pthread_mutex_lock(&s->lock);
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->cond, &s->lock);
+        if (!s->head) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        list = s->head;
+        for (cut = list; cut->next && n < STORE_BATCH_MAX; cut = cut->next)
+            n++;
+        s->head = cut->next;
+        if (!s->head)
+            s->tail = NULL;
+        cut->next = NULL;
+        pthread_mutex_unlock(&s->lock);
+        store_run_batch(s, list);
+    }
+    return NULL;
+}
+
+int fg_store_start(struct fg_store *s, struct fg_err *err)
+{
+    int rc;
+    pthread_mutex_lock(&s->lock);
+    s->started = true;
+    pthread_mutex_unlock(&s->lock);
+    if ((rc = pthread_create(&s->thread, NULL, store_main, s)) != 0) {
+        s->started = false;
+        return fg_err_set(err, -rc, "cannot start the state store thread: %s", strerror(rc));
+    }
+    return 0;
+}
+
+void fg_store_stop(struct fg_store *s)
+{
+    bool join;
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    join = s->started && !s->stopping;
+    s->stopping = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    if (join)
+        pthread_join(s->thread, NULL);
+}
+
+void fg_store_free(struct fg_store *s)
+{
+    if (!s)
+        return;
+    FG_ASSERT(!s->head);
+    sqlite3_finalize(s->st_insert);
+    sqlite3_finalize(s->st_delete);
+    sqlite3_finalize(s->st_retry);
+    sqlite3_finalize(s->st_bury);
+    if (s->db)
+        sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s->counts);
+    free(s);
+}

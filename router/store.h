@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* store.h - the state store: queued async events and dead letters in one SQLite file.
+ *
+ * DESIGN: an async event is accepted (202) only after the transaction that inserted it
+ * committed, and it leaves the store only when it succeeded or became a dead letter, so a
+ * kill -9 at any moment loses nothing that was accepted. One writer thread owns the SQLite
+ * connection (WAL, synchronous=FULL). Callers queue operations; the thread runs everything
+ * queued since its last commit as one transaction, so one fsync covers every event that
+ * arrived meanwhile (group commit): throughput grows with load instead of collapsing.
+ *
+ * Threads: fg_store_accept() and fg_store_query() from any thread; the other operations
+ * from the loop thread. Accept callbacks run on the store thread (they only wake an HTTP
+ * connection); committed events and query results are posted to the loop.
+ * Lifecycle: open → load → start → ... → stop (drains, joins) → free.
+ * `durability: memory` runs the same code against an in-memory database.
+ * Tests: tests/integration/test_async.py (crash test), tests/unit/test_async.c. */
+#ifndef FG_STORE_H
+#define FG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../config/config.h"
+#include "../core/buf.h"
+#include "../core/id.h"
+#include "../core/loop.h"
+
+/* One queued async event. Owned by whoever holds it: the caller until fg_store_accept(),
+ * the store until the commit, then the loop (router/async.c) until it hands it back with
+ * fg_store_done/bury/handoff. */
+struct fg_async_event {
+    struct fg_async_event *next;      /* owner's list link */
+    long long id;                     /* row id, set by the commit */
+    char request_id[FG_ID_LEN + 1];   /* Lambda's request id, the same on every retry */
+    char function[72];                /* the function it runs, or whose destination it is */
+    char *url;                        /* NULL, or the HTTP destination it is POSTed to (owned) */
+    char *payload;                    /* owned, NUL-terminated JSON */
+    size_t payload_len;
+    long long accepted_ms;            /* epoch ms: the event's age counts from here */
+    long long due_ms;                 /* epoch ms: not started before */
+    int failures;                     /* attempts the function failed (they burn retries) */
+    int deferrals;                    /* throttles and system errors (they do not) */
+    /* ---- router/async.c private */
+    size_t heap_idx;                  /* position in the retry heap, 0 = not there */
+    bool running;
+};
+
+/* Allocates an event with a copy of payload and url (may be NULL). Owned by the caller
+ * (fg_async_event_free). NULL when out of memory. */
+struct fg_async_event *fg_async_event_new(const char *function, const char *url, const char *payload,
+                                          size_t len);
+void fg_async_event_free(struct fg_async_event *ev);
+
+struct fg_store;
+
+/* Loop thread: committed events (accepted, handed off or redriven), a list linked by next,
+ * in commit order. The callee owns them. */
+typedef void fg_store_events_fn(void *arg, struct fg_async_event *list);
+
+/* Opens (creating) state_dir/fngate.db, or an in-memory database with durability memory,
+ * and takes state_dir/fngate.lock so two gateways never share a queue. Errors name the
+ * file: not writable, locked by another process, corrupt. 0 and an owned store in *out
+ * (fg_store_free), or a negative code with err filled. */
+int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,
+                  void *arg, struct fg_store **out, struct fg_err *err) FG_MUST_CHECK;
+
+/* Reads every queued event, oldest first, into *list (owned by the caller). Before start. */
+int fg_store_load(struct fg_store *s, struct fg_async_event **list, struct fg_err *err) FG_MUST_CHECK;
+
+/* Starts the writer thread. */
+int fg_store_start(struct fg_store *s, struct fg_err *err) FG_MUST_CHECK;
+
+/* Store thread: rc 0 once the event is committed, else why it was not (the event is gone). */
+typedef void fg_store_accept_fn(void *arg, int rc);
+
+/* Any thread. Takes ev (request_id, function, payload, accepted_ms set). 0: cb(arg, rc) will
+ * run after the commit; -FG_ESHUTDOWN: refused, ev freed, cb will not run. */
+int fg_store_accept(struct fg_store *s, struct fg_async_event *ev, fg_store_accept_fn *cb,
+                    void *arg) FG_MUST_CHECK;
+
+/* Loop thread, fire and forget: a failure is logged and leaves the row as it was, so the
+ * event runs again after a restart (at least once). */
+/* The event succeeded: deletes it. Takes ev. */
+void fg_store_done(struct fg_store *s, struct fg_async_event *ev);
+/* Records ev's failures, deferrals and due time. ev stays the caller's. */
+void fg_store_retry(struct fg_store *s, const struct fg_async_event *ev);
+/* Moves ev to the dead letters. Takes ev. */
+void fg_store_bury(struct fg_store *s, struct fg_async_event *ev, const char *condition,
+                   const char *error_type, const char *error_message);
+/* Deletes done and inserts next (a destination record) in one transaction; next comes back
+ * through on_events. Takes both. */
+void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg_async_event *next);
+
+/* Dead-letter queries, from any thread; done runs on the loop thread (on the store thread
+ * once the loop has stopped). */
+enum fg_store_query_kind {
+    FG_STORE_DLQ_LIST = 0,   /* function may be NULL; up to limit items, newest first */
+    FG_STORE_DLQ_SHOW,       /* ids[0] */
+    FG_STORE_DLQ_REDRIVE,    /* function or ids: back to the queue with fresh attempts */
+    FG_STORE_DLQ_PURGE,      /* function or ids, or all when both are empty */
+};
+
+struct fg_store_query;
+typedef void fg_store_query_fn(struct fg_store_query *q, void *arg);
+
+struct fg_store_query {
+    enum fg_store_query_kind kind;
+    const char *function;             /* borrowed until done */
+    const long long *ids;             /* borrowed until done */
+    size_t n_ids;
+    int limit;
+    fg_store_query_fn *done;
+    void *done_arg;
+    /* ---- result, valid in done */
+    int status;                       /* 200, 404 (no such dead letter), 500 */
+    struct fg_buf json;               /* the answer body (owned by the caller: fg_buf_free) */
+    /* ---- store private */
+    struct fg_loop_msg msg;
+    struct fg_store_query *next;
+};
+
+/* Any thread. Borrows q until done. 0, or -FG_ESHUTDOWN (done will not run). */
+int fg_store_query(struct fg_store *s, struct fg_store_query *q) FG_MUST_CHECK;
+
+/* Dead letters per function, as of the last commit. Any thread. */
+long long fg_store_dlq_count(struct fg_store *s, const char *function);
+
+/* Refuses new work, commits what is queued, joins the thread. Idempotent. */
+void fg_store_stop(struct fg_store *s);
+
+/* After stop (or if never started). NULL allowed. */
+void fg_store_free(struct fg_store *s);
+
+#endif
