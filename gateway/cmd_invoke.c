@@ -5,7 +5,6 @@
  * The result goes to stdout, logs (the tail, or the whole stream with --local) to stderr,
  * so `fngate invoke X > out.json` captures exactly what the function returned. Exit status:
  * 0 success, 1 function error or refused call, 2 usage. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "../core/log.h"
 #include "../core/loop.h"
 #include "../router/router.h"
+#include "client.h"
 #include "commands.h"
 #include "invoke_api.h"
 
@@ -30,16 +30,18 @@ struct invoke_opts {
     const char *endpoint;    /* http://HOST:PORT, overriding the config's listen address */
     int log_tail;
     int local;
+    int event;               /* InvocationType Event */
 };
 
 static void invoke_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate invoke NAME [-c FILE] [--endpoint URL] [--payload JSON|@FILE|@-] [--log-tail] [--local]\n"
+    fprintf(f, "usage: fngate invoke NAME [-c FILE] [--endpoint URL] [--payload JSON|@FILE|@-] [--log-tail] [--event] [--local]\n"
                "  Invokes NAME (RequestResponse) and prints its result on stdout.\n"
                "  -c, --config FILE   configuration (default ./fngate.yaml): where the gateway listens\n"
                "  --endpoint URL      the gateway's address instead (e.g. http://127.0.0.1:8080)\n"
                "  --payload JSON      the event; @FILE reads a file, @- standard input (default {})\n"
                "  --log-tail          print the last 4 KB of the invocation's log on stderr\n"
+               "  --event             asynchronous (InvocationType Event): queued, retried, dead-lettered\n"
                "  --local             run the function here, without a gateway (logs on stderr)\n"
                "  Exit status: 0 success, 1 function error or refused call, 2 usage.\n");
 }
@@ -68,46 +70,6 @@ static int invoke_read_payload(const char *arg, struct fg_buf *out, struct fg_er
 
 /* ------------------------------------------------------------------ remote */
 
-struct invoke_reply {
-    struct fg_buf body;
-    char function_error[64];
-    char error_type[128];
-    char log_result[8192];
-};
-
-static size_t invoke_on_body(char *p, size_t size, size_t n, void *arg)
-{
-    struct invoke_reply *r = arg;
-    return fg_buf_append(&r->body, p, size * n) < 0 ? 0 : size * n;
-}
-
-static void invoke_header_value(const char *line, size_t len, char *out, size_t outsz)
-{
-    const char *v = memchr(line, ':', len);
-    size_t n;
-    if (!v)
-        return;
-    for (v++; *v == ' '; v++)
-        ;
-    n = len - (size_t)(v - line);
-    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n'))
-        n--;
-    snprintf(out, outsz, "%.*s", (int)n, v);
-}
-
-static size_t invoke_on_header(char *p, size_t size, size_t n, void *arg)
-{
-    struct invoke_reply *r = arg;
-    size_t len = size * n;
-    if (len > 21 && !strncasecmp(p, "X-Amz-Function-Error:", 21))
-        invoke_header_value(p, len, r->function_error, sizeof(r->function_error));
-    else if (len > 17 && !strncasecmp(p, "X-Amz-Log-Result:", 17))
-        invoke_header_value(p, len, r->log_result, sizeof(r->log_result));
-    else if (len > 17 && !strncasecmp(p, "x-amzn-ErrorType:", 17))
-        invoke_header_value(p, len, r->error_type, sizeof(r->error_type));
-    return len;
-}
-
 static void invoke_print_tail(const char *b64)
 {
     struct fg_buf dec;
@@ -119,62 +81,36 @@ static void invoke_print_tail(const char *b64)
 
 static int invoke_remote(const struct fg_config *conf, const struct invoke_opts *o, struct fg_buf *payload)
 {
-    struct invoke_reply r;
-    struct curl_slist *hdrs = NULL;
-    char url[512];
-    long status = 0;
-    CURLcode cc;
-    CURL *curl;
+    static const char *const event_hdrs[] = { "X-Amz-Invocation-Type: Event", NULL };
+    static const char *const tail_hdrs[] = { "X-Amz-Log-Type: Tail", NULL };
+    struct fg_client_reply r;
+    struct fg_err err;
+    char base[400], url[600];
     int rc = 1;
 
-    memset(&r, 0, sizeof(r));
-    fg_buf_init(&r.body, FG_PAYLOAD_SYNC_MAX_BYTES + 65536);
-    if (o->endpoint)
-        snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", o->endpoint, o->name);
-    else
-        snprintf(url, sizeof(url), "http://%s%s%s:%d/2015-03-31/functions/%s/invocations",
-                 strchr(conf->listen_host, ':') ? "[" : "", conf->listen_host,
-                 strchr(conf->listen_host, ':') ? "]" : "", conf->listen_port, o->name);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!(curl = curl_easy_init())) {
-        fprintf(stderr, "fngate: cannot initialise libcurl\n");
-        goto out;
+    fg_client_base_url(conf, o->endpoint, base, sizeof(base));
+    snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", base, o->name);
+    if (fg_client_request("POST", url, o->event ? event_hdrs : o->log_tail ? tail_hdrs : NULL,
+                          payload->data ? payload->data : "", payload->len, &r, &err) < 0) {
+        fprintf(stderr, "fngate: %s (is `fngate serve -c %s` running?)\n", err.msg, o->config);
+        fg_client_reply_close(&r);
+        return 1;
     }
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    if (o->log_tail)
-        hdrs = curl_slist_append(hdrs, "X-Amz-Log-Type: Tail");
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload->data ? payload->data : "");
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)payload->len);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, invoke_on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, invoke_on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    if ((cc = curl_easy_perform(curl)) != CURLE_OK) {
-        fprintf(stderr, "fngate: cannot reach the gateway at %s: %s (is `fngate serve -c %s` running?)\n",
-                url, curl_easy_strerror(cc), o->config);
-        goto out;
-    }
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (r.log_result[0])
         invoke_print_tail(r.log_result);
-    if (status >= 300) {
-        fprintf(stderr, "fngate: %s (HTTP %ld): %.*s\n", r.error_type[0] ? r.error_type : "error", status,
+    if (r.status >= 300) {
+        fprintf(stderr, "fngate: %s (HTTP %ld): %.*s\n", r.error_type[0] ? r.error_type : "error", r.status,
                 (int)r.body.len, r.body.data ? r.body.data : "");
-        goto out;
+    } else if (o->event) {
+        fprintf(stderr, "accepted (HTTP %ld): the function runs asynchronously\n", r.status);
+        rc = 0;
+    } else {
+        if (r.body.len)
+            fwrite(r.body.data, 1, r.body.len, stdout);
+        fputc('\n', stdout);
+        rc = r.function_error[0] ? 1 : 0;
     }
-    if (r.body.len)
-        fwrite(r.body.data, 1, r.body.len, stdout);
-    fputc('\n', stdout);
-    rc = r.function_error[0] ? 1 : 0;
-out:
-    curl_slist_free_all(hdrs);
-    if (curl)
-        curl_easy_cleanup(curl);
-    curl_global_cleanup();
-    fg_buf_free(&r.body);
+    fg_client_reply_close(&r);
     return rc;
 }
 
@@ -259,10 +195,10 @@ int fg_cmd_invoke(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' }, { "payload", required_argument, NULL, 'p' },
         { "log-tail", no_argument, NULL, 't' }, { "local", no_argument, NULL, 'L' },
-        { "endpoint", required_argument, NULL, 'e' },
+        { "endpoint", required_argument, NULL, 'e' }, { "event", no_argument, NULL, 'E' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    struct invoke_opts o = { "fngate.yaml", NULL, NULL, NULL, 0, 0 };
+    struct invoke_opts o = { "fngate.yaml", NULL, NULL, NULL, 0, 0, 0 };
     struct fg_config conf;
     struct fg_buf payload;
     struct fg_err err;
@@ -276,6 +212,7 @@ int fg_cmd_invoke(int argc, char **argv)
         case 't': o.log_tail = 1; break;
         case 'e': o.endpoint = optarg; break;
         case 'L': o.local = 1; break;
+        case 'E': o.event = 1; break;
         case 'h': invoke_usage(stdout); return 0;
         default: invoke_usage(stderr); return 2;
         }
@@ -296,6 +233,15 @@ int fg_cmd_invoke(int argc, char **argv)
         fg_buf_free(&payload);
         return 1;
     }
+    if (o.local && o.event) {
+        fprintf(stderr, "fngate: --event needs a running gateway (it queues the event); drop --local\n");
+        fg_conf_free(&conf);
+        fg_buf_free(&payload);
+        return 2;
+    }
+    /* --local keeps nothing and must not take a running gateway's state_dir lock. */
+    if (o.local)
+        conf.durability = FG_DURABILITY_MEMORY;
     rc = o.local ? invoke_local(&conf, &o, &payload) : invoke_remote(&conf, &o, &payload);
     fg_conf_free(&conf);
     fg_buf_free(&payload);

@@ -13,6 +13,8 @@ static void main_usage(FILE *f)
                "  serve      run the gateway (HTTP routes, Invoke API, warm workers)\n"
                "  validate   check the configuration and print what it resolves to\n"
                "  invoke     call a function through a running gateway, or --local\n"
+               "  queue      the async queue of a running gateway, per function\n"
+               "  dlq        list, show, redrive or purge dead letters\n"
                "Every command takes -c FILE (default ./fngate.yaml) and --help.\n");
 }
 
@@ -36,6 +38,10 @@ int main(int argc, char **argv)
         return fg_cmd_validate(argc - 1, argv + 1);
     if (!strcmp(verb, "invoke"))
         return fg_cmd_invoke(argc - 1, argv + 1);
+    if (!strcmp(verb, "queue"))
+        return fg_cmd_queue(argc - 1, argv + 1);
+    if (!strcmp(verb, "dlq"))
+        return fg_cmd_dlq(argc - 1, argv + 1);
     fprintf(stderr, "fngate: unknown command '%s'\n", verb);
     main_usage(stderr);
     return 2;

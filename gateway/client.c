@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* client.c - see client.h. */
+#include "client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char *out, size_t out_size)
+{
+    bool v6 = strchr(conf->listen_host, ':') != NULL;
+    if (endpoint) {
+        size_t n = strlen(endpoint);
+        snprintf(out, out_size, "%.*s", (int)(n && endpoint[n - 1] == '/' ? n - 1 : n), endpoint);
+        return;
+    }
+    snprintf(out, out_size, "http://%s%s%s:%d", v6 ? "[" : "", conf->listen_host, v6 ? "]" : "", conf->listen_port);
+}
+
+static size_t client_on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct fg_client_reply *r = arg;
+    return fg_buf_append(&r->body, p, size * n) < 0 ? 0 : size * n;
+}
+
+static void client_header_value(const char *line, size_t len, size_t name_len, char *out, size_t outsz)
+{
+    const char *v = line + name_len;
+    size_t n;
+    while (v < line + len && *v == ' ')
+        v++;
+    n = len - (size_t)(v - line);
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n'))
+        n--;
+    snprintf(out, outsz, "%.*s", (int)n, v);
+}
+
+static size_t client_on_header(char *p, size_t size, size_t n, void *arg)
+{
+    static const struct { const char *name; size_t off, size; } wanted[] = {
+        { "X-Amz-Function-Error:", offsetof(struct fg_client_reply, function_error), 64 },
+        { "X-Amz-Log-Result:", offsetof(struct fg_client_reply, log_result), 8192 },
+        { "x-amzn-ErrorType:", offsetof(struct fg_client_reply, error_type), 128 },
+    };
+    size_t len = size * n;
+    for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+        size_t nl = strlen(wanted[i].name);
+        if (len > nl && !strncasecmp(p, wanted[i].name, nl))
+            client_header_value(p, len, nl, (char *)arg + wanted[i].off, wanted[i].size);
+    }
+    return len;
+}
+
+int fg_client_request(const char *method, const char *url, const char *const *headers, const char *body,
+                      size_t len, struct fg_client_reply *r, struct fg_err *err)
+{
+    struct curl_slist *hdrs = NULL;
+    CURLcode cc;
+    CURL *curl;
+    int rc = 0;
+
+    memset(r, 0, sizeof(*r));
+    fg_buf_init(&r->body, FG_PAYLOAD_SYNC_MAX_BYTES + (64u << 20));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!(curl = curl_easy_init())) {
+        curl_global_cleanup();
+        return fg_err_set(err, -ENOMEM, "cannot initialise libcurl");
+    }
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    for (size_t i = 0; headers && headers[i]; i++)
+        hdrs = curl_slist_append(hdrs, headers[i]);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, client_on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, client_on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    if ((cc = curl_easy_perform(curl)) != CURLE_OK)
+        rc = fg_err_set(err, -EIO, "cannot reach the gateway at %s: %s", url, curl_easy_strerror(cc));
+    else
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(curl);
+    curl_global_cleanup();
+    return rc;
+}
+
+void fg_client_reply_close(struct fg_client_reply *r)
+{
+    fg_buf_free(&r->body);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* client.h - the CLI's side of a running gateway: where it listens, and one HTTP request.
+ *
+ * `fngate invoke`, `fngate queue` and `fngate dlq` are clients of the gateway's own HTTP
+ * APIs (Invoke API, admin API), so they work against a gateway anywhere and show exactly
+ * what an HTTP client would see. Tests: tests/integration/test_cli.py, test_async.py. */
+#ifndef FG_CLIENT_H
+#define FG_CLIENT_H
+
+#include <stddef.h>
+
+#include "../config/config.h"
+#include "../core/buf.h"
+
+/* endpoint (e.g. http://127.0.0.1:8080), or the config's listen address. */
+void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char *out, size_t out_size);
+
+struct fg_client_reply {
+    long status;
+    struct fg_buf body;               /* owned: fg_client_reply_close */
+    char function_error[64];          /* X-Amz-Function-Error */
+    char error_type[128];             /* x-amzn-ErrorType */
+    char log_result[8192];            /* X-Amz-Log-Result */
+};
+
+/* Sends method url with body (may be NULL) and extra header lines (NULL-terminated list,
+ * may be NULL). 0 with the reply filled (whatever the status), or -EIO with err saying why
+ * the gateway could not be reached. */
+int fg_client_request(const char *method, const char *url, const char *const *headers, const char *body,
+                      size_t len, struct fg_client_reply *r, struct fg_err *err) FG_MUST_CHECK;
+
+void fg_client_reply_close(struct fg_client_reply *r);
+
+#endif
