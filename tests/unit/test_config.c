@@ -46,6 +46,25 @@ static const struct conf_case conf_cases[] = {
     { "functions:\n  \"bad name\":\n    runtime: python3\n", "function name 'bad name'" },
     { "a: [\n", "t.yaml:" },
     { HEAD "    concurrency: 2\n    min_warm: 3\n", "min_warm (3) is above concurrency (2)" },
+    { HEAD "    retries: {maximum_event_age: 30}\n", "t.yaml:6:34: maximum_event_age: 30 is out of range (60..21600 seconds)" },
+    { HEAD "    retries: {maximum_retry_attempts: -1}\n", "maximum_retry_attempts: -1 is out of range (0..1000)" },
+    { HEAD "    retries: {backoff: {initial: 1x}}\n", "t.yaml:6:34: initial: expected a duration like 250ms, 2s, 5m or 1h, got '1x'" },
+    { HEAD "    retries: {backoff: {jitter: half}}\n", "jitter: unknown value 'half'" },
+    { HEAD "    retries: {backoff: {multiplier: 0.5}}\n", "multiplier: 0.5 is out of range (1..10)" },
+    { HEAD "    retries: {backoff: {initial: 10m, max: 1m}}\n", "backoff initial (600000 ms) is above max (60000 ms)" },
+    { HEAD "    retries: {maximum_retry_attempt: 1}\n", "unknown key 'maximum_retry_attempt' in retries (did you mean 'maximum_retry_attempts'?)" },
+    { "retries: {backoff: {max: 1s, initial: 2s}}\n" HEAD, "retries: backoff initial (2000 ms) is above max (1000 ms)" },
+    { HEAD "    destinations: {on_failure: Nope}\n", "t.yaml:6:32: function F: on_failure: no function named 'Nope'" },
+    { HEAD "    destinations: {on_success: F}\n", "on_success cannot be the function itself" },
+    { HEAD "    destinations: {on_success: dlq}\n", "on_success cannot be dlq" },
+    { HEAD "    destinations: {on_failure: \"ftp://x/y\"}\n", "only http:// and https:// URLs are destinations" },
+    { HEAD "    destinations: {onSuccess: \"http://127.0.0.1:9/x\", onFailure: dlq}\n", NULL },
+    { HEAD "    destinations: {on_sucess: dlq}\n", "(did you mean 'on_success'?)" },
+    { HEAD "    rate: {burst: 5}\n", "rate: 'per_second' is required" },
+    { HEAD "    rate: {per_second: lots}\n", "per_second: expected a number, got 'lots'" },
+    { HEAD "    events:\n      - http: {method: GET, path: /a, rate: {per_second: 0.5}}\n", NULL },
+    { HEAD "    events:\n      - http: GET /_fngate/queue\n", "/_fngate/ is reserved for fngate's admin API" },
+    { "durability: disk\n" HEAD, "durability: unknown value 'disk'" },
 };
 
 START_TEST(test_conf_table)
@@ -116,6 +135,54 @@ START_TEST(test_conf_defaults)
 }
 END_TEST
 
+START_TEST(test_conf_async)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    const char *yaml =
+        "durability: memory\nretries: {maximum_retry_attempts: 5, backoff: {initial: 250ms, jitter: none}}\n"
+        "functions:\n  A:\n    runtime: python3\n    handler: a.b\n    code: .\n"
+        "    retries: {maximum_event_age: 2m, backoff: {max: 10s}}\n"
+        "    destinations: {on_success: B, on_failure: \"http://127.0.0.1:9/hook\"}\n"
+        "    rate: {per_second: 2.5}\n"
+        "  B:\n    runtime: python3\n    handler: a.b\n    code: .\n";
+    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", "/tmp", yaml, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(conf.durability, FG_DURABILITY_MEMORY);
+    const struct fg_conf_function *a = fg_conf_function(&conf, "A"), *b = fg_conf_function(&conf, "B");
+    /* A function's block overrides the top level key by key; the rest are inherited. */
+    ck_assert_int_eq(a->retries.max_attempts, 5);
+    ck_assert_int_eq(a->retries.max_age_s, 120);
+    ck_assert_int_eq(a->retries.initial_ms, 250);
+    ck_assert_int_eq(a->retries.max_ms, 10000);
+    ck_assert(a->retries.multiplier == 2.0);
+    ck_assert_int_eq(a->retries.jitter, FG_JITTER_NONE);
+    ck_assert_int_eq(b->retries.max_attempts, 5);
+    ck_assert_int_eq(b->retries.max_age_s, 21600);
+    ck_assert_int_eq(b->retries.max_ms, 300000);
+    ck_assert_int_eq(a->on_success.kind, FG_DEST_FUNCTION);
+    ck_assert_str_eq(a->on_success.target, "B");
+    ck_assert_int_eq(a->on_failure.kind, FG_DEST_URL);
+    ck_assert_str_eq(a->on_failure.target, "http://127.0.0.1:9/hook");
+    /* Without a destination a failure still lands in the dead letters. */
+    ck_assert_int_eq(b->on_success.kind, FG_DEST_NONE);
+    ck_assert_int_eq(b->on_failure.kind, FG_DEST_DLQ);
+    ck_assert(a->rate.per_second == 2.5);
+    ck_assert_int_eq(a->rate.burst, 3);
+    ck_assert(b->rate.per_second == 0);
+    fg_conf_free(&conf);
+
+    /* Defaults: AWS's 2 retries and 6 hours; backoff 1 s doubling to 5 min, full jitter. */
+    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", "/srv", HEAD, &err), 0);
+    ck_assert_int_eq(conf.durability, FG_DURABILITY_FULL);
+    ck_assert_int_eq(conf.functions[0].retries.max_attempts, 2);
+    ck_assert_int_eq(conf.functions[0].retries.max_age_s, 21600);
+    ck_assert_int_eq(conf.functions[0].retries.initial_ms, 1000);
+    ck_assert_int_eq(conf.functions[0].retries.max_ms, 300000);
+    ck_assert_int_eq(conf.functions[0].retries.jitter, FG_JITTER_FULL);
+    fg_conf_free(&conf);
+}
+END_TEST
+
 START_TEST(test_conf_env_limit)
 {
     struct fg_config conf;
@@ -148,6 +215,7 @@ int main(void)
     tcase_add_loop_test(tc, test_conf_table, 0, (int)(sizeof(conf_cases) / sizeof(conf_cases[0])));
     tcase_add_test(tc, test_conf_values);
     tcase_add_test(tc, test_conf_defaults);
+    tcase_add_test(tc, test_conf_async);
     tcase_add_test(tc, test_conf_env_limit);
     tcase_add_test(tc, test_conf_missing_file);
     return fg_unit_run(s, tc);

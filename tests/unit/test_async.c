@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* test_async.c - the async path's pieces: backoff and its jitter bounds, event age, the token
+ * bucket, destination records, and the SQLite store (commit, reload, refusals). */
+#include <check.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/loop.h"
+#include "core/token_bucket.h"
+#include "router/destination.h"
+#include "router/retry.h"
+#include "router/store.h"
+#include "unit.h"
+
+static const struct fg_conf_retries pol_full = { 2, 3600, 1000, 300000, 2.0, FG_JITTER_FULL };
+
+START_TEST(test_backoff_schedule)
+{
+    struct fg_conf_retries p = pol_full;
+    p.jitter = FG_JITTER_NONE;
+    ck_assert_int_eq(fg_retry_backoff_ms(&p, 1, 0.5), 1000);
+    ck_assert_int_eq(fg_retry_backoff_ms(&p, 2, 0.5), 2000);
+    ck_assert_int_eq(fg_retry_backoff_ms(&p, 5, 0.5), 16000);
+    ck_assert_int_eq(fg_retry_backoff_ms(&p, 9, 0.5), 256000);
+    ck_assert_int_eq(fg_retry_backoff_ms(&p, 10, 0.5), 300000);      /* capped at max */
+    ck_assert_int_eq(fg_retry_backoff_ms(&p, 1000, 0.5), 300000);    /* no overflow */
+    p.multiplier = 1;
+    ck_assert_int_eq(fg_retry_backoff_ms(&p, 7, 0.5), 1000);
+}
+END_TEST
+
+START_TEST(test_backoff_jitter_bounds)
+{
+    struct fg_conf_retries full = pol_full, equal = pol_full;
+    unsigned seed = 12345;
+    long long min_full = 1LL << 60, max_full = 0;
+    equal.jitter = FG_JITTER_EQUAL;
+    for (int i = 0; i < 100000; i++) {
+        int n = 1 + i % 12;
+        double rnd = (double)rand_r(&seed) / ((double)RAND_MAX + 1.0);
+        long long cap = 1000LL << (n - 1);
+        if (cap > 300000)
+            cap = 300000;
+        long long f = fg_retry_backoff_ms(&full, n, rnd), e = fg_retry_backoff_ms(&equal, n, rnd);
+        ck_assert_msg(f >= 0 && f <= cap, "full jitter %lld outside [0, %lld]", f, cap);
+        ck_assert_msg(e >= cap / 2 && e <= cap, "equal jitter %lld outside [%lld, %lld]", e, cap / 2, cap);
+        if (n == 1) {
+            if (f < min_full) min_full = f;
+            if (f > max_full) max_full = f;
+        }
+    }
+    /* Full jitter really spreads over the whole range. */
+    ck_assert_int_lt(min_full, 50);
+    ck_assert_int_gt(max_full, 950);
+    /* Draws outside [0, 1) are clamped, never past the cap. */
+    ck_assert_int_le(fg_retry_backoff_ms(&full, 1, 7.0), 1000);
+    ck_assert_int_ge(fg_retry_backoff_ms(&full, 1, -1.0), 0);
+}
+END_TEST
+
+START_TEST(test_event_age)
+{
+    struct fg_conf_retries p = pol_full;
+    p.max_age_s = 60;
+    ck_assert(!fg_retry_expired(&p, 1000000, 1000000));
+    ck_assert(!fg_retry_expired(&p, 1000000, 1060000));     /* exactly the age: still allowed */
+    ck_assert(fg_retry_expired(&p, 1000000, 1060001));
+    p.max_age_s = 21600;
+    ck_assert(!fg_retry_expired(&p, 0, 21600000));
+    ck_assert(fg_retry_expired(&p, 0, 21600001));
+}
+END_TEST
+
+START_TEST(test_token_bucket)
+{
+    struct fg_token_bucket b;
+    long long t = 1000000;
+    fg_token_bucket_init(&b, 10, 3, t);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(fg_token_bucket_take(&b, t), 0);      /* the burst */
+    long long wait = fg_token_bucket_take(&b, t);
+    ck_assert_int_gt(wait, 99000);                              /* one token per 100 ms */
+    ck_assert_int_le(wait, 100001);
+    ck_assert_int_gt(fg_token_bucket_take(&b, t + 50000), 0);
+    ck_assert_int_eq(fg_token_bucket_take(&b, t + wait), 0);
+    /* A long pause refills only up to the burst. */
+    t += 60 * 1000000LL;
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(fg_token_bucket_take(&b, t), 0);
+    ck_assert_int_gt(fg_token_bucket_take(&b, t), 0);
+    /* Over a simulated second at a steady pace, exactly the rate gets through. */
+    int taken = 0;
+    fg_token_bucket_init(&b, 50, 1, 0);
+    for (long long us = 0; us < 1000000; us += 1000)
+        taken += fg_token_bucket_take(&b, us) == 0;
+    ck_assert_int_ge(taken, 50);
+    ck_assert_int_le(taken, 51);
+    /* per_second 0 is no limit. */
+    fg_token_bucket_init(&b, 0, 1, 0);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(fg_token_bucket_take(&b, 0), 0);
+}
+END_TEST
+
+START_TEST(test_destination_record)
+{
+    struct fg_invocation inv;
+    struct fg_buf rec, ce;
+    json_t *j, *c;
+    const char *payload = "{\"id\":7}";
+    struct fg_destination_info d = {
+        .condition = "RetriesExhausted", .request_id = "11111111-2222-4333-8444-555555555555",
+        .function_arn = "arn:aws:lambda:us-east-1:000000000000:function:F", .invoke_count = 3,
+        .request_payload = payload, .request_len = strlen(payload), .last = &inv, .now_ms = 1700000000123LL,
+    };
+
+    fg_invocation_init(&inv);
+    inv.status = FG_INV_FUNCTION_ERROR;
+    ck_assert_int_eq(fg_invocation_error_body(&inv.result, "ValueError", "bad \"x\""), 0);
+    fg_buf_init(&rec, 1 << 20);
+    fg_buf_init(&ce, 1 << 20);
+    ck_assert_int_eq(fg_destination_record(&rec, &d), 0);
+    ck_assert_ptr_nonnull(j = json_loads(rec.data, 0, NULL));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "version")), "1.0");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "timestamp")), "2023-11-14T22:13:20.123Z");
+    c = json_object_get(j, "requestContext");
+    ck_assert_str_eq(json_string_value(json_object_get(c, "requestId")), d.request_id);
+    ck_assert_str_eq(json_string_value(json_object_get(c, "functionArn")), "arn:aws:lambda:us-east-1:000000000000:function:F:$LATEST");
+    ck_assert_str_eq(json_string_value(json_object_get(c, "condition")), "RetriesExhausted");
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "approximateInvokeCount")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "requestPayload"), "id")), 7);
+    c = json_object_get(j, "responseContext");
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "statusCode")), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(c, "executedVersion")), "$LATEST");
+    ck_assert_str_eq(json_string_value(json_object_get(c, "functionError")), "Unhandled");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "responsePayload"), "errorType")), "ValueError");
+    json_decref(j);
+
+    ck_assert_int_eq(fg_destination_cloudevent(&ce, "ce-id", &d, rec.data, rec.len), 0);
+    ck_assert_ptr_nonnull(j = json_loads(ce.data, 0, NULL));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "specversion")), "1.0");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "ce-id");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "source")), d.function_arn);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "fngate.lambda.destination.RetriesExhausted");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "datacontenttype")), "application/json");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(j, "data"), "requestContext"),
+                                                       "condition")), "RetriesExhausted");
+    json_decref(j);
+
+    /* No attempt ran (EventAgeExceeded before a start): no response part. A response that is
+     * not JSON is carried as a string. */
+    fg_buf_reset(&rec);
+    d.condition = "EventAgeExceeded";
+    d.last = NULL;
+    ck_assert_int_eq(fg_destination_record(&rec, &d), 0);
+    ck_assert_ptr_nonnull(j = json_loads(rec.data, 0, NULL));
+    ck_assert_ptr_null(json_object_get(j, "responseContext"));
+    json_decref(j);
+    fg_buf_reset(&rec);
+    fg_buf_reset(&inv.result);
+    ck_assert_int_eq(fg_buf_append(&inv.result, "plain text", 10), 0);
+    inv.status = FG_INV_OK;
+    d.last = &inv;
+    d.condition = "Success";
+    ck_assert_int_eq(fg_destination_record(&rec, &d), 0);
+    ck_assert_ptr_nonnull(j = json_loads(rec.data, 0, NULL));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "responsePayload")), "plain text");
+    ck_assert_ptr_null(json_object_get(json_object_get(j, "responseContext"), "functionError"));
+    json_decref(j);
+    fg_buf_free(&rec);
+    fg_buf_free(&ce);
+    fg_invocation_close(&inv);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ the store */
+
+struct accepts {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done, failed;
+};
+
+static void on_accept(void *arg, int rc)
+{
+    struct accepts *a = arg;
+    pthread_mutex_lock(&a->lock);
+    a->done++;
+    a->failed += rc != 0;
+    pthread_cond_signal(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+}
+
+static void on_events(void *arg, struct fg_async_event *list)
+{
+    int *n = arg;
+    while (list) {
+        struct fg_async_event *next = list->next;
+        (*n)++;
+        fg_async_event_free(list);
+        list = next;
+    }
+}
+
+static void store_conf(struct fg_config *conf, char *dir)
+{
+    memset(conf, 0, sizeof(*conf));
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    conf->state_dir = dir;
+}
+
+START_TEST(test_store_commit_and_reload)
+{
+    char dir[] = "/tmp/fg-store-XXXXXX", cmd[128];
+    struct fg_config conf;
+    struct fg_loop loop;
+    struct fg_store *s;
+    struct fg_err err;
+    struct fg_async_event *list;
+    struct accepts acc = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+    int delivered = 0, n = 0;
+
+    store_conf(&conf, dir);
+    ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
+    ck_assert_msg(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fg_store_load(s, &list, &err), 0);
+    ck_assert_ptr_null(list);
+    ck_assert_int_eq(fg_store_start(s, &err), 0);
+    for (int i = 0; i < 500; i++) {
+        char p[32];
+        int len = snprintf(p, sizeof(p), "{\"n\":%d}", i);
+        struct fg_async_event *ev = fg_async_event_new("F", NULL, p, (size_t)len);
+        snprintf(ev->request_id, sizeof(ev->request_id), "req-%d", i);
+        ev->accepted_ms = 1000 + i;
+        ck_assert_int_eq(fg_store_accept(s, ev, on_accept, &acc), 0);
+    }
+    pthread_mutex_lock(&acc.lock);
+    while (acc.done < 500)
+        pthread_cond_wait(&acc.cond, &acc.lock);
+    pthread_mutex_unlock(&acc.lock);
+    ck_assert_int_eq(acc.failed, 0);
+    fg_store_stop(s);
+    /* After stop nothing is taken. */
+    struct fg_async_event *late = fg_async_event_new("F", NULL, "{}", 2);
+    ck_assert_int_eq(fg_store_accept(s, late, on_accept, &acc), -FG_ESHUTDOWN);
+    fg_loop_close_posts(&loop);     /* runs the batches the store posted */
+    fg_store_free(s);
+    fg_loop_close(&loop);
+    ck_assert_int_eq(delivered, 500);
+    ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
+
+    /* Reopen: every committed event is there, in order, as it was written. */
+    ck_assert_msg(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fg_store_load(s, &list, &err), 0);
+    for (struct fg_async_event *ev = list, *next; ev; ev = next, n++) {
+        char want[32];
+        next = ev->next;
+        snprintf(want, sizeof(want), "{\"n\":%d}", n);
+        ck_assert_str_eq(ev->payload, want);
+        snprintf(want, sizeof(want), "req-%d", n);
+        ck_assert_str_eq(ev->request_id, want);
+        ck_assert_int_eq(ev->accepted_ms, 1000 + n);
+        ck_assert_int_eq(ev->due_ms, 1000 + n);
+        fg_async_event_free(ev);
+    }
+    ck_assert_int_eq(n, 500);
+
+    /* A second gateway on the same state_dir is refused. */
+    struct fg_store *s2;
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, &delivered, &s2, &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, "in use by another fngate"));
+    fg_store_free(s);
+    fg_loop_close(&loop);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_store_refuses_bad_state)
+{
+    char dir[] = "/tmp/fg-store-XXXXXX", path[256], cmd[128];
+    struct fg_config conf;
+    struct fg_loop loop;
+    struct fg_store *s;
+    struct fg_err err;
+    int delivered = 0;
+    FILE *f;
+
+    store_conf(&conf, dir);
+    ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
+    snprintf(path, sizeof(path), "%s/fngate.db", dir);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an SQLite database, it is garbage ", f);
+    fclose(f);
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err), 0);
+    ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, "not a usable fngate database"), "%s", err.msg);
+
+    /* A state_dir that cannot be created: a regular file is in the way. */
+    snprintf(path, sizeof(path), "%s/fngate.db/sub", dir);
+    conf.state_dir = path;
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err), 0);
+    ck_assert_msg(strstr(err.msg, "state_dir") && strstr(err.msg, "cannot create"), "%s", err.msg);
+    fg_loop_close(&loop);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("async");
+    TCase *tc = tcase_create("async");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_backoff_schedule);
+    tcase_add_test(tc, test_backoff_jitter_bounds);
+    tcase_add_test(tc, test_event_age);
+    tcase_add_test(tc, test_token_bucket);
+    tcase_add_test(tc, test_destination_record);
+    tcase_add_test(tc, test_store_commit_and_reload);
+    tcase_add_test(tc, test_store_refuses_bad_state);
+    return fg_unit_run(s, tc);
+}
