@@ -12,12 +12,13 @@
 
 void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char *out, size_t out_size)
 {
-    bool v6 = strchr(conf->listen_host, ':') != NULL;
+    bool v6;
     if (endpoint) {
         size_t n = strlen(endpoint);
         snprintf(out, out_size, "%.*s", (int)(n && endpoint[n - 1] == '/' ? n - 1 : n), endpoint);
         return;
     }
+    v6 = strchr(conf->listen_host, ':') != NULL;
     snprintf(out, out_size, "http://%s%s%s:%d", v6 ? "[" : "", conf->listen_host, v6 ? "]" : "", conf->listen_port);
 }
 

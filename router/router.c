@@ -326,6 +326,9 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     r->sigchld_ev = evsignal_new(r->loop->base, SIGCHLD, router_on_sigchld, r);
     if (!r->sigchld_ev || event_add(r->sigchld_ev, NULL) < 0)
         return fg_err_set(err, -ENOMEM, "cannot watch SIGCHLD");
+    /* The state store first: an unusable state_dir is reported as such. */
+    if ((rc = fg_async_open(r, err)) < 0)
+        return rc;
     for (size_t i = 0; i < r->n_fns; i++) {
         struct fg_function *fn = &r->fns[i];
         if ((rc = router_mkdirs(fn->tmpdir)) < 0)
@@ -334,7 +337,7 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
         if ((rc = fg_pool_start(fn, err)) < 0)
             return rc;
     }
-    return fg_async_open(r, err);
+    return 0;
 }
 
 static void router_stopped_later(evutil_socket_t fd, short what, void *arg)
