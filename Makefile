@@ -30,6 +30,7 @@ test: build-asan
 
 bench: build test-deps
 	@tests/bench/run.sh $(RELEASE)
+	@tests/bench/async.sh $(RELEASE)
 
 clean:
 	rm -rf build

@@ -345,11 +345,12 @@ static void async_on_done(struct fg_invocation *inv, void *arg)
         fn->n_running--;
     ev->running = false;
     fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
-    if (a->r->stopping) {
-        /* Shutdown, not the function's fault: the row stays and runs after a restart. */
-        fg_async_event_free(ev);
-    } else if (inv->status == FG_INV_OK) {
+    if (inv->status == FG_INV_OK) {
+        /* Recorded even while stopping: the store commits until after the loop ends. */
         async_finish(a, ev, "Success", inv, NULL, NULL);
+    } else if (a->r->stopping) {
+        /* Shutdown killed it, not the function: the row stays and runs after a restart. */
+        fg_async_event_free(ev);
     } else if ((inv->status == FG_INV_FUNCTION_ERROR || inv->status == FG_INV_TIMEOUT) && !inv->sandbox_fault) {
         ev->failures++;
         if (ev->failures > pol->max_attempts)
@@ -375,10 +376,10 @@ static void async_on_webhook_done(struct fg_webhook_job *job)
 
     a->n_url_running--;
     ev->running = false;
-    if (a->r->stopping) {
-        fg_async_event_free(ev);
-    } else if (job->status >= 200 && job->status <= 299) {
+    if (job->status >= 200 && job->status <= 299) {
         async_finish(a, ev, "Success", NULL, NULL, NULL);
+    } else if (a->r->stopping) {
+        fg_async_event_free(ev);
     } else {
         char msg[400];
         snprintf(msg, sizeof(msg), "POST %s: %s", ev->url, job->error);

@@ -276,7 +276,11 @@ int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_e
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    if ((rc = store_exec(s, memory ? "PRAGMA journal_mode=MEMORY" : "PRAGMA journal_mode=WAL", err)) < 0 ||
+    /* Exclusive locking: fngate.lock already keeps every other process out, so SQLite's own
+     * per-transaction file locks (two fcntl calls a commit) and its shared-memory index buy
+     * nothing. Set before WAL, so the WAL index lives in heap memory. */
+    if ((rc = store_exec(s, "PRAGMA locking_mode=EXCLUSIVE", err)) < 0 ||
+        (rc = store_exec(s, memory ? "PRAGMA journal_mode=MEMORY" : "PRAGMA journal_mode=WAL", err)) < 0 ||
         (rc = store_exec(s, memory ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL", err)) < 0)
         goto corrupt;
     if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK ||

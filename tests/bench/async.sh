@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make bench` (second half): async accept and delivery, side by side in one run, on loopback.
+#   (a) Invoke API Event → 202 with durability full (group-committed SQLite, fsync)
+#   (b) the same gateway with durability memory (no disk): what durability costs
+#   (c) redis-server with appendonly yes + appendfsync everysec taking LPUSHes from
+#       redis-benchmark (the queue people would otherwise put in front of a worker)
+#   (d) delivery: events queued before start, drained by a warm C `provided` worker
+# Accept runs use a function rate-limited to a trickle, so they measure accepting alone (as
+# LPUSH does); delivery is measured separately. Prints rates and the ratios a/b and a/c.
+set -euo pipefail
+build="${1:-build/release}"
+cd "$(dirname "$0")/../.."
+duration="${BENCH_SECONDS:-10}"
+conns="${BENCH_CONNECTIONS:-32}"
+backlog="${BENCH_BACKLOG:-100000}"
+tmp=$(mktemp -d /tmp/fngate-bench-async.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+mkdir -p "$tmp/echo"
+cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
+payload='{"order":12345,"item":"x"}'
+
+# config NAME DURABILITY RATE_LINE
+config() {
+  cat > "$tmp/$1.yaml" <<CFG
+state_dir: $tmp/state-$1
+durability: $2
+functions:
+  Echo:
+    runtime: provided
+    code: $tmp/echo
+    concurrency: $conns
+    min_warm: 4
+$3
+CFG
+}
+
+# start NAME → prints the port once listening; the pid goes to $tmp/NAME.pid
+start() {
+  "$build/fngate" serve -c "$tmp/$1.yaml" --listen 127.0.0.1:0 > /dev/null 2> "$tmp/$1.err" &
+  echo $! > "$tmp/$1.pid"
+  for _ in $(seq 1 300); do
+    grep -q "listening on" "$tmp/$1.err" && break
+    sleep 0.05
+  done
+  sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"
+}
+
+stop() { kill -TERM "$(cat "$tmp/$1.pid")"; while kill -0 "$(cat "$tmp/$1.pid")" 2>/dev/null; do sleep 0.05; done; }
+
+cat > "$tmp/event.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$payload'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Amz-Invocation-Type"] = "Event"
+LUA
+
+# wrk → "req/s p50_ms p99_ms non2xx"
+accept_rate() {
+  local url="http://127.0.0.1:$1/2015-03-31/functions/Echo/invocations"
+  wrk -t2 -c"$conns" -d1s -s "$tmp/event.lua" "$url" > /dev/null
+  wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/event.lua" "$url" > "$tmp/wrk.out"
+  /usr/bin/python3 - "$tmp/wrk.out" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % label, t, re.M)
+    v, u = float(m.group(1)), m.group(2)
+    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
+print("%.0f %.2f %.2f %s" % (rps, ms("50%"), ms("99%"), bad.group(1) if bad else "0"))
+PY
+}
+
+trickle='    rate: {per_second: 0.001, burst: 1}'
+config full full "$trickle"
+config mem memory "$trickle"
+echo "fngate async bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores, payload ${#payload} bytes"
+
+port=$(start full); pids+=("$(cat "$tmp/full.pid")")
+read -r a_rps a_p50 a_p99 a_bad <<< "$(accept_rate "$port")"
+stop full
+
+port=$(start mem); pids+=("$(cat "$tmp/mem.pid")")
+read -r b_rps b_p50 b_p99 b_bad <<< "$(accept_rate "$port")"
+stop mem
+
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync everysec \
+  --save '' --daemonize no > "$tmp/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do redis-cli -p "$rport" ping > /dev/null 2>&1 && break; sleep 0.05; done
+n=$((duration * 60000))
+c_rps=$(redis-benchmark -p "$rport" -c "$conns" -n "$n" -d ${#payload} -t lpush -q 2>/dev/null |
+        sed -nE 's/.*LPUSH: ([0-9.]+) requests per second.*/\1/p' | tail -1)
+
+# Delivery: fill a queue while the function is held back, then restart without the limit and
+# time the drain from the readiness line to an empty queue.
+config drain full "$trickle"
+port=$(start drain); pids+=("$(cat "$tmp/drain.pid")")
+/usr/bin/python3 - "$port" "$backlog" "$payload" <<'PY'
+import http.client, sys, threading
+port, total, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def send(k, n):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    for _ in range(n):
+        c.request("POST", "/2015-03-31/functions/Echo/invocations", body, {"X-Amz-Invocation-Type": "Event"})
+        r = c.getresponse(); r.read()
+        assert r.status == 202, r.status
+ts = [threading.Thread(target=send, args=(k, total // 8)) for k in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+PY
+stop drain
+config drain full ""
+start_ns=$(date +%s%N)
+port=$(start drain); pids+=("$(cat "$tmp/drain.pid")")
+while ! curl -s "http://127.0.0.1:$port/_fngate/queue" | grep -q '"queued":0,"inFlight":0,"retrying":0'; do sleep 0.01; done
+end_ns=$(date +%s%N)
+stop drain
+d_rps=$(/usr/bin/python3 -c "import sys; print('%.0f' % ($backlog / ((int(sys.argv[2]) - int(sys.argv[1])) / 1e9)))" "$start_ns" "$end_ns")
+
+printf '%-52s %10s %9s %9s %8s\n' target "events/s" "p50 ms" "p99 ms" "non-202"
+printf '%-52s %10s %9s %9s %8s\n' "(a) Event invoke -> 202, durability full (fsync)" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
+printf '%-52s %10s %9s %9s %8s\n' "(b) Event invoke -> 202, durability memory" "$b_rps" "$b_p50" "$b_p99" "$b_bad"
+printf '%-52s %10s\n' "(c) redis LPUSH, appendfsync everysec" "$c_rps"
+printf '%-52s %10s\n' "(d) delivery of $backlog queued events, C worker" "$d_rps"
+/usr/bin/python3 -c "import sys; a,b,c=map(float,sys.argv[1:]); print('ratio a/b = %.2f   ratio a/c = %.2f' % (a/b, a/c))" "$a_rps" "$b_rps" "$c_rps"
