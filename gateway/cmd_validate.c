@@ -14,6 +14,18 @@ static void validate_usage(FILE *f)
                "  Errors are printed as FILE:LINE:COL: message; the exit status is 1.\n");
 }
 
+static const char *const validate_jitter[] = { "full", "equal", "no" };
+
+static const char *validate_destination(const struct fg_conf_destination *d)
+{
+    switch (d->kind) {
+    case FG_DEST_DLQ: return "dlq (dead letters)";
+    case FG_DEST_FUNCTION:
+    case FG_DEST_URL: return d->target;
+    default: return "none";
+    }
+}
+
 int fg_cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -41,9 +53,10 @@ int fg_cmd_validate(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    printf("service: %s\nlisten: %s:%d\nstate_dir: %s\nregion: %s\nmax_concurrency: %d\n",
-           conf.service, conf.listen_host, conf.listen_port, conf.state_dir, conf.region,
-           conf.max_concurrency);
+    printf("service: %s\nlisten: %s:%d\nstate_dir: %s\ndurability: %s\nregion: %s\nmax_concurrency: %d\n",
+           conf.service, conf.listen_host, conf.listen_port, conf.state_dir,
+           conf.durability == FG_DURABILITY_MEMORY ? "memory (async events are lost on exit)" : "full",
+           conf.region, conf.max_concurrency);
     printf("functions:\n");
     for (size_t i = 0; i < conf.n_functions; i++) {
         const struct fg_conf_function *fn = &conf.functions[i];
@@ -56,6 +69,13 @@ int fg_cmd_validate(int argc, char **argv)
         else
             printf("    concurrency: unreserved (gateway cap %d)\n", conf.max_concurrency);
         printf("    min_warm: %d\n    idle_timeout: %d s\n", fn->min_warm, fn->idle_timeout_s);
+        if (fn->rate.per_second > 0)
+            printf("    rate: %g/s, burst %d\n", fn->rate.per_second, fn->rate.burst);
+        printf("    async: %d retries, max event age %d s, backoff %d ms x%g up to %d ms (%s jitter)\n",
+               fn->retries.max_attempts, fn->retries.max_age_s, fn->retries.initial_ms, fn->retries.multiplier,
+               fn->retries.max_ms, validate_jitter[fn->retries.jitter]);
+        printf("    on_success: %s\n    on_failure: %s\n", validate_destination(&fn->on_success),
+               validate_destination(&fn->on_failure));
         if (fn->n_env) {
             printf("    environment:\n");
             for (size_t j = 0; j < fn->n_env; j++)
@@ -65,8 +85,13 @@ int fg_cmd_validate(int argc, char **argv)
     printf("routes:\n");
     for (size_t i = 0; i < conf.n_functions; i++)
         for (size_t j = 0; j < conf.functions[i].n_http; j++)
-            printf("  %-7s %-40s -> %s\n", conf.functions[i].http[j].method,
-                   conf.functions[i].http[j].path, conf.functions[i].name);
+            if (conf.functions[i].http[j].rate.per_second > 0)
+                printf("  %-7s %-40s -> %s (rate %g/s, burst %d)\n", conf.functions[i].http[j].method,
+                       conf.functions[i].http[j].path, conf.functions[i].name,
+                       conf.functions[i].http[j].rate.per_second, conf.functions[i].http[j].rate.burst);
+            else
+                printf("  %-7s %-40s -> %s\n", conf.functions[i].http[j].method,
+                       conf.functions[i].http[j].path, conf.functions[i].name);
     printf("invoke: POST http://%s:%d/2015-03-31/functions/NAME/invocations\n", conf.listen_host,
            conf.listen_port);
     fg_conf_free(&conf);

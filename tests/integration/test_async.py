@@ -141,6 +141,23 @@ def test_on_success_destination_function(tmp):
               "destination record payloads: %s" % r)
 
 
+def test_retry_past_event_age_fails_as_event_age_exceeded(tmp):
+    """A retry that would start after maximum_event_age is not waited for: the event fails at
+    once as EventAgeExceeded, and the failure destination gets that condition."""
+    conf = setup(tmp, fn("W", extra="    retries: {maximum_retry_attempts: 2, maximum_event_age: 60,"
+                                     " backoff: {initial: 2m, jitter: none}}\n"
+                                     "    destinations: {on_failure: D}\n") + fn("D", "app.record"))
+    with Gateway(tmp, conf) as gw:
+        start = time.monotonic()
+        gw.invoke("W", {"id": "old", "fail": True}, EVENT)
+        recs = wait_until(lambda: lines(os.path.join(tmp, "out.txt.dest")), 20, "the failure destination")
+        check(time.monotonic() - start < 30, "EventAgeExceeded must not wait for the age to pass")
+        ctx = recs[0]["requestContext"]
+        check(ctx["condition"] == "EventAgeExceeded" and ctx["approximateInvokeCount"] == 1 and
+              recs[0]["responsePayload"]["errorType"] == "RuntimeError", "record: %s" % recs[0])
+        check(len(lines(os.path.join(tmp, "out.txt"))) == 1, "no retry ran")
+
+
 class Hook(http.server.BaseHTTPRequestHandler):
     received = []
     status = 200
