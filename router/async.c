@@ -207,12 +207,7 @@ static void async_on_events(void *arg, struct fg_async_event *list)
     long long now = fg_now_ms();
 
     if (a->r->stopping) {
-        /* Committed: the next start loads them. */
-        while (list) {
-            struct fg_async_event *next = list->next;
-            fg_async_event_free(list);
-            list = next;
-        }
+        fg_async_event_free_list(list);     /* committed: the next start loads them */
         return;
     }
     while (list) {
@@ -634,15 +629,6 @@ void fg_async_close_store(struct fg_router *r)
         fg_store_stop(r->async->store);
 }
 
-static void async_free_list(struct fg_async_event *ev)
-{
-    while (ev) {
-        struct fg_async_event *next = ev->next;
-        fg_async_event_free(ev);
-        ev = next;
-    }
-}
-
 void fg_async_free(struct fg_router *r)
 {
     struct fg_async *a = r->async;
@@ -654,9 +640,9 @@ void fg_async_free(struct fg_router *r)
     for (size_t i = 1; i <= a->heap_len; i++)
         fg_async_event_free(a->heap[i]);
     free(a->heap);
-    async_free_list(a->url_head);
+    fg_async_event_free_list(a->url_head);
     for (size_t i = 0; i < r->n_fns; i++)
-        async_free_list(r->fns[i].ready_head);
+        fg_async_event_free_list(r->fns[i].ready_head);
     if (a->timer)
         event_free(a->timer);
     if (a->kick)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../core/assert.h"
+#include "../core/fs.h"
 #include "../core/log.h"
 #include "function.h"
 #include "store.h"
@@ -29,21 +30,6 @@
 #define ROUTER_INIT_TIMEOUT_S 10
 
 /* ------------------------------------------------------------------ helpers */
-
-static int router_mkdirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return -errno;
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
 
 static void router_find_exe(const char *name, char out[PATH_MAX])
 {
@@ -331,7 +317,7 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
         return rc;
     for (size_t i = 0; i < r->n_fns; i++) {
         struct fg_function *fn = &r->fns[i];
-        if ((rc = router_mkdirs(fn->tmpdir)) < 0)
+        if ((rc = fg_mkdirs(fn->tmpdir)) < 0)
             return fg_err_set(err, rc, "function %s: cannot create %s: %s", fn->conf->name, fn->tmpdir,
                               strerror(-rc));
         if ((rc = fg_pool_start(fn, err)) < 0)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../core/assert.h"
+#include "../core/fs.h"
 #include "../core/log.h"
 
 #define STORE_SCHEMA_VERSION 1
@@ -115,7 +116,7 @@ void fg_async_event_free(struct fg_async_event *ev)
     free(ev);
 }
 
-static void store_free_list(struct fg_async_event *ev)
+void fg_async_event_free_list(struct fg_async_event *ev)
 {
     while (ev) {
         struct fg_async_event *next = ev->next;
@@ -199,21 +200,6 @@ long long fg_store_dlq_count(struct fg_store *s, const char *function)
 
 /* ------------------------------------------------------------------ open / load */
 
-static int store_mkdirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return -errno;
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 static const char store_schema[] =
     "CREATE TABLE IF NOT EXISTS events("
     " id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, function TEXT NOT NULL, url TEXT,"
@@ -255,7 +241,7 @@ int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_e
         snprintf(s->path, sizeof(s->path), ":memory:");
     } else {
         snprintf(s->path, sizeof(s->path), "%s/fngate.db", conf->state_dir);
-        if ((rc = store_mkdirs(conf->state_dir)) < 0) {
+        if ((rc = fg_mkdirs(conf->state_dir)) < 0) {
             fg_err_set(err, rc, "state_dir %s: cannot create it: %s", conf->state_dir, strerror(-rc));
             goto fail;
         }
@@ -336,7 +322,7 @@ int fg_store_load(struct fg_store *s, struct fg_async_event **list, struct fg_er
                                                        (size_t)sqlite3_column_bytes(st, 4));
         if (!ev) {
             sqlite3_finalize(st);
-            store_free_list(head);
+            fg_async_event_free_list(head);
             return fg_err_set(err, -ENOMEM, "out of memory loading the queue");
         }
         ev->id = sqlite3_column_int64(st, 0);
@@ -350,7 +336,7 @@ int fg_store_load(struct fg_store *s, struct fg_async_event **list, struct fg_er
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        store_free_list(head);
+        fg_async_event_free_list(head);
         return store_sql_err(s, err, rc, "cannot read the queue (corrupt?)");
     }
     *list = head;
@@ -758,7 +744,7 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
             fg_log(FG_LOG_ERROR, "store", "%s: the batch was rolled back", err.msg);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             if (batch) {
-                store_free_list(batch->head);   /* redriven events that did not happen */
+                fg_async_event_free_list(batch->head);   /* redriven events that did not happen */
                 batch->head = batch->tail = NULL;
             }
         }
@@ -807,7 +793,7 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
     if (batch && batch->head && fg_loop_post(s->loop, &batch->msg, store_on_batch) == 0)
         return;
     if (batch)
-        store_free_list(batch->head);   /* committed: the next start loads them */
+        fg_async_event_free_list(batch->head);   /* committed: the next start loads them */
     free(batch);
 }
 

@@ -50,6 +50,8 @@ struct fg_async_event {
 struct fg_async_event *fg_async_event_new(const char *function, const char *url, const char *payload,
                                           size_t len);
 void fg_async_event_free(struct fg_async_event *ev);
+/* Frees a list linked by next (NULL allowed). */
+void fg_async_event_free_list(struct fg_async_event *ev);
 
 struct fg_store;
 

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* test_core.c - core/: buffers with ceilings, base64, arena, the loop's hand-off queue. */
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/base64.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/fs.h"
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
@@ -208,12 +213,31 @@ START_TEST(test_json_escape)
 }
 END_TEST
 
+START_TEST(test_mkdirs)
+{
+    char dir[] = "/tmp/fg-mkdirs-XXXXXX", deep[256], file[256], cmd[300];
+    struct stat st;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(deep, sizeof(deep), "%s/a/b/c", dir);
+    ck_assert_int_eq(fg_mkdirs(deep), 0);
+    ck_assert(stat(deep, &st) == 0 && S_ISDIR(st.st_mode));
+    ck_assert_int_eq(fg_mkdirs(deep), 0);                  /* already there */
+    snprintf(file, sizeof(file), "%s/f", dir);
+    fclose(fopen(file, "w"));
+    snprintf(deep, sizeof(deep), "%s/f/x", dir);
+    ck_assert_int_eq(fg_mkdirs(deep), -ENOTDIR);           /* a file in the way */
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_buf_ceiling);
+    tcase_add_test(tc, test_mkdirs);
     tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
     tcase_add_test(tc, test_base64_invalid);
     tcase_add_test(tc, test_arena);
