@@ -228,7 +228,8 @@ int fg_cmd_invoke(int argc, char **argv)
         fg_buf_free(&payload);
         return 2;
     }
-    if (fg_conf_load(&conf, o.config, &err) < 0) {
+    /* With --endpoint the configuration is not needed (it only says where to send). */
+    if (fg_conf_load(&conf, o.config, &err) < 0 && (o.local || !o.endpoint)) {
         fprintf(stderr, "%s\n", err.msg);
         fg_buf_free(&payload);
         return 1;

@@ -97,10 +97,12 @@ static int queue_show_stats(const struct queue_opts *o)
                (long long)json_integer_value(json_object_get(fn, "deadLetters")));
     }
     json_t *d = json_object_get(j, "destinations");
-    if (json_integer_value(json_object_get(d, "queued")) || json_integer_value(json_object_get(d, "inFlight")))
-        printf("HTTP destinations: %lld queued, %lld in flight\n",
+    if (json_integer_value(json_object_get(d, "queued")) || json_integer_value(json_object_get(d, "inFlight")) ||
+        json_integer_value(json_object_get(d, "retrying")))
+        printf("HTTP destinations: %lld queued, %lld in flight, %lld retrying\n",
                (long long)json_integer_value(json_object_get(d, "queued")),
-               (long long)json_integer_value(json_object_get(d, "inFlight")));
+               (long long)json_integer_value(json_object_get(d, "inFlight")),
+               (long long)json_integer_value(json_object_get(d, "retrying")));
     json_decref(j);
     return 0;
 }

@@ -150,7 +150,7 @@ static enum MHD_Result http_send_invoke_answer(struct http_req *q, struct fg_inv
         MHD_add_response_header(resp, "X-Amz-Executed-Version", "$LATEST");
     if (a->function_error)
         MHD_add_response_header(resp, "X-Amz-Function-Error", a->function_error);
-    if (a->retry_after)
+    if (a->retry_after[0])
         MHD_add_response_header(resp, "Retry-After", a->retry_after);
     if (a->log_result[0])
         MHD_add_response_header(resp, "X-Amz-Log-Result", a->log_result);

@@ -101,7 +101,7 @@ void fg_invoke_api_result(struct fg_invoke_answer *a, struct fg_invocation *inv,
         return;
     case FG_INV_THROTTLED:
         fg_invoke_api_error(a, 429, "TooManyRequestsException", "Rate Exceeded.", inv->throttle_reason);
-        a->retry_after = "1";
+        snprintf(a->retry_after, sizeof(a->retry_after), "%d", inv->retry_after_s > 0 ? inv->retry_after_s : 1);
         return;
     case FG_INV_SERVICE_ERROR:
         fg_invoke_api_error(a, 500, "ServiceException",

@@ -36,7 +36,7 @@ struct fg_invoke_answer {
     int status;
     const char *error_type;          /* static; also the x-amzn-ErrorType header */
     const char *function_error;      /* static; X-Amz-Function-Error */
-    const char *retry_after;         /* static; Retry-After */
+    char retry_after[16];            /* Retry-After seconds, "" when none */
     char log_result[8192];           /* base64 tail, "" when not asked */
     struct fg_buf body;
 };

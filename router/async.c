@@ -49,7 +49,7 @@ struct fg_async {
     struct fg_async_event **heap;      /* retry heap by due_ms, 1-based */
     size_t heap_len, heap_cap;
     struct fg_async_event *url_head, *url_tail;  /* HTTP destinations ready to POST */
-    int n_url_ready, n_url_running;
+    int n_url_ready, n_url_running, n_url_retrying;
     struct event *timer;               /* earliest retry or rate wait */
     long long timer_at;                /* epoch ms it is armed for, 0 = not armed */
     struct event *kick;                /* deferred dispatch */
@@ -198,6 +198,8 @@ static void async_place(struct fg_async *a, struct fg_async_event *ev, long long
     }
     if ((fn = async_owner(a, ev)))
         fn->n_retrying++;
+    else if (ev->url)
+        a->n_url_retrying++;
 }
 
 /* The store committed these: accepted, handed off or redriven. */
@@ -467,6 +469,8 @@ static void async_dispatch(struct fg_async *a)
         ev = heap_pop(a);
         if ((fn = async_owner(a, ev)))
             fn->n_retrying--;
+        else if (ev->url)
+            a->n_url_retrying--;
         async_ready(a, ev);
     }
     if (a->heap_len)
@@ -560,8 +564,8 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
             return rc;
     }
     char tail[160];
-    int n = snprintf(tail, sizeof(tail), "],\"destinations\":{\"queued\":%d,\"inFlight\":%d}}",
-                     a->n_url_ready, a->n_url_running);
+    int n = snprintf(tail, sizeof(tail), "],\"destinations\":{\"queued\":%d,\"inFlight\":%d,\"retrying\":%d}}",
+                     a->n_url_ready, a->n_url_running, a->n_url_retrying);
     return fg_buf_append(out, tail, (size_t)n);
 }
 

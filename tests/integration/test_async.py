@@ -72,6 +72,22 @@ def test_event_accepted_then_run(tmp):
                    "the queue to drain: %s" % gw.request("GET", "/_fngate/queue")[2])
 
 
+def test_aws_cli_and_fngate_cli_event(tmp):
+    with Gateway(tmp, setup(tmp, fn("W"))) as gw:
+        out = os.path.join(tmp, "aws-out.json")
+        env_ = dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y", HOME=tmp)
+        p = subprocess.run(["/usr/bin/aws", "lambda", "invoke", "--endpoint-url", "http://127.0.0.1:%d" % gw.port,
+                            "--no-sign-request", "--region", "us-east-1", "--function-name", "W",
+                            "--invocation-type", "Event", "--cli-binary-format", "raw-in-base64-out",
+                            "--payload", '{"id":"aws"}', out], capture_output=True, text=True, env=env_, timeout=60)
+        check(p.returncode == 0 and json.loads(p.stdout)["StatusCode"] == 202, "aws --invocation-type Event: %s %s"
+              % (p.stdout, p.stderr))
+        p = run_cli("invoke", "W", "--event", "--payload", '{"id":"cli"}', "--endpoint", "http://127.0.0.1:%d" % gw.port)
+        check(p.returncode == 0 and "accepted" in p.stderr, "fngate invoke --event: %s" % p.stderr)
+        wait_until(lambda: {r["id"] for r in lines(os.path.join(tmp, "out.txt"))} == {"aws", "cli"}, 15,
+                   "both events to run")
+
+
 def test_bad_async_input(tmp):
     with Gateway(tmp, setup(tmp, fn("W"))) as gw:
         st, h, body = gw.invoke("Nope", {"id": 1}, EVENT)
