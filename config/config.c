@@ -785,6 +785,7 @@ static const struct conf_key conf_gateway_keys[] = {
     { "listen", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_listen },
     { "max_concurrency", CONF_INT, offsetof(struct fg_config, max_concurrency), 1, 100000, NULL, NULL },
     { "http_threads", CONF_INT, offsetof(struct fg_config, http_threads), 1, 256, NULL, NULL },
+    { "queue_memory", CONF_INT, offsetof(struct fg_config, queue_memory_mb), 1, 1048576, NULL, NULL },
     CONF_KEY_END,
 };
 
@@ -951,6 +952,7 @@ static int conf_from_document(struct fg_config *conf, struct conf_parser *p, str
     conf->listen_host = "127.0.0.1";
     conf->listen_port = 8080;
     conf->max_concurrency = 1000;
+    conf->queue_memory_mb = 256;
     conf->region = "us-east-1";
     conf->account_id = "000000000000";
     conf->service = "fngate";

@@ -119,6 +119,7 @@ struct fg_config {
     int listen_port;
     int max_concurrency;     /* gateway-wide cap on running invocations */
     int http_threads;        /* libmicrohttpd thread pool size */
+    int queue_memory_mb;     /* async payloads held in memory; the rest wait in the state file */
     const char *state_dir;   /* absolute */
     const char *region;      /* AWS_REGION given to functions, used in ARNs */
     const char *account_id;  /* 12 digits, used in ARNs */

@@ -16,7 +16,10 @@
  *   - an event that could not start before maximum_event_age fails as EventAgeExceeded.
  * An attempt in flight when the process dies leaves its row untouched: after a restart
  * the event runs again and that attempt did not count (nothing is written per attempt;
- * it would double the writes per event). One timer serves every retry and rate wait. */
+ * it would double the writes per event). One timer serves every retry and rate wait.
+ * Memory is bounded: payloads beyond gateway.queue_memory are dropped from memory ("cold",
+ * still in the state file) and read back in batches when they reach the head of their
+ * queue, so a backlog larger than RAM neither kills the gateway nor stops it restarting. */
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -54,6 +57,7 @@ struct fg_async {
     long long timer_at;                /* epoch ms it is armed for, 0 = not armed */
     struct event *kick;                /* deferred dispatch */
     size_t rr;                         /* round-robin start among functions */
+    size_t warm_bytes, warm_limit;     /* payload bytes held by queued events, and the cap */
     unsigned long long rng;            /* jitter */
 };
 
@@ -85,6 +89,40 @@ static struct fg_async_event *fifo_pop(struct fg_async_event **head, struct fg_a
         *tail = NULL;
     if (ev)
         ev->next = NULL;
+    return ev;
+}
+
+static void fifo_push_front(struct fg_async_event **head, struct fg_async_event **tail, struct fg_async_event *ev)
+{
+    ev->next = *head;
+    *head = ev;
+    if (!*tail)
+        *tail = ev;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+/* An event joins the loop: count its payload, or drop it to the file when over the cap.
+ * HTTP destinations stay warm: they are few and their queue has no fetch path. */
+static void async_hold(struct fg_async *a, struct fg_async_event *ev)
+{
+    if (!ev->payload || ev->url)
+        return;
+    if (a->warm_bytes + ev->payload_len > a->warm_limit) {
+        free(ev->payload);
+        ev->payload = NULL;
+        return;
+    }
+    a->warm_bytes += ev->payload_len;
+}
+
+/* An event leaves the loop (to the store, or freed). */
+static struct fg_async_event *async_release(struct fg_async *a, struct fg_async_event *ev)
+{
+    if (ev->payload && !ev->url) {
+        FG_ASSERT(a->warm_bytes >= ev->payload_len);
+        a->warm_bytes -= ev->payload_len;
+    }
     return ev;
 }
 
@@ -171,7 +209,7 @@ static void async_ready(struct fg_async *a, struct fg_async_event *ev)
         /* The configuration changed since it was accepted: keep it where it can be seen. */
         fg_log(FG_LOG_WARN, "async", "event %s: function %s is no longer configured; moved to the dead letters",
                ev->request_id, ev->function);
-        fg_store_bury(a->store, ev, "FunctionNotFound", "ResourceNotFoundException",
+        fg_store_bury(a->store, async_release(a, ev), "FunctionNotFound", "ResourceNotFoundException",
                       "the function is not in the configuration");
         return;
     }
@@ -214,8 +252,43 @@ static void async_on_events(void *arg, struct fg_async_event *list)
     }
     while (list) {
         struct fg_async_event *next = list->next;
+        async_hold(a, list);
         async_place(a, list, now);
         list = next;
+    }
+    async_kick_now(a);
+}
+
+/* Payloads read back from the file: the events go back to the front of their queues, in
+ * their order, warm (a running attempt needs its payload whatever the cap says). */
+static void async_on_fetched(void *arg, struct fg_async_event *list)
+{
+    struct fg_async *a = arg;
+    struct fg_async_event *rev = NULL;
+
+    while (list) {
+        struct fg_async_event *next = list->next;
+        struct fg_function *fn = fg_router_function(a->r, list->function);
+        if (fn)
+            fn->n_fetching--;
+        list->next = rev;
+        rev = list;
+        list = next;
+    }
+    while (rev) {
+        struct fg_async_event *next = rev->next;
+        struct fg_function *fn = fg_router_function(a->r, rev->function);
+        if (a->r->stopping || !fn) {
+            fg_async_event_free(rev);
+        } else if (!rev->payload) {
+            fg_log(FG_LOG_ERROR, "async", "event %s: its row vanished from the state file; dropped", rev->request_id);
+            fg_async_event_free(rev);
+        } else {
+            a->warm_bytes += rev->payload_len;
+            fifo_push_front(&fn->ready_head, &fn->ready_tail, rev);
+            fn->n_ready++;
+        }
+        rev = next;
     }
     async_kick_now(a);
 }
@@ -276,6 +349,7 @@ static void async_finish(struct fg_async *a, struct fg_async_event *ev, const ch
     const struct fg_conf_destination *dest = NULL;
     struct fg_async_event *next;
 
+    async_release(a, ev);
     if (ev->url) {
         /* A destination that could not be delivered: the dead letters are the last stop. */
         if (success)
@@ -355,7 +429,8 @@ static void async_on_done(struct fg_invocation *inv, void *arg)
         else
             async_retry(a, ev, true, inv, type, msg);
     } else if (inv->status == FG_INV_NOT_FOUND) {
-        fg_store_bury(a->store, ev, "FunctionNotFound", "ResourceNotFoundException", "the function is not in the configuration");
+        fg_store_bury(a->store, async_release(a, ev), "FunctionNotFound", "ResourceNotFoundException",
+                      "the function is not in the configuration");
     } else {
         fg_log(FG_LOG_INFO, "async", "event %s for %s: system error (%s), retrying without using an attempt",
                ev->request_id, ev->function, type[0] ? type : "no capacity");
@@ -376,7 +451,7 @@ static void async_on_webhook_done(struct fg_webhook_job *job)
     if (job->status >= 200 && job->status <= 299) {
         async_finish(a, ev, "Success", NULL, NULL, NULL);
     } else if (a->r->stopping) {
-        fg_async_event_free(ev);
+        fg_async_event_free(async_release(a, ev));
     } else {
         char msg[400];
         snprintf(msg, sizeof(msg), "POST %s: %s", ev->url, job->error);
@@ -444,6 +519,23 @@ static void async_post(struct fg_async *a, struct fg_async_event *ev)
     fg_webhook_post(a->webhook, &at->job);
 }
 
+/* Reads back the cold events at the head of fn's queue: as many as could start now. */
+static void async_fetch(struct fg_async *a, struct fg_function *fn)
+{
+    struct fg_async_event *head = NULL, *tail = NULL, *ev;
+    int room = fn->conf->concurrency ? fn->conf->concurrency - fn->inflight : 64;
+
+    room -= fn->n_fetching;
+    while (room-- > 0 && (ev = fn->ready_head) && !ev->payload) {
+        fifo_pop(&fn->ready_head, &fn->ready_tail);
+        fn->n_ready--;
+        fn->n_fetching++;
+        fifo_push(&head, &tail, ev);
+    }
+    if (head)
+        fg_store_fetch(a->store, head);
+}
+
 static void async_arm(struct fg_async *a, long long at_ms, long long now)
 {
     struct timeval tv;
@@ -479,6 +571,10 @@ static void async_dispatch(struct fg_async *a)
         struct fg_function *fn = &r->fns[(a->rr + k) % r->n_fns];
         while ((ev = fn->ready_head)) {
             long long wait_us;
+            if (!ev->payload) {
+                async_fetch(a, fn);
+                break;
+            }
             if (fg_retry_expired(&fn->conf->retries, ev->accepted_ms, now)) {
                 fifo_pop(&fn->ready_head, &fn->ready_tail);
                 fn->n_ready--;
@@ -600,11 +696,14 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
     for (size_t i = 0; i < r->n_fns; i++)
         fg_token_bucket_init(&r->fns[i].rate, r->fns[i].conf->rate.per_second, r->fns[i].conf->rate.burst,
                              fg_mono_us());
-    if ((rc = fg_store_open(r->conf, r->loop, async_on_events, a, &a->store, err)) < 0 ||
-        (rc = fg_store_load(a->store, &list, err)) < 0)
+    a->warm_limit = (size_t)r->conf->queue_memory_mb << 20;
+    if ((rc = fg_store_open(r->conf, r->loop, async_on_events, async_on_fetched, a, &a->store, err)) < 0 ||
+        (rc = fg_store_load(a->store, a->warm_limit, &list, err)) < 0)
         return rc;
     while (list) {
         struct fg_async_event *next = list->next;
+        if (list->payload && !list->url)
+            a->warm_bytes += list->payload_len;
         async_place(a, list, now);
         list = next;
         n++;

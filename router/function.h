@@ -83,7 +83,7 @@ struct fg_function {
     struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
     /* ---- async queue (async.c) */
     struct fg_async_event *ready_head, *ready_tail;  /* due, waiting for a slot or a token */
-    int n_ready, n_running, n_retrying;
+    int n_ready, n_running, n_retrying, n_fetching;
 };
 
 struct fg_router {

@@ -35,12 +35,13 @@ enum store_op_kind {
     OP_BURY,
     OP_HANDOFF,
     OP_QUERY,
+    OP_FETCH,
 };
 
 struct store_op {
     struct store_op *next;
     enum store_op_kind kind;
-    struct fg_async_event *ev;          /* ACCEPT, DONE, BURY, HANDOFF (the finished one) */
+    struct fg_async_event *ev;          /* ACCEPT, DONE, BURY, HANDOFF (the finished one), FETCH (a list) */
     struct fg_async_event *next_ev;     /* HANDOFF: the destination record */
     long long id, due_ms;               /* RETRY */
     int failures, deferrals;            /* RETRY */
@@ -59,19 +60,20 @@ struct store_count {
 struct store_batch {
     struct fg_loop_msg msg;
     struct fg_store *s;
+    fg_store_events_fn *fn;             /* on_events or on_fetched */
     struct fg_async_event *head, *tail;
 };
 
 struct fg_store {
     const struct fg_config *conf;
     struct fg_loop *loop;
-    fg_store_events_fn *on_events;
+    fg_store_events_fn *on_events, *on_fetched;
     void *arg;
     sqlite3 *db;
     char path[4096];
     int lock_fd;
     struct fg_idgen ids;                /* request ids of redriven events */
-    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury;
+    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury, *st_payload;
 
     pthread_t thread;
     bool started;
@@ -218,7 +220,7 @@ static int store_prepare(struct fg_store *s, const char *sql, sqlite3_stmt **st,
 }
 
 int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,
-                  void *arg, struct fg_store **out, struct fg_err *err)
+                  fg_store_events_fn *on_fetched, void *arg, struct fg_store **out, struct fg_err *err)
 {
     struct fg_store *s = calloc(1, sizeof(*s));
     bool memory = conf->durability == FG_DURABILITY_MEMORY;
@@ -232,6 +234,7 @@ int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_e
     s->conf = conf;
     s->loop = loop;
     s->on_events = on_events;
+    s->on_fetched = on_fetched;
     s->arg = arg;
     s->lock_fd = -1;
     fg_idgen_init(&s->ids);
@@ -290,7 +293,9 @@ int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_e
         (rc = store_prepare(s, "DELETE FROM events WHERE id=?", &s->st_delete, err)) < 0 ||
         (rc = store_prepare(s, "UPDATE events SET failures=?, deferrals=?, due_ms=? WHERE id=?", &s->st_retry, err)) < 0 ||
         (rc = store_prepare(s, "INSERT INTO dlq(request_id, function, url, payload, accepted_ms, failed_ms, attempts,"
-                               " condition, error_type, error_message) VALUES(?,?,?,?,?,?,?,?,?,?)", &s->st_bury, err)) < 0)
+                               " condition, error_type, error_message) SELECT request_id, function, url, payload,"
+                               " accepted_ms, ?, ?, ?, ?, ? FROM events WHERE id=?", &s->st_bury, err)) < 0 ||
+        (rc = store_prepare(s, "SELECT payload FROM events WHERE id=?", &s->st_payload, err)) < 0)
         goto corrupt;
     store_recount(s);
     *out = s;
@@ -305,9 +310,10 @@ fail:
     return rc;
 }
 
-int fg_store_load(struct fg_store *s, struct fg_async_event **list, struct fg_err *err)
+int fg_store_load(struct fg_store *s, size_t warm_bytes, struct fg_async_event **list, struct fg_err *err)
 {
     struct fg_async_event *head = NULL, **tail = &head;
+    size_t warm = 0;
     sqlite3_stmt *st;
     int rc;
 
@@ -331,6 +337,12 @@ int fg_store_load(struct fg_store *s, struct fg_async_event **list, struct fg_er
         ev->due_ms = sqlite3_column_int64(st, 6);
         ev->failures = sqlite3_column_int(st, 7);
         ev->deferrals = sqlite3_column_int(st, 8);
+        if (!ev->url && warm + ev->payload_len > warm_bytes) {
+            free(ev->payload);
+            ev->payload = NULL;
+        } else if (!ev->url) {
+            warm += ev->payload_len;
+        }
         *tail = ev;
         tail = &ev->next;
     }
@@ -366,7 +378,10 @@ static bool store_push(struct fg_store *s, struct store_op *op)
 
 static void store_op_free(struct store_op *op)
 {
-    fg_async_event_free(op->ev);
+    if (op->kind == OP_FETCH)
+        fg_async_event_free_list(op->ev);
+    else
+        fg_async_event_free(op->ev);
     fg_async_event_free(op->next_ev);
     free(op->condition);
     free(op->error_type);
@@ -456,6 +471,18 @@ void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg
     store_push_or_drop(s, op, done);
 }
 
+void fg_store_fetch(struct fg_store *s, struct fg_async_event *list)
+{
+    struct store_op *op = store_op_new(OP_FETCH, list);
+    if (!op) {
+        fg_log(FG_LOG_ERROR, "store", "out of memory: cold events stay queued in the state file until a restart");
+        fg_async_event_free_list(list);
+        return;
+    }
+    if (!store_push(s, op))
+        store_op_free(op);
+}
+
 int fg_store_query(struct fg_store *s, struct fg_store_query *q)
 {
     struct store_op *op = store_op_new(OP_QUERY, NULL);
@@ -502,22 +529,37 @@ static int store_bury(struct fg_store *s, struct store_op *op)
     sqlite3_stmt *st = s->st_bury;
     struct fg_async_event *ev = op->ev;
     int rc;
-    sqlite3_bind_text(st, 1, ev->request_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ev->function, -1, SQLITE_STATIC);
-    if (ev->url)
-        sqlite3_bind_text(st, 3, ev->url, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, ev->payload, (int)ev->payload_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, ev->accepted_ms);
-    sqlite3_bind_int64(st, 6, fg_now_ms());
-    sqlite3_bind_int(st, 7, ev->failures);
-    sqlite3_bind_text(st, 8, op->condition, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, fg_now_ms());
+    sqlite3_bind_int(st, 2, ev->failures);
+    sqlite3_bind_text(st, 3, op->condition, -1, SQLITE_STATIC);
     if (op->error_type)
-        sqlite3_bind_text(st, 9, op->error_type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, op->error_type, -1, SQLITE_STATIC);
     if (op->error_message)
-        sqlite3_bind_text(st, 10, op->error_message, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, op->error_message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, ev->id);
     if ((rc = store_step_done(st)) != 0)
         return rc;
+    if (sqlite3_changes(s->db) != 1)
+        return SQLITE_NOTFOUND;     /* the row must exist: a bury never invents a payload */
     return store_delete_event(s, ev->id);
+}
+
+/* Reads the payloads of a fetch list (outside the write transaction). */
+static void store_fetch(struct fg_store *s, struct fg_async_event *list)
+{
+    for (struct fg_async_event *ev = list; ev; ev = ev->next) {
+        sqlite3_bind_int64(s->st_payload, 1, ev->id);
+        if (sqlite3_step(s->st_payload) == SQLITE_ROW) {
+            const void *p = sqlite3_column_blob(s->st_payload, 0);
+            size_t n = (size_t)sqlite3_column_bytes(s->st_payload, 0);
+            if ((ev->payload = malloc(n + 1))) {
+                memcpy(ev->payload, p ? p : "", n);
+                ev->payload[n] = '\0';
+                ev->payload_len = n;
+            }
+        }
+        sqlite3_reset(s->st_payload);
+    }
 }
 
 /* The dead letters a query names: by ids, by function, or all. */
@@ -673,7 +715,18 @@ static void store_on_batch(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
     struct store_batch *b = (struct store_batch *)(void *)msg;
     (void)loop;
-    b->s->on_events(b->s->arg, b->head);
+    b->fn(b->s->arg, b->head);
+    free(b);
+}
+
+/* Hands a list to the loop; when the loop no longer takes posts, frees it (the rows stay). */
+static void store_post(struct fg_store *s, struct store_batch *b, fg_store_events_fn *fn)
+{
+    b->s = s;
+    b->fn = fn;
+    if (b->head && fg_loop_post(s->loop, &b->msg, store_on_batch) == 0)
+        return;
+    fg_async_event_free_list(b->head);
     free(b);
 }
 
@@ -711,6 +764,8 @@ static int store_apply(struct fg_store *s, struct store_op *op, struct store_bat
             return store_dlq_write(s, op->q, batch);
         }
         return SQLITE_OK;
+    case OP_FETCH:
+        return SQLITE_OK;
     }
     return SQLITE_MISUSE;
 }
@@ -732,8 +787,6 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
     bool recount = false;
     int rc = SQLITE_NOMEM;
 
-    if (batch)
-        batch->s = s;
     if (batch && (rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) == SQLITE_OK) {
         for (struct store_op *op = list; op && rc == SQLITE_OK; op = op->next)
             rc = store_apply(s, op, batch, &recount);
@@ -772,6 +825,16 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
                 pthread_mutex_unlock(&s->lock);
             }
             break;
+        case OP_FETCH: {
+            struct store_batch *f = calloc(1, sizeof(*f));
+            store_fetch(s, op->ev);
+            if (f) {
+                f->head = op->ev;
+                op->ev = NULL;
+                store_post(s, f, s->on_fetched);
+            }
+            break;
+        }
         case OP_QUERY:
             if (rc != SQLITE_OK) {
                 fg_buf_reset(&op->q->json);
@@ -790,11 +853,8 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
     }
     if (recount && rc == SQLITE_OK)
         store_recount(s);
-    if (batch && batch->head && fg_loop_post(s->loop, &batch->msg, store_on_batch) == 0)
-        return;
     if (batch)
-        fg_async_event_free_list(batch->head);   /* committed: the next start loads them */
-    free(batch);
+        store_post(s, batch, s->on_events);      /* if the loop is gone, the next start loads them */
 }
 
 static void *store_main(void *arg)
@@ -860,6 +920,7 @@ void fg_store_free(struct fg_store *s)
     sqlite3_finalize(s->st_delete);
     sqlite3_finalize(s->st_retry);
     sqlite3_finalize(s->st_bury);
+    sqlite3_finalize(s->st_payload);
     if (s->db)
         sqlite3_close(s->db);
     if (s->lock_fd >= 0)

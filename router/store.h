@@ -34,8 +34,9 @@ struct fg_async_event {
     char request_id[FG_ID_LEN + 1];   /* Lambda's request id, the same on every retry */
     char function[72];                /* the function it runs, or whose destination it is */
     char *url;                        /* NULL, or the HTTP destination it is POSTed to (owned) */
-    char *payload;                    /* owned, NUL-terminated JSON */
-    size_t payload_len;
+    char *payload;                    /* owned, NUL-terminated JSON; NULL while "cold": only in
+                                       * the state file (fg_store_fetch brings it back) */
+    size_t payload_len;               /* known even when cold */
     long long accepted_ms;            /* epoch ms: the event's age counts from here */
     long long due_ms;                 /* epoch ms: not started before */
     int failures;                     /* attempts the function failed (they burn retries) */
@@ -61,13 +62,24 @@ typedef void fg_store_events_fn(void *arg, struct fg_async_event *list);
 
 /* Opens (creating) state_dir/fngate.db, or an in-memory database with durability memory,
  * and takes state_dir/fngate.lock so two gateways never share a queue. Errors name the
- * file: not writable, locked by another process, corrupt. 0 and an owned store in *out
- * (fg_store_free), or a negative code with err filled. */
+ * file: not writable, locked by another process, corrupt. on_events receives committed
+ * events, on_fetched the events of fg_store_fetch() with their payloads. 0 and an owned
+ * store in *out (fg_store_free), or a negative code with err filled. */
 int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,
-                  void *arg, struct fg_store **out, struct fg_err *err) FG_MUST_CHECK;
+                  fg_store_events_fn *on_fetched, void *arg, struct fg_store **out,
+                  struct fg_err *err) FG_MUST_CHECK;
 
-/* Reads every queued event, oldest first, into *list (owned by the caller). Before start. */
-int fg_store_load(struct fg_store *s, struct fg_async_event **list, struct fg_err *err) FG_MUST_CHECK;
+/* Reads every queued event, oldest first, into *list (owned by the caller). Payloads are
+ * kept until they total warm_bytes; later events come back cold (payload NULL), so a
+ * backlog larger than memory can still be resumed. HTTP destinations are always warm.
+ * Before start. */
+int fg_store_load(struct fg_store *s, size_t warm_bytes, struct fg_async_event **list,
+                  struct fg_err *err) FG_MUST_CHECK;
+
+/* Loop thread. Takes list (cold events, linked by next) and hands it back through
+ * on_fetched with the payloads read from the file; an event whose row is gone comes back
+ * still cold. */
+void fg_store_fetch(struct fg_store *s, struct fg_async_event *list);
 
 /* Starts the writer thread. */
 int fg_store_start(struct fg_store *s, struct fg_err *err) FG_MUST_CHECK;
@@ -86,7 +98,8 @@ int fg_store_accept(struct fg_store *s, struct fg_async_event *ev, fg_store_acce
 void fg_store_done(struct fg_store *s, struct fg_async_event *ev);
 /* Records ev's failures, deferrals and due time. ev stays the caller's. */
 void fg_store_retry(struct fg_store *s, const struct fg_async_event *ev);
-/* Moves ev to the dead letters. Takes ev. */
+/* Moves ev to the dead letters (its payload is copied from the file: ev may be cold).
+ * Takes ev. */
 void fg_store_bury(struct fg_store *s, struct fg_async_event *ev, const char *condition,
                    const char *error_type, const char *error_message);
 /* Deletes done and inserts next (a destination record) in one transaction; next comes back

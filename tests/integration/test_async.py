@@ -414,6 +414,34 @@ def test_kill9_loses_no_accepted_event(tmp):
         check(not dlq(gw2), "no dead letters")
 
 
+def test_backlog_over_queue_memory(tmp):
+    """gateway.queue_memory: 1 MB, 4 MB of queued payloads: the ones over the cap wait in the
+    state file and are read back when their turn comes; every event runs with its payload,
+    in order, also after a restart that finds the whole backlog on disk."""
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "app.py"), """
+        import json, os
+        def handler(event, context):
+            with open(os.environ["OUT"], "a") as f:
+                f.write(json.dumps({"id": event["id"], "pad": len(event["pad"]), "ok": event["pad"] == "p" * 8000}) + "\\n")
+        """)
+    conf = ("gateway: {queue_memory: 1}\nfunctions:\n  W:\n    runtime: python3\n    handler: app.handler\n"
+            "    code: %s\n    concurrency: 1\n    environment: {OUT: %s}\n    rate: {per_second: RATE, burst: 1}\n"
+            % (code, os.path.join(tmp, "out.txt")))
+    out = os.path.join(tmp, "out.txt")
+    with Gateway(tmp, conf.replace("RATE", "0.01")) as gw:     # held back: everything queues
+        for i in range(500):
+            check(gw.invoke("W", {"id": i, "pad": "p" * 8000}, EVENT)[0] == 202, "accepted")
+        q = json.loads(gw.request("GET", "/_fngate/queue")[2])["functions"][0]
+        check(q["queued"] == 499, "all but the burst's one queued: %s" % q)
+        wait_until(lambda: len(lines(out)) == 1, 10, "the one event the burst let through")
+    with Gateway(tmp, conf.replace("RATE", "1000")) as gw:
+        check("resuming 499 queued event(s)" in gw.stderr(), gw.stderr())
+        runs = wait_until(lambda: len(lines(out)) == 500 and lines(out), 60, "500 events to run")
+        check([r["id"] for r in runs] == list(range(500)), "FIFO order kept across cold reads")
+        check(all(r["ok"] for r in runs), "every payload came back whole")
+
+
 def test_state_store_refusals(tmp):
     conf = setup(tmp, fn("W"))
     cfg = write(os.path.join(tmp, "fngate.yaml"), conf)

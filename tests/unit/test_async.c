@@ -4,6 +4,7 @@
 #include <check.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,8 +228,8 @@ START_TEST(test_store_commit_and_reload)
 
     store_conf(&conf, dir);
     ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
-    ck_assert_msg(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(fg_store_load(s, &list, &err), 0);
+    ck_assert_msg(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fg_store_load(s, SIZE_MAX, &list, &err), 0);
     ck_assert_ptr_null(list);
     ck_assert_int_eq(fg_store_start(s, &err), 0);
     for (int i = 0; i < 500; i++) {
@@ -255,8 +256,8 @@ START_TEST(test_store_commit_and_reload)
     ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
 
     /* Reopen: every committed event is there, in order, as it was written. */
-    ck_assert_msg(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(fg_store_load(s, &list, &err), 0);
+    ck_assert_msg(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fg_store_load(s, SIZE_MAX, &list, &err), 0);
     for (struct fg_async_event *ev = list, *next; ev; ev = next, n++) {
         char want[32];
         next = ev->next;
@@ -272,8 +273,101 @@ START_TEST(test_store_commit_and_reload)
 
     /* A second gateway on the same state_dir is refused. */
     struct fg_store *s2;
-    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, &delivered, &s2, &err), 0);
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s2, &err), 0);
     ck_assert_ptr_nonnull(strstr(err.msg, "in use by another fngate"));
+    fg_store_free(s);
+    fg_loop_close(&loop);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static struct fg_async_event *fetched;
+
+static void on_fetched(void *arg, struct fg_async_event *list)
+{
+    (void)arg;
+    fetched = list;
+}
+
+static void on_query(struct fg_store_query *q, void *arg)
+{
+    (void)q;
+    (void)arg;
+}
+
+/* A backlog over the memory cap loads cold; fetch brings payloads back; a cold event can be
+ * buried (the payload is copied inside the file). */
+START_TEST(test_store_cold_events)
+{
+    char dir[] = "/tmp/fg-store-XXXXXX", cmd[128];
+    struct fg_config conf;
+    struct fg_loop loop;
+    struct fg_store *s;
+    struct fg_err err;
+    struct fg_async_event *list, *ev;
+    struct accepts acc = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+    struct fg_store_query q = { .kind = FG_STORE_DLQ_SHOW, .done = on_query };
+    long long id = 0;
+    int delivered = 0, n = 0;
+
+    store_conf(&conf, dir);
+    ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
+    ck_assert_int_eq(fg_store_open(&conf, &loop, on_events, on_fetched, &delivered, &s, &err), 0);
+    ck_assert_int_eq(fg_store_start(s, &err), 0);
+    for (int i = 0; i < 10; i++) {
+        char p[32];
+        int len = snprintf(p, sizeof(p), "{\"n\":%d}", i);
+        ev = fg_async_event_new("F", NULL, p, (size_t)len);
+        snprintf(ev->request_id, sizeof(ev->request_id), "req-%d", i);
+        ev->accepted_ms = 1;
+        ck_assert_int_eq(fg_store_accept(s, ev, on_accept, &acc), 0);
+    }
+    pthread_mutex_lock(&acc.lock);
+    while (acc.done < 10)
+        pthread_cond_wait(&acc.cond, &acc.lock);
+    pthread_mutex_unlock(&acc.lock);
+    fg_store_stop(s);
+    fg_loop_close_posts(&loop);
+    fg_store_free(s);
+    fg_loop_close(&loop);
+
+    ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
+    ck_assert_int_eq(fg_store_open(&conf, &loop, on_events, on_fetched, &delivered, &s, &err), 0);
+    ck_assert_int_eq(fg_store_load(s, 21, &list, &err), 0);     /* room for 3 payloads of 7 bytes */
+    for (ev = list; ev; ev = ev->next, n++) {
+        ck_assert_int_eq(ev->payload_len, 7);
+        ck_assert_msg((n < 3) == (ev->payload != NULL), "event %d warm=%d", n, ev->payload != NULL);
+    }
+    ck_assert_int_eq(fg_store_start(s, &err), 0);
+    ev = list->next->next->next;                  /* the first cold one, req-3 */
+    list->next->next->next = ev->next;
+    ev->next = NULL;
+    ev->failures = 3;
+    fg_store_bury(s, ev, "RetriesExhausted", "E", "cold bury");
+    id = 1;                                       /* dead letters have their own ids */
+    q.ids = &id;
+    q.n_ids = 1;
+    ck_assert_int_eq(fg_store_query(s, &q), 0);
+    fg_store_fetch(s, list->next->next->next);    /* req-4.. */
+    list->next->next->next = NULL;
+    fg_store_stop(s);
+    fg_loop_close_posts(&loop);                   /* runs on_fetched and the query's done */
+    n = 4;
+    for (ev = fetched; ev; ev = ev->next, n++) {
+        char want[32];
+        snprintf(want, sizeof(want), "{\"n\":%d}", n);
+        ck_assert_ptr_nonnull(ev->payload);
+        ck_assert_str_eq(ev->payload, want);
+    }
+    ck_assert_int_eq(n, 10);
+    fg_async_event_free_list(fetched);
+    fg_async_event_free_list(list);
+    ck_assert_int_eq(q.status, 200);
+    ck_assert_msg(strstr(q.json.data, "\"payload\":{\"n\":3}") && strstr(q.json.data, "\"attempts\":3") &&
+                  strstr(q.json.data, "\"requestId\":\"req-3\""), "%s", q.json.data);
+    ck_assert_int_eq(fg_store_dlq_count(s, "F"), 1);
+    fg_buf_free(&q.json);
     fg_store_free(s);
     fg_loop_close(&loop);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -298,13 +392,13 @@ START_TEST(test_store_refuses_bad_state)
     for (int i = 0; i < 200; i++)
         fputs("this is not an SQLite database, it is garbage ", f);
     fclose(f);
-    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err), 0);
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err), 0);
     ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, "not a usable fngate database"), "%s", err.msg);
 
     /* A state_dir that cannot be created: a regular file is in the way. */
     snprintf(path, sizeof(path), "%s/fngate.db/sub", dir);
     conf.state_dir = path;
-    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, &delivered, &s, &err), 0);
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err), 0);
     ck_assert_msg(strstr(err.msg, "state_dir") && strstr(err.msg, "cannot create"), "%s", err.msg);
     fg_loop_close(&loop);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -323,6 +417,7 @@ int main(void)
     tcase_add_test(tc, test_token_bucket);
     tcase_add_test(tc, test_destination_record);
     tcase_add_test(tc, test_store_commit_and_reload);
+    tcase_add_test(tc, test_store_cold_events);
     tcase_add_test(tc, test_store_refuses_bad_state);
     return fg_unit_run(s, tc);
 }
