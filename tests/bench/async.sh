@@ -124,7 +124,13 @@ stop drain
 config drain full ""
 start_ns=$(date +%s%N)
 port=$(start drain); pids+=("$(cat "$tmp/drain.pid")")
-while ! curl -s "http://127.0.0.1:$port/_fngate/queue" | grep -q '"queued":0,"inFlight":0,"retrying":0'; do sleep 0.01; done
+drained() {
+  curl -s "http://127.0.0.1:$port/_fngate/queue" | /usr/bin/python3 -c '
+import json, sys
+f = json.load(sys.stdin)["functions"][0]
+sys.exit(0 if f["queued"] + f["inFlight"] + f["retrying"] == 0 else 1)'
+}
+until drained; do sleep 0.02; done
 end_ns=$(date +%s%N)
 stop drain
 d_rps=$(/usr/bin/python3 -c "import sys; print('%.0f' % ($backlog / ((int(sys.argv[2]) - int(sys.argv[1])) / 1e9)))" "$start_ns" "$end_ns")
