@@ -15,6 +15,7 @@ static void main_usage(FILE *f)
                "  invoke     call a function through a running gateway, or --local\n"
                "  queue      the async queue of a running gateway, per function\n"
                "  dlq        list, show, redrive or purge dead letters\n"
+               "  schedule   `schedule next EXPR`: when a schedule expression fires\n"
                "Every command takes -c FILE (default ./fngate.yaml) and --help.\n");
 }
 
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
         return fg_cmd_queue(argc - 1, argv + 1);
     if (!strcmp(verb, "dlq"))
         return fg_cmd_dlq(argc - 1, argv + 1);
+    if (!strcmp(verb, "schedule"))
+        return fg_cmd_schedule(argc - 1, argv + 1);
     fprintf(stderr, "fngate: unknown command '%s'\n", verb);
     main_usage(stderr);
     return 2;

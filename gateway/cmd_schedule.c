@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_schedule.c - `fngate schedule next EXPR`: when an expression fires, computed by the
+ * same code the gateway uses, so a schedule can be checked before it is deployed.
+ * Exit status: 0, 1 for an invalid expression or zone, 2 usage. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/loop.h"
+#include "../core/tz.h"
+#include "../triggers/schedule_expr.h"
+#include "commands.h"
+
+static void schedule_usage(FILE *f)
+{
+    fprintf(f, "usage: fngate schedule next EXPR [-n N] [--tz ZONE] [--from yyyy-mm-ddThh:mm:ss]\n"
+               "  Prints the next N (default 5) fire times of EXPR: rate(...), cron(...), a Unix cron\n"
+               "  line, @daily and friends, or at(...); local time in ZONE (default UTC) and UTC.\n"
+               "  --from is local time in ZONE (default: now).\n");
+}
+
+/* "2026-03-29T03:00:00+02:00" for an instant in a zone. */
+static void schedule_format(char *out, size_t n, long long utc, int off)
+{
+    long long local = utc + off, days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    long long sec = local - days * 86400;
+    int y, m, d;
+    fg_civil_from_days(days, &y, &m, &d);
+    snprintf(out, n, "%04d-%02d-%02dT%02lld:%02lld:%02lld%c%02d:%02d", y, m, d, sec / 3600, sec % 3600 / 60,
+             sec % 60, off < 0 ? '-' : '+', abs(off) / 3600, abs(off) % 3600 / 60);
+}
+
+int fg_cmd_schedule(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "tz", required_argument, NULL, 'z' }, { "from", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    const char *zone = "UTC", *from = NULL;
+    struct fg_sched_expr e;
+    struct fg_tz *z = NULL;
+    struct fg_err err;
+    long long after;
+    char msg[512];
+    int c, col, count = 5, rc = 1;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': count = atoi(optarg); break;
+        case 'z': zone = optarg; break;
+        case 'f': from = optarg; break;
+        case 'h': schedule_usage(stdout); return 0;
+        default: schedule_usage(stderr); return 2;
+        }
+    }
+    if (optind + 2 != argc || strcmp(argv[optind], "next") || count < 1 || count > 10000) {
+        schedule_usage(stderr);
+        return 2;
+    }
+    if (fg_sched_parse(argv[optind + 1], true, &e, &col, msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "fngate: %s\n        %*s^ column %d: %s\n", argv[optind + 1], col - 1, "", col, msg);
+        return 1;
+    }
+    if (fg_tz_load(zone, &z, &err) < 0) {
+        fprintf(stderr, "fngate: %s\n", err.msg);
+        return 1;
+    }
+    after = fg_now_ms() / 1000;
+    if (from) {
+        struct fg_sched_expr at;
+        char buf[64];
+        snprintf(buf, sizeof(buf), "at(%s)", from);
+        if (fg_sched_parse(buf, false, &at, &col, msg, sizeof(msg)) < 0) {
+            fprintf(stderr, "fngate: --from: %s\n", msg);
+            goto out;
+        }
+        after = fg_tz_resolve(z, at.at_local) - 1;     /* --from itself may fire */
+    }
+    for (int i = 0; i < count; i++) {
+        char local[40], utc[40];
+        long long t = fg_sched_next(&e, z, after);
+        if (t < 0) {
+            if (i == 0)
+                printf("(never fires after that time)\n");
+            break;
+        }
+        schedule_format(local, sizeof(local), t, fg_tz_offset(z, t));
+        schedule_format(utc, sizeof(utc), t, 0);
+        printf("%s  %s  %.19sZ\n", local, fg_tz_name(z), utc);
+        after = t;
+    }
+    rc = 0;
+out:
+    fg_tz_free(z);
+    return rc;
+}
