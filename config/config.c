@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <libfyaml.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -29,6 +30,8 @@ struct conf_parser {
     struct fg_config *conf;
     const char *name;          /* file name for messages */
     struct fg_err *err;
+    const char **zones;        /* time zones already checked */
+    size_t n_zones;
 };
 
 enum conf_type {
@@ -38,6 +41,7 @@ enum conf_type {
     CONF_MS,                   /* "250ms", "2s", "5m", "1h" (bare: seconds) within [min, max] ms */
     CONF_DOUBLE,               /* a number within [min, max] */
     CONF_ENUM,                 /* one of names[], stored as int */
+    CONF_BOOL,                 /* true or false, stored as bool */
     CONF_CUSTOM,               /* parse() does the work */
 };
 
@@ -326,6 +330,11 @@ static int conf_apply(struct conf_parser *p, const struct conf_key *k, struct fy
         *(double *)field = d;
         return 0;
     }
+    case CONF_BOOL:
+        if (strcmp(s, "true") && strcmp(s, "false"))
+            return conf_fail(p, vpos, "%s: expected true or false, got '%s'", k->name, s);
+        *(bool *)field = !strcmp(s, "true");
+        return 0;
     case CONF_ENUM:
         for (int i = 0; k->names[i]; i++) {
             if (!strcmp(k->names[i], s)) {
@@ -572,7 +581,116 @@ static int conf_parse_http(struct conf_parser *p, struct fy_node *val, struct fg
     return conf_check_path(p, pos, raw.path, &h->path);
 }
 
-static const char *const conf_event_kinds[] = { "http", "httpApi", NULL };
+/* ------------------------------------------------------------------ schedules */
+
+/* Position of column `col` (1-based) inside the scalar n, for errors inside a value. */
+static struct fg_conf_pos conf_pos_in(struct fy_node *n, struct fg_conf_pos kpos, int col)
+{
+    struct fg_conf_pos pos = conf_pos(n, kpos);
+    enum fy_node_style st = n ? fy_node_get_style(n) : FYNS_ANY;
+    pos.col += col - 1 + (st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED);
+    return pos;
+}
+
+static int conf_check_zone(struct conf_parser *p, struct fg_conf_pos pos, const char *zone)
+{
+    struct fg_tz *z;
+    struct fg_err err;
+    const char **grown;
+
+    for (size_t i = 0; i < p->n_zones; i++)
+        if (!strcmp(p->zones[i], zone))
+            return 0;
+    if (fg_tz_load(zone, &z, &err) < 0)
+        return conf_fail(p, pos, "timezone: %s", err.msg);
+    fg_tz_free(z);
+    if (!(grown = realloc(p->zones, (p->n_zones + 1) * sizeof(*grown))))
+        return -ENOMEM;
+    p->zones = grown;
+    p->zones[p->n_zones++] = zone;
+    return 0;
+}
+
+static int conf_parse_input(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_schedule *sc = obj;
+    char *json;
+    json_t *j;
+
+    if (!val || fy_node_is_null(val))
+        return conf_fail(p, kpos, "input: a value is required (a mapping, or JSON text)");
+    if (fy_node_is_scalar(val)) {
+        const char *s;
+        int rc;
+        if ((rc = conf_scalar(p, val, kpos, "input", &s)) < 0)
+            return rc;
+        if (!(j = json_loads(s, JSON_DECODE_ANY, NULL)))
+            return conf_fail(p, conf_pos(val, kpos), "input: a string input must be JSON text (or write a mapping)");
+        json_decref(j);
+        sc->input = s;
+        return 0;
+    }
+    if (!(json = fy_emit_node_to_string(val, FYECF_MODE_JSON_ONELINE)))
+        return -ENOMEM;
+    sc->input = fg_arena_strdup(&p->conf->arena, json);
+    free(json);
+    return sc->input ? 0 : -ENOMEM;
+}
+
+static const char *const conf_catch_up_names[] = { "last", "none", "all", NULL };
+
+static const struct conf_key conf_schedule_keys[] = {
+    { "expression", CONF_STR, offsetof(struct fg_conf_schedule, expression), 0, 0, NULL, NULL },
+    { "rate", CONF_STR, offsetof(struct fg_conf_schedule, expression), 0, 0, NULL, NULL },
+    { "timezone", CONF_STR, offsetof(struct fg_conf_schedule, timezone), 0, 0, NULL, NULL },
+    { "name", CONF_STR, offsetof(struct fg_conf_schedule, name), 0, 0, NULL, NULL },
+    { "description", CONF_STR, offsetof(struct fg_conf_schedule, description), 0, 0, NULL, NULL },
+    { "input", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_input },
+    { "enabled", CONF_BOOL, offsetof(struct fg_conf_schedule, enabled), 0, 0, NULL, NULL },
+    { "catch_up", CONF_ENUM, offsetof(struct fg_conf_schedule, catch_up), 0, 0, conf_catch_up_names, NULL },
+    { "max_catch_up", CONF_SECONDS, offsetof(struct fg_conf_schedule, max_catch_up_s), 0, 30 * 86400, NULL, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_schedule(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                               struct fg_conf_function *fn, struct fg_conf_schedule *sc)
+{
+    struct fy_node *expr_node = val;
+    char msg[512];
+    int rc, col;
+
+    sc->enabled = true;
+    sc->timezone = "UTC";
+    sc->max_catch_up_s = 3600;
+    sc->pos = conf_pos(val, kpos);
+    if (val && fy_node_is_scalar(val)) {
+        if ((rc = conf_scalar(p, val, kpos, "schedule", &sc->expression)) < 0)
+            return rc;
+    } else {
+        if ((rc = conf_walk(p, val, kpos, "schedule", conf_schedule_keys, sc)) < 0)
+            return rc;
+        if (!sc->expression)
+            return conf_fail(p, kpos, "schedule: 'expression' is required, e.g. expression: cron(0 12 * * ? *)");
+        if (!(expr_node = fy_node_mapping_lookup_by_string(val, "expression", FY_NT)))
+            expr_node = fy_node_mapping_lookup_by_string(val, "rate", FY_NT);
+        sc->pos = conf_pos(expr_node, kpos);
+        if (!strcmp(sc->timezone, "") ||
+            (rc = conf_check_zone(p, conf_pos(fy_node_mapping_lookup_by_string(val, "timezone", FY_NT), kpos),
+                                  sc->timezone)) < 0)
+            return rc ? rc : conf_fail(p, kpos, "timezone: empty");
+    }
+    if (fg_sched_parse(sc->expression, true, &sc->expr, &col, msg, sizeof(msg)) < 0)
+        return conf_fail(p, conf_pos_in(expr_node, kpos, col), "schedule %s: %s", sc->expression, msg);
+    if (!sc->name) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s-schedule-%zu", fn->name, fn->n_schedules + 1);
+        if (!(sc->name = fg_arena_strdup(&p->conf->arena, name)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static const char *const conf_event_kinds[] = { "http", "httpApi", "schedule", NULL };
 
 static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct fg_conf_pos kpos, void *obj)
 {
@@ -586,7 +704,8 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
     if (!fy_node_is_sequence(seq))
         return conf_fail(p, kpos, "events: expected a list (- http: ...), got %s", conf_node_kind(seq));
     fn->http = fg_arena_alloc(&p->conf->arena, sizeof(*fn->http) * ((size_t)fy_node_sequence_item_count(seq) + 1));
-    if (!fn->http)
+    fn->schedules = fg_arena_alloc(&p->conf->arena, sizeof(*fn->schedules) * ((size_t)fy_node_sequence_item_count(seq) + 1));
+    if (!fn->http || !fn->schedules)
         return -ENOMEM;
     while ((item = fy_node_sequence_iterate(seq, &it))) {
         struct fy_node_pair *pair;
@@ -597,6 +716,12 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
         struct fy_node *kn = fy_node_pair_key(pair);
         struct fg_conf_pos pos = conf_pos(kn, kpos);
         const char *kind = fy_node_is_scalar(kn) ? fy_node_get_scalar0(kn) : "";
+        if (!strcmp(kind, "schedule")) {
+            if ((rc = conf_parse_schedule(p, fy_node_pair_value(pair), pos, fn, &fn->schedules[fn->n_schedules])) < 0)
+                return rc;
+            fn->n_schedules++;
+            continue;
+        }
         if (strcmp(kind, "http") && strcmp(kind, "httpApi")) {
             char msg[256];
             snprintf(msg, sizeof(msg), "events: unknown event type '%s'", kind);
@@ -873,6 +998,42 @@ static int conf_check_destination(struct conf_parser *p, const struct fg_conf_fu
     return 0;
 }
 
+static int conf_cmp_schedule(const void *a, const void *b)
+{
+    const struct fg_conf_schedule *x = *(const struct fg_conf_schedule *const *)a;
+    const struct fg_conf_schedule *y = *(const struct fg_conf_schedule *const *)b;
+    int c = strcmp(x->name, y->name);
+    /* Equal names: the later one in the file is the duplicate. */
+    return c ? c : x->pos.line != y->pos.line ? x->pos.line - y->pos.line : x->pos.col - y->pos.col;
+}
+
+/* Schedule names key their state (the last fire): they must be unique. Sorted, so 100,000
+ * schedules check in n log n. */
+static int conf_check_schedule_names(struct conf_parser *p)
+{
+    struct fg_config *conf = p->conf;
+    const struct fg_conf_schedule **all;
+    size_t n = 0, k = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < conf->n_functions; i++)
+        n += conf->functions[i].n_schedules;
+    if (n < 2)
+        return 0;
+    if (!(all = malloc(n * sizeof(*all))))
+        return -ENOMEM;
+    for (size_t i = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_schedules; j++)
+            all[k++] = &conf->functions[i].schedules[j];
+    qsort(all, n, sizeof(*all), conf_cmp_schedule);
+    for (size_t i = 1; i < n && !rc; i++)
+        if (!strcmp(all[i]->name, all[i - 1]->name))
+            rc = conf_fail(p, all[i]->pos, "duplicate schedule name '%s' (already used at %s:%d:%d)", all[i]->name,
+                           p->name, all[i - 1]->pos.line, all[i - 1]->pos.col);
+    free(all);
+    return rc;
+}
+
 static int conf_check(struct conf_parser *p)
 {
     struct fg_config *conf = p->conf;
@@ -919,6 +1080,8 @@ static int conf_check(struct conf_parser *p)
             return conf_fail(p, fn->pos, "function %s: min_warm (%d) is above concurrency (%d)", fn->name,
                              fn->min_warm, fn->concurrency);
     }
+    if ((rc = conf_check_schedule_names(p)) < 0)
+        return rc;
     /* Duplicate routes across all functions. */
     for (size_t i = 0; i < conf->n_functions; i++) {
         for (size_t j = 0; j < conf->functions[i].n_http; j++) {
@@ -981,7 +1144,7 @@ static void conf_diag_silent(struct fy_diag *diag, void *user, const char *buf, 
 static int conf_load(struct fg_config *conf, const char *name, const char *dir, const char *yaml,
                      struct fg_err *err)
 {
-    struct conf_parser p = { conf, name, err };
+    struct conf_parser p = { conf, name, err, NULL, 0 };
     struct fy_diag_cfg dcfg;
     struct fy_diag *diag;
     struct fy_parse_cfg pcfg;
@@ -1015,6 +1178,7 @@ static int conf_load(struct fg_config *conf, const char *name, const char *dir, 
             rc = fg_err_set(err, -FG_ECONFIG, "%s:1:1: not valid YAML", name);
     } else {
         rc = conf_from_document(conf, &p, doc);
+    free(p.zones);
         if (rc == -ENOMEM)
             fg_err_set(err, rc, "%s: out of memory", name);
     }

@@ -9,10 +9,12 @@
 #ifndef FG_CONFIG_H
 #define FG_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/arena.h"
 #include "../core/err.h"
+#include "../core/schedule_expr.h"
 
 #define FG_PAYLOAD_SYNC_MAX_BYTES   (6u * 1024 * 1024)
 #define FG_PAYLOAD_ASYNC_MAX_BYTES  (1u * 1024 * 1024)
@@ -50,6 +52,26 @@ struct fg_conf_http {
     const char *method;      /* upper case, or "ANY" */
     const char *path;        /* "/hello/{name}", "/files/{proxy+}", or "$default" */
     struct fg_conf_rate rate;
+    struct fg_conf_pos pos;
+};
+
+enum fg_catch_up {
+    FG_CATCH_UP_LAST = 0,    /* fires missed while down: run the latest once */
+    FG_CATCH_UP_NONE,        /* skip them */
+    FG_CATCH_UP_ALL,         /* run each of them, in order */
+};
+
+/* `- schedule: ...`: a cron, rate or at() trigger of a function. */
+struct fg_conf_schedule {
+    const char *expression;  /* as written */
+    struct fg_sched_expr expr;
+    const char *timezone;    /* IANA name, checked at load; default "UTC" */
+    const char *name;        /* unique per service; default FUNCTION-schedule-N */
+    const char *description;
+    const char *input;       /* JSON text replacing the Scheduled Event, or NULL */
+    bool enabled;
+    int catch_up;            /* enum fg_catch_up */
+    int max_catch_up_s;      /* missed fires older than this are skipped (default 3600) */
     struct fg_conf_pos pos;
 };
 
@@ -98,6 +120,8 @@ struct fg_conf_function {
     size_t n_env;
     struct fg_conf_http *http;
     size_t n_http;
+    struct fg_conf_schedule *schedules;
+    size_t n_schedules;
     struct fg_conf_retries retries;       /* resolved against the top-level defaults */
     struct fg_conf_destination on_success; /* NONE unless set */
     struct fg_conf_destination on_failure; /* DLQ unless set: a failed event is never dropped */

@@ -9,7 +9,7 @@ set -eu
 # Libraries and build tools: checked by package.
 build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libevent-dev librdkafka-dev
  libhiredis-dev libinotifytools0-dev check libsubunit-dev libjansson-dev libfyaml-dev
- libsqlite3-dev libcurl4-openssl-dev python3"
+ libsqlite3-dev libcurl4-openssl-dev python3 tzdata"
 # autoconf..unzip: npm builds aws-lambda-ric (the official Node runtime client) from source.
 test_pkgs="curl awscli wrk nginx-light redis-server autoconf automake libtool g++ make unzip"
 # Tools that may come from elsewhere (NodeSource's nodejs bundles npm, and Debian's npm

@@ -90,8 +90,8 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
     memset(req, 0, sizeof(*req));
     req->query.function = req->function;
 #define IS(p) (plen == sizeof(p) - 1 && !strncmp(path, p, plen))
-    if (IS("/queue")) {
-        req->op = FG_ADMIN_QUEUE;
+    if (IS("/queue") || IS("/schedules")) {
+        req->op = IS("/queue") ? FG_ADMIN_QUEUE : FG_ADMIN_SCHEDULES;
         return get ? 0 : fg_err_set(err, 405, "use GET");
     }
     req->op = FG_ADMIN_DLQ;

@@ -2,6 +2,7 @@
 /* admin.h - the admin HTTP API under /_fngate/: queue figures and the dead letters.
  *
  *   GET  /_fngate/queue                          per-function queue figures
+ *   GET  /_fngate/schedules                      every schedule with its last and next fire
  *   GET  /_fngate/dlq[?function=F&limit=N]       dead letters, newest first
  *   GET  /_fngate/dlq/ID                         one dead letter with its payload
  *   POST /_fngate/dlq/redrive   {"function":F} | {"ids":[...]}
@@ -21,6 +22,7 @@
 
 enum fg_admin_op {
     FG_ADMIN_QUEUE = 0,
+    FG_ADMIN_SCHEDULES,
     FG_ADMIN_DLQ,                   /* query holds the dead-letter query */
 };
 

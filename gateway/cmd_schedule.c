@@ -10,7 +10,7 @@
 
 #include "../core/loop.h"
 #include "../core/tz.h"
-#include "../triggers/schedule_expr.h"
+#include "../core/schedule_expr.h"
 #include "commands.h"
 
 static void schedule_usage(FILE *f)

@@ -19,12 +19,14 @@
 #include "../core/log.h"
 #include "../core/loop.h"
 #include "../router/router.h"
+#include "../triggers/schedule.h"
 #include "commands.h"
 #include "http.h"
 
 struct serve_state {
     struct fg_loop loop;
     struct fg_router *router;
+    struct fg_trigger *schedules;
     struct fg_http_server *http;
     int signals;
 };
@@ -56,6 +58,8 @@ static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
     }
     fg_log(FG_LOG_INFO, "gateway", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fg_http_quiesce(st->http);
+    if (st->schedules)
+        st->schedules->ops->stop(st->schedules);
     fg_router_stop(st->router, serve_on_stopped, st);
 }
 
@@ -116,7 +120,10 @@ int fg_cmd_serve(int argc, char **argv)
     if (fg_router_new(&conf, &st.loop, STDOUT_FILENO, &st.router, &err) < 0 ||
         fg_router_start(st.router, &err) < 0)
         goto fail;
-    if (fg_http_start(&conf, st.router, &st.http, &err) < 0)
+    if (fg_schedule_trigger_new(&conf, st.router, &st.loop, &st.schedules, &err) < 0 ||
+        st.schedules->ops->start(st.schedules, &err) < 0)
+        goto fail;
+    if (fg_http_start(&conf, st.router, st.schedules, &st.http, &err) < 0)
         goto fail;
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
     sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
@@ -135,6 +142,8 @@ int fg_cmd_serve(int argc, char **argv)
     goto out;
 fail:
     fprintf(stderr, "fngate: %s\n", err.msg);
+    if (st.schedules)
+        st.schedules->ops->stop(st.schedules);
     if (st.router) {
         /* Workers may already run (min_warm): stop and reap them before freeing. */
         fg_router_stop(st.router, serve_on_stopped, &st);
@@ -149,6 +158,8 @@ out:
         fg_loop_close_posts(&st.loop);
     fg_router_close_store(st.router);
     fg_http_free(st.http);
+    if (st.schedules)
+        st.schedules->ops->free(st.schedules);
     fg_router_free(st.router);
     if (loop_ready)
         fg_loop_close(&st.loop);

@@ -42,6 +42,7 @@ struct fg_http_server {
     struct MHD_Daemon *mhd;
     const struct fg_config *conf;
     struct fg_router *router;
+    struct fg_trigger *schedules;     /* may be NULL */
     struct fg_route_table routes;
     struct fg_idgen ids;              /* API Gateway request ids */
     pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
@@ -70,7 +71,7 @@ struct http_req {
     struct fg_invocation inv;
     int accept_rc;                    /* HTTP_KIND_ASYNC: the store's answer */
     struct fg_admin_req admin;        /* HTTP_KIND_ADMIN */
-    struct fg_router_stats stats;
+    struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, FG_ADMIN_SCHEDULES */
     char fn_arn[256];
     char apigw_id[FG_ID_LEN + 1];
     struct fg_http_header headers[HTTP_MAX_HEADERS];
@@ -182,8 +183,9 @@ static enum MHD_Result http_render_async(struct http_req *q)
 
 static enum MHD_Result http_render_admin(struct http_req *q)
 {
-    struct fg_buf *body = q->admin.op == FG_ADMIN_QUEUE ? &q->stats.json : &q->admin.query.json;
-    int status = q->admin.op == FG_ADMIN_QUEUE ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
+    bool loop_call = q->admin.op != FG_ADMIN_DLQ;
+    struct fg_buf *body = loop_call ? &q->stats.json : &q->admin.query.json;
+    int status = loop_call ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
 
     if (status == 404)
         return http_send_message(q, 404, "no such dead letter", NULL, NULL);
@@ -303,6 +305,18 @@ static void http_on_stats(struct fg_router_stats *c, void *arg)
     MHD_resume_connection(q->conn);
 }
 
+/* Loop thread: the schedule trigger's state, into q->stats. */
+static void http_on_schedules(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct http_req *q = (struct http_req *)((char *)msg - offsetof(struct http_req, stats.msg));
+    struct fg_trigger *t = q->srv->schedules;
+    (void)loop;
+    fg_buf_init(&q->stats.json, 256u << 20);
+    q->stats.rc = t ? t->ops->describe(t, &q->stats.json)
+                    : fg_buf_append(&q->stats.json, "{\"schedules\":[]}", 16);
+    MHD_resume_connection(q->conn);
+}
+
 static enum MHD_Result http_admin(struct http_req *q, const char *method)
 {
     struct fg_err err;
@@ -314,7 +328,11 @@ static enum MHD_Result http_admin(struct http_req *q, const char *method)
                                  strstr(err.msg, "POST") ? "POST" : "GET");
     q->waiting = true;
     MHD_suspend_connection(q->conn);
-    if (q->admin.op == FG_ADMIN_QUEUE) {
+    if (q->admin.op == FG_ADMIN_SCHEDULES) {
+        fg_buf_init(&q->stats.json, 0);
+        q->stats.rc = -FG_ESHUTDOWN;
+        rc = fg_router_post(q->srv->router, &q->stats.msg, http_on_schedules);
+    } else if (q->admin.op == FG_ADMIN_QUEUE) {
         q->stats.done = http_on_stats;
         q->stats.done_arg = q;
         fg_buf_init(&q->stats.json, 0);
@@ -562,7 +580,7 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ------------------------------------------------------------------ API */
 
-int fg_http_start(const struct fg_config *conf, struct fg_router *router,
+int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *schedules,
                   struct fg_http_server **out, struct fg_err *err)
 {
     struct fg_http_server *s = calloc(1, sizeof(*s));
@@ -581,6 +599,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router,
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
+    s->schedules = schedules;
     fg_idgen_init(&s->ids);
     if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
         free(s);

@@ -11,12 +11,13 @@
 
 #include "../config/config.h"
 #include "../router/router.h"
+#include "../triggers/trigger.h"
 
 struct fg_http_server;
 
 /* Binds conf->listen_host:listen_port (0 = any free port). Borrows conf and router for
  * the server's life. 0 and an owned server in *out, or -errno with err filled. */
-int fg_http_start(const struct fg_config *conf, struct fg_router *router,
+int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *schedules,
                   struct fg_http_server **out, struct fg_err *err) FG_MUST_CHECK;
 
 /* The port actually bound. */

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "../core/assert.h"
+#include "../core/heap.h"
 #include "../core/log.h"
 #include "destination.h"
 #include "function.h"
@@ -45,12 +46,16 @@ struct async_attempt {
     struct fg_async *a;
 };
 
+struct async_mark {
+    char *name;
+    long long last_fire;
+};
+
 struct fg_async {
     struct fg_router *r;
     struct fg_store *store;
     struct fg_webhook *webhook;
-    struct fg_async_event **heap;      /* retry heap by due_ms, 1-based */
-    size_t heap_len, heap_cap;
+    struct fg_heap retries;            /* events waiting for their due time, by due_ms */
     struct fg_async_event *url_head, *url_tail;  /* HTTP destinations ready to POST */
     int n_url_ready, n_url_running, n_url_retrying;
     struct event *timer;               /* earliest retry or rate wait */
@@ -58,6 +63,8 @@ struct fg_async {
     struct event *kick;                /* deferred dispatch */
     size_t rr;                         /* round-robin start among functions */
     size_t warm_bytes, warm_limit;     /* payload bytes held by queued events, and the cap */
+    struct async_mark *marks;          /* schedules' last fires as loaded, sorted by name */
+    size_t n_marks, cap_marks;
     unsigned long long rng;            /* jitter */
 };
 
@@ -126,66 +133,7 @@ static struct fg_async_event *async_release(struct fg_async *a, struct fg_async_
     return ev;
 }
 
-/* ------------------------------------------------------------------ retry heap */
-
-static bool heap_less(struct fg_async *a, size_t i, size_t j)
-{
-    return a->heap[i]->due_ms < a->heap[j]->due_ms;
-}
-
-static void heap_swap(struct fg_async *a, size_t i, size_t j)
-{
-    struct fg_async_event *t = a->heap[i];
-    a->heap[i] = a->heap[j];
-    a->heap[j] = t;
-    a->heap[i]->heap_idx = i;
-    a->heap[j]->heap_idx = j;
-}
-
-static int heap_push(struct fg_async *a, struct fg_async_event *ev)
-{
-    size_t i;
-    if (a->heap_len + 1 >= a->heap_cap) {
-        size_t cap = a->heap_cap ? a->heap_cap * 2 : 256;
-        struct fg_async_event **h = realloc(a->heap, cap * sizeof(*h));
-        if (!h)
-            return -ENOMEM;
-        a->heap = h;
-        a->heap_cap = cap;
-    }
-    i = ++a->heap_len;
-    a->heap[i] = ev;
-    ev->heap_idx = i;
-    while (i > 1 && heap_less(a, i, i / 2)) {
-        heap_swap(a, i, i / 2);
-        i /= 2;
-    }
-    return 0;
-}
-
-static struct fg_async_event *heap_pop(struct fg_async *a)
-{
-    struct fg_async_event *top;
-    size_t i = 1;
-    if (!a->heap_len)
-        return NULL;
-    top = a->heap[1];
-    heap_swap(a, 1, a->heap_len);
-    a->heap_len--;
-    for (;;) {
-        size_t l = 2 * i, m = i;
-        if (l <= a->heap_len && heap_less(a, l, m))
-            m = l;
-        if (l + 1 <= a->heap_len && heap_less(a, l + 1, m))
-            m = l + 1;
-        if (m == i)
-            break;
-        heap_swap(a, i, m);
-        i = m;
-    }
-    top->heap_idx = 0;
-    return top;
-}
+#define EV_OF(node) ((struct fg_async_event *)((char *)(node) - offsetof(struct fg_async_event, hnode)))
 
 /* ------------------------------------------------------------------ placing events */
 
@@ -229,7 +177,8 @@ static void async_place(struct fg_async *a, struct fg_async_event *ev, long long
         async_ready(a, ev);
         return;
     }
-    if (heap_push(a, ev) < 0) {
+    ev->hnode.key = ev->due_ms;
+    if (fg_heap_push(&a->retries, &ev->hnode) < 0) {
         fg_log(FG_LOG_ERROR, "async", "out of memory: event %s runs now instead of waiting", ev->request_id);
         async_ready(a, ev);
         return;
@@ -556,17 +505,17 @@ static void async_dispatch(struct fg_async *a)
 
     if (r->stopping)
         return;
-    while (a->heap_len && a->heap[1]->due_ms <= now) {
+    while (fg_heap_top(&a->retries) && fg_heap_top(&a->retries)->key <= now) {
         struct fg_function *fn;
-        ev = heap_pop(a);
+        ev = EV_OF(fg_heap_pop(&a->retries));
         if ((fn = async_owner(a, ev)))
             fn->n_retrying--;
         else if (ev->url)
             a->n_url_retrying--;
         async_ready(a, ev);
     }
-    if (a->heap_len)
-        wake = a->heap[1]->due_ms;
+    if (fg_heap_top(&a->retries))
+        wake = fg_heap_top(&a->retries)->key;
     for (size_t k = 0; k < r->n_fns; k++) {
         struct fg_function *fn = &r->fns[(a->rr + k) % r->n_fns];
         while ((ev = fn->ready_head)) {
@@ -646,8 +595,8 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         for (struct fg_async_event *ev = fn->ready_head; ev; ev = ev->next)
             if (!oldest || ev->accepted_ms < oldest)
                 oldest = ev->accepted_ms;
-        for (size_t h = 1; h <= a->heap_len; h++) {
-            struct fg_async_event *ev = a->heap[h];
+        for (size_t h = 1; h <= a->retries.len; h++) {
+            struct fg_async_event *ev = EV_OF(a->retries.v[h]);
             if (!ev->url && !strcmp(ev->function, fn->conf->name) && (!oldest || ev->accepted_ms < oldest))
                 oldest = ev->accepted_ms;
         }
@@ -675,6 +624,46 @@ int fg_async_query(struct fg_router *r, struct fg_store_query *q)
     return fg_store_query(r->async->store, q);
 }
 
+/* ------------------------------------------------------------------ schedule marks */
+
+static void async_on_mark(void *arg, const char *name, long long last_fire)
+{
+    struct fg_async *a = arg;
+    if (a->n_marks == a->cap_marks) {
+        size_t cap = a->cap_marks ? a->cap_marks * 2 : 64;
+        struct async_mark *m = realloc(a->marks, cap * sizeof(*m));
+        if (!m)
+            return;     /* the schedule then counts as new: no catch-up, never a double fire */
+        a->marks = m;
+        a->cap_marks = cap;
+    }
+    if ((a->marks[a->n_marks].name = strdup(name)))
+        a->marks[a->n_marks++].last_fire = last_fire;
+}
+
+static int async_cmp_mark(const void *x, const void *y)
+{
+    return strcmp(((const struct async_mark *)x)->name, ((const struct async_mark *)y)->name);
+}
+
+bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire)
+{
+    struct fg_async *a = r->async;
+    struct async_mark key = { (char *)name, 0 }, *m;
+    if (!a || !a->n_marks)
+        return false;
+    if (!(m = bsearch(&key, a->marks, a->n_marks, sizeof(*m), async_cmp_mark)))
+        return false;
+    *last_fire = m->last_fire;
+    return true;
+}
+
+void fg_router_mark(struct fg_router *r, const char *name, long long last_fire)
+{
+    if (r->async)
+        fg_store_mark(r->async->store, name, last_fire);
+}
+
 /* ------------------------------------------------------------------ lifecycle */
 
 int fg_async_open(struct fg_router *r, struct fg_err *err)
@@ -698,8 +687,11 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
                              fg_mono_us());
     a->warm_limit = (size_t)r->conf->queue_memory_mb << 20;
     if ((rc = fg_store_open(r->conf, r->loop, async_on_events, async_on_fetched, a, &a->store, err)) < 0 ||
-        (rc = fg_store_load(a->store, a->warm_limit, &list, err)) < 0)
+        (rc = fg_store_load(a->store, a->warm_limit, &list, err)) < 0 ||
+        (rc = fg_store_load_marks(a->store, async_on_mark, a, err)) < 0)
         return rc;
+    if (a->n_marks)
+        qsort(a->marks, a->n_marks, sizeof(*a->marks), async_cmp_mark);
     while (list) {
         struct fg_async_event *next = list->next;
         if (list->payload && !list->url)
@@ -740,9 +732,9 @@ void fg_async_free(struct fg_router *r)
     fg_webhook_free(a->webhook);
     fg_store_stop(a->store);
     fg_store_free(a->store);
-    for (size_t i = 1; i <= a->heap_len; i++)
-        fg_async_event_free(a->heap[i]);
-    free(a->heap);
+    for (size_t i = 1; i <= a->retries.len; i++)
+        fg_async_event_free(EV_OF(a->retries.v[i]));
+    fg_heap_free(&a->retries);
     fg_async_event_free_list(a->url_head);
     for (size_t i = 0; i < r->n_fns; i++)
         fg_async_event_free_list(r->fns[i].ready_head);
@@ -750,6 +742,9 @@ void fg_async_free(struct fg_router *r)
         event_free(a->timer);
     if (a->kick)
         event_free(a->kick);
+    for (size_t i = 0; i < a->n_marks; i++)
+        free(a->marks[i].name);
+    free(a->marks);
     free(a);
     r->async = NULL;
 }

@@ -242,6 +242,11 @@ static void router_on_stats(struct fg_loop *loop, struct fg_loop_msg *msg)
     c->done(c, c->done_arg);
 }
 
+int fg_router_post(struct fg_router *r, struct fg_loop_msg *msg, fg_loop_fn *fn)
+{
+    return fg_loop_post(r->loop, msg, fn);
+}
+
 int fg_router_stats(struct fg_router *r, struct fg_router_stats *c)
 {
     c->router = r;

@@ -39,6 +39,13 @@ int fg_router_submit(struct fg_router *r, struct fg_invocation *inv) FG_MUST_CHE
 int fg_router_submit_async(struct fg_router *r, struct fg_async_event *ev, char request_id[FG_ID_LEN + 1],
                            fg_store_accept_fn *cb, void *arg) FG_MUST_CHECK;
 
+/* Schedule state, for the schedule trigger. Loop thread, after fg_router_start.
+ * fg_router_last_fire: the last fire of schedule `name` as stored when the router started;
+ * false for a schedule never seen. fg_router_mark: records a last fire without an event
+ * (first sight, skipped catch-up); a fire's own mark goes with its event (ev->mark). */
+bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire);
+void fg_router_mark(struct fg_router *r, const char *name, long long last_fire);
+
 /* Any thread: a dead-letter query (see store.h). 0 or -FG_ESHUTDOWN. */
 int fg_router_dlq(struct fg_router *r, struct fg_store_query *q) FG_MUST_CHECK;
 
@@ -54,6 +61,10 @@ struct fg_router_stats {
 
 /* Any thread. Borrows c until done. 0 or -FG_ESHUTDOWN (done will not run). */
 int fg_router_stats(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHECK;
+
+/* Any thread: runs fn(msg) on the router's loop thread (for admin views of triggers).
+ * 0 or -FG_ESHUTDOWN (fn will not run). */
+int fg_router_post(struct fg_router *r, struct fg_loop_msg *msg, fg_loop_fn *fn) FG_MUST_CHECK;
 
 /* Stops taking work, answers in-flight invocations with a service error, kills workers;
  * cb(arg) runs on the loop thread once every worker was reaped (never inside this call). */

@@ -36,6 +36,7 @@ enum store_op_kind {
     OP_HANDOFF,
     OP_QUERY,
     OP_FETCH,
+    OP_MARK,
 };
 
 struct store_op {
@@ -45,7 +46,7 @@ struct store_op {
     struct fg_async_event *next_ev;     /* HANDOFF: the destination record */
     long long id, due_ms;               /* RETRY */
     int failures, deferrals;            /* RETRY */
-    char *condition, *error_type, *error_message;   /* BURY, owned */
+    char *condition, *error_type, *error_message;   /* BURY, owned; MARK: condition is the name */
     fg_store_accept_fn *cb;             /* ACCEPT */
     void *arg;
     struct fg_store_query *q;           /* QUERY */
@@ -73,7 +74,7 @@ struct fg_store {
     char path[4096];
     int lock_fd;
     struct fg_idgen ids;                /* request ids of redriven events */
-    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury, *st_payload;
+    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury, *st_payload, *st_mark;
 
     pthread_t thread;
     bool started;
@@ -113,6 +114,7 @@ void fg_async_event_free(struct fg_async_event *ev)
 {
     if (!ev)
         return;
+    free(ev->mark);
     free(ev->url);
     free(ev->payload);
     free(ev);
@@ -211,7 +213,8 @@ static const char store_schema[] =
     " id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, function TEXT NOT NULL,"
     " url TEXT, payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL,"
     " attempts INTEGER NOT NULL, condition TEXT NOT NULL, error_type TEXT, error_message TEXT);"
-    "CREATE INDEX IF NOT EXISTS dlq_function ON dlq(function);";
+    "CREATE INDEX IF NOT EXISTS dlq_function ON dlq(function);"
+    "CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last_fire INTEGER NOT NULL) WITHOUT ROWID;";
 
 static int store_prepare(struct fg_store *s, const char *sql, sqlite3_stmt **st, struct fg_err *err)
 {
@@ -295,7 +298,9 @@ int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_e
         (rc = store_prepare(s, "INSERT INTO dlq(request_id, function, url, payload, accepted_ms, failed_ms, attempts,"
                                " condition, error_type, error_message) SELECT request_id, function, url, payload,"
                                " accepted_ms, ?, ?, ?, ?, ? FROM events WHERE id=?", &s->st_bury, err)) < 0 ||
-        (rc = store_prepare(s, "SELECT payload FROM events WHERE id=?", &s->st_payload, err)) < 0)
+        (rc = store_prepare(s, "SELECT payload FROM events WHERE id=?", &s->st_payload, err)) < 0 ||
+        (rc = store_prepare(s, "INSERT INTO schedules(name, last_fire) VALUES(?, ?) ON CONFLICT(name) DO UPDATE"
+                               " SET last_fire=max(last_fire, excluded.last_fire)", &s->st_mark, err)) < 0)
         goto corrupt;
     store_recount(s);
     *out = s;
@@ -471,6 +476,30 @@ void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg
     store_push_or_drop(s, op, done);
 }
 
+void fg_store_mark(struct fg_store *s, const char *name, long long last_fire)
+{
+    struct store_op *op = store_op_new(OP_MARK, NULL);
+    if (op && !(op->condition = strdup(name))) {
+        free(op);
+        op = NULL;
+    }
+    if (op)
+        op->id = last_fire;
+    store_push_or_drop(s, op, NULL);
+}
+
+int fg_store_load_marks(struct fg_store *s, fg_store_mark_fn *cb, void *arg, struct fg_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = sqlite3_prepare_v2(s->db, "SELECT name, last_fire FROM schedules", -1, &st, NULL)) != SQLITE_OK)
+        return store_sql_err(s, err, rc, "cannot read the schedules");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(s, err, rc, "cannot read the schedules (corrupt?)");
+}
+
 void fg_store_fetch(struct fg_store *s, struct fg_async_event *list)
 {
     struct store_op *op = store_op_new(OP_FETCH, list);
@@ -516,6 +545,13 @@ static int store_insert_event(struct fg_store *s, struct fg_async_event *ev)
     if ((rc = store_step_done(st)) == 0)
         ev->id = sqlite3_last_insert_rowid(s->db);
     return rc;
+}
+
+static int store_mark(struct fg_store *s, const char *name, long long at)
+{
+    sqlite3_bind_text(s->st_mark, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->st_mark, 2, at);
+    return store_step_done(s->st_mark);
 }
 
 static int store_delete_event(struct fg_store *s, long long id)
@@ -741,9 +777,15 @@ static void store_on_query_done(struct fg_loop *loop, struct fg_loop_msg *msg)
 static int store_apply(struct fg_store *s, struct store_op *op, struct store_batch *batch, bool *recount)
 {
     switch (op->kind) {
-    case OP_ACCEPT:
+    case OP_ACCEPT: {
+        int rc;
         op->ev->due_ms = op->ev->accepted_ms;
-        return store_insert_event(s, op->ev);
+        if ((rc = store_insert_event(s, op->ev)) == SQLITE_OK && op->ev->mark)
+            rc = store_mark(s, op->ev->mark, op->ev->mark_at);
+        return rc;
+    }
+    case OP_MARK:
+        return store_mark(s, op->condition, op->id);
     case OP_DONE:
         return store_delete_event(s, op->ev->id);
     case OP_RETRY:
@@ -806,6 +848,8 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         next = op->next;
         switch (op->kind) {
         case OP_ACCEPT:
+            free(op->ev->mark);             /* recorded; the loop has no use for it */
+            op->ev->mark = NULL;
             if (rc == SQLITE_OK) {
                 store_append(batch, op->ev);
                 op->ev = NULL;
@@ -921,6 +965,7 @@ void fg_store_free(struct fg_store *s)
     sqlite3_finalize(s->st_retry);
     sqlite3_finalize(s->st_bury);
     sqlite3_finalize(s->st_payload);
+    sqlite3_finalize(s->st_mark);
     if (s->db)
         sqlite3_close(s->db);
     if (s->lock_fd >= 0)

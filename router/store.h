@@ -22,6 +22,7 @@
 
 #include "../config/config.h"
 #include "../core/buf.h"
+#include "../core/heap.h"
 #include "../core/id.h"
 #include "../core/loop.h"
 
@@ -39,10 +40,13 @@ struct fg_async_event {
     size_t payload_len;               /* known even when cold */
     long long accepted_ms;            /* epoch ms: the event's age counts from here */
     long long due_ms;                 /* epoch ms: not started before */
+    char *mark;                       /* NULL, or a schedule name whose last fire becomes
+                                       * mark_at in the same commit (owned) */
+    long long mark_at;
     int failures;                     /* attempts the function failed (they burn retries) */
     int deferrals;                    /* throttles and system errors (they do not) */
     /* ---- router/async.c private */
-    size_t heap_idx;                  /* position in the retry heap, 0 = not there */
+    struct fg_heap_node hnode;        /* in the retry heap while it waits */
     bool running;
 };
 
@@ -80,6 +84,14 @@ int fg_store_load(struct fg_store *s, size_t warm_bytes, struct fg_async_event *
  * on_fetched with the payloads read from the file; an event whose row is gone comes back
  * still cold. */
 void fg_store_fetch(struct fg_store *s, struct fg_async_event *list);
+
+/* Schedule state: the last fire of each schedule name, for each stored one. Before start. */
+typedef void fg_store_mark_fn(void *arg, const char *name, long long last_fire);
+int fg_store_load_marks(struct fg_store *s, fg_store_mark_fn *cb, void *arg, struct fg_err *err) FG_MUST_CHECK;
+
+/* Loop thread, fire and forget: records name's last fire without an event (a schedule
+ * seen for the first time, or fires skipped by the catch-up policy). */
+void fg_store_mark(struct fg_store *s, const char *name, long long last_fire);
 
 /* Starts the writer thread. */
 int fg_store_start(struct fg_store *s, struct fg_err *err) FG_MUST_CHECK;

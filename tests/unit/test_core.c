@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fs.h"
+#include "core/heap.h"
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
@@ -231,6 +232,31 @@ START_TEST(test_mkdirs)
 }
 END_TEST
 
+START_TEST(test_heap_order)
+{
+    struct fg_heap h;
+    struct fg_heap_node nodes[2000];
+    unsigned seed = 7;
+    long long prev = -1;
+    fg_heap_init(&h);
+    ck_assert_ptr_null(fg_heap_top(&h));
+    for (int i = 0; i < 2000; i++) {
+        nodes[i].key = rand_r(&seed) % 500;
+        ck_assert_int_eq(fg_heap_push(&h, &nodes[i]), 0);
+        ck_assert_uint_ne(nodes[i].idx, 0);
+    }
+    for (int i = 0; i < 2000; i++) {
+        struct fg_heap_node *n = fg_heap_pop(&h);
+        ck_assert_ptr_nonnull(n);
+        ck_assert_int_ge(n->key, prev);
+        ck_assert_uint_eq(n->idx, 0);
+        prev = n->key;
+    }
+    ck_assert_ptr_null(fg_heap_pop(&h));
+    fg_heap_free(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -238,6 +264,7 @@ int main(void)
 
     tcase_add_test(tc, test_buf_ceiling);
     tcase_add_test(tc, test_mkdirs);
+    tcase_add_test(tc, test_heap_order);
     tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
     tcase_add_test(tc, test_base64_invalid);
     tcase_add_test(tc, test_arena);

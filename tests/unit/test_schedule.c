@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/tz.h"
-#include "triggers/schedule_expr.h"
+#include "core/schedule_expr.h"
 #include "unit.h"
 
 static struct fg_tz *tz(const char *name)

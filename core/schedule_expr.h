@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/tz.h"
+#include "tz.h"
 
 #define FG_SCHED_YEAR_MIN 1970
 #define FG_SCHED_YEAR_MAX 2199

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/* schedule.c - the schedule trigger (see schedule.h). */
+#include "schedule.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/heap.h"
+#include "../core/id.h"
+#include "../core/json_write.h"
+#include "../core/log.h"
+
+/* A tick this late (or later) counts as missed, and the catch_up policy decides. */
+#define SCHED_GRACE_S 60
+/* Missed ticks fired at once under `catch_up: all`, per schedule and wake-up. */
+#define SCHED_CATCH_UP_MAX 10000
+
+struct sched_entry {
+    struct fg_heap_node hnode;          /* key: next fire in ms */
+    const struct fg_conf_function *fn;
+    const struct fg_conf_schedule *conf;
+    const struct fg_tz *tz;             /* shared, owned by the trigger */
+    long long next;                     /* epoch s, -1 = never again */
+    long long last;                     /* epoch s: every tick up to here is handled */
+    long long last_fire;                /* epoch s of the last fire known, -1 = none (shown) */
+};
+
+struct sched_trigger {
+    struct fg_trigger base;
+    const struct fg_config *conf;
+    struct fg_router *router;
+    struct fg_loop *loop;
+    struct sched_entry *e;
+    size_t n;
+    struct fg_tz **zones;
+    size_t n_zones;
+    struct fg_heap heap;
+    struct event *timer;
+    struct fg_idgen ids;
+    bool running;
+    long long fired, skipped;           /* loop thread */
+    atomic_llong failed;                /* fires the store refused (store thread) */
+};
+
+#define ENTRY_OF(node) ((struct sched_entry *)((char *)(node) - offsetof(struct sched_entry, hnode)))
+
+/* ------------------------------------------------------------------ the event */
+
+static void sched_iso(char out[32], long long t)
+{
+    long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400), sec = t - days * 86400;
+    int y, m, d;
+    fg_civil_from_days(days, &y, &m, &d);
+    snprintf(out, 32, "%04d-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, sec / 3600, sec % 3600 / 60, sec % 60);
+}
+
+int fg_schedule_event(struct fg_buf *out, const char *id, const char *name, long long due, const char *region,
+                      const char *account)
+{
+    char when[32], head[512];
+    int n, rc;
+
+    sched_iso(when, due);
+    n = snprintf(head, sizeof(head),
+                 "{\"version\":\"0\",\"id\":\"%s\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\","
+                 "\"account\":\"%s\",\"time\":\"%s\",\"region\":\"%s\",\"resources\":[\"arn:aws:events:%s:%s:rule/",
+                 id, account, when, region, region, account);
+    if ((rc = fg_buf_append(out, head, (size_t)n)) < 0 || (rc = fg_json_write_escaped(out, name, strlen(name))) < 0)
+        return rc;
+    return fg_buf_append(out, "\"],\"detail\":{}}", 15);
+}
+
+/* ------------------------------------------------------------------ firing */
+
+static void sched_on_committed(void *arg, int rc)
+{
+    struct sched_trigger *t = arg;
+    if (rc < 0) {
+        atomic_fetch_add(&t->failed, 1);
+        fg_log(FG_LOG_ERROR, "schedule", "a fire could not be stored (%s); it is caught up after a restart",
+               fg_strerror(rc));
+    }
+}
+
+/* Fires tick `due` of e: one durable async event, and the tick as e's last fire in the
+ * same commit. */
+static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long due)
+{
+    struct fg_async_event *ev = NULL;
+    struct fg_buf b;
+    char id[FG_ID_LEN + 1];
+
+    fg_buf_init(&b, FG_PAYLOAD_ASYNC_MAX_BYTES);
+    fg_idgen_uuid4(&t->ids, id);
+    if (e->conf->input ? fg_buf_append(&b, e->conf->input, strlen(e->conf->input)) == 0
+                       : fg_schedule_event(&b, id, e->conf->name, due, t->conf->region, t->conf->account_id) == 0)
+        ev = fg_async_event_new(e->fn->name, NULL, b.data, b.len);
+    fg_buf_free(&b);
+    if (!ev || !(ev->mark = strdup(e->conf->name))) {
+        fg_async_event_free(ev);
+        fg_log(FG_LOG_ERROR, "schedule", "%s: out of memory: the tick at %lld was not fired", e->conf->name, due);
+        return;
+    }
+    ev->mark_at = due;
+    if (fg_router_submit_async(t->router, ev, NULL, sched_on_committed, t) < 0) {
+        fg_log(FG_LOG_WARN, "schedule", "%s: tick at %lld not fired: the gateway is stopping", e->conf->name, due);
+        return;
+    }
+    t->fired++;
+    e->last_fire = due;
+}
+
+/* Handles every tick of e due at or before now (epoch s): the one on-time tick fires;
+ * missed ones follow catch_up. Then e->next is the first tick after now. */
+static void sched_due(struct sched_trigger *t, struct sched_entry *e, long long now, bool starting)
+{
+    const struct fg_conf_schedule *c = e->conf;
+    long long from = e->last, window = now - c->max_catch_up_s, latest = -1, tick;
+    long long n_due = 0, n_fired = 0;
+
+    if (from < window - 1)
+        from = window - 1;               /* older ticks are past max_catch_up: skipped */
+    if (c->expr.kind == FG_SCHED_RATE && c->catch_up != FG_CATCH_UP_ALL) {
+        /* Only the latest matters: no need to walk a day of rate(1 second). */
+        tick = now - (now % c->expr.rate_s + c->expr.rate_s) % c->expr.rate_s;
+        if (tick > from) {
+            latest = tick;
+            n_due = (tick - from + c->expr.rate_s - 1) / c->expr.rate_s;
+        }
+    } else {
+        for (tick = fg_sched_next(&c->expr, e->tz, from); tick >= 0 && tick <= now;
+             tick = fg_sched_next(&c->expr, e->tz, tick)) {
+            latest = tick;
+            n_due++;
+        }
+    }
+    if (latest >= 0) {
+        bool late = now - latest > SCHED_GRACE_S || starting;
+        if (n_due == 1 && !late) {
+            sched_fire(t, e, latest);
+            n_fired = 1;
+        } else if (c->catch_up == FG_CATCH_UP_ALL) {
+            for (tick = fg_sched_next(&c->expr, e->tz, from); tick >= 0 && tick <= now && n_fired < SCHED_CATCH_UP_MAX;
+                 tick = fg_sched_next(&c->expr, e->tz, tick), n_fired++)
+                sched_fire(t, e, tick);
+        } else if (c->catch_up == FG_CATCH_UP_LAST || !late) {
+            sched_fire(t, e, latest);
+            n_fired = 1;
+        }
+        if (n_fired < n_due) {
+            t->skipped += n_due - n_fired;
+            fg_log(FG_LOG_INFO, "schedule", "%s: %lld missed tick(s) %s (catch_up: %s)", c->name, n_due - n_fired,
+                   n_fired ? "folded into one fire" : "skipped",
+                   c->catch_up == FG_CATCH_UP_ALL ? "all" : c->catch_up == FG_CATCH_UP_LAST ? "last" : "none");
+            if (!n_fired)
+                fg_router_mark(t->router, c->name, latest);
+        }
+    }
+    if (latest > e->last)
+        e->last = latest;
+    e->next = fg_sched_next(&c->expr, e->tz, e->last > now ? e->last : now);
+}
+
+static void sched_arm(struct sched_trigger *t)
+{
+    struct fg_heap_node *top = fg_heap_top(&t->heap);
+    long long wait = 1000;
+    struct timeval tv;
+
+    if (!t->running)
+        return;
+    if (top) {
+        long long d = top->key - fg_now_ms();
+        if (d < wait)
+            wait = d < 0 ? 0 : d;
+    }
+    /* At most a second: a clock jump is noticed within one. */
+    tv.tv_sec = wait / 1000;
+    tv.tv_usec = (wait % 1000) * 1000;
+    evtimer_add(t->timer, &tv);
+}
+
+static void sched_push(struct sched_trigger *t, struct sched_entry *e)
+{
+    if (e->next < 0)
+        return;                          /* at() in the past, or a cron that never matches again */
+    e->hnode.key = e->next * 1000;
+    if (fg_heap_push(&t->heap, &e->hnode) < 0)
+        fg_log(FG_LOG_ERROR, "schedule", "%s: out of memory: not scheduled", e->conf->name);
+}
+
+static void sched_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct sched_trigger *t = arg;
+    long long now_ms = fg_now_ms();
+    struct fg_heap_node *top;
+
+    (void)fd;
+    (void)what;
+    while ((top = fg_heap_top(&t->heap)) && top->key <= now_ms) {
+        struct sched_entry *e = ENTRY_OF(fg_heap_pop(&t->heap));
+        sched_due(t, e, now_ms / 1000, false);
+        sched_push(t, e);
+    }
+    sched_arm(t);
+}
+
+/* ------------------------------------------------------------------ the trigger */
+
+static int sched_start(struct fg_trigger *base, struct fg_err *err)
+{
+    struct sched_trigger *t = (struct sched_trigger *)base;
+    long long now = fg_now_ms() / 1000;
+
+    (void)err;
+    t->running = true;
+    for (size_t i = 0; i < t->n; i++) {
+        struct sched_entry *e = &t->e[i];
+        long long last;
+        if (fg_router_last_fire(t->router, e->conf->name, &last)) {
+            e->last = e->last_fire = last;
+            /* The clock may be behind the stored last fire: never fire a tick twice. */
+            if (fg_sched_next(&e->conf->expr, e->tz, last) <= now)
+                sched_due(t, e, now, true);
+            else
+                e->next = fg_sched_next(&e->conf->expr, e->tz, last > now ? last : now);
+        } else {
+            /* First sight: nothing was missed before now. */
+            e->last = now;
+            fg_router_mark(t->router, e->conf->name, now);
+            e->next = fg_sched_next(&e->conf->expr, e->tz, now);
+        }
+        sched_push(t, e);
+    }
+    if (t->n)
+        fg_log(FG_LOG_INFO, "schedule", "%zu schedule(s) armed", t->n);
+    sched_arm(t);
+    return 0;
+}
+
+static void sched_stop(struct fg_trigger *base)
+{
+    struct sched_trigger *t = (struct sched_trigger *)base;
+    t->running = false;
+    if (t->timer)
+        evtimer_del(t->timer);
+}
+
+static int sched_describe(struct fg_trigger *base, struct fg_buf *out)
+{
+    struct sched_trigger *t = (struct sched_trigger *)base;
+    int rc;
+
+    if ((rc = fg_buf_append(out, "{\"schedules\":[", 14)) < 0)
+        return rc;
+    for (size_t i = 0; i < t->n; i++) {
+        struct sched_entry *e = &t->e[i];
+        char last[32] = "", next[32] = "", line[512];
+        int n;
+        if (e->last_fire >= 0)
+            sched_iso(last, e->last_fire);
+        if (e->next >= 0)
+            sched_iso(next, e->next);
+        if ((rc = fg_buf_append(out, i ? "," : "", i ? 1 : 0)) < 0 || (rc = fg_buf_append(out, "{\"name\":", 8)) < 0 ||
+            (rc = fg_json_write_str(out, e->conf->name, strlen(e->conf->name))) < 0 ||
+            (rc = fg_buf_append(out, ",\"expression\":", 14)) < 0 ||
+            (rc = fg_json_write_str(out, e->conf->expression, strlen(e->conf->expression))) < 0)
+            return rc;
+        n = snprintf(line, sizeof(line),
+                     ",\"function\":\"%s\",\"timezone\":\"%s\",\"lastFire\":%s%s%s,\"nextFire\":%s%s%s}",
+                     e->fn->name, fg_tz_name(e->tz), last[0] ? "\"" : "", last[0] ? last : "null",
+                     last[0] ? "\"" : "", next[0] ? "\"" : "", next[0] ? next : "null", next[0] ? "\"" : "");
+        if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
+            return rc;
+    }
+    char tail[128];
+    int n = snprintf(tail, sizeof(tail), "],\"fired\":%lld,\"skipped\":%lld,\"failed\":%lld}", t->fired, t->skipped,
+                     (long long)atomic_load(&t->failed));
+    return fg_buf_append(out, tail, (size_t)n);
+}
+
+static void sched_free(struct fg_trigger *base)
+{
+    struct sched_trigger *t = (struct sched_trigger *)base;
+    if (!t)
+        return;
+    if (t->timer)
+        event_free(t->timer);
+    fg_heap_free(&t->heap);
+    for (size_t i = 0; i < t->n_zones; i++)
+        fg_tz_free(t->zones[i]);
+    free(t->zones);
+    free(t->e);
+    free(t);
+}
+
+static const struct fg_trigger_ops sched_ops = {
+    .name = "schedule",
+    .start = sched_start,
+    .stop = sched_stop,
+    .describe = sched_describe,
+    .free = sched_free,
+};
+
+static int sched_zone(struct sched_trigger *t, const char *name, const struct fg_tz **out, struct fg_err *err)
+{
+    struct fg_tz *z, **grown;
+    int rc;
+    for (size_t i = 0; i < t->n_zones; i++) {
+        if (!strcmp(fg_tz_name(t->zones[i]), name)) {
+            *out = t->zones[i];
+            return 0;
+        }
+    }
+    if ((rc = fg_tz_load(name, &z, err)) < 0)
+        return rc;
+    if (!(grown = realloc(t->zones, (t->n_zones + 1) * sizeof(*grown)))) {
+        fg_tz_free(z);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    t->zones = grown;
+    t->zones[t->n_zones++] = z;
+    *out = z;
+    return 0;
+}
+
+int fg_schedule_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                            struct fg_trigger **out, struct fg_err *err)
+{
+    struct sched_trigger *t = calloc(1, sizeof(*t));
+    size_t n = 0;
+    int rc;
+
+    *out = NULL;
+    if (!t)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    t->base.ops = &sched_ops;
+    t->conf = conf;
+    t->router = router;
+    t->loop = loop;
+    fg_idgen_init(&t->ids);
+    fg_heap_init(&t->heap);
+    for (size_t i = 0; i < conf->n_functions; i++)
+        n += conf->functions[i].n_schedules;
+    if (!(t->e = calloc(n ? n : 1, sizeof(*t->e))) || !(t->timer = evtimer_new(loop->base, sched_on_timer, t))) {
+        sched_free(&t->base);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        const struct fg_conf_function *fn = &conf->functions[i];
+        for (size_t j = 0; j < fn->n_schedules; j++) {
+            struct sched_entry *e = &t->e[t->n];
+            if (!fn->schedules[j].enabled)
+                continue;
+            e->fn = fn;
+            e->conf = &fn->schedules[j];
+            e->next = e->last = e->last_fire = -1;
+            if ((rc = sched_zone(t, e->conf->timezone, &e->tz, err)) < 0) {
+                sched_free(&t->base);
+                return rc;
+            }
+            t->n++;
+        }
+    }
+    *out = &t->base;
+    return 0;
+}
