@@ -586,9 +586,8 @@ static int conf_parse_http(struct conf_parser *p, struct fy_node *val, struct fg
 /* Position of column `col` (1-based) inside the scalar n, for errors inside a value. */
 static struct fg_conf_pos conf_pos_in(struct fy_node *n, struct fg_conf_pos kpos, int col)
 {
-    struct fg_conf_pos pos = conf_pos(n, kpos);
-    enum fy_node_style st = n ? fy_node_get_style(n) : FYNS_ANY;
-    pos.col += col - 1 + (st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED);
+    struct fg_conf_pos pos = conf_pos(n, kpos);    /* quoted scalars: where the text starts */
+    pos.col += col - 1;
     return pos;
 }
 

@@ -290,9 +290,9 @@ static int sched_rate(struct parser *p, const char *s, const char *e, bool allow
         if (units[i].ext && !allow_seconds)
             return sched_fail(p, u, "rate(N seconds) is an fngate extension for development and is not allowed here");
         if (one && n != 1)
-            return sched_fail(p, u, "rate(%lld %s): write '%s' for more than one", n, units[i].one, units[i].many);
+            return sched_fail(p, u, "'%s' is for 1; write rate(%lld %s)", units[i].one, n, units[i].many);
         if (many && n == 1)
-            return sched_fail(p, u, "rate(1 %s): write '%s' for one", units[i].many, units[i].one);
+            return sched_fail(p, u, "'%s' is for more than 1; write rate(1 %s)", units[i].many, units[i].one);
         *out = n * units[i].secs;
         return 0;
     }

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_schedule.c - `fngate schedule next EXPR`: when an expression fires, computed by the
- * same code the gateway uses, so a schedule can be checked before it is deployed.
- * Exit status: 0, 1 for an invalid expression or zone, 2 usage. */
+ * same code the gateway uses, so a schedule can be checked before it is deployed; and
+ * `fngate schedules`: the schedules of a running gateway (admin API).
+ * Exit status: 0, 1 for an invalid expression or zone (or no gateway), 2 usage. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
+#include "../config/config.h"
 #include "../core/loop.h"
 #include "../core/tz.h"
 #include "../core/schedule_expr.h"
+#include "client.h"
 #include "commands.h"
 
 static void schedule_usage(FILE *f)
@@ -30,6 +35,73 @@ static void schedule_format(char *out, size_t n, long long utc, int off)
     fg_civil_from_days(days, &y, &m, &d);
     snprintf(out, n, "%04d-%02d-%02dT%02lld:%02lld:%02lld%c%02d:%02d", y, m, d, sec / 3600, sec % 3600 / 60,
              sec % 60, off < 0 ? '-' : '+', abs(off) / 3600, abs(off) % 3600 / 60);
+}
+
+static void schedules_usage(FILE *f)
+{
+    fprintf(f, "usage: fngate schedules [-c FILE] [--endpoint URL] [--json]\n"
+               "  Lists the schedules of a running gateway with their last and next fire (UTC).\n");
+}
+
+int fg_cmd_schedules(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "endpoint", required_argument, NULL, 'e' },
+        { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    const char *config = "fngate.yaml", *endpoint = NULL;
+    struct fg_config conf;
+    struct fg_client_reply r;
+    struct fg_err err;
+    char base[400], url[512];
+    json_t *j = NULL, *it;
+    size_t i;
+    int c, json = 0, rc = 1;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'e': endpoint = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': schedules_usage(stdout); return 0;
+        default: schedules_usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        schedules_usage(stderr);
+        return 2;
+    }
+    if (fg_conf_load(&conf, config, &err) < 0 && !endpoint) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    fg_client_base_url(&conf, endpoint, base, sizeof(base));
+    fg_conf_free(&conf);
+    snprintf(url, sizeof(url), "%s/_fngate/schedules", base);
+    if (fg_client_request("GET", url, NULL, NULL, 0, &r, &err) < 0) {
+        fprintf(stderr, "fngate: %s (is `fngate serve -c %s` running?)\n", err.msg, config);
+    } else if (r.status != 200 || !(j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL))) {
+        fprintf(stderr, "fngate: HTTP %ld: %.*s\n", r.status, (int)r.body.len, r.body.data ? r.body.data : "");
+    } else if (json) {
+        char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "");
+        free(s);
+        rc = 0;
+    } else {
+        printf("%-28s %-20s %-26s %-16s %-21s %s\n", "NAME", "FUNCTION", "EXPRESSION", "TIMEZONE", "LAST_FIRE", "NEXT_FIRE");
+        json_array_foreach(json_object_get(j, "schedules"), i, it) {
+            const char *last = json_string_value(json_object_get(it, "lastFire"));
+            const char *next = json_string_value(json_object_get(it, "nextFire"));
+            printf("%-28s %-20s %-26s %-16s %-21s %s\n", json_string_value(json_object_get(it, "name")),
+                   json_string_value(json_object_get(it, "function")), json_string_value(json_object_get(it, "expression")),
+                   json_string_value(json_object_get(it, "timezone")), last ? last : "-", next ? next : "never");
+        }
+        rc = 0;
+    }
+    json_decref(j);
+    fg_client_reply_close(&r);
+    return rc;
 }
 
 int fg_cmd_schedule(int argc, char **argv)

@@ -76,6 +76,13 @@ int fg_cmd_validate(int argc, char **argv)
                fn->retries.max_ms, validate_jitter[fn->retries.jitter]);
         printf("    on_success: %s\n    on_failure: %s\n", validate_destination(&fn->on_success),
                validate_destination(&fn->on_failure));
+        for (size_t j = 0; j < fn->n_schedules; j++) {
+            const struct fg_conf_schedule *sc = &fn->schedules[j];
+            static const char *const catch_up[] = { "last", "none", "all" };
+            printf("    schedule: %s  (name %s, %s, catch_up %s within %d s%s%s)\n", sc->expression, sc->name,
+                   sc->timezone, catch_up[sc->catch_up], sc->max_catch_up_s, sc->input ? ", custom input" : "",
+                   sc->enabled ? "" : ", disabled");
+        }
         if (fn->n_env) {
             printf("    environment:\n");
             for (size_t j = 0; j < fn->n_env; j++)

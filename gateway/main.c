@@ -16,6 +16,7 @@ static void main_usage(FILE *f)
                "  queue      the async queue of a running gateway, per function\n"
                "  dlq        list, show, redrive or purge dead letters\n"
                "  schedule   `schedule next EXPR`: when a schedule expression fires\n"
+               "  schedules  the schedules of a running gateway, with last and next fire\n"
                "Every command takes -c FILE (default ./fngate.yaml) and --help.\n");
 }
 
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
         return fg_cmd_dlq(argc - 1, argv + 1);
     if (!strcmp(verb, "schedule"))
         return fg_cmd_schedule(argc - 1, argv + 1);
+    if (!strcmp(verb, "schedules"))
+        return fg_cmd_schedules(argc - 1, argv + 1);
     fprintf(stderr, "fngate: unknown command '%s'\n", verb);
     main_usage(stderr);
     return 2;

@@ -65,6 +65,14 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    events:\n      - http: {method: GET, path: /a, rate: {per_second: 0.5}}\n", NULL },
     { HEAD "    events:\n      - http: GET /_fngate/queue\n", "/_fngate/ is reserved for fngate's admin API" },
     { "durability: disk\n" HEAD, "durability: unknown value 'disk'" },
+    { HEAD "    events:\n      - schedule: rate(5 minutes)\n      - schedule: \"30 2 * * *\"\n", NULL },
+    { HEAD "    events:\n      - schedule: rate(5 minute)\n", "t.yaml:7:26: schedule rate(5 minute): 'minute' is for 1; write rate(5 minutes)" },
+    { HEAD "    events:\n      - schedule: \"cron(0 12 1 * MON *)\"\n", "t.yaml:7:34: schedule cron(0 12 1 * MON *): day-of-month and day-of-week" },
+    { HEAD "    events:\n      - schedule: {timezone: UTC}\n", "t.yaml:7:9: schedule: 'expression' is required" },
+    { HEAD "    events:\n      - schedule: {expression: rate(1 hour), timezone: Europe/Berln}\n", "t.yaml:7:56: timezone: unknown time zone 'Europe/Berln'" },
+    { HEAD "    events:\n      - schedule: {expression: rate(1 hour), enabled: maybe}\n", "enabled: expected true or false, got 'maybe'" },
+    { HEAD "    events:\n      - schedule: {expression: rate(1 hour), max_catch_up: 90d}\n", "max_catch_up: expected a duration" },
+    { HEAD "    events:\n      - schedule: {expresion: rate(1 hour)}\n", "(did you mean 'expression'?)" },
 };
 
 START_TEST(test_conf_table)
@@ -183,6 +191,35 @@ START_TEST(test_conf_async)
 }
 END_TEST
 
+START_TEST(test_conf_schedules)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    const char *yaml = HEAD "    events:\n      - schedule: rate(5 minutes)\n"
+                       "      - schedule: {rate: \"cron(0 12 * * ? *)\", timezone: Europe/Berlin, name: noon,"
+                       " input: {a: 1, b: [x, true]}, enabled: false, catch_up: all, max_catch_up: 2h}\n";
+    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
+    const struct fg_conf_function *f = &conf.functions[0];
+    ck_assert_uint_eq(f->n_schedules, 2);
+    ck_assert_str_eq(f->schedules[0].name, "F-schedule-1");
+    ck_assert_str_eq(f->schedules[0].timezone, "UTC");
+    ck_assert(f->schedules[0].enabled);
+    ck_assert_int_eq(f->schedules[0].catch_up, FG_CATCH_UP_LAST);
+    ck_assert_int_eq(f->schedules[0].max_catch_up_s, 3600);
+    ck_assert_int_eq(f->schedules[0].expr.kind, FG_SCHED_RATE);
+    ck_assert_int_eq(f->schedules[0].expr.rate_s, 300);
+    ck_assert_ptr_null(f->schedules[0].input);
+    ck_assert_str_eq(f->schedules[1].name, "noon");
+    ck_assert_str_eq(f->schedules[1].timezone, "Europe/Berlin");
+    ck_assert_str_eq(f->schedules[1].input, "{\"a\": 1, \"b\": [\"x\", true]}");
+    ck_assert(!f->schedules[1].enabled);
+    ck_assert_int_eq(f->schedules[1].catch_up, FG_CATCH_UP_ALL);
+    ck_assert_int_eq(f->schedules[1].max_catch_up_s, 7200);
+    ck_assert_int_eq(f->schedules[1].expr.kind, FG_SCHED_CRON);
+    fg_conf_free(&conf);
+}
+END_TEST
+
 START_TEST(test_conf_env_limit)
 {
     struct fg_config conf;
@@ -216,6 +253,7 @@ int main(void)
     tcase_add_test(tc, test_conf_values);
     tcase_add_test(tc, test_conf_defaults);
     tcase_add_test(tc, test_conf_async);
+    tcase_add_test(tc, test_conf_schedules);
     tcase_add_test(tc, test_conf_env_limit);
     tcase_add_test(tc, test_conf_missing_file);
     return fg_unit_run(s, tc);

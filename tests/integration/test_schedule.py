@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: MIT
+"""Schedules against the real gateway: rate(1 second) fires about once a second with the
+Scheduled Event shape, at() fires once, input replaces the event, disabled schedules stay
+silent, and restarts catch up by policy (last: exactly once, none: never, all: each).
+Real seconds only: the rate(N seconds) extension keeps every test short."""
+import calendar
+import json
+import os
+import subprocess
+import time
+
+from harness import FNGATE, Gateway, check, env, run_cli, wait_until, write
+
+PY = """
+import json, os, time
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as f:
+        f.write(json.dumps({"event": event, "t": time.time()}) + "\\n")
+"""
+
+
+def setup(tmp, events, extra=""):
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "app.py"), PY)
+    return ("%sfunctions:\n  Tick:\n    runtime: python3\n    handler: app.handler\n    code: %s\n"
+            "    environment: {OUT: %s}\n    events:\n%s" % (extra, code, os.path.join(tmp, "out.txt"), events))
+
+
+def fires(tmp):
+    try:
+        with open(os.path.join(tmp, "out.txt")) as f:
+            return [json.loads(x) for x in f if x.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def epoch(iso):
+    return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def test_rate_fires_every_second_with_scheduled_event(tmp):
+    with Gateway(tmp, setup(tmp, "      - schedule: rate(1 second)\n")) as gw:
+        got = wait_until(lambda: len(fires(tmp)) >= 4 and fires(tmp), 15, "four fires")
+        ev = got[0]["event"]
+        check(ev["version"] == "0" and ev["detail-type"] == "Scheduled Event" and ev["source"] == "aws.events" and
+              ev["account"] == "000000000000" and ev["region"] == "us-east-1" and ev["detail"] == {} and
+              ev["resources"] == ["arn:aws:events:us-east-1:000000000000:rule/Tick-schedule-1"] and len(ev["id"]) == 36,
+              "Scheduled Event shape: %s" % ev)
+        times = [epoch(f["event"]["time"]) for f in got[:4]]
+        check(times == list(range(times[0], times[0] + 4)), "one fire per second, each tick once: %s" % times)
+        late = [f["t"] - epoch(f["event"]["time"]) for f in got[:4]]
+        check(all(0 <= x < 1.0 for x in late), "each fire starts within a second of its tick: %s" % late)
+        st, _, body = gw.request("GET", "/_fngate/schedules")
+        s = json.loads(body)["schedules"][0]
+        check(st == 200 and s["name"] == "Tick-schedule-1" and s["expression"] == "rate(1 second)" and
+              s["lastFire"] and epoch(s["nextFire"]) - epoch(s["lastFire"]) == 1, "admin view: %s" % body)
+        p = run_cli("schedules", "--endpoint", "http://127.0.0.1:%d" % gw.port)
+        check(p.returncode == 0 and "Tick-schedule-1" in p.stdout and "rate(1 second)" in p.stdout,
+              "fngate schedules:\n%s%s" % (p.stdout, p.stderr))
+
+
+def test_at_fires_once_and_input_replaces_the_event(tmp):
+    when = time.gmtime(time.time() + 3)
+    at = time.strftime("%Y-%m-%dT%H:%M:%S", when)
+    events = ("      - schedule: {expression: \"at(%s)\", name: once, input: {job: cleanup, dry_run: false}}\n"
+              "      - schedule: {expression: rate(1 second), enabled: false}\n" % at)
+    with Gateway(tmp, setup(tmp, events)) as gw:
+        got = wait_until(lambda: fires(tmp), 15, "the at() fire")
+        check(got[0]["event"] == {"job": "cleanup", "dry_run": False}, "input replaces the event: %s" % got[0])
+        check(got[0]["t"] >= calendar.timegm(when), "not before its time")
+        st, _, body = gw.request("GET", "/_fngate/schedules")
+        s = json.loads(body)["schedules"]
+        check(len(s) == 1 and s[0]["nextFire"] is None, "at() has no next fire; disabled ones are not listed: %s" % s)
+        time.sleep(1.5)           # nothing else may fire: there is no readiness signal for "nothing"
+        check(len(fires(tmp)) == 1, "at() fires once and a disabled schedule never: %s" % fires(tmp))
+
+
+def run_for(tmp, conf, seconds):
+    gw = Gateway(tmp, conf)
+    gw.start()
+    try:
+        time.sleep(seconds)
+    finally:
+        gw.stop()
+    return gw
+
+
+def test_catch_up_policies_on_restart(tmp):
+    for policy, want in (("last", 1), ("none", 0), ("all", None)):
+        d = os.path.join(tmp, policy)
+        os.makedirs(d)
+        conf = setup(d, "      - schedule: {expression: rate(2 seconds), catch_up: %s, max_catch_up: 1h}\n" % policy)
+        run_for(d, conf, 2.5)                       # first sight, then a fire or so
+        stopped = time.time()
+        time.sleep(5)                               # two ticks fall due while it is down
+        before = len(fires(d))
+        gw = Gateway(d, conf)
+        gw.start()
+        started = time.time()
+        try:
+            wait_until(lambda: "schedule(s) armed" in gw.stderr(), 10, "the schedules to start")
+            # Fires whose tick falls in the downtime are the catch-up ones.
+            wait_until(lambda: any(epoch(f["event"]["time"]) >= started for f in fires(d)[before:]), 15,
+                       "a regular tick after the restart")
+        finally:
+            gw.stop()
+        missed = [f for f in fires(d)[before:] if stopped < epoch(f["event"]["time"]) < started - 0.01]
+        if want is None:
+            check(len(missed) >= 2 and len({f["event"]["time"] for f in missed}) == len(missed),
+                  "catch_up all: each missed tick once: %s" % [f["event"]["time"] for f in missed])
+        else:
+            check(len(missed) == want, "catch_up %s: %d catch-up fire(s) expected, got %s" %
+                  (policy, want, [f["event"]["time"] for f in missed]))
+        times = [f["event"]["time"] for f in fires(d)]
+        check(len(times) == len(set(times)), "no tick fired twice across the restart (%s): %s" % (policy, times))
+
+
+def test_clock_behind_the_stored_last_fire_does_not_refire(tmp):
+    """A stored last fire in the future (the clock was set back) fires nothing until the clock
+    passes it: the state store is edited the way a clock jump would leave it."""
+    conf = setup(tmp, "      - schedule: {expression: rate(1 second), name: t}\n")
+    run_for(tmp, conf, 1.5)
+    import sqlite3
+    db = sqlite3.connect(os.path.join(tmp, ".fngate", "fngate.db"))
+    ahead = int(time.time()) + 4
+    db.execute("UPDATE schedules SET last_fire=? WHERE name='t'", (ahead,))
+    db.commit()
+    db.close()
+    before = len(fires(tmp))
+    with Gateway(tmp, conf):
+        wait_until(lambda: len(fires(tmp)) > before, 15, "the first fire after the stored one")
+        first = epoch(fires(tmp)[before]["event"]["time"])
+        check(first == ahead + 1, "the first tick after the stored last fire (%d), got %d" % (ahead + 1, first))
+
+
+def test_schedule_config_errors(tmp):
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "app.py"), PY)
+    cases = [
+        ("      - schedule: cron(0 12 1 * MON *)\n", ":8:33: schedule cron(0 12 1 * MON *): day-of-month and day-of-week cannot both be set"),
+        ("      - schedule: {expression: \"cron(0 12 * * ? *)\", timezone: Mars/Olympus}\n", ":8:64: timezone: unknown time zone 'Mars/Olympus'"),
+        ("      - schedule: rate(1 minutes)\n", ":8:26: schedule rate(1 minutes): 'minutes' is for more than 1; write rate(1 minute)"),
+        ("      - schedule: {expression: rate(1 minute), catch_up: sometimes}\n", "catch_up: unknown value 'sometimes'"),
+        ("      - schedule: {expression: rate(1 minute), name: a}\n      - schedule: {expression: rate(2 minutes), name: a}\n",
+         ":9:32: duplicate schedule name 'a' (already used at"),
+        ("      - schedule: {expression: rate(1 minute), input: \"not json\"}\n", "input: a string input must be JSON text"),
+    ]
+    for events, want in cases:
+        cfg = write(os.path.join(tmp, "bad.yaml"), setup(tmp, events))
+        p = subprocess.run([FNGATE, "validate", "-c", cfg], capture_output=True, text=True, timeout=30, env=env())
+        check(p.returncode != 0 and want in p.stderr, "want %r, got rc %d: %s" % (want, p.returncode, p.stderr))
+    cfg = write(os.path.join(tmp, "good.yaml"), setup(tmp, "      - schedule: cron(0 12 * * ? *)\n"))
+    p = run_cli("validate", "-c", cfg)
+    check(p.returncode == 0 and "cron(0 12 * * ? *)" in p.stdout, "validate lists schedules:\n" + p.stdout)
+
+
+def test_schedule_next_cli(tmp):
+    p = run_cli("schedule", "next", "cron(30 2 * * ? *)", "--tz", "Europe/Berlin", "--from", "2026-03-28T12:00:00", "-n", "2")
+    check(p.returncode == 0 and p.stdout.splitlines()[0].startswith("2026-03-29T03:00:00+02:00") and
+          "2026-03-29T01:00:00Z" in p.stdout and p.stdout.splitlines()[1].startswith("2026-03-30T02:30:00+02:00"),
+          "the 02:30 that does not exist fires at 03:00:\n" + p.stdout)
+    p = run_cli("schedule", "next", "cron(0 12 1 * MON *)")
+    check(p.returncode == 1 and "column 15" in p.stderr and "use ? in one of them" in p.stderr, p.stderr)
