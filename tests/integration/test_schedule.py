@@ -161,3 +161,28 @@ def test_schedule_next_cli(tmp):
           "the 02:30 that does not exist fires at 03:00:\n" + p.stdout)
     p = run_cli("schedule", "next", "cron(0 12 1 * MON *)")
     check(p.returncode == 1 and "column 15" in p.stderr and "use ? in one of them" in p.stderr, p.stderr)
+
+
+def test_cron_example(tmp):
+    """examples/cron: the crontab line moved to fngate validates, fires at 02:30 Berlin time
+    summer and winter, and its handler cleans what it should."""
+    import shutil
+    ex = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples", "cron")
+    d = os.path.join(tmp, "cron")
+    shutil.copytree(ex, d, ignore=shutil.ignore_patterns(".fngate"))
+    p = run_cli("validate", "-c", os.path.join(d, "fngate.yaml"))
+    check(p.returncode == 0 and "schedule: 30 2 * * *  (name nightly-cleanup, Europe/Berlin" in p.stdout, p.stdout + p.stderr)
+    for day, want in (("2027-01-15T00:00:00", "2027-01-15T02:30:00+01:00"), ("2027-07-15T00:00:00", "2027-07-15T02:30:00+02:00")):
+        p = run_cli("schedule", "next", "30 2 * * *", "--tz", "Europe/Berlin", "--from", day, "-n", "1")
+        check(p.stdout.startswith(want), "%s: %s" % (want, p.stdout))
+    junk = os.path.join(tmp, "junk")
+    os.makedirs(junk)
+    old, new = os.path.join(junk, "old.log"), os.path.join(junk, "new.log")
+    for path in (old, new):
+        write(path, "x\n")
+    os.utime(old, (time.time() - 10 * 86400,) * 2)
+    p = run_cli("invoke", "NightlyCleanup", "-c", os.path.join(d, "fngate.yaml"), "--local",
+                "--payload", json.dumps({"directory": junk, "max_age_days": 7}))
+    out = json.loads(p.stdout)
+    check(p.returncode == 0 and out["removed"] == 1 and out["kept"] == 1 and not os.path.exists(old) and
+          os.path.exists(new), "cleanup result: %s %s" % (p.stdout, p.stderr))
