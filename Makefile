@@ -31,6 +31,7 @@ test: build-asan
 bench: build test-deps
 	@tests/bench/run.sh $(RELEASE)
 	@tests/bench/async.sh $(RELEASE)
+	@tests/bench/schedule.sh $(RELEASE)
 
 clean:
 	rm -rf build

@@ -9,6 +9,7 @@
  * then no connection is suspended. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,9 @@ int fg_cmd_serve(int argc, char **argv)
         fg_err_set(&err, -1, "cannot install signal handlers");
         goto fail;
     }
+    /* Parsing a large configuration leaves freed memory behind (libfyaml's tree): give it
+     * back to the system before serving. */
+    malloc_trim(0);
     fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on http://%s%s%s:%d",
            conf.service, conf.n_functions, strchr(conf.listen_host, ':') ? "[" : "", conf.listen_host,
            strchr(conf.listen_host, ':') ? "]" : "", fg_http_port(st.http));

@@ -828,10 +828,13 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
     struct fg_err err;
     bool recount = false;
     int rc = SQLITE_NOMEM;
+    long long t0 = fg_mono_us(), t1 = 0;
+    size_t n_ops = 0;
 
     if (batch && (rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) == SQLITE_OK) {
-        for (struct store_op *op = list; op && rc == SQLITE_OK; op = op->next)
+        for (struct store_op *op = list; op && rc == SQLITE_OK; op = op->next, n_ops++)
             rc = store_apply(s, op, batch, &recount);
+        t1 = fg_mono_us();
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
@@ -897,6 +900,9 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
     }
     if (recount && rc == SQLITE_OK)
         store_recount(s);
+    if (n_ops > 256)
+        fg_log(FG_LOG_DEBUG, "store", "batch of %zu ops: statements %lld us, commit %lld us", n_ops, t1 - t0,
+               fg_mono_us() - t1);
     if (batch)
         store_post(s, batch, s->on_events);      /* if the loop is gone, the next start loads them */
 }

@@ -18,6 +18,8 @@
 #define SCHED_GRACE_S 60
 /* Missed ticks fired at once under `catch_up: all`, per schedule and wake-up. */
 #define SCHED_CATCH_UP_MAX 10000
+/* Fire latency histogram: 1 ms buckets up to 10 s, then one overflow bucket. */
+#define SCHED_LAT_BUCKETS 10001
 
 struct sched_entry {
     struct fg_heap_node hnode;          /* key: next fire in ms */
@@ -44,6 +46,16 @@ struct sched_trigger {
     bool running;
     long long fired, skipped;           /* loop thread */
     atomic_llong failed;                /* fires the store refused (store thread) */
+    /* Latency of on-time fires, from the tick to the commit (store thread writes). */
+    atomic_llong lat[SCHED_LAT_BUCKETS];
+    atomic_llong lat_max;
+};
+
+/* What a commit callback needs to know about its fire. */
+struct sched_fire_ctx {
+    struct sched_trigger *t;
+    long long due_ms;
+    bool on_time;
 };
 
 #define ENTRY_OF(node) ((struct sched_entry *)((char *)(node) - offsetof(struct sched_entry, hnode)))
@@ -78,18 +90,28 @@ int fg_schedule_event(struct fg_buf *out, const char *id, const char *name, long
 
 static void sched_on_committed(void *arg, int rc)
 {
-    struct sched_trigger *t = arg;
+    struct sched_fire_ctx *c = arg;
+    struct sched_trigger *t = c->t;
     if (rc < 0) {
         atomic_fetch_add(&t->failed, 1);
         fg_log(FG_LOG_ERROR, "schedule", "a fire could not be stored (%s); it is caught up after a restart",
                fg_strerror(rc));
+    } else if (c->on_time) {
+        long long ms = fg_now_ms() - c->due_ms, max = atomic_load(&t->lat_max);
+        if (ms < 0)
+            ms = 0;
+        atomic_fetch_add(&t->lat[ms < SCHED_LAT_BUCKETS - 1 ? ms : SCHED_LAT_BUCKETS - 1], 1);
+        while (ms > max && !atomic_compare_exchange_weak(&t->lat_max, &max, ms))
+            ;
     }
+    free(c);
 }
 
 /* Fires tick `due` of e: one durable async event, and the tick as e's last fire in the
  * same commit. */
-static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long due)
+static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long due, bool on_time)
 {
+    struct sched_fire_ctx *ctx = malloc(sizeof(*ctx));
     struct fg_async_event *ev = NULL;
     struct fg_buf b;
     char id[FG_ID_LEN + 1];
@@ -100,13 +122,15 @@ static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long
                        : fg_schedule_event(&b, id, e->conf->name, due, t->conf->region, t->conf->account_id) == 0)
         ev = fg_async_event_new(e->fn->name, NULL, b.data, b.len);
     fg_buf_free(&b);
-    if (!ev || !(ev->mark = strdup(e->conf->name))) {
+    if (!ev || !ctx || !(ev->mark = strdup(e->conf->name))) {
         fg_async_event_free(ev);
+        free(ctx);
         fg_log(FG_LOG_ERROR, "schedule", "%s: out of memory: the tick at %lld was not fired", e->conf->name, due);
         return;
     }
+    *ctx = (struct sched_fire_ctx){ t, due * 1000, on_time };
     ev->mark_at = due;
-    if (fg_router_submit_async(t->router, ev, NULL, sched_on_committed, t) < 0) {
+    if (fg_router_submit_async(t->router, ev, NULL, sched_on_committed, ctx) < 0) {
         fg_log(FG_LOG_WARN, "schedule", "%s: tick at %lld not fired: the gateway is stopping", e->conf->name, due);
         return;
     }
@@ -141,14 +165,14 @@ static void sched_due(struct sched_trigger *t, struct sched_entry *e, long long 
     if (latest >= 0) {
         bool late = now - latest > SCHED_GRACE_S || starting;
         if (n_due == 1 && !late) {
-            sched_fire(t, e, latest);
+            sched_fire(t, e, latest, true);
             n_fired = 1;
         } else if (c->catch_up == FG_CATCH_UP_ALL) {
             for (tick = fg_sched_next(&c->expr, e->tz, from); tick >= 0 && tick <= now && n_fired < SCHED_CATCH_UP_MAX;
                  tick = fg_sched_next(&c->expr, e->tz, tick), n_fired++)
-                sched_fire(t, e, tick);
+                sched_fire(t, e, tick, false);
         } else if (c->catch_up == FG_CATCH_UP_LAST || !late) {
-            sched_fire(t, e, latest);
+            sched_fire(t, e, latest, false);
             n_fired = 1;
         }
         if (n_fired < n_due) {
@@ -199,6 +223,8 @@ static void sched_on_timer(evutil_socket_t fd, short what, void *arg)
     long long now_ms = fg_now_ms();
     struct fg_heap_node *top;
 
+    long long fired = t->fired;
+
     (void)fd;
     (void)what;
     while ((top = fg_heap_top(&t->heap)) && top->key <= now_ms) {
@@ -206,6 +232,8 @@ static void sched_on_timer(evutil_socket_t fd, short what, void *arg)
         sched_due(t, e, now_ms / 1000, false);
         sched_push(t, e);
     }
+    if (t->fired - fired > 100)
+        fg_log(FG_LOG_DEBUG, "schedule", "%lld ticks fired in %lld ms", t->fired - fired, fg_now_ms() - now_ms);
     sched_arm(t);
 }
 
@@ -277,9 +305,22 @@ static int sched_describe(struct fg_trigger *base, struct fg_buf *out)
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }
-    char tail[128];
-    int n = snprintf(tail, sizeof(tail), "],\"fired\":%lld,\"skipped\":%lld,\"failed\":%lld}", t->fired, t->skipped,
-                     (long long)atomic_load(&t->failed));
+    long long total = 0, p50 = -1, p99 = -1, acc = 0;
+    for (int i = 0; i < SCHED_LAT_BUCKETS; i++)
+        total += atomic_load(&t->lat[i]);
+    for (int i = 0; i < SCHED_LAT_BUCKETS && total; i++) {
+        acc += atomic_load(&t->lat[i]);
+        if (p50 < 0 && acc * 2 >= total)
+            p50 = i;
+        if (p99 < 0 && acc * 100 >= total * 99)
+            p99 = i;
+    }
+    char tail[256];
+    int n = snprintf(tail, sizeof(tail),
+                     "],\"fired\":%lld,\"skipped\":%lld,\"failed\":%lld,"
+                     "\"fireLatencyMs\":{\"count\":%lld,\"p50\":%lld,\"p99\":%lld,\"max\":%lld}}",
+                     t->fired, t->skipped, (long long)atomic_load(&t->failed), total, p50 < 0 ? 0 : p50,
+                     p99 < 0 ? 0 : p99, (long long)atomic_load(&t->lat_max));
     return fg_buf_append(out, tail, (size_t)n);
 }
 
