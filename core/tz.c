@@ -383,3 +383,15 @@ long long fg_tz_resolve(const struct fg_tz *z, long long local)
     }
     return local - a;
 }
+
+void fg_tz_format(char out[32], long long utc, int offset_s)
+{
+    long long local = utc + offset_s, days = tz_floor_div(local, 86400), sec = local - days * 86400;
+    int y, m, d, a = offset_s < 0 ? -offset_s : offset_s;
+    fg_civil_from_days(days, &y, &m, &d);
+    if (offset_s == 0)
+        snprintf(out, 32, "%04d-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, sec / 3600, sec % 3600 / 60, sec % 60);
+    else
+        snprintf(out, 32, "%04d-%02d-%02dT%02lld:%02lld:%02lld%c%02d:%02d", y, m, d, sec / 3600, sec % 3600 / 60,
+                 sec % 60, offset_s < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+}

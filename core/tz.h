@@ -32,6 +32,10 @@ int fg_tz_offset(const struct fg_tz *z, long long utc);
  * the moment of the change. */
 long long fg_tz_resolve(const struct fg_tz *z, long long local);
 
+/* Formats instant utc as ISO 8601 on the wall clock offset_s east of UTC:
+ * "2026-03-29T03:00:00+02:00", or with offset 0 "2026-03-29T01:00:00Z". */
+void fg_tz_format(char out[32], long long utc, int offset_s);
+
 /* Civil calendar helpers (proleptic Gregorian, any year). */
 long long fg_days_from_civil(int y, int m, int d);
 void fg_civil_from_days(long long days, int *y, int *m, int *d);

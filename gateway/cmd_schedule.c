@@ -26,17 +26,6 @@ static void schedule_usage(FILE *f)
                "  --from is local time in ZONE (default: now).\n");
 }
 
-/* "2026-03-29T03:00:00+02:00" for an instant in a zone. */
-static void schedule_format(char *out, size_t n, long long utc, int off)
-{
-    long long local = utc + off, days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-    long long sec = local - days * 86400;
-    int y, m, d;
-    fg_civil_from_days(days, &y, &m, &d);
-    snprintf(out, n, "%04d-%02d-%02dT%02lld:%02lld:%02lld%c%02d:%02d", y, m, d, sec / 3600, sec % 3600 / 60,
-             sec % 60, off < 0 ? '-' : '+', abs(off) / 3600, abs(off) % 3600 / 60);
-}
-
 static void schedules_usage(FILE *f)
 {
     fprintf(f, "usage: fngate schedules [-c FILE] [--endpoint URL] [--json]\n"
@@ -152,16 +141,18 @@ int fg_cmd_schedule(int argc, char **argv)
         after = fg_tz_resolve(z, at.at_local) - 1;     /* --from itself may fire */
     }
     for (int i = 0; i < count; i++) {
-        char local[40], utc[40];
+        char local[32], utc[32];
         long long t = fg_sched_next(&e, z, after);
         if (t < 0) {
             if (i == 0)
                 printf("(never fires after that time)\n");
             break;
         }
-        schedule_format(local, sizeof(local), t, fg_tz_offset(z, t));
-        schedule_format(utc, sizeof(utc), t, 0);
-        printf("%s  %s  %.19sZ\n", local, fg_tz_name(z), utc);
+        int off = fg_tz_offset(z, t);
+        fg_tz_format(local, t, off);
+        fg_tz_format(utc, t, 0);
+        /* Always show the offset on the local side, +00:00 included. */
+        printf("%.19s%s  %s  %s\n", local, off ? local + 19 : "+00:00", fg_tz_name(z), utc);
         after = t;
     }
     rc = 0;

@@ -62,21 +62,13 @@ struct sched_fire_ctx {
 
 /* ------------------------------------------------------------------ the event */
 
-static void sched_iso(char out[32], long long t)
-{
-    long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400), sec = t - days * 86400;
-    int y, m, d;
-    fg_civil_from_days(days, &y, &m, &d);
-    snprintf(out, 32, "%04d-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, sec / 3600, sec % 3600 / 60, sec % 60);
-}
-
 int fg_schedule_event(struct fg_buf *out, const char *id, const char *name, long long due, const char *region,
                       const char *account)
 {
     char when[32], head[512];
     int n, rc;
 
-    sched_iso(when, due);
+    fg_tz_format(when, due, 0);
     n = snprintf(head, sizeof(head),
                  "{\"version\":\"0\",\"id\":\"%s\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\","
                  "\"account\":\"%s\",\"time\":\"%s\",\"region\":\"%s\",\"resources\":[\"arn:aws:events:%s:%s:rule/",
@@ -131,6 +123,8 @@ static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long
     *ctx = (struct sched_fire_ctx){ t, due * 1000, on_time };
     ev->mark_at = due;
     if (fg_router_submit_async(t->router, ev, NULL, sched_on_committed, ctx) < 0) {
+        /* The callback will not run: the context is ours to free (the event was freed). */
+        free(ctx);
         fg_log(FG_LOG_WARN, "schedule", "%s: tick at %lld not fired: the gateway is stopping", e->conf->name, due);
         return;
     }
@@ -290,9 +284,9 @@ static int sched_describe(struct fg_trigger *base, struct fg_buf *out)
         char last[32] = "", next[32] = "", line[512];
         int n;
         if (e->last_fire >= 0)
-            sched_iso(last, e->last_fire);
+            fg_tz_format(last, e->last_fire, 0);
         if (e->next >= 0)
-            sched_iso(next, e->next);
+            fg_tz_format(next, e->next, 0);
         if ((rc = fg_buf_append(out, i ? "," : "", i ? 1 : 0)) < 0 || (rc = fg_buf_append(out, "{\"name\":", 8)) < 0 ||
             (rc = fg_json_write_str(out, e->conf->name, strlen(e->conf->name))) < 0 ||
             (rc = fg_buf_append(out, ",\"expression\":", 14)) < 0 ||

@@ -133,6 +133,15 @@ START_TEST(test_tz_offsets)
     ck_assert_int_eq(fg_tz_resolve(b, ts("2026-03-29T02:30:00")), ts("2026-03-29T01:00:00"));
     ck_assert_int_eq(fg_tz_resolve(b, ts("2026-10-25T02:30:00")), ts("2026-10-25T00:30:00"));
     ck_assert_int_eq(fg_tz_resolve(ny, ts("2026-11-01T01:30:00")), ts("2026-11-01T05:30:00"));
+    char buf[32];
+    fg_tz_format(buf, ts("2026-03-29T01:00:00"), 7200);
+    ck_assert_str_eq(buf, "2026-03-29T03:00:00+02:00");
+    fg_tz_format(buf, ts("2026-11-01T06:00:00"), -5 * 3600);
+    ck_assert_str_eq(buf, "2026-11-01T01:00:00-05:00");
+    fg_tz_format(buf, ts("1969-12-31T23:59:59"), 0);
+    ck_assert_str_eq(buf, "1969-12-31T23:59:59Z");
+    fg_tz_format(buf, ts("2026-01-01T00:00:00"), 5 * 3600 + 45 * 60);     /* Asia/Kathmandu */
+    ck_assert_str_eq(buf, "2026-01-01T05:45:00+05:45");
     fg_tz_free(b);
     fg_tz_free(ny);
     fg_tz_free(u);
