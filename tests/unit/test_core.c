@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/fs.h"
 #include "core/heap.h"
+#include "core/md5.h"
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
@@ -257,6 +258,34 @@ START_TEST(test_heap_order)
 }
 END_TEST
 
+START_TEST(test_md5_vectors)
+{
+    /* RFC 1321, appendix A.5, plus lengths around the 56- and 64-byte padding edges. */
+    static const struct { const char *in, *hex; } v[] = {
+        { "", "d41d8cd98f00b204e9800998ecf8427e" },
+        { "a", "0cc175b9c0f1b6a831c399e269772661" },
+        { "abc", "900150983cd24fb0d6963f7d28e17f72" },
+        { "message digest", "f96b697d7cb7938d525a2f31aaf161d0" },
+        { "abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b" },
+        { "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f" },
+        { "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+          "57edf4a22be3c955ac49da2e2107b67a" },
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct fg_md5 c;
+        unsigned char d[16];
+        char hex[33];
+        fg_md5_init(&c);
+        /* Fed in uneven pieces: block boundaries must not matter. */
+        for (size_t off = 0, n = strlen(v[i].in), step = 1; off < n; off += step, step = step * 2 + 1)
+            fg_md5_update(&c, v[i].in + off, off + step > n ? n - off : step);
+        fg_md5_final(&c, d);
+        fg_md5_hex(d, hex);
+        ck_assert_str_eq(hex, v[i].hex);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -265,6 +294,7 @@ int main(void)
     tcase_add_test(tc, test_buf_ceiling);
     tcase_add_test(tc, test_mkdirs);
     tcase_add_test(tc, test_heap_order);
+    tcase_add_test(tc, test_md5_vectors);
     tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
     tcase_add_test(tc, test_base64_invalid);
     tcase_add_test(tc, test_arena);

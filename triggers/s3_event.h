@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* s3_event.h - the S3 event notification a function receives for an object change.
+ *
+ * The folder trigger and the S3-compatible endpoint describe objects the same way S3 does,
+ * so a handler written for an S3 trigger (`event['Records'][0]['s3']['object']['key']`,
+ * `unquote_plus` and all) runs unchanged. Pure functions. Tests: tests/unit/test_s3_event.c. */
+#ifndef FG_S3_EVENT_H
+#define FG_S3_EVENT_H
+
+#include "../core/buf.h"
+
+struct fg_s3_event_info {
+    const char *event_name;     /* "ObjectCreated:Put", "ObjectRemoved:Delete", ... */
+    const char *bucket;
+    const char *key;            /* the raw key (UTF-8); encoded here as S3 does */
+    long long size;             /* bytes; ignored for removals */
+    const char *etag;           /* hex MD5; ignored for removals */
+    const char *sequencer;      /* from fg_s3_sequencer() */
+    long long time_ms;          /* epoch ms of the change */
+    const char *region;
+    const char *source_ip;      /* requestParameters.sourceIPAddress */
+    const char *config_id;      /* s3.configurationId: the trigger's name */
+    const char *request_id;     /* responseElements.x-amz-request-id */
+};
+
+/* Appends {"Records":[{...}]} for one change. 0 or a fg_buf error. */
+int fg_s3_event(struct fg_buf *out, const struct fg_s3_event_info *e) FG_MUST_CHECK;
+
+/* Appends key encoded as S3 notifications encode keys (form encoding: a space is '+',
+ * everything but A-Z a-z 0-9 - _ . * / is %XX). 0 or a fg_buf error. */
+int fg_s3_key_encode(struct fg_buf *out, const char *key, size_t n) FG_MUST_CHECK;
+
+/* The sequencer for change number seq: 16 upper-case hex digits, so later changes of a key
+ * compare greater (as strings), as S3's sequencers do. */
+void fg_s3_sequencer(unsigned long long seq, char out[17]);
+
+#endif
