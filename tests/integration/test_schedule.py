@@ -115,6 +115,34 @@ def test_catch_up_policies_on_restart(tmp):
         check(len(times) == len(set(times)), "no tick fired twice across the restart (%s): %s" % (policy, times))
 
 
+def test_suspended_gateway_catches_up_by_policy(tmp):
+    """A gateway frozen for 3.5 s (SIGSTOP, as a machine that sleeps or a clock that jumps
+    forward): on waking, several ticks are due at once; `last` fires only the latest, `all`
+    fires each, and no tick ever fires twice."""
+    import signal
+    for policy in ("last", "all"):
+        d = os.path.join(tmp, policy)
+        os.makedirs(d)
+        conf = setup(d, "      - schedule: {expression: rate(1 second), catch_up: %s}\n" % policy)
+        with Gateway(d, conf) as gw:
+            wait_until(lambda: len(fires(d)) >= 2, 10, "two fires before the freeze")
+            os.kill(gw.proc.pid, signal.SIGSTOP)
+            frozen = time.time()
+            time.sleep(3.5)
+            os.kill(gw.proc.pid, signal.SIGCONT)
+            woke = time.time()
+            wait_until(lambda: any(epoch(f["event"]["time"]) > woke + 1 for f in fires(d)), 10, "fires after waking")
+        ticks = [epoch(f["event"]["time"]) for f in fires(d)]
+        check(len(ticks) == len(set(ticks)), "no tick twice (%s): %s" % (policy, ticks))
+        during = sorted(t for t in ticks if frozen + 0.5 < t < woke - 0.5)   # workers run them in parallel
+        if policy == "last":
+            check(len(during) <= 1, "catch_up last: at most the latest missed tick fires: %s" % during)
+            check("missed tick(s) folded into one fire" in gw.stderr(), "the skip is logged:\n" + gw.stderr())
+        else:
+            check(len(during) >= 2 and during == list(range(during[0], during[0] + len(during))),
+                  "catch_up all: every missed tick fires: %s" % during)
+
+
 def test_clock_behind_the_stored_last_fire_does_not_refire(tmp):
     """A stored last fire in the future (the clock was set back) fires nothing until the clock
     passes it: the state store is edited the way a clock jump would leave it."""
