@@ -16,6 +16,7 @@
 #include "core/fs.h"
 #include "core/heap.h"
 #include "core/md5.h"
+#include "core/sha256.h"
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
@@ -286,6 +287,58 @@ START_TEST(test_md5_vectors)
 }
 END_TEST
 
+START_TEST(test_sha256_vectors)
+{
+    static const struct { const char *in, *hex; } v[] = {
+        { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+        { "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+        { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct fg_sha256 c;
+        unsigned char d[32];
+        char hex[65];
+        fg_sha256_init(&c);
+        for (size_t off = 0, n = strlen(v[i].in), step = 1; off < n; off += step, step = step * 2 + 1)
+            fg_sha256_update(&c, v[i].in + off, off + step > n ? n - off : step);
+        fg_sha256_final(&c, d);
+        fg_sha256_hex(d, hex);
+        ck_assert_str_eq(hex, v[i].hex);
+    }
+    /* A million 'a's (FIPS 180-2 appendix). */
+    struct fg_sha256 c;
+    unsigned char d[32], chunk[1000];
+    char hex[65];
+    memset(chunk, 'a', sizeof(chunk));
+    fg_sha256_init(&c);
+    for (int i = 0; i < 1000; i++)
+        fg_sha256_update(&c, chunk, sizeof(chunk));
+    fg_sha256_final(&c, d);
+    fg_sha256_hex(d, hex);
+    ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+END_TEST
+
+START_TEST(test_hmac_sha256_vectors)
+{
+    /* RFC 4231 test cases 1, 2 and 6 (a key longer than the block). */
+    unsigned char key1[20], key6[131], out[32];
+    char hex[65];
+    memset(key1, 0x0b, sizeof(key1));
+    fg_hmac_sha256(key1, sizeof(key1), "Hi There", 8, out);
+    fg_sha256_hex(out, hex);
+    ck_assert_str_eq(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    fg_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, out);
+    fg_sha256_hex(out, hex);
+    ck_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(key6, 0xaa, sizeof(key6));
+    fg_hmac_sha256(key6, sizeof(key6), "Test Using Larger Than Block-Size Key - Hash Key First", 54, out);
+    fg_sha256_hex(out, hex);
+    ck_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -295,6 +348,8 @@ int main(void)
     tcase_add_test(tc, test_mkdirs);
     tcase_add_test(tc, test_heap_order);
     tcase_add_test(tc, test_md5_vectors);
+    tcase_add_test(tc, test_sha256_vectors);
+    tcase_add_test(tc, test_hmac_sha256_vectors);
     tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
     tcase_add_test(tc, test_base64_invalid);
     tcase_add_test(tc, test_arena);

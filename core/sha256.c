@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* sha256.c - FIPS 180-4 SHA-256 and RFC 2104 HMAC (see sha256.h). */
+#include "sha256.h"
+
+#include <string.h>
+
+static const uint32_t sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t sha_rotr(uint32_t x, unsigned n)
+{
+    return (x >> n) | (x << (32 - n));
+}
+
+static void sha_block(struct fg_sha256 *c, const unsigned char *p)
+{
+    uint32_t w[64], s[8];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = sha_rotr(w[i - 15], 7) ^ sha_rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = sha_rotr(w[i - 2], 17) ^ sha_rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    memcpy(s, c->state, sizeof(s));
+    for (int i = 0; i < 64; i++) {
+        uint32_t S1 = sha_rotr(s[4], 6) ^ sha_rotr(s[4], 11) ^ sha_rotr(s[4], 25);
+        uint32_t ch = (s[4] & s[5]) ^ (~s[4] & s[6]);
+        uint32_t t1 = s[7] + S1 + ch + sha_k[i] + w[i];
+        uint32_t S0 = sha_rotr(s[0], 2) ^ sha_rotr(s[0], 13) ^ sha_rotr(s[0], 22);
+        uint32_t maj = (s[0] & s[1]) ^ (s[0] & s[2]) ^ (s[1] & s[2]);
+        uint32_t t2 = S0 + maj;
+        memmove(s + 1, s, 7 * sizeof(uint32_t));
+        s[4] += t1;
+        s[0] = t1 + t2;
+    }
+    for (int i = 0; i < 8; i++)
+        c->state[i] += s[i];
+}
+
+void fg_sha256_init(struct fg_sha256 *c)
+{
+    static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+    memcpy(c->state, h0, sizeof(h0));
+    c->bytes = 0;
+}
+
+void fg_sha256_update(struct fg_sha256 *c, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    size_t have = (size_t)(c->bytes % 64);
+    c->bytes += n;
+    if (have) {
+        size_t take = 64 - have < n ? 64 - have : n;
+        memcpy(c->block + have, p, take);
+        p += take;
+        n -= take;
+        if (have + take < 64)
+            return;
+        sha_block(c, c->block);
+    }
+    for (; n >= 64; p += 64, n -= 64)
+        sha_block(c, p);
+    memcpy(c->block, p, n);
+}
+
+void fg_sha256_final(struct fg_sha256 *c, unsigned char digest[32])
+{
+    uint64_t bits = c->bytes * 8;
+    unsigned char pad[72] = { 0x80 };
+    size_t have = (size_t)(c->bytes % 64), padlen = have < 56 ? 56 - have : 120 - have;
+    for (int i = 0; i < 8; i++)
+        pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+    fg_sha256_update(c, pad, padlen + 8);
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 4; j++)
+            digest[4 * i + j] = (unsigned char)(c->state[i] >> (24 - 8 * j));
+}
+
+void fg_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, unsigned char out[32])
+{
+    unsigned char k[64] = { 0 }, pad[64], inner[32];
+    struct fg_sha256 c;
+
+    if (key_len > 64) {
+        fg_sha256_init(&c);
+        fg_sha256_update(&c, key, key_len);
+        fg_sha256_final(&c, k);
+    } else {
+        memcpy(k, key, key_len);
+    }
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    fg_sha256_init(&c);
+    fg_sha256_update(&c, pad, 64);
+    fg_sha256_update(&c, msg, msg_len);
+    fg_sha256_final(&c, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    fg_sha256_init(&c);
+    fg_sha256_update(&c, pad, 64);
+    fg_sha256_update(&c, inner, 32);
+    fg_sha256_final(&c, out);
+}
+
+void fg_sha256_hex(const unsigned char digest[32], char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[64] = '\0';
+}
