@@ -689,7 +689,79 @@ static int conf_parse_schedule(struct conf_parser *p, struct fy_node *val, struc
     return 0;
 }
 
-static const char *const conf_event_kinds[] = { "http", "httpApi", "schedule", NULL };
+/* ------------------------------------------------------------------ folders */
+
+static const char *conf_abspath(struct fg_config *conf, const char *path);
+
+static int conf_parse_fs_events(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_fs *f = obj;
+    struct fy_node *item;
+    void *it = NULL;
+
+    if (!val || !fy_node_is_sequence(val))
+        return conf_fail(p, kpos, "events: expected a list, e.g. events: [created, removed]");
+    f->created = f->removed = false;
+    while ((item = fy_node_sequence_iterate(val, &it))) {
+        const char *s = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : "";
+        if (!strcmp(s, "created") || !strcmp(s, "s3:ObjectCreated:*"))
+            f->created = true;
+        else if (!strcmp(s, "removed") || !strcmp(s, "s3:ObjectRemoved:*"))
+            f->removed = true;
+        else
+            return conf_fail(p, conf_pos(item, kpos), "events: unknown event '%s' (created, removed)", s);
+    }
+    return 0;
+}
+
+static const struct conf_key conf_fs_keys[] = {
+    { "path", CONF_STR, offsetof(struct fg_conf_fs, path), 0, 0, NULL, NULL },
+    { "bucket", CONF_STR, offsetof(struct fg_conf_fs, bucket), 0, 0, NULL, NULL },
+    { "name", CONF_STR, offsetof(struct fg_conf_fs, name), 0, 0, NULL, NULL },
+    { "events", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_fs_events },
+    { "prefix", CONF_STR, offsetof(struct fg_conf_fs, prefix), 0, 0, NULL, NULL },
+    { "suffix", CONF_STR, offsetof(struct fg_conf_fs, suffix), 0, 0, NULL, NULL },
+    { "recursive", CONF_BOOL, offsetof(struct fg_conf_fs, recursive), 0, 0, NULL, NULL },
+    { "hidden", CONF_BOOL, offsetof(struct fg_conf_fs, hidden), 0, 0, NULL, NULL },
+    { "poll", CONF_MS, offsetof(struct fg_conf_fs, poll_ms), 100, 3600000, NULL, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_fs(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                         struct fg_conf_function *fn, struct fg_conf_fs *f)
+{
+    struct stat st;
+    int rc;
+
+    f->created = true;
+    f->recursive = true;
+    f->pos = kpos;
+    if (val && fy_node_is_scalar(val)) {
+        if ((rc = conf_scalar(p, val, kpos, "fs", &f->path)) < 0)
+            return rc;
+    } else if ((rc = conf_walk(p, val, kpos, "fs", conf_fs_keys, f)) < 0) {
+        return rc;
+    }
+    if (!f->path)
+        return conf_fail(p, kpos, "fs: 'path' (the folder to watch) is required");
+    if (!(f->path = conf_abspath(p->conf, f->path)))
+        return -ENOMEM;
+    if (stat(f->path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return conf_fail(p, kpos, "fs: %s is not a directory", f->path);
+    if (!f->bucket) {
+        const char *slash = strrchr(f->path, '/');
+        f->bucket = slash && slash[1] ? slash + 1 : "files";
+    }
+    if (!f->name) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s-fs-%zu", fn->name, fn->n_fs + 1);
+        if (!(f->name = fg_arena_strdup(&p->conf->arena, name)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static const char *const conf_event_kinds[] = { "http", "httpApi", "schedule", "fs", NULL };
 
 static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct fg_conf_pos kpos, void *obj)
 {
@@ -704,7 +776,8 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
         return conf_fail(p, kpos, "events: expected a list (- http: ...), got %s", conf_node_kind(seq));
     fn->http = fg_arena_alloc(&p->conf->arena, sizeof(*fn->http) * ((size_t)fy_node_sequence_item_count(seq) + 1));
     fn->schedules = fg_arena_alloc(&p->conf->arena, sizeof(*fn->schedules) * ((size_t)fy_node_sequence_item_count(seq) + 1));
-    if (!fn->http || !fn->schedules)
+    fn->fs = fg_arena_alloc(&p->conf->arena, sizeof(*fn->fs) * ((size_t)fy_node_sequence_item_count(seq) + 1));
+    if (!fn->http || !fn->schedules || !fn->fs)
         return -ENOMEM;
     while ((item = fy_node_sequence_iterate(seq, &it))) {
         struct fy_node_pair *pair;
@@ -715,6 +788,12 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
         struct fy_node *kn = fy_node_pair_key(pair);
         struct fg_conf_pos pos = conf_pos(kn, kpos);
         const char *kind = fy_node_is_scalar(kn) ? fy_node_get_scalar0(kn) : "";
+        if (!strcmp(kind, "fs")) {
+            if ((rc = conf_parse_fs(p, fy_node_pair_value(pair), pos, fn, &fn->fs[fn->n_fs])) < 0)
+                return rc;
+            fn->n_fs++;
+            continue;
+        }
         if (!strcmp(kind, "schedule")) {
             if ((rc = conf_parse_schedule(p, fy_node_pair_value(pair), pos, fn, &fn->schedules[fn->n_schedules])) < 0)
                 return rc;

@@ -75,6 +75,19 @@ struct fg_conf_schedule {
     struct fg_conf_pos pos;
 };
 
+/* `- fs: ...`: a watched folder whose finished files fire S3 events. */
+struct fg_conf_fs {
+    const char *path;        /* absolute directory */
+    const char *bucket;      /* default: the directory's name */
+    const char *name;        /* s3.configurationId; keys the folder's index; default FUNCTION-fs-N */
+    bool created, removed;   /* events: [created, removed]; default [created] */
+    const char *prefix, *suffix;
+    bool recursive;          /* default true */
+    bool hidden;             /* also dot files and editor/temp files (default false) */
+    int poll_ms;             /* 0: inotify; else poll every poll_ms (NFS) */
+    struct fg_conf_pos pos;
+};
+
 enum fg_jitter {
     FG_JITTER_FULL = 0,      /* uniform in [0, delay] */
     FG_JITTER_EQUAL,         /* uniform in [delay/2, delay] */
@@ -122,6 +135,8 @@ struct fg_conf_function {
     size_t n_http;
     struct fg_conf_schedule *schedules;
     size_t n_schedules;
+    struct fg_conf_fs *fs;
+    size_t n_fs;
     struct fg_conf_retries retries;       /* resolved against the top-level defaults */
     struct fg_conf_destination on_success; /* NONE unless set */
     struct fg_conf_destination on_failure; /* DLQ unless set: a failed event is never dropped */

@@ -47,8 +47,9 @@ struct async_attempt {
 };
 
 struct async_mark {
-    char *name;
-    long long last_fire;
+    enum fg_mark_kind kind;
+    char *key;
+    long long a, b;
 };
 
 struct fg_async {
@@ -63,7 +64,7 @@ struct fg_async {
     struct event *kick;                /* deferred dispatch */
     size_t rr;                         /* round-robin start among functions */
     size_t warm_bytes, warm_limit;     /* payload bytes held by queued events, and the cap */
-    struct async_mark *marks;          /* schedules' last fires as loaded, sorted by name */
+    struct async_mark *marks;          /* trigger state as loaded, sorted by kind and key */
     size_t n_marks, cap_marks;
     unsigned long long rng;            /* jitter */
 };
@@ -624,44 +625,68 @@ int fg_async_query(struct fg_router *r, struct fg_store_query *q)
     return fg_store_query(r->async->store, q);
 }
 
-/* ------------------------------------------------------------------ schedule marks */
+/* ------------------------------------------------------------------ trigger state */
 
-static void async_on_mark(void *arg, const char *name, long long last_fire)
+static void async_on_mark(void *arg, enum fg_mark_kind kind, const char *key, long long x, long long y)
 {
     struct fg_async *a = arg;
     if (a->n_marks == a->cap_marks) {
         size_t cap = a->cap_marks ? a->cap_marks * 2 : 64;
         struct async_mark *m = realloc(a->marks, cap * sizeof(*m));
         if (!m)
-            return;     /* the schedule then counts as new: no catch-up, never a double fire */
+            return;     /* then counts as never seen: no catch-up, never a double fire */
         a->marks = m;
         a->cap_marks = cap;
     }
-    if ((a->marks[a->n_marks].name = strdup(name)))
-        a->marks[a->n_marks++].last_fire = last_fire;
+    if ((a->marks[a->n_marks].key = strdup(key))) {
+        a->marks[a->n_marks].kind = kind;
+        a->marks[a->n_marks].a = x;
+        a->marks[a->n_marks++].b = y;
+    }
 }
 
 static int async_cmp_mark(const void *x, const void *y)
 {
-    return strcmp(((const struct async_mark *)x)->name, ((const struct async_mark *)y)->name);
+    const struct async_mark *p = x, *q = y;
+    return p->kind != q->kind ? (int)p->kind - (int)q->kind : strcmp(p->key, q->key);
 }
 
 bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire)
 {
     struct fg_async *a = r->async;
-    struct async_mark key = { (char *)name, 0 }, *m;
+    struct async_mark key = { FG_MARK_SCHEDULE, (char *)name, 0, 0 }, *m;
     if (!a || !a->n_marks)
         return false;
     if (!(m = bsearch(&key, a->marks, a->n_marks, sizeof(*m), async_cmp_mark)))
         return false;
-    *last_fire = m->last_fire;
+    *last_fire = m->a;
     return true;
 }
 
-void fg_router_mark(struct fg_router *r, const char *name, long long last_fire)
+void fg_router_each_file(struct fg_router *r, const char *prefix, fg_router_file_fn *cb, void *arg)
+{
+    struct fg_async *a = r->async;
+    size_t plen = strlen(prefix), lo = 0, hi;
+    if (!a)
+        return;
+    /* The first FILE entry not below the prefix, then every entry that starts with it. */
+    hi = a->n_marks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const struct async_mark *m = &a->marks[mid];
+        if (m->kind < FG_MARK_FILE || (m->kind == FG_MARK_FILE && strcmp(m->key, prefix) < 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < a->n_marks && a->marks[lo].kind == FG_MARK_FILE && !strncmp(a->marks[lo].key, prefix, plen); lo++)
+        cb(arg, a->marks[lo].key + plen, a->marks[lo].a, a->marks[lo].b);
+}
+
+void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key, long long x, long long y)
 {
     if (r->async)
-        fg_store_mark(r->async->store, name, last_fire);
+        fg_store_mark(r->async->store, kind, key, x, y);
 }
 
 /* ------------------------------------------------------------------ lifecycle */
@@ -743,7 +768,7 @@ void fg_async_free(struct fg_router *r)
     if (a->kick)
         event_free(a->kick);
     for (size_t i = 0; i < a->n_marks; i++)
-        free(a->marks[i].name);
+        free(a->marks[i].key);
     free(a->marks);
     free(a);
     r->async = NULL;

@@ -39,12 +39,15 @@ int fg_router_submit(struct fg_router *r, struct fg_invocation *inv) FG_MUST_CHE
 int fg_router_submit_async(struct fg_router *r, struct fg_async_event *ev, char request_id[FG_ID_LEN + 1],
                            fg_store_accept_fn *cb, void *arg) FG_MUST_CHECK;
 
-/* Schedule state, for the schedule trigger. Loop thread, after fg_router_start.
- * fg_router_last_fire: the last fire of schedule `name` as stored when the router started;
- * false for a schedule never seen. fg_router_mark: records a last fire without an event
- * (first sight, skipped catch-up); a fire's own mark goes with its event (ev->mark). */
+/* Trigger state, as stored when the router started. Loop thread, after fg_router_start.
+ * fg_router_last_fire: the last fire of schedule `name`; false for one never seen.
+ * fg_router_each_file: every file index entry whose key starts with prefix (cb gets the
+ * rest of the key, size and mtime in ns). fg_router_mark: writes a mark without an event;
+ * a fire's own mark goes with its event (ev->mark). */
 bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire);
-void fg_router_mark(struct fg_router *r, const char *name, long long last_fire);
+typedef void fg_router_file_fn(void *arg, const char *path, long long size, long long mtime_ns);
+void fg_router_each_file(struct fg_router *r, const char *prefix, fg_router_file_fn *cb, void *arg);
+void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key, long long a, long long b);
 
 /* Any thread: a dead-letter query (see store.h). 0 or -FG_ESHUTDOWN. */
 int fg_router_dlq(struct fg_router *r, struct fg_store_query *q) FG_MUST_CHECK;

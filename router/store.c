@@ -46,7 +46,8 @@ struct store_op {
     struct fg_async_event *next_ev;     /* HANDOFF: the destination record */
     long long id, due_ms;               /* RETRY */
     int failures, deferrals;            /* RETRY */
-    char *condition, *error_type, *error_message;   /* BURY, owned; MARK: condition is the name */
+    char *condition, *error_type, *error_message;   /* BURY, owned */
+    struct fg_mark mark;                /* MARK */
     fg_store_accept_fn *cb;             /* ACCEPT */
     void *arg;
     struct fg_store_query *q;           /* QUERY */
@@ -74,7 +75,7 @@ struct fg_store {
     char path[4096];
     int lock_fd;
     struct fg_idgen ids;                /* request ids of redriven events */
-    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury, *st_payload, *st_mark;
+    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury, *st_payload, *st_mark, *st_file, *st_file_gone;
 
     pthread_t thread;
     bool started;
@@ -114,7 +115,7 @@ void fg_async_event_free(struct fg_async_event *ev)
 {
     if (!ev)
         return;
-    free(ev->mark);
+    free(ev->mark.key);
     free(ev->url);
     free(ev->payload);
     free(ev);
@@ -214,7 +215,8 @@ static const char store_schema[] =
     " url TEXT, payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL,"
     " attempts INTEGER NOT NULL, condition TEXT NOT NULL, error_type TEXT, error_message TEXT);"
     "CREATE INDEX IF NOT EXISTS dlq_function ON dlq(function);"
-    "CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last_fire INTEGER NOT NULL) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last_fire INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS files(key TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL) WITHOUT ROWID;";
 
 static int store_prepare(struct fg_store *s, const char *sql, sqlite3_stmt **st, struct fg_err *err)
 {
@@ -300,7 +302,9 @@ int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_e
                                " accepted_ms, ?, ?, ?, ?, ? FROM events WHERE id=?", &s->st_bury, err)) < 0 ||
         (rc = store_prepare(s, "SELECT payload FROM events WHERE id=?", &s->st_payload, err)) < 0 ||
         (rc = store_prepare(s, "INSERT INTO schedules(name, last_fire) VALUES(?, ?) ON CONFLICT(name) DO UPDATE"
-                               " SET last_fire=max(last_fire, excluded.last_fire)", &s->st_mark, err)) < 0)
+                               " SET last_fire=max(last_fire, excluded.last_fire)", &s->st_mark, err)) < 0 ||
+        (rc = store_prepare(s, "INSERT OR REPLACE INTO files(key, size, mtime_ns) VALUES(?, ?, ?)", &s->st_file, err)) < 0 ||
+        (rc = store_prepare(s, "DELETE FROM files WHERE key=?", &s->st_file_gone, err)) < 0)
         goto corrupt;
     store_recount(s);
     *out = s;
@@ -383,6 +387,7 @@ static bool store_push(struct fg_store *s, struct store_op *op)
 
 static void store_op_free(struct store_op *op)
 {
+    free(op->mark.key);
     if (op->kind == OP_FETCH)
         fg_async_event_free_list(op->ev);
     else
@@ -476,28 +481,40 @@ void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg
     store_push_or_drop(s, op, done);
 }
 
-void fg_store_mark(struct fg_store *s, const char *name, long long last_fire)
+void fg_store_mark(struct fg_store *s, enum fg_mark_kind kind, const char *key, long long a, long long b)
 {
     struct store_op *op = store_op_new(OP_MARK, NULL);
-    if (op && !(op->condition = strdup(name))) {
+    if (op && !(op->mark.key = strdup(key))) {
         free(op);
         op = NULL;
     }
-    if (op)
-        op->id = last_fire;
+    if (op) {
+        op->mark.kind = kind;
+        op->mark.a = a;
+        op->mark.b = b;
+    }
     store_push_or_drop(s, op, NULL);
 }
 
 int fg_store_load_marks(struct fg_store *s, fg_store_mark_fn *cb, void *arg, struct fg_err *err)
 {
-    sqlite3_stmt *st;
-    int rc;
-    if ((rc = sqlite3_prepare_v2(s->db, "SELECT name, last_fire FROM schedules", -1, &st, NULL)) != SQLITE_OK)
-        return store_sql_err(s, err, rc, "cannot read the schedules");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(s, err, rc, "cannot read the schedules (corrupt?)");
+    static const struct { enum fg_mark_kind kind; const char *sql; } q[] = {
+        { FG_MARK_SCHEDULE, "SELECT name, last_fire, 0 FROM schedules" },
+        { FG_MARK_FILE, "SELECT key, size, mtime_ns FROM files" },
+    };
+    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        sqlite3_stmt *st;
+        int rc;
+        if ((rc = sqlite3_prepare_v2(s->db, q[i].sql, -1, &st, NULL)) != SQLITE_OK)
+            return store_sql_err(s, err, rc, "cannot read the trigger state");
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            cb(arg, q[i].kind, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+               sqlite3_column_int64(st, 2));
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return store_sql_err(s, err, rc, "cannot read the trigger state (corrupt?)");
+    }
+    return 0;
 }
 
 void fg_store_fetch(struct fg_store *s, struct fg_async_event *list)
@@ -547,11 +564,24 @@ static int store_insert_event(struct fg_store *s, struct fg_async_event *ev)
     return rc;
 }
 
-static int store_mark(struct fg_store *s, const char *name, long long at)
+static int store_mark(struct fg_store *s, const struct fg_mark *m)
 {
-    sqlite3_bind_text(s->st_mark, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s->st_mark, 2, at);
-    return store_step_done(s->st_mark);
+    switch (m->kind) {
+    case FG_MARK_SCHEDULE:
+        sqlite3_bind_text(s->st_mark, 1, m->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->st_mark, 2, m->a);
+        return store_step_done(s->st_mark);
+    case FG_MARK_FILE:
+        sqlite3_bind_text(s->st_file, 1, m->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->st_file, 2, m->a);
+        sqlite3_bind_int64(s->st_file, 3, m->b);
+        return store_step_done(s->st_file);
+    case FG_MARK_FILE_GONE:
+        sqlite3_bind_text(s->st_file_gone, 1, m->key, -1, SQLITE_STATIC);
+        return store_step_done(s->st_file_gone);
+    default:
+        return SQLITE_OK;
+    }
 }
 
 static int store_delete_event(struct fg_store *s, long long id)
@@ -780,12 +810,12 @@ static int store_apply(struct fg_store *s, struct store_op *op, struct store_bat
     case OP_ACCEPT: {
         int rc;
         op->ev->due_ms = op->ev->accepted_ms;
-        if ((rc = store_insert_event(s, op->ev)) == SQLITE_OK && op->ev->mark)
-            rc = store_mark(s, op->ev->mark, op->ev->mark_at);
+        if ((rc = store_insert_event(s, op->ev)) == SQLITE_OK)
+            rc = store_mark(s, &op->ev->mark);
         return rc;
     }
     case OP_MARK:
-        return store_mark(s, op->condition, op->id);
+        return store_mark(s, &op->mark);
     case OP_DONE:
         return store_delete_event(s, op->ev->id);
     case OP_RETRY:
@@ -851,8 +881,9 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         next = op->next;
         switch (op->kind) {
         case OP_ACCEPT:
-            free(op->ev->mark);             /* recorded; the loop has no use for it */
-            op->ev->mark = NULL;
+            free(op->ev->mark.key);         /* recorded; the loop has no use for it */
+            op->ev->mark.key = NULL;
+            op->ev->mark.kind = FG_MARK_NONE;
             if (rc == SQLITE_OK) {
                 store_append(batch, op->ev);
                 op->ev = NULL;
@@ -972,6 +1003,8 @@ void fg_store_free(struct fg_store *s)
     sqlite3_finalize(s->st_bury);
     sqlite3_finalize(s->st_payload);
     sqlite3_finalize(s->st_mark);
+    sqlite3_finalize(s->st_file);
+    sqlite3_finalize(s->st_file_gone);
     if (s->db)
         sqlite3_close(s->db);
     if (s->lock_fd >= 0)

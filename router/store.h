@@ -26,6 +26,21 @@
 #include "../core/id.h"
 #include "../core/loop.h"
 
+/* State a trigger writes together with an event, so the event and the reason it will not
+ * fire again are committed as one: a schedule's last fire, a folder file's index entry. */
+enum fg_mark_kind {
+    FG_MARK_NONE = 0,
+    FG_MARK_SCHEDULE,        /* key: schedule name; a: last fire (epoch s), kept at the max */
+    FG_MARK_FILE,            /* key: "TRIGGER/relative/path"; a: size, b: mtime (ns) */
+    FG_MARK_FILE_GONE,       /* key: as FILE; the entry is deleted */
+};
+
+struct fg_mark {
+    enum fg_mark_kind kind;
+    char *key;               /* owned */
+    long long a, b;
+};
+
 /* One queued async event. Owned by whoever holds it: the caller until fg_store_accept(),
  * the store until the commit, then the loop (router/async.c) until it hands it back with
  * fg_store_done/bury/handoff. */
@@ -40,9 +55,7 @@ struct fg_async_event {
     size_t payload_len;               /* known even when cold */
     long long accepted_ms;            /* epoch ms: the event's age counts from here */
     long long due_ms;                 /* epoch ms: not started before */
-    char *mark;                       /* NULL, or a schedule name whose last fire becomes
-                                       * mark_at in the same commit (owned) */
-    long long mark_at;
+    struct fg_mark mark;              /* written in the event's commit (kind NONE: nothing) */
     int failures;                     /* attempts the function failed (they burn retries) */
     int deferrals;                    /* throttles and system errors (they do not) */
     /* ---- router/async.c private */
@@ -85,13 +98,14 @@ int fg_store_load(struct fg_store *s, size_t warm_bytes, struct fg_async_event *
  * still cold. */
 void fg_store_fetch(struct fg_store *s, struct fg_async_event *list);
 
-/* Schedule state: the last fire of each schedule name, for each stored one. Before start. */
-typedef void fg_store_mark_fn(void *arg, const char *name, long long last_fire);
+/* Trigger state as stored: cb runs for every schedule mark and every file index entry
+ * (kind, key, a, b as in struct fg_mark). Before start. */
+typedef void fg_store_mark_fn(void *arg, enum fg_mark_kind kind, const char *key, long long a, long long b);
 int fg_store_load_marks(struct fg_store *s, fg_store_mark_fn *cb, void *arg, struct fg_err *err) FG_MUST_CHECK;
 
-/* Loop thread, fire and forget: records name's last fire without an event (a schedule
- * seen for the first time, or fires skipped by the catch-up policy). */
-void fg_store_mark(struct fg_store *s, const char *name, long long last_fire);
+/* Loop thread, fire and forget: writes a mark without an event (a schedule seen for the
+ * first time, ticks skipped by the catch-up policy, a file whose removal fires nothing). */
+void fg_store_mark(struct fg_store *s, enum fg_mark_kind kind, const char *key, long long a, long long b);
 
 /* Starts the writer thread. */
 int fg_store_start(struct fg_store *s, struct fg_err *err) FG_MUST_CHECK;

@@ -114,14 +114,15 @@ static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long
                        : fg_schedule_event(&b, id, e->conf->name, due, t->conf->region, t->conf->account_id) == 0)
         ev = fg_async_event_new(e->fn->name, NULL, b.data, b.len);
     fg_buf_free(&b);
-    if (!ev || !ctx || !(ev->mark = strdup(e->conf->name))) {
+    if (!ev || !ctx || !(ev->mark.key = strdup(e->conf->name))) {
         fg_async_event_free(ev);
         free(ctx);
         fg_log(FG_LOG_ERROR, "schedule", "%s: out of memory: the tick at %lld was not fired", e->conf->name, due);
         return;
     }
     *ctx = (struct sched_fire_ctx){ t, due * 1000, on_time };
-    ev->mark_at = due;
+    ev->mark.kind = FG_MARK_SCHEDULE;
+    ev->mark.a = due;
     if (fg_router_submit_async(t->router, ev, NULL, sched_on_committed, ctx) < 0) {
         /* The callback will not run: the context is ours to free (the event was freed). */
         free(ctx);
@@ -175,7 +176,7 @@ static void sched_due(struct sched_trigger *t, struct sched_entry *e, long long 
                    n_fired ? "folded into one fire" : "skipped",
                    c->catch_up == FG_CATCH_UP_ALL ? "all" : c->catch_up == FG_CATCH_UP_LAST ? "last" : "none");
             if (!n_fired)
-                fg_router_mark(t->router, c->name, latest);
+                fg_router_mark(t->router, FG_MARK_SCHEDULE, c->name, latest, 0);
         }
     }
     if (latest > e->last)
@@ -253,7 +254,7 @@ static int sched_start(struct fg_trigger *base, struct fg_err *err)
         } else {
             /* First sight: nothing was missed before now. */
             e->last = now;
-            fg_router_mark(t->router, e->conf->name, now);
+            fg_router_mark(t->router, FG_MARK_SCHEDULE, e->conf->name, now, 0);
             e->next = fg_sched_next(&e->conf->expr, e->tz, now);
         }
         sched_push(t, e);
