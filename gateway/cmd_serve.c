@@ -20,6 +20,7 @@
 #include "../core/log.h"
 #include "../core/loop.h"
 #include "../router/router.h"
+#include "../triggers/fs.h"
 #include "../triggers/schedule.h"
 #include "commands.h"
 #include "http.h"
@@ -28,6 +29,7 @@ struct serve_state {
     struct fg_loop loop;
     struct fg_router *router;
     struct fg_trigger *schedules;
+    struct fg_trigger *folders;         /* NULL without `fs` events */
     struct fg_http_server *http;
     int signals;
 };
@@ -61,6 +63,8 @@ static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
     fg_http_quiesce(st->http);
     if (st->schedules)
         st->schedules->ops->stop(st->schedules);
+    if (st->folders)
+        st->folders->ops->stop(st->folders);
     fg_router_stop(st->router, serve_on_stopped, st);
 }
 
@@ -124,6 +128,9 @@ int fg_cmd_serve(int argc, char **argv)
     if (fg_schedule_trigger_new(&conf, st.router, &st.loop, &st.schedules, &err) < 0 ||
         st.schedules->ops->start(st.schedules, &err) < 0)
         goto fail;
+    if (fg_fs_trigger_new(&conf, st.router, &st.loop, &st.folders, &err) < 0 ||
+        (st.folders && st.folders->ops->start(st.folders, &err) < 0))
+        goto fail;
     if (fg_http_start(&conf, st.router, st.schedules, &st.http, &err) < 0)
         goto fail;
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
@@ -148,6 +155,8 @@ fail:
     fprintf(stderr, "fngate: %s\n", err.msg);
     if (st.schedules)
         st.schedules->ops->stop(st.schedules);
+    if (st.folders)
+        st.folders->ops->stop(st.folders);
     if (st.router) {
         /* Workers may already run (min_warm): stop and reap them before freeing. */
         fg_router_stop(st.router, serve_on_stopped, &st);
@@ -164,6 +173,8 @@ out:
     fg_http_free(st.http);
     if (st.schedules)
         st.schedules->ops->free(st.schedules);
+    if (st.folders)
+        st.folders->ops->free(st.folders);
     fg_router_free(st.router);
     if (loop_ready)
         fg_loop_close(&st.loop);

@@ -83,6 +83,13 @@ int fg_cmd_validate(int argc, char **argv)
                    sc->timezone, catch_up[sc->catch_up], sc->max_catch_up_s, sc->input ? ", custom input" : "",
                    sc->enabled ? "" : ", disabled");
         }
+        for (size_t j = 0; j < fn->n_fs; j++) {
+            const struct fg_conf_fs *f = &fn->fs[j];
+            printf("    fs: %s  (bucket %s, name %s, events%s%s%s%s%s%s%s%s)\n", f->path, f->bucket, f->name,
+                   f->created ? " created" : "", f->removed ? " removed" : "", f->prefix ? ", prefix " : "",
+                   f->prefix ? f->prefix : "", f->suffix ? ", suffix " : "", f->suffix ? f->suffix : "",
+                   f->recursive ? ", recursive" : "", f->poll_ms ? ", polled" : ", inotify");
+        }
         if (fn->n_env) {
             printf("    environment:\n");
             for (size_t j = 0; j < fn->n_env; j++)

@@ -17,6 +17,7 @@
 #include "core/heap.h"
 #include "core/md5.h"
 #include "core/sha256.h"
+#include "core/strmap.h"
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
@@ -339,6 +340,45 @@ START_TEST(test_hmac_sha256_vectors)
 }
 END_TEST
 
+static void strmap_count(void *arg, const char *key, void *value)
+{
+    (void)key;
+    (void)value;
+    (*(int *)arg)++;
+}
+
+START_TEST(test_strmap)
+{
+    struct fg_strmap m;
+    char key[32];
+    int n = 0;
+    fg_strmap_init(&m);
+    ck_assert_ptr_null(fg_strmap_get(&m, "x"));
+    for (long i = 0; i < 20000; i++) {
+        snprintf(key, sizeof(key), "dir/file-%ld", i);
+        ck_assert_int_eq(fg_strmap_put(&m, key, (void *)(i + 1)), 0);
+    }
+    for (long i = 0; i < 20000; i += 2) {
+        snprintf(key, sizeof(key), "dir/file-%ld", i);
+        ck_assert_ptr_eq(fg_strmap_del(&m, key), (void *)(i + 1));
+    }
+    for (long i = 0; i < 20000; i++) {
+        snprintf(key, sizeof(key), "dir/file-%ld", i);
+        ck_assert_ptr_eq(fg_strmap_get(&m, key), i % 2 ? (void *)(i + 1) : NULL);
+    }
+    ck_assert_int_eq(fg_strmap_put(&m, "dir/file-1", (void *)7), 0);      /* replace */
+    ck_assert_ptr_eq(fg_strmap_get(&m, "dir/file-1"), (void *)7);
+    for (long i = 0; i < 20000; i += 2) {                                 /* reuse tombstones */
+        snprintf(key, sizeof(key), "dir/file-%ld", i);
+        ck_assert_int_eq(fg_strmap_put(&m, key, (void *)1), 0);
+    }
+    fg_strmap_each(&m, strmap_count, &n);
+    ck_assert_int_eq(n, 20000);
+    ck_assert_uint_eq(m.len, 20000);
+    fg_strmap_free(&m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -350,6 +390,7 @@ int main(void)
     tcase_add_test(tc, test_md5_vectors);
     tcase_add_test(tc, test_sha256_vectors);
     tcase_add_test(tc, test_hmac_sha256_vectors);
+    tcase_add_test(tc, test_strmap);
     tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
     tcase_add_test(tc, test_base64_invalid);
     tcase_add_test(tc, test_arena);

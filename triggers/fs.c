@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: MIT */
+/* fs.c - the folder trigger (see fs.h): decisions on the loop, I/O on a worker thread. */
+#include "fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/id.h"
+#include "../core/log.h"
+#include "../core/md5.h"
+#include "../core/strmap.h"
+#include "fs_watch.h"
+#include "s3_event.h"
+
+/* Files larger than this get an eTag from path, size and mtime instead of their content:
+ * hashing gigabytes would hold every other file back. */
+#define FS_HASH_MAX_BYTES (64LL << 20)
+/* A file that may still be written is looked at again after this long. */
+#define FS_RETRY_MS 500
+
+struct fs_file {
+    long long size, mtime;      /* what fired last; size -1: nothing fired yet */
+    bool pending;               /* a hash job is out */
+    bool again;                 /* it changed while the job was out */
+    unsigned seen;              /* generation of the last full scan that saw it */
+};
+
+struct fs_root {
+    struct fs_trigger *t;
+    const struct fg_conf_function *fn;
+    const struct fg_conf_fs *conf;
+    size_t path_len;
+    struct fg_strmap files;     /* relative path → struct fs_file */
+    unsigned gen;               /* full-scan generation */
+    int full_scans;             /* full scans in flight */
+    struct event *poll_ev;      /* `poll:` mode: a full scan every poll_ms instead of inotify */
+};
+
+enum fs_job_kind { JOB_HASH = 0, JOB_SCAN };
+enum fs_status { ST_OK = 0, ST_GONE, ST_BUSY, ST_ERROR };
+
+struct fs_found {
+    struct fs_found *next;
+    long long size, mtime;
+    char rel[];
+};
+
+struct fs_job {
+    struct fg_loop_msg msg;
+    struct fs_job *next;
+    struct fs_trigger *t;
+    enum fs_job_kind kind;
+    size_t root;
+    bool full;                  /* SCAN: the whole root (removals are detected) */
+    unsigned gen;
+    /* ---- results */
+    enum fs_status status;
+    long long size, mtime;
+    char etag[33];
+    struct fs_found *found;
+    char rel[];                 /* HASH: the file; SCAN: the directory ("" = root) */
+};
+
+struct fs_retry {
+    struct fs_retry *next;
+    size_t root;
+    long long at_ms;
+    char rel[];
+};
+
+struct fs_trigger {
+    struct fg_trigger base;
+    const struct fg_config *conf;
+    struct fg_router *router;
+    struct fg_loop *loop;
+    struct fs_root *roots;
+    size_t n_roots;
+    struct fg_fs_watch *watch;
+    struct fg_idgen ids;
+    unsigned long long sequencer;
+    bool running;
+    struct fs_retry *retries;
+    struct event *retry_timer;
+    long long fired, removed;
+    /* the worker */
+    pthread_t worker;
+    bool worker_started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct fs_job *head, *tail;
+    bool stopping;
+};
+
+/* ------------------------------------------------------------------ the worker thread */
+
+/* Whether another process has the file open for writing. */
+static bool fs_busy(int fd, const struct stat *st)
+{
+    if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+        fcntl(fd, F_SETLEASE, F_UNLCK);
+        return false;
+    }
+    if (errno == EAGAIN)
+        return true;
+    /* No lease allowed here (not the owner, no CAP_LEASE): a file modified within the
+     * last second may still be written. */
+    return fg_now_ms() - (long long)st->st_mtim.tv_sec * 1000 - st->st_mtim.tv_nsec / 1000000 < 1000;
+}
+
+static void fs_hash(struct fs_trigger *t, struct fs_job *j)
+{
+    const struct fs_root *r = &t->roots[j->root];
+    char path[8192];
+    struct stat st;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", r->conf->path, j->rel);
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
+        j->status = errno == ENOENT || errno == ELOOP ? ST_GONE : ST_ERROR;
+        return;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        j->status = ST_GONE;
+        return;
+    }
+    if (fs_busy(fd, &st)) {
+        close(fd);
+        j->status = ST_BUSY;
+        return;
+    }
+    j->size = st.st_size;
+    j->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    struct fg_md5 c;
+    unsigned char d[16];
+    fg_md5_init(&c);
+    if (st.st_size > FS_HASH_MAX_BYTES) {
+        char id[8300];
+        int n = snprintf(id, sizeof(id), "%s:%lld:%lld", j->rel, j->size, j->mtime);
+        fg_md5_update(&c, id, (size_t)n);
+    } else {
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+            fg_md5_update(&c, buf, (size_t)n);
+        if (n < 0) {
+            close(fd);
+            j->status = ST_ERROR;
+            return;
+        }
+    }
+    close(fd);
+    fg_md5_final(&c, d);
+    fg_md5_hex(d, j->etag);
+    j->status = ST_OK;
+}
+
+static void fs_scan_dir(struct fs_job *j, const char *base, const char *rel, bool recursive, int depth)
+{
+    char dir[8192];
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(dir, sizeof(dir), "%s%s%s", base, *rel ? "/" : "", rel);
+    if (depth > 64 || !(d = opendir(dir)))
+        return;
+    while ((e = readdir(d))) {
+        char sub[8192];
+        struct stat st;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (recursive)
+                fs_scan_dir(j, base, sub, recursive, depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            size_t n = strlen(sub);
+            struct fs_found *f = malloc(sizeof(*f) + n + 1);
+            if (!f)
+                continue;
+            memcpy(f->rel, sub, n + 1);
+            f->size = st.st_size;
+            f->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+            f->next = j->found;
+            j->found = f;
+        }
+        /* Symbolic links are not followed: a link out of the folder is not its content. */
+    }
+    closedir(d);
+}
+
+static void fs_on_result(struct fg_loop *loop, struct fg_loop_msg *msg);
+
+static void *fs_worker(void *arg)
+{
+    struct fs_trigger *t = arg;
+    for (;;) {
+        struct fs_job *j;
+        pthread_mutex_lock(&t->lock);
+        while (!t->head && !t->stopping)
+            pthread_cond_wait(&t->cond, &t->lock);
+        if (t->stopping || !(j = t->head)) {
+            pthread_mutex_unlock(&t->lock);
+            break;
+        }
+        if (!(t->head = j->next))
+            t->tail = NULL;
+        pthread_mutex_unlock(&t->lock);
+        if (j->kind == JOB_HASH)
+            fs_hash(t, j);
+        else
+            fs_scan_dir(j, t->roots[j->root].conf->path, j->rel, t->roots[j->root].conf->recursive, 0);
+        if (fg_loop_post(t->loop, &j->msg, fs_on_result) < 0) {
+            while (j->found) {
+                struct fs_found *f = j->found;
+                j->found = f->next;
+                free(f);
+            }
+            free(j);
+        }
+    }
+    return NULL;
+}
+
+static void fs_job_free(struct fs_job *j)
+{
+    while (j->found) {
+        struct fs_found *f = j->found;
+        j->found = f->next;
+        free(f);
+    }
+    free(j);
+}
+
+static void fs_queue(struct fs_trigger *t, enum fs_job_kind kind, size_t root, const char *rel, bool full)
+{
+    size_t n = strlen(rel);
+    struct fs_job *j = calloc(1, sizeof(*j) + n + 1);
+    if (!j) {
+        fg_log(FG_LOG_ERROR, "fs", "out of memory: %s is looked at on the next rescan", rel);
+        return;
+    }
+    j->t = t;
+    j->kind = kind;
+    j->root = root;
+    j->full = full;
+    j->gen = t->roots[root].gen;
+    memcpy(j->rel, rel, n + 1);
+    pthread_mutex_lock(&t->lock);
+    if (t->tail)
+        t->tail->next = j;
+    else
+        t->head = j;
+    t->tail = j;
+    pthread_cond_signal(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* ------------------------------------------------------------------ decisions (loop) */
+
+/* Temp and hidden files: any component starting with '.', editor and download leftovers. */
+static bool fs_hidden(const char *rel)
+{
+    size_t n = strlen(rel);
+    for (const char *c = rel; c; c = strchr(c, '/')) {
+        if (*c == '/')
+            c++;
+        if (*c == '.')
+            return true;
+    }
+    return (n && rel[n - 1] == '~') || (n > 4 && (!strcmp(rel + n - 4, ".swp") || !strcmp(rel + n - 4, ".tmp"))) ||
+           (n > 5 && !strcmp(rel + n - 5, ".part")) || (n > 11 && !strcmp(rel + n - 11, ".crdownload"));
+}
+
+static bool fs_wanted(const struct fs_root *r, const char *rel)
+{
+    size_t n = strlen(rel);
+    const struct fg_conf_fs *c = r->conf;
+    if (!c->hidden && fs_hidden(rel))
+        return false;
+    if (c->prefix && strncmp(rel, c->prefix, strlen(c->prefix)))
+        return false;
+    if (c->suffix && (n < strlen(c->suffix) || strcmp(rel + n - strlen(c->suffix), c->suffix)))
+        return false;
+    return true;
+}
+
+static void fs_on_committed(void *arg, int rc)
+{
+    (void)arg;
+    if (rc < 0)
+        fg_log(FG_LOG_ERROR, "fs", "a file event could not be stored (%s); it fires again at the next start",
+               fg_strerror(rc));
+}
+
+static void fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, bool created, long long size,
+                    long long mtime, const char *etag)
+{
+    char seq[17], id[FG_ID_LEN + 1], key[8300];
+    struct fg_async_event *ev = NULL;
+    struct fg_buf b;
+    long long now_us = fg_now_ms() * 1000;
+    struct fg_s3_event_info info = {
+        .event_name = created ? "ObjectCreated:Put" : "ObjectRemoved:Delete", .bucket = r->conf->bucket,
+        .key = rel, .size = size, .etag = etag, .time_ms = now_us / 1000, .region = t->conf->region,
+        .source_ip = "127.0.0.1", .config_id = r->conf->name, .request_id = id,
+    };
+
+    /* Sequencers grow across restarts too: they start from the clock. */
+    t->sequencer = t->sequencer + 1 > (unsigned long long)now_us ? t->sequencer + 1 : (unsigned long long)now_us;
+    fg_s3_sequencer(t->sequencer, seq);
+    info.sequencer = seq;
+    fg_idgen_uuid4(&t->ids, id);
+    snprintf(key, sizeof(key), "%s/%s", r->conf->name, rel);
+    fg_buf_init(&b, FG_PAYLOAD_ASYNC_MAX_BYTES);
+    if (fg_s3_event(&b, &info) == 0)
+        ev = fg_async_event_new(r->fn->name, NULL, b.data, b.len);
+    fg_buf_free(&b);
+    if (!ev || !(ev->mark.key = strdup(key))) {
+        fg_async_event_free(ev);
+        fg_log(FG_LOG_ERROR, "fs", "out of memory: %s fires at the next rescan", rel);
+        return;
+    }
+    ev->mark.kind = created ? FG_MARK_FILE : FG_MARK_FILE_GONE;
+    ev->mark.a = size;
+    ev->mark.b = mtime;
+    if (fg_router_submit_async(t->router, ev, NULL, fs_on_committed, t) == 0) {
+        if (created)
+            t->fired++;
+        else
+            t->removed++;
+    }
+}
+
+static void fs_gone(struct fs_trigger *t, struct fs_root *r, const char *rel)
+{
+    struct fs_file *f = fg_strmap_get(&r->files, rel);
+    char key[8300];
+    if (!f || f->pending)
+        return;     /* a pending hash job finds it gone */
+    if (f->size >= 0) {
+        if (r->conf->removed) {
+            fs_fire(t, r, rel, false, 0, 0, NULL);
+        } else {
+            snprintf(key, sizeof(key), "%s/%s", r->conf->name, rel);
+            fg_router_mark(t->router, FG_MARK_FILE_GONE, key, 0, 0);
+        }
+    }
+    free(fg_strmap_del(&r->files, rel));
+}
+
+static struct fs_file *fs_entry(struct fs_root *r, const char *rel)
+{
+    struct fs_file *f = fg_strmap_get(&r->files, rel);
+    if (f)
+        return f;
+    if (!(f = calloc(1, sizeof(*f))))
+        return NULL;
+    f->size = -1;
+    if (fg_strmap_put(&r->files, rel, f) < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* A file may have changed: hash it (unless a job is out already). */
+static void fs_touch(struct fs_trigger *t, size_t root, const char *rel)
+{
+    struct fs_root *r = &t->roots[root];
+    struct fs_file *f;
+    if (!fs_wanted(r, rel) || !(f = fs_entry(r, rel)))
+        return;
+    if (f->pending) {
+        f->again = true;
+        return;
+    }
+    f->pending = true;
+    fs_queue(t, JOB_HASH, root, rel, false);
+}
+
+static void fs_arm_retry(struct fs_trigger *t)
+{
+    struct timeval tv = { 0, FS_RETRY_MS * 1000 };
+    if (t->retries && t->running)
+        evtimer_add(t->retry_timer, &tv);
+}
+
+static void fs_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct fs_trigger *t = arg;
+    struct fs_retry *list = t->retries;
+    (void)fd;
+    (void)what;
+    t->retries = NULL;
+    while (list) {
+        struct fs_retry *next = list->next;
+        if (t->running)
+            fs_touch(t, list->root, list->rel);
+        free(list);
+        list = next;
+    }
+    fs_arm_retry(t);
+}
+
+static void fs_retry_later(struct fs_trigger *t, size_t root, const char *rel)
+{
+    size_t n = strlen(rel);
+    struct fs_retry *x = malloc(sizeof(*x) + n + 1);
+    if (!x)
+        return;
+    x->root = root;
+    memcpy(x->rel, rel, n + 1);
+    x->next = t->retries;
+    if (!t->retries) {
+        t->retries = x;
+        fs_arm_retry(t);
+    } else {
+        t->retries = x;
+    }
+}
+
+static void fs_hashed(struct fs_trigger *t, struct fs_job *j)
+{
+    struct fs_root *r = &t->roots[j->root];
+    struct fs_file *f = fg_strmap_get(&r->files, j->rel);
+
+    if (!f)
+        return;
+    f->pending = false;
+    if (f->again) {
+        f->again = false;
+        fs_touch(t, j->root, j->rel);
+        return;
+    }
+    switch (j->status) {
+    case ST_OK:
+        if (f->size == j->size && f->mtime == j->mtime)
+            return;                          /* fired already: an echo, a rescan */
+        fs_fire(t, r, j->rel, true, j->size, j->mtime, j->etag);
+        f->size = j->size;
+        f->mtime = j->mtime;
+        return;
+    case ST_GONE:
+        fs_gone(t, r, j->rel);
+        return;
+    case ST_BUSY:
+        fs_retry_later(t, j->root, j->rel);  /* still being written */
+        return;
+    default:
+        fg_log(FG_LOG_WARN, "fs", "%s/%s cannot be read; it fires once it can", r->conf->path, j->rel);
+        if (f->size < 0)
+            free(fg_strmap_del(&r->files, j->rel));
+        return;
+    }
+}
+
+struct fs_sweep {
+    struct fs_root *r;
+    unsigned gen;
+    char **gone;
+    size_t n, cap;
+};
+
+static void fs_collect_unseen(void *arg, const char *rel, void *value)
+{
+    struct fs_sweep *s = arg;
+    struct fs_file *f = value;
+    if (f->seen == s->gen || f->pending || f->size < 0)
+        return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        char **g = realloc(s->gone, cap * sizeof(*g));
+        if (!g)
+            return;
+        s->gone = g;
+        s->cap = cap;
+    }
+    if ((s->gone[s->n] = strdup(rel)))
+        s->n++;
+}
+
+static void fs_scanned(struct fs_trigger *t, struct fs_job *j)
+{
+    struct fs_root *r = &t->roots[j->root];
+
+    for (struct fs_found *x = j->found; x; x = x->next) {
+        struct fs_file *f;
+        if (!fs_wanted(r, x->rel) || !(f = fs_entry(r, x->rel)))
+            continue;
+        if (j->full)
+            f->seen = j->gen;
+        if (f->size == x->size && f->mtime == x->mtime)
+            continue;                        /* unchanged since it fired */
+        fs_touch(t, j->root, x->rel);
+    }
+    if (j->full && --r->full_scans == 0) {
+        /* What the index has and the folder no longer does went away unseen. */
+        struct fs_sweep s = { r, j->gen, NULL, 0, 0 };
+        fg_strmap_each(&r->files, fs_collect_unseen, &s);
+        for (size_t i = 0; i < s.n; i++) {
+            fs_gone(t, r, s.gone[i]);
+            free(s.gone[i]);
+        }
+        free(s.gone);
+    }
+}
+
+static void fs_on_result(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct fs_job *j = (struct fs_job *)(void *)msg;
+    (void)loop;
+    if (j->t->running) {
+        if (j->kind == JOB_HASH)
+            fs_hashed(j->t, j);
+        else
+            fs_scanned(j->t, j);
+    }
+    fs_job_free(j);
+}
+
+static void fs_full_scan(struct fs_trigger *t, size_t root)
+{
+    struct fs_root *r = &t->roots[root];
+    r->gen++;
+    r->full_scans++;
+    fs_queue(t, JOB_SCAN, root, "", true);
+}
+
+static void fs_on_change(void *arg, struct fg_fs_change *c)
+{
+    struct fs_trigger *t = arg;
+
+    if (!t->running) {
+        free(c);
+        return;
+    }
+    for (size_t i = 0; i < t->n_roots; i++) {
+        struct fs_root *r = &t->roots[i];
+        const char *rel;
+        if (c->kind == FG_FS_OVERFLOW || c->kind == FG_FS_READY) {
+            fs_full_scan(t, i);          /* READY: catch up with what changed while down */
+            continue;
+        }
+        if (strncmp(c->path, r->conf->path, r->path_len) || (c->path[r->path_len] != '/' && c->path[r->path_len]))
+            continue;
+        rel = c->path[r->path_len] ? c->path + r->path_len + 1 : "";
+        if (!r->conf->recursive && strchr(rel, '/'))
+            continue;
+        switch (c->kind) {
+        case FG_FS_WRITTEN:
+            fs_touch(t, i, rel);
+            break;
+        case FG_FS_GONE:
+            fs_gone(t, r, rel);
+            break;
+        case FG_FS_DIR_ADDED:
+            if (r->conf->recursive)
+                fs_queue(t, JOB_SCAN, i, rel, false);
+            break;
+        case FG_FS_DIR_GONE:
+            /* A directory moved away or deleted: a full scan settles what it took along. */
+            fs_full_scan(t, i);
+            break;
+        default:
+            break;
+        }
+    }
+    free(c);
+}
+
+static void fs_on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    struct fs_root *r = arg;
+    struct fs_trigger *t = r->t;
+    (void)fd;
+    (void)what;
+    if (t->running && !r->full_scans)
+        fs_full_scan(t, (size_t)(r - t->roots));
+}
+
+/* ------------------------------------------------------------------ the trigger */
+
+static void fs_load_entry(void *arg, const char *rel, long long size, long long mtime)
+{
+    struct fs_root *r = arg;
+    struct fs_file *f = fs_entry(r, rel);
+    if (f) {
+        f->size = size;
+        f->mtime = mtime;
+    }
+}
+
+static int fs_start(struct fg_trigger *base, struct fg_err *err)
+{
+    struct fs_trigger *t = (struct fs_trigger *)base;
+    int rc;
+
+    for (size_t i = 0; i < t->n_roots; i++) {
+        char prefix[300];
+        snprintf(prefix, sizeof(prefix), "%s/", t->roots[i].conf->name);
+        fg_router_each_file(t->router, prefix, fs_load_entry, &t->roots[i]);
+    }
+    t->running = true;
+    if ((rc = pthread_create(&t->worker, NULL, fs_worker, t)) != 0)
+        return fg_err_set(err, -rc, "cannot start the folder worker thread: %s", strerror(rc));
+    t->worker_started = true;
+    if ((rc = fg_fs_watch_start(t->watch, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < t->n_roots; i++) {
+        if (t->roots[i].poll_ev) {
+            struct timeval tv = { t->roots[i].conf->poll_ms / 1000, (t->roots[i].conf->poll_ms % 1000) * 1000 };
+            event_add(t->roots[i].poll_ev, &tv);
+        }
+    }
+    fg_log(FG_LOG_INFO, "fs", "%zu folder(s) watched", t->n_roots);
+    return 0;
+}
+
+static void fs_stop(struct fg_trigger *base)
+{
+    struct fs_trigger *t = (struct fs_trigger *)base;
+    t->running = false;
+    if (t->retry_timer)
+        evtimer_del(t->retry_timer);
+    for (size_t i = 0; i < t->n_roots; i++)
+        if (t->roots[i].poll_ev)
+            event_del(t->roots[i].poll_ev);
+    fg_fs_watch_stop(t->watch);
+    if (t->worker_started) {
+        pthread_mutex_lock(&t->lock);
+        t->stopping = true;
+        pthread_cond_signal(&t->cond);
+        pthread_mutex_unlock(&t->lock);
+        pthread_join(t->worker, NULL);
+        t->worker_started = false;
+    }
+}
+
+static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
+{
+    struct fs_trigger *t = (struct fs_trigger *)base;
+    char line[128];
+    int n = snprintf(line, sizeof(line), "{\"folders\":%zu,\"created\":%lld,\"removed\":%lld}", t->n_roots, t->fired,
+                     t->removed);
+    return fg_buf_append(out, line, (size_t)n);
+}
+
+static void fs_free_entry(void *arg, const char *key, void *value)
+{
+    (void)arg;
+    (void)key;
+    free(value);
+}
+
+static void fs_free(struct fg_trigger *base)
+{
+    struct fs_trigger *t = (struct fs_trigger *)base;
+    if (!t)
+        return;
+    fs_stop(base);
+    fg_fs_watch_free(t->watch);
+    while (t->head) {
+        struct fs_job *j = t->head;
+        t->head = j->next;
+        fs_job_free(j);
+    }
+    while (t->retries) {
+        struct fs_retry *x = t->retries;
+        t->retries = x->next;
+        free(x);
+    }
+    if (t->retry_timer)
+        event_free(t->retry_timer);
+    for (size_t i = 0; i < t->n_roots; i++) {
+        fg_strmap_each(&t->roots[i].files, fs_free_entry, NULL);
+        fg_strmap_free(&t->roots[i].files);
+        if (t->roots[i].poll_ev)
+            event_free(t->roots[i].poll_ev);
+    }
+    free(t->roots);
+    pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->cond);
+    free(t);
+}
+
+static const struct fg_trigger_ops fs_ops = {
+    .name = "fs",
+    .start = fs_start,
+    .stop = fs_stop,
+    .describe = fs_describe,
+    .free = fs_free,
+};
+
+int fg_fs_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                      struct fg_trigger **out, struct fg_err *err)
+{
+    struct fs_trigger *t;
+    size_t n = 0;
+    int rc;
+
+    *out = NULL;
+    for (size_t i = 0; i < conf->n_functions; i++)
+        n += conf->functions[i].n_fs;
+    if (!n)
+        return 0;
+    if (!(t = calloc(1, sizeof(*t))))
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    t->base.ops = &fs_ops;
+    t->conf = conf;
+    t->router = router;
+    t->loop = loop;
+    fg_idgen_init(&t->ids);
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->cond, NULL);
+    if (!(t->roots = calloc(n, sizeof(*t->roots))) || !(t->retry_timer = evtimer_new(loop->base, fs_on_retry, t))) {
+        fs_free(&t->base);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    if ((rc = fg_fs_watch_new(loop, fs_on_change, t, &t->watch, err)) < 0) {
+        fs_free(&t->base);
+        return rc;
+    }
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        for (size_t j = 0; j < conf->functions[i].n_fs; j++) {
+            struct fs_root *r = &t->roots[t->n_roots++];
+            r->fn = &conf->functions[i];
+            r->conf = &conf->functions[i].fs[j];
+            r->t = t;
+            r->path_len = strlen(r->conf->path);
+            fg_strmap_init(&r->files);
+            if (r->conf->poll_ms) {
+                if (!(r->poll_ev = event_new(loop->base, -1, EV_PERSIST, fs_on_poll, r))) {
+                    fs_free(&t->base);
+                    return fg_err_set(err, -ENOMEM, "out of memory");
+                }
+            } else if ((rc = fg_fs_watch_add(t->watch, r->conf->path, r->conf->recursive, err)) < 0) {
+                fs_free(&t->base);
+                return rc;
+            }
+        }
+    }
+    *out = &t->base;
+    return 0;
+}
