@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: MIT
+"""The folder trigger on real inotify and temp dirs: S3-shaped events once per finished file
+(10,000 files from several writers, none twice), directories filled before their watch
+exists, an inotify queue overflow, half-written files, rename-in, removals, filters, symlinks,
+restart catch-up and poll mode."""
+import hashlib
+import json
+import os
+import threading
+import time
+
+from harness import Gateway, check, wait_until, write
+
+PY = """
+import json, os
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as f:
+        for r in event["Records"]:
+            o = r["s3"]["object"]
+            f.write(json.dumps({"name": r["eventName"], "key": o["key"], "size": o.get("size"),
+                                "etag": o.get("eTag"), "seq": o["sequencer"], "bucket": r["s3"]["bucket"]["name"],
+                                "config": r["s3"]["configurationId"]}) + "\\n")
+"""
+
+
+def setup(tmp, fs, extra=""):
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "app.py"), PY)
+    os.makedirs(os.path.join(tmp, "up"), exist_ok=True)
+    return ("functions:\n  W:\n    runtime: python3\n    handler: app.handler\n    code: %s\n    concurrency: 4\n"
+            "    environment: {OUT: %s}\n%s    events:\n      - fs: %s\n" % (code, os.path.join(tmp, "out.txt"), extra, fs))
+
+
+def events(tmp):
+    try:
+        with open(os.path.join(tmp, "out.txt")) as f:
+            return [json.loads(x) for x in f if x.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def created(tmp):
+    return [e for e in events(tmp) if e["name"] == "ObjectCreated:Put"]
+
+
+def started(gw):
+    wait_until(lambda: "folder(s) watched" in gw.stderr(), 10, "the folder watch")
+    time.sleep(0.3)     # the initial scan runs after the watches are in place
+
+
+def test_created_removed_filters_and_shape(tmp):
+    up = os.path.join(tmp, "up")
+    conf = setup(tmp, "{path: ./up, bucket: media, events: [created, removed], prefix: images/, suffix: .jpg}")
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        os.makedirs(os.path.join(up, "images"))
+        os.makedirs(os.path.join(up, "docs"))
+        write(os.path.join(up, "images", "my cat (1).jpg"), "meow\n")
+        write(os.path.join(up, "images", "dog.png"), "woof\n")          # suffix filter
+        write(os.path.join(up, "docs", "a.jpg"), "doc\n")               # prefix filter
+        write(os.path.join(up, "images", ".hidden.jpg"), "x\n")         # hidden
+        write(os.path.join(up, "images", "draft.jpg.part"), "x\n")      # temp
+        got = wait_until(lambda: created(tmp), 10, "the created event")
+        time.sleep(0.5)
+        check(len(created(tmp)) == 1, "only images/*.jpg that is not hidden fires: %s" % events(tmp))
+        e = got[0]
+        check(e["key"] == "images/my+cat+%281%29.jpg" and e["size"] == 5 and e["bucket"] == "media" and
+              e["etag"] == hashlib.md5(b"meow\n").hexdigest() and e["config"] == "W-fs-1" and len(e["seq"]) == 16,
+              "S3 event: %s" % e)
+        os.unlink(os.path.join(up, "images", "my cat (1).jpg"))
+        gone = wait_until(lambda: [x for x in events(tmp) if x["name"] == "ObjectRemoved:Delete"], 10, "the removal")
+        check(gone[0]["key"] == "images/my+cat+%281%29.jpg" and gone[0]["size"] is None and gone[0]["seq"] > e["seq"],
+              "removal: %s" % gone[0])
+
+
+def test_ten_thousand_files_from_several_writers(tmp):
+    up = os.path.join(tmp, "up")
+    with Gateway(tmp, setup(tmp, "./up")) as gw:
+        started(gw)
+
+        def writer(k):
+            d = os.path.join(up, "w%d" % k)
+            os.makedirs(d)
+            for i in range(2500):
+                with open(os.path.join(d, "f%04d.txt" % i), "w") as f:
+                    f.write("writer %d file %d\n" % (k, i))
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wait_until(lambda: len(created(tmp)) >= 10000, 120, "10,000 events (%d so far)" % len(created(tmp)))
+        time.sleep(1)
+        keys = [e["key"] for e in created(tmp)]
+        check(len(keys) == 10000 and len(set(keys)) == 10000, "10,000 files, each once: %d events, %d distinct"
+              % (len(keys), len(set(keys))))
+
+
+def test_directory_created_and_filled_at_once(tmp):
+    up = os.path.join(tmp, "up")
+    with Gateway(tmp, setup(tmp, "./up")) as gw:
+        started(gw)
+        deep = os.path.join(up, "a", "b", "c")
+        os.makedirs(deep)                         # filled before any watch can exist
+        for i in range(50):
+            write(os.path.join(deep, "f%d" % i), "x\n")
+        wait_until(lambda: len(created(tmp)) >= 50, 20, "50 events")
+        time.sleep(0.5)
+        keys = sorted(e["key"] for e in created(tmp))
+        check(keys == sorted("a/b/c/f%d" % i for i in range(50)), "every file once: %s" % keys[:5])
+
+
+def test_overflow_rescan_fires_each_file_once(tmp):
+    path = "/proc/sys/fs/inotify/max_queued_events"
+    if os.geteuid() != 0:
+        print("SKIP test_overflow_rescan_fires_each_file_once: needs root to lower max_queued_events")
+        return
+    old = open(path).read().strip()
+    up = os.path.join(tmp, "up")
+    try:
+        with open(path, "w") as f:
+            f.write("64")                         # read when the inotify instance is created
+        gw = Gateway(tmp, setup(tmp, "./up"))
+        gw.start()
+    finally:
+        with open(path, "w") as f:
+            f.write(old)
+    try:
+        started(gw)
+        for i in range(2000):
+            write(os.path.join(up, "f%04d" % i), "x%d\n" % i)
+        wait_until(lambda: len(created(tmp)) >= 2000, 60, "2,000 events (%d so far)" % len(created(tmp)))
+        time.sleep(1)
+        keys = [e["key"] for e in created(tmp)]
+        check("inotify queue overflowed" in gw.stderr(), "the test must overflow the queue:\n" + gw.stderr()[-2000:])
+        check(len(keys) == 2000 and len(set(keys)) == 2000, "after the overflow every file fires once: %d events, %d distinct"
+              % (len(keys), len(set(keys))))
+    finally:
+        gw.stop()
+
+
+def test_half_written_file_fires_once_after_close(tmp):
+    up = os.path.join(tmp, "up")
+    with Gateway(tmp, setup(tmp, "./up")) as gw:
+        started(gw)
+        f = open(os.path.join(up, "slow.bin"), "wb")
+        f.write(b"a" * 1000)
+        f.flush()
+        time.sleep(1.5)                           # a writer that pauses; nothing may fire yet
+        check(not events(tmp), "a file still open for writing fired: %s" % events(tmp))
+        f.write(b"b" * 1000)
+        f.close()
+        got = wait_until(lambda: created(tmp), 10, "the event after close")
+        time.sleep(0.5)
+        check(len(created(tmp)) == 1 and got[0]["size"] == 2000, "fires once, whole: %s" % events(tmp))
+
+
+def test_rename_in_and_symlink_out(tmp):
+    up = os.path.join(tmp, "up")
+    outside = os.path.join(tmp, "outside")
+    os.makedirs(outside)
+    with Gateway(tmp, setup(tmp, "./up")) as gw:
+        started(gw)
+        write(os.path.join(outside, "secret.txt"), "not yours\n")
+        os.symlink(os.path.join(outside, "secret.txt"), os.path.join(up, "link.txt"))
+        write(os.path.join(outside, "ready.txt"), "done\n")
+        os.rename(os.path.join(outside, "ready.txt"), os.path.join(up, "ready.txt"))
+        wait_until(lambda: created(tmp), 10, "the rename-in event")
+        time.sleep(0.5)
+        keys = [e["key"] for e in created(tmp)]
+        check(keys == ["ready.txt"], "rename-in fires; a symlink out of the folder does not: %s" % keys)
+
+
+def test_restart_catch_up_and_poll_mode(tmp):
+    up = os.path.join(tmp, "up")
+    conf = setup(tmp, "{path: ./up, events: [created, removed]}")
+    write(os.path.join(up, "kept.txt"), "1\n")
+    write(os.path.join(up, "changed.txt"), "1\n")
+    write(os.path.join(up, "deleted.txt"), "1\n")
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        wait_until(lambda: len(created(tmp)) == 3, 10, "the files present at first start")
+    before = len(events(tmp))
+    time.sleep(0.05)
+    write(os.path.join(up, "changed.txt"), "22\n")
+    os.unlink(os.path.join(up, "deleted.txt"))
+    write(os.path.join(up, "new.txt"), "3\n")
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        wait_until(lambda: len(events(tmp)) - before >= 3, 10, "the catch-up events")
+        time.sleep(0.5)
+        got = sorted((e["name"], e["key"]) for e in events(tmp)[before:])
+        check(got == [("ObjectCreated:Put", "changed.txt"), ("ObjectCreated:Put", "new.txt"),
+                      ("ObjectRemoved:Delete", "deleted.txt")],
+              "while down: changed and new fire once, deleted fires a removal, kept nothing: %s" % got)
+    # poll mode: no inotify, a scan every 200 ms
+    conf = setup(tmp, "{path: ./up, poll: 200ms, name: polled}")
+    before = len(events(tmp))
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        wait_until(lambda: len(events(tmp)) - before >= 3, 10, "the polled folder's first scan")
+        write(os.path.join(up, "polled.txt"), "p\n")
+        wait_until(lambda: any(e["key"] == "polled.txt" for e in events(tmp)[before:]), 10, "a polled file")
+        time.sleep(0.6)
+        keys = [e["key"] for e in events(tmp)[before:] if e["config"] == "polled"]
+        check(len(keys) == len(set(keys)), "polling fires each file once: %s" % keys)
