@@ -127,9 +127,14 @@ def test_overflow_rescan_fires_each_file_once(tmp):
         with open(path, "w") as f:
             f.write(old)
     try:
+        import signal
         started(gw)
-        for i in range(2000):
-            write(os.path.join(up, "f%04d" % i), "x%d\n" % i)
+        os.kill(gw.proc.pid, signal.SIGSTOP)      # nobody reads the queue: it must overflow
+        try:
+            for i in range(2000):
+                write(os.path.join(up, "f%04d" % i), "x%d\n" % i)
+        finally:
+            os.kill(gw.proc.pid, signal.SIGCONT)
         wait_until(lambda: len(created(tmp)) >= 2000, 60, "2,000 events (%d so far)" % len(created(tmp)))
         time.sleep(1)
         keys = [e["key"] for e in created(tmp)]
