@@ -346,8 +346,12 @@ static void fs_gone(struct fs_trigger *t, struct fs_root *r, const char *rel)
 {
     struct fs_file *f = fg_strmap_get(&r->files, rel);
     char key[8300];
-    if (!f || f->pending)
-        return;     /* a pending hash job finds it gone */
+    if (!f)
+        return;
+    if (f->pending) {
+        f->again = true;    /* the job may have read it before it went: look again */
+        return;
+    }
     if (f->size >= 0) {
         if (r->conf->removed) {
             fs_fire(t, r, rel, false, 0, 0, NULL);
@@ -569,7 +573,9 @@ static void fs_on_change(void *arg, struct fg_fs_change *c)
                 fs_queue(t, JOB_SCAN, i, rel, false);
             break;
         case FG_FS_DIR_GONE:
-            /* A directory moved away or deleted: a full scan settles what it took along. */
+        case FG_FS_ROOT_BACK:
+            /* A directory moved away or deleted, or the folder itself back: a full scan
+             * settles what changed. */
             fs_full_scan(t, i);
             break;
         default:

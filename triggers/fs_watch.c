@@ -10,14 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/log.h"
 
-#define WATCH_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF)
+#define WATCH_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
 
 struct watch_root {
     const char *path;
     bool recursive;
+    bool lost;              /* deleted or moved away: looked for every second */
 };
 
 struct fg_fs_watch {
@@ -73,6 +75,15 @@ static void *watch_main(void *arg)
     while (!atomic_load(&w->stop)) {
         struct inotify_event *ev = inotifytools_next_event(1);
         const char *dir;
+        for (size_t i = 0; i < w->n_roots; i++) {
+            struct stat st;
+            struct watch_root *r = &w->roots[i];
+            if (r->lost && stat(r->path, &st) == 0 && S_ISDIR(st.st_mode) && watch_one(r, r->path)) {
+                r->lost = false;
+                fg_log(FG_LOG_INFO, "fs", "%s is back: watching it again", r->path);
+                watch_post(w, FG_FS_ROOT_BACK, r->path, NULL);
+            }
+        }
         if (!ev)
             continue;
         if (ev->mask & IN_Q_OVERFLOW) {
@@ -82,7 +93,16 @@ static void *watch_main(void *arg)
         }
         if (!(dir = inotifytools_filename_from_wd(ev->wd)))
             continue;
-        if (ev->mask & IN_DELETE_SELF) {
+        if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+            for (size_t i = 0; i < w->n_roots; i++) {
+                size_t n = strlen(w->roots[i].path);
+                if (!strncmp(dir, w->roots[i].path, n) && (!dir[n] || !strcmp(dir + n, "/"))) {
+                    w->roots[i].lost = true;
+                    fg_log(FG_LOG_WARN, "fs", "%s disappeared; its files count as removed until it is back",
+                           w->roots[i].path);
+                    inotifytools_remove_watch_by_wd(ev->wd);
+                }
+            }
             watch_post(w, FG_FS_DIR_GONE, dir, NULL);
             continue;
         }
@@ -127,7 +147,7 @@ int fg_fs_watch_add(struct fg_fs_watch *w, const char *root, bool recursive, str
     if (!r)
         return fg_err_set(err, -ENOMEM, "out of memory");
     w->roots = r;
-    w->roots[w->n_roots++] = (struct watch_root){ root, recursive };
+    w->roots[w->n_roots++] = (struct watch_root){ root, recursive, false };
     return 0;
 }
 

@@ -8,7 +8,8 @@
  * Changes reported: a file finished (closed after writing, or moved in), a file gone
  * (deleted, or moved out), a directory that appeared (its watch is in place: rescan it, it
  * may already hold files), a directory gone, and an overflow (events were lost: rescan
- * everything). Lifecycle: new → start → stop (joins) → free. */
+ * everything). A root that disappears is looked for every second and watched again when it
+ * is back. Lifecycle: new → start → stop (joins) → free. */
 #ifndef FG_FS_WATCH_H
 #define FG_FS_WATCH_H
 
@@ -23,6 +24,7 @@ enum fg_fs_change_kind {
     FG_FS_DIR_GONE,
     FG_FS_OVERFLOW,       /* path is empty */
     FG_FS_READY,          /* every root is watched (once, after start); path is empty */
+    FG_FS_ROOT_BACK,      /* a root that had disappeared exists again and is watched: rescan it */
 };
 
 struct fg_fs_watch;

@@ -210,3 +210,41 @@ def test_restart_catch_up_and_poll_mode(tmp):
         time.sleep(0.6)
         keys = [e["key"] for e in events(tmp)[before:] if e["config"] == "polled"]
         check(len(keys) == len(set(keys)), "polling fires each file once: %s" % keys)
+
+
+def test_folder_that_disappears_and_comes_back(tmp):
+    import shutil
+    up = os.path.join(tmp, "up")
+    with Gateway(tmp, setup(tmp, "{path: ./up, events: [created, removed]}")) as gw:
+        started(gw)
+        write(os.path.join(up, "a.txt"), "a\n")
+        wait_until(lambda: created(tmp), 10, "the first file")
+        shutil.rmtree(up)
+        wait_until(lambda: any(e["name"] == "ObjectRemoved:Delete" for e in events(tmp)), 10, "the removal")
+        os.makedirs(up)
+        wait_until(lambda: "is back: watching it again" in gw.stderr(), 10, "the folder to be watched again")
+        write(os.path.join(up, "b.txt"), "b\n")
+        wait_until(lambda: any(e["key"] == "b.txt" for e in created(tmp)), 10, "a file in the folder that came back")
+
+
+def test_files_deleted_before_they_are_read(tmp):
+    """Files removed as fast as they are written: whatever fires is consistent: a removal
+    only after a creation, per key, and nothing fires twice in a row. Deliveries run in
+    parallel, as S3's do, so the order is the sequencer's, as S3 documents."""
+    up = os.path.join(tmp, "up")
+    with Gateway(tmp, setup(tmp, "{path: ./up, events: [created, removed]}")) as gw:
+        started(gw)
+        for i in range(300):
+            p = os.path.join(up, "t%d" % i)
+            write(p, "x\n")
+            os.unlink(p)
+        write(os.path.join(up, "last"), "x\n")
+        wait_until(lambda: any(e["key"] == "last" for e in events(tmp)), 20, "the last file")
+        time.sleep(0.5)
+        state = {}
+        for e in sorted(events(tmp), key=lambda e: e["seq"]):
+            prev = state.get(e["key"])
+            check((e["name"] == "ObjectCreated:Put") != (prev == "ObjectCreated:Put"),
+                  "%s: %s after %s" % (e["key"], e["name"], prev))
+            state[e["key"]] = e["name"]
+        check(all(v == "ObjectRemoved:Delete" for k, v in state.items() if k != "last"), "every t* ends removed")
