@@ -248,3 +248,46 @@ def test_files_deleted_before_they_are_read(tmp):
                   "%s: %s after %s" % (e["key"], e["name"], prev))
             state[e["key"]] = e["name"]
         check(all(v == "ObjectRemoved:Delete" for k, v in state.items() if k != "last"), "every t* ends removed")
+
+
+def test_thumbnails_example(tmp):
+    """examples/thumbnails end to end: an image dropped into data/uploads gets a thumbnail in
+    data/thumbnails and a metadata row; a second upload with the same key replaces both."""
+    import shutil
+    import sqlite3
+    from PIL import Image
+    ex = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples", "thumbnails")
+    shutil.copy(os.path.join(ex, "thumbs.py"), tmp)
+    for d in ("uploads", "thumbnails"):
+        os.makedirs(os.path.join(tmp, "data", d))
+    with open(os.path.join(ex, "fngate.yaml")) as f:
+        conf = f.read()
+    thumb = os.path.join(tmp, "data", "thumbnails", "cats", "tom.jpg")
+    db = os.path.join(tmp, "data", "metadata.db")
+
+    def row():
+        if not os.path.exists(db):
+            return None
+        c = sqlite3.connect(db)
+        try:
+            return c.execute("SELECT format, width, height, thumbnail FROM images WHERE key='cats/tom.png'").fetchall()
+        except sqlite3.OperationalError:
+            return None
+        finally:
+            c.close()
+
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        os.makedirs(os.path.join(tmp, "data", "uploads", "cats"))
+        Image.new("RGB", (800, 600), (200, 30, 30)).save(os.path.join(tmp, "data", "uploads", "cats", "tom.png"))
+        wait_until(lambda: row() == [("PNG", 800, 600, "thumbnails/cats/tom.jpg")], 30, "the metadata row")
+        with Image.open(thumb) as im:
+            check(im.size == (128, 96) and im.format == "JPEG", "thumbnail: %s %s" % (im.size, im.format))
+        tmpfile = os.path.join(tmp, "data", "tom.png")
+        Image.new("RGB", (300, 900), (30, 200, 30)).save(tmpfile)
+        os.replace(tmpfile, os.path.join(tmp, "data", "uploads", "cats", "tom.png"))     # same key again
+        wait_until(lambda: row() == [("PNG", 300, 900, "thumbnails/cats/tom.jpg")], 30, "the replaced row")
+        with Image.open(thumb) as im:
+            check(im.size == (43, 128), "the thumbnail was replaced: %s" % (im.size,))
+        leftovers = [n for n in os.listdir(os.path.dirname(thumb)) if n != "tom.jpg"]
+        check(not leftovers, "no partial files left: %s" % leftovers)
