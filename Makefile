@@ -32,6 +32,7 @@ bench: build test-deps
 	@tests/bench/run.sh $(RELEASE)
 	@tests/bench/async.sh $(RELEASE)
 	@tests/bench/schedule.sh $(RELEASE)
+	@tests/bench/fs.sh $(RELEASE)
 
 clean:
 	rm -rf build
