@@ -24,7 +24,7 @@
  * hashing gigabytes would hold every other file back. */
 #define FS_HASH_MAX_BYTES (64LL << 20)
 /* A file that may still be written is looked at again after this long. */
-#define FS_RETRY_MS 500
+#define FS_RETRY_MS 100
 
 struct fs_file {
     long long size, mtime;      /* what fired last; size -1: nothing fired yet */
