@@ -693,25 +693,38 @@ static int conf_parse_schedule(struct conf_parser *p, struct fy_node *val, struc
 
 static const char *conf_abspath(struct fg_config *conf, const char *path);
 
-static int conf_parse_fs_events(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+/* events: [created, removed] (or the s3:Object... names) into two flags. */
+static int conf_parse_object_events(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                                    bool *created, bool *removed)
 {
-    struct fg_conf_fs *f = obj;
     struct fy_node *item;
     void *it = NULL;
 
     if (!val || !fy_node_is_sequence(val))
         return conf_fail(p, kpos, "events: expected a list, e.g. events: [created, removed]");
-    f->created = f->removed = false;
+    *created = *removed = false;
     while ((item = fy_node_sequence_iterate(val, &it))) {
         const char *s = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : "";
         if (!strcmp(s, "created") || !strcmp(s, "s3:ObjectCreated:*"))
-            f->created = true;
+            *created = true;
         else if (!strcmp(s, "removed") || !strcmp(s, "s3:ObjectRemoved:*"))
-            f->removed = true;
+            *removed = true;
         else
             return conf_fail(p, conf_pos(item, kpos), "events: unknown event '%s' (created, removed)", s);
     }
     return 0;
+}
+
+static int conf_parse_fs_events(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_fs *f = obj;
+    return conf_parse_object_events(p, val, kpos, &f->created, &f->removed);
+}
+
+static int conf_parse_s3_events(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_s3_event *e = obj;
+    return conf_parse_object_events(p, val, kpos, &e->created, &e->removed);
 }
 
 static const struct conf_key conf_fs_keys[] = {
@@ -761,7 +774,39 @@ static int conf_parse_fs(struct conf_parser *p, struct fy_node *val, struct fg_c
     return 0;
 }
 
-static const char *const conf_event_kinds[] = { "http", "httpApi", "schedule", "fs", NULL };
+static const struct conf_key conf_s3_event_keys[] = {
+    { "bucket", CONF_STR, offsetof(struct fg_conf_s3_event, bucket), 0, 0, NULL, NULL },
+    { "name", CONF_STR, offsetof(struct fg_conf_s3_event, name), 0, 0, NULL, NULL },
+    { "events", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3_events },
+    { "prefix", CONF_STR, offsetof(struct fg_conf_s3_event, prefix), 0, 0, NULL, NULL },
+    { "suffix", CONF_STR, offsetof(struct fg_conf_s3_event, suffix), 0, 0, NULL, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_s3_event(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                               struct fg_conf_function *fn, struct fg_conf_s3_event *e)
+{
+    int rc;
+    e->created = true;
+    e->pos = kpos;
+    if (val && fy_node_is_scalar(val)) {
+        if ((rc = conf_scalar(p, val, kpos, "s3", &e->bucket)) < 0)
+            return rc;
+    } else if ((rc = conf_walk(p, val, kpos, "s3 event", conf_s3_event_keys, e)) < 0) {
+        return rc;
+    }
+    if (!e->bucket)
+        return conf_fail(p, kpos, "s3: 'bucket' is required");
+    if (!e->name) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s-s3-%zu", fn->name, fn->n_s3 + 1);
+        if (!(e->name = fg_arena_strdup(&p->conf->arena, name)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static const char *const conf_event_kinds[] = { "http", "httpApi", "schedule", "fs", "s3", NULL };
 
 static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct fg_conf_pos kpos, void *obj)
 {
@@ -777,7 +822,8 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
     fn->http = fg_arena_alloc(&p->conf->arena, sizeof(*fn->http) * ((size_t)fy_node_sequence_item_count(seq) + 1));
     fn->schedules = fg_arena_alloc(&p->conf->arena, sizeof(*fn->schedules) * ((size_t)fy_node_sequence_item_count(seq) + 1));
     fn->fs = fg_arena_alloc(&p->conf->arena, sizeof(*fn->fs) * ((size_t)fy_node_sequence_item_count(seq) + 1));
-    if (!fn->http || !fn->schedules || !fn->fs)
+    fn->s3 = fg_arena_alloc(&p->conf->arena, sizeof(*fn->s3) * ((size_t)fy_node_sequence_item_count(seq) + 1));
+    if (!fn->http || !fn->schedules || !fn->fs || !fn->s3)
         return -ENOMEM;
     while ((item = fy_node_sequence_iterate(seq, &it))) {
         struct fy_node_pair *pair;
@@ -788,6 +834,12 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
         struct fy_node *kn = fy_node_pair_key(pair);
         struct fg_conf_pos pos = conf_pos(kn, kpos);
         const char *kind = fy_node_is_scalar(kn) ? fy_node_get_scalar0(kn) : "";
+        if (!strcmp(kind, "s3")) {
+            if ((rc = conf_parse_s3_event(p, fy_node_pair_value(pair), pos, fn, &fn->s3[fn->n_s3])) < 0)
+                return rc;
+            fn->n_s3++;
+            continue;
+        }
         if (!strcmp(kind, "fs")) {
             if ((rc = conf_parse_fs(p, fy_node_pair_value(pair), pos, fn, &fn->fs[fn->n_fs])) < 0)
                 return rc;
@@ -964,9 +1016,11 @@ static int conf_parse_functions(struct conf_parser *p, struct fy_node *map, stru
     return 0;
 }
 
-static int conf_parse_listen(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+/* HOST:PORT (or [v6]:PORT, or :PORT for loopback) into *host and *port. */
+static int conf_hostport(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, const char **host,
+                         int *port_out)
 {
-    struct fg_config *conf = obj;
+    struct fg_config *conf = p->conf;
     const char *s, *colon;
     long port;
     int rc;
@@ -977,10 +1031,61 @@ static int conf_parse_listen(struct conf_parser *p, struct fy_node *val, struct 
     if (!colon || conf_parse_long(colon + 1, &port) < 0 || port < 0 || port > 65535)
         return conf_fail(p, conf_pos(val, kpos), "listen: expected HOST:PORT (e.g. 127.0.0.1:8080), got '%s'", s);
     if (s[0] == '[' && colon > s && colon[-1] == ']')
-        conf->listen_host = fg_arena_strndup(&conf->arena, s + 1, (size_t)(colon - s - 2));
+        *host = fg_arena_strndup(&conf->arena, s + 1, (size_t)(colon - s - 2));
     else
-        conf->listen_host = colon == s ? "127.0.0.1" : fg_arena_strndup(&conf->arena, s, (size_t)(colon - s));
-    conf->listen_port = (int)port;
+        *host = colon == s ? "127.0.0.1" : fg_arena_strndup(&conf->arena, s, (size_t)(colon - s));
+    *port_out = (int)port;
+    return 0;
+}
+
+static int conf_parse_listen(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_config *conf = obj;
+    return conf_hostport(p, val, kpos, &conf->listen_host, &conf->listen_port);
+}
+
+static int conf_parse_s3_listen(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_s3 *s3 = obj;
+    return conf_hostport(p, val, kpos, &s3->listen_host, &s3->listen_port);
+}
+
+static const struct conf_key conf_s3_credential_keys[] = {
+    { "access_key", CONF_STR, offsetof(struct fg_conf_s3, access_key), 0, 0, NULL, NULL },
+    { "secret_key", CONF_STR, offsetof(struct fg_conf_s3, secret_key), 0, 0, NULL, NULL },
+    CONF_KEY_END,
+};
+
+static int conf_parse_s3_credentials(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_s3 *s3 = obj;
+    int rc;
+    if ((rc = conf_walk(p, val, kpos, "credentials", conf_s3_credential_keys, s3)) < 0)
+        return rc;
+    if (!s3->access_key != !s3->secret_key)
+        return conf_fail(p, kpos, "credentials: give both access_key and secret_key");
+    return 0;
+}
+
+static const struct conf_key conf_s3_keys[] = {
+    { "listen", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3_listen },
+    { "root", CONF_STR, offsetof(struct fg_conf_s3, root), 0, 0, NULL, NULL },
+    { "credentials", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3_credentials },
+    CONF_KEY_END,
+};
+
+static int conf_parse_s3(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_config *conf = obj;
+    int rc;
+    conf->s3.enabled = true;
+    conf->s3.listen_host = "127.0.0.1";
+    conf->s3.listen_port = 9000;
+    conf->s3.root = "data/s3";
+    if ((rc = conf_walk(p, val, kpos, "s3", conf_s3_keys, &conf->s3)) < 0)
+        return rc;
+    if (!(conf->s3.root = conf_abspath(conf, conf->s3.root)))
+        return -ENOMEM;
     return 0;
 }
 
@@ -1009,6 +1114,7 @@ static const struct conf_key conf_top_keys[] = {
     { "log_format", CONF_ENUM, offsetof(struct fg_config, log_format), 0, 0, conf_log_formats, NULL },
     { "durability", CONF_ENUM, offsetof(struct fg_config, durability), 0, 0, conf_durability_names, NULL },
     { "retries", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_top_retries },
+    { "s3", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3 },
     { "functions", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_functions },
     CONF_KEY_END,
 };
@@ -1160,6 +1266,11 @@ static int conf_check(struct conf_parser *p)
     }
     if ((rc = conf_check_schedule_names(p)) < 0)
         return rc;
+    for (size_t i = 0; i < conf->n_functions; i++)
+        if (conf->functions[i].n_s3 && !conf->s3.enabled)
+            return conf_fail(p, conf->functions[i].s3[0].pos,
+                             "function %s: s3 events come from fngate's S3 endpoint: add a top-level s3: {listen, root}",
+                             conf->functions[i].name);
     /* Duplicate routes across all functions. */
     for (size_t i = 0; i < conf->n_functions; i++) {
         for (size_t j = 0; j < conf->functions[i].n_http; j++) {

@@ -88,6 +88,24 @@ struct fg_conf_fs {
     struct fg_conf_pos pos;
 };
 
+/* `- s3: ...`: objects written through fngate's S3-compatible endpoint fire S3 events. */
+struct fg_conf_s3_event {
+    const char *bucket;
+    const char *name;        /* s3.configurationId; default FUNCTION-s3-N */
+    bool created, removed;   /* default [s3:ObjectCreated:*] */
+    const char *prefix, *suffix;
+    struct fg_conf_pos pos;
+};
+
+/* The top-level `s3:` endpoint (MinIO-style): buckets are the directories under root. */
+struct fg_conf_s3 {
+    bool enabled;
+    const char *listen_host;
+    int listen_port;
+    const char *root;        /* absolute */
+    const char *access_key, *secret_key;   /* both NULL: requests are not authenticated */
+};
+
 enum fg_jitter {
     FG_JITTER_FULL = 0,      /* uniform in [0, delay] */
     FG_JITTER_EQUAL,         /* uniform in [delay/2, delay] */
@@ -137,6 +155,8 @@ struct fg_conf_function {
     size_t n_schedules;
     struct fg_conf_fs *fs;
     size_t n_fs;
+    struct fg_conf_s3_event *s3;
+    size_t n_s3;
     struct fg_conf_retries retries;       /* resolved against the top-level defaults */
     struct fg_conf_destination on_success; /* NONE unless set */
     struct fg_conf_destination on_failure; /* DLQ unless set: a failed event is never dropped */
@@ -165,6 +185,7 @@ struct fg_config {
     enum fg_log_format log_format;
     enum fg_durability durability;
     struct fg_conf_retries retries;  /* defaults for every function */
+    struct fg_conf_s3 s3;            /* the S3-compatible endpoint (s3.enabled) */
     struct fg_conf_function *functions;
     size_t n_functions;
 };

@@ -24,12 +24,14 @@
 #include "../triggers/schedule.h"
 #include "commands.h"
 #include "http.h"
+#include "s3_api.h"
 
 struct serve_state {
     struct fg_loop loop;
     struct fg_router *router;
     struct fg_trigger *schedules;
     struct fg_trigger *folders;         /* NULL without `fs` events */
+    struct fg_s3_server *s3;            /* NULL without a top-level `s3:` */
     struct fg_http_server *http;
     int signals;
 };
@@ -61,6 +63,7 @@ static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
     }
     fg_log(FG_LOG_INFO, "gateway", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fg_http_quiesce(st->http);
+    fg_s3_quiesce(st->s3);
     if (st->schedules)
         st->schedules->ops->stop(st->schedules);
     if (st->folders)
@@ -133,6 +136,11 @@ int fg_cmd_serve(int argc, char **argv)
         goto fail;
     if (fg_http_start(&conf, st.router, st.schedules, &st.http, &err) < 0)
         goto fail;
+    if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
+        goto fail;
+    if (st.s3)
+        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on http://%s:%d (root %s)", conf.s3.listen_host, fg_s3_port(st.s3),
+               conf.s3.root);
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
     sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
     if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
@@ -171,6 +179,7 @@ out:
         fg_loop_close_posts(&st.loop);
     fg_router_close_store(st.router);
     fg_http_free(st.http);
+    fg_s3_free(st.s3);
     if (st.schedules)
         st.schedules->ops->free(st.schedules);
     if (st.folders)
