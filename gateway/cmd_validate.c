@@ -57,6 +57,9 @@ int fg_cmd_validate(int argc, char **argv)
            conf.service, conf.listen_host, conf.listen_port, conf.state_dir,
            conf.durability == FG_DURABILITY_MEMORY ? "memory (async events are lost on exit)" : "full",
            conf.region, conf.max_concurrency);
+    if (conf.s3.enabled)
+        printf("s3 endpoint: %s:%d, root %s, %s\n", conf.s3.listen_host, conf.s3.listen_port, conf.s3.root,
+               conf.s3.access_key ? "SigV4 required" : "NOT authenticated");
     printf("functions:\n");
     for (size_t i = 0; i < conf.n_functions; i++) {
         const struct fg_conf_function *fn = &conf.functions[i];
@@ -90,6 +93,11 @@ int fg_cmd_validate(int argc, char **argv)
                    f->prefix ? f->prefix : "", f->suffix ? ", suffix " : "", f->suffix ? f->suffix : "",
                    f->recursive ? ", recursive" : "", f->poll_ms ? ", polled" : ", inotify");
         }
+        for (size_t j = 0; j < fn->n_s3; j++)
+            printf("    s3: bucket %s  (name %s, events%s%s%s%s%s%s)\n", fn->s3[j].bucket, fn->s3[j].name,
+                   fn->s3[j].created ? " created" : "", fn->s3[j].removed ? " removed" : "",
+                   fn->s3[j].prefix ? ", prefix " : "", fn->s3[j].prefix ? fn->s3[j].prefix : "",
+                   fn->s3[j].suffix ? ", suffix " : "", fn->s3[j].suffix ? fn->s3[j].suffix : "");
         if (fn->n_env) {
             printf("    environment:\n");
             for (size_t j = 0; j < fn->n_env; j++)

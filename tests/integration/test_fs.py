@@ -6,6 +6,7 @@ restart catch-up and poll mode."""
 import hashlib
 import json
 import os
+import subprocess
 import threading
 import time
 
@@ -262,6 +263,12 @@ def test_thumbnails_example(tmp):
         os.makedirs(os.path.join(tmp, "data", d))
     with open(os.path.join(ex, "fngate.yaml")) as f:
         conf = f.read()
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    s3_port = sock.getsockname()[1]
+    sock.close()
+    conf = conf.replace("listen: 127.0.0.1:9000", "listen: 127.0.0.1:%d" % s3_port)
     thumb = os.path.join(tmp, "data", "thumbnails", "cats", "tom.jpg")
     db = os.path.join(tmp, "data", "metadata.db")
 
@@ -283,11 +290,20 @@ def test_thumbnails_example(tmp):
         wait_until(lambda: row() == [("PNG", 800, 600, "thumbnails/cats/tom.jpg")], 30, "the metadata row")
         with Image.open(thumb) as im:
             check(im.size == (128, 96) and im.format == "JPEG", "thumbnail: %s %s" % (im.size, im.format))
-        tmpfile = os.path.join(tmp, "data", "tom.png")
-        Image.new("RGB", (300, 900), (30, 200, 30)).save(tmpfile)
-        os.replace(tmpfile, os.path.join(tmp, "data", "uploads", "cats", "tom.png"))     # same key again
+        # The same key again, this time uploaded through the S3 endpoint with the AWS CLI.
+        upload = os.path.join(tmp, "tom2.png")
+        Image.new("RGB", (300, 900), (30, 200, 30)).save(upload)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="thumbnails", AWS_SECRET_ACCESS_KEY="thumbnails-secret",
+                   AWS_DEFAULT_REGION="us-east-1", HOME=tmp)
+        p = subprocess.run(["/usr/bin/aws", "--endpoint-url", "http://127.0.0.1:%d" % s3_port, "s3", "cp", upload,
+                            "s3://uploads/cats/tom.png"], capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 0, "aws s3 cp: %s %s" % (p.stdout, p.stderr))
         wait_until(lambda: row() == [("PNG", 300, 900, "thumbnails/cats/tom.jpg")], 30, "the replaced row")
         with Image.open(thumb) as im:
             check(im.size == (43, 128), "the thumbnail was replaced: %s" % (im.size,))
         leftovers = [n for n in os.listdir(os.path.dirname(thumb)) if n != "tom.jpg"]
         check(not leftovers, "no partial files left: %s" % leftovers)
+        env["HOME"] = tmp
+        p = subprocess.run(["/usr/bin/aws", "--endpoint-url", "http://127.0.0.1:%d" % s3_port, "s3", "ls",
+                            "s3://thumbnails/cats/"], capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 0 and "tom.jpg" in p.stdout, "the thumbnail is in the thumbnails bucket: %s" % p.stdout)

@@ -69,8 +69,11 @@ def test_aws_cli_put_get_ls_rm_multipart_and_events(tmp):
         check(open(stored).read() == "hello s3\n", "the object is a file under the bucket")
         p = aws(tmp, port, "s3", "ls", "s3://uploads/", "--recursive")
         check(p.returncode == 0 and "dir/my file.txt" in p.stdout and " 9 " in p.stdout, "ls: %s %s" % (p.stdout, p.stderr))
+        p = aws(tmp, port, "s3", "mb", "s3://reports")
+        check(p.returncode == 0 and os.path.isdir(os.path.join(tmp, "data", "s3", "reports")), "make bucket: %s" % p.stderr)
         p = aws(tmp, port, "s3", "ls")
-        check(p.returncode == 0 and "uploads" in p.stdout, "list buckets: %s %s" % (p.stdout, p.stderr))
+        check(p.returncode == 0 and "uploads" in p.stdout and "reports" in p.stdout,
+              "list buckets: %s %s" % (p.stdout, p.stderr))
         got = os.path.join(tmp, "got.txt")
         p = aws(tmp, port, "s3", "cp", "s3://uploads/dir/my file.txt", got)
         check(p.returncode == 0 and open(got).read() == "hello s3\n", "get: %s" % p.stderr)
@@ -170,3 +173,33 @@ def test_endpoint_and_folder_on_one_root_fire_once(tmp):
         time.sleep(1)
         check(len(events(tmp)) == 1 and events(tmp)[0]["key"] == "once.txt",
               "one object, one event: %s" % events(tmp))
+
+
+def test_disk_full_during_upload(tmp):
+    """A bucket on a 1 MB tmpfs: a 3 MB upload fails with an error, leaves no partial object
+    and fires no event; a small one afterwards works."""
+    root = os.path.join(tmp, "data", "s3")
+    os.makedirs(root)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", root]).returncode:
+        print("SKIP test_disk_full_during_upload: needs root to mount a tmpfs")
+        return
+    try:
+        port = free_port()
+        with Gateway(tmp, setup(tmp, port, creds=False)):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("PUT", "/uploads/huge.bin", body=os.urandom(3 * 1024 * 1024))
+            r = c.getresponse()
+            body = r.read()
+            check(r.status >= 500 and b"<Error>" in body, "a full disk is an error: %d %s" % (r.status, body))
+            check(not os.path.exists(os.path.join(root, "uploads", "huge.bin")), "no partial object")
+            check(not os.listdir(os.path.join(root, ".fngate-tmp")), "no temp file left")
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("PUT", "/uploads/small.txt", body=b"fits")
+            r = c.getresponse()
+            r.read()
+            check(r.status == 200, "after the failure the endpoint still works: %d" % r.status)
+            wait_until(lambda: events(tmp), 10, "the small object's event")
+            time.sleep(0.5)
+            check([e["key"] for e in events(tmp)] == ["small.txt"], "no event for the failed upload: %s" % events(tmp))
+    finally:
+        subprocess.run(["umount", "-l", root])
