@@ -462,7 +462,7 @@ static void fs_hashed(struct fs_trigger *t, struct fs_job *j)
         fs_retry_later(t, j->root, j->rel);  /* still being written */
         return;
     default:
-        fg_log(FG_LOG_WARN, "fs", "%s/%s cannot be read; it fires once it can", r->conf->path, j->rel);
+        fg_log(FG_LOG_WARN, "fs", "%s/%s cannot be read; skipped until it changes or the next rescan", r->conf->path, j->rel);
         if (f->size < 0)
             free(fg_strmap_del(&r->files, j->rel));
         return;

@@ -6,6 +6,7 @@ Real seconds only: the rate(N seconds) extension keeps every test short."""
 import calendar
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -48,8 +49,8 @@ def test_rate_fires_every_second_with_scheduled_event(tmp):
               "Scheduled Event shape: %s" % ev)
         times = [epoch(f["event"]["time"]) for f in got[:4]]
         check(times == list(range(times[0], times[0] + 4)), "one fire per second, each tick once: %s" % times)
-        late = [f["t"] - epoch(f["event"]["time"]) for f in got[:4]]
-        check(all(0 <= x < 1.0 for x in late), "each fire starts within a second of its tick: %s" % late)
+        late = [f["t"] - epoch(f["event"]["time"]) for f in got[1:4]]     # the first one also starts a worker
+        check(all(0 <= x < 1.5 for x in late), "each fire starts soon after its tick: %s" % late)
         st, _, body = gw.request("GET", "/_fngate/schedules")
         s = json.loads(body)["schedules"][0]
         check(st == 200 and s["name"] == "Tick-schedule-1" and s["expression"] == "rate(1 second)" and
@@ -60,12 +61,12 @@ def test_rate_fires_every_second_with_scheduled_event(tmp):
 
 
 def test_at_fires_once_and_input_replaces_the_event(tmp):
-    when = time.gmtime(time.time() + 3)
+    when = time.gmtime(time.time() + 6)     # after the gateway is up, even a slow start
     at = time.strftime("%Y-%m-%dT%H:%M:%S", when)
     events = ("      - schedule: {expression: \"at(%s)\", name: once, input: {job: cleanup, dry_run: false}}\n"
               "      - schedule: {expression: rate(1 second), enabled: false}\n" % at)
     with Gateway(tmp, setup(tmp, events)) as gw:
-        got = wait_until(lambda: fires(tmp), 15, "the at() fire")
+        got = wait_until(lambda: fires(tmp), 20, "the at() fire")
         check(got[0]["event"] == {"job": "cleanup", "dry_run": False}, "input replaces the event: %s" % got[0])
         check(got[0]["t"] >= calendar.timegm(when), "not before its time")
         st, _, body = gw.request("GET", "/_fngate/schedules")
@@ -96,9 +97,11 @@ def test_catch_up_policies_on_restart(tmp):
         before = len(fires(d))
         gw = Gateway(d, conf)
         gw.start()
-        started = time.time()
         try:
-            wait_until(lambda: "schedule(s) armed" in gw.stderr(), 10, "the schedules to start")
+            armed = wait_until(lambda: re.search(r"^(\S+) INFO  schedule: \d+ schedule\(s\) armed", gw.stderr(), re.M),
+                               10, "the schedules to start")
+            # Ticks up to the second the schedules were armed are the catch-up's; later ones are regular.
+            started = int(calendar.timegm(time.strptime(armed.group(1)[:19], "%Y-%m-%dT%H:%M:%S"))) + 0.5
             # Fires whose tick falls in the downtime are the catch-up ones.
             wait_until(lambda: any(epoch(f["event"]["time"]) >= started for f in fires(d)[before:]), 15,
                        "a regular tick after the restart")
