@@ -77,3 +77,8 @@ void fg_buf_free(struct fg_buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+int fg_buf_append_str(struct fg_buf *b, const char *s)
+{
+    return fg_buf_append(b, s, strlen(s));
+}

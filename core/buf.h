@@ -25,6 +25,9 @@ void fg_buf_init(struct fg_buf *b, size_t max_bytes);
 /* 0, -ENOMEM, or -FG_ETOOBIG when len would pass max_bytes (buffer unchanged). */
 int fg_buf_append(struct fg_buf *b, const void *p, size_t n) FG_MUST_CHECK;
 
+/* fg_buf_append of a NUL-terminated string. */
+int fg_buf_append_str(struct fg_buf *b, const char *s) FG_MUST_CHECK;
+
 /* Returns owned data (free with free(); may be NULL when empty) and resets b. */
 char *fg_buf_take(struct fg_buf *b, size_t *len);
 

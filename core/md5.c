@@ -2,7 +2,9 @@
 /* md5.c - RFC 1321, written from the specification (see md5.h). */
 #include "md5.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static const uint32_t md5_k[64] = {
     0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
@@ -25,8 +27,9 @@ static uint32_t md5_rotl(uint32_t x, unsigned n)
     return (x << n) | (x >> (32 - n));
 }
 
-static void md5_block(struct fg_md5 *c, const unsigned char *p)
+static void md5_block(void *ctx, const unsigned char *p)
 {
+    struct fg_md5 *c = ctx;
     uint32_t m[16], a = c->state[0], b = c->state[1], cc = c->state[2], d = c->state[3];
     for (int i = 0; i < 16; i++)
         m[i] = (uint32_t)p[i * 4] | (uint32_t)p[i * 4 + 1] << 8 | (uint32_t)p[i * 4 + 2] << 16 | (uint32_t)p[i * 4 + 3] << 24;
@@ -64,36 +67,17 @@ void fg_md5_init(struct fg_md5 *c)
     c->state[1] = 0xefcdab89;
     c->state[2] = 0x98badcfe;
     c->state[3] = 0x10325476;
-    c->bytes = 0;
+    c->in.bytes = 0;
 }
 
 void fg_md5_update(struct fg_md5 *c, const void *data, size_t n)
 {
-    const unsigned char *p = data;
-    size_t have = (size_t)(c->bytes % 64);
-    c->bytes += n;
-    if (have) {
-        size_t take = 64 - have < n ? 64 - have : n;
-        memcpy(c->block + have, p, take);
-        p += take;
-        n -= take;
-        if (have + take < 64)
-            return;
-        md5_block(c, c->block);
-    }
-    for (; n >= 64; p += 64, n -= 64)
-        md5_block(c, p);
-    memcpy(c->block, p, n);
+    fg_hash_blocks_feed(&c->in, data, n, md5_block, c);
 }
 
 void fg_md5_final(struct fg_md5 *c, unsigned char digest[16])
 {
-    uint64_t bits = c->bytes * 8;
-    unsigned char pad[72] = { 0x80 };
-    size_t have = (size_t)(c->bytes % 64), padlen = have < 56 ? 56 - have : 120 - have;
-    for (int i = 0; i < 8; i++)
-        pad[padlen + i] = (unsigned char)(bits >> (8 * i));
-    fg_md5_update(c, pad, padlen + 8);
+    fg_hash_blocks_pad(&c->in, false, md5_block, c);
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++)
             digest[i * 4 + j] = (unsigned char)(c->state[i] >> (8 * j));
@@ -101,10 +85,26 @@ void fg_md5_final(struct fg_md5 *c, unsigned char digest[16])
 
 void fg_md5_hex(const unsigned char digest[16], char out[33])
 {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 15];
+    fg_hex(digest, 16, out);
+}
+
+int fg_md5_fd(int fd, char out[33])
+{
+    struct fg_md5 c;
+    unsigned char d[16];
+    char buf[65536];
+    ssize_t n;
+
+    fg_md5_init(&c);
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        fg_md5_update(&c, buf, (size_t)n);
     }
-    out[32] = '\0';
+    fg_md5_final(&c, d);
+    fg_md5_hex(d, out);
+    return 0;
 }

@@ -12,10 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash_block.h"
+
 struct fg_md5 {
     uint32_t state[4];
-    uint64_t bytes;
-    unsigned char block[64];
+    struct fg_hash_blocks in;
 };
 
 void fg_md5_init(struct fg_md5 *c);
@@ -24,5 +25,8 @@ void fg_md5_update(struct fg_md5 *c, const void *data, size_t n);
 void fg_md5_final(struct fg_md5 *c, unsigned char digest[16]);
 /* 32 lower-case hex digits and a NUL. */
 void fg_md5_hex(const unsigned char digest[16], char out[33]);
+
+/* The hex MD5 of everything left to read from fd. 0 or -errno. */
+int fg_md5_fd(int fd, char out[33]);
 
 #endif

@@ -20,8 +20,9 @@ static uint32_t sha_rotr(uint32_t x, unsigned n)
     return (x >> n) | (x << (32 - n));
 }
 
-static void sha_block(struct fg_sha256 *c, const unsigned char *p)
+static void sha_block(void *ctx, const unsigned char *p)
 {
+    struct fg_sha256 *c = ctx;
     uint32_t w[64], s[8];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
@@ -51,36 +52,17 @@ void fg_sha256_init(struct fg_sha256 *c)
     static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
     memcpy(c->state, h0, sizeof(h0));
-    c->bytes = 0;
+    c->in.bytes = 0;
 }
 
 void fg_sha256_update(struct fg_sha256 *c, const void *data, size_t n)
 {
-    const unsigned char *p = data;
-    size_t have = (size_t)(c->bytes % 64);
-    c->bytes += n;
-    if (have) {
-        size_t take = 64 - have < n ? 64 - have : n;
-        memcpy(c->block + have, p, take);
-        p += take;
-        n -= take;
-        if (have + take < 64)
-            return;
-        sha_block(c, c->block);
-    }
-    for (; n >= 64; p += 64, n -= 64)
-        sha_block(c, p);
-    memcpy(c->block, p, n);
+    fg_hash_blocks_feed(&c->in, data, n, sha_block, c);
 }
 
 void fg_sha256_final(struct fg_sha256 *c, unsigned char digest[32])
 {
-    uint64_t bits = c->bytes * 8;
-    unsigned char pad[72] = { 0x80 };
-    size_t have = (size_t)(c->bytes % 64), padlen = have < 56 ? 56 - have : 120 - have;
-    for (int i = 0; i < 8; i++)
-        pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
-    fg_sha256_update(c, pad, padlen + 8);
+    fg_hash_blocks_pad(&c->in, true, sha_block, c);
     for (int i = 0; i < 8; i++)
         for (int j = 0; j < 4; j++)
             digest[4 * i + j] = (unsigned char)(c->state[i] >> (24 - 8 * j));
@@ -114,10 +96,5 @@ void fg_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg
 
 void fg_sha256_hex(const unsigned char digest[32], char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 15];
-    }
-    out[64] = '\0';
+    fg_hex(digest, 32, out);
 }

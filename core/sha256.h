@@ -11,10 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash_block.h"
+
 struct fg_sha256 {
     uint32_t state[8];
-    uint64_t bytes;
-    unsigned char block[64];
+    struct fg_hash_blocks in;
 };
 
 void fg_sha256_init(struct fg_sha256 *c);

@@ -100,3 +100,33 @@ void fg_client_reply_close(struct fg_client_reply *r)
 {
     fg_buf_free(&r->body);
 }
+
+json_t *fg_client_call_json(const char *config, const char *endpoint, const char *method, const char *path,
+                            const char *body)
+{
+    struct fg_config conf;
+    struct fg_client_reply r;
+    struct fg_err err;
+    char base[400], url[1024];
+    json_t *j = NULL;
+
+    if (fg_conf_load(&conf, config, &err) < 0) {
+        if (!endpoint) {
+            fprintf(stderr, "%s\n", err.msg);
+            return NULL;
+        }
+        memset(&conf, 0, sizeof(conf));
+    }
+    fg_client_base_url(&conf, endpoint, base, sizeof(base));
+    fg_conf_free(&conf);
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    if (fg_client_request(method, url, NULL, body, body ? strlen(body) : 0, &r, &err) < 0) {
+        fprintf(stderr, "fngate: %s (is `fngate serve -c %s` running?)\n", err.msg, config);
+    } else if (r.status != 200) {
+        fprintf(stderr, "fngate: HTTP %ld: %.*s\n", r.status, (int)r.body.len, r.body.data ? r.body.data : "");
+    } else if (!(j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL))) {
+        fprintf(stderr, "fngate: the gateway's answer is not JSON\n");
+    }
+    fg_client_reply_close(&r);
+    return j;
+}

@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "../config/config.h"
+#include <jansson.h>
+
 #include "../core/buf.h"
 
 /* endpoint (e.g. http://127.0.0.1:8080), or the config's listen address. */
@@ -30,5 +32,12 @@ int fg_client_request(const char *method, const char *url, const char *const *he
                       size_t len, struct fg_client_reply *r, struct fg_err *err) FG_MUST_CHECK;
 
 void fg_client_reply_close(struct fg_client_reply *r);
+
+/* The admin API from the CLI: method path (with body, may be NULL) on the gateway named by
+ * endpoint, or else by the listen address in the config file. Problems (no config, no
+ * gateway, an HTTP error, not JSON) are printed on stderr. The parsed answer (owned:
+ * json_decref), or NULL. */
+json_t *fg_client_call_json(const char *config, const char *endpoint, const char *method, const char *path,
+                            const char *body);
 
 #endif

@@ -38,34 +38,9 @@ static void queue_usage(FILE *f)
                "  --endpoint URL      the gateway's address instead (e.g. http://127.0.0.1:8080)\n");
 }
 
-/* GET or POST path on the gateway; prints errors; the parsed JSON answer or NULL. */
 static json_t *queue_call(const struct queue_opts *o, const char *method, const char *path, const char *body)
 {
-    struct fg_config conf;
-    struct fg_client_reply r;
-    struct fg_err err;
-    char base[400], url[1024];
-    json_t *j = NULL;
-
-    if (fg_conf_load(&conf, o->config, &err) < 0) {
-        if (!o->endpoint) {
-            fprintf(stderr, "%s\n", err.msg);
-            return NULL;
-        }
-        memset(&conf, 0, sizeof(conf));
-    }
-    fg_client_base_url(&conf, o->endpoint, base, sizeof(base));
-    fg_conf_free(&conf);
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    if (fg_client_request(method, url, NULL, body, body ? strlen(body) : 0, &r, &err) < 0) {
-        fprintf(stderr, "fngate: %s (is `fngate serve -c %s` running?)\n", err.msg, o->config);
-    } else if (r.status != 200) {
-        fprintf(stderr, "fngate: HTTP %ld: %.*s\n", r.status, (int)r.body.len, r.body.data ? r.body.data : "");
-    } else if (!(j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL))) {
-        fprintf(stderr, "fngate: the gateway's answer is not JSON\n");
-    }
-    fg_client_reply_close(&r);
-    return j;
+    return fg_client_call_json(o->config, o->endpoint, method, path, body);
 }
 
 static int queue_print_json(json_t *j)

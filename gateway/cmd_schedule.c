@@ -11,7 +11,6 @@
 
 #include <jansson.h>
 
-#include "../config/config.h"
 #include "../core/loop.h"
 #include "../core/tz.h"
 #include "../core/schedule_expr.h"
@@ -39,13 +38,9 @@ int fg_cmd_schedules(int argc, char **argv)
         { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = "fngate.yaml", *endpoint = NULL;
-    struct fg_config conf;
-    struct fg_client_reply r;
-    struct fg_err err;
-    char base[400], url[512];
-    json_t *j = NULL, *it;
+    json_t *j, *it;
     size_t i;
-    int c, json = 0, rc = 1;
+    int c, json = 0;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -61,22 +56,12 @@ int fg_cmd_schedules(int argc, char **argv)
         schedules_usage(stderr);
         return 2;
     }
-    if (fg_conf_load(&conf, config, &err) < 0 && !endpoint) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (!(j = fg_client_call_json(config, endpoint, "GET", "/_fngate/schedules", NULL)))
         return 1;
-    }
-    fg_client_base_url(&conf, endpoint, base, sizeof(base));
-    fg_conf_free(&conf);
-    snprintf(url, sizeof(url), "%s/_fngate/schedules", base);
-    if (fg_client_request("GET", url, NULL, NULL, 0, &r, &err) < 0) {
-        fprintf(stderr, "fngate: %s (is `fngate serve -c %s` running?)\n", err.msg, config);
-    } else if (r.status != 200 || !(j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL))) {
-        fprintf(stderr, "fngate: HTTP %ld: %.*s\n", r.status, (int)r.body.len, r.body.data ? r.body.data : "");
-    } else if (json) {
+    if (json) {
         char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "");
         free(s);
-        rc = 0;
     } else {
         printf("%-28s %-20s %-26s %-16s %-21s %s\n", "NAME", "FUNCTION", "EXPRESSION", "TIMEZONE", "LAST_FIRE", "NEXT_FIRE");
         json_array_foreach(json_object_get(j, "schedules"), i, it) {
@@ -86,11 +71,9 @@ int fg_cmd_schedules(int argc, char **argv)
                    json_string_value(json_object_get(it, "function")), json_string_value(json_object_get(it, "expression")),
                    json_string_value(json_object_get(it, "timezone")), last ? last : "-", next ? next : "never");
         }
-        rc = 0;
     }
     json_decref(j);
-    fg_client_reply_close(&r);
-    return rc;
+    return 0;
 }
 
 int fg_cmd_schedule(int argc, char **argv)

@@ -122,13 +122,6 @@ static void s3_http_date(char out[64], time_t t)
     strftime(out, 64, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-static void s3_iso_date(char out[32], time_t t)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-}
-
 static const char *s3_header(const struct s3_req *q, const char *name)
 {
     for (size_t i = 0; i < q->n_headers; i++)
@@ -326,7 +319,7 @@ static enum MHD_Result s3_list_buckets(struct s3_req *q)
         snprintf(path, sizeof(path), "%s/%s", q->srv->conf->s3.root, e->d_name);
         if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
             continue;
-        s3_iso_date(when, st.st_ctime);
+        fg_log_iso_time(when, (long long)st.st_ctime * 1000);
         if ((rc = S3_LIT(&b, "<Bucket><Name>")) == 0 && (rc = s3_xml_escape(&b, e->d_name)) == 0 &&
             (rc = S3_LIT(&b, "</Name><CreationDate>")) == 0 && (rc = fg_buf_append(&b, when, strlen(when))) == 0)
             rc = S3_LIT(&b, "</CreationDate></Bucket>");
@@ -349,39 +342,26 @@ static int s3_cmp_entry(const void *a, const void *b)
     return strcmp(((const struct s3_entry *)a)->key, ((const struct s3_entry *)b)->key);
 }
 
-static void s3_walk(const char *base, const char *rel, struct s3_entry **v, size_t *n, size_t *cap, int depth)
+struct s3_listing {
+    struct s3_entry *v;
+    size_t n, cap;
+};
+
+/* fg_walk_fn: one object of the bucket. */
+static void s3_listed(void *arg, const char *rel, const struct stat *st)
 {
-    char dir[8192];
-    DIR *d;
-    struct dirent *e;
-    snprintf(dir, sizeof(dir), "%s%s%s", base, *rel ? "/" : "", rel);
-    if (depth > 64 || !(d = opendir(dir)))
-        return;
-    while ((e = readdir(d))) {
-        char sub[8192];
-        struct stat st;
-        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-            continue;
-        snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            s3_walk(base, sub, v, n, cap, depth + 1);
-        } else if (S_ISREG(st.st_mode)) {
-            if (*n == *cap) {
-                struct s3_entry *g = realloc(*v, (*cap = *cap ? *cap * 2 : 256) * sizeof(*g));
-                if (!g)
-                    break;
-                *v = g;
-            }
-            if (((*v)[*n].key = strdup(sub))) {
-                (*v)[*n].size = st.st_size;
-                (*v)[*n].mtime = st.st_mtime;
-                (*n)++;
-            }
-        }
+    struct s3_listing *l = arg;
+    if (l->n == l->cap) {
+        struct s3_entry *g = realloc(l->v, (l->cap = l->cap ? l->cap * 2 : 256) * sizeof(*g));
+        if (!g)
+            return;
+        l->v = g;
     }
-    closedir(d);
+    if ((l->v[l->n].key = strdup(rel))) {
+        l->v[l->n].size = st->st_size;
+        l->v[l->n].mtime = st->st_mtime;
+        l->n++;
+    }
 }
 
 static void s3_etag_of(const char *path, char out[48])
@@ -394,18 +374,12 @@ static void s3_etag_of(const char *path, char out[48])
         return;
     }
     /* Put there by other means: hash it now. */
-    struct fg_md5 c;
-    unsigned char d[16];
-    char hex[33], buf[65536];
+    char hex[33] = "";
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t r;
-    fg_md5_init(&c);
-    while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0)
-        fg_md5_update(&c, buf, (size_t)r);
+    if (fd < 0 || fg_md5_fd(fd, hex) < 0)
+        hex[0] = '\0';
     if (fd >= 0)
         close(fd);
-    fg_md5_final(&c, d);
-    fg_md5_hex(d, hex);
     snprintf(out, 48, "\"%s\"", hex);
 }
 
@@ -413,8 +387,8 @@ static enum MHD_Result s3_list_objects(struct s3_req *q)
 {
     char prefix[S3_MAX_KEY + 1] = "", delim[8] = "", token[S3_MAX_KEY + 1] = "", start[S3_MAX_KEY + 1] = "",
          maxk[16] = "1000", base[4096], when[32], num[64];
-    struct s3_entry *v = NULL;
-    size_t n = 0, cap = 0, shown = 0;
+    struct s3_listing l = { NULL, 0, 0 };
+    size_t shown = 0;
     int max_keys, rc = 0;
     bool truncated = false;
     char last_prefix[S3_MAX_KEY + 1] = "", next[S3_MAX_KEY + 1] = "";
@@ -429,9 +403,11 @@ static enum MHD_Result s3_list_objects(struct s3_req *q)
     if (max_keys < 0 || max_keys > 1000)
         max_keys = 1000;
     snprintf(base, sizeof(base), "%s/%s", q->srv->conf->s3.root, q->bucket);
-    s3_walk(base, "", &v, &n, &cap, 0);
-    if (n)
-        qsort(v, n, sizeof(*v), s3_cmp_entry);
+    fg_walk_files(base, "", true, s3_listed, &l);
+    if (l.n)
+        qsort(l.v, l.n, sizeof(*l.v), s3_cmp_entry);
+    struct s3_entry *v = l.v;
+    size_t n = l.n;
     fg_buf_init(&b, 64u << 20);
     rc = S3_LIT(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult><Name>");
     if (rc == 0 && (rc = s3_xml_escape(&b, q->bucket)) == 0 && (rc = S3_LIT(&b, "</Name><Prefix>")) == 0)
@@ -466,7 +442,7 @@ static enum MHD_Result s3_list_objects(struct s3_req *q)
         char path[8192], etag[48];
         snprintf(path, sizeof(path), "%s/%s", base, k);
         s3_etag_of(path, etag);
-        s3_iso_date(when, v[i].mtime);
+        fg_log_iso_time(when, (long long)v[i].mtime * 1000);
         snprintf(num, sizeof(num), "%lld", v[i].size);
         snprintf(next, sizeof(next), "%s", k);
         if ((rc = S3_LIT(&b, "<Contents><Key>")) == 0 && (rc = s3_xml_escape(&b, k)) == 0 &&

@@ -364,7 +364,6 @@ static void async_on_done(struct fg_invocation *inv, void *arg)
 
     if (fn)
         fn->n_running--;
-    ev->running = false;
     fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
     if (inv->status == FG_INV_OK) {
         /* Recorded even while stopping: the store commits until after the loop ends. */
@@ -397,7 +396,6 @@ static void async_on_webhook_done(struct fg_webhook_job *job)
     struct fg_async_event *ev = at->ev;
 
     a->n_url_running--;
-    ev->running = false;
     if (job->status >= 200 && job->status <= 299) {
         async_finish(a, ev, "Success", NULL, NULL, NULL);
     } else if (a->r->stopping) {
@@ -430,7 +428,6 @@ static struct async_attempt *async_attempt_new(struct fg_async *a, struct fg_asy
         return NULL;
     at->a = a;
     at->ev = ev;
-    ev->running = true;
     fg_invocation_init(&at->inv);
     return at;
 }

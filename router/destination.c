@@ -9,24 +9,12 @@
 #include "../core/json_write.h"
 #include "../core/log.h"
 
-#define W(expr)                 \
-    do {                        \
-        int rc_ = (expr);       \
-        if (rc_ < 0)            \
-            return rc_;         \
-    } while (0)
-
-static int dest_lit(struct fg_buf *b, const char *s)
-{
-    return fg_buf_append(b, s, strlen(s));
-}
-
 /* JSON text goes in as it is; anything else becomes a JSON string. */
 static int dest_json_value(struct fg_buf *b, const char *p, size_t n)
 {
     json_t *j;
     if (!p || !n)
-        return dest_lit(b, "null");
+        return fg_buf_append_str(b, "null");
     if ((j = json_loadb(p, n, JSON_DECODE_ANY, NULL))) {
         json_decref(j);
         return fg_buf_append(b, p, n);
@@ -39,30 +27,30 @@ int fg_destination_record(struct fg_buf *out, const struct fg_destination_info *
     char ts[32], num[32];
 
     fg_log_iso_time(ts, d->now_ms);
-    W(dest_lit(out, "{\"version\":\"1.0\",\"timestamp\":"));
-    W(fg_json_write_str(out, ts, strlen(ts)));
-    W(dest_lit(out, ",\"requestContext\":{\"requestId\":"));
-    W(fg_json_write_str(out, d->request_id, strlen(d->request_id)));
-    W(dest_lit(out, ",\"functionArn\":\""));
-    W(fg_json_write_escaped(out, d->function_arn, strlen(d->function_arn)));
-    W(dest_lit(out, ":$LATEST\",\"condition\":"));
-    W(fg_json_write_str(out, d->condition, strlen(d->condition)));
+    FG_TRY(fg_buf_append_str(out, "{\"version\":\"1.0\",\"timestamp\":"));
+    FG_TRY(fg_json_write_str(out, ts, strlen(ts)));
+    FG_TRY(fg_buf_append_str(out, ",\"requestContext\":{\"requestId\":"));
+    FG_TRY(fg_json_write_str(out, d->request_id, strlen(d->request_id)));
+    FG_TRY(fg_buf_append_str(out, ",\"functionArn\":\""));
+    FG_TRY(fg_json_write_escaped(out, d->function_arn, strlen(d->function_arn)));
+    FG_TRY(fg_buf_append_str(out, ":$LATEST\",\"condition\":"));
+    FG_TRY(fg_json_write_str(out, d->condition, strlen(d->condition)));
     snprintf(num, sizeof(num), "%d", d->invoke_count);
-    W(dest_lit(out, ",\"approximateInvokeCount\":"));
-    W(dest_lit(out, num));
-    W(dest_lit(out, "},\"requestPayload\":"));
-    W(dest_json_value(out, d->request_payload, d->request_len));
+    FG_TRY(fg_buf_append_str(out, ",\"approximateInvokeCount\":"));
+    FG_TRY(fg_buf_append_str(out, num));
+    FG_TRY(fg_buf_append_str(out, "},\"requestPayload\":"));
+    FG_TRY(dest_json_value(out, d->request_payload, d->request_len));
     if (d->last) {
         const char *ferr = fg_invocation_function_error(d->last);
-        W(dest_lit(out, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\""));
+        FG_TRY(fg_buf_append_str(out, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\""));
         if (ferr) {
-            W(dest_lit(out, ",\"functionError\":"));
-            W(fg_json_write_str(out, ferr, strlen(ferr)));
+            FG_TRY(fg_buf_append_str(out, ",\"functionError\":"));
+            FG_TRY(fg_json_write_str(out, ferr, strlen(ferr)));
         }
-        W(dest_lit(out, "},\"responsePayload\":"));
-        W(dest_json_value(out, d->last->result.data, d->last->result.len));
+        FG_TRY(fg_buf_append_str(out, "},\"responsePayload\":"));
+        FG_TRY(dest_json_value(out, d->last->result.data, d->last->result.len));
     }
-    return dest_lit(out, "}");
+    return fg_buf_append_str(out, "}");
 }
 
 int fg_destination_cloudevent(struct fg_buf *out, const char *id, const struct fg_destination_info *d,
@@ -71,19 +59,19 @@ int fg_destination_cloudevent(struct fg_buf *out, const char *id, const struct f
     char ts[32];
 
     fg_log_iso_time(ts, d->now_ms);
-    W(dest_lit(out, "{\"specversion\":\"1.0\",\"id\":"));
-    W(fg_json_write_str(out, id, strlen(id)));
-    W(dest_lit(out, ",\"source\":"));
-    W(fg_json_write_str(out, d->function_arn, strlen(d->function_arn)));
-    W(dest_lit(out, ",\"type\":\"fngate.lambda.destination."));
-    W(fg_json_write_escaped(out, d->condition, strlen(d->condition)));
-    W(dest_lit(out, "\",\"subject\":"));
-    W(fg_json_write_str(out, d->request_id, strlen(d->request_id)));
-    W(dest_lit(out, ",\"time\":"));
-    W(fg_json_write_str(out, ts, strlen(ts)));
-    W(dest_lit(out, ",\"datacontenttype\":\"application/json\",\"data\":"));
-    W(fg_buf_append(out, record, record_len));
-    return dest_lit(out, "}");
+    FG_TRY(fg_buf_append_str(out, "{\"specversion\":\"1.0\",\"id\":"));
+    FG_TRY(fg_json_write_str(out, id, strlen(id)));
+    FG_TRY(fg_buf_append_str(out, ",\"source\":"));
+    FG_TRY(fg_json_write_str(out, d->function_arn, strlen(d->function_arn)));
+    FG_TRY(fg_buf_append_str(out, ",\"type\":\"fngate.lambda.destination."));
+    FG_TRY(fg_json_write_escaped(out, d->condition, strlen(d->condition)));
+    FG_TRY(fg_buf_append_str(out, "\",\"subject\":"));
+    FG_TRY(fg_json_write_str(out, d->request_id, strlen(d->request_id)));
+    FG_TRY(fg_buf_append_str(out, ",\"time\":"));
+    FG_TRY(fg_json_write_str(out, ts, strlen(ts)));
+    FG_TRY(fg_buf_append_str(out, ",\"datacontenttype\":\"application/json\",\"data\":"));
+    FG_TRY(fg_buf_append(out, record, record_len));
+    return fg_buf_append_str(out, "}");
 }
 
 void fg_destination_error_fields(const char *body, size_t len, char *type, size_t type_size, char *msg,

@@ -60,7 +60,6 @@ struct fg_async_event {
     int deferrals;                    /* throttles and system errors (they do not) */
     /* ---- router/async.c private */
     struct fg_heap_node hnode;        /* in the retry heap while it waits */
-    bool running;
 };
 
 /* Allocates an event with a copy of payload and url (may be NULL). Owned by the caller

@@ -2,7 +2,6 @@
 /* fs.c - the folder trigger (see fs.h): decisions on the loop, I/O on a worker thread. */
 #include "fs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/fs.h"
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/md5.h"
@@ -139,64 +139,37 @@ static void fs_hash(struct fs_trigger *t, struct fs_job *j)
     }
     j->size = st.st_size;
     j->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    struct fg_md5 c;
-    unsigned char d[16];
-    fg_md5_init(&c);
     if (st.st_size > FS_HASH_MAX_BYTES) {
+        struct fg_md5 c;
+        unsigned char d[16];
         char id[8300];
         int n = snprintf(id, sizeof(id), "%s:%lld:%lld", j->rel, j->size, j->mtime);
+        fg_md5_init(&c);
         fg_md5_update(&c, id, (size_t)n);
-    } else {
-        char buf[65536];
-        ssize_t n;
-        while ((n = read(fd, buf, sizeof(buf))) > 0)
-            fg_md5_update(&c, buf, (size_t)n);
-        if (n < 0) {
-            close(fd);
-            j->status = ST_ERROR;
-            return;
-        }
+        fg_md5_final(&c, d);
+        fg_md5_hex(d, j->etag);
+    } else if (fg_md5_fd(fd, j->etag) < 0) {
+        close(fd);
+        j->status = ST_ERROR;
+        return;
     }
     close(fd);
-    fg_md5_final(&c, d);
-    fg_md5_hex(d, j->etag);
     j->status = ST_OK;
 }
 
-static void fs_scan_dir(struct fs_job *j, const char *base, const char *rel, bool recursive, int depth)
+/* fg_walk_fn: one file found by a scan. */
+static void fs_found_file(void *arg, const char *rel, const struct stat *st)
 {
-    char dir[8192];
-    DIR *d;
-    struct dirent *e;
-
-    snprintf(dir, sizeof(dir), "%s%s%s", base, *rel ? "/" : "", rel);
-    if (depth > 64 || !(d = opendir(dir)))
+    struct fs_job *j = arg;
+    size_t n = strlen(rel);
+    struct fs_found *f = malloc(sizeof(*f) + n + 1);
+    if (!f)
         return;
-    while ((e = readdir(d))) {
-        char sub[8192];
-        struct stat st;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (recursive)
-                fs_scan_dir(j, base, sub, recursive, depth + 1);
-        } else if (S_ISREG(st.st_mode)) {
-            size_t n = strlen(sub);
-            struct fs_found *f = malloc(sizeof(*f) + n + 1);
-            if (!f)
-                continue;
-            memcpy(f->rel, sub, n + 1);
-            f->size = st.st_size;
-            f->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-            f->next = j->found;
-            j->found = f;
-        }
-        /* Symbolic links are not followed: a link out of the folder is not its content. */
-    }
-    closedir(d);
+    memcpy(f->rel, rel, n + 1);
+    f->size = st->st_size;
+    f->mtime = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+    f->next = j->found;
+    j->found = f;
 }
 
 static void fs_on_result(struct fg_loop *loop, struct fg_loop_msg *msg);
@@ -219,7 +192,7 @@ static void *fs_worker(void *arg)
         if (j->kind == JOB_HASH)
             fs_hash(t, j);
         else
-            fs_scan_dir(j, t->roots[j->root].conf->path, j->rel, t->roots[j->root].conf->recursive, 0);
+            fg_walk_files(t->roots[j->root].conf->path, j->rel, t->roots[j->root].conf->recursive, fs_found_file, j);
         if (fg_loop_post(t->loop, &j->msg, fs_on_result) < 0) {
             while (j->found) {
                 struct fs_found *f = j->found;

@@ -37,21 +37,9 @@ void fg_s3_sequencer(unsigned long long seq, char out[17])
     snprintf(out, 17, "%016llX", seq);
 }
 
-#define W(expr)                 \
-    do {                        \
-        int rc_ = (expr);       \
-        if (rc_ < 0)            \
-            return rc_;         \
-    } while (0)
-
 static int s3_str(struct fg_buf *b, const char *s)
 {
     return fg_json_write_str(b, s ? s : "", s ? strlen(s) : 0);
-}
-
-static int s3_lit(struct fg_buf *b, const char *s)
-{
-    return fg_buf_append(b, s, strlen(s));
 }
 
 int fg_s3_event(struct fg_buf *out, const struct fg_s3_event_info *e)
@@ -60,36 +48,36 @@ int fg_s3_event(struct fg_buf *out, const struct fg_s3_event_info *e)
     char when[32], num[32];
 
     fg_log_iso_time(when, e->time_ms);
-    W(s3_lit(out, "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":"));
-    W(s3_str(out, e->region));
-    W(s3_lit(out, ",\"eventTime\":"));
-    W(s3_str(out, when));
-    W(s3_lit(out, ",\"eventName\":"));
-    W(s3_str(out, e->event_name));
-    W(s3_lit(out, ",\"userIdentity\":{\"principalId\":\"fngate\"},\"requestParameters\":{\"sourceIPAddress\":"));
-    W(s3_str(out, e->source_ip ? e->source_ip : "127.0.0.1"));
-    W(s3_lit(out, "},\"responseElements\":{\"x-amz-request-id\":"));
-    W(s3_str(out, e->request_id));
-    W(s3_lit(out, ",\"x-amz-id-2\":"));
-    W(s3_str(out, e->request_id));
-    W(s3_lit(out, "},\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":"));
-    W(s3_str(out, e->config_id));
-    W(s3_lit(out, ",\"bucket\":{\"name\":"));
-    W(s3_str(out, e->bucket));
-    W(s3_lit(out, ",\"ownerIdentity\":{\"principalId\":\"fngate\"},\"arn\":\"arn:aws:s3:::"));
-    W(fg_json_write_escaped(out, e->bucket, strlen(e->bucket)));
-    W(s3_lit(out, "\"},\"object\":{\"key\":\""));
+    FG_TRY(fg_buf_append_str(out, "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":"));
+    FG_TRY(s3_str(out, e->region));
+    FG_TRY(fg_buf_append_str(out, ",\"eventTime\":"));
+    FG_TRY(s3_str(out, when));
+    FG_TRY(fg_buf_append_str(out, ",\"eventName\":"));
+    FG_TRY(s3_str(out, e->event_name));
+    FG_TRY(fg_buf_append_str(out, ",\"userIdentity\":{\"principalId\":\"fngate\"},\"requestParameters\":{\"sourceIPAddress\":"));
+    FG_TRY(s3_str(out, e->source_ip ? e->source_ip : "127.0.0.1"));
+    FG_TRY(fg_buf_append_str(out, "},\"responseElements\":{\"x-amz-request-id\":"));
+    FG_TRY(s3_str(out, e->request_id));
+    FG_TRY(fg_buf_append_str(out, ",\"x-amz-id-2\":"));
+    FG_TRY(s3_str(out, e->request_id));
+    FG_TRY(fg_buf_append_str(out, "},\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":"));
+    FG_TRY(s3_str(out, e->config_id));
+    FG_TRY(fg_buf_append_str(out, ",\"bucket\":{\"name\":"));
+    FG_TRY(s3_str(out, e->bucket));
+    FG_TRY(fg_buf_append_str(out, ",\"ownerIdentity\":{\"principalId\":\"fngate\"},\"arn\":\"arn:aws:s3:::"));
+    FG_TRY(fg_json_write_escaped(out, e->bucket, strlen(e->bucket)));
+    FG_TRY(fg_buf_append_str(out, "\"},\"object\":{\"key\":\""));
     /* The encoded key is ASCII with no quote or backslash: it needs no JSON escaping. */
-    W(fg_s3_key_encode(out, e->key, strlen(e->key)));
-    W(s3_lit(out, "\""));
+    FG_TRY(fg_s3_key_encode(out, e->key, strlen(e->key)));
+    FG_TRY(fg_buf_append_str(out, "\""));
     if (!removed) {
         snprintf(num, sizeof(num), "%lld", e->size);
-        W(s3_lit(out, ",\"size\":"));
-        W(s3_lit(out, num));
-        W(s3_lit(out, ",\"eTag\":"));
-        W(s3_str(out, e->etag));
+        FG_TRY(fg_buf_append_str(out, ",\"size\":"));
+        FG_TRY(fg_buf_append_str(out, num));
+        FG_TRY(fg_buf_append_str(out, ",\"eTag\":"));
+        FG_TRY(s3_str(out, e->etag));
     }
-    W(s3_lit(out, ",\"sequencer\":"));
-    W(s3_str(out, e->sequencer));
-    return s3_lit(out, "}}}]}");
+    FG_TRY(fg_buf_append_str(out, ",\"sequencer\":"));
+    FG_TRY(s3_str(out, e->sequencer));
+    return fg_buf_append_str(out, "}}}]}");
 }

@@ -35,7 +35,6 @@ struct sched_trigger {
     struct fg_trigger base;
     const struct fg_config *conf;
     struct fg_router *router;
-    struct fg_loop *loop;
     struct sched_entry *e;
     size_t n;
     struct fg_tz **zones;
@@ -377,7 +376,6 @@ int fg_schedule_trigger_new(const struct fg_config *conf, struct fg_router *rout
     t->base.ops = &sched_ops;
     t->conf = conf;
     t->router = router;
-    t->loop = loop;
     fg_idgen_init(&t->ids);
     fg_heap_init(&t->heap);
     for (size_t i = 0; i < conf->n_functions; i++)

@@ -69,17 +69,7 @@ accept_rate() {
   local url="http://127.0.0.1:$1/2015-03-31/functions/Echo/invocations"
   wrk -t2 -c"$conns" -d1s -s "$tmp/event.lua" "$url" > /dev/null
   wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/event.lua" "$url" > "$tmp/wrk.out"
-  /usr/bin/python3 - "$tmp/wrk.out" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % label, t, re.M)
-    v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
-print("%.0f %.2f %.2f %s" % (rps, ms("50%"), ms("99%"), bad.group(1) if bad else "0"))
-PY
+  /usr/bin/python3 tests/bench/wrk_summary.py "$tmp/wrk.out"
 }
 
 trickle='    rate: {per_second: 0.001, burst: 1}'

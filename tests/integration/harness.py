@@ -56,6 +56,15 @@ def write(path, text, mode=0o644):
     return path
 
 
+def json_lines(path):
+    """The JSON objects a test function appended to path, one per line ([] before the first)."""
+    try:
+        with open(path) as f:
+            return [json.loads(x) for x in f if x.strip()]
+    except FileNotFoundError:
+        return []
+
+
 def env():
     e = dict(os.environ)
     e.update(SAN_ENV)

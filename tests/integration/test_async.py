@@ -6,12 +6,11 @@ import http.server
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
 
-from harness import FNGATE, Gateway, check, env, run_cli, wait_until, write
+from harness import FNGATE, Gateway, check, env, json_lines, run_cli, wait_until, write
 
 PY = """
 import json, os, time
@@ -52,12 +51,7 @@ def drained(gw):
     return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0 for f in fns)
 
 
-def lines(path):
-    try:
-        with open(path) as f:
-            return [json.loads(x) for x in f if x.strip()]
-    except FileNotFoundError:
-        return []
+lines = json_lines
 
 
 def dlq(gw, function=None):

@@ -4,13 +4,12 @@
 exists, an inotify queue overflow, half-written files, rename-in, removals, filters, symlinks,
 restart catch-up and poll mode."""
 import hashlib
-import json
 import os
 import subprocess
 import threading
 import time
 
-from harness import Gateway, check, wait_until, write
+from harness import Gateway, check, json_lines, wait_until, write
 
 PY = """
 import json, os
@@ -33,11 +32,7 @@ def setup(tmp, fs, extra=""):
 
 
 def events(tmp):
-    try:
-        with open(os.path.join(tmp, "out.txt")) as f:
-            return [json.loads(x) for x in f if x.strip()]
-    except FileNotFoundError:
-        return []
+    return json_lines(os.path.join(tmp, "out.txt"))
 
 
 def created(tmp):

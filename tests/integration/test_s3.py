@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from harness import Gateway, check, wait_until, write
+from harness import Gateway, check, json_lines, wait_until, write
 
 PY = """
 import json, os
@@ -52,11 +52,7 @@ def aws(tmp, port, *args, secret=SECRET, key=KEY):
 
 
 def events(tmp):
-    try:
-        with open(os.path.join(tmp, "out.txt")) as f:
-            return [json.loads(x) for x in f if x.strip()]
-    except FileNotFoundError:
-        return []
+    return json_lines(os.path.join(tmp, "out.txt"))
 
 
 def test_aws_cli_put_get_ls_rm_multipart_and_events(tmp):

@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from harness import FNGATE, Gateway, check, env, run_cli, wait_until, write
+from harness import FNGATE, Gateway, check, env, json_lines, run_cli, wait_until, write
 
 PY = """
 import json, os, time
@@ -28,11 +28,7 @@ def setup(tmp, events, extra=""):
 
 
 def fires(tmp):
-    try:
-        with open(os.path.join(tmp, "out.txt")) as f:
-            return [json.loads(x) for x in f if x.strip()]
-    except FileNotFoundError:
-        return []
+    return json_lines(os.path.join(tmp, "out.txt"))
 
 
 def epoch(iso):
