@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "../core/buf.h"
+#include "../core/filter.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -806,7 +807,314 @@ static int conf_parse_s3_event(struct conf_parser *p, struct fy_node *val, struc
     return 0;
 }
 
-static const char *const conf_event_kinds[] = { "http", "httpApi", "schedule", "fs", "s3", NULL };
+/* ------------------------------------------------------------------ poll sources and topics */
+
+/* One pattern: a mapping (written as YAML) or JSON text; kept as one-line JSON. */
+static int conf_pattern_text(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos pos, const char **out)
+{
+    char *json;
+    if (fy_node_is_scalar(val))
+        return conf_scalar(p, val, pos, "filter_criteria pattern", out);
+    if (!fy_node_is_mapping(val))
+        return conf_fail(p, pos, "filter_criteria: a pattern is a mapping (or JSON text), got %s", conf_node_kind(val));
+    if (!(json = fy_emit_node_to_string(val, FYECF_MODE_JSON_ONELINE)))
+        return -ENOMEM;
+    *out = fg_arena_strdup(&p->conf->arena, json);
+    free(json);
+    return *out ? 0 : -ENOMEM;
+}
+
+/* filter_criteria: {filters: [{pattern: P}, ...]} as Lambda writes it, or a list of
+ * patterns as serverless.yml's filterPatterns does. Patterns are checked here so a bad one
+ * is a config error with its position. */
+static int conf_parse_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                             struct fg_conf_filter *f)
+{
+    struct fy_node *list = val, *item;
+    struct fg_filter *compiled;
+    struct fg_err err;
+    void *it = NULL;
+    int rc;
+
+    f->pos = kpos;
+    if (!val || fy_node_is_null(val))
+        return 0;
+    if (fy_node_is_mapping(val)) {
+        list = fy_node_mapping_lookup_by_string(val, "filters", FY_NT);
+        if (!list)
+            list = fy_node_mapping_lookup_by_string(val, "Filters", FY_NT);
+        if (!list || fy_node_mapping_item_count(val) != 1)
+            return conf_fail(p, kpos, "filter_criteria: expected {filters: [{pattern: ...}]} or a list of patterns");
+    }
+    if (!fy_node_is_sequence(list))
+        return conf_fail(p, kpos, "filter_criteria: expected a list of patterns, got %s", conf_node_kind(list));
+    if (fy_node_sequence_item_count(list) > FG_FILTER_MAX_PATTERNS)
+        return conf_fail(p, kpos, "filter_criteria: at most %d patterns (they are ORed)", FG_FILTER_MAX_PATTERNS);
+    if (!(f->patterns = fg_arena_alloc(&p->conf->arena, sizeof(*f->patterns) * FG_FILTER_MAX_PATTERNS)))
+        return -ENOMEM;
+    while ((item = fy_node_sequence_iterate(list, &it))) {
+        struct fg_conf_pos pos = conf_pos(item, kpos);
+        struct fy_node *pat = item;
+        if (fy_node_is_mapping(item) && fy_node_mapping_item_count(item) == 1 &&
+            ((pat = fy_node_mapping_lookup_by_string(item, "pattern", FY_NT)) ||
+             (pat = fy_node_mapping_lookup_by_string(item, "Pattern", FY_NT)))) {
+            pos = conf_pos(pat, pos);
+        } else {
+            pat = item;
+        }
+        if ((rc = conf_pattern_text(p, pat, pos, &f->patterns[f->n])) < 0)
+            return rc;
+        f->n++;
+    }
+    if ((rc = fg_filter_compile(f->patterns, f->n, &compiled, &err)) < 0)
+        return conf_fail(p, kpos, "filter_criteria: %s", err.msg);
+    fg_filter_free(compiled);
+    return 0;
+}
+
+static int conf_parse_queue_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_filter(p, val, kpos, &((struct fg_conf_queue *)obj)->filter);
+}
+
+static int conf_parse_topic_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_filter(p, val, kpos, &((struct fg_conf_topic *)obj)->filter);
+}
+
+static int conf_parse_stream_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_filter(p, val, kpos, &((struct fg_conf_stream *)obj)->filter);
+}
+
+/* function_response_types: [ReportBatchItemFailures] (the only type Lambda has). */
+static int conf_parse_response_types(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, bool *out)
+{
+    struct fy_node *item;
+    void *it = NULL;
+    const char *s;
+    int rc;
+
+    if (!val || fy_node_is_null(val))
+        return 0;
+    if (!fy_node_is_sequence(val))
+        return conf_fail(p, kpos, "function_response_types: expected a list, e.g. [ReportBatchItemFailures]");
+    while ((item = fy_node_sequence_iterate(val, &it))) {
+        if ((rc = conf_scalar(p, item, kpos, "function_response_types", &s)) < 0)
+            return rc;
+        if (strcmp(s, "ReportBatchItemFailures"))
+            return conf_fail(p, conf_pos(item, kpos), "function_response_types: unknown type '%s' (ReportBatchItemFailures is the one type)", s);
+        *out = true;
+    }
+    return 0;
+}
+
+static int conf_parse_queue_rtypes(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_response_types(p, val, kpos, &((struct fg_conf_queue *)obj)->report_failures);
+}
+
+static int conf_parse_stream_rtypes(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_response_types(p, val, kpos, &((struct fg_conf_stream *)obj)->report_failures);
+}
+
+/* redis://[[user]:password@]host[:port][/db]: the scheme is checked here, the rest when the
+ * source starts (triggers/redis.c parses it). */
+static int conf_check_redis_url(struct conf_parser *p, struct fg_conf_pos pos, const char *url)
+{
+    if (!url)
+        return conf_fail(p, pos, "'redis' (a redis://host:port/db URL) is required");
+    if (strncmp(url, "redis://", 8) || !url[8])
+        return conf_fail(p, pos, "redis: '%s' is not a redis://host:port/db URL", url);
+    return 0;
+}
+
+static const struct conf_key conf_queue_keys[] = {
+    { "redis", CONF_STR, offsetof(struct fg_conf_queue, redis), 0, 0, NULL, NULL },
+    { "stream", CONF_STR, offsetof(struct fg_conf_queue, stream), 0, 0, NULL, NULL },
+    { "group", CONF_STR, offsetof(struct fg_conf_queue, group), 0, 0, NULL, NULL },
+    { "batch_size", CONF_INT, offsetof(struct fg_conf_queue, batch_size), 1, 10000, NULL, NULL },
+    { "maximum_batching_window", CONF_MS, offsetof(struct fg_conf_queue, window_ms), 0, 300000, NULL, NULL },
+    { "visibility_timeout", CONF_SECONDS, offsetof(struct fg_conf_queue, visibility_timeout_s), 0, 43200, NULL, NULL },
+    { "max_receive_count", CONF_INT, offsetof(struct fg_conf_queue, max_receive_count), 1, 1000, NULL, NULL },
+    { "dead_letter_stream", CONF_STR, offsetof(struct fg_conf_queue, dead_letter_stream), 0, 0, NULL, NULL },
+    { "function_response_types", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_queue_rtypes },
+    { "maximum_concurrency", CONF_INT, offsetof(struct fg_conf_queue, max_concurrency), 1, 1000, NULL, NULL },
+    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_queue_filter },
+    CONF_KEY_END,
+};
+
+static int conf_parse_queue(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                            struct fg_conf_function *fn, struct fg_conf_queue *q)
+{
+    int rc;
+    q->batch_size = 10;
+    q->visibility_timeout_s = 30;
+    q->max_receive_count = -1;
+    q->pos = kpos;
+    if ((rc = conf_walk(p, val, kpos, "queue", conf_queue_keys, q)) < 0)
+        return rc;
+    if ((rc = conf_check_redis_url(p, kpos, q->redis)) < 0)
+        return rc;
+    if (!q->stream || !*q->stream)
+        return conf_fail(p, kpos, "queue: 'stream' (the Redis stream to consume) is required");
+    if (!q->group)
+        q->group = "fngate";
+    if (q->max_receive_count > 0 && !q->dead_letter_stream)
+        return conf_fail(p, kpos, "queue: max_receive_count needs a dead_letter_stream to move messages to");
+    if (q->max_receive_count < 0)
+        q->max_receive_count = q->dead_letter_stream ? 5 : 0;
+    if (q->dead_letter_stream && !strcmp(q->dead_letter_stream, q->stream))
+        return conf_fail(p, kpos, "queue: dead_letter_stream cannot be the stream itself");
+    (void)fn;
+    return 0;
+}
+
+static const struct conf_key conf_topic_keys[] = {
+    { "redis", CONF_STR, offsetof(struct fg_conf_topic, redis), 0, 0, NULL, NULL },
+    { "channel", CONF_STR, offsetof(struct fg_conf_topic, channel), 0, 0, NULL, NULL },
+    { "pattern", CONF_STR, offsetof(struct fg_conf_topic, pattern), 0, 0, NULL, NULL },
+    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_topic_filter },
+    CONF_KEY_END,
+};
+
+static int conf_parse_topic(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                            struct fg_conf_topic *t)
+{
+    int rc;
+    t->pos = kpos;
+    if ((rc = conf_walk(p, val, kpos, "topic", conf_topic_keys, t)) < 0)
+        return rc;
+    if ((rc = conf_check_redis_url(p, kpos, t->redis)) < 0)
+        return rc;
+    if (!t->channel == !t->pattern)
+        return conf_fail(p, kpos, "topic: give exactly one of 'channel' and 'pattern'");
+    return 0;
+}
+
+static int conf_parse_properties(struct conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_stream *st = obj;
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    int rc;
+
+    if (!map || fy_node_is_null(map))
+        return 0;
+    if (!fy_node_is_mapping(map))
+        return conf_fail(p, kpos, "properties: expected a mapping of librdkafka settings, got %s", conf_node_kind(map));
+    st->properties = fg_arena_alloc(&p->conf->arena, sizeof(*st->properties) * ((size_t)fy_node_mapping_item_count(map) + 1));
+    if (!st->properties)
+        return -ENOMEM;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fg_conf_env *e = &st->properties[st->n_properties];
+        struct fg_conf_pos pos = conf_pos(fy_node_pair_key(pair), kpos);
+        if ((rc = conf_scalar(p, fy_node_pair_key(pair), pos, "properties", &e->key)) < 0 ||
+            (rc = conf_scalar(p, fy_node_pair_value(pair), pos, e->key, &e->value)) < 0)
+            return rc;
+        if (!strcmp(e->key, "enable.auto.commit") || !strcmp(e->key, "enable.auto.offset.store") ||
+            !strcmp(e->key, "group.id"))
+            return conf_fail(p, pos, "properties: %s is fngate's to set (offsets are stored only after success)", e->key);
+        st->n_properties++;
+    }
+    return 0;
+}
+
+static const struct conf_key conf_kafka_keys[] = {
+    { "brokers", CONF_STR, offsetof(struct fg_conf_stream, brokers), 0, 0, NULL, NULL },
+    { "properties", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_properties },
+    CONF_KEY_END,
+};
+
+static int conf_parse_kafka(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    if (val && fy_node_is_scalar(val))
+        return conf_scalar(p, val, kpos, "kafka", &((struct fg_conf_stream *)obj)->brokers);
+    return conf_walk(p, val, kpos, "kafka", conf_kafka_keys, obj);
+}
+
+/* on_failure: dlq | URL | function, or {destination: ...} as serverless.yml nests it. */
+static int conf_parse_destination(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                                  const char *what, struct fg_conf_destination *d);
+
+static int conf_parse_stream_on_failure(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_stream *st = obj;
+    if (val && fy_node_is_mapping(val)) {
+        struct fy_node *d = fy_node_mapping_lookup_by_string(val, "destination", FY_NT);
+        if (!d || fy_node_mapping_item_count(val) != 1)
+            return conf_fail(p, kpos, "on_failure: expected dlq, a URL, a function name, or {destination: ...}");
+        val = d;
+    }
+    return conf_parse_destination(p, val, kpos, "on_failure", &st->on_failure);
+}
+
+static int conf_parse_timestamp(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    struct fg_conf_stream *st = obj;
+    const char *s;
+    long v;
+    int rc;
+    if ((rc = conf_scalar(p, val, kpos, "starting_position_timestamp", &s)) < 0)
+        return rc;
+    if (conf_parse_long(s, &v) < 0 || v < 0)
+        return conf_fail(p, conf_pos(val, kpos), "starting_position_timestamp: expected epoch seconds, got '%s'", s);
+    st->starting_timestamp_ms = (long long)v * 1000;
+    return 0;
+}
+
+static const char *const conf_start_names[] = { "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP", NULL };
+static const char *const conf_format_names[] = { "kafka", "kinesis", NULL };
+
+static const struct conf_key conf_stream_keys[] = {
+    { "kafka", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_kafka },
+    { "topic", CONF_STR, offsetof(struct fg_conf_stream, topic), 0, 0, NULL, NULL },
+    { "group", CONF_STR, offsetof(struct fg_conf_stream, group), 0, 0, NULL, NULL },
+    { "batch_size", CONF_INT, offsetof(struct fg_conf_stream, batch_size), 1, 10000, NULL, NULL },
+    { "maximum_batching_window", CONF_MS, offsetof(struct fg_conf_stream, window_ms), 0, 300000, NULL, NULL },
+    { "starting_position", CONF_ENUM, offsetof(struct fg_conf_stream, starting_position), 0, 0, conf_start_names, NULL },
+    { "starting_position_timestamp", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_timestamp },
+    { "format", CONF_ENUM, offsetof(struct fg_conf_stream, format), 0, 0, conf_format_names, NULL },
+    { "maximum_retry_attempts", CONF_INT, offsetof(struct fg_conf_stream, max_retry_attempts), -1, 10000, NULL, NULL },
+    { "maximum_record_age", CONF_INT, offsetof(struct fg_conf_stream, max_record_age_s), -1, 604800, NULL, NULL },
+    { "bisect_batch_on_function_error", CONF_BOOL, offsetof(struct fg_conf_stream, bisect), 0, 0, NULL, NULL },
+    { "function_response_types", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_stream_rtypes },
+    { "on_failure", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_stream_on_failure },
+    { "parallelization_factor", CONF_INT, offsetof(struct fg_conf_stream, parallelization_factor), 1, 10, NULL, NULL },
+    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_stream_filter },
+    CONF_KEY_END,
+};
+
+static int conf_parse_stream(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                             struct fg_conf_stream *st)
+{
+    int rc;
+    st->batch_size = 100;
+    st->window_ms = 500;
+    st->max_retry_attempts = -1;
+    st->max_record_age_s = -1;
+    st->parallelization_factor = 1;
+    st->starting_timestamp_ms = -1;
+    st->pos = kpos;
+    if ((rc = conf_walk(p, val, kpos, "stream", conf_stream_keys, st)) < 0)
+        return rc;
+    if (!st->brokers || !*st->brokers)
+        return conf_fail(p, kpos, "stream: 'kafka: {brokers: host:port}' is required");
+    if (!st->topic || !*st->topic)
+        return conf_fail(p, kpos, "stream: 'topic' is required");
+    if (!st->group)
+        st->group = "fngate";
+    if (st->max_record_age_s >= 0 && st->max_record_age_s < 60)
+        return conf_fail(p, kpos, "stream: maximum_record_age is -1 (forever) or 60..604800 seconds");
+    if ((st->starting_position == FG_START_AT_TIMESTAMP) != (st->starting_timestamp_ms >= 0))
+        return conf_fail(p, kpos, "stream: starting_position AT_TIMESTAMP goes with starting_position_timestamp (and only with it)");
+    if (st->on_failure.kind == FG_DEST_NONE)
+        st->on_failure.kind = FG_DEST_DLQ;
+    return 0;
+}
+
+static const char *const conf_event_kinds[] = { "http", "httpApi", "schedule", "fs", "s3", "queue", "topic", "stream", NULL };
 
 static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct fg_conf_pos kpos, void *obj)
 {
@@ -823,7 +1131,10 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
     fn->schedules = fg_arena_alloc(&p->conf->arena, sizeof(*fn->schedules) * ((size_t)fy_node_sequence_item_count(seq) + 1));
     fn->fs = fg_arena_alloc(&p->conf->arena, sizeof(*fn->fs) * ((size_t)fy_node_sequence_item_count(seq) + 1));
     fn->s3 = fg_arena_alloc(&p->conf->arena, sizeof(*fn->s3) * ((size_t)fy_node_sequence_item_count(seq) + 1));
-    if (!fn->http || !fn->schedules || !fn->fs || !fn->s3)
+    fn->queues = fg_arena_alloc(&p->conf->arena, sizeof(*fn->queues) * ((size_t)fy_node_sequence_item_count(seq) + 1));
+    fn->topics = fg_arena_alloc(&p->conf->arena, sizeof(*fn->topics) * ((size_t)fy_node_sequence_item_count(seq) + 1));
+    fn->streams = fg_arena_alloc(&p->conf->arena, sizeof(*fn->streams) * ((size_t)fy_node_sequence_item_count(seq) + 1));
+    if (!fn->http || !fn->schedules || !fn->fs || !fn->s3 || !fn->queues || !fn->topics || !fn->streams)
         return -ENOMEM;
     while ((item = fy_node_sequence_iterate(seq, &it))) {
         struct fy_node_pair *pair;
@@ -838,6 +1149,24 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
             if ((rc = conf_parse_s3_event(p, fy_node_pair_value(pair), pos, fn, &fn->s3[fn->n_s3])) < 0)
                 return rc;
             fn->n_s3++;
+            continue;
+        }
+        if (!strcmp(kind, "queue")) {
+            if ((rc = conf_parse_queue(p, fy_node_pair_value(pair), pos, fn, &fn->queues[fn->n_queues])) < 0)
+                return rc;
+            fn->n_queues++;
+            continue;
+        }
+        if (!strcmp(kind, "topic")) {
+            if ((rc = conf_parse_topic(p, fy_node_pair_value(pair), pos, &fn->topics[fn->n_topics])) < 0)
+                return rc;
+            fn->n_topics++;
+            continue;
+        }
+        if (!strcmp(kind, "stream")) {
+            if ((rc = conf_parse_stream(p, fy_node_pair_value(pair), pos, &fn->streams[fn->n_streams])) < 0)
+                return rc;
+            fn->n_streams++;
             continue;
         }
         if (!strcmp(kind, "fs")) {
@@ -1260,6 +1589,17 @@ static int conf_check(struct conf_parser *p)
             (!strchr(fn->handler, '.') || fn->handler[0] == '.'))
             return conf_fail(p, fn->pos, "function %s: handler '%s' must be FILE.FUNCTION (e.g. app.lambda_handler)",
                              fn->name, fn->handler);
+        for (size_t j = 0; j < fn->n_queues; j++) {
+            struct fg_conf_queue *q = &fn->queues[j];
+            if (q->visibility_timeout_s < fn->timeout_s)
+                return conf_fail(p, q->pos, "function %s: queue %s: visibility_timeout (%d s) is below the function's timeout (%d s); a message would be redelivered while it runs",
+                                 fn->name, q->stream, q->visibility_timeout_s, fn->timeout_s);
+            if (!q->max_concurrency)
+                q->max_concurrency = fn->concurrency ? fn->concurrency : 5;
+        }
+        for (size_t j = 0; j < fn->n_streams; j++)
+            if ((rc = conf_check_destination(p, fn, &fn->streams[j].on_failure, "on_failure")) < 0)
+                return rc;
         if (fn->min_warm > fn->concurrency && fn->concurrency)
             return conf_fail(p, fn->pos, "function %s: min_warm (%d) is above concurrency (%d)", fn->name,
                              fn->min_warm, fn->concurrency);

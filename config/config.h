@@ -136,6 +136,73 @@ struct fg_conf_destination {
     struct fg_conf_pos pos;
 };
 
+/* `filter_criteria: {filters: [{pattern: ...}]}` (or a bare list of patterns): up to 5
+ * EventBridge patterns as JSON texts, checked at load (core/filter.h) and compiled by the
+ * source that applies them. n 0: everything passes. */
+struct fg_conf_filter {
+    const char **patterns;
+    size_t n;
+    struct fg_conf_pos pos;
+};
+
+/* `- queue: ...`: a Redis stream consumed through a consumer group, like SQS. */
+struct fg_conf_queue {
+    const char *redis;           /* redis://[[user]:password@]host[:port][/db] */
+    const char *stream;
+    const char *group;           /* default "fngate" */
+    int batch_size;              /* 1..10000 (default 10) */
+    int window_ms;               /* maximum_batching_window, 0..300 s (default 0) */
+    int visibility_timeout_s;    /* 0..43200 (default 30); at least the function's timeout */
+    int max_receive_count;       /* 0: never redrive; 1..1000 (default 5 with a dead-letter stream) */
+    const char *dead_letter_stream;  /* NULL: failed messages stay in the stream */
+    bool report_failures;        /* function_response_types: [ReportBatchItemFailures] */
+    int max_concurrency;         /* batches in flight (default: the function's concurrency, else 5) */
+    struct fg_conf_filter filter;
+    struct fg_conf_pos pos;
+};
+
+/* `- topic: ...`: Redis pub/sub, delivered like SNS (async, fan-out). */
+struct fg_conf_topic {
+    const char *redis;
+    const char *channel;         /* exactly one of channel and pattern */
+    const char *pattern;         /* PSUBSCRIBE glob */
+    struct fg_conf_filter filter;    /* matched against the message (parsed when JSON) */
+    struct fg_conf_pos pos;
+};
+
+enum fg_start_pos {
+    FG_START_TRIM_HORIZON = 0,
+    FG_START_LATEST,
+    FG_START_AT_TIMESTAMP,
+};
+
+enum fg_stream_format {
+    FG_FORMAT_KAFKA = 0,         /* self-managed Kafka event */
+    FG_FORMAT_KINESIS,           /* Kinesis records */
+};
+
+/* `- stream: ...`: a Kafka topic consumed like a Kinesis stream or self-managed Kafka. */
+struct fg_conf_stream {
+    const char *brokers;         /* kafka.brokers: host:port[,host:port] */
+    struct fg_conf_env *properties;  /* kafka.properties: librdkafka settings */
+    size_t n_properties;
+    const char *topic;
+    const char *group;           /* default "fngate" */
+    int batch_size;              /* 1..10000 (default 100) */
+    int window_ms;               /* maximum_batching_window, 0..300 s (default 500 ms) */
+    int starting_position;       /* enum fg_start_pos (default TRIM_HORIZON) */
+    long long starting_timestamp_ms;  /* with AT_TIMESTAMP */
+    int format;                  /* enum fg_stream_format */
+    int max_retry_attempts;      /* -1 (forever) or 0..10000 */
+    int max_record_age_s;        /* -1 (forever) or 60..604800 */
+    bool bisect;                 /* bisect_batch_on_function_error */
+    bool report_failures;        /* function_response_types: [ReportBatchItemFailures] */
+    struct fg_conf_destination on_failure;  /* default: the dead letters */
+    int parallelization_factor;  /* 1..10: batches in flight per partition, by key */
+    struct fg_conf_filter filter;
+    struct fg_conf_pos pos;
+};
+
 struct fg_conf_function {
     const char *name;
     enum fg_runtime runtime;
@@ -157,6 +224,12 @@ struct fg_conf_function {
     size_t n_fs;
     struct fg_conf_s3_event *s3;
     size_t n_s3;
+    struct fg_conf_queue *queues;
+    size_t n_queues;
+    struct fg_conf_topic *topics;
+    size_t n_topics;
+    struct fg_conf_stream *streams;
+    size_t n_streams;
     struct fg_conf_retries retries;       /* resolved against the top-level defaults */
     struct fg_conf_destination on_success; /* NONE unless set */
     struct fg_conf_destination on_failure; /* DLQ unless set: a failed event is never dropped */

@@ -4,27 +4,59 @@
 
 #include <string.h>
 
+/* Length of the well-formed UTF-8 sequence at p (1..4), or 0. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = *p;
+    if (c < 0x80)
+        return 1;
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (!len || c > 0xf4 || (size_t)(end - p) < len)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||   /* overlong, surrogates */
+        (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))     /* overlong, > U+10FFFF */
+        return 0;
+    return len;
+}
+
 bool fg_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    size_t len;
     while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        if (!len || c > 0xf4 || (size_t)(end - p) < len)
-            return false;
-        for (size_t i = 1; i < len; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||   /* overlong, surrogates */
-            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))     /* overlong, > U+10FFFF */
+        if (!(len = utf8_seq(p, end)))
             return false;
         p += len;
     }
     return true;
+}
+
+int fg_json_write_text(struct fg_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    size_t len;
+    int rc;
+
+    if (fg_utf8_valid(s, n))
+        return fg_json_write_str(b, s, n);
+    if ((rc = fg_buf_append(b, "\"", 1)) < 0)
+        return rc;
+    while (p < end) {
+        if ((len = utf8_seq(p, end))) {
+            p += len;
+            continue;
+        }
+        if ((rc = fg_json_write_escaped(b, (const char *)run, (size_t)(p - run))) < 0 ||
+            (rc = fg_buf_append(b, "\\ufffd", 6)) < 0)
+            return rc;
+        run = ++p;
+    }
+    if ((rc = fg_json_write_escaped(b, (const char *)run, (size_t)(p - run))) < 0)
+        return rc;
+    return fg_buf_append(b, "\"", 1);
 }
 
 int fg_json_write_escaped(struct fg_buf *b, const char *s, size_t n)

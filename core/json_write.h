@@ -19,6 +19,10 @@ bool fg_utf8_valid(const char *s, size_t n);
 /* Appends s[0..n) as a quoted, escaped JSON string. 0 or the fg_buf_append error. */
 int fg_json_write_str(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
 
+/* Appends bytes that may not be UTF-8 (a queue message, a Kafka key) as a JSON string:
+ * every byte that does not start a well-formed sequence becomes U+FFFD. 0 or a fg_buf error. */
+int fg_json_write_text(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
+
 /* Appends s[0..n) escaped but without quotes: for a string written in several parts. */
 int fg_json_write_escaped(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
 

@@ -617,6 +617,36 @@ int fg_async_accept(struct fg_router *r, struct fg_async_event *ev, fg_store_acc
     return fg_store_accept(r->async->store, ev, cb, arg);
 }
 
+int fg_router_submit_record(struct fg_router *r, const char *function, const struct fg_conf_destination *dest,
+                            const char *condition, const char *record, size_t len, fg_store_accept_fn *cb, void *arg)
+{
+    struct fg_function *fn = fg_router_function(r, function);
+    struct fg_async_event *ev = NULL;
+    char id[FG_ID_LEN + 1];
+
+    if (!fn)
+        return -ENOENT;
+    fg_idgen_uuid4(&r->ids, id);
+    if (dest->kind == FG_DEST_URL) {
+        struct fg_destination_info d = { .condition = condition, .request_id = id, .function_arn = fn->arn,
+                                         .now_ms = fg_now_ms() };
+        struct fg_buf ce;
+        fg_buf_init(&ce, 16u << 20);
+        if (fg_destination_cloudevent(&ce, id, &d, record, len) == 0)
+            ev = fg_async_event_new(function, dest->target, ce.data, ce.len);
+        fg_buf_free(&ce);
+    } else {
+        ev = fg_async_event_new(dest->kind == FG_DEST_FUNCTION ? dest->target : function, NULL, record, len);
+        if (ev && dest->kind != FG_DEST_FUNCTION)
+            ev->bury_condition = condition;
+    }
+    if (!ev)
+        return -ENOMEM;
+    memcpy(ev->request_id, id, sizeof(id));
+    ev->accepted_ms = fg_now_ms();
+    return fg_async_accept(r, ev, cb, arg);
+}
+
 int fg_async_query(struct fg_router *r, struct fg_store_query *q)
 {
     return fg_store_query(r->async->store, q);

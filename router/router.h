@@ -39,6 +39,16 @@ int fg_router_submit(struct fg_router *r, struct fg_invocation *inv) FG_MUST_CHE
 int fg_router_submit_async(struct fg_router *r, struct fg_async_event *ev, char request_id[FG_ID_LEN + 1],
                            fg_store_accept_fn *cb, void *arg) FG_MUST_CHECK;
 
+/* Any thread: a poll source's failure record (batch metadata) for function's on_failure
+ * destination dest, made durable like an async event: a function destination gets it as
+ * an async event, a URL as a CloudEvent POST (retried, then dead-lettered), the dead-letter
+ * store keeps it under function with condition (a static string). record is copied.
+ * 0: cb(arg, rc) runs on the store thread after the commit (rc < 0: not stored). -ENOENT
+ * (no such function), -ENOMEM or -FG_ESHUTDOWN: cb will not run. */
+int fg_router_submit_record(struct fg_router *r, const char *function, const struct fg_conf_destination *dest,
+                            const char *condition, const char *record, size_t len, fg_store_accept_fn *cb,
+                            void *arg) FG_MUST_CHECK;
+
 /* Trigger state, as stored when the router started. Loop thread, after fg_router_start.
  * fg_router_last_fire: the last fire of schedule `name`; false for one never seen.
  * fg_router_each_file: every file index entry whose key starts with prefix (cb gets the

@@ -590,24 +590,30 @@ static int store_delete_event(struct fg_store *s, long long id)
     return store_step_done(s->st_delete);
 }
 
-static int store_bury(struct fg_store *s, struct store_op *op)
+/* Moves row id to the dead letters. SQLITE_OK, or SQLITE_NOTFOUND when the row is gone. */
+static int store_bury_row(struct fg_store *s, long long id, int attempts, const char *condition,
+                          const char *error_type, const char *error_message)
 {
     sqlite3_stmt *st = s->st_bury;
-    struct fg_async_event *ev = op->ev;
     int rc;
     sqlite3_bind_int64(st, 1, fg_now_ms());
-    sqlite3_bind_int(st, 2, ev->failures);
-    sqlite3_bind_text(st, 3, op->condition, -1, SQLITE_STATIC);
-    if (op->error_type)
-        sqlite3_bind_text(st, 4, op->error_type, -1, SQLITE_STATIC);
-    if (op->error_message)
-        sqlite3_bind_text(st, 5, op->error_message, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, ev->id);
+    sqlite3_bind_int(st, 2, attempts);
+    sqlite3_bind_text(st, 3, condition, -1, SQLITE_STATIC);
+    if (error_type)
+        sqlite3_bind_text(st, 4, error_type, -1, SQLITE_STATIC);
+    if (error_message)
+        sqlite3_bind_text(st, 5, error_message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, id);
     if ((rc = store_step_done(st)) != 0)
         return rc;
     if (sqlite3_changes(s->db) != 1)
         return SQLITE_NOTFOUND;     /* the row must exist: a bury never invents a payload */
-    return store_delete_event(s, ev->id);
+    return store_delete_event(s, id);
+}
+
+static int store_bury(struct fg_store *s, struct store_op *op)
+{
+    return store_bury_row(s, op->ev->id, op->ev->failures, op->condition, op->error_type, op->error_message);
 }
 
 /* Reads the payloads of a fetch list (outside the write transaction). */
@@ -812,6 +818,8 @@ static int store_apply(struct fg_store *s, struct store_op *op, struct store_bat
         op->ev->due_ms = op->ev->accepted_ms;
         if ((rc = store_insert_event(s, op->ev)) == SQLITE_OK)
             rc = store_mark(s, &op->ev->mark);
+        if (rc == SQLITE_OK && op->ev->bury_condition)
+            rc = store_bury_row(s, op->ev->id, op->ev->failures, op->ev->bury_condition, NULL, NULL);
         return rc;
     }
     case OP_MARK:
@@ -884,7 +892,11 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
             free(op->ev->mark.key);         /* recorded; the loop has no use for it */
             op->ev->mark.key = NULL;
             op->ev->mark.kind = FG_MARK_NONE;
-            if (rc == SQLITE_OK) {
+            if (rc == SQLITE_OK && op->ev->bury_condition) {
+                pthread_mutex_lock(&s->lock);
+                store_count_add(s, op->ev->function, 1);
+                pthread_mutex_unlock(&s->lock);
+            } else if (rc == SQLITE_OK) {
                 store_append(batch, op->ev);
                 op->ev = NULL;
             }

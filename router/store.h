@@ -58,6 +58,9 @@ struct fg_async_event {
     struct fg_mark mark;              /* written in the event's commit (kind NONE: nothing) */
     int failures;                     /* attempts the function failed (they burn retries) */
     int deferrals;                    /* throttles and system errors (they do not) */
+    const char *bury_condition;       /* accept it straight into the dead letters with this
+                                       * condition (static string): a poll source's failure
+                                       * record whose destination is the dead-letter store */
     /* ---- router/async.c private */
     struct fg_heap_node hnode;        /* in the retry heap while it waits */
 };

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* test_filter.c - router/filter.h: every matcher, nesting, arrays in events, OR across
+/* test_filter.c - core/filter.h: every matcher, nesting, arrays in events, OR across
  * patterns, and the patterns refused with their reasons. */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
 
-#include "router/filter.h"
+#include "core/filter.h"
 #include "unit.h"
 
 struct mcase {

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/err.h"
+#include "err.h"
 
 #define FG_FILTER_MAX_PATTERNS 5
 

@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: MIT */
+/* redis_queue.c - Redis stream queues with SQS semantics (see redis_queue.h).
+ *
+ * Per source: `reading` is the one XREADGROUP outstanding on the read connection; a batch
+ * fills from it until batch_size or the batching window, then runs as one synchronous
+ * invocation, up to max_concurrency batches at once. A claim scan every quarter of the
+ * visibility timeout takes back messages left pending that long (by a failed batch, a
+ * crashed gateway, a lost connection). */
+#include "redis_queue.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/filter.h"
+#include "../core/log.h"
+#include "batch_response.h"
+#include "redis.h"
+#include "sqs_event.h"
+
+/* An idle XREADGROUP returns after this long, so a lost server is noticed. */
+#define RQ_IDLE_BLOCK_MS 5000
+/* Messages taken back per claim scan, per free batch slot. */
+#define RQ_THROTTLE_RETRY_MS 200
+
+struct rq_source;
+
+struct rq_batch {
+    struct fg_invocation inv;
+    struct rq_source *src;
+    struct rq_batch *prev, *next;      /* src->batches */
+    struct fg_buf payload;             /* {"Records":[...]} */
+    char **ids;                        /* owned, the messages the function sees */
+    size_t n, cap;
+    long long first_ms;                /* the first message's arrival (batching window) */
+    bool running;                      /* submitted to the router */
+    struct event *retry_ev;            /* a throttled batch waits for its retry */
+};
+
+struct rq_source {
+    struct rq_trigger *t;
+    const struct fg_conf_function *fn;
+    const struct fg_conf_queue *q;
+    struct fg_sqs_source sqs;
+    struct fg_filter *filter;          /* NULL: everything passes */
+    struct fg_redis rd, wr;            /* XREADGROUP; everything else */
+    char consumer[128];
+    bool group_ready, creating, reading, claiming;
+    struct rq_batch *filling;          /* collecting within the batching window */
+    struct rq_batch *batches;          /* running or waiting to retry */
+    int inflight;
+    struct event *claim_ev;
+    long long received, acked, failed, filtered, dead_lettered, redelivered;
+};
+
+struct rq_trigger {
+    struct fg_trigger base;
+    const struct fg_config *conf;
+    struct fg_router *router;
+    struct fg_loop *loop;
+    struct rq_source *src;
+    size_t n;
+    bool stopped;
+};
+
+static void rq_read(struct rq_source *s);
+static void rq_dispatch(struct rq_source *s, struct rq_batch *b);
+
+/* ------------------------------------------------------------------ batches */
+
+static struct rq_batch *rq_batch_new(struct rq_source *s)
+{
+    struct rq_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->src = s;
+    fg_buf_init(&b->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
+    return b;
+}
+
+static void rq_batch_free(struct rq_batch *b)
+{
+    if (!b)
+        return;
+    if (b->retry_ev)
+        event_free(b->retry_ev);
+    for (size_t i = 0; i < b->n; i++)
+        free(b->ids[i]);
+    free(b->ids);
+    fg_buf_free(&b->payload);
+    fg_invocation_close(&b->inv);
+    free(b);
+}
+
+static void rq_unlink(struct rq_source *s, struct rq_batch *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        s->batches = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    b->prev = b->next = NULL;
+}
+
+/* XACK ids (a NULL reply means the connection went: the messages come back later). */
+static void rq_on_ack(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rq_source *s = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        s->acked += reply->integer;
+}
+
+static void rq_ack(struct rq_source *s, char *const *ids, const bool *skip, size_t n)
+{
+    const char **argv = malloc((n + 3) * sizeof(*argv));
+    int argc = 3;
+    if (!argv)
+        return;     /* not acknowledged: redelivered after the visibility timeout */
+    argv[0] = "XACK";
+    argv[1] = s->q->stream;
+    argv[2] = s->q->group;
+    for (size_t i = 0; i < n; i++)
+        if (!skip || !skip[i])
+            argv[argc++] = ids[i];
+    if (argc > 3 && fg_redis_command(&s->wr, rq_on_ack, s, argc, argv, NULL) < 0) {
+        /* Down: the messages stay pending and come back after the visibility timeout. */
+    }
+    free(argv);
+}
+
+/* Adds one entry (a [id, [field, value, ...]] reply) to b, or acknowledges it at once when
+ * the filter drops it. -ENOMEM or a fg_buf error (the batch is full or memory ran out). */
+static int rq_add(struct rq_source *s, struct rq_batch *b, const redisReply *entry, int receive_count,
+                  char **dropped, size_t *n_dropped)
+{
+    const redisReply *id = entry->element[0], *fields = entry->element[1];
+    size_t nf = fields && fields->type == REDIS_REPLY_ARRAY ? fields->elements : 0;
+    const char *fv[nf ? nf : 1];
+    size_t lens[nf ? nf : 1];
+    struct fg_sqs_msg m = { .id = id->str, .fields = fv, .lens = lens, .n_fields = nf,
+                            .receive_count = receive_count, .now_ms = fg_now_ms() };
+    size_t mark = b->payload.len;
+    int rc;
+
+    for (size_t i = 0; i < nf; i++) {
+        fv[i] = fields->element[i]->str ? fields->element[i]->str : "";
+        lens[i] = fields->element[i]->str ? fields->element[i]->len : 0;
+    }
+    if ((rc = fg_buf_append_str(&b->payload, b->n ? "," : "{\"Records\":[")) < 0)
+        return rc;
+    if ((rc = fg_sqs_record(&b->payload, &s->sqs, &m)) < 0) {
+        b->payload.len = mark;
+        return rc;
+    }
+    if (s->filter) {
+        const char *rec = b->payload.data + mark + 1;
+        json_t *view = fg_filter_view(rec, b->payload.len - mark - 1, "body");
+        bool pass = view && fg_filter_match(s->filter, view);
+        json_decref(view);
+        if (!pass) {
+            b->payload.len = mark;
+            s->filtered++;
+            dropped[(*n_dropped)++] = id->str;
+            return 0;
+        }
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        char **ids = realloc(b->ids, cap * sizeof(*ids));
+        if (!ids) {
+            b->payload.len = mark;
+            return -ENOMEM;
+        }
+        b->ids = ids;
+        b->cap = cap;
+    }
+    if (!(b->ids[b->n] = strdup(id->str))) {
+        b->payload.len = mark;
+        return -ENOMEM;
+    }
+    if (!b->n)
+        b->first_ms = fg_now_ms();
+    b->n++;
+    return 0;
+}
+
+/* Adds the entries of an XREADGROUP / XCLAIM answer; counts[i] is entry i's receive count
+ * (NULL: first delivery; 0: leave the entry out). Entries that did not fit (the payload limit) stay pending and are
+ * redelivered after the visibility timeout. */
+static void rq_add_all(struct rq_source *s, struct rq_batch *b, const redisReply *entries, const int *counts)
+{
+    char *dropped[entries->elements ? entries->elements : 1];
+    size_t n_dropped = 0;
+    for (size_t i = 0; i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+            (counts && !counts[i]))
+            continue;       /* an entry deleted while pending: XCLAIM answers nil */
+        s->received++;
+        if (rq_add(s, b, e, counts ? counts[i] : 1, dropped, &n_dropped) < 0)
+            fg_log(FG_LOG_WARN, "queue", "%s: message %s does not fit in this batch (%zu bytes so far); it is redelivered later",
+                   s->q->stream, e->element[0]->str, b->payload.len);
+    }
+    if (n_dropped)
+        rq_ack(s, dropped, NULL, n_dropped);
+}
+
+static void rq_on_done(struct fg_invocation *inv, void *arg);
+
+static void rq_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct rq_batch *b = arg;
+    (void)fd;
+    (void)what;
+    rq_dispatch(b->src, b);
+}
+
+/* The batch ends: acknowledges what succeeded and frees it. */
+static void rq_finish(struct rq_source *s, struct rq_batch *b)
+{
+    rq_unlink(s, b);
+    s->inflight--;
+    rq_batch_free(b);
+    rq_read(s);
+}
+
+static void rq_on_done(struct fg_invocation *inv, void *arg)
+{
+    struct rq_batch *b = arg;
+    struct rq_source *s = b->src;
+    bool *failed;
+
+    b->running = false;
+    switch (inv->status) {
+    case FG_INV_OK:
+        if (!s->q->report_failures) {
+            rq_ack(s, b->ids, NULL, b->n);
+            break;
+        }
+        if (!(failed = calloc(b->n ? b->n : 1, sizeof(*failed))))
+            break;
+        if (fg_batch_failures(inv->result.data, inv->result.len, (const char *const *)b->ids, b->n, failed) < 0) {
+            fg_log(FG_LOG_WARN, "queue", "%s: %s answered a malformed batchItemFailures; the whole batch failed",
+                   s->q->stream, s->fn->name);
+            s->failed += (long long)b->n;
+        } else {
+            for (size_t i = 0; i < b->n; i++)
+                s->failed += failed[i];
+            rq_ack(s, b->ids, failed, b->n);
+        }
+        free(failed);
+        break;
+    case FG_INV_THROTTLED:
+        /* Throttles do not count as receives: the same batch waits and runs again. */
+        if (!s->t->stopped) {
+            struct timeval tv = { 0, RQ_THROTTLE_RETRY_MS * 1000 };
+            fg_invocation_close(&b->inv);
+            if (b->retry_ev || (b->retry_ev = evtimer_new(s->t->loop->base, rq_on_retry, b))) {
+                event_add(b->retry_ev, &tv);
+                return;
+            }
+        }
+        break;
+    default:
+        /* Function error, timeout, or fngate stopping: nothing is acknowledged, so every
+         * message of the batch comes back after the visibility timeout. */
+        s->failed += (long long)b->n;
+        break;
+    }
+    rq_finish(s, b);
+}
+
+static void rq_dispatch(struct rq_source *s, struct rq_batch *b)
+{
+    if (!b->n) {
+        rq_batch_free(b);
+        return;
+    }
+    if (!b->retry_ev) {
+        /* First run: close the Records array and count the slot. */
+        if (fg_buf_append_str(&b->payload, "]}") < 0) {
+            rq_batch_free(b);     /* too large to send: redelivered after the visibility timeout */
+            return;
+        }
+        s->inflight++;
+        b->next = s->batches;
+        if (s->batches)
+            s->batches->prev = b;
+        s->batches = b;
+    }
+    fg_invocation_init(&b->inv);
+    snprintf(b->inv.function, sizeof(b->inv.function), "%s", s->fn->name);
+    b->inv.payload = b->payload.data;
+    b->inv.payload_len = b->payload.len;
+    b->inv.done = rq_on_done;
+    b->inv.done_arg = b;
+    b->running = true;
+    if (fg_router_submit(s->t->router, &b->inv) < 0) {
+        b->running = false;
+        rq_finish(s, b);
+    }
+}
+
+/* ------------------------------------------------------------------ reading */
+
+static void rq_ensure_group(struct rq_source *s);
+
+static void rq_on_read(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rq_source *s = priv;
+    redisReply *reply = r;
+    const char *e;
+    (void)ac;
+
+    s->reading = false;
+    if (!reply || s->t->stopped)
+        return;     /* connection lost: reading resumes when it is back */
+    if ((e = fg_redis_error(reply))) {
+        if (!strncmp(e, "NOGROUP", 7)) {
+            /* The stream (and its group) was deleted: make them again. */
+            s->group_ready = false;
+            rq_ensure_group(s);
+            return;
+        }
+        fg_log(FG_LOG_WARN, "queue", "%s: XREADGROUP: %s", s->q->stream, e);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements && reply->element[0]->type == REDIS_REPLY_ARRAY &&
+        reply->element[0]->elements == 2) {
+        if (!s->filling && !(s->filling = rq_batch_new(s)))
+            return;
+        rq_add_all(s, s->filling, reply->element[0]->element[1], NULL);
+    }
+    if (s->filling && s->filling->n &&
+        ((int)s->filling->n >= s->q->batch_size || !s->q->window_ms ||
+         fg_now_ms() >= s->filling->first_ms + s->q->window_ms)) {
+        struct rq_batch *b = s->filling;
+        s->filling = NULL;
+        rq_dispatch(s, b);
+    }
+    rq_read(s);
+}
+
+static void rq_read(struct rq_source *s)
+{
+    char count[16], block[24];
+    const char *argv[] = { "XREADGROUP", "GROUP", s->q->group, s->consumer, "COUNT", count, "BLOCK", block,
+                           "STREAMS", s->q->stream, ">" };
+    long long wait = RQ_IDLE_BLOCK_MS;
+    int have = s->filling ? (int)s->filling->n : 0;
+
+    if (s->reading || !s->group_ready || !s->rd.up || s->t->stopped || s->inflight >= s->q->max_concurrency)
+        return;
+    if (have) {
+        wait = s->filling->first_ms + s->q->window_ms - fg_now_ms();
+        if (wait < 1)
+            wait = 1;
+    }
+    snprintf(count, sizeof(count), "%d", s->q->batch_size - have);
+    snprintf(block, sizeof(block), "%lld", wait);
+    if (fg_redis_command(&s->rd, rq_on_read, s, 11, argv, NULL) == 0)
+        s->reading = true;
+}
+
+/* ------------------------------------------------------------------ redelivery and redrive */
+
+struct rq_claim {
+    struct rq_source *s;
+    char **ids;
+    int *counts;          /* receive count after this claim */
+    size_t n;
+};
+
+static void rq_claim_free(struct rq_claim *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->ids[i]);
+    free(c->ids);
+    free(c->counts);
+    free(c);
+}
+
+static void rq_on_redrive(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rq_source *s = priv;
+    redisReply *reply = r;
+    (void)ac;
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+        s->dead_lettered++;
+    else if (reply)
+        fg_log(FG_LOG_WARN, "queue", "%s: moving a message to %s failed: %s", s->q->stream, s->q->dead_letter_stream,
+               reply->type == REDIS_REPLY_ERROR ? reply->str : "transaction aborted");
+}
+
+/* Moves entry to the dead-letter stream and acknowledges it, atomically. */
+static void rq_redrive(struct rq_source *s, const redisReply *entry, int count)
+{
+    const redisReply *fields = entry->element[1];
+    size_t nf = fields->type == REDIS_REPLY_ARRAY ? fields->elements : 0;
+    const char *argv[nf + 7];
+    size_t lens[nf + 7];
+    char cnt[16];
+    int argc = 0;
+
+    snprintf(cnt, sizeof(cnt), "%d", count);
+    argv[argc] = "XADD"; lens[argc++] = 4;
+    argv[argc] = s->q->dead_letter_stream; lens[argc++] = strlen(s->q->dead_letter_stream);
+    argv[argc] = "*"; lens[argc++] = 1;
+    for (size_t i = 0; i < nf; i++) {
+        argv[argc] = fields->element[i]->str ? fields->element[i]->str : "";
+        lens[argc++] = fields->element[i]->str ? fields->element[i]->len : 0;
+    }
+    argv[argc] = "fngate-original-id"; lens[argc] = strlen(argv[argc]); argc++;
+    argv[argc] = entry->element[0]->str; lens[argc] = entry->element[0]->len; argc++;
+    argv[argc] = "fngate-receive-count"; lens[argc] = strlen(argv[argc]); argc++;
+    argv[argc] = cnt; lens[argc] = strlen(cnt); argc++;
+    if (fg_redis_command(&s->wr, NULL, NULL, 1, (const char *[]){ "MULTI" }, NULL) < 0 ||
+        fg_redis_command(&s->wr, NULL, NULL, argc, argv, lens) < 0 ||
+        fg_redis_command(&s->wr, NULL, NULL, 4,
+                         (const char *[]){ "XACK", s->q->stream, s->q->group, entry->element[0]->str }, NULL) < 0 ||
+        fg_redis_command(&s->wr, rq_on_redrive, s, 1, (const char *[]){ "EXEC" }, NULL) < 0) {
+        /* Down: the transaction is discarded with the connection; the next scan retries. */
+    }
+}
+
+static void rq_on_claim(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rq_claim *c = priv;
+    struct rq_source *s = c->s;
+    redisReply *reply = r;
+    (void)ac;
+
+    s->claiming = false;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && !s->t->stopped) {
+        int counts[reply->elements ? reply->elements : 1];
+        size_t k = 0;
+        struct rq_batch *b = NULL;
+        /* XCLAIM answers in the order asked, leaving out entries deleted meanwhile. */
+        for (size_t i = 0; i < reply->elements; i++) {
+            const redisReply *e = reply->element[i];
+            counts[i] = 1;
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
+                continue;
+            while (k < c->n && strcmp(c->ids[k], e->element[0]->str))
+                k++;
+            counts[i] = k < c->n ? c->counts[k] : 1;
+            if (s->q->max_receive_count && counts[i] > s->q->max_receive_count) {
+                rq_redrive(s, e, counts[i] - 1);
+                counts[i] = 0;      /* left out of the batches below */
+            }
+        }
+        for (size_t i = 0; i < reply->elements; i += (size_t)s->q->batch_size) {
+            redisReply part = *reply;
+            part.element = reply->element + i;
+            part.elements = reply->elements - i < (size_t)s->q->batch_size ? reply->elements - i : (size_t)s->q->batch_size;
+            if (!(b = rq_batch_new(s)))
+                break;
+            rq_add_all(s, b, &part, counts + i);
+            s->redelivered += (long long)b->n;
+            rq_dispatch(s, b);
+        }
+    }
+    rq_claim_free(c);
+}
+
+static void rq_on_pending(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rq_source *s = priv;
+    redisReply *reply = r;
+    struct rq_claim *c;
+    char idle[24];
+    const char **argv;
+    int argc = 0;
+    (void)ac;
+
+    s->claiming = false;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || !reply->elements || s->t->stopped)
+        return;
+    if (!(c = calloc(1, sizeof(*c))) || !(c->ids = calloc(reply->elements, sizeof(*c->ids))) ||
+        !(c->counts = calloc(reply->elements, sizeof(*c->counts))) ||
+        !(argv = malloc((reply->elements + 5) * sizeof(*argv)))) {
+        if (c)
+            rq_claim_free(c);
+        return;
+    }
+    c->s = s;
+    snprintf(idle, sizeof(idle), "%d", s->q->visibility_timeout_s * 1000);
+    argv[argc++] = "XCLAIM";
+    argv[argc++] = s->q->stream;
+    argv[argc++] = s->q->group;
+    argv[argc++] = s->consumer;
+    argv[argc++] = idle;
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply *p = reply->element[i];   /* [id, consumer, idle ms, deliveries] */
+        if (p->type != REDIS_REPLY_ARRAY || p->elements < 4 || !(c->ids[c->n] = strdup(p->element[0]->str)))
+            continue;
+        c->counts[c->n] = (int)p->element[3]->integer + 1;
+        argv[argc++] = c->ids[c->n++];
+    }
+    if (c->n && fg_redis_command(&s->wr, rq_on_claim, c, argc, argv, NULL) == 0)
+        s->claiming = true;
+    else
+        rq_claim_free(c);
+    free(argv);
+}
+
+/* Every quarter visibility timeout: messages pending longer than it are taken back. */
+static void rq_on_claim_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct rq_source *s = arg;
+    char idle[24], count[16];
+    int free_slots = s->q->max_concurrency - s->inflight;
+    (void)fd;
+    (void)what;
+    if (s->claiming || !s->group_ready || !s->wr.up || free_slots <= 0)
+        return;
+    snprintf(idle, sizeof(idle), "%d", s->q->visibility_timeout_s * 1000);
+    snprintf(count, sizeof(count), "%d", free_slots * s->q->batch_size);
+    if (fg_redis_command(&s->wr, rq_on_pending, s, 8,
+                         (const char *[]){ "XPENDING", s->q->stream, s->q->group, "IDLE", idle, "-", "+", count },
+                         NULL) == 0)
+        s->claiming = true;
+}
+
+/* ------------------------------------------------------------------ connections */
+
+static void rq_on_group(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rq_source *s = priv;
+    const char *e = fg_redis_error(r);
+    (void)ac;
+    s->creating = false;
+    if (!r || s->t->stopped)
+        return;
+    if (e && strncmp(e, "BUSYGROUP", 9)) {
+        fg_log(FG_LOG_WARN, "queue", "%s: XGROUP CREATE %s: %s", s->q->stream, s->q->group, e);
+        return;
+    }
+    s->group_ready = true;
+    rq_read(s);
+}
+
+/* The group (and the stream, when missing) is created from the stream's first entry, so
+ * messages sent before fngate first started are delivered too. */
+static void rq_ensure_group(struct rq_source *s)
+{
+    if (s->group_ready || s->creating || !s->wr.up)
+        return;
+    if (fg_redis_command(&s->wr, rq_on_group, s, 6,
+                         (const char *[]){ "XGROUP", "CREATE", s->q->stream, s->q->group, "0", "MKSTREAM" }, NULL) == 0)
+        s->creating = true;
+}
+
+static void rq_on_state(struct fg_redis *rd, bool up, void *arg)
+{
+    struct rq_source *s = arg;
+    if (!up) {
+        if (rd == &s->rd)
+            s->reading = false;
+        else
+            s->claiming = s->creating = false;
+        s->group_ready = s->group_ready && s->wr.up;
+        return;
+    }
+    rq_ensure_group(s);
+    rq_read(s);
+}
+
+/* ------------------------------------------------------------------ trigger ops */
+
+static int rq_start(struct fg_trigger *base, struct fg_err *err)
+{
+    struct rq_trigger *t = (struct rq_trigger *)base;
+    (void)err;
+    for (size_t i = 0; i < t->n; i++) {
+        struct rq_source *s = &t->src[i];
+        int ms = s->q->visibility_timeout_s * 250;
+        struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+        event_add(s->claim_ev, &tv);
+        fg_redis_start(&s->wr);
+        fg_redis_start(&s->rd);
+    }
+    return 0;
+}
+
+static void rq_stop(struct fg_trigger *base)
+{
+    struct rq_trigger *t = (struct rq_trigger *)base;
+    if (t->stopped)
+        return;
+    t->stopped = true;
+    for (size_t i = 0; i < t->n; i++) {
+        struct rq_source *s = &t->src[i];
+        event_del(s->claim_ev);
+        /* Batches waiting for a throttle retry end here; running ones are answered by the
+         * router's stop. Nothing unacknowledged is lost: it stays pending in Redis. */
+        for (struct rq_batch *b = s->batches, *next; b; b = next) {
+            next = b->next;
+            if (!b->running) {
+                rq_unlink(s, b);
+                s->inflight--;
+                rq_batch_free(b);
+            }
+        }
+        rq_batch_free(s->filling);
+        s->filling = NULL;
+        fg_redis_close(&s->rd);
+        fg_redis_close(&s->wr);
+    }
+}
+
+static int rq_describe(struct fg_trigger *base, struct fg_buf *out)
+{
+    struct rq_trigger *t = (struct rq_trigger *)base;
+    char line[1024];
+    FG_TRY(fg_buf_append_str(out, "["));
+    for (size_t i = 0; i < t->n; i++) {
+        struct rq_source *s = &t->src[i];
+        snprintf(line, sizeof(line),
+                 "%s{\"function\":\"%s\",\"stream\":\"%s\",\"group\":\"%s\",\"connected\":%s,\"inFlightBatches\":%d,"
+                 "\"received\":%lld,\"acknowledged\":%lld,\"failed\":%lld,\"filtered\":%lld,\"redelivered\":%lld,"
+                 "\"deadLettered\":%lld}",
+                 i ? "," : "", s->fn->name, s->q->stream, s->q->group, s->rd.up && s->wr.up ? "true" : "false",
+                 s->inflight, s->received, s->acked, s->failed, s->filtered, s->redelivered, s->dead_lettered);
+        FG_TRY(fg_buf_append_str(out, line));
+    }
+    return fg_buf_append_str(out, "]");
+}
+
+static void rq_free(struct fg_trigger *base)
+{
+    struct rq_trigger *t = (struct rq_trigger *)base;
+    if (!t)
+        return;
+    rq_stop(base);
+    for (size_t i = 0; i < t->n; i++) {
+        struct rq_source *s = &t->src[i];
+        while (s->batches) {
+            struct rq_batch *b = s->batches;
+            rq_unlink(s, b);
+            rq_batch_free(b);
+        }
+        if (s->claim_ev)
+            event_free(s->claim_ev);
+        fg_filter_free(s->filter);
+    }
+    free(t->src);
+    free(t);
+}
+
+static const struct fg_trigger_ops rq_ops = {
+    .name = "queue", .start = rq_start, .stop = rq_stop, .describe = rq_describe, .free = rq_free,
+};
+
+int fg_queue_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                         struct fg_trigger **out, struct fg_err *err)
+{
+    struct rq_trigger *t;
+    char host[64] = "localhost", label[256];
+    size_t n = 0;
+    int rc;
+
+    *out = NULL;
+    for (size_t i = 0; i < conf->n_functions; i++)
+        n += conf->functions[i].n_queues;
+    if (!n)
+        return 0;
+    if (!(t = calloc(1, sizeof(*t))) || !(t->src = calloc(n, sizeof(*t->src)))) {
+        free(t);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    t->base.ops = &rq_ops;
+    t->conf = conf;
+    t->router = router;
+    t->loop = loop;
+    gethostname(host, sizeof(host) - 1);
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        const struct fg_conf_function *fn = &conf->functions[i];
+        for (size_t j = 0; j < fn->n_queues; j++) {
+            struct rq_source *s = &t->src[t->n++];
+            s->t = t;
+            s->fn = fn;
+            s->q = &fn->queues[j];
+            s->sqs = (struct fg_sqs_source){ s->q->stream, s->q->group, conf->region, conf->account_id };
+            /* One consumer name per process: a restarted gateway takes its predecessor's
+             * pending messages back through the visibility timeout, as SQS would. */
+            snprintf(s->consumer, sizeof(s->consumer), "fngate-%s-%d", host, (int)getpid());
+            snprintf(label, sizeof(label), "queue %s (%s)", s->q->stream, fn->name);
+            if ((rc = fg_redis_init(&s->rd, loop->base, s->q->redis, label, rq_on_state, s, err)) < 0 ||
+                (rc = fg_redis_init(&s->wr, loop->base, s->q->redis, label, rq_on_state, s, err)) < 0)
+                goto fail;
+            if (s->q->filter.n && (rc = fg_filter_compile(s->q->filter.patterns, s->q->filter.n, &s->filter, err)) < 0)
+                goto fail;
+            if (!(s->claim_ev = event_new(loop->base, -1, EV_PERSIST, rq_on_claim_timer, s))) {
+                rc = fg_err_set(err, -ENOMEM, "out of memory");
+                goto fail;
+            }
+        }
+    }
+    *out = &t->base;
+    return 0;
+fail:
+    rq_free(&t->base);
+    return rc;
+}
