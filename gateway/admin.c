@@ -90,10 +90,21 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
     memset(req, 0, sizeof(*req));
     req->query.function = req->function;
 #define IS(p) (plen == sizeof(p) - 1 && !strncmp(path, p, plen))
-    if (IS("/queue") || IS("/schedules")) {
-        req->op = IS("/queue") ? FG_ADMIN_QUEUE : FG_ADMIN_SCHEDULES;
+    static const struct { const char *path, *trigger, *empty; } views[] = {
+        { "/schedules", "schedule", "{\"schedules\":[]}" }, { "/queues", "queue", "[]" },
+        { "/topics", "topic", "[]" }, { "/streams", "stream", "[]" },
+    };
+    if (IS("/queue")) {
+        req->op = FG_ADMIN_QUEUE;
         return get ? 0 : fg_err_set(err, 405, "use GET");
     }
+    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+        if (plen == strlen(views[i].path) && !strncmp(path, views[i].path, plen)) {
+            req->op = FG_ADMIN_TRIGGER;
+            req->trigger = views[i].trigger;
+            req->empty = views[i].empty;
+            return get ? 0 : fg_err_set(err, 405, "use GET");
+        }
     req->op = FG_ADMIN_DLQ;
     if (IS("/dlq")) {
         if (!get)

@@ -22,12 +22,14 @@
 
 enum fg_admin_op {
     FG_ADMIN_QUEUE = 0,
-    FG_ADMIN_SCHEDULES,
+    FG_ADMIN_TRIGGER,               /* a trigger's state: trigger names it */
     FG_ADMIN_DLQ,                   /* query holds the dead-letter query */
 };
 
 struct fg_admin_req {
     enum fg_admin_op op;
+    const char *trigger;            /* FG_ADMIN_TRIGGER: the adapter's ops->name (static) */
+    const char *empty;              /* its answer when the adapter is not running (static) */
     struct fg_store_query query;    /* for FG_ADMIN_DLQ; its function and ids point below */
     char function[72];
     long long *ids;                 /* owned: fg_admin_req_close */

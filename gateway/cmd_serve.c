@@ -21,6 +21,8 @@
 #include "../core/loop.h"
 #include "../router/router.h"
 #include "../triggers/fs.h"
+#include "../triggers/redis_queue.h"
+#include "../triggers/redis_topic.h"
 #include "../triggers/schedule.h"
 #include "commands.h"
 #include "http.h"
@@ -31,6 +33,7 @@ struct serve_state {
     struct fg_router *router;
     struct fg_trigger *schedules;
     struct fg_trigger *folders;         /* NULL without `fs` events */
+    struct fg_trigger *sources[2];      /* queues, topics: NULL when unused */
     struct fg_s3_server *s3;            /* NULL without a top-level `s3:` */
     struct fg_http_server *http;
     int signals;
@@ -44,6 +47,18 @@ static void serve_usage(FILE *f)
                "  --listen HOST:PORT   overrides gateway.listen (port 0 picks a free port)\n"
                "  --log-format FMT     function log stream on stdout: text (default) or json\n"
                "  --debug              verbose diagnostics on stderr\n");
+}
+
+typedef int serve_source_new_fn(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                                struct fg_trigger **out, struct fg_err *err);
+
+static serve_source_new_fn *const serve_sources[] = { fg_queue_trigger_new, fg_topic_trigger_new };
+
+static void serve_stop_sources(struct serve_state *st)
+{
+    for (size_t i = 0; i < sizeof(st->sources) / sizeof(st->sources[0]); i++)
+        if (st->sources[i])
+            st->sources[i]->ops->stop(st->sources[i]);
 }
 
 static void serve_on_stopped(void *arg)
@@ -68,6 +83,7 @@ static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
         st->schedules->ops->stop(st->schedules);
     if (st->folders)
         st->folders->ops->stop(st->folders);
+    serve_stop_sources(st);
     fg_router_stop(st->router, serve_on_stopped, st);
 }
 
@@ -134,8 +150,15 @@ int fg_cmd_serve(int argc, char **argv)
     if (fg_fs_trigger_new(&conf, st.router, &st.loop, &st.folders, &err) < 0 ||
         (st.folders && st.folders->ops->start(st.folders, &err) < 0))
         goto fail;
-    if (fg_http_start(&conf, st.router, st.schedules, &st.http, &err) < 0)
-        goto fail;
+    for (size_t i = 0; i < sizeof(serve_sources) / sizeof(serve_sources[0]); i++)
+        if (serve_sources[i](&conf, st.router, &st.loop, &st.sources[i], &err) < 0 ||
+            (st.sources[i] && st.sources[i]->ops->start(st.sources[i], &err) < 0))
+            goto fail;
+    {
+        struct fg_trigger *views[] = { st.schedules, st.folders, st.sources[0], st.sources[1] };
+        if (fg_http_start(&conf, st.router, views, sizeof(views) / sizeof(views[0]), &st.http, &err) < 0)
+            goto fail;
+    }
     if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
         goto fail;
     if (st.s3)
@@ -165,6 +188,7 @@ fail:
         st.schedules->ops->stop(st.schedules);
     if (st.folders)
         st.folders->ops->stop(st.folders);
+    serve_stop_sources(&st);
     if (st.router) {
         /* Workers may already run (min_warm): stop and reap them before freeing. */
         fg_router_stop(st.router, serve_on_stopped, &st);
@@ -184,6 +208,9 @@ out:
         st.schedules->ops->free(st.schedules);
     if (st.folders)
         st.folders->ops->free(st.folders);
+    for (size_t i = 0; i < sizeof(st.sources) / sizeof(st.sources[0]); i++)
+        if (st.sources[i])
+            st.sources[i]->ops->free(st.sources[i]);
     fg_router_free(st.router);
     if (loop_ready)
         fg_loop_close(&st.loop);

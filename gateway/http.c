@@ -42,7 +42,8 @@ struct fg_http_server {
     struct MHD_Daemon *mhd;
     const struct fg_config *conf;
     struct fg_router *router;
-    struct fg_trigger *schedules;     /* may be NULL */
+    struct fg_trigger *triggers[FG_HTTP_MAX_TRIGGERS];   /* NULLs allowed: admin views */
+    size_t n_triggers;
     struct fg_route_table routes;
     struct fg_idgen ids;              /* API Gateway request ids */
     pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
@@ -71,7 +72,7 @@ struct http_req {
     struct fg_invocation inv;
     int accept_rc;                    /* HTTP_KIND_ASYNC: the store's answer */
     struct fg_admin_req admin;        /* HTTP_KIND_ADMIN */
-    struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, FG_ADMIN_SCHEDULES */
+    struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, FG_ADMIN_TRIGGER */
     char fn_arn[256];
     char apigw_id[FG_ID_LEN + 1];
     struct fg_http_header headers[HTTP_MAX_HEADERS];
@@ -305,15 +306,17 @@ static void http_on_stats(struct fg_router_stats *c, void *arg)
     MHD_resume_connection(q->conn);
 }
 
-/* Loop thread: the schedule trigger's state, into q->stats. */
-static void http_on_schedules(struct fg_loop *loop, struct fg_loop_msg *msg)
+/* Loop thread: a trigger's state (q->admin.trigger), into q->stats. */
+static void http_on_trigger(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
     struct http_req *q = (struct http_req *)((char *)msg - offsetof(struct http_req, stats.msg));
-    struct fg_trigger *t = q->srv->schedules;
+    struct fg_trigger *t = NULL;
     (void)loop;
+    for (size_t i = 0; i < q->srv->n_triggers && !t; i++)
+        if (q->srv->triggers[i] && !strcmp(q->srv->triggers[i]->ops->name, q->admin.trigger))
+            t = q->srv->triggers[i];
     fg_buf_init(&q->stats.json, 256u << 20);
-    q->stats.rc = t ? t->ops->describe(t, &q->stats.json)
-                    : fg_buf_append(&q->stats.json, "{\"schedules\":[]}", 16);
+    q->stats.rc = t ? t->ops->describe(t, &q->stats.json) : fg_buf_append_str(&q->stats.json, q->admin.empty);
     MHD_resume_connection(q->conn);
 }
 
@@ -328,10 +331,10 @@ static enum MHD_Result http_admin(struct http_req *q, const char *method)
                                  strstr(err.msg, "POST") ? "POST" : "GET");
     q->waiting = true;
     MHD_suspend_connection(q->conn);
-    if (q->admin.op == FG_ADMIN_SCHEDULES) {
+    if (q->admin.op == FG_ADMIN_TRIGGER) {
         fg_buf_init(&q->stats.json, 0);
         q->stats.rc = -FG_ESHUTDOWN;
-        rc = fg_router_post(q->srv->router, &q->stats.msg, http_on_schedules);
+        rc = fg_router_post(q->srv->router, &q->stats.msg, http_on_trigger);
     } else if (q->admin.op == FG_ADMIN_QUEUE) {
         q->stats.done = http_on_stats;
         q->stats.done_arg = q;
@@ -580,8 +583,8 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ------------------------------------------------------------------ API */
 
-int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *schedules,
-                  struct fg_http_server **out, struct fg_err *err)
+int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
+                  size_t n_triggers, struct fg_http_server **out, struct fg_err *err)
 {
     struct fg_http_server *s = calloc(1, sizeof(*s));
     struct sockaddr_storage ss;
@@ -599,7 +602,8 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
-    s->schedules = schedules;
+    s->n_triggers = n_triggers < FG_HTTP_MAX_TRIGGERS ? n_triggers : FG_HTTP_MAX_TRIGGERS;
+    memcpy(s->triggers, triggers, s->n_triggers * sizeof(*triggers));
     fg_idgen_init(&s->ids);
     if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
         free(s);

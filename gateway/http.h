@@ -15,10 +15,13 @@
 
 struct fg_http_server;
 
-/* Binds conf->listen_host:listen_port (0 = any free port). Borrows conf and router for
- * the server's life. 0 and an owned server in *out, or -errno with err filled. */
-int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *schedules,
-                  struct fg_http_server **out, struct fg_err *err) FG_MUST_CHECK;
+#define FG_HTTP_MAX_TRIGGERS 8
+
+/* Binds conf->listen_host:listen_port (0 = any free port). Borrows conf, router and the
+ * triggers (their admin views: /_fngate/schedules, /queues, /topics, /streams; NULL
+ * entries allowed) for the server's life. 0 and an owned server in *out, or -errno with err filled. */
+int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
+                  size_t n_triggers, struct fg_http_server **out, struct fg_err *err) FG_MUST_CHECK;
 
 /* The port actually bound. */
 int fg_http_port(const struct fg_http_server *s);

@@ -152,15 +152,17 @@ static int rq_add(struct rq_source *s, struct rq_batch *b, const redisReply *ent
         fv[i] = fields->element[i]->str ? fields->element[i]->str : "";
         lens[i] = fields->element[i]->str ? fields->element[i]->len : 0;
     }
+    size_t rec;
+
     if ((rc = fg_buf_append_str(&b->payload, b->n ? "," : "{\"Records\":[")) < 0)
         return rc;
+    rec = b->payload.len;
     if ((rc = fg_sqs_record(&b->payload, &s->sqs, &m)) < 0) {
         b->payload.len = mark;
         return rc;
     }
     if (s->filter) {
-        const char *rec = b->payload.data + mark + 1;
-        json_t *view = fg_filter_view(rec, b->payload.len - mark - 1, "body");
+        json_t *view = fg_filter_view(b->payload.data + rec, b->payload.len - rec, "body");
         bool pass = view && fg_filter_match(s->filter, view);
         json_decref(view);
         if (!pass) {

@@ -38,7 +38,7 @@ int fg_sqs_record(struct fg_buf *b, const struct fg_sqs_source *src, const struc
     struct fg_buf tmp;
     struct fg_md5 md5;
     unsigned char digest[16];
-    char hex[33], num[160];
+    char hex[33], num[512];
     const char *body;
     size_t body_len;
     int has_body, rc;

@@ -168,3 +168,112 @@ class Gateway:
 
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="fngate-it-")
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Redis:
+    """A real redis-server on a free loopback port, its files in dir (AOF with fsync always,
+    so a kill -9 and restart keeps every acknowledged write), and a minimal RESP client."""
+
+    def __init__(self, dir, password=None):
+        self.dir = os.path.join(dir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.password = password
+        self.proc = None
+        self.sock = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
+    @property
+    def url(self):
+        return "redis://%s127.0.0.1:%d/0" % ((":%s@" % self.password) if self.password else "", self.port)
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._ping, 10, "redis-server on port %d" % self.port)
+
+    def _ping(self):
+        try:
+            self.connect()
+            return self.cmd("PING") == "PONG"
+        except (OSError, TestFailure):
+            self.sock = None
+            return False
+
+    def connect(self):
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.rfile = self.sock.makefile("rb")
+        if self.password:
+            self.cmd("AUTH", self.password)
+
+    def kill(self):
+        if self.sock:
+            self.sock.close()
+            self.sock = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    @staticmethod
+    def _encode(args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def _read(self):
+        line = self.rfile.readline()
+        check(line, "redis closed the connection")
+        t, rest = line[:1], line[1:-2]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            raise TestFailure("redis error: " + rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.rfile.read(n + 2)[:-2]
+            try:
+                return data.decode()
+            except UnicodeDecodeError:
+                return data
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise TestFailure("bad RESP reply %r" % line)
+
+    def cmd(self, *args):
+        if not self.sock:
+            self.connect()
+        self.sock.sendall(self._encode(args))
+        return self._read()
+
+    def pipeline(self, commands):
+        """Sends every command, then reads every reply (in order)."""
+        if not self.sock:
+            self.connect()
+        self.sock.sendall(b"".join(self._encode(c) for c in commands))
+        return [self._read() for _ in commands]
