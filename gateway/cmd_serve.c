@@ -21,6 +21,7 @@
 #include "../core/loop.h"
 #include "../router/router.h"
 #include "../triggers/fs.h"
+#include "../triggers/kafka_stream.h"
 #include "../triggers/redis_queue.h"
 #include "../triggers/redis_topic.h"
 #include "../triggers/schedule.h"
@@ -33,7 +34,7 @@ struct serve_state {
     struct fg_router *router;
     struct fg_trigger *schedules;
     struct fg_trigger *folders;         /* NULL without `fs` events */
-    struct fg_trigger *sources[2];      /* queues, topics: NULL when unused */
+    struct fg_trigger *sources[3];      /* queues, topics, streams: NULL when unused */
     struct fg_s3_server *s3;            /* NULL without a top-level `s3:` */
     struct fg_http_server *http;
     int signals;
@@ -52,7 +53,8 @@ static void serve_usage(FILE *f)
 typedef int serve_source_new_fn(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
                                 struct fg_trigger **out, struct fg_err *err);
 
-static serve_source_new_fn *const serve_sources[] = { fg_queue_trigger_new, fg_topic_trigger_new };
+static serve_source_new_fn *const serve_sources[] = { fg_queue_trigger_new, fg_topic_trigger_new,
+                                                      fg_stream_trigger_new };
 
 static void serve_stop_sources(struct serve_state *st)
 {
@@ -155,7 +157,7 @@ int fg_cmd_serve(int argc, char **argv)
             (st.sources[i] && st.sources[i]->ops->start(st.sources[i], &err) < 0))
             goto fail;
     {
-        struct fg_trigger *views[] = { st.schedules, st.folders, st.sources[0], st.sources[1] };
+        struct fg_trigger *views[] = { st.schedules, st.folders, st.sources[0], st.sources[1], st.sources[2] };
         if (fg_http_start(&conf, st.router, views, sizeof(views) / sizeof(views[0]), &st.http, &err) < 0)
             goto fail;
     }

@@ -277,3 +277,42 @@ class Redis:
             self.connect()
         self.sock.sendall(b"".join(self._encode(c) for c in commands))
         return [self._read() for _ in commands]
+
+
+KAFKA_MOCK = os.path.join(ROOT, BUILD, "fg-kafka-mock")
+
+
+class KafkaMock:
+    """librdkafka's mock cluster in its own process (tests/kafka_mock.c): it outlives the
+    gateways a test restarts. Commands go in one per line; each gets one answer line."""
+
+    def __init__(self, brokers=1):
+        self.proc = subprocess.Popen([KAFKA_MOCK, str(brokers)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env=env())
+        line = self.proc.stdout.readline().split()
+        check(line and line[0] == "bootstrap", "the mock cluster did not start")
+        self.bootstrap = line[1]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def cmd(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = self.proc.stdout.readline().strip()
+        check(out.startswith("ok"), "kafka mock: %s -> %s" % (line, out))
+        return out
+
+    def topic(self, name, partitions):
+        self.cmd("topic %s %d" % (name, partitions))
+
+    def produce(self, topic, partition, value, key="-"):
+        self.cmd("produce %s %d %s %s" % (topic, partition, key, value))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(30)

@@ -1,0 +1,1069 @@
+/* SPDX-License-Identifier: MIT */
+/* kafka_stream.c - Kafka consumer with Kinesis/Kafka event source semantics (see
+ * kafka_stream.h).
+ *
+ * Per partition a ring holds the records fetched and not yet finished, in offset order,
+ * each QUEUED, INFLIGHT or DONE; the commit position is the first record not DONE. A lane
+ * (one per parallelization_factor slot, chosen by key hash) holds at most one batch. All
+ * of it belongs to the consumer thread; the loop thread and the store thread only append
+ * to the completion list and wake the thread with rd_kafka_queue_yield(). */
+#include "kafka_stream.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "../core/filter.h"
+#include "../core/id.h"
+#include "../core/log.h"
+#include "batch_response.h"
+#include "kafka_event.h"
+
+#define KS_MAX_LANES 10
+#define KS_POLL_MS 200
+#define KS_RETRY_MIN_MS 100
+#define KS_RETRY_MAX_MS 5000
+#define KS_META_CHECK_MS 2000
+
+enum ks_state { KS_QUEUED = 0, KS_INFLIGHT, KS_DONE };
+
+struct ks_rec {
+    rd_kafka_message_t *m;             /* owned */
+    long long arrived_ms;
+    uint8_t state;
+    uint8_t lane;
+};
+
+struct ks_batch;
+
+struct ks_part {
+    int32_t partition;
+    uint64_t gen;                      /* this assignment of the partition */
+    struct ks_rec *recs;               /* recs[head .. head+n): offset order */
+    size_t head, n, cap;
+    size_t scan;                       /* no QUEUED record before recs[scan] */
+    int64_t stored;                    /* offset last stored for commit, -1 none */
+    bool paused;
+    struct ks_batch *lane[KS_MAX_LANES];
+    size_t lane_limit[KS_MAX_LANES];   /* after a bisect: the next batch's size */
+};
+
+enum ks_phase { KB_RUNNING = 0, KB_WAITING, KB_STORING };
+
+struct ks_batch {
+    struct fg_invocation inv;
+    struct ks_source *src;
+    int32_t partition;
+    uint64_t gen;
+    unsigned lane;
+    rd_kafka_message_t **msgs;         /* borrowed from the ring */
+    size_t n;
+    struct fg_buf payload;
+    enum ks_phase phase;
+    int attempts;                      /* failures counted against maximum_retry_attempts */
+    int deferrals;                     /* throttles: do not count */
+    int invokes;
+    long long retry_at_ms;
+    int store_rc;                      /* KB_STORING: the store's answer */
+    const char *condition;             /* why it is given up */
+    char last_request_id[FG_ID_LEN + 1];
+    bool last_function_error;
+    struct ks_batch *done_next;        /* completion list */
+    struct ks_batch *wait_next;        /* src->waiting */
+};
+
+struct ks_source {
+    struct ks_trigger *t;
+    const struct fg_conf_function *fn;
+    const struct fg_conf_stream *st;
+    struct fg_kafka_src ev;
+    char arn[256], label[256];
+    struct fg_filter *filter;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *cq;
+    pthread_t thread;
+    bool thread_started;
+    atomic_bool stopping;
+    /* consumer thread */
+    struct ks_part **parts;            /* by partition id */
+    size_t n_parts;
+    uint64_t next_gen;
+    int busy;                          /* batches RUNNING or STORING */
+    struct ks_batch *waiting;          /* KB_WAITING, for their retry time */
+    char state[256];                   /* connection state last logged */
+    bool down;
+    bool noted;                        /* a state other than consuming was logged */
+    long long next_meta_ms;
+    /* completion list, from the loop and store threads */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct ks_batch *done_head;
+    /* figures for describe (read on the loop thread) */
+    atomic_llong received, processed, filtered, failed_batches, retried, given_up, assigned;
+};
+
+struct ks_trigger {
+    struct fg_trigger base;
+    const struct fg_config *conf;
+    struct fg_router *router;
+    struct ks_source *src;
+    size_t n;
+    bool stopped;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static long long ks_now(void)
+{
+    return fg_now_ms();
+}
+
+static void ks_set_state(struct ks_source *s, bool down, const char *fmt, ...) FG_PRINTF(3, 4);
+static void ks_set_state(struct ks_source *s, bool down, const char *fmt, ...)
+{
+    char text[sizeof(s->state)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    s->down = down;
+    s->noted = strcmp(text, "consuming") != 0;
+    if (down)
+        s->next_meta_ms = ks_now() + KS_META_CHECK_MS;
+    if (!strcmp(text, s->state))
+        return;
+    memcpy(s->state, text, sizeof(text));
+    fg_log(down ? FG_LOG_WARN : FG_LOG_INFO, "kafka", "%s: %s", s->label, text);
+}
+
+static struct ks_part *ks_find(struct ks_source *s, int32_t partition)
+{
+    return partition >= 0 && (size_t)partition < s->n_parts ? s->parts[partition] : NULL;
+}
+
+static unsigned ks_lane_of(const struct ks_source *s, const rd_kafka_message_t *m)
+{
+    uint32_t h = 2166136261u;
+    if (s->st->parallelization_factor <= 1)
+        return 0;
+    if (!m->key)
+        return (unsigned)(m->offset % s->st->parallelization_factor);
+    for (size_t i = 0; i < m->key_len; i++)
+        h = (h ^ ((const unsigned char *)m->key)[i]) * 16777619u;
+    return h % (unsigned)s->st->parallelization_factor;
+}
+
+static struct ks_rec *ks_rec_at(struct ks_part *p, int64_t offset)
+{
+    size_t lo = p->head, hi = p->head + p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->recs[mid].m->offset < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->head + p->n && p->recs[lo].m->offset == offset ? &p->recs[lo] : NULL;
+}
+
+static void ks_rec_view(const rd_kafka_message_t *m, struct fg_kafka_rec *r)
+{
+    rd_kafka_timestamp_type_t tt;
+    rd_kafka_headers_t *h = NULL;
+    r->offset = m->offset;
+    r->timestamp_ms = rd_kafka_message_timestamp(m, &tt);
+    r->key = m->key;
+    r->key_len = m->key_len;
+    r->value = m->payload;
+    r->value_len = m->len;
+    r->headers = rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR ? h : NULL;
+}
+
+/* Pops the finished prefix and stores the commit position past it. */
+static void ks_advance(struct ks_source *s, struct ks_part *p)
+{
+    int64_t next = -1;
+    while (p->n && p->recs[p->head].state == KS_DONE) {
+        next = p->recs[p->head].m->offset + 1;
+        rd_kafka_message_destroy(p->recs[p->head].m);
+        p->head++;
+        p->n--;
+    }
+    if (p->scan < p->head)
+        p->scan = p->head;
+    if (!p->n)
+        p->head = p->scan = 0;
+    if (next > p->stored) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition)->offset = next;
+        if (rd_kafka_offsets_store(s->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            p->stored = next;
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    /* Bounded memory: a partition far ahead of its function waits. */
+    if (p->paused && p->n < (size_t)s->st->batch_size * 2) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
+        rd_kafka_resume_partitions(s->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        p->paused = false;
+    }
+}
+
+static void ks_part_free(struct ks_part *p)
+{
+    if (!p)
+        return;
+    for (size_t i = p->head; i < p->head + p->n; i++)
+        rd_kafka_message_destroy(p->recs[i].m);
+    free(p->recs);
+    free(p);
+}
+
+/* ------------------------------------------------------------------ batches */
+
+static void ks_batch_free(struct ks_batch *b)
+{
+    if (!b)
+        return;
+    fg_invocation_close(&b->inv);
+    fg_buf_free(&b->payload);
+    free(b->msgs);
+    free(b);
+}
+
+static void ks_push_done(struct ks_source *s, struct ks_batch *b)
+{
+    pthread_mutex_lock(&s->lock);
+    b->done_next = s->done_head;
+    s->done_head = b;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    rd_kafka_queue_yield(s->cq);
+}
+
+/* Loop thread. */
+static void ks_on_invoked(struct fg_invocation *inv, void *arg)
+{
+    (void)inv;
+    ks_push_done(((struct ks_batch *)arg)->src, arg);
+}
+
+/* Store thread: the failure record is stored (rc 0) or not. */
+static void ks_on_stored(void *arg, int rc)
+{
+    struct ks_batch *b = arg;
+    b->store_rc = rc;
+    ks_push_done(b->src, b);
+}
+
+/* Marks the batch's records with state and frees the lane. */
+static void ks_release(struct ks_part *p, struct ks_batch *b, size_t from, size_t to,
+                       enum ks_state state)
+{
+    for (size_t i = from; i < to; i++) {
+        struct ks_rec *r = ks_rec_at(p, b->msgs[i]->offset);
+        if (r) {
+            r->state = (uint8_t)state;
+            if (state == KS_QUEUED && (size_t)(r - p->recs) < p->scan)
+                p->scan = (size_t)(r - p->recs);
+        }
+    }
+}
+
+static int ks_build(struct ks_source *s, struct ks_batch *b)
+{
+    struct fg_kafka_rec *recs = calloc(b->n, sizeof(*recs));
+    int rc;
+    if (!recs)
+        return -ENOMEM;
+    for (size_t i = 0; i < b->n; i++)
+        ks_rec_view(b->msgs[i], &recs[i]);
+    fg_buf_reset(&b->payload);
+    rc = fg_kafka_event(&b->payload, &s->ev, b->partition, recs, b->n);
+    free(recs);
+    return rc;
+}
+
+static void ks_give_up(struct ks_source *s, struct ks_batch *b, const char *condition);
+
+static void ks_submit(struct ks_source *s, struct ks_batch *b)
+{
+    int rc;
+    if ((rc = ks_build(s, b)) < 0) {
+        /* Over the 6 MB invocation limit even alone, or out of memory. */
+        if (b->n > 1) {
+            struct ks_part *p = ks_find(s, b->partition);
+            size_t half = b->n / 2;
+            ks_release(p, b, half, b->n, KS_QUEUED);
+            p->lane_limit[b->lane] = b->n - half;
+            b->n = half;
+            ks_submit(s, b);
+            return;
+        }
+        ks_give_up(s, b, "MaximumPayloadSizeExceeded");
+        return;
+    }
+    fg_invocation_close(&b->inv);
+    fg_invocation_init(&b->inv);
+    snprintf(b->inv.function, sizeof(b->inv.function), "%s", s->fn->name);
+    b->inv.payload = b->payload.data;
+    b->inv.payload_len = b->payload.len;
+    b->inv.done = ks_on_invoked;
+    b->inv.done_arg = b;
+    b->phase = KB_RUNNING;
+    b->invokes++;
+    s->busy++;
+    if (fg_router_submit(s->t->router, &b->inv) < 0) {
+        /* Shutting down: the records stay uncommitted and come back next time. */
+        s->busy--;
+        struct ks_part *p = ks_find(s, b->partition);
+        if (p && p->gen == b->gen) {
+            ks_release(p, b, 0, b->n, KS_QUEUED);
+            p->lane[b->lane] = NULL;
+        }
+        ks_batch_free(b);
+    }
+}
+
+static void ks_wait(struct ks_source *s, struct ks_batch *b, long long delay_ms)
+{
+    b->phase = KB_WAITING;
+    b->retry_at_ms = ks_now() + delay_ms;
+    b->wait_next = s->waiting;
+    s->waiting = b;
+}
+
+/* Hands the batch to the on-failure destination; its records finish once that is stored. */
+static void ks_give_up(struct ks_source *s, struct ks_batch *b, const char *condition)
+{
+    struct fg_kafka_rec *recs = calloc(b->n ? b->n : 1, sizeof(*recs));
+    struct fg_kafka_failure f = {
+        .request_id = b->last_request_id[0] ? b->last_request_id : "", .function_arn = s->arn,
+        .condition = condition, .invoke_count = b->invokes,
+        .function_error = b->last_function_error ? "Unhandled" : NULL, .now_ms = ks_now(),
+    };
+    struct fg_buf rec;
+    int rc = -ENOMEM;
+
+    b->condition = condition;
+    fg_buf_init(&rec, FG_PAYLOAD_ASYNC_MAX_BYTES);
+    if (recs) {
+        for (size_t i = 0; i < b->n; i++)
+            ks_rec_view(b->msgs[i], &recs[i]);
+        if ((rc = fg_kafka_failure_record(&rec, &s->ev, b->partition, recs, b->n, &f)) == 0) {
+            b->phase = KB_STORING;
+            s->busy++;
+            rc = fg_router_submit_record(s->t->router, s->fn->name, &s->st->on_failure, condition, rec.data, rec.len,
+                                         ks_on_stored, b);
+            if (rc < 0)
+                s->busy--;
+        }
+    }
+    free(recs);
+    fg_buf_free(&rec);
+    if (rc < 0) {
+        fg_log(FG_LOG_ERROR, "kafka", "%s: cannot store the failure record of partition %" PRId32 " offsets %" PRId64
+               "..%" PRId64 " (%s); retrying", s->label, b->partition, b->msgs[0]->offset, b->msgs[b->n - 1]->offset,
+               strerror(-rc));
+        ks_wait(s, b, KS_RETRY_MAX_MS);
+        b->condition = condition;
+    }
+}
+
+static long long ks_backoff(int n)
+{
+    long long d = KS_RETRY_MIN_MS;
+    while (--n > 0 && d < KS_RETRY_MAX_MS)
+        d *= 2;
+    return d < KS_RETRY_MAX_MS ? d : KS_RETRY_MAX_MS;
+}
+
+static bool ks_too_old(const struct ks_source *s, const struct ks_batch *b)
+{
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts;
+    if (s->st->max_record_age_s < 0 || !b->n)
+        return false;
+    ts = rd_kafka_message_timestamp(b->msgs[0], &tt);
+    return ts >= 0 && ks_now() - ts > (long long)s->st->max_record_age_s * 1000;
+}
+
+/* A function error or timeout on b: bisect, retry, or give up. */
+static void ks_failed(struct ks_source *s, struct ks_part *p, struct ks_batch *b)
+{
+    s->failed_batches++;
+    if (s->st->bisect && b->n > 1) {
+        /* Splitting does not count as a retry (as Lambda). */
+        size_t half = b->n / 2;
+        ks_release(p, b, half, b->n, KS_QUEUED);
+        p->lane_limit[b->lane] = b->n - half;
+        b->n = half;
+        ks_wait(s, b, 0);
+        return;
+    }
+    b->attempts++;
+    if (s->st->max_retry_attempts >= 0 && b->attempts > s->st->max_retry_attempts) {
+        ks_give_up(s, b, "RetryAttemptsExhausted");
+        return;
+    }
+    if (ks_too_old(s, b)) {
+        ks_give_up(s, b, "RecordAgeExceeded");
+        return;
+    }
+    s->retried++;
+    ks_wait(s, b, ks_backoff(b->attempts));
+}
+
+static void ks_finish(struct ks_source *s, struct ks_part *p, struct ks_batch *b, size_t done)
+{
+    ks_release(p, b, 0, done, KS_DONE);
+    p->lane[b->lane] = NULL;
+    ks_batch_free(b);
+    ks_advance(s, p);
+}
+
+/* A batch came back from the router or the store. */
+static void ks_complete(struct ks_source *s, struct ks_batch *b)
+{
+    struct ks_part *p = ks_find(s, b->partition);
+    bool *failed;
+
+    s->busy--;
+    if (!p || p->gen != b->gen || atomic_load(&s->stopping)) {
+        /* Revoked meanwhile (abandoned, nothing committed), or stopping. */
+        if (p && p->gen == b->gen) {
+            ks_release(p, b, 0, b->n, KS_QUEUED);
+            p->lane[b->lane] = NULL;
+        }
+        ks_batch_free(b);
+        return;
+    }
+    if (b->phase == KB_STORING) {
+        if (b->store_rc < 0) {
+            ks_wait(s, b, KS_RETRY_MAX_MS);
+            return;
+        }
+        s->given_up += (long long)b->n;
+        fg_log(FG_LOG_WARN, "kafka", "%s: partition %" PRId32 " offsets %" PRId64 "..%" PRId64 " given up (%s) and sent to %s",
+               s->label, b->partition, b->msgs[0]->offset, b->msgs[b->n - 1]->offset, b->condition,
+               s->st->on_failure.kind == FG_DEST_DLQ ? "the dead letters" : s->st->on_failure.target);
+        ks_finish(s, p, b, b->n);
+        return;
+    }
+    memcpy(b->last_request_id, b->inv.request_id, sizeof(b->last_request_id));
+    b->last_function_error = b->inv.status == FG_INV_FUNCTION_ERROR || b->inv.status == FG_INV_TIMEOUT;
+    switch (b->inv.status) {
+    case FG_INV_OK:
+        if (s->st->report_failures && b->n) {
+            char (*ids)[24] = calloc(b->n, sizeof(*ids));
+            const char **idp = calloc(b->n, sizeof(*idp));
+            size_t first = b->n;
+            int rc = -1;
+            failed = calloc(b->n, sizeof(*failed));
+            if (ids && idp && failed) {
+                for (size_t i = 0; i < b->n; i++) {
+                    snprintf(ids[i], sizeof(ids[i]), "%" PRId64, b->msgs[i]->offset);
+                    idp[i] = ids[i];
+                }
+                rc = fg_batch_failures(b->inv.result.data, b->inv.result.len, idp, b->n, failed);
+                for (size_t i = 0; rc == 0 && i < b->n && first == b->n; i++)
+                    if (failed[i])
+                        first = i;
+            }
+            free(ids);
+            free(idp);
+            free(failed);
+            if (rc < 0) {
+                fg_log(FG_LOG_WARN, "kafka", "%s: %s answered a malformed batchItemFailures; the whole batch failed",
+                       s->label, s->fn->name);
+                ks_failed(s, p, b);
+                return;
+            }
+            if (first < b->n) {
+                /* Everything before the first failure succeeded; the rest is retried. */
+                s->processed += (long long)first;
+                ks_release(p, b, 0, first, KS_DONE);
+                memmove(b->msgs, b->msgs + first, (b->n - first) * sizeof(*b->msgs));
+                b->n -= first;
+                ks_advance(s, p);
+                ks_failed(s, p, b);
+                return;
+            }
+        }
+        s->processed += (long long)b->n;
+        ks_finish(s, p, b, b->n);
+        return;
+    case FG_INV_THROTTLED:
+        b->deferrals++;
+        ks_wait(s, b, ks_backoff(b->deferrals));
+        return;
+    case FG_INV_SERVICE_ERROR:
+    case FG_INV_NOT_FOUND:
+        if (b->inv.sandbox_fault) {
+            b->deferrals++;
+            ks_wait(s, b, ks_backoff(b->deferrals));
+            return;
+        }
+        ks_failed(s, p, b);
+        return;
+    default:
+        ks_failed(s, p, b);
+        return;
+    }
+}
+
+/* Starts the next batch of every free lane whose records are due. */
+static void ks_dispatch_part(struct ks_source *s, struct ks_part *p, long long now, long long *next_due)
+{
+    unsigned lanes = (unsigned)s->st->parallelization_factor;
+    size_t want[KS_MAX_LANES], have[KS_MAX_LANES] = { 0 };
+    long long first_ms[KS_MAX_LANES] = { 0 };
+    struct ks_batch *nb[KS_MAX_LANES] = { 0 };
+    bool open = false;
+
+    for (unsigned l = 0; l < lanes; l++) {
+        want[l] = p->lane[l] ? 0 : p->lane_limit[l] ? p->lane_limit[l] : (size_t)s->st->batch_size;
+        open |= want[l] > 0;
+    }
+    if (!open)
+        return;
+    /* One pass over the queued records: each lane takes its first `want` in order. */
+    bool seen_queued = false;
+    for (size_t i = p->scan; i < p->head + p->n; i++) {
+        struct ks_rec *r = &p->recs[i];
+        if (r->state != KS_QUEUED)
+            continue;
+        if (!seen_queued) {
+            p->scan = i;
+            seen_queued = true;
+        }
+        if (have[r->lane] >= want[r->lane])
+            continue;
+        if (!have[r->lane])
+            first_ms[r->lane] = r->arrived_ms;
+        have[r->lane]++;
+    }
+    if (!seen_queued)
+        p->scan = p->head + p->n;
+    for (unsigned l = 0; l < lanes; l++) {
+        if (!have[l])
+            continue;
+        if (have[l] < want[l] && s->st->window_ms && now < first_ms[l] + s->st->window_ms) {
+            if (*next_due < 0 || first_ms[l] + s->st->window_ms < *next_due)
+                *next_due = first_ms[l] + s->st->window_ms;
+            continue;
+        }
+        if (!(nb[l] = calloc(1, sizeof(*nb[l]))) || !(nb[l]->msgs = calloc(have[l], sizeof(*nb[l]->msgs)))) {
+            free(nb[l]);
+            nb[l] = NULL;
+            continue;
+        }
+        nb[l]->src = s;
+        nb[l]->partition = p->partition;
+        nb[l]->gen = p->gen;
+        nb[l]->lane = l;
+        fg_buf_init(&nb[l]->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
+        p->lane[l] = nb[l];
+        p->lane_limit[l] = 0;
+    }
+    for (size_t i = p->scan; i < p->head + p->n; i++) {
+        struct ks_rec *r = &p->recs[i];
+        struct ks_batch *b = nb[r->lane];
+        if (r->state != KS_QUEUED || !b || b->n >= have[r->lane])
+            continue;
+        r->state = KS_INFLIGHT;
+        b->msgs[b->n++] = r->m;
+    }
+    for (unsigned l = 0; l < lanes; l++)
+        if (nb[l])
+            ks_submit(s, nb[l]);
+}
+
+static long long ks_dispatch(struct ks_source *s)
+{
+    long long now = ks_now(), next_due = -1;
+    struct ks_batch **pp = &s->waiting;
+
+    /* Retries that are due. */
+    while (*pp) {
+        struct ks_batch *b = *pp;
+        if (b->retry_at_ms > now) {
+            if (next_due < 0 || b->retry_at_ms < next_due)
+                next_due = b->retry_at_ms;
+            pp = &b->wait_next;
+            continue;
+        }
+        *pp = b->wait_next;
+        struct ks_part *p = ks_find(s, b->partition);
+        if (!p || p->gen != b->gen) {
+            ks_batch_free(b);
+            continue;
+        }
+        if (b->condition)
+            ks_give_up(s, b, b->condition);     /* its failure record could not be stored yet */
+        else
+            ks_submit(s, b);
+    }
+    for (size_t i = 0; i < s->n_parts; i++)
+        if (s->parts[i])
+            ks_dispatch_part(s, s->parts[i], now, &next_due);
+    return next_due;
+}
+
+/* Takes the completion list and handles it. */
+static void ks_drain(struct ks_source *s)
+{
+    struct ks_batch *list;
+    pthread_mutex_lock(&s->lock);
+    list = s->done_head;
+    s->done_head = NULL;
+    pthread_mutex_unlock(&s->lock);
+    while (list) {
+        struct ks_batch *b = list;
+        list = b->done_next;
+        ks_complete(s, b);
+    }
+}
+
+/* ------------------------------------------------------------------ records in */
+
+static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
+{
+    struct ks_part *p;
+    struct ks_rec *r;
+
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            ks_set_state(s, m->err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, "%s",
+                         m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                             ? "waiting for the topic to exist" : rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (s->noted) {
+        s->noted = false;
+        ks_set_state(s, false, "consuming");
+    }
+    if (atomic_load(&s->stopping) || !(p = ks_find(s, m->partition))) {
+        rd_kafka_message_destroy(m);     /* not committed: read again later */
+        return;
+    }
+    if (p->head + p->n == p->cap) {
+        if (p->head) {
+            memmove(p->recs, p->recs + p->head, p->n * sizeof(*p->recs));
+            p->scan -= p->head;
+            p->head = 0;
+        } else {
+            size_t cap = p->cap ? p->cap * 2 : 256;
+            struct ks_rec *nr = realloc(p->recs, cap * sizeof(*nr));
+            if (!nr) {
+                rd_kafka_message_destroy(m);   /* seek back below: nothing is skipped */
+                rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+                rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
+                rd_kafka_pause_partitions(s->rk, l);
+                rd_kafka_topic_partition_list_destroy(l);
+                p->paused = true;
+                return;
+            }
+            p->recs = nr;
+            p->cap = cap;
+        }
+    }
+    /* Batches in flight point into the ring by message, never by index: moving is safe. */
+    r = &p->recs[p->head + p->n++];
+    r->m = m;
+    r->arrived_ms = ks_now();
+    r->state = KS_QUEUED;
+    r->lane = (uint8_t)ks_lane_of(s, m);
+    s->received++;
+    if (s->filter) {
+        struct fg_kafka_rec v;
+        json_t *view;
+        bool pass;
+        ks_rec_view(m, &v);
+        view = fg_kafka_filter_view(&s->ev, m->partition, &v);
+        pass = view && fg_filter_match(s->filter, view);
+        json_decref(view);
+        if (!pass) {
+            r->state = KS_DONE;
+            s->filtered++;
+            ks_advance(s, p);
+            return;
+        }
+    }
+    if (!p->paused && p->n >= (size_t)s->st->batch_size * 4 + 1000) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
+        rd_kafka_pause_partitions(s->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        p->paused = true;
+    }
+}
+
+/* ------------------------------------------------------------------ rebalance */
+
+static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t id = parts->elems[i].partition;
+        struct ks_part *p;
+        if (id < 0)
+            continue;
+        if ((size_t)id >= s->n_parts) {
+            struct ks_part **np = realloc(s->parts, ((size_t)id + 1) * sizeof(*np));
+            if (!np)
+                continue;
+            memset(np + s->n_parts, 0, ((size_t)id + 1 - s->n_parts) * sizeof(*np));
+            s->parts = np;
+            s->n_parts = (size_t)id + 1;
+        }
+        ks_part_free(s->parts[id]);
+        if (!(p = calloc(1, sizeof(*p))))
+            continue;
+        p->partition = id;
+        p->gen = ++s->next_gen;
+        p->stored = -1;
+        s->parts[id] = p;
+        s->assigned++;
+    }
+    if (s->st->starting_position == FG_START_AT_TIMESTAMP) {
+        /* Partitions without a committed offset start at the timestamp. */
+        rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+        if (rd_kafka_committed(s->rk, c, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(c->cnt);
+            for (int i = 0; i < c->cnt; i++)
+                if (c->elems[i].offset < 0)
+                    rd_kafka_topic_partition_list_add(q, c->elems[i].topic, c->elems[i].partition)->offset =
+                        s->st->starting_timestamp_ms;
+            if (q->cnt && rd_kafka_offsets_for_times(s->rk, q, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                for (int i = 0; i < q->cnt; i++)
+                    for (int k = 0; k < parts->cnt; k++)
+                        if (parts->elems[k].partition == q->elems[i].partition)
+                            parts->elems[k].offset = q->elems[i].offset;
+            rd_kafka_topic_partition_list_destroy(q);
+        }
+        rd_kafka_topic_partition_list_destroy(c);
+    }
+}
+
+/* Finishes (or, after the function's timeout, abandons) the running batches of the revoked
+ * partitions, then commits what is finished, before librdkafka lets them go. */
+static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *parts)
+{
+    long long deadline = ks_now() + (long long)s->fn->timeout_s * 1000 + 5000;
+    for (;;) {
+        bool busy = false;
+        ks_drain(s);
+        for (int i = 0; i < parts->cnt && !busy; i++) {
+            struct ks_part *p = ks_find(s, parts->elems[i].partition);
+            for (int l = 0; p && l < KS_MAX_LANES && !busy; l++)
+                busy = p->lane[l] && p->lane[l]->phase != KB_WAITING;
+        }
+        if (!busy || ks_now() >= deadline)
+            break;
+        pthread_mutex_lock(&s->lock);
+        if (!s->done_head) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        struct ks_part *p = ks_find(s, parts->elems[i].partition);
+        if (p)
+            ks_advance(s, p);
+    }
+    {
+        /* Real brokers take this commit while the group prepares the rebalance; one that
+         * refuses it (librdkafka's mock does) leaves the last periodic commit, and the new
+         * owner runs the batches that finished during the revoke again (at least once). */
+        rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, NULL, 0);
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            fg_log(FG_LOG_WARN, "kafka", "%s: commit on revoke: %s", s->label, rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t id = parts->elems[i].partition;
+        if (ks_find(s, id)) {
+            /* Batches still running (abandoned) or waiting see the partition gone. */
+            ks_part_free(s->parts[id]);
+            s->parts[id] = NULL;
+            s->assigned--;
+        }
+    }
+}
+
+static void ks_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct ks_source *s = opaque;
+    bool cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        ks_assign(s, parts);
+        if (cooperative)
+            rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+        else
+            rd_kafka_assign(rk, parts);
+        fg_log(FG_LOG_INFO, "kafka", "%s: assigned %d partition(s)", s->label, parts->cnt);
+        if (s->down)
+            ks_set_state(s, false, "consuming");
+        return;
+    }
+    ks_revoke(s, parts);
+    if (cooperative)
+        rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+    else
+        rd_kafka_assign(rk, NULL);
+    fg_log(FG_LOG_INFO, "kafka", "%s: revoked %d partition(s)", s->label, parts->cnt);
+}
+
+static void ks_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct ks_source *s = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+        err == RD_KAFKA_RESP_ERR__RESOLVE || err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        if (s->down)
+            return;     /* one line per outage: the first reason */
+        ks_set_state(s, true, "broker unreachable (%s); retrying", err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+                                                                        ? "all brokers down" : reason);
+    } else
+        fg_log(FG_LOG_DEBUG, "kafka", "%s: %s", s->label, reason);
+}
+
+static void ks_on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    (void)level;
+    fg_log(FG_LOG_DEBUG, "rdkafka", "%s: %s", fac, buf);
+}
+
+/* ------------------------------------------------------------------ the thread */
+
+static void *ks_main(void *arg)
+{
+    struct ks_source *s = arg;
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_resp_err_t err;
+    long long next_due = -1;
+
+    rd_kafka_topic_partition_list_add(topics, s->st->topic, RD_KAFKA_PARTITION_UA);
+    if ((err = rd_kafka_subscribe(s->rk, topics)))
+        fg_log(FG_LOG_ERROR, "kafka", "%s: subscribe: %s", s->label, rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(topics);
+    while (!atomic_load(&s->stopping) || s->busy) {
+        long long now = ks_now();
+        int timeout = KS_POLL_MS;
+        rd_kafka_message_t *m;
+        if (next_due >= 0)
+            timeout = next_due <= now ? 0 : next_due - now < KS_POLL_MS ? (int)(next_due - now) : KS_POLL_MS;
+        pthread_mutex_lock(&s->lock);
+        if (s->done_head)
+            timeout = 0;
+        pthread_mutex_unlock(&s->lock);
+        m = rd_kafka_consumer_poll(s->rk, timeout);
+        for (int i = 0; m; i++) {
+            ks_on_message(s, m);
+            m = i < 10000 ? rd_kafka_consumer_poll(s->rk, 0) : NULL;
+        }
+        ks_drain(s);
+        if (s->down && ks_now() >= s->next_meta_ms) {
+            const struct rd_kafka_metadata *md;
+            if (rd_kafka_metadata(s->rk, 0, NULL, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_metadata_destroy(md);
+                ks_set_state(s, false, "broker reachable again");
+            } else {
+                s->next_meta_ms = ks_now() + KS_META_CHECK_MS;
+            }
+        }
+        next_due = atomic_load(&s->stopping) ? -1 : ks_dispatch(s);
+    }
+    /* Stored offsets are committed as the consumer leaves the group. */
+    rd_kafka_consumer_close(s->rk);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ trigger ops */
+
+static int ks_start(struct fg_trigger *base, struct fg_err *err)
+{
+    struct ks_trigger *t = (struct ks_trigger *)base;
+    for (size_t i = 0; i < t->n; i++) {
+        struct ks_source *s = &t->src[i];
+        if (pthread_create(&s->thread, NULL, ks_main, s) != 0)
+            return fg_err_set(err, -EAGAIN, "%s: cannot start the consumer thread", s->label);
+        s->thread_started = true;
+    }
+    return 0;
+}
+
+static void ks_stop(struct fg_trigger *base)
+{
+    struct ks_trigger *t = (struct ks_trigger *)base;
+    if (t->stopped)
+        return;
+    t->stopped = true;
+    for (size_t i = 0; i < t->n; i++) {
+        atomic_store(&t->src[i].stopping, true);
+        if (t->src[i].cq)
+            rd_kafka_queue_yield(t->src[i].cq);
+    }
+}
+
+static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
+{
+    struct ks_trigger *t = (struct ks_trigger *)base;
+    char line[1024];
+    FG_TRY(fg_buf_append_str(out, "["));
+    for (size_t i = 0; i < t->n; i++) {
+        struct ks_source *s = &t->src[i];
+        snprintf(line, sizeof(line),
+                 "%s{\"function\":\"%s\",\"topic\":\"%s\",\"group\":\"%s\",\"partitions\":%lld,\"received\":%lld,"
+                 "\"processed\":%lld,\"filtered\":%lld,\"failedBatches\":%lld,\"retries\":%lld,\"givenUp\":%lld}",
+                 i ? "," : "", s->fn->name, s->st->topic, s->st->group, (long long)s->assigned,
+                 (long long)s->received, (long long)s->processed, (long long)s->filtered,
+                 (long long)s->failed_batches, (long long)s->retried, (long long)s->given_up);
+        FG_TRY(fg_buf_append_str(out, line));
+    }
+    return fg_buf_append_str(out, "]");
+}
+
+static void ks_free(struct fg_trigger *base)
+{
+    struct ks_trigger *t = (struct ks_trigger *)base;
+    if (!t)
+        return;
+    ks_stop(base);
+    for (size_t i = 0; i < t->n; i++) {
+        struct ks_source *s = &t->src[i];
+        if (s->thread_started)
+            pthread_join(s->thread, NULL);
+        ks_drain(s);
+        while (s->waiting) {
+            struct ks_batch *b = s->waiting;
+            s->waiting = b->wait_next;
+            ks_batch_free(b);
+        }
+        for (size_t k = 0; k < s->n_parts; k++)
+            ks_part_free(s->parts[k]);
+        free(s->parts);
+        if (s->cq)
+            rd_kafka_queue_destroy(s->cq);
+        if (s->rk)
+            rd_kafka_destroy(s->rk);
+        fg_filter_free(s->filter);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+    }
+    free(t->src);
+    free(t);
+}
+
+static const struct fg_trigger_ops ks_ops = {
+    .name = "stream", .start = ks_start, .stop = ks_stop, .describe = ks_describe, .free = ks_free,
+};
+
+static int ks_set(rd_kafka_conf_t *kc, const char *key, const char *val, const struct ks_source *s, struct fg_err *err)
+{
+    char why[512];
+    if (rd_kafka_conf_set(kc, key, val, why, sizeof(why)) != RD_KAFKA_CONF_OK)
+        return fg_err_set(err, -EINVAL, "%s: kafka property %s=%s: %s", s->label, key, val, why);
+    return 0;
+}
+
+static int ks_source_init(struct ks_source *s, struct fg_err *err)
+{
+    const struct fg_conf_stream *st = s->st;
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    char why[512];
+    int rc;
+
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (!kc)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    if ((rc = ks_set(kc, "bootstrap.servers", st->brokers, s, err)) < 0 ||
+        (rc = ks_set(kc, "group.id", st->group, s, err)) < 0 ||
+        (rc = ks_set(kc, "client.id", "fngate", s, err)) < 0 ||
+        (rc = ks_set(kc, "enable.auto.commit", "true", s, err)) < 0 ||
+        (rc = ks_set(kc, "enable.auto.offset.store", "false", s, err)) < 0 ||
+        (rc = ks_set(kc, "auto.commit.interval.ms", "200", s, err)) < 0 ||
+        (rc = ks_set(kc, "enable.partition.eof", "false", s, err)) < 0 ||
+        (rc = ks_set(kc, "auto.offset.reset", st->starting_position == FG_START_LATEST ? "latest" : "earliest", s,
+                     err)) < 0)
+        goto fail;
+    for (size_t i = 0; i < st->n_properties; i++)
+        if ((rc = ks_set(kc, st->properties[i].key, st->properties[i].value, s, err)) < 0)
+            goto fail;
+    rd_kafka_conf_set_opaque(kc, s);
+    rd_kafka_conf_set_rebalance_cb(kc, ks_on_rebalance);
+    rd_kafka_conf_set_error_cb(kc, ks_on_error);
+    rd_kafka_conf_set_log_cb(kc, ks_on_log);
+    if (!(s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, why, sizeof(why)))) {
+        rc = fg_err_set(err, -EINVAL, "%s: %s", s->label, why);
+        goto fail;
+    }
+    kc = NULL;      /* owned by rk now */
+    rd_kafka_poll_set_consumer(s->rk);
+    s->cq = rd_kafka_queue_get_consumer(s->rk);
+    if (st->filter.n && (rc = fg_filter_compile(st->filter.patterns, st->filter.n, &s->filter, err)) < 0)
+        goto fail;
+    return 0;
+fail:
+    if (kc)
+        rd_kafka_conf_destroy(kc);
+    return rc;
+}
+
+int fg_stream_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                          struct fg_trigger **out, struct fg_err *err)
+{
+    struct ks_trigger *t;
+    size_t n = 0;
+    int rc;
+
+    (void)loop;
+    *out = NULL;
+    for (size_t i = 0; i < conf->n_functions; i++)
+        n += conf->functions[i].n_streams;
+    if (!n)
+        return 0;
+    if (!(t = calloc(1, sizeof(*t))) || !(t->src = calloc(n, sizeof(*t->src)))) {
+        free(t);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    t->base.ops = &ks_ops;
+    t->conf = conf;
+    t->router = router;
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        const struct fg_conf_function *fn = &conf->functions[i];
+        for (size_t j = 0; j < fn->n_streams; j++) {
+            struct ks_source *s = &t->src[t->n++];
+            s->t = t;
+            s->fn = fn;
+            s->st = &fn->streams[j];
+            s->ev = (struct fg_kafka_src){ s->st->topic, s->st->brokers, conf->region, conf->account_id, s->st->format };
+            snprintf(s->arn, sizeof(s->arn), "arn:aws:lambda:%s:%s:function:%s", conf->region, conf->account_id,
+                     fn->name);
+            snprintf(s->label, sizeof(s->label), "stream %s (%s)", s->st->topic, fn->name);
+            if ((rc = ks_source_init(s, err)) < 0) {
+                ks_free(&t->base);
+                return rc;
+            }
+        }
+    }
+    *out = &t->base;
+    return 0;
+}
