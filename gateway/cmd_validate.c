@@ -26,6 +26,17 @@ static const char *validate_destination(const struct fg_conf_destination *d)
     }
 }
 
+/* The URL with its password masked. Static buffer: one call per printf. */
+static const char *validate_redis(const char *url)
+{
+    static char out[512];
+    const char *at = strchr(url, '@'), *colon = at ? memchr(url + 8, ':', (size_t)(at - url - 8)) : NULL;
+    if (!colon)
+        return url;
+    snprintf(out, sizeof(out), "%.*s:***%s", (int)(colon - url), url, at);
+    return out;
+}
+
 int fg_cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -98,6 +109,31 @@ int fg_cmd_validate(int argc, char **argv)
                    fn->s3[j].created ? " created" : "", fn->s3[j].removed ? " removed" : "",
                    fn->s3[j].prefix ? ", prefix " : "", fn->s3[j].prefix ? fn->s3[j].prefix : "",
                    fn->s3[j].suffix ? ", suffix " : "", fn->s3[j].suffix ? fn->s3[j].suffix : "");
+        for (size_t j = 0; j < fn->n_queues; j++) {
+            const struct fg_conf_queue *q = &fn->queues[j];
+            char dlq[300] = "";
+            if (q->dead_letter_stream)
+                snprintf(dlq, sizeof(dlq), ", dead letters to %s after %d receives", q->dead_letter_stream,
+                         q->max_receive_count);
+            printf("    queue: %s  (%s, group %s, batch %d, window %d ms, visibility %d s, %d batches at once%s%s%s)\n",
+                   q->stream, validate_redis(q->redis), q->group, q->batch_size, q->window_ms, q->visibility_timeout_s,
+                   q->max_concurrency, dlq, q->report_failures ? ", partial batch answers" : "",
+                   q->filter.n ? ", filtered" : "");
+        }
+        for (size_t j = 0; j < fn->n_topics; j++)
+            printf("    topic: %s %s  (%s%s)\n", fn->topics[j].channel ? "channel" : "pattern",
+                   fn->topics[j].channel ? fn->topics[j].channel : fn->topics[j].pattern,
+                   validate_redis(fn->topics[j].redis), fn->topics[j].filter.n ? ", filtered" : "");
+        for (size_t j = 0; j < fn->n_streams; j++) {
+            const struct fg_conf_stream *st = &fn->streams[j];
+            static const char *const starts[] = { "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP" };
+            printf("    stream: %s  (kafka %s, group %s, format %s, batch %d, window %d ms, from %s, retries %d, "
+                   "max age %d s, bisect %s, parallelization %d, on_failure %s%s)\n",
+                   st->topic, st->brokers, st->group, st->format == FG_FORMAT_KINESIS ? "kinesis" : "kafka",
+                   st->batch_size, st->window_ms, starts[st->starting_position], st->max_retry_attempts,
+                   st->max_record_age_s, st->bisect ? "on" : "off", st->parallelization_factor,
+                   validate_destination(&st->on_failure), st->filter.n ? ", filtered" : "");
+        }
         if (fn->n_env) {
             printf("    environment:\n");
             for (size_t j = 0; j < fn->n_env; j++)

@@ -115,7 +115,7 @@ static json_t *kafka_view_value(const void *p, size_t n)
         return json_null();
     if ((v = json_loadb(p, n, JSON_DECODE_ANY, NULL)))
         return v;
-    fg_buf_init(&s, 0);
+    fg_buf_init(&s, n * 6 + 2);     /* an escaped byte takes six */
     if (fg_json_write_text(&s, p, n) == 0)
         v = json_loadb(s.data, s.len, JSON_DECODE_ANY, NULL);
     fg_buf_free(&s);

@@ -73,6 +73,28 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    events:\n      - schedule: {expression: rate(1 hour), enabled: maybe}\n", "enabled: expected true or false, got 'maybe'" },
     { HEAD "    events:\n      - schedule: {expression: rate(1 hour), max_catch_up: 90d}\n", "max_catch_up: expected a duration" },
     { HEAD "    events:\n      - schedule: {expresion: rate(1 hour)}\n", "(did you mean 'expression'?)" },
+    { HEAD "    events:\n      - queue: {stream: s}\n", "t.yaml:7:9: 'redis' (a redis://host:port/db URL) is required" },
+    { HEAD "    events:\n      - queue: {redis: \"http://x\", stream: s}\n", "redis: 'http://x' is not a redis://host:port/db URL" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\"}\n", "queue: 'stream' (the Redis stream to consume) is required" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, max_receive_count: 3}\n", "max_receive_count needs a dead_letter_stream" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, dead_letter_stream: s}\n", "dead_letter_stream cannot be the stream itself" },
+    { HEAD "    timeout: 60\n    events:\n      - queue: {redis: \"redis://h\", stream: s}\n", "visibility_timeout (30 s) is below the function's timeout (60 s)" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, batch_size: 0}\n", "batch_size: 0 is out of range (1..10000)" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, function_response_types: [Partial]}\n", "function_response_types: unknown type 'Partial'" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, filter_criteria: {filters: [{pattern: {body: [{wat: 1}]}}]}}\n", "filter_criteria: " },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, filter_criteria: [a, b, c, d, e, f]}\n", "filter_criteria: at most 5 patterns" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, visibilty_timeout: 5}\n", "(did you mean 'visibility_timeout'?)" },
+    { HEAD "    events:\n      - topic: {redis: \"redis://h\"}\n", "topic: give exactly one of 'channel' and 'pattern'" },
+    { HEAD "    events:\n      - topic: {redis: \"redis://h\", channel: a, pattern: b}\n", "topic: give exactly one of 'channel' and 'pattern'" },
+    { HEAD "    events:\n      - stream: {topic: t}\n", "stream: 'kafka: {brokers: host:port}' is required" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\"}\n", "stream: 'topic' is required" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, starting_position: NOW}\n", "starting_position: unknown value 'NOW'" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, starting_position: AT_TIMESTAMP}\n", "AT_TIMESTAMP goes with starting_position_timestamp" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, maximum_record_age: 30}\n", "maximum_record_age is -1 (forever) or 60..604800" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, parallelization_factor: 11}\n", "parallelization_factor: 11 is out of range (1..10)" },
+    { HEAD "    events:\n      - stream: {kafka: {brokers: \"h:9092\", properties: {enable.auto.commit: true}}, topic: t}\n", "enable.auto.commit is fngate's to set" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, on_failure: Nope}\n", "on_failure: no function named 'Nope'" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, on_failure: {destination: dlq}, maximum_retry_attempts: -1}\n", NULL },
 };
 
 START_TEST(test_conf_table)
@@ -220,6 +242,45 @@ START_TEST(test_conf_schedules)
 }
 END_TEST
 
+START_TEST(test_conf_poll_sources)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    const char *yaml = HEAD "    concurrency: 3\n    events:\n"
+                       "      - queue: {redis: \"redis://:pw@127.0.0.1:6380/2\", stream: orders, dead_letter_stream: orders-dlq,"
+                       " maximum_batching_window: 2s, function_response_types: [ReportBatchItemFailures],"
+                       " filter_criteria: [{body: {kind: [order]}}, '{\"body\": [{\"prefix\": \"x\"}]}']}\n"
+                       "      - topic: {redis: \"redis://h\", pattern: \"alerts.*\"}\n"
+                       "      - stream: {kafka: {brokers: \"b:9092\", properties: {session.timeout.ms: 6000}}, topic: clicks,"
+                       " format: kinesis, starting_position: AT_TIMESTAMP, starting_position_timestamp: 1700000000,"
+                       " bisect_batch_on_function_error: true}\n";
+    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
+    const struct fg_conf_function *f = &conf.functions[0];
+    ck_assert_uint_eq(f->n_queues, 1);
+    ck_assert_str_eq(f->queues[0].group, "fngate");
+    ck_assert_int_eq(f->queues[0].batch_size, 10);
+    ck_assert_int_eq(f->queues[0].window_ms, 2000);
+    ck_assert_int_eq(f->queues[0].visibility_timeout_s, 30);
+    ck_assert_int_eq(f->queues[0].max_receive_count, 5);
+    ck_assert_int_eq(f->queues[0].max_concurrency, 3);
+    ck_assert(f->queues[0].report_failures);
+    ck_assert_uint_eq(f->queues[0].filter.n, 2);
+    ck_assert_str_eq(f->queues[0].filter.patterns[0], "{\"body\": {\"kind\": [\"order\"]}}");
+    ck_assert_uint_eq(f->n_topics, 1);
+    ck_assert_str_eq(f->topics[0].pattern, "alerts.*");
+    ck_assert_uint_eq(f->n_streams, 1);
+    ck_assert_int_eq(f->streams[0].batch_size, 100);
+    ck_assert_int_eq(f->streams[0].window_ms, 500);
+    ck_assert_int_eq(f->streams[0].format, FG_FORMAT_KINESIS);
+    ck_assert_int_eq(f->streams[0].max_retry_attempts, -1);
+    ck_assert_int_eq(f->streams[0].parallelization_factor, 1);
+    ck_assert(f->streams[0].starting_timestamp_ms == 1700000000000LL);
+    ck_assert_int_eq(f->streams[0].on_failure.kind, FG_DEST_DLQ);
+    ck_assert_str_eq(f->streams[0].properties[0].key, "session.timeout.ms");
+    fg_conf_free(&conf);
+}
+END_TEST
+
 START_TEST(test_conf_env_limit)
 {
     struct fg_config conf;
@@ -255,6 +316,7 @@ int main(void)
     tcase_add_test(tc, test_conf_async);
     tcase_add_test(tc, test_conf_schedules);
     tcase_add_test(tc, test_conf_env_limit);
+    tcase_add_test(tc, test_conf_poll_sources);
     tcase_add_test(tc, test_conf_missing_file);
     return fg_unit_run(s, tc);
 }
