@@ -33,6 +33,7 @@ bench: build test-deps
 	@tests/bench/async.sh $(RELEASE)
 	@tests/bench/schedule.sh $(RELEASE)
 	@tests/bench/fs.sh $(RELEASE)
+	@tests/bench/queue.sh $(RELEASE)
 
 clean:
 	rm -rf build

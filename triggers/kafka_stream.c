@@ -28,6 +28,9 @@
 
 #define KS_MAX_LANES 10
 #define KS_POLL_MS 200
+/* Records held per partition before it is paused (pausing drops librdkafka's prefetch, so
+ * it is a memory bound, not a pacing tool); it resumes at half. */
+#define KS_PAUSE_RECORDS 100000
 #define KS_RETRY_MIN_MS 100
 #define KS_RETRY_MAX_MS 5000
 #define KS_META_CHECK_MS 2000
@@ -208,7 +211,7 @@ static void ks_advance(struct ks_source *s, struct ks_part *p)
         rd_kafka_topic_partition_list_destroy(l);
     }
     /* Bounded memory: a partition far ahead of its function waits. */
-    if (p->paused && p->n < (size_t)s->st->batch_size * 2) {
+    if (p->paused && p->n < KS_PAUSE_RECORDS / 2) {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
         rd_kafka_resume_partitions(s->rk, l);
@@ -527,17 +530,19 @@ static void ks_dispatch_part(struct ks_source *s, struct ks_part *p, long long n
     size_t want[KS_MAX_LANES], have[KS_MAX_LANES] = { 0 };
     long long first_ms[KS_MAX_LANES] = { 0 };
     struct ks_batch *nb[KS_MAX_LANES] = { 0 };
-    bool open = false;
+    unsigned open = 0, filling;
 
     for (unsigned l = 0; l < lanes; l++) {
         want[l] = p->lane[l] ? 0 : p->lane_limit[l] ? p->lane_limit[l] : (size_t)s->st->batch_size;
-        open |= want[l] > 0;
+        open += want[l] > 0;
     }
     if (!open)
         return;
-    /* One pass over the queued records: each lane takes its first `want` in order. */
+    /* One pass over the queued records, stopping once every free lane has its fill: each
+     * lane takes its first `want` records in order. */
     bool seen_queued = false;
-    for (size_t i = p->scan; i < p->head + p->n; i++) {
+    filling = open;
+    for (size_t i = p->scan; i < p->head + p->n && filling; i++) {
         struct ks_rec *r = &p->recs[i];
         if (r->state != KS_QUEUED)
             continue;
@@ -549,10 +554,12 @@ static void ks_dispatch_part(struct ks_source *s, struct ks_part *p, long long n
             continue;
         if (!have[r->lane])
             first_ms[r->lane] = r->arrived_ms;
-        have[r->lane]++;
+        if (++have[r->lane] == want[r->lane])
+            filling--;
     }
     if (!seen_queued)
         p->scan = p->head + p->n;
+    filling = 0;
     for (unsigned l = 0; l < lanes; l++) {
         if (!have[l])
             continue;
@@ -573,14 +580,17 @@ static void ks_dispatch_part(struct ks_source *s, struct ks_part *p, long long n
         fg_buf_init(&nb[l]->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
         p->lane[l] = nb[l];
         p->lane_limit[l] = 0;
+        filling++;
     }
-    for (size_t i = p->scan; i < p->head + p->n; i++) {
+    for (size_t i = p->scan; i < p->head + p->n && filling; i++) {
         struct ks_rec *r = &p->recs[i];
         struct ks_batch *b = nb[r->lane];
         if (r->state != KS_QUEUED || !b || b->n >= have[r->lane])
             continue;
         r->state = KS_INFLIGHT;
         b->msgs[b->n++] = r->m;
+        if (b->n == have[r->lane])
+            filling--;
     }
     for (unsigned l = 0; l < lanes; l++)
         if (nb[l])
@@ -699,7 +709,7 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
             return;
         }
     }
-    if (!p->paused && p->n >= (size_t)s->st->batch_size * 4 + 1000) {
+    if (!p->paused && p->n >= KS_PAUSE_RECORDS) {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
         rd_kafka_pause_partitions(s->rk, l);

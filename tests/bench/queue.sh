@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make bench`: Redis stream queues and Kafka streams end to end, each beside the raw
+# ceiling of the same broker, in one run, on loopback.
+#   (a) redis-benchmark XADD (pipelined 16 deep): how fast this redis-server takes messages
+#   (b) produce -> function -> XACK: redis-benchmark XADDs while fngate consumes with batch
+#       100 and a warm C `provided` worker; the clock stops when every message is acked
+#   (c) kcat consuming the same number of records from librdkafka's mock cluster
+#   (d) fngate consuming them (batch 100, C worker, offsets committed) from the same cluster,
+#       timed from its partition assignment
+# Prints rates and the ratios b/a and d/c.
+set -euo pipefail
+build="${1:-build/release}"
+cd "$(dirname "$0")/../.."
+n="${BENCH_MESSAGES:-500000}"
+kn="${BENCH_RECORDS:-800000}"   # the mock keeps about 290,000 records a partition
+tmp=$(mktemp -d /tmp/fngate-bench-queue.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now_ns() { date +%s%N; }
+rate() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / ((int(sys.argv[3]) - int(sys.argv[2])) / 1e9)))" "$@"; }
+
+mkdir -p "$tmp/echo"
+cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
+body='{"order":12345,"item":"x"}'
+
+# start NAME → waits for the readiness line; the pid goes to $tmp/NAME.pid
+start() {
+  "$build/fngate" serve -c "$tmp/$1.yaml" --listen 127.0.0.1:0 > /dev/null 2> "$tmp/$1.err" &
+  echo $! > "$tmp/$1.pid"
+  pids+=("$(cat "$tmp/$1.pid")")
+  for _ in $(seq 1 300); do
+    grep -q "listening on" "$tmp/$1.err" && return 0
+    sleep 0.05
+  done
+  echo "fngate did not start:" >&2; cat "$tmp/$1.err" >&2; exit 1
+}
+stop() { kill -TERM "$(cat "$tmp/$1.pid")"; while kill -0 "$(cat "$tmp/$1.pid")" 2>/dev/null; do sleep 0.05; done; }
+
+echo "fngate queue/stream bench: $n Redis messages, $kn Kafka records, $(nproc) cores, loopback"
+
+# ---- Redis
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no --daemonize no \
+  > "$tmp/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do redis-cli -p "$rport" ping > /dev/null 2>&1 && break; sleep 0.05; done
+
+a_rps=$(redis-benchmark -p "$rport" -c 16 -P 16 -n "$n" -q XADD raw '*' body "$body" 2>/dev/null |
+        tr '\r' '\n' | sed -nE 's/.*XADD.*: ([0-9.]+) requests per second.*/\1/p' | tail -1)
+redis-cli -p "$rport" del raw > /dev/null
+
+cat > "$tmp/q.yaml" <<CFG
+state_dir: $tmp/state-q
+functions:
+  Echo:
+    runtime: provided
+    code: $tmp/echo
+    concurrency: 4
+    min_warm: 4
+    events:
+      - queue: {redis: "redis://127.0.0.1:$rport/0", stream: bench, batch_size: 100, maximum_concurrency: 4}
+CFG
+start q
+for _ in $(seq 1 100); do
+  redis-cli -p "$rport" xinfo groups bench 2>/dev/null | grep -q fngate && break; sleep 0.05
+done
+acked() {
+  redis-cli -p "$rport" xinfo groups bench | /usr/bin/python3 -c '
+import sys
+v = [l.strip() for l in sys.stdin]
+d = dict(zip(v[::2], v[1::2]))
+sys.exit(0 if int(d["entries-read"]) >= int(sys.argv[1]) and int(d["pending"]) == 0 else 1)' "$n"
+}
+t0=$(now_ns)
+redis-benchmark -p "$rport" -c 16 -P 16 -n "$n" -q XADD bench '*' body "$body" > /dev/null 2>&1
+until acked; do sleep 0.02; done
+t1=$(now_ns)
+stop q
+b_rps=$(rate "$n" "$t0" "$t1")
+
+# ---- Kafka (librdkafka's mock cluster)
+coproc MOCK { exec "$build/fg-kafka-mock" 1; }
+pids+=("$MOCK_PID")
+read -r _ bootstrap <&"${MOCK[0]}"
+echo "topic clicks 4" >&"${MOCK[1]}"; read -r _ <&"${MOCK[0]}"
+echo "bulk clicks $kn v" >&"${MOCK[1]}"; read -r _ <&"${MOCK[0]}"
+
+t0=$(now_ns)
+got=$(kcat -C -b "$bootstrap" -t clicks -o beginning -e -q -f '%o\n' 2> "$tmp/kcat.err" | wc -l)
+t1=$(now_ns)
+[ "$got" -eq "$kn" ] || { echo "kcat read $got of $kn records" >&2; exit 1; }
+c_rps=$(rate "$kn" "$t0" "$t1")
+
+cat > "$tmp/k.yaml" <<CFG
+state_dir: $tmp/state-k
+functions:
+  Echo:
+    runtime: provided
+    code: $tmp/echo
+    concurrency: 4
+    min_warm: 4
+    events:
+      - stream: {kafka: {brokers: "$bootstrap"}, topic: clicks, batch_size: 100, maximum_batching_window: 0s}
+CFG
+start k
+port=$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/k.err")
+# The clock starts at the assignment: joining the group (about 3 s with the mock) is not
+# consuming, and kcat's -C (no group) does not pay it either.
+until grep -q "assigned" "$tmp/k.err"; do sleep 0.01; done
+t0=$(now_ns)
+until curl -s "http://127.0.0.1:$port/_fngate/streams" | /usr/bin/python3 -c '
+import json, sys
+sys.exit(0 if json.load(sys.stdin)[0]["processed"] >= int(sys.argv[1]) else 1)' "$kn"; do sleep 0.02; done
+t1=$(now_ns)
+stop k
+d_rps=$(rate "$kn" "$t0" "$t1")
+
+printf '%-62s %12s\n' target "messages/s"
+printf '%-62s %12s\n' "(a) redis-benchmark XADD, pipelined (raw ceiling)" "$a_rps"
+printf '%-62s %12s\n' "(b) fngate queue: XADD -> C function -> XACK, batch 100" "$b_rps"
+printf '%-62s %12s\n' "(c) kcat consume, mock cluster (raw ceiling)" "$c_rps"
+printf '%-62s %12s\n' "(d) fngate stream: consume -> C function -> commit, batch 100" "$d_rps"
+/usr/bin/python3 -c "import sys; a,b,c,d=map(float,sys.argv[1:]); print('ratio b/a = %.2f   ratio d/c = %.2f' % (b/a, d/c))" \
+  "$a_rps" "$b_rps" "$c_rps" "$d_rps"
