@@ -249,3 +249,26 @@ def test_topic_fan_out_to_two_functions_and_filter(tmp):
                   "SNS shape: %r" % got)
             t = json.loads(gw.request("GET", "/_fngate/topics")[2])
             check(sum(x["filtered"] for x in t) == 2, "B filtered the low alert and the plain text: %r" % t)
+
+
+def test_queue_example(tmp):
+    import shutil
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "queue")
+    for f in ("orders.py", "notify.py"):
+        shutil.copy(os.path.join(src, f), tmp)
+    with open(os.path.join(src, "fngate.yaml")) as f:
+        conf = f.read()
+    with Redis(tmp) as redis:
+        with Gateway(tmp, conf, extra_env={"REDIS_URL": redis.url}) as gw:
+            wait_until(lambda: redis.cmd("PUBSUB", "NUMPAT") == 1, 10, "the alerts subscription")
+            good = redis.cmd("XADD", "orders", "*", "body", json.dumps({"id": "A-1", "amount": 30}), "source", "web")
+            bad = redis.cmd("XADD", "orders", "*", "body", json.dumps({"id": "A-2", "amount": -5}))
+            redis.cmd("PUBLISH", "alerts.disk", json.dumps({"host": "db1", "level": "high"}))
+            redis.cmd("PUBLISH", "alerts.cpu", json.dumps({"host": "web2", "level": "low"}))
+            gw.wait_stdout(r'"processed": "A-1"', 15)
+            gw.wait_stdout(r"order %s failed \(receive 1\)" % bad, 15)
+            gw.wait_stdout(r"ALERT on alerts.disk: db1 is high", 15)
+            wait_until(lambda: redis.cmd("XPENDING", "orders", "fngate")[0] == 1, 10, "only A-2 pending")
+            check(redis.cmd("XPENDING", "orders", "fngate")[1] == bad, "A-2 is the pending one")
+            check("web2" not in gw.stdout(), "the low alert is filtered out")
+            del good
