@@ -236,3 +236,29 @@ def test_rebalance_between_two_gateways_loses_and_repeats_nothing(tmp):
         check(set(vals) == set(want), "nothing lost across the rebalance (%d missing)" % len(set(want) - set(vals)))
         dups = len(vals) - len(set(vals))
         check(dups == 0, "%d records processed twice across the rebalance" % dups)
+
+
+def test_unreachable_broker_at_start_is_one_clear_line(tmp):
+    from harness import free_port
+    port = free_port()      # nothing listens there
+
+    class Nowhere:
+        bootstrap = "127.0.0.1:%d" % port
+    conf = setup(tmp, Nowhere, "topic: t")
+    with Gateway(tmp, conf) as gw:
+        wait_until(lambda: "broker unreachable" in gw.stderr(), 20, "the unreachable-broker line")
+        time.sleep(2)
+        status, _, body = gw.request("GET", "/_fngate/streams")
+        check(status == 200 and json.loads(body)[0]["partitions"] == 0, "the gateway serves on: %r" % body)
+        check(gw.stderr().count("broker unreachable") == 1, "one line, not one per retry:\n" + gw.stderr())
+
+
+def test_topic_created_after_start_is_waited_for(tmp):
+    with KafkaMock() as kafka:
+        with Gateway(tmp, setup(tmp, kafka, "topic: later, maximum_batching_window: 0s")) as gw:
+            time.sleep(2)
+            check(gw.proc.poll() is None, "still running without the topic")
+            # The mock creates a topic a client asks for (as brokers with auto.create.topics.enable).
+            kafka.produce("later", 1, "first")
+            wait_until(lambda: seen(tmp), 40, "the record of the topic created later")
+            check(seen(tmp)[0]["v"] == "first" and seen(tmp)[0]["p"] == 1, "the record: %r" % seen(tmp))
