@@ -728,6 +728,19 @@ static int conf_parse_s3_events(struct conf_parser *p, struct fy_node *val, stru
     return conf_parse_object_events(p, val, kpos, &e->created, &e->removed);
 }
 
+static int conf_parse_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                             struct fg_conf_filter *f);
+
+static int conf_parse_fs_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_filter(p, val, kpos, &((struct fg_conf_fs *)obj)->filter);
+}
+
+static int conf_parse_s3_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
+{
+    return conf_parse_filter(p, val, kpos, &((struct fg_conf_s3_event *)obj)->filter);
+}
+
 static const struct conf_key conf_fs_keys[] = {
     { "path", CONF_STR, offsetof(struct fg_conf_fs, path), 0, 0, NULL, NULL },
     { "bucket", CONF_STR, offsetof(struct fg_conf_fs, bucket), 0, 0, NULL, NULL },
@@ -738,6 +751,7 @@ static const struct conf_key conf_fs_keys[] = {
     { "recursive", CONF_BOOL, offsetof(struct fg_conf_fs, recursive), 0, 0, NULL, NULL },
     { "hidden", CONF_BOOL, offsetof(struct fg_conf_fs, hidden), 0, 0, NULL, NULL },
     { "poll", CONF_MS, offsetof(struct fg_conf_fs, poll_ms), 100, 3600000, NULL, NULL },
+    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_fs_filter },
     CONF_KEY_END,
 };
 
@@ -781,6 +795,7 @@ static const struct conf_key conf_s3_event_keys[] = {
     { "events", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3_events },
     { "prefix", CONF_STR, offsetof(struct fg_conf_s3_event, prefix), 0, 0, NULL, NULL },
     { "suffix", CONF_STR, offsetof(struct fg_conf_s3_event, suffix), 0, 0, NULL, NULL },
+    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3_filter },
     CONF_KEY_END,
 };
 

@@ -75,6 +75,15 @@ struct fg_conf_schedule {
     struct fg_conf_pos pos;
 };
 
+/* `filter_criteria: {filters: [{pattern: ...}]}` (or a bare list of patterns): up to 5
+ * EventBridge patterns as JSON texts, checked at load (core/filter.h) and compiled by the
+ * source that applies them. n 0: everything passes. */
+struct fg_conf_filter {
+    const char **patterns;
+    size_t n;
+    struct fg_conf_pos pos;
+};
+
 /* `- fs: ...`: a watched folder whose finished files fire S3 events. */
 struct fg_conf_fs {
     const char *path;        /* absolute directory */
@@ -85,6 +94,7 @@ struct fg_conf_fs {
     bool recursive;          /* default true */
     bool hidden;             /* also dot files and editor/temp files (default false) */
     int poll_ms;             /* 0: inotify; else poll every poll_ms (NFS) */
+    struct fg_conf_filter filter;    /* matched against the S3 record */
     struct fg_conf_pos pos;
 };
 
@@ -94,6 +104,7 @@ struct fg_conf_s3_event {
     const char *name;        /* s3.configurationId; default FUNCTION-s3-N */
     bool created, removed;   /* default [s3:ObjectCreated:*] */
     const char *prefix, *suffix;
+    struct fg_conf_filter filter;    /* matched against the S3 record */
     struct fg_conf_pos pos;
 };
 
@@ -133,15 +144,6 @@ enum fg_dest_kind {
 struct fg_conf_destination {
     enum fg_dest_kind kind;
     const char *target;      /* function name or URL; NULL for DLQ and NONE */
-    struct fg_conf_pos pos;
-};
-
-/* `filter_criteria: {filters: [{pattern: ...}]}` (or a bare list of patterns): up to 5
- * EventBridge patterns as JSON texts, checked at load (core/filter.h) and compiled by the
- * source that applies them. n 0: everything passes. */
-struct fg_conf_filter {
-    const char **patterns;
-    size_t n;
     struct fg_conf_pos pos;
 };
 

@@ -48,6 +48,8 @@ struct fg_s3_server {
     atomic_ullong sequencer;
     atomic_ullong tmp_seq;
     int port;
+    struct fg_filter **filters;    /* per `s3` event in configuration order; NULL entries pass all */
+    size_t n_filters;
 };
 
 enum s3_op {
@@ -261,9 +263,9 @@ static int s3_fire(struct s3_req *q, const char *event_name, long long size)
     s3_object_path(q, path, sizeof(path));
     if (s3_folder_covers(conf, path))
         return 0;
-    for (size_t i = 0; i < conf->n_functions; i++) {
+    for (size_t i = 0, k = 0; i < conf->n_functions; i++) {
         const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_s3; j++) {
+        for (size_t j = 0; j < fn->n_s3; j++, k++) {
             const struct fg_conf_s3_event *e = &fn->s3[j];
             struct fg_s3_event_info info = {
                 .event_name = event_name, .bucket = q->bucket, .key = q->key, .size = size, .etag = q->etag,
@@ -282,7 +284,8 @@ static int s3_fire(struct s3_req *q, const char *event_name, long long size)
             fg_s3_sequencer(atomic_fetch_add(&q->srv->sequencer, 1), seq);
             info.sequencer = seq;
             fg_buf_init(&b, FG_PAYLOAD_ASYNC_MAX_BYTES);
-            ev = fg_s3_event(&b, &info) == 0 ? fg_async_event_new(fn->name, NULL, b.data, b.len) : NULL;
+            ev = fg_s3_event(&b, &info) == 0 && fg_s3_event_match(q->srv->filters[k], b.data, b.len)
+                     ? fg_async_event_new(fn->name, NULL, b.data, b.len) : NULL;
             fg_buf_free(&b);
             if (!ev)
                 continue;
@@ -1047,9 +1050,23 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     s->router = router;
     fg_idgen_init(&s->ids);
     atomic_store(&s->sequencer, (unsigned long long)fg_now_ms() * 1000);
+    for (size_t i = 0; i < conf->n_functions; i++)
+        s->n_filters += conf->functions[i].n_s3;
+    if (!(s->filters = calloc(s->n_filters + 1, sizeof(*s->filters)))) {
+        free(s);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    for (size_t i = 0, k = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_s3; j++, k++) {
+            const struct fg_conf_filter *f = &conf->functions[i].s3[j].filter;
+            if (f->n && (rc = fg_filter_compile(f->patterns, f->n, &s->filters[k], err)) < 0) {
+                fg_s3_free(s);
+                return rc;
+            }
+        }
     snprintf(tmpdir, sizeof(tmpdir), "%s/.fngate-tmp", conf->s3.root);
     if ((rc = fg_mkdirs(tmpdir)) < 0) {
-        free(s);
+        fg_s3_free(s);
         return fg_err_set(err, rc, "s3: cannot create %s: %s", tmpdir, strerror(-rc));
     }
     memset(&sin, 0, sizeof(sin));
@@ -1057,7 +1074,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     sin.sin_port = htons((uint16_t)conf->s3.listen_port);
     if (inet_pton(AF_INET, !strcmp(conf->s3.listen_host, "localhost") ? "127.0.0.1" : conf->s3.listen_host,
                   &sin.sin_addr) != 1) {
-        free(s);
+        fg_s3_free(s);
         return fg_err_set(err, -EINVAL, "s3: listen: '%s' is not an IPv4 address", conf->s3.listen_host);
     }
     s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
@@ -1068,7 +1085,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
     if (!s->mhd) {
-        free(s);
+        fg_s3_free(s);
         return fg_err_set(err, -EADDRINUSE, "s3: cannot listen on %s:%d", conf->s3.listen_host, conf->s3.listen_port);
     }
     info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -1097,5 +1114,8 @@ void fg_s3_free(struct fg_s3_server *s)
         return;
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
+    for (size_t i = 0; i < s->n_filters; i++)
+        fg_filter_free(s->filters[i]);
+    free(s->filters);
     free(s);
 }

@@ -42,6 +42,7 @@ struct fs_root {
     unsigned gen;               /* full-scan generation */
     int full_scans;             /* full scans in flight */
     struct event *poll_ev;      /* `poll:` mode: a full scan every poll_ms instead of inotify */
+    struct fg_filter *filter;   /* filter_criteria, or NULL */
 };
 
 enum fs_job_kind { JOB_HASH = 0, JOB_SCAN };
@@ -89,7 +90,7 @@ struct fs_trigger {
     bool running;
     struct fs_retry *retries;
     struct event *retry_timer;
-    long long fired, removed;
+    long long fired, removed, filtered;
     /* the worker */
     pthread_t worker;
     bool worker_started;
@@ -296,7 +297,14 @@ static void fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, bo
     fg_idgen_uuid4(&t->ids, id);
     snprintf(key, sizeof(key), "%s/%s", r->conf->name, rel);
     fg_buf_init(&b, FG_PAYLOAD_ASYNC_MAX_BYTES);
-    if (fg_s3_event(&b, &info) == 0)
+    if (fg_s3_event(&b, &info) == 0 && !fg_s3_event_match(r->filter, b.data, b.len)) {
+        /* Filtered out: the index still moves, so the file does not fire later. */
+        fg_buf_free(&b);
+        fg_router_mark(t->router, created ? FG_MARK_FILE : FG_MARK_FILE_GONE, key, size, mtime);
+        t->filtered++;
+        return;
+    }
+    if (b.len)
         ev = fg_async_event_new(r->fn->name, NULL, b.data, b.len);
     fg_buf_free(&b);
     if (!ev || !(ev->mark.key = strdup(key))) {
@@ -630,8 +638,8 @@ static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct fs_trigger *t = (struct fs_trigger *)base;
     char line[128];
-    int n = snprintf(line, sizeof(line), "{\"folders\":%zu,\"created\":%lld,\"removed\":%lld}", t->n_roots, t->fired,
-                     t->removed);
+    int n = snprintf(line, sizeof(line), "{\"folders\":%zu,\"created\":%lld,\"removed\":%lld,\"filtered\":%lld}",
+                     t->n_roots, t->fired, t->removed, t->filtered);
     return fg_buf_append(out, line, (size_t)n);
 }
 
@@ -666,6 +674,7 @@ static void fs_free(struct fg_trigger *base)
         fg_strmap_free(&t->roots[i].files);
         if (t->roots[i].poll_ev)
             event_free(t->roots[i].poll_ev);
+        fg_filter_free(t->roots[i].filter);
     }
     free(t->roots);
     pthread_mutex_destroy(&t->lock);
@@ -718,6 +727,11 @@ int fg_fs_trigger_new(const struct fg_config *conf, struct fg_router *router, st
             r->t = t;
             r->path_len = strlen(r->conf->path);
             fg_strmap_init(&r->files);
+            if (r->conf->filter.n &&
+                (rc = fg_filter_compile(r->conf->filter.patterns, r->conf->filter.n, &r->filter, err)) < 0) {
+                fs_free(&t->base);
+                return rc;
+            }
             if (r->conf->poll_ms) {
                 if (!(r->poll_ev = event_new(loop->base, -1, EV_PERSIST, fs_on_poll, r))) {
                     fs_free(&t->base);

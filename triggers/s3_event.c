@@ -2,6 +2,8 @@
 /* s3_event.c - S3 event notification records (see s3_event.h). */
 #include "s3_event.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,4 +82,16 @@ int fg_s3_event(struct fg_buf *out, const struct fg_s3_event_info *e)
     FG_TRY(fg_buf_append_str(out, ",\"sequencer\":"));
     FG_TRY(s3_str(out, e->sequencer));
     return fg_buf_append_str(out, "}}}]}");
+}
+
+bool fg_s3_event_match(const struct fg_filter *f, const char *event, size_t len)
+{
+    json_t *doc;
+    bool pass;
+    if (!f)
+        return true;
+    doc = json_loadb(event, len, 0, NULL);
+    pass = doc && fg_filter_match(f, json_array_get(json_object_get(doc, "Records"), 0));
+    json_decref(doc);
+    return pass;
 }

@@ -7,7 +7,10 @@
 #ifndef FG_S3_EVENT_H
 #define FG_S3_EVENT_H
 
+#include <stdbool.h>
+
 #include "../core/buf.h"
+#include "../core/filter.h"
 
 struct fg_s3_event_info {
     const char *event_name;     /* "ObjectCreated:Put", "ObjectRemoved:Delete", ... */
@@ -25,6 +28,10 @@ struct fg_s3_event_info {
 
 /* Appends {"Records":[{...}]} for one change. 0 or a fg_buf error. */
 int fg_s3_event(struct fg_buf *out, const struct fg_s3_event_info *e) FG_MUST_CHECK;
+
+/* Whether the record of event (as fg_s3_event wrote it) passes filter f (`filter_criteria`
+ * of an fs or s3 event; NULL passes everything). */
+bool fg_s3_event_match(const struct fg_filter *f, const char *event, size_t len);
 
 /* Appends key encoded as S3 notifications encode keys (form encoding: a space is '+',
  * everything but A-Z a-z 0-9 - _ . * / is %XX). 0 or a fg_buf error. */

@@ -302,3 +302,19 @@ def test_thumbnails_example(tmp):
         p = subprocess.run(["/usr/bin/aws", "--endpoint-url", "http://127.0.0.1:%d" % s3_port, "s3", "ls",
                             "s3://thumbnails/cats/"], capture_output=True, text=True, env=env, timeout=60)
         check(p.returncode == 0 and "tom.jpg" in p.stdout, "the thumbnail is in the thumbnails bucket: %s" % p.stdout)
+
+
+def test_filter_criteria_on_the_s3_record(tmp):
+    up = os.path.join(tmp, "up")
+    conf = setup(tmp, "{path: ./up, filter_criteria: [{s3: {object: {size: [{numeric: ['>', 10]}]}}}]}")
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        write(os.path.join(up, "small.txt"), "tiny\n")
+        write(os.path.join(up, "big.txt"), "x" * 100 + "\n")
+        wait_until(lambda: created(tmp), 10, "the big file's event")
+        time.sleep(0.5)
+        check([e["key"] for e in created(tmp)] == ["big.txt"], "only the record matching the filter: %r" % created(tmp))
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        time.sleep(0.5)
+        check([e["key"] for e in created(tmp)] == ["big.txt"], "the filtered file is indexed: it does not fire at restart")

@@ -199,3 +199,20 @@ def test_disk_full_during_upload(tmp):
             check([e["key"] for e in events(tmp)] == ["small.txt"], "no event for the failed upload: %s" % events(tmp))
     finally:
         subprocess.run(["umount", "-l", root])
+
+
+def test_filter_criteria_on_the_s3_record(tmp):
+    port = free_port()
+    ev = ("      - s3: {bucket: uploads, events: [created, removed],"
+          " filter_criteria: [{eventName: [{prefix: 'ObjectCreated:'}], s3: {object: {key: [{suffix: .csv}]}}}]}\n")
+    with Gateway(tmp, setup(tmp, port, events=ev)):
+        src = write(os.path.join(tmp, "r.csv"), "a,b\n")
+        for key in ("reports/r.csv", "reports/r.txt"):
+            p = aws(tmp, port, "s3", "cp", src, "s3://uploads/" + key)
+            check(p.returncode == 0, p.stderr)
+        p = aws(tmp, port, "s3", "rm", "s3://uploads/reports/r.csv")
+        check(p.returncode == 0, p.stderr)
+        wait_until(lambda: events(tmp), 10, "the matching event")
+        time.sleep(0.5)
+        got = [(e["name"], e["key"]) for e in events(tmp)]
+        check(got == [("ObjectCreated:Put", "reports/r.csv")], "only creations of .csv objects: %r" % got)
