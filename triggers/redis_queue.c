@@ -53,6 +53,8 @@ struct rq_source {
     struct rq_batch *batches;          /* running or waiting to retry */
     int inflight;
     struct event *claim_ev;
+    struct event *again_ev;            /* after an error reply: set up and read again later */
+    char last_error[256];              /* logged once until it changes */
     long long received, acked, failed, filtered, dead_lettered, redelivered;
 };
 
@@ -68,6 +70,31 @@ struct rq_trigger {
 
 static void rq_read(struct rq_source *s);
 static void rq_dispatch(struct rq_source *s, struct rq_batch *b);
+static void rq_ensure_group(struct rq_source *s);
+
+/* An error reply (LOADING after a restart, WRONGTYPE, ...): logged once while it lasts,
+ * then the group and the read are tried again in a second. */
+static void rq_error(struct rq_source *s, const char *what, const char *e)
+{
+    struct timeval tv = { 1, 0 };
+    char text[sizeof(s->last_error)];
+    snprintf(text, sizeof(text), "%s: %s", what, e);
+    if (strcmp(text, s->last_error)) {
+        memcpy(s->last_error, text, sizeof(text));
+        fg_log(FG_LOG_WARN, "queue", "%s: %s; retrying", s->q->stream, text);
+    }
+    if (!s->t->stopped)
+        event_add(s->again_ev, &tv);
+}
+
+static void rq_on_again(evutil_socket_t fd, short what, void *arg)
+{
+    struct rq_source *s = arg;
+    (void)fd;
+    (void)what;
+    rq_ensure_group(s);
+    rq_read(s);
+}
 
 /* ------------------------------------------------------------------ batches */
 
@@ -311,8 +338,6 @@ static void rq_dispatch(struct rq_source *s, struct rq_batch *b)
 
 /* ------------------------------------------------------------------ reading */
 
-static void rq_ensure_group(struct rq_source *s);
-
 static void rq_on_read(redisAsyncContext *ac, void *r, void *priv)
 {
     struct rq_source *s = priv;
@@ -324,15 +349,12 @@ static void rq_on_read(redisAsyncContext *ac, void *r, void *priv)
     if (!reply || s->t->stopped)
         return;     /* connection lost: reading resumes when it is back */
     if ((e = fg_redis_error(reply))) {
-        if (!strncmp(e, "NOGROUP", 7)) {
-            /* The stream (and its group) was deleted: make them again. */
-            s->group_ready = false;
-            rq_ensure_group(s);
-            return;
-        }
-        fg_log(FG_LOG_WARN, "queue", "%s: XREADGROUP: %s", s->q->stream, e);
+        if (!strncmp(e, "NOGROUP", 7))
+            s->group_ready = false;     /* the stream (and its group) was deleted: make them again */
+        rq_error(s, "XREADGROUP", e);
         return;
     }
+    s->last_error[0] = '\0';
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements && reply->element[0]->type == REDIS_REPLY_ARRAY &&
         reply->element[0]->elements == 2) {
         if (!s->filling && !(s->filling = rq_batch_new(s)))
@@ -541,7 +563,7 @@ static void rq_on_group(redisAsyncContext *ac, void *r, void *priv)
     if (!r || s->t->stopped)
         return;
     if (e && strncmp(e, "BUSYGROUP", 9)) {
-        fg_log(FG_LOG_WARN, "queue", "%s: XGROUP CREATE %s: %s", s->q->stream, s->q->group, e);
+        rq_error(s, "XGROUP CREATE", e);
         return;
     }
     s->group_ready = true;
@@ -599,7 +621,10 @@ static void rq_stop(struct fg_trigger *base)
     t->stopped = true;
     for (size_t i = 0; i < t->n; i++) {
         struct rq_source *s = &t->src[i];
-        event_del(s->claim_ev);
+        if (s->claim_ev)
+            event_del(s->claim_ev);
+        if (s->again_ev)
+            event_del(s->again_ev);
         /* Batches waiting for a throttle retry end here; running ones are answered by the
          * router's stop. Nothing unacknowledged is lost: it stays pending in Redis. */
         for (struct rq_batch *b = s->batches, *next; b; b = next) {
@@ -650,6 +675,8 @@ static void rq_free(struct fg_trigger *base)
         }
         if (s->claim_ev)
             event_free(s->claim_ev);
+        if (s->again_ev)
+            event_free(s->again_ev);
         fg_filter_free(s->filter);
     }
     free(t->src);
@@ -699,7 +726,8 @@ int fg_queue_trigger_new(const struct fg_config *conf, struct fg_router *router,
                 goto fail;
             if (s->q->filter.n && (rc = fg_filter_compile(s->q->filter.patterns, s->q->filter.n, &s->filter, err)) < 0)
                 goto fail;
-            if (!(s->claim_ev = event_new(loop->base, -1, EV_PERSIST, rq_on_claim_timer, s))) {
+            if (!(s->claim_ev = event_new(loop->base, -1, EV_PERSIST, rq_on_claim_timer, s)) ||
+                !(s->again_ev = evtimer_new(loop->base, rq_on_again, s))) {
                 rc = fg_err_set(err, -ENOMEM, "out of memory");
                 goto fail;
             }
