@@ -49,6 +49,7 @@ struct fg_http_server {
     pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
     struct fg_token_bucket *route_rates;  /* one per route, same index */
     int port;
+    MHD_socket quiesced_fd;           /* after fg_http_quiesce, closed by fg_http_free */
 };
 
 enum http_kind {
@@ -602,6 +603,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
+    s->quiesced_fd = MHD_INVALID_SOCKET;
     s->n_triggers = n_triggers < FG_HTTP_MAX_TRIGGERS ? n_triggers : FG_HTTP_MAX_TRIGGERS;
     memcpy(s->triggers, triggers, s->n_triggers * sizeof(*triggers));
     fg_idgen_init(&s->ids);
@@ -660,9 +662,10 @@ int fg_http_port(const struct fg_http_server *s)
 void fg_http_quiesce(struct fg_http_server *s)
 {
     if (s && s->mhd) {
-        MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
+        /* The listen socket is ours now, but MHD's threads may still be taking it out of
+         * their epoll sets: it is closed after MHD_stop_daemon (a close here made MHD abort
+         * with "Failed to remove listen FD from epoll set"). */
+        s->quiesced_fd = MHD_quiesce_daemon(s->mhd);
     }
 }
 
@@ -672,6 +675,8 @@ void fg_http_free(struct fg_http_server *s)
         return;
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        close(s->quiesced_fd);
     fg_route_table_close(&s->routes);
     pthread_mutex_destroy(&s->rate_lock);
     free(s->route_rates);

@@ -48,6 +48,7 @@ struct fg_s3_server {
     atomic_ullong sequencer;
     atomic_ullong tmp_seq;
     int port;
+    MHD_socket quiesced_fd;        /* after fg_s3_quiesce, closed by fg_s3_free */
     struct fg_filter **filters;    /* per `s3` event in configuration order; NULL entries pass all */
     size_t n_filters;
 };
@@ -1048,6 +1049,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
+    s->quiesced_fd = MHD_INVALID_SOCKET;
     fg_idgen_init(&s->ids);
     atomic_store(&s->sequencer, (unsigned long long)fg_now_ms() * 1000);
     for (size_t i = 0; i < conf->n_functions; i++)
@@ -1102,9 +1104,10 @@ int fg_s3_port(const struct fg_s3_server *s)
 void fg_s3_quiesce(struct fg_s3_server *s)
 {
     if (s && s->mhd) {
-        MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
+        /* The listen socket is ours now, but MHD's threads may still be taking it out of
+         * their epoll sets: it is closed after MHD_stop_daemon (a close here made MHD abort
+         * with "Failed to remove listen FD from epoll set"). */
+        s->quiesced_fd = MHD_quiesce_daemon(s->mhd);
     }
 }
 
@@ -1114,6 +1117,8 @@ void fg_s3_free(struct fg_s3_server *s)
         return;
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        close(s->quiesced_fd);
     for (size_t i = 0; i < s->n_filters; i++)
         fg_filter_free(s->filters[i]);
     free(s->filters);

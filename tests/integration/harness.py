@@ -60,7 +60,8 @@ def json_lines(path):
     """The JSON objects a test function appended to path, one per line ([] before the first)."""
     try:
         with open(path) as f:
-            return [json.loads(x) for x in f if x.strip()]
+            # A line still being written (no newline yet) is left for the next look.
+            return [json.loads(x) for x in f if x.strip() and x.endswith("\n")]
     except FileNotFoundError:
         return []
 
