@@ -285,3 +285,22 @@ def test_key_of_another_type_is_waited_out(tmp):
             mid = redis.cmd("XADD", "busy", "*", "body", "now")
             wait_until(lambda: seen(tmp), 10, "delivery")
             check(seen(tmp)[0]["id"] == mid, "the message")
+
+
+def test_gateway_kill9_mid_batch_redelivers_to_the_next_one(tmp):
+    with Redis(tmp) as redis:
+        conf = setup(tmp, "{redis: %s, stream: k, batch_size: 5, visibility_timeout: 2s}" % redis.url, timeout=2)
+        gw = Gateway(tmp, conf)
+        gw.start()
+        try:
+            slow = redis.cmd("XADD", "k", "*", "body", "slow-batch")
+            gw.wait_stdout(r"START RequestId", 10)
+            gw.proc.kill()          # kill -9 while the function holds the message
+            gw.proc.wait()
+        finally:
+            gw.stop(check_clean=False)
+        check(not seen(tmp), "the killed run finished nothing")
+        with Gateway(tmp, conf):
+            got = wait_until(lambda: seen(tmp), 15, "the message redelivered after the visibility timeout")
+            check(got[0]["id"] == slow and got[0]["count"] == 2, "same message, second receive: %r" % got)
+            wait_until(lambda: pending(redis, "k") == 0, 5, "acknowledged by the new gateway")

@@ -262,3 +262,26 @@ def test_topic_created_after_start_is_waited_for(tmp):
             kafka.produce("later", 1, "first")
             wait_until(lambda: seen(tmp), 40, "the record of the topic created later")
             check(seen(tmp)[0]["v"] == "first" and seen(tmp)[0]["p"] == 1, "the record: %r" % seen(tmp))
+
+
+def test_gateway_kill9_loses_nothing(tmp):
+    with KafkaMock() as kafka:
+        kafka.topic("kk", 2)
+        conf = setup(tmp, kafka, "topic: kk, batch_size: 10, maximum_batching_window: 0s")
+        gw = Gateway(tmp, conf)
+        gw.start()
+        try:
+            assigned(gw)
+            kafka.cmd("bulk kk 300 x")
+            wait_until(lambda: len(seen(tmp)) >= 50, 20, "some records processed")
+            gw.proc.kill()
+            gw.proc.wait()
+        finally:
+            gw.stop(check_clean=False)
+        first = len(seen(tmp))
+        with Gateway(tmp, conf) as gw:
+            assigned(gw)
+            wait_until(lambda: set("x%d" % i for i in range(300)) <= set(g["v"] for g in seen(tmp)), 30,
+                       "every record after the restart")
+        again = len(seen(tmp)) - 300
+        check(again <= first, "only records finished but not yet committed run again (%d)" % again)
