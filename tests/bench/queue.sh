@@ -72,16 +72,34 @@ start q
 for _ in $(seq 1 100); do
   redis-cli -p "$rport" xinfo groups bench 2>/dev/null | grep -q fngate && break; sleep 0.05
 done
-acked() {
-  redis-cli -p "$rport" xinfo groups bench | /usr/bin/python3 -c '
-import sys
-v = [l.strip() for l in sys.stdin]
-d = dict(zip(v[::2], v[1::2]))
-sys.exit(0 if int(d["entries-read"]) >= int(sys.argv[1]) and int(d["pending"]) == 0 else 1)' "$n"
+# Waits, in one process polling over one connection (a redis-cli and a Python per look would
+# take a core of their own on two), until the group has read and acknowledged n messages.
+wait_acked() {
+  /usr/bin/python3 - "$rport" "$n" <<'PY'
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+f = s.makefile("rb")
+def read():
+    line = f.readline()
+    t, rest = line[:1], line[1:-2]
+    if t == b"*":
+        return [read() for _ in range(int(rest))]
+    if t == b"$":
+        return f.read(int(rest) + 2)[:-2].decode()
+    return int(rest) if t == b":" else rest.decode()
+while True:
+    s.sendall(b"*3\r\n$5\r\nXINFO\r\n$6\r\nGROUPS\r\n$5\r\nbench\r\n")
+    g = read()[0]
+    d = dict(zip(g[::2], g[1::2]))
+    if d["entries-read"] is not None and int(d["entries-read"]) >= n and int(d["pending"]) == 0:
+        break
+    time.sleep(0.01)
+PY
 }
 t0=$(now_ns)
 redis-benchmark -p "$rport" -c 16 -P 16 -n "$n" -q XADD bench '*' body "$body" > /dev/null 2>&1
-until acked; do sleep 0.02; done
+wait_acked
 t1=$(now_ns)
 stop q
 b_rps=$(rate "$n" "$t0" "$t1")
@@ -116,9 +134,15 @@ port=$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/k.
 # consuming, and kcat's -C (no group) does not pay it either.
 until grep -q "assigned" "$tmp/k.err"; do sleep 0.01; done
 t0=$(now_ns)
-until curl -s "http://127.0.0.1:$port/_fngate/streams" | /usr/bin/python3 -c '
-import json, sys
-sys.exit(0 if json.load(sys.stdin)[0]["processed"] >= int(sys.argv[1]) else 1)' "$kn"; do sleep 0.02; done
+/usr/bin/python3 - "$port" "$kn" <<'PY'
+import http.client, json, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+while True:
+    c.request("GET", "/_fngate/streams")
+    if json.loads(c.getresponse().read())[0]["processed"] >= int(sys.argv[2]):
+        break
+    time.sleep(0.01)
+PY
 t1=$(now_ns)
 stop k
 d_rps=$(rate "$kn" "$t0" "$t1")
