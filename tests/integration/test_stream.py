@@ -285,3 +285,22 @@ def test_gateway_kill9_loses_nothing(tmp):
                        "every record after the restart")
         again = len(seen(tmp)) - 300
         check(again <= first, "only records finished but not yet committed run again (%d)" % again)
+
+
+def test_parallelization_factor_keeps_order_per_key(tmp):
+    with KafkaMock() as kafka:
+        kafka.topic("pf", 1)
+        conf = setup(tmp, kafka, "topic: pf, batch_size: 10, maximum_batching_window: 0s, parallelization_factor: 4")
+        with Gateway(tmp, conf.replace("    timeout: 5\n", "    timeout: 5\n    concurrency: 4\n")) as gw:
+            assigned(gw)
+            kafka.cmd("bulk pf 400 v")
+            wait_until(lambda: len(seen(tmp)) >= 400, 30, "400 records")
+            time.sleep(0.5)
+            got = seen(tmp)
+            check(sorted(g["v"] for g in got) == sorted("v%d" % i for i in range(400)), "each record once")
+            by_key = {}
+            for g in got:
+                by_key.setdefault(g["k"], []).append(g["o"])
+            check(all(v == sorted(v) for v in by_key.values()), "in offset order within each key")
+            offsets = [g["o"] for g in got]
+            check(offsets != sorted(offsets), "lanes ran side by side (the partition's order is not kept across keys)")
