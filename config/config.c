@@ -961,7 +961,7 @@ static const struct conf_key conf_queue_keys[] = {
 };
 
 static int conf_parse_queue(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
-                            struct fg_conf_function *fn, struct fg_conf_queue *q)
+                            struct fg_conf_queue *q)
 {
     int rc;
     q->batch_size = 10;
@@ -982,7 +982,6 @@ static int conf_parse_queue(struct conf_parser *p, struct fy_node *val, struct f
         q->max_receive_count = q->dead_letter_stream ? 5 : 0;
     if (q->dead_letter_stream && !strcmp(q->dead_letter_stream, q->stream))
         return conf_fail(p, kpos, "queue: dead_letter_stream cannot be the stream itself");
-    (void)fn;
     return 0;
 }
 
@@ -1167,7 +1166,7 @@ static int conf_parse_events(struct conf_parser *p, struct fy_node *seq, struct 
             continue;
         }
         if (!strcmp(kind, "queue")) {
-            if ((rc = conf_parse_queue(p, fy_node_pair_value(pair), pos, fn, &fn->queues[fn->n_queues])) < 0)
+            if ((rc = conf_parse_queue(p, fy_node_pair_value(pair), pos, &fn->queues[fn->n_queues])) < 0)
                 return rc;
             fn->n_queues++;
             continue;

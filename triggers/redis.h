@@ -65,7 +65,7 @@ int fg_redis_command(struct fg_redis *rd, redisCallbackFn *cb, void *priv, int a
 /* Drops the connection for good (pending callbacks run with NULL). Idempotent. */
 void fg_redis_close(struct fg_redis *rd);
 
-/* The reply's error text when it is an error reply, else NULL. */
+/* The reply's error text when it is an error reply (borrowed: lives as long as reply), else NULL. */
 const char *fg_redis_error(const redisReply *reply);
 
 #endif

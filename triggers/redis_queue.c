@@ -23,7 +23,7 @@
 
 /* An idle XREADGROUP returns after this long, so a lost server is noticed. */
 #define RQ_IDLE_BLOCK_MS 5000
-/* Messages taken back per claim scan, per free batch slot. */
+/* A batch refused by a concurrency cap runs again after this long. */
 #define RQ_THROTTLE_RETRY_MS 200
 
 struct rq_source;
@@ -720,9 +720,11 @@ int fg_queue_trigger_new(const struct fg_config *conf, struct fg_router *router,
             /* One consumer name per process: a restarted gateway takes its predecessor's
              * pending messages back through the visibility timeout, as SQS would. */
             snprintf(s->consumer, sizeof(s->consumer), "fngate-%s-%d", host, (int)getpid());
-            snprintf(label, sizeof(label), "queue %s (%s)", s->q->stream, fn->name);
-            if ((rc = fg_redis_init(&s->rd, loop->base, s->q->redis, label, rq_on_state, s, err)) < 0 ||
-                (rc = fg_redis_init(&s->wr, loop->base, s->q->redis, label, rq_on_state, s, err)) < 0)
+            snprintf(label, sizeof(label), "queue %s (%s) reader", s->q->stream, fn->name);
+            if ((rc = fg_redis_init(&s->rd, loop->base, s->q->redis, label, rq_on_state, s, err)) < 0)
+                goto fail;
+            snprintf(label, sizeof(label), "queue %s (%s) writer", s->q->stream, fn->name);
+            if ((rc = fg_redis_init(&s->wr, loop->base, s->q->redis, label, rq_on_state, s, err)) < 0)
                 goto fail;
             if (s->q->filter.n && (rc = fg_filter_compile(s->q->filter.patterns, s->q->filter.n, &s->filter, err)) < 0)
                 goto fail;
