@@ -14,16 +14,9 @@ cd "$(dirname "$0")/../.."
 duration="${BENCH_SECONDS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 backlog="${BENCH_BACKLOG:-100000}"
-tmp=$(mktemp -d /tmp/fngate-bench-async.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. tests/bench/lib.sh
+bench_scratch async
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 mkdir -p "$tmp/echo"
 cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"

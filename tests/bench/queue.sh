@@ -14,16 +14,9 @@ build="${1:-build/release}"
 cd "$(dirname "$0")/../.."
 n="${BENCH_MESSAGES:-500000}"
 kn="${BENCH_RECORDS:-800000}"   # the mock keeps about 290,000 records a partition
-tmp=$(mktemp -d /tmp/fngate-bench-queue.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. tests/bench/lib.sh
+bench_scratch queue
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_ns() { date +%s%N; }
 rate() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / ((int(sys.argv[3]) - int(sys.argv[2])) / 1e9)))" "$@"; }
 

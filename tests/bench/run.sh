@@ -17,7 +17,7 @@ tmp=$(mktemp -d /tmp/fngate-bench.XXXXXX)
 chmod 755 "$tmp"   # nginx workers (www-data) read the static file from here
 trap 'kill $(cat "$tmp/fngate.pid" 2>/dev/null) 2>/dev/null || true; nginx -c "$tmp/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. tests/bench/lib.sh
 
 # ---- nginx, the baseline
 nginx_port=$(free_port)
