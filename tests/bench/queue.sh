@@ -24,6 +24,21 @@ mkdir -p "$tmp/echo"
 cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
 body='{"order":12345,"item":"x"}'
 
+# config NAME EVENT: the echo function (4 warm C workers) with one event source
+config() {
+  cat > "$tmp/$1.yaml" <<CFG
+state_dir: $tmp/state-$1
+functions:
+  Echo:
+    runtime: provided
+    code: $tmp/echo
+    concurrency: 4
+    min_warm: 4
+    events:
+      - $2
+CFG
+}
+
 # start NAME → waits for the readiness line; the pid goes to $tmp/NAME.pid
 start() {
   "$build/fngate" serve -c "$tmp/$1.yaml" --listen 127.0.0.1:0 > /dev/null 2> "$tmp/$1.err" &
@@ -50,17 +65,7 @@ a_rps=$(redis-benchmark -p "$rport" -c 16 -P 16 -n "$n" -q XADD raw '*' body "$b
         tr '\r' '\n' | sed -nE 's/.*XADD.*: ([0-9.]+) requests per second.*/\1/p' | tail -1)
 redis-cli -p "$rport" del raw > /dev/null
 
-cat > "$tmp/q.yaml" <<CFG
-state_dir: $tmp/state-q
-functions:
-  Echo:
-    runtime: provided
-    code: $tmp/echo
-    concurrency: 4
-    min_warm: 4
-    events:
-      - queue: {redis: "redis://127.0.0.1:$rport/0", stream: bench, batch_size: 100, maximum_concurrency: 4}
-CFG
+config q "queue: {redis: \"redis://127.0.0.1:$rport/0\", stream: bench, batch_size: 100, maximum_concurrency: 4}"
 start q
 for _ in $(seq 1 100); do
   redis-cli -p "$rport" xinfo groups bench 2>/dev/null | grep -q fngate && break; sleep 0.05
@@ -110,17 +115,7 @@ t1=$(now_ns)
 [ "$got" -eq "$kn" ] || { echo "kcat read $got of $kn records" >&2; exit 1; }
 c_rps=$(rate "$kn" "$t0" "$t1")
 
-cat > "$tmp/k.yaml" <<CFG
-state_dir: $tmp/state-k
-functions:
-  Echo:
-    runtime: provided
-    code: $tmp/echo
-    concurrency: 4
-    min_warm: 4
-    events:
-      - stream: {kafka: {brokers: "$bootstrap"}, topic: clicks, batch_size: 100, maximum_batching_window: 0s}
-CFG
+config k "stream: {kafka: {brokers: \"$bootstrap\"}, topic: clicks, batch_size: 100, maximum_batching_window: 0s}"
 start k
 port=$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/k.err")
 # The clock starts at the assignment: joining the group (about 3 s with the mock) is not

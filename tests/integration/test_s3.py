@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from harness import Gateway, check, json_lines, wait_until, write
+from harness import Gateway, check, free_port, json_lines, wait_until, write
 
 PY = """
 import json, os
@@ -23,15 +23,6 @@ def handler(event, context):
 """
 
 KEY, SECRET = "fgtestkey", "fgtestsecret"
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def setup(tmp, port, creds=True, events="      - s3: {bucket: uploads, events: [created, removed]}\n"):
