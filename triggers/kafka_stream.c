@@ -769,6 +769,16 @@ static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *part
 static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *parts)
 {
     long long deadline = ks_now() + (long long)s->fn->timeout_s * 1000 + 5000;
+    int running = 0;
+
+    for (int i = 0; i < parts->cnt; i++) {
+        struct ks_part *p = ks_find(s, parts->elems[i].partition);
+        for (int l = 0; p && l < KS_MAX_LANES; l++)
+            running += p->lane[l] && p->lane[l]->phase != KB_WAITING;
+    }
+    if (running)
+        fg_log(FG_LOG_INFO, "kafka", "%s: revoking %d partition(s): waiting for %d running batch(es)", s->label,
+               parts->cnt, running);
     for (;;) {
         bool busy = false;
         ks_drain(s);

@@ -30,12 +30,16 @@ def handler(event, context):
             with open(os.environ["OUT"] + ".attempts", "a") as f:
                 f.write(json.dumps({"p": p, "o": o, "v": v, "n": len(recs)}) + "\\n")
             raise Exception("cannot process " + v)
+        if v.startswith("slow"):
+            import time
+            time.sleep(6)
         if v.startswith("flaky") and not os.path.exists(flag):
             open(flag, "w").close()
             fail = str(o)
             break
+        import time
         out.append(json.dumps({"p": p, "o": o, "v": v, "k": k, "fn": context.function_name,
-                               "n": len(recs)}))
+                               "n": len(recs), "t": time.time()}))
     with open(os.environ["OUT"], "a") as f:
         f.write("".join(x + "\\n" for x in out))
     if fail is not None:
@@ -304,3 +308,36 @@ def test_parallelization_factor_keeps_order_per_key(tmp):
             check(all(v == sorted(v) for v in by_key.values()), "in offset order within each key")
             offsets = [g["o"] for g in got]
             check(offsets != sorted(offsets), "lanes ran side by side (the partition's order is not kept across keys)")
+
+
+def test_revoke_waits_for_the_running_batch(tmp):
+    import datetime
+    with KafkaMock() as kafka:
+        kafka.topic("rv", 2)
+        a_dir, b_dir = os.path.join(tmp, "a"), os.path.join(tmp, "b")
+        os.makedirs(a_dir)
+        os.makedirs(b_dir)
+        stream = "topic: rv, maximum_batching_window: 0s"
+        conf = lambda d: setup(d, kafka, stream).replace("    timeout: 5\n", "    timeout: 10\n")
+        ga = Gateway(a_dir, conf(a_dir))
+        ga.start()
+        try:
+            assigned(ga)
+            kafka.produce("rv", 0, "slow0")
+            kafka.produce("rv", 1, "quick1")
+            ga.wait_stdout(r"START RequestId", 10)
+            with Gateway(b_dir, conf(b_dir)) as gb:
+                wait_until(lambda: "revoked" in ga.stderr(), 30, "the revoke on the first gateway")
+                wait_until(lambda: "assigned" in gb.stderr(), 30, "the second gateway's assignment")
+                wait_until(lambda: "slow0" in [g["v"] for g in seen(a_dir) + seen(b_dir)], 30, "the slow record")
+        finally:
+            ga.stop()
+        done = [g for g in seen(a_dir) if g["v"] == "slow0"]
+        check(done, "the first gateway finished its running batch instead of dropping it")
+        def when(word):
+            line = [l for l in ga.stderr().splitlines() if word in l][0]
+            return datetime.datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        began, ended, t = when("waiting for 1 running batch"), when("revoked"), done[0]["t"]
+        check(began < t <= ended + 0.01, "the revoke began while the batch ran and ended after it finished"
+              " (%.3f, %.3f, %.3f)" % (began, t, ended))
