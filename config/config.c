@@ -43,6 +43,8 @@ enum conf_type {
     CONF_DOUBLE,               /* a number within [min, max] */
     CONF_ENUM,                 /* one of names[], stored as int */
     CONF_BOOL,                 /* true or false, stored as bool */
+    CONF_FILTER,               /* filter_criteria, into a struct fg_conf_filter */
+    CONF_RESPONSE_TYPES,       /* function_response_types: [ReportBatchItemFailures], as a bool */
     CONF_CUSTOM,               /* parse() does the work */
 };
 
@@ -56,6 +58,10 @@ struct conf_key {
 };
 
 #define CONF_KEY_END { NULL, CONF_STR, 0, 0, 0, NULL, NULL }
+
+static int conf_parse_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
+                             struct fg_conf_filter *f);
+static int conf_parse_response_types(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, bool *out);
 
 /* ------------------------------------------------------------------ positions and errors */
 
@@ -298,6 +304,10 @@ static int conf_apply(struct conf_parser *p, const struct conf_key *k, struct fy
 
     if (k->type == CONF_CUSTOM)
         return k->parse(p, val, kpos, obj);
+    if (k->type == CONF_FILTER)
+        return conf_parse_filter(p, val, kpos, (struct fg_conf_filter *)(void *)field);
+    if (k->type == CONF_RESPONSE_TYPES)
+        return conf_parse_response_types(p, val, kpos, (bool *)(void *)field);
     if ((rc = conf_scalar(p, val, kpos, k->name, &s)) < 0)
         return rc;
     switch (k->type) {
@@ -728,19 +738,6 @@ static int conf_parse_s3_events(struct conf_parser *p, struct fy_node *val, stru
     return conf_parse_object_events(p, val, kpos, &e->created, &e->removed);
 }
 
-static int conf_parse_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
-                             struct fg_conf_filter *f);
-
-static int conf_parse_fs_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
-{
-    return conf_parse_filter(p, val, kpos, &((struct fg_conf_fs *)obj)->filter);
-}
-
-static int conf_parse_s3_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
-{
-    return conf_parse_filter(p, val, kpos, &((struct fg_conf_s3_event *)obj)->filter);
-}
-
 static const struct conf_key conf_fs_keys[] = {
     { "path", CONF_STR, offsetof(struct fg_conf_fs, path), 0, 0, NULL, NULL },
     { "bucket", CONF_STR, offsetof(struct fg_conf_fs, bucket), 0, 0, NULL, NULL },
@@ -751,7 +748,7 @@ static const struct conf_key conf_fs_keys[] = {
     { "recursive", CONF_BOOL, offsetof(struct fg_conf_fs, recursive), 0, 0, NULL, NULL },
     { "hidden", CONF_BOOL, offsetof(struct fg_conf_fs, hidden), 0, 0, NULL, NULL },
     { "poll", CONF_MS, offsetof(struct fg_conf_fs, poll_ms), 100, 3600000, NULL, NULL },
-    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_fs_filter },
+    { "filter_criteria", CONF_FILTER, offsetof(struct fg_conf_fs, filter), 0, 0, NULL, NULL },
     CONF_KEY_END,
 };
 
@@ -795,7 +792,7 @@ static const struct conf_key conf_s3_event_keys[] = {
     { "events", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3_events },
     { "prefix", CONF_STR, offsetof(struct fg_conf_s3_event, prefix), 0, 0, NULL, NULL },
     { "suffix", CONF_STR, offsetof(struct fg_conf_s3_event, suffix), 0, 0, NULL, NULL },
-    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_s3_filter },
+    { "filter_criteria", CONF_FILTER, offsetof(struct fg_conf_s3_event, filter), 0, 0, NULL, NULL },
     CONF_KEY_END,
 };
 
@@ -887,21 +884,6 @@ static int conf_parse_filter(struct conf_parser *p, struct fy_node *val, struct 
     return 0;
 }
 
-static int conf_parse_queue_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
-{
-    return conf_parse_filter(p, val, kpos, &((struct fg_conf_queue *)obj)->filter);
-}
-
-static int conf_parse_topic_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
-{
-    return conf_parse_filter(p, val, kpos, &((struct fg_conf_topic *)obj)->filter);
-}
-
-static int conf_parse_stream_filter(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
-{
-    return conf_parse_filter(p, val, kpos, &((struct fg_conf_stream *)obj)->filter);
-}
-
 /* function_response_types: [ReportBatchItemFailures] (the only type Lambda has). */
 static int conf_parse_response_types(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, bool *out)
 {
@@ -924,16 +906,6 @@ static int conf_parse_response_types(struct conf_parser *p, struct fy_node *val,
     return 0;
 }
 
-static int conf_parse_queue_rtypes(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
-{
-    return conf_parse_response_types(p, val, kpos, &((struct fg_conf_queue *)obj)->report_failures);
-}
-
-static int conf_parse_stream_rtypes(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)
-{
-    return conf_parse_response_types(p, val, kpos, &((struct fg_conf_stream *)obj)->report_failures);
-}
-
 /* redis://[[user]:password@]host[:port][/db]: the scheme is checked here, the rest when the
  * source starts (triggers/redis.c parses it). */
 static int conf_check_redis_url(struct conf_parser *p, struct fg_conf_pos pos, const char *url)
@@ -954,9 +926,9 @@ static const struct conf_key conf_queue_keys[] = {
     { "visibility_timeout", CONF_SECONDS, offsetof(struct fg_conf_queue, visibility_timeout_s), 0, 43200, NULL, NULL },
     { "max_receive_count", CONF_INT, offsetof(struct fg_conf_queue, max_receive_count), 1, 1000, NULL, NULL },
     { "dead_letter_stream", CONF_STR, offsetof(struct fg_conf_queue, dead_letter_stream), 0, 0, NULL, NULL },
-    { "function_response_types", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_queue_rtypes },
+    { "function_response_types", CONF_RESPONSE_TYPES, offsetof(struct fg_conf_queue, report_failures), 0, 0, NULL, NULL },
     { "maximum_concurrency", CONF_INT, offsetof(struct fg_conf_queue, max_concurrency), 1, 1000, NULL, NULL },
-    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_queue_filter },
+    { "filter_criteria", CONF_FILTER, offsetof(struct fg_conf_queue, filter), 0, 0, NULL, NULL },
     CONF_KEY_END,
 };
 
@@ -989,7 +961,7 @@ static const struct conf_key conf_topic_keys[] = {
     { "redis", CONF_STR, offsetof(struct fg_conf_topic, redis), 0, 0, NULL, NULL },
     { "channel", CONF_STR, offsetof(struct fg_conf_topic, channel), 0, 0, NULL, NULL },
     { "pattern", CONF_STR, offsetof(struct fg_conf_topic, pattern), 0, 0, NULL, NULL },
-    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_topic_filter },
+    { "filter_criteria", CONF_FILTER, offsetof(struct fg_conf_topic, filter), 0, 0, NULL, NULL },
     CONF_KEY_END,
 };
 
@@ -1093,10 +1065,10 @@ static const struct conf_key conf_stream_keys[] = {
     { "maximum_retry_attempts", CONF_INT, offsetof(struct fg_conf_stream, max_retry_attempts), -1, 10000, NULL, NULL },
     { "maximum_record_age", CONF_INT, offsetof(struct fg_conf_stream, max_record_age_s), -1, 604800, NULL, NULL },
     { "bisect_batch_on_function_error", CONF_BOOL, offsetof(struct fg_conf_stream, bisect), 0, 0, NULL, NULL },
-    { "function_response_types", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_stream_rtypes },
+    { "function_response_types", CONF_RESPONSE_TYPES, offsetof(struct fg_conf_stream, report_failures), 0, 0, NULL, NULL },
     { "on_failure", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_stream_on_failure },
     { "parallelization_factor", CONF_INT, offsetof(struct fg_conf_stream, parallelization_factor), 1, 10, NULL, NULL },
-    { "filter_criteria", CONF_CUSTOM, 0, 0, 0, NULL, conf_parse_stream_filter },
+    { "filter_criteria", CONF_FILTER, offsetof(struct fg_conf_stream, filter), 0, 0, NULL, NULL },
     CONF_KEY_END,
 };
 

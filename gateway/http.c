@@ -9,6 +9,7 @@
  * the suspend. Request bodies are capped while they stream in (6 MB, Lambda's sync limit);
  * the excess is read and dropped so the 413 can be answered on an intact connection. */
 #include "http.h"
+#include "mhd_stop.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -661,22 +662,15 @@ int fg_http_port(const struct fg_http_server *s)
 
 void fg_http_quiesce(struct fg_http_server *s)
 {
-    if (s && s->mhd) {
-        /* The listen socket is ours now, but MHD's threads may still be taking it out of
-         * their epoll sets: it is closed after MHD_stop_daemon (a close here made MHD abort
-         * with "Failed to remove listen FD from epoll set"). */
-        s->quiesced_fd = MHD_quiesce_daemon(s->mhd);
-    }
+    if (s)
+        fg_mhd_quiesce(s->mhd, &s->quiesced_fd);
 }
 
 void fg_http_free(struct fg_http_server *s)
 {
     if (!s)
         return;
-    if (s->mhd)
-        MHD_stop_daemon(s->mhd);
-    if (s->quiesced_fd != MHD_INVALID_SOCKET)
-        close(s->quiesced_fd);
+    fg_mhd_stop(s->mhd, s->quiesced_fd);
     fg_route_table_close(&s->routes);
     pthread_mutex_destroy(&s->rate_lock);
     free(s->route_rates);

@@ -8,6 +8,7 @@
  * signed the payload); the last call does the operation and answers. Blocking file I/O runs
  * on these libmicrohttpd threads, never on the loop. */
 #include "s3_api.h"
+#include "mhd_stop.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1103,22 +1104,15 @@ int fg_s3_port(const struct fg_s3_server *s)
 
 void fg_s3_quiesce(struct fg_s3_server *s)
 {
-    if (s && s->mhd) {
-        /* The listen socket is ours now, but MHD's threads may still be taking it out of
-         * their epoll sets: it is closed after MHD_stop_daemon (a close here made MHD abort
-         * with "Failed to remove listen FD from epoll set"). */
-        s->quiesced_fd = MHD_quiesce_daemon(s->mhd);
-    }
+    if (s)
+        fg_mhd_quiesce(s->mhd, &s->quiesced_fd);
 }
 
 void fg_s3_free(struct fg_s3_server *s)
 {
     if (!s)
         return;
-    if (s->mhd)
-        MHD_stop_daemon(s->mhd);
-    if (s->quiesced_fd != MHD_INVALID_SOCKET)
-        close(s->quiesced_fd);
+    fg_mhd_stop(s->mhd, s->quiesced_fd);
     for (size_t i = 0; i < s->n_filters; i++)
         fg_filter_free(s->filters[i]);
     free(s->filters);

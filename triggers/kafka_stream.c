@@ -123,11 +123,6 @@ struct ks_trigger {
 
 /* ------------------------------------------------------------------ helpers */
 
-static long long ks_now(void)
-{
-    return fg_now_ms();
-}
-
 static void ks_set_state(struct ks_source *s, bool down, const char *fmt, ...) FG_PRINTF(3, 4);
 static void ks_set_state(struct ks_source *s, bool down, const char *fmt, ...)
 {
@@ -139,7 +134,7 @@ static void ks_set_state(struct ks_source *s, bool down, const char *fmt, ...)
     s->down = down;
     s->noted = strcmp(text, "consuming") != 0;
     if (down)
-        s->next_meta_ms = ks_now() + KS_META_CHECK_MS;
+        s->next_meta_ms = fg_now_ms() + KS_META_CHECK_MS;
     if (!strcmp(text, s->state))
         return;
     memcpy(s->state, text, sizeof(text));
@@ -176,7 +171,9 @@ static struct ks_rec *ks_rec_at(struct ks_part *p, int64_t offset)
     return lo < p->head + p->n && p->recs[lo].m->offset == offset ? &p->recs[lo] : NULL;
 }
 
-static void ks_rec_view(const rd_kafka_message_t *m, struct fg_kafka_rec *r)
+/* headers: parse the record's headers (librdkafka allocates them), which only the kafka
+ * format's event carries. */
+static void ks_rec_view(const rd_kafka_message_t *m, struct fg_kafka_rec *r, bool headers)
 {
     rd_kafka_timestamp_type_t tt;
     rd_kafka_headers_t *h = NULL;
@@ -186,7 +183,20 @@ static void ks_rec_view(const rd_kafka_message_t *m, struct fg_kafka_rec *r)
     r->key_len = m->key_len;
     r->value = m->payload;
     r->value_len = m->len;
-    r->headers = rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR ? h : NULL;
+    r->headers = headers && rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR ? h : NULL;
+}
+
+/* Bounded memory: a partition far ahead of its function stops fetching until it caught up. */
+static void ks_pause(struct ks_source *s, struct ks_part *p, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
+    if (pause)
+        rd_kafka_pause_partitions(s->rk, l);
+    else
+        rd_kafka_resume_partitions(s->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    p->paused = pause;
 }
 
 /* Pops the finished prefix and stores the commit position past it. */
@@ -210,14 +220,8 @@ static void ks_advance(struct ks_source *s, struct ks_part *p)
             p->stored = next;
         rd_kafka_topic_partition_list_destroy(l);
     }
-    /* Bounded memory: a partition far ahead of its function waits. */
-    if (p->paused && p->n < KS_PAUSE_RECORDS / 2) {
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
-        rd_kafka_resume_partitions(s->rk, l);
-        rd_kafka_topic_partition_list_destroy(l);
-        p->paused = false;
-    }
+    if (p->paused && p->n < KS_PAUSE_RECORDS / 2)
+        ks_pause(s, p, false);
 }
 
 static void ks_part_free(struct ks_part *p)
@@ -288,7 +292,7 @@ static int ks_build(struct ks_source *s, struct ks_batch *b)
     if (!recs)
         return -ENOMEM;
     for (size_t i = 0; i < b->n; i++)
-        ks_rec_view(b->msgs[i], &recs[i]);
+        ks_rec_view(b->msgs[i], &recs[i], s->st->format == FG_FORMAT_KAFKA);
     fg_buf_reset(&b->payload);
     rc = fg_kafka_event(&b->payload, &s->ev, b->partition, recs, b->n);
     free(recs);
@@ -339,7 +343,7 @@ static void ks_submit(struct ks_source *s, struct ks_batch *b)
 static void ks_wait(struct ks_source *s, struct ks_batch *b, long long delay_ms)
 {
     b->phase = KB_WAITING;
-    b->retry_at_ms = ks_now() + delay_ms;
+    b->retry_at_ms = fg_now_ms() + delay_ms;
     b->wait_next = s->waiting;
     s->waiting = b;
 }
@@ -351,7 +355,7 @@ static void ks_give_up(struct ks_source *s, struct ks_batch *b, const char *cond
     struct fg_kafka_failure f = {
         .request_id = b->last_request_id[0] ? b->last_request_id : "", .function_arn = s->arn,
         .condition = condition, .invoke_count = b->invokes,
-        .function_error = b->last_function_error ? "Unhandled" : NULL, .now_ms = ks_now(),
+        .function_error = b->last_function_error ? "Unhandled" : NULL, .now_ms = fg_now_ms(),
     };
     struct fg_buf rec;
     int rc = -ENOMEM;
@@ -360,7 +364,7 @@ static void ks_give_up(struct ks_source *s, struct ks_batch *b, const char *cond
     fg_buf_init(&rec, FG_PAYLOAD_ASYNC_MAX_BYTES);
     if (recs) {
         for (size_t i = 0; i < b->n; i++)
-            ks_rec_view(b->msgs[i], &recs[i]);
+            ks_rec_view(b->msgs[i], &recs[i], false);
         if ((rc = fg_kafka_failure_record(&rec, &s->ev, b->partition, recs, b->n, &f)) == 0) {
             b->phase = KB_STORING;
             s->busy++;
@@ -377,7 +381,6 @@ static void ks_give_up(struct ks_source *s, struct ks_batch *b, const char *cond
                "..%" PRId64 " (%s); retrying", s->label, b->partition, b->msgs[0]->offset, b->msgs[b->n - 1]->offset,
                strerror(-rc));
         ks_wait(s, b, KS_RETRY_MAX_MS);
-        b->condition = condition;
     }
 }
 
@@ -396,7 +399,7 @@ static bool ks_too_old(const struct ks_source *s, const struct ks_batch *b)
     if (s->st->max_record_age_s < 0 || !b->n)
         return false;
     ts = rd_kafka_message_timestamp(b->msgs[0], &tt);
-    return ts >= 0 && ks_now() - ts > (long long)s->st->max_record_age_s * 1000;
+    return ts >= 0 && fg_now_ms() - ts > (long long)s->st->max_record_age_s * 1000;
 }
 
 /* A function error or timeout on b: bisect, retry, or give up. */
@@ -433,11 +436,41 @@ static void ks_finish(struct ks_source *s, struct ks_part *p, struct ks_batch *b
     ks_advance(s, p);
 }
 
+/* The index of the first record a successful answer names as failed (b->n: none; every
+ * record succeeded unless the function reports failures), or -1 when the answer is
+ * malformed or memory ran out (the whole batch failed). Items are named by offset. */
+static long long ks_first_failure(const struct ks_source *s, const struct ks_batch *b)
+{
+    char (*ids)[24];
+    const char **idp;
+    bool *failed;
+    long long first = -1;
+
+    if (!s->st->report_failures || !b->n)
+        return (long long)b->n;
+    ids = calloc(b->n, sizeof(*ids));
+    idp = calloc(b->n, sizeof(*idp));
+    failed = calloc(b->n, sizeof(*failed));
+    if (ids && idp && failed) {
+        for (size_t i = 0; i < b->n; i++) {
+            snprintf(ids[i], sizeof(ids[i]), "%" PRId64, b->msgs[i]->offset);
+            idp[i] = ids[i];
+        }
+        if (fg_batch_failures(b->inv.result.data, b->inv.result.len, idp, b->n, failed) == 0)
+            for (first = 0; (size_t)first < b->n && !failed[first]; first++)
+                ;
+    }
+    free(ids);
+    free(idp);
+    free(failed);
+    return first;
+}
+
 /* A batch came back from the router or the store. */
 static void ks_complete(struct ks_source *s, struct ks_batch *b)
 {
     struct ks_part *p = ks_find(s, b->partition);
-    bool *failed;
+    long long first;
 
     s->busy--;
     if (!p || p->gen != b->gen || atomic_load(&s->stopping)) {
@@ -463,64 +496,35 @@ static void ks_complete(struct ks_source *s, struct ks_batch *b)
     }
     memcpy(b->last_request_id, b->inv.request_id, sizeof(b->last_request_id));
     b->last_function_error = b->inv.status == FG_INV_FUNCTION_ERROR || b->inv.status == FG_INV_TIMEOUT;
-    switch (b->inv.status) {
-    case FG_INV_OK:
-        if (s->st->report_failures && b->n) {
-            char (*ids)[24] = calloc(b->n, sizeof(*ids));
-            const char **idp = calloc(b->n, sizeof(*idp));
-            size_t first = b->n;
-            int rc = -1;
-            failed = calloc(b->n, sizeof(*failed));
-            if (ids && idp && failed) {
-                for (size_t i = 0; i < b->n; i++) {
-                    snprintf(ids[i], sizeof(ids[i]), "%" PRId64, b->msgs[i]->offset);
-                    idp[i] = ids[i];
-                }
-                rc = fg_batch_failures(b->inv.result.data, b->inv.result.len, idp, b->n, failed);
-                for (size_t i = 0; rc == 0 && i < b->n && first == b->n; i++)
-                    if (failed[i])
-                        first = i;
-            }
-            free(ids);
-            free(idp);
-            free(failed);
-            if (rc < 0) {
-                fg_log(FG_LOG_WARN, "kafka", "%s: %s answered a malformed batchItemFailures; the whole batch failed",
-                       s->label, s->fn->name);
-                ks_failed(s, p, b);
-                return;
-            }
-            if (first < b->n) {
-                /* Everything before the first failure succeeded; the rest is retried. */
-                s->processed += (long long)first;
-                ks_release(p, b, 0, first, KS_DONE);
-                memmove(b->msgs, b->msgs + first, (b->n - first) * sizeof(*b->msgs));
-                b->n -= first;
-                ks_advance(s, p);
-                ks_failed(s, p, b);
-                return;
-            }
-        }
-        s->processed += (long long)b->n;
-        ks_finish(s, p, b, b->n);
-        return;
-    case FG_INV_THROTTLED:
+    if (b->inv.status == FG_INV_THROTTLED ||
+        ((b->inv.status == FG_INV_SERVICE_ERROR || b->inv.status == FG_INV_NOT_FOUND) && b->inv.sandbox_fault)) {
+        /* Throttles and system errors do not count as attempts. */
         b->deferrals++;
         ks_wait(s, b, ks_backoff(b->deferrals));
         return;
-    case FG_INV_SERVICE_ERROR:
-    case FG_INV_NOT_FOUND:
-        if (b->inv.sandbox_fault) {
-            b->deferrals++;
-            ks_wait(s, b, ks_backoff(b->deferrals));
-            return;
-        }
-        ks_failed(s, p, b);
-        return;
-    default:
+    }
+    if (b->inv.status != FG_INV_OK) {
         ks_failed(s, p, b);
         return;
     }
+    first = ks_first_failure(s, b);
+    if (first < 0) {
+        fg_log(FG_LOG_WARN, "kafka", "%s: %s answered a malformed batchItemFailures; the whole batch failed",
+               s->label, s->fn->name);
+        ks_failed(s, p, b);
+        return;
+    }
+    s->processed += first;
+    if ((size_t)first < b->n) {
+        /* Everything before the first failure succeeded; the rest is retried. */
+        ks_release(p, b, 0, (size_t)first, KS_DONE);
+        memmove(b->msgs, b->msgs + first, (b->n - (size_t)first) * sizeof(*b->msgs));
+        b->n -= (size_t)first;
+        ks_advance(s, p);
+        ks_failed(s, p, b);
+        return;
+    }
+    ks_finish(s, p, b, b->n);
 }
 
 /* Starts the next batch of every free lane whose records are due. */
@@ -599,7 +603,7 @@ static void ks_dispatch_part(struct ks_source *s, struct ks_part *p, long long n
 
 static long long ks_dispatch(struct ks_source *s)
 {
-    long long now = ks_now(), next_due = -1;
+    long long now = fg_now_ms(), next_due = -1;
     struct ks_batch **pp = &s->waiting;
 
     /* Retries that are due. */
@@ -675,12 +679,10 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
             size_t cap = p->cap ? p->cap * 2 : 256;
             struct ks_rec *nr = realloc(p->recs, cap * sizeof(*nr));
             if (!nr) {
-                rd_kafka_message_destroy(m);   /* seek back below: nothing is skipped */
-                rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-                rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
-                rd_kafka_pause_partitions(s->rk, l);
-                rd_kafka_topic_partition_list_destroy(l);
-                p->paused = true;
+                /* Out of memory: fetch this record again later, so nothing is skipped. */
+                rd_kafka_seek(m->rkt, m->partition, m->offset, 0);
+                rd_kafka_message_destroy(m);
+                ks_pause(s, p, true);
                 return;
             }
             p->recs = nr;
@@ -690,7 +692,7 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
     /* Batches in flight point into the ring by message, never by index: moving is safe. */
     r = &p->recs[p->head + p->n++];
     r->m = m;
-    r->arrived_ms = ks_now();
+    r->arrived_ms = fg_now_ms();
     r->state = KS_QUEUED;
     r->lane = (uint8_t)ks_lane_of(s, m);
     s->received++;
@@ -698,7 +700,7 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
         struct fg_kafka_rec v;
         json_t *view;
         bool pass;
-        ks_rec_view(m, &v);
+        ks_rec_view(m, &v, false);
         view = fg_kafka_filter_view(&s->ev, m->partition, &v);
         pass = view && fg_filter_match(s->filter, view);
         json_decref(view);
@@ -709,13 +711,8 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
             return;
         }
     }
-    if (!p->paused && p->n >= KS_PAUSE_RECORDS) {
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(l, s->st->topic, p->partition);
-        rd_kafka_pause_partitions(s->rk, l);
-        rd_kafka_topic_partition_list_destroy(l);
-        p->paused = true;
-    }
+    if (!p->paused && p->n >= KS_PAUSE_RECORDS)
+        ks_pause(s, p, true);
 }
 
 /* ------------------------------------------------------------------ rebalance */
@@ -768,7 +765,7 @@ static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *part
  * partitions, then commits what is finished, before librdkafka lets them go. */
 static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *parts)
 {
-    long long deadline = ks_now() + (long long)s->fn->timeout_s * 1000 + 5000;
+    long long deadline = fg_now_ms() + (long long)s->fn->timeout_s * 1000 + 5000;
     int running = 0;
 
     for (int i = 0; i < parts->cnt; i++) {
@@ -787,7 +784,7 @@ static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *part
             for (int l = 0; p && l < KS_MAX_LANES && !busy; l++)
                 busy = p->lane[l] && p->lane[l]->phase != KB_WAITING;
         }
-        if (!busy || ks_now() >= deadline)
+        if (!busy || fg_now_ms() >= deadline)
             break;
         pthread_mutex_lock(&s->lock);
         if (!s->done_head) {
@@ -884,7 +881,7 @@ static void *ks_main(void *arg)
         fg_log(FG_LOG_ERROR, "kafka", "%s: subscribe: %s", s->label, rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(topics);
     while (!atomic_load(&s->stopping) || s->busy) {
-        long long now = ks_now();
+        long long now = fg_now_ms();
         int timeout = KS_POLL_MS;
         rd_kafka_message_t *m;
         if (next_due >= 0)
@@ -899,13 +896,13 @@ static void *ks_main(void *arg)
             m = i < 10000 ? rd_kafka_consumer_poll(s->rk, 0) : NULL;
         }
         ks_drain(s);
-        if (s->down && ks_now() >= s->next_meta_ms) {
+        if (s->down && fg_now_ms() >= s->next_meta_ms) {
             const struct rd_kafka_metadata *md;
             if (rd_kafka_metadata(s->rk, 0, NULL, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 rd_kafka_metadata_destroy(md);
                 ks_set_state(s, false, "broker reachable again");
             } else {
-                s->next_meta_ms = ks_now() + KS_META_CHECK_MS;
+                s->next_meta_ms = fg_now_ms() + KS_META_CHECK_MS;
             }
         }
         next_due = atomic_load(&s->stopping) ? -1 : ks_dispatch(s);

@@ -37,19 +37,6 @@ $3
 CFG
 }
 
-# start NAME → prints the port once listening; the pid goes to $tmp/NAME.pid
-start() {
-  "$build/fngate" serve -c "$tmp/$1.yaml" --listen 127.0.0.1:0 > /dev/null 2> "$tmp/$1.err" &
-  echo $! > "$tmp/$1.pid"
-  for _ in $(seq 1 300); do
-    grep -q "listening on" "$tmp/$1.err" && break
-    sleep 0.05
-  done
-  sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"
-}
-
-stop() { kill -TERM "$(cat "$tmp/$1.pid")"; while kill -0 "$(cat "$tmp/$1.pid")" 2>/dev/null; do sleep 0.05; done; }
-
 cat > "$tmp/event.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$payload'
@@ -70,13 +57,13 @@ config full full "$trickle"
 config mem memory "$trickle"
 echo "fngate async bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores, payload ${#payload} bytes"
 
-port=$(start full); pids+=("$(cat "$tmp/full.pid")")
+fngate_start full; port=$(fngate_port full)
 read -r a_rps a_p50 a_p99 a_bad <<< "$(accept_rate "$port")"
-stop full
+fngate_stop full
 
-port=$(start mem); pids+=("$(cat "$tmp/mem.pid")")
+fngate_start mem; port=$(fngate_port mem)
 read -r b_rps b_p50 b_p99 b_bad <<< "$(accept_rate "$port")"
-stop mem
+fngate_stop mem
 
 rport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync everysec \
@@ -90,7 +77,7 @@ c_rps=$(redis-benchmark -p "$rport" -c "$conns" -n "$n" -d ${#payload} -t lpush 
 # Delivery: fill a queue while the function is held back, then restart without the limit and
 # time the drain from the readiness line to an empty queue.
 config drain full "$trickle"
-port=$(start drain); pids+=("$(cat "$tmp/drain.pid")")
+fngate_start drain; port=$(fngate_port drain)
 /usr/bin/python3 - "$port" "$backlog" "$payload" <<'PY'
 import http.client, sys, threading
 port, total, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -103,10 +90,10 @@ def send(k, n):
 ts = [threading.Thread(target=send, args=(k, total // 8)) for k in range(8)]
 [t.start() for t in ts]; [t.join() for t in ts]
 PY
-stop drain
+fngate_stop drain
 config drain full ""
 start_ns=$(date +%s%N)
-port=$(start drain); pids+=("$(cat "$tmp/drain.pid")")
+fngate_start drain; port=$(fngate_port drain)
 drained() {
   curl -s "http://127.0.0.1:$port/_fngate/queue" | /usr/bin/python3 -c '
 import json, sys
@@ -115,7 +102,7 @@ sys.exit(0 if f["queued"] + f["inFlight"] + f["retrying"] == 0 else 1)'
 }
 until drained; do sleep 0.02; done
 end_ns=$(date +%s%N)
-stop drain
+fngate_stop drain
 d_rps=$(/usr/bin/python3 -c "import sys; print('%.0f' % ($backlog / ((int(sys.argv[2]) - int(sys.argv[1])) / 1e9)))" "$start_ns" "$end_ns")
 
 printf '%-52s %10s %9s %9s %8s\n' target "events/s" "p50 ms" "p99 ms" "non-202"

@@ -39,19 +39,6 @@ functions:
 CFG
 }
 
-# start NAME → waits for the readiness line; the pid goes to $tmp/NAME.pid
-start() {
-  "$build/fngate" serve -c "$tmp/$1.yaml" --listen 127.0.0.1:0 > /dev/null 2> "$tmp/$1.err" &
-  echo $! > "$tmp/$1.pid"
-  pids+=("$(cat "$tmp/$1.pid")")
-  for _ in $(seq 1 300); do
-    grep -q "listening on" "$tmp/$1.err" && return 0
-    sleep 0.05
-  done
-  echo "fngate did not start:" >&2; cat "$tmp/$1.err" >&2; exit 1
-}
-stop() { kill -TERM "$(cat "$tmp/$1.pid")"; while kill -0 "$(cat "$tmp/$1.pid")" 2>/dev/null; do sleep 0.05; done; }
-
 echo "fngate queue/stream bench: $n Redis messages, $kn Kafka records, $(nproc) cores, loopback"
 
 # ---- Redis
@@ -66,7 +53,7 @@ a_rps=$(redis-benchmark -p "$rport" -c 16 -P 16 -n "$n" -q XADD raw '*' body "$b
 redis-cli -p "$rport" del raw > /dev/null
 
 config q "queue: {redis: \"redis://127.0.0.1:$rport/0\", stream: bench, batch_size: 100, maximum_concurrency: 4}"
-start q
+fngate_start q
 for _ in $(seq 1 100); do
   redis-cli -p "$rport" xinfo groups bench 2>/dev/null | grep -q fngate && break; sleep 0.05
 done
@@ -99,7 +86,7 @@ t0=$(now_ns)
 redis-benchmark -p "$rport" -c 16 -P 16 -n "$n" -q XADD bench '*' body "$body" > /dev/null 2>&1
 wait_acked
 t1=$(now_ns)
-stop q
+fngate_stop q
 b_rps=$(rate "$n" "$t0" "$t1")
 
 # ---- Kafka (librdkafka's mock cluster)
@@ -116,8 +103,8 @@ t1=$(now_ns)
 c_rps=$(rate "$kn" "$t0" "$t1")
 
 config k "stream: {kafka: {brokers: \"$bootstrap\"}, topic: clicks, batch_size: 100, maximum_batching_window: 0s}"
-start k
-port=$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/k.err")
+fngate_start k
+port=$(fngate_port k)
 # The clock starts at the assignment: joining the group (about 3 s with the mock) is not
 # consuming, and kcat's -C (no group) does not pay it either.
 until grep -q "assigned" "$tmp/k.err"; do sleep 0.01; done
@@ -132,7 +119,7 @@ while True:
     time.sleep(0.01)
 PY
 t1=$(now_ns)
-stop k
+fngate_stop k
 d_rps=$(rate "$kn" "$t0" "$t1")
 
 printf '%-62s %12s\n' target "messages/s"
