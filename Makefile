@@ -15,11 +15,11 @@ test-deps:
 	@deploy/install-deps.sh --test
 
 build: deps
-	@cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFG_TESTS=OFF >/dev/null
 	@cmake --build $(RELEASE) -j2
 
 build-asan: test-deps
-	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DFG_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DFG_SANITIZE=ON -DFG_TESTS=ON >/dev/null
 	@cmake --build $(ASAN) -j2
 
 run: build

@@ -2,18 +2,27 @@
 # SPDX-License-Identifier: MIT
 # The whole suite against one build tree (the sanitizer build by default): Check unit tests,
 # then integration tests that drive the real fngate binary. Ends with one line counting
-# everything: "N passed, N failed".
+# everything: "N passed, N failed, N skipped".
+#
+# A unit binary counts its Check tests; it also fails as a whole when it exits non-zero,
+# prints no Check summary, or prints a sanitizer report. FNGATE_TESTS=substring runs only
+# the integration tests whose name contains it (and no unit binary unless it matches too).
 set -u
 build="${1:-build/asan}"
 cd "$(dirname "$0")/.."
 export FNGATE_BUILD="$build"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+only="${FNGATE_TESTS:-}"
 
 passed=0
 failed=0
+skipped=0
+units=0
 for t in "$build"/test_*; do
   [ -x "$t" ] || continue
+  [ -z "$only" ] || [[ "$(basename "$t")" == *"$only"* ]] || continue
+  units=$((units + 1))
   out=$("$t" 2>&1)
   rc=$?
   echo "$out"
@@ -31,21 +40,31 @@ for t in "$build"/test_*; do
     echo "FAIL $t: sanitizer report"
     bad=$((bad + 1))
   fi
-  passed=$((passed + checks - bad))
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+    echo "FAIL $t: exit status $rc with every check passed"
+    bad=1
+  fi
+  passed=$((passed + checks - (bad > checks ? checks : bad)))
   failed=$((failed + bad))
 done
+if [ -z "$only" ] && [ "$units" -eq 0 ]; then
+  echo "FAIL: no unit test binary in $build (is Check installed?)"
+  failed=$((failed + 1))
+fi
 echo "unit: $passed passed, $failed failed"
 
 it_out=$(mktemp)
 /usr/bin/python3 tests/integration/run.py 2>&1 | tee "$it_out"
-it=$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed' "$it_out" | tail -n 1)
+it=$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$it_out" | tail -n 1)
 rm -f "$it_out"
 if [ -z "$it" ]; then
   echo "integration runner did not finish"
   failed=$((failed + 1))
 else
-  passed=$((passed + $(echo "$it" | sed -E 's/integration: ([0-9]+) passed.*/\1/')))
-  failed=$((failed + $(echo "$it" | sed -E 's/.* ([0-9]+) failed/\1/')))
+  read -r ip if is <<<"$(echo "$it" | sed -E 's/integration: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/')"
+  passed=$((passed + ip))
+  failed=$((failed + if))
+  skipped=$((skipped + is))
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

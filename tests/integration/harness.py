@@ -32,6 +32,39 @@ class TestFailure(AssertionError):
     pass
 
 
+class Skip(Exception):
+    """Raised by skip(): the runner counts the test as skipped and prints why."""
+
+
+def skip(why):
+    raise Skip(why)
+
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def need_root(what):
+    """Skips a test that needs root outside CI; CI runs as root, so there it is a failure."""
+    if os.geteuid() == 0:
+        return
+    check(not IN_CI, "needs root to %s, and CI runs as root" % what)
+    skip("needs root to " + what)
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in text (ASan, LSan, UBSan, TSan), or None."""
+    for m in SANITIZER_MARKERS:
+        i = text.find(m)
+        if i >= 0:
+            return text[max(0, i - 200):i + 4000]
+    return None
+
+
+def check_no_sanitizer_report(text, who):
+    rep = sanitizer_report(text)
+    check(rep is None, "sanitizer report from %s:\n%s" % (who, rep))
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)
@@ -72,12 +105,18 @@ def env():
     return e
 
 
-def run_cli(*args, input=None, timeout=60):
-    """Runs `fngate ARGS`; returns CompletedProcess with text output."""
+# LeakSanitizer's exit status: a leak report must never pass for an expected failure.
+LSAN_EXIT = 23
+
+
+def run_cli(*args, input=None, timeout=60, cwd=None, extra_env=None):
+    """Runs `fngate ARGS` to completion (any verb, `serve` that is expected to refuse too);
+    returns CompletedProcess with text output. Fails on any sanitizer report."""
     p = subprocess.run([FNGATE] + list(args), input=input, capture_output=True, text=True,
-                       timeout=timeout, env=env())
-    for m in SANITIZER_MARKERS:
-        check(m not in p.stderr, "sanitizer report from `fngate %s`:\n%s" % (" ".join(args), p.stderr))
+                       timeout=timeout, env=dict(env(), **(extra_env or {})), cwd=cwd)
+    who = "`fngate %s`" % " ".join(args)
+    check_no_sanitizer_report(p.stderr + p.stdout, who)
+    check(p.returncode != LSAN_EXIT, "%s exited %d (LeakSanitizer):\n%s" % (who, LSAN_EXIT, p.stderr))
     return p
 
 
@@ -93,6 +132,7 @@ class Gateway:
         self.port = None
         self.args = list(args)
         self.proc = None
+        self._out = None
 
     def __enter__(self):
         self.start()
@@ -130,7 +170,28 @@ class Gateway:
         return wait_until(lambda: re.search(pattern, self.stdout(), re.M), timeout,
                           "function log matching %r" % pattern)
 
+    def kill9(self):
+        """kill -9, as a crash or the OOM killer would. No leak check can run in a killed
+        process, but anything a sanitizer reported before the kill (in the gateway's stderr
+        or in the function log, where a worker's pre-exec output goes) fails the test."""
+        self.proc.kill()
+        self.proc.wait()
+        self._close()
+        self._check_reports()
+
+    def _close(self):
+        if self._out:
+            self._reader.join(5)
+            self._out.close()
+            self._out = None
+
+    def _check_reports(self):
+        check_no_sanitizer_report(self.stderr(), "fngate (stderr)")
+        check_no_sanitizer_report(self.stdout(), "a worker (function log)")
+
     def stop(self, check_clean=True):
+        if self.proc and self.proc.poll() is not None and not self._out:
+            return                          # stopped already (kill9)
         if not self.proc or self.proc.poll() is not None:
             rc = self.proc.returncode if self.proc else 0
         else:
@@ -141,11 +202,9 @@ class Gateway:
                 self.proc.kill()
                 rc = self.proc.wait()
                 check(not check_clean, "fngate did not stop within 30 s of SIGTERM")
-        self._reader.join(5)
-        self._out.close()
+        self._close()
         if check_clean:
-            for m in SANITIZER_MARKERS:
-                check(m not in self.stderr(), "sanitizer report:\n" + self.stderr())
+            self._check_reports()
             check(rc == 0, "fngate exited with %s:\n%s" % (rc, self.stderr()[-4000:]))
 
     # ---- HTTP
@@ -288,8 +347,10 @@ class KafkaMock:
     gateways a test restarts. Commands go in one per line; each gets one answer line."""
 
     def __init__(self, brokers=1):
+        # stderr goes to a file that close() reads: the mock is built with the sanitizers too.
+        self.stderr_file = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([KAFKA_MOCK, str(brokers)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, env=env())
+                                     stderr=self.stderr_file, text=True, env=env())
         line = self.proc.stdout.readline().split()
         check(line and line[0] == "bootstrap", "the mock cluster did not start")
         self.bootstrap = line[1]
@@ -297,8 +358,8 @@ class KafkaMock:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, exc, tb):
+        self.close(check_clean=exc_type is None)
 
     def cmd(self, line):
         self.proc.stdin.write(line + "\n")
@@ -313,7 +374,16 @@ class KafkaMock:
     def produce(self, topic, partition, value, key="-"):
         self.cmd("produce %s %d %s %s" % (topic, partition, key, value))
 
-    def close(self):
+    def close(self, check_clean=True):
         if self.proc.poll() is None:
             self.proc.stdin.close()
             self.proc.wait(30)
+        if self.stderr_file.closed:
+            return
+        self.stderr_file.seek(0)
+        err = self.stderr_file.read().decode("utf-8", "replace")
+        self.stderr_file.close()
+        if not check_clean:
+            return
+        check_no_sanitizer_report(err, "the Kafka mock")
+        check(self.proc.returncode == 0, "the Kafka mock exited %s:\n%s" % (self.proc.returncode, err[-2000:]))

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Runs every test_* function of tests/integration/test_*.py, each in a fresh temp dir,
-and ends with the plain summary line "N passed, N failed". FNGATE_TESTS=substring picks a
-subset. Exit status 1 when anything failed."""
+and ends with the plain summary line "N passed, N failed, N skipped". A test skips by
+raising harness.Skip (harness.skip / harness.need_root), and the line says why.
+FNGATE_TESTS=substring picks a subset. Exit status 1 when anything failed."""
 import importlib
 import inspect
 import os
@@ -17,7 +18,7 @@ import harness  # noqa: E402
 
 def main():
     only = os.environ.get("FNGATE_TESTS", "")
-    passed = failed = 0
+    passed = failed = skipped = 0
     failures = []
     for fname in sorted(os.listdir(HERE)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
@@ -35,13 +36,16 @@ def main():
                     fn(tmp)
                 passed += 1
                 print("PASS %s (%.1fs)" % (full, time.monotonic() - start), flush=True)
+            except harness.Skip as e:
+                skipped += 1
+                print("SKIP %s: %s" % (full, e), flush=True)
             except Exception:
                 failed += 1
                 failures.append(full)
                 print("FAIL %s (%.1fs)\n%s" % (full, time.monotonic() - start, traceback.format_exc()), flush=True)
     if failures:
         print("failed: " + ", ".join(failures))
-    print("integration: %d passed, %d failed" % (passed, failed))
+    print("integration: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 

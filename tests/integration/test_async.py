@@ -5,12 +5,11 @@ their redrive, rate limits, restart and kill -9. Every test drives the real gate
 import http.server
 import json
 import os
-import signal
 import subprocess
 import threading
 import time
 
-from harness import FNGATE, Gateway, check, env, json_lines, run_cli, wait_until, write
+from harness import Gateway, check, json_lines, need_root, run_cli, wait_until, write
 
 PY = """
 import json, os, time
@@ -392,11 +391,9 @@ def test_kill9_loses_no_accepted_event(tmp):
     for t in threads:
         t.start()
     wait_until(lambda: len(accepted) >= 2000, 60, "2,000 accepted events")
-    os.kill(gw.proc.pid, signal.SIGKILL)
-    gw.proc.wait()
+    gw.kill9()
     for t in threads:
         t.join(30)
-    gw.stop(check_clean=False)
     check(2000 <= len(accepted) < total, "the kill landed mid-stream: %d accepted" % len(accepted))
     print("kill -9 after %d of %d accepted" % (len(accepted), total))
     unanswered = sent - accepted
@@ -447,21 +444,18 @@ def test_state_store_refusals(tmp):
     os.makedirs(state)
     with open(os.path.join(state, "fngate.db"), "wb") as f:
         f.write(b"garbage, not SQLite " * 500)
-    p = subprocess.run([FNGATE, "serve", "-c", cfg, "--listen", "127.0.0.1:0"], capture_output=True, text=True,
-                       timeout=30, env=env())
+    p = run_cli("serve", "-c", cfg, "--listen", "127.0.0.1:0")
     check(p.returncode != 0 and os.path.join(state, "fngate.db") in p.stderr and "not a usable fngate database" in p.stderr,
           "a corrupt state file refuses start, naming the file: rc %d\n%s" % (p.returncode, p.stderr))
     blocker = write(os.path.join(tmp, "plainfile"), "x\n")
     cfg2 = write(os.path.join(tmp, "b.yaml"), "state_dir: %s/state\n%s" % (blocker, conf))
-    p = subprocess.run([FNGATE, "serve", "-c", cfg2, "--listen", "127.0.0.1:0"], capture_output=True, text=True,
-                       timeout=30, env=env())
+    p = run_cli("serve", "-c", cfg2, "--listen", "127.0.0.1:0")
     check(p.returncode != 0 and "state_dir" in p.stderr and "cannot create" in p.stderr,
           "an unusable state_dir refuses start: rc %d\n%s" % (p.returncode, p.stderr))
     os.unlink(os.path.join(state, "fngate.db"))
     with Gateway(tmp, conf) as gw:
         cfg3 = write(os.path.join(tmp, "c.yaml"), conf)
-        p = subprocess.run([FNGATE, "serve", "-c", cfg3, "--listen", "127.0.0.1:0"], capture_output=True,
-                           text=True, timeout=30, env=env())
+        p = run_cli("serve", "-c", cfg3, "--listen", "127.0.0.1:0")
         check(p.returncode != 0 and "in use by another fngate" in p.stderr,
               "a second gateway on the same state_dir is refused:\n" + p.stderr)
         check(gw.invoke("W", {"id": 1}, EVENT)[0] == 202, "the first gateway is unaffected")
@@ -471,9 +465,8 @@ def test_full_disk_answers_503_not_202(tmp):
     """A state_dir on a tiny tmpfs: once it is full, Event invokes get 503, never a false 202."""
     mnt = os.path.join(tmp, "mnt")
     os.makedirs(mnt)
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]).returncode:
-        print("SKIP test_full_disk_answers_503_not_202: needs root to mount a tmpfs")
-        return
+    need_root("mount a tmpfs")
+    check(subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]).returncode == 0, "mount a 1 MB tmpfs")
     try:
         conf = setup(tmp, fn("W", extra="    concurrency: 1\n"), top="state_dir: %s\n" % mnt)
         write(os.path.join(tmp, "out.txt.fail"), "x\n")          # events fail and stay queued

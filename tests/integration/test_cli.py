@@ -2,9 +2,8 @@
 """The command line: validate, config errors that stop serve before anything starts,
 --help on every verb, --version."""
 import os
-import subprocess
 
-from harness import FNGATE, ROOT, check, env, run_cli, write
+from harness import ROOT, check, env, run_cli, write
 
 
 def test_validate_prints_functions_and_routes(tmp):
@@ -28,8 +27,7 @@ def test_config_errors_have_positions(tmp):
     check(p.returncode == 1, p.returncode)
     check(p.stderr.strip() == "%s:6:5: unknown key 'memroy' in function F (did you mean 'memory'?)" % cfg, p.stderr)
     # serve refuses the same file before starting anything.
-    p = subprocess.run([FNGATE, "serve", "-c", cfg, "--listen", "127.0.0.1:0"], capture_output=True, text=True,
-                       timeout=30, env=env())
+    p = run_cli("serve", "-c", cfg, "--listen", "127.0.0.1:0")
     check(p.returncode != 0 and ":6:5: unknown key 'memroy'" in p.stderr and "listening" not in p.stderr, p.stderr)
     p = run_cli("validate", "-c", os.path.join(tmp, "missing.yaml"))
     check(p.returncode == 1 and "missing.yaml: No such file or directory" in p.stderr, p.stderr)
@@ -48,7 +46,7 @@ def test_env_substitution(tmp):
         """)
     e = env()
     e["FG_IT_CODE"] = code
-    p = subprocess.run([FNGATE, "validate", "-c", cfg], capture_output=True, text=True, env=e, timeout=30)
+    p = run_cli("validate", "-c", cfg, extra_env=e)
     check(p.returncode == 0 and "code: " + code in p.stdout and "TOKEN: none" in p.stdout, p.stdout + p.stderr)
     p = run_cli("validate", "-c", cfg)
     check(p.returncode == 1 and "environment variable FG_IT_CODE is not set" in p.stderr, p.stderr)
@@ -78,7 +76,7 @@ def test_default_config_path(tmp):
             handler: app.h
             code: code
         """)
-    p = subprocess.run([FNGATE, "validate"], capture_output=True, text=True, cwd=tmp, env=env(), timeout=30)
+    p = run_cli("validate", cwd=tmp)
     check(p.returncode == 0 and "Here:" in p.stdout and "code: " + code in p.stdout, p.stdout + p.stderr)
-    p = subprocess.run([FNGATE, "validate"], capture_output=True, text=True, cwd=code, env=env(), timeout=30)
+    p = run_cli("validate", cwd=code)
     check(p.returncode == 1 and "fngate.yaml: No such file or directory" in p.stderr, p.stderr)

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from harness import Gateway, check, json_lines, wait_until, write
+from harness import Gateway, check, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -109,9 +109,7 @@ def test_directory_created_and_filled_at_once(tmp):
 
 def test_overflow_rescan_fires_each_file_once(tmp):
     path = "/proc/sys/fs/inotify/max_queued_events"
-    if os.geteuid() != 0:
-        print("SKIP test_overflow_rescan_fires_each_file_once: needs root to lower max_queued_events")
-        return
+    need_root("lower max_queued_events")
     old = open(path).read().strip()
     up = os.path.join(tmp, "up")
     try:

@@ -295,8 +295,7 @@ def test_gateway_kill9_mid_batch_redelivers_to_the_next_one(tmp):
         try:
             slow = redis.cmd("XADD", "k", "*", "body", "slow-batch")
             gw.wait_stdout(r"START RequestId", 10)
-            gw.proc.kill()          # kill -9 while the function holds the message
-            gw.proc.wait()
+            gw.kill9()              # kill -9 while the function holds the message
         finally:
             gw.stop(check_clean=False)
         check(not seen(tmp), "the killed run finished nothing")

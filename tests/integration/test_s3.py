@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from harness import Gateway, check, free_port, json_lines, wait_until, write
+from harness import Gateway, check, free_port, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -167,9 +167,8 @@ def test_disk_full_during_upload(tmp):
     and fires no event; a small one afterwards works."""
     root = os.path.join(tmp, "data", "s3")
     os.makedirs(root)
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", root]).returncode:
-        print("SKIP test_disk_full_during_upload: needs root to mount a tmpfs")
-        return
+    need_root("mount a tmpfs")
+    check(subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", root]).returncode == 0, "mount a 1 MB tmpfs")
     try:
         port = free_port()
         with Gateway(tmp, setup(tmp, port, creds=False)):

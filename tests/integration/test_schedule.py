@@ -7,10 +7,9 @@ import calendar
 import json
 import os
 import re
-import subprocess
 import time
 
-from harness import FNGATE, Gateway, check, env, json_lines, run_cli, wait_until, write
+from harness import Gateway, check, json_lines, run_cli, wait_until, write
 
 PY = """
 import json, os, time
@@ -174,7 +173,7 @@ def test_schedule_config_errors(tmp):
     ]
     for events, want in cases:
         cfg = write(os.path.join(tmp, "bad.yaml"), setup(tmp, events))
-        p = subprocess.run([FNGATE, "validate", "-c", cfg], capture_output=True, text=True, timeout=30, env=env())
+        p = run_cli("validate", "-c", cfg)
         check(p.returncode != 0 and want in p.stderr, "want %r, got rc %d: %s" % (want, p.returncode, p.stderr))
     cfg = write(os.path.join(tmp, "good.yaml"), setup(tmp, "      - schedule: cron(0 12 * * ? *)\n"))
     p = run_cli("validate", "-c", cfg)

@@ -278,8 +278,7 @@ def test_gateway_kill9_loses_nothing(tmp):
             assigned(gw)
             kafka.cmd("bulk kk 300 x")
             wait_until(lambda: len(seen(tmp)) >= 50, 20, "some records processed")
-            gw.proc.kill()
-            gw.proc.wait()
+            gw.kill9()
         finally:
             gw.stop(check_clean=False)
         first = len(seen(tmp))
