@@ -105,7 +105,7 @@ lpush_rate() {
   stats=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_lpush://p')
   [[ "$stats" == calls=$3,*failed_calls=0 ]] ||
     bench_invalid "$1" "redis counted LPUSH ${stats:-none} for $3 sent"
-  if [ -n "$rps" ]; then printf '%.0f\n' "$rps"; else echo -; fi
+  bench_round "$rps"
 }
 c_rps=$(lpush_rate c everysec $((duration * 60000)))
 # about a third of everysec's rate here: sized to take about as long

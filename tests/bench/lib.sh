@@ -18,6 +18,7 @@
 #                          polls the admin view PATH (one process, one connection, every
 #                          10 ms) until the Python expression PRED over its JSON (`v`) is
 #                          true; prints the time it was (ns); exit 1 after SECONDS
+#   bench_round VALUE      VALUE rounded to an integer, or "-" when there is none
 #   echo_counted DIR       the sum of the counts fg-echo-bootstrap workers left in DIR
 #                          (ECHO_COUNT_DIR, see echo_bootstrap.c)
 #   bench_invalid RUN WHY  marks RUN (a row's letter) invalid, with the reason and counts
@@ -95,6 +96,8 @@ while True:
     time.sleep(0.01)
 PY
 }
+
+bench_round() { if [ -n "${1:-}" ]; then printf '%.0f\n' "$1"; else echo -; fi; }
 
 echo_counted() { cat "$1"/* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'; }
 
