@@ -112,8 +112,8 @@ bench_flag() { bench_is_valid "$1" || echo INVALID; }
 
 bench_wrk() {
   local out rps p50 p99 bad c r w t
-  if ! out=$(/usr/bin/python3 tests/bench/wrk_summary.py "$2"); then
-    bench_invalid "$1" "wrk's output could not be read: $(tr '\n' ' ' < "$2")"
+  if ! out=$(/usr/bin/python3 tests/bench/wrk_summary.py "$2" 2>/dev/null); then
+    bench_invalid "$1" "wrk's output could not be read: $(tr -s '\n ' '  ' < "$2" | head -c 160)"
     echo "- - - -"
     return 0
   fi
