@@ -103,7 +103,7 @@ lpush_rate() {
   fi
   rps=$(echo "$out" | tr '\r' '\n' | sed -nE 's/.*LPUSH: ([0-9.]+) requests per second.*/\1/p' | tail -1)
   stats=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_lpush://p')
-  [[ "$stats" == calls=$3,*failed_calls=0 ]] ||
+  [[ "$stats" == calls=$3,*rejected_calls=0,failed_calls=0 ]] ||
     bench_invalid "$1" "redis counted LPUSH ${stats:-none} for $3 sent"
   bench_round "$rps"
 }
