@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # `make bench` (second half): async accept and delivery, side by side in one run, on loopback.
-#   (a) Invoke API Event → 202 with durability full (group-committed SQLite, fsync)
+#   (a) Invoke API Event → 202 with durability full (group-committed SQLite, fsync), the
+#       function held back to a trickle so the run measures accepting alone (as LPUSH does)
 #   (b) the same gateway with durability memory (no disk): what durability costs
 #   (c) redis-server with appendonly yes + appendfsync everysec taking LPUSHes from
-#       redis-benchmark (the queue people would otherwise put in front of a worker)
-#   (d) delivery: events queued before start, drained by a warm C `provided` worker
-# Accept runs use a function rate-limited to a trickle, so they measure accepting alone (as
-# LPUSH does); delivery is measured separately. Prints rates and the ratios a/b and a/c.
+#       redis-benchmark (the queue people would otherwise put in front of a worker; it
+#       syncs once a second, where fngate syncs before every answer)
+#   (d) the same redis-server with appendfsync always: a sync before every answer, as (a)
+#   (e) (a) with deliveries competing: no limit, the function runs the accepted events
+#       during the load; prints the accept rate and the events delivered per second
+#   (f) delivery: events queued before start, drained by warm C `provided` workers, timed
+#       from the readiness line (lib.sh's fngate_ready_ns) to an empty queue
+# Prints rates and the ratios a/b, a/c, a/d and e/a. Never a timed assertion, but a run with
+# non-2xx answers, socket errors, failed commands, dead letters, a timeout or a wrong count
+# of function runs is reported invalid and no ratio is printed from it (lib.sh).
 set -euo pipefail
 build="${1:-build/release}"
 cd "$(dirname "$0")/../.."
@@ -17,15 +24,17 @@ backlog="${BENCH_BACKLOG:-100000}"
 . tests/bench/lib.sh
 bench_scratch async
 
-
 mkdir -p "$tmp/echo"
 cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
 payload='{"order":12345,"item":"x"}'
 
-# config NAME DURABILITY RATE_LINE
+# config NAME DURABILITY RATE_LINE [STATE]: the echo function, state in $tmp/state-STATE
+# (default NAME); each worker counts the events it ran in $tmp/count-NAME (ECHO_COUNT_DIR,
+# see echo_bootstrap.c)
 config() {
+  mkdir -p "$tmp/count-$1"
   cat > "$tmp/$1.yaml" <<CFG
-state_dir: $tmp/state-$1
+state_dir: $tmp/state-${4:-$1}
 durability: $2
 functions:
   Echo:
@@ -33,6 +42,8 @@ functions:
     code: $tmp/echo
     concurrency: $conns
     min_warm: 4
+    environment:
+      ECHO_COUNT_DIR: $tmp/count-$1
 $3
 CFG
 }
@@ -44,70 +55,125 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-Amz-Invocation-Type"] = "Event"
 LUA
 
-# wrk → "req/s p50_ms p99_ms non2xx"
+# accept_rate RUN PORT [BEFORE_HOOK] → "req/s p50_ms p99_ms non2xx" (RUN marked invalid on
+# errors); the hook runs between the warm-up and the measured run
 accept_rate() {
-  local url="http://127.0.0.1:$1/2015-03-31/functions/Echo/invocations"
+  local url="http://127.0.0.1:$2/2015-03-31/functions/Echo/invocations"
   wrk -t2 -c"$conns" -d1s -s "$tmp/event.lua" "$url" > /dev/null
-  wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/event.lua" "$url" > "$tmp/wrk.out"
-  /usr/bin/python3 tests/bench/wrk_summary.py "$tmp/wrk.out"
+  [ -z "${3:-}" ] || "$3"
+  wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/event.lua" "$url" > "$tmp/wrk-$1.out"
+  bench_wrk "$1" "$tmp/wrk-$1.out"
+}
+
+# dead_letters NAME: the function's dead letter count in the running gateway NAME
+dead_letters() {
+  curl -s "http://127.0.0.1:$(fngate_port "$1")/_fngate/queue" |
+    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["functions"][0]["deadLetters"])'
 }
 
 trickle='    rate: {per_second: 0.001, burst: 1}'
 config full full "$trickle"
 config mem memory "$trickle"
+config comp full ""
 echo "fngate async bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores, payload ${#payload} bytes"
 
-fngate_start full; port=$(fngate_port full)
-read -r a_rps a_p50 a_p99 a_bad <<< "$(accept_rate "$port")"
+fngate_start full
+read -r a_rps a_p50 a_p99 a_bad <<< "$(accept_rate a "$(fngate_port full)")"
 fngate_stop full
 
-fngate_start mem; port=$(fngate_port mem)
-read -r b_rps b_p50 b_p99 b_bad <<< "$(accept_rate "$port")"
+fngate_start mem
+read -r b_rps b_p50 b_p99 b_bad <<< "$(accept_rate b "$(fngate_port mem)")"
 fngate_stop mem
 
+# (c), (d): one redis-server, appendfsync switched between the runs; each run's LPUSH
+# count and failures are read back from the server's own command statistics.
 rport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync everysec \
   --save '' --daemonize no > "$tmp/redis.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do redis-cli -p "$rport" ping > /dev/null 2>&1 && break; sleep 0.05; done
-n=$((duration * 60000))
-c_rps=$(redis-benchmark -p "$rport" -c "$conns" -n "$n" -d ${#payload} -t lpush -q 2>/dev/null |
-        sed -nE 's/.*LPUSH: ([0-9.]+) requests per second.*/\1/p' | tail -1)
+# lpush_rate RUN FSYNC N → LPUSHes per second (RUN marked invalid on errors or a short count)
+lpush_rate() {
+  local out rps stats
+  redis-cli -p "$rport" config set appendfsync "$2" > /dev/null
+  redis-cli -p "$rport" flushall > /dev/null
+  redis-cli -p "$rport" config resetstat > /dev/null
+  if ! out=$(redis-benchmark -p "$rport" -c "$conns" -n "$3" -d ${#payload} -t lpush -q 2>&1); then
+    bench_invalid "$1" "redis-benchmark failed: $(echo "$out" | tr '\r\n' '  ' | tail -c 300)"
+  fi
+  rps=$(echo "$out" | tr '\r' '\n' | sed -nE 's/.*LPUSH: ([0-9.]+) requests per second.*/\1/p' | tail -1)
+  stats=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_lpush://p')
+  [[ "$stats" == calls=$3,*rejected_calls=0,failed_calls=0 ]] ||
+    bench_invalid "$1" "redis counted LPUSH ${stats:-none} for $3 sent"
+  bench_round "$rps"
+}
+c_rps=$(lpush_rate c everysec $((duration * 60000)))
+# about a third of everysec's rate here: sized to take about as long
+d_rps=$(lpush_rate d always $((duration * 20000)))
 
-# Delivery: fill a queue while the function is held back, then restart without the limit and
-# time the drain from the readiness line to an empty queue.
-config drain full "$trickle"
-fngate_start drain; port=$(fngate_port drain)
-/usr/bin/python3 - "$port" "$backlog" "$payload" <<'PY'
+# (e): deliveries compete with accepting; the workers' counts before and after the measured
+# run give the events the function ran during it.
+fngate_start comp
+mark_e() { echo_counted "$tmp/count-comp" > "$tmp/e.before"; }
+read -r e_rps e_p50 e_p99 e_bad <<< "$(accept_rate e "$(fngate_port comp)" mark_e)"
+e_ran=$(( $(echo_counted "$tmp/count-comp") - $(cat "$tmp/e.before") ))
+e_dl=$(dead_letters comp)
+[ "$e_dl" = 0 ] || bench_invalid e "$e_dl dead letters"
+fngate_stop comp
+e_delivered=$((e_ran / duration))
+
+# (f) Delivery: fill a queue while the function is held back, then restart without the limit
+# and time the drain from the readiness line to an empty queue.
+config fill full "$trickle"
+fngate_start fill
+fill_bad=$(/usr/bin/python3 - "$(fngate_port fill)" "$backlog" "$payload" <<'PY'
 import http.client, sys, threading
 port, total, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def send(k, n):
+bad = []
+def send(n):
     c = http.client.HTTPConnection("127.0.0.1", port)
     for _ in range(n):
         c.request("POST", "/2015-03-31/functions/Echo/invocations", body, {"X-Amz-Invocation-Type": "Event"})
         r = c.getresponse(); r.read()
-        assert r.status == 202, r.status
-ts = [threading.Thread(target=send, args=(k, total // 8)) for k in range(8)]
+        if r.status != 202:
+            bad.append(r.status)
+ts = [threading.Thread(target=send, args=(total // 8 + (k < total % 8),)) for k in range(8)]
 [t.start() for t in ts]; [t.join() for t in ts]
+print(len(bad))
 PY
+)
+[ "$fill_bad" = 0 ] || bench_invalid f "$fill_bad of the $backlog events queued were not answered 202"
+fngate_stop fill
+config drain full "" fill
+fngate_start drain
+if f_end=$(fngate_wait drain /_fngate/queue \
+    'sum(v["functions"][0][k] for k in ("queued", "inFlight", "retrying")) == 0' $((120 + backlog / 500))); then
+  f_ran=$(echo_counted "$tmp/count-drain")
+  f_dl=$(dead_letters drain)
+  [ "$f_dl" = 0 ] || bench_invalid f "$f_dl dead letters"
+  # the trickle lets one event through while the queue fills: both phases together must have
+  # run every event exactly once
+  f_total=$(( f_ran + $(echo_counted "$tmp/count-fill") ))
+  [ "$f_total" = "$backlog" ] || bench_invalid f "the function ran $f_total events, $backlog were queued"
+  f_rps=$(/usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / ((int(sys.argv[3]) - int(sys.argv[2])) / 1e9)))" \
+    "$f_ran" "$(fngate_ready_ns drain)" "$f_end")
+else
+  bench_invalid f "the queue did not drain (timed out)"
+  f_rps=-
+fi
 fngate_stop drain
-config drain full ""
-start_ns=$(date +%s%N)
-fngate_start drain; port=$(fngate_port drain)
-drained() {
-  curl -s "http://127.0.0.1:$port/_fngate/queue" | /usr/bin/python3 -c '
-import json, sys
-f = json.load(sys.stdin)["functions"][0]
-sys.exit(0 if f["queued"] + f["inFlight"] + f["retrying"] == 0 else 1)'
-}
-until drained; do sleep 0.02; done
-end_ns=$(date +%s%N)
-fngate_stop drain
-d_rps=$(/usr/bin/python3 -c "import sys; print('%.0f' % ($backlog / ((int(sys.argv[2]) - int(sys.argv[1])) / 1e9)))" "$start_ns" "$end_ns")
 
-printf '%-52s %10s %9s %9s %8s\n' target "events/s" "p50 ms" "p99 ms" "non-202"
-printf '%-52s %10s %9s %9s %8s\n' "(a) Event invoke -> 202, durability full (fsync)" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
-printf '%-52s %10s %9s %9s %8s\n' "(b) Event invoke -> 202, durability memory" "$b_rps" "$b_p50" "$b_p99" "$b_bad"
-printf '%-52s %10s\n' "(c) redis LPUSH, appendfsync everysec" "$c_rps"
-printf '%-52s %10s\n' "(d) delivery of $backlog queued events, C worker" "$d_rps"
-/usr/bin/python3 -c "import sys; a,b,c=map(float,sys.argv[1:]); print('ratio a/b = %.2f   ratio a/c = %.2f' % (a/b, a/c))" "$a_rps" "$b_rps" "$c_rps"
+row() { printf '%-58s %10s %9s %9s %8s %s\n' "$@"; }
+row target "events/s" "p50 ms" "p99 ms" "non-202" ""
+row "(a) Event invoke -> 202, durability full (fsync)" "$a_rps" "$a_p50" "$a_p99" "$a_bad" "$(bench_flag a)"
+row "(b) Event invoke -> 202, durability memory" "$b_rps" "$b_p50" "$b_p99" "$b_bad" "$(bench_flag b)"
+row "(c) redis LPUSH, appendfsync everysec" "$c_rps" "" "" "" "$(bench_flag c)"
+row "(d) redis LPUSH, appendfsync always" "$d_rps" "" "" "" "$(bench_flag d)"
+row "(e) (a) with deliveries running" "$e_rps" "$e_p50" "$e_p99" "$e_bad" "$(bench_flag e)"
+row "    events the function ran during (e), per second" "$e_delivered" "" "" "" ""
+row "(f) delivery of $backlog queued events, C worker" "$f_rps" "" "" "" "$(bench_flag f)"
+bench_ratio a/b a "$a_rps" b "$b_rps"
+bench_ratio a/c a "$a_rps" c "$c_rps"
+bench_ratio a/d a "$a_rps" d "$d_rps"
+bench_ratio e/a e "$e_rps" a "$a_rps"
+bench_end

@@ -1,38 +1,145 @@
 # SPDX-License-Identifier: MIT
-# Sourced by the benchmark scripts: a scratch directory removed on exit together with the
-# processes listed in pids, and a free loopback port.
-#   bench_scratch NAME   sets tmp and pids and installs the exit trap
-#   free_port            prints a port nothing listens on (127.0.0.1)
-#   fngate_start NAME    serves $tmp/NAME.yaml with $build/fngate and waits for readiness
-#                        (pid in $tmp/NAME.pid and in pids, stderr in $tmp/NAME.err)
-#   fngate_port NAME     the port it listens on
-#   fngate_stop NAME     SIGTERM, then waits for the exit
+# Sourced by the benchmark scripts (bash, run from the source root): a scratch directory
+# removed on exit together with the processes listed in pids, fngate started and stopped,
+# and the one rule every script reports by: a run with errors, non-2xx answers, timeouts or
+# a wrong count is invalid, no ratio is printed from it, and the script exits 1.
+#   bench_scratch NAME     sets tmp and pids and installs the exit trap (which also calls
+#                          bench_on_exit when the script defines it)
+#   free_port              prints a port nothing listens on (127.0.0.1)
+#   fngate_start [-o] NAME [ARGS...]
+#                          serves $tmp/NAME.yaml with $build/fngate and waits for readiness
+#                          (pid in $tmp/NAME.pid and in pids, stderr in $tmp/NAME.err, stdout
+#                          in $tmp/NAME.out with -o, else discarded)
+#   fngate_port NAME       the port it listens on
+#   fngate_launch_ns NAME  when it was launched (date +%s%N)
+#   fngate_ready_ns NAME   when its readiness line ("listening on") was seen
+#   fngate_stop NAME       SIGTERM, then waits for the exit
+#   fngate_wait NAME PATH PRED SECONDS
+#                          polls the admin view PATH (one process, one connection, every
+#                          10 ms) until the Python expression PRED over its JSON (`v`) is
+#                          true; prints the time it was (ns); exit 1 after SECONDS
+#   bench_round VALUE      VALUE rounded to an integer, or "-" when there is none
+#   echo_counted DIR       the sum of the counts fg-echo-bootstrap workers left in DIR
+#                          (ECHO_COUNT_DIR, see echo_bootstrap.c)
+#   bench_invalid RUN WHY  marks RUN (a row's letter) invalid, with the reason and counts
+#   bench_flag RUN         prints "INVALID" for an invalid run (for its row), else nothing
+#   bench_wrk RUN FILE     wrk --latency output → "req/s p50_ms p99_ms non2xx"; any non-2xx
+#                          answer or socket error (connect, read, write, timeout) marks RUN
+#   bench_ratio NAME RUN VALUE RUN VALUE [DIGITS]
+#                          prints "ratio NAME = first/second", or why it is refused
+#   bench_end              lists the invalid runs with their reasons; exit 1 if any
 
 bench_scratch() {
   tmp=$(mktemp -d "/tmp/fngate-bench-$1.XXXXXX")
   pids=()
+  : > "$tmp/bench.invalid"
   trap bench_cleanup EXIT
 }
 
 bench_cleanup() {
+  local rc=$?
+  if declare -F bench_on_exit > /dev/null; then bench_on_exit || true; fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$tmp"
+  exit "$rc"
 }
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 fngate_start() {
-  "$build/fngate" serve -c "$tmp/$1.yaml" --listen 127.0.0.1:0 > /dev/null 2> "$tmp/$1.err" &
-  echo $! > "$tmp/$1.pid"
-  pids+=($!)
-  for _ in $(seq 1 300); do
-    grep -q "listening on" "$tmp/$1.err" && return 0
-    sleep 0.05
+  local out=/dev/null name p
+  if [ "$1" = -o ]; then out=; shift; fi
+  name=$1; shift
+  [ -n "$out" ] || out="$tmp/$name.out"
+  rm -f "$tmp/$name.ready_ns"
+  date +%s%N > "$tmp/$name.launch_ns"
+  "$build/fngate" serve -c "$tmp/$name.yaml" --listen 127.0.0.1:0 "$@" > "$out" 2> "$tmp/$name.err" &
+  p=$!
+  echo "$p" > "$tmp/$name.pid"
+  pids+=("$p")
+  # Polled every 10 ms: the time seen is at most that late (the delivery run's clock starts here).
+  for _ in $(seq 1 6000); do
+    if grep -q "listening on" "$tmp/$name.err"; then
+      date +%s%N > "$tmp/$name.ready_ns"
+      return 0
+    fi
+    kill -0 "$p" 2>/dev/null || break
+    sleep 0.01
   done
-  echo "fngate did not start:" >&2; cat "$tmp/$1.err" >&2; exit 1
+  echo "fngate did not start:" >&2; cat "$tmp/$name.err" >&2; exit 1
 }
 
 fngate_port() { sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"; }
+fngate_launch_ns() { cat "$tmp/$1.launch_ns"; }
+fngate_ready_ns() { cat "$tmp/$1.ready_ns"; }
 
 fngate_stop() { kill -TERM "$(cat "$tmp/$1.pid")"; while kill -0 "$(cat "$tmp/$1.pid")" 2>/dev/null; do sleep 0.05; done; }
+
+fngate_wait() {
+  /usr/bin/python3 - "$(fngate_port "$1")" "$2" "$3" "$4" <<'PY'
+import http.client, json, sys, time
+port, path, pred, limit = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+test = compile(pred, "PRED", "eval")
+c = http.client.HTTPConnection("127.0.0.1", port)
+end = time.monotonic() + limit
+while True:
+    c.request("GET", path)
+    v = json.loads(c.getresponse().read())
+    if eval(test, {"v": v}):
+        print(time.time_ns())
+        break
+    if time.monotonic() > end:
+        print("timed out after %g s waiting for %s on %s; last: %s" % (limit, pred, path, json.dumps(v)[:400]),
+              file=sys.stderr)
+        sys.exit(1)
+    time.sleep(0.01)
+PY
+}
+
+bench_round() { if [ -n "${1:-}" ]; then printf '%.0f\n' "$1"; else echo -; fi; }
+
+echo_counted() { cat "$1"/* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'; }
+
+bench_invalid() {
+  printf '%s\t%s\n' "$1" "$2" >> "$tmp/bench.invalid"
+  echo "INVALID ($1): $2" >&2
+}
+
+bench_is_valid() { ! cut -f1 "$tmp/bench.invalid" | grep -qxF "$1"; }
+
+bench_flag() { bench_is_valid "$1" || echo INVALID; }
+
+bench_wrk() {
+  local out rps p50 p99 bad c r w t
+  if ! out=$(/usr/bin/python3 tests/bench/wrk_summary.py "$2" 2>/dev/null); then
+    bench_invalid "$1" "wrk's output could not be read: $(tr -s '\n ' '  ' < "$2" | head -c 160)"
+    echo "- - - -"
+    return 0
+  fi
+  read -r rps p50 p99 bad c r w t <<< "$out"
+  [ "$bad" = 0 ] || bench_invalid "$1" "$bad non-2xx/3xx answers"
+  [ "$c$r$w$t" = 0000 ] || bench_invalid "$1" "wrk socket errors: connect $c, read $r, write $w, timeout $t"
+  echo "$rps $p50 $p99 $bad"
+}
+
+bench_ratio() {
+  local name=$1 r1=$2 v1=$3 r2=$4 v2=$5 digits=${6:-2} why=""
+  bench_is_valid "$r1" || why="$why run $r1 is invalid;"
+  bench_is_valid "$r2" || why="$why run $r2 is invalid;"
+  [[ "$v1" =~ ^[0-9]+(\.[0-9]+)?$ ]] || why="$why no figure for $r1;"
+  [[ "$v2" =~ ^[0-9]*[1-9][0-9]*(\.[0-9]+)?$|^[0-9]+\.[0-9]*[1-9][0-9]*$ ]] || why="$why no non-zero figure for $r2;"
+  if [ -n "$why" ]; then
+    echo "ratio $name: refused:${why%;}"
+  else
+    /usr/bin/python3 -c "import sys; print('ratio %s = %.*f' % (sys.argv[1], int(sys.argv[4]), float(sys.argv[2]) / float(sys.argv[3])))" \
+      "$name" "$v1" "$v2" "$digits"
+  fi
+}
+
+bench_end() {
+  [ -s "$tmp/bench.invalid" ] || return 0
+  echo "INVALID runs (no ratio printed from them):"
+  sed 's/^/  (/; s/\t/) /' "$tmp/bench.invalid"
+  exit 1
+}

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""wrk --latency output (file argv[1]) -> "req/s p50_ms p99_ms non2xx": what every benchmark
-script prints its table from."""
+"""wrk --latency output (file argv[1]) -> "req/s p50_ms p99_ms non2xx connect read write timeout":
+what every benchmark script prints its table from (through bench_wrk in lib.sh, which marks
+the run invalid when any of the last five is not 0). wrk prints the "Non-2xx or 3xx
+responses" and "Socket errors" lines only when they are not zero."""
 import re
 import sys
 
@@ -15,4 +17,6 @@ def ms(label):
 
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
-print("%.0f %.2f %.2f %s" % (rps, ms("50%"), ms("99%"), bad.group(1) if bad else "0"))
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+print("%.0f %.2f %.2f %s %s" % (rps, ms("50%"), ms("99%"), bad.group(1) if bad else "0",
+                                " ".join(sock.groups()) if sock else "0 0 0 0"))
