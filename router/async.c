@@ -747,10 +747,15 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
     a->warm_limit = (size_t)r->conf->queue_memory_mb << 20;
     if ((rc = fg_store_open(r->conf, r->loop, async_on_events, async_on_fetched, a, &a->store, err)) < 0 ||
         (rc = fg_store_load(a->store, a->warm_limit, &list, err)) < 0 ||
-        (rc = fg_store_load_marks(a->store, async_on_mark, a, err)) < 0)
+        (rc = fg_store_load_marks(a->store, async_on_mark, a, err)) < 0 ||
+        (rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0 || (rc = fg_store_start(a->store, err)) < 0) {
+        fg_async_event_free_list(list);
         return rc;
+    }
     if (a->n_marks)
         qsort(a->marks, a->n_marks, sizeof(*a->marks), async_cmp_mark);
+    /* Placed only once the store runs: placing buries the events of functions no longer
+     * configured (FunctionNotFound), and the store takes no op before it started. */
     while (list) {
         struct fg_async_event *next = list->next;
         if (list->payload && !list->url)
@@ -761,8 +766,6 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
     }
     if (n)
         fg_log(FG_LOG_INFO, "async", "resuming %zu queued event(s) from %s/fngate.db", n, r->conf->state_dir);
-    if ((rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0 || (rc = fg_store_start(a->store, err)) < 0)
-        return rc;
     async_kick_now(a);
     return 0;
 }
