@@ -293,14 +293,14 @@ def test_redrive_after_fix_with_cli(tmp):
 
 
 def test_rate_limit_sync_429_and_async_waits(tmp):
-    conf = setup(tmp, fn("W", extra="    rate: {per_second: 5, burst: 2}\n") +
+    conf = setup(tmp, fn("W", extra="    rate: {per_second: 1, burst: 2}\n") +
                  fn("A", extra="    rate: {per_second: 1, burst: 1}\n") +
                  fn("R", extra="    events:\n      - http: {method: GET, path: /r, rate: {per_second: 1, burst: 1}}\n"))
     with Gateway(tmp, conf) as gw:
         codes = [gw.invoke("W", {"id": "s"})[0] for _ in range(2)]
         st, h, body = gw.invoke("W", {"id": "s"})
         check(codes == [200, 200] and st == 429, "burst of 2 then throttled: %s then %d" % (codes, st))
-        # A token comes every 200 ms: the wait, rounded up to whole seconds, is 1.
+        # A token comes every second (a cold start takes less): the wait, rounded up, is 1 s.
         check(h.get("x-amzn-errortype") == "TooManyRequestsException" and h.get("retry-after") == "1" and
               json.loads(body)["Reason"] == "FunctionInvocationRateLimitExceeded", "429 shape: %s %s" % (h, body))
         st1 = gw.request("GET", "/r")[0]
@@ -308,14 +308,16 @@ def test_rate_limit_sync_429_and_async_waits(tmp):
         check(st1 == 200 and st2 == 429 and h2.get("retry-after") == "1",
               "route rate limit (1/s): %d then %d %s" % (st1, st2, h2))
 
-        # A: 1 event a second, burst 1. Four accepted at once: one starts, three wait queued
-        # for their tokens (the 202s come well within a second), none is refused or dead.
+        # A: 1 event a second, burst 1. Four accepted at once: one starts, the others wait
+        # queued for their tokens (the next in 1 s, then 2 s), none is refused or dead. Were
+        # the rate ignored, all four would have started by the time the first one ran.
         out = os.path.join(tmp, "out.txt")
         os.unlink(out)
         for i in range(4):
             check(gw.invoke("A", {"id": i}, EVENT)[0] == 202, "async over the rate is accepted, not refused")
+        wait_until(lambda: lines(out), 15, "the first event to run")
         q = queue_view(gw)[0]["A"]
-        check(q["queued"] >= 2, "events over the rate wait in the queue (1 token now, the next in 1 s): %s" % q)
+        check(q["queued"] >= 2, "events over the rate wait in the queue for their tokens: %s" % q)
         runs = wait_until(lambda: len(lines(out)) == 4 and lines(out), 20, "all 4 events to run")
         check([r["id"] for r in runs] == [0, 1, 2, 3], "they run one per token, in order: %s" % runs)
         check(not dlq(gw), "waiting for the rate limit never fails an event")
