@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import threading
-import time
 
 from harness import Gateway, check, json_lines, need_root, run_cli, wait_until, write
 
