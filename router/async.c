@@ -587,28 +587,35 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         return rc;
     for (size_t i = 0; i < r->n_fns; i++) {
         struct fg_function *fn = &r->fns[i];
-        long long oldest = 0;
+        long long oldest = 0, cold = 0;
         char line[512];
         int n;
-        for (struct fg_async_event *ev = fn->ready_head; ev; ev = ev->next)
+        for (struct fg_async_event *ev = fn->ready_head; ev; ev = ev->next) {
             if (!oldest || ev->accepted_ms < oldest)
                 oldest = ev->accepted_ms;
+            cold += !ev->payload;
+        }
         for (size_t h = 1; h <= a->retries.len; h++) {
             struct fg_async_event *ev = EV_OF(a->retries.v[h]);
-            if (!ev->url && !strcmp(ev->function, fn->conf->name) && (!oldest || ev->accepted_ms < oldest))
+            if (ev->url || strcmp(ev->function, fn->conf->name))
+                continue;
+            if (!oldest || ev->accepted_ms < oldest)
                 oldest = ev->accepted_ms;
+            cold += !ev->payload;
         }
+        /* cold: queued events whose payload waits only in the state file (over queue_memory). */
         n = snprintf(line, sizeof(line),
-                     "%s{\"name\":\"%s\",\"queued\":%d,\"inFlight\":%d,\"retrying\":%d,\"oldestEventAgeMs\":%lld,"
-                     "\"deadLetters\":%lld}",
-                     i ? "," : "", fn->conf->name, fn->n_ready, fn->n_running, fn->n_retrying,
+                     "%s{\"name\":\"%s\",\"queued\":%d,\"inFlight\":%d,\"retrying\":%d,\"cold\":%lld,"
+                     "\"oldestEventAgeMs\":%lld,\"deadLetters\":%lld}",
+                     i ? "," : "", fn->conf->name, fn->n_ready, fn->n_running, fn->n_retrying, cold,
                      oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name));
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }
-    char tail[160];
-    int n = snprintf(tail, sizeof(tail), "],\"destinations\":{\"queued\":%d,\"inFlight\":%d,\"retrying\":%d}}",
-                     a->n_url_ready, a->n_url_running, a->n_url_retrying);
+    char tail[256];
+    int n = snprintf(tail, sizeof(tail), "],\"destinations\":{\"queued\":%d,\"inFlight\":%d,\"retrying\":%d},"
+                     "\"memory\":{\"payloadBytes\":%zu,\"limitBytes\":%zu}}",
+                     a->n_url_ready, a->n_url_running, a->n_url_retrying, a->warm_bytes, a->warm_limit);
     return fg_buf_append(out, tail, (size_t)n);
 }
 
@@ -740,10 +747,15 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
     a->warm_limit = (size_t)r->conf->queue_memory_mb << 20;
     if ((rc = fg_store_open(r->conf, r->loop, async_on_events, async_on_fetched, a, &a->store, err)) < 0 ||
         (rc = fg_store_load(a->store, a->warm_limit, &list, err)) < 0 ||
-        (rc = fg_store_load_marks(a->store, async_on_mark, a, err)) < 0)
+        (rc = fg_store_load_marks(a->store, async_on_mark, a, err)) < 0 ||
+        (rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0 || (rc = fg_store_start(a->store, err)) < 0) {
+        fg_async_event_free_list(list);
         return rc;
+    }
     if (a->n_marks)
         qsort(a->marks, a->n_marks, sizeof(*a->marks), async_cmp_mark);
+    /* Placed only once the store runs: placing buries the events of functions no longer
+     * configured (FunctionNotFound), and the store takes no op before it started. */
     while (list) {
         struct fg_async_event *next = list->next;
         if (list->payload && !list->url)
@@ -754,8 +766,6 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
     }
     if (n)
         fg_log(FG_LOG_INFO, "async", "resuming %zu queued event(s) from %s/fngate.db", n, r->conf->state_dir);
-    if ((rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0 || (rc = fg_store_start(a->store, err)) < 0)
-        return rc;
     async_kick_now(a);
     return 0;
 }

@@ -29,6 +29,7 @@ struct sched_entry {
     long long next;                     /* epoch s, -1 = never again */
     long long last;                     /* epoch s: every tick up to here is handled */
     long long last_fire;                /* epoch s of the last fire known, -1 = none (shown) */
+    long long fired;                    /* fires since start, catch-up ones included (shown) */
 };
 
 struct sched_trigger {
@@ -129,6 +130,7 @@ static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long
         return;
     }
     t->fired++;
+    e->fired++;
     e->last_fire = due;
 }
 
@@ -293,9 +295,9 @@ static int sched_describe(struct fg_trigger *base, struct fg_buf *out)
             (rc = fg_json_write_str(out, e->conf->expression, strlen(e->conf->expression))) < 0)
             return rc;
         n = snprintf(line, sizeof(line),
-                     ",\"function\":\"%s\",\"timezone\":\"%s\",\"lastFire\":%s%s%s,\"nextFire\":%s%s%s}",
+                     ",\"function\":\"%s\",\"timezone\":\"%s\",\"lastFire\":%s%s%s,\"nextFire\":%s%s%s,\"fired\":%lld}",
                      e->fn->name, fg_tz_name(e->tz), last[0] ? "\"" : "", last[0] ? last : "null",
-                     last[0] ? "\"" : "", next[0] ? "\"" : "", next[0] ? next : "null", next[0] ? "\"" : "");
+                     last[0] ? "\"" : "", next[0] ? "\"" : "", next[0] ? next : "null", next[0] ? "\"" : "", e->fired);
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }

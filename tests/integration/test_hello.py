@@ -77,6 +77,59 @@ def test_aws_cli(tmp):
         check(p.returncode != 0 and "ResourceNotFoundException" in p.stderr, p.stderr)
 
 
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def test_sigv4_signed_invoke_aws_cli_and_boto3(tmp):
+    """The AWS CLI and boto3 sign every request by default (SigV4, Authorization header).
+    The README promises signatures are accepted and not verified: signed RequestResponse and
+    Event invokes work with any credentials. The tests check the requests really were signed."""
+    aws = "/usr/bin/aws"
+    check(os.path.exists(aws), "AWS CLI missing at /usr/bin/aws (deploy/install-deps.sh --test installs it)")
+    try:
+        import boto3
+        import botocore.config
+    except ImportError:
+        check(False, "python3-boto3 missing (deploy/install-deps.sh --test installs it)")
+    with Gateway(tmp, hello_config()) as gw:
+        url = "http://127.0.0.1:%d" % gw.port
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="any-secret", HOME=tmp)
+        env.pop("AWS_SESSION_TOKEN", None)
+        out = os.path.join(tmp, "out.json")
+        base = [aws, "lambda", "invoke", "--endpoint-url", url, "--region", "us-east-1", "--debug",
+                "--function-name", "HelloLambda", "--cli-binary-format", "raw-in-base64-out"]
+        p = subprocess.run(base + ["--payload", '{"name":"Signed"}', out], capture_output=True, text=True, env=env,
+                           timeout=60)
+        check(p.returncode == 0 and json.loads(p.stdout)["StatusCode"] == 200,
+              "signed aws lambda invoke: %s %s" % (p.stdout, p.stderr[-3000:]))
+        check("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/" in p.stderr, "the CLI signed its request (SigV4)")
+        with open(out) as f:
+            check(json.load(f) == {"message": "Hello Signed, welcome to AWS Lambda!"}, "out.json")
+        p = subprocess.run(base + ["--invocation-type", "Event", "--payload", '{"name":"SignedEvent"}', out],
+                           capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 0 and json.loads(p.stdout)["StatusCode"] == 202,
+              "signed aws lambda invoke --invocation-type Event: %s %s" % (p.stdout, p.stderr[-3000:]))
+        check("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/" in p.stderr, "the CLI signed its Event request")
+        gw.wait_stdout(r"Received a request for SignedEvent ", 15)
+
+        signed = []
+        client = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDBOTO",
+                              aws_secret_access_key="another-secret",
+                              config=botocore.config.Config(retries={"max_attempts": 1}))
+        client.meta.events.register("before-send.lambda.Invoke",
+                                    lambda request, **kw: signed.append(_text(request.headers.get("Authorization"))))
+        r = client.invoke(FunctionName="HelloLambda", Payload=json.dumps({"name": "Boto"}))
+        check(r["StatusCode"] == 200 and "FunctionError" not in r and
+              json.loads(r["Payload"].read()) == {"message": "Hello Boto, welcome to AWS Lambda!"},
+              "boto3 RequestResponse: %s" % r)
+        r = client.invoke(FunctionName="HelloLambda", InvocationType="Event", Payload=json.dumps({"name": "BotoEvent"}))
+        check(r["StatusCode"] == 202, "boto3 Event: %s" % r)
+        gw.wait_stdout(r"Received a request for BotoEvent ", 15)
+        check(len(signed) == 2 and all(a and a.startswith("AWS4-HMAC-SHA256 Credential=AKIDBOTO/") for a in signed),
+              "boto3 signed both requests: %s" % signed)
+
+
 def test_cli_invoke_remote_and_local(tmp):
     with Gateway(tmp, hello_config()) as gw:
         p = run_cli("invoke", "HelloLambda", "-c", gw.config, "--endpoint", "http://127.0.0.1:%d" % gw.port,

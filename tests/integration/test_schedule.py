@@ -38,18 +38,21 @@ def test_rate_fires_every_second_with_scheduled_event(tmp):
     with Gateway(tmp, setup(tmp, "      - schedule: rate(1 second)\n")) as gw:
         got = wait_until(lambda: len(fires(tmp)) >= 4 and fires(tmp), 15, "four fires")
         ev = got[0]["event"]
-        check(ev["version"] == "0" and ev["detail-type"] == "Scheduled Event" and ev["source"] == "aws.events" and
-              ev["account"] == "000000000000" and ev["region"] == "us-east-1" and ev["detail"] == {} and
-              ev["resources"] == ["arn:aws:events:us-east-1:000000000000:rule/Tick-schedule-1"] and len(ev["id"]) == 36,
-              "Scheduled Event shape: %s" % ev)
+        # EventBridge's Scheduled Event, exactly: these keys, these values.
+        want = {"version": "0", "id": ev["id"], "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": "000000000000", "time": ev["time"], "region": "us-east-1",
+                "resources": ["arn:aws:events:us-east-1:000000000000:rule/Tick-schedule-1"], "detail": {}}
+        check(ev == want, "Scheduled Event shape:\n got  %s\n want %s" % (ev, want))
+        check(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", ev["id"]) and
+              re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ev["time"]), "id (UUID v4) and time: %s" % ev)
+        check(len({f["event"]["id"] for f in got}) == len(got), "every fire has its own id: %s" % got)
         times = [epoch(f["event"]["time"]) for f in got[:4]]
         check(times == list(range(times[0], times[0] + 4)), "one fire per second, each tick once: %s" % times)
-        late = [f["t"] - epoch(f["event"]["time"]) for f in got[1:4]]     # the first one also starts a worker
-        check(all(0 <= x < 1.5 for x in late), "each fire starts soon after its tick: %s" % late)
         st, _, body = gw.request("GET", "/_fngate/schedules")
         s = json.loads(body)["schedules"][0]
         check(st == 200 and s["name"] == "Tick-schedule-1" and s["expression"] == "rate(1 second)" and
-              s["lastFire"] and epoch(s["nextFire"]) - epoch(s["lastFire"]) == 1, "admin view: %s" % body)
+              s["lastFire"] and epoch(s["nextFire"]) - epoch(s["lastFire"]) == 1 and s["fired"] >= 4,
+              "admin view: %s" % body)
         p = run_cli("schedules", "--endpoint", "http://127.0.0.1:%d" % gw.port)
         check(p.returncode == 0 and "Tick-schedule-1" in p.stdout and "rate(1 second)" in p.stdout,
               "fngate schedules:\n%s%s" % (p.stdout, p.stderr))
@@ -58,17 +61,29 @@ def test_rate_fires_every_second_with_scheduled_event(tmp):
 def test_at_fires_once_and_input_replaces_the_event(tmp):
     when = time.gmtime(time.time() + 6)     # after the gateway is up, even a slow start
     at = time.strftime("%Y-%m-%dT%H:%M:%S", when)
+    # A marker schedule fires every second beside them: once it has fired for two ticks past
+    # the at() time, every schedule due by then has been considered (one timer, one heap).
     events = ("      - schedule: {expression: \"at(%s)\", name: once, input: {job: cleanup, dry_run: false}}\n"
-              "      - schedule: {expression: rate(1 second), enabled: false}\n" % at)
+              "      - schedule: {expression: rate(1 second), enabled: false}\n"
+              "      - schedule: {expression: rate(1 second), name: marker, input: {marker: true}}\n" % at)
     with Gateway(tmp, setup(tmp, events)) as gw:
-        got = wait_until(lambda: fires(tmp), 20, "the at() fire")
-        check(got[0]["event"] == {"job": "cleanup", "dry_run": False}, "input replaces the event: %s" % got[0])
-        check(got[0]["t"] >= calendar.timegm(when), "not before its time")
-        st, _, body = gw.request("GET", "/_fngate/schedules")
-        s = json.loads(body)["schedules"]
-        check(len(s) == 1 and s[0]["nextFire"] is None, "at() has no next fire; disabled ones are not listed: %s" % s)
-        time.sleep(1.5)           # nothing else may fire: there is no readiness signal for "nothing"
-        check(len(fires(tmp)) == 1, "at() fires once and a disabled schedule never: %s" % fires(tmp))
+        def view():
+            st, _, body = gw.request("GET", "/_fngate/schedules")
+            check(st == 200, "schedules view: %d %s" % (st, body))
+            v = json.loads(body)
+            return {x["name"]: x for x in v["schedules"]}, v
+        wait_until(lambda: any(f["event"] == {"job": "cleanup", "dry_run": False} for f in fires(tmp)), 20,
+                   "the at() fire, with its input as the event")
+        wait_until(lambda: view()[0]["marker"]["lastFire"] and
+                   epoch(view()[0]["marker"]["lastFire"]) >= calendar.timegm(when) + 2, 10,
+                   "the marker to fire two ticks after the at() time")
+        s, v = view()
+        check(sorted(s) == ["marker", "once"], "a disabled schedule is not listed: %s" % sorted(s))
+        check(s["once"]["lastFire"] == at + "Z" and s["once"]["nextFire"] is None and s["once"]["fired"] == 1,
+              "at() fired once, at its time, and has no next fire: %s" % s["once"])
+        check(v["fired"] == 1 + s["marker"]["fired"], "nothing but at() and the marker fired: %s" % v)
+        check(len([f for f in fires(tmp) if "marker" not in f["event"]]) == 1,
+              "at() ran once and a disabled schedule never: %s" % fires(tmp))
 
 
 def run_for(tmp, conf, seconds):
@@ -212,3 +227,61 @@ def test_cron_example(tmp):
     out = json.loads(p.stdout)
     check(p.returncode == 0 and out["removed"] == 1 and out["kept"] == 1 and not os.path.exists(old) and
           os.path.exists(new), "cleanup result: %s %s" % (p.stdout, p.stderr))
+
+
+def test_kill9_right_after_a_fire_never_fires_that_tick_again(tmp):
+    """kill -9 right after a fire was committed (the function saw it), restart: that tick
+    does not fire again, and the ticks after it fire once each. A fire interrupted in the
+    function may run again (at least once), with the same event id: a second fire of a
+    tick would have a new one."""
+    conf = setup(tmp, "      - schedule: {expression: rate(4 seconds), name: k}\n")
+    gw = Gateway(tmp, conf)
+    gw.start()
+    try:
+        first = wait_until(lambda: fires(tmp), 15, "a fire")[0]["event"]
+    finally:
+        gw.kill9()
+    t0 = epoch(first["time"])
+    with Gateway(tmp, conf) as gw:
+        wait_until(lambda: any(epoch(f["event"]["time"]) >= t0 + 8 for f in fires(tmp)), 25,
+                   "two ticks after the killed one")
+        st, _, body = gw.request("GET", "/_fngate/schedules")
+        s = json.loads(body)["schedules"][0]
+    ids = {}
+    for f in fires(tmp):
+        ids.setdefault(epoch(f["event"]["time"]), set()).add(f["event"]["id"])
+    check(ids[t0] == {first["id"]}, "the tick fired before the kill -9 never fires again: %s" % ids[t0])
+    check(all(len(v) == 1 for v in ids.values()), "each tick fires once: %s" % ids)
+    after = sorted(t for t in ids if t > t0)
+    check(after and after == list(range(after[0], after[0] + 4 * len(after), 4)) and after[0] >= t0 + 4,
+          "the ticks after it fire, each once, every 4 s: %s" % after)
+    check(s["fired"] == len(after), "the restarted gateway fired exactly those: %s" % s)
+
+
+def test_max_catch_up_limits_the_missed_ticks_fired(tmp):
+    """catch_up: all with max_catch_up: 3m after an hour down: only the ticks of the last
+    3 minutes fire (rate(1 minute): exactly 3), each once; the hour before them is skipped.
+    The state file's last fire is set an hour back, as an hour's downtime leaves it."""
+    import sqlite3
+    conf = setup(tmp, "      - schedule: {expression: rate(1 minute), name: m, catch_up: all, max_catch_up: 3m}\n")
+    with Gateway(tmp, conf) as gw:
+        wait_until(lambda: "schedule(s) armed" in gw.stderr(), 10, "the schedule to be armed (first sight)")
+    db = sqlite3.connect(os.path.join(tmp, ".fngate", "fngate.db"))
+    db.execute("UPDATE schedules SET last_fire=? WHERE name='m'", (int(time.time()) - 3600,))
+    db.commit()
+    db.close()
+    # Start well inside a minute, so the ticks of the last 3 minutes are known exactly.
+    wait_until(lambda: 3 <= time.time() % 60 <= 50, 60, "the clock to be inside a minute")
+    with Gateway(tmp, conf) as gw:
+        now = int(time.time())
+        m0 = now - now % 60
+        want = [m0 - 120, m0 - 60, m0]
+        wait_until(lambda: "schedule(s) armed" in gw.stderr(), 10, "the schedule to be armed")
+        # The catch-up fires are made while arming: the count is final once armed.
+        st, _, body = gw.request("GET", "/_fngate/schedules")
+        s = json.loads(body)["schedules"][0]
+        check(s["fired"] == 3, "exactly the 3 ticks within max_catch_up fire, not the hour's 60: %s" % s)
+        got = wait_until(lambda: len(fires(tmp)) >= 3 and fires(tmp), 20, "the 3 catch-up fires to run")
+        check(sorted(epoch(f["event"]["time"]) for f in got) == want,
+              "the ticks of the last 3 minutes: %s, want %s" % ([f["event"]["time"] for f in got], want))
+        check(int(time.time()) - int(time.time()) % 60 == m0, "no minute passed during the test (no regular tick)")
