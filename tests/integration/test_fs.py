@@ -204,6 +204,24 @@ def test_overflow_rescan_fires_each_file_once(tmp):
         gw.stop()
 
 
+def test_initial_scan_done_after_the_files_there_at_start_fired(tmp):
+    """/_fngate/folders says initialScanDone only once every file present at start was looked
+    at and fired: a script can wait for it instead of sleeping. The files are large enough
+    that hashing them takes longer than the gateway takes to start listening."""
+    up = os.path.join(tmp, "up")
+    conf = setup(tmp, "./up")
+    for i in range(300):
+        write(os.path.join(up, "d%d" % (i % 10), "f%04d" % i), "%d\n" % i * 15000)   # 18 MB to hash
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        f = folders(gw)[0]
+        check(f["initialScanDone"] and f["created"] == 300 and f["indexed"] == 300,
+              "initialScanDone only after the 300 files fired: %s" % f)
+        settled(gw, tmp)
+        keys = [e["key"] for e in created(tmp)]
+        check(len(keys) == 300 and len(set(keys)) == 300, "each file once: %d events, %d distinct" % (len(keys), len(set(keys))))
+
+
 def test_half_written_file_fires_once_after_close(tmp):
     up = os.path.join(tmp, "up")
     with Gateway(tmp, setup(tmp, "./up")) as gw:
