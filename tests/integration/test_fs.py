@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from harness import Gateway, check, json_lines, need_root, wait_until, write
+from harness import Gateway, TestFailure, check, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -36,6 +36,11 @@ def setup(tmp, fs, extra=""):
 
 def events(tmp):
     return json_lines(os.path.join(tmp, "out.txt"))
+
+
+def brief(tmp):
+    """What ran, for failure messages."""
+    return [(e["name"], e["key"], e["size"]) for e in events(tmp)]
 
 
 def created(tmp):
@@ -70,7 +75,10 @@ def settled(gw, tmp, before=0):
         fs = folders(gw)
         fired = sum(f["created"] + f["removed"] for f in fs)
         return all(f["pending"] == 0 for f in fs) and queue_idle(gw) and len(events(tmp)) - before >= fired and fired
-    fired = wait_until(done, 30, "the folder trigger to settle: %s, %d events" % (folders(gw), len(events(tmp))))
+    try:
+        fired = wait_until(done, 30, "the folder trigger to settle")
+    except TestFailure as e:
+        raise TestFailure("%s: /_fngate/folders %s, events %s" % (e, folders(gw), brief(tmp)[before:]))
     check(len(events(tmp)) - before == fired, "each fired event runs once: %d fired, %d ran"
           % (fired, len(events(tmp)) - before))
 
@@ -99,7 +107,7 @@ def test_created_removed_filters_and_shape(tmp):
         got = wait_until(lambda: created(tmp), 10, "the created event")
         barrier(gw, tmp, "images/zz-marker.jpg")
         got = [x for x in created(tmp) if x["key"] != "images/zz-marker.jpg"]
-        check(len(got) == 1, "only images/*.jpg that is not hidden fires: %s" % events(tmp))
+        check(len(got) == 1, "only images/*.jpg that is not hidden fires: %s" % brief(tmp))
         e = got[0]
         check(e["key"] == "images/my+cat+%281%29.jpg" and e["size"] == 5 and e["bucket"] == "media" and
               e["etag"] == hashlib.md5(b"meow\n").hexdigest() and e["config"] == "W-fs-1" and len(e["seq"]) == 16,
@@ -219,7 +227,8 @@ def test_initial_scan_done_after_the_files_there_at_start_fired(tmp):
               "initialScanDone only after the 300 files fired: %s" % f)
         settled(gw, tmp)
         keys = [e["key"] for e in created(tmp)]
-        check(len(keys) == 300 and len(set(keys)) == 300, "each file once: %d events, %d distinct" % (len(keys), len(set(keys))))
+        check(len(keys) == 300 and len(set(keys)) == 300,
+              "each file once: %d events, %d distinct" % (len(keys), len(set(keys))))
 
 
 def test_half_written_file_fires_once_after_close(tmp):
@@ -233,13 +242,13 @@ def test_half_written_file_fires_once_after_close(tmp):
         # the trigger's retry interval and its one-second "modified recently" rule.
         time.sleep(1.5)
         barrier(gw, tmp, "marker-1")             # later changes were handled; the open file did not fire
-        check([e["key"] for e in events(tmp)] == ["marker-1"], "a file still open for writing fired: %s" % events(tmp))
+        check([e["key"] for e in events(tmp)] == ["marker-1"], "a file still open for writing fired: %s" % brief(tmp))
         f.write(b"b" * 1000)
         f.close()
         wait_until(lambda: [e for e in created(tmp) if e["key"] == "slow.bin"], 10, "the event after close")
         barrier(gw, tmp, "marker-2")
         got = [e for e in events(tmp) if e["key"] == "slow.bin"]
-        check(len(got) == 1 and got[0]["size"] == 2000, "fires once, whole: %s" % events(tmp))
+        check(len(got) == 1 and got[0]["size"] == 2000, "fires once, whole: %s" % brief(tmp))
 
 
 def test_rename_in_and_symlink_out(tmp):
@@ -270,7 +279,7 @@ def test_restart_catch_up_and_poll_mode(tmp):
         started(gw)
         settled(gw, tmp)
         check(sorted(e["key"] for e in created(tmp)) == ["changed.txt", "deleted.txt", "kept.txt"],
-              "the files present at first start: %s" % events(tmp))
+              "the files present at first start: %s" % brief(tmp))
     write(os.path.join(up, "changed.txt"), "22\n")
     os.unlink(os.path.join(up, "deleted.txt"))
     write(os.path.join(up, "new.txt"), "3\n")
@@ -298,7 +307,7 @@ def test_restart_catch_up_and_poll_mode(tmp):
               "/_fngate/folders after the first scan: %s" % f)
         settled(gw, tmp)
         check(sorted(e["key"] for e in events(tmp)) == ["changed.txt", "kept.txt", "new.txt"],
-              "the polled folder's first scan: %s" % events(tmp))
+              "the polled folder's first scan: %s" % brief(tmp))
         os.link(os.path.join(outside, "h.txt"), os.path.join(up, "h.txt"))
         wait_until(lambda: [e for e in events(tmp) if e["key"] == "h.txt"], 10, "a hard link found by polling")
         with open(os.path.join(outside, "h.txt"), "w") as fh:
@@ -307,7 +316,8 @@ def test_restart_catch_up_and_poll_mode(tmp):
                    "a rewrite through the path outside the folder, found by polling")
         settled(gw, tmp)
         got = [(e["key"], e["size"], e["etag"]) for e in events(tmp)[3:]]
-        check(got == [("h.txt", 4, hashlib.md5(b"one\n").hexdigest()), ("h.txt", 7, hashlib.md5(b"second\n").hexdigest())],
+        check(got == [("h.txt", 4, hashlib.md5(b"one\n").hexdigest()),
+                      ("h.txt", 7, hashlib.md5(b"second\n").hexdigest())],
               "polling fires each change once: %s" % got)
 
 

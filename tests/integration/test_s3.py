@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.parse
 
-from harness import Gateway, check, free_port, json_lines, need_root, wait_until, write
+from harness import Gateway, TestFailure, check, free_port, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -63,7 +63,10 @@ def quiet(gw, tmp, n):
         check(status == 200, "/_fngate/queue: %d" % status)
         return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0
                    for f in json.loads(body)["functions"])
-    wait_until(lambda: len(events(tmp)) >= n and idle(), 15, "%d events and an idle queue (%s)" % (n, keys(tmp)))
+    try:
+        wait_until(lambda: len(events(tmp)) >= n and idle(), 15, "%d events and an idle queue" % n)
+    except TestFailure as e:
+        raise TestFailure("%s: events so far %s" % (e, keys(tmp)))
     check(len(events(tmp)) == n, "exactly %d events: %s" % (n, keys(tmp)))
     return events(tmp)
 
@@ -272,7 +275,8 @@ def test_disk_full_during_upload(tmp):
             r = c.getresponse()
             r.read()
             check(r.status == 200, "after the failure the endpoint still works: %d" % r.status)
-            check([e["key"] for e in quiet(gw, tmp, 1)] == ["small.txt"], "no event for the failed upload: %s" % keys(tmp))
+            check([e["key"] for e in quiet(gw, tmp, 1)] == ["small.txt"],
+                  "no event for the failed upload: %s" % keys(tmp))
     finally:
         subprocess.run(["umount", "-l", root])
 
