@@ -92,7 +92,7 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
 #define IS(p) (plen == sizeof(p) - 1 && !strncmp(path, p, plen))
     static const struct { const char *path, *trigger, *empty; } views[] = {
         { "/schedules", "schedule", "{\"schedules\":[]}" }, { "/queues", "queue", "[]" },
-        { "/topics", "topic", "[]" }, { "/streams", "stream", "[]" },
+        { "/topics", "topic", "[]" }, { "/streams", "stream", "[]" }, { "/folders", "fs", "{\"folders\":[]}" },
     };
     if (IS("/queue")) {
         req->op = FG_ADMIN_QUEUE;

@@ -11,6 +11,7 @@
 #include "mhd_stop.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "../core/fs.h"
+#include "../core/hash_block.h"
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/md5.h"
@@ -388,20 +390,40 @@ static void s3_etag_of(const char *path, char out[48])
     snprintf(out, 48, "\"%s\"", hex);
 }
 
+/* Continuation tokens are the hex of where the next page starts after: that place may end
+ * in a byte no XML document can hold (after a common prefix, "prefix\xff"). 0 or -1. */
+static int s3_token_decode(const char *hex, char *out, size_t size)
+{
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 >= size)
+        return -1;
+    for (size_t i = 0; i < n; i += 2) {
+        unsigned v;
+        if (!isxdigit((unsigned char)hex[i]) || !isxdigit((unsigned char)hex[i + 1]) || sscanf(hex + i, "%2x", &v) != 1)
+            return -1;
+        out[i / 2] = (char)v;
+    }
+    out[n / 2] = '\0';
+    return 0;
+}
+
 static enum MHD_Result s3_list_objects(struct s3_req *q)
 {
-    char prefix[S3_MAX_KEY + 1] = "", delim[8] = "", token[S3_MAX_KEY + 1] = "", start[S3_MAX_KEY + 1] = "",
+    char prefix[S3_MAX_KEY + 1] = "", delim[8] = "", token[S3_MAX_KEY + 2] = "", start[S3_MAX_KEY + 1] = "",
          maxk[16] = "1000", base[4096], when[32], num[64];
     struct s3_listing l = { NULL, 0, 0 };
     size_t shown = 0;
     int max_keys, rc = 0;
     bool truncated = false;
-    char last_prefix[S3_MAX_KEY + 1] = "", next[S3_MAX_KEY + 1] = "";
+    char last_prefix[S3_MAX_KEY + 1] = "", next[S3_MAX_KEY + 2] = "", hex[2 * (S3_MAX_KEY + 2) + 1] = "";
     struct fg_buf b;
 
     s3_param(q, "prefix", prefix, sizeof(prefix));
     s3_param(q, "delimiter", delim, sizeof(delim));
-    s3_param(q, "continuation-token", token, sizeof(token));
+    if (s3_param(q, "continuation-token", hex, sizeof(hex)) && s3_token_decode(hex, token, sizeof(token)) < 0) {
+        s3_fail(q, 400, "InvalidArgument", "The continuation token provided is incorrect");
+        return s3_send_error(q);
+    }
     s3_param(q, "start-after", start, sizeof(start));
     s3_param(q, "max-keys", maxk, sizeof(maxk));
     max_keys = atoi(maxk);
@@ -467,8 +489,10 @@ static enum MHD_Result s3_list_objects(struct s3_req *q)
         rc = S3_LIT(&b, "</Delimiter>");
     if (rc == 0)
         rc = truncated ? S3_LIT(&b, "<IsTruncated>true</IsTruncated>") : S3_LIT(&b, "<IsTruncated>false</IsTruncated>");
+    if (truncated)
+        fg_hex((const unsigned char *)next, strlen(next), hex);
     if (rc == 0 && truncated && (rc = S3_LIT(&b, "<NextContinuationToken>")) == 0 &&
-        (rc = s3_xml_escape(&b, next)) == 0)
+        (rc = fg_buf_append(&b, hex, strlen(hex))) == 0)
         rc = S3_LIT(&b, "</NextContinuationToken>");
     if (rc == 0)
         rc = S3_LIT(&b, "</ListBucketResult>");
@@ -564,6 +588,8 @@ static void s3_tmp_name(struct s3_req *q)
 
 static const char *s3_upload_dir(struct s3_req *q, const char *upload_id, char *out, size_t n)
 {
+    if (!*upload_id)
+        return NULL;
     for (const char *c = upload_id; *c; c++)
         if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || *c == '-'))
             return NULL;
@@ -726,8 +752,11 @@ static enum MHD_Result s3_finish(struct s3_req *q)
         snprintf(q->etag, sizeof(q->etag), "\"%s\"", hex);
         if (q->op == OP_MPU_PART) {
             char pn[16];
-            s3_param(q, "partNumber", pn, sizeof(pn));
-            s3_upload_dir(q, s3_param(q, "uploadId", upload, sizeof(upload)), dir, sizeof(dir));
+            if (!s3_param(q, "partNumber", pn, sizeof(pn)))
+                pn[0] = '\0';
+            /* An id that is not one of ours names no directory: no such upload either. */
+            if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)))
+                snprintf(dir, sizeof(dir), "%s/.fngate-uploads/-", q->srv->conf->s3.root);
             snprintf(path, sizeof(path), "%s/%05d", dir, atoi(pn));
             if (rename(q->tmp, path) < 0) {
                 unlink(q->tmp);
@@ -758,8 +787,13 @@ static enum MHD_Result s3_finish(struct s3_req *q)
         return s3_send(q, 200, &b, "application/xml");
     }
     case OP_MPU_ABORT:
-        if (s3_upload_dir(q, s3_param(q, "uploadId", upload, sizeof(upload)) ? upload : "", dir, sizeof(dir)))
-            s3_rmdir_all(dir);
+        /* As S3: an upload aborted or completed already is unknown. */
+        if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
+            access(dir, F_OK) < 0) {
+            s3_fail(q, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
+            return s3_send_error(q);
+        }
+        s3_rmdir_all(dir);
         return s3_send(q, 204, NULL, NULL);
     case OP_MPU_COMPLETE:
         if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||

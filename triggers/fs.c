@@ -14,6 +14,7 @@
 
 #include "../core/fs.h"
 #include "../core/id.h"
+#include "../core/json_write.h"
 #include "../core/log.h"
 #include "../core/md5.h"
 #include "../core/strmap.h"
@@ -43,9 +44,16 @@ struct fs_root {
     int full_scans;             /* full scans in flight */
     struct event *poll_ev;      /* `poll:` mode: a full scan every poll_ms instead of inotify */
     struct fg_filter *filter;   /* filter_criteria, or NULL */
+    int jobs;                   /* hash, scan and marker jobs out on the worker */
+    int retrying;               /* files waiting to be looked at again (still being written) */
+    bool initial_mark;          /* the marker job after the first full scan is out */
+    bool initial_done;          /* it came back: every file there at start was looked at */
+    long long fired, removed, filtered;
 };
 
-enum fs_job_kind { JOB_HASH = 0, JOB_SCAN };
+/* JOB_MARK does nothing: the worker runs jobs in order, so when it comes back every job
+ * queued before it has come back too. */
+enum fs_job_kind { JOB_HASH = 0, JOB_SCAN, JOB_MARK };
 enum fs_status { ST_OK = 0, ST_GONE, ST_BUSY, ST_ERROR };
 
 struct fs_found {
@@ -90,7 +98,6 @@ struct fs_trigger {
     bool running;
     struct fs_retry *retries;
     struct event *retry_timer;
-    long long fired, removed, filtered;
     /* the worker */
     pthread_t worker;
     bool worker_started;
@@ -192,7 +199,7 @@ static void *fs_worker(void *arg)
         pthread_mutex_unlock(&t->lock);
         if (j->kind == JOB_HASH)
             fs_hash(t, j);
-        else
+        else if (j->kind == JOB_SCAN)
             fg_walk_files(t->roots[j->root].conf->path, j->rel, t->roots[j->root].conf->recursive, fs_found_file, j);
         if (fg_loop_post(t->loop, &j->msg, fs_on_result) < 0) {
             while (j->found) {
@@ -216,13 +223,13 @@ static void fs_job_free(struct fs_job *j)
     free(j);
 }
 
-static void fs_queue(struct fs_trigger *t, enum fs_job_kind kind, size_t root, const char *rel, bool full)
+static int fs_queue(struct fs_trigger *t, enum fs_job_kind kind, size_t root, const char *rel, bool full)
 {
     size_t n = strlen(rel);
     struct fs_job *j = calloc(1, sizeof(*j) + n + 1);
     if (!j) {
         fg_log(FG_LOG_ERROR, "fs", "out of memory: %s is looked at on the next rescan", rel);
-        return;
+        return -ENOMEM;
     }
     j->t = t;
     j->kind = kind;
@@ -230,6 +237,7 @@ static void fs_queue(struct fs_trigger *t, enum fs_job_kind kind, size_t root, c
     j->full = full;
     j->gen = t->roots[root].gen;
     memcpy(j->rel, rel, n + 1);
+    t->roots[root].jobs++;
     pthread_mutex_lock(&t->lock);
     if (t->tail)
         t->tail->next = j;
@@ -238,6 +246,7 @@ static void fs_queue(struct fs_trigger *t, enum fs_job_kind kind, size_t root, c
     t->tail = j;
     pthread_cond_signal(&t->cond);
     pthread_mutex_unlock(&t->lock);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ decisions (loop) */
@@ -301,7 +310,7 @@ static void fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, bo
         /* Filtered out: the index still moves, so the file does not fire later. */
         fg_buf_free(&b);
         fg_router_mark(t->router, created ? FG_MARK_FILE : FG_MARK_FILE_GONE, key, size, mtime);
-        t->filtered++;
+        r->filtered++;
         return;
     }
     if (b.len)
@@ -317,9 +326,9 @@ static void fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, bo
     ev->mark.b = mtime;
     if (fg_router_submit_async(t->router, ev, NULL, fs_on_committed, t) == 0) {
         if (created)
-            t->fired++;
+            r->fired++;
         else
-            t->removed++;
+            r->removed++;
     }
 }
 
@@ -371,7 +380,8 @@ static void fs_touch(struct fs_trigger *t, size_t root, const char *rel)
         return;
     }
     f->pending = true;
-    fs_queue(t, JOB_HASH, root, rel, false);
+    if (fs_queue(t, JOB_HASH, root, rel, false) < 0)
+        f->pending = false;
 }
 
 static void fs_arm_retry(struct fs_trigger *t)
@@ -390,6 +400,7 @@ static void fs_on_retry(evutil_socket_t fd, short what, void *arg)
     t->retries = NULL;
     while (list) {
         struct fs_retry *next = list->next;
+        t->roots[list->root].retrying--;
         if (t->running)
             fs_touch(t, list->root, list->rel);
         free(list);
@@ -406,6 +417,7 @@ static void fs_retry_later(struct fs_trigger *t, size_t root, const char *rel)
         return;
     x->root = root;
     memcpy(x->rel, rel, n + 1);
+    t->roots[root].retrying++;
     x->next = t->retries;
     if (!t->retries) {
         t->retries = x;
@@ -498,6 +510,9 @@ static void fs_scanned(struct fs_trigger *t, struct fs_job *j)
             free(s.gone[i]);
         }
         free(s.gone);
+        /* The first full scan is done; the marker says when the hashes it asked for are. */
+        if (!r->initial_done && !r->initial_mark)
+            r->initial_mark = fs_queue(t, JOB_MARK, j->root, "", false) == 0;
     }
 }
 
@@ -505,11 +520,14 @@ static void fs_on_result(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
     struct fs_job *j = (struct fs_job *)(void *)msg;
     (void)loop;
+    j->t->roots[j->root].jobs--;
     if (j->t->running) {
         if (j->kind == JOB_HASH)
             fs_hashed(j->t, j);
-        else
+        else if (j->kind == JOB_SCAN)
             fs_scanned(j->t, j);
+        else
+            j->t->roots[j->root].initial_done = true;
     }
     fs_job_free(j);
 }
@@ -518,8 +536,8 @@ static void fs_full_scan(struct fs_trigger *t, size_t root)
 {
     struct fs_root *r = &t->roots[root];
     r->gen++;
-    r->full_scans++;
-    fs_queue(t, JOB_SCAN, root, "", true);
+    if (fs_queue(t, JOB_SCAN, root, "", true) == 0)
+        r->full_scans++;
 }
 
 static void fs_on_change(void *arg, struct fg_fs_change *c)
@@ -634,13 +652,51 @@ static void fs_stop(struct fg_trigger *base)
     }
 }
 
+static void fs_count_indexed(void *arg, const char *rel, void *value)
+{
+    (void)rel;
+    if (((const struct fs_file *)value)->size >= 0)
+        ++*(long long *)arg;
+}
+
+static int fs_describe_str(struct fg_buf *out, const char *field, const char *s)
+{
+    int rc;
+    if ((rc = fg_buf_append_str(out, field)) < 0)
+        return rc;
+    return fg_json_write_str(out, s, strlen(s));
+}
+
+/* GET /_fngate/folders: per folder, its mode, whether the first scan is done (what was
+ * there at start has fired), what the index holds, the work still out, and counts. */
 static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct fs_trigger *t = (struct fs_trigger *)base;
-    char line[128];
-    int n = snprintf(line, sizeof(line), "{\"folders\":%zu,\"created\":%lld,\"removed\":%lld,\"filtered\":%lld}",
-                     t->n_roots, t->fired, t->removed, t->filtered);
-    return fg_buf_append(out, line, (size_t)n);
+    int rc;
+
+    if ((rc = fg_buf_append_str(out, "{\"folders\":[")) < 0)
+        return rc;
+    for (size_t i = 0; i < t->n_roots; i++) {
+        const struct fs_root *r = &t->roots[i];
+        long long indexed = 0;
+        char line[512];
+        int n;
+        fg_strmap_each(&r->files, fs_count_indexed, &indexed);
+        if ((rc = fs_describe_str(out, i ? ",{\"name\":" : "{\"name\":", r->conf->name)) < 0 ||
+            (rc = fs_describe_str(out, ",\"function\":", r->fn->name)) < 0 ||
+            (rc = fs_describe_str(out, ",\"path\":", r->conf->path)) < 0 ||
+            (rc = fs_describe_str(out, ",\"bucket\":", r->conf->bucket)) < 0)
+            return rc;
+        n = snprintf(line, sizeof(line),
+                     ",\"mode\":\"%s\",\"pollMs\":%d,\"initialScanDone\":%s,\"indexed\":%lld,\"pending\":%d,"
+                     "\"created\":%lld,\"removed\":%lld,\"filtered\":%lld}",
+                     r->poll_ev ? "poll" : "inotify", r->poll_ev ? r->conf->poll_ms : 0,
+                     r->initial_done ? "true" : "false", indexed, r->jobs + r->retrying, r->fired, r->removed,
+                     r->filtered);
+        if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
+            return rc;
+    }
+    return fg_buf_append_str(out, "]}");
 }
 
 static void fs_free_entry(void *arg, const char *key, void *value)

@@ -11,7 +11,8 @@
  * watched), and across restarts (the index is in the state store; files that changed while
  * fngate was down fire at start). A file still open for writing never fires: a read lease
  * (F_SETLEASE) tells, and where leases are not allowed a file modified in the last second
- * waits. Tests: tests/integration/test_fs.py. */
+ * waits. GET /_fngate/folders shows each folder (describe): its mode, whether its first
+ * scan is done, its index size, work still out and counts. Tests: tests/integration/test_fs.py. */
 #ifndef FG_FS_H
 #define FG_FS_H
 

@@ -4,12 +4,14 @@
 exists, an inotify queue overflow, half-written files, rename-in, removals, filters, symlinks,
 restart catch-up and poll mode."""
 import hashlib
+import json
 import os
+import re
 import subprocess
 import threading
 import time
 
-from harness import Gateway, check, json_lines, need_root, wait_until, write
+from harness import Gateway, TestFailure, check, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -19,7 +21,8 @@ def handler(event, context):
             o = r["s3"]["object"]
             f.write(json.dumps({"name": r["eventName"], "key": o["key"], "size": o.get("size"),
                                 "etag": o.get("eTag"), "seq": o["sequencer"], "bucket": r["s3"]["bucket"]["name"],
-                                "config": r["s3"]["configurationId"]}) + "\\n")
+                                "config": r["s3"]["configurationId"], "records": len(event["Records"]),
+                                "record": r}) + "\\n")
 """
 
 
@@ -35,13 +38,58 @@ def events(tmp):
     return json_lines(os.path.join(tmp, "out.txt"))
 
 
+def brief(tmp):
+    """What ran, for failure messages."""
+    return [(e["name"], e["key"], e["size"]) for e in events(tmp)]
+
+
 def created(tmp):
     return [e for e in events(tmp) if e["name"] == "ObjectCreated:Put"]
 
 
+def folders(gw):
+    """GET /_fngate/folders: one entry per watched folder."""
+    status, _, body = gw.request("GET", "/_fngate/folders")
+    check(status == 200, "/_fngate/folders: %d %s" % (status, body))
+    return json.loads(body)["folders"]
+
+
 def started(gw):
-    wait_until(lambda: "folder(s) watched" in gw.stderr(), 10, "the folder watch")
-    time.sleep(0.3)     # the initial scan runs after the watches are in place
+    """Every folder's first scan is done: what was there at start has been looked at."""
+    wait_until(lambda: all(f["initialScanDone"] for f in folders(gw) or [{"initialScanDone": False}]), 10,
+               "initialScanDone in /_fngate/folders")
+
+
+def queue_idle(gw):
+    status, _, body = gw.request("GET", "/_fngate/queue")
+    check(status == 200, "/_fngate/queue: %d" % status)
+    return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0 for f in json.loads(body)["functions"])
+
+
+def settled(gw, tmp, before=0):
+    """Waits until the folder trigger has no work out (pending 0), the async queue is idle and
+    every event this gateway fired reached the function (events past the first `before`);
+    then nothing ran twice. Covers the changes the trigger has seen: after the test's own
+    changes, write a marker first (barrier)."""
+    def done():
+        fs = folders(gw)
+        fired = sum(f["created"] + f["removed"] for f in fs)
+        return all(f["pending"] == 0 for f in fs) and queue_idle(gw) and len(events(tmp)) - before >= fired and fired
+    try:
+        fired = wait_until(done, 30, "the folder trigger to settle")
+    except TestFailure as e:
+        raise TestFailure("%s: /_fngate/folders %s, events %s" % (e, folders(gw), brief(tmp)[before:]))
+    check(len(events(tmp)) - before == fired, "each fired event runs once: %d fired, %d ran"
+          % (fired, len(events(tmp)) - before))
+
+
+def barrier(gw, tmp, rel):
+    """A positive barrier for "nothing else fires": a marker file written after the test's own
+    changes fires after them (inotify reports in order, the worker hashes in order), and then
+    the trigger settles."""
+    write(os.path.join(tmp, "up", rel), "marker\n")
+    wait_until(lambda: any(e["key"] == rel for e in created(tmp)), 10, "the marker %s" % rel)
+    settled(gw, tmp)
 
 
 def test_created_removed_filters_and_shape(tmp):
@@ -57,16 +105,41 @@ def test_created_removed_filters_and_shape(tmp):
         write(os.path.join(up, "images", ".hidden.jpg"), "x\n")         # hidden
         write(os.path.join(up, "images", "draft.jpg.part"), "x\n")      # temp
         got = wait_until(lambda: created(tmp), 10, "the created event")
-        time.sleep(0.5)
-        check(len(created(tmp)) == 1, "only images/*.jpg that is not hidden fires: %s" % events(tmp))
+        barrier(gw, tmp, "images/zz-marker.jpg")
+        got = [x for x in created(tmp) if x["key"] != "images/zz-marker.jpg"]
+        check(len(got) == 1, "only images/*.jpg that is not hidden fires: %s" % brief(tmp))
         e = got[0]
         check(e["key"] == "images/my+cat+%281%29.jpg" and e["size"] == 5 and e["bucket"] == "media" and
               e["etag"] == hashlib.md5(b"meow\n").hexdigest() and e["config"] == "W-fs-1" and len(e["seq"]) == 16,
               "S3 event: %s" % e)
+        # The whole record, field by field, as S3 sends it to Lambda.
+        r = e["record"]
+        check(e["records"] == 1 and set(r) == {"eventVersion", "eventSource", "awsRegion", "eventTime", "eventName",
+                                               "userIdentity", "requestParameters", "responseElements", "s3"},
+              "record fields: %s" % sorted(r))
+        check(r["eventVersion"] == "2.1" and r["eventSource"] == "aws:s3" and r["awsRegion"] == "us-east-1" and
+              r["eventName"] == "ObjectCreated:Put" and r["userIdentity"] == {"principalId": "fngate"} and
+              r["requestParameters"] == {"sourceIPAddress": "127.0.0.1"} and
+              re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["eventTime"]), "record: %s" % r)
+        rid = r["responseElements"].get("x-amz-request-id", "")
+        check(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", rid) and
+              r["responseElements"] == {"x-amz-request-id": rid, "x-amz-id-2": rid}, "responseElements: %s" % r)
+        check(r["s3"] == {"s3SchemaVersion": "1.0", "configurationId": "W-fs-1",
+                          "bucket": {"name": "media", "ownerIdentity": {"principalId": "fngate"},
+                                     "arn": "arn:aws:s3:::media"},
+                          "object": {"key": "images/my+cat+%281%29.jpg", "size": 5,
+                                     "eTag": hashlib.md5(b"meow\n").hexdigest(), "sequencer": e["seq"]}},
+              "record.s3: %s" % r["s3"])
         os.unlink(os.path.join(up, "images", "my cat (1).jpg"))
         gone = wait_until(lambda: [x for x in events(tmp) if x["name"] == "ObjectRemoved:Delete"], 10, "the removal")
         check(gone[0]["key"] == "images/my+cat+%281%29.jpg" and gone[0]["size"] is None and gone[0]["seq"] > e["seq"],
               "removal: %s" % gone[0])
+        check(gone[0]["record"]["s3"]["object"] == {"key": "images/my+cat+%281%29.jpg", "sequencer": gone[0]["seq"]},
+              "a removal has no size or eTag: %s" % gone[0]["record"])
+        f = folders(gw)[0]
+        check(f["created"] == 2 and f["removed"] == 1 and f["indexed"] == 1 and f["mode"] == "inotify" and
+              f["name"] == "W-fs-1" and f["function"] == "W" and f["bucket"] == "media" and f["path"] == up,
+              "/_fngate/folders: %s" % f)
 
 
 def test_ten_thousand_files_from_several_writers(tmp):
@@ -87,8 +160,8 @@ def test_ten_thousand_files_from_several_writers(tmp):
         for t in threads:
             t.join()
         wait_until(lambda: len(created(tmp)) >= 10000, 120, "10,000 events (%d so far)" % len(created(tmp)))
-        time.sleep(1)
-        keys = [e["key"] for e in created(tmp)]
+        barrier(gw, tmp, "zz-marker")
+        keys = [e["key"] for e in created(tmp) if e["key"] != "zz-marker"]
         check(len(keys) == 10000 and len(set(keys)) == 10000, "10,000 files, each once: %d events, %d distinct"
               % (len(keys), len(set(keys))))
 
@@ -102,8 +175,8 @@ def test_directory_created_and_filled_at_once(tmp):
         for i in range(50):
             write(os.path.join(deep, "f%d" % i), "x\n")
         wait_until(lambda: len(created(tmp)) >= 50, 20, "50 events")
-        time.sleep(0.5)
-        keys = sorted(e["key"] for e in created(tmp))
+        barrier(gw, tmp, "zz-marker")
+        keys = sorted(e["key"] for e in created(tmp) if e["key"] != "zz-marker")
         check(keys == sorted("a/b/c/f%d" % i for i in range(50)), "every file once: %s" % keys[:5])
 
 
@@ -130,13 +203,32 @@ def test_overflow_rescan_fires_each_file_once(tmp):
         finally:
             os.kill(gw.proc.pid, signal.SIGCONT)
         wait_until(lambda: len(created(tmp)) >= 2000, 60, "2,000 events (%d so far)" % len(created(tmp)))
-        time.sleep(1)
-        keys = [e["key"] for e in created(tmp)]
+        barrier(gw, tmp, "zz-marker")
+        keys = [e["key"] for e in created(tmp) if e["key"] != "zz-marker"]
         check("inotify queue overflowed" in gw.stderr(), "the test must overflow the queue:\n" + gw.stderr()[-2000:])
         check(len(keys) == 2000 and len(set(keys)) == 2000, "after the overflow every file fires once: %d events, %d distinct"
               % (len(keys), len(set(keys))))
     finally:
         gw.stop()
+
+
+def test_initial_scan_done_after_the_files_there_at_start_fired(tmp):
+    """/_fngate/folders says initialScanDone only once every file present at start was looked
+    at and fired: a script can wait for it instead of sleeping. The files are large enough
+    that hashing them takes longer than the gateway takes to start listening."""
+    up = os.path.join(tmp, "up")
+    conf = setup(tmp, "./up")
+    for i in range(300):
+        write(os.path.join(up, "d%d" % (i % 10), "f%04d" % i), "%d\n" % i * 15000)   # 18 MB to hash
+    with Gateway(tmp, conf) as gw:
+        started(gw)
+        f = folders(gw)[0]
+        check(f["initialScanDone"] and f["created"] == 300 and f["indexed"] == 300,
+              "initialScanDone only after the 300 files fired: %s" % f)
+        settled(gw, tmp)
+        keys = [e["key"] for e in created(tmp)]
+        check(len(keys) == 300 and len(set(keys)) == 300,
+              "each file once: %d events, %d distinct" % (len(keys), len(set(keys))))
 
 
 def test_half_written_file_fires_once_after_close(tmp):
@@ -146,28 +238,34 @@ def test_half_written_file_fires_once_after_close(tmp):
         f = open(os.path.join(up, "slow.bin"), "wb")
         f.write(b"a" * 1000)
         f.flush()
-        time.sleep(1.5)                           # a writer that pauses; nothing may fire yet
-        check(not events(tmp), "a file still open for writing fired: %s" % events(tmp))
+        # Elapsed time on purpose, not synchronisation: a writer that pauses for longer than
+        # the trigger's retry interval and its one-second "modified recently" rule.
+        time.sleep(1.5)
+        barrier(gw, tmp, "marker-1")             # later changes were handled; the open file did not fire
+        check([e["key"] for e in events(tmp)] == ["marker-1"], "a file still open for writing fired: %s" % brief(tmp))
         f.write(b"b" * 1000)
         f.close()
-        got = wait_until(lambda: created(tmp), 10, "the event after close")
-        time.sleep(0.5)
-        check(len(created(tmp)) == 1 and got[0]["size"] == 2000, "fires once, whole: %s" % events(tmp))
+        wait_until(lambda: [e for e in created(tmp) if e["key"] == "slow.bin"], 10, "the event after close")
+        barrier(gw, tmp, "marker-2")
+        got = [e for e in events(tmp) if e["key"] == "slow.bin"]
+        check(len(got) == 1 and got[0]["size"] == 2000, "fires once, whole: %s" % brief(tmp))
 
 
 def test_rename_in_and_symlink_out(tmp):
     up = os.path.join(tmp, "up")
     outside = os.path.join(tmp, "outside")
     os.makedirs(outside)
-    with Gateway(tmp, setup(tmp, "./up")) as gw:
+    conf = setup(tmp, "./up")
+    write(os.path.join(outside, "secret.txt"), "not yours\n")
+    os.symlink(os.path.join(outside, "secret.txt"), os.path.join(up, "link0.txt"))   # seen by the first scan
+    with Gateway(tmp, conf) as gw:
         started(gw)
-        write(os.path.join(outside, "secret.txt"), "not yours\n")
         os.symlink(os.path.join(outside, "secret.txt"), os.path.join(up, "link.txt"))
         write(os.path.join(outside, "ready.txt"), "done\n")
         os.rename(os.path.join(outside, "ready.txt"), os.path.join(up, "ready.txt"))
         wait_until(lambda: created(tmp), 10, "the rename-in event")
-        time.sleep(0.5)
-        keys = [e["key"] for e in created(tmp)]
+        barrier(gw, tmp, "zz-marker")
+        keys = [e["key"] for e in created(tmp) if e["key"] != "zz-marker"]
         check(keys == ["ready.txt"], "rename-in fires; a symlink out of the folder does not: %s" % keys)
 
 
@@ -179,31 +277,48 @@ def test_restart_catch_up_and_poll_mode(tmp):
     write(os.path.join(up, "deleted.txt"), "1\n")
     with Gateway(tmp, conf) as gw:
         started(gw)
-        wait_until(lambda: len(created(tmp)) == 3, 10, "the files present at first start")
-    before = len(events(tmp))
-    time.sleep(0.05)
+        settled(gw, tmp)
+        check(sorted(e["key"] for e in created(tmp)) == ["changed.txt", "deleted.txt", "kept.txt"],
+              "the files present at first start: %s" % brief(tmp))
     write(os.path.join(up, "changed.txt"), "22\n")
     os.unlink(os.path.join(up, "deleted.txt"))
     write(os.path.join(up, "new.txt"), "3\n")
     with Gateway(tmp, conf) as gw:
         started(gw)
-        wait_until(lambda: len(events(tmp)) - before >= 3, 10, "the catch-up events")
-        time.sleep(0.5)
-        got = sorted((e["name"], e["key"]) for e in events(tmp)[before:])
+        f = folders(gw)[0]
+        check(f["created"] == 2 and f["removed"] == 1 and f["indexed"] == 3,
+              "initialScanDone comes after the catch-up fired: %s" % f)
+        settled(gw, tmp, before=3)
+        got = sorted((e["name"], e["key"]) for e in events(tmp)[3:])
         check(got == [("ObjectCreated:Put", "changed.txt"), ("ObjectCreated:Put", "new.txt"),
                       ("ObjectRemoved:Delete", "deleted.txt")],
               "while down: changed and new fire once, deleted fires a removal, kept nothing: %s" % got)
-    # poll mode: no inotify, a scan every 200 ms
+    # poll mode: no inotify, a scan every 200 ms. Two changes inotify never reports on the
+    # folder, so only a scan can fire them: a hard link made into it, and a rewrite through
+    # the link's other path outside it (inotify tells the directory of the path used).
+    outside = os.path.join(tmp, "outside")
+    write(os.path.join(outside, "h.txt"), "one\n")
     conf = setup(tmp, "{path: ./up, poll: 200ms, name: polled}")
-    before = len(events(tmp))
+    os.unlink(os.path.join(tmp, "out.txt"))
     with Gateway(tmp, conf) as gw:
         started(gw)
-        wait_until(lambda: len(events(tmp)) - before >= 3, 10, "the polled folder's first scan")
-        write(os.path.join(up, "polled.txt"), "p\n")
-        wait_until(lambda: any(e["key"] == "polled.txt" for e in events(tmp)[before:]), 10, "a polled file")
-        time.sleep(0.6)
-        keys = [e["key"] for e in events(tmp)[before:] if e["config"] == "polled"]
-        check(len(keys) == len(set(keys)), "polling fires each file once: %s" % keys)
+        f = folders(gw)[0]
+        check(f["mode"] == "poll" and f["pollMs"] == 200 and f["name"] == "polled" and f["created"] == 3,
+              "/_fngate/folders after the first scan: %s" % f)
+        settled(gw, tmp)
+        check(sorted(e["key"] for e in events(tmp)) == ["changed.txt", "kept.txt", "new.txt"],
+              "the polled folder's first scan: %s" % brief(tmp))
+        os.link(os.path.join(outside, "h.txt"), os.path.join(up, "h.txt"))
+        wait_until(lambda: [e for e in events(tmp) if e["key"] == "h.txt"], 10, "a hard link found by polling")
+        with open(os.path.join(outside, "h.txt"), "w") as fh:
+            fh.write("second\n")
+        wait_until(lambda: [e for e in events(tmp) if e["key"] == "h.txt" and e["size"] == 7], 10,
+                   "a rewrite through the path outside the folder, found by polling")
+        settled(gw, tmp)
+        got = [(e["key"], e["size"], e["etag"]) for e in events(tmp)[3:]]
+        check(got == [("h.txt", 4, hashlib.md5(b"one\n").hexdigest()),
+                      ("h.txt", 7, hashlib.md5(b"second\n").hexdigest())],
+              "polling fires each change once: %s" % got)
 
 
 def test_folder_that_disappears_and_comes_back(tmp):
@@ -232,16 +347,22 @@ def test_files_deleted_before_they_are_read(tmp):
             p = os.path.join(up, "t%d" % i)
             write(p, "x\n")
             os.unlink(p)
+        # `last` is the barrier: its event comes after every t*'s, then nothing is left to do.
         write(os.path.join(up, "last"), "x\n")
         wait_until(lambda: any(e["key"] == "last" for e in events(tmp)), 20, "the last file")
-        time.sleep(0.5)
+        settled(gw, tmp)
         state = {}
         for e in sorted(events(tmp), key=lambda e: e["seq"]):
             prev = state.get(e["key"])
             check((e["name"] == "ObjectCreated:Put") != (prev == "ObjectCreated:Put"),
                   "%s: %s after %s" % (e["key"], e["name"], prev))
             state[e["key"]] = e["name"]
-        check(all(v == "ObjectRemoved:Delete" for k, v in state.items() if k != "last"), "every t* ends removed")
+        check(state.pop("last") == "ObjectCreated:Put", "last fires ObjectCreated:Put")
+        check(set(state) <= {"t%d" % i for i in range(300)} and
+              all(v == "ObjectRemoved:Delete" for v in state.values()), "every t* that fired ends removed: %s" % state)
+        f = folders(gw)[0]
+        check(f["indexed"] == 1 and f["created"] == 1 + len(state) and f["removed"] == len(state),
+              "the index holds only `last`: %s" % f)
 
 
 def test_thumbnails_example(tmp):
@@ -309,10 +430,14 @@ def test_filter_criteria_on_the_s3_record(tmp):
         started(gw)
         write(os.path.join(up, "small.txt"), "tiny\n")
         write(os.path.join(up, "big.txt"), "x" * 100 + "\n")
-        wait_until(lambda: created(tmp), 10, "the big file's event")
-        time.sleep(0.5)
+        # Both files were looked at: one fired, one was filtered out.
+        wait_until(lambda: folders(gw)[0]["created"] == 1 and folders(gw)[0]["filtered"] == 1, 10,
+                   "one created and one filtered in /_fngate/folders: %s" % folders(gw))
+        settled(gw, tmp)
         check([e["key"] for e in created(tmp)] == ["big.txt"], "only the record matching the filter: %r" % created(tmp))
     with Gateway(tmp, conf) as gw:
         started(gw)
-        time.sleep(0.5)
-        check([e["key"] for e in created(tmp)] == ["big.txt"], "the filtered file is indexed: it does not fire at restart")
+        f = folders(gw)[0]
+        check(f["indexed"] == 2 and f["created"] == 0 and f["filtered"] == 0 and f["pending"] == 0,
+              "the filtered file is indexed: it is not looked at again at restart: %s" % f)
+        check([e["key"] for e in created(tmp)] == ["big.txt"], "nothing fires at restart: %r" % created(tmp))

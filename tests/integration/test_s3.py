@@ -4,13 +4,16 @@ ranges, head, ls, rm, a 20 MB multipart upload, SigV4 (right keys, wrong keys, p
 URLs), keys that could escape the bucket, virtual-host style, the S3 events it fires, and
 no double event when a folder trigger watches the same root."""
 import hashlib
+import hmac
 import http.client
 import json
 import os
+import re
 import subprocess
 import time
+import urllib.parse
 
-from harness import Gateway, check, free_port, json_lines, need_root, wait_until, write
+from harness import Gateway, TestFailure, check, free_port, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -19,7 +22,8 @@ def handler(event, context):
         for r in event["Records"]:
             o = r["s3"]["object"]
             f.write(json.dumps({"name": r["eventName"], "key": o["key"], "size": o.get("size"),
-                                "etag": o.get("eTag"), "bucket": r["s3"]["bucket"]["name"]}) + "\\n")
+                                "etag": o.get("eTag"), "bucket": r["s3"]["bucket"]["name"],
+                                "records": len(event["Records"]), "record": r}) + "\\n")
 """
 
 KEY, SECRET = "fgtestkey", "fgtestsecret"
@@ -46,9 +50,93 @@ def events(tmp):
     return json_lines(os.path.join(tmp, "out.txt"))
 
 
+def keys(tmp):
+    return [(e["name"], e["key"]) for e in events(tmp)]
+
+
+def quiet(gw, tmp, n):
+    """Waits until n events ran and the async queue is idle, then checks there are exactly n.
+    Endpoint events are committed before the client gets its answer, so once every request of
+    the test was answered and the queue is idle, every event they fired has run."""
+    def idle():
+        status, _, body = gw.request("GET", "/_fngate/queue")
+        check(status == 200, "/_fngate/queue: %d" % status)
+        return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0
+                   for f in json.loads(body)["functions"])
+    try:
+        wait_until(lambda: len(events(tmp)) >= n and idle(), 15, "%d events and an idle queue" % n)
+    except TestFailure as e:
+        raise TestFailure("%s: events so far %s" % (e, keys(tmp)))
+    check(len(events(tmp)) == n, "exactly %d events: %s" % (n, keys(tmp)))
+    return events(tmp)
+
+
+def _q(s):
+    return urllib.parse.quote(s, safe="-_.~")
+
+
+def s3(port, method, path, query=None, body=b"", headers=None, payload_hash=None, key=KEY, secret=SECRET,
+       signed=True):
+    """One raw request, SigV4-signed as the SDKs sign S3 requests (header auth, the payload's
+    SHA-256 in x-amz-content-sha256; payload_hash overrides it). Returns status, headers, body."""
+    query = query or {}
+    h = {"Host": "127.0.0.1:%d" % port}
+    h.update(headers or {})
+    cq = "&".join("%s=%s" % (_q(k), _q(v)) for k, v in sorted(query.items()))
+    upath = urllib.parse.quote(path, safe="/-_.~")
+    if signed:
+        amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        h["x-amz-date"] = amz
+        h["x-amz-content-sha256"] = payload_hash or hashlib.sha256(body).hexdigest()
+        lc = {k.lower(): str(v).strip() for k, v in h.items()}
+        names = sorted(lc)
+        canon = "\n".join([method, upath, cq, "".join("%s:%s\n" % (n, lc[n]) for n in names), ";".join(names),
+                           lc["x-amz-content-sha256"]])
+        scope = "%s/us-east-1/s3/aws4_request" % amz[:8]
+        sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canon.encode()).hexdigest()])
+        k = ("AWS4" + secret).encode()
+        for part in (amz[:8], "us-east-1", "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        h["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+            key, scope, ";".join(names), hmac.new(k, sts.encode(), hashlib.sha256).hexdigest())
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request(method, upath + ("?" + cq if query else ""), body=body, headers=h)
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def error_code(body):
+    m = re.search(rb"<Code>([^<]*)</Code>", body)
+    return m.group(1).decode() if m else None
+
+
+def check_record(e, name, key, request_id, size=None, etag=None):
+    """The exact S3 event record an endpoint request fires."""
+    r = e["record"]
+    check(e["records"] == 1 and set(r) == {"eventVersion", "eventSource", "awsRegion", "eventTime", "eventName",
+                                           "userIdentity", "requestParameters", "responseElements", "s3"},
+          "record fields: %s" % sorted(r))
+    check(r["eventVersion"] == "2.1" and r["eventSource"] == "aws:s3" and r["awsRegion"] == "us-east-1" and
+          r["eventName"] == name and r["userIdentity"] == {"principalId": "fngate"} and
+          r["requestParameters"] == {"sourceIPAddress": "127.0.0.1"} and
+          r["responseElements"] == {"x-amz-request-id": request_id, "x-amz-id-2": request_id} and
+          re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["eventTime"]), "record: %s" % r)
+    obj = {"key": key, "sequencer": r["s3"]["object"].get("sequencer")}
+    if size is not None:
+        obj.update(size=size, eTag=etag)
+    check(re.fullmatch(r"[0-9A-F]{16}", obj["sequencer"] or "") and
+          r["s3"] == {"s3SchemaVersion": "1.0", "configurationId": "W-s3-1",
+                      "bucket": {"name": "uploads", "ownerIdentity": {"principalId": "fngate"},
+                                 "arn": "arn:aws:s3:::uploads"},
+                      "object": obj}, "record.s3: %s" % r["s3"])
+
+
 def test_aws_cli_put_get_ls_rm_multipart_and_events(tmp):
     port = free_port()
-    with Gateway(tmp, setup(tmp, port)):
+    with Gateway(tmp, setup(tmp, port)) as gw:
         src = write(os.path.join(tmp, "hello.txt"), "hello s3\n")
         p = aws(tmp, port, "s3", "cp", src, "s3://uploads/dir/my file.txt")
         check(p.returncode == 0, "put: %s %s" % (p.stdout, p.stderr))
@@ -85,7 +173,7 @@ def test_aws_cli_put_get_ls_rm_multipart_and_events(tmp):
 
         p = aws(tmp, port, "s3", "rm", "s3://uploads/dir/my file.txt")
         check(p.returncode == 0 and not os.path.exists(stored), "rm: %s" % p.stderr)
-        got = wait_until(lambda: len(events(tmp)) >= 3 and events(tmp), 15, "three events")
+        got = quiet(gw, tmp, 3)
         names = [(e["name"], e["key"]) for e in got]
         check(names == [("ObjectCreated:Put", "dir/my+file.txt"), ("ObjectCreated:CompleteMultipartUpload", "big.bin"),
                         ("ObjectRemoved:Delete", "dir/my+file.txt")], "events: %s" % names)
@@ -149,17 +237,19 @@ def test_endpoint_and_folder_on_one_root_fire_once(tmp):
                    "      - fs: {path: ./data/s3/uploads, bucket: uploads}\n")
     conf = setup(tmp, port, creds=False, events=events_yaml)
     with Gateway(tmp, conf) as gw:
-        wait_until(lambda: "folder(s) watched" in gw.stderr(), 10, "the folder watch")
-        time.sleep(0.3)
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("PUT", "/uploads/once.txt", body=b"once")
-        r = c.getresponse()
-        r.read()
-        check(r.status == 200, "put: %d" % r.status)
-        wait_until(lambda: events(tmp), 10, "the event")
-        time.sleep(1)
-        check(len(events(tmp)) == 1 and events(tmp)[0]["key"] == "once.txt",
-              "one object, one event: %s" % events(tmp))
+        def folder():
+            return json.loads(gw.request("GET", "/_fngate/folders")[2])["folders"][0]
+        wait_until(lambda: folder()["initialScanDone"], 10, "initialScanDone in /_fngate/folders")
+        for key in ("once.txt", "marker.txt"):
+            status, _, body = s3(port, "PUT", "/uploads/" + key, body=b"once", signed=False)
+            check(status == 200, "put %s: %d %s" % (key, status, body))
+            wait_until(lambda: any(e["key"] == key for e in events(tmp)), 10, "the event of " + key)
+        # The folder fired both (in order, as inotify reports them) and has nothing left to do;
+        # any event of the endpoint was committed before its answer: quiet() sees all of them.
+        wait_until(lambda: folder()["pending"] == 0, 10, "the folder trigger to be idle")
+        got = quiet(gw, tmp, 2)
+        check(folder()["created"] == 2 and [e["key"] for e in got] == ["once.txt", "marker.txt"],
+              "one object, one event: %s %s" % (folder(), keys(tmp)))
 
 
 def test_disk_full_during_upload(tmp):
@@ -171,12 +261,13 @@ def test_disk_full_during_upload(tmp):
     check(subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", root]).returncode == 0, "mount a 1 MB tmpfs")
     try:
         port = free_port()
-        with Gateway(tmp, setup(tmp, port, creds=False)):
+        with Gateway(tmp, setup(tmp, port, creds=False)) as gw:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             c.request("PUT", "/uploads/huge.bin", body=os.urandom(3 * 1024 * 1024))
             r = c.getresponse()
             body = r.read()
-            check(r.status >= 500 and b"<Error>" in body, "a full disk is an error: %d %s" % (r.status, body))
+            check(r.status == 507 and error_code(body) == "InsufficientStorage",
+                  "a full disk answers 507 InsufficientStorage, as the README says: %d %s" % (r.status, body))
             check(not os.path.exists(os.path.join(root, "uploads", "huge.bin")), "no partial object")
             check(not os.listdir(os.path.join(root, ".fngate-tmp")), "no temp file left")
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -184,9 +275,8 @@ def test_disk_full_during_upload(tmp):
             r = c.getresponse()
             r.read()
             check(r.status == 200, "after the failure the endpoint still works: %d" % r.status)
-            wait_until(lambda: events(tmp), 10, "the small object's event")
-            time.sleep(0.5)
-            check([e["key"] for e in events(tmp)] == ["small.txt"], "no event for the failed upload: %s" % events(tmp))
+            check([e["key"] for e in quiet(gw, tmp, 1)] == ["small.txt"],
+                  "no event for the failed upload: %s" % keys(tmp))
     finally:
         subprocess.run(["umount", "-l", root])
 
@@ -195,14 +285,150 @@ def test_filter_criteria_on_the_s3_record(tmp):
     port = free_port()
     ev = ("      - s3: {bucket: uploads, events: [created, removed],"
           " filter_criteria: [{eventName: [{prefix: 'ObjectCreated:'}], s3: {object: {key: [{suffix: .csv}]}}}]}\n")
-    with Gateway(tmp, setup(tmp, port, events=ev)):
+    with Gateway(tmp, setup(tmp, port, events=ev)) as gw:
         src = write(os.path.join(tmp, "r.csv"), "a,b\n")
         for key in ("reports/r.csv", "reports/r.txt"):
             p = aws(tmp, port, "s3", "cp", src, "s3://uploads/" + key)
             check(p.returncode == 0, p.stderr)
         p = aws(tmp, port, "s3", "rm", "s3://uploads/reports/r.csv")
         check(p.returncode == 0, p.stderr)
-        wait_until(lambda: events(tmp), 10, "the matching event")
-        time.sleep(0.5)
-        got = [(e["name"], e["key"]) for e in events(tmp)]
+        got = [(e["name"], e["key"]) for e in quiet(gw, tmp, 1)]
         check(got == [("ObjectCreated:Put", "reports/r.csv")], "only creations of .csv objects: %r" % got)
+
+
+def test_list_objects_v2_delimiter_and_pagination(tmp):
+    """ListObjectsV2 through the AWS CLI: a delimiter folds keys into CommonPrefixes (with and
+    without a prefix), and max-keys pages, followed by their continuation tokens, hold every
+    key and prefix exactly once, in order."""
+    port = free_port()
+    names = ["a.txt", "b/1.txt", "b/2.txt", "b/c/3.txt", "d/4.txt", "e.txt", "photos/2024/x.jpg", "photos/2024/y.jpg",
+             "photos/2025/z.jpg", "photos/index.html"]
+    for k in names:
+        write(os.path.join(tmp, "data", "s3", "uploads", k), k + "\n")
+
+    def ls(*args):
+        p = aws(tmp, port, "s3api", "list-objects-v2", "--bucket", "uploads", "--no-paginate", *args)
+        check(p.returncode == 0, "list-objects-v2 %s: %s %s" % (args, p.stdout, p.stderr))
+        return json.loads(p.stdout or "{}")
+
+    def shape(page):
+        return ([o["Key"] for o in page.get("Contents", [])], [c["Prefix"] for c in page.get("CommonPrefixes", [])])
+
+    with Gateway(tmp, setup(tmp, port)):
+        page = ls("--delimiter", "/")
+        check(shape(page) == (["a.txt", "e.txt"], ["b/", "d/", "photos/"]) and page["KeyCount"] == 5 and
+              not page["IsTruncated"], "delimiter '/': %s" % page)
+        page = ls("--delimiter", "/", "--prefix", "photos/")
+        check(shape(page) == (["photos/index.html"], ["photos/2024/", "photos/2025/"]) and page["Prefix"] == "photos/",
+              "delimiter '/' under photos/: %s" % page)
+        page = ls("--prefix", "b/")
+        check(shape(page) == (["b/1.txt", "b/2.txt", "b/c/3.txt"], []), "prefix b/ without a delimiter: %s" % page)
+        for extra, want in ((), names), (("--delimiter", "/"), ["a.txt", "b/", "d/", "e.txt", "photos/"]):
+            got, token, pages = [], None, 0
+            while True:
+                page = ls("--max-keys", "3", *extra, *(("--continuation-token", token) if token else ()))
+                keys_, prefixes = shape(page)
+                pages += 1
+                check(page["KeyCount"] == len(keys_) + len(prefixes) <= 3 and page["MaxKeys"] == 3,
+                      "page %d: %s" % (pages, page))
+                got += sorted(keys_ + prefixes)
+                if not page["IsTruncated"]:
+                    check("NextContinuationToken" not in page, "the last page has no token: %s" % page)
+                    break
+                token = page["NextContinuationToken"]
+                check(pages < 10, "pagination does not end: %s" % got)
+            check(got == want and pages == (len(want) + 2) // 3,
+                  "max-keys 3 %s: %d pages %s, want %s" % (extra, pages, got, want))
+        status, _, body = s3(port, "GET", "/uploads", query={"list-type": "2", "continuation-token": "not a token"})
+        check(status == 400 and error_code(body) == "InvalidArgument", "a made-up token: %d %s" % (status, body))
+
+
+def test_delete_object_head_bucket_and_exact_records(tmp):
+    """Raw SigV4-signed requests: PutObject and DeleteObject fire records with exactly S3's
+    fields (the request id of the request that fired them); DeleteObject answers 204 and the
+    object is gone; deleting a missing key answers 204 and fires nothing; HeadBucket answers
+    200 for a bucket and 404 for a missing one."""
+    port = free_port()
+    with Gateway(tmp, setup(tmp, port)) as gw:
+        stored = os.path.join(tmp, "data", "s3", "uploads", "del", "me now.txt")
+        status, h, body = s3(port, "PUT", "/uploads/del/me now.txt", body=b"bye\n")
+        check(status == 200 and h["etag"] == '"%s"' % hashlib.md5(b"bye\n").hexdigest(), "put: %d %s" % (status, body))
+        put_id = h["x-amz-request-id"]
+        status, h, body = s3(port, "DELETE", "/uploads/del/me now.txt")
+        check(status == 204 and body == b"" and not os.path.exists(stored), "delete: %d %s" % (status, body))
+        del_id = h["x-amz-request-id"]
+        status, _, body = s3(port, "GET", "/uploads/del/me now.txt")
+        check(status == 404 and error_code(body) == "NoSuchKey", "a deleted object is gone: %d %s" % (status, body))
+        status, _, body = s3(port, "DELETE", "/uploads/del/never.txt")
+        check(status == 204, "deleting a missing key answers 204, as S3 does: %d %s" % (status, body))
+        # Deliveries run in parallel, as S3's do: the sequencer orders changes of one key.
+        got = sorted(quiet(gw, tmp, 2), key=lambda e: e["record"]["s3"]["object"]["sequencer"])
+        check([(e["name"], e["key"]) for e in got] == [("ObjectCreated:Put", "del/me+now.txt"),
+                                                         ("ObjectRemoved:Delete", "del/me+now.txt")],
+              "a put and a delete fire; a delete of nothing does not: %s" % keys(tmp))
+        check_record(got[0], "ObjectCreated:Put", "del/me+now.txt", put_id, 4, hashlib.md5(b"bye\n").hexdigest())
+        check_record(got[1], "ObjectRemoved:Delete", "del/me+now.txt", del_id)
+        status, _, body = s3(port, "HEAD", "/uploads")
+        check(status == 200 and body == b"", "HeadBucket on a bucket: %d" % status)
+        status, _, body = s3(port, "HEAD", "/nosuchbucket")
+        check(status == 404, "HeadBucket on a missing bucket: %d" % status)
+        p = aws(tmp, port, "s3api", "head-bucket", "--bucket", "nosuchbucket")
+        check(p.returncode != 0 and "404" in p.stderr, "aws s3api head-bucket on a missing bucket: %s" % p.stderr)
+        p = aws(tmp, port, "s3api", "head-bucket", "--bucket", "uploads")
+        check(p.returncode == 0, "aws s3api head-bucket: %s" % p.stderr)
+
+
+def test_abort_multipart_upload(tmp):
+    """AbortMultipartUpload removes the uploaded parts; the upload id is then unknown
+    (NoSuchUpload for UploadPart, CompleteMultipartUpload and a second abort); nothing is
+    stored and nothing fires."""
+    port = free_port()
+    with Gateway(tmp, setup(tmp, port)) as gw:
+        part = write(os.path.join(tmp, "part.bin"), "p" * 1000)
+        p = aws(tmp, port, "s3api", "create-multipart-upload", "--bucket", "uploads", "--key", "big/aborted.bin")
+        check(p.returncode == 0, "create: %s" % p.stderr)
+        upload = json.loads(p.stdout)["UploadId"]
+        parts_dir = os.path.join(tmp, "data", "s3", ".fngate-uploads", upload)
+        p = aws(tmp, port, "s3api", "upload-part", "--bucket", "uploads", "--key", "big/aborted.bin", "--part-number",
+                "1", "--upload-id", upload, "--body", part)
+        check(p.returncode == 0 and os.listdir(parts_dir), "upload-part: %s %s" % (p.stderr, os.listdir(parts_dir)))
+        p = aws(tmp, port, "s3api", "abort-multipart-upload", "--bucket", "uploads", "--key", "big/aborted.bin",
+                "--upload-id", upload)
+        check(p.returncode == 0, "abort: %s" % p.stderr)
+        check(not os.path.exists(parts_dir), "the parts are gone: %s" % parts_dir)
+        for args in (("upload-part", "--part-number", "2", "--body", part),
+                     ("complete-multipart-upload", "--multipart-upload", json.dumps({"Parts": [{"PartNumber": 1,
+                                                                                                "ETag": "x"}]})),
+                     ("abort-multipart-upload",)):
+            p = aws(tmp, port, "s3api", args[0], "--bucket", "uploads", "--key", "big/aborted.bin", "--upload-id",
+                    upload, *args[1:])
+            check(p.returncode != 0 and "NoSuchUpload" in p.stderr, "%s after the abort: %s" % (args[0], p.stderr))
+        check(not os.path.exists(parts_dir) and not os.path.exists(os.path.join(tmp, "data", "s3", "uploads", "big")),
+              "nothing stored")
+        status, _, body = s3(port, "PUT", "/uploads/after.txt", body=b"after")
+        check(status == 200, "put: %d %s" % (status, body))
+        check([e["key"] for e in quiet(gw, tmp, 1)] == ["after.txt"], "an aborted upload fires nothing: %s" % keys(tmp))
+
+
+def test_refused_writes_store_nothing(tmp):
+    """A body that does not match its signed x-amz-content-sha256 gets 400
+    XAmzContentSHA256Mismatch; CopyObject answers 501 NotImplemented (README); neither
+    stores anything nor fires."""
+    port = free_port()
+    with Gateway(tmp, setup(tmp, port)) as gw:
+        bucket = os.path.join(tmp, "data", "s3", "uploads")
+        status, _, body = s3(port, "PUT", "/uploads/bad.txt", body=b"the body sent",
+                             payload_hash=hashlib.sha256(b"the body signed").hexdigest())
+        check(status == 400 and error_code(body) == "XAmzContentSHA256Mismatch",
+              "a body that does not match its signed hash: %d %s" % (status, body))
+        check(not os.path.exists(os.path.join(bucket, "bad.txt")), "the mismatched body is not stored")
+        status, _, body = s3(port, "PUT", "/uploads/src.txt", body=b"source")
+        check(status == 200, "the same request with the right hash: %d %s" % (status, body))
+        status, _, body = s3(port, "PUT", "/uploads/copy.txt", headers={"x-amz-copy-source": "/uploads/src.txt"})
+        check(status == 501 and error_code(body) == "NotImplemented", "CopyObject: %d %s" % (status, body))
+        check(not os.path.exists(os.path.join(bucket, "copy.txt")), "nothing copied")
+        p = aws(tmp, port, "s3", "cp", "s3://uploads/src.txt", "s3://uploads/copy2.txt")
+        check(p.returncode != 0 and "NotImplemented" in p.stderr, "aws s3 cp between keys: %s" % p.stderr)
+        check(not os.listdir(os.path.join(tmp, "data", "s3", ".fngate-tmp")), "no temp file left")
+        check(sorted(os.listdir(bucket)) == ["src.txt"], "only the good object: %s" % os.listdir(bucket))
+        check([e["key"] for e in quiet(gw, tmp, 1)] == ["src.txt"], "refused writes fire nothing: %s" % keys(tmp))
