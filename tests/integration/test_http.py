@@ -212,5 +212,7 @@ def test_oversized_headers_431(tmp):
             check(lines[0] == "HTTP/1.1 431 Request Header Fields Too Large", data[:300])
             check(headers.get("connection", "").lower() == "close", headers)
             check(int(headers["content-length"]) == len(body) and b"too big" in body, (headers, body))
+        data = raw_exchange(gw.port, b"GET /echo/" + b"u" * 20000 + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+        check(data.startswith(b"HTTP/1.1 414 URI Too Long\r\n"), data[:300])
         status, _, _ = gw.request("GET", "/echo/2")
         check(status == 200, "still serving")
