@@ -174,7 +174,7 @@ def test_invalid_utf8_request_line(tmp):
 def raw_exchange(port, request):
     """Sends request on a fresh connection and reads until the server closes it. A server
     that answers before reading everything closes with a reset, after its answer."""
-    s = socket.create_connection(("127.0.0.1", port))
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
     try:
         s.sendall(request)
     except (BrokenPipeError, ConnectionResetError):
@@ -202,9 +202,11 @@ def test_oversized_headers_431(tmp):
         body = r.read()
         c.close()
         check(r.status == 200 and json.loads(body)["headers"]["x-big"] == "g" * 12000, (r.status, body[:200]))
-        for req in (b"GET /echo/1 HTTP/1.1\r\nHost: t\r\nX-Big: " + b"h" * 200000 + b"\r\n\r\n",
-                    b"GET /echo/1 HTTP/1.1\r\nHost: t\r\n" + b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100)
-                                                                 for i in range(200)) + b"\r\n"):
+        # One 200 KB header, then 200 headers of 100 bytes. Connection: close, so that a
+        # wrong 200 ends the exchange too.
+        start = b"GET /echo/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        for req in (start + b"X-Big: " + b"h" * 200000 + b"\r\n\r\n",
+                    start + b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(200)) + b"\r\n"):
             data = raw_exchange(gw.port, req)
             head, _, body = data.partition(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
@@ -212,7 +214,7 @@ def test_oversized_headers_431(tmp):
             check(lines[0] == "HTTP/1.1 431 Request Header Fields Too Large", data[:300])
             check(headers.get("connection", "").lower() == "close", headers)
             check(int(headers["content-length"]) == len(body) and b"too big" in body, (headers, body))
-        data = raw_exchange(gw.port, b"GET /echo/" + b"u" * 20000 + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+        data = raw_exchange(gw.port, b"GET /echo/" + b"u" * 20000 + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         check(data.startswith(b"HTTP/1.1 414 URI Too Long\r\n"), data[:300])
         status, _, _ = gw.request("GET", "/echo/2")
         check(status == 200, "still serving")

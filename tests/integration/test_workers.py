@@ -18,6 +18,10 @@ def handler(event, context):
     action = event.get("action")
     if action == "sleep":
         time.sleep(event["seconds"])
+    elif action == "mark_after":          # a mark the worker leaves if it lives that long
+        time.sleep(event["seconds"])
+        open(event["path"], "w").close()
+        time.sleep(30)
     elif action == "exit":
         os._exit(event.get("code", 3))
     elif action == "alloc":
@@ -59,19 +63,26 @@ def test_warm_reuse(tmp):
 
 
 def test_timeout_kills_worker_and_recovers(tmp):
+    """The 1 s timeout kills the worker holding the call: a handler that would leave a mark
+    after 8 s never does (no other limit, such as the 10 s init limit, got there first)."""
+    marks = [os.path.join(tmp, "mark%d" % i) for i in range(2)]
     with Gateway(tmp, py_config(tmp, "    timeout: 1\n", "    events:\n      - http: POST /w\n")) as gw:
         first = json.loads(gw.invoke("W", {})[2])["pid"]
-        status, headers, body = gw.invoke("W", {"action": "sleep", "seconds": 30})
+        status, headers, body = gw.invoke("W", {"action": "mark_after", "seconds": 8, "path": marks[0]})
         err = json.loads(body)
         rid = headers["x-amzn-requestid"]
         check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", (status, headers))
         check(err == {"errorMessage": "RequestId: %s Error: Task timed out after 1.00 seconds" % rid,
                       "errorType": "Sandbox.Timedout"}, err)
         wait_until(lambda: not alive(first), 10, "the timed-out worker %d to be killed" % first)
+        check(not os.path.exists(marks[0]), "the worker lived 8 s into a call with a 1 s timeout")
         second = json.loads(gw.invoke("W", {})[2])["pid"]
         check(second != first and alive(second), "the next call runs on a fresh worker")
-        status, _, body = gw.request("POST", "/w", body=json.dumps({"action": "sleep", "seconds": 30}))
+        status, _, body = gw.request("POST", "/w", body=json.dumps({"action": "mark_after", "seconds": 8,
+                                                                    "path": marks[1]}))
         check(status == 504 and json.loads(body)["errorType"] == "Sandbox.Timedout", (status, body))
+        wait_until(lambda: not alive(second), 10, "the timed-out worker %d to be killed" % second)
+        check(not os.path.exists(marks[1]), "the worker lived 8 s into a routed call with a 1 s timeout")
         gw.wait_stdout(r"Task timed out after 1.00 seconds")
         gw.wait_stdout(r"REPORT RequestId: %s\t.*\tStatus: timeout$" % rid)
         check(gw.invoke("W", {})[0] == 200, "pool recovered")
