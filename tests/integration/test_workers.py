@@ -18,6 +18,11 @@ def handler(event, context):
     action = event.get("action")
     if action == "sleep":
         time.sleep(event["seconds"])
+    elif action == "hold":                # holds its concurrency slot until the test lets go
+        for _ in range(3000):
+            if os.path.exists(event["path"]):
+                break
+            time.sleep(0.01)
     elif action == "mark_after":          # a mark the worker leaves if it lives that long
         time.sleep(event["seconds"])
         open(event["path"], "w").close()
@@ -101,48 +106,44 @@ def test_crash_is_reported_and_replaced(tmp):
         check(second != first, "crashed worker replaced")
 
 
+def hold(gw, release):
+    """Starts a call that holds W's worker until release exists; returns (thread, result
+    list) once the call has started (its START line is the barrier)."""
+    result = []
+    t = threading.Thread(target=lambda: result.append(gw.invoke("W", {"action": "hold", "path": release})))
+    t.start()
+    wait_until(lambda: "START" in gw.stdout().split("END")[-1], 10, "the holding call to start")
+    return t, result
+
+
 def test_reserved_concurrency_429(tmp):
-    with Gateway(tmp, py_config(tmp, "    concurrency: 1\n    timeout: 10\n", "    events:\n      - http: POST /w\n")) as gw:
+    release = os.path.join(tmp, "release")
+    with Gateway(tmp, py_config(tmp, "    concurrency: 1\n    timeout: 40\n", "    events:\n      - http: POST /w\n")) as gw:
         gw.invoke("W", {})   # warm
-        results = []
-
-        def call():
-            results.append(gw.invoke("W", {"action": "sleep", "seconds": 1}))
-
-        threads = [threading.Thread(target=call) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        statuses = sorted(r[0] for r in results)
-        check(statuses == [200, 429], statuses)
-        throttled = [r for r in results if r[0] == 429][0]
-        body = json.loads(throttled[2])
-        check(throttled[1].get("x-amzn-errortype") == "TooManyRequestsException", throttled[1])
-        check(throttled[1].get("retry-after") == "1", throttled[1])
+        t, held = hold(gw, release)
+        status, headers, body = gw.invoke("W", {})
+        check(status == 429 and headers.get("x-amzn-errortype") == "TooManyRequestsException", (status, headers))
+        check(headers.get("retry-after") == "1", headers)
+        body = json.loads(body)
         check(body["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded" and body["Type"] == "User", body)
         # The same limit through a route.
-        hold = threading.Thread(target=call)
-        hold.start()
-        wait_until(lambda: "START" in gw.stdout().split("END")[-1], 10, "the holding call to start")
         status, headers, _ = gw.request("POST", "/w", body="{}")
-        hold.join()
         check(status == 429 and headers.get("retry-after") == "1", (status, headers))
+        write(release, "")
+        t.join()
+        check(held[0][0] == 200 and "x-amz-function-error" not in held[0][1], held)
 
 
 def test_gateway_concurrency_cap(tmp):
-    config = "gateway: {max_concurrency: 1}\n" + py_config(tmp, "    timeout: 10\n")
+    release = os.path.join(tmp, "release")
+    config = "gateway: {max_concurrency: 1}\n" + py_config(tmp, "    timeout: 40\n")
     with Gateway(tmp, config) as gw:
-        results = []
-        threads = [threading.Thread(target=lambda: results.append(gw.invoke("W", {"action": "sleep", "seconds": 1})))
-                   for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        throttled = [r for r in results if r[0] == 429]
-        check(len(throttled) == 1, [r[0] for r in results])
-        check(json.loads(throttled[0][2])["Reason"] == "ConcurrentInvocationLimitExceeded", throttled[0][2])
+        t, held = hold(gw, release)
+        status, headers, body = gw.invoke("W", {})
+        check(status == 429 and json.loads(body)["Reason"] == "ConcurrentInvocationLimitExceeded", (status, body))
+        write(release, "")
+        t.join()
+        check(held[0][0] == 200 and "x-amz-function-error" not in held[0][1], held)
 
 
 def test_memory_limit(tmp):
