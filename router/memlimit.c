@@ -140,9 +140,37 @@ int fg_memlimit_peak_mb(const struct fg_memlimit_worker *w)
     return 0;
 }
 
+/* The "oom_kill N" line of memory.oom_control (Linux 4.13+): kills by the OOM killer in the
+ * group, or -1 when the kernel does not report them. */
+static long long memlimit_oom_kills(const char *dir)
+{
+    char path[PATH_MAX + 64], buf[256];
+    const char *p;
+    ssize_t n;
+    int fd;
+    snprintf(path, sizeof(path), "%s/memory.oom_control", dir);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    if (!(p = strstr(buf, "\noom_kill ")))
+        return -1;
+    return atoll(p + 10);
+}
+
 bool fg_memlimit_oom_killed(const struct fg_memlimit_worker *w)
 {
-    return w->dir[0] && memlimit_read_ll(w->dir, "memory.failcnt") > 0 &&
+    long long kills;
+    if (!w->dir[0])
+        return false;
+    /* memory.failcnt cannot tell: recent kernels reclaim and then OOM-kill without counting
+     * a failed charge, so a killed group can show failcnt 0. */
+    if ((kills = memlimit_oom_kills(w->dir)) >= 0)
+        return kills > 0;
+    return memlimit_read_ll(w->dir, "memory.failcnt") > 0 &&
            memlimit_read_ll(w->dir, "memory.max_usage_in_bytes") >= (long long)w->limit_bytes - (1 << 20);
 }
 

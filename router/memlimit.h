@@ -7,9 +7,11 @@
  * controller is writable (/sys/fs/cgroup/memory, as root) each worker gets its own group:
  * memory.limit_in_bytes enforces the cap (the kernel OOM-kills the worker) and
  * memory.max_usage_in_bytes, kept open and read with one pread per invocation, gives the
- * peak. Elsewhere an address space rlimit caps the worker (not for Node.js, whose heap
- * reservation exceeds any sane RLIMIT_AS) and /proc/PID/status VmHWM gives the peak of the
- * worker's main process. Tests: tests/integration (REPORT memory figures). */
+ * peak; the oom_kill counter of memory.oom_control tells an OOM kill (Runtime.OutOfMemory)
+ * from any other death. Elsewhere an address space rlimit caps the worker (not for Node.js,
+ * whose heap reservation exceeds any sane RLIMIT_AS) and /proc/PID/status VmHWM gives the
+ * peak of the worker's main process. Tests: tests/integration/test_workers.py (REPORT
+ * memory figures, Runtime.OutOfMemory). */
 #ifndef FG_MEMLIMIT_H
 #define FG_MEMLIMIT_H
 

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 from harness import Gateway, ROOT, check, write, wait_until
 
@@ -152,25 +153,29 @@ def test_python_errors(tmp):
 def test_environment_and_context(tmp):
     code = os.path.join(tmp, "py")
     write(os.path.join(code, "app.py"), """
-        import os, tempfile
+        import os, tempfile, time
         NAMES = ["AWS_LAMBDA_RUNTIME_API", "_HANDLER", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
                  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
                  "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE",
                  "AWS_REGION", "TZ", "LANG", "PATH", "TMPDIR", "GREETING", "_X_AMZN_TRACE_ID"]
         def handler(event, context):
+            left = context.get_remaining_time_in_millis()
+            now_ms = int(time.time() * 1000)        # read after left: their sum is not below the deadline
             return {"env": {k: os.environ.get(k) for k in NAMES}, "cwd": os.getcwd(),
                     "tmp": tempfile.gettempdir(),
                     "ctx": {"id": context.aws_request_id, "name": context.function_name,
                             "version": context.function_version, "arn": context.invoked_function_arn,
                             "mem": context.memory_limit_in_mb, "group": context.log_group_name,
                             "stream": context.log_stream_name, "cc": context.client_context,
-                            "left": context.get_remaining_time_in_millis()}}
+                            "deadline": now_ms + left}}
         """)
     config = "region: eu-west-1\naccount_id: '123456789012'\nstate_dir: %s/state\nfunctions:\n" % tmp + \
         fn_block("Env", "python3", code, "app.handler", "    memory: 256\n    timeout: 7\n"
                  "    environment: {GREETING: hi}\n")
     with Gateway(tmp, config) as gw:
+        before_ms = int(time.time() * 1000)
         status, headers, body = gw.invoke("Env", {})
+        after_ms = int(time.time() * 1000)
         out = json.loads(body)
         env, ctx = out["env"], out["ctx"]
         check(env["_HANDLER"] == "app.handler" and env["LAMBDA_TASK_ROOT"] == code and out["cwd"] == code, out)
@@ -185,7 +190,9 @@ def test_environment_and_context(tmp):
         check(ctx["id"] == headers["x-amzn-requestid"] and ctx["name"] == "Env" and ctx["version"] == "$LATEST", ctx)
         check(ctx["arn"] == "arn:aws:lambda:eu-west-1:123456789012:function:Env", ctx)
         check(ctx["mem"] == "256" and ctx["group"] == "/aws/lambda/Env", ctx)
-        check(5000 < ctx["left"] <= 7000, ctx)
+        # Remaining time counts down to the event's start plus the 7 s timeout (1 ms for the
+        # rounding of milliseconds on each side).
+        check(before_ms + 7000 - 1 <= ctx["deadline"] <= after_ms + 7000 + 1, (before_ms, ctx, after_ms))
         check(ctx["cc"] is None, ctx)
         cc = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
         status, headers, body = gw.invoke("Env", {}, {"X-Amz-Client-Context": cc})
