@@ -166,7 +166,7 @@ def test_order_per_partition_and_kafka_shape(tmp):
                 check(sorted(ev) == ["bootstrapServers", "eventSource", "records"]
                       and ev["eventSource"] == "SelfManagedKafka" and ev["bootstrapServers"] == kafka.bootstrap
                       and all(k == "clicks-%d" % r["partition"] for k, v in ev["records"].items() for r in v),
-                      "a self-managed Kafka event: %r" % ev)
+                      "a self-managed Kafka event: %r" % json.dumps(ev)[:600])
             # One record with a known timestamp and headers (a byte above 127 is negative, as Java's byte).
             before = len(events(tmp))
             ts = int(time.time() * 1000) - 5000
@@ -490,7 +490,7 @@ def test_starting_position_latest_skips_what_came_before(tmp):
         # librdkafka looks the end up after the assignment; its fetch debug line says when.
         conf = conf.replace("'topic.metadata", "'debug': 'topic', 'topic.metadata")
         with Gateway(tmp, conf, args=["--debug"]) as gw:
-            wait_until(lambda: "lt [0] start fetching at offset 3" in gw.stderr(), 30, "the fetch from the end")
+            wait_until(lambda: "lt [0] start fetching at offset" in gw.stderr(), 30, "the first fetch")
             for i in range(3):
                 kafka.produce("lt", 0, "after%d" % i)
             wait_committed(gw, {0: 6})
