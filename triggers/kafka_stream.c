@@ -816,8 +816,8 @@ static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *part
                     p->skip_before_ms = s->st->starting_timestamp_ms;
                 for (int k = 0; k < parts->cnt; k++)
                     if (parts->elems[k].partition == q->elems[i].partition)
-                        parts->elems[k].offset = q->elems[i].offset >= 0 ? q->elems[i].offset
-                                                                        : RD_KAFKA_OFFSET_BEGINNING;
+                        parts->elems[k].offset = q->elems[i].offset >= 0 && !q->elems[i].err
+                                                     ? q->elems[i].offset : RD_KAFKA_OFFSET_BEGINNING;
             }
             rd_kafka_topic_partition_list_destroy(q);
         }

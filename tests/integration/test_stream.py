@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Kafka streams against librdkafka's mock cluster (a real Kafka protocol server on
-loopback): order per partition, the self-managed Kafka and Kinesis event shapes, offsets
-committed only after success across a restart, bisect isolating a poison record with the
-on-failure record, partial batch failures, filters, a broker taken down and back, and a
-rebalance between two gateways that neither loses nor repeats a record."""
+loopback): order per partition, the exact self-managed Kafka and Kinesis event shapes,
+offsets committed only after success across a restart and a kill -9, bisect isolating a
+poison record with the on-failure record, partial batch failures, filters, a broker taken
+down and back, a rebalance between two gateways that neither loses nor repeats a record,
+key lanes side by side, starting positions, record age and a URL on-failure destination.
+Waits are on /_fngate/streams (its counts and committed offsets), log lines, or files the
+function writes; never on the clock."""
 import base64
 import json
 import os
@@ -608,6 +611,10 @@ def test_url_on_failure_gets_the_batch_info(tmp):
                 ts = int(time.time() * 1000) - 7000
                 for t in ("ua", "ub"):
                     kafka.produce(t, 0, "fine0")
+                # The poison records come alone, in batches of their own.
+                wait_committed(gw, {0: 1}, i=0)
+                wait_committed(gw, {0: 1}, i=1)
+                for t in ("ua", "ub"):
                     record(kafka, t, 0, "poison-" + t, key="key1", ts=ts)
                 wait_until(lambda: len(hook.posts) >= 2, 30, "two failure records POSTed")
                 wait_committed(gw, {0: 2}, i=0)
