@@ -7,6 +7,10 @@
  * each with one line ("ok ..." or "error ..."):
  *   topic NAME PARTITIONS           create a topic
  *   produce TOPIC PARTITION KEY VAL  one record (KEY "-" = null key; VAL is the rest)
+ *   record TOPIC PARTITION KEY TS HEADERS VAL
+ *                                   one record with its timestamp (TS: epoch ms, "-" now) and
+ *                                   headers (HEADERS: "-" none, or NAME=VALUE,... with %XX for
+ *                                   any byte); answers "ok OFFSET"
  *   bulk TOPIC N PREFIX             N records, key "kI%16", value PREFIX + I (partitioned by key)
  *   down ID / up ID                 take broker ID down / bring it back
  * Records are flushed before "ok" is answered. */
@@ -17,6 +21,7 @@
 #include <string.h>
 
 static int produced_err;
+static long long produced_offset;
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -24,6 +29,43 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)opaque;
     if (m->err)
         produced_err++;
+    else
+        produced_offset = (long long)m->offset;
+}
+
+/* Decodes %XX in place; returns the length. */
+static size_t unescape(char *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; s[i]; i++) {
+        unsigned v;
+        if (s[i] == '%' && s[i + 1] && s[i + 2] && sscanf(s + i + 1, "%2x", &v) == 1) {
+            s[n++] = (char)v;
+            i += 2;
+        } else {
+            s[n++] = s[i];
+        }
+    }
+    return n;
+}
+
+/* "NAME=VALUE,..." -> headers; NULL for "-". */
+static rd_kafka_headers_t *parse_headers(char *spec)
+{
+    rd_kafka_headers_t *h;
+    if (!strcmp(spec, "-"))
+        return NULL;
+    h = rd_kafka_headers_new(4);
+    for (char *save = NULL, *item = strtok_r(spec, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        size_t vl;
+        if (!eq)
+            continue;
+        *eq = '\0';
+        vl = unescape(eq + 1);
+        rd_kafka_header_add(h, item, -1, eq + 1, (ssize_t)vl);
+    }
+    return h;
 }
 
 int main(int argc, char **argv)
@@ -55,7 +97,7 @@ int main(int argc, char **argv)
     printf("bootstrap %s\n", rd_kafka_mock_cluster_bootstraps(mc));
     fflush(stdout);
     while (fgets(line, sizeof(line), stdin)) {
-        char cmd[32], topic[256], key[256];
+        char cmd[32], topic[256], key[256], ts[32], hdrs[4096];
         int a = 0, n = 0;
         line[strcspn(line, "\n")] = '\0';
         if (sscanf(line, "%31s", cmd) != 1)
@@ -72,6 +114,27 @@ int main(int argc, char **argv)
                               RD_KAFKA_V_END);
             rd_kafka_flush(prod, 10000);
             printf(produced_err ? "error delivery\n" : "ok\n");
+        } else if (!strcmp(cmd, "record") &&
+                   sscanf(line, "%*s %255s %d %255s %31s %4095s %n", topic, &a, key, ts, hdrs, &n) == 5 && n) {
+            const char *val = line + n;
+            rd_kafka_headers_t *h = parse_headers(hdrs);
+            rd_kafka_resp_err_t e;
+            e = rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(a),
+                                  RD_KAFKA_V_KEY(strcmp(key, "-") ? key : NULL, strcmp(key, "-") ? strlen(key) : 0),
+                                  RD_KAFKA_V_VALUE((void *)val, strlen(val)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_TIMESTAMP(strcmp(ts, "-") ? strtoll(ts, NULL, 10) : 0),
+                                  RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+            if (e) {
+                if (h)
+                    rd_kafka_headers_destroy(h);     /* owned by the record only once taken */
+                printf("error %s\n", rd_kafka_err2str(e));
+            } else {
+                rd_kafka_flush(prod, 10000);
+                if (produced_err)
+                    printf("error delivery\n");
+                else
+                    printf("ok %lld\n", produced_offset);
+            }
         } else if (!strcmp(cmd, "bulk") && sscanf(line, "%*s %255s %d %255s", topic, &a, key) == 3) {
             for (int i = 0; i < a; i++) {
                 char k[32], v[512];

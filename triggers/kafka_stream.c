@@ -53,6 +53,7 @@ struct ks_part {
     size_t head, n, cap;
     size_t scan;                       /* no QUEUED record before recs[scan] */
     int64_t stored;                    /* offset last stored for commit, -1 none */
+    long long skip_before_ms;          /* AT_TIMESTAMP: records older are skipped until a newer one, 0 none */
     bool paused;
     struct ks_batch *lane[KS_MAX_LANES];
     size_t lane_limit[KS_MAX_LANES];   /* after a bisect: the next batch's size */
@@ -108,6 +109,11 @@ struct ks_source {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct ks_batch *done_head;
+    /* Offsets the broker accepted for the partitions held (the next offset the group
+     * reads), by partition id, -1 none yet: written by the commit callback on the consumer
+     * thread, read by describe on the loop thread, both under lock. */
+    int64_t *committed;
+    size_t n_committed;
     /* figures for describe (read on the loop thread) */
     atomic_llong received, processed, filtered, failed_batches, retried, given_up, assigned;
 };
@@ -696,6 +702,15 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
     r->state = KS_QUEUED;
     r->lane = (uint8_t)ks_lane_of(s, m);
     s->received++;
+    if (p->skip_before_ms) {
+        rd_kafka_timestamp_type_t tt;
+        if (rd_kafka_message_timestamp(m, &tt) < p->skip_before_ms) {
+            r->state = KS_DONE;     /* before starting_position_timestamp */
+            ks_advance(s, p);
+            return;
+        }
+        p->skip_before_ms = 0;      /* from here on, everything (as Kafka's position) */
+    }
     if (s->filter) {
         struct fg_kafka_rec v;
         json_t *view;
@@ -716,6 +731,43 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
 }
 
 /* ------------------------------------------------------------------ rebalance */
+
+/* A partition assigned afresh or revoked: what this gateway committed for it is no longer
+ * the group's position as far as the view can tell. */
+static void ks_forget_committed(struct ks_source *s, int32_t partition)
+{
+    pthread_mutex_lock(&s->lock);
+    if ((size_t)partition < s->n_committed)
+        s->committed[partition] = -1;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Consumer thread (librdkafka serves commit results from the consumer poll, the commit on
+ * revoke and the close): the offsets the broker took, for /_fngate/streams. */
+static void ks_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    struct ks_source *s = opaque;
+    (void)rk;
+    (void)err;      /* per partition below: a commit can succeed for some and not others */
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &offsets->elems[i];
+        int32_t id = e->partition;
+        if (e->err || e->offset < 0 || strcmp(e->topic, s->st->topic) || !ks_find(s, id))
+            continue;       /* failed, nothing to commit, or revoked since */
+        if ((size_t)id >= s->n_committed) {
+            int64_t *nc = realloc(s->committed, ((size_t)id + 1) * sizeof(*nc));
+            if (!nc)
+                continue;   /* the view misses it; the commit itself happened */
+            for (size_t k = s->n_committed; k <= (size_t)id; k++)
+                nc[k] = -1;
+            s->committed = nc;
+            s->n_committed = (size_t)id + 1;
+        }
+        s->committed[id] = e->offset;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
 
 static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *parts)
 {
@@ -740,9 +792,14 @@ static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *part
         p->stored = -1;
         s->parts[id] = p;
         s->assigned++;
+        ks_forget_committed(s, id);
     }
     if (s->st->starting_position == FG_START_AT_TIMESTAMP) {
-        /* Partitions without a committed offset start at the timestamp. */
+        /* Partitions without a committed offset start at the first record at or after the
+         * timestamp: where the broker's time index says, and, where it has no answer (-1:
+         * nothing that recent yet, or a broker without the lookup such as librdkafka's
+         * mock), from the beginning with older records skipped here. Starting at the end
+         * instead would lose what is produced between the lookup and the first fetch. */
         rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
         if (rd_kafka_committed(s->rk, c, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(c->cnt);
@@ -750,11 +807,18 @@ static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *part
                 if (c->elems[i].offset < 0)
                     rd_kafka_topic_partition_list_add(q, c->elems[i].topic, c->elems[i].partition)->offset =
                         s->st->starting_timestamp_ms;
-            if (q->cnt && rd_kafka_offsets_for_times(s->rk, q, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            if (q->cnt && rd_kafka_offsets_for_times(s->rk, q, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
                 for (int i = 0; i < q->cnt; i++)
-                    for (int k = 0; k < parts->cnt; k++)
-                        if (parts->elems[k].partition == q->elems[i].partition)
-                            parts->elems[k].offset = q->elems[i].offset;
+                    q->elems[i].offset = -1;
+            for (int i = 0; i < q->cnt; i++) {
+                struct ks_part *p = ks_find(s, q->elems[i].partition);
+                if (p)
+                    p->skip_before_ms = s->st->starting_timestamp_ms;
+                for (int k = 0; k < parts->cnt; k++)
+                    if (parts->elems[k].partition == q->elems[i].partition)
+                        parts->elems[k].offset = q->elems[i].offset >= 0 && !q->elems[i].err
+                                                     ? q->elems[i].offset : RD_KAFKA_OFFSET_BEGINNING;
+            }
             rd_kafka_topic_partition_list_destroy(q);
         }
         rd_kafka_topic_partition_list_destroy(c);
@@ -819,6 +883,7 @@ static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *part
             ks_part_free(s->parts[id]);
             s->parts[id] = NULL;
             s->assigned--;
+            ks_forget_committed(s, id);
         }
     }
 }
@@ -946,13 +1011,27 @@ static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
     FG_TRY(fg_buf_append_str(out, "["));
     for (size_t i = 0; i < t->n; i++) {
         struct ks_source *s = &t->src[i];
+        bool first = true;
+        int rc = 0;
         snprintf(line, sizeof(line),
                  "%s{\"function\":\"%s\",\"topic\":\"%s\",\"group\":\"%s\",\"partitions\":%lld,\"received\":%lld,"
-                 "\"processed\":%lld,\"filtered\":%lld,\"failedBatches\":%lld,\"retries\":%lld,\"givenUp\":%lld}",
+                 "\"processed\":%lld,\"filtered\":%lld,\"failedBatches\":%lld,\"retries\":%lld,\"givenUp\":%lld,"
+                 "\"committed\":{",
                  i ? "," : "", s->fn->name, s->st->topic, s->st->group, (long long)s->assigned,
                  (long long)s->received, (long long)s->processed, (long long)s->filtered,
                  (long long)s->failed_batches, (long long)s->retried, (long long)s->given_up);
         FG_TRY(fg_buf_append_str(out, line));
+        pthread_mutex_lock(&s->lock);
+        for (size_t k = 0; k < s->n_committed && rc == 0; k++) {
+            if (s->committed[k] < 0)
+                continue;
+            snprintf(line, sizeof(line), "%s\"%zu\":%" PRId64, first ? "" : ",", k, s->committed[k]);
+            first = false;
+            rc = fg_buf_append_str(out, line);
+        }
+        pthread_mutex_unlock(&s->lock);
+        FG_TRY(rc);
+        FG_TRY(fg_buf_append_str(out, "}}"));
     }
     return fg_buf_append_str(out, "]");
 }
@@ -981,6 +1060,7 @@ static void ks_free(struct fg_trigger *base)
         if (s->rk)
             rd_kafka_destroy(s->rk);
         fg_filter_free(s->filter);
+        free(s->committed);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
     }
@@ -1026,6 +1106,7 @@ static int ks_source_init(struct ks_source *s, struct fg_err *err)
             goto fail;
     rd_kafka_conf_set_opaque(kc, s);
     rd_kafka_conf_set_rebalance_cb(kc, ks_on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(kc, ks_on_commit);
     rd_kafka_conf_set_error_cb(kc, ks_on_error);
     rd_kafka_conf_set_log_cb(kc, ks_on_log);
     if (!(s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, why, sizeof(why)))) {

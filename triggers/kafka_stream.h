@@ -14,7 +14,9 @@
  *
  * Threads: one consumer thread per source owns the librdkafka consumer, the partitions and
  * the batches; it submits invocations to the router (any-thread API) and learns of their
- * end through a completion list it is woken for. Tests: tests/integration/test_stream.py. */
+ * end through a completion list it is woken for. /_fngate/streams shows its counts and the
+ * offsets the broker took (the commit callback, on the consumer thread, under the source's
+ * lock). Tests: tests/integration/test_stream.py. */
 #ifndef FG_KAFKA_STREAM_H
 #define FG_KAFKA_STREAM_H
 
