@@ -86,14 +86,10 @@ def test_at_fires_once_and_input_replaces_the_event(tmp):
               "at() ran once and a disabled schedule never: %s" % fires(tmp))
 
 
-def run_for(tmp, conf, seconds):
-    gw = Gateway(tmp, conf)
-    gw.start()
-    try:
-        time.sleep(seconds)
-    finally:
-        gw.stop()
-    return gw
+def run_until_fired(tmp, conf):
+    """Runs a gateway until its schedule has fired once (so the state file holds a last fire)."""
+    with Gateway(tmp, conf):
+        wait_until(lambda: fires(tmp), 10, "the first fire")
 
 
 def test_catch_up_policies_on_restart(tmp):
@@ -101,7 +97,7 @@ def test_catch_up_policies_on_restart(tmp):
         d = os.path.join(tmp, policy)
         os.makedirs(d)
         conf = setup(d, "      - schedule: {expression: rate(2 seconds), catch_up: %s, max_catch_up: 1h}\n" % policy)
-        run_for(d, conf, 2.5)                       # first sight, then a fire or so
+        run_until_fired(d, conf)
         stopped = time.time()
         time.sleep(5)                               # two ticks fall due while it is down
         before = len(fires(d))
@@ -160,7 +156,7 @@ def test_clock_behind_the_stored_last_fire_does_not_refire(tmp):
     """A stored last fire in the future (the clock was set back) fires nothing until the clock
     passes it: the state store is edited the way a clock jump would leave it."""
     conf = setup(tmp, "      - schedule: {expression: rate(1 second), name: t}\n")
-    run_for(tmp, conf, 1.5)
+    run_until_fired(tmp, conf)
     import sqlite3
     db = sqlite3.connect(os.path.join(tmp, ".fngate", "fngate.db"))
     ahead = int(time.time()) + 4
