@@ -420,9 +420,16 @@ static enum MHD_Result s3_list_objects(struct s3_req *q)
 
     s3_param(q, "prefix", prefix, sizeof(prefix));
     s3_param(q, "delimiter", delim, sizeof(delim));
-    if (s3_param(q, "continuation-token", hex, sizeof(hex)) && s3_token_decode(hex, token, sizeof(token)) < 0) {
-        s3_fail(q, 400, "InvalidArgument", "The continuation token provided is incorrect");
-        return s3_send_error(q);
+    {
+        /* Sized by the query, so a token too long to be ours is refused, not dropped. */
+        size_t qn = q->query ? strlen(q->query) + 1 : 1;
+        char *given = malloc(qn);
+        bool bad = !given || (s3_param(q, "continuation-token", given, qn) && s3_token_decode(given, token, sizeof(token)) < 0);
+        free(given);
+        if (bad) {
+            s3_fail(q, 400, "InvalidArgument", "The continuation token provided is incorrect");
+            return s3_send_error(q);
+        }
     }
     s3_param(q, "start-after", start, sizeof(start));
     s3_param(q, "max-keys", maxk, sizeof(maxk));
@@ -751,14 +758,16 @@ static enum MHD_Result s3_finish(struct s3_req *q)
         }
         snprintf(q->etag, sizeof(q->etag), "\"%s\"", hex);
         if (q->op == OP_MPU_PART) {
-            char pn[16];
-            if (!s3_param(q, "partNumber", pn, sizeof(pn)))
-                pn[0] = '\0';
+            char pn[16] = "", *end = pn;
+            long part = s3_param(q, "partNumber", pn, sizeof(pn)) ? strtol(pn, &end, 10) : 0;
+            if (part < 1 || part > 10000 || *end) {
+                unlink(q->tmp);
+                s3_fail(q, 400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive");
+                return s3_send_error(q);
+            }
             /* An id that is not one of ours names no directory: no such upload either. */
-            if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)))
-                snprintf(dir, sizeof(dir), "%s/.fngate-uploads/-", q->srv->conf->s3.root);
-            snprintf(path, sizeof(path), "%s/%05d", dir, atoi(pn));
-            if (rename(q->tmp, path) < 0) {
+            if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
+                (snprintf(path, sizeof(path), "%s/%05ld", dir, part), rename(q->tmp, path) < 0)) {
                 unlink(q->tmp);
                 s3_fail(q, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
                 return s3_send_error(q);

@@ -668,7 +668,9 @@ static int fs_describe_str(struct fg_buf *out, const char *field, const char *s)
 }
 
 /* GET /_fngate/folders: per folder, its mode, whether the first scan is done (what was
- * there at start has fired), what the index holds, the work still out, and counts. */
+ * there at start has fired, but for files still being written: those are in "pending"),
+ * what the index holds, the work still out, and counts. Counting the index walks it: O(files)
+ * per request, for an admin view that is read now and then, not on the event path. */
 static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct fs_trigger *t = (struct fs_trigger *)base;

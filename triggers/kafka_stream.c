@@ -21,6 +21,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../core/filter.h"
+#include "../core/json_write.h"
 #include "../core/id.h"
 #include "../core/log.h"
 #include "batch_response.h"
@@ -701,16 +702,17 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
     r->arrived_ms = fg_now_ms();
     r->state = KS_QUEUED;
     r->lane = (uint8_t)ks_lane_of(s, m);
-    s->received++;
     if (p->skip_before_ms) {
         rd_kafka_timestamp_type_t tt;
-        if (rd_kafka_message_timestamp(m, &tt) < p->skip_before_ms) {
-            r->state = KS_DONE;     /* before starting_position_timestamp */
+        int64_t ts = rd_kafka_message_timestamp(m, &tt);
+        if (ts >= 0 && ts < p->skip_before_ms) {
+            r->state = KS_DONE;     /* before starting_position_timestamp: not received */
             ks_advance(s, p);
             return;
         }
         p->skip_before_ms = 0;      /* from here on, everything (as Kafka's position) */
     }
+    s->received++;
     if (s->filter) {
         struct fg_kafka_rec v;
         json_t *view;
@@ -732,13 +734,28 @@ static void ks_on_message(struct ks_source *s, rd_kafka_message_t *m)
 
 /* ------------------------------------------------------------------ rebalance */
 
-/* A partition assigned afresh or revoked: what this gateway committed for it is no longer
- * the group's position as far as the view can tell. */
-static void ks_forget_committed(struct ks_source *s, int32_t partition)
+/* Sets the committed offset the view shows for a partition (-1: none, or not ours any more).
+ * Called with s->lock held. */
+static void ks_set_committed_locked(struct ks_source *s, int32_t id, int64_t offset)
+{
+    if (id < 0)
+        return;
+    if ((size_t)id >= s->n_committed) {
+        int64_t *nc;
+        if (offset < 0 || !(nc = realloc(s->committed, ((size_t)id + 1) * sizeof(*nc))))
+            return;     /* nothing to show, or the view misses it (the commit itself happened) */
+        for (size_t k = s->n_committed; k <= (size_t)id; k++)
+            nc[k] = -1;
+        s->committed = nc;
+        s->n_committed = (size_t)id + 1;
+    }
+    s->committed[id] = offset;
+}
+
+static void ks_set_committed(struct ks_source *s, int32_t id, int64_t offset)
 {
     pthread_mutex_lock(&s->lock);
-    if ((size_t)partition < s->n_committed)
-        s->committed[partition] = -1;
+    ks_set_committed_locked(s, id, offset);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -752,21 +769,47 @@ static void ks_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     pthread_mutex_lock(&s->lock);
     for (int i = 0; offsets && i < offsets->cnt; i++) {
         const rd_kafka_topic_partition_t *e = &offsets->elems[i];
-        int32_t id = e->partition;
-        if (e->err || e->offset < 0 || strcmp(e->topic, s->st->topic) || !ks_find(s, id))
+        if (e->err || e->offset < 0 || strcmp(e->topic, s->st->topic) || !ks_find(s, e->partition))
             continue;       /* failed, nothing to commit, or revoked since */
-        if ((size_t)id >= s->n_committed) {
-            int64_t *nc = realloc(s->committed, ((size_t)id + 1) * sizeof(*nc));
-            if (!nc)
-                continue;   /* the view misses it; the commit itself happened */
-            for (size_t k = s->n_committed; k <= (size_t)id; k++)
-                nc[k] = -1;
-            s->committed = nc;
-            s->n_committed = (size_t)id + 1;
-        }
-        s->committed[id] = e->offset;
+        ks_set_committed_locked(s, e->partition, e->offset);
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+/* The group's committed offsets, from the broker, when partitions are assigned: shown in
+ * /_fngate/streams at once (a partition with nothing new to commit would otherwise never
+ * show one), and the start of AT_TIMESTAMP partitions that have none. Those start at the
+ * first record at or after the timestamp: where the broker's time index says, and, where it
+ * has no answer (-1: nothing that recent yet, or a broker without the lookup such as
+ * librdkafka's mock), from the beginning with older records skipped here. Starting at the
+ * end instead would lose what is produced between the lookup and the first fetch. */
+static void ks_assign_positions(struct ks_source *s, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+    bool known = rd_kafka_committed(s->rk, c, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < c->cnt; i++)
+        ks_set_committed(s, c->elems[i].partition, known && !c->elems[i].err ? c->elems[i].offset : -1);
+    if (known && s->st->starting_position == FG_START_AT_TIMESTAMP) {
+        rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(c->cnt);
+        for (int i = 0; i < c->cnt; i++)
+            if (c->elems[i].offset < 0)
+                rd_kafka_topic_partition_list_add(q, c->elems[i].topic, c->elems[i].partition)->offset =
+                    s->st->starting_timestamp_ms;
+        if (q->cnt && rd_kafka_offsets_for_times(s->rk, q, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            for (int i = 0; i < q->cnt; i++)
+                q->elems[i].offset = -1;
+        for (int i = 0; i < q->cnt; i++) {
+            struct ks_part *p = ks_find(s, q->elems[i].partition);
+            if (p)
+                p->skip_before_ms = s->st->starting_timestamp_ms;
+            for (int k = 0; k < parts->cnt; k++)
+                if (parts->elems[k].partition == q->elems[i].partition)
+                    parts->elems[k].offset = q->elems[i].offset >= 0 && !q->elems[i].err
+                                                 ? q->elems[i].offset : RD_KAFKA_OFFSET_BEGINNING;
+        }
+        rd_kafka_topic_partition_list_destroy(q);
+    }
+    rd_kafka_topic_partition_list_destroy(c);
 }
 
 static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *parts)
@@ -792,37 +835,8 @@ static void ks_assign(struct ks_source *s, rd_kafka_topic_partition_list_t *part
         p->stored = -1;
         s->parts[id] = p;
         s->assigned++;
-        ks_forget_committed(s, id);
     }
-    if (s->st->starting_position == FG_START_AT_TIMESTAMP) {
-        /* Partitions without a committed offset start at the first record at or after the
-         * timestamp: where the broker's time index says, and, where it has no answer (-1:
-         * nothing that recent yet, or a broker without the lookup such as librdkafka's
-         * mock), from the beginning with older records skipped here. Starting at the end
-         * instead would lose what is produced between the lookup and the first fetch. */
-        rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
-        if (rd_kafka_committed(s->rk, c, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(c->cnt);
-            for (int i = 0; i < c->cnt; i++)
-                if (c->elems[i].offset < 0)
-                    rd_kafka_topic_partition_list_add(q, c->elems[i].topic, c->elems[i].partition)->offset =
-                        s->st->starting_timestamp_ms;
-            if (q->cnt && rd_kafka_offsets_for_times(s->rk, q, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-                for (int i = 0; i < q->cnt; i++)
-                    q->elems[i].offset = -1;
-            for (int i = 0; i < q->cnt; i++) {
-                struct ks_part *p = ks_find(s, q->elems[i].partition);
-                if (p)
-                    p->skip_before_ms = s->st->starting_timestamp_ms;
-                for (int k = 0; k < parts->cnt; k++)
-                    if (parts->elems[k].partition == q->elems[i].partition)
-                        parts->elems[k].offset = q->elems[i].offset >= 0 && !q->elems[i].err
-                                                     ? q->elems[i].offset : RD_KAFKA_OFFSET_BEGINNING;
-            }
-            rd_kafka_topic_partition_list_destroy(q);
-        }
-        rd_kafka_topic_partition_list_destroy(c);
-    }
+    ks_assign_positions(s, parts);
 }
 
 /* Finishes (or, after the function's timeout, abandons) the running batches of the revoked
@@ -883,7 +897,7 @@ static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *part
             ks_part_free(s->parts[id]);
             s->parts[id] = NULL;
             s->assigned--;
-            ks_forget_committed(s, id);
+            ks_set_committed(s, id, -1);
         }
     }
 }
@@ -1004,21 +1018,29 @@ static void ks_stop(struct fg_trigger *base)
     }
 }
 
+/* Appends ,"key":"value" with the value escaped (names and groups come from the config). */
+static int ks_describe_str(struct fg_buf *out, const char *key, const char *value)
+{
+    FG_TRY(fg_buf_append_str(out, key));
+    return fg_json_write_str(out, value, strlen(value));
+}
+
 static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct ks_trigger *t = (struct ks_trigger *)base;
-    char line[1024];
+    char line[512];
     FG_TRY(fg_buf_append_str(out, "["));
     for (size_t i = 0; i < t->n; i++) {
         struct ks_source *s = &t->src[i];
         bool first = true;
         int rc = 0;
+        FG_TRY(ks_describe_str(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
+        FG_TRY(ks_describe_str(out, ",\"topic\":", s->st->topic));
+        FG_TRY(ks_describe_str(out, ",\"group\":", s->st->group));
         snprintf(line, sizeof(line),
-                 "%s{\"function\":\"%s\",\"topic\":\"%s\",\"group\":\"%s\",\"partitions\":%lld,\"received\":%lld,"
-                 "\"processed\":%lld,\"filtered\":%lld,\"failedBatches\":%lld,\"retries\":%lld,\"givenUp\":%lld,"
-                 "\"committed\":{",
-                 i ? "," : "", s->fn->name, s->st->topic, s->st->group, (long long)s->assigned,
-                 (long long)s->received, (long long)s->processed, (long long)s->filtered,
+                 ",\"partitions\":%lld,\"received\":%lld,\"processed\":%lld,\"filtered\":%lld,"
+                 "\"failedBatches\":%lld,\"retries\":%lld,\"givenUp\":%lld,\"committed\":{",
+                 (long long)s->assigned, (long long)s->received, (long long)s->processed, (long long)s->filtered,
                  (long long)s->failed_batches, (long long)s->retried, (long long)s->given_up);
         FG_TRY(fg_buf_append_str(out, line));
         pthread_mutex_lock(&s->lock);

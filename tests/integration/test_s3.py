@@ -339,8 +339,10 @@ def test_list_objects_v2_delimiter_and_pagination(tmp):
                 check(pages < 10, "pagination does not end: %s" % got)
             check(got == want and pages == (len(want) + 2) // 3,
                   "max-keys 3 %s: %d pages %s, want %s" % (extra, pages, got, want))
-        status, _, body = s3(port, "GET", "/uploads", query={"list-type": "2", "continuation-token": "not a token"})
-        check(status == 400 and error_code(body) == "InvalidArgument", "a made-up token: %d %s" % (status, body))
+        for token in ("not a token", "ab" * 3000):             # the second one longer than any of ours
+            status, _, body = s3(port, "GET", "/uploads", query={"list-type": "2", "continuation-token": token})
+            check(status == 400 and error_code(body) == "InvalidArgument",
+                  "a made-up token (%d bytes): %d %s" % (len(token), status, body))
 
 
 def test_delete_object_head_bucket_and_exact_records(tmp):
@@ -392,6 +394,12 @@ def test_abort_multipart_upload(tmp):
         p = aws(tmp, port, "s3api", "upload-part", "--bucket", "uploads", "--key", "big/aborted.bin", "--part-number",
                 "1", "--upload-id", upload, "--body", part)
         check(p.returncode == 0 and os.listdir(parts_dir), "upload-part: %s %s" % (p.stderr, os.listdir(parts_dir)))
+        for q, want in (({"uploadId": upload}, 400), ({"uploadId": upload, "partNumber": "0"}, 400),
+                        ({"uploadId": upload, "partNumber": "2x"}, 400), ({"uploadId": "-", "partNumber": "2"}, 404)):
+            status, _, body = s3(port, "PUT", "/uploads/big/aborted.bin", query=q, body=b"x")
+            check(status == want and error_code(body) == ("InvalidArgument" if want == 400 else "NoSuchUpload"),
+                  "UploadPart %s: %d %s" % (q, status, body))
+        check(os.listdir(parts_dir) == ["00001"], "refused parts store nothing: %s" % os.listdir(parts_dir))
         p = aws(tmp, port, "s3api", "abort-multipart-upload", "--bucket", "uploads", "--key", "big/aborted.bin",
                 "--upload-id", upload)
         check(p.returncode == 0, "abort: %s" % p.stderr)
