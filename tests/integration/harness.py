@@ -70,15 +70,16 @@ def check(cond, msg):
         raise TestFailure(msg)
 
 
-def wait_until(pred, timeout, what):
-    """Polls pred until it is true; fails with what after timeout seconds."""
+def wait_until(pred, timeout, what, seen=None):
+    """Polls pred until it is true; fails with what after timeout seconds (and with what
+    seen() returns then, when given: the state the test was waiting on)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         v = pred()
         if v:
             return v
         time.sleep(0.02)
-    raise TestFailure("timed out after %.0fs waiting for %s" % (timeout, what))
+    raise TestFailure("timed out after %.0fs waiting for %s%s" % (timeout, what, "; last seen: %r" % (seen(),) if seen else ""))
 
 
 def write(path, text, mode=0o644):
@@ -221,9 +222,50 @@ class Gateway:
         finally:
             c.close()
 
+    def view(self, name):
+        """An admin view, GET /_fngate/NAME, as JSON (it must answer 200)."""
+        status, _, body = self.request("GET", "/_fngate/" + name)
+        check(status == 200, "/_fngate/%s: HTTP %d %r" % (name, status, body))
+        return json.loads(body)
+
+    def queue_idle(self):
+        """True when no function has an async event queued, running or waiting to retry."""
+        return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0
+                   for f in self.view("queue")["functions"])
+
     def invoke(self, name, payload=None, headers=None, timeout=30):
         body = payload if isinstance(payload, (bytes, str)) or payload is None else json.dumps(payload)
         return self.request("POST", "/2015-03-31/functions/%s/invocations" % name, body, headers, timeout)
+
+
+class HookServer:
+    """A local HTTP endpoint for destinations: records every POST as (path, content type,
+    body bytes) in posts and answers with status (200 unless a test changes it)."""
+
+    def __init__(self):
+        import http.server
+        hook, self.posts, self.status = self, [], 200
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.posts.append((self.path, self.headers.get("Content-Type", ""), body))
+                self.send_response(hook.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def tempdir():

@@ -2,13 +2,12 @@
 """Async invocations: durable accept (202 only after commit), retries that burn attempts only
 on function errors, event age, destinations (function and CloudEvents HTTP), dead letters and
 their redrive, rate limits, restart and kill -9. Every test drives the real gateway."""
-import http.server
 import json
 import os
 import subprocess
 import threading
 
-from harness import Gateway, check, json_lines, need_root, run_cli, wait_until, write
+from harness import Gateway, HookServer, check, json_lines, need_root, run_cli, wait_until, write
 
 PY = """
 import json, os, time
@@ -45,20 +44,12 @@ def fn(name, handler="app.handler", extra=""):
             "    environment: {OUT: @OUT@, FAIL_FLAG: @OUT@.fail, HOLD_FLAG: @OUT@.hold}\n%s" % (name, handler, extra))
 
 
-def drained(gw):
-    """True when no function has anything queued, running or waiting to retry."""
-    fns = json.loads(gw.request("GET", "/_fngate/queue")[2])["functions"]
-    return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0 for f in fns)
-
-
 lines = json_lines
 
 
 def queue_view(gw):
     """/_fngate/queue: (the functions by name, the whole answer)."""
-    st, _, body = gw.request("GET", "/_fngate/queue")
-    check(st == 200, "queue view: HTTP %d %s" % (st, body))
-    v = json.loads(body)
+    v = gw.view("queue")
     return {f["name"]: f for f in v["functions"]}, v
 
 
@@ -76,7 +67,7 @@ def test_event_accepted_then_run(tmp):
         out = wait_until(lambda: lines(os.path.join(tmp, "out.txt")), 15, "the function to run")
         check(out[0]["id"] == "a1" and out[0]["rid"] == rid,
               "the function got the event with the request id of the 202 (%s): %s" % (rid, out))
-        wait_until(lambda: drained(gw), 10, "the queue to drain")
+        wait_until(lambda: gw.queue_idle(), 10, "the queue to drain")
 
 
 def test_aws_cli_and_fngate_cli_event(tmp):
@@ -185,39 +176,16 @@ def test_retry_past_event_age_fails_as_event_age_exceeded(tmp):
         check(len(lines(os.path.join(tmp, "out.txt"))) == 1, "no retry ran")
 
 
-class Hook(http.server.BaseHTTPRequestHandler):
-    received = []
-    status = 200
-
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", 0))
-        Hook.received.append((self.headers.get("Content-Type"), self.rfile.read(n)))
-        self.send_response(Hook.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *a):
-        pass
-
-
-def serve_hook():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
 def test_http_destination_gets_cloudevent(tmp):
-    Hook.received, Hook.status = [], 200
-    srv = serve_hook()
-    try:
-        url = "http://127.0.0.1:%d/hook" % srv.server_address[1]
+    with HookServer() as hook:
+        url = hook.url + "/hook"
         conf = setup(tmp, fn("W", extra="    retries: {maximum_retry_attempts: 1, backoff: {initial: 50ms}}\n"
                                          "    destinations: {on_failure: \"%s\"}\n" % url))
         with Gateway(tmp, conf) as gw:
             st, h, _ = gw.invoke("W", {"id": "h1", "fail": True}, EVENT)
             check(st == 202, "accepted: %d" % st)
-            wait_until(lambda: Hook.received, 20, "the CloudEvent POST")
-            ctype, body = Hook.received[0]
+            wait_until(lambda: hook.posts, 20, "the CloudEvent POST")
+            _, ctype, body = hook.posts[0]
             ce = json.loads(body)
             check(ctype.startswith("application/cloudevents+json"), "structured mode content type: %s" % ctype)
             check(ce["specversion"] == "1.0" and ce["type"] == "fngate.lambda.destination.RetriesExhausted" and
@@ -231,33 +199,28 @@ def test_http_destination_gets_cloudevent(tmp):
                   rec["responsePayload"]["errorType"] == "RuntimeError" and rec["requestPayload"]["id"] == "h1",
                   "destination record inside the CloudEvent: %s" % rec)
             check(not dlq(gw), "a delivered failure destination leaves no dead letter")
-    finally:
-        srv.shutdown()
 
 
 def test_http_destination_down_is_retried_then_dead_letter(tmp):
-    Hook.received, Hook.status = [], 503
-    srv = serve_hook()
-    try:
-        url = "http://127.0.0.1:%d/hook" % srv.server_address[1]
+    with HookServer() as hook:
+        hook.status = 503
+        url = hook.url + "/hook"
         conf = setup(tmp, fn("W", extra="    retries: {maximum_retry_attempts: 2, backoff: {initial: 50ms}}\n"
                                          "    destinations: {on_success: \"%s\"}\n" % url))
         with Gateway(tmp, conf) as gw:
             gw.invoke("W", {"id": "d1"}, EVENT)
             items = wait_until(lambda: dlq(gw), 20, "the undeliverable destination to become a dead letter")
-            check(len(Hook.received) == 3, "the destination POST is tried 1 + 2 times: %d" % len(Hook.received))
+            check(len(hook.posts) == 3, "the destination POST is tried 1 + 2 times: %d" % len(hook.posts))
             d = items[0]
             check(d["destination"] == url and d["errorType"] == "DestinationDeliveryFailed" and "HTTP 503" in
                   d["errorMessage"] and d["condition"] == "RetriesExhausted", "dead letter: %s" % d)
             # Redriving it re-POSTs the same CloudEvent.
-            Hook.status = 200
+            hook.status = 200
             st, _, body = gw.request("POST", "/_fngate/dlq/redrive", json.dumps({"ids": [d["id"]]}))
             check(st == 200 and json.loads(body) == {"redriven": 1}, "redrive: %d %s" % (st, body))
-            wait_until(lambda: len(Hook.received) == 4, 10, "the redriven POST")
-            check(Hook.received[3][1] == Hook.received[0][1], "the same CloudEvent is delivered")
+            wait_until(lambda: len(hook.posts) == 4, 10, "the redriven POST")
+            check(hook.posts[3][2] == hook.posts[0][2], "the same CloudEvent is delivered")
             wait_until(lambda: not dlq(gw), 10, "the dead letter to go")
-    finally:
-        srv.shutdown()
 
 
 def test_redrive_after_fix_with_cli(tmp):
@@ -428,7 +391,7 @@ def test_kill9_loses_no_accepted_event(tmp):
                    "every accepted id to be delivered (%d accepted)" % len(accepted))
         extra = delivered() - sent
         check(not extra, "ids that were never sent were delivered: %s" % sorted(extra)[:5])
-        wait_until(lambda: drained(gw2), 60, "the queue to drain")
+        wait_until(lambda: gw2.queue_idle(), 60, "the queue to drain")
         check(not dlq(gw2), "no dead letters")
 
 
@@ -542,7 +505,7 @@ def interrupted_attempt_runs_again_uncounted(tmp, stop):
               "the interrupted attempt did not count: %s" % ctx)
         runs = lines(out)
         check(len(runs) == 2 and {r["rid"] for r in runs} == {rid}, "it ran again, same request id: %s" % runs)
-        wait_until(lambda: drained(gw2), 10, "the queue to drain")
+        wait_until(lambda: gw2.queue_idle(), 10, "the queue to drain")
         check(not dlq(gw2), "no dead letter: %s" % dlq(gw2))
 
 

@@ -4,7 +4,6 @@
 exists, an inotify queue overflow, half-written files, rename-in, removals, filters, symlinks,
 restart catch-up and poll mode."""
 import hashlib
-import json
 import os
 import re
 import subprocess
@@ -49,21 +48,13 @@ def created(tmp):
 
 def folders(gw):
     """GET /_fngate/folders: one entry per watched folder."""
-    status, _, body = gw.request("GET", "/_fngate/folders")
-    check(status == 200, "/_fngate/folders: %d %s" % (status, body))
-    return json.loads(body)["folders"]
+    return gw.view("folders")["folders"]
 
 
 def started(gw):
     """Every folder's first scan is done: what was there at start has been looked at."""
     wait_until(lambda: all(f["initialScanDone"] for f in folders(gw) or [{"initialScanDone": False}]), 10,
                "initialScanDone in /_fngate/folders")
-
-
-def queue_idle(gw):
-    status, _, body = gw.request("GET", "/_fngate/queue")
-    check(status == 200, "/_fngate/queue: %d" % status)
-    return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0 for f in json.loads(body)["functions"])
 
 
 def settled(gw, tmp, before=0):
@@ -74,7 +65,7 @@ def settled(gw, tmp, before=0):
     def done():
         fs = folders(gw)
         fired = sum(f["created"] + f["removed"] for f in fs)
-        return all(f["pending"] == 0 for f in fs) and queue_idle(gw) and len(events(tmp)) - before >= fired and fired
+        return all(f["pending"] == 0 for f in fs) and gw.queue_idle() and len(events(tmp)) - before >= fired and fired
     try:
         fired = wait_until(done, 30, "the folder trigger to settle")
     except TestFailure as e:

@@ -5,7 +5,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 
 from harness import Gateway, ROOT, check, run_cli, write

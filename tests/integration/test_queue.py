@@ -13,7 +13,7 @@ import os
 import re
 import time
 
-from harness import Gateway, Redis, TestFailure, check, json_lines, wait_until, write
+from harness import Gateway, Redis, check, json_lines, wait_until, write
 
 PY = """
 import json, os
@@ -62,30 +62,19 @@ def pending(redis, stream, group="fngate"):
     return redis.cmd("XPENDING", stream, group)[0]
 
 
-def view(gw, path):
-    status, _, body = gw.request("GET", path)
-    check(status == 200, "%s: HTTP %d %r" % (path, status, body))
-    return json.loads(body)
-
-
-def wait_view(gw, path, want, timeout=20, index=0):
-    """Waits until source index of an admin view (/_fngate/queues or /_fngate/topics) shows
-    every counter in want; returns that source. The counters are the barrier that says a
-    message was considered (received, filtered, acknowledged), never a sleep."""
-    last = []
-
+def wait_view(gw, name, want, timeout=20, index=0):
+    """Waits until source index of an admin view (queues or topics) shows every counter in
+    want; returns that source. The counters are the barrier that says a message was
+    considered (received, filtered, acknowledged), never a sleep."""
     def look():
-        last[:] = [view(gw, path)[index]]
-        return all(last[0].get(k) == v for k, v in want.items()) and last[0]
-    try:
-        return wait_until(look, timeout, "%s to show %r" % (path, want))
-    except TestFailure as e:
-        raise TestFailure("%s; last seen %r" % (e, last[0] if last else None))
+        v = gw.view(name)[index]
+        return all(v.get(k) == x for k, x in want.items()) and v
+    return wait_until(look, timeout, "/_fngate/%s to show %r" % (name, want), seen=lambda: gw.view(name)[index])
 
 
 def queue_settled(gw, **want):
     """The queue source shows want and has no batch in flight."""
-    return wait_view(gw, "/_fngate/queues", dict(want, inFlightBatches=0))
+    return wait_view(gw, "queues", dict(want, inFlightBatches=0))
 
 
 def redis_errors(redis, kind):
@@ -261,7 +250,7 @@ def test_redis_killed_and_restarted_mid_stream_loses_nothing(tmp):
             ids = [held] + add(redis, "s", 1000)
             gw.wait_stdout(r"START RequestId", 10)
             redis.kill()        # while the held batch runs: its acknowledgement cannot be sent
-            wait_view(gw, "/_fngate/queues", {"connected": False}, 10)
+            wait_view(gw, "queues", {"connected": False}, 10)
             wait_until(lambda: "cannot connect" in gw.stderr(), 10, "a reconnect refused while redis-server is down")
             write(os.path.join(tmp, "out.txt.release"), "")
             wait_until(lambda: [g for g in seen(tmp) if g["id"] == held], 10, "the held batch to finish")
@@ -373,8 +362,8 @@ def test_topic_fan_out_to_two_functions_and_filter(tmp):
             redis.cmd("PUBLISH", "alert-other", "plain text")
             redis.cmd("PUBLISH", "alerts", high)
             # Every message counted, and each accepted one ran (it succeeds: no retry follows).
-            a = wait_view(gw, "/_fngate/topics", {"received": 2, "accepted": 2, "filtered": 0, "refused": 0}, 10, 0)
-            b = wait_view(gw, "/_fngate/topics", {"received": 3, "accepted": 1, "filtered": 2, "refused": 0}, 10, 1)
+            a = wait_view(gw, "topics", {"received": 2, "accepted": 2, "filtered": 0, "refused": 0}, 10, 0)
+            b = wait_view(gw, "topics", {"received": 3, "accepted": 1, "filtered": 2, "refused": 0}, 10, 1)
             check(a["function"] == "A" and a["channel"] == "alerts" and a["connected"] is True, a)
             check(b["function"] == "B" and b["pattern"] == "alert*" and b["connected"] is True, b)
             got = wait_until(lambda: len(json_lines(out)) >= 3 and json_lines(out), 10, "the fan-out")
@@ -409,7 +398,7 @@ def test_topic_async_retries_destinations_and_dead_letters(tmp):
             t0 = now_ms()
             redis.cmd("PUBLISH", "orders", msg)
             for i in range(3):
-                wait_view(gw, "/_fngate/topics", {"received": 1, "accepted": 1}, 10, i)
+                wait_view(gw, "topics", {"received": 1, "accepted": 1}, 10, i)
             dests = wait_until(lambda: len(json_lines(out + ".dest")) >= 2 and json_lines(out + ".dest"), 20,
                                "the success and failure destination records")
             dead = wait_until(lambda: json.loads(gw.request("GET", "/_fngate/dlq?function=FailToDlq")[2])["items"],
@@ -473,7 +462,7 @@ def test_queue_example(tmp):
             gw.wait_stdout(r"order %s failed \(receive 1\)" % bad, 15)
             gw.wait_stdout(r"ALERT on alerts.disk: db1 is high", 15)
             # Both alerts were considered: one filtered, one accepted (and it ran, above).
-            wait_view(gw, "/_fngate/topics", {"received": 2, "filtered": 1, "accepted": 1}, 10)
+            wait_view(gw, "topics", {"received": 2, "filtered": 1, "accepted": 1}, 10)
             check("web2" not in gw.stdout(), "the low alert is filtered out")
             wait_until(lambda: redis.cmd("XPENDING", "orders", "fngate")[0] == 1, 10, "only A-2 pending")
             check(redis.cmd("XPENDING", "orders", "fngate")[1] == bad, "A-2 is the pending one")

@@ -5,11 +5,10 @@ aws-lambda-ric Node runtime interface client running unmodified as a provided ru
 import base64
 import json
 import os
-import shutil
 import subprocess
 import time
 
-from harness import Gateway, ROOT, check, write, wait_until
+from harness import Gateway, ROOT, check, write
 
 
 def fn_block(name, runtime, code, handler=None, extra=""):

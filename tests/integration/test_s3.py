@@ -58,13 +58,8 @@ def quiet(gw, tmp, n):
     """Waits until n events ran and the async queue is idle, then checks there are exactly n.
     Endpoint events are committed before the client gets its answer, so once every request of
     the test was answered and the queue is idle, every event they fired has run."""
-    def idle():
-        status, _, body = gw.request("GET", "/_fngate/queue")
-        check(status == 200, "/_fngate/queue: %d" % status)
-        return all(f["queued"] == 0 and f["inFlight"] == 0 and f["retrying"] == 0
-                   for f in json.loads(body)["functions"])
     try:
-        wait_until(lambda: len(events(tmp)) >= n and idle(), 15, "%d events and an idle queue" % n)
+        wait_until(lambda: len(events(tmp)) >= n and gw.queue_idle(), 15, "%d events and an idle queue" % n)
     except TestFailure as e:
         raise TestFailure("%s: events so far %s" % (e, keys(tmp)))
     check(len(events(tmp)) == n, "exactly %d events: %s" % (n, keys(tmp)))
@@ -238,7 +233,7 @@ def test_endpoint_and_folder_on_one_root_fire_once(tmp):
     conf = setup(tmp, port, creds=False, events=events_yaml)
     with Gateway(tmp, conf) as gw:
         def folder():
-            return json.loads(gw.request("GET", "/_fngate/folders")[2])["folders"][0]
+            return gw.view("folders")["folders"][0]
         wait_until(lambda: folder()["initialScanDone"], 10, "initialScanDone in /_fngate/folders")
         for key in ("once.txt", "marker.txt"):
             status, _, body = s3(port, "PUT", "/uploads/" + key, body=b"once", signed=False)

@@ -48,11 +48,10 @@ def test_rate_fires_every_second_with_scheduled_event(tmp):
         check(len({f["event"]["id"] for f in got}) == len(got), "every fire has its own id: %s" % got)
         times = [epoch(f["event"]["time"]) for f in got[:4]]
         check(times == list(range(times[0], times[0] + 4)), "one fire per second, each tick once: %s" % times)
-        st, _, body = gw.request("GET", "/_fngate/schedules")
-        s = json.loads(body)["schedules"][0]
-        check(st == 200 and s["name"] == "Tick-schedule-1" and s["expression"] == "rate(1 second)" and
+        s = gw.view("schedules")["schedules"][0]
+        check(s["name"] == "Tick-schedule-1" and s["expression"] == "rate(1 second)" and
               s["lastFire"] and epoch(s["nextFire"]) - epoch(s["lastFire"]) == 1 and s["fired"] >= 4,
-              "admin view: %s" % body)
+              "admin view: %s" % s)
         p = run_cli("schedules", "--endpoint", "http://127.0.0.1:%d" % gw.port)
         check(p.returncode == 0 and "Tick-schedule-1" in p.stdout and "rate(1 second)" in p.stdout,
               "fngate schedules:\n%s%s" % (p.stdout, p.stderr))
@@ -68,9 +67,7 @@ def test_at_fires_once_and_input_replaces_the_event(tmp):
               "      - schedule: {expression: rate(1 second), name: marker, input: {marker: true}}\n" % at)
     with Gateway(tmp, setup(tmp, events)) as gw:
         def view():
-            st, _, body = gw.request("GET", "/_fngate/schedules")
-            check(st == 200, "schedules view: %d %s" % (st, body))
-            v = json.loads(body)
+            v = gw.view("schedules")
             return {x["name"]: x for x in v["schedules"]}, v
         wait_until(lambda: any(f["event"] == {"job": "cleanup", "dry_run": False} for f in fires(tmp)), 20,
                    "the at() fire, with its input as the event")
@@ -241,8 +238,7 @@ def test_kill9_right_after_a_fire_never_fires_that_tick_again(tmp):
     with Gateway(tmp, conf) as gw:
         wait_until(lambda: any(epoch(f["event"]["time"]) >= t0 + 8 for f in fires(tmp)), 25,
                    "two ticks after the killed one")
-        st, _, body = gw.request("GET", "/_fngate/schedules")
-        s = json.loads(body)["schedules"][0]
+        s = gw.view("schedules")["schedules"][0]
     ids = {}
     for f in fires(tmp):
         ids.setdefault(epoch(f["event"]["time"]), set()).add(f["event"]["id"])
@@ -274,8 +270,7 @@ def test_max_catch_up_limits_the_missed_ticks_fired(tmp):
         want = [m0 - 120, m0 - 60, m0]
         wait_until(lambda: "schedule(s) armed" in gw.stderr(), 10, "the schedule to be armed")
         # The catch-up fires are made while arming: the count is final once armed.
-        st, _, body = gw.request("GET", "/_fngate/schedules")
-        s = json.loads(body)["schedules"][0]
+        s = gw.view("schedules")["schedules"][0]
         check(s["fired"] == 3, "exactly the 3 ticks within max_catch_up fire, not the hour's 60: %s" % s)
         got = wait_until(lambda: len(fires(tmp)) >= 3 and fires(tmp), 20, "the 3 catch-up fires to run")
         check(sorted(epoch(f["event"]["time"]) for f in got) == want,

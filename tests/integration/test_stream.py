@@ -13,7 +13,7 @@ import os
 import re
 import time
 
-from harness import Gateway, KafkaMock, TestFailure, check, json_lines, wait_until, write
+from harness import Gateway, HookServer, KafkaMock, check, json_lines, wait_until, write
 
 PY = """
 import base64, json, os, time
@@ -101,7 +101,7 @@ def assigned(gw):
 
 
 def view(gw, i=0):
-    return json.loads(gw.request("GET", "/_fngate/streams")[2])[i]
+    return gw.view("streams")[i]
 
 
 def committed(gw, i=0):
@@ -111,15 +111,7 @@ def committed(gw, i=0):
 def wait_committed(gw, want, timeout=30, i=0):
     """Waits until the broker holds exactly the offsets want ({partition: next offset}) from gw:
     every record below them finished and nothing of theirs is still running."""
-    last = []
-
-    def done():
-        last[:] = [committed(gw, i)]
-        return last[0] == want
-    try:
-        wait_until(done, timeout, "committed offsets %r" % want)
-    except TestFailure as e:
-        raise TestFailure("%s; the view says %r" % (e, last and last[0]))
+    wait_until(lambda: committed(gw, i) == want, timeout, "committed offsets %r" % want, seen=lambda: committed(gw, i))
 
 
 def ends(got):
@@ -564,36 +556,8 @@ def test_maximum_record_age_gives_up_an_old_record(tmp):
             check("given up (RecordAgeExceeded)" in gw.stderr(), "the give-up is logged")
 
 
-class Hook:
-    """A local HTTP endpoint recording what is POSTed to it."""
-
-    def __init__(self):
-        import http.server
-        import threading
-        posts = self.posts = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                posts.append((self.path, self.headers.get("Content-Type", ""), json.loads(body)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_url_on_failure_gets_the_batch_info(tmp):
-    hook = Hook()
-    try:
+    with HookServer() as hook:
         with KafkaMock() as kafka:
             kafka.topic("ua", 1)
             kafka.topic("ub", 1)
@@ -620,7 +584,7 @@ def test_url_on_failure_gets_the_batch_info(tmp):
                 wait_committed(gw, {0: 2}, i=0)
                 wait_committed(gw, {0: 2}, i=1)
                 ids = {a["v"]: a["id"] for a in json_lines(os.path.join(tmp, "out.txt.attempts"))}
-                posts = {path: (ctype, ce) for path, ctype, ce in hook.posts}
+                posts = {path: (ctype, json.loads(body)) for path, ctype, body in hook.posts}
                 check(sorted(posts) == ["/kafka", "/kinesis"] and len(hook.posts) == 2, "one POST each: %r" % hook.posts)
                 base = {"responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
                         "version": "1.0"}
@@ -641,5 +605,3 @@ def test_url_on_failure_gets_the_batch_info(tmp):
                     failure_checks(ce["data"], dict(base, requestContext={
                         "requestId": ids["poison-" + topic], "functionArn": ARN % "K",
                         "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 1}, **info))
-    finally:
-        hook.close()
