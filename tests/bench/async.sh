@@ -59,7 +59,7 @@ LUA
 # errors); the hook runs between the warm-up and the measured run
 accept_rate() {
   local url="http://127.0.0.1:$2/2015-03-31/functions/Echo/invocations"
-  wrk -t2 -c"$conns" -d1s -s "$tmp/event.lua" "$url" > /dev/null
+  wrk -t2 -c"$conns" -d1s -s "$tmp/event.lua" "$url" > "$tmp/wrk-$1-warm.out"
   [ -z "${3:-}" ] || "$3"
   wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/event.lua" "$url" > "$tmp/wrk-$1.out"
   bench_wrk "$1" "$tmp/wrk-$1.out"
@@ -117,6 +117,19 @@ fngate_start comp
 mark_e() { echo_counted "$tmp/count-comp" > "$tmp/e.before"; }
 read -r e_rps e_p50 e_p99 e_bad <<< "$(accept_rate e "$(fngate_port comp)" mark_e)"
 e_ran=$(( $(echo_counted "$tmp/count-comp") - $(cat "$tmp/e.before") ))
+# Every event accepted runs: at least the requests wrk counted (warm-up and measured run, all
+# answered 202), and at most one more per connection and run (a request in flight when wrk
+# stops is accepted but not counted).
+wrk_requests() { sed -nE 's/^ *([0-9]+) requests in .*/\1/p' "$1"; }
+e_sent=$(( $(wrk_requests "$tmp/wrk-e-warm.out") + $(wrk_requests "$tmp/wrk-e.out") ))
+if fngate_wait comp /_fngate/queue \
+    'sum(v["functions"][0][k] for k in ("queued", "inFlight", "retrying")) == 0' 120 > /dev/null; then
+  e_total=$(echo_counted "$tmp/count-comp")
+  [ "$e_total" -ge "$e_sent" ] && [ "$e_total" -le $((e_sent + 2 * conns)) ] ||
+    bench_invalid e "the function ran $e_total events, $e_sent were counted as accepted"
+else
+  bench_invalid e "the accepted events did not all run (timed out)"
+fi
 e_dl=$(dead_letters comp)
 [ "$e_dl" = 0 ] || bench_invalid e "$e_dl dead letters"
 fngate_stop comp
@@ -155,8 +168,7 @@ if f_end=$(fngate_wait drain /_fngate/queue \
   # run every event exactly once
   f_total=$(( f_ran + $(echo_counted "$tmp/count-fill") ))
   [ "$f_total" = "$backlog" ] || bench_invalid f "the function ran $f_total events, $backlog were queued"
-  f_rps=$(/usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / ((int(sys.argv[3]) - int(sys.argv[2])) / 1e9)))" \
-    "$f_ran" "$(fngate_ready_ns drain)" "$f_end")
+  f_rps=$(bench_rate "$f_ran" "$(fngate_ready_ns drain)" "$f_end")
 else
   bench_invalid f "the queue did not drain (timed out)"
   f_rps=-

@@ -57,8 +57,9 @@ CONF
 fngate_start fg
 incrond -n -f "$tmp/incron.conf" > "$tmp/incron.out" 2>&1 &
 pids+=($!)
-until grep -q "folder(s) watched" "$tmp/fg.err"; do sleep 0.05; done
-sleep 2      # the warm workers and incrond's watch
+fngate_wait fg /_fngate/folders "all(f['initialScanDone'] for f in v['folders'])" 30 > /dev/null ||
+  { echo "fngate's folder was not scanned within 30 s" >&2; exit 1; }
+sleep 2      # warm-up: incrond has no readiness signal, and the workers start warm
 
 # write DIR PREFIX N RATE → N files appear in DIR (RATE 0: a burst), their times logged. A
 # burst is written to a staging directory first and renamed in (IN_MOVED_TO), so the
@@ -89,17 +90,21 @@ for i in range(n):
 PY
 }
 
-# wait_for RUN LOG PREFIX N: until N lines of the prefix are in LOG; after 60 s plus 50 ms
-# a file, RUN is marked invalid (its figures would be partial)
+# wait_for RUN LOG PREFIX N: until N distinct files of the prefix are in LOG; after 60 s plus
+# 50 ms a file, RUN is marked invalid (its figures would be partial), and so is a run in
+# which a file's handler started more than once
+started() { grep "^$2" "$1" 2>/dev/null | cut -d' ' -f1 | sort -u | wc -l; }
 wait_for() {
-  local end=$(( $(date +%s) + 60 + $4 / 20 ))
-  until [ "$(grep -c "^$3" "$2" 2>/dev/null || true)" -ge "$4" ]; do
+  local end=$(( $(date +%s) + 60 + $4 / 20 )) all
+  until [ "$(started "$2" "$3")" -ge "$4" ]; do
     if [ "$(date +%s)" -ge "$end" ]; then
-      bench_invalid "$1" "timed out: $(grep -c "^$3" "$2" 2>/dev/null || true) of $4 handlers started"
+      bench_invalid "$1" "timed out: $(started "$2" "$3") of $4 handlers started"
       return 0
     fi
     sleep 0.1
   done
+  all=$(grep -c "^$3" "$2")
+  [ "$all" -eq "$4" ] || bench_invalid "$1" "$all handler starts for $4 files (some ran twice)"
 }
 
 # report RUN CLOSED_LOG STARTED_LOG PREFIX LABEL: prints RUN's row; its files/s in $tmp/RUN.rate

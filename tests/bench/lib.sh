@@ -18,6 +18,7 @@
 #                          polls the admin view PATH (one process, one connection, every
 #                          10 ms) until the Python expression PRED over its JSON (`v`) is
 #                          true; prints the time it was (ns); exit 1 after SECONDS
+#   bench_rate N T0 T1     N per second between two date +%s%N times
 #   bench_round VALUE      VALUE rounded to an integer, or "-" when there is none
 #   echo_counted DIR       the sum of the counts fg-echo-bootstrap workers left in DIR
 #                          (ECHO_COUNT_DIR, see echo_bootstrap.c)
@@ -74,7 +75,13 @@ fngate_port() { sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p'
 fngate_launch_ns() { cat "$tmp/$1.launch_ns"; }
 fngate_ready_ns() { cat "$tmp/$1.ready_ns"; }
 
-fngate_stop() { kill -TERM "$(cat "$tmp/$1.pid")"; while kill -0 "$(cat "$tmp/$1.pid")" 2>/dev/null; do sleep 0.05; done; }
+fngate_stop() {
+  local p i
+  p=$(cat "$tmp/$1.pid")
+  kill -TERM "$p"
+  for i in $(seq 1 600); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.05; done
+  echo "fngate ($1) did not stop within 30 s of SIGTERM" >&2; kill -KILL "$p"; exit 1
+}
 
 fngate_wait() {
   /usr/bin/python3 - "$(fngate_port "$1")" "$2" "$3" "$4" <<'PY'
@@ -96,6 +103,8 @@ while True:
     time.sleep(0.01)
 PY
 }
+
+bench_rate() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / ((int(sys.argv[3]) - int(sys.argv[2])) / 1e9)))" "$@"; }
 
 bench_round() { if [ -n "${1:-}" ]; then printf '%.0f\n' "$1"; else echo -; fi; }
 

@@ -21,7 +21,6 @@ kn="${BENCH_RECORDS:-800000}"   # the mock keeps about 290,000 records a partiti
 bench_scratch queue
 
 now_ns() { date +%s%N; }
-rate() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / ((int(sys.argv[3]) - int(sys.argv[2])) / 1e9)))" "$@"; }
 
 mkdir -p "$tmp/echo"
 cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
@@ -109,7 +108,7 @@ t0=$(now_ns)
 xadd b bench > /dev/null
 if wait_acked $((60 + n / 2000)); then
   t1=$(now_ns)
-  b_rps=$(rate "$n" "$t0" "$t1")
+  b_rps=$(bench_rate "$n" "$t0" "$t1")
 else
   bench_invalid b "the group did not acknowledge $n messages (timed out)"
   b_rps=-
@@ -129,7 +128,7 @@ t0=$(now_ns)
 got=$(kcat -C -b "$bootstrap" -t clicks -o beginning -e -q -f '%o\n' 2> "$tmp/kcat.err" | wc -l)
 t1=$(now_ns)
 [ "$got" -eq "$kn" ] || bench_invalid c "kcat read $got of $kn records"
-c_rps=$(rate "$kn" "$t0" "$t1")
+c_rps=$(bench_rate "$kn" "$t0" "$t1")
 
 config k "stream: {kafka: {brokers: \"$bootstrap\"}, topic: clicks, batch_size: 100, maximum_batching_window: 0s}" \
   '"offset":'
@@ -137,7 +136,8 @@ fngate_start k
 port=$(fngate_port k)
 # The clock starts at the assignment: joining the group (about 3 s with the mock) is not
 # consuming, and kcat's -C (no group) does not pay it either.
-until grep -q "assigned" "$tmp/k.err"; do sleep 0.01; done
+for _ in $(seq 1 6000); do grep -q "assigned" "$tmp/k.err" && break; sleep 0.01; done
+grep -q "assigned" "$tmp/k.err" || { echo "fngate was not assigned a partition within 60 s" >&2; exit 1; }
 t0=$(now_ns)
 # The clock stops when the offsets fngate committed to the broker (Kafka's meaning: the next
 # offset to read) add up to every record produced: the commit the label names, not the
@@ -148,7 +148,7 @@ if ! fngate_wait k /_fngate/streams "v[0]['processed'] >= $kn" $((60 + kn / 2000
 elif ! fngate_wait k /_fngate/streams "'committed' in v[0]" 0 > /dev/null 2>&1; then
   bench_invalid d "committed offsets not available (/_fngate/streams has no \"committed\" field)"
 elif t1=$(fngate_wait k /_fngate/streams "sum(max(0, o) for o in v[0]['committed'].values()) == $kn" 60); then
-  d_rps=$(rate "$kn" "$t0" "$t1")
+  d_rps=$(bench_rate "$kn" "$t0" "$t1")
 else
   bench_invalid d "the committed offsets did not reach the $kn records produced (timed out)"
 fi
