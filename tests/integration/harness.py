@@ -79,7 +79,8 @@ def wait_until(pred, timeout, what, seen=None):
         if v:
             return v
         time.sleep(0.02)
-    raise TestFailure("timed out after %.0fs waiting for %s%s" % (timeout, what, "; last seen: %r" % (seen(),) if seen else ""))
+    raise TestFailure("timed out after %.0fs waiting for %s%s"
+                      % (timeout, what, "; last seen: %r" % (seen(),) if seen else ""))
 
 
 def write(path, text, mode=0o644):

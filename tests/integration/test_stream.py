@@ -286,10 +286,6 @@ def test_filter_drops_records_and_commits_past_them(tmp):
             check(s["filtered"] == 3 and s["processed"] == 2, "three filtered: %r" % s)
 
 
-def debug_lines(gw, word):
-    return [l for l in gw.stderr().splitlines() if " DEBUG " in l and word in l]
-
-
 def test_broker_down_then_back(tmp):
     with KafkaMock() as kafka:
         kafka.topic("d", 1)
@@ -309,6 +305,8 @@ def test_broker_down_then_back(tmp):
             wait_until(lambda: len(seen(tmp)) >= 2, 30, "the record produced after the broker came back")
             err = gw.stderr()
             check(err.count("broker unreachable") == 1, "one line for the outage, not one per retry:\n" + err[-3000:])
+
+
 def test_rebalance_between_two_gateways_loses_and_repeats_nothing(tmp):
     with KafkaMock() as kafka:
         kafka.topic("r", 4)
