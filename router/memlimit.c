@@ -26,20 +26,27 @@ static int memlimit_write(const char *dir, const char *file, const char *val)
     return rc;
 }
 
-static long long memlimit_read_ll(const char *dir, const char *file)
+/* Reads the start of DIR/FILE into buf as a string: 0, or -1 when it cannot be read. */
+static int memlimit_read(const char *dir, const char *file, char *buf, size_t size)
 {
-    char path[PATH_MAX + 64], buf[64];
+    char path[PATH_MAX + 64];
     ssize_t n;
     int fd;
     snprintf(path, sizeof(path), "%s/%s", dir, file);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return -1;
-    n = read(fd, buf, sizeof(buf) - 1);
+    n = read(fd, buf, size - 1);
     close(fd);
     if (n <= 0)
         return -1;
     buf[n] = '\0';
-    return atoll(buf);
+    return 0;
+}
+
+static long long memlimit_read_ll(const char *dir, const char *file)
+{
+    char buf[64];
+    return memlimit_read(dir, file, buf, sizeof(buf)) < 0 ? -1 : atoll(buf);
 }
 
 void fg_memlimit_init(struct fg_memlimit *m)
@@ -144,19 +151,9 @@ int fg_memlimit_peak_mb(const struct fg_memlimit_worker *w)
  * group, or -1 when the kernel does not report them. */
 static long long memlimit_oom_kills(const char *dir)
 {
-    char path[PATH_MAX + 64], buf[256];
+    char buf[256];
     const char *p;
-    ssize_t n;
-    int fd;
-    snprintf(path, sizeof(path), "%s/memory.oom_control", dir);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return -1;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    if (!(p = strstr(buf, "\noom_kill ")))
+    if (memlimit_read(dir, "memory.oom_control", buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\noom_kill ")))
         return -1;
     return atoll(p + 10);
 }
