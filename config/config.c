@@ -209,6 +209,7 @@ static int conf_scalar(struct conf_parser *p, struct fy_node *n, struct fg_conf_
     char *v;
     int rc;
 
+    *out = NULL;    /* defined on every path: optimising builds cannot see conf_fail is < 0 */
     if (!n || fy_node_is_null(n))
         return conf_fail(p, kpos, "%s: a value is required", what);
     if (!fy_node_is_scalar(n))
@@ -1335,22 +1336,28 @@ static int conf_parse_functions(struct conf_parser *p, struct fy_node *map, stru
 static int conf_hostport(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, const char **host,
                          int *port_out)
 {
-    struct fg_config *conf = p->conf;
-    const char *s, *colon;
-    long port;
+    const char *s;
     int rc;
 
     if ((rc = conf_scalar(p, val, kpos, "listen", &s)) < 0)
         return rc;
-    colon = strrchr(s, ':');
-    if (!colon || conf_parse_long(colon + 1, &port) < 0 || port < 0 || port > 65535)
+    if (fg_conf_hostport(p->conf, s, host, port_out) < 0)
         return conf_fail(p, conf_pos(val, kpos), "listen: expected HOST:PORT (e.g. 127.0.0.1:8080), got '%s'", s);
+    return 0;
+}
+
+int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    long v;
+    if (!colon || conf_parse_long(colon + 1, &v) < 0 || v < 0 || v > 65535)
+        return -1;
     if (s[0] == '[' && colon > s && colon[-1] == ']')
         *host = fg_arena_strndup(&conf->arena, s + 1, (size_t)(colon - s - 2));
     else
         *host = colon == s ? "127.0.0.1" : fg_arena_strndup(&conf->arena, s, (size_t)(colon - s));
-    *port_out = (int)port;
-    return 0;
+    *port = (int)v;
+    return *host ? 0 : -1;
 }
 
 static int conf_parse_listen(struct conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos, void *obj)

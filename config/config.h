@@ -275,6 +275,11 @@ int fg_conf_load_string(struct fg_config *conf, const char *name, const char *di
 
 void fg_conf_free(struct fg_config *conf);
 
+/* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" (host 127.0.0.1) for a listener: *host is
+ * copied into conf's arena, *port is 0..65535 (0: any free port). 0, or -1 when s is not
+ * that (no colon, a port that is not a number or out of range). */
+int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, int *port) FG_MUST_CHECK;
+
 /* Borrowed lookups; NULL when absent. */
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name);
 

@@ -125,13 +125,10 @@ int fg_cmd_serve(int argc, char **argv)
         return 1;
     }
     if (listen) {
-        const char *colon = strrchr(listen, ':');
-        if (!colon) {
-            fprintf(stderr, "fngate: --listen expects HOST:PORT\n");
+        if (fg_conf_hostport(&conf, listen, &conf.listen_host, &conf.listen_port) < 0) {
+            fprintf(stderr, "fngate: --listen expects HOST:PORT (port 0-65535), got '%s'\n", listen);
             goto out;
         }
-        conf.listen_host = fg_arena_strndup(&conf.arena, listen, (size_t)(colon - listen));
-        conf.listen_port = atoi(colon + 1);
     }
     if (format) {
         if (strcmp(format, "text") && strcmp(format, "json")) {

@@ -80,3 +80,13 @@ def test_default_config_path(tmp):
     check(p.returncode == 0 and "Here:" in p.stdout and "code: " + code in p.stdout, p.stdout + p.stderr)
     p = run_cli("validate", cwd=code)
     check(p.returncode == 1 and "fngate.yaml: No such file or directory" in p.stderr, p.stderr)
+
+
+def test_listen_override_refuses_a_bad_port(tmp):
+    """`serve --listen` takes HOST:PORT as `gateway.listen` does: a port that is not a number
+    or is out of range is refused before anything starts (it used to become port 0)."""
+    cfg = os.path.join(ROOT, "examples", "hello", "fngate.yaml")
+    for bad in ("127.0.0.1:x", "127.0.0.1:70000", "127.0.0.1:-1", "127.0.0.1", "127.0.0.1:"):
+        p = run_cli("serve", "-c", cfg, "--listen", bad, timeout=30)
+        check(p.returncode != 0 and "--listen expects HOST:PORT" in p.stderr and "'%s'" % bad in p.stderr and
+              "listening on" not in p.stderr, "--listen %s: rc %d\n%s" % (bad, p.returncode, p.stderr))
