@@ -110,3 +110,9 @@ int fg_json_write_key(struct fg_buf *b, const char *key)
         return rc;
     return fg_buf_append(b, "\":", 2);
 }
+
+int fg_json_write_field(struct fg_buf *b, const char *lead, const char *s)
+{
+    int rc = fg_buf_append_str(b, lead);
+    return rc < 0 ? rc : fg_json_write_text(b, s, strlen(s));
+}

@@ -26,6 +26,11 @@ int fg_json_write_text(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
 /* Appends s[0..n) escaped but without quotes: for a string written in several parts. */
 int fg_json_write_escaped(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
 
+/* Appends lead, trusted JSON text such as ",\"name\":", then s as a JSON string (bytes that
+ * are not UTF-8 become U+FFFD): one field of a document written by hand, such as an admin
+ * view over names from the configuration. 0 or a fg_buf error. */
+int fg_json_write_field(struct fg_buf *b, const char *lead, const char *s) FG_MUST_CHECK;
+
 /* Appends "key": (key is trusted: plain ASCII without quotes or backslashes). */
 int fg_json_write_key(struct fg_buf *b, const char *key) FG_MUST_CHECK;
 

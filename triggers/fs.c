@@ -659,14 +659,6 @@ static void fs_count_indexed(void *arg, const char *rel, void *value)
         ++*(long long *)arg;
 }
 
-static int fs_describe_str(struct fg_buf *out, const char *field, const char *s)
-{
-    int rc;
-    if ((rc = fg_buf_append_str(out, field)) < 0)
-        return rc;
-    return fg_json_write_str(out, s, strlen(s));
-}
-
 /* GET /_fngate/folders: per folder, its mode, whether the first scan is done (what was
  * there at start has fired, but for files still being written: those are in "pending"),
  * what the index holds, the work still out, and counts. Counting the index walks it: O(files)
@@ -684,10 +676,10 @@ static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
         char line[512];
         int n;
         fg_strmap_each(&r->files, fs_count_indexed, &indexed);
-        if ((rc = fs_describe_str(out, i ? ",{\"name\":" : "{\"name\":", r->conf->name)) < 0 ||
-            (rc = fs_describe_str(out, ",\"function\":", r->fn->name)) < 0 ||
-            (rc = fs_describe_str(out, ",\"path\":", r->conf->path)) < 0 ||
-            (rc = fs_describe_str(out, ",\"bucket\":", r->conf->bucket)) < 0)
+        if ((rc = fg_json_write_field(out, i ? ",{\"name\":" : "{\"name\":", r->conf->name)) < 0 ||
+            (rc = fg_json_write_field(out, ",\"function\":", r->fn->name)) < 0 ||
+            (rc = fg_json_write_field(out, ",\"path\":", r->conf->path)) < 0 ||
+            (rc = fg_json_write_field(out, ",\"bucket\":", r->conf->bucket)) < 0)
             return rc;
         n = snprintf(line, sizeof(line),
                      ",\"mode\":\"%s\",\"pollMs\":%d,\"initialScanDone\":%s,\"indexed\":%lld,\"pending\":%d,"

@@ -1018,13 +1018,6 @@ static void ks_stop(struct fg_trigger *base)
     }
 }
 
-/* Appends ,"key":"value" with the value escaped (names and groups come from the config). */
-static int ks_describe_str(struct fg_buf *out, const char *key, const char *value)
-{
-    FG_TRY(fg_buf_append_str(out, key));
-    return fg_json_write_str(out, value, strlen(value));
-}
-
 static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct ks_trigger *t = (struct ks_trigger *)base;
@@ -1034,9 +1027,9 @@ static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
         struct ks_source *s = &t->src[i];
         bool first = true;
         int rc = 0;
-        FG_TRY(ks_describe_str(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
-        FG_TRY(ks_describe_str(out, ",\"topic\":", s->st->topic));
-        FG_TRY(ks_describe_str(out, ",\"group\":", s->st->group));
+        FG_TRY(fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
+        FG_TRY(fg_json_write_field(out, ",\"topic\":", s->st->topic));
+        FG_TRY(fg_json_write_field(out, ",\"group\":", s->st->group));
         snprintf(line, sizeof(line),
                  ",\"partitions\":%lld,\"received\":%lld,\"processed\":%lld,\"filtered\":%lld,"
                  "\"failedBatches\":%lld,\"retries\":%lld,\"givenUp\":%lld,\"committed\":{",

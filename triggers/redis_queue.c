@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../core/filter.h"
+#include "../core/json_write.h"
 #include "../core/log.h"
 #include "batch_response.h"
 #include "redis.h"
@@ -649,12 +650,14 @@ static int rq_describe(struct fg_trigger *base, struct fg_buf *out)
     FG_TRY(fg_buf_append_str(out, "["));
     for (size_t i = 0; i < t->n; i++) {
         struct rq_source *s = &t->src[i];
+        FG_TRY(fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
+        FG_TRY(fg_json_write_field(out, ",\"stream\":", s->q->stream));
+        FG_TRY(fg_json_write_field(out, ",\"group\":", s->q->group));
         snprintf(line, sizeof(line),
-                 "%s{\"function\":\"%s\",\"stream\":\"%s\",\"group\":\"%s\",\"connected\":%s,\"inFlightBatches\":%d,"
-                 "\"received\":%lld,\"acknowledged\":%lld,\"failed\":%lld,\"filtered\":%lld,\"redelivered\":%lld,"
-                 "\"deadLettered\":%lld}",
-                 i ? "," : "", s->fn->name, s->q->stream, s->q->group, s->rd.up && s->wr.up ? "true" : "false",
-                 s->inflight, s->received, s->acked, s->failed, s->filtered, s->redelivered, s->dead_lettered);
+                 ",\"connected\":%s,\"inFlightBatches\":%d,\"received\":%lld,\"acknowledged\":%lld,\"failed\":%lld,"
+                 "\"filtered\":%lld,\"redelivered\":%lld,\"deadLettered\":%lld}",
+                 s->rd.up && s->wr.up ? "true" : "false", s->inflight, s->received, s->acked, s->failed, s->filtered,
+                 s->redelivered, s->dead_lettered);
         FG_TRY(fg_buf_append_str(out, line));
     }
     return fg_buf_append_str(out, "]");

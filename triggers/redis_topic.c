@@ -12,6 +12,7 @@
 
 #include "../core/filter.h"
 #include "../core/id.h"
+#include "../core/json_write.h"
 #include "../core/log.h"
 #include "redis.h"
 #include "sqs_event.h"
@@ -136,12 +137,13 @@ static int rt_describe(struct fg_trigger *base, struct fg_buf *out)
     FG_TRY(fg_buf_append_str(out, "["));
     for (size_t i = 0; i < t->n; i++) {
         struct rt_source *s = &t->src[i];
+        FG_TRY(fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
+        FG_TRY(fg_json_write_field(out, s->topic->channel ? ",\"channel\":" : ",\"pattern\":",
+                                   s->topic->channel ? s->topic->channel : s->topic->pattern));
         snprintf(line, sizeof(line),
-                 "%s{\"function\":\"%s\",\"%s\":\"%s\",\"connected\":%s,\"received\":%lld,\"accepted\":%lld,"
-                 "\"refused\":%lld,\"filtered\":%lld}",
-                 i ? "," : "", s->fn->name, s->topic->channel ? "channel" : "pattern",
-                 s->topic->channel ? s->topic->channel : s->topic->pattern, s->rd.up ? "true" : "false",
-                 (long long)s->received, (long long)s->accepted, (long long)s->refused, (long long)s->filtered);
+                 ",\"connected\":%s,\"received\":%lld,\"accepted\":%lld,\"refused\":%lld,\"filtered\":%lld}",
+                 s->rd.up ? "true" : "false", (long long)s->received, (long long)s->accepted, (long long)s->refused,
+                 (long long)s->filtered);
         FG_TRY(fg_buf_append_str(out, line));
     }
     return fg_buf_append_str(out, "]");

@@ -500,3 +500,16 @@ def test_gateway_kill9_mid_batch_redelivers_to_the_next_one(tmp):
             got = wait_until(lambda: seen(tmp), 15, "the message redelivered after the visibility timeout")
             check(got[0]["id"] == held and got[0]["count"] == 2, "same message, second receive: %r" % got)
             wait_until(lambda: pending(redis, "k") == 0, 5, "acknowledged by the new gateway")
+
+
+def test_views_keep_names_as_given(tmp):
+    """Stream, group and channel names are the user's: quotes and backslashes in them leave
+    /_fngate/queues and /_fngate/topics valid JSON that holds the names as written."""
+    with Redis(tmp) as redis:
+        conf = setup(tmp, "{redis: %s, stream: 'or\"ders\\eu', group: 'g\"1'}" % redis.url)
+        conf += "      - topic: {redis: %s, channel: 'al\"erts\\x'}\n" % redis.url
+        with Gateway(tmp, conf) as gw:
+            q = wait_view(gw, "queues", {"connected": True}, 10)
+            check(q["stream"] == 'or"ders\\eu' and q["group"] == 'g"1', "the queue view: %r" % q)
+            t = gw.view("topics")[0]
+            check(t["channel"] == 'al"erts\\x', "the topic view: %r" % t)

@@ -213,6 +213,10 @@ START_TEST(test_json_escape)
     ck_assert_int_eq(fg_json_write_key(&b, "k"), 0);
     ck_assert_int_eq(fg_json_write_escaped(&b, "x\"", 2), 0);
     ck_assert_str_eq(b.data, "\"k\":x\\\"");
+    fg_buf_reset(&b);
+    /* A field of a view built by hand: the lead as is, the value escaped, bad bytes replaced. */
+    ck_assert_int_eq(fg_json_write_field(&b, "{\"group\":", "g\"1\\\xff"), 0);
+    ck_assert_str_eq(b.data, "{\"group\":\"g\\\"1\\\\\\ufffd\"");
     fg_buf_free(&b);
 }
 END_TEST
