@@ -3,6 +3,7 @@
  * same code the gateway uses, so a schedule can be checked before it is deployed; and
  * `fngate schedules`: the schedules of a running gateway (admin API).
  * Exit status: 0, 1 for an invalid expression or zone (or no gateway), 2 usage. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,10 @@
 
 static void schedule_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate schedule next EXPR [-n N] [--tz ZONE] [--from yyyy-mm-ddThh:mm:ss]\n"
+    fprintf(f, "usage: fngate schedule next EXPR [-n N] [--tz ZONE] [--from yyyy-mm-ddThh:mm:ss[Z|+hh:mm]]\n"
                "  Prints the next N (default 5) fire times of EXPR: rate(...), cron(...), a Unix cron\n"
                "  line, @daily and friends, or at(...); local time in ZONE (default UTC) and UTC.\n"
-               "  --from is local time in ZONE (default: now).\n");
+               "  --from is local time in ZONE (default: now), or an instant with Z or an offset.\n");
 }
 
 static void schedules_usage(FILE *f)
@@ -76,6 +77,31 @@ int fg_cmd_schedules(int argc, char **argv)
     return 0;
 }
 
+/* --from "yyyy-mm-ddThh:mm:ss" is local time in the zone; an ISO 8601 instant ends in "Z"
+ * or "+hh:mm" / "-hh:mm". Copies the first 19 characters to base; returns 1 with the
+ * suffix's offset in *offset_s, 0 without a suffix, -1 for a suffix that is neither. */
+static int schedule_from_instant(const char *from, char base[20], long *offset_s)
+{
+    const char *sfx = strlen(from) > 19 ? from + 19 : "";
+    snprintf(base, 20, "%s", from);
+    if (!*sfx)
+        return 0;
+    if (!strcmp(sfx, "Z")) {
+        *offset_s = 0;
+        return 1;
+    }
+    if ((sfx[0] == '+' || sfx[0] == '-') && strlen(sfx) == 6 && isdigit((unsigned char)sfx[1]) &&
+        isdigit((unsigned char)sfx[2]) && sfx[3] == ':' && isdigit((unsigned char)sfx[4]) &&
+        isdigit((unsigned char)sfx[5])) {
+        long h = (sfx[1] - '0') * 10 + (sfx[2] - '0'), m = (sfx[4] - '0') * 10 + (sfx[5] - '0');
+        if (h > 23 || m > 59)
+            return -1;
+        *offset_s = (sfx[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+        return 1;
+    }
+    return -1;
+}
+
 int fg_cmd_schedule(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -115,13 +141,20 @@ int fg_cmd_schedule(int argc, char **argv)
     after = fg_now_ms() / 1000;
     if (from) {
         struct fg_sched_expr at;
-        char buf[64];
-        snprintf(buf, sizeof(buf), "at(%s)", from);
+        char buf[64], base[20];
+        long offset = 0;
+        int instant = schedule_from_instant(from, base, &offset);
+        snprintf(buf, sizeof(buf), "at(%s)", instant ? base : from);
+        if (instant < 0) {
+            fprintf(stderr, "fngate: --from: '%s': expected yyyy-mm-ddThh:mm:ss, then nothing, Z or +hh:mm\n", from);
+            goto out;
+        }
         if (fg_sched_parse(buf, false, &at, &col, msg, sizeof(msg)) < 0) {
             fprintf(stderr, "fngate: --from: %s\n", msg);
             goto out;
         }
-        after = fg_tz_resolve(z, at.at_local) - 1;     /* --from itself may fire */
+        /* --from itself may fire */
+        after = (instant ? at.at_local - offset : fg_tz_resolve(z, at.at_local)) - 1;
     }
     for (int i = 0; i < count; i++) {
         char local[32], utc[32];

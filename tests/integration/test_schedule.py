@@ -193,6 +193,17 @@ def test_schedule_next_cli(tmp):
     check(p.returncode == 0 and p.stdout.splitlines()[0].startswith("2026-03-29T03:00:00+02:00") and
           "2026-03-29T01:00:00Z" in p.stdout and p.stdout.splitlines()[1].startswith("2026-03-30T02:30:00+02:00"),
           "the 02:30 that does not exist fires at 03:00:\n" + p.stdout)
+    # --from as an ISO 8601 instant (Z or an offset) rather than local time in the zone: one
+    # second after the 01:00Z fire, the next is the day after; as Berlin local time, the same
+    # text is before that fire.
+    for start, want in (("2026-03-29T01:00:01", "2026-03-29T03:00:00+02:00"),
+                        ("2026-03-29T01:00:01Z", "2026-03-30T02:30:00+02:00"),
+                        ("2026-03-29T03:00:01+02:00", "2026-03-30T02:30:00+02:00"),
+                        ("2026-03-28T20:00:01-05:00", "2026-03-30T02:30:00+02:00")):
+        p = run_cli("schedule", "next", "cron(30 2 * * ? *)", "--tz", "Europe/Berlin", "--from", start, "-n", "1")
+        check(p.returncode == 0 and p.stdout.startswith(want), "--from %s: want %s\n%s%s" % (start, want, p.stdout, p.stderr))
+    p = run_cli("schedule", "next", "cron(30 2 * * ? *)", "--from", "2026-03-29T01:00:01+1:00")
+    check(p.returncode == 1 and "expected yyyy-mm-ddThh:mm:ss, then nothing, Z or +hh:mm" in p.stderr, p.stderr)
     p = run_cli("schedule", "next", "cron(0 12 1 * MON *)")
     check(p.returncode == 1 and "column 15" in p.stderr and "use ? in one of them" in p.stderr, p.stderr)
 
