@@ -105,8 +105,19 @@ int fg_sns_event(struct fg_buf *b, const char *region, const char *account_id, c
     FG_TRY(fg_json_write_text(b, msg, len));
     FG_TRY(fg_buf_append_str(b, ",\"Timestamp\":\""));
     FG_TRY(fg_buf_append_str(b, ts));
-    FG_TRY(fg_buf_append_str(b, "\",\"SignatureVersion\":\"1\",\"Signature\":\"\",\"SigningCertUrl\":\"\","
-                                "\"UnsubscribeUrl\":\"\",\"MessageAttributes\":{}}}]}"));
+    /* Handlers that validate the record (Powertools' parser) need URLs here. fngate does not
+     * sign its messages, so they name a host that cannot resolve (RFC 6761's .invalid) in
+     * SNS's form rather than AWS's, which would look like a real certificate. */
+    FG_TRY(fg_buf_append_str(b, "\",\"SignatureVersion\":\"1\",\"Signature\":\"\",\"SigningCertUrl\":\"https://sns."));
+    FG_TRY(fg_json_write_escaped(b, region, strlen(region)));
+    FG_TRY(fg_buf_append_str(b, ".fngate.invalid/SimpleNotificationService-fngate.pem\",\"UnsubscribeUrl\":\"https://sns."));
+    FG_TRY(fg_json_write_escaped(b, region, strlen(region)));
+    FG_TRY(fg_buf_append_str(b, ".fngate.invalid/?Action=Unsubscribe&SubscriptionArn="));
+    FG_TRY(fg_buf_append_str(b, arn));
+    FG_TRY(fg_json_write_escaped(b, channel, strlen(channel)));
+    FG_TRY(fg_buf_append(b, ":", 1));
+    FG_TRY(fg_json_write_escaped(b, function, strlen(function)));
+    FG_TRY(fg_buf_append_str(b, "\",\"MessageAttributes\":{}}}]}"));
     return 0;
 }
 

@@ -330,7 +330,9 @@ def check_sns_event(ev, channel, function, message, t0_ms, t1_ms, region="us-eas
     want = {"EventVersion": "1.0", "EventSubscriptionArn": arn + ":" + function, "EventSource": "aws:sns",
             "Sns": {"Type": "Notification", "MessageId": sns["MessageId"], "TopicArn": arn, "Subject": None,
                     "Message": message, "Timestamp": sns["Timestamp"], "SignatureVersion": "1", "Signature": "",
-                    "SigningCertUrl": "", "UnsubscribeUrl": "", "MessageAttributes": {}}}
+                    "SigningCertUrl": "https://sns.%s.fngate.invalid/SimpleNotificationService-fngate.pem" % region,
+                    "UnsubscribeUrl": "https://sns.%s.fngate.invalid/?Action=Unsubscribe&SubscriptionArn=%s:%s"
+                                      % (region, arn, function), "MessageAttributes": {}}}
     check(ev["Records"][0] == want, "SNS record:\n%r\nwant:\n%r" % (ev["Records"][0], want))
     return sns["MessageId"]
 

@@ -142,6 +142,11 @@ START_TEST(test_sns_event)
     ck_assert_str_eq(json_string_value(json_object_get(sns, "TopicArn")), "arn:aws:sns:eu-west-1:123456789012:alerts");
     ck_assert_str_eq(json_string_value(json_object_get(sns, "Type")), "Notification");
     ck_assert_str_eq(json_string_value(json_object_get(sns, "Timestamp")), "1970-01-01T00:00:00.000Z");
+    ck_assert_str_eq(json_string_value(json_object_get(sns, "SigningCertUrl")),
+                     "https://sns.eu-west-1.fngate.invalid/SimpleNotificationService-fngate.pem");
+    ck_assert_str_eq(json_string_value(json_object_get(sns, "UnsubscribeUrl")),
+                     "https://sns.eu-west-1.fngate.invalid/?Action=Unsubscribe&SubscriptionArn="
+                     "arn:aws:sns:eu-west-1:123456789012:alerts:Fn");
     json_decref(j);
     fg_buf_free(&b);
 }
