@@ -24,4 +24,8 @@ void fg_hash_blocks_pad(struct fg_hash_blocks *b, bool big_endian, fg_hash_compr
 /* Lower-case hex of in[0..n) into out (2n characters and a NUL). */
 void fg_hex(const unsigned char *in, size_t n, char *out);
 
+/* The bytes of hex (2n hex digits, either case) into out[0..n). 0, or -1 when a character
+ * is not a hex digit. */
+int fg_unhex(const char *hex, size_t n, unsigned char *out);
+
 #endif

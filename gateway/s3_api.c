@@ -11,7 +11,6 @@
 #include "mhd_stop.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -136,8 +135,9 @@ static const char *s3_header(const struct s3_req *q, const char *name)
     return NULL;
 }
 
-/* The value of query parameter name, decoded, or NULL when absent ("" when it has none). */
-static const char *s3_param(const struct s3_req *q, const char *name, char *out, size_t size)
+/* The value of query parameter name, decoded into out ("" when it has none): 1, 0 when
+ * absent, or -1 when present but longer than size - 1 or not decodable. */
+static int s3_param(const struct s3_req *q, const char *name, char *out, size_t size)
 {
     size_t nl = strlen(name);
     for (const char *p = q->query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
@@ -147,14 +147,14 @@ static const char *s3_param(const struct s3_req *q, const char *name, char *out,
             fg_buf_init(&dec, size - 1);
             if (fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), 1) < 0) {
                 fg_buf_free(&dec);
-                return NULL;
+                return -1;
             }
             snprintf(out, size, "%s", dec.data ? dec.data : "");
             fg_buf_free(&dec);
-            return out;
+            return 1;
         }
     }
-    return NULL;
+    return 0;
 }
 
 static void s3_object_path(const struct s3_req *q, char *out, size_t n)
@@ -390,47 +390,27 @@ static void s3_etag_of(const char *path, char out[48])
     snprintf(out, 48, "\"%s\"", hex);
 }
 
-/* Continuation tokens are the hex of where the next page starts after: that place may end
- * in a byte no XML document can hold (after a common prefix, "prefix\xff"). 0 or -1. */
-static int s3_token_decode(const char *hex, char *out, size_t size)
-{
-    size_t n = strlen(hex);
-    if (n % 2 || n / 2 >= size)
-        return -1;
-    for (size_t i = 0; i < n; i += 2) {
-        unsigned v;
-        if (!isxdigit((unsigned char)hex[i]) || !isxdigit((unsigned char)hex[i + 1]) || sscanf(hex + i, "%2x", &v) != 1)
-            return -1;
-        out[i / 2] = (char)v;
-    }
-    out[n / 2] = '\0';
-    return 0;
-}
-
 static enum MHD_Result s3_list_objects(struct s3_req *q)
 {
     char prefix[S3_MAX_KEY + 1] = "", delim[8] = "", token[S3_MAX_KEY + 2] = "", start[S3_MAX_KEY + 1] = "",
          maxk[16] = "1000", base[4096], when[32], num[64];
     struct s3_listing l = { NULL, 0, 0 };
     size_t shown = 0;
-    int max_keys, rc = 0;
+    int max_keys, given, rc = 0;
     bool truncated = false;
-    char last_prefix[S3_MAX_KEY + 1] = "", next[S3_MAX_KEY + 2] = "", hex[2 * (S3_MAX_KEY + 2) + 1] = "";
+    char last_prefix[S3_MAX_KEY + 1] = "", next[S3_MAX_KEY + 2] = "", hex[2 * (S3_MAX_KEY + 1) + 1] = "";
     struct fg_buf b;
 
     s3_param(q, "prefix", prefix, sizeof(prefix));
     s3_param(q, "delimiter", delim, sizeof(delim));
-    {
-        /* Sized by the query, so a token too long to be ours is refused, not dropped. */
-        size_t qn = q->query ? strlen(q->query) + 1 : 1;
-        char *given = malloc(qn);
-        bool bad = !given || (s3_param(q, "continuation-token", given, qn) && s3_token_decode(given, token, sizeof(token)) < 0);
-        free(given);
-        if (bad) {
-            s3_fail(q, 400, "InvalidArgument", "The continuation token provided is incorrect");
-            return s3_send_error(q);
-        }
+    /* Continuation tokens are the hex of where the next page starts after: that place may
+     * end in a byte no XML document can hold (after a common prefix, "prefix\xff"). */
+    given = s3_param(q, "continuation-token", hex, sizeof(hex));
+    if (given < 0 || (given && (strlen(hex) % 2 || fg_unhex(hex, strlen(hex) / 2, (unsigned char *)token) < 0))) {
+        s3_fail(q, 400, "InvalidArgument", "The continuation token provided is incorrect");
+        return s3_send_error(q);
     }
+    token[strlen(hex) / 2] = '\0';
     s3_param(q, "start-after", start, sizeof(start));
     s3_param(q, "max-keys", maxk, sizeof(maxk));
     max_keys = atoi(maxk);
@@ -759,14 +739,14 @@ static enum MHD_Result s3_finish(struct s3_req *q)
         snprintf(q->etag, sizeof(q->etag), "\"%s\"", hex);
         if (q->op == OP_MPU_PART) {
             char pn[16] = "", *end = pn;
-            long part = s3_param(q, "partNumber", pn, sizeof(pn)) ? strtol(pn, &end, 10) : 0;
+            long part = s3_param(q, "partNumber", pn, sizeof(pn)) > 0 ? strtol(pn, &end, 10) : 0;
             if (part < 1 || part > 10000 || *end) {
                 unlink(q->tmp);
                 s3_fail(q, 400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive");
                 return s3_send_error(q);
             }
             /* An id that is not one of ours names no directory: no such upload either. */
-            if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
+            if (s3_param(q, "uploadId", upload, sizeof(upload)) <= 0 || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
                 (snprintf(path, sizeof(path), "%s/%05ld", dir, part), rename(q->tmp, path) < 0)) {
                 unlink(q->tmp);
                 s3_fail(q, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
@@ -797,7 +777,7 @@ static enum MHD_Result s3_finish(struct s3_req *q)
     }
     case OP_MPU_ABORT:
         /* As S3: an upload aborted or completed already is unknown. */
-        if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
+        if (s3_param(q, "uploadId", upload, sizeof(upload)) <= 0 || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
             access(dir, F_OK) < 0) {
             s3_fail(q, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
             return s3_send_error(q);
@@ -805,7 +785,7 @@ static enum MHD_Result s3_finish(struct s3_req *q)
         s3_rmdir_all(dir);
         return s3_send(q, 204, NULL, NULL);
     case OP_MPU_COMPLETE:
-        if (!s3_param(q, "uploadId", upload, sizeof(upload)) || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
+        if (s3_param(q, "uploadId", upload, sizeof(upload)) <= 0 || !s3_upload_dir(q, upload, dir, sizeof(dir)) ||
             access(dir, F_OK) < 0) {
             s3_fail(q, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
             return s3_send_error(q);
@@ -904,13 +884,13 @@ static int s3_route(struct s3_req *q, const char *method)
         q->op = get ? OP_LIST_BUCKETS : OP_NONE;
     else if (!q->key[0])
         q->op = get ? OP_LIST_OBJECTS : put ? OP_CREATE_BUCKET : head ? OP_HEAD_BUCKET : del ? OP_DELETE_BUCKET : OP_NONE;
-    else if (post && s3_param(q, "uploads", tmp, sizeof(tmp)))
+    else if (post && s3_param(q, "uploads", tmp, sizeof(tmp)) > 0)
         q->op = OP_MPU_CREATE;
-    else if (post && s3_param(q, "uploadId", tmp, sizeof(tmp)))
+    else if (post && s3_param(q, "uploadId", tmp, sizeof(tmp)) > 0)
         q->op = OP_MPU_COMPLETE;
-    else if (put && s3_param(q, "uploadId", tmp, sizeof(tmp)))
+    else if (put && s3_param(q, "uploadId", tmp, sizeof(tmp)) > 0)
         q->op = OP_MPU_PART;
-    else if (del && s3_param(q, "uploadId", tmp, sizeof(tmp)))
+    else if (del && s3_param(q, "uploadId", tmp, sizeof(tmp)) > 0)
         q->op = OP_MPU_ABORT;
     else
         q->op = get ? OP_GET : put ? OP_PUT : head ? OP_HEAD : del ? OP_DELETE : OP_NONE;

@@ -48,6 +48,7 @@ struct fs_root {
     int retrying;               /* files waiting to be looked at again (still being written) */
     bool initial_mark;          /* the marker job after the first full scan is out */
     bool initial_done;          /* it came back: every file there at start was looked at */
+    long long indexed;          /* entries of files that fired (size >= 0) */
     long long fired, removed, filtered;
 };
 
@@ -343,6 +344,7 @@ static void fs_gone(struct fs_trigger *t, struct fs_root *r, const char *rel)
         return;
     }
     if (f->size >= 0) {
+        r->indexed--;
         if (r->conf->removed) {
             fs_fire(t, r, rel, false, 0, 0, NULL);
         } else {
@@ -445,6 +447,7 @@ static void fs_hashed(struct fs_trigger *t, struct fs_job *j)
         if (f->size == j->size && f->mtime == j->mtime)
             return;                          /* fired already: an echo, a rescan */
         fs_fire(t, r, j->rel, true, j->size, j->mtime, j->etag);
+        r->indexed += f->size < 0;
         f->size = j->size;
         f->mtime = j->mtime;
         return;
@@ -601,6 +604,7 @@ static void fs_load_entry(void *arg, const char *rel, long long size, long long 
     struct fs_root *r = arg;
     struct fs_file *f = fs_entry(r, rel);
     if (f) {
+        r->indexed += f->size < 0 && size >= 0;
         f->size = size;
         f->mtime = mtime;
     }
@@ -652,17 +656,9 @@ static void fs_stop(struct fg_trigger *base)
     }
 }
 
-static void fs_count_indexed(void *arg, const char *rel, void *value)
-{
-    (void)rel;
-    if (((const struct fs_file *)value)->size >= 0)
-        ++*(long long *)arg;
-}
-
 /* GET /_fngate/folders: per folder, its mode, whether the first scan is done (what was
  * there at start has fired, but for files still being written: those are in "pending"),
- * what the index holds, the work still out, and counts. Counting the index walks it: O(files)
- * per request, for an admin view that is read now and then, not on the event path. */
+ * what the index holds, the work still out, and counts. */
 static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct fs_trigger *t = (struct fs_trigger *)base;
@@ -672,10 +668,8 @@ static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
         return rc;
     for (size_t i = 0; i < t->n_roots; i++) {
         const struct fs_root *r = &t->roots[i];
-        long long indexed = 0;
         char line[512];
         int n;
-        fg_strmap_each(&r->files, fs_count_indexed, &indexed);
         if ((rc = fg_json_write_field(out, i ? ",{\"name\":" : "{\"name\":", r->conf->name)) < 0 ||
             (rc = fg_json_write_field(out, ",\"function\":", r->fn->name)) < 0 ||
             (rc = fg_json_write_field(out, ",\"path\":", r->conf->path)) < 0 ||
@@ -685,7 +679,7 @@ static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
                      ",\"mode\":\"%s\",\"pollMs\":%d,\"initialScanDone\":%s,\"indexed\":%lld,\"pending\":%d,"
                      "\"created\":%lld,\"removed\":%lld,\"filtered\":%lld}",
                      r->poll_ev ? "poll" : "inotify", r->poll_ev ? r->conf->poll_ms : 0,
-                     r->initial_done ? "true" : "false", indexed, r->jobs + r->retrying, r->fired, r->removed,
+                     r->initial_done ? "true" : "false", r->indexed, r->jobs + r->retrying, r->fired, r->removed,
                      r->filtered);
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;

@@ -21,8 +21,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../core/filter.h"
-#include "../core/json_write.h"
 #include "../core/id.h"
+#include "../core/json_write.h"
 #include "../core/log.h"
 #include "batch_response.h"
 #include "kafka_event.h"

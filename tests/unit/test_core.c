@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fs.h"
+#include "core/hash_block.h"
 #include "core/heap.h"
 #include "core/md5.h"
 #include "core/sha256.h"
@@ -221,6 +222,20 @@ START_TEST(test_json_escape)
 }
 END_TEST
 
+START_TEST(test_hex_round_trip)
+{
+    const unsigned char in[] = { 0x00, 0x7f, 0xff, 0xa5 };
+    unsigned char back[4];
+    char hex[9];
+    fg_hex(in, sizeof(in), hex);
+    ck_assert_str_eq(hex, "007fffa5");
+    ck_assert_int_eq(fg_unhex("007FfFa5", 4, back), 0);
+    ck_assert_mem_eq(back, in, sizeof(in));
+    ck_assert_int_eq(fg_unhex("0g", 1, back), -1);
+    ck_assert_int_eq(fg_unhex("g0", 1, back), -1);
+}
+END_TEST
+
 START_TEST(test_mkdirs)
 {
     char dir[] = "/tmp/fg-mkdirs-XXXXXX", deep[256], file[256], cmd[300];
@@ -403,5 +418,6 @@ int main(void)
     tcase_add_test(tc, test_loop_post);
     tcase_add_loop_test(tc, test_utf8_table, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
     tcase_add_test(tc, test_json_escape);
+    tcase_add_test(tc, test_hex_round_trip);
     return fg_unit_run(s, tc);
 }
