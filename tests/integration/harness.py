@@ -28,6 +28,10 @@ SAN_ENV = {
 }
 
 
+# A version 4 UUID, as fngate gives request ids and event ids.
+UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+
+
 class TestFailure(AssertionError):
     pass
 

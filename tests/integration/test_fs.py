@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from harness import Gateway, TestFailure, check, json_lines, need_root, wait_until, write
+from harness import UUID4, Gateway, TestFailure, check, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -113,7 +113,7 @@ def test_created_removed_filters_and_shape(tmp):
               r["requestParameters"] == {"sourceIPAddress": "127.0.0.1"} and
               re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["eventTime"]), "record: %s" % r)
         rid = r["responseElements"].get("x-amz-request-id", "")
-        check(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", rid) and
+        check(re.fullmatch(UUID4, rid) and
               r["responseElements"] == {"x-amz-request-id": rid, "x-amz-id-2": rid}, "responseElements: %s" % r)
         check(r["s3"] == {"s3SchemaVersion": "1.0", "configurationId": "W-fs-1",
                           "bucket": {"name": "media", "ownerIdentity": {"principalId": "fngate"},

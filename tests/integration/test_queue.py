@@ -13,7 +13,7 @@ import os
 import re
 import time
 
-from harness import Gateway, Redis, check, json_lines, wait_until, write
+from harness import UUID4, Gateway, Redis, check, json_lines, wait_until, write
 
 PY = """
 import json, os
@@ -307,7 +307,6 @@ def record(event, context):
         f.write(json.dumps({"fn": context.function_name, "event": event}) + "\\n")
 """
 
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
 def now_ms():
@@ -324,7 +323,7 @@ def check_sns_event(ev, channel, function, message, t0_ms, t1_ms, region="us-eas
     and t1_ms, as delivered to function; returns its MessageId."""
     check(list(ev) == ["Records"] and len(ev["Records"]) == 1, "one SNS record: %r" % ev)
     sns = ev["Records"][0].get("Sns", {})
-    check(re.fullmatch(UUID, sns.get("MessageId", "")), "Sns.MessageId is a UUID: %r" % sns)
+    check(re.fullmatch(UUID4, sns.get("MessageId", "")), "Sns.MessageId is a UUID4: %r" % sns)
     check(t0_ms <= iso_ms(sns["Timestamp"]) <= t1_ms, "Sns.Timestamp %s within the publish" % sns["Timestamp"])
     arn = "arn:aws:sns:%s:%s:%s" % (region, account, channel)
     want = {"EventVersion": "1.0", "EventSubscriptionArn": arn + ":" + function, "EventSource": "aws:sns",

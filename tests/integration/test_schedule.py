@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from harness import Gateway, check, json_lines, run_cli, wait_until, write
+from harness import UUID4, Gateway, check, json_lines, run_cli, wait_until, write
 
 PY = """
 import json, os, time
@@ -43,7 +43,7 @@ def test_rate_fires_every_second_with_scheduled_event(tmp):
                 "account": "000000000000", "time": ev["time"], "region": "us-east-1",
                 "resources": ["arn:aws:events:us-east-1:000000000000:rule/Tick-schedule-1"], "detail": {}}
         check(ev == want, "Scheduled Event shape:\n got  %s\n want %s" % (ev, want))
-        check(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", ev["id"]) and
+        check(re.fullmatch(UUID4, ev["id"]) and
               re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ev["time"]), "id (UUID v4) and time: %s" % ev)
         check(len({f["event"]["id"] for f in got}) == len(got), "every fire has its own id: %s" % got)
         times = [epoch(f["event"]["time"]) for f in got[:4]]
