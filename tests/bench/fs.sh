@@ -95,15 +95,10 @@ PY
 # which a file's handler started more than once
 started() { grep "^$2" "$1" 2>/dev/null | cut -d' ' -f1 | sort -u | wc -l; }
 wait_for() {
-  local end=$(( $(date +%s) + 60 + $4 / 20 )) all
-  until [ "$(started "$2" "$3")" -ge "$4" ]; do
-    if [ "$(date +%s)" -ge "$end" ]; then
-      bench_invalid "$1" "timed out: $(started "$2" "$3") of $4 handlers started"
-      return 0
-    fi
-    sleep 0.1
-  done
-  all=$(grep -c "^$3" "$2")
+  local all
+  bench_wait_count "$1" $(( $(date +%s) + 60 + $4 / 20 )) "$4" "handlers started" started "$2" "$3"
+  bench_is_valid "$1" || return 0
+  all=$(grep -c "^$3" "$2" 2>/dev/null || true)
   [ "$all" -eq "$4" ] || bench_invalid "$1" "$all handler starts for $4 files (some ran twice)"
 }
 

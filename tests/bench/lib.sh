@@ -18,6 +18,10 @@
 #                          polls the admin view PATH (one process, one connection, every
 #                          10 ms) until the Python expression PRED over its JSON (`v`) is
 #                          true; prints the time it was (ns); exit 1 after SECONDS
+#   bench_wait_count RUN UNTIL N WHAT COMMAND...
+#                          until COMMAND prints a number >= N (looked at every 100 ms); at
+#                          the epoch second UNTIL, RUN is marked invalid ("timed out: X of N
+#                          WHAT")
 #   bench_rate N T0 T1     N per second between two date +%s%N times
 #   bench_round VALUE      VALUE rounded to an integer, or "-" when there is none
 #   echo_counted DIR       the sum of the counts fg-echo-bootstrap workers left in DIR
@@ -102,6 +106,18 @@ while True:
         sys.exit(1)
     time.sleep(0.01)
 PY
+}
+
+bench_wait_count() {
+  local run=$1 until=$2 n=$3 what=$4
+  shift 4
+  until [ "$("$@")" -ge "$n" ]; do
+    if [ "$(date +%s)" -ge "$until" ]; then
+      bench_invalid "$run" "timed out: $("$@") of $n $what"
+      return 0
+    fi
+    sleep 0.1
+  done
 }
 
 bench_rate() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / ((int(sys.argv[3]) - int(sys.argv[2])) / 1e9)))" "$@"; }

@@ -67,17 +67,8 @@ startup() {
 }
 rss_kb() { sed -nE 's/^VmRSS:\s+([0-9]+) kB/\1/p' "/proc/$(cat "$tmp/$1.pid")/status"; }
 
-# wait_lines RUN FILE PATTERN N UNTIL: until FILE has N lines matching PATTERN; at the epoch
-# second UNTIL, RUN is marked invalid
-wait_lines() {
-  until [ "$(grep -c "$3" "$2" 2>/dev/null || true)" -ge "$4" ]; do
-    if [ "$(date +%s)" -ge "$5" ]; then
-      bench_invalid "$1" "timed out: $(grep -c "$3" "$2" 2>/dev/null || true) of $4 starts"
-      return 0
-    fi
-    sleep 0.1
-  done
-}
+# lines FILE PATTERN: how many lines of FILE match PATTERN (0 before it exists)
+lines() { grep -c "$2" "$1" 2>/dev/null || true; }
 
 echo "fngate schedule bench: $n_sched schedules; $n_burst due in one second; $(nproc) cores"
 gen none none
@@ -95,7 +86,7 @@ echo "    memory per schedule: $per bytes (config, expression, heap entry)"
 gen burst burst
 fngate_start -o burst --log-format json --debug
 read -r due alone < "$tmp/due"
-wait_lines b "$tmp/burst.out" '"platform.start"' $((n_burst + 1)) $((alone + 60))
+bench_wait_count b $((alone + 60)) $((n_burst + 1)) starts lines "$tmp/burst.out" '"platform.start"'
 curl -s "http://127.0.0.1:$(fngate_port burst)/_fngate/schedules" > "$tmp/schedules.json"
 fngate_stop burst
 
@@ -113,7 +104,7 @@ for i in range(n):
 s.enterabs(alone, 0, fire, ("alone",))
 s.run()
 PY
-wait_lines c "$tmp/stamp.log" . $((n_burst + 1)) $((c_alone + 60))
+bench_wait_count c $((c_alone + 60)) $((n_burst + 1)) starts lines "$tmp/stamp.log" .
 
 # report → the rows; "RUN P50 P99" lines for the ratios on fd 3
 /usr/bin/python3 - "$tmp/burst.out" "$tmp/schedules.json" "$due" "$alone" "$n_burst" "$tmp/burst.err" \
