@@ -22,16 +22,18 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return len;
 }
 
-bool fg_utf8_valid(const char *s, size_t n)
+size_t fg_utf8_prefix(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     size_t len;
-    while (p < end) {
-        if (!(len = utf8_seq(p, end)))
-            return false;
+    while (p < end && (len = utf8_seq(p, end)))
         p += len;
-    }
-    return true;
+    return (size_t)(p - (const unsigned char *)s);
+}
+
+bool fg_utf8_valid(const char *s, size_t n)
+{
+    return fg_utf8_prefix(s, n) == n;
 }
 
 int fg_json_write_text(struct fg_buf *b, const char *s, size_t n)

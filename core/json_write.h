@@ -16,6 +16,9 @@
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF). */
 bool fg_utf8_valid(const char *s, size_t n);
 
+/* How many leading bytes of s[0..n) are well-formed UTF-8 (n when all are). */
+size_t fg_utf8_prefix(const char *s, size_t n);
+
 /* Appends s[0..n) as a quoted, escaped JSON string. 0 or the fg_buf_append error. */
 int fg_json_write_str(struct fg_buf *b, const char *s, size_t n) FG_MUST_CHECK;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../triggers/apigw.h"
+#include "../triggers/registry.h"
 
 /* Reads ?function=F&limit=N. */
 static int admin_query_string(const char *qs, struct fg_admin_req *req, struct fg_err *err)
@@ -90,19 +91,15 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
     memset(req, 0, sizeof(*req));
     req->query.function = req->function;
 #define IS(p) (plen == sizeof(p) - 1 && !strncmp(path, p, plen))
-    static const struct { const char *path, *trigger, *empty; } views[] = {
-        { "/schedules", "schedule", "{\"schedules\":[]}" }, { "/queues", "queue", "[]" },
-        { "/topics", "topic", "[]" }, { "/streams", "stream", "[]" }, { "/folders", "fs", "{\"folders\":[]}" },
-    };
     if (IS("/queue")) {
         req->op = FG_ADMIN_QUEUE;
         return get ? 0 : fg_err_set(err, 405, "use GET");
     }
-    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
-        if (plen == strlen(views[i].path) && !strncmp(path, views[i].path, plen)) {
+    for (const struct fg_trigger_ops *const *t = fg_registry; *t; t++)
+        if ((*t)->view && plen == strlen((*t)->view) + 1 && !strncmp(path + 1, (*t)->view, plen - 1)) {
             req->op = FG_ADMIN_TRIGGER;
-            req->trigger = views[i].trigger;
-            req->empty = views[i].empty;
+            req->trigger = (*t)->name;
+            req->empty = (*t)->view_empty;
             return get ? 0 : fg_err_set(err, 405, "use GET");
         }
     req->op = FG_ADMIN_DLQ;

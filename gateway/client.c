@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../triggers/registry.h"
+
 void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char *out, size_t out_size)
 {
     bool v6;
@@ -18,8 +20,8 @@ void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char
         snprintf(out, out_size, "%.*s", (int)(n && endpoint[n - 1] == '/' ? n - 1 : n), endpoint);
         return;
     }
-    v6 = strchr(conf->listen_host, ':') != NULL;
-    snprintf(out, out_size, "http://%s%s%s:%d", v6 ? "[" : "", conf->listen_host, v6 ? "]" : "", conf->listen_port);
+    v6 = strchr(conf->listen.host, ':') != NULL;
+    snprintf(out, out_size, "http://%s%s%s:%d", v6 ? "[" : "", conf->listen.host, v6 ? "]" : "", conf->listen.port);
 }
 
 static size_t client_on_body(char *p, size_t size, size_t n, void *arg)
@@ -110,7 +112,7 @@ json_t *fg_client_call_json(const char *config, const char *endpoint, const char
     char base[400], url[1024];
     json_t *j = NULL;
 
-    if (fg_conf_load(&conf, config, &err) < 0) {
+    if (fg_registry_conf_load(&conf, config, &err) < 0) {
         if (!endpoint) {
             fprintf(stderr, "%s\n", err.msg);
             return NULL;

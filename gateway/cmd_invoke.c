@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../config/config.h"
+#include "../triggers/registry.h"
 #include "../core/base64.h"
 #include "../core/buf.h"
 #include "../core/log.h"
@@ -229,7 +230,7 @@ int fg_cmd_invoke(int argc, char **argv)
         return 2;
     }
     /* With --endpoint the configuration is not needed (it only says where to send). */
-    if (fg_conf_load(&conf, o.config, &err) < 0 && (o.local || !o.endpoint)) {
+    if (fg_registry_conf_load(&conf, o.config, &err) < 0 && (o.local || !o.endpoint)) {
         fprintf(stderr, "%s\n", err.msg);
         fg_buf_free(&payload);
         return 1;

@@ -20,11 +20,7 @@
 #include "../core/log.h"
 #include "../core/loop.h"
 #include "../router/router.h"
-#include "../triggers/fs.h"
-#include "../triggers/kafka_stream.h"
-#include "../triggers/redis_queue.h"
-#include "../triggers/redis_topic.h"
-#include "../triggers/schedule.h"
+#include "../triggers/registry.h"
 #include "commands.h"
 #include "http.h"
 #include "s3_api.h"
@@ -32,9 +28,7 @@
 struct serve_state {
     struct fg_loop loop;
     struct fg_router *router;
-    struct fg_trigger *schedules;
-    struct fg_trigger *folders;         /* NULL without `fs` events */
-    struct fg_trigger *sources[3];      /* queues, topics, streams: NULL when unused */
+    struct fg_trigger *triggers[FG_REGISTRY_MAX];   /* by registry index; NULL: none of its events */
     struct fg_s3_server *s3;            /* NULL without a top-level `s3:` */
     struct fg_http_server *http;
     int signals;
@@ -50,17 +44,23 @@ static void serve_usage(FILE *f)
                "  --debug              verbose diagnostics on stderr\n");
 }
 
-typedef int serve_source_new_fn(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                                struct fg_trigger **out, struct fg_err *err);
-
-static serve_source_new_fn *const serve_sources[] = { fg_queue_trigger_new, fg_topic_trigger_new,
-                                                      fg_stream_trigger_new };
-
-static void serve_stop_sources(struct serve_state *st)
+static void serve_stop_triggers(struct serve_state *st)
 {
-    for (size_t i = 0; i < sizeof(st->sources) / sizeof(st->sources[0]); i++)
-        if (st->sources[i])
-            st->sources[i]->ops->stop(st->sources[i]);
+    for (size_t i = 0; i < FG_REGISTRY_MAX; i++)
+        if (st->triggers[i])
+            st->triggers[i]->ops->stop(st->triggers[i]);
+}
+
+/* Builds and starts an instance of every adapter that has events in conf. */
+static int serve_start_triggers(struct serve_state *st, const struct fg_config *conf, struct fg_err *err)
+{
+    for (size_t i = 0; fg_registry[i] && i < FG_REGISTRY_MAX; i++) {
+        struct fg_trigger **t = &st->triggers[i];
+        if (fg_registry[i]->new &&
+            (fg_registry[i]->new(conf, st->router, &st->loop, t, err) < 0 || (*t && (*t)->ops->start(*t, err) < 0)))
+            return -1;
+    }
+    return 0;
 }
 
 static void serve_on_stopped(void *arg)
@@ -81,11 +81,7 @@ static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
     fg_log(FG_LOG_INFO, "gateway", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fg_http_quiesce(st->http);
     fg_s3_quiesce(st->s3);
-    if (st->schedules)
-        st->schedules->ops->stop(st->schedules);
-    if (st->folders)
-        st->folders->ops->stop(st->folders);
-    serve_stop_sources(st);
+    serve_stop_triggers(st);
     fg_router_stop(st->router, serve_on_stopped, st);
 }
 
@@ -120,12 +116,12 @@ int fg_cmd_serve(int argc, char **argv)
         serve_usage(stderr);
         return 2;
     }
-    if (fg_conf_load(&conf, path, &err) < 0) {
+    if (fg_registry_conf_load(&conf, path, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     if (listen) {
-        if (fg_conf_hostport(&conf, listen, &conf.listen_host, &conf.listen_port) < 0) {
+        if (fg_conf_hostport(&conf, listen, &conf.listen.host, &conf.listen.port) < 0) {
             fprintf(stderr, "fngate: --listen expects HOST:PORT (port 0-65535), got '%s'\n", listen);
             goto out;
         }
@@ -143,25 +139,13 @@ int fg_cmd_serve(int argc, char **argv)
     if (fg_router_new(&conf, &st.loop, STDOUT_FILENO, &st.router, &err) < 0 ||
         fg_router_start(st.router, &err) < 0)
         goto fail;
-    if (fg_schedule_trigger_new(&conf, st.router, &st.loop, &st.schedules, &err) < 0 ||
-        st.schedules->ops->start(st.schedules, &err) < 0)
+    if (serve_start_triggers(&st, &conf, &err) < 0 ||
+        fg_http_start(&conf, st.router, st.triggers, FG_REGISTRY_MAX, &st.http, &err) < 0)
         goto fail;
-    if (fg_fs_trigger_new(&conf, st.router, &st.loop, &st.folders, &err) < 0 ||
-        (st.folders && st.folders->ops->start(st.folders, &err) < 0))
-        goto fail;
-    for (size_t i = 0; i < sizeof(serve_sources) / sizeof(serve_sources[0]); i++)
-        if (serve_sources[i](&conf, st.router, &st.loop, &st.sources[i], &err) < 0 ||
-            (st.sources[i] && st.sources[i]->ops->start(st.sources[i], &err) < 0))
-            goto fail;
-    {
-        struct fg_trigger *views[] = { st.schedules, st.folders, st.sources[0], st.sources[1], st.sources[2] };
-        if (fg_http_start(&conf, st.router, views, sizeof(views) / sizeof(views[0]), &st.http, &err) < 0)
-            goto fail;
-    }
     if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
         goto fail;
     if (st.s3)
-        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on http://%s:%d (root %s)", conf.s3.listen_host, fg_s3_port(st.s3),
+        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on http://%s:%d (root %s)", conf.s3.listen.host, fg_s3_port(st.s3),
                conf.s3.root);
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
     sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
@@ -173,8 +157,8 @@ int fg_cmd_serve(int argc, char **argv)
      * back to the system before serving. */
     malloc_trim(0);
     fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on http://%s%s%s:%d",
-           conf.service, conf.n_functions, strchr(conf.listen_host, ':') ? "[" : "", conf.listen_host,
-           strchr(conf.listen_host, ':') ? "]" : "", fg_http_port(st.http));
+           conf.service, conf.n_functions, strchr(conf.listen.host, ':') ? "[" : "", conf.listen.host,
+           strchr(conf.listen.host, ':') ? "]" : "", fg_http_port(st.http));
     fg_loop_run(&st.loop);
     fg_loop_close_posts(&st.loop);
     /* Every accepted event is answered (202 or 503) before the HTTP threads stop. */
@@ -183,11 +167,7 @@ int fg_cmd_serve(int argc, char **argv)
     goto out;
 fail:
     fprintf(stderr, "fngate: %s\n", err.msg);
-    if (st.schedules)
-        st.schedules->ops->stop(st.schedules);
-    if (st.folders)
-        st.folders->ops->stop(st.folders);
-    serve_stop_sources(&st);
+    serve_stop_triggers(&st);
     if (st.router) {
         /* Workers may already run (min_warm): stop and reap them before freeing. */
         fg_router_stop(st.router, serve_on_stopped, &st);
@@ -203,13 +183,9 @@ out:
     fg_router_close_store(st.router);
     fg_http_free(st.http);
     fg_s3_free(st.s3);
-    if (st.schedules)
-        st.schedules->ops->free(st.schedules);
-    if (st.folders)
-        st.folders->ops->free(st.folders);
-    for (size_t i = 0; i < sizeof(st.sources) / sizeof(st.sources[0]); i++)
-        if (st.sources[i])
-            st.sources[i]->ops->free(st.sources[i]);
+    for (size_t i = 0; i < FG_REGISTRY_MAX; i++)
+        if (st.triggers[i])
+            st.triggers[i]->ops->free(st.triggers[i]);
     fg_router_free(st.router);
     if (loop_ready)
         fg_loop_close(&st.loop);

@@ -43,7 +43,7 @@ struct fg_http_server {
     struct MHD_Daemon *mhd;
     const struct fg_config *conf;
     struct fg_router *router;
-    struct fg_trigger *triggers[FG_HTTP_MAX_TRIGGERS];   /* NULLs allowed: admin views */
+    struct fg_trigger *const *triggers;  /* borrowed; NULLs allowed: admin views */
     size_t n_triggers;
     struct fg_route_table routes;
     struct fg_idgen ids;              /* API Gateway request ids */
@@ -593,7 +593,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    const char *host = conf->listen_host;
+    const char *host = conf->listen.host;
     const union MHD_DaemonInfo *info;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = conf->http_threads ? (unsigned)conf->http_threads : (unsigned)(ncpu > 0 ? ncpu : 2);
@@ -605,8 +605,8 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     s->conf = conf;
     s->router = router;
     s->quiesced_fd = MHD_INVALID_SOCKET;
-    s->n_triggers = n_triggers < FG_HTTP_MAX_TRIGGERS ? n_triggers : FG_HTTP_MAX_TRIGGERS;
-    memcpy(s->triggers, triggers, s->n_triggers * sizeof(*triggers));
+    s->triggers = triggers;
+    s->n_triggers = n_triggers;
     fg_idgen_init(&s->ids);
     if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
         free(s);
@@ -625,14 +625,14 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         host = "127.0.0.1";
     if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)conf->listen_port);
+        sin->sin_port = htons((uint16_t)conf->listen.port);
     } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)conf->listen_port);
+        sin6->sin6_port = htons((uint16_t)conf->listen.port);
         flags |= MHD_USE_IPv6;
     } else {
         fg_http_free(s);
-        return fg_err_set(err, -EINVAL, "%s: listen: '%s' is not an IP address", conf->path, conf->listen_host);
+        return fg_err_set(err, -EINVAL, "%s: listen: '%s' is not an IP address", conf->path, conf->listen.host);
     }
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
                               MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,   /* first, or MHD logs before it */
@@ -647,10 +647,10 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     if (!s->mhd) {
         fg_http_free(s);
         return fg_err_set(err, -EADDRINUSE, "cannot listen on %s:%d (in use, or not a local address)",
-                          conf->listen_host, conf->listen_port);
+                          conf->listen.host, conf->listen.port);
     }
     info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : conf->listen_port;
+    s->port = info ? info->port : conf->listen.port;
     *out = s;
     return 0;
 }

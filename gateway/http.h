@@ -15,11 +15,9 @@
 
 struct fg_http_server;
 
-#define FG_HTTP_MAX_TRIGGERS 8
-
-/* Binds conf->listen_host:listen_port (0 = any free port). Borrows conf, router and the
- * triggers (their admin views: /_fngate/schedules, /queues, /topics, /streams; NULL
- * entries allowed) for the server's life. 0 and an owned server in *out, or -errno with err filled. */
+/* Binds conf->listen.host:listen.port (0 = any free port). Borrows conf, router and the
+ * array of triggers (their admin views, /_fngate/<ops->view>; NULL entries allowed) for
+ * the server's life. 0 and an owned server in *out, or -errno with err filled. */
 int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
                   size_t n_triggers, struct fg_http_server **out, struct fg_err *err) FG_MUST_CHECK;
 

@@ -32,6 +32,8 @@
 #include "../core/md5.h"
 #include "../core/sha256.h"
 #include "../triggers/apigw.h"
+#include "../triggers/fs.h"
+#include "../triggers/s3.h"
 #include "../triggers/s3_event.h"
 #include "sigv4.h"
 
@@ -243,34 +245,22 @@ static void s3_on_committed(void *arg, int rc)
         MHD_resume_connection(q->conn);
 }
 
-/* Whether a folder trigger watches this object: then it fires, and the endpoint must not. */
-static bool s3_folder_covers(const struct fg_config *conf, const char *path)
-{
-    for (size_t i = 0; i < conf->n_functions; i++)
-        for (size_t j = 0; j < conf->functions[i].n_fs; j++) {
-            size_t n = strlen(conf->functions[i].fs[j].path);
-            if (!strncmp(path, conf->functions[i].fs[j].path, n) && path[n] == '/')
-                return true;
-        }
-    return false;
-}
-
 /* Submits the object's events; returns how many were submitted (their callbacks resume). */
 static int s3_fire(struct s3_req *q, const char *event_name, long long size)
 {
     const struct fg_config *conf = q->srv->conf;
     bool created = !strncmp(event_name, "ObjectCreated", 13);
     char path[8192], seq[17];
-    size_t kl = strlen(q->key);
     int n = 0;
 
     s3_object_path(q, path, sizeof(path));
-    if (s3_folder_covers(conf, path))
+    if (fg_fs_watches(conf, path))
         return 0;
     for (size_t i = 0, k = 0; i < conf->n_functions; i++) {
         const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_s3; j++, k++) {
-            const struct fg_conf_s3_event *e = &fn->s3[j];
+        for (size_t j = 0; j < fn->n_events; j++) {
+            const struct fg_conf_s3_event *e = fn->events[j].conf;
+            struct fg_filter *filter;
             struct fg_s3_event_info info = {
                 .event_name = event_name, .bucket = q->bucket, .key = q->key, .size = size, .etag = q->etag,
                 .time_ms = fg_now_ms(), .region = conf->region, .config_id = e->name, .request_id = q->request_id,
@@ -278,9 +268,10 @@ static int s3_fire(struct s3_req *q, const char *event_name, long long size)
             struct fg_async_event *ev;
             struct fg_buf b;
             char etag[40];
-            if (strcmp(e->bucket, q->bucket) || (created ? !e->created : !e->removed) ||
-                (e->prefix && strncmp(q->key, e->prefix, strlen(e->prefix))) ||
-                (e->suffix && (kl < strlen(e->suffix) || strcmp(q->key + kl - strlen(e->suffix), e->suffix))))
+            if (fn->events[j].type != fg_s3_trigger.conf)
+                continue;
+            filter = q->srv->filters[k++];
+            if (!fg_s3_trigger_matches(e, q->bucket, q->key, created))
                 continue;
             /* The event carries the ETag without its quotes, as S3's do. */
             snprintf(etag, sizeof(etag), "%.*s", (int)(strlen(q->etag) > 2 ? strlen(q->etag) - 2 : 0), q->etag + 1);
@@ -288,7 +279,7 @@ static int s3_fire(struct s3_req *q, const char *event_name, long long size)
             fg_s3_sequencer(atomic_fetch_add(&q->srv->sequencer, 1), seq);
             info.sequencer = seq;
             fg_buf_init(&b, FG_PAYLOAD_ASYNC_MAX_BYTES);
-            ev = fg_s3_event(&b, &info) == 0 && fg_s3_event_match(q->srv->filters[k], b.data, b.len)
+            ev = fg_s3_event(&b, &info) == 0 && fg_s3_event_match(filter, b.data, b.len)
                      ? fg_async_event_new(fn->name, NULL, b.data, b.len) : NULL;
             fg_buf_free(&b);
             if (!ev)
@@ -1076,16 +1067,18 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     s->quiesced_fd = MHD_INVALID_SOCKET;
     fg_idgen_init(&s->ids);
     atomic_store(&s->sequencer, (unsigned long long)fg_now_ms() * 1000);
-    for (size_t i = 0; i < conf->n_functions; i++)
-        s->n_filters += conf->functions[i].n_s3;
+    s->n_filters = fg_conf_count_events(conf, fg_s3_trigger.conf);
     if (!(s->filters = calloc(s->n_filters + 1, sizeof(*s->filters)))) {
         free(s);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
     for (size_t i = 0, k = 0; i < conf->n_functions; i++)
-        for (size_t j = 0; j < conf->functions[i].n_s3; j++, k++) {
-            const struct fg_conf_filter *f = &conf->functions[i].s3[j].filter;
-            if (f->n && (rc = fg_filter_compile(f->patterns, f->n, &s->filters[k], err)) < 0) {
+        for (size_t j = 0; j < conf->functions[i].n_events; j++) {
+            const struct fg_conf_filter *f = &conf->functions[i].events[j].filter;
+            if (conf->functions[i].events[j].type != fg_s3_trigger.conf)
+                continue;
+            k++;
+            if (f->n && (rc = fg_filter_compile(f->patterns, f->n, &s->filters[k - 1], err)) < 0) {
                 fg_s3_free(s);
                 return rc;
             }
@@ -1097,11 +1090,11 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     }
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)conf->s3.listen_port);
-    if (inet_pton(AF_INET, !strcmp(conf->s3.listen_host, "localhost") ? "127.0.0.1" : conf->s3.listen_host,
+    sin.sin_port = htons((uint16_t)conf->s3.listen.port);
+    if (inet_pton(AF_INET, !strcmp(conf->s3.listen.host, "localhost") ? "127.0.0.1" : conf->s3.listen.host,
                   &sin.sin_addr) != 1) {
         fg_s3_free(s);
-        return fg_err_set(err, -EINVAL, "s3: listen: '%s' is not an IPv4 address", conf->s3.listen_host);
+        return fg_err_set(err, -EINVAL, "s3: listen: '%s' is not an IPv4 address", conf->s3.listen.host);
     }
     s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
                               NULL, s3_access, s, MHD_OPTION_EXTERNAL_LOGGER, s3_mhd_log, s,
@@ -1112,10 +1105,10 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
     if (!s->mhd) {
         fg_s3_free(s);
-        return fg_err_set(err, -EADDRINUSE, "s3: cannot listen on %s:%d", conf->s3.listen_host, conf->s3.listen_port);
+        return fg_err_set(err, -EADDRINUSE, "s3: cannot listen on %s:%d", conf->s3.listen.host, conf->s3.listen.port);
     }
     info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : conf->s3.listen_port;
+    s->port = info ? info->port : conf->s3.listen.port;
     *out = s;
     return 0;
 }

@@ -110,8 +110,8 @@ static int worker_build_exec(struct fg_worker *w, struct worker_exec *x, struct 
     EXEC_ENV(x, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     EXEC_ENV(x, "TMPDIR=%s", fn->tmpdir);
     EXEC_ENV(x, "HOME=%s", fn->tmpdir);
-    for (size_t i = 0; i < c->n_env; i++)
-        EXEC_ENV(x, "%s=%s", c->env[i].key, c->env[i].value);
+    for (size_t i = 0; i < c->env.n; i++)
+        EXEC_ENV(x, "%s=%s", c->env.items[i].key, c->env.items[i].value);
     for (int i = 0; i < x->n_env; i++)
         if (!x->envp[i])
             return fg_err_set(err, -E2BIG, "function %s: environment too large", c->name);

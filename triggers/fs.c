@@ -52,6 +52,8 @@ struct fs_root {
     long long fired, removed, filtered;
 };
 
+static const struct fg_conf_event_type fs_conf;
+
 /* JOB_MARK does nothing: the worker runs jobs in order, so when it comes back every job
  * queued before it has come back too. */
 enum fs_job_kind { JOB_HASH = 0, JOB_SCAN, JOB_MARK };
@@ -345,7 +347,7 @@ static void fs_gone(struct fs_trigger *t, struct fs_root *r, const char *rel)
     }
     if (f->size >= 0) {
         r->indexed--;
-        if (r->conf->removed) {
+        if (r->conf->events.removed) {
             fs_fire(t, r, rel, false, 0, 0, NULL);
         } else {
             snprintf(key, sizeof(key), "%s/%s", r->conf->name, rel);
@@ -726,29 +728,20 @@ static void fs_free(struct fg_trigger *base)
     free(t);
 }
 
-static const struct fg_trigger_ops fs_ops = {
-    .name = "fs",
-    .start = fs_start,
-    .stop = fs_stop,
-    .describe = fs_describe,
-    .free = fs_free,
-};
 
-int fg_fs_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                      struct fg_trigger **out, struct fg_err *err)
+static int fs_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                  struct fg_trigger **out, struct fg_err *err)
 {
     struct fs_trigger *t;
     size_t n = 0;
     int rc;
 
     *out = NULL;
-    for (size_t i = 0; i < conf->n_functions; i++)
-        n += conf->functions[i].n_fs;
-    if (!n)
+    if (!(n = fg_conf_count_events(conf, &fs_conf)))
         return 0;
     if (!(t = calloc(1, sizeof(*t))))
         return fg_err_set(err, -ENOMEM, "out of memory");
-    t->base.ops = &fs_ops;
+    t->base.ops = &fg_fs_trigger;
     t->conf = conf;
     t->router = router;
     t->loop = loop;
@@ -764,15 +757,18 @@ int fg_fs_trigger_new(const struct fg_config *conf, struct fg_router *router, st
         return rc;
     }
     for (size_t i = 0; i < conf->n_functions; i++) {
-        for (size_t j = 0; j < conf->functions[i].n_fs; j++) {
-            struct fs_root *r = &t->roots[t->n_roots++];
+        for (size_t j = 0; j < conf->functions[i].n_events; j++) {
+            const struct fg_conf_event *ev = &conf->functions[i].events[j];
+            struct fs_root *r;
+            if (ev->type != &fs_conf)
+                continue;
+            r = &t->roots[t->n_roots++];
             r->fn = &conf->functions[i];
-            r->conf = &conf->functions[i].fs[j];
+            r->conf = ev->conf;
             r->t = t;
             r->path_len = strlen(r->conf->path);
             fg_strmap_init(&r->files);
-            if (r->conf->filter.n &&
-                (rc = fg_filter_compile(r->conf->filter.patterns, r->conf->filter.n, &r->filter, err)) < 0) {
+            if (ev->filter.n && (rc = fg_filter_compile(ev->filter.patterns, ev->filter.n, &r->filter, err)) < 0) {
                 fs_free(&t->base);
                 return rc;
             }
@@ -790,3 +786,95 @@ int fg_fs_trigger_new(const struct fg_config *conf, struct fg_router *router, st
     *out = &t->base;
     return 0;
 }
+
+bool fg_fs_watches(const struct fg_config *conf, const char *path)
+{
+    for (size_t i = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_events; j++) {
+            const struct fg_conf_fs *f = conf->functions[i].events[j].conf;
+            size_t n;
+            if (conf->functions[i].events[j].type != &fs_conf)
+                continue;
+            n = strlen(f->path);
+            if (!strncmp(path, f->path, n) && path[n] == '/')
+                return true;
+        }
+    return false;
+}
+
+/* ------------------------------------------------------------------ configuration */
+
+static const struct fg_conf_key fs_keys[] = {
+    { .name = "path", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_fs, path) },
+    { .name = "bucket", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_fs, bucket) },
+    { .name = "name", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_fs, name) },
+    { .name = "events", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_fs, events),
+      .parse = fg_s3_event_kinds_parse },
+    { .name = "prefix", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_fs, prefix) },
+    { .name = "suffix", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_fs, suffix) },
+    { .name = "recursive", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_fs, recursive) },
+    { .name = "hidden", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_fs, hidden) },
+    { .name = "poll", .type = FG_CONF_MS, .offset = offsetof(struct fg_conf_fs, poll_ms), .min = 100, .max = 3600000 },
+    FG_CONF_KEY_END,
+};
+
+static void fs_conf_defaults(void *obj)
+{
+    struct fg_conf_fs *f = obj;
+    f->events.created = true;
+    f->recursive = true;
+}
+
+static int fs_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, struct fy_node *val)
+{
+    struct fg_conf_fs *f = ev->conf;
+    struct stat st;
+
+    (void)val;
+    if (!f->path)
+        return fg_conf_fail(p, ev->pos, "fs: 'path' (the folder to watch) is required");
+    if (!(f->path = fg_conf_abspath(p, f->path)))
+        return -ENOMEM;
+    if (stat(f->path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return fg_conf_fail(p, ev->pos, "fs: %s is not a directory", f->path);
+    if (!f->bucket) {
+        const char *slash = strrchr(f->path, '/');
+        f->bucket = slash && slash[1] ? slash + 1 : "files";
+    }
+    if (!f->name && !(f->name = fg_conf_printf(p, "%s-fs-%zu", ev->fn->name, ev->index)))
+        return -ENOMEM;
+    return 0;
+}
+
+static void fs_summary(const struct fg_conf_event *ev, char *out, size_t size)
+{
+    const struct fg_conf_fs *f = ev->conf;
+    snprintf(out, size, "fs: %s  (bucket %s, name %s, events%s%s%s%s%s%s%s%s)", f->path, f->bucket, f->name,
+             f->events.created ? " created" : "", f->events.removed ? " removed" : "", f->prefix ? ", prefix " : "",
+             f->prefix ? f->prefix : "", f->suffix ? ", suffix " : "", f->suffix ? f->suffix : "",
+             f->recursive ? ", recursive" : "", f->poll_ms ? ", polled" : ", inotify");
+}
+
+static const struct fg_conf_event_type fs_conf = {
+    .kind = "fs",
+    .where = "fs",
+    .size = sizeof(struct fg_conf_fs),
+    .keys = fs_keys,
+    .short_key = "path",
+    .filterable = true,
+    .defaults = fs_conf_defaults,
+    .check = fs_conf_check,
+};
+
+const struct fg_trigger_ops fg_fs_trigger = {
+    .name = "fs",
+    .conf = &fs_conf,
+    .view = "folders",
+    .view_empty = "{\"folders\":[]}",
+    .new = fs_new,
+    .start = fs_start,
+    .stop = fs_stop,
+    .describe = fs_describe,
+    .free = fs_free,
+    .summary = fs_summary,
+};

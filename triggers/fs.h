@@ -16,15 +16,27 @@
 #ifndef FG_FS_H
 #define FG_FS_H
 
-#include "../config/config.h"
-#include "../core/loop.h"
-#include "../router/router.h"
+#include "s3_event.h"
 #include "trigger.h"
 
-/* Builds the trigger for every `fs` event of conf. Borrows conf, router and loop for its
- * life. 0 and an owned trigger in *out (free with out->ops->free; NULL when there are no
- * folders), or a negative code with err filled. */
-int fg_fs_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                      struct fg_trigger **out, struct fg_err *err) FG_MUST_CHECK;
+/* `- fs: ...`: a watched folder whose finished files fire S3 events (ev->conf). */
+struct fg_conf_fs {
+    const char *path;        /* absolute directory */
+    const char *bucket;      /* default: the directory's name */
+    const char *name;        /* s3.configurationId; keys the folder's index; default FUNCTION-fs-N */
+    struct fg_s3_event_kinds events;  /* default [created] */
+    const char *prefix, *suffix;
+    bool recursive;          /* default true */
+    bool hidden;             /* also dot files and editor/temp files (default false) */
+    int poll_ms;             /* 0: inotify; else poll every poll_ms (NFS) */
+};
+
+/* The adapter: one instance watches every folder of the configuration (none: no
+ * instance, no watcher thread). */
+extern const struct fg_trigger_ops fg_fs_trigger;
+
+/* Whether an `fs` event of conf watches path (absolute): then the folder trigger fires for
+ * it, and the S3 endpoint must not fire a second time. */
+bool fg_fs_watches(const struct fg_config *conf, const char *path);
 
 #endif

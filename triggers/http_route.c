@@ -6,6 +6,7 @@
  * readable comparison. A trie is the upgrade if route counts grow into the thousands. */
 #include "http_route.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@ enum route_seg_kind {
     ROUTE_PARAM = 1,
     ROUTE_GREEDY = 0,
 };
+
+static const struct fg_conf_event_type http_conf;
 
 struct fg_route_seg {
     enum route_seg_kind kind;
@@ -73,18 +76,21 @@ int fg_route_table_init(struct fg_route_table *t, const struct fg_config *conf, 
     size_t n = 0;
 
     memset(t, 0, sizeof(*t));
-    for (size_t i = 0; i < conf->n_functions; i++)
-        n += conf->functions[i].n_http;
+    n = fg_conf_count_events(conf, &http_conf);
     if (!(t->routes = calloc(n ? n : 1, sizeof(*t->routes))))
         return fg_err_set(err, -ENOMEM, "out of memory");
     for (size_t i = 0; i < conf->n_functions; i++) {
         const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_http; j++) {
-            struct fg_route *r = &t->routes[t->n_routes++];
-            r->method = fn->http[j].method;
-            r->path = fn->http[j].path;
+        for (size_t j = 0; j < fn->n_events; j++) {
+            const struct fg_conf_http *h = fn->events[j].conf;
+            struct fg_route *r;
+            if (fn->events[j].type != &http_conf)
+                continue;
+            r = &t->routes[t->n_routes++];
+            r->method = h->method;
+            r->path = h->path;
             r->function = fn->name;
-            r->rate = &fn->http[j].rate;
+            r->rate = &h->rate;
             if (!strcmp(r->path, "$default"))
                 strcpy(r->route_key, "$default");
             else
@@ -199,3 +205,185 @@ enum fg_route_result fg_route_find(const struct fg_route_table *t, const char *m
     }
     return path_matched ? FG_ROUTE_METHOD_NOT_ALLOWED : FG_ROUTE_NOT_FOUND;
 }
+
+/* ------------------------------------------------------------------ configuration */
+
+static const char *const http_methods[] = {
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY", NULL,
+};
+
+static const struct fg_conf_key http_keys[] = {
+    { .name = "method", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_http, method) },
+    { .name = "path", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_http, path) },
+    { .name = "rate", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_http, rate), .table = fg_conf_rate_keys,
+      .check = fg_conf_rate_check },
+    FG_CONF_KEY_END,
+};
+
+/* A route path template, normalised (leading '/') into *out. */
+static int http_check_path(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *path, const char **out)
+{
+    const char *s;
+    char *norm;
+
+    if (!strcmp(path, "$default") || !strcmp(path, "*")) {
+        *out = "$default";
+        return 0;
+    }
+    if (!(norm = (char *)fg_conf_printf(p, "%s%s", path[0] == '/' ? "" : "/", path)))
+        return -ENOMEM;
+    if (!strncmp(norm, "/_fngate/", 9) || !strcmp(norm, "/_fngate"))
+        return fg_conf_fail(p, pos, "path '%s': /_fngate/ is reserved for fngate's admin API", path);
+    for (s = norm; *s;) {
+        const char *seg = ++s, *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 && end)
+            return fg_conf_fail(p, pos, "path '%s': empty segment", path);
+        if (n && seg[0] == '{') {
+            bool greedy = n > 2 && seg[n - 2] == '+';
+            if (seg[n - 1] != '}' || n < 3 || (greedy && n < 4))
+                return fg_conf_fail(p, pos, "path '%s': a parameter is written {name} or {name+}", path);
+            for (size_t i = 1; i < n - 1 - greedy; i++)
+                if (!isalnum((unsigned char)seg[i]) && seg[i] != '_' && seg[i] != '-' && seg[i] != '.')
+                    return fg_conf_fail(p, pos, "path '%s': bad character '%c' in parameter name", path, seg[i]);
+            if (greedy && end)
+                return fg_conf_fail(p, pos, "path '%s': a greedy {%.*s} must be the last segment", path, (int)(n - 2), seg + 1);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                if (seg[i] == '{' || seg[i] == '}' || seg[i] == '?' || seg[i] == '#')
+                    return fg_conf_fail(p, pos, "path '%s': '%c' may only appear as a whole {param} segment", path, seg[i]);
+        }
+        s = end ? end : seg + n;
+    }
+    *out = norm;
+    return 0;
+}
+
+/* The method upper-cased, "*" as ANY; NULL when it is none of http_methods. */
+static const char *http_method(const char *m)
+{
+    char up[16];
+    size_t n = strlen(m);
+    if (!strcmp(m, "*"))
+        return "ANY";
+    for (size_t i = 0; i <= n && i < sizeof(up); i++)
+        up[i] = (char)toupper((unsigned char)m[i]);
+    up[sizeof(up) - 1] = '\0';
+    for (size_t i = 0; http_methods[i]; i++)
+        if (!strcmp(http_methods[i], up))
+            return http_methods[i];
+    return NULL;
+}
+
+static void http_conf_defaults(void *obj)
+{
+    ((struct fg_conf_http *)obj)->method = "ANY";
+}
+
+/* The short form "GET /hello/{name}" or "/hello" arrives as the path; the mapping form as
+ * method and path. Errors about the route point at its path. */
+static int http_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, struct fy_node *val)
+{
+    struct fg_conf_http *h = ev->conf;
+    const char *method;
+    char msg[256];
+
+    if (!h->path)
+        return fg_conf_fail(p, ev->pos, "http: 'path' is required");
+    h->pos = fg_conf_value_pos(val, "path", ev->pos);
+    if (fg_conf_is_scalar(val)) {
+        const char *sp = strchr(h->path, ' ');
+        if (sp) {
+            if (!(h->method = fg_conf_printf(p, "%.*s", (int)(sp - h->path), h->path)))
+                return -ENOMEM;
+            while (*sp == ' ')
+                sp++;
+            h->path = sp;
+        } else if (http_method(h->path) && strcmp(h->path, "*")) {
+            return fg_conf_fail(p, h->pos, "http: '%s' is a method without a path; write '%s /path'", h->path, h->path);
+        }
+    }
+    if (!(method = http_method(h->method))) {
+        snprintf(msg, sizeof(msg), "http: unknown method '%s'", h->method);
+        fg_conf_suggest(msg, sizeof(msg), h->method, http_methods);
+        return fg_conf_fail(p, h->pos, "%s", msg);
+    }
+    h->method = method;
+    return http_check_path(p, h->pos, h->path, &h->path);
+}
+
+/* "/a/{x}/b" and "/a/{y}/b" are the same route: compare with parameter names removed. */
+static void http_route_shape(const char *path, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (const char *s = path; *s && o + 3 < outsz; s++) {
+        if (*s == '{') {
+            const char *e = strchr(s, '}');
+            bool greedy = e && e > s && e[-1] == '+';
+            out[o++] = '{';
+            if (greedy)
+                out[o++] = '+';
+            out[o++] = '}';
+            s = e ? e : s + strlen(s) - 1;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The same method and path shape twice, across all functions, is an error. */
+static int http_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
+{
+    const struct fg_conf_http **all;
+    const struct fg_conf_function **owner;
+    size_t n = fg_conf_count_events(conf, &http_conf), k = 0;
+    char sa[512], sb[512];
+    int rc = 0;
+
+    if (n < 2)
+        return 0;
+    all = malloc(n * sizeof(*all));
+    owner = malloc(n * sizeof(*owner));
+    if (!all || !owner) {
+        free(all);
+        free(owner);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_events; j++)
+            if (conf->functions[i].events[j].type == &http_conf) {
+                owner[k] = &conf->functions[i];
+                all[k++] = conf->functions[i].events[j].conf;
+            }
+    for (size_t a = 1; a < n && !rc; a++) {
+        http_route_shape(all[a]->path, sa, sizeof(sa));
+        for (size_t b = 0; b < a && !rc; b++) {
+            http_route_shape(all[b]->path, sb, sizeof(sb));
+            if (!strcmp(all[a]->method, all[b]->method) && !strcmp(sa, sb))
+                rc = fg_conf_fail(p, all[a]->pos, "duplicate route %s %s (already defined at %s:%d:%d for function %s)",
+                                  all[a]->method, all[a]->path, conf->path, all[b]->pos.line, all[b]->pos.col,
+                                  owner[b]->name);
+        }
+    }
+    free(all);
+    free(owner);
+    return rc;
+}
+
+static const struct fg_conf_event_type http_conf = {
+    .kind = "http",
+    .alias = "httpApi",
+    .where = "http event",
+    .size = sizeof(struct fg_conf_http),
+    .keys = http_keys,
+    .short_key = "path",
+    .defaults = http_conf_defaults,
+    .check = http_conf_check,
+    .check_all = http_conf_check_all,
+};
+
+const struct fg_trigger_ops fg_http_trigger = {
+    .name = "http",
+    .conf = &http_conf,
+};

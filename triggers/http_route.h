@@ -14,8 +14,20 @@
 
 #include "../config/config.h"
 #include "../core/err.h"
+#include "trigger.h"
 
 #define FG_ROUTE_MAX_PARAMS 16
+
+/* `- http: ...` (or httpApi): a route of the front door (ev->conf). */
+struct fg_conf_http {
+    const char *method;      /* upper case, or "ANY" */
+    const char *path;        /* "/hello/{name}", "/files/{proxy+}", or "$default" */
+    struct fg_conf_rate rate;
+    struct fg_conf_pos pos;  /* of the path */
+};
+
+/* The adapter: its events are served by the gateway's front door (no instance). */
+extern const struct fg_trigger_ops fg_http_trigger;
 
 struct fg_route_seg;
 

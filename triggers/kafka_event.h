@@ -19,6 +19,11 @@
 
 #include "../core/buf.h"
 
+enum fg_stream_format {
+    FG_FORMAT_KAFKA = 0,         /* self-managed Kafka event */
+    FG_FORMAT_KINESIS,           /* Kinesis records */
+};
+
 struct fg_kafka_src {
     const char *topic, *brokers;
     const char *region, *account_id;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -84,10 +85,13 @@ struct ks_batch {
     struct ks_batch *wait_next;        /* src->waiting */
 };
 
+static const struct fg_conf_event_type ks_conf;
+
 struct ks_source {
     struct ks_trigger *t;
     const struct fg_conf_function *fn;
     const struct fg_conf_stream *st;
+    const struct fg_conf_event *ev_conf;   /* st's event: its filter */
     struct fg_kafka_src ev;
     char arn[256], label[256];
     struct fg_filter *filter;
@@ -1083,9 +1087,6 @@ static void ks_free(struct fg_trigger *base)
     free(t);
 }
 
-static const struct fg_trigger_ops ks_ops = {
-    .name = "stream", .start = ks_start, .stop = ks_stop, .describe = ks_describe, .free = ks_free,
-};
 
 static int ks_set(rd_kafka_conf_t *kc, const char *key, const char *val, const struct ks_source *s, struct fg_err *err)
 {
@@ -1116,8 +1117,8 @@ static int ks_source_init(struct ks_source *s, struct fg_err *err)
         (rc = ks_set(kc, "auto.offset.reset", st->starting_position == FG_START_LATEST ? "latest" : "earliest", s,
                      err)) < 0)
         goto fail;
-    for (size_t i = 0; i < st->n_properties; i++)
-        if ((rc = ks_set(kc, st->properties[i].key, st->properties[i].value, s, err)) < 0)
+    for (size_t i = 0; i < st->properties.n; i++)
+        if ((rc = ks_set(kc, st->properties.items[i].key, st->properties.items[i].value, s, err)) < 0)
             goto fail;
     rd_kafka_conf_set_opaque(kc, s);
     rd_kafka_conf_set_rebalance_cb(kc, ks_on_rebalance);
@@ -1131,7 +1132,8 @@ static int ks_source_init(struct ks_source *s, struct fg_err *err)
     kc = NULL;      /* owned by rk now */
     rd_kafka_poll_set_consumer(s->rk);
     s->cq = rd_kafka_queue_get_consumer(s->rk);
-    if (st->filter.n && (rc = fg_filter_compile(st->filter.patterns, st->filter.n, &s->filter, err)) < 0)
+    if (s->ev_conf->filter.n &&
+        (rc = fg_filter_compile(s->ev_conf->filter.patterns, s->ev_conf->filter.n, &s->filter, err)) < 0)
         goto fail;
     return 0;
 fail:
@@ -1140,8 +1142,8 @@ fail:
     return rc;
 }
 
-int fg_stream_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                          struct fg_trigger **out, struct fg_err *err)
+static int ks_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                  struct fg_trigger **out, struct fg_err *err)
 {
     struct ks_trigger *t;
     size_t n = 0;
@@ -1149,24 +1151,26 @@ int fg_stream_trigger_new(const struct fg_config *conf, struct fg_router *router
 
     (void)loop;
     *out = NULL;
-    for (size_t i = 0; i < conf->n_functions; i++)
-        n += conf->functions[i].n_streams;
-    if (!n)
+    if (!(n = fg_conf_count_events(conf, &ks_conf)))
         return 0;
     if (!(t = calloc(1, sizeof(*t))) || !(t->src = calloc(n, sizeof(*t->src)))) {
         free(t);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
-    t->base.ops = &ks_ops;
+    t->base.ops = &fg_stream_trigger;
     t->conf = conf;
     t->router = router;
     for (size_t i = 0; i < conf->n_functions; i++) {
         const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_streams; j++) {
-            struct ks_source *s = &t->src[t->n++];
+        for (size_t j = 0; j < fn->n_events; j++) {
+            struct ks_source *s;
+            if (fn->events[j].type != &ks_conf)
+                continue;
+            s = &t->src[t->n++];
             s->t = t;
             s->fn = fn;
-            s->st = &fn->streams[j];
+            s->ev_conf = &fn->events[j];
+            s->st = fn->events[j].conf;
             s->ev = (struct fg_kafka_src){ s->st->topic, s->st->brokers, conf->region, conf->account_id, s->st->format };
             snprintf(s->arn, sizeof(s->arn), "arn:aws:lambda:%s:%s:function:%s", conf->region, conf->account_id,
                      fn->name);
@@ -1180,3 +1184,129 @@ int fg_stream_trigger_new(const struct fg_config *conf, struct fg_router *router
     *out = &t->base;
     return 0;
 }
+
+/* ------------------------------------------------------------------ configuration */
+
+static int ks_conf_timestamp(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                             struct fg_conf_pos kpos, void *field)
+{
+    const char *s;
+    char *end;
+    long long v;
+    int rc;
+
+    if ((rc = fg_conf_string(p, val, kpos, k->name, &s)) < 0)
+        return rc;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > LLONG_MAX / 1000)
+        return fg_conf_fail(p, fg_conf_node_pos(val, kpos), "%s: expected epoch seconds, got '%s'", k->name, s);
+    *(long long *)field = v * 1000;
+    return 0;
+}
+
+static const struct fg_conf_key ks_kafka_keys[] = {
+    { .name = "brokers", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_stream, brokers) },
+    { .name = "properties", .type = FG_CONF_PAIRS, .offset = offsetof(struct fg_conf_stream, properties) },
+    FG_CONF_KEY_END,
+};
+
+static const char *const ks_start_names[] = { "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP", NULL };
+static const char *const ks_format_names[] = { "kafka", "kinesis", NULL };
+
+static const struct fg_conf_key ks_keys[] = {
+    { .name = "kafka", .type = FG_CONF_TABLE, .table = ks_kafka_keys, .short_key = "brokers" },
+    { .name = "topic", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_stream, topic) },
+    { .name = "group", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_stream, group) },
+    { .name = "batch_size", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_stream, batch_size), .min = 1, .max = 10000 },
+    { .name = "maximum_batching_window", .type = FG_CONF_MS, .offset = offsetof(struct fg_conf_stream, window_ms),
+      .min = 0, .max = 300000 },
+    { .name = "starting_position", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_stream, starting_position),
+      .names = ks_start_names },
+    { .name = "starting_position_timestamp", .type = FG_CONF_CUSTOM,
+      .offset = offsetof(struct fg_conf_stream, starting_timestamp_ms), .parse = ks_conf_timestamp },
+    { .name = "format", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_stream, format), .names = ks_format_names },
+    { .name = "maximum_retry_attempts", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_stream, max_retry_attempts),
+      .min = -1, .max = 10000 },
+    { .name = "maximum_record_age", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_stream, max_record_age_s),
+      .min = -1, .max = 604800 },
+    { .name = "bisect_batch_on_function_error", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_stream, bisect) },
+    { .name = "function_response_types", .type = FG_CONF_RESPONSE_TYPES,
+      .offset = offsetof(struct fg_conf_stream, report_failures) },
+    { .name = "on_failure", .type = FG_CONF_DESTINATION, .offset = offsetof(struct fg_conf_stream, on_failure) },
+    { .name = "parallelization_factor", .type = FG_CONF_INT,
+      .offset = offsetof(struct fg_conf_stream, parallelization_factor), .min = 1, .max = 10 },
+    FG_CONF_KEY_END,
+};
+
+static void ks_conf_defaults(void *obj)
+{
+    struct fg_conf_stream *st = obj;
+    st->batch_size = 100;
+    st->window_ms = 500;
+    st->max_retry_attempts = -1;
+    st->max_record_age_s = -1;
+    st->parallelization_factor = 1;
+    st->starting_timestamp_ms = -1;
+    st->on_failure.kind = FG_DEST_DLQ;
+}
+
+static int ks_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, struct fy_node *val)
+{
+    struct fg_conf_stream *st = ev->conf;
+
+    (void)val;
+    if (!st->brokers || !*st->brokers)
+        return fg_conf_fail(p, ev->pos, "stream: 'kafka: {brokers: host:port}' is required");
+    if (!st->topic || !*st->topic)
+        return fg_conf_fail(p, ev->pos, "stream: 'topic' is required");
+    if (!st->group)
+        st->group = "fngate";
+    if (st->max_record_age_s >= 0 && st->max_record_age_s < 60)
+        return fg_conf_fail(p, ev->pos, "stream: maximum_record_age is -1 (forever) or 60..604800 seconds");
+    if ((st->starting_position == FG_START_AT_TIMESTAMP) != (st->starting_timestamp_ms >= 0))
+        return fg_conf_fail(p, ev->pos, "stream: starting_position AT_TIMESTAMP goes with starting_position_timestamp (and only with it)");
+    for (size_t i = 0; i < st->properties.n; i++) {
+        const struct fg_conf_pair *e = &st->properties.items[i];
+        if (!strcmp(e->key, "enable.auto.commit") || !strcmp(e->key, "enable.auto.offset.store") ||
+            !strcmp(e->key, "group.id"))
+            return fg_conf_fail(p, e->pos, "properties: %s is fngate's to set (offsets are stored only after success)",
+                                e->key);
+    }
+    return 0;
+}
+
+static void ks_summary(const struct fg_conf_event *ev, char *out, size_t size)
+{
+    const struct fg_conf_stream *st = ev->conf;
+    const struct fg_conf_destination *d = &st->on_failure;
+    snprintf(out, size, "stream: %s  (kafka %s, group %s, format %s, batch %d, window %d ms, from %s, retries %d, "
+             "max age %d s, bisect %s, parallelization %d, on_failure %s%s)",
+             st->topic, st->brokers, st->group, ks_format_names[st->format], st->batch_size, st->window_ms,
+             ks_start_names[st->starting_position], st->max_retry_attempts, st->max_record_age_s,
+             st->bisect ? "on" : "off", st->parallelization_factor,
+             d->kind == FG_DEST_DLQ ? "dlq (dead letters)" : d->target, ev->filter.n ? ", filtered" : "");
+}
+
+static const struct fg_conf_event_type ks_conf = {
+    .kind = "stream",
+    .where = "stream",
+    .size = sizeof(struct fg_conf_stream),
+    .keys = ks_keys,
+    .filterable = true,
+    .defaults = ks_conf_defaults,
+    .check = ks_conf_check,
+};
+
+const struct fg_trigger_ops fg_stream_trigger = {
+    .name = "stream",
+    .conf = &ks_conf,
+    .view = "streams",
+    .view_empty = "[]",
+    .new = ks_new,
+    .start = ks_start,
+    .stop = ks_stop,
+    .describe = ks_describe,
+    .free = ks_free,
+    .summary = ks_summary,
+};

@@ -20,15 +20,37 @@
 #ifndef FG_KAFKA_STREAM_H
 #define FG_KAFKA_STREAM_H
 
-#include "../config/config.h"
-#include "../core/loop.h"
-#include "../router/router.h"
+#include "kafka_event.h"
 #include "trigger.h"
 
-/* Builds the trigger for every `stream` event of conf. Borrows conf, router and loop. 0
- * and an owned trigger in *out (NULL when there are none), or a negative code with err
- * filled (a librdkafka property it refuses, a filter). */
-int fg_stream_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                          struct fg_trigger **out, struct fg_err *err) FG_MUST_CHECK;
+enum fg_start_pos {
+    FG_START_TRIM_HORIZON = 0,
+    FG_START_LATEST,
+    FG_START_AT_TIMESTAMP,
+};
+
+/* `- stream: ...`: a Kafka topic consumed like a Kinesis stream or self-managed Kafka
+ * (ev->conf). */
+struct fg_conf_stream {
+    const char *brokers;         /* kafka.brokers: host:port[,host:port] */
+    struct fg_conf_pairs properties;  /* kafka.properties: librdkafka settings */
+    const char *topic;
+    const char *group;           /* default "fngate" */
+    int batch_size;              /* 1..10000 (default 100) */
+    int window_ms;               /* maximum_batching_window, 0..300 s (default 500 ms) */
+    int starting_position;       /* enum fg_start_pos (default TRIM_HORIZON) */
+    long long starting_timestamp_ms;  /* with AT_TIMESTAMP */
+    int format;                  /* enum fg_stream_format */
+    int max_retry_attempts;      /* -1 (forever) or 0..10000 */
+    int max_record_age_s;        /* -1 (forever) or 60..604800 */
+    bool bisect;                 /* bisect_batch_on_function_error */
+    bool report_failures;        /* function_response_types: [ReportBatchItemFailures] */
+    struct fg_conf_destination on_failure;  /* default: the dead letters */
+    int parallelization_factor;  /* 1..10: batches in flight per partition, by key */
+};
+
+/* The adapter: one instance (a consumer thread per stream) serves every stream of the
+ * configuration (none: no instance). */
+extern const struct fg_trigger_ops fg_stream_trigger;
 
 #endif

@@ -253,3 +253,22 @@ const char *fg_redis_error(const redisReply *reply)
 {
     return reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL;
 }
+
+int fg_redis_conf_check_url(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *url)
+{
+    if (!url)
+        return fg_conf_fail(p, pos, "'redis' (a redis://host:port/db URL) is required");
+    if (strncmp(url, "redis://", 8) || !url[8])
+        return fg_conf_fail(p, pos, "redis: '%s' is not a redis://host:port/db URL", url);
+    return 0;
+}
+
+const char *fg_redis_url_masked(const char *url, char *out, size_t size)
+{
+    const char *at = strchr(url, '@'), *colon = at ? memchr(url + 8, ':', (size_t)(at - url - 8)) : NULL;
+    if (!colon)
+        snprintf(out, size, "%s", url);
+    else
+        snprintf(out, size, "%.*s:***%s", (int)(colon - url), url, at);
+    return out;
+}

@@ -11,6 +11,8 @@
 #ifndef FG_TRIGGERS_REDIS_H
 #define FG_TRIGGERS_REDIS_H
 
+#include "../config/conf_key.h"
+
 #include <hiredis/async.h>
 #include <stdbool.h>
 
@@ -28,6 +30,13 @@ struct fg_redis_addr {
 };
 
 /* redis://[[user]:password@]host[:port][/db] → a. 0 or -EINVAL with err filled. */
+/* A `redis:` key's value at load: the scheme is checked here, the rest when the source
+ * starts (fg_redis_parse_url). 0 or -FG_ECONFIG with the parser's error set. */
+int fg_redis_conf_check_url(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *url) FG_MUST_CHECK;
+
+/* url with its password replaced by ***, in out (always terminated). Returns out. */
+const char *fg_redis_url_masked(const char *url, char *out, size_t size);
+
 int fg_redis_parse_url(const char *url, struct fg_redis_addr *a, struct fg_err *err) FG_MUST_CHECK;
 
 struct fg_redis;

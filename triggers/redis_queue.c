@@ -29,6 +29,8 @@
 
 struct rq_source;
 
+static const struct fg_conf_event_type rq_conf;
+
 struct rq_batch {
     struct fg_invocation inv;
     struct rq_source *src;
@@ -686,12 +688,8 @@ static void rq_free(struct fg_trigger *base)
     free(t);
 }
 
-static const struct fg_trigger_ops rq_ops = {
-    .name = "queue", .start = rq_start, .stop = rq_stop, .describe = rq_describe, .free = rq_free,
-};
-
-int fg_queue_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                         struct fg_trigger **out, struct fg_err *err)
+static int rq_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                  struct fg_trigger **out, struct fg_err *err)
 {
     struct rq_trigger *t;
     char host[64] = "localhost", label[256];
@@ -699,26 +697,28 @@ int fg_queue_trigger_new(const struct fg_config *conf, struct fg_router *router,
     int rc;
 
     *out = NULL;
-    for (size_t i = 0; i < conf->n_functions; i++)
-        n += conf->functions[i].n_queues;
-    if (!n)
+    if (!(n = fg_conf_count_events(conf, &rq_conf)))
         return 0;
     if (!(t = calloc(1, sizeof(*t))) || !(t->src = calloc(n, sizeof(*t->src)))) {
         free(t);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
-    t->base.ops = &rq_ops;
+    t->base.ops = &fg_queue_trigger;
     t->conf = conf;
     t->router = router;
     t->loop = loop;
     gethostname(host, sizeof(host) - 1);
     for (size_t i = 0; i < conf->n_functions; i++) {
         const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_queues; j++) {
-            struct rq_source *s = &t->src[t->n++];
+        for (size_t j = 0; j < fn->n_events; j++) {
+            const struct fg_conf_event *ev = &fn->events[j];
+            struct rq_source *s;
+            if (ev->type != &rq_conf)
+                continue;
+            s = &t->src[t->n++];
             s->t = t;
             s->fn = fn;
-            s->q = &fn->queues[j];
+            s->q = ev->conf;
             s->sqs = (struct fg_sqs_source){ s->q->stream, s->q->group, conf->region, conf->account_id };
             /* One consumer name per process: a restarted gateway takes its predecessor's
              * pending messages back through the visibility timeout, as SQS would. */
@@ -729,7 +729,7 @@ int fg_queue_trigger_new(const struct fg_config *conf, struct fg_router *router,
             snprintf(label, sizeof(label), "queue %s (%s) writer", s->q->stream, fn->name);
             if ((rc = fg_redis_init(&s->wr, loop->base, s->q->redis, label, rq_on_state, s, err)) < 0)
                 goto fail;
-            if (s->q->filter.n && (rc = fg_filter_compile(s->q->filter.patterns, s->q->filter.n, &s->filter, err)) < 0)
+            if (ev->filter.n && (rc = fg_filter_compile(ev->filter.patterns, ev->filter.n, &s->filter, err)) < 0)
                 goto fail;
             if (!(s->claim_ev = event_new(loop->base, -1, EV_PERSIST, rq_on_claim_timer, s)) ||
                 !(s->again_ev = evtimer_new(loop->base, rq_on_again, s))) {
@@ -744,3 +744,110 @@ fail:
     rq_free(&t->base);
     return rc;
 }
+
+/* ------------------------------------------------------------------ configuration */
+
+static const struct fg_conf_key rq_keys[] = {
+    { .name = "redis", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_queue, redis) },
+    { .name = "stream", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_queue, stream) },
+    { .name = "group", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_queue, group) },
+    { .name = "batch_size", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_queue, batch_size), .min = 1, .max = 10000 },
+    { .name = "maximum_batching_window", .type = FG_CONF_MS, .offset = offsetof(struct fg_conf_queue, window_ms),
+      .min = 0, .max = 300000 },
+    { .name = "visibility_timeout", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_queue, visibility_timeout_s),
+      .min = 0, .max = 43200 },
+    { .name = "max_receive_count", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_queue, max_receive_count),
+      .min = 0, .max = 1000 },
+    { .name = "dead_letter_stream", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_queue, dead_letter_stream) },
+    { .name = "function_response_types", .type = FG_CONF_RESPONSE_TYPES,
+      .offset = offsetof(struct fg_conf_queue, report_failures) },
+    { .name = "maximum_concurrency", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_queue, max_concurrency),
+      .min = 1, .max = 1000 },
+    FG_CONF_KEY_END,
+};
+
+static void rq_conf_defaults(void *obj)
+{
+    struct fg_conf_queue *q = obj;
+    q->batch_size = 10;
+    q->visibility_timeout_s = 30;
+    q->max_receive_count = -1;
+}
+
+static int rq_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, struct fy_node *val)
+{
+    struct fg_conf_queue *q = ev->conf;
+    int rc;
+
+    (void)val;
+    if ((rc = fg_redis_conf_check_url(p, ev->pos, q->redis)) < 0)
+        return rc;
+    if (!q->stream || !*q->stream)
+        return fg_conf_fail(p, ev->pos, "queue: 'stream' (the Redis stream to consume) is required");
+    if (!q->group)
+        q->group = "fngate";
+    if (q->max_receive_count > 0 && !q->dead_letter_stream)
+        return fg_conf_fail(p, ev->pos, "queue: max_receive_count needs a dead_letter_stream to move messages to");
+    if (q->max_receive_count < 0)
+        q->max_receive_count = q->dead_letter_stream ? 5 : 0;
+    if (q->dead_letter_stream && !strcmp(q->dead_letter_stream, q->stream))
+        return fg_conf_fail(p, ev->pos, "queue: dead_letter_stream cannot be the stream itself");
+    return 0;
+}
+
+/* The function's timeout and concurrency are known once the whole file is read. */
+static int rq_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
+{
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        const struct fg_conf_function *fn = &conf->functions[i];
+        for (size_t j = 0; j < fn->n_events; j++) {
+            struct fg_conf_queue *q = fn->events[j].conf;
+            if (fn->events[j].type != &rq_conf)
+                continue;
+            if (q->visibility_timeout_s < fn->timeout_s)
+                return fg_conf_fail(p, fn->events[j].pos, "function %s: queue %s: visibility_timeout (%d s) is below the function's timeout (%d s); a message would be redelivered while it runs",
+                                    fn->name, q->stream, q->visibility_timeout_s, fn->timeout_s);
+            if (!q->max_concurrency)
+                q->max_concurrency = fn->concurrency ? fn->concurrency : 5;
+        }
+    }
+    return 0;
+}
+
+static void rq_summary(const struct fg_conf_event *ev, char *out, size_t size)
+{
+    const struct fg_conf_queue *q = ev->conf;
+    char dlq[300] = "", url[512];
+    if (q->dead_letter_stream && q->max_receive_count)
+        snprintf(dlq, sizeof(dlq), ", dead letters to %s after %d receives", q->dead_letter_stream, q->max_receive_count);
+    else if (q->dead_letter_stream)
+        snprintf(dlq, sizeof(dlq), ", never redriven to %s (max_receive_count 0)", q->dead_letter_stream);
+    snprintf(out, size, "queue: %s  (%s, group %s, batch %d, window %d ms, visibility %d s, %d batches at once%s%s%s)",
+             q->stream, fg_redis_url_masked(q->redis, url, sizeof(url)), q->group, q->batch_size, q->window_ms,
+             q->visibility_timeout_s, q->max_concurrency, dlq, q->report_failures ? ", partial batch answers" : "",
+             ev->filter.n ? ", filtered" : "");
+}
+
+static const struct fg_conf_event_type rq_conf = {
+    .kind = "queue",
+    .where = "queue",
+    .size = sizeof(struct fg_conf_queue),
+    .keys = rq_keys,
+    .filterable = true,
+    .defaults = rq_conf_defaults,
+    .check = rq_conf_check,
+    .check_all = rq_conf_check_all,
+};
+
+const struct fg_trigger_ops fg_queue_trigger = {
+    .name = "queue",
+    .conf = &rq_conf,
+    .view = "queues",
+    .view_empty = "[]",
+    .new = rq_new,
+    .start = rq_start,
+    .stop = rq_stop,
+    .describe = rq_describe,
+    .free = rq_free,
+    .summary = rq_summary,
+};

@@ -11,15 +11,24 @@
 #ifndef FG_REDIS_QUEUE_H
 #define FG_REDIS_QUEUE_H
 
-#include "../config/config.h"
-#include "../core/loop.h"
-#include "../router/router.h"
 #include "trigger.h"
 
-/* Builds the trigger for every `queue` event of conf (filters compiled, URLs parsed).
- * Borrows conf, router and loop for its life. 0 and an owned trigger in *out (NULL when
- * there are no queues), or a negative code with err filled. */
-int fg_queue_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                         struct fg_trigger **out, struct fg_err *err) FG_MUST_CHECK;
+/* `- queue: ...`: a Redis stream consumed through a consumer group, like SQS (ev->conf). */
+struct fg_conf_queue {
+    const char *redis;           /* redis://[[user]:password@]host[:port][/db] */
+    const char *stream;
+    const char *group;           /* default "fngate" */
+    int batch_size;              /* 1..10000 (default 10) */
+    int window_ms;               /* maximum_batching_window, 0..300 s (default 0) */
+    int visibility_timeout_s;    /* 0..43200 (default 30); at least the function's timeout */
+    int max_receive_count;       /* 0: never redrive; 1..1000 (default 5 with a dead-letter stream) */
+    const char *dead_letter_stream;  /* NULL: failed messages stay in the stream */
+    bool report_failures;        /* function_response_types: [ReportBatchItemFailures] */
+    int max_concurrency;         /* batches in flight (default: the function's concurrency, else 5) */
+};
+
+/* The adapter: one instance consumes every queue of the configuration (filters compiled,
+ * URLs parsed by new; none: no instance). */
+extern const struct fg_trigger_ops fg_queue_trigger;
 
 #endif

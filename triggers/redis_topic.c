@@ -17,6 +17,8 @@
 #include "redis.h"
 #include "sqs_event.h"
 
+static const struct fg_conf_event_type rt_conf;
+
 struct rt_source {
     struct rt_trigger *t;
     const struct fg_conf_function *fn;
@@ -161,12 +163,8 @@ static void rt_free(struct fg_trigger *base)
     free(t);
 }
 
-static const struct fg_trigger_ops rt_ops = {
-    .name = "topic", .start = rt_start, .stop = rt_stop, .describe = rt_describe, .free = rt_free,
-};
-
-int fg_topic_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                         struct fg_trigger **out, struct fg_err *err)
+static int rt_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                  struct fg_trigger **out, struct fg_err *err)
 {
     struct rt_trigger *t;
     char label[256];
@@ -174,31 +172,32 @@ int fg_topic_trigger_new(const struct fg_config *conf, struct fg_router *router,
     int rc;
 
     *out = NULL;
-    for (size_t i = 0; i < conf->n_functions; i++)
-        n += conf->functions[i].n_topics;
-    if (!n)
+    if (!(n = fg_conf_count_events(conf, &rt_conf)))
         return 0;
     if (!(t = calloc(1, sizeof(*t))) || !(t->src = calloc(n, sizeof(*t->src)))) {
         free(t);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
-    t->base.ops = &rt_ops;
+    t->base.ops = &fg_topic_trigger;
     t->conf = conf;
     t->router = router;
     t->loop = loop;
     fg_idgen_init(&t->ids);
     for (size_t i = 0; i < conf->n_functions; i++) {
         const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_topics; j++) {
-            struct rt_source *s = &t->src[t->n++];
+        for (size_t j = 0; j < fn->n_events; j++) {
+            const struct fg_conf_event *ev = &fn->events[j];
+            struct rt_source *s;
+            if (ev->type != &rt_conf)
+                continue;
+            s = &t->src[t->n++];
             s->t = t;
             s->fn = fn;
-            s->topic = &fn->topics[j];
+            s->topic = ev->conf;
             snprintf(label, sizeof(label), "topic %s (%s)", s->topic->channel ? s->topic->channel : s->topic->pattern,
                      fn->name);
             if ((rc = fg_redis_init(&s->rd, loop->base, s->topic->redis, label, rt_on_state, s, err)) < 0 ||
-                (s->topic->filter.n &&
-                 (rc = fg_filter_compile(s->topic->filter.patterns, s->topic->filter.n, &s->filter, err)) < 0))
+                (ev->filter.n && (rc = fg_filter_compile(ev->filter.patterns, ev->filter.n, &s->filter, err)) < 0))
                 goto fail;
         }
     }
@@ -208,3 +207,55 @@ fail:
     rt_free(&t->base);
     return rc;
 }
+
+/* ------------------------------------------------------------------ configuration */
+
+static const struct fg_conf_key rt_keys[] = {
+    { .name = "redis", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_topic, redis) },
+    { .name = "channel", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_topic, channel) },
+    { .name = "pattern", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_topic, pattern) },
+    FG_CONF_KEY_END,
+};
+
+static int rt_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, struct fy_node *val)
+{
+    struct fg_conf_topic *t = ev->conf;
+    int rc;
+
+    (void)val;
+    if ((rc = fg_redis_conf_check_url(p, ev->pos, t->redis)) < 0)
+        return rc;
+    if (!t->channel == !t->pattern)
+        return fg_conf_fail(p, ev->pos, "topic: give exactly one of 'channel' and 'pattern'");
+    return 0;
+}
+
+static void rt_summary(const struct fg_conf_event *ev, char *out, size_t size)
+{
+    const struct fg_conf_topic *t = ev->conf;
+    char url[512];
+    snprintf(out, size, "topic: %s %s  (%s%s)", t->channel ? "channel" : "pattern", t->channel ? t->channel : t->pattern,
+             fg_redis_url_masked(t->redis, url, sizeof(url)), ev->filter.n ? ", filtered" : "");
+}
+
+static const struct fg_conf_event_type rt_conf = {
+    .kind = "topic",
+    .where = "topic",
+    .size = sizeof(struct fg_conf_topic),
+    .keys = rt_keys,
+    .filterable = true,
+    .check = rt_conf_check,
+};
+
+const struct fg_trigger_ops fg_topic_trigger = {
+    .name = "topic",
+    .conf = &rt_conf,
+    .view = "topics",
+    .view_empty = "[]",
+    .new = rt_new,
+    .start = rt_start,
+    .stop = rt_stop,
+    .describe = rt_describe,
+    .free = rt_free,
+    .summary = rt_summary,
+};

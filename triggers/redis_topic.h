@@ -10,14 +10,17 @@
 #ifndef FG_REDIS_TOPIC_H
 #define FG_REDIS_TOPIC_H
 
-#include "../config/config.h"
-#include "../core/loop.h"
-#include "../router/router.h"
 #include "trigger.h"
 
-/* Builds the trigger for every `topic` event of conf. Borrows conf, router and loop. 0 and
- * an owned trigger in *out (NULL when there are none), or a negative code with err filled. */
-int fg_topic_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                         struct fg_trigger **out, struct fg_err *err) FG_MUST_CHECK;
+/* `- topic: ...`: Redis pub/sub, delivered like SNS (async, fan-out) (ev->conf). */
+struct fg_conf_topic {
+    const char *redis;
+    const char *channel;         /* exactly one of channel and pattern */
+    const char *pattern;         /* PSUBSCRIBE glob */
+};
+
+/* The adapter: one instance subscribes for every topic of the configuration (none: no
+ * instance). */
+extern const struct fg_trigger_ops fg_topic_trigger;
 
 #endif

@@ -95,3 +95,26 @@ bool fg_s3_event_match(const struct fg_filter *f, const char *event, size_t len)
     json_decref(doc);
     return pass;
 }
+
+int fg_s3_event_kinds_parse(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                            struct fg_conf_pos kpos, void *field)
+{
+    struct fg_s3_event_kinds *kinds = field;
+    struct fy_node *item;
+    void *it = NULL;
+    const char *s;
+    int rc;
+
+    kinds->created = kinds->removed = false;
+    while ((item = fg_conf_list_next(p, val, kpos, k->name, "events: [created, removed]", &it, &rc))) {
+        if ((rc = fg_conf_string(p, item, kpos, k->name, &s)) < 0)
+            return rc;
+        if (!strcmp(s, "created") || !strcmp(s, "s3:ObjectCreated:*"))
+            kinds->created = true;
+        else if (!strcmp(s, "removed") || !strcmp(s, "s3:ObjectRemoved:*"))
+            kinds->removed = true;
+        else
+            return fg_conf_fail(p, fg_conf_node_pos(item, kpos), "%s: unknown event '%s' (created, removed)", k->name, s);
+    }
+    return rc;
+}

@@ -9,8 +9,19 @@
 
 #include <stdbool.h>
 
+#include "../config/conf_key.h"
 #include "../core/buf.h"
 #include "../core/filter.h"
+
+/* `events: [created, removed]` (or S3's names s3:ObjectCreated:*, s3:ObjectRemoved:*) of
+ * an fs or s3 event. */
+struct fg_s3_event_kinds {
+    bool created, removed;
+};
+
+/* The FG_CONF_CUSTOM parser of that key: field is a struct fg_s3_event_kinds. */
+int fg_s3_event_kinds_parse(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                            struct fg_conf_pos kpos, void *field) FG_MUST_CHECK;
 
 struct fg_s3_event_info {
     const char *event_name;     /* "ObjectCreated:Put", "ObjectRemoved:Delete", ... */

@@ -14,6 +14,8 @@
 #include "../core/json_write.h"
 #include "../core/log.h"
 
+static const struct fg_conf_event_type sched_conf;
+
 /* A tick this late (or later) counts as missed, and the catch_up policy decides. */
 #define SCHED_GRACE_S 60
 /* Missed ticks fired at once under `catch_up: all`, per schedule and wake-up. */
@@ -335,14 +337,6 @@ static void sched_free(struct fg_trigger *base)
     free(t);
 }
 
-static const struct fg_trigger_ops sched_ops = {
-    .name = "schedule",
-    .start = sched_start,
-    .stop = sched_stop,
-    .describe = sched_describe,
-    .free = sched_free,
-};
-
 static int sched_zone(struct sched_trigger *t, const char *name, const struct fg_tz **out, struct fg_err *err)
 {
     struct fg_tz *z, **grown;
@@ -365,8 +359,8 @@ static int sched_zone(struct sched_trigger *t, const char *name, const struct fg
     return 0;
 }
 
-int fg_schedule_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                            struct fg_trigger **out, struct fg_err *err)
+static int sched_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
+                     struct fg_trigger **out, struct fg_err *err)
 {
     struct sched_trigger *t = calloc(1, sizeof(*t));
     size_t n = 0;
@@ -375,25 +369,25 @@ int fg_schedule_trigger_new(const struct fg_config *conf, struct fg_router *rout
     *out = NULL;
     if (!t)
         return fg_err_set(err, -ENOMEM, "out of memory");
-    t->base.ops = &sched_ops;
+    t->base.ops = &fg_schedule_trigger;
     t->conf = conf;
     t->router = router;
     fg_idgen_init(&t->ids);
     fg_heap_init(&t->heap);
-    for (size_t i = 0; i < conf->n_functions; i++)
-        n += conf->functions[i].n_schedules;
+    n = fg_conf_count_events(conf, &sched_conf);
     if (!(t->e = calloc(n ? n : 1, sizeof(*t->e))) || !(t->timer = evtimer_new(loop->base, sched_on_timer, t))) {
         sched_free(&t->base);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < conf->n_functions; i++) {
         const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_schedules; j++) {
+        for (size_t j = 0; j < fn->n_events; j++) {
             struct sched_entry *e = &t->e[t->n];
-            if (!fn->schedules[j].enabled)
+            const struct fg_conf_schedule *sc = fn->events[j].conf;
+            if (fn->events[j].type != &sched_conf || !sc->enabled)
                 continue;
             e->fn = fn;
-            e->conf = &fn->schedules[j];
+            e->conf = sc;
             e->next = e->last = e->last_fire = -1;
             if ((rc = sched_zone(t, e->conf->timezone, &e->tz, err)) < 0) {
                 sched_free(&t->base);
@@ -405,3 +399,115 @@ int fg_schedule_trigger_new(const struct fg_config *conf, struct fg_router *rout
     *out = &t->base;
     return 0;
 }
+
+/* ------------------------------------------------------------------ configuration */
+
+static const char *const sched_catch_up_names[] = { "last", "none", "all", NULL };
+
+static const struct fg_conf_key sched_keys[] = {
+    { .name = "expression", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_schedule, expression) },
+    { .name = "rate", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_schedule, expression) },
+    { .name = "timezone", .type = FG_CONF_TIMEZONE, .offset = offsetof(struct fg_conf_schedule, timezone) },
+    { .name = "name", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_schedule, name) },
+    { .name = "description", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_schedule, description) },
+    { .name = "input", .type = FG_CONF_JSON, .offset = offsetof(struct fg_conf_schedule, input) },
+    { .name = "enabled", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_schedule, enabled) },
+    { .name = "catch_up", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_schedule, catch_up),
+      .names = sched_catch_up_names },
+    { .name = "max_catch_up", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_schedule, max_catch_up_s),
+      .min = 0, .max = 30 * 86400 },
+    FG_CONF_KEY_END,
+};
+
+static void sched_conf_defaults(void *obj)
+{
+    struct fg_conf_schedule *sc = obj;
+    sc->enabled = true;
+    sc->timezone = "UTC";
+    sc->max_catch_up_s = 3600;
+}
+
+static int sched_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, struct fy_node *val)
+{
+    struct fg_conf_schedule *sc = ev->conf;
+    char msg[512];
+    int col;
+
+    if (!sc->expression)
+        return fg_conf_fail(p, ev->pos, "schedule: 'expression' is required, e.g. expression: cron(0 12 * * ? *)");
+    sc->pos = fg_conf_value_pos(val, "expression", (struct fg_conf_pos){ 0, 0 });
+    if (!sc->pos.line)
+        sc->pos = fg_conf_value_pos(val, "rate", ev->pos);
+    if (fg_sched_parse(sc->expression, true, &sc->expr, &col, msg, sizeof(msg)) < 0)
+        return fg_conf_fail(p, (struct fg_conf_pos){ sc->pos.line, sc->pos.col + col - 1 }, "schedule %s: %s",
+                            sc->expression, msg);
+    if (!sc->name && !(sc->name = fg_conf_printf(p, "%s-schedule-%zu", ev->fn->name, ev->index)))
+        return -ENOMEM;
+    return 0;
+}
+
+static int sched_cmp_name(const void *a, const void *b)
+{
+    const struct fg_conf_schedule *x = *(const struct fg_conf_schedule *const *)a;
+    const struct fg_conf_schedule *y = *(const struct fg_conf_schedule *const *)b;
+    int c = strcmp(x->name, y->name);
+    /* Equal names: the later one in the file is the duplicate. */
+    return c ? c : x->pos.line != y->pos.line ? x->pos.line - y->pos.line : x->pos.col - y->pos.col;
+}
+
+/* Schedule names key their state (the last fire): they must be unique. Sorted, so 100,000
+ * schedules check in n log n. */
+static int sched_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
+{
+    const struct fg_conf_schedule **all;
+    size_t n = fg_conf_count_events(conf, &sched_conf), k = 0;
+    int rc = 0;
+
+    if (n < 2)
+        return 0;
+    if (!(all = malloc(n * sizeof(*all))))
+        return -ENOMEM;
+    for (size_t i = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_events; j++)
+            if (conf->functions[i].events[j].type == &sched_conf)
+                all[k++] = conf->functions[i].events[j].conf;
+    qsort(all, n, sizeof(*all), sched_cmp_name);
+    for (size_t i = 1; i < n && !rc; i++)
+        if (!strcmp(all[i]->name, all[i - 1]->name))
+            rc = fg_conf_fail(p, all[i]->pos, "duplicate schedule name '%s' (already used at %s:%d:%d)", all[i]->name,
+                              conf->path, all[i - 1]->pos.line, all[i - 1]->pos.col);
+    free(all);
+    return rc;
+}
+
+static void sched_summary(const struct fg_conf_event *ev, char *out, size_t size)
+{
+    const struct fg_conf_schedule *sc = ev->conf;
+    snprintf(out, size, "schedule: %s  (name %s, %s, catch_up %s within %d s%s%s)", sc->expression, sc->name,
+             sc->timezone, sched_catch_up_names[sc->catch_up], sc->max_catch_up_s, sc->input ? ", custom input" : "",
+             sc->enabled ? "" : ", disabled");
+}
+
+static const struct fg_conf_event_type sched_conf = {
+    .kind = "schedule",
+    .where = "schedule",
+    .size = sizeof(struct fg_conf_schedule),
+    .keys = sched_keys,
+    .short_key = "expression",
+    .defaults = sched_conf_defaults,
+    .check = sched_conf_check,
+    .check_all = sched_conf_check_all,
+};
+
+const struct fg_trigger_ops fg_schedule_trigger = {
+    .name = "schedule",
+    .conf = &sched_conf,
+    .view = "schedules",
+    .view_empty = "{\"schedules\":[]}",
+    .new = sched_new,
+    .start = sched_start,
+    .stop = sched_stop,
+    .describe = sched_describe,
+    .free = sched_free,
+    .summary = sched_summary,
+};

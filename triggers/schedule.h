@@ -15,16 +15,32 @@
 #ifndef FG_SCHEDULE_H
 #define FG_SCHEDULE_H
 
-#include "../config/config.h"
-#include "../core/loop.h"
-#include "../router/router.h"
+#include "../core/schedule_expr.h"
 #include "trigger.h"
 
-/* Builds the trigger for every enabled schedule of conf (time zones are loaded here).
- * Borrows conf, router and loop for its life. 0 and an owned trigger in *out (free with
- * out->ops->free), or a negative code with err filled. */
-int fg_schedule_trigger_new(const struct fg_config *conf, struct fg_router *router, struct fg_loop *loop,
-                            struct fg_trigger **out, struct fg_err *err) FG_MUST_CHECK;
+enum fg_catch_up {
+    FG_CATCH_UP_LAST = 0,    /* fires missed while down: run the latest once */
+    FG_CATCH_UP_NONE,        /* skip them */
+    FG_CATCH_UP_ALL,         /* run each of them, in order */
+};
+
+/* `- schedule: ...`: a cron, rate or at() trigger of a function (ev->conf). */
+struct fg_conf_schedule {
+    const char *expression;  /* as written */
+    struct fg_sched_expr expr;
+    const char *timezone;    /* IANA name, checked at load; default "UTC" */
+    const char *name;        /* unique per service; default FUNCTION-schedule-N */
+    const char *description;
+    const char *input;       /* JSON text replacing the Scheduled Event, or NULL */
+    bool enabled;
+    int catch_up;            /* enum fg_catch_up */
+    int max_catch_up_s;      /* missed fires older than this are skipped (default 3600) */
+    struct fg_conf_pos pos;  /* of the expression */
+};
+
+/* The adapter: one instance serves every enabled schedule of the configuration (time
+ * zones are loaded by new). */
+extern const struct fg_trigger_ops fg_schedule_trigger;
 
 /* The Scheduled Event EventBridge sends, for rule `name` firing at `due` (epoch s). Appends
  * to out. 0 or a fg_buf error. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "triggers/registry.h"
 #include "triggers/apigw.h"
 #include "unit.h"
 
@@ -23,7 +24,7 @@ static json_t *build_event(const char *body, size_t body_len, const char *ctype)
     struct fg_buf out;
     json_t *ev;
 
-    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err), 0);
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err), 0);
     ck_assert_int_eq(fg_route_table_init(&t, &conf, &err), 0);
     ck_assert_int_eq(fg_route_find(&t, "POST", "/items/a%2Fb", &m), FG_ROUTE_FOUND);
     struct fg_http_request req = {

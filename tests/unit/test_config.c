@@ -6,7 +6,35 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "triggers/http_route.h"
+#include "triggers/kafka_stream.h"
+#include "triggers/redis_queue.h"
+#include "triggers/redis_topic.h"
+#include "triggers/registry.h"
+#include "triggers/schedule.h"
 #include "unit.h"
+
+/* How many events of kind fn has, and the adapter config of the i-th. */
+static size_t conf_count(const struct fg_conf_function *fn, const char *kind)
+{
+    size_t n = 0;
+    while (fg_conf_event_of(fn, kind, n))
+        n++;
+    return n;
+}
+
+static const void *conf_ev(const struct fg_conf_function *fn, const char *kind, size_t i)
+{
+    const struct fg_conf_event *ev = fg_conf_event_of(fn, kind, i);
+    ck_assert_ptr_nonnull(ev);
+    return ev->conf;
+}
+
+#define HTTP(fn, i) ((const struct fg_conf_http *)conf_ev(fn, "http", i))
+#define SCHED(fn, i) ((const struct fg_conf_schedule *)conf_ev(fn, "schedule", i))
+#define QUEUE(fn, i) ((const struct fg_conf_queue *)conf_ev(fn, "queue", i))
+#define TOPIC(fn, i) ((const struct fg_conf_topic *)conf_ev(fn, "topic", i))
+#define STREAM(fn, i) ((const struct fg_conf_stream *)conf_ev(fn, "stream", i))
 
 struct conf_case {
     const char *yaml;
@@ -45,6 +73,21 @@ static const struct conf_case conf_cases[] = {
     { "functions: [1, 2]\n", "t.yaml:1:1: functions: expected a mapping of NAME: {...}, got a list" },
     { "functions:\n  \"bad name\":\n    runtime: python3\n", "function name 'bad name'" },
     { "a: [\n", "t.yaml:" },
+    /* YAML syntax errors point at the line and column libfyaml names (1-based already). */
+    { "service: x\nservice: y\nfunctions: {}\n", "t.yaml:2:1: duplicate key" },
+    { "a: b\n c: d\n", "t.yaml:1:4: invalid multiline plain key" },
+    { "service: x\nfunctions:\n  F:\n    runtime: python3\n    handler: a: b: c\n", "t.yaml:5:" },
+    /* Anchors and aliases are resolved; an alias bomb is refused where it starts. */
+    { HEAD "    environment: &e {AB: x}\n  G:\n    runtime: python3\n    handler: app.h\n    code: .\n"
+           "    environment: *e\n", NULL },
+    { HEAD "    events:\n      - schedule: {rate: rate(1 minute), input: {l0: &a [x, x, x, x, x, x, x, x, x, x], l1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], l2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], l3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c], l4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d], l5: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]}}\n", "aliases expand to more than 100000 values" },
+    { HEAD "    environment: {AB: \"x\\0y\"}\n", "t.yaml:6:24: AB: the value contains a NUL byte" },
+    { HEAD "    environment: {AB: \xff}\n", "t.yaml:6:23: invalid UTF-8 (byte 0xff)" },
+    { HEAD "    events:\n      - http: GET\n", "t.yaml:7:15: http: 'GET' is a method without a path; write 'GET /path'" },
+    { HEAD "    events:\n      - queue: {redis: \"redis://h\", stream: s, dead_letter_stream: d, max_receive_count: 0}\n", NULL },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, maximum_record_age: 30s}\n", "maximum_record_age is -1 (forever) or 60..604800" },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, maximum_record_age: 1h}\n", NULL },
+    { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, maximum_record_age: -1}\n", NULL },
     { HEAD "    concurrency: 2\n    min_warm: 3\n", "min_warm (3) is above concurrency (2)" },
     { HEAD "    retries: {maximum_event_age: 30}\n", "t.yaml:6:34: maximum_event_age: 30 is out of range (60..21600 seconds)" },
     { HEAD "    retries: {maximum_retry_attempts: -1}\n", "maximum_retry_attempts: -1 is out of range (0..1000)" },
@@ -102,7 +145,7 @@ START_TEST(test_conf_table)
     const struct conf_case *c = &conf_cases[_i];
     struct fg_config conf;
     struct fg_err err = { 0, "" };
-    int rc = fg_conf_load_string(&conf, "t.yaml", ".", c->yaml, &err);
+    int rc = fg_registry_conf_load_string(&conf, "t.yaml", ".", c->yaml, &err);
     if (!c->error) {
         ck_assert_msg(rc == 0, "case %d should load, got: %s", _i, err.msg);
         fg_conf_free(&conf);
@@ -124,10 +167,10 @@ START_TEST(test_conf_values)
         "    environment: {GREETING: Hello, NUM: 3}\n    events:\n      - http: {method: GET, path: \"/hello/{name}\"}\n"
         "      - http: ANY /{proxy+}\n      - http: '*'\n";
     setenv("FG_TEST_PORT", "9123", 1);
-    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", "/tmp", yaml, &err) == 0, "%s", err.msg);
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", "/tmp", yaml, &err) == 0, "%s", err.msg);
     ck_assert_str_eq(conf.service, "demo");
-    ck_assert_str_eq(conf.listen_host, "127.0.0.1");
-    ck_assert_int_eq(conf.listen_port, 9123);
+    ck_assert_str_eq(conf.listen.host, "127.0.0.1");
+    ck_assert_int_eq(conf.listen.port, 9123);
     ck_assert_int_eq(conf.max_concurrency, 50);
     ck_assert_str_eq(conf.state_dir, "/tmp/st");
     ck_assert_uint_eq(conf.n_functions, 1);
@@ -138,13 +181,13 @@ START_TEST(test_conf_values)
     ck_assert_int_eq(fn->memory_mb, 256);
     ck_assert_int_eq(fn->timeout_s, 10);
     ck_assert_int_eq(fn->concurrency, 5);
-    ck_assert_uint_eq(fn->n_env, 2);
-    ck_assert_str_eq(fn->env[1].key, "NUM");
-    ck_assert_str_eq(fn->env[1].value, "3");
-    ck_assert_uint_eq(fn->n_http, 3);
-    ck_assert_str_eq(fn->http[0].path, "/hello/{name}");
-    ck_assert_str_eq(fn->http[1].method, "ANY");
-    ck_assert_str_eq(fn->http[2].path, "$default");
+    ck_assert_uint_eq(fn->env.n, 2);
+    ck_assert_str_eq(fn->env.items[1].key, "NUM");
+    ck_assert_str_eq(fn->env.items[1].value, "3");
+    ck_assert_uint_eq(conf_count(fn, "http"), 3);
+    ck_assert_str_eq(HTTP(fn, 0)->path, "/hello/{name}");
+    ck_assert_str_eq(HTTP(fn, 1)->method, "ANY");
+    ck_assert_str_eq(HTTP(fn, 2)->path, "$default");
     ck_assert_ptr_null(fg_conf_function(&conf, "Nope"));
     fg_conf_free(&conf);
 }
@@ -154,8 +197,8 @@ START_TEST(test_conf_defaults)
 {
     struct fg_config conf;
     struct fg_err err;
-    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", "/srv", HEAD, &err), 0);
-    ck_assert_int_eq(conf.listen_port, 8080);
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", "/srv", HEAD, &err), 0);
+    ck_assert_int_eq(conf.listen.port, 8080);
     ck_assert_str_eq(conf.state_dir, "/srv/.fngate");
     ck_assert_str_eq(conf.region, "us-east-1");
     ck_assert_int_eq(conf.functions[0].memory_mb, 128);
@@ -176,7 +219,7 @@ START_TEST(test_conf_async)
         "    destinations: {on_success: B, on_failure: \"http://127.0.0.1:9/hook\"}\n"
         "    rate: {per_second: 2.5}\n"
         "  B:\n    runtime: python3\n    handler: a.b\n    code: .\n";
-    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", "/tmp", yaml, &err) == 0, "%s", err.msg);
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", "/tmp", yaml, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(conf.durability, FG_DURABILITY_MEMORY);
     const struct fg_conf_function *a = fg_conf_function(&conf, "A"), *b = fg_conf_function(&conf, "B");
     /* A function's block overrides the top level key by key; the rest are inherited. */
@@ -202,7 +245,7 @@ START_TEST(test_conf_async)
     fg_conf_free(&conf);
 
     /* Defaults: AWS's 2 retries and 6 hours; backoff 1 s doubling to 5 min, full jitter. */
-    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", "/srv", HEAD, &err), 0);
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", "/srv", HEAD, &err), 0);
     ck_assert_int_eq(conf.durability, FG_DURABILITY_FULL);
     ck_assert_int_eq(conf.functions[0].retries.max_attempts, 2);
     ck_assert_int_eq(conf.functions[0].retries.max_age_s, 21600);
@@ -220,24 +263,24 @@ START_TEST(test_conf_schedules)
     const char *yaml = HEAD "    events:\n      - schedule: rate(5 minutes)\n"
                        "      - schedule: {rate: \"cron(0 12 * * ? *)\", timezone: Europe/Berlin, name: noon,"
                        " input: {a: 1, b: [x, true]}, enabled: false, catch_up: all, max_catch_up: 2h}\n";
-    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
     const struct fg_conf_function *f = &conf.functions[0];
-    ck_assert_uint_eq(f->n_schedules, 2);
-    ck_assert_str_eq(f->schedules[0].name, "F-schedule-1");
-    ck_assert_str_eq(f->schedules[0].timezone, "UTC");
-    ck_assert(f->schedules[0].enabled);
-    ck_assert_int_eq(f->schedules[0].catch_up, FG_CATCH_UP_LAST);
-    ck_assert_int_eq(f->schedules[0].max_catch_up_s, 3600);
-    ck_assert_int_eq(f->schedules[0].expr.kind, FG_SCHED_RATE);
-    ck_assert_int_eq(f->schedules[0].expr.rate_s, 300);
-    ck_assert_ptr_null(f->schedules[0].input);
-    ck_assert_str_eq(f->schedules[1].name, "noon");
-    ck_assert_str_eq(f->schedules[1].timezone, "Europe/Berlin");
-    ck_assert_str_eq(f->schedules[1].input, "{\"a\": 1, \"b\": [\"x\", true]}");
-    ck_assert(!f->schedules[1].enabled);
-    ck_assert_int_eq(f->schedules[1].catch_up, FG_CATCH_UP_ALL);
-    ck_assert_int_eq(f->schedules[1].max_catch_up_s, 7200);
-    ck_assert_int_eq(f->schedules[1].expr.kind, FG_SCHED_CRON);
+    ck_assert_uint_eq(conf_count(f, "schedule"), 2);
+    ck_assert_str_eq(SCHED(f, 0)->name, "F-schedule-1");
+    ck_assert_str_eq(SCHED(f, 0)->timezone, "UTC");
+    ck_assert(SCHED(f, 0)->enabled);
+    ck_assert_int_eq(SCHED(f, 0)->catch_up, FG_CATCH_UP_LAST);
+    ck_assert_int_eq(SCHED(f, 0)->max_catch_up_s, 3600);
+    ck_assert_int_eq(SCHED(f, 0)->expr.kind, FG_SCHED_RATE);
+    ck_assert_int_eq(SCHED(f, 0)->expr.rate_s, 300);
+    ck_assert_ptr_null(SCHED(f, 0)->input);
+    ck_assert_str_eq(SCHED(f, 1)->name, "noon");
+    ck_assert_str_eq(SCHED(f, 1)->timezone, "Europe/Berlin");
+    ck_assert_str_eq(SCHED(f, 1)->input, "{\"a\": 1, \"b\": [\"x\", true]}");
+    ck_assert(!SCHED(f, 1)->enabled);
+    ck_assert_int_eq(SCHED(f, 1)->catch_up, FG_CATCH_UP_ALL);
+    ck_assert_int_eq(SCHED(f, 1)->max_catch_up_s, 7200);
+    ck_assert_int_eq(SCHED(f, 1)->expr.kind, FG_SCHED_CRON);
     fg_conf_free(&conf);
 }
 END_TEST
@@ -254,29 +297,57 @@ START_TEST(test_conf_poll_sources)
                        "      - stream: {kafka: {brokers: \"b:9092\", properties: {session.timeout.ms: 6000}}, topic: clicks,"
                        " format: kinesis, starting_position: AT_TIMESTAMP, starting_position_timestamp: 1700000000,"
                        " bisect_batch_on_function_error: true}\n";
-    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
     const struct fg_conf_function *f = &conf.functions[0];
-    ck_assert_uint_eq(f->n_queues, 1);
-    ck_assert_str_eq(f->queues[0].group, "fngate");
-    ck_assert_int_eq(f->queues[0].batch_size, 10);
-    ck_assert_int_eq(f->queues[0].window_ms, 2000);
-    ck_assert_int_eq(f->queues[0].visibility_timeout_s, 30);
-    ck_assert_int_eq(f->queues[0].max_receive_count, 5);
-    ck_assert_int_eq(f->queues[0].max_concurrency, 3);
-    ck_assert(f->queues[0].report_failures);
-    ck_assert_uint_eq(f->queues[0].filter.n, 2);
-    ck_assert_str_eq(f->queues[0].filter.patterns[0], "{\"body\": {\"kind\": [\"order\"]}}");
-    ck_assert_uint_eq(f->n_topics, 1);
-    ck_assert_str_eq(f->topics[0].pattern, "alerts.*");
-    ck_assert_uint_eq(f->n_streams, 1);
-    ck_assert_int_eq(f->streams[0].batch_size, 100);
-    ck_assert_int_eq(f->streams[0].window_ms, 500);
-    ck_assert_int_eq(f->streams[0].format, FG_FORMAT_KINESIS);
-    ck_assert_int_eq(f->streams[0].max_retry_attempts, -1);
-    ck_assert_int_eq(f->streams[0].parallelization_factor, 1);
-    ck_assert(f->streams[0].starting_timestamp_ms == 1700000000000LL);
-    ck_assert_int_eq(f->streams[0].on_failure.kind, FG_DEST_DLQ);
-    ck_assert_str_eq(f->streams[0].properties[0].key, "session.timeout.ms");
+    ck_assert_uint_eq(conf_count(f, "queue"), 1);
+    ck_assert_str_eq(QUEUE(f, 0)->group, "fngate");
+    ck_assert_int_eq(QUEUE(f, 0)->batch_size, 10);
+    ck_assert_int_eq(QUEUE(f, 0)->window_ms, 2000);
+    ck_assert_int_eq(QUEUE(f, 0)->visibility_timeout_s, 30);
+    ck_assert_int_eq(QUEUE(f, 0)->max_receive_count, 5);
+    ck_assert_int_eq(QUEUE(f, 0)->max_concurrency, 3);
+    ck_assert(QUEUE(f, 0)->report_failures);
+    ck_assert_uint_eq(fg_conf_event_of(f, "queue", 0)->filter.n, 2);
+    ck_assert_str_eq(fg_conf_event_of(f, "queue", 0)->filter.patterns[0], "{\"body\": {\"kind\": [\"order\"]}}");
+    ck_assert_uint_eq(conf_count(f, "topic"), 1);
+    ck_assert_str_eq(TOPIC(f, 0)->pattern, "alerts.*");
+    ck_assert_uint_eq(conf_count(f, "stream"), 1);
+    ck_assert_int_eq(STREAM(f, 0)->batch_size, 100);
+    ck_assert_int_eq(STREAM(f, 0)->window_ms, 500);
+    ck_assert_int_eq(STREAM(f, 0)->format, FG_FORMAT_KINESIS);
+    ck_assert_int_eq(STREAM(f, 0)->max_retry_attempts, -1);
+    ck_assert_int_eq(STREAM(f, 0)->parallelization_factor, 1);
+    ck_assert(STREAM(f, 0)->starting_timestamp_ms == 1700000000000LL);
+    ck_assert_int_eq(STREAM(f, 0)->on_failure.kind, FG_DEST_DLQ);
+    ck_assert_str_eq(STREAM(f, 0)->properties.items[0].key, "session.timeout.ms");
+    fg_conf_free(&conf);
+}
+END_TEST
+
+/* Anchors, aliases and merge keys as YAML defines them (serverless.yml files use them). */
+START_TEST(test_conf_aliases)
+{
+    struct fg_config conf;
+    struct fg_err err;
+    const char *yaml = "functions:\n  A:\n    runtime: python3\n    handler: app.h\n    code: .\n"
+                       "    environment: &env {AB: &v hello, CD: *v}\n"
+                       "    events:\n      - http: &route /r\n"
+                       "  B: &fn\n    runtime: python3\n    handler: app.h\n    code: .\n    memory: 256\n"
+                       "    environment: *env\n"
+                       "  C:\n    <<: *fn\n    memory: 512\n    events:\n      - http: {method: GET, path: *route}\n";
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
+    const struct fg_conf_function *a = fg_conf_function(&conf, "A"), *b = fg_conf_function(&conf, "B"),
+                                   *c = fg_conf_function(&conf, "C");
+    ck_assert_str_eq(a->env.items[1].key, "CD");
+    ck_assert_str_eq(a->env.items[1].value, "hello");
+    ck_assert_uint_eq(b->env.n, 2);
+    ck_assert_str_eq(b->env.items[0].value, "hello");
+    ck_assert_int_eq(b->memory_mb, 256);
+    ck_assert_int_eq(c->memory_mb, 512);        /* a key next to the merge wins */
+    ck_assert_uint_eq(c->env.n, 2);             /* the rest comes from B */
+    ck_assert_str_eq(HTTP(a, 0)->path, "/r");
+    ck_assert_str_eq(HTTP(c, 0)->path, "/r");
+    ck_assert_str_eq(HTTP(c, 0)->method, "GET");
     fg_conf_free(&conf);
 }
 END_TEST
@@ -289,7 +360,7 @@ START_TEST(test_conf_env_limit)
     p = yaml + sprintf(yaml, HEAD "    environment:\n");
     for (int i = 0; i < 60; i++)
         p += sprintf(p, "      VAR%02d: \"%070d\"\n", i, i);
-    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err), -FG_ECONFIG);
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err), -FG_ECONFIG);
     ck_assert_msg(strstr(err.msg, "exceed Lambda's 4 KB limit"), "%s", err.msg);
     free(yaml);
 }
@@ -299,7 +370,7 @@ START_TEST(test_conf_missing_file)
 {
     struct fg_config conf;
     struct fg_err err;
-    ck_assert_int_lt(fg_conf_load(&conf, "/nonexistent/fngate.yaml", &err), 0);
+    ck_assert_int_lt(fg_registry_conf_load(&conf, "/nonexistent/fngate.yaml", &err), 0);
     ck_assert_msg(strstr(err.msg, "/nonexistent/fngate.yaml: No such file"), "%s", err.msg);
 }
 END_TEST
@@ -316,6 +387,7 @@ int main(void)
     tcase_add_test(tc, test_conf_async);
     tcase_add_test(tc, test_conf_schedules);
     tcase_add_test(tc, test_conf_env_limit);
+    tcase_add_test(tc, test_conf_aliases);
     tcase_add_test(tc, test_conf_poll_sources);
     tcase_add_test(tc, test_conf_missing_file);
     return fg_unit_run(s, tc);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "triggers/registry.h"
 #include "triggers/http_route.h"
 #include "unit.h"
 
@@ -56,7 +57,7 @@ START_TEST(test_route_table)
     struct fg_err err;
     enum fg_route_result r;
 
-    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", ".", route_yaml, &err) == 0, "%s", err.msg);
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", ".", route_yaml, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(fg_route_table_init(&t, &conf, &err), 0);
     r = fg_route_find(&t, c->method, c->path, &m);
     ck_assert_msg(r == c->result, "case %d %s %s: result %d, want %d", _i, c->method, c->path, r, c->result);
@@ -90,7 +91,7 @@ START_TEST(test_route_default)
     struct fg_route_match m;
     struct fg_err err;
 
-    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", yaml, &err), 0);
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err), 0);
     ck_assert_int_eq(fg_route_table_init(&t, &conf, &err), 0);
     ck_assert_int_eq(fg_route_find(&t, "PATCH", "/any/thing", &m), FG_ROUTE_FOUND);
     ck_assert_str_eq(m.route->route_key, "$default");

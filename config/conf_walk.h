@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* conf_walk.h - the walker's state and entry points, shared by config/ only.
+ *
+ * Adapters see struct fg_conf_parser as opaque (conf_key.h); config.c, which reads the
+ * top level, the gateway and the functions, needs its fields: the config being filled,
+ * the adapters' event types, the function being read, and the destinations to resolve
+ * once every function is known. */
+#ifndef FG_CONF_WALK_H
+#define FG_CONF_WALK_H
+
+#include "conf_key.h"
+#include "config.h"
+
+/* A destination read by the walker, checked when the whole file is read. */
+struct fg_conf_dest_ref {
+    struct fg_conf_destination *dest;
+    const struct fg_conf_function *fn;  /* whose key it is */
+    const char *what;                   /* the key's name */
+};
+
+struct fg_conf_parser {
+    struct fg_config *conf;
+    const char *name;                   /* file name for messages */
+    struct fg_err *err;
+    const struct fg_conf_event_type *const *types;  /* NULL-terminated */
+    const struct fg_conf_function *fn;  /* the function being read, or NULL */
+    const char **zones;                 /* time zones already checked (malloc) */
+    size_t n_zones;
+    struct fg_conf_dest_ref *dests;     /* malloc */
+    size_t n_dests;
+};
+
+/* One table and the object it fills; a mapping may be read against two (an event's own
+ * keys and the keys every event shares). */
+struct fg_conf_scope {
+    const struct fg_conf_key *keys;
+    void *obj;
+};
+
+/* Applies the scopes' keys to the mapping map (NULL or null: nothing to apply). where
+ * names the mapping in messages ("function Hello"). 0 or a negative code with the error
+ * set. */
+int fg_conf_walk_scopes(struct fg_conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, const char *where,
+                        const struct fg_conf_scope *scopes, size_t n_scopes) FG_MUST_CHECK;
+
+/* The common case: one table filling obj. */
+int fg_conf_walk(struct fg_conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, const char *where,
+                 const struct fg_conf_key *keys, void *obj) FG_MUST_CHECK;
+
+/* Applies one key to the value val (scalar short forms use it). */
+int fg_conf_apply(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                  struct fg_conf_pos kpos, void *obj) FG_MUST_CHECK;
+
+/* "a mapping", "a list" or "a scalar", for messages. Static string. */
+const char *fg_conf_node_kind(struct fy_node *n);
+
+/* Frees what the parser allocated outside the config's arena. */
+void fg_conf_parser_close(struct fg_conf_parser *p);
+
+#endif
