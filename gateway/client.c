@@ -132,3 +132,28 @@ json_t *fg_client_call_json(const char *config, const char *endpoint, const char
     fg_client_reply_close(&r);
     return j;
 }
+
+int fg_client_read_arg(const char *arg, const char *what, struct fg_buf *out, struct fg_err *err)
+{
+    FILE *f;
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+
+    if (arg[0] != '@')
+        return fg_buf_append(out, arg, strlen(arg)) < 0
+                   ? fg_err_set(err, -FG_ETOOBIG, "%s larger than %zu bytes", what, out->max_bytes) : 0;
+    f = strcmp(arg, "@-") ? fopen(arg + 1, "r") : stdin;
+    if (!f)
+        return fg_err_set(err, -errno, "%s: %s", arg + 1, strerror(errno));
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if ((rc = fg_buf_append(out, chunk, n)) < 0) {
+            rc = fg_err_set(err, rc, "%s larger than %zu bytes", what, out->max_bytes);
+            break;
+        }
+    if (!rc && ferror(f))
+        rc = fg_err_set(err, -EIO, "%s: read error", arg + 1);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* client.h - the CLI's side of a running gateway: where it listens, and one HTTP request.
+/* client.h - the CLI's side of a running gateway: where it listens, and one HTTP request;
+ * and how every verb reads an argument that may name a file (JSON|@FILE|@-).
  *
  * `fngate invoke`, `fngate queue` and `fngate dlq` are clients of the gateway's own HTTP
  * APIs (Invoke API, admin API), so they work against a gateway anywhere and show exactly
@@ -39,5 +40,10 @@ void fg_client_reply_close(struct fg_client_reply *r);
  * json_decref), or NULL. */
 json_t *fg_client_call_json(const char *config, const char *endpoint, const char *method, const char *path,
                             const char *body);
+
+/* An argument that is text, or @FILE (that file's content), or @- (standard input), appended
+ * to out (whose ceiling bounds it). what names it in messages ("payload"). 0, or a negative
+ * code with err saying why (-errno for the file, -FG_ETOOBIG past out's ceiling). */
+int fg_client_read_arg(const char *arg, const char *what, struct fg_buf *out, struct fg_err *err) FG_MUST_CHECK;
 
 #endif

@@ -47,28 +47,6 @@ static void invoke_usage(FILE *f)
                "  Exit status: 0 success, 1 function error or refused call, 2 usage.\n");
 }
 
-static int invoke_read_payload(const char *arg, struct fg_buf *out, struct fg_err *err)
-{
-    FILE *f;
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-
-    if (arg[0] != '@')
-        return fg_buf_append(out, arg, strlen(arg)) < 0 ? fg_err_set(err, -FG_ETOOBIG, "payload too large") : 0;
-    f = strcmp(arg, "@-") ? fopen(arg + 1, "r") : stdin;
-    if (!f)
-        return fg_err_set(err, -errno, "%s: %s", arg + 1, strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((rc = fg_buf_append(out, chunk, n)) < 0) {
-            rc = fg_err_set(err, rc, "payload larger than 6 MB");
-            break;
-        }
-    if (f != stdin)
-        fclose(f);
-    return rc;
-}
-
 /* ------------------------------------------------------------------ remote */
 
 static void invoke_print_tail(const char *b64)
@@ -224,7 +202,7 @@ int fg_cmd_invoke(int argc, char **argv)
     }
     o.name = argv[optind];
     fg_buf_init(&payload, FG_PAYLOAD_SYNC_MAX_BYTES);
-    if (o.payload && invoke_read_payload(o.payload, &payload, &err) < 0) {
+    if (o.payload && fg_client_read_arg(o.payload, "payload", &payload, &err) < 0) {
         fprintf(stderr, "fngate: %s\n", err.msg);
         fg_buf_free(&payload);
         return 2;

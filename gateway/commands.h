@@ -11,5 +11,6 @@ int fg_cmd_queue(int argc, char **argv);
 int fg_cmd_dlq(int argc, char **argv);
 int fg_cmd_schedule(int argc, char **argv);
 int fg_cmd_schedules(int argc, char **argv);
+int fg_cmd_filter(int argc, char **argv);
 
 #endif
