@@ -9,7 +9,7 @@
 #include "buf.h"
 
 /* Appends the encoding of p[0..n) to out. 0 or the fg_buf_append error. */
-int fg_base64_encode(struct fg_buf *out, const void *p, size_t n) FG_MUST_CHECK;
+int fg_base64_encode(struct fg_buf *out, const void *p, size_t n);
 
 /* Appends the decoding to out. Whitespace is skipped. 0, -EINVAL on bad input, or the
  * fg_buf_append error. */

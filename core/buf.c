@@ -11,6 +11,7 @@ void fg_buf_init(struct fg_buf *b, size_t max_bytes)
     b->data = NULL;
     b->len = b->cap = 0;
     b->max_bytes = max_bytes;
+    b->err = 0;
 }
 
 static int buf_reserve(struct fg_buf *b, size_t extra)
@@ -35,9 +36,9 @@ static int buf_reserve(struct fg_buf *b, size_t extra)
 
 int fg_buf_append(struct fg_buf *b, const void *p, size_t n)
 {
-    int rc = buf_reserve(b, n);
+    int rc = b->err ? b->err : buf_reserve(b, n);
     if (rc < 0)
-        return rc;
+        return b->err = rc;
     if (n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -52,6 +53,7 @@ char *fg_buf_take(struct fg_buf *b, size_t *len)
         *len = b->len;
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = 0;
     return p;
 }
 
@@ -67,6 +69,7 @@ void fg_buf_keep_tail(struct fg_buf *b, size_t n)
 void fg_buf_reset(struct fg_buf *b)
 {
     b->len = 0;
+    b->err = 0;
     if (b->data)
         b->data[0] = '\0';
 }
@@ -76,6 +79,7 @@ void fg_buf_free(struct fg_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = 0;
 }
 
 int fg_buf_append_str(struct fg_buf *b, const char *s)

@@ -14,14 +14,6 @@
 #define FG_MUST_CHECK __attribute__((warn_unused_result))
 #define FG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* Returns the negative result of expr from the calling function: for runs of appends. */
-#define FG_TRY(expr)            \
-    do {                        \
-        int fg_try_ = (expr);   \
-        if (fg_try_ < 0)        \
-            return fg_try_;     \
-    } while (0)
-
 /* Code, name and default message come from one table (err.c). */
 #define FG_ERRNO_MAP(X)                                                   \
     X(CONFIG,   4001, "invalid configuration")                            \

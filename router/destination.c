@@ -27,28 +27,28 @@ int fg_destination_record(struct fg_buf *out, const struct fg_destination_info *
     char ts[32], num[32];
 
     fg_log_iso_time(ts, d->now_ms);
-    FG_TRY(fg_buf_append_str(out, "{\"version\":\"1.0\",\"timestamp\":"));
-    FG_TRY(fg_json_write_str(out, ts, strlen(ts)));
-    FG_TRY(fg_buf_append_str(out, ",\"requestContext\":{\"requestId\":"));
-    FG_TRY(fg_json_write_str(out, d->request_id, strlen(d->request_id)));
-    FG_TRY(fg_buf_append_str(out, ",\"functionArn\":\""));
-    FG_TRY(fg_json_write_escaped(out, d->function_arn, strlen(d->function_arn)));
-    FG_TRY(fg_buf_append_str(out, ":$LATEST\",\"condition\":"));
-    FG_TRY(fg_json_write_str(out, d->condition, strlen(d->condition)));
+    fg_buf_append_str(out, "{\"version\":\"1.0\",\"timestamp\":");
+    fg_json_write_str(out, ts, strlen(ts));
+    fg_buf_append_str(out, ",\"requestContext\":{\"requestId\":");
+    fg_json_write_str(out, d->request_id, strlen(d->request_id));
+    fg_buf_append_str(out, ",\"functionArn\":\"");
+    fg_json_write_escaped(out, d->function_arn, strlen(d->function_arn));
+    fg_buf_append_str(out, ":$LATEST\",\"condition\":");
+    fg_json_write_str(out, d->condition, strlen(d->condition));
     snprintf(num, sizeof(num), "%d", d->invoke_count);
-    FG_TRY(fg_buf_append_str(out, ",\"approximateInvokeCount\":"));
-    FG_TRY(fg_buf_append_str(out, num));
-    FG_TRY(fg_buf_append_str(out, "},\"requestPayload\":"));
-    FG_TRY(dest_json_value(out, d->request_payload, d->request_len));
+    fg_buf_append_str(out, ",\"approximateInvokeCount\":");
+    fg_buf_append_str(out, num);
+    fg_buf_append_str(out, "},\"requestPayload\":");
+    dest_json_value(out, d->request_payload, d->request_len);
     if (d->last) {
         const char *ferr = fg_invocation_function_error(d->last);
-        FG_TRY(fg_buf_append_str(out, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\""));
+        fg_buf_append_str(out, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\"");
         if (ferr) {
-            FG_TRY(fg_buf_append_str(out, ",\"functionError\":"));
-            FG_TRY(fg_json_write_str(out, ferr, strlen(ferr)));
+            fg_buf_append_str(out, ",\"functionError\":");
+            fg_json_write_str(out, ferr, strlen(ferr));
         }
-        FG_TRY(fg_buf_append_str(out, "},\"responsePayload\":"));
-        FG_TRY(dest_json_value(out, d->last->result.data, d->last->result.len));
+        fg_buf_append_str(out, "},\"responsePayload\":");
+        dest_json_value(out, d->last->result.data, d->last->result.len);
     }
     return fg_buf_append_str(out, "}");
 }
@@ -59,18 +59,18 @@ int fg_destination_cloudevent(struct fg_buf *out, const char *id, const struct f
     char ts[32];
 
     fg_log_iso_time(ts, d->now_ms);
-    FG_TRY(fg_buf_append_str(out, "{\"specversion\":\"1.0\",\"id\":"));
-    FG_TRY(fg_json_write_str(out, id, strlen(id)));
-    FG_TRY(fg_buf_append_str(out, ",\"source\":"));
-    FG_TRY(fg_json_write_str(out, d->function_arn, strlen(d->function_arn)));
-    FG_TRY(fg_buf_append_str(out, ",\"type\":\"fngate.lambda.destination."));
-    FG_TRY(fg_json_write_escaped(out, d->condition, strlen(d->condition)));
-    FG_TRY(fg_buf_append_str(out, "\",\"subject\":"));
-    FG_TRY(fg_json_write_str(out, d->request_id, strlen(d->request_id)));
-    FG_TRY(fg_buf_append_str(out, ",\"time\":"));
-    FG_TRY(fg_json_write_str(out, ts, strlen(ts)));
-    FG_TRY(fg_buf_append_str(out, ",\"datacontenttype\":\"application/json\",\"data\":"));
-    FG_TRY(fg_buf_append(out, record, record_len));
+    fg_buf_append_str(out, "{\"specversion\":\"1.0\",\"id\":");
+    fg_json_write_str(out, id, strlen(id));
+    fg_buf_append_str(out, ",\"source\":");
+    fg_json_write_str(out, d->function_arn, strlen(d->function_arn));
+    fg_buf_append_str(out, ",\"type\":\"fngate.lambda.destination.");
+    fg_json_write_escaped(out, d->condition, strlen(d->condition));
+    fg_buf_append_str(out, "\",\"subject\":");
+    fg_json_write_str(out, d->request_id, strlen(d->request_id));
+    fg_buf_append_str(out, ",\"time\":");
+    fg_json_write_str(out, ts, strlen(ts));
+    fg_buf_append_str(out, ",\"datacontenttype\":\"application/json\",\"data\":");
+    fg_buf_append(out, record, record_len);
     return fg_buf_append_str(out, "}");
 }
 

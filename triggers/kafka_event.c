@@ -15,8 +15,8 @@ static int kafka_b64(struct fg_buf *b, const void *p, size_t n)
 {
     if (!p)
         return fg_buf_append_str(b, "null");
-    FG_TRY(fg_buf_append(b, "\"", 1));
-    FG_TRY(fg_base64_encode(b, p, n));
+    fg_buf_append(b, "\"", 1);
+    fg_base64_encode(b, p, n);
     return fg_buf_append(b, "\"", 1);
 }
 
@@ -26,17 +26,17 @@ static int kafka_headers(struct fg_buf *b, rd_kafka_headers_t *h)
     const void *val;
     size_t size;
     char num[8];
-    FG_TRY(fg_buf_append(b, "[", 1));
+    fg_buf_append(b, "[", 1);
     for (size_t i = 0; h && rd_kafka_header_get_all(h, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
-        FG_TRY(fg_buf_append_str(b, i ? ",{" : "{"));
-        FG_TRY(fg_json_write_text(b, name, strlen(name)));
-        FG_TRY(fg_buf_append(b, ":[", 2));
+        fg_buf_append_str(b, i ? ",{" : "{");
+        fg_json_write_text(b, name, strlen(name));
+        fg_buf_append(b, ":[", 2);
         for (size_t k = 0; k < size; k++) {
             /* Lambda writes header values as arrays of signed bytes (Java's byte). */
             int n = snprintf(num, sizeof(num), "%s%d", k ? "," : "", (int)(signed char)((const char *)val)[k]);
-            FG_TRY(fg_buf_append(b, num, (size_t)n));
+            fg_buf_append(b, num, (size_t)n);
         }
-        FG_TRY(fg_buf_append(b, "]}", 2));
+        fg_buf_append(b, "]}", 2);
     }
     return fg_buf_append(b, "]", 1);
 }
@@ -45,16 +45,16 @@ static int kafka_record(struct fg_buf *b, const struct fg_kafka_src *src, int32_
 {
     char head[256];
     int n;
-    FG_TRY(fg_buf_append_str(b, "{\"topic\":"));
-    FG_TRY(fg_json_write_text(b, src->topic, strlen(src->topic)));
+    fg_buf_append_str(b, "{\"topic\":");
+    fg_json_write_text(b, src->topic, strlen(src->topic));
     n = snprintf(head, sizeof(head), ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"timestamp\":%" PRId64
                  ",\"timestampType\":\"CREATE_TIME\",\"key\":", partition, r->offset, r->timestamp_ms);
-    FG_TRY(fg_buf_append(b, head, (size_t)n));
-    FG_TRY(kafka_b64(b, r->key, r->key_len));
-    FG_TRY(fg_buf_append_str(b, ",\"value\":"));
-    FG_TRY(kafka_b64(b, r->value, r->value_len));
-    FG_TRY(fg_buf_append_str(b, ",\"headers\":"));
-    FG_TRY(kafka_headers(b, r->headers));
+    fg_buf_append(b, head, (size_t)n);
+    kafka_b64(b, r->key, r->key_len);
+    fg_buf_append_str(b, ",\"value\":");
+    kafka_b64(b, r->value, r->value_len);
+    fg_buf_append_str(b, ",\"headers\":");
+    kafka_headers(b, r->headers);
     return fg_buf_append(b, "}", 1);
 }
 
@@ -62,11 +62,11 @@ static int kinesis_record(struct fg_buf *b, const struct fg_kafka_src *src, int3
 {
     char head[512];
     int n;
-    FG_TRY(fg_buf_append_str(b, "{\"kinesis\":{\"kinesisSchemaVersion\":\"1.0\",\"partitionKey\":"));
-    FG_TRY(fg_json_write_text(b, r->key ? r->key : "", r->key ? r->key_len : 0));
+    fg_buf_append_str(b, "{\"kinesis\":{\"kinesisSchemaVersion\":\"1.0\",\"partitionKey\":");
+    fg_json_write_text(b, r->key ? r->key : "", r->key ? r->key_len : 0);
     n = snprintf(head, sizeof(head), ",\"sequenceNumber\":\"%" PRId64 "\",\"data\":", r->offset);
-    FG_TRY(fg_buf_append(b, head, (size_t)n));
-    FG_TRY(kafka_b64(b, r->value ? r->value : "", r->value ? r->value_len : 0));
+    fg_buf_append(b, head, (size_t)n);
+    kafka_b64(b, r->value ? r->value : "", r->value ? r->value_len : 0);
     n = snprintf(head, sizeof(head),
                  ",\"approximateArrivalTimestamp\":%.3f},\"eventSource\":\"aws:kinesis\",\"eventVersion\":\"1.0\","
                  "\"eventID\":\"shardId-%012" PRId32 ":%" PRId64 "\",\"eventName\":\"aws:kinesis:record\","
@@ -74,8 +74,8 @@ static int kinesis_record(struct fg_buf *b, const struct fg_kafka_src *src, int3
                  "\"eventSourceARN\":\"arn:aws:kinesis:%s:%s:stream/",
                  (double)(r->timestamp_ms >= 0 ? r->timestamp_ms : 0) / 1000.0, partition, r->offset,
                  src->account_id, src->region, src->region, src->account_id);
-    FG_TRY(fg_buf_append(b, head, (size_t)n));
-    FG_TRY(fg_json_write_escaped(b, src->topic, strlen(src->topic)));
+    fg_buf_append(b, head, (size_t)n);
+    fg_json_write_escaped(b, src->topic, strlen(src->topic));
     return fg_buf_append(b, "\"}", 2);
 }
 
@@ -84,24 +84,24 @@ int fg_kafka_event(struct fg_buf *b, const struct fg_kafka_src *src, int32_t par
 {
     char part[24];
     if (src->format == FG_FORMAT_KINESIS) {
-        FG_TRY(fg_buf_append_str(b, "{\"Records\":["));
+        fg_buf_append_str(b, "{\"Records\":[");
         for (size_t i = 0; i < n; i++) {
             if (i)
-                FG_TRY(fg_buf_append(b, ",", 1));
-            FG_TRY(kinesis_record(b, src, partition, &recs[i]));
+                fg_buf_append(b, ",", 1);
+            kinesis_record(b, src, partition, &recs[i]);
         }
         return fg_buf_append_str(b, "]}");
     }
-    FG_TRY(fg_buf_append_str(b, "{\"eventSource\":\"SelfManagedKafka\",\"bootstrapServers\":"));
-    FG_TRY(fg_json_write_text(b, src->brokers, strlen(src->brokers)));
-    FG_TRY(fg_buf_append_str(b, ",\"records\":{\""));
-    FG_TRY(fg_json_write_escaped(b, src->topic, strlen(src->topic)));
+    fg_buf_append_str(b, "{\"eventSource\":\"SelfManagedKafka\",\"bootstrapServers\":");
+    fg_json_write_text(b, src->brokers, strlen(src->brokers));
+    fg_buf_append_str(b, ",\"records\":{\"");
+    fg_json_write_escaped(b, src->topic, strlen(src->topic));
     snprintf(part, sizeof(part), "-%" PRId32 "\":[", partition);
-    FG_TRY(fg_buf_append_str(b, part));
+    fg_buf_append_str(b, part);
     for (size_t i = 0; i < n; i++) {
         if (i)
-            FG_TRY(fg_buf_append(b, ",", 1));
-        FG_TRY(kafka_record(b, src, partition, &recs[i]));
+            fg_buf_append(b, ",", 1);
+        kafka_record(b, src, partition, &recs[i]);
     }
     return fg_buf_append_str(b, "]}}");
 }
@@ -151,7 +151,7 @@ int fg_kafka_failure_record(struct fg_buf *b, const struct fg_kafka_src *src, in
                    f->request_id, f->function_arn, f->condition, f->invoke_count,
                    f->function_error ? ",\"functionError\":\"" : "", f->function_error ? f->function_error : "",
                    f->function_error ? "\"" : "", now);
-    FG_TRY(fg_buf_append(b, line, (size_t)len));
+    fg_buf_append(b, line, (size_t)len);
     if (src->format == FG_FORMAT_KINESIS) {
         len = snprintf(line, sizeof(line),
                        "\"KinesisBatchInfo\":{\"shardId\":\"shardId-%012" PRId32 "\",\"startSequenceNumber\":\"%" PRId64
@@ -159,17 +159,17 @@ int fg_kafka_failure_record(struct fg_buf *b, const struct fg_kafka_src *src, in
                        "\"approximateArrivalOfLastRecord\":\"%s\",\"batchSize\":%zu,\"streamArn\":\"arn:aws:kinesis:%s:%s:stream/",
                        partition, n ? recs[0].offset : 0, n ? recs[n - 1].offset : 0, first, last, n, src->region,
                        src->account_id);
-        FG_TRY(fg_buf_append(b, line, (size_t)len));
-        FG_TRY(fg_json_write_escaped(b, src->topic, strlen(src->topic)));
+        fg_buf_append(b, line, (size_t)len);
+        fg_json_write_escaped(b, src->topic, strlen(src->topic));
         return fg_buf_append_str(b, "\"}}");
     }
-    FG_TRY(fg_buf_append_str(b, "\"KafkaBatchInfo\":{\"batchSize\":"));
+    fg_buf_append_str(b, "\"KafkaBatchInfo\":{\"batchSize\":");
     len = snprintf(line, sizeof(line), "%zu,\"bootstrapServers\":", n);
-    FG_TRY(fg_buf_append(b, line, (size_t)len));
-    FG_TRY(fg_json_write_text(b, src->brokers, strlen(src->brokers)));
+    fg_buf_append(b, line, (size_t)len);
+    fg_json_write_text(b, src->brokers, strlen(src->brokers));
     len = snprintf(line, sizeof(line), ",\"payloadSize\":%zu,\"recordsInfo\":{\"", payload);
-    FG_TRY(fg_buf_append(b, line, (size_t)len));
-    FG_TRY(fg_json_write_escaped(b, src->topic, strlen(src->topic)));
+    fg_buf_append(b, line, (size_t)len);
+    fg_json_write_escaped(b, src->topic, strlen(src->topic));
     len = snprintf(line, sizeof(line),
                    "-%" PRId32 "\":{\"firstRecordOffset\":\"%" PRId64 "\",\"lastRecordOffset\":\"%" PRId64 "\","
                    "\"firstRecordTimestamp\":\"%s\",\"lastRecordTimestamp\":\"%s\"}}}}",

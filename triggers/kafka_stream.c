@@ -1026,31 +1026,29 @@ static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct ks_trigger *t = (struct ks_trigger *)base;
     char line[512];
-    FG_TRY(fg_buf_append_str(out, "["));
+    fg_buf_append_str(out, "[");
     for (size_t i = 0; i < t->n; i++) {
         struct ks_source *s = &t->src[i];
         bool first = true;
-        int rc = 0;
-        FG_TRY(fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
-        FG_TRY(fg_json_write_field(out, ",\"topic\":", s->st->topic));
-        FG_TRY(fg_json_write_field(out, ",\"group\":", s->st->group));
+        fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name);
+        fg_json_write_field(out, ",\"topic\":", s->st->topic);
+        fg_json_write_field(out, ",\"group\":", s->st->group);
         snprintf(line, sizeof(line),
                  ",\"partitions\":%lld,\"received\":%lld,\"processed\":%lld,\"filtered\":%lld,"
                  "\"failedBatches\":%lld,\"retries\":%lld,\"givenUp\":%lld,\"committed\":{",
                  (long long)s->assigned, (long long)s->received, (long long)s->processed, (long long)s->filtered,
                  (long long)s->failed_batches, (long long)s->retried, (long long)s->given_up);
-        FG_TRY(fg_buf_append_str(out, line));
+        fg_buf_append_str(out, line);
         pthread_mutex_lock(&s->lock);
-        for (size_t k = 0; k < s->n_committed && rc == 0; k++) {
+        for (size_t k = 0; k < s->n_committed && !out->err; k++) {
             if (s->committed[k] < 0)
                 continue;
             snprintf(line, sizeof(line), "%s\"%zu\":%" PRId64, first ? "" : ",", k, s->committed[k]);
             first = false;
-            rc = fg_buf_append_str(out, line);
+            fg_buf_append_str(out, line);
         }
         pthread_mutex_unlock(&s->lock);
-        FG_TRY(rc);
-        FG_TRY(fg_buf_append_str(out, "}}"));
+        fg_buf_append_str(out, "}}");
     }
     return fg_buf_append_str(out, "]");
 }

@@ -649,18 +649,18 @@ static int rq_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct rq_trigger *t = (struct rq_trigger *)base;
     char line[1024];
-    FG_TRY(fg_buf_append_str(out, "["));
+    fg_buf_append_str(out, "[");
     for (size_t i = 0; i < t->n; i++) {
         struct rq_source *s = &t->src[i];
-        FG_TRY(fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
-        FG_TRY(fg_json_write_field(out, ",\"stream\":", s->q->stream));
-        FG_TRY(fg_json_write_field(out, ",\"group\":", s->q->group));
+        fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name);
+        fg_json_write_field(out, ",\"stream\":", s->q->stream);
+        fg_json_write_field(out, ",\"group\":", s->q->group);
         snprintf(line, sizeof(line),
                  ",\"connected\":%s,\"inFlightBatches\":%d,\"received\":%lld,\"acknowledged\":%lld,\"failed\":%lld,"
                  "\"filtered\":%lld,\"redelivered\":%lld,\"deadLettered\":%lld}",
                  s->rd.up && s->wr.up ? "true" : "false", s->inflight, s->received, s->acked, s->failed, s->filtered,
                  s->redelivered, s->dead_lettered);
-        FG_TRY(fg_buf_append_str(out, line));
+        fg_buf_append_str(out, line);
     }
     return fg_buf_append_str(out, "]");
 }

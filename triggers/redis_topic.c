@@ -136,17 +136,17 @@ static int rt_describe(struct fg_trigger *base, struct fg_buf *out)
 {
     struct rt_trigger *t = (struct rt_trigger *)base;
     char line[1024];
-    FG_TRY(fg_buf_append_str(out, "["));
+    fg_buf_append_str(out, "[");
     for (size_t i = 0; i < t->n; i++) {
         struct rt_source *s = &t->src[i];
-        FG_TRY(fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name));
-        FG_TRY(fg_json_write_field(out, s->topic->channel ? ",\"channel\":" : ",\"pattern\":",
-                                   s->topic->channel ? s->topic->channel : s->topic->pattern));
+        fg_json_write_field(out, i ? ",{\"function\":" : "{\"function\":", s->fn->name);
+        fg_json_write_field(out, s->topic->channel ? ",\"channel\":" : ",\"pattern\":",
+                                   s->topic->channel ? s->topic->channel : s->topic->pattern);
         snprintf(line, sizeof(line),
                  ",\"connected\":%s,\"received\":%lld,\"accepted\":%lld,\"refused\":%lld,\"filtered\":%lld}",
                  s->rd.up ? "true" : "false", (long long)s->received, (long long)s->accepted, (long long)s->refused,
                  (long long)s->filtered);
-        FG_TRY(fg_buf_append_str(out, line));
+        fg_buf_append_str(out, line);
     }
     return fg_buf_append_str(out, "]");
 }

@@ -50,37 +50,37 @@ int fg_s3_event(struct fg_buf *out, const struct fg_s3_event_info *e)
     char when[32], num[32];
 
     fg_log_iso_time(when, e->time_ms);
-    FG_TRY(fg_buf_append_str(out, "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":"));
-    FG_TRY(s3_str(out, e->region));
-    FG_TRY(fg_buf_append_str(out, ",\"eventTime\":"));
-    FG_TRY(s3_str(out, when));
-    FG_TRY(fg_buf_append_str(out, ",\"eventName\":"));
-    FG_TRY(s3_str(out, e->event_name));
-    FG_TRY(fg_buf_append_str(out, ",\"userIdentity\":{\"principalId\":\"fngate\"},\"requestParameters\":{\"sourceIPAddress\":"));
-    FG_TRY(s3_str(out, e->source_ip ? e->source_ip : "127.0.0.1"));
-    FG_TRY(fg_buf_append_str(out, "},\"responseElements\":{\"x-amz-request-id\":"));
-    FG_TRY(s3_str(out, e->request_id));
-    FG_TRY(fg_buf_append_str(out, ",\"x-amz-id-2\":"));
-    FG_TRY(s3_str(out, e->request_id));
-    FG_TRY(fg_buf_append_str(out, "},\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":"));
-    FG_TRY(s3_str(out, e->config_id));
-    FG_TRY(fg_buf_append_str(out, ",\"bucket\":{\"name\":"));
-    FG_TRY(s3_str(out, e->bucket));
-    FG_TRY(fg_buf_append_str(out, ",\"ownerIdentity\":{\"principalId\":\"fngate\"},\"arn\":\"arn:aws:s3:::"));
-    FG_TRY(fg_json_write_escaped(out, e->bucket, strlen(e->bucket)));
-    FG_TRY(fg_buf_append_str(out, "\"},\"object\":{\"key\":\""));
+    fg_buf_append_str(out, "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":");
+    s3_str(out, e->region);
+    fg_buf_append_str(out, ",\"eventTime\":");
+    s3_str(out, when);
+    fg_buf_append_str(out, ",\"eventName\":");
+    s3_str(out, e->event_name);
+    fg_buf_append_str(out, ",\"userIdentity\":{\"principalId\":\"fngate\"},\"requestParameters\":{\"sourceIPAddress\":");
+    s3_str(out, e->source_ip ? e->source_ip : "127.0.0.1");
+    fg_buf_append_str(out, "},\"responseElements\":{\"x-amz-request-id\":");
+    s3_str(out, e->request_id);
+    fg_buf_append_str(out, ",\"x-amz-id-2\":");
+    s3_str(out, e->request_id);
+    fg_buf_append_str(out, "},\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":");
+    s3_str(out, e->config_id);
+    fg_buf_append_str(out, ",\"bucket\":{\"name\":");
+    s3_str(out, e->bucket);
+    fg_buf_append_str(out, ",\"ownerIdentity\":{\"principalId\":\"fngate\"},\"arn\":\"arn:aws:s3:::");
+    fg_json_write_escaped(out, e->bucket, strlen(e->bucket));
+    fg_buf_append_str(out, "\"},\"object\":{\"key\":\"");
     /* The encoded key is ASCII with no quote or backslash: it needs no JSON escaping. */
-    FG_TRY(fg_s3_key_encode(out, e->key, strlen(e->key)));
-    FG_TRY(fg_buf_append_str(out, "\""));
+    fg_s3_key_encode(out, e->key, strlen(e->key));
+    fg_buf_append_str(out, "\"");
     if (!removed) {
         snprintf(num, sizeof(num), "%lld", e->size);
-        FG_TRY(fg_buf_append_str(out, ",\"size\":"));
-        FG_TRY(fg_buf_append_str(out, num));
-        FG_TRY(fg_buf_append_str(out, ",\"eTag\":"));
-        FG_TRY(s3_str(out, e->etag));
+        fg_buf_append_str(out, ",\"size\":");
+        fg_buf_append_str(out, num);
+        fg_buf_append_str(out, ",\"eTag\":");
+        s3_str(out, e->etag);
     }
-    FG_TRY(fg_buf_append_str(out, ",\"sequencer\":"));
-    FG_TRY(s3_str(out, e->sequencer));
+    fg_buf_append_str(out, ",\"sequencer\":");
+    s3_str(out, e->sequencer);
     return fg_buf_append_str(out, "}}}]}");
 }
 

@@ -46,7 +46,7 @@ bool fg_s3_event_match(const struct fg_filter *f, const char *event, size_t len)
 
 /* Appends key encoded as S3 notifications encode keys (form encoding: a space is '+',
  * everything but A-Z a-z 0-9 - _ . * / is %XX). 0 or a fg_buf error. */
-int fg_s3_key_encode(struct fg_buf *out, const char *key, size_t n) FG_MUST_CHECK;
+int fg_s3_key_encode(struct fg_buf *out, const char *key, size_t n);
 
 /* The sequencer for change number seq: 16 upper-case hex digits, so later changes of a key
  * compare greater (as strings), as S3's sequencers do. */

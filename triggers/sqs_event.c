@@ -19,15 +19,15 @@ static int sqs_body(struct fg_buf *tmp, const struct fg_sqs_msg *m, const char *
             *len = m->lens[i + 1];
             return 1;
         }
-    FG_TRY(fg_buf_append(tmp, "{", 1));
+    fg_buf_append(tmp, "{", 1);
     for (size_t i = 0; i + 1 < m->n_fields; i += 2) {
         if (i)
-            FG_TRY(fg_buf_append(tmp, ",", 1));
-        FG_TRY(fg_json_write_text(tmp, m->fields[i], m->lens[i]));
-        FG_TRY(fg_buf_append(tmp, ":", 1));
-        FG_TRY(fg_json_write_text(tmp, m->fields[i + 1], m->lens[i + 1]));
+            fg_buf_append(tmp, ",", 1);
+        fg_json_write_text(tmp, m->fields[i], m->lens[i]);
+        fg_buf_append(tmp, ":", 1);
+        fg_json_write_text(tmp, m->fields[i + 1], m->lens[i + 1]);
     }
-    FG_TRY(fg_buf_append(tmp, "}", 1));
+    fg_buf_append(tmp, "}", 1);
     *body = tmp->data;
     *len = tmp->len;
     return 0;
@@ -91,33 +91,33 @@ int fg_sns_event(struct fg_buf *b, const char *region, const char *account_id, c
     char ts[32], arn[512];
     fg_log_iso_time(ts, now_ms);
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:", region, account_id);
-    FG_TRY(fg_buf_append_str(b, "{\"Records\":[{\"EventVersion\":\"1.0\",\"EventSubscriptionArn\":\""));
-    FG_TRY(fg_buf_append_str(b, arn));
-    FG_TRY(fg_json_write_escaped(b, channel, strlen(channel)));
-    FG_TRY(fg_buf_append(b, ":", 1));
-    FG_TRY(fg_json_write_escaped(b, function, strlen(function)));
-    FG_TRY(fg_buf_append_str(b, "\",\"EventSource\":\"aws:sns\",\"Sns\":{\"Type\":\"Notification\",\"MessageId\":\""));
-    FG_TRY(fg_buf_append_str(b, message_id));
-    FG_TRY(fg_buf_append_str(b, "\",\"TopicArn\":\""));
-    FG_TRY(fg_buf_append_str(b, arn));
-    FG_TRY(fg_json_write_escaped(b, channel, strlen(channel)));
-    FG_TRY(fg_buf_append_str(b, "\",\"Subject\":null,\"Message\":"));
-    FG_TRY(fg_json_write_text(b, msg, len));
-    FG_TRY(fg_buf_append_str(b, ",\"Timestamp\":\""));
-    FG_TRY(fg_buf_append_str(b, ts));
+    fg_buf_append_str(b, "{\"Records\":[{\"EventVersion\":\"1.0\",\"EventSubscriptionArn\":\"");
+    fg_buf_append_str(b, arn);
+    fg_json_write_escaped(b, channel, strlen(channel));
+    fg_buf_append(b, ":", 1);
+    fg_json_write_escaped(b, function, strlen(function));
+    fg_buf_append_str(b, "\",\"EventSource\":\"aws:sns\",\"Sns\":{\"Type\":\"Notification\",\"MessageId\":\"");
+    fg_buf_append_str(b, message_id);
+    fg_buf_append_str(b, "\",\"TopicArn\":\"");
+    fg_buf_append_str(b, arn);
+    fg_json_write_escaped(b, channel, strlen(channel));
+    fg_buf_append_str(b, "\",\"Subject\":null,\"Message\":");
+    fg_json_write_text(b, msg, len);
+    fg_buf_append_str(b, ",\"Timestamp\":\"");
+    fg_buf_append_str(b, ts);
     /* Handlers that validate the record (Powertools' parser) need URLs here. fngate does not
      * sign its messages, so they name a host that cannot resolve (RFC 6761's .invalid) in
      * SNS's form rather than AWS's, which would look like a real certificate. */
-    FG_TRY(fg_buf_append_str(b, "\",\"SignatureVersion\":\"1\",\"Signature\":\"\",\"SigningCertUrl\":\"https://sns."));
-    FG_TRY(fg_json_write_escaped(b, region, strlen(region)));
-    FG_TRY(fg_buf_append_str(b, ".fngate.invalid/SimpleNotificationService-fngate.pem\",\"UnsubscribeUrl\":\"https://sns."));
-    FG_TRY(fg_json_write_escaped(b, region, strlen(region)));
-    FG_TRY(fg_buf_append_str(b, ".fngate.invalid/?Action=Unsubscribe&SubscriptionArn="));
-    FG_TRY(fg_buf_append_str(b, arn));
-    FG_TRY(fg_json_write_escaped(b, channel, strlen(channel)));
-    FG_TRY(fg_buf_append(b, ":", 1));
-    FG_TRY(fg_json_write_escaped(b, function, strlen(function)));
-    FG_TRY(fg_buf_append_str(b, "\",\"MessageAttributes\":{}}}]}"));
+    fg_buf_append_str(b, "\",\"SignatureVersion\":\"1\",\"Signature\":\"\",\"SigningCertUrl\":\"https://sns.");
+    fg_json_write_escaped(b, region, strlen(region));
+    fg_buf_append_str(b, ".fngate.invalid/SimpleNotificationService-fngate.pem\",\"UnsubscribeUrl\":\"https://sns.");
+    fg_json_write_escaped(b, region, strlen(region));
+    fg_buf_append_str(b, ".fngate.invalid/?Action=Unsubscribe&SubscriptionArn=");
+    fg_buf_append_str(b, arn);
+    fg_json_write_escaped(b, channel, strlen(channel));
+    fg_buf_append(b, ":", 1);
+    fg_json_write_escaped(b, function, strlen(function));
+    fg_buf_append_str(b, "\",\"MessageAttributes\":{}}}]}");
     return 0;
 }
 

@@ -32,7 +32,14 @@ START_TEST(test_buf_ceiling)
     ck_assert_int_eq(fg_buf_append(&b, "6789", 4), -FG_ETOOBIG);
     ck_assert_int_eq(b.len, 5);
     ck_assert_str_eq(b.data, "12345");
-    ck_assert_int_eq(fg_buf_append(&b, "678", 3), 0);
+    /* Sticky: after a failure every append does nothing and returns the first error, so a
+     * document written without checking each append is never silently missing a piece. */
+    ck_assert_int_eq(b.err, -FG_ETOOBIG);
+    ck_assert_int_eq(fg_buf_append(&b, "678", 3), -FG_ETOOBIG);
+    ck_assert_str_eq(b.data, "12345");
+    fg_buf_reset(&b);
+    ck_assert_int_eq(b.err, 0);
+    ck_assert_int_eq(fg_buf_append(&b, "12345678", 8), 0);
     ck_assert_str_eq(b.data, "12345678");
     fg_buf_keep_tail(&b, 3);
     ck_assert_str_eq(b.data, "678");
