@@ -352,6 +352,70 @@ START_TEST(test_conf_aliases)
 }
 END_TEST
 
+/* A test-only adapter: the loader reads any adapter's keys from its table, with the same
+ * errors as every other key, and knows nothing else about it. */
+struct probe_conf {
+    const char *url;
+    int every_ms;
+    bool loud;
+};
+
+static const struct fg_conf_key probe_keys[] = {
+    { .name = "url", .type = FG_CONF_STR, .offset = offsetof(struct probe_conf, url) },
+    { .name = "every", .type = FG_CONF_MS, .offset = offsetof(struct probe_conf, every_ms), .min = 10, .max = 60000 },
+    { .name = "loud", .type = FG_CONF_BOOL, .offset = offsetof(struct probe_conf, loud) },
+    FG_CONF_KEY_END,
+};
+
+static void probe_defaults(void *obj)
+{
+    ((struct probe_conf *)obj)->every_ms = 1000;
+}
+
+static int probe_check(struct fg_conf_parser *p, struct fg_conf_event *ev, struct fy_node *val)
+{
+    (void)val;
+    return ((struct probe_conf *)ev->conf)->url ? 0 : fg_conf_fail(p, ev->pos, "probe: 'url' is required");
+}
+
+static const struct fg_conf_event_type probe_type = {
+    .kind = "probe", .where = "probe", .size = sizeof(struct probe_conf), .keys = probe_keys,
+    .short_key = "url", .filterable = true, .defaults = probe_defaults, .check = probe_check,
+};
+
+START_TEST(test_conf_any_adapter)
+{
+    static const struct fg_conf_event_type *const types[] = { &probe_type, NULL };
+    struct fg_config conf;
+    struct fg_err err;
+    const char *ok = HEAD "    events:\n      - probe: http://a\n      - probe: {url: http://b, every: 2s,"
+                          " filter_criteria: [{a: [1]}]}\n";
+    ck_assert_msg(fg_conf_load_string(&conf, "t.yaml", ".", ok, types, &err) == 0, "%s", err.msg);
+    const struct fg_conf_function *fn = &conf.functions[0];
+    ck_assert_uint_eq(fn->n_events, 2);
+    ck_assert_ptr_eq(fn->events[1].type, &probe_type);
+    ck_assert_str_eq(((const struct probe_conf *)fn->events[0].conf)->url, "http://a");
+    ck_assert_int_eq(((const struct probe_conf *)fn->events[0].conf)->every_ms, 1000);
+    ck_assert_int_eq(((const struct probe_conf *)fn->events[1].conf)->every_ms, 2000);
+    ck_assert_uint_eq(fn->events[1].index, 2);
+    ck_assert_uint_eq(fn->events[1].filter.n, 1);
+    ck_assert_uint_eq(fg_conf_count_events(&conf, &probe_type), 2);
+    fg_conf_free(&conf);
+    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", HEAD "    events:\n      - probe: {url: x, evry: 5}\n",
+                                         types, &err), -FG_ECONFIG);
+    ck_assert_str_eq(err.msg, "t.yaml:7:25: unknown key 'evry' in probe (did you mean 'every'?)");
+    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", HEAD "    events:\n      - probe: {url: x, every: 5ms}\n",
+                                         types, &err), -FG_ECONFIG);
+    ck_assert_str_eq(err.msg, "t.yaml:7:32: every: 5ms is out of range (10..60000 ms)");
+    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", HEAD "    events:\n      - probe: {loud: true}\n",
+                                         types, &err), -FG_ECONFIG);
+    ck_assert_str_eq(err.msg, "t.yaml:7:9: probe: 'url' is required");
+    /* Without the adapter, its kind is unknown: the loader has no list of its own. */
+    ck_assert_int_eq(fg_conf_load_string(&conf, "t.yaml", ".", ok, NULL, &err), -FG_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "unknown event type 'probe'"), "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_conf_env_limit)
 {
     struct fg_config conf;
@@ -388,6 +452,7 @@ int main(void)
     tcase_add_test(tc, test_conf_schedules);
     tcase_add_test(tc, test_conf_env_limit);
     tcase_add_test(tc, test_conf_aliases);
+    tcase_add_test(tc, test_conf_any_adapter);
     tcase_add_test(tc, test_conf_poll_sources);
     tcase_add_test(tc, test_conf_missing_file);
     return fg_unit_run(s, tc);
