@@ -4,7 +4,6 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,21 +15,20 @@
 #define WEBHOOK_TIMEOUT_S 10
 
 struct fg_webhook {
-    struct fg_loop *loop;
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct fg_webhook_job *head, *tail;
-    bool stopping;
+    struct fg_work work;             /* the libcurl thread */
     atomic_bool abort;
     CURL *curl;                      /* reused: keeps connections alive between deliveries */
 };
 
+static struct fg_webhook_job *webhook_job(struct fg_work_job *w)
+{
+    return (struct fg_webhook_job *)((char *)w - offsetof(struct fg_webhook_job, work));
+}
+
 static void webhook_on_done(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
-    struct fg_webhook_job *job = (struct fg_webhook_job *)((char *)msg - offsetof(struct fg_webhook_job, msg));
     (void)loop;
+    struct fg_webhook_job *job = webhook_job((struct fg_work_job *)((char *)msg - offsetof(struct fg_work_job, msg)));
     job->done(job);
 }
 
@@ -93,28 +91,22 @@ static void webhook_run(struct fg_webhook *w, struct fg_webhook_job *job)
         snprintf(job->error, sizeof(job->error), "HTTP %ld", code);
 }
 
-static void *webhook_main(void *arg)
+static void webhook_work_run(struct fg_work *work, struct fg_work_job *job)
 {
-    struct fg_webhook *w = arg;
-
-    for (;;) {
-        struct fg_webhook_job *job;
-        pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping)
-            pthread_cond_wait(&w->cond, &w->lock);
-        if (!(job = w->head)) {
-            pthread_mutex_unlock(&w->lock);
-            break;
-        }
-        if (!(w->head = job->next))
-            w->tail = NULL;
-        pthread_mutex_unlock(&w->lock);
-        webhook_run(w, job);
-        if (fg_loop_post(w->loop, &job->msg, webhook_on_done) < 0)
-            fg_log(FG_LOG_DEBUG, "webhook", "result for %s dropped: loop closed", job->url);
-    }
-    return NULL;
+    webhook_run(work->arg, webhook_job(job));
 }
+
+static void webhook_work_dropped(struct fg_work *work, struct fg_work_job *job)
+{
+    (void)work;
+    fg_log(FG_LOG_DEBUG, "webhook", "result for %s dropped: loop closed", webhook_job(job)->url);
+}
+
+/* On stop the queued deliveries still run: they fail at once (abort), and their done
+ * callbacks tell the queue. */
+static const struct fg_work_ops webhook_work_ops = {
+    .name = "webhook", .run = webhook_work_run, .done = webhook_on_done, .dropped = webhook_work_dropped, .drain = true,
+};
 
 int fg_webhook_new(struct fg_loop *loop, struct fg_webhook **out, struct fg_err *err)
 {
@@ -124,47 +116,30 @@ int fg_webhook_new(struct fg_loop *loop, struct fg_webhook **out, struct fg_err 
     *out = NULL;
     if (!w)
         return fg_err_set(err, -ENOMEM, "out of memory");
-    w->loop = loop;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->cond, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (!(w->curl = curl_easy_init())) {
         fg_webhook_free(w);
         return fg_err_set(err, -ENOMEM, "cannot initialise libcurl");
     }
-    if ((rc = pthread_create(&w->thread, NULL, webhook_main, w)) != 0) {
+    if ((rc = fg_work_start(&w->work, &webhook_work_ops, loop, w, err)) < 0) {
         fg_webhook_free(w);
-        return fg_err_set(err, -rc, "cannot start the webhook thread: %s", strerror(rc));
+        return rc;
     }
-    w->started = true;
     *out = w;
     return 0;
 }
 
 void fg_webhook_post(struct fg_webhook *w, struct fg_webhook_job *job)
 {
-    job->next = NULL;
-    pthread_mutex_lock(&w->lock);
-    if (w->tail)
-        w->tail->next = job;
-    else
-        w->head = job;
-    w->tail = job;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    fg_work_post(&w->work, &job->work);
 }
 
 void fg_webhook_stop(struct fg_webhook *w)
 {
-    if (!w || !w->started)
+    if (!w)
         return;
     atomic_store(&w->abort, true);
-    pthread_mutex_lock(&w->lock);
-    w->stopping = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
-    w->started = false;
+    fg_work_stop(&w->work);
 }
 
 void fg_webhook_free(struct fg_webhook *w)
@@ -174,7 +149,5 @@ void fg_webhook_free(struct fg_webhook *w)
     fg_webhook_stop(w);
     if (w->curl)
         curl_easy_cleanup(w->curl);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
     free(w);
 }

@@ -10,6 +10,7 @@
 #define FG_WEBHOOK_H
 
 #include "../core/loop.h"
+#include "../core/workq.h"
 
 struct fg_webhook;
 struct fg_webhook_job;
@@ -27,8 +28,7 @@ struct fg_webhook_job {
     int status;
     char error[256];
     /* ---- private */
-    struct fg_loop_msg msg;
-    struct fg_webhook_job *next;
+    struct fg_work_job work;
 };
 
 int fg_webhook_new(struct fg_loop *loop, struct fg_webhook **out, struct fg_err *err) FG_MUST_CHECK;

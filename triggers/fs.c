@@ -18,6 +18,7 @@
 #include "../core/log.h"
 #include "../core/md5.h"
 #include "../core/strmap.h"
+#include "../core/workq.h"
 #include "fs_watch.h"
 #include "s3_event.h"
 
@@ -66,8 +67,7 @@ struct fs_found {
 };
 
 struct fs_job {
-    struct fg_loop_msg msg;
-    struct fs_job *next;
+    struct fg_work_job work;    /* on t->worker, then back to the loop */
     struct fs_trigger *t;
     enum fs_job_kind kind;
     size_t root;
@@ -101,13 +101,7 @@ struct fs_trigger {
     bool running;
     struct fs_retry *retries;
     struct event *retry_timer;
-    /* the worker */
-    pthread_t worker;
-    bool worker_started;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct fs_job *head, *tail;
-    bool stopping;
+    struct fg_work worker;      /* stats, scans and hashes off the loop */
 };
 
 /* ------------------------------------------------------------------ the worker thread */
@@ -183,39 +177,6 @@ static void fs_found_file(void *arg, const char *rel, const struct stat *st)
     j->found = f;
 }
 
-static void fs_on_result(struct fg_loop *loop, struct fg_loop_msg *msg);
-
-static void *fs_worker(void *arg)
-{
-    struct fs_trigger *t = arg;
-    for (;;) {
-        struct fs_job *j;
-        pthread_mutex_lock(&t->lock);
-        while (!t->head && !t->stopping)
-            pthread_cond_wait(&t->cond, &t->lock);
-        if (t->stopping || !(j = t->head)) {
-            pthread_mutex_unlock(&t->lock);
-            break;
-        }
-        if (!(t->head = j->next))
-            t->tail = NULL;
-        pthread_mutex_unlock(&t->lock);
-        if (j->kind == JOB_HASH)
-            fs_hash(t, j);
-        else if (j->kind == JOB_SCAN)
-            fg_walk_files(t->roots[j->root].conf->path, j->rel, t->roots[j->root].conf->recursive, fs_found_file, j);
-        if (fg_loop_post(t->loop, &j->msg, fs_on_result) < 0) {
-            while (j->found) {
-                struct fs_found *f = j->found;
-                j->found = f->next;
-                free(f);
-            }
-            free(j);
-        }
-    }
-    return NULL;
-}
-
 static void fs_job_free(struct fs_job *j)
 {
     while (j->found) {
@@ -226,11 +187,42 @@ static void fs_job_free(struct fs_job *j)
     free(j);
 }
 
+static struct fs_job *fs_job_of(struct fg_work_job *w)
+{
+    return (struct fs_job *)((char *)w - offsetof(struct fs_job, work));
+}
+
+/* The worker thread: the blocking part of a job. */
+static void fs_work_run(struct fg_work *w, struct fg_work_job *work)
+{
+    struct fs_trigger *t = w->arg;
+    struct fs_job *j = fs_job_of(work);
+    if (j->kind == JOB_HASH)
+        fs_hash(t, j);
+    else if (j->kind == JOB_SCAN)
+        fg_walk_files(t->roots[j->root].conf->path, j->rel, t->roots[j->root].conf->recursive, fs_found_file, j);
+}
+
+static void fs_work_dropped(struct fg_work *w, struct fg_work_job *work)
+{
+    (void)w;
+    fs_job_free(fs_job_of(work));
+}
+
+static void fs_on_result(struct fg_loop *loop, struct fg_loop_msg *msg);
+
+/* Jobs still queued at stop are dropped: the next start rescans. */
+static const struct fg_work_ops fs_work_ops = {
+    .name = "folder worker", .run = fs_work_run, .done = fs_on_result, .dropped = fs_work_dropped, .drain = false,
+};
+
 static int fs_queue(struct fs_trigger *t, enum fs_job_kind kind, size_t root, const char *rel, bool full)
 {
     size_t n = strlen(rel);
-    struct fs_job *j = calloc(1, sizeof(*j) + n + 1);
-    if (!j) {
+    struct fs_job *j;
+    if (!t->worker.started)
+        return -FG_ESHUTDOWN;       /* stopped: the next start rescans */
+    if (!(j = calloc(1, sizeof(*j) + n + 1))) {
         fg_log(FG_LOG_ERROR, "fs", "out of memory: %s is looked at on the next rescan", rel);
         return -ENOMEM;
     }
@@ -241,14 +233,7 @@ static int fs_queue(struct fs_trigger *t, enum fs_job_kind kind, size_t root, co
     j->gen = t->roots[root].gen;
     memcpy(j->rel, rel, n + 1);
     t->roots[root].jobs++;
-    pthread_mutex_lock(&t->lock);
-    if (t->tail)
-        t->tail->next = j;
-    else
-        t->head = j;
-    t->tail = j;
-    pthread_cond_signal(&t->cond);
-    pthread_mutex_unlock(&t->lock);
+    fg_work_post(&t->worker, &j->work);
     return 0;
 }
 
@@ -523,7 +508,7 @@ static void fs_scanned(struct fs_trigger *t, struct fs_job *j)
 
 static void fs_on_result(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
-    struct fs_job *j = (struct fs_job *)(void *)msg;
+    struct fs_job *j = fs_job_of((struct fg_work_job *)((char *)msg - offsetof(struct fg_work_job, msg)));
     (void)loop;
     j->t->roots[j->root].jobs--;
     if (j->t->running) {
@@ -623,9 +608,8 @@ static int fs_start(struct fg_trigger *base, struct fg_err *err)
         fg_router_each_file(t->router, prefix, fs_load_entry, &t->roots[i]);
     }
     t->running = true;
-    if ((rc = pthread_create(&t->worker, NULL, fs_worker, t)) != 0)
-        return fg_err_set(err, -rc, "cannot start the folder worker thread: %s", strerror(rc));
-    t->worker_started = true;
+    if ((rc = fg_work_start(&t->worker, &fs_work_ops, t->loop, t, err)) < 0)
+        return rc;
     if ((rc = fg_fs_watch_start(t->watch, err)) < 0)
         return rc;
     for (size_t i = 0; i < t->n_roots; i++) {
@@ -648,14 +632,7 @@ static void fs_stop(struct fg_trigger *base)
         if (t->roots[i].poll_ev)
             event_del(t->roots[i].poll_ev);
     fg_fs_watch_stop(t->watch);
-    if (t->worker_started) {
-        pthread_mutex_lock(&t->lock);
-        t->stopping = true;
-        pthread_cond_signal(&t->cond);
-        pthread_mutex_unlock(&t->lock);
-        pthread_join(t->worker, NULL);
-        t->worker_started = false;
-    }
+    fg_work_stop(&t->worker);
 }
 
 /* GET /_fngate/folders: per folder, its mode, whether the first scan is done (what was
@@ -703,11 +680,6 @@ static void fs_free(struct fg_trigger *base)
         return;
     fs_stop(base);
     fg_fs_watch_free(t->watch);
-    while (t->head) {
-        struct fs_job *j = t->head;
-        t->head = j->next;
-        fs_job_free(j);
-    }
     while (t->retries) {
         struct fs_retry *x = t->retries;
         t->retries = x->next;
@@ -723,8 +695,6 @@ static void fs_free(struct fg_trigger *base)
         fg_filter_free(t->roots[i].filter);
     }
     free(t->roots);
-    pthread_mutex_destroy(&t->lock);
-    pthread_cond_destroy(&t->cond);
     free(t);
 }
 
@@ -746,8 +716,6 @@ static int fs_new(const struct fg_config *conf, struct fg_router *router, struct
     t->router = router;
     t->loop = loop;
     fg_idgen_init(&t->ids);
-    pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->cond, NULL);
     if (!(t->roots = calloc(n, sizeof(*t->roots))) || !(t->retry_timer = evtimer_new(loop->base, fs_on_retry, t))) {
         fs_free(&t->base);
         return fg_err_set(err, -ENOMEM, "out of memory");

@@ -120,12 +120,7 @@ void fg_kafka_batch_free(struct ks_batch *b)
 
 static void ks_push_done(struct ks_source *s, struct ks_batch *b)
 {
-    pthread_mutex_lock(&s->lock);
-    b->done_next = s->done_head;
-    s->done_head = b;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-    rd_kafka_queue_yield(s->cq);
+    fg_workq_push(&s->done, &b->done);
 }
 
 /* Loop thread. */
@@ -505,16 +500,12 @@ long long fg_kafka_dispatch(struct ks_source *s)
 }
 
 /* Takes the completion list and handles it. */
-void fg_kafka_drain(struct ks_source *s)
+void fg_kafka_drain(struct ks_source *s, int wait_ms)
 {
-    struct ks_batch *list;
-    pthread_mutex_lock(&s->lock);
-    list = s->done_head;
-    s->done_head = NULL;
-    pthread_mutex_unlock(&s->lock);
+    struct fg_workq_item *list = fg_workq_take_all(&s->done, wait_ms);
     while (list) {
-        struct ks_batch *b = list;
-        list = b->done_next;
+        struct ks_batch *b = (struct ks_batch *)((char *)list - offsetof(struct ks_batch, done));
+        list = list->next;
         ks_complete(s, b);
     }
 }

@@ -21,6 +21,7 @@
 
 #include "../core/filter.h"
 #include "../core/id.h"
+#include "../core/workq.h"
 #include "kafka_event.h"
 #include "kafka_stream.h"
 
@@ -77,7 +78,7 @@ struct ks_batch {
     const char *condition;             /* why it is given up */
     char last_request_id[FG_ID_LEN + 1];
     bool last_function_error;
-    struct ks_batch *done_next;        /* completion list */
+    struct fg_workq_item done;         /* in src->done */
     struct ks_batch *wait_next;        /* src->waiting */
 };
 
@@ -104,13 +105,13 @@ struct ks_source {
     bool down;
     bool noted;                        /* a state other than consuming was logged */
     long long next_meta_ms;
-    /* completion list, from the loop and store threads */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct ks_batch *done_head;
+    /* Finished batches, from the loop and store threads; a push wakes the consumer out of
+     * rd_kafka_consumer_poll (rd_kafka_queue_yield). */
+    struct fg_workq done;
     /* Offsets the broker accepted for the partitions held (the next offset the group
      * reads), by partition id, -1 none yet: written by the commit callback on the consumer
      * thread, read by describe on the loop thread, both under lock. */
+    pthread_mutex_t lock;
     int64_t *committed;
     size_t n_committed;
     /* figures for describe (read on the loop thread) */
@@ -142,7 +143,8 @@ void fg_kafka_batch_free(struct ks_batch *b);
 void fg_kafka_take(struct ks_source *s, rd_kafka_message_t *m);
 /* Starts batches that can start; returns the next time something is due (epoch ms), or -1. */
 long long fg_kafka_dispatch(struct ks_source *s);
-/* Takes the completions the loop and store threads handed over, and acts on them. */
-void fg_kafka_drain(struct ks_source *s);
+/* Takes the completions the loop and store threads handed over (waiting up to wait_ms for
+ * one when there is none; 0: no wait), and acts on them. */
+void fg_kafka_drain(struct ks_source *s, int wait_ms);
 
 #endif

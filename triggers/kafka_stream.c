@@ -158,9 +158,9 @@ static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *part
     if (running)
         fg_log(FG_LOG_INFO, "kafka", "%s: revoking %d partition(s): waiting for %d running batch(es)", s->label,
                parts->cnt, running);
+    fg_kafka_drain(s, 0);
     for (;;) {
         bool busy = false;
-        fg_kafka_drain(s);
         for (int i = 0; i < parts->cnt && !busy; i++) {
             struct ks_part *p = fg_kafka_part_find(s, parts->elems[i].partition);
             for (int l = 0; p && l < KS_MAX_LANES && !busy; l++)
@@ -168,18 +168,7 @@ static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *part
         }
         if (!busy || fg_now_ms() >= deadline)
             break;
-        pthread_mutex_lock(&s->lock);
-        if (!s->done_head) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-        }
-        pthread_mutex_unlock(&s->lock);
+        fg_kafka_drain(s, 100);
     }
     for (int i = 0; i < parts->cnt; i++) {
         struct ks_part *p = fg_kafka_part_find(s, parts->elems[i].partition);
@@ -269,16 +258,14 @@ static void *ks_main(void *arg)
         rd_kafka_message_t *m;
         if (next_due >= 0)
             timeout = next_due <= now ? 0 : next_due - now < KS_POLL_MS ? (int)(next_due - now) : KS_POLL_MS;
-        pthread_mutex_lock(&s->lock);
-        if (s->done_head)
+        if (!fg_workq_empty(&s->done))
             timeout = 0;
-        pthread_mutex_unlock(&s->lock);
         m = rd_kafka_consumer_poll(s->rk, timeout);
         for (int i = 0; m; i++) {
             fg_kafka_take(s, m);
             m = i < 10000 ? rd_kafka_consumer_poll(s->rk, 0) : NULL;
         }
-        fg_kafka_drain(s);
+        fg_kafka_drain(s, 0);
         if (s->down && fg_now_ms() >= s->next_meta_ms) {
             const struct rd_kafka_metadata *md;
             if (rd_kafka_metadata(s->rk, 0, NULL, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -363,7 +350,7 @@ static void ks_free(struct fg_trigger *base)
         struct ks_source *s = &t->src[i];
         if (s->thread_started)
             pthread_join(s->thread, NULL);
-        fg_kafka_drain(s);
+        fg_kafka_drain(s, 0);
         while (s->waiting) {
             struct ks_batch *b = s->waiting;
             s->waiting = b->wait_next;
@@ -379,12 +366,20 @@ static void ks_free(struct fg_trigger *base)
         fg_filter_free(s->filter);
         free(s->committed);
         pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->cond);
+        fg_workq_destroy(&s->done);
     }
     free(t->src);
     free(t);
 }
 
+
+/* A batch finished: wake the consumer thread out of its poll. Loop or store thread. */
+static void ks_wake(void *arg)
+{
+    struct ks_source *s = arg;
+    if (s->cq)
+        rd_kafka_queue_yield(s->cq);
+}
 
 static int ks_set(rd_kafka_conf_t *kc, const char *key, const char *val, const struct ks_source *s, struct fg_err *err)
 {
@@ -402,7 +397,7 @@ static int ks_source_init(struct ks_source *s, struct fg_err *err)
     int rc;
 
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    fg_workq_init(&s->done, ks_wake, s);
     if (!kc)
         return fg_err_set(err, -ENOMEM, "out of memory");
     if ((rc = ks_set(kc, "bootstrap.servers", st->brokers, s, err)) < 0 ||

@@ -22,6 +22,7 @@
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
+#include "core/workq.h"
 #include "unit.h"
 
 START_TEST(test_buf_ceiling)
@@ -187,6 +188,99 @@ START_TEST(test_loop_post)
     ck_assert_int_eq(t.sum, 2 * (499 * 500 / 2));
     ck_assert_int_eq(t.on_loop, 1000);
     ck_assert_int_eq(fg_loop_post(&t.loop, &late.m, loop_on_msg), -FG_ESHUTDOWN);
+    fg_loop_close(&t.loop);
+}
+END_TEST
+
+/* ---- the work queue and the work thread */
+
+struct wq_item {
+    struct fg_workq_item it;
+    int n;
+};
+
+START_TEST(test_workq_order_wait_close)
+{
+    struct fg_workq q;
+    struct wq_item items[3];
+    struct fg_workq_item *list;
+    long long t0;
+    int n = 0;
+
+    fg_workq_init(&q, NULL, NULL);
+    ck_assert(fg_workq_empty(&q));
+    for (int i = 0; i < 3; i++) {
+        items[i].n = i;
+        fg_workq_push(&q, &items[i].it);
+    }
+    ck_assert(!fg_workq_empty(&q));
+    for (list = fg_workq_take_all(&q, 0); list; list = list->next)
+        ck_assert_int_eq(((struct wq_item *)(void *)list)->n, n++);     /* push order */
+    ck_assert_int_eq(n, 3);
+    t0 = fg_mono_us();
+    ck_assert_ptr_null(fg_workq_take_all(&q, 50));                     /* waits, bounded */
+    ck_assert(fg_mono_us() - t0 >= 40000);
+    fg_workq_push(&q, &items[0].it);
+    fg_workq_close(&q);
+    ck_assert_ptr_eq(fg_workq_take(&q), &items[0].it);                 /* what is queued still comes */
+    ck_assert_ptr_null(fg_workq_take(&q));                             /* then NULL, no wait */
+    fg_workq_destroy(&q);
+}
+END_TEST
+
+struct work_test {
+    struct fg_loop loop;
+    struct fg_work work;
+    struct fg_work_job jobs[5];
+    int ran, done, dropped, off_loop;
+};
+
+static void work_run(struct fg_work *w, struct fg_work_job *job)
+{
+    struct work_test *t = w->arg;
+    (void)job;
+    t->ran++;
+    t->off_loop += !fg_loop_is_current(&t->loop);
+}
+
+static void work_done(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct work_test *t = (struct work_test *)((char *)loop - offsetof(struct work_test, loop));
+    (void)msg;
+    if (++t->done == 5)
+        fg_loop_break(loop);
+}
+
+static void work_dropped(struct fg_work *w, struct fg_work_job *job)
+{
+    (void)job;
+    ((struct work_test *)w->arg)->dropped++;
+}
+
+START_TEST(test_work_runs_off_the_loop_and_posts_back)
+{
+    static const struct fg_work_ops ops = {
+        .name = "test", .run = work_run, .done = work_done, .dropped = work_dropped, .drain = true,
+    };
+    static struct work_test t;
+    struct fg_err err;
+
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(fg_loop_init(&t.loop, &err), 0);
+    ck_assert_int_eq(fg_work_start(&t.work, &ops, &t.loop, &t, &err), 0);
+    for (int i = 0; i < 5; i++)
+        fg_work_post(&t.work, &t.jobs[i]);
+    fg_loop_run(&t.loop);
+    ck_assert_int_eq(t.done, 5);
+    ck_assert_int_eq(t.off_loop, 5);
+    /* With the loop closed, results cannot be posted: each job is handed to dropped(). */
+    fg_loop_close_posts(&t.loop);
+    for (int i = 0; i < 5; i++)
+        fg_work_post(&t.work, &t.jobs[i]);
+    fg_work_stop(&t.work);
+    ck_assert_int_eq(t.ran, 10);
+    ck_assert_int_eq(t.dropped, 5);
+    fg_work_stop(&t.work);      /* idempotent */
     fg_loop_close(&t.loop);
 }
 END_TEST
@@ -423,6 +517,8 @@ int main(void)
     tcase_add_test(tc, test_err);
     tcase_add_test(tc, test_uuid);
     tcase_add_test(tc, test_loop_post);
+    tcase_add_test(tc, test_workq_order_wait_close);
+    tcase_add_test(tc, test_work_runs_off_the_loop_and_posts_back);
     tcase_add_loop_test(tc, test_utf8_table, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
     tcase_add_test(tc, test_json_escape);
     tcase_add_test(tc, test_hex_round_trip);
