@@ -228,19 +228,21 @@ static const struct {
     { "files", "the folder indexes" },
 };
 
-/* The first problem PRAGMA quick_check reports for table (NULL: the whole file), copied to
- * msg; "" when it reports none. A damaged page can also abort the pragma itself (its row
- * scans read the page): that error is the problem then. */
-static void store_quick_check(struct fg_store *s, const char *table, char *msg, size_t size)
+/* Whether PRAGMA quick_check finds table (NULL: the whole file) damaged; its first problem is
+ * copied to msg then. A damaged page can also abort the pragma itself (its row scans read
+ * the page): that error is the problem then. A table the file lacks is not damaged here. */
+static bool store_quick_check(struct fg_store *s, const char *table, char *msg, size_t size)
 {
     static const char prefix[] = "*** in database main ***\n";
     char sql[64];
     sqlite3_stmt *st = NULL;
+    bool damaged = true;
     int rc;
 
     snprintf(sql, sizeof(sql), table ? "PRAGMA quick_check(%s)" : "PRAGMA quick_check", table);
-    msg[0] = '\0';
-    if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) == SQLITE_OK)
+    if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK && table)
+        return false;
+    if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         const char *row = (const char *)sqlite3_column_text(st, 0);
@@ -248,28 +250,27 @@ static void store_quick_check(struct fg_store *s, const char *table, char *msg, 
             row = "no answer";
         if (!strncmp(row, prefix, sizeof(prefix) - 1))
             row += sizeof(prefix) - 1;
-        if (strcmp(row, "ok"))
-            snprintf(msg, size, "%.*s", (int)strcspn(row, "\n"), row);
+        damaged = strcmp(row, "ok") != 0;
+        snprintf(msg, size, "%.*s", (int)strcspn(row, "\n"), row);
     } else {
         snprintf(msg, size, "%s", sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
+    return damaged;
 }
 
 /* Refuses a damaged file, naming it, its first problem and, when the problem lies in one
- * of fngate's tables, that table. Reads every page: 0.5 s for 1 GB from the page cache
+ * of fngate's tables, that table. Reads every page: about 0.6 s for 1 GB from the page cache
  * (README, "Restart"; tests/bench/state_check.sh measures it). */
 static int store_check(struct fg_store *s, struct fg_err *err)
 {
     char msg[512], where[160] = "";
 
-    store_quick_check(s, NULL, msg, sizeof(msg));
-    if (!msg[0])
+    if (!store_quick_check(s, NULL, msg, sizeof(msg)))
         return 0;
     for (size_t i = 0; i < sizeof(store_tables) / sizeof(store_tables[0]); i++) {
         char tmsg[8];
-        store_quick_check(s, store_tables[i].table, tmsg, sizeof(tmsg));
-        if (tmsg[0]) {
+        if (store_quick_check(s, store_tables[i].table, tmsg, sizeof(tmsg))) {
             snprintf(where, sizeof(where), ", in table %s, %s", store_tables[i].table, store_tables[i].what);
             break;
         }
