@@ -145,7 +145,7 @@ async function loadHandler() {
     throw e;
   }
   let fn = fnPath.split('.').reduce((o, k) => o && o[k], mod);
-  if (fn === undefined && mod.default) fn = fnPath.split('.').reduce((o, k) => o && o[k], mod.default);
+  if (fn === undefined && mod && mod.default) fn = fnPath.split('.').reduce((o, k) => o && o[k], mod.default);
   if (!fn) throw new RuntimeErrors.HandlerNotFound(`${spec} is undefined or not exported`);
   if (typeof fn !== 'function') throw new RuntimeErrors.HandlerNotFound(`${spec} is not a function`);
   return fn;

@@ -10,7 +10,7 @@ module is set up as in Lambda: "[LEVEL]\tTIME\tREQUEST_ID\tmessage".
 
 Errors are posted in the shape of AWS's runtime interface client (awslambdaric): errorMessage,
 errorType, requestId ("" during init) and stackTrace, a list of traceback.format_list()
-entries ('  File "/task/app.py", line 3, in handler\n    raise ...\n'), outermost first,
+entries ('  File "/task/app.py", line 3, in handler\\n    raise ...\\n'), outermost first,
 starting at the handler's own frame: this file's frames (and asyncio's, which runs
 coroutine handlers) are left out. Init errors: an ImportError is Runtime.ImportModuleError
 and a SyntaxError Runtime.UserCodeSyntaxError (both without the import machinery's frames,
