@@ -81,7 +81,9 @@ typedef void fg_store_events_fn(void *arg, struct fg_async_event *list);
 
 /* Opens (creating) state_dir/fngate.db, or an in-memory database with durability memory,
  * and takes state_dir/fngate.lock so two gateways never share a queue. Errors name the
- * file: not writable, locked by another process, corrupt. on_events receives committed
+ * file: not writable, locked by another process, not an SQLite file, damaged (PRAGMA
+ * quick_check runs here and reads every page: seconds for a large file), or empty (0 bytes)
+ * in a state_dir fngate ran in before. on_events receives committed
  * events, on_fetched the events of fg_store_fetch() with their payloads. 0 and an owned
  * store in *out (fg_store_free), or a negative code with err filled. */
 int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,

@@ -108,8 +108,10 @@ int main(int argc, char **argv)
             printf(e ? "error %s\n" : "ok\n", rd_kafka_err2str(e));
         } else if (!strcmp(cmd, "produce") && sscanf(line, "%*s %255s %d %255s %n", topic, &a, key, &n) == 3 && n) {
             const char *val = line + n;
+            /* RD_KAFKA_V_KEY() casts its arguments unparenthesised: parentheses keep the
+             * casts off the ?: conditions. A key of "-" is none. */
             rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(a),
-                              RD_KAFKA_V_KEY(strcmp(key, "-") ? key : NULL, strcmp(key, "-") ? strlen(key) : 0),
+                              RD_KAFKA_V_KEY((strcmp(key, "-") ? key : NULL), (strcmp(key, "-") ? strlen(key) : 0)),
                               RD_KAFKA_V_VALUE((void *)val, strlen(val)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_END);
             rd_kafka_flush(prod, 10000);
@@ -120,7 +122,7 @@ int main(int argc, char **argv)
             rd_kafka_headers_t *h = parse_headers(hdrs);
             rd_kafka_resp_err_t e;
             e = rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(a),
-                                  RD_KAFKA_V_KEY(strcmp(key, "-") ? key : NULL, strcmp(key, "-") ? strlen(key) : 0),
+                                  RD_KAFKA_V_KEY((strcmp(key, "-") ? key : NULL), (strcmp(key, "-") ? strlen(key) : 0)),
                                   RD_KAFKA_V_VALUE((void *)val, strlen(val)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                   RD_KAFKA_V_TIMESTAMP(strcmp(ts, "-") ? strtoll(ts, NULL, 10) : 0),
                                   RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);

@@ -7,8 +7,20 @@
 // memoryLimitInMB, logGroupName, logStreamName, getRemainingTimeInMillis() and
 // callbackWaitsForEmptyEventLoop. console.* lines are written as Lambda writes them:
 // "TIME\tREQUEST_ID\tLEVEL\tmessage".
+//
+// Errors are posted as AWS's runtime interface client (aws-lambda-nodejs-runtime-interface-client,
+// Errors.js toRapidResponse) posts them: {errorType, errorMessage, trace}, trace being the
+// error's stack split into lines ("TypeError: bad input", "    at exports.handler (/task/index.js:2:9)",
+// ...); a thrown value that is not an Error gives errorType `typeof value` and an empty trace.
+// One difference: the frames of this file (and the Node internals that called into it) are
+// left out, where AWS's trace ends with its /var/runtime/index.mjs frames; they say nothing
+// about the handler. Init errors are Runtime.MalformedHandlerName, Runtime.ImportModuleError
+// (a module that cannot be found), Runtime.UserCodeSyntaxError and Runtime.HandlerNotFound,
+// each an Error whose trace starts "Runtime.X: message"; anything else the module throws while
+// it loads is posted as itself.
 'use strict';
 
+const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const util = require('util');
@@ -44,43 +56,99 @@ function patchConsole() {
   }
 }
 
-function errorBody(err) {
-  if (err instanceof Error) {
-    return { errorType: err.name || 'Error', errorMessage: err.message,
-      trace: (err.stack || '').split('\n') };
-  }
-  return { errorType: 'string', errorMessage: typeof err === 'string' ? err : JSON.stringify(err), trace: [] };
+// Runtime.* errors: the name is on the prototype, so the stack's first line carries it.
+const RuntimeErrors = {};
+for (const n of ['MalformedHandlerName', 'ImportModuleError', 'UserCodeSyntaxError', 'HandlerNotFound']) {
+  RuntimeErrors[n] = class extends Error {};
+  RuntimeErrors[n].prototype.name = `Runtime.${n}`;
 }
 
+function isError(e) {
+  return util.types.isNativeError(e) || Boolean(e && e.name && e.message && e.stack &&
+    typeof e.name === 'string' && typeof e.message === 'string' && typeof e.stack === 'string');
+}
+
+const FRAME = /^\s+at /;
+const INTERNAL_FRAME = /\((node:[^)]*|<anonymous>)\)$|^\s+at (node:|async Promise\.|<anonymous>)/;
+
+// The stack's lines without this runtime's frames: every frame in this file, and below the
+// first of them the Node internals it runs through (new Promise, the task queue). Frames of
+// the handler's files stay wherever they are (a handler that calls context.fail() has this
+// file's frame above its own).
+function traceOf(stack) {
+  const out = [];
+  let below = false;
+  for (const line of stack.split('\n')) {
+    if (FRAME.test(line) && line.includes(__filename + ':')) {
+      below = true;
+      continue;
+    }
+    if (below && FRAME.test(line) && INTERNAL_FRAME.test(line)) continue;
+    out.push(line);
+  }
+  return out;
+}
+
+function errorBody(err) {
+  try {
+    if (isError(err)) return { errorType: err.name, errorMessage: err.message, trace: traceOf(err.stack) };
+    return { errorType: typeof err, errorMessage: String(err), trace: [] };
+  } catch (_) {
+    return { errorType: 'handled', errorMessage: 'callback called with Error argument, but there was a problem ' +
+      'while retrieving one or more of its message, name, and stack' };
+  }
+}
+
+// The log line AWS's client writes for an error: "LABEL \t{errorType, errorMessage, stack}".
+function logError(label, err) {
+  const e = isError(err) ? err : new Error(err);
+  let text;
+  try {
+    text = JSON.stringify(Object.assign({ errorType: e.name, errorMessage: e.message, code: e.code }, e,
+      { stack: traceOf(e.stack || '') }));
+  } catch (_) {
+    text = JSON.stringify(errorBody(e));
+  }
+  console.error(label, '\t' + text);
+}
+
+// require() the file, or import() it for ES modules; undefined when it does not exist.
+async function loadFile(file, esm) {
+  if (!fs.existsSync(file)) return undefined;
+  return esm ? import(pathToFileURL(file).href) : require(file);
+}
+
+// The handler function, found as AWS's client finds it: "dir/module.a.b" loads dir/module
+// (extensionless, .js, .mjs, .cjs, then Node's resolution from the task root, node_modules
+// included) and takes its property a.b. Throws the Runtime.* errors above.
 async function loadHandler() {
   const spec = process.env._HANDLER || '';
-  const dot = spec.lastIndexOf('.');
-  const modPath = path.resolve(process.env.LAMBDA_TASK_ROOT || process.cwd(), spec.slice(0, dot));
-  const fnName = spec.slice(dot + 1);
+  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  if (spec.includes('..')) {
+    throw new RuntimeErrors.MalformedHandlerName(`'${spec}' is not a valid handler name. Use absolute paths ` +
+      'when specifying root directories in handler names.');
+  }
+  const base = path.basename(spec);
+  const moduleRoot = spec.substring(0, spec.indexOf(base));
+  const match = base.match(/^([^.]*)\.(.*)$/);
+  if (!match) throw new RuntimeErrors.MalformedHandlerName('Bad handler');
+  const [, modName, fnPath] = match;
+  const modPath = path.resolve(root, moduleRoot, modName);
   let mod;
-  const fs = require('fs');
-  for (const ext of ['.js', '.mjs', '.cjs']) {
-    if (!fs.existsSync(modPath + ext)) continue;
-    try {
-      mod = ext === '.mjs' ? await import(pathToFileURL(modPath + ext).href) : require(modPath + ext);
-    } catch (e) {
-      const body = errorBody(e);
-      body.errorType = 'Runtime.UserCodeSyntaxError';
-      if (!(e instanceof SyntaxError)) body.errorType = 'Runtime.ImportModuleError';
-      return { error: body };
-    }
-    break;
+  try {
+    mod = (await loadFile(modPath)) || (await loadFile(modPath + '.js')) ||
+      (await loadFile(modPath + '.mjs', true)) || (await loadFile(modPath + '.cjs'));
+    if (!mod) mod = require(require.resolve(modName, { paths: [root, path.resolve(root, moduleRoot)] }));
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new RuntimeErrors.UserCodeSyntaxError(e);
+    if (e && e.code === 'MODULE_NOT_FOUND') throw new RuntimeErrors.ImportModuleError(e);
+    throw e;
   }
-  if (!mod) {
-    return { error: { errorType: 'Runtime.ImportModuleError',
-      errorMessage: `Error: Cannot find module '${path.basename(modPath)}'`, trace: [] } };
-  }
-  const fn = mod[fnName] || (mod.default && mod.default[fnName]);
-  if (typeof fn !== 'function') {
-    return { error: { errorType: 'Runtime.HandlerNotFound',
-      errorMessage: `${spec} is undefined or not exported`, trace: [] } };
-  }
-  return { fn };
+  let fn = fnPath.split('.').reduce((o, k) => o && o[k], mod);
+  if (fn === undefined && mod && mod.default) fn = fnPath.split('.').reduce((o, k) => o && o[k], mod.default);
+  if (!fn) throw new RuntimeErrors.HandlerNotFound(`${spec} is undefined or not exported`);
+  if (typeof fn !== 'function') throw new RuntimeErrors.HandlerNotFound(`${spec} is not a function`);
+  return fn;
 }
 
 function invoke(fn, event, context) {
@@ -93,7 +161,7 @@ function invoke(fn, event, context) {
     };
     context.done = callback;
     context.succeed = (data) => callback(null, data);
-    context.fail = (err) => callback(err || new Error('handled'));
+    context.fail = (err) => callback(err === undefined || err === null ? 'handled' : err);
     try {
       const out = fn(event, context, callback);
       if (out && typeof out.then === 'function') out.then((d) => callback(null, d), (e) => callback(e));
@@ -106,11 +174,14 @@ function invoke(fn, event, context) {
 
 async function main() {
   patchConsole();
-  const { fn, error } = await loadHandler();
-  if (error) {
-    console.error(`${error.errorType}: ${error.errorMessage}`);
-    await call('POST', '/init/error', JSON.stringify(error),
-      { 'Lambda-Runtime-Function-Error-Type': error.errorType });
+  let fn;
+  try {
+    fn = await loadHandler();
+  } catch (e) {
+    logError('Uncaught Exception', e);
+    const body = errorBody(e);
+    await call('POST', '/init/error', JSON.stringify(body),
+      { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     process.exit(1);
   }
   for (;;) {
@@ -139,7 +210,7 @@ async function main() {
       result = await invoke(fn, event, context);
     } catch (e) {
       const body = errorBody(e);
-      console.error(`Invoke Error \t${JSON.stringify(body)}`);
+      logError('Invoke Error', e);
       await call('POST', `/invocation/${requestId}/error`, JSON.stringify(body),
         { 'Lambda-Runtime-Function-Error-Type': body.errorType });
       continue;

@@ -6,7 +6,16 @@ runs on Debian's /usr/bin/python3 with no pip install.
 The context object carries the attributes Lambda documents (aws_request_id, function_name,
 function_version, invoked_function_arn, memory_limit_in_mb, log_group_name,
 log_stream_name, identity, client_context, get_remaining_time_in_millis()). The logging
-module is set up as in Lambda: "[LEVEL]\tTIME\tREQUEST_ID\tmessage"."""
+module is set up as in Lambda: "[LEVEL]\tTIME\tREQUEST_ID\tmessage".
+
+Errors are posted in the shape of AWS's runtime interface client (awslambdaric): errorMessage,
+errorType, requestId ("" during init) and stackTrace, a list of traceback.format_list()
+entries ('  File "/task/app.py", line 3, in handler\\n    raise ...\\n'), outermost first,
+starting at the handler's own frame: this file's frames (and asyncio's, which runs
+coroutine handlers) are left out. Init errors: an ImportError is Runtime.ImportModuleError
+and a SyntaxError Runtime.UserCodeSyntaxError (both without the import machinery's frames,
+as AWS sends them); any other exception raised at import keeps its own type and the frames
+from importlib down to the module's line; a missing handler is Runtime.HandlerNotFound."""
 import asyncio
 import importlib
 import inspect
@@ -85,13 +94,53 @@ CLIENT = RuntimeClient(API)
 call = CLIENT.call
 
 
-def error_body(exc, tb=None):
-    frames = traceback.extract_tb(tb) if tb else []
-    return {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "stackTrace": [line.rstrip("\n") for line in traceback.format_list(frames)],
-    }
+# Frames of the runtime itself, dropped from the head of a stack trace as AWS's client drops
+# its bootstrap.py: this file, and asyncio, which runs coroutine handlers for it.
+RUNTIME_FILES = (os.path.abspath(__file__),)
+ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+
+
+def handler_frames(tb):
+    """traceback.format_list() entries from the first frame that is not the runtime's. Plain
+    (file, line, name, text) tuples, as AWS's client passes: no column carets (Python 3.11+)."""
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    i = 0
+    while i < len(frames):
+        name = os.path.abspath(frames[i][0])
+        if name not in RUNTIME_FILES and not name.startswith(ASYNCIO_DIR):
+            break
+        i += 1
+    return traceback.format_list(frames[i:])
+
+
+def error_body(message, error_type, stack_trace=None, request_id=""):
+    return {"errorMessage": message, "errorType": error_type, "requestId": request_id,
+            "stackTrace": stack_trace or []}
+
+
+def exception_body(exc, tb, request_id=""):
+    return error_body(str(exc), type(exc).__name__, handler_frames(tb), request_id)
+
+
+def log_error(err):
+    """Writes the error as AWS's runtime does: "[ERROR] TYPE: MESSAGE", then the traceback."""
+    lines = ["[ERROR] %s: %s" % (err["errorType"], err["errorMessage"])]
+    if err["stackTrace"]:
+        lines.append("Traceback (most recent call last):")
+        for entry in err["stackTrace"]:
+            lines.extend(entry.splitlines())
+    print("\n".join(lines), flush=True)
+
+
+class FaultError(Exception):
+    """A failure the runtime names itself (Runtime.*), posted with the stack trace given
+    (none but for a syntax error's position), as AWS's client posts its FaultException."""
+
+    def __init__(self, error_type, message, stack_trace=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.stack_trace = stack_trace
 
 
 class Context:
@@ -131,22 +180,45 @@ def setup_logging():
     root.setLevel(logging.WARNING)
 
 
-def load_handler():
+def import_handler():
+    """The handler function; raises FaultError for what AWS's client names (a malformed
+    handler, a module that cannot be imported or has a syntax error, a missing handler),
+    and lets any other exception raised by the module's code at import through."""
     spec = os.environ.get("_HANDLER", "")
-    module_path, _, func_name = spec.rpartition(".")
+    module_path, dot, func_name = spec.rpartition(".")
+    if not dot:
+        raise FaultError("Runtime.MalformedHandlerName",
+                         "Bad handler '%s': not enough values to unpack (expected 2, got 1)" % spec)
+    if not module_path:
+        raise FaultError("Runtime.MalformedHandlerName", "Bad handler '%s': Empty module name" % spec)
     module_name = module_path.replace("/", ".")
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        raise FaultError("Runtime.BuiltInModuleConflict",
+                         "Cannot use built-in module %s as a handler module" % module_path)
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # import errors, syntax errors, errors at module level
-        body = error_body(exc, sys.exc_info()[2])
-        body["errorMessage"] = "Unable to import module '%s': %s" % (module_name, exc)
-        body["errorType"] = "Runtime.ImportModuleError"
-        return None, body
+    except ImportError as exc:
+        raise FaultError("Runtime.ImportModuleError",
+                         "Unable to import module '%s': %s" % (module_path, exc)) from None
+    except SyntaxError as exc:
+        raise FaultError("Runtime.UserCodeSyntaxError",
+                         "Syntax error in module '%s': %s" % (module_path, exc),
+                         ['  File "%s" Line %s\n    %s' % (exc.filename, exc.lineno, exc.text)]) from None
     func = getattr(module, func_name, None)
     if not callable(func):
-        return None, {"errorMessage": "Handler '%s' missing on module '%s'" % (func_name, module_name),
-                      "errorType": "Runtime.HandlerNotFound", "stackTrace": []}
-    return func, None
+        raise FaultError("Runtime.HandlerNotFound",
+                         "Handler '%s' missing on module '%s'" % (func_name, module_path))
+    return func
+
+
+def load_handler():
+    """(handler, None), or (None, the init error's body)."""
+    try:
+        return import_handler(), None
+    except FaultError as exc:
+        return None, error_body(exc.message, exc.error_type, exc.stack_trace)
+    except Exception as exc:  # raised by the module's own code at import
+        return None, exception_body(exc, exc.__traceback__)
 
 
 def main():
@@ -157,7 +229,7 @@ def main():
     setup_logging()
     handler, init_error = load_handler()
     if init_error:
-        print("[ERROR] %s: %s" % (init_error["errorType"], init_error["errorMessage"]), flush=True)
+        log_error(init_error)
         call("POST", "/init/error", json.dumps(init_error),
              {"Lambda-Runtime-Function-Error-Type": init_error["errorType"]})
         sys.exit(1)
@@ -174,21 +246,25 @@ def main():
         RequestIdFilter.request_id = request_id
         ctx = Context(request_id, deadline, arn, json.loads(ci) if ci else None, json.loads(cc) if cc else None)
         try:
-            event = json.loads(body) if body else {}
+            try:
+                event = json.loads(body) if body else {}
+            except ValueError as exc:
+                raise FaultError("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % exc) from None
             result = handler(event, ctx)
             if inspect.isawaitable(result):
                 result = asyncio.run(result)
             try:
                 out = json.dumps(result)
             except (TypeError, ValueError) as exc:
-                raise MarshalError("Unable to marshal response: %s" % exc) from None
+                raise FaultError("Runtime.MarshalError", "Unable to marshal response: %s" % exc) from None
+        except FaultError as exc:
+            err = error_body(exc.message, exc.error_type, exc.stack_trace, request_id)
         except Exception as exc:
-            err = error_body(exc, sys.exc_info()[2])
-            if isinstance(exc, MarshalError):
-                err["errorType"] = "Runtime.MarshalError"
-            print("[ERROR] %s: %s" % (err["errorType"], err["errorMessage"]), flush=True)
-            for line in err["stackTrace"]:
-                print(line, flush=True)
+            err = exception_body(exc, exc.__traceback__, request_id)
+        else:
+            err = None
+        if err:
+            log_error(err)
             call("POST", "/invocation/%s/error" % request_id, json.dumps(err),
                  {"Lambda-Runtime-Function-Error-Type": err["errorType"]})
             continue
@@ -197,10 +273,6 @@ def main():
             err = {"errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
                    "errorType": "Function.ResponseSizeTooLarge"}
             call("POST", "/invocation/%s/error" % request_id, json.dumps(err))
-
-
-class MarshalError(Exception):
-    pass
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ on function errors, event age, destinations (function and CloudEvents HTTP), dea
 their redrive, rate limits, restart and kill -9. Every test drives the real gateway."""
 import json
 import os
+import sqlite3
 import subprocess
 import threading
 
@@ -455,6 +456,64 @@ def test_state_store_refusals(tmp):
         check(p.returncode != 0 and "in use by another fngate" in p.stderr,
               "a second gateway on the same state_dir is refused:\n" + p.stderr)
         check(gw.invoke("W", {"id": 1}, EVENT)[0] == 202, "the first gateway is unaffected")
+
+
+def test_state_file_damaged_page_refused(tmp):
+    """PRAGMA quick_check at start: garbage over a page of the dead letters (written while the
+    gateway is stopped) refuses start, naming the file, "damaged" and the table, where it used
+    to start and answer 500 to the admin API; moved away, the next start is empty."""
+    conf = setup(tmp, fn("W", extra="    retries: {maximum_retry_attempts: 0}\n"))
+    db = os.path.join(tmp, ".fngate", "fngate.db")
+    with Gateway(tmp, conf) as gw:
+        for i in range(60):
+            check(gw.invoke("W", {"id": i, "fail": True, "pad": "d" * 1000}, EVENT)[0] == 202, "accepted")
+        wait_until(lambda: queue_view(gw)[0]["W"]["deadLetters"] == 60, 60, "60 dead letters",
+                   lambda: queue_view(gw)[0]["W"])
+    # The gateway stopped cleanly: no write-ahead log is left, so reading the file as immutable
+    # sees all of it and leaves nothing behind.
+    ro = sqlite3.connect("file:%s?immutable=1" % db, uri=True)
+    page_size = ro.execute("PRAGMA page_size").fetchone()[0]
+    leaves = [n for (n,) in ro.execute("SELECT pageno FROM dbstat WHERE name='dlq' AND pagetype='leaf' ORDER BY pageno")]
+    ro.close()
+    check(len(leaves) >= 10, "the dead letters span pages: %s" % leaves)
+    with open(db, "r+b") as f:
+        f.seek((leaves[len(leaves) // 2] - 1) * page_size)
+        f.write((b"\xde\xad\xbe\xef garbage " * page_size)[:page_size])
+    cfg = write(os.path.join(tmp, "fngate.yaml"), conf)
+    p = run_cli("serve", "-c", cfg, "--listen", "127.0.0.1:0")
+    check(p.returncode != 0 and "state file %s: damaged: " % db in p.stderr and "(move it away" in p.stderr,
+          "a damaged state file refuses start, naming the file: rc %d\n%s" % (p.returncode, p.stderr))
+    check(", in table dlq, the dead letters (move it away" in p.stderr, "the message says what the damage touches:\n" + p.stderr)
+    check("listening on" not in p.stderr, p.stderr)
+    os.rename(db, db + ".damaged")
+    with Gateway(tmp, conf) as gw:
+        check(queue_view(gw)[0]["W"]["deadLetters"] == 0, "moved away: the next start is empty")
+
+
+def test_state_file_empty(tmp):
+    """A 0-byte fngate.db: in a state_dir fngate has not run in (created ahead, as a
+    provisioning tool sets owner and mode) it is a new file, with a warning naming it; in one
+    fngate has run in (fngate.lock is there) it was truncated, and start is refused."""
+    conf = setup(tmp, fn("W"))
+    state = os.path.join(tmp, ".fngate")
+    db = os.path.join(state, "fngate.db")
+    os.makedirs(state)
+    open(db, "wb").close()
+    with Gateway(tmp, conf) as gw:
+        check("state file %s is empty (0 bytes) and fngate has not run in %s before" % (db, state) in gw.stderr(),
+              "a warning names the empty file:\n" + gw.stderr())
+        check(gw.invoke("W", {"id": 1}, EVENT)[0] == 202, "the new file takes events")
+        wait_until(lambda: gw.queue_idle(), 15, "the queue to drain")
+    check(os.path.getsize(db) > 0 and os.path.exists(os.path.join(state, "fngate.lock")), "fngate ran here")
+    with Gateway(tmp, conf) as gw:
+        check("is empty" not in gw.stderr(), "no warning for a file that is not empty:\n" + gw.stderr())
+    os.truncate(db, 0)
+    cfg = write(os.path.join(tmp, "fngate.yaml"), conf)
+    p = run_cli("serve", "-c", cfg, "--listen", "127.0.0.1:0")
+    check(p.returncode != 0 and "state file %s: damaged: empty (0 bytes)" % db in p.stderr and
+          "(move it away to start empty, or restore it)" in p.stderr,
+          "a truncated state file refuses start, naming it: rc %d\n%s" % (p.returncode, p.stderr))
+    check(os.path.getsize(db) == 0, "the refused file is left as it was")
 
 
 def test_full_disk_answers_503_not_202(tmp):

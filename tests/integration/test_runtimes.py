@@ -149,6 +149,175 @@ def test_python_errors(tmp):
         check(status == 200, status)
 
 
+def check_python_trace(err, first_file, last_file, what):
+    """AWS's Python stackTrace: format_list() entries, each ending with a newline, outermost
+    first, from the handler's own frame (never the runtime's bootstrap.py)."""
+    trace = err["stackTrace"]
+    check(isinstance(trace, list) and trace, "%s: a stack trace: %s" % (what, err))
+    check(all(isinstance(e, str) and e.startswith('  File "') and e.endswith("\n") for e in trace),
+          "%s: every entry is '  File \"...\", line N, in NAME\\n...\\n': %s" % (what, trace))
+    check(trace[0].startswith('  File "%s", line ' % first_file), "%s: first frame in %s: %s" % (what, first_file, trace))
+    check(trace[-1].startswith('  File "%s", line ' % last_file), "%s: last frame in %s: %s" % (what, last_file, trace))
+    check(not any("bootstrap.py" in e for e in trace), "%s: no frame of the runtime: %s" % (what, trace))
+    check(not any("^^^" in e for e in trace), "%s: no column carets (AWS's entries have none): %s" % (what, trace))
+
+
+def test_python_error_shapes(tmp):
+    """Errors as AWS's Python runtime interface client posts them: errorMessage, errorType,
+    requestId, stackTrace from the handler's file down, each entry ending with a newline;
+    init errors (import, syntax, missing handler, an exception at import) likewise."""
+    code = os.path.join(tmp, "py")
+    app, helper = os.path.join(code, "app.py"), os.path.join(code, "helper.py")
+    write(app, """
+        import helper
+
+        def boom(event, context):
+            return helper.deeper(event)
+
+        async def coroutine(event, context):
+            raise KeyError("missing")
+        """)
+    write(helper, """
+        def deeper(event):
+            raise ValueError("no good: %s" % event["n"])
+        """)
+    write(os.path.join(code, "atimport.py"), """
+        x = 1
+        raise RuntimeError("failed at import")
+        """)
+    write(os.path.join(code, "syntax.py"), "def f(:\n    pass\n")
+    write(os.path.join(code, "broken.py"), "import does_not_exist\n")
+    config = "functions:\n" + fn_block("Boom", "python3", code, "app.boom") + \
+        fn_block("Coro", "python3", code, "app.coroutine") + \
+        fn_block("AtImport", "python3", code, "atimport.handler") + \
+        fn_block("Syntax", "python3", code, "syntax.handler") + \
+        fn_block("Broken", "python3", code, "broken.handler") + \
+        fn_block("Missing", "python3", code, "app.nothing_here")
+    with Gateway(tmp, config) as gw:
+        status, headers, body = gw.invoke("Boom", {"n": 7})
+        err = json.loads(body)
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(sorted(err) == ["errorMessage", "errorType", "requestId", "stackTrace"], err)
+        check(err["errorType"] == "ValueError" and err["errorMessage"] == "no good: 7", err)
+        check(err["requestId"] == headers["x-amzn-requestid"], err)
+        check_python_trace(err, app, helper, "handler error")
+        check(len(err["stackTrace"]) == 2 and ", in boom\n    return helper.deeper(event)\n" in err["stackTrace"][0] and
+              err["stackTrace"][1].endswith(', in deeper\n    raise ValueError("no good: %s" % event["n"])\n'), err)
+        gw.wait_stdout(r"\[ERROR\] ValueError: no good: 7$")
+        gw.wait_stdout(r"\tTraceback \(most recent call last\):$")
+
+        status, _, body = gw.invoke("Coro", {})
+        err = json.loads(body)
+        check(err["errorType"] == "KeyError" and err["errorMessage"] == "'missing'", err)
+        check_python_trace(err, app, app, "coroutine handler (asyncio's frames left out too)")
+        check(len(err["stackTrace"]) == 1 and ", in coroutine\n" in err["stackTrace"][0], err)
+
+        # Raised by the module's code at import: its own type, and the frames from the import
+        # machinery down to the module's line, as AWS sends them; requestId is "" in init.
+        status, headers, body = gw.invoke("AtImport", {})
+        err = json.loads(body)
+        check(headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(err["errorType"] == "RuntimeError" and err["errorMessage"] == "failed at import", err)
+        check(err["requestId"] == "", err)
+        check_python_trace(err, err["stackTrace"][0][len('  File "'):].split('"')[0], os.path.join(code, "atimport.py"),
+                           "error at import")
+        check("importlib" in err["stackTrace"][0], err)
+        check(err["stackTrace"][-1].endswith(', in <module>\n    raise RuntimeError("failed at import")\n'), err)
+
+        status, _, body = gw.invoke("Syntax", {})
+        err = json.loads(body)
+        check(err["errorType"] == "Runtime.UserCodeSyntaxError", err)
+        check(err["errorMessage"].startswith("Syntax error in module 'syntax': "), err)
+        check(len(err["stackTrace"]) == 1 and
+              err["stackTrace"][0].startswith('  File "%s" Line 1\n    def f(:' % os.path.join(code, "syntax.py")), err)
+
+        status, _, body = gw.invoke("Broken", {})
+        err = json.loads(body)
+        check(err == {"errorMessage": "Unable to import module 'broken': No module named 'does_not_exist'",
+                      "errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}, err)
+        status, _, body = gw.invoke("Missing", {})
+        err = json.loads(body)
+        check(err == {"errorMessage": "Handler 'nothing_here' missing on module 'app'",
+                      "errorType": "Runtime.HandlerNotFound", "requestId": "", "stackTrace": []}, err)
+
+
+def check_node_trace(err, first, file, what):
+    """AWS's Node.js trace: the stack's lines, the first being "TYPE: message"; here without
+    a frame of fngate's runtime."""
+    trace = err["trace"]
+    check(isinstance(trace, list) and trace and trace[0] == first, "%s: trace starts %r: %s" % (what, first, err))
+    if file:
+        check(any(line.startswith("    at ") and file + ":" in line for line in trace[1:]),
+              "%s: a frame in %s: %s" % (what, file, trace))
+    check(not any("bootstrap.js" in line for line in trace), "%s: no frame of the runtime: %s" % (what, trace))
+
+
+def test_node_error_shapes(tmp):
+    """Errors as AWS's Node.js runtime interface client posts them: errorType, errorMessage and
+    trace (the stack's lines), thrown values that are not Errors, and the Runtime.* init errors."""
+    code = os.path.join(tmp, "node")
+    index = os.path.join(code, "index.js")
+    write(index, """
+        const helper = require('./helper');
+        exports.sync = (event) => helper.deeper(event);
+        exports.asyncLater = async () => { await new Promise((r) => setTimeout(r, 5)); throw new RangeError('later'); };
+        exports.callbackErr = (event, context, callback) => callback(new Error('via callback'));
+        exports.str = async () => { throw 'plain string'; };
+        exports.fail = (event, context) => context.fail();
+        exports.nested = { handler: async () => ({ nested: true }) };
+        exports.notfn = 42;
+        """)
+    write(os.path.join(code, "helper.js"), """
+        exports.deeper = (event) => { throw new TypeError('bad input ' + event.n); };
+        """)
+    write(os.path.join(code, "atload.js"), "throw new Error('load boom');\n")
+    write(os.path.join(code, "syntax.js"), "exports.handler = () => {;\n")
+    write(os.path.join(code, "needsdep.js"), "require('not-installed-anywhere');\n")
+    fns = [("Sync", "index.sync"), ("Later", "index.asyncLater"), ("CbErr", "index.callbackErr"),
+           ("Str", "index.str"), ("Fail", "index.fail"), ("Nested", "index.nested.handler"),
+           ("NoHandler", "index.nope"), ("NotFn", "index.notfn"), ("AtLoad", "atload.handler"),
+           ("Syntax", "syntax.handler"), ("NeedsDep", "needsdep.handler"), ("NoModule", "absent.handler")]
+    config = "functions:\n" + "".join(fn_block(n, "nodejs", code, h) for n, h in fns)
+    with Gateway(tmp, config) as gw:
+        def err_of(name):
+            status, headers, body = gw.invoke(name, {"n": 3})
+            check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", (name, headers, body))
+            err = json.loads(body)
+            check(sorted(err) == ["errorMessage", "errorType", "trace"], (name, err))
+            return err
+
+        err = err_of("Sync")
+        check(err["errorType"] == "TypeError" and err["errorMessage"] == "bad input 3", err)
+        check_node_trace(err, "TypeError: bad input 3", os.path.join(code, "helper.js"), "sync throw")
+        check(err["trace"][1].startswith("    at ") and os.path.join(code, "helper.js") in err["trace"][1], err)
+        check(any(index + ":" in line for line in err["trace"]), err)
+        gw.wait_stdout(r"\tERROR\tInvoke Error \t\{\"errorType\":\"TypeError\",\"errorMessage\":\"bad input 3\"")
+        check_node_trace(err_of("Later"), "RangeError: later", index, "async throw after an await")
+        check_node_trace(err_of("CbErr"), "Error: via callback", index, "callback(error)")
+        check(err_of("Str") == {"errorType": "string", "errorMessage": "plain string", "trace": []}, "a thrown string")
+        check(err_of("Fail") == {"errorType": "string", "errorMessage": "handled", "trace": []}, "context.fail()")
+        status, _, body = gw.invoke("Nested", {})
+        check(status == 200 and json.loads(body) == {"nested": True}, body)
+
+        err = err_of("NoHandler")
+        check(err["errorType"] == "Runtime.HandlerNotFound", err)
+        check_node_trace(err, "Runtime.HandlerNotFound: index.nope is undefined or not exported", None, "no handler")
+        check_node_trace(err_of("NotFn"), "Runtime.HandlerNotFound: index.notfn is not a function", None, "not a function")
+        err = err_of("AtLoad")
+        check(err["errorType"] == "Error" and err["errorMessage"] == "load boom", err)
+        check_node_trace(err, "Error: load boom", os.path.join(code, "atload.js"), "thrown while loading")
+        err = err_of("Syntax")
+        check(err["errorType"] == "Runtime.UserCodeSyntaxError" and err["errorMessage"].startswith("SyntaxError: "), err)
+        check_node_trace(err, "Runtime.UserCodeSyntaxError: " + err["errorMessage"].split("\n")[0], None, "syntax error")
+        err = err_of("NeedsDep")
+        check(err["errorType"] == "Runtime.ImportModuleError" and
+              err["errorMessage"].startswith("Error: Cannot find module 'not-installed-anywhere'"), err)
+        check(err["trace"][0] == "Runtime.ImportModuleError: Error: Cannot find module 'not-installed-anywhere'", err)
+        err = err_of("NoModule")
+        check(err["errorType"] == "Runtime.ImportModuleError" and
+              err["errorMessage"].startswith("Error: Cannot find module 'absent'"), err)
+
+
 def test_environment_and_context(tmp):
     code = os.path.join(tmp, "py")
     write(os.path.join(code, "app.py"), """
@@ -244,3 +413,7 @@ def test_aws_lambda_ric_unmodified(tmp):
         status, headers, body = gw.invoke("RicBad", {}, timeout=60)
         check(headers.get("x-amz-function-error") == "Unhandled", headers)
         check(json.loads(body)["errorMessage"] == "ric boom", body)
+        # The official client's error shape, which the bundled runtime copies (test_node_error_shapes).
+        err = json.loads(body)
+        check(sorted(err) == ["errorMessage", "errorType", "trace"] and err["trace"][0] == "Error: ric boom", err)
+        check(any(os.path.join(code, "index.js") + ":" in line for line in err["trace"]), err)

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +407,75 @@ START_TEST(test_store_refuses_bad_state)
 }
 END_TEST
 
+/* Garbage over one page of the dead letters: the open's quick_check refuses the file, naming
+ * it and the table. A 0-byte file is a new one in a state_dir fngate never ran in, and
+ * refused in one it did (fngate.lock is there). */
+START_TEST(test_store_refuses_damaged_and_emptied)
+{
+    char dir[] = "/tmp/fg-store-XXXXXX", path[256], lock[256], cmd[128];
+    struct fg_config conf;
+    struct fg_loop loop;
+    struct fg_store *s;
+    struct fg_err err;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int delivered = 0, page_size = 0, page = 0, n = 0;
+    FILE *f;
+
+    store_conf(&conf, dir);
+    snprintf(path, sizeof(path), "%s/fngate.db", dir);
+    snprintf(lock, sizeof(lock), "%s/fngate.lock", dir);
+    ck_assert_int_eq(fg_loop_init(&loop, &err), 0);
+
+    /* Created ahead, 0 bytes, fngate never ran here: a new file. */
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fclose(f);
+    ck_assert_msg(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
+    fg_store_free(s);
+
+    /* 200 dead letters of 1 KB, written beside the store (its schema, its file). */
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)"
+                                      " INSERT INTO dlq(request_id, function, payload, accepted_ms, failed_ms, attempts,"
+                                      " condition) SELECT 'r' || i, 'F', zeroblob(1000), 1, 2, 1, 'RetriesExhausted'"
+                                      " FROM n", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT pageno, (SELECT page_size FROM pragma_page_size) FROM dbstat"
+                                            " WHERE name = 'dlq' AND pagetype = 'leaf' ORDER BY pageno", -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++ == 20) {
+            page = sqlite3_column_int(st, 0);
+            page_size = sqlite3_column_int(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+    ck_assert_int_gt(n, 40);
+    ck_assert_msg(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fg_store_dlq_count(s, "F"), 200);
+    fg_store_free(s);
+
+    ck_assert_ptr_nonnull(f = fopen(path, "r+"));
+    ck_assert_int_eq(fseek(f, (long)(page - 1) * page_size, SEEK_SET), 0);
+    for (int i = 0; i < page_size; i++)
+        fputc("garbage!"[i % 8], f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err), 0);
+    ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, ": damaged: ") && strstr(err.msg, ", in table dlq, ") &&
+                  strstr(err.msg, "(move it away to start empty, or restore it)"), "%s", err.msg);
+
+    /* Truncated where fngate ran: refused, and left as it is. */
+    ck_assert_int_eq(access(lock, F_OK), 0);
+    ck_assert_int_eq(truncate(path, 0), 0);
+    ck_assert_int_lt(fg_store_open(&conf, &loop, on_events, on_events, &delivered, &s, &err), 0);
+    ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, "damaged: empty (0 bytes)"), "%s", err.msg);
+    ck_assert_int_eq(access(path, F_OK), 0);
+    fg_loop_close(&loop);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("async");
@@ -419,5 +489,6 @@ int main(void)
     tcase_add_test(tc, test_store_commit_and_reload);
     tcase_add_test(tc, test_store_cold_events);
     tcase_add_test(tc, test_store_refuses_bad_state);
+    tcase_add_test(tc, test_store_refuses_damaged_and_emptied);
     return fg_unit_run(s, tc);
 }
