@@ -46,12 +46,6 @@ struct async_attempt {
     struct fg_async *a;
 };
 
-struct async_mark {
-    enum fg_mark_kind kind;
-    char *key;
-    long long a, b;
-};
-
 struct fg_async {
     struct fg_router *r;
     struct fg_store *store;
@@ -64,8 +58,7 @@ struct fg_async {
     struct event *kick;                /* deferred dispatch */
     size_t rr;                         /* round-robin start among functions */
     size_t warm_bytes, warm_limit;     /* payload bytes held by queued events, and the cap */
-    struct async_mark *marks;          /* trigger state as loaded, sorted by kind and key */
-    size_t n_marks, cap_marks;
+    struct fg_async_event *loaded;     /* read by fg_async_open, placed by fg_async_start */
     unsigned long long rng;            /* jitter */
 };
 
@@ -659,78 +652,11 @@ int fg_async_query(struct fg_router *r, struct fg_store_query *q)
     return fg_store_query(r->async->store, q);
 }
 
-/* ------------------------------------------------------------------ trigger state */
-
-static void async_on_mark(void *arg, enum fg_mark_kind kind, const char *key, long long x, long long y)
-{
-    struct fg_async *a = arg;
-    if (a->n_marks == a->cap_marks) {
-        size_t cap = a->cap_marks ? a->cap_marks * 2 : 64;
-        struct async_mark *m = realloc(a->marks, cap * sizeof(*m));
-        if (!m)
-            return;     /* then counts as never seen: no catch-up, never a double fire */
-        a->marks = m;
-        a->cap_marks = cap;
-    }
-    if ((a->marks[a->n_marks].key = strdup(key))) {
-        a->marks[a->n_marks].kind = kind;
-        a->marks[a->n_marks].a = x;
-        a->marks[a->n_marks++].b = y;
-    }
-}
-
-static int async_cmp_mark(const void *x, const void *y)
-{
-    const struct async_mark *p = x, *q = y;
-    return p->kind != q->kind ? (int)p->kind - (int)q->kind : strcmp(p->key, q->key);
-}
-
-bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire)
-{
-    struct fg_async *a = r->async;
-    struct async_mark key = { FG_MARK_SCHEDULE, (char *)name, 0, 0 }, *m;
-    if (!a || !a->n_marks)
-        return false;
-    if (!(m = bsearch(&key, a->marks, a->n_marks, sizeof(*m), async_cmp_mark)))
-        return false;
-    *last_fire = m->a;
-    return true;
-}
-
-void fg_router_each_file(struct fg_router *r, const char *prefix, fg_router_file_fn *cb, void *arg)
-{
-    struct fg_async *a = r->async;
-    size_t plen = strlen(prefix), lo = 0, hi;
-    if (!a)
-        return;
-    /* The first FILE entry not below the prefix, then every entry that starts with it. */
-    hi = a->n_marks;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const struct async_mark *m = &a->marks[mid];
-        if (m->kind < FG_MARK_FILE || (m->kind == FG_MARK_FILE && strcmp(m->key, prefix) < 0))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < a->n_marks && a->marks[lo].kind == FG_MARK_FILE && !strncmp(a->marks[lo].key, prefix, plen); lo++)
-        cb(arg, a->marks[lo].key + plen, a->marks[lo].a, a->marks[lo].b);
-}
-
-void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key, long long x, long long y)
-{
-    if (r->async)
-        fg_store_mark(r->async->store, kind, key, x, y);
-}
-
 /* ------------------------------------------------------------------ lifecycle */
 
 int fg_async_open(struct fg_router *r, struct fg_err *err)
 {
     struct fg_async *a = calloc(1, sizeof(*a));
-    struct fg_async_event *list = NULL;
-    long long now = fg_now_ms();
-    size_t n = 0;
     int rc;
 
     if (!a)
@@ -741,27 +667,36 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
     if (!(a->timer = evtimer_new(r->loop->base, async_on_timer, a)) ||
         !(a->kick = event_new(r->loop->base, -1, 0, async_on_kick, a)))
         return fg_err_set(err, -ENOMEM, "out of memory");
-    for (size_t i = 0; i < r->n_fns; i++)
-        fg_token_bucket_init(&r->fns[i].rate, r->fns[i].conf->rate.per_second, r->fns[i].conf->rate.burst,
-                             fg_mono_us());
     a->warm_limit = (size_t)r->conf->queue_memory_mb << 20;
     if ((rc = fg_store_open(r->conf, r->loop, async_on_events, async_on_fetched, a, &a->store, err)) < 0 ||
-        (rc = fg_store_load(a->store, a->warm_limit, &list, err)) < 0 ||
-        (rc = fg_store_load_marks(a->store, async_on_mark, a, err)) < 0 ||
-        (rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0 || (rc = fg_store_start(a->store, err)) < 0) {
-        fg_async_event_free_list(list);
+        (rc = fg_store_load(a->store, a->warm_limit, &a->loaded, err)) < 0 ||
+        (rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0)
         return rc;
-    }
-    if (a->n_marks)
-        qsort(a->marks, a->n_marks, sizeof(*a->marks), async_cmp_mark);
+    return 0;
+}
+
+struct fg_store *fg_async_store(struct fg_router *r)
+{
+    return r->async->store;
+}
+
+int fg_async_start(struct fg_router *r, struct fg_err *err)
+{
+    struct fg_async *a = r->async;
+    long long now = fg_now_ms();
+    size_t n = 0;
+    int rc;
+
+    if ((rc = fg_store_start(a->store, err)) < 0)
+        return rc;
     /* Placed only once the store runs: placing buries the events of functions no longer
      * configured (FunctionNotFound), and the store takes no op before it started. */
-    while (list) {
-        struct fg_async_event *next = list->next;
-        if (list->payload && !list->url)
-            a->warm_bytes += list->payload_len;
-        async_place(a, list, now);
-        list = next;
+    while (a->loaded) {
+        struct fg_async_event *ev = a->loaded;
+        a->loaded = ev->next;
+        if (ev->payload && !ev->url)
+            a->warm_bytes += ev->payload_len;
+        async_place(a, ev, now);
         n++;
     }
     if (n)
@@ -804,9 +739,7 @@ void fg_async_free(struct fg_router *r)
         event_free(a->timer);
     if (a->kick)
         event_free(a->kick);
-    for (size_t i = 0; i < a->n_marks; i++)
-        free(a->marks[i].key);
-    free(a->marks);
+    fg_async_event_free_list(a->loaded);
     free(a);
     r->async = NULL;
 }

@@ -29,6 +29,7 @@
 #include "../core/token_bucket.h"
 #include "fnlog.h"
 #include "invocation.h"
+#include "mark.h"
 #include "memlimit.h"
 
 struct event;
@@ -97,6 +98,7 @@ struct fg_router {
     struct fg_memlimit mem;
     struct event *sigchld_ev;
     struct fg_async *async;              /* the async queue and its store (async.c) */
+    struct fg_marks marks;               /* trigger state as the store held it at start */
     bool stopping;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
@@ -121,8 +123,12 @@ struct fg_function *fg_router_function(struct fg_router *r, const char *name);
 void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv);
 
 /* ---- async.c */
-/* Opens the state store, loads what is queued, starts the store and webhook threads. */
+/* Opens the state store, reads what is queued, starts the webhook thread. */
 int fg_async_open(struct fg_router *r, struct fg_err *err);
+/* The state store, borrowed (after fg_async_open). */
+struct fg_store *fg_async_store(struct fg_router *r);
+/* Starts the store's thread and queues what fg_async_open read. */
+int fg_async_start(struct fg_router *r, struct fg_err *err);
 /* A slot may have freed up: dispatch soon (never inside this call). */
 void fg_async_kick(struct fg_router *r);
 /* Shutdown: no more dispatch; aborts HTTP destinations. */

@@ -253,6 +253,23 @@ int fg_router_stats(struct fg_router *r, struct fg_router_stats *c)
     return fg_loop_post(r->loop, &c->msg, router_on_stats);
 }
 
+/* ------------------------------------------------------------------ trigger state (mark.c) */
+
+bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire)
+{
+    return fg_mark_last_fire(&r->marks, name, last_fire);
+}
+
+void fg_router_each_file(struct fg_router *r, const char *prefix, fg_router_file_fn *cb, void *arg)
+{
+    fg_mark_each_file(&r->marks, prefix, cb, arg);
+}
+
+void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key, long long a, long long b)
+{
+    fg_mark_write(&r->marks, kind, key, a, b);
+}
+
 /* ------------------------------------------------------------------ children */
 
 static void router_on_sigchld(evutil_socket_t sig, short what, void *arg)
@@ -317,8 +334,13 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     r->sigchld_ev = evsignal_new(r->loop->base, SIGCHLD, router_on_sigchld, r);
     if (!r->sigchld_ev || event_add(r->sigchld_ev, NULL) < 0)
         return fg_err_set(err, -ENOMEM, "cannot watch SIGCHLD");
-    /* The state store first: an unusable state_dir is reported as such. */
-    if ((rc = fg_async_open(r, err)) < 0)
+    for (size_t i = 0; i < r->n_fns; i++)
+        fg_token_bucket_init(&r->fns[i].rate, r->fns[i].conf->rate.per_second, r->fns[i].conf->rate.burst,
+                             fg_mono_us());
+    /* The state store first: an unusable state_dir is reported as such. Trigger marks are
+     * read before its thread starts. */
+    if ((rc = fg_async_open(r, err)) < 0 || (rc = fg_mark_load(&r->marks, fg_async_store(r), err)) < 0 ||
+        (rc = fg_async_start(r, err)) < 0)
         return rc;
     for (size_t i = 0; i < r->n_fns; i++) {
         struct fg_function *fn = &r->fns[i];
@@ -376,6 +398,7 @@ void fg_router_free(struct fg_router *r)
     if (!r)
         return;
     fg_async_free(r);
+    fg_mark_close(&r->marks);
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);
     fg_fnlog_close(&r->log);
