@@ -29,10 +29,11 @@
 #include "../core/assert.h"
 #include "../core/heap.h"
 #include "../core/log.h"
+#include "async.h"
 #include "destination.h"
-#include "function.h"
 #include "retry.h"
 #include "router.h"
+#include "router_int.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -155,8 +156,8 @@ static void async_ready(struct fg_async *a, struct fg_async_event *ev)
                       "the function is not in the configuration");
         return;
     }
-    fifo_push(&fn->ready_head, &fn->ready_tail, ev);
-    fn->n_ready++;
+    fifo_push(&fn->queue.ready_head, &fn->queue.ready_tail, ev);
+    fn->queue.n_ready++;
 }
 
 static struct fg_function *async_owner(struct fg_async *a, const struct fg_async_event *ev)
@@ -178,7 +179,7 @@ static void async_place(struct fg_async *a, struct fg_async_event *ev, long long
         return;
     }
     if ((fn = async_owner(a, ev)))
-        fn->n_retrying++;
+        fn->queue.n_retrying++;
     else if (ev->url)
         a->n_url_retrying++;
 }
@@ -213,7 +214,7 @@ static void async_on_fetched(void *arg, struct fg_async_event *list)
         struct fg_async_event *next = list->next;
         struct fg_function *fn = fg_router_function(a->r, list->function);
         if (fn)
-            fn->n_fetching--;
+            fn->queue.n_fetching--;
         list->next = rev;
         rev = list;
         list = next;
@@ -228,8 +229,8 @@ static void async_on_fetched(void *arg, struct fg_async_event *list)
             fg_async_event_free(rev);
         } else {
             a->warm_bytes += rev->payload_len;
-            fifo_push_front(&fn->ready_head, &fn->ready_tail, rev);
-            fn->n_ready++;
+            fifo_push_front(&fn->queue.ready_head, &fn->queue.ready_tail, rev);
+            fn->queue.n_ready++;
         }
         rev = next;
     }
@@ -356,7 +357,7 @@ static void async_on_done(struct fg_invocation *inv, void *arg)
     char type[128], msg[1024];
 
     if (fn)
-        fn->n_running--;
+        fn->queue.n_running--;
     fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
     if (inv->status == FG_INV_OK) {
         /* Recorded even while stopping: the store commits until after the loop ends. */
@@ -439,7 +440,7 @@ static void async_start(struct fg_async *a, struct fg_function *fn, struct fg_as
     at->inv.payload_len = ev->payload_len;
     at->inv.done = async_on_done;
     at->inv.done_arg = at;
-    fn->n_running++;
+    fn->queue.n_running++;
     fg_router_admit(a->r, fn, &at->inv);
 }
 
@@ -465,11 +466,11 @@ static void async_fetch(struct fg_async *a, struct fg_function *fn)
     struct fg_async_event *head = NULL, *tail = NULL, *ev;
     int room = fn->conf->concurrency ? fn->conf->concurrency - fn->inflight : 64;
 
-    room -= fn->n_fetching;
-    while (room-- > 0 && (ev = fn->ready_head) && !ev->payload) {
-        fifo_pop(&fn->ready_head, &fn->ready_tail);
-        fn->n_ready--;
-        fn->n_fetching++;
+    room -= fn->queue.n_fetching;
+    while (room-- > 0 && (ev = fn->queue.ready_head) && !ev->payload) {
+        fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
+        fn->queue.n_ready--;
+        fn->queue.n_fetching++;
         fifo_push(&head, &tail, ev);
     }
     if (head)
@@ -500,7 +501,7 @@ static void async_dispatch(struct fg_async *a)
         struct fg_function *fn;
         ev = EV_OF(fg_heap_pop(&a->retries));
         if ((fn = async_owner(a, ev)))
-            fn->n_retrying--;
+            fn->queue.n_retrying--;
         else if (ev->url)
             a->n_url_retrying--;
         async_ready(a, ev);
@@ -509,15 +510,15 @@ static void async_dispatch(struct fg_async *a)
         wake = fg_heap_top(&a->retries)->key;
     for (size_t k = 0; k < r->n_fns; k++) {
         struct fg_function *fn = &r->fns[(a->rr + k) % r->n_fns];
-        while ((ev = fn->ready_head)) {
+        while ((ev = fn->queue.ready_head)) {
             long long wait_us;
             if (!ev->payload) {
                 async_fetch(a, fn);
                 break;
             }
             if (fg_retry_expired(&fn->conf->retries, ev->accepted_ms, now)) {
-                fifo_pop(&fn->ready_head, &fn->ready_tail);
-                fn->n_ready--;
+                fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
+                fn->queue.n_ready--;
                 async_finish(a, ev, "EventAgeExceeded", NULL, "EventAgeExceeded",
                              "the event could not start before maximum_event_age");
                 continue;
@@ -530,8 +531,8 @@ static void async_dispatch(struct fg_async *a)
                     wake = at;
                 break;
             }
-            fifo_pop(&fn->ready_head, &fn->ready_tail);
-            fn->n_ready--;
+            fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
+            fn->queue.n_ready--;
             async_start(a, fn, ev);
         }
     }
@@ -583,7 +584,7 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         long long oldest = 0, cold = 0;
         char line[512];
         int n;
-        for (struct fg_async_event *ev = fn->ready_head; ev; ev = ev->next) {
+        for (struct fg_async_event *ev = fn->queue.ready_head; ev; ev = ev->next) {
             if (!oldest || ev->accepted_ms < oldest)
                 oldest = ev->accepted_ms;
             cold += !ev->payload;
@@ -600,8 +601,8 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         n = snprintf(line, sizeof(line),
                      "%s{\"name\":\"%s\",\"queued\":%d,\"inFlight\":%d,\"retrying\":%d,\"cold\":%lld,"
                      "\"oldestEventAgeMs\":%lld,\"deadLetters\":%lld}",
-                     i ? "," : "", fn->conf->name, fn->n_ready, fn->n_running, fn->n_retrying, cold,
-                     oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name));
+                     i ? "," : "", fn->conf->name, fn->queue.n_ready, fn->queue.n_running, fn->queue.n_retrying,
+                     cold, oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name));
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }
@@ -734,7 +735,7 @@ void fg_async_free(struct fg_router *r)
     fg_heap_free(&a->retries);
     fg_async_event_free_list(a->url_head);
     for (size_t i = 0; i < r->n_fns; i++)
-        fg_async_event_free_list(r->fns[i].ready_head);
+        fg_async_event_free_list(r->fns[i].queue.ready_head);
     if (a->timer)
         event_free(a->timer);
     if (a->kick)

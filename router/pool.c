@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* pool.c - warm workers per function: reuse, spawn on demand, reap idle ones (see function.h).
+/* pool.c - warm workers per function: reuse, spawn on demand, reap idle ones (see pool.h).
  *
  * DESIGN: idle workers sit on a LIFO stack so the most recently used (warmest, least likely
  * to be reaped) is reused first and the others age out. The caller has already checked
@@ -10,7 +10,9 @@
 
 #include "../core/assert.h"
 #include "../core/log.h"
-#include "function.h"
+#include "pool.h"
+#include "router_int.h"
+#include "worker.h"
 
 int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err)
 {

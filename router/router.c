@@ -23,8 +23,12 @@
 #include "../core/assert.h"
 #include "../core/fs.h"
 #include "../core/log.h"
-#include "function.h"
+#include "async.h"
+#include "mark.h"
+#include "pool.h"
+#include "router_int.h"
 #include "store.h"
+#include "worker.h"
 
 /* How long a cold worker may take to ask for its first event. */
 #define ROUTER_INIT_TIMEOUT_S 10

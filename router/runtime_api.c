@@ -29,8 +29,11 @@
 
 #include "../core/assert.h"
 #include "../core/log.h"
-#include "function.h"
 #include "http1.h"
+#include "pool.h"
+#include "router_int.h"
+#include "runtime_api.h"
+#include "worker.h"
 
 #define RAPI_PREFIX "/2018-06-01/runtime/"
 #define RAPI_HEADER_MAX_BYTES (64u * 1024)

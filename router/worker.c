@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* worker.c - one function process: spawn, output capture, kill, reap (see function.h).
+/* worker.c - one function process: spawn, output capture, kill, reap (see worker.h).
  *
  * DESIGN: fork + execve with everything prepared before the fork (argv, envp, cgroup), so
  * the child runs only async-signal-safe calls. The child leads its own process group, so a
@@ -23,7 +23,9 @@
 
 #include "../core/assert.h"
 #include "../core/log.h"
-#include "function.h"
+#include "router_int.h"
+#include "runtime_api.h"
+#include "worker.h"
 
 #define WORKER_LINE_MAX   (256u * 1024)
 #define WORKER_READ_CHUNK 65536

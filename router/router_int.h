@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* router_int.h - the router's own state (the router, its functions) and what the other
+ * files of router/ call in router.c.
+ *
+ * Private to router/ and to tests/unit/test_router.c, which drives the decisions below
+ * without starting processes; nothing else includes it. All of it is owned by the loop
+ * thread and every call here is loop thread only. Each neighbour has its own header:
+ * worker.h (a process), pool.h (a function's workers), async.h (the async queue), mark.h
+ * (trigger marks); runtime_api.h (a worker's Runtime API server) knows none of them.
+ */
+#ifndef FG_ROUTER_INT_H
+#define FG_ROUTER_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "../config/config.h"
+#include "../core/id.h"
+#include "../core/loop.h"
+#include "../core/token_bucket.h"
+#include "async.h"
+#include "fnlog.h"
+#include "invocation.h"
+#include "mark.h"
+#include "memlimit.h"
+#include "pool.h"
+
+struct event;
+struct fg_worker;
+
+struct fg_function {
+    struct fg_router *router;
+    const struct fg_conf_function *conf;
+    char arn[200];
+    char tmpdir[PATH_MAX];
+    struct fg_worker *workers;           /* every worker not yet freed (worker.h) */
+    struct fg_worker *idle;              /* IDLE workers, most recently used first */
+    int n_live;                          /* workers not DEAD */
+    int inflight;                        /* invocations holding one of its slots */
+    unsigned next_worker_id;
+    struct event *reap_ev;               /* periodic idle reaping (pool.c) */
+    struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
+    struct fg_async_queue queue;         /* its async events on the loop (async.c) */
+};
+
+struct fg_router {
+    const struct fg_config *conf;
+    struct fg_loop *loop;
+    struct fg_idgen ids;                 /* request ids */
+    struct fg_function *fns;
+    size_t n_fns;
+    int inflight;                        /* across all functions, against max_concurrency */
+    struct fg_fnlog log;
+    struct fg_memlimit mem;
+    struct event *sigchld_ev;
+    struct fg_async *async;              /* the async queue and its store (async.c) */
+    struct fg_marks marks;               /* trigger state as the store held it at start */
+    bool stopping;
+    void (*stopped_cb)(void *arg);
+    void *stopped_arg;
+    char runtime_dir[PATH_MAX];
+    char python_path[PATH_MAX];
+    char node_path[PATH_MAX];
+};
+
+/* Starts inv on fn: takes the concurrency slots (the caller checked them), arms the
+ * deadline and finds a worker (fg_pool_assign); a pool that cannot fails inv at once.
+ * Borrows inv until its done() (which may run inside this call when no worker could be
+ * had). inv->request_id may be preset (async retries keep theirs). */
+void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv);
+
+/* Ends inv with its result already in inv->result: logs END/REPORT, frees its slots,
+ * releases its worker (back to the pool's idle stack if it was BUSY) and calls done()
+ * once; inv is the caller's again. A worker that must not be reused is killed by the
+ * caller, after this. */
+void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st);
+
+/* Fills inv->result with Lambda's error body {errorMessage, errorType}, then finishes it. */
+void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st,
+                    const char *error_type, const char *fmt, ...) FG_PRINTF(5, 6);
+
+/* The function called name (borrowed, lives as long as the router), or NULL. */
+struct fg_function *fg_router_function(struct fg_router *r, const char *name);
+
+/* A worker was freed: during shutdown, the stopped callback may now be due. */
+void fg_router_check_stopped(struct fg_router *r);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* worker.h - one function process: its state, its Runtime API port, its output (worker.c).
+ *
+ * A worker is one process speaking the Lambda Runtime API on its own loopback port, so the
+ * port a request arrives on says which process holds which invocation: a timeout kills
+ * exactly that process, and its memory is measured alone. States:
+ *
+ *   SPAWNING --first /next--> IDLE --assigned--> BUSY --response/error--> IDLE
+ *       \__________________ any: timeout, exit, crash, reaping _____________> DEAD (reaped, freed)
+ *
+ * An invocation is delivered when the worker holds it and has a /next parked. A cold worker
+ * (SPAWNING) may be assigned work before its first /next; an answered worker goes straight
+ * back to IDLE, so work given to it before its next /next arrives waits for that /next
+ * instead of starting another process. Loop thread only; a worker belongs to its function
+ * (fn->workers) from spawn until it is reaped. Tests: tests/integration/test_workers.py,
+ * test_runtimes.py. */
+#ifndef FG_WORKER_H
+#define FG_WORKER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/id.h"
+#include "memlimit.h"
+
+struct event;
+struct fg_function;
+struct fg_invocation;
+struct fg_rapi_conn;
+struct fg_router;
+
+enum fg_worker_state {
+    FG_WORKER_SPAWNING = 0,   /* started, has not called /next yet */
+    FG_WORKER_IDLE,           /* parked in /next, no invocation */
+    FG_WORKER_BUSY,           /* holds an invocation */
+    FG_WORKER_DEAD,           /* killed or exited; waiting to be reaped */
+};
+
+struct fg_worker {
+    struct fg_function *fn;
+    struct fg_worker *prev, *next;       /* fn->workers */
+    struct fg_worker *idle_next;         /* fn->idle stack (LIFO: warmest first) */
+    enum fg_worker_state state;
+    unsigned id;                         /* per function, for names */
+    pid_t pid;
+    bool reaped;                         /* waitpid() collected it */
+    bool provisioned;                    /* started by min_warm */
+    int listen_fd;                       /* its Runtime API listener, 127.0.0.1:port */
+    struct event *accept_ev;
+    int port;
+    struct fg_rapi_conn *conns;          /* open Runtime API connections */
+    struct fg_rapi_conn *next_conn;      /* the connection parked in GET /next, or NULL */
+    struct fg_invocation *inv;           /* assigned or delivered, or NULL */
+    char last_request_id[FG_ID_LEN + 1]; /* answered last: a second answer gets 400 */
+    int out_fd;                          /* its stdout+stderr pipe */
+    struct event *out_ev;
+    struct fg_buf line;                  /* partial output line */
+    long long spawn_us, idle_since_us;
+    struct fg_memlimit_worker mem;
+    char log_stream[96];
+};
+
+/* Starts a process for fn (fg_pool_spawn_fn). Returns an owned worker in SPAWNING state
+ * (freed after it is reaped) or NULL with err filled. */
+struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err);
+
+/* Kills the worker's process group; it becomes DEAD and is freed once reaped. reason goes
+ * to the debug log. Idempotent. */
+void fg_worker_kill(struct fg_worker *w, const char *reason);
+
+/* SIGCHLD: collected status for pid. Fails its invocation, frees the worker. */
+void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);
+
+/* Reads whatever output is waiting (before an answer is processed, so lines printed before
+ * the answer belong to the invocation). */
+void fg_worker_drain_output(struct fg_worker *w);
+
+/* Delivers inv (already assigned) to the parked /next request. */
+void fg_worker_deliver(struct fg_worker *w);
+
+#endif
