@@ -6,12 +6,11 @@
  * concurrency, so "in flight < cap" guarantees that either a worker is free or one more
  * may be started. Reaping runs once a second per function and keeps min_warm alive. */
 #include <event2/event.h>
-#include <string.h>
 
-#include "../core/assert.h"
 #include "../core/log.h"
 #include "pool.h"
 #include "router_int.h"
+#include "runtime_api.h"
 #include "worker.h"
 
 int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err)
@@ -26,7 +25,7 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
         inv->worker = w;
         /* A worker that answered a moment ago may not be back in /next yet: then the
          * event goes out when it arrives. */
-        if (w->next_conn)
+        if (fg_runtime_api_parked(&w->api))
             fg_worker_deliver(w);
         return 0;
     }

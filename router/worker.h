@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* worker.h - one function process: its state, its Runtime API port, its output (worker.c).
+/* worker.h - one function process: its state, its Runtime API server, its output (worker.c).
  *
  * A worker is one process speaking the Lambda Runtime API on its own loopback port, so the
  * port a request arrives on says which process holds which invocation: a timeout kills
@@ -11,7 +11,8 @@
  * An invocation is delivered when the worker holds it and has a /next parked. A cold worker
  * (SPAWNING) may be assigned work before its first /next; an answered worker goes straight
  * back to IDLE, so work given to it before its next /next arrives waits for that /next
- * instead of starting another process. Loop thread only; a worker belongs to its function
+ * instead of starting another process. The Runtime API server reports each request to
+ * worker.c, which turns it into pool and router calls. Loop thread only; a worker belongs to its function
  * (fn->workers) from spawn until it is reaped. Tests: tests/integration/test_workers.py,
  * test_runtimes.py. */
 #ifndef FG_WORKER_H
@@ -24,11 +25,11 @@
 #include "../core/err.h"
 #include "../core/id.h"
 #include "memlimit.h"
+#include "runtime_api.h"
 
 struct event;
 struct fg_function;
 struct fg_invocation;
-struct fg_rapi_conn;
 struct fg_router;
 
 enum fg_worker_state {
@@ -47,11 +48,8 @@ struct fg_worker {
     pid_t pid;
     bool reaped;                         /* waitpid() collected it */
     bool provisioned;                    /* started by min_warm */
-    int listen_fd;                       /* its Runtime API listener, 127.0.0.1:port */
-    struct event *accept_ev;
-    int port;
-    struct fg_rapi_conn *conns;          /* open Runtime API connections */
-    struct fg_rapi_conn *next_conn;      /* the connection parked in GET /next, or NULL */
+    struct fg_runtime_api api;           /* its Runtime API server, 127.0.0.1:api.port;
+                                          * worker.c answers its callbacks */
     struct fg_invocation *inv;           /* assigned or delivered, or NULL */
     char last_request_id[FG_ID_LEN + 1]; /* answered last: a second answer gets 400 */
     int out_fd;                          /* its stdout+stderr pipe */
@@ -77,7 +75,8 @@ void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);
  * the answer belong to the invocation). */
 void fg_worker_drain_output(struct fg_worker *w);
 
-/* Delivers inv (already assigned) to the parked /next request. */
+/* Delivers w->inv (assigned, not yet delivered) to the parked /next: arms its timeout and
+ * logs START. The caller checked fg_runtime_api_parked(&w->api). */
 void fg_worker_deliver(struct fg_worker *w);
 
 #endif
