@@ -410,11 +410,6 @@ static void async_on_webhook_done(struct fg_webhook_job *job)
 
 /* ------------------------------------------------------------------ dispatch */
 
-static bool async_has_slot(struct fg_router *r, struct fg_function *fn)
-{
-    return (!fn->conf->concurrency || fn->inflight < fn->conf->concurrency) && r->inflight < r->conf->max_concurrency;
-}
-
 static struct async_attempt *async_attempt_new(struct fg_async *a, struct fg_async_event *ev)
 {
     struct async_attempt *at = calloc(1, sizeof(*at));
@@ -511,7 +506,8 @@ static void async_dispatch(struct fg_async *a)
     for (size_t k = 0; k < r->n_fns; k++) {
         struct fg_function *fn = &r->fns[(a->rr + k) % r->n_fns];
         while ((ev = fn->queue.ready_head)) {
-            long long wait_us;
+            enum fg_router_verdict verdict;
+            long long wait_us = 0;
             if (!ev->payload) {
                 async_fetch(a, fn);
                 break;
@@ -523,14 +519,15 @@ static void async_dispatch(struct fg_async *a)
                              "the event could not start before maximum_event_age");
                 continue;
             }
-            if (!async_has_slot(r, fn))
-                break;
-            if ((wait_us = fg_token_bucket_take(&fn->rate, fg_mono_us())) > 0) {
+            /* Full: a finishing invocation kicks the queue. Rate: the timer does. */
+            verdict = fg_router_admission(r, fn, fg_mono_us(), &wait_us);
+            if (verdict == FG_ROUTER_RATE_LIMITED) {
                 long long at = now + wait_us / 1000 + 1;
                 if (!wake || at < wake)
                     wake = at;
-                break;
             }
+            if (verdict != FG_ROUTER_ADMITTED)
+                break;
             fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
             fn->queue.n_ready--;
             async_start(a, fn, ev);

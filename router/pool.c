@@ -33,7 +33,7 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
     for (w = fn->workers; w; w = w->next)
         if (w->state == FG_WORKER_SPAWNING && !w->inv)
             break;
-    if (!w && !(w = fg_worker_spawn(fn, false, err)))
+    if (!w && !(w = fn->router->spawn(fn, false, err)))
         return err->code;
     w->inv = inv;
     inv->worker = w;
@@ -82,7 +82,7 @@ static void pool_fill_warm(struct fg_function *fn)
 {
     struct fg_err err;
     while (fn->n_live < fn->conf->min_warm && !fn->router->stopping) {
-        if (!fg_worker_spawn(fn, true, &err)) {
+        if (!fn->router->spawn(fn, true, &err)) {
             fg_log(FG_LOG_WARN, "pool", "%s", err.msg);
             return;
         }

@@ -174,12 +174,24 @@ void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invo
     }
 }
 
+enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn, long long now_us,
+                                           long long *wait_us)
+{
+    if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency)
+        return FG_ROUTER_FUNCTION_FULL;
+    if (r->inflight >= r->conf->max_concurrency)
+        return FG_ROUTER_GATEWAY_FULL;
+    if ((*wait_us = fg_token_bucket_take(&fn->rate, now_us)) > 0)
+        return FG_ROUTER_RATE_LIMITED;
+    return FG_ROUTER_ADMITTED;
+}
+
 static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
     struct fg_invocation *inv = (struct fg_invocation *)((char *)msg - offsetof(struct fg_invocation, msg));
     struct fg_router *r = inv->router;
     struct fg_function *fn;
-    long long wait_us;
+    long long wait_us = 0;
 
     (void)loop;
     if (!inv->request_id[0])
@@ -194,19 +206,20 @@ static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
         inv->done(inv, inv->done_arg);
         return;
     }
-    if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency) {
+    switch (fg_router_admission(r, fn, fg_mono_us(), &wait_us)) {
+    case FG_ROUTER_ADMITTED:
+        fg_router_admit(r, fn, inv);
+        break;
+    case FG_ROUTER_FUNCTION_FULL:
         router_throttle(inv, "ReservedFunctionConcurrentInvocationLimitExceeded", 1);
-        return;
-    }
-    if (r->inflight >= r->conf->max_concurrency) {
+        break;
+    case FG_ROUTER_GATEWAY_FULL:
         router_throttle(inv, "ConcurrentInvocationLimitExceeded", 1);
-        return;
-    }
-    if ((wait_us = fg_token_bucket_take(&fn->rate, fg_mono_us())) > 0) {
+        break;
+    case FG_ROUTER_RATE_LIMITED:
         router_throttle(inv, "FunctionInvocationRateLimitExceeded", (int)((wait_us + 999999) / 1000000));
-        return;
+        break;
     }
-    fg_router_admit(r, fn, inv);
 }
 
 int fg_router_submit(struct fg_router *r, struct fg_invocation *inv)
@@ -302,6 +315,7 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
         return fg_err_set(err, -ENOMEM, "out of memory");
     r->conf = conf;
     r->loop = loop;
+    r->spawn = fg_worker_spawn;
     fg_idgen_init(&r->ids);
     snprintf(r->runtime_dir, sizeof(r->runtime_dir), "%s", rt && *rt ? rt : FG_RUNTIME_DIR);
     snprintf(r->python_path, sizeof(r->python_path), "/usr/bin/python3");

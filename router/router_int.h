@@ -2,8 +2,8 @@
 /* router_int.h - the router's own state (the router, its functions) and what the other
  * files of router/ call in router.c.
  *
- * Private to router/ and to tests/unit/test_router.c, which drives the decisions below
- * without starting processes; nothing else includes it. All of it is owned by the loop
+ * Private to router/ and to tests/unit/test_router.c, which drives admission, pool choice
+ * and completion without starting processes; nothing else includes it. All of it is owned by the loop
  * thread and every call here is loop thread only. Each neighbour has its own header:
  * worker.h (a process), pool.h (a function's workers), async.h (the async queue), mark.h
  * (trigger marks); runtime_api.h (a worker's Runtime API server) knows none of them.
@@ -55,6 +55,8 @@ struct fg_router {
     struct event *sigchld_ev;
     struct fg_async *async;              /* the async queue and its store (async.c) */
     struct fg_marks marks;               /* trigger state as the store held it at start */
+    fg_pool_spawn_fn *spawn;             /* how pools start a worker: fg_worker_spawn (tests
+                                          * put one that starts no process) */
     bool stopping;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
@@ -63,7 +65,21 @@ struct fg_router {
     char node_path[PATH_MAX];
 };
 
-/* Starts inv on fn: takes the concurrency slots (the caller checked them), arms the
+/* May fn start one more invocation now? The checks run in Lambda's order: the function's
+ * reserved concurrency, then the gateway's cap, then the rate; a rate token is taken (from
+ * fn->rate, at now_us) only when both slots are free, so a call refused for a slot never
+ * spends one. The sync path answers a refusal with a throttle (429, router.c); the async
+ * queue keeps the event until a slot frees or the token is due (async.c). */
+enum fg_router_verdict {
+    FG_ROUTER_ADMITTED = 0,
+    FG_ROUTER_FUNCTION_FULL,             /* fn->inflight reached its reserved concurrency */
+    FG_ROUTER_GATEWAY_FULL,              /* r->inflight reached gateway.max_concurrency */
+    FG_ROUTER_RATE_LIMITED,              /* no token: *wait_us until there is one */
+};
+enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn, long long now_us,
+                                           long long *wait_us);
+
+/* Starts inv on fn: takes the concurrency slots (fg_router_admission said FG_ROUTER_ADMITTED), arms the
  * deadline and finds a worker (fg_pool_assign); a pool that cannot fails inv at once.
  * Borrows inv until its done() (which may run inside this call when no worker could be
  * had). inv->request_id may be preset (async retries keep theirs). */
