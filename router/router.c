@@ -174,8 +174,8 @@ void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invo
     }
 }
 
-enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn, long long now_us,
-                                           long long *wait_us)
+enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn,
+                                           long long now_us, long long *wait_us)
 {
     if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency)
         return FG_ROUTER_FUNCTION_FULL;

@@ -3,11 +3,10 @@
  * files of router/ call in router.c.
  *
  * Private to router/ and to tests/unit/test_router.c, which drives admission, pool choice
- * and completion without starting processes; nothing else includes it. All of it is owned by the loop
- * thread and every call here is loop thread only. Each neighbour has its own header:
- * worker.h (a process), pool.h (a function's workers), async.h (the async queue), mark.h
- * (trigger marks); runtime_api.h (a worker's Runtime API server) knows none of them.
- */
+ * and completion without starting processes; nothing else includes it. All of it is owned
+ * by the loop thread and every call here is loop thread only. Each neighbour has its own
+ * header: worker.h (a process), pool.h (a function's workers), async.h (the async queue),
+ * mark.h (trigger marks); runtime_api.h (a worker's Runtime API server) knows none of them. */
 #ifndef FG_ROUTER_INT_H
 #define FG_ROUTER_INT_H
 
@@ -76,13 +75,13 @@ enum fg_router_verdict {
     FG_ROUTER_GATEWAY_FULL,              /* r->inflight reached gateway.max_concurrency */
     FG_ROUTER_RATE_LIMITED,              /* no token: *wait_us until there is one */
 };
-enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn, long long now_us,
-                                           long long *wait_us);
+enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn,
+                                           long long now_us, long long *wait_us);
 
-/* Starts inv on fn: takes the concurrency slots (fg_router_admission said FG_ROUTER_ADMITTED), arms the
- * deadline and finds a worker (fg_pool_assign); a pool that cannot fails inv at once.
- * Borrows inv until its done() (which may run inside this call when no worker could be
- * had). inv->request_id may be preset (async retries keep theirs). */
+/* Starts inv on fn: takes the concurrency slots (after fg_router_admission said
+ * FG_ROUTER_ADMITTED), arms the init deadline and finds a worker (fg_pool_assign); when the
+ * pool cannot, inv fails at once. Borrows inv until its done(), which then runs inside this
+ * call. inv->request_id may be preset (async retries keep theirs). */
 void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv);
 
 /* Ends inv with its result already in inv->result: logs END/REPORT, frees its slots,

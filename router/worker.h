@@ -12,9 +12,10 @@
  * (SPAWNING) may be assigned work before its first /next; an answered worker goes straight
  * back to IDLE, so work given to it before its next /next arrives waits for that /next
  * instead of starting another process. The Runtime API server reports each request to
- * worker.c, which turns it into pool and router calls. Loop thread only; a worker belongs to its function
- * (fn->workers) from spawn until it is reaped. Tests: tests/integration/test_workers.py,
- * test_runtimes.py. */
+ * worker.c, which turns it into pool and router calls. Loop thread only; a worker belongs
+ * to its function (fn->workers) from spawn until it is reaped. Tests:
+ * tests/integration/test_workers.py, test_runtimes.py; tests/unit/test_router.c (states
+ * the pool sets). */
 #ifndef FG_WORKER_H
 #define FG_WORKER_H
 
@@ -60,15 +61,18 @@ struct fg_worker {
     char log_stream[96];
 };
 
-/* Starts a process for fn (fg_pool_spawn_fn). Returns an owned worker in SPAWNING state
- * (freed after it is reaped) or NULL with err filled. */
+/* Starts a process for fn (a fg_pool_spawn_fn: r->spawn). Returns a worker in SPAWNING
+ * state, on fn->workers and counted in fn->n_live, owned by fn until fg_worker_on_exit
+ * frees it after the reap; or NULL with err filled. */
 struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err);
 
-/* Kills the worker's process group; it becomes DEAD and is freed once reaped. reason goes
- * to the debug log. Idempotent. */
+/* Kills the worker's process group and closes its Runtime API server (a parked /next
+ * too); it becomes DEAD and is freed once reaped. Its invocation, if any, is the caller's
+ * to finish. reason goes to the debug log. Idempotent. */
 void fg_worker_kill(struct fg_worker *w, const char *reason);
 
-/* SIGCHLD: collected status for pid. Fails its invocation, frees the worker. */
+/* SIGCHLD: status collected for pid (ignored when no worker has it). Fails the invocation
+ * the worker held, frees the worker, and lets a stopping router finish. */
 void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);
 
 /* Reads whatever output is waiting (before an answer is processed, so lines printed before
