@@ -4,7 +4,9 @@
  * DESIGN: idle workers sit on a LIFO stack so the most recently used (warmest, least likely
  * to be reaped) is reused first and the others age out. The caller has already checked
  * concurrency, so "in flight < cap" guarantees that either a worker is free or one more
- * may be started. Reaping runs once a second per function and keeps min_warm alive. */
+ * may be started. Reaping runs once a second per function and keeps min_warm alive.
+ * Workers start through r->spawn (fg_worker_spawn), so tests/unit/test_router.c runs these
+ * decisions on workers with no process. */
 #include <event2/event.h>
 
 #include "../core/log.h"

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* router.c - admission (function lookup, concurrency caps), deadlines, completion, and the
- * router's lifecycle (see router.h).
+/* router.c - admission (function lookup, concurrency caps, rate), deadlines, completion,
+ * router.h's trigger-state calls (served by mark.c) and the router's lifecycle (see
+ * router.h, router_int.h).
  *
- * DESIGN: an invocation is admitted or refused at once: a sync caller over a cap gets a
- * throttle, never a queue slot (Lambda answers 429 the same way). Admitted invocations hold
- * one slot of the function's reserved concurrency and one of the gateway's cap until they
- * finish, however they finish: response, error, timeout, worker crash, shutdown; all of
- * them end in fg_router_finish(), the one place that releases slots and calls done(). */
+ * DESIGN: one admission rule, fg_router_admission(), for both paths. A sync invocation is
+ * admitted or refused at once: a caller over a cap gets a throttle, never a queue slot
+ * (Lambda answers 429 the same way); the async queue asks the same question and waits
+ * instead (async.c). Admitted invocations hold one slot of the function's reserved
+ * concurrency and one of the gateway's cap until they finish, however they finish:
+ * response, error, timeout, worker crash, shutdown; all of them end in fg_router_finish(),
+ * the one place that releases slots and calls done(). */
 #include "router.h"
 
 #include <errno.h>
