@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* loop.h - the libevent loop that owns router state, and the one way other threads reach it.
  *
- * libmicrohttpd threads (and, later, the Kafka and inotify threads) never touch router
- * state: they post a message with fg_loop_post() and the loop runs it. Wake-ups coalesce
+ * libmicrohttpd threads, the Kafka consumer threads, the folder trigger's watcher and
+ * hashing threads, the store's writer and the webhook thread never touch router state: they
+ * post a message with fg_loop_post() and the loop runs it. Wake-ups coalesce
  * (one eventfd write per empty→non-empty transition), so the loop drains the whole queue
  * each time. Messages are intrusive: the poster embeds struct fg_loop_msg in its own
  * object, so posting never allocates. Tests: tests/unit/test_core.c. */
@@ -37,7 +38,9 @@ struct fg_loop {
     struct event *wake_ev;
 };
 
-/* Caller-embedded. 0 or -errno. */
+/* Caller-embedded. The calling thread counts as the loop thread from here (fg_loop_run
+ * records its own), so setup before the loop runs passes loop-thread checks. 0 or -errno;
+ * fg_loop_close cleans up either way. */
 int fg_loop_init(struct fg_loop *loop, struct fg_err *err) FG_MUST_CHECK;
 
 /* Any thread. Borrows msg until fn has run (on the loop thread). 0, or -FG_ESHUTDOWN once
@@ -61,7 +64,7 @@ void fg_loop_close(struct fg_loop *loop);
  * be -1); both are reset, so a second call does nothing. */
 void fg_loop_close_fd(struct event **ev, int *fd);
 
-/* True on the loop thread: router entry points assert it. */
+/* True on the loop thread; code that must not run elsewhere asserts it (fg_router_finish). */
 bool fg_loop_is_current(const struct fg_loop *loop);
 
 /* Milliseconds since the epoch / a monotonic origin. */

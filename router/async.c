@@ -29,10 +29,11 @@
 #include "../core/assert.h"
 #include "../core/heap.h"
 #include "../core/log.h"
+#include "async.h"
 #include "destination.h"
-#include "function.h"
 #include "retry.h"
 #include "router.h"
+#include "router_int.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -44,12 +45,6 @@ struct async_attempt {
     struct fg_webhook_job job;         /* HTTP destination deliveries */
     struct fg_async_event *ev;
     struct fg_async *a;
-};
-
-struct async_mark {
-    enum fg_mark_kind kind;
-    char *key;
-    long long a, b;
 };
 
 struct fg_async {
@@ -64,8 +59,7 @@ struct fg_async {
     struct event *kick;                /* deferred dispatch */
     size_t rr;                         /* round-robin start among functions */
     size_t warm_bytes, warm_limit;     /* payload bytes held by queued events, and the cap */
-    struct async_mark *marks;          /* trigger state as loaded, sorted by kind and key */
-    size_t n_marks, cap_marks;
+    struct fg_async_event *loaded;     /* read by fg_async_open, placed by fg_async_start */
     unsigned long long rng;            /* jitter */
 };
 
@@ -162,8 +156,8 @@ static void async_ready(struct fg_async *a, struct fg_async_event *ev)
                       "the function is not in the configuration");
         return;
     }
-    fifo_push(&fn->ready_head, &fn->ready_tail, ev);
-    fn->n_ready++;
+    fifo_push(&fn->queue.ready_head, &fn->queue.ready_tail, ev);
+    fn->queue.n_ready++;
 }
 
 static struct fg_function *async_owner(struct fg_async *a, const struct fg_async_event *ev)
@@ -185,7 +179,7 @@ static void async_place(struct fg_async *a, struct fg_async_event *ev, long long
         return;
     }
     if ((fn = async_owner(a, ev)))
-        fn->n_retrying++;
+        fn->queue.n_retrying++;
     else if (ev->url)
         a->n_url_retrying++;
 }
@@ -220,7 +214,7 @@ static void async_on_fetched(void *arg, struct fg_async_event *list)
         struct fg_async_event *next = list->next;
         struct fg_function *fn = fg_router_function(a->r, list->function);
         if (fn)
-            fn->n_fetching--;
+            fn->queue.n_fetching--;
         list->next = rev;
         rev = list;
         list = next;
@@ -235,8 +229,8 @@ static void async_on_fetched(void *arg, struct fg_async_event *list)
             fg_async_event_free(rev);
         } else {
             a->warm_bytes += rev->payload_len;
-            fifo_push_front(&fn->ready_head, &fn->ready_tail, rev);
-            fn->n_ready++;
+            fifo_push_front(&fn->queue.ready_head, &fn->queue.ready_tail, rev);
+            fn->queue.n_ready++;
         }
         rev = next;
     }
@@ -363,7 +357,7 @@ static void async_on_done(struct fg_invocation *inv, void *arg)
     char type[128], msg[1024];
 
     if (fn)
-        fn->n_running--;
+        fn->queue.n_running--;
     fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
     if (inv->status == FG_INV_OK) {
         /* Recorded even while stopping: the store commits until after the loop ends. */
@@ -416,11 +410,6 @@ static void async_on_webhook_done(struct fg_webhook_job *job)
 
 /* ------------------------------------------------------------------ dispatch */
 
-static bool async_has_slot(struct fg_router *r, struct fg_function *fn)
-{
-    return (!fn->conf->concurrency || fn->inflight < fn->conf->concurrency) && r->inflight < r->conf->max_concurrency;
-}
-
 static struct async_attempt *async_attempt_new(struct fg_async *a, struct fg_async_event *ev)
 {
     struct async_attempt *at = calloc(1, sizeof(*at));
@@ -446,7 +435,7 @@ static void async_start(struct fg_async *a, struct fg_function *fn, struct fg_as
     at->inv.payload_len = ev->payload_len;
     at->inv.done = async_on_done;
     at->inv.done_arg = at;
-    fn->n_running++;
+    fn->queue.n_running++;
     fg_router_admit(a->r, fn, &at->inv);
 }
 
@@ -472,11 +461,11 @@ static void async_fetch(struct fg_async *a, struct fg_function *fn)
     struct fg_async_event *head = NULL, *tail = NULL, *ev;
     int room = fn->conf->concurrency ? fn->conf->concurrency - fn->inflight : 64;
 
-    room -= fn->n_fetching;
-    while (room-- > 0 && (ev = fn->ready_head) && !ev->payload) {
-        fifo_pop(&fn->ready_head, &fn->ready_tail);
-        fn->n_ready--;
-        fn->n_fetching++;
+    room -= fn->queue.n_fetching;
+    while (room-- > 0 && (ev = fn->queue.ready_head) && !ev->payload) {
+        fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
+        fn->queue.n_ready--;
+        fn->queue.n_fetching++;
         fifo_push(&head, &tail, ev);
     }
     if (head)
@@ -507,7 +496,7 @@ static void async_dispatch(struct fg_async *a)
         struct fg_function *fn;
         ev = EV_OF(fg_heap_pop(&a->retries));
         if ((fn = async_owner(a, ev)))
-            fn->n_retrying--;
+            fn->queue.n_retrying--;
         else if (ev->url)
             a->n_url_retrying--;
         async_ready(a, ev);
@@ -516,29 +505,31 @@ static void async_dispatch(struct fg_async *a)
         wake = fg_heap_top(&a->retries)->key;
     for (size_t k = 0; k < r->n_fns; k++) {
         struct fg_function *fn = &r->fns[(a->rr + k) % r->n_fns];
-        while ((ev = fn->ready_head)) {
-            long long wait_us;
+        while ((ev = fn->queue.ready_head)) {
+            enum fg_router_verdict verdict;
+            long long wait_us = 0;
             if (!ev->payload) {
                 async_fetch(a, fn);
                 break;
             }
             if (fg_retry_expired(&fn->conf->retries, ev->accepted_ms, now)) {
-                fifo_pop(&fn->ready_head, &fn->ready_tail);
-                fn->n_ready--;
+                fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
+                fn->queue.n_ready--;
                 async_finish(a, ev, "EventAgeExceeded", NULL, "EventAgeExceeded",
                              "the event could not start before maximum_event_age");
                 continue;
             }
-            if (!async_has_slot(r, fn))
-                break;
-            if ((wait_us = fg_token_bucket_take(&fn->rate, fg_mono_us())) > 0) {
+            /* Full: a finishing invocation kicks the queue. Rate: the timer does. */
+            verdict = fg_router_admission(r, fn, fg_mono_us(), &wait_us);
+            if (verdict == FG_ROUTER_RATE_LIMITED) {
                 long long at = now + wait_us / 1000 + 1;
                 if (!wake || at < wake)
                     wake = at;
-                break;
             }
-            fifo_pop(&fn->ready_head, &fn->ready_tail);
-            fn->n_ready--;
+            if (verdict != FG_ROUTER_ADMITTED)
+                break;
+            fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
+            fn->queue.n_ready--;
             async_start(a, fn, ev);
         }
     }
@@ -590,7 +581,7 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         long long oldest = 0, cold = 0;
         char line[512];
         int n;
-        for (struct fg_async_event *ev = fn->ready_head; ev; ev = ev->next) {
+        for (struct fg_async_event *ev = fn->queue.ready_head; ev; ev = ev->next) {
             if (!oldest || ev->accepted_ms < oldest)
                 oldest = ev->accepted_ms;
             cold += !ev->payload;
@@ -607,8 +598,8 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         n = snprintf(line, sizeof(line),
                      "%s{\"name\":\"%s\",\"queued\":%d,\"inFlight\":%d,\"retrying\":%d,\"cold\":%lld,"
                      "\"oldestEventAgeMs\":%lld,\"deadLetters\":%lld}",
-                     i ? "," : "", fn->conf->name, fn->n_ready, fn->n_running, fn->n_retrying, cold,
-                     oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name));
+                     i ? "," : "", fn->conf->name, fn->queue.n_ready, fn->queue.n_running, fn->queue.n_retrying,
+                     cold, oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name));
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }
@@ -659,78 +650,11 @@ int fg_async_query(struct fg_router *r, struct fg_store_query *q)
     return fg_store_query(r->async->store, q);
 }
 
-/* ------------------------------------------------------------------ trigger state */
-
-static void async_on_mark(void *arg, enum fg_mark_kind kind, const char *key, long long x, long long y)
-{
-    struct fg_async *a = arg;
-    if (a->n_marks == a->cap_marks) {
-        size_t cap = a->cap_marks ? a->cap_marks * 2 : 64;
-        struct async_mark *m = realloc(a->marks, cap * sizeof(*m));
-        if (!m)
-            return;     /* then counts as never seen: no catch-up, never a double fire */
-        a->marks = m;
-        a->cap_marks = cap;
-    }
-    if ((a->marks[a->n_marks].key = strdup(key))) {
-        a->marks[a->n_marks].kind = kind;
-        a->marks[a->n_marks].a = x;
-        a->marks[a->n_marks++].b = y;
-    }
-}
-
-static int async_cmp_mark(const void *x, const void *y)
-{
-    const struct async_mark *p = x, *q = y;
-    return p->kind != q->kind ? (int)p->kind - (int)q->kind : strcmp(p->key, q->key);
-}
-
-bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire)
-{
-    struct fg_async *a = r->async;
-    struct async_mark key = { FG_MARK_SCHEDULE, (char *)name, 0, 0 }, *m;
-    if (!a || !a->n_marks)
-        return false;
-    if (!(m = bsearch(&key, a->marks, a->n_marks, sizeof(*m), async_cmp_mark)))
-        return false;
-    *last_fire = m->a;
-    return true;
-}
-
-void fg_router_each_file(struct fg_router *r, const char *prefix, fg_router_file_fn *cb, void *arg)
-{
-    struct fg_async *a = r->async;
-    size_t plen = strlen(prefix), lo = 0, hi;
-    if (!a)
-        return;
-    /* The first FILE entry not below the prefix, then every entry that starts with it. */
-    hi = a->n_marks;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const struct async_mark *m = &a->marks[mid];
-        if (m->kind < FG_MARK_FILE || (m->kind == FG_MARK_FILE && strcmp(m->key, prefix) < 0))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < a->n_marks && a->marks[lo].kind == FG_MARK_FILE && !strncmp(a->marks[lo].key, prefix, plen); lo++)
-        cb(arg, a->marks[lo].key + plen, a->marks[lo].a, a->marks[lo].b);
-}
-
-void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key, long long x, long long y)
-{
-    if (r->async)
-        fg_store_mark(r->async->store, kind, key, x, y);
-}
-
 /* ------------------------------------------------------------------ lifecycle */
 
 int fg_async_open(struct fg_router *r, struct fg_err *err)
 {
     struct fg_async *a = calloc(1, sizeof(*a));
-    struct fg_async_event *list = NULL;
-    long long now = fg_now_ms();
-    size_t n = 0;
     int rc;
 
     if (!a)
@@ -741,27 +665,36 @@ int fg_async_open(struct fg_router *r, struct fg_err *err)
     if (!(a->timer = evtimer_new(r->loop->base, async_on_timer, a)) ||
         !(a->kick = event_new(r->loop->base, -1, 0, async_on_kick, a)))
         return fg_err_set(err, -ENOMEM, "out of memory");
-    for (size_t i = 0; i < r->n_fns; i++)
-        fg_token_bucket_init(&r->fns[i].rate, r->fns[i].conf->rate.per_second, r->fns[i].conf->rate.burst,
-                             fg_mono_us());
     a->warm_limit = (size_t)r->conf->queue_memory_mb << 20;
     if ((rc = fg_store_open(r->conf, r->loop, async_on_events, async_on_fetched, a, &a->store, err)) < 0 ||
-        (rc = fg_store_load(a->store, a->warm_limit, &list, err)) < 0 ||
-        (rc = fg_store_load_marks(a->store, async_on_mark, a, err)) < 0 ||
-        (rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0 || (rc = fg_store_start(a->store, err)) < 0) {
-        fg_async_event_free_list(list);
+        (rc = fg_store_load(a->store, a->warm_limit, &a->loaded, err)) < 0 ||
+        (rc = fg_webhook_new(r->loop, &a->webhook, err)) < 0)
         return rc;
-    }
-    if (a->n_marks)
-        qsort(a->marks, a->n_marks, sizeof(*a->marks), async_cmp_mark);
+    return 0;
+}
+
+struct fg_store *fg_async_store(struct fg_router *r)
+{
+    return r->async->store;
+}
+
+int fg_async_start(struct fg_router *r, struct fg_err *err)
+{
+    struct fg_async *a = r->async;
+    long long now = fg_now_ms();
+    size_t n = 0;
+    int rc;
+
+    if ((rc = fg_store_start(a->store, err)) < 0)
+        return rc;
     /* Placed only once the store runs: placing buries the events of functions no longer
      * configured (FunctionNotFound), and the store takes no op before it started. */
-    while (list) {
-        struct fg_async_event *next = list->next;
-        if (list->payload && !list->url)
-            a->warm_bytes += list->payload_len;
-        async_place(a, list, now);
-        list = next;
+    while (a->loaded) {
+        struct fg_async_event *ev = a->loaded;
+        a->loaded = ev->next;
+        if (ev->payload && !ev->url)
+            a->warm_bytes += ev->payload_len;
+        async_place(a, ev, now);
         n++;
     }
     if (n)
@@ -799,14 +732,12 @@ void fg_async_free(struct fg_router *r)
     fg_heap_free(&a->retries);
     fg_async_event_free_list(a->url_head);
     for (size_t i = 0; i < r->n_fns; i++)
-        fg_async_event_free_list(r->fns[i].ready_head);
+        fg_async_event_free_list(r->fns[i].queue.ready_head);
     if (a->timer)
         event_free(a->timer);
     if (a->kick)
         event_free(a->kick);
-    for (size_t i = 0; i < a->n_marks; i++)
-        free(a->marks[i].key);
-    free(a->marks);
+    fg_async_event_free_list(a->loaded);
     free(a);
     r->async = NULL;
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* invocation.h - one synchronous call of a function: what the caller asks, what it gets back.
  *
- * The caller (the HTTP front door, the Invoke API, `fngate invoke --local`) owns the struct,
- * usually embedded in its own per-request context. It fills the request part, hands it to
- * fg_router_submit() (any thread) or fg_router_invoke() (loop thread), and must not touch it
- * until done() runs. done() runs exactly once, on the loop thread, never inside the call
- * that submitted it. After done() the result belongs to the caller; fg_invocation_close()
- * frees it. Fields marked "router" are private to router/. Tests: tests/unit/test_router.c
+ * The caller (the HTTP front door, the Invoke API, `fngate invoke --local`, poll sources,
+ * the async queue) owns the struct, usually embedded in its own per-request context. It
+ * fills the request part, hands it to fg_router_submit() (any thread; router/ itself uses
+ * fg_router_admit on the loop thread), and must not touch it until done() runs. done()
+ * runs exactly once, on the loop thread, never inside fg_router_submit(). After done() the
+ * result belongs to the caller; fg_invocation_close() frees it. Fields marked "router" are private to router/. Tests: tests/unit/test_router.c
  * and tests/integration. */
 #ifndef FG_INVOCATION_H
 #define FG_INVOCATION_H

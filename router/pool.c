@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* pool.c - warm workers per function: reuse, spawn on demand, reap idle ones (see function.h).
+/* pool.c - warm workers per function: reuse, spawn on demand, reap idle ones (see pool.h).
  *
  * DESIGN: idle workers sit on a LIFO stack so the most recently used (warmest, least likely
  * to be reaped) is reused first and the others age out. The caller has already checked
  * concurrency, so "in flight < cap" guarantees that either a worker is free or one more
- * may be started. Reaping runs once a second per function and keeps min_warm alive. */
+ * may be started. Reaping runs once a second per function and keeps min_warm alive.
+ * Workers start through r->spawn (fg_worker_spawn), so tests/unit/test_router.c runs these
+ * decisions on workers with no process. */
 #include <event2/event.h>
-#include <string.h>
 
-#include "../core/assert.h"
 #include "../core/log.h"
-#include "function.h"
+#include "pool.h"
+#include "router_int.h"
+#include "runtime_api.h"
+#include "worker.h"
 
 int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err)
 {
@@ -24,7 +27,7 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
         inv->worker = w;
         /* A worker that answered a moment ago may not be back in /next yet: then the
          * event goes out when it arrives. */
-        if (w->next_conn)
+        if (fg_runtime_api_parked(&w->api))
             fg_worker_deliver(w);
         return 0;
     }
@@ -32,7 +35,7 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
     for (w = fn->workers; w; w = w->next)
         if (w->state == FG_WORKER_SPAWNING && !w->inv)
             break;
-    if (!w && !(w = fg_worker_spawn(fn, false, err)))
+    if (!w && !(w = fn->router->spawn(fn, false, err)))
         return err->code;
     w->inv = inv;
     inv->worker = w;
@@ -81,7 +84,7 @@ static void pool_fill_warm(struct fg_function *fn)
 {
     struct fg_err err;
     while (fn->n_live < fn->conf->min_warm && !fn->router->stopping) {
-        if (!fg_worker_spawn(fn, true, &err)) {
+        if (!fn->router->spawn(fn, true, &err)) {
             fg_log(FG_LOG_WARN, "pool", "%s", err.msg);
             return;
         }

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* router.c - admission (function lookup, concurrency caps), deadlines, completion, and the
- * router's lifecycle (see router.h).
+/* router.c - admission (function lookup, concurrency caps, rate), deadlines, completion,
+ * router.h's trigger-state calls (served by mark.c) and the router's lifecycle (see
+ * router.h, router_int.h).
  *
- * DESIGN: an invocation is admitted or refused at once: a sync caller over a cap gets a
- * throttle, never a queue slot (Lambda answers 429 the same way). Admitted invocations hold
- * one slot of the function's reserved concurrency and one of the gateway's cap until they
- * finish, however they finish: response, error, timeout, worker crash, shutdown; all of
- * them end in fg_router_finish(), the one place that releases slots and calls done(). */
+ * DESIGN: one admission rule, fg_router_admission(), for both paths. A sync invocation is
+ * admitted or refused at once: a caller over a cap gets a throttle, never a queue slot
+ * (Lambda answers 429 the same way); the async queue asks the same question and waits
+ * instead (async.c). Admitted invocations hold one slot of the function's reserved
+ * concurrency and one of the gateway's cap until they finish, however they finish:
+ * response, error, timeout, worker crash, shutdown; all of them end in fg_router_finish(),
+ * the one place that releases slots and calls done(). */
 #include "router.h"
 
 #include <errno.h>
@@ -23,8 +26,12 @@
 #include "../core/assert.h"
 #include "../core/fs.h"
 #include "../core/log.h"
-#include "function.h"
+#include "async.h"
+#include "mark.h"
+#include "pool.h"
+#include "router_int.h"
 #include "store.h"
+#include "worker.h"
 
 /* How long a cold worker may take to ask for its first event. */
 #define ROUTER_INIT_TIMEOUT_S 10
@@ -170,12 +177,24 @@ void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invo
     }
 }
 
+enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn,
+                                           long long now_us, long long *wait_us)
+{
+    if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency)
+        return FG_ROUTER_FUNCTION_FULL;
+    if (r->inflight >= r->conf->max_concurrency)
+        return FG_ROUTER_GATEWAY_FULL;
+    if ((*wait_us = fg_token_bucket_take(&fn->rate, now_us)) > 0)
+        return FG_ROUTER_RATE_LIMITED;
+    return FG_ROUTER_ADMITTED;
+}
+
 static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
     struct fg_invocation *inv = (struct fg_invocation *)((char *)msg - offsetof(struct fg_invocation, msg));
     struct fg_router *r = inv->router;
     struct fg_function *fn;
-    long long wait_us;
+    long long wait_us = 0;
 
     (void)loop;
     if (!inv->request_id[0])
@@ -190,19 +209,20 @@ static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
         inv->done(inv, inv->done_arg);
         return;
     }
-    if (fn->conf->concurrency && fn->inflight >= fn->conf->concurrency) {
+    switch (fg_router_admission(r, fn, fg_mono_us(), &wait_us)) {
+    case FG_ROUTER_ADMITTED:
+        fg_router_admit(r, fn, inv);
+        break;
+    case FG_ROUTER_FUNCTION_FULL:
         router_throttle(inv, "ReservedFunctionConcurrentInvocationLimitExceeded", 1);
-        return;
-    }
-    if (r->inflight >= r->conf->max_concurrency) {
+        break;
+    case FG_ROUTER_GATEWAY_FULL:
         router_throttle(inv, "ConcurrentInvocationLimitExceeded", 1);
-        return;
-    }
-    if ((wait_us = fg_token_bucket_take(&fn->rate, fg_mono_us())) > 0) {
+        break;
+    case FG_ROUTER_RATE_LIMITED:
         router_throttle(inv, "FunctionInvocationRateLimitExceeded", (int)((wait_us + 999999) / 1000000));
-        return;
+        break;
     }
-    fg_router_admit(r, fn, inv);
 }
 
 int fg_router_submit(struct fg_router *r, struct fg_invocation *inv)
@@ -253,6 +273,23 @@ int fg_router_stats(struct fg_router *r, struct fg_router_stats *c)
     return fg_loop_post(r->loop, &c->msg, router_on_stats);
 }
 
+/* ------------------------------------------------------------------ trigger state (mark.c) */
+
+bool fg_router_last_fire(struct fg_router *r, const char *name, long long *last_fire)
+{
+    return fg_mark_last_fire(&r->marks, name, last_fire);
+}
+
+void fg_router_each_file(struct fg_router *r, const char *prefix, fg_router_file_fn *cb, void *arg)
+{
+    fg_mark_each_file(&r->marks, prefix, cb, arg);
+}
+
+void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key, long long a, long long b)
+{
+    fg_mark_write(&r->marks, kind, key, a, b);
+}
+
 /* ------------------------------------------------------------------ children */
 
 static void router_on_sigchld(evutil_socket_t sig, short what, void *arg)
@@ -281,6 +318,7 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
         return fg_err_set(err, -ENOMEM, "out of memory");
     r->conf = conf;
     r->loop = loop;
+    r->spawn = fg_worker_spawn;
     fg_idgen_init(&r->ids);
     snprintf(r->runtime_dir, sizeof(r->runtime_dir), "%s", rt && *rt ? rt : FG_RUNTIME_DIR);
     snprintf(r->python_path, sizeof(r->python_path), "/usr/bin/python3");
@@ -317,8 +355,13 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     r->sigchld_ev = evsignal_new(r->loop->base, SIGCHLD, router_on_sigchld, r);
     if (!r->sigchld_ev || event_add(r->sigchld_ev, NULL) < 0)
         return fg_err_set(err, -ENOMEM, "cannot watch SIGCHLD");
-    /* The state store first: an unusable state_dir is reported as such. */
-    if ((rc = fg_async_open(r, err)) < 0)
+    for (size_t i = 0; i < r->n_fns; i++)
+        fg_token_bucket_init(&r->fns[i].rate, r->fns[i].conf->rate.per_second, r->fns[i].conf->rate.burst,
+                             fg_mono_us());
+    /* The state store first: an unusable state_dir is reported as such. Trigger marks are
+     * read before its thread starts. */
+    if ((rc = fg_async_open(r, err)) < 0 || (rc = fg_mark_load(&r->marks, fg_async_store(r), err)) < 0 ||
+        (rc = fg_async_start(r, err)) < 0)
         return rc;
     for (size_t i = 0; i < r->n_fns; i++) {
         struct fg_function *fn = &r->fns[i];
@@ -376,6 +419,7 @@ void fg_router_free(struct fg_router *r)
     if (!r)
         return;
     fg_async_free(r);
+    fg_mark_close(&r->marks);
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);
     fg_fnlog_close(&r->log);

@@ -2,9 +2,13 @@
 /* router.h - functions, their worker pools and concurrency caps; where invocations go.
  *
  * The router knows functions and nothing about where an invocation came from (HTTP route,
- * Invoke API, CLI). Every router call except fg_router_submit() is loop-thread only.
- * Lifecycle: new → start → submit... → stop (kills workers, answers what is in flight) →
- * free once the stopped callback ran. Tests: tests/unit/test_router.c, tests/integration. */
+ * Invoke API, CLI, a trigger). Threads: the calls marked "Any thread" (submit, submit_async,
+ * submit_record, dlq, stats, post) hand their work to the loop or the store and may come
+ * from MHD, Kafka or helper threads; every other call is loop thread only (new and start
+ * run on the thread that then runs the loop, before it does). Lifecycle: new → start →
+ * submit... → stop (kills workers, answers what is in flight) → close_store (after the
+ * loop) → free once the stopped callback ran. Tests: tests/unit/test_router.c (admission,
+ * pool choice, completion), tests/integration. */
 #ifndef FG_ROUTER_H
 #define FG_ROUTER_H
 
@@ -18,12 +22,14 @@ struct fg_router;
 typedef void fg_router_stopped_fn(void *arg);
 
 /* Borrows conf and loop for the router's life. fnlog_fd receives the function log stream
- * (normally STDOUT_FILENO). Returns 0 and an owned router in *out (free with
- * fg_router_free), or -errno with err filled. */
+ * (normally STDOUT_FILENO). Starts nothing. Returns 0 and an owned router in *out (free
+ * with fg_router_free), or -errno with err filled. */
 int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_fd,
                   struct fg_router **out, struct fg_err *err) FG_MUST_CHECK;
 
-/* Creates per-function directories, starts min_warm workers and child reaping. */
+/* Opens the state store (its queued events resume, its trigger marks are read), creates
+ * per-function directories, starts child reaping and min_warm workers. 0, or a negative
+ * code with err filled (then stop, or free). */
 int fg_router_start(struct fg_router *r, struct fg_err *err) FG_MUST_CHECK;
 
 /* Any thread. Borrows inv until inv->done runs (on the loop thread, never inside this
@@ -31,7 +37,7 @@ int fg_router_start(struct fg_router *r, struct fg_err *err) FG_MUST_CHECK;
 int fg_router_submit(struct fg_router *r, struct fg_invocation *inv) FG_MUST_CHECK;
 
 /* Any thread: the async entry point every asynchronous source uses (the Invoke API's Event
- * type now; schedules, uploads and topics later). Takes ev (function and payload set; an
+ * type, schedules, folders, the S3 endpoint, Redis topics). Takes ev (function and payload set; an
  * empty request_id and zero accepted_ms are filled in; request_id, if not NULL, receives the
  * id). 0: cb(arg, rc) runs on the store thread once the event is durably committed (rc 0)
  * or could not be (rc < 0: answer 503, never 202). -ENOENT: no such function (404). Else
@@ -79,8 +85,9 @@ int fg_router_stats(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHEC
  * 0 or -FG_ESHUTDOWN (fn will not run). */
 int fg_router_post(struct fg_router *r, struct fg_loop_msg *msg, fg_loop_fn *fn) FG_MUST_CHECK;
 
-/* Stops taking work, answers in-flight invocations with a service error, kills workers;
- * cb(arg) runs on the loop thread once every worker was reaped (never inside this call). */
+/* Loop thread. Stops taking work, answers in-flight invocations with a service error, kills
+ * workers; cb(arg) runs on the loop thread once every worker was reaped (never inside this
+ * call). */
 void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg);
 
 /* After the loop stopped: commits what is still queued for the state store and stops its

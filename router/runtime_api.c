@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* runtime_api.c - the AWS Lambda Runtime API, served to each worker on its own port.
+/* runtime_api.c - the AWS Lambda Runtime API, served to one worker on its own port (see
+ * runtime_api.h).
  *
  * DESIGN: every worker gets a listening socket on 127.0.0.1:0, owned by the loop thread;
- * the port identifies the worker, so no request needs to say who it comes from and router
- * state is touched directly (no hand-off). GET /next is a long poll: the connection is
- * parked on the worker until an invocation is delivered.
+ * the port identifies the worker, so no request needs to say who it comes from and the
+ * owner's callbacks run directly (no hand-off). GET /next is a long poll: the connection is
+ * parked until the owner sends an event. The server keeps no invocation state of its own:
+ * which request ids are valid and when init is over are the owner's answers.
  *
  * This is a small HTTP/1.1 server written for exactly this protocol rather than libevent's
  * evhttp: the Runtime API is on the hot path of every invocation, and evhttp spent most of
@@ -17,7 +19,6 @@
  * (shell, Python, Node and aws-lambda-ric runtimes; a runtime that breaks the contract). */
 #include <errno.h>
 #include <event2/event.h>
-#include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -27,10 +28,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "runtime_api.h"
+
 #include "../core/assert.h"
-#include "../core/log.h"
-#include "function.h"
+#include "../core/buf.h"
+#include "../core/loop.h"
 #include "http1.h"
+#include "invocation.h"
 
 #define RAPI_PREFIX "/2018-06-01/runtime/"
 #define RAPI_HEADER_MAX_BYTES (64u * 1024)
@@ -41,9 +45,9 @@
 
 /* ------------------------------------------------------------------ types */
 
-struct fg_rapi_conn {
-    struct fg_worker *w;
-    struct fg_rapi_conn *next;      /* w->conns */
+struct fg_runtime_api_conn {
+    struct fg_runtime_api *api;
+    struct fg_runtime_api_conn *next; /* api->conns */
     int fd;
     struct event *ev;               /* EV_READ | EV_PERSIST; EV_WRITE added under backpressure */
     struct fg_buf in;               /* bytes received, not yet consumed */
@@ -58,22 +62,22 @@ struct fg_rapi_conn {
 
 /* ------------------------------------------------------------------ connections */
 
-/* Closes c and detaches it from its worker. A handler may end up here for its own
- * connection (an init error kills the worker, which closes every connection): then the
- * memory lives on until the handler returns to rapi_process. */
-static void rapi_conn_free(struct fg_rapi_conn *c)
+/* Closes c and detaches it from its server. A handler may end up here for its own
+ * connection (an init error kills the worker, which closes the server): then the memory
+ * lives on until the handler returns to rapi_process. */
+static void rapi_conn_free(struct fg_runtime_api_conn *c)
 {
     if (!c->dead) {
-        struct fg_worker *w = c->w;
-        struct fg_rapi_conn **pp;
-        for (pp = &w->conns; *pp; pp = &(*pp)->next) {
+        struct fg_runtime_api *api = c->api;
+        struct fg_runtime_api_conn **pp;
+        for (pp = &api->conns; *pp; pp = &(*pp)->next) {
             if (*pp == c) {
                 *pp = c->next;
                 break;
             }
         }
-        if (w->next_conn == c)
-            w->next_conn = NULL;
+        if (api->parked == c)
+            api->parked = NULL;
         if (c->ev)
             event_free(c->ev);
         c->ev = NULL;
@@ -93,7 +97,7 @@ static void rapi_on_io(evutil_socket_t fd, short what, void *arg);
 
 /* Writes what is pending; arms EV_WRITE if the socket is full. -1 when the connection
  * is gone (and freed). */
-static int rapi_flush(struct fg_rapi_conn *c)
+static int rapi_flush(struct fg_runtime_api_conn *c)
 {
     size_t off = 0;
     while (off < c->out.len) {
@@ -126,7 +130,7 @@ static int rapi_flush(struct fg_rapi_conn *c)
 /* Sends head + body with one syscall when the socket takes it all; queues the rest. With
  * Connection: close the connection is closed once the reply is out, so callers must not
  * touch c after this (inside a handler the memory stays until rapi_process sees c->dead). */
-static void rapi_send(struct fg_rapi_conn *c, const char *head, size_t head_len, const char *body, size_t body_len)
+static void rapi_send(struct fg_runtime_api_conn *c, const char *head, size_t head_len, const char *body, size_t body_len)
 {
     if (c->dead)
         return;
@@ -165,7 +169,7 @@ static void rapi_send(struct fg_rapi_conn *c, const char *head, size_t head_len,
     rapi_flush(c);
 }
 
-static void rapi_reply(struct fg_rapi_conn *c, int code, const char *reason, const char *json)
+static void rapi_reply(struct fg_runtime_api_conn *c, int code, const char *reason, const char *json)
 {
     char head[256];
     size_t len = strlen(json);
@@ -175,7 +179,8 @@ static void rapi_reply(struct fg_rapi_conn *c, int code, const char *reason, con
     rapi_send(c, head, (size_t)n, json, len);
 }
 
-static void rapi_error(struct fg_rapi_conn *c, int code, const char *reason, const char *type, const char *msg)
+static void rapi_error(struct fg_runtime_api_conn *c, int code, const char *reason, const char *type,
+                       const char *msg)
 {
     struct fg_buf body;
     fg_buf_init(&body, 8192);
@@ -185,113 +190,66 @@ static void rapi_error(struct fg_rapi_conn *c, int code, const char *reason, con
 
 /* ------------------------------------------------------------------ the protocol */
 
-static void rapi_next(struct fg_rapi_conn *c)
-{
-    struct fg_worker *w = c->w;
+static const char rapi_accepted[] = "{\"status\":\"OK\"}";
 
-    if (w->state == FG_WORKER_DEAD) {
-        rapi_error(c, 500, "Internal Server Error", "ServiceException", "worker is being stopped");
-        return;
-    }
-    if (w->next_conn) {
+static void rapi_next(struct fg_runtime_api_conn *c)
+{
+    struct fg_runtime_api *api = c->api;
+
+    if (api->parked) {
         rapi_error(c, 400, "Bad Request", "InvalidStateTransition", "another /next is already waiting");
         return;
     }
-    w->next_conn = c;
-    /* With an invocation delivered and unanswered, the runtime broke the protocol: the
-     * invocation's timer decides. */
-    if (!(w->inv && w->inv->delivered))
-        fg_pool_worker_ready(w);
+    api->parked = c;
+    api->ops->on_next(api->arg);
 }
 
-static struct fg_invocation *rapi_lookup(struct fg_rapi_conn *c, const char *id)
+/* The answer to an invocation's response or error post, from the owner's verdict. */
+static void rapi_answered(struct fg_runtime_api_conn *c, int rc)
 {
-    struct fg_worker *w = c->w;
-    if (w->inv && w->inv->delivered && !strcmp(w->inv->request_id, id))
-        return w->inv;
-    rapi_error(c, 400, "Bad Request", "InvalidRequestID",
-               !strcmp(w->last_request_id, id) ? "Invalid request ID: already answered" : "Invalid request ID");
-    return NULL;
-}
-
-static void rapi_response(struct fg_rapi_conn *c, const char *id, const struct fg_http1_request *rq)
-{
-    struct fg_worker *w = c->w;
-    struct fg_router *r = w->fn->router;
-    struct fg_invocation *inv = rapi_lookup(c, id);
-
-    if (!inv)
-        return;
-    fg_worker_drain_output(w);
-    if (rq->body_len > FG_PAYLOAD_SYNC_MAX_BYTES) {
-        rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge",
-                   "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
-        fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, "Function.ResponseSizeTooLarge",
-                       "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
-        return;
-    }
-    if (fg_buf_append(&inv->result, rq->body ? rq->body : "", rq->body_len) < 0) {
+    if (rc == 0)
+        rapi_reply(c, 202, "Accepted", rapi_accepted);
+    else if (rc == -ENOENT)
+        rapi_error(c, 400, "Bad Request", "InvalidRequestID", "Invalid request ID");
+    else if (rc == -EALREADY)
+        rapi_error(c, 400, "Bad Request", "InvalidRequestID", "Invalid request ID: already answered");
+    else if (rc == -FG_ETOOBIG)
+        rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", FG_RUNTIME_API_TOO_LARGE);
+    else
         rapi_error(c, 500, "Internal Server Error", "ServiceException", "out of memory");
-        fg_router_fail(r, inv, FG_INV_SERVICE_ERROR, "ServiceException", "out of memory");
-        return;
-    }
-    rapi_reply(c, 202, "Accepted", "{\"status\":\"OK\"}");
-    fg_router_finish(r, inv, FG_INV_OK);
 }
 
-/* Keeps a JSON object body as the runtime sent it; wraps anything else. */
-static void rapi_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, const struct fg_http1_request *rq,
-                                const char *default_type)
+/* The Lambda-Runtime-Function-Error-Type header as a string, or NULL. */
+static const char *rapi_error_type(const struct fg_http1_request *rq, char type[128])
 {
-    struct fg_router *r = w->fn->router;
+    if (!rq->error_type)
+        return NULL;
+    snprintf(type, 128, "%.*s", (int)rq->error_type_len, rq->error_type);
+    return type;
+}
+
+static void rapi_response(struct fg_runtime_api_conn *c, const char *id, const struct fg_http1_request *rq)
+{
+    struct fg_runtime_api *api = c->api;
+    rapi_answered(c, api->ops->on_response(api->arg, id, rq->body, rq->body_len));
+}
+
+static void rapi_error_post(struct fg_runtime_api_conn *c, const char *id, const struct fg_http1_request *rq)
+{
+    struct fg_runtime_api *api = c->api;
     char type[128];
-    json_t *o = rq->body_len ? json_loadb(rq->body, rq->body_len, 0, NULL) : NULL;
-
-    snprintf(type, sizeof(type), "%.*s", rq->error_type ? (int)rq->error_type_len : (int)strlen(default_type),
-             rq->error_type ? rq->error_type : default_type);
-    fg_worker_drain_output(w);
-    if (o && json_is_object(o)) {
-        char *s;
-        int rc;
-        if (!json_object_get(o, "errorType"))
-            json_object_set_new(o, "errorType", json_string(type));
-        s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        rc = s ? fg_buf_append(&inv->result, s, strlen(s)) : -ENOMEM;
-        free(s);
-        json_decref(o);
-        if (rc == 0) {
-            fg_router_finish(r, inv, FG_INV_FUNCTION_ERROR);
-            return;
-        }
-        fg_buf_reset(&inv->result);
-    } else {
-        json_decref(o);
-    }
-    fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, type, "%.*s", (int)(rq->body_len > 4096 ? 4096 : rq->body_len),
-                   rq->body ? rq->body : "");
+    rapi_answered(c, api->ops->on_error(api->arg, id, rapi_error_type(rq, type), rq->body, rq->body_len));
 }
 
-static void rapi_error_post(struct fg_rapi_conn *c, const char *id, const struct fg_http1_request *rq)
+static void rapi_init_error(struct fg_runtime_api_conn *c, const struct fg_http1_request *rq)
 {
-    struct fg_invocation *inv = rapi_lookup(c, id);
-    if (!inv)
-        return;
-    rapi_reply(c, 202, "Accepted", "{\"status\":\"OK\"}");
-    rapi_fail_with_body(c->w, inv, rq, "Unhandled");
-}
+    struct fg_runtime_api *api = c->api;
+    char type[128];
 
-static void rapi_init_error(struct fg_rapi_conn *c, const struct fg_http1_request *rq)
-{
-    struct fg_worker *w = c->w;
-    if (w->state != FG_WORKER_SPAWNING) {
+    if (api->ops->on_init_error(api->arg, rapi_error_type(rq, type), rq->body, rq->body_len) < 0)
         rapi_error(c, 403, "Forbidden", "InvalidStateTransition", "init already finished");
-        return;
-    }
-    rapi_reply(c, 202, "Accepted", "{\"status\":\"OK\"}");
-    if (w->inv)
-        rapi_fail_with_body(w, w->inv, rq, "Runtime.InitError");
-    /* A failed init is not retried in this process: the next invocation starts a new one. */
-    fg_worker_kill(w, "init error");
+    else
+        rapi_reply(c, 202, "Accepted", rapi_accepted);
 }
 
 static bool rapi_is(const struct fg_http1_request *rq, const char *method)
@@ -299,7 +257,7 @@ static bool rapi_is(const struct fg_http1_request *rq, const char *method)
     return rq->method_len == strlen(method) && !memcmp(rq->method, method, rq->method_len);
 }
 
-static void rapi_dispatch(struct fg_rapi_conn *c, const struct fg_http1_request *rq)
+static void rapi_dispatch(struct fg_runtime_api_conn *c, const struct fg_http1_request *rq)
 {
     const char *rest, *slash;
     size_t rest_len;
@@ -347,7 +305,7 @@ bad_method:
 /* ------------------------------------------------------------------ requests */
 
 /* Parses and dispatches every complete request in c->in. -1 when the connection was freed. */
-static int rapi_process(struct fg_rapi_conn *c)
+static int rapi_process(struct fg_runtime_api_conn *c)
 {
     while (c->in.len && !c->closing) {
         struct fg_http1_request rq;
@@ -389,7 +347,7 @@ static int rapi_process(struct fg_rapi_conn *c)
 
 static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
 {
-    struct fg_rapi_conn *c = arg;
+    struct fg_runtime_api_conn *c = arg;
     char chunk[RAPI_READ_CHUNK];
 
     if ((what & EV_WRITE) && rapi_flush(c) < 0)
@@ -419,8 +377,8 @@ static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
 
 static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
 {
-    struct fg_worker *w = arg;
-    struct fg_rapi_conn *c;
+    struct fg_runtime_api *api = arg;
+    struct fg_runtime_api_conn *c;
     int cfd, one = 1;
 
     (void)what;
@@ -430,12 +388,12 @@ static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->w = w;
+        c->api = api;
         c->fd = cfd;
         fg_buf_init(&c->in, RAPI_HEADER_MAX_BYTES + RAPI_BODY_MAX_BYTES + 4096);
         fg_buf_init(&c->body, RAPI_BODY_MAX_BYTES);
         fg_buf_init(&c->out, RAPI_BODY_MAX_BYTES + 4096);
-        c->ev = event_new(w->fn->router->loop->base, cfd, EV_READ | EV_PERSIST, rapi_on_io, c);
+        c->ev = event_new(api->base, cfd, EV_READ | EV_PERSIST, rapi_on_io, c);
         if (!c->ev || event_add(c->ev, NULL) < 0) {
             if (c->ev)
                 event_free(c->ev);
@@ -443,23 +401,32 @@ static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
             free(c);
             continue;
         }
-        c->next = w->conns;
-        w->conns = c;
+        c->next = api->conns;
+        api->conns = c;
     }
 }
 
 /* ------------------------------------------------------------------ API */
 
-int fg_runtime_api_open(struct fg_worker *w, struct fg_err *err)
+void fg_runtime_api_init(struct fg_runtime_api *api, struct event_base *base,
+                         const struct fg_runtime_api_ops *ops, void *arg)
+{
+    memset(api, 0, sizeof(*api));
+    api->ops = ops;
+    api->arg = arg;
+    api->base = base;
+    api->listen_fd = -1;
+}
+
+int fg_runtime_api_open(struct fg_runtime_api *api, const char *name, struct fg_err *err)
 {
     struct sockaddr_in sa;
     socklen_t salen = sizeof(sa);
     int fd;
 
-    w->listen_fd = -1;
     fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return fg_err_set(err, -errno, "function %s: socket: %s", w->fn->conf->name, strerror(errno));
+        return fg_err_set(err, -errno, "function %s: socket: %s", name, strerror(errno));
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -467,25 +434,31 @@ int fg_runtime_api_open(struct fg_worker *w, struct fg_err *err)
         getsockname(fd, (struct sockaddr *)&sa, &salen) < 0) {
         int e = errno;
         close(fd);
-        return fg_err_set(err, -e, "function %s: cannot open a Runtime API port on 127.0.0.1: %s",
-                          w->fn->conf->name, strerror(e));
+        return fg_err_set(err, -e, "function %s: cannot open a Runtime API port on 127.0.0.1: %s", name,
+                          strerror(e));
     }
-    w->listen_fd = fd;
-    w->port = ntohs(sa.sin_port);
-    w->accept_ev = event_new(w->fn->router->loop->base, fd, EV_READ | EV_PERSIST, rapi_on_accept, w);
-    if (!w->accept_ev || event_add(w->accept_ev, NULL) < 0)
-        return fg_err_set(err, -ENOMEM, "function %s: cannot watch the Runtime API port", w->fn->conf->name);
+    api->listen_fd = fd;
+    api->port = ntohs(sa.sin_port);
+    api->accept_ev = event_new(api->base, fd, EV_READ | EV_PERSIST, rapi_on_accept, api);
+    if (!api->accept_ev || event_add(api->accept_ev, NULL) < 0)
+        return fg_err_set(err, -ENOMEM, "function %s: cannot watch the Runtime API port", name);
     return 0;
 }
 
-void fg_runtime_api_send_event(struct fg_worker *w, struct fg_invocation *inv)
+bool fg_runtime_api_parked(const struct fg_runtime_api *api)
 {
-    struct fg_rapi_conn *c = w->next_conn;
+    return api->parked != NULL;
+}
+
+void fg_runtime_api_send_event(struct fg_runtime_api *api, const struct fg_runtime_api_event *ev)
+{
+    struct fg_runtime_api_conn *c = api->parked;
+    const char *id = ev->request_id;
     char head[8192];
     int n;
 
     FG_ASSERT(c);
-    w->next_conn = NULL;
+    api->parked = NULL;
     /* X-Ray format; the request id supplies the random digits. */
     n = snprintf(head, sizeof(head),
                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -494,21 +467,19 @@ void fg_runtime_api_send_event(struct fg_worker *w, struct fg_invocation *inv)
                  "Lambda-Runtime-Trace-Id: Root=1-%08llx-%.8s%.4s%.4s%.4s%.4s;Parent=%.12s%.4s;Sampled=0\r\n"
                  "%s%s%s"
                  "Content-Length: %zu\r\n%s\r\n",
-                 inv->request_id, inv->deadline_ms, w->fn->arn, inv->deadline_ms / 1000, inv->request_id,
-                 inv->request_id + 9, inv->request_id + 14, inv->request_id + 19, inv->request_id + 24,
-                 inv->request_id + 24, inv->request_id,
-                 inv->client_context ? "Lambda-Runtime-Client-Context: " : "",
-                 inv->client_context ? inv->client_context : "", inv->client_context ? "\r\n" : "",
-                 inv->payload_len, c->close_after ? "Connection: close\r\n" : "");
+                 id, ev->deadline_ms, ev->function_arn, ev->deadline_ms / 1000, id, id + 9, id + 14, id + 19,
+                 id + 24, id + 24, id, ev->client_context ? "Lambda-Runtime-Client-Context: " : "",
+                 ev->client_context ? ev->client_context : "", ev->client_context ? "\r\n" : "",
+                 ev->payload_len, c->close_after ? "Connection: close\r\n" : "");
     /* The gateway caps a client context at 3583 bytes, far below the header buffer. */
     FG_ASSERT(n > 0 && n < (int)sizeof(head));
-    rapi_send(c, head, (size_t)n, inv->payload, inv->payload_len);
+    rapi_send(c, head, (size_t)n, ev->payload, ev->payload_len);
 }
 
-void fg_runtime_api_close(struct fg_worker *w)
+void fg_runtime_api_close(struct fg_runtime_api *api)
 {
-    while (w->conns)
-        rapi_conn_free(w->conns);
-    w->next_conn = NULL;
-    fg_loop_close_fd(&w->accept_ev, &w->listen_fd);
+    while (api->conns)
+        rapi_conn_free(api->conns);
+    api->parked = NULL;
+    fg_loop_close_fd(&api->accept_ev, &api->listen_fd);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* worker.c - one function process: spawn, output capture, kill, reap (see function.h).
+/* worker.c - one function process: spawn, output capture, kill, reap (see worker.h).
  *
  * DESIGN: fork + execve with everything prepared before the fork (argv, envp, cgroup), so
  * the child runs only async-signal-safe calls. The child leads its own process group, so a
@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +24,10 @@
 
 #include "../core/assert.h"
 #include "../core/log.h"
-#include "function.h"
+#include "pool.h"
+#include "router_int.h"
+#include "runtime_api.h"
+#include "worker.h"
 
 #define WORKER_LINE_MAX   (256u * 1024)
 #define WORKER_READ_CHUNK 65536
@@ -92,7 +96,7 @@ static int worker_build_exec(struct fg_worker *w, struct worker_exec *x, struct 
         x->argv[1] = exec_str(x, "%s/exec/bootstrap.py", r->runtime_dir);
         break;
     }
-    EXEC_ENV(x, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", w->port);
+    EXEC_ENV(x, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", w->api.port);
     if (c->handler)
         EXEC_ENV(x, "_HANDLER=%s", c->handler);
     EXEC_ENV(x, "LAMBDA_TASK_ROOT=%s", c->code);
@@ -244,6 +248,118 @@ void fg_worker_drain_output(struct fg_worker *w)
     worker_read(w, 1 << 20);
 }
 
+/* ------------------------------------------------------------------ Runtime API callbacks */
+
+/* What the server's requests mean for this worker: an answer is for the invocation it
+ * delivered, a /next makes it ready, an init error ends it. */
+
+/* The invocation an answer for request id concerns: the one delivered and unanswered.
+ * -EALREADY for the one answered last, else -ENOENT. */
+static int worker_answering(struct fg_worker *w, const char *id, struct fg_invocation **inv)
+{
+    if (w->inv && w->inv->delivered && !strcmp(w->inv->request_id, id)) {
+        *inv = w->inv;
+        return 0;
+    }
+    return !strcmp(w->last_request_id, id) ? -EALREADY : -ENOENT;
+}
+
+/* Keeps a JSON object body as the runtime sent it (errorType added when missing); wraps
+ * anything else. */
+static void worker_fail_with_body(struct fg_worker *w, struct fg_invocation *inv, const char *type,
+                                  const char *body, size_t len)
+{
+    struct fg_router *r = w->fn->router;
+    json_t *o = len ? json_loadb(body, len, 0, NULL) : NULL;
+
+    fg_worker_drain_output(w);
+    if (o && json_is_object(o)) {
+        char *s;
+        int rc;
+        if (!json_object_get(o, "errorType"))
+            json_object_set_new(o, "errorType", json_string(type));
+        s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc = s ? fg_buf_append(&inv->result, s, strlen(s)) : -ENOMEM;
+        free(s);
+        json_decref(o);
+        if (rc == 0) {
+            fg_router_finish(r, inv, FG_INV_FUNCTION_ERROR);
+            return;
+        }
+        fg_buf_reset(&inv->result);
+    } else {
+        json_decref(o);
+    }
+    fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, type, "%.*s", (int)(len > 4096 ? 4096 : len), body ? body : "");
+}
+
+static void worker_on_next(void *arg)
+{
+    struct fg_worker *w = arg;
+
+    /* Killing a worker closes its server: no request reaches a dead one. */
+    FG_ASSERT(w->state != FG_WORKER_DEAD);
+    /* With an invocation delivered and unanswered, the runtime broke the protocol: the
+     * invocation's timer decides. */
+    if (!(w->inv && w->inv->delivered))
+        fg_pool_worker_ready(w);
+}
+
+static int worker_on_response(void *arg, const char *id, const char *body, size_t len)
+{
+    struct fg_worker *w = arg;
+    struct fg_router *r = w->fn->router;
+    struct fg_invocation *inv;
+    int rc;
+
+    if ((rc = worker_answering(w, id, &inv)) < 0)
+        return rc;
+    fg_worker_drain_output(w);
+    if (len > FG_PAYLOAD_SYNC_MAX_BYTES) {
+        fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, "Function.ResponseSizeTooLarge", "%s",
+                       FG_RUNTIME_API_TOO_LARGE);
+        return -FG_ETOOBIG;
+    }
+    if (fg_buf_append(&inv->result, body ? body : "", len) < 0) {
+        fg_router_fail(r, inv, FG_INV_SERVICE_ERROR, "ServiceException", "out of memory");
+        return -ENOMEM;
+    }
+    fg_router_finish(r, inv, FG_INV_OK);
+    return 0;
+}
+
+static int worker_on_error(void *arg, const char *id, const char *type, const char *body, size_t len)
+{
+    struct fg_worker *w = arg;
+    struct fg_invocation *inv;
+    int rc;
+
+    if ((rc = worker_answering(w, id, &inv)) < 0)
+        return rc;
+    worker_fail_with_body(w, inv, type ? type : "Unhandled", body, len);
+    return 0;
+}
+
+static int worker_on_init_error(void *arg, const char *type, const char *body, size_t len)
+{
+    struct fg_worker *w = arg;
+
+    if (w->state != FG_WORKER_SPAWNING)
+        return -EPERM;
+    if (w->inv)
+        worker_fail_with_body(w, w->inv, type ? type : "Runtime.InitError", body, len);
+    /* A failed init is not retried in this process: the next invocation starts a new one. */
+    fg_worker_kill(w, "init error");
+    return 0;
+}
+
+static const struct fg_runtime_api_ops worker_rapi_ops = {
+    .on_next = worker_on_next,
+    .on_response = worker_on_response,
+    .on_error = worker_on_error,
+    .on_init_error = worker_on_init_error,
+};
+
 /* ------------------------------------------------------------------ API */
 
 static void worker_log_stream(char out[96])
@@ -275,14 +391,14 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     }
     w->fn = fn;
     w->mem.peak_fd = -1;
-    w->listen_fd = -1;
+    fg_runtime_api_init(&w->api, r->loop->base, &worker_rapi_ops, w);
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
     w->out_fd = -1;
     fg_buf_init(&w->line, WORKER_LINE_MAX);
     worker_log_stream(w->log_stream);
     snprintf(name, sizeof(name), "%s-%u", fn->conf->name, w->id);
-    if (fg_runtime_api_open(w, err) < 0)
+    if (fg_runtime_api_open(&w->api, fn->conf->name, err) < 0)
         goto fail;
     if (fg_memlimit_prepare(&r->mem, &w->mem, name, fn->conf->memory_mb,
                             fn->conf->runtime != FG_RUNTIME_NODEJS, err) < 0)
@@ -317,7 +433,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     fn->workers = w;
     fn->n_live++;
     fg_log(FG_LOG_DEBUG, "worker", "function %s: started worker %d on runtime port %d", fn->conf->name,
-           (int)pid, w->port);
+           (int)pid, w->api.port);
     return w;
 
 fail:
@@ -325,7 +441,7 @@ fail:
         close(pipefd[0]);
     if (pipefd[1] >= 0)
         close(pipefd[1]);
-    fg_runtime_api_close(w);
+    fg_runtime_api_close(&w->api);
     fg_memlimit_release(&w->mem);
     fg_buf_free(&w->line);
     free(w);
@@ -355,7 +471,7 @@ void fg_worker_kill(struct fg_worker *w, const char *reason)
     fg_log(FG_LOG_DEBUG, "worker", "function %s worker %d: killed (%s)", w->fn->conf->name, (int)w->pid, reason);
     if (!w->reaped)
         kill(-w->pid, SIGKILL);
-    fg_runtime_api_close(w);
+    fg_runtime_api_close(&w->api);
 }
 
 static void worker_free(struct fg_worker *w)
@@ -416,15 +532,20 @@ void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
 void fg_worker_deliver(struct fg_worker *w)
 {
     struct fg_invocation *inv = w->inv;
-    struct fg_router *r = w->fn->router;
-    struct timeval tv = { w->fn->conf->timeout_s, 0 };
+    struct fg_function *fn = w->fn;
+    struct timeval tv = { fn->conf->timeout_s, 0 };
+    struct fg_runtime_api_event ev;
 
-    FG_ASSERT(inv && !inv->delivered && w->next_conn);
+    FG_ASSERT(inv && !inv->delivered && fg_runtime_api_parked(&w->api));
     inv->delivered = true;
     w->state = FG_WORKER_BUSY;
     inv->start_us = fg_mono_us();
-    inv->deadline_ms = fg_now_ms() + (long long)w->fn->conf->timeout_s * 1000;
-    fg_fnlog_start(&r->log, w->fn->conf->name, inv);
+    inv->deadline_ms = fg_now_ms() + (long long)fn->conf->timeout_s * 1000;
+    fg_fnlog_start(&fn->router->log, fn->conf->name, inv);
     event_add(&inv->timer, &tv);
-    fg_runtime_api_send_event(w, inv);
+    ev = (struct fg_runtime_api_event){
+        .request_id = inv->request_id, .deadline_ms = inv->deadline_ms, .function_arn = fn->arn,
+        .client_context = inv->client_context, .payload = inv->payload, .payload_len = inv->payload_len,
+    };
+    fg_runtime_api_send_event(&w->api, &ev);
 }

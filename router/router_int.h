@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* router_int.h - the router's own state (the router, its functions) and what the other
+ * files of router/ call in router.c.
+ *
+ * Private to router/ and to tests/unit/test_router.c, which drives admission, pool choice
+ * and completion without starting processes; nothing else includes it. All of it is owned
+ * by the loop thread and every call here is loop thread only. Each neighbour has its own
+ * header: worker.h (a process), pool.h (a function's workers), async.h (the async queue),
+ * mark.h (trigger marks); runtime_api.h (a worker's Runtime API server) knows none of them. */
+#ifndef FG_ROUTER_INT_H
+#define FG_ROUTER_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "../config/config.h"
+#include "../core/id.h"
+#include "../core/loop.h"
+#include "../core/token_bucket.h"
+#include "async.h"
+#include "fnlog.h"
+#include "invocation.h"
+#include "mark.h"
+#include "memlimit.h"
+#include "pool.h"
+
+struct event;
+struct fg_worker;
+
+struct fg_function {
+    struct fg_router *router;
+    const struct fg_conf_function *conf;
+    char arn[200];
+    char tmpdir[PATH_MAX];
+    struct fg_worker *workers;           /* every worker not yet freed (worker.h) */
+    struct fg_worker *idle;              /* IDLE workers, most recently used first */
+    int n_live;                          /* workers not DEAD */
+    int inflight;                        /* invocations holding one of its slots */
+    unsigned next_worker_id;
+    struct event *reap_ev;               /* periodic idle reaping (pool.c) */
+    struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
+    struct fg_async_queue queue;         /* its async events on the loop (async.c) */
+};
+
+struct fg_router {
+    const struct fg_config *conf;
+    struct fg_loop *loop;
+    struct fg_idgen ids;                 /* request ids */
+    struct fg_function *fns;
+    size_t n_fns;
+    int inflight;                        /* across all functions, against max_concurrency */
+    struct fg_fnlog log;
+    struct fg_memlimit mem;
+    struct event *sigchld_ev;
+    struct fg_async *async;              /* the async queue and its store (async.c) */
+    struct fg_marks marks;               /* trigger state as the store held it at start */
+    fg_pool_spawn_fn *spawn;             /* how pools start a worker: fg_worker_spawn (tests
+                                          * put one that starts no process) */
+    bool stopping;
+    void (*stopped_cb)(void *arg);
+    void *stopped_arg;
+    char runtime_dir[PATH_MAX];
+    char python_path[PATH_MAX];
+    char node_path[PATH_MAX];
+};
+
+/* May fn start one more invocation now? The checks run in Lambda's order: the function's
+ * reserved concurrency, then the gateway's cap, then the rate; a rate token is taken (from
+ * fn->rate, at now_us) only when both slots are free, so a call refused for a slot never
+ * spends one. The sync path answers a refusal with a throttle (429, router.c); the async
+ * queue keeps the event until a slot frees or the token is due (async.c). */
+enum fg_router_verdict {
+    FG_ROUTER_ADMITTED = 0,
+    FG_ROUTER_FUNCTION_FULL,             /* fn->inflight reached its reserved concurrency */
+    FG_ROUTER_GATEWAY_FULL,              /* r->inflight reached gateway.max_concurrency */
+    FG_ROUTER_RATE_LIMITED,              /* no token: *wait_us until there is one */
+};
+enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_function *fn,
+                                           long long now_us, long long *wait_us);
+
+/* Starts inv on fn: takes the concurrency slots (after fg_router_admission said
+ * FG_ROUTER_ADMITTED), arms the init deadline and finds a worker (fg_pool_assign); when the
+ * pool cannot, inv fails at once. Borrows inv until its done(), which then runs inside this
+ * call. inv->request_id may be preset (async retries keep theirs). */
+void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv);
+
+/* Ends inv with its result already in inv->result: logs END/REPORT, frees its slots,
+ * releases its worker (back to the pool's idle stack if it was BUSY) and calls done()
+ * once; inv is the caller's again. A worker that must not be reused is killed by the
+ * caller, after this. */
+void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st);
+
+/* Fills inv->result with Lambda's error body {errorMessage, errorType}, then finishes it. */
+void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st,
+                    const char *error_type, const char *fmt, ...) FG_PRINTF(5, 6);
+
+/* The function called name (borrowed, lives as long as the router), or NULL. */
+struct fg_function *fg_router_function(struct fg_router *r, const char *name);
+
+/* A worker was freed: during shutdown, the stopped callback may now be due. */
+void fg_router_check_stopped(struct fg_router *r);
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* runtime_api.h - the AWS Lambda Runtime API, served to one worker on its own loopback port.
+ *
+ * The server speaks the protocol (routes, long-polled GET /next, statuses, the event's
+ * headers) and knows nothing of functions, pools or the router: whoever owns it (worker.c)
+ * gets each request through a table of callbacks and decides what it means. The port
+ * names the worker, so no request needs to say who sent it. Lifecycle: init → open →
+ * (requests, fg_runtime_api_send_event) → close; close may run inside a callback.
+ * Loop thread only. Tests: tests/integration/test_workers.py (the contract, a runtime that
+ * breaks it), test_runtimes.py; the parser underneath: tests/unit/test_http1.c. */
+#ifndef FG_RUNTIME_API_H
+#define FG_RUNTIME_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../core/err.h"
+
+struct event;
+struct event_base;
+struct fg_runtime_api_conn;
+
+/* What on_response answers when the body is over Lambda's 6 MB: also the message of the
+ * invocation's Function.ResponseSizeTooLarge error. */
+#define FG_RUNTIME_API_TOO_LARGE "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+
+/* The owner's side of the protocol. Every slot is required and runs on the loop thread
+ * while a request is being handled; the server answers the runtime after the callback
+ * returns, with the status its return value names. A callback may close the server
+ * (fg_runtime_api_close); the answer is then dropped with the connection. Borrowed
+ * strings and bodies are valid during the call only; a body may be NULL when empty. */
+struct fg_runtime_api_ops {
+    /* GET /runtime/invocation/next is parked: the owner answers it now or later with
+     * fg_runtime_api_send_event (or never, when the runtime asks while the event it was
+     * sent is unanswered). A second /next while one is parked gets 400
+     * (InvalidStateTransition) without a call. */
+    void (*on_next)(void *arg);
+
+    /* POST /runtime/invocation/<request_id>/response. 0: accepted (202); -ENOENT: no such
+     * invocation (400); -EALREADY: answered already (400); -FG_ETOOBIG: over 6 MB (413,
+     * FG_RUNTIME_API_TOO_LARGE); any other negative: 500, ServiceException. */
+    int (*on_response)(void *arg, const char *request_id, const char *body, size_t len);
+
+    /* POST /runtime/invocation/<request_id>/error. type: the Lambda-Runtime-Function-Error-
+     * Type header (at most 127 bytes), or NULL. 0 (202), -ENOENT or -EALREADY (400). */
+    int (*on_error)(void *arg, const char *request_id, const char *type, const char *body, size_t len);
+
+    /* POST /runtime/init/error, type as for on_error. 0 (202), or -EPERM when init is over
+     * (403, InvalidStateTransition). */
+    int (*on_init_error)(void *arg, const char *type, const char *body, size_t len);
+};
+
+/* One invocation as the runtime receives it from GET /next. */
+struct fg_runtime_api_event {
+    const char *request_id;          /* Lambda-Runtime-Aws-Request-Id; a UUID */
+    long long deadline_ms;           /* epoch ms, Lambda-Runtime-Deadline-Ms */
+    const char *function_arn;        /* Lambda-Runtime-Invoked-Function-Arn */
+    const char *client_context;      /* one line of JSON, or NULL; at most 3583 bytes */
+    const char *payload;             /* the body */
+    size_t payload_len;
+};
+
+/* Caller-embedded (in struct fg_worker). */
+struct fg_runtime_api {
+    const struct fg_runtime_api_ops *ops;
+    void *arg;                           /* passed to every callback */
+    struct event_base *base;             /* borrowed */
+    int listen_fd;                       /* 127.0.0.1:port; -1 when closed */
+    struct event *accept_ev;
+    int port;                            /* set by fg_runtime_api_open */
+    struct fg_runtime_api_conn *conns;   /* open connections (owned) */
+    struct fg_runtime_api_conn *parked;  /* the connection waiting in GET /next, or NULL */
+};
+
+/* Prepares api with no socket, so fg_runtime_api_close is safe from here on. Borrows base
+ * and ops (usually static) for api's life; arg is the owner's. */
+void fg_runtime_api_init(struct fg_runtime_api *api, struct event_base *base,
+                         const struct fg_runtime_api_ops *ops, void *arg);
+
+/* Listens on 127.0.0.1:0 and sets api->port. name (borrowed for the call) names the owner
+ * in errors. 0 or -errno with err filled. */
+int fg_runtime_api_open(struct fg_runtime_api *api, const char *name, struct fg_err *err) FG_MUST_CHECK;
+
+/* True while a GET /next waits for an event. */
+bool fg_runtime_api_parked(const struct fg_runtime_api *api);
+
+/* Answers the parked GET /next (there must be one) with ev; ev and what it points to are
+ * borrowed for the call (what the socket does not take at once is copied). */
+void fg_runtime_api_send_event(struct fg_runtime_api *api, const struct fg_runtime_api_event *ev);
+
+/* Closes the listener and every connection, a parked /next included (the runtime sees its
+ * connection close). Idempotent. Inside a callback, the connection being handled is freed
+ * once the callback returns. */
+void fg_runtime_api_close(struct fg_runtime_api *api);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* worker.h - one function process: its state, its Runtime API server, its output (worker.c).
+ *
+ * A worker is one process speaking the Lambda Runtime API on its own loopback port, so the
+ * port a request arrives on says which process holds which invocation: a timeout kills
+ * exactly that process, and its memory is measured alone. States:
+ *
+ *   SPAWNING --first /next--> IDLE --assigned--> BUSY --response/error--> IDLE
+ *       \__________________ any: timeout, exit, crash, reaping _____________> DEAD (reaped, freed)
+ *
+ * An invocation is delivered when the worker holds it and has a /next parked. A cold worker
+ * (SPAWNING) may be assigned work before its first /next; an answered worker goes straight
+ * back to IDLE, so work given to it before its next /next arrives waits for that /next
+ * instead of starting another process. The Runtime API server reports each request to
+ * worker.c, which turns it into pool and router calls. Loop thread only; a worker belongs
+ * to its function (fn->workers) from spawn until it is reaped. Tests:
+ * tests/integration/test_workers.py, test_runtimes.py; tests/unit/test_router.c (states
+ * the pool sets). */
+#ifndef FG_WORKER_H
+#define FG_WORKER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/id.h"
+#include "memlimit.h"
+#include "runtime_api.h"
+
+struct event;
+struct fg_function;
+struct fg_invocation;
+struct fg_router;
+
+enum fg_worker_state {
+    FG_WORKER_SPAWNING = 0,   /* started, has not called /next yet */
+    FG_WORKER_IDLE,           /* parked in /next, no invocation */
+    FG_WORKER_BUSY,           /* holds an invocation */
+    FG_WORKER_DEAD,           /* killed or exited; waiting to be reaped */
+};
+
+struct fg_worker {
+    struct fg_function *fn;
+    struct fg_worker *prev, *next;       /* fn->workers */
+    struct fg_worker *idle_next;         /* fn->idle stack (LIFO: warmest first) */
+    enum fg_worker_state state;
+    unsigned id;                         /* per function, for names */
+    pid_t pid;
+    bool reaped;                         /* waitpid() collected it */
+    bool provisioned;                    /* started by min_warm */
+    struct fg_runtime_api api;           /* its Runtime API server, 127.0.0.1:api.port;
+                                          * worker.c answers its callbacks */
+    struct fg_invocation *inv;           /* assigned or delivered, or NULL */
+    char last_request_id[FG_ID_LEN + 1]; /* answered last: a second answer gets 400 */
+    int out_fd;                          /* its stdout+stderr pipe */
+    struct event *out_ev;
+    struct fg_buf line;                  /* partial output line */
+    long long spawn_us, idle_since_us;
+    struct fg_memlimit_worker mem;
+    char log_stream[96];
+};
+
+/* Starts a process for fn (a fg_pool_spawn_fn: r->spawn). Returns a worker in SPAWNING
+ * state, on fn->workers and counted in fn->n_live, owned by fn until fg_worker_on_exit
+ * frees it after the reap; or NULL with err filled. */
+struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err);
+
+/* Kills the worker's process group and closes its Runtime API server (a parked /next
+ * too); it becomes DEAD and is freed once reaped. Its invocation, if any, is the caller's
+ * to finish. reason goes to the debug log. Idempotent. */
+void fg_worker_kill(struct fg_worker *w, const char *reason);
+
+/* SIGCHLD: status collected for pid (ignored when no worker has it). Fails the invocation
+ * the worker held, frees the worker, and lets a stopping router finish. */
+void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);
+
+/* Reads whatever output is waiting (before an answer is processed, so lines printed before
+ * the answer belong to the invocation). */
+void fg_worker_drain_output(struct fg_worker *w);
+
+/* Delivers w->inv (assigned, not yet delivered) to the parked /next: arms its timeout and
+ * logs START. The caller checked fg_runtime_api_parked(&w->api). */
+void fg_worker_deliver(struct fg_worker *w);
+
+#endif

@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: MIT */
+/* test_router.c - the router core's decisions, without processes: admission (reserved and
+ * gateway concurrency, the rate, the throttle each refusal becomes), pool choice (the idle
+ * worker used last, a starting worker without work, a new one), completion (slots freed,
+ * the worker back to idle or killed while stopping, done() once), and the trigger marks'
+ * lookups. A real router from a real configuration; only r->spawn is replaced, by a
+ * stand-in that makes workers with no process behind them. */
+#include <check.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/loop.h"
+#include "router/mark.h"
+#include "router/pool.h"
+#include "router/router.h"
+#include "router/router_int.h"
+#include "router/runtime_api.h"
+#include "router/worker.h"
+#include "unit.h"
+
+/* F has 2 reserved slots, G none, R a rate of 1/s; the gateway allows 3 in all. */
+static const char rig_yaml[] =
+    "gateway: {max_concurrency: 3}\n"
+    "state_dir: /tmp\n"
+    "functions:\n"
+    "  F: {runtime: python3, handler: app.handler, code: /tmp, concurrency: 2}\n"
+    "  G: {runtime: python3, handler: app.handler, code: /tmp}\n"
+    "  R: {runtime: python3, handler: app.handler, code: /tmp, rate: {per_second: 1, burst: 1}}\n";
+
+struct rig {
+    struct fg_config conf;
+    struct fg_loop loop;
+    struct fg_router *r;
+    struct fg_function *f, *g, *rl;
+    int devnull;
+};
+
+static int spawns;          /* calls of the stand-in */
+static bool spawn_fails;    /* the stand-in refuses, as a failed fork would */
+
+/* fg_pool_spawn_fn without a process: what fg_worker_spawn leaves behind after a good fork
+ * (SPAWNING, on fn->workers, counted live), marked reaped so a kill sends no signal. */
+static struct fg_worker *rig_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err)
+{
+    struct fg_worker *w;
+
+    spawns++;
+    if (spawn_fails) {
+        fg_err_set(err, -EAGAIN, "function %s: cannot start a worker", fn->conf->name);
+        return NULL;
+    }
+    ck_assert_ptr_nonnull(w = calloc(1, sizeof(*w)));
+    w->fn = fn;
+    w->state = FG_WORKER_SPAWNING;
+    w->id = fn->next_worker_id++;
+    w->provisioned = provisioned;
+    w->reaped = true;
+    w->out_fd = -1;
+    w->mem.peak_fd = -1;
+    fg_runtime_api_init(&w->api, fn->router->loop->base, NULL, w);   /* never opened */
+    fg_buf_init(&w->line, 1024);
+    w->spawn_us = fg_mono_us();
+    w->next = fn->workers;
+    if (fn->workers)
+        fn->workers->prev = w;
+    fn->workers = w;
+    fn->n_live++;
+    return w;
+}
+
+static void rig_open(struct rig *t)
+{
+    struct fg_err err;
+
+    spawns = 0;
+    spawn_fails = false;
+    ck_assert_msg(fg_conf_load_string(&t->conf, "t.yaml", "/tmp", rig_yaml, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fg_loop_init(&t->loop, &err), 0);
+    ck_assert_int_ge(t->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), 0);
+    ck_assert_msg(fg_router_new(&t->conf, &t->loop, t->devnull, &t->r, &err) == 0, "%s", err.msg);
+    t->r->spawn = rig_spawn;
+    ck_assert_ptr_nonnull(t->f = fg_router_function(t->r, "F"));
+    ck_assert_ptr_nonnull(t->g = fg_router_function(t->r, "G"));
+    ck_assert_ptr_nonnull(t->rl = fg_router_function(t->r, "R"));
+    /* Stamped a minute ahead, R's bucket does not refill during the test: waits are exact. */
+    fg_token_bucket_init(&t->rl->rate, 1, 1, fg_mono_us() + 60000000LL);
+}
+
+static void rig_close(struct rig *t)
+{
+    for (size_t i = 0; i < t->r->n_fns; i++) {
+        struct fg_worker *w = t->r->fns[i].workers, *next;
+        for (; w; w = next) {
+            next = w->next;
+            fg_buf_free(&w->line);
+            free(w);
+        }
+    }
+    fg_router_free(t->r);
+    fg_loop_close(&t->loop);
+    fg_conf_free(&t->conf);
+    close(t->devnull);
+}
+
+/* A worker that finished init with nothing to do: on the idle stack. */
+static struct fg_worker *rig_idle_worker(struct rig *t, struct fg_function *fn)
+{
+    struct fg_err err;
+    struct fg_worker *w = t->r->spawn(fn, false, &err);
+    ck_assert_ptr_nonnull(w);
+    fg_pool_worker_ready(w);           /* its first /next */
+    ck_assert_int_eq(w->state, FG_WORKER_IDLE);
+    ck_assert_ptr_eq(fn->idle, w);
+    return w;
+}
+
+struct done_count {
+    int calls;
+};
+
+static void on_done(struct fg_invocation *inv, void *arg)
+{
+    struct done_count *d = arg;
+    ck_assert_int_ne(inv->status, FG_INV_PENDING);
+    d->calls++;
+}
+
+static void inv_prepare(struct fg_invocation *inv, const char *function, struct done_count *d)
+{
+    fg_invocation_init(inv);
+    snprintf(inv->function, sizeof(inv->function), "%s", function);
+    inv->payload = "{}";
+    inv->payload_len = 2;
+    inv->done = on_done;
+    inv->done_arg = d;
+}
+
+/* Runs the loop until done() ran (fg_router_submit never calls it inside). */
+static void rig_run_until(struct rig *t, const struct done_count *d, int calls)
+{
+    for (int i = 0; i < 100 && d->calls < calls; i++)
+        event_base_loop(t->loop.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(d->calls, calls);
+}
+
+/* ------------------------------------------------------------------ admission */
+
+struct admit_case {
+    const char *fn;
+    int fn_inflight, gw_inflight;
+    enum fg_router_verdict want;
+};
+
+static const struct admit_case admit_cases[] = {
+    { "F", 0, 0, FG_ROUTER_ADMITTED },
+    { "F", 1, 2, FG_ROUTER_ADMITTED },
+    { "F", 2, 2, FG_ROUTER_FUNCTION_FULL },     /* its 2 reserved slots are taken */
+    { "F", 2, 3, FG_ROUTER_FUNCTION_FULL },     /* the function's cap is checked first */
+    { "F", 1, 3, FG_ROUTER_GATEWAY_FULL },
+    { "G", 0, 3, FG_ROUTER_GATEWAY_FULL },
+    { "G", 2, 2, FG_ROUTER_ADMITTED },          /* no reserved concurrency: only the gateway's */
+    { "G", 50, 2, FG_ROUTER_ADMITTED },
+};
+
+START_TEST(test_admission_slots)
+{
+    const struct admit_case *c = &admit_cases[_i];
+    struct rig t;
+    struct fg_function *fn;
+    long long wait_us = -1;
+
+    rig_open(&t);
+    fn = fg_router_function(t.r, c->fn);
+    fn->inflight = c->fn_inflight;
+    t.r->inflight = c->gw_inflight;
+    ck_assert_msg(fg_router_admission(t.r, fn, fg_mono_us(), &wait_us) == c->want, "case %d", _i);
+    fn->inflight = 0;
+    t.r->inflight = 0;
+    rig_close(&t);
+}
+END_TEST
+
+START_TEST(test_admission_rate)
+{
+    struct rig t;
+    long long now = fg_mono_us(), wait_us = 0;
+
+    rig_open(&t);
+    /* Full slots refuse before the bucket is touched: the one token is still there after. */
+    t.r->inflight = 3;
+    ck_assert_int_eq(fg_router_admission(t.r, t.rl, now, &wait_us), FG_ROUTER_GATEWAY_FULL);
+    t.r->inflight = 0;
+    ck_assert_int_eq(fg_router_admission(t.r, t.rl, now, &wait_us), FG_ROUTER_ADMITTED);
+    ck_assert_int_eq(fg_router_admission(t.r, t.rl, now, &wait_us), FG_ROUTER_RATE_LIMITED);
+    ck_assert_int_eq(wait_us, 1000001);          /* one token a second, rounded up */
+    /* G has no rate: never limited. */
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(fg_router_admission(t.r, t.g, now, &wait_us), FG_ROUTER_ADMITTED);
+    rig_close(&t);
+}
+END_TEST
+
+/* The sync path: each refusal becomes its throttle, done() runs once, nothing starts. */
+START_TEST(test_admission_throttles)
+{
+    struct rig t;
+    struct fg_invocation inv;
+    struct done_count d = { 0 };
+
+    rig_open(&t);
+    t.f->inflight = 2;
+    t.r->inflight = 2;
+    inv_prepare(&inv, "F", &d);
+    ck_assert_int_eq(fg_router_submit(t.r, &inv), 0);
+    ck_assert_int_eq(d.calls, 0);                /* never inside the submitting call */
+    rig_run_until(&t, &d, 1);
+    ck_assert_int_eq(inv.status, FG_INV_THROTTLED);
+    ck_assert_str_eq(inv.throttle_reason, "ReservedFunctionConcurrentInvocationLimitExceeded");
+    ck_assert_int_eq(inv.retry_after_s, 1);
+    ck_assert_int_eq(t.f->inflight, 2);          /* a throttle takes no slot */
+    ck_assert_int_eq(t.r->inflight, 2);
+    fg_invocation_close(&inv);
+
+    d.calls = 0;
+    t.r->inflight = 3;
+    inv_prepare(&inv, "G", &d);
+    ck_assert_int_eq(fg_router_submit(t.r, &inv), 0);
+    rig_run_until(&t, &d, 1);
+    ck_assert_int_eq(inv.status, FG_INV_THROTTLED);
+    ck_assert_str_eq(inv.throttle_reason, "ConcurrentInvocationLimitExceeded");
+    ck_assert_int_eq(inv.retry_after_s, 1);
+    fg_invocation_close(&inv);
+    t.f->inflight = 0;
+    t.r->inflight = 0;
+
+    /* R's one token goes to a call that starts; the next waits a full second, rounded up. */
+    struct fg_invocation first;
+    struct done_count d1 = { 0 };
+    inv_prepare(&first, "R", &d1);
+    ck_assert_int_eq(fg_router_submit(t.r, &first), 0);
+    for (int i = 0; i < 10; i++)
+        event_base_loop(t.loop.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(d1.calls, 0);
+    ck_assert_int_eq(first.status, FG_INV_PENDING);
+    ck_assert_ptr_nonnull(first.worker);
+    ck_assert_int_eq(t.rl->inflight, 1);
+    d.calls = 0;
+    inv_prepare(&inv, "R", &d);
+    ck_assert_int_eq(fg_router_submit(t.r, &inv), 0);
+    rig_run_until(&t, &d, 1);
+    ck_assert_int_eq(inv.status, FG_INV_THROTTLED);
+    ck_assert_str_eq(inv.throttle_reason, "FunctionInvocationRateLimitExceeded");
+    ck_assert_int_eq(inv.retry_after_s, 2);      /* ceil(1000001 us) */
+    fg_invocation_close(&inv);
+    fg_router_fail(t.r, &first, FG_INV_SERVICE_ERROR, "ServiceException", "test over");
+    ck_assert_int_eq(d1.calls, 1);
+    fg_invocation_close(&first);
+
+    /* No such function; a stopping router. Neither is a throttle. */
+    d.calls = 0;
+    inv_prepare(&inv, "Nope", &d);
+    ck_assert_int_eq(fg_router_submit(t.r, &inv), 0);
+    rig_run_until(&t, &d, 1);
+    ck_assert_int_eq(inv.status, FG_INV_NOT_FOUND);
+    fg_invocation_close(&inv);
+    d.calls = 0;
+    t.r->stopping = true;
+    inv_prepare(&inv, "G", &d);
+    ck_assert_int_eq(fg_router_submit(t.r, &inv), 0);
+    rig_run_until(&t, &d, 1);
+    ck_assert_int_eq(inv.status, FG_INV_SERVICE_ERROR);
+    fg_invocation_close(&inv);
+    ck_assert_int_eq(spawns, 1);                 /* only R's first call needed a worker */
+    rig_close(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ pool choice */
+
+START_TEST(test_pool_spawns_when_none)
+{
+    struct rig t;
+    struct fg_invocation inv;
+    struct fg_err err;
+
+    rig_open(&t);
+    fg_invocation_init(&inv);
+    ck_assert_int_eq(fg_pool_assign(t.g, &inv, &err), 0);
+    ck_assert_int_eq(spawns, 1);
+    ck_assert_ptr_nonnull(inv.worker);
+    ck_assert_ptr_eq(inv.worker->inv, &inv);
+    ck_assert_int_eq(inv.worker->state, FG_WORKER_SPAWNING);   /* gets it after its first /next */
+    ck_assert(!inv.worker->provisioned);
+    ck_assert(!inv.delivered);
+
+    /* A failed spawn assigns nothing and says why. */
+    struct fg_invocation other;
+    fg_invocation_init(&other);
+    spawn_fails = true;
+    ck_assert_int_eq(fg_pool_assign(t.g, &other, &err), -EAGAIN);
+    ck_assert_str_eq(err.msg, "function G: cannot start a worker");
+    ck_assert_ptr_null(other.worker);
+    ck_assert_int_eq(spawns, 2);
+    rig_close(&t);
+}
+END_TEST
+
+START_TEST(test_pool_prefers_idle_lifo)
+{
+    struct rig t;
+    struct fg_invocation inv[5];
+    struct fg_worker *a, *b, *c, *starting;
+    struct fg_err err;
+
+    rig_open(&t);
+    a = rig_idle_worker(&t, t.g);
+    b = rig_idle_worker(&t, t.g);
+    c = rig_idle_worker(&t, t.g);
+    ck_assert_ptr_nonnull(starting = t.r->spawn(t.g, true, &err));   /* min_warm, still booting */
+    ck_assert_int_eq(spawns, 4);
+    for (int i = 0; i < 5; i++)
+        fg_invocation_init(&inv[i]);
+    /* The warmest first: the one that went idle last. */
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(fg_pool_assign(t.g, &inv[i], &err), 0);
+    ck_assert_ptr_eq(inv[0].worker, c);
+    ck_assert_ptr_eq(inv[1].worker, b);
+    ck_assert_ptr_eq(inv[2].worker, a);
+    ck_assert_int_eq(a->state, FG_WORKER_BUSY);
+    ck_assert_ptr_eq(c->inv, &inv[0]);
+    ck_assert_ptr_null(t.g->idle);
+    /* Then the worker still starting, before any new process. */
+    ck_assert_int_eq(fg_pool_assign(t.g, &inv[3], &err), 0);
+    ck_assert_ptr_eq(inv[3].worker, starting);
+    ck_assert_int_eq(starting->state, FG_WORKER_SPAWNING);
+    ck_assert_int_eq(spawns, 4);
+    /* Then a new one: the starting worker has work now. */
+    ck_assert_int_eq(fg_pool_assign(t.g, &inv[4], &err), 0);
+    ck_assert_ptr_nonnull(inv[4].worker);
+    ck_assert_ptr_ne(inv[4].worker, starting);
+    ck_assert_int_eq(spawns, 5);
+    ck_assert_int_eq(t.g->n_live, 5);
+    rig_close(&t);
+}
+END_TEST
+
+START_TEST(test_pool_idle_before_starting)
+{
+    struct rig t;
+    struct fg_invocation inv;
+    struct fg_worker *idle, *starting;
+    struct fg_err err;
+
+    rig_open(&t);
+    idle = rig_idle_worker(&t, t.g);
+    ck_assert_ptr_nonnull(starting = t.r->spawn(t.g, true, &err));
+    fg_invocation_init(&inv);
+    ck_assert_int_eq(fg_pool_assign(t.g, &inv, &err), 0);
+    ck_assert_ptr_eq(inv.worker, idle);
+    ck_assert_ptr_null(starting->inv);
+    ck_assert_int_eq(spawns, 2);
+    rig_close(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ completion */
+
+START_TEST(test_completion_releases)
+{
+    struct rig t;
+    struct fg_invocation inv;
+    struct done_count d = { 0 };
+    struct fg_worker *w;
+
+    rig_open(&t);
+    w = rig_idle_worker(&t, t.f);
+    inv_prepare(&inv, "F", &d);
+    fg_router_admit(t.r, t.f, &inv);
+    ck_assert_int_eq(t.f->inflight, 1);
+    ck_assert_int_eq(t.r->inflight, 1);
+    ck_assert_ptr_eq(inv.worker, w);
+    ck_assert_int_eq(w->state, FG_WORKER_BUSY);
+    ck_assert(inv.timer_armed);
+    ck_assert_uint_eq(strlen(inv.request_id), FG_ID_LEN);      /* generated */
+    ck_assert_int_eq(d.calls, 0);
+
+    ck_assert_int_eq(fg_buf_append_str(&inv.result, "\"ok\""), 0);
+    fg_router_finish(t.r, &inv, FG_INV_OK);
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert_int_eq(inv.status, FG_INV_OK);
+    ck_assert_str_eq(inv.result.data, "\"ok\"");
+    ck_assert_int_eq(t.f->inflight, 0);                        /* both slots back */
+    ck_assert_int_eq(t.r->inflight, 0);
+    ck_assert(!inv.timer_armed);
+    ck_assert_ptr_null(inv.worker);
+    ck_assert_ptr_null(w->inv);
+    ck_assert_int_eq(w->state, FG_WORKER_IDLE);                /* reused by the next call */
+    ck_assert_ptr_eq(t.f->idle, w);
+    ck_assert_str_eq(w->last_request_id, inv.request_id);     /* a second answer gets 400 */
+    ck_assert_int_eq(spawns, 1);
+    fg_invocation_close(&inv);
+    rig_close(&t);
+}
+END_TEST
+
+START_TEST(test_completion_cold_and_failed)
+{
+    struct rig t;
+    struct fg_invocation inv;
+    struct done_count d = { 0 };
+    struct fg_worker *w;
+
+    rig_open(&t);
+    /* A cold start that fails before the worker asked for it: the worker stays as it is
+     * (still starting), not on the idle stack; the error body names the type. */
+    inv_prepare(&inv, "G", &d);
+    fg_router_admit(t.r, t.g, &inv);
+    ck_assert_ptr_nonnull(w = inv.worker);
+    ck_assert_int_eq(w->state, FG_WORKER_SPAWNING);
+    fg_router_fail(t.r, &inv, FG_INV_TIMEOUT, "Sandbox.Timedout", "RequestId: %s Error: slow", inv.request_id);
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert_int_eq(inv.status, FG_INV_TIMEOUT);
+    ck_assert_ptr_nonnull(strstr(inv.result.data, "\"errorType\":\"Sandbox.Timedout\""));
+    ck_assert_int_eq(w->state, FG_WORKER_SPAWNING);
+    ck_assert_ptr_null(t.g->idle);
+    ck_assert_int_eq(t.g->inflight, 0);
+    ck_assert_int_eq(t.r->inflight, 0);
+    fg_invocation_close(&inv);
+
+    /* No worker to be had: failed inside the admit, once, as a system error. */
+    d.calls = 0;
+    spawn_fails = true;
+    fg_worker_kill(w, "test");          /* else the starting worker would take it */
+    ck_assert_int_eq(w->state, FG_WORKER_DEAD);
+    inv_prepare(&inv, "G", &d);
+    fg_router_admit(t.r, t.g, &inv);
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert_int_eq(inv.status, FG_INV_SERVICE_ERROR);
+    ck_assert(inv.sandbox_fault);
+    ck_assert_ptr_nonnull(strstr(inv.result.data, "cannot start a worker"));
+    ck_assert_int_eq(t.g->inflight, 0);
+    ck_assert_int_eq(t.r->inflight, 0);
+    fg_invocation_close(&inv);
+    rig_close(&t);
+}
+END_TEST
+
+START_TEST(test_completion_while_stopping)
+{
+    struct rig t;
+    struct fg_invocation inv;
+    struct done_count d = { 0 };
+    struct fg_worker *w;
+
+    rig_open(&t);
+    w = rig_idle_worker(&t, t.g);
+    inv_prepare(&inv, "G", &d);
+    fg_router_admit(t.r, t.g, &inv);
+    t.r->stopping = true;
+    fg_router_finish(t.r, &inv, FG_INV_OK);
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert_int_eq(w->state, FG_WORKER_DEAD);   /* killed, not reused */
+    ck_assert_ptr_null(t.g->idle);
+    ck_assert_int_eq(t.g->n_live, 0);
+    ck_assert_int_eq(t.g->inflight, 0);
+    fg_invocation_close(&inv);
+    rig_close(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ trigger marks */
+
+struct seen_files {
+    char paths[8][32];
+    long long size[8], mtime[8];
+    int n;
+};
+
+static void on_file(void *arg, const char *path, long long size, long long mtime_ns)
+{
+    struct seen_files *s = arg;
+    ck_assert_int_lt(s->n, 8);
+    snprintf(s->paths[s->n], sizeof(s->paths[0]), "%s", path);
+    s->size[s->n] = size;
+    s->mtime[s->n++] = mtime_ns;
+}
+
+START_TEST(test_marks)
+{
+    struct fg_marks m = { 0 };
+    struct seen_files s = { 0 };
+    long long last = 0;
+
+    ck_assert(!fg_mark_last_fire(&m, "nightly", &last));
+    fg_mark_each_file(&m, "", on_file, &s);
+    ck_assert_int_eq(s.n, 0);
+    fg_mark_write(&m, FG_MARK_SCHEDULE, "nightly", 1, 0);       /* no store: nothing */
+
+    fg_mark_add(&m, FG_MARK_FILE, "in/b.txt", 2, 20);
+    fg_mark_add(&m, FG_MARK_SCHEDULE, "nightly", 1700000000, 0);
+    fg_mark_add(&m, FG_MARK_FILE, "inbox/x", 9, 90);
+    fg_mark_add(&m, FG_MARK_FILE, "in/a/deep.txt", 1, 10);
+    fg_mark_add(&m, FG_MARK_SCHEDULE, "hourly", 1700003600, 0);
+    fg_mark_add(&m, FG_MARK_FILE, "out/c", 3, 30);
+    fg_mark_sort(&m);
+
+    ck_assert(fg_mark_last_fire(&m, "nightly", &last));
+    ck_assert_int_eq(last, 1700000000);
+    ck_assert(fg_mark_last_fire(&m, "hourly", &last));
+    ck_assert_int_eq(last, 1700003600);
+    ck_assert(!fg_mark_last_fire(&m, "weekly", &last));
+    ck_assert(!fg_mark_last_fire(&m, "in/b.txt", &last));        /* a file, not a schedule */
+
+    /* One folder's entries, in key order, with the prefix cut off. */
+    fg_mark_each_file(&m, "in/", on_file, &s);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_str_eq(s.paths[0], "a/deep.txt");
+    ck_assert_int_eq(s.size[0], 1);
+    ck_assert_int_eq(s.mtime[0], 10);
+    ck_assert_str_eq(s.paths[1], "b.txt");
+    s.n = 0;
+    fg_mark_each_file(&m, "", on_file, &s);                      /* every file, no schedule */
+    ck_assert_int_eq(s.n, 4);
+    ck_assert_str_eq(s.paths[2], "inbox/x");
+    ck_assert_str_eq(s.paths[3], "out/c");
+    s.n = 0;
+    fg_mark_each_file(&m, "zzz/", on_file, &s);
+    ck_assert_int_eq(s.n, 0);
+    fg_mark_close(&m);
+    ck_assert_uint_eq(m.n, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("router");
+    TCase *tc = tcase_create("router");
+
+    tcase_add_loop_test(tc, test_admission_slots, 0, (int)(sizeof(admit_cases) / sizeof(admit_cases[0])));
+    tcase_add_test(tc, test_admission_rate);
+    tcase_add_test(tc, test_admission_throttles);
+    tcase_add_test(tc, test_pool_spawns_when_none);
+    tcase_add_test(tc, test_pool_prefers_idle_lifo);
+    tcase_add_test(tc, test_pool_idle_before_starting);
+    tcase_add_test(tc, test_completion_releases);
+    tcase_add_test(tc, test_completion_cold_and_failed);
+    tcase_add_test(tc, test_completion_while_stopping);
+    tcase_add_test(tc, test_marks);
+    return fg_unit_run(s, tc);
+}
