@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "triggers/registry.h"
 #include "core/loop.h"
 #include "router/mark.h"
 #include "router/pool.h"
@@ -79,7 +80,7 @@ static void rig_open(struct rig *t)
 
     spawns = 0;
     spawn_fails = false;
-    ck_assert_msg(fg_conf_load_string(&t->conf, "t.yaml", "/tmp", rig_yaml, &err) == 0, "%s", err.msg);
+    ck_assert_msg(fg_registry_conf_load_string(&t->conf, "t.yaml", "/tmp", rig_yaml, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(fg_loop_init(&t->loop, &err), 0);
     ck_assert_int_ge(t->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), 0);
     ck_assert_msg(fg_router_new(&t->conf, &t->loop, t->devnull, &t->r, &err) == 0, "%s", err.msg);
