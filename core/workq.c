@@ -22,19 +22,37 @@ void fg_workq_destroy(struct fg_workq *q)
     pthread_cond_destroy(&q->cond);
 }
 
-void fg_workq_push(struct fg_workq *q, struct fg_workq_item *it)
+/* Appends it (lock held). */
+static void workq_append(struct fg_workq *q, struct fg_workq_item *it)
 {
     it->next = NULL;
-    pthread_mutex_lock(&q->lock);
     if (q->tail)
         q->tail->next = it;
     else
         q->head = it;
     q->tail = it;
     pthread_cond_signal(&q->cond);     /* no system call unless a consumer waits */
+}
+
+void fg_workq_push(struct fg_workq *q, struct fg_workq_item *it)
+{
+    pthread_mutex_lock(&q->lock);
+    workq_append(q, it);
     pthread_mutex_unlock(&q->lock);
     if (q->wake)
         q->wake(q->wake_arg);
+}
+
+bool fg_workq_offer(struct fg_workq *q, struct fg_workq_item *it)
+{
+    bool open;
+    pthread_mutex_lock(&q->lock);
+    if ((open = !q->closed))
+        workq_append(q, it);
+    pthread_mutex_unlock(&q->lock);
+    if (open && q->wake)
+        q->wake(q->wake_arg);
+    return open;
 }
 
 /* Waits on q->cond (lock held) until an item, a close, or the deadline. */

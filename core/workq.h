@@ -38,6 +38,9 @@ void fg_workq_destroy(struct fg_workq *q);
 /* Any thread. Borrows it until it is taken. */
 void fg_workq_push(struct fg_workq *q, struct fg_workq_item *it);
 
+/* fg_workq_push unless the queue is closed: false then, and it is not queued. */
+bool fg_workq_offer(struct fg_workq *q, struct fg_workq_item *it) FG_MUST_CHECK;
+
 /* Takes every item queued, in push order, as a list (NULL: none). wait_ms 0 returns at
  * once, -1 waits for an item or fg_workq_close, else waits at most that long. */
 struct fg_workq_item *fg_workq_take_all(struct fg_workq *q, int wait_ms);

@@ -1,31 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* store.c - the SQLite state store and its group-commit writer thread (see store.h).
+/* store.c - the SQLite state store and its group-commit writer thread (see store.h; the
+ * file is opened and checked by store_open.c).
  *
- * Every write is an op on one FIFO. The writer takes the whole FIFO, runs it inside one
+ * Every write is an op on one FIFO (a struct fg_workq any thread offers to). The writer takes the whole FIFO, runs it inside one
  * BEGIN IMMEDIATE ... COMMIT, and only then completes the ops: accept callbacks, events
  * to the loop, query answers. If anything in a batch fails the batch is rolled back and
  * every op in it fails alike: an accept is then refused (503), never acknowledged, and a
  * done/retry/bury leaves its row as it was, which at worst runs an event once more after
  * a restart. Reads (list, show) run after the commit, outside the write transaction. */
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/assert.h"
-#include "../core/fs.h"
 #include "../core/log.h"
 
-#define STORE_SCHEMA_VERSION 1
 #define STORE_BATCH_MAX 8192            /* ops per transaction: bounds one commit's latency */
 
 enum store_op_kind {
@@ -40,7 +34,8 @@ enum store_op_kind {
 };
 
 struct store_op {
-    struct store_op *next;
+    struct fg_workq_item item;          /* in s->ops */
+    struct store_op *next;              /* in the batch being written */
     enum store_op_kind kind;
     struct fg_async_event *ev;          /* ACCEPT, DONE, BURY, HANDOFF (the finished one), FETCH (a list) */
     struct fg_async_event *next_ev;     /* HANDOFF: the destination record */
@@ -53,38 +48,12 @@ struct store_op {
     struct fg_store_query *q;           /* QUERY */
 };
 
-struct store_count {
-    char function[72];
-    long long n;
-};
-
 /* Committed events on their way to the loop. */
 struct store_batch {
     struct fg_loop_msg msg;
     struct fg_store *s;
     fg_store_events_fn *fn;             /* on_events or on_fetched */
     struct fg_async_event *head, *tail;
-};
-
-struct fg_store {
-    const struct fg_config *conf;
-    struct fg_loop *loop;
-    fg_store_events_fn *on_events, *on_fetched;
-    void *arg;
-    sqlite3 *db;
-    char path[4096];
-    int lock_fd;
-    struct fg_idgen ids;                /* request ids of redriven events */
-    sqlite3_stmt *st_insert, *st_delete, *st_retry, *st_bury, *st_payload, *st_mark, *st_file, *st_file_gone;
-
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t lock;               /* guards the fields below */
-    pthread_cond_t cond;
-    struct store_op *head, *tail;
-    bool stopping;
-    struct store_count *counts;         /* dead letters per function */
-    size_t n_counts;
 };
 
 /* ------------------------------------------------------------------ events */
@@ -132,7 +101,7 @@ void fg_async_event_free_list(struct fg_async_event *ev)
 
 /* ------------------------------------------------------------------ SQL helpers */
 
-static int store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const char *what)
+int fg_store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const char *what)
 {
     int code = rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN ? -EACCES
              : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? -EILSEQ : -EIO;
@@ -140,12 +109,12 @@ static int store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const c
                       s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
-static int store_exec(struct fg_store *s, const char *sql, struct fg_err *err)
+int fg_store_exec(struct fg_store *s, const char *sql, struct fg_err *err)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        int code = store_sql_err(s, err, rc, msg ? msg : sql);
+        int code = fg_store_sql_err(s, err, rc, msg ? msg : sql);
         sqlite3_free(msg);
         return code;
     }
@@ -178,7 +147,7 @@ static void store_count_add(struct fg_store *s, const char *function, long long 
 }
 
 /* Recounts the dead letters per function (after bulk changes). */
-static void store_recount(struct fg_store *s)
+void fg_store_recount(struct fg_store *s)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT function, count(*) FROM dlq GROUP BY function", -1, &st, NULL) != SQLITE_OK)
@@ -203,296 +172,12 @@ long long fg_store_dlq_count(struct fg_store *s, const char *function)
     return n;
 }
 
-/* ------------------------------------------------------------------ open / load */
-
-static const char store_schema[] =
-    "CREATE TABLE IF NOT EXISTS events("
-    " id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, function TEXT NOT NULL, url TEXT,"
-    " payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,"
-    " failures INTEGER NOT NULL DEFAULT 0, deferrals INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS dlq("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, function TEXT NOT NULL,"
-    " url TEXT, payload BLOB NOT NULL, accepted_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL,"
-    " attempts INTEGER NOT NULL, condition TEXT NOT NULL, error_type TEXT, error_message TEXT);"
-    "CREATE INDEX IF NOT EXISTS dlq_function ON dlq(function);"
-    "CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last_fire INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS files(key TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL) WITHOUT ROWID;";
-
-/* The tables a damaged file is searched for, to say what the damage touches. */
-static const struct {
-    const char *table, *what;
-} store_tables[] = {
-    { "events", "the async queue" },
-    { "dlq", "the dead letters" },
-    { "schedules", "the schedules' last fires" },
-    { "files", "the folder indexes" },
-};
-
-/* Whether PRAGMA quick_check finds table (NULL: the whole file) damaged; its first problem is
- * copied to msg then. A damaged page can also abort the pragma itself (its row scans read
- * the page): that error is the problem then. A table the file lacks is not damaged here. */
-static bool store_quick_check(struct fg_store *s, const char *table, char *msg, size_t size)
-{
-    static const char prefix[] = "*** in database main ***\n";
-    char sql[64];
-    sqlite3_stmt *st = NULL;
-    bool damaged = true;
-    int rc;
-
-    snprintf(sql, sizeof(sql), table ? "PRAGMA quick_check(%s)" : "PRAGMA quick_check", table);
-    if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK && table)
-        return false;
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *row = (const char *)sqlite3_column_text(st, 0);
-        if (!row)
-            row = "no answer";
-        if (!strncmp(row, prefix, sizeof(prefix) - 1))
-            row += sizeof(prefix) - 1;
-        damaged = strcmp(row, "ok") != 0;
-        snprintf(msg, size, "%.*s", (int)strcspn(row, "\n"), row);
-    } else {
-        snprintf(msg, size, "%s", sqlite3_errmsg(s->db));
-    }
-    sqlite3_finalize(st);
-    return damaged;
-}
-
-/* Refuses a damaged file, naming it, its first problem and, when the problem lies in one
- * of fngate's tables, that table. Reads every page: about 0.6 s for 1 GB from the page cache
- * (README, "Restart"; tests/bench/state_check.sh measures it). */
-static int store_check(struct fg_store *s, struct fg_err *err)
-{
-    char msg[512], where[160] = "";
-
-    if (!store_quick_check(s, NULL, msg, sizeof(msg)))
-        return 0;
-    for (size_t i = 0; i < sizeof(store_tables) / sizeof(store_tables[0]); i++) {
-        char tmsg[8];
-        if (store_quick_check(s, store_tables[i].table, tmsg, sizeof(tmsg))) {
-            snprintf(where, sizeof(where), ", in table %s, %s", store_tables[i].table, store_tables[i].what);
-            break;
-        }
-    }
-    return fg_err_set(err, -EILSEQ, "state file %s: damaged: %s%s (move it away to start empty, or restore it)",
-                      s->path, msg, where);
-}
-
-/* Reads the file once, in order, ahead of the check, which visits pages in b-tree order: from
- * a cold page cache that is random I/O (1 GB: 17 s on the 2-core development machine, 2.6 s
- * with this pass first; warm, the pass adds 0.1 s). Skipped for a file over half the RAM,
- * which the cache would not keep. Before SQLite opens the file: closing a descriptor of it
- * later would drop the process's POSIX locks on it, SQLite's included. */
-static void store_prefetch(const char *path)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    char *buf;
-
-    if (fd < 0)
-        return;
-    if (fstat(fd, &st) == 0 && pages > 0 && page_size > 0 && st.st_size <= (off_t)pages / 2 * page_size &&
-        (buf = malloc(1 << 20))) {
-        while (read(fd, buf, 1 << 20) > 0)
-            ;
-        free(buf);
-    }
-    close(fd);
-}
-
-/* A 0-byte fngate.db: fngate never leaves one behind (opening writes the header at once),
- * so where fngate ran before (fngate.lock is there, or a write-ahead log) the file was
- * truncated or replaced and is refused. In a state_dir with no such trace it was created
- * ahead, say by a provisioning tool setting its owner and mode: a new file, with a warning.
- * used: whether state_dir showed that trace before this open took the lock. */
-static int store_check_empty(struct fg_store *s, bool used, struct fg_err *err)
-{
-    struct stat st;
-    if (stat(s->path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 0)
-        return 0;
-    if (used)
-        return fg_err_set(err, -EILSEQ, "state file %s: damaged: empty (0 bytes) in a state_dir fngate has run in "
-                                        "(move it away to start empty, or restore it)", s->path);
-    fg_log(FG_LOG_WARN, "store", "state file %s is empty (0 bytes) and fngate has not run in %s before: "
-                                 "starting with an empty state", s->path, s->conf->state_dir);
-    return 0;
-}
-
-static int store_prepare(struct fg_store *s, const char *sql, sqlite3_stmt **st, struct fg_err *err)
-{
-    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-    return rc == SQLITE_OK ? 0 : store_sql_err(s, err, rc, "prepare");
-}
-
-int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,
-                  fg_store_events_fn *on_fetched, void *arg, struct fg_store **out, struct fg_err *err)
-{
-    struct fg_store *s = calloc(1, sizeof(*s));
-    bool memory = conf->durability == FG_DURABILITY_MEMORY, used = false;
-    sqlite3_stmt *st = NULL;
-    char lock_path[4200], wal_path[4200];
-    struct stat sb;
-    int rc, version = 0;
-
-    *out = NULL;
-    if (!s)
-        return fg_err_set(err, -ENOMEM, "out of memory");
-    s->conf = conf;
-    s->loop = loop;
-    s->on_events = on_events;
-    s->on_fetched = on_fetched;
-    s->arg = arg;
-    s->lock_fd = -1;
-    fg_idgen_init(&s->ids);
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
-    if (memory) {
-        snprintf(s->path, sizeof(s->path), ":memory:");
-    } else {
-        snprintf(s->path, sizeof(s->path), "%s/fngate.db", conf->state_dir);
-        if ((rc = fg_mkdirs(conf->state_dir)) < 0) {
-            fg_err_set(err, rc, "state_dir %s: cannot create it: %s", conf->state_dir, strerror(-rc));
-            goto fail;
-        }
-        snprintf(lock_path, sizeof(lock_path), "%s/fngate.lock", conf->state_dir);
-        snprintf(wal_path, sizeof(wal_path), "%s-wal", s->path);
-        used = stat(lock_path, &sb) == 0 || (stat(wal_path, &sb) == 0 && sb.st_size > 0);
-        if ((s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-            rc = fg_err_set(err, -errno, "state_dir %s is not writable: %s", conf->state_dir, strerror(errno));
-            goto fail;
-        }
-        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-            rc = fg_err_set(err, -EBUSY, "state_dir %s is in use by another fngate process (%s is locked)",
-                            conf->state_dir, lock_path);
-            goto fail;
-        }
-        if ((rc = store_check_empty(s, used, err)) < 0)
-            goto fail;
-        store_prefetch(s->path);
-    }
-    if ((rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                              NULL)) != SQLITE_OK) {
-        rc = store_sql_err(s, err, rc, "cannot open");
-        goto fail;
-    }
-    sqlite3_busy_timeout(s->db, 5000);
-    /* Exclusive locking: fngate.lock already keeps every other process out, so SQLite's own
-     * per-transaction file locks (two fcntl calls a commit) and its shared-memory index buy
-     * nothing. Set before WAL, so the WAL index lives in heap memory. */
-    if ((rc = store_exec(s, "PRAGMA locking_mode=EXCLUSIVE", err)) < 0 ||
-        (rc = store_exec(s, memory ? "PRAGMA journal_mode=MEMORY" : "PRAGMA journal_mode=WAL", err)) < 0 ||
-        (rc = store_exec(s, memory ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL", err)) < 0)
-        goto corrupt;
-    if (!memory && (rc = store_check(s, err)) < 0)
-        goto fail;
-    if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        rc = store_sql_err(s, err, rc, "cannot read the schema version");
-        goto corrupt;
-    }
-    version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (version > STORE_SCHEMA_VERSION) {
-        rc = fg_err_set(err, -EILSEQ, "state file %s was written by a newer fngate (schema %d, this one knows %d)",
-                        s->path, version, STORE_SCHEMA_VERSION);
-        goto fail;
-    }
-    if ((rc = store_exec(s, store_schema, err)) < 0 ||
-        (rc = store_exec(s, "PRAGMA user_version=1", err)) < 0)
-        goto corrupt;
-    if ((rc = store_prepare(s, "INSERT INTO events(request_id, function, url, payload, accepted_ms, due_ms,"
-                               " failures, deferrals) VALUES(?,?,?,?,?,?,?,?)", &s->st_insert, err)) < 0 ||
-        (rc = store_prepare(s, "DELETE FROM events WHERE id=?", &s->st_delete, err)) < 0 ||
-        (rc = store_prepare(s, "UPDATE events SET failures=?, deferrals=?, due_ms=? WHERE id=?", &s->st_retry, err)) < 0 ||
-        (rc = store_prepare(s, "INSERT INTO dlq(request_id, function, url, payload, accepted_ms, failed_ms, attempts,"
-                               " condition, error_type, error_message) SELECT request_id, function, url, payload,"
-                               " accepted_ms, ?, ?, ?, ?, ? FROM events WHERE id=?", &s->st_bury, err)) < 0 ||
-        (rc = store_prepare(s, "SELECT payload FROM events WHERE id=?", &s->st_payload, err)) < 0 ||
-        (rc = store_prepare(s, "INSERT INTO schedules(name, last_fire) VALUES(?, ?) ON CONFLICT(name) DO UPDATE"
-                               " SET last_fire=max(last_fire, excluded.last_fire)", &s->st_mark, err)) < 0 ||
-        (rc = store_prepare(s, "INSERT OR REPLACE INTO files(key, size, mtime_ns) VALUES(?, ?, ?)", &s->st_file, err)) < 0 ||
-        (rc = store_prepare(s, "DELETE FROM files WHERE key=?", &s->st_file_gone, err)) < 0)
-        goto corrupt;
-    store_recount(s);
-    *out = s;
-    return 0;
-corrupt:
-    if (rc == -EILSEQ || rc == -EIO)
-        fg_err_set(err, rc, "state file %s is not a usable fngate database (%s); move it away to start with an "
-                            "empty queue, or restore it from a backup", s->path, sqlite3_errmsg(s->db));
-fail:
-    sqlite3_finalize(st);
-    fg_store_free(s);
-    return rc;
-}
-
-int fg_store_load(struct fg_store *s, size_t warm_bytes, struct fg_async_event **list, struct fg_err *err)
-{
-    struct fg_async_event *head = NULL, **tail = &head;
-    size_t warm = 0;
-    sqlite3_stmt *st;
-    int rc;
-
-    *list = NULL;
-    if ((rc = sqlite3_prepare_v2(s->db, "SELECT id, request_id, function, url, payload, accepted_ms, due_ms,"
-                                        " failures, deferrals FROM events ORDER BY id", -1, &st, NULL)) != SQLITE_OK)
-        return store_sql_err(s, err, rc, "cannot read the queue");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct fg_async_event *ev = fg_async_event_new((const char *)sqlite3_column_text(st, 2),
-                                                       (const char *)sqlite3_column_text(st, 3),
-                                                       sqlite3_column_blob(st, 4) ? sqlite3_column_blob(st, 4) : "",
-                                                       (size_t)sqlite3_column_bytes(st, 4));
-        if (!ev) {
-            sqlite3_finalize(st);
-            fg_async_event_free_list(head);
-            return fg_err_set(err, -ENOMEM, "out of memory loading the queue");
-        }
-        ev->id = sqlite3_column_int64(st, 0);
-        snprintf(ev->request_id, sizeof(ev->request_id), "%s", (const char *)sqlite3_column_text(st, 1));
-        ev->accepted_ms = sqlite3_column_int64(st, 5);
-        ev->due_ms = sqlite3_column_int64(st, 6);
-        ev->failures = sqlite3_column_int(st, 7);
-        ev->deferrals = sqlite3_column_int(st, 8);
-        if (!ev->url && warm + ev->payload_len > warm_bytes) {
-            free(ev->payload);
-            ev->payload = NULL;
-        } else if (!ev->url) {
-            warm += ev->payload_len;
-        }
-        *tail = ev;
-        tail = &ev->next;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        fg_async_event_free_list(head);
-        return store_sql_err(s, err, rc, "cannot read the queue (corrupt?)");
-    }
-    *list = head;
-    return 0;
-}
-
 /* ------------------------------------------------------------------ queueing ops */
 
 /* Any thread. Takes op. false when stopping (op not queued). */
 static bool store_push(struct fg_store *s, struct store_op *op)
 {
-    pthread_mutex_lock(&s->lock);
-    if (s->stopping || !s->started) {
-        pthread_mutex_unlock(&s->lock);
-        return false;
-    }
-    op->next = NULL;
-    if (s->tail)
-        s->tail->next = op;
-    else
-        s->head = op;
-    s->tail = op;
-    pthread_cond_signal(&s->cond);     /* no system call unless the writer waits */
-    pthread_mutex_unlock(&s->lock);
-    return true;
+    return atomic_load(&s->started) && fg_workq_offer(&s->ops, &op->item);
 }
 
 static void store_op_free(struct store_op *op)
@@ -616,13 +301,13 @@ int fg_store_load_marks(struct fg_store *s, fg_store_mark_fn *cb, void *arg, str
         sqlite3_stmt *st;
         int rc;
         if ((rc = sqlite3_prepare_v2(s->db, q[i].sql, -1, &st, NULL)) != SQLITE_OK)
-            return store_sql_err(s, err, rc, "cannot read the trigger state");
+            return fg_store_sql_err(s, err, rc, "cannot read the trigger state");
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             cb(arg, q[i].kind, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                sqlite3_column_int64(st, 2));
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)
-            return store_sql_err(s, err, rc, "cannot read the trigger state (corrupt?)");
+            return fg_store_sql_err(s, err, rc, "cannot read the trigger state (corrupt?)");
     }
     return 0;
 }
@@ -986,7 +671,7 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
-            store_sql_err(s, &err, rc, "commit failed");
+            fg_store_sql_err(s, &err, rc, "commit failed");
             fg_log(FG_LOG_ERROR, "store", "%s: the batch was rolled back", err.msg);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             if (batch) {
@@ -1052,7 +737,7 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         store_op_free(op);
     }
     if (recount && rc == SQLITE_OK)
-        store_recount(s);
+        fg_store_recount(s);
     if (n_ops > 256)
         fg_log(FG_LOG_DEBUG, "store", "batch of %zu ops: statements %lld us, commit %lld us", n_ops, t1 - t0,
                fg_mono_us() - t1);
@@ -1060,29 +745,23 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         store_post(s, batch, s->on_events);      /* if the loop is gone, the next start loads them */
 }
 
+/* The writer: takes what is queued and commits it, STORE_BATCH_MAX ops per transaction. */
 static void *store_main(void *arg)
 {
     struct fg_store *s = arg;
+    struct fg_workq_item *it;
 
-    for (;;) {
-        struct store_op *list, *cut;
-        size_t n = 1;
-        pthread_mutex_lock(&s->lock);
-        while (!s->head && !s->stopping)
-            pthread_cond_wait(&s->cond, &s->lock);
-        if (!s->head) {
-            pthread_mutex_unlock(&s->lock);
-            break;
+    while ((it = fg_workq_take_all(&s->ops, -1))) {
+        while (it) {
+            struct store_op *list = NULL, **tail = &list;
+            for (size_t n = 0; it && n < STORE_BATCH_MAX; n++, it = it->next) {
+                struct store_op *op = (struct store_op *)(void *)it;
+                *tail = op;
+                tail = &op->next;
+            }
+            *tail = NULL;
+            store_run_batch(s, list);
         }
-        list = s->head;
-        for (cut = list; cut->next && n < STORE_BATCH_MAX; cut = cut->next)
-            n++;
-        s->head = cut->next;
-        if (!s->head)
-            s->tail = NULL;
-        cut->next = NULL;
-        pthread_mutex_unlock(&s->lock);
-        store_run_batch(s, list);
     }
     return NULL;
 }
@@ -1090,27 +769,19 @@ static void *store_main(void *arg)
 int fg_store_start(struct fg_store *s, struct fg_err *err)
 {
     int rc;
-    pthread_mutex_lock(&s->lock);
-    s->started = true;
-    pthread_mutex_unlock(&s->lock);
-    if ((rc = pthread_create(&s->thread, NULL, store_main, s)) != 0) {
-        s->started = false;
+    if ((rc = pthread_create(&s->thread, NULL, store_main, s)) != 0)
         return fg_err_set(err, -rc, "cannot start the state store thread: %s", strerror(rc));
-    }
+    atomic_store(&s->started, true);
     return 0;
 }
 
 void fg_store_stop(struct fg_store *s)
 {
-    bool join;
-    if (!s)
+    if (!s || s->stopping)
         return;
-    pthread_mutex_lock(&s->lock);
-    join = s->started && !s->stopping;
     s->stopping = true;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-    if (join)
+    fg_workq_close(&s->ops);        /* refuses new ops; the writer commits what is queued */
+    if (atomic_load(&s->started))
         pthread_join(s->thread, NULL);
 }
 
@@ -1118,7 +789,7 @@ void fg_store_free(struct fg_store *s)
 {
     if (!s)
         return;
-    FG_ASSERT(!s->head);
+    FG_ASSERT(fg_workq_empty(&s->ops));
     sqlite3_finalize(s->st_insert);
     sqlite3_finalize(s->st_delete);
     sqlite3_finalize(s->st_retry);
@@ -1132,7 +803,7 @@ void fg_store_free(struct fg_store *s)
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
+    fg_workq_destroy(&s->ops);
     free(s->counts);
     free(s);
 }
