@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../triggers/apigw.h"
+#include "../core/url.h"
 #include "../triggers/registry.h"
 
 /* Reads ?function=F&limit=N. */
@@ -24,7 +24,7 @@ static int admin_query_string(const char *qs, struct fg_admin_req *req, struct f
         if (!strcmp(kv, "function")) {
             struct fg_buf dec;
             fg_buf_init(&dec, sizeof(req->function) - 1);
-            if (fg_url_decode(&dec, v, strlen(v), 1) < 0) {
+            if (fg_url_decode(&dec, v, strlen(v), FG_URL_FORM) < 0) {
                 fg_buf_free(&dec);
                 return fg_err_set(err, 400, "function: invalid name");
             }

@@ -10,7 +10,7 @@
 
 #include "../config/config.h"
 #include "../core/base64.h"
-#include "../triggers/apigw.h"
+#include "../core/url.h"
 
 int fg_invoke_api_function(const char *raw_path, char *name, size_t name_size, struct fg_err *err)
 {
@@ -24,7 +24,7 @@ int fg_invoke_api_function(const char *raw_path, char *name, size_t name_size, s
     if (!(end = strchr(p, '/')) || strcmp(end, "/invocations"))
         return -ENOENT;
     fg_buf_init(&dec, 1024);
-    if (fg_url_decode(&dec, p, (size_t)(end - p), 0) < 0 || !dec.len) {
+    if (fg_url_decode(&dec, p, (size_t)(end - p), FG_URL_PERCENT) < 0 || !dec.len) {
         rc = fg_err_set(err, -EINVAL, "invalid function name");
         goto out;
     }

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -31,7 +30,7 @@
 #include "../core/log.h"
 #include "../core/md5.h"
 #include "../core/sha256.h"
-#include "../triggers/apigw.h"
+#include "../core/url.h"
 #include "../triggers/fs.h"
 #include "../triggers/s3.h"
 #include "../triggers/s3_event.h"
@@ -131,10 +130,7 @@ static void s3_http_date(char out[64], time_t t)
 
 static const char *s3_header(const struct s3_req *q, const char *name)
 {
-    for (size_t i = 0; i < q->n_headers; i++)
-        if (!strcasecmp(q->headers[i].name, name))
-            return q->headers[i].value;
-    return NULL;
+    return fg_http_header_get(q->headers, q->n_headers, name);
 }
 
 /* The value of query parameter name, decoded into out ("" when it has none): 1, 0 when
@@ -147,7 +143,7 @@ static int s3_param(const struct s3_req *q, const char *name, char *out, size_t 
             const char *v = p[nl] == '=' ? p + nl + 1 : p + nl, *e = strchr(v, '&');
             struct fg_buf dec;
             fg_buf_init(&dec, size - 1);
-            if (fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), 1) < 0) {
+            if (fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), FG_URL_FORM) < 0) {
                 fg_buf_free(&dec);
                 return -1;
             }
@@ -827,7 +823,7 @@ static int s3_route(struct s3_req *q, const char *method)
     char tmp[64];
 
     fg_buf_init(&dec, S3_MAX_KEY + 256);
-    if (fg_url_decode(&dec, path, strlen(path), 0) < 0) {
+    if (fg_url_decode(&dec, path, strlen(path), FG_URL_PERCENT) < 0) {
         fg_buf_free(&dec);
         return s3_fail(q, 400, "KeyTooLongError", "Your key is too long");
     }

@@ -11,16 +11,14 @@
 
 #include "../core/sha256.h"
 #include "../core/tz.h"
+#include "../core/url.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const char *sigv4_header(const struct fg_sigv4_request *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (!strcasecmp(r->headers[i].name, name))
-            return r->headers[i].value;
-    return NULL;
+    return fg_http_header_get(r->headers, r->n_headers, name);
 }
 
 /* SigV4's URI encoding: everything but A-Z a-z 0-9 - . _ ~ (and '/' in paths) is %XX. */
@@ -48,7 +46,7 @@ static int sigv4_reencode(struct fg_buf *out, const char *s, size_t n, bool keep
     struct fg_buf dec;
     int rc;
     fg_buf_init(&dec, 1 << 20);
-    if ((rc = fg_url_decode(&dec, s, n, 0)) == 0)
+    if ((rc = fg_url_decode(&dec, s, n, FG_URL_PERCENT)) == 0)
         rc = sigv4_encode(out, dec.data ? dec.data : "", dec.len, keep_slash);
     fg_buf_free(&dec);
     return rc;
@@ -64,7 +62,7 @@ static bool sigv4_query_param(const char *q, const char *name, char *out, size_t
             struct fg_buf dec;
             bool ok;
             fg_buf_init(&dec, size - 1);
-            ok = fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), 0) == 0;
+            ok = fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), FG_URL_PERCENT) == 0;
             snprintf(out, size, "%s", ok && dec.data ? dec.data : "");
             fg_buf_free(&dec);
             return ok;

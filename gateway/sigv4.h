@@ -15,7 +15,7 @@
 
 #include "../core/buf.h"
 #include "../core/err.h"
-#include "../triggers/apigw.h"
+#include "../core/http_header.h"
 
 /* The signature parameters of a request (Authorization header or presigned query). */
 struct fg_sigv4_auth {

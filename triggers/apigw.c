@@ -15,34 +15,9 @@
 #include "../config/config.h"
 #include "../core/base64.h"
 #include "../core/json_write.h"
+#include "../core/url.h"
 
 /* ------------------------------------------------------------------ helpers */
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-int fg_url_decode(struct fg_buf *out, const char *s, size_t n, int plus_space)
-{
-    int rc;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-            hexval((unsigned char)s[i + 2]) >= 0) {
-            c = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
-            i += 2;
-        } else if (c == '+' && plus_space) {
-            c = ' ';
-        }
-        if ((rc = fg_buf_append(out, &c, 1)) < 0)
-            return rc;
-    }
-    return fg_buf_append(out, "", 0);
-}
 
 static bool apigw_text_type(const char *ct)
 {
@@ -165,10 +140,10 @@ static size_t apigw_query_pairs(const char *q, struct fg_buf *scratch, struct ap
         const char *eq = memchr(q, '=', (size_t)(end - q)), *kend = eq ? eq : end;
         struct apigw_pair *p = &pairs[n];
         p->koff = scratch->len;
-        if (kend > q && fg_url_decode(scratch, q, (size_t)(kend - q), 1) == 0) {
+        if (kend > q && fg_url_decode(scratch, q, (size_t)(kend - q), FG_URL_FORM) == 0) {
             p->klen = scratch->len - p->koff;
             p->voff = scratch->len;
-            if (fg_url_decode(scratch, eq ? eq + 1 : end, eq ? (size_t)(end - eq - 1) : 0, 1) == 0) {
+            if (fg_url_decode(scratch, eq ? eq + 1 : end, eq ? (size_t)(end - eq - 1) : 0, FG_URL_FORM) == 0) {
                 p->vlen = scratch->len - p->voff;
                 if (fg_utf8_valid(scratch->data + p->koff, p->klen) &&
                     fg_utf8_valid(scratch->data + p->voff, p->vlen))
@@ -229,7 +204,7 @@ static int apigw_path_params(struct fg_buf *out, const struct fg_route_match *m)
     for (size_t i = 0; i < m->n_params && !rc; i++) {
         const struct fg_route_param *p = &m->params[i];
         fg_buf_reset(&pv);
-        if ((rc = fg_url_decode(&pv, p->value, p->value_len, 0)) < 0 || !fg_utf8_valid(pv.data, pv.len))
+        if ((rc = fg_url_decode(&pv, p->value, p->value_len, FG_URL_PERCENT)) < 0 || !fg_utf8_valid(pv.data, pv.len))
             continue;
         rc = apigw_raw(out, first ? "\"pathParameters\":{" : ",");
         first = false;
@@ -259,10 +234,8 @@ static void apigw_time(char out[40], long long ms)
 
 static const char *apigw_header(const struct fg_http_request *req, const char *name, const char *dflt)
 {
-    for (size_t i = 0; i < req->n_headers; i++)
-        if (!strcasecmp(req->headers[i].name, name))
-            return req->headers[i].value;
-    return dflt;
+    const char *v = fg_http_header_get(req->headers, req->n_headers, name);
+    return v ? v : dflt;
 }
 
 static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m)

@@ -13,12 +13,8 @@
 #include <stddef.h>
 
 #include "../core/buf.h"
+#include "../core/http_header.h"
 #include "http_route.h"
-
-struct fg_http_header {
-    const char *name;
-    const char *value;
-};
 
 /* Borrowed views of one request. */
 struct fg_http_request {
@@ -55,8 +51,5 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
                       struct fg_err *err) FG_MUST_CHECK;
 
 void fg_http_response_close(struct fg_http_response *resp);
-
-/* Percent-decodes s[0..n) into out; plus_space also turns '+' into ' ' (query strings). */
-int fg_url_decode(struct fg_buf *out, const char *s, size_t n, int plus_space) FG_MUST_CHECK;
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_core.c - core/: buffers with ceilings, base64, arena, the loop's hand-off queue. */
+/* test_core.c - core/: buffers with ceilings, base64, arena, the loop's hand-off queue, URL
+ * decoding and header lookup. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +17,11 @@
 #include "core/fs.h"
 #include "core/hash_block.h"
 #include "core/heap.h"
+#include "core/http_header.h"
 #include "core/md5.h"
 #include "core/sha256.h"
 #include "core/strmap.h"
+#include "core/url.h"
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/loop.h"
@@ -337,6 +340,55 @@ START_TEST(test_hex_round_trip)
 }
 END_TEST
 
+static const struct {
+    const char *in;
+    enum fg_url_mode mode;
+    const char *out;
+} url_cases[] = {
+    { "", FG_URL_PERCENT, "" },
+    { "a%20b+c", FG_URL_PERCENT, "a b+c" },
+    { "a%20b+c", FG_URL_FORM, "a b c" },
+    { "%41%6a%4A", FG_URL_PERCENT, "AjJ" },
+    { "%", FG_URL_PERCENT, "%" },                  /* not an escape: kept */
+    { "%4", FG_URL_PERCENT, "%4" },
+    { "%4g%zz", FG_URL_FORM, "%4g%zz" },
+    { "100%25", FG_URL_PERCENT, "100%" },
+    { "%2F..%2f", FG_URL_PERCENT, "/../" },
+};
+
+START_TEST(test_url_decode_table)
+{
+    struct fg_buf b;
+    fg_buf_init(&b, 64);
+    ck_assert_int_eq(fg_url_decode(&b, url_cases[_i].in, strlen(url_cases[_i].in), url_cases[_i].mode), 0);
+    ck_assert_str_eq(b.data, url_cases[_i].out);
+    fg_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_url_decode_nul_and_ceiling)
+{
+    struct fg_buf b;
+    fg_buf_init(&b, 4);
+    ck_assert_int_eq(fg_url_decode(&b, "a%00b", 5, FG_URL_PERCENT), 0);
+    ck_assert_uint_eq(b.len, 3);                  /* a NUL byte decodes; callers refuse it */
+    ck_assert_mem_eq(b.data, "a\0b", 4);
+    fg_buf_reset(&b);
+    ck_assert_int_eq(fg_url_decode(&b, "abcde", 5, FG_URL_PERCENT), -FG_ETOOBIG);
+    fg_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_http_header_get)
+{
+    static const struct fg_http_header h[] = { { "Host", "a" }, { "X-Amz-Date", "b" }, { "host", "c" } };
+    ck_assert_str_eq(fg_http_header_get(h, 3, "host"), "a");      /* the first, any case */
+    ck_assert_str_eq(fg_http_header_get(h, 3, "x-amz-date"), "b");
+    ck_assert_ptr_null(fg_http_header_get(h, 3, "range"));
+    ck_assert_ptr_null(fg_http_header_get(h, 0, "host"));
+}
+END_TEST
+
 START_TEST(test_mkdirs)
 {
     char dir[] = "/tmp/fg-mkdirs-XXXXXX", deep[256], file[256], cmd[300];
@@ -522,5 +574,8 @@ int main(void)
     tcase_add_loop_test(tc, test_utf8_table, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
     tcase_add_test(tc, test_json_escape);
     tcase_add_test(tc, test_hex_round_trip);
+    tcase_add_loop_test(tc, test_url_decode_table, 0, (int)(sizeof(url_cases) / sizeof(url_cases[0])));
+    tcase_add_test(tc, test_url_decode_nul_and_ceiling);
+    tcase_add_test(tc, test_http_header_get);
     return fg_unit_run(s, tc);
 }

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* url.h - percent-decoding of what a request URL carries.
+ *
+ * Every listener reads URLs: the front door (routes' path parameters and query strings,
+ * the Invoke API's function names, the admin API's queries) and the S3 endpoint (bucket,
+ * key, query parameters, SigV4's canonical request). Paths decode %XX only; query strings
+ * sent by HTML forms also write a space as '+'. An escape that is not two hex digits is
+ * kept as it was, as browsers and S3 keep it. Pure. Tests: tests/unit/test_core.c. */
+#ifndef FG_URL_H
+#define FG_URL_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum fg_url_mode {
+    FG_URL_PERCENT = 0,      /* %XX only: paths, S3 query values, SigV4 */
+    FG_URL_FORM,             /* %XX and '+' as a space: form-encoded query strings */
+};
+
+/* Appends the decoding of s[0..n) to out (which stays NUL-terminated, also when n is 0).
+ * 0 or a fg_buf error. */
+int fg_url_decode(struct fg_buf *out, const char *s, size_t n, enum fg_url_mode mode) FG_MUST_CHECK;
+
+#endif
