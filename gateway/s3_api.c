@@ -31,9 +31,7 @@
 #include "../core/md5.h"
 #include "../core/sha256.h"
 #include "../core/url.h"
-#include "../triggers/fs.h"
 #include "../triggers/s3.h"
-#include "../triggers/s3_event.h"
 #include "sigv4.h"
 
 #define S3_MAX_HEADERS 64
@@ -47,13 +45,11 @@ struct fg_s3_server {
     struct MHD_Daemon *mhd;
     const struct fg_config *conf;
     struct fg_router *router;
+    struct fg_s3_notifier *notifier;
     struct fg_idgen ids;
-    atomic_ullong sequencer;
     atomic_ullong tmp_seq;
     int port;
     MHD_socket quiesced_fd;        /* after fg_s3_quiesce, closed by fg_s3_free */
-    struct fg_filter **filters;    /* per `s3` event in configuration order; NULL entries pass all */
-    size_t n_filters;
 };
 
 enum s3_op {
@@ -85,7 +81,6 @@ struct s3_req {
     struct fg_buf xml;             /* CompleteMultipartUpload's body */
     /* answer of a write whose events are being committed */
     bool waiting;
-    atomic_int pending;
     int commit_rc;
     char etag[48];
     struct fg_http_header headers[S3_MAX_HEADERS];
@@ -232,64 +227,12 @@ static enum MHD_Result s3_send_error(struct s3_req *q)
 
 /* ------------------------------------------------------------------ events */
 
-static void s3_on_committed(void *arg, int rc)
+/* fg_s3_notified_fn: the write's events are committed (or not): answer. */
+static void s3_on_notified(void *arg, int rc)
 {
     struct s3_req *q = arg;
-    if (rc < 0)
-        q->commit_rc = rc;
-    if (atomic_fetch_sub(&q->pending, 1) == 1)
-        MHD_resume_connection(q->conn);
-}
-
-/* Submits the object's events; returns how many were submitted (their callbacks resume). */
-static int s3_fire(struct s3_req *q, const char *event_name, long long size)
-{
-    const struct fg_config *conf = q->srv->conf;
-    bool created = !strncmp(event_name, "ObjectCreated", 13);
-    char path[8192], seq[17];
-    int n = 0;
-
-    s3_object_path(q, path, sizeof(path));
-    if (fg_fs_watches(conf, path))
-        return 0;
-    for (size_t i = 0, k = 0; i < conf->n_functions; i++) {
-        const struct fg_conf_function *fn = &conf->functions[i];
-        for (size_t j = 0; j < fn->n_events; j++) {
-            const struct fg_conf_s3_event *e = fn->events[j].conf;
-            struct fg_filter *filter;
-            struct fg_s3_event_info info = {
-                .event_name = event_name, .bucket = q->bucket, .key = q->key, .size = size, .etag = q->etag,
-                .time_ms = fg_now_ms(), .region = conf->region, .config_id = e->name, .request_id = q->request_id,
-            };
-            struct fg_async_event *ev;
-            struct fg_buf b;
-            char etag[40];
-            if (fn->events[j].type != fg_s3_trigger.conf)
-                continue;
-            filter = q->srv->filters[k++];
-            if (!fg_s3_trigger_matches(e, q->bucket, q->key, created))
-                continue;
-            /* The event carries the ETag without its quotes, as S3's do. */
-            snprintf(etag, sizeof(etag), "%.*s", (int)(strlen(q->etag) > 2 ? strlen(q->etag) - 2 : 0), q->etag + 1);
-            info.etag = etag;
-            fg_s3_sequencer(atomic_fetch_add(&q->srv->sequencer, 1), seq);
-            info.sequencer = seq;
-            fg_buf_init(&b, FG_PAYLOAD_ASYNC_MAX_BYTES);
-            ev = fg_s3_event(&b, &info) == 0 && fg_s3_event_match(filter, b.data, b.len)
-                     ? fg_async_event_new(fn->name, NULL, b.data, b.len) : NULL;
-            fg_buf_free(&b);
-            if (!ev)
-                continue;
-            atomic_fetch_add(&q->pending, 1);
-            if (fg_router_submit_async(q->srv->router, ev, NULL, s3_on_committed, q) < 0) {
-                atomic_fetch_sub(&q->pending, 1);
-                q->commit_rc = -FG_ESHUTDOWN;
-                continue;
-            }
-            n++;
-        }
-    }
-    return n;
+    q->commit_rc = rc;
+    MHD_resume_connection(q->conn);
 }
 
 /* ------------------------------------------------------------------ operations */
@@ -794,11 +737,14 @@ static enum MHD_Result s3_finish(struct s3_req *q)
     long long size = stat(path, &st) == 0 ? (long long)st.st_size : 0;
     const char *name = q->op == OP_DELETE ? "ObjectRemoved:Delete"
                      : q->op == OP_MPU_COMPLETE ? "ObjectCreated:CompleteMultipartUpload" : "ObjectCreated:Put";
+    /* The event carries the ETag without its quotes, as S3's do. */
+    snprintf(etag_hex, sizeof(etag_hex), "%.*s", (int)(strlen(q->etag) > 2 ? strlen(q->etag) - 2 : 0), q->etag + 1);
     q->waiting = true;
-    atomic_store(&q->pending, 1);
-    MHD_suspend_connection(q->conn);
-    s3_fire(q, name, size);
-    s3_on_committed(q, 0);             /* drops the guard; resumes once every commit is in */
+    MHD_suspend_connection(q->conn);   /* before the callback can resume it */
+    int rc = fg_s3_notify(q->srv->notifier, q->bucket, q->key, name, size, etag_hex, q->request_id, NULL,
+                          s3_on_notified, q);
+    if (rc != FG_S3_NOTIFY_PENDING)
+        s3_on_notified(q, rc);
     return MHD_YES;
 }
 
@@ -1062,23 +1008,10 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     s->router = router;
     s->quiesced_fd = MHD_INVALID_SOCKET;
     fg_idgen_init(&s->ids);
-    atomic_store(&s->sequencer, (unsigned long long)fg_now_ms() * 1000);
-    s->n_filters = fg_conf_count_events(conf, fg_s3_trigger.conf);
-    if (!(s->filters = calloc(s->n_filters + 1, sizeof(*s->filters)))) {
-        free(s);
-        return fg_err_set(err, -ENOMEM, "out of memory");
+    if ((rc = fg_s3_notifier_new(conf, router, &s->notifier, err)) < 0) {
+        fg_s3_free(s);
+        return rc;
     }
-    for (size_t i = 0, k = 0; i < conf->n_functions; i++)
-        for (size_t j = 0; j < conf->functions[i].n_events; j++) {
-            const struct fg_conf_filter *f = &conf->functions[i].events[j].filter;
-            if (conf->functions[i].events[j].type != fg_s3_trigger.conf)
-                continue;
-            k++;
-            if (f->n && (rc = fg_filter_compile(f->patterns, f->n, &s->filters[k - 1], err)) < 0) {
-                fg_s3_free(s);
-                return rc;
-            }
-        }
     snprintf(tmpdir, sizeof(tmpdir), "%s/.fngate-tmp", conf->s3.root);
     if ((rc = fg_mkdirs(tmpdir)) < 0) {
         fg_s3_free(s);
@@ -1125,8 +1058,6 @@ void fg_s3_free(struct fg_s3_server *s)
     if (!s)
         return;
     fg_mhd_stop(s->mhd, s->quiesced_fd);
-    for (size_t i = 0; i < s->n_filters; i++)
-        fg_filter_free(s->filters[i]);
-    free(s->filters);
+    fg_s3_notifier_free(s->notifier);
     free(s);
 }

@@ -1,12 +1,43 @@
 /* SPDX-License-Identifier: MIT */
-/* s3.c - the s3 trigger's keys and rules (see s3.h). */
+/* s3.c - the s3 trigger: which object changes fire, and firing them (see s3.h).
+ *
+ * DESIGN: fg_s3_notify runs on the endpoint's libmicrohttpd threads, so everything it
+ * reads is fixed at start (the configuration, the compiled filters) and the only shared
+ * state is the sequencer, an atomic. One change may fire several events whose commits come
+ * back on the store's writer thread in any order; a batch counts them (plus one while the
+ * call still submits) and the last to come back reports, so the caller hears once. */
 #include "s3.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../core/log.h"
+#include "fs.h"
+
+/* ------------------------------------------------------------------ types */
+
+struct fg_s3_notifier {
+    const struct fg_config *conf;
+    struct fg_router *router;
+    atomic_ullong sequencer;         /* the next change's; starts at the clock (µs), so it grows across restarts */
+    struct fg_filter **filters;      /* per `s3` event in configuration order; NULL entries pass all */
+    size_t n_filters;
+};
+
+/* The events of one fg_s3_notify call. */
+struct s3_batch {
+    atomic_int pending;              /* events not committed yet, + 1 while fg_s3_notify runs */
+    atomic_int rc;                   /* the first error; 0 while none */
+    fg_s3_notified_fn *cb;
+    void *arg;
+};
+
 static const struct fg_conf_event_type s3_conf;
+
+/* ------------------------------------------------------------------ API */
 
 bool fg_s3_trigger_matches(const struct fg_conf_s3_event *e, const char *bucket, const char *key, bool created)
 {
@@ -15,6 +46,127 @@ bool fg_s3_trigger_matches(const struct fg_conf_s3_event *e, const char *bucket,
            (!e->prefix || !strncmp(key, e->prefix, strlen(e->prefix))) &&
            (!e->suffix || (kl >= sl && !strcmp(key + kl - sl, e->suffix)));
 }
+
+int fg_s3_notifier_new(const struct fg_config *conf, struct fg_router *router, struct fg_s3_notifier **out,
+                       struct fg_err *err)
+{
+    struct fg_s3_notifier *n = calloc(1, sizeof(*n));
+    int rc;
+
+    *out = NULL;
+    if (!n || !(n->filters = calloc(fg_conf_count_events(conf, &s3_conf) + 1, sizeof(*n->filters)))) {
+        free(n);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    n->conf = conf;
+    n->router = router;
+    atomic_store(&n->sequencer, (unsigned long long)fg_now_ms() * 1000);
+    for (size_t i = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_events; j++) {
+            const struct fg_conf_event *ev = &conf->functions[i].events[j];
+            if (ev->type != &s3_conf)
+                continue;
+            if (ev->filter.n && (rc = fg_filter_compile(ev->filter.patterns, ev->filter.n, &n->filters[n->n_filters],
+                                                        err)) < 0) {
+                fg_s3_notifier_free(n);
+                return rc;
+            }
+            n->n_filters++;
+        }
+    *out = n;
+    return 0;
+}
+
+void fg_s3_notifier_free(struct fg_s3_notifier *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n_filters; i++)
+        fg_filter_free(n->filters[i]);
+    free(n->filters);
+    free(n);
+}
+
+static void s3_batch_fail(struct s3_batch *b, int rc)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&b->rc, &none, rc);
+}
+
+/* fg_store_accept_fn of each event: the last one in reports. */
+static void s3_on_committed(void *arg, int rc)
+{
+    struct s3_batch *b = arg;
+    if (rc < 0)
+        s3_batch_fail(b, rc);
+    if (atomic_fetch_sub(&b->pending, 1) == 1) {
+        b->cb(b->arg, atomic_load(&b->rc));
+        free(b);
+    }
+}
+
+int fg_s3_notify(struct fg_s3_notifier *n, const char *bucket, const char *key, const char *event_name,
+                 long long size, const char *etag, const char *request_id, const char *source_ip,
+                 fg_s3_notified_fn *cb, void *arg)
+{
+    const struct fg_config *conf = n->conf;
+    bool created = !strncmp(event_name, "ObjectCreated", 13);
+    struct s3_batch *b;
+    char path[8192];
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", conf->s3.root, bucket, key);
+    if (!n->n_filters || fg_fs_watches(conf, path))
+        return 0;
+    if (!(b = calloc(1, sizeof(*b))))
+        return -ENOMEM;
+    atomic_init(&b->pending, 1);
+    atomic_init(&b->rc, 0);
+    b->cb = cb;
+    b->arg = arg;
+    for (size_t i = 0, k = 0; i < conf->n_functions; i++) {
+        const struct fg_conf_function *fn = &conf->functions[i];
+        for (size_t j = 0; j < fn->n_events; j++) {
+            const struct fg_conf_s3_event *e = fn->events[j].conf;
+            const struct fg_filter *filter;
+            struct fg_async_event *ev;
+            char seq[17];
+            if (fn->events[j].type != &s3_conf)
+                continue;
+            filter = n->filters[k++];
+            if (!fg_s3_trigger_matches(e, bucket, key, created))
+                continue;
+            fg_s3_sequencer(atomic_fetch_add(&n->sequencer, 1), seq);
+            struct fg_s3_event_info info = {
+                .event_name = event_name, .bucket = bucket, .key = key, .size = size, .etag = etag,
+                .sequencer = seq, .time_ms = fg_now_ms(), .region = conf->region, .source_ip = source_ip,
+                .config_id = e->name, .request_id = request_id,
+            };
+            if ((rc = fg_s3_event_new(&info, filter, fn->name, FG_PAYLOAD_ASYNC_MAX_BYTES, &ev)) != 0) {
+                if (rc < 0) {
+                    fg_log(FG_LOG_ERROR, "s3", "%s/%s: the event for %s cannot be built: %s", bucket, key, fn->name,
+                           fg_strerror(rc));
+                    s3_batch_fail(b, rc);
+                }
+                continue;
+            }
+            atomic_fetch_add(&b->pending, 1);
+            if ((rc = fg_router_submit_async(n->router, ev, NULL, s3_on_committed, b)) < 0) {
+                atomic_fetch_sub(&b->pending, 1);
+                s3_batch_fail(b, rc);
+            }
+        }
+    }
+    /* Drops the call's own count: whoever takes the last one reports. */
+    if (atomic_fetch_sub(&b->pending, 1) == 1) {
+        rc = atomic_load(&b->rc);
+        free(b);
+        return rc;
+    }
+    return FG_S3_NOTIFY_PENDING;
+}
+
+/* ------------------------------------------------------------------ configuration */
 
 static const struct fg_conf_key s3_keys[] = {
     { .name = "bucket", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_s3_event, bucket) },

@@ -2,6 +2,7 @@
 /* s3_event.c - S3 event notification records (see s3_event.h). */
 #include "s3_event.h"
 
+#include <errno.h>
 #include <jansson.h>
 
 #include <stdbool.h>
@@ -94,6 +95,22 @@ bool fg_s3_event_match(const struct fg_filter *f, const char *event, size_t len)
     pass = doc && fg_filter_match(f, json_array_get(json_object_get(doc, "Records"), 0));
     json_decref(doc);
     return pass;
+}
+
+int fg_s3_event_new(const struct fg_s3_event_info *e, const struct fg_filter *f, const char *function,
+                    size_t max_bytes, struct fg_async_event **out)
+{
+    struct fg_buf b;
+    int rc;
+
+    *out = NULL;
+    fg_buf_init(&b, max_bytes);
+    if ((rc = fg_s3_event(&b, e)) == 0 && !fg_s3_event_match(f, b.data, b.len))
+        rc = FG_S3_EVENT_FILTERED;
+    if (rc == 0 && !(*out = fg_async_event_new(function, NULL, b.data, b.len)))
+        rc = -ENOMEM;
+    fg_buf_free(&b);
+    return rc;
 }
 
 int fg_s3_event_kinds_parse(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* test_s3_event.c - triggers/s3_event.h: the S3 notification record and S3's key encoding. */
+/* test_s3_event.c - triggers/s3_event.h: the S3 notification record, S3's key encoding, and
+ * the async event that carries a record (whole or not at all). */
 #include <check.h>
 #include <jansson.h>
+#include <errno.h>
 #include <string.h>
+
+#include "core/filter.h"
 
 #include "triggers/s3_event.h"
 #include "unit.h"
@@ -76,11 +80,67 @@ START_TEST(test_record_shape)
 }
 END_TEST
 
+static const struct fg_s3_event_info new_info = {
+    .event_name = "ObjectCreated:Put", .bucket = "uploads", .key = "images/a b.jpg", .size = 3,
+    .etag = "900150983cd24fb0d6963f7d28e17f72", .sequencer = "0000000000000001", .time_ms = 1700000000000LL,
+    .region = "us-east-1", .config_id = "W-fs-1", .request_id = "REQ1",
+};
+
+/* The record whole, or no event: a ceiling one byte short of the record (and any smaller
+ * one) gives -FG_ETOOBIG and nothing to submit, never a truncated record. The folder
+ * trigger once committed what the buffer held when its build failed. */
+START_TEST(test_event_new_whole_or_nothing)
+{
+    struct fg_async_event *ev = (struct fg_async_event *)&ev;
+    struct fg_buf want;
+    size_t len;
+
+    fg_buf_init(&want, 1 << 16);
+    ck_assert_int_eq(fg_s3_event(&want, &new_info), 0);
+    len = want.len;
+    const size_t short_by[] = { 1, 2, len / 2, len - 1, len };
+    for (size_t i = 0; i < sizeof(short_by) / sizeof(short_by[0]); i++) {
+        ev = (struct fg_async_event *)&ev;
+        ck_assert_int_eq(fg_s3_event_new(&new_info, NULL, "W", len - short_by[i], &ev), -FG_ETOOBIG);
+        ck_assert_ptr_null(ev);
+    }
+    ck_assert_int_eq(fg_s3_event_new(&new_info, NULL, "W", len, &ev), 0);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_str_eq(ev->function, "W");
+    ck_assert_uint_eq(ev->payload_len, len);
+    ck_assert_mem_eq(ev->payload, want.data, len);
+    fg_async_event_free(ev);
+    fg_buf_free(&want);
+}
+END_TEST
+
+START_TEST(test_event_new_filtered)
+{
+    static const char *const pass[] = { "{\"s3\":{\"object\":{\"key\":[{\"prefix\":\"images/\"}]}}}" };
+    static const char *const drop[] = { "{\"s3\":{\"object\":{\"key\":[{\"prefix\":\"docs/\"}]}}}" };
+    struct fg_filter *fp, *fd;
+    struct fg_async_event *ev = NULL;
+    struct fg_err err;
+
+    ck_assert_int_eq(fg_filter_compile(pass, 1, &fp, &err), 0);
+    ck_assert_int_eq(fg_filter_compile(drop, 1, &fd, &err), 0);
+    ck_assert_int_eq(fg_s3_event_new(&new_info, fd, "W", 1 << 20, &ev), FG_S3_EVENT_FILTERED);
+    ck_assert_ptr_null(ev);
+    ck_assert_int_eq(fg_s3_event_new(&new_info, fp, "W", 1 << 20, &ev), 0);
+    ck_assert_ptr_nonnull(ev);
+    fg_async_event_free(ev);
+    fg_filter_free(fp);
+    fg_filter_free(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("s3_event");
     TCase *tc = tcase_create("s3_event");
     tcase_add_test(tc, test_key_encoding);
     tcase_add_test(tc, test_record_shape);
+    tcase_add_test(tc, test_event_new_whole_or_nothing);
+    tcase_add_test(tc, test_event_new_filtered);
     return fg_unit_run(s, tc);
 }
