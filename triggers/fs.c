@@ -20,7 +20,6 @@
 #include "../core/strmap.h"
 #include "../core/workq.h"
 #include "fs_watch.h"
-#include "s3_event.h"
 
 /* Files larger than this get an eTag from path, size and mtime instead of their content:
  * hashing gigabytes would hold every other file back. */
@@ -51,6 +50,7 @@ struct fs_root {
     bool initial_done;          /* it came back: every file there at start was looked at */
     long long indexed;          /* entries of files that fired (size >= 0) */
     long long fired, removed, filtered;
+    long long errors;           /* changes whose event could not be built or submitted */
 };
 
 static const struct fg_conf_event_type fs_conf;
@@ -266,6 +266,31 @@ static bool fs_wanted(const struct fs_root *r, const char *rel)
     return true;
 }
 
+static void fs_arm_retry(struct fs_trigger *t)
+{
+    struct timeval tv = { 0, FS_RETRY_MS * 1000 };
+    if (t->retries && t->running)
+        evtimer_add(t->retry_timer, &tv);
+}
+
+static void fs_retry_later(struct fs_trigger *t, size_t root, const char *rel)
+{
+    size_t n = strlen(rel);
+    struct fs_retry *x = malloc(sizeof(*x) + n + 1);
+    if (!x)
+        return;
+    x->root = root;
+    memcpy(x->rel, rel, n + 1);
+    t->roots[root].retrying++;
+    x->next = t->retries;
+    if (!t->retries) {
+        t->retries = x;
+        fs_arm_retry(t);
+    } else {
+        t->retries = x;
+    }
+}
+
 static void fs_on_committed(void *arg, int rc)
 {
     (void)arg;
@@ -274,18 +299,23 @@ static void fs_on_committed(void *arg, int rc)
                fg_strerror(rc));
 }
 
-static void fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, bool created, long long size,
-                    long long mtime, const char *etag)
+/* Fires one change of rel: 0 when its event is submitted or its filter dropped it (the
+ * caller moves the index then). Otherwise nothing was submitted or marked and the index
+ * must stay as it is, so the change fires later: out of memory, the file is looked at again
+ * shortly; else (a record over the payload limit, the router stopping) when it changes or
+ * at the next rescan, as for a file that cannot be read. Logged and counted as an error. */
+static int fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, bool created, long long size,
+                   long long mtime, const char *etag)
 {
     char seq[17], id[FG_ID_LEN + 1], key[8300];
-    struct fg_async_event *ev = NULL;
-    struct fg_buf b;
+    struct fg_async_event *ev;
     long long now_us = fg_now_ms() * 1000;
     struct fg_s3_event_info info = {
         .event_name = created ? "ObjectCreated:Put" : "ObjectRemoved:Delete", .bucket = r->conf->bucket,
         .key = rel, .size = size, .etag = etag, .time_ms = now_us / 1000, .region = t->conf->region,
         .source_ip = "127.0.0.1", .config_id = r->conf->name, .request_id = id,
     };
+    int rc;
 
     /* Sequencers grow across restarts too: they start from the clock. */
     t->sequencer = t->sequencer + 1 > (unsigned long long)now_us ? t->sequencer + 1 : (unsigned long long)now_us;
@@ -293,31 +323,37 @@ static void fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, bo
     info.sequencer = seq;
     fg_idgen_uuid4(&t->ids, id);
     snprintf(key, sizeof(key), "%s/%s", r->conf->name, rel);
-    fg_buf_init(&b, FG_PAYLOAD_ASYNC_MAX_BYTES);
-    if (fg_s3_event(&b, &info) == 0 && !fg_s3_event_match(r->filter, b.data, b.len)) {
+    rc = fg_s3_event_new(&info, r->filter, r->fn->name, FG_PAYLOAD_ASYNC_MAX_BYTES, &ev);
+    if (rc == FG_S3_EVENT_FILTERED) {
         /* Filtered out: the index still moves, so the file does not fire later. */
-        fg_buf_free(&b);
         fg_router_mark(t->router, created ? FG_MARK_FILE : FG_MARK_FILE_GONE, key, size, mtime);
         r->filtered++;
-        return;
+        return 0;
     }
-    if (b.len)
-        ev = fg_async_event_new(r->fn->name, NULL, b.data, b.len);
-    fg_buf_free(&b);
-    if (!ev || !(ev->mark.key = strdup(key))) {
+    if (rc == 0 && !(ev->mark.key = strdup(key))) {
         fg_async_event_free(ev);
-        fg_log(FG_LOG_ERROR, "fs", "out of memory: %s fires at the next rescan", rel);
-        return;
+        rc = -ENOMEM;
     }
-    ev->mark.kind = created ? FG_MARK_FILE : FG_MARK_FILE_GONE;
-    ev->mark.a = size;
-    ev->mark.b = mtime;
-    if (fg_router_submit_async(t->router, ev, NULL, fs_on_committed, t) == 0) {
-        if (created)
-            r->fired++;
-        else
-            r->removed++;
+    if (rc == 0) {
+        ev->mark.kind = created ? FG_MARK_FILE : FG_MARK_FILE_GONE;
+        ev->mark.a = size;
+        ev->mark.b = mtime;
+        rc = fg_router_submit_async(t->router, ev, NULL, fs_on_committed, t);   /* takes ev */
     }
+    if (rc < 0) {
+        r->errors++;
+        fg_log(FG_LOG_ERROR, "fs", "%s/%s: its %s event cannot be %s (%s); it fires %s", r->conf->path, rel,
+               info.event_name, rc == -FG_ESHUTDOWN || rc == -ENOENT ? "submitted" : "built", fg_strerror(rc),
+               rc == -ENOMEM ? "when looked at again" : "when it changes or at the next rescan");
+        if (rc == -ENOMEM)
+            fs_retry_later(t, (size_t)(r - t->roots), rel);
+        return rc;
+    }
+    if (created)
+        r->fired++;
+    else
+        r->removed++;
+    return 0;
 }
 
 static void fs_gone(struct fs_trigger *t, struct fs_root *r, const char *rel)
@@ -331,13 +367,14 @@ static void fs_gone(struct fs_trigger *t, struct fs_root *r, const char *rel)
         return;
     }
     if (f->size >= 0) {
-        r->indexed--;
         if (r->conf->events.removed) {
-            fs_fire(t, r, rel, false, 0, 0, NULL);
+            if (fs_fire(t, r, rel, false, 0, 0, NULL) < 0)
+                return;             /* still indexed: a later sweep fires the removal */
         } else {
             snprintf(key, sizeof(key), "%s/%s", r->conf->name, rel);
             fg_router_mark(t->router, FG_MARK_FILE_GONE, key, 0, 0);
         }
+        r->indexed--;
     }
     free(fg_strmap_del(&r->files, rel));
 }
@@ -373,13 +410,6 @@ static void fs_touch(struct fs_trigger *t, size_t root, const char *rel)
         f->pending = false;
 }
 
-static void fs_arm_retry(struct fs_trigger *t)
-{
-    struct timeval tv = { 0, FS_RETRY_MS * 1000 };
-    if (t->retries && t->running)
-        evtimer_add(t->retry_timer, &tv);
-}
-
 static void fs_on_retry(evutil_socket_t fd, short what, void *arg)
 {
     struct fs_trigger *t = arg;
@@ -396,24 +426,6 @@ static void fs_on_retry(evutil_socket_t fd, short what, void *arg)
         list = next;
     }
     fs_arm_retry(t);
-}
-
-static void fs_retry_later(struct fs_trigger *t, size_t root, const char *rel)
-{
-    size_t n = strlen(rel);
-    struct fs_retry *x = malloc(sizeof(*x) + n + 1);
-    if (!x)
-        return;
-    x->root = root;
-    memcpy(x->rel, rel, n + 1);
-    t->roots[root].retrying++;
-    x->next = t->retries;
-    if (!t->retries) {
-        t->retries = x;
-        fs_arm_retry(t);
-    } else {
-        t->retries = x;
-    }
 }
 
 static void fs_hashed(struct fs_trigger *t, struct fs_job *j)
@@ -433,7 +445,8 @@ static void fs_hashed(struct fs_trigger *t, struct fs_job *j)
     case ST_OK:
         if (f->size == j->size && f->mtime == j->mtime)
             return;                          /* fired already: an echo, a rescan */
-        fs_fire(t, r, j->rel, true, j->size, j->mtime, j->etag);
+        if (fs_fire(t, r, j->rel, true, j->size, j->mtime, j->etag) < 0)
+            return;                          /* not fired: the index stays, it fires later */
         r->indexed += f->size < 0;
         f->size = j->size;
         f->mtime = j->mtime;
@@ -656,10 +669,10 @@ static int fs_describe(struct fg_trigger *base, struct fg_buf *out)
             return rc;
         n = snprintf(line, sizeof(line),
                      ",\"mode\":\"%s\",\"pollMs\":%d,\"initialScanDone\":%s,\"indexed\":%lld,\"pending\":%d,"
-                     "\"created\":%lld,\"removed\":%lld,\"filtered\":%lld}",
+                     "\"created\":%lld,\"removed\":%lld,\"filtered\":%lld,\"errors\":%lld}",
                      r->poll_ev ? "poll" : "inotify", r->poll_ev ? r->conf->poll_ms : 0,
                      r->initial_done ? "true" : "false", r->indexed, r->jobs + r->retrying, r->fired, r->removed,
-                     r->filtered);
+                     r->filtered, r->errors);
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }

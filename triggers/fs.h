@@ -11,8 +11,11 @@
  * watched), and across restarts (the index is in the state store; files that changed while
  * fngate was down fire at start). A file still open for writing never fires: a read lease
  * (F_SETLEASE) tells, and where leases are not allowed a file modified in the last second
- * waits. GET /_fngate/folders shows each folder (describe): its mode, whether its first
- * scan is done, its index size, work still out and counts. Tests: tests/integration/test_fs.py. */
+ * waits. A change whose event cannot be built whole (fg_s3_event_new) or submitted fires
+ * nothing and moves no index, so it fires when looked at again: shortly when memory ran
+ * out, else when the file changes or at the next rescan (or start); it is logged and counted.
+ * GET /_fngate/folders shows each folder (describe): its mode, whether its first scan is
+ * done, its index size, work still out and counts. Tests: tests/integration/test_fs.py. */
 #ifndef FG_FS_H
 #define FG_FS_H
 

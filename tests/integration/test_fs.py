@@ -2,7 +2,7 @@
 """The folder trigger on real inotify and temp dirs: S3-shaped events once per finished file
 (10,000 files from several writers, none twice), directories filled before their watch
 exists, an inotify queue overflow, half-written files, rename-in, removals, filters, symlinks,
-restart catch-up and poll mode."""
+restart catch-up and poll mode, and a record that cannot be built (nothing fires truncated)."""
 import hashlib
 import os
 import re
@@ -310,6 +310,37 @@ def test_restart_catch_up_and_poll_mode(tmp):
         check(got == [("h.txt", 4, hashlib.md5(b"one\n").hexdigest()),
                       ("h.txt", 7, hashlib.md5(b"second\n").hexdigest())],
               "polling fires each change once: %s" % got)
+
+
+def test_record_that_cannot_be_built_fires_nothing(tmp):
+    """A record that cannot be built whole is never committed truncated: nothing is submitted
+    or indexed, the error is counted in /_fngate/folders and logged, and the file is tried
+    again at the next start. Here the record cannot fit the 1 MB async payload limit: the
+    folder's bucket name (600 KB) stands in it twice (name and ARN)."""
+    huge = os.path.join(tmp, "huge")
+    os.makedirs(huge)
+    conf = setup(tmp, "{path: ./up, name: ok}") + "      - fs: {path: ./huge, name: huge, bucket: %s}\n" % ("b" * 600000)
+    for start in (1, 2):
+        with Gateway(tmp, conf) as gw:
+            started(gw)
+            if start == 1:
+                write(os.path.join(huge, "a.txt"), "a\n")
+            # At the second start the file is not in the index: the start scan tries it again.
+            wait_until(lambda: folders(gw)[1]["pending"] == 0 and (folders(gw)[1].get("errors") or
+                                                                   folders(gw)[1]["created"]), 10,
+                       "huge/a.txt looked at in /_fngate/folders")
+            f = folders(gw)[1]
+            check(f["created"] == 0 and f["indexed"] == 0 and f.get("errors") == 1,
+                  "nothing fired or indexed for huge/a.txt: %s" % {k: v for k, v in f.items() if k != "bucket"})
+            # A marker in the other folder, then settle: huge/a.txt fired nothing meanwhile.
+            write(os.path.join(tmp, "up", "marker-%d.txt" % start), "m\n")
+            wait_until(lambda: any(e["key"] == "marker-%d.txt" % start for e in events(tmp)), 10, "the marker")
+            settled(gw, tmp, before=start - 1)
+            check(folders(gw)[1]["created"] == 0, "huge/a.txt fired nothing later")
+            check([e["key"] for e in events(tmp)] == ["marker-%d.txt" % i for i in range(1, start + 1)],
+                  "only the markers ran: %s" % brief(tmp))
+            check(re.search(r"huge/a\.txt: its ObjectCreated:Put event cannot be built \(.+\); it fires when it "
+                            r"changes or at the next rescan", gw.stderr()), "the error is logged:\n" + gw.stderr())
 
 
 def test_folder_that_disappears_and_comes_back(tmp):
