@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* url.c - percent-decoding (see url.h). */
+/* url.c - percent-decoding and URL authorities (see url.h). */
 #include "url.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "hash_block.h"
 
@@ -15,4 +19,10 @@ int fg_url_decode(struct fg_buf *out, const char *s, size_t n, enum fg_url_mode 
         fg_buf_append(out, &c, 1);
     }
     return fg_buf_append(out, "", 0);
+}
+
+void fg_url_authority(char *out, size_t size, const char *host, int port)
+{
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(out, size, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* url.h - percent-decoding of what a request URL carries.
+/* url.h - percent-decoding of what a request URL carries, and the host:port part of the
+ * URLs fngate prints.
  *
  * Every listener reads URLs: the front door (routes' path parameters and query strings,
  * the Invoke API's function names, the admin API's queries) and the S3 endpoint (bucket,
@@ -21,5 +22,8 @@ enum fg_url_mode {
 /* Appends the decoding of s[0..n) to out (which stays NUL-terminated, also when n is 0).
  * 0 or a fg_buf error. */
 int fg_url_decode(struct fg_buf *out, const char *s, size_t n, enum fg_url_mode mode) FG_MUST_CHECK;
+
+/* "host:port" into out, an IPv6 host in brackets as URLs write it ("[::1]:9000"). */
+void fg_url_authority(char *out, size_t size, const char *host, int port);
 
 #endif

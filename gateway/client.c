@@ -10,18 +10,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/url.h"
 #include "../triggers/registry.h"
 
 void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char *out, size_t out_size)
 {
-    bool v6;
+    char where[300];
     if (endpoint) {
         size_t n = strlen(endpoint);
         snprintf(out, out_size, "%.*s", (int)(n && endpoint[n - 1] == '/' ? n - 1 : n), endpoint);
         return;
     }
-    v6 = strchr(conf->listen.host, ':') != NULL;
-    snprintf(out, out_size, "http://%s%s%s:%d", v6 ? "[" : "", conf->listen.host, v6 ? "]" : "", conf->listen.port);
+    fg_url_authority(where, sizeof(where), conf->listen.host, conf->listen.port);
+    snprintf(out, out_size, "http://%s", where);
 }
 
 static size_t client_on_body(char *p, size_t size, size_t n, void *arg)

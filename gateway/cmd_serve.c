@@ -19,6 +19,7 @@
 #include "../config/config.h"
 #include "../core/log.h"
 #include "../core/loop.h"
+#include "../core/url.h"
 #include "../router/router.h"
 #include "../triggers/registry.h"
 #include "commands.h"
@@ -98,6 +99,7 @@ int fg_cmd_serve(int argc, char **argv)
     struct fg_err err = { 0, "" };
     struct event *sigterm = NULL, *sigint = NULL;
     bool loop_ready = false;
+    char where[300];
     int c, rc = 1;
 
     memset(&st, 0, sizeof(st));
@@ -144,9 +146,10 @@ int fg_cmd_serve(int argc, char **argv)
         goto fail;
     if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
         goto fail;
-    if (st.s3)
-        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on http://%s:%d (root %s)", conf.s3.listen.host, fg_s3_port(st.s3),
-               conf.s3.root);
+    if (st.s3) {
+        fg_url_authority(where, sizeof(where), conf.s3.listen.host, fg_s3_port(st.s3));
+        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on http://%s (root %s)", where, conf.s3.root);
+    }
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
     sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
     if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
@@ -156,9 +159,9 @@ int fg_cmd_serve(int argc, char **argv)
     /* Parsing a large configuration leaves freed memory behind (libfyaml's tree): give it
      * back to the system before serving. */
     malloc_trim(0);
-    fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on http://%s%s%s:%d",
-           conf.service, conf.n_functions, strchr(conf.listen.host, ':') ? "[" : "", conf.listen.host,
-           strchr(conf.listen.host, ':') ? "]" : "", fg_http_port(st.http));
+    fg_url_authority(where, sizeof(where), conf.listen.host, fg_http_port(st.http));
+    fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on http://%s", conf.service,
+           conf.n_functions, where);
     fg_loop_run(&st.loop);
     fg_loop_close_posts(&st.loop);
     /* Every accepted event is answered (202 or 503) before the HTTP threads stop. */

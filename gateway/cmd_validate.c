@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "../core/url.h"
 #include "../triggers/http_route.h"
 #include "../triggers/registry.h"
 #include "commands.h"
@@ -37,6 +38,7 @@ int fg_cmd_validate(int argc, char **argv)
     const char *path = "fngate.yaml";
     struct fg_config conf;
     struct fg_err err;
+    char listen[300], s3_listen[300];
     int c;
 
     optind = 1;
@@ -55,13 +57,16 @@ int fg_cmd_validate(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    printf("service: %s\nlisten: %s:%d\nstate_dir: %s\ndurability: %s\nregion: %s\nmax_concurrency: %d\n",
-           conf.service, conf.listen.host, conf.listen.port, conf.state_dir,
+    fg_url_authority(listen, sizeof(listen), conf.listen.host, conf.listen.port);
+    printf("service: %s\nlisten: %s\nstate_dir: %s\ndurability: %s\nregion: %s\nmax_concurrency: %d\n",
+           conf.service, listen, conf.state_dir,
            conf.durability == FG_DURABILITY_MEMORY ? "memory (async events are lost on exit)" : "full",
            conf.region, conf.max_concurrency);
-    if (conf.s3.enabled)
-        printf("s3 endpoint: %s:%d, root %s, %s\n", conf.s3.listen.host, conf.s3.listen.port, conf.s3.root,
+    if (conf.s3.enabled) {
+        fg_url_authority(s3_listen, sizeof(s3_listen), conf.s3.listen.host, conf.s3.listen.port);
+        printf("s3 endpoint: %s, root %s, %s\n", s3_listen, conf.s3.root,
                conf.s3.access_key ? "SigV4 required" : "NOT authenticated");
+    }
     printf("functions:\n");
     for (size_t i = 0; i < conf.n_functions; i++) {
         const struct fg_conf_function *fn = &conf.functions[i];
@@ -107,8 +112,7 @@ int fg_cmd_validate(int argc, char **argv)
                 printf("  %-7s %-40s -> %s\n", h->method, h->path, conf.functions[i].name);
         }
     }
-    printf("invoke: POST http://%s:%d/2015-03-31/functions/NAME/invocations\n", conf.listen.host,
-           conf.listen.port);
+    printf("invoke: POST http://%s/2015-03-31/functions/NAME/invocations\n", listen);
     fg_conf_free(&conf);
     return 0;
 }

@@ -9,7 +9,7 @@
  * the suspend. Request bodies are capped while they stream in (6 MB, Lambda's sync limit);
  * the excess is read and dropped so the 413 can be answered on an intact connection. */
 #include "http.h"
-#include "mhd_stop.h"
+#include "mhd_listener.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,7 +40,7 @@
 #define HTTP_POOL_BYTES (16 * 1024)
 
 struct fg_http_server {
-    struct MHD_Daemon *mhd;
+    struct fg_mhd_listener listener;
     const struct fg_config *conf;
     struct fg_router *router;
     struct fg_trigger *const *triggers;  /* borrowed; NULLs allowed: admin views */
@@ -49,8 +49,6 @@ struct fg_http_server {
     struct fg_idgen ids;              /* API Gateway request ids */
     pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
     struct fg_token_bucket *route_rates;  /* one per route, same index */
-    int port;
-    MHD_socket quiesced_fd;           /* after fg_http_quiesce, closed by fg_http_free */
 };
 
 enum http_kind {
@@ -574,29 +572,23 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
     *con_cls = NULL;
 }
 
-static void http_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[512];
-    (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    fg_log(FG_LOG_DEBUG, "http", "libmicrohttpd: %s", msg);
-}
-
 /* ------------------------------------------------------------------ API */
 
 int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
                   size_t n_triggers, struct fg_http_server **out, struct fg_err *err)
 {
     struct fg_http_server *s = calloc(1, sizeof(*s));
-    struct sockaddr_storage ss;
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    const char *host = conf->listen.host;
-    const union MHD_DaemonInfo *info;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = conf->http_threads ? (unsigned)conf->http_threads : (unsigned)(ncpu > 0 ? ncpu : 2);
+    const struct MHD_OptionItem options[] = {
+        { MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
+        { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_on_uri, s },
+        { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_on_completed, s },
+        { MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL },
+        { MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_POOL_BYTES, NULL },
+        { MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
     int rc;
 
     *out = NULL;
@@ -604,7 +596,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
-    s->quiesced_fd = MHD_INVALID_SOCKET;
+    s->listener.quiesced_fd = MHD_INVALID_SOCKET;
     s->triggers = triggers;
     s->n_triggers = n_triggers;
     fg_idgen_init(&s->ids);
@@ -620,57 +612,32 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     for (size_t i = 0; i < s->routes.n_routes; i++)
         fg_token_bucket_init(&s->route_rates[i], s->routes.routes[i].rate->per_second,
                              s->routes.routes[i].rate->burst, fg_mono_us());
-    memset(&ss, 0, sizeof(ss));
-    if (!strcmp(host, "localhost"))
-        host = "127.0.0.1";
-    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)conf->listen.port);
-    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)conf->listen.port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    if ((rc = fg_mhd_listener_start(&s->listener, "listen", "http", conf->listen.host, conf->listen.port,
+                                    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                                    MHD_USE_TURBO, http_access, s, options, err)) < 0) {
         fg_http_free(s);
-        return fg_err_set(err, -EINVAL, "%s: listen: '%s' is not an IP address", conf->path, conf->listen.host);
+        return rc;
     }
-    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
-                              MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,   /* first, or MHD logs before it */
-                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                              MHD_OPTION_THREAD_POOL_SIZE, threads,
-                              MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s,
-                              MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
-                              MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                              MHD_OPTION_END);
-    if (!s->mhd) {
-        fg_http_free(s);
-        return fg_err_set(err, -EADDRINUSE, "cannot listen on %s:%d (in use, or not a local address)",
-                          conf->listen.host, conf->listen.port);
-    }
-    info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : conf->listen.port;
     *out = s;
     return 0;
 }
 
 int fg_http_port(const struct fg_http_server *s)
 {
-    return s->port;
+    return s->listener.port;
 }
 
 void fg_http_quiesce(struct fg_http_server *s)
 {
     if (s)
-        fg_mhd_quiesce(s->mhd, &s->quiesced_fd);
+        fg_mhd_listener_quiesce(&s->listener);
 }
 
 void fg_http_free(struct fg_http_server *s)
 {
     if (!s)
         return;
-    fg_mhd_stop(s->mhd, s->quiesced_fd);
+    fg_mhd_listener_stop(&s->listener);
     fg_route_table_close(&s->routes);
     pthread_mutex_destroy(&s->rate_lock);
     free(s->route_rates);

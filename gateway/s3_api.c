@@ -10,12 +10,11 @@
  * the payload); the last call does the operation and answers. Blocking file I/O runs on
  * these libmicrohttpd threads, never on the loop. A write's answer waits for its events:
  * the connection is suspended until triggers/s3.c's notifier says they are committed.
- * What is kept on disk is s3_store.c's business, the XML documents s3_xml.c's, and which
- * events fire the s3 trigger's. */
+ * What a request asks for is decided in s3_route.c, what is kept on disk in s3_store.c,
+ * the XML documents in s3_xml.c, and which events fire in the s3 trigger. */
 #include "s3_api.h"
-#include "mhd_stop.h"
+#include "mhd_listener.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -29,8 +28,8 @@
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/sha256.h"
-#include "../core/url.h"
 #include "../triggers/s3.h"
+#include "s3_route.h"
 #include "s3_store.h"
 #include "s3_xml.h"
 #include "sigv4.h"
@@ -41,18 +40,11 @@
 /* ------------------------------------------------------------------ types */
 
 struct fg_s3_server {
-    struct MHD_Daemon *mhd;
+    struct fg_mhd_listener listener;
     const struct fg_config *conf;
     struct fg_s3_notifier *notifier;
     struct fg_s3_store store;
     struct fg_idgen ids;           /* request ids */
-    int port;
-    MHD_socket quiesced_fd;        /* after fg_s3_quiesce, closed by fg_s3_free */
-};
-
-enum s3_op {
-    OP_NONE = 0, OP_LIST_BUCKETS, OP_CREATE_BUCKET, OP_HEAD_BUCKET, OP_DELETE_BUCKET, OP_LIST_OBJECTS,
-    OP_PUT, OP_GET, OP_HEAD, OP_DELETE, OP_MPU_CREATE, OP_MPU_PART, OP_MPU_COMPLETE, OP_MPU_ABORT,
 };
 
 struct s3_req {
@@ -61,9 +53,7 @@ struct s3_req {
     char *raw_uri;
     char *query;                   /* into raw_uri, after '?'; "" if none */
     unsigned calls;
-    enum s3_op op;
-    char bucket[64];
-    char key[FG_S3_MAX_KEY + 1];
+    struct fg_s3_route r;          /* what it asks for */
     char request_id[FG_ID_LEN + 1];
     struct fg_s3_error err;        /* answered instead, once err.status is set */
     /* body */
@@ -84,28 +74,6 @@ struct s3_req {
 static const char *s3_header(const struct s3_req *q, const char *name)
 {
     return fg_http_header_get(q->headers, q->n_headers, name);
-}
-
-/* The value of query parameter name, decoded into out ("" when it has none): 1, 0 when
- * absent, or -1 when present but longer than size - 1 or not decodable. */
-static int s3_param(const struct s3_req *q, const char *name, char *out, size_t size)
-{
-    size_t nl = strlen(name);
-    for (const char *p = q->query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (!strncmp(p, name, nl) && (p[nl] == '=' || p[nl] == '&' || !p[nl])) {
-            const char *v = p[nl] == '=' ? p + nl + 1 : p + nl, *e = strchr(v, '&');
-            struct fg_buf dec;
-            fg_buf_init(&dec, size - 1);
-            if (fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), FG_URL_FORM) < 0) {
-                fg_buf_free(&dec);
-                return -1;
-            }
-            snprintf(out, size, "%s", dec.data ? dec.data : "");
-            fg_buf_free(&dec);
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static void s3_http_date(char out[64], time_t t)
@@ -160,7 +128,7 @@ static enum MHD_Result s3_send_error(struct s3_req *q)
 static void s3_listed_etag(void *arg, const char *key, char out[48])
 {
     const struct s3_req *q = arg;
-    fg_s3_store_etag(&q->srv->store, q->bucket, key, out);
+    fg_s3_store_etag(&q->srv->store, q->r.bucket, key, out);
 }
 
 static enum MHD_Result s3_list_objects(struct s3_req *q)
@@ -172,23 +140,23 @@ static enum MHD_Result s3_list_objects(struct s3_req *q)
     struct fg_buf b;
     int given, rc;
 
-    s3_param(q, "prefix", prefix, sizeof(prefix));
-    s3_param(q, "delimiter", delim, sizeof(delim));
+    fg_s3_query_param(q->query, "prefix", prefix, sizeof(prefix));
+    fg_s3_query_param(q->query, "delimiter", delim, sizeof(delim));
     /* The continuation token is the hex of where the last page ended (s3_xml.c). */
-    given = s3_param(q, "continuation-token", hex, sizeof(hex));
+    given = fg_s3_query_param(q->query, "continuation-token", hex, sizeof(hex));
     if (given < 0 || (given && (strlen(hex) % 2 || fg_unhex(hex, strlen(hex) / 2, (unsigned char *)after) < 0))) {
         fg_s3_error_set(&q->err, 400, "InvalidArgument", "The continuation token provided is incorrect");
         return s3_send_error(q);
     }
     after[strlen(hex) / 2] = '\0';
-    s3_param(q, "start-after", start, sizeof(start));
-    s3_param(q, "max-keys", maxk, sizeof(maxk));
+    fg_s3_query_param(q->query, "start-after", start, sizeof(start));
+    fg_s3_query_param(q->query, "max-keys", maxk, sizeof(maxk));
     p.max_keys = atoi(maxk);
     if (p.max_keys < 0 || p.max_keys > 1000)
         p.max_keys = 1000;
-    fg_s3_store_objects(&q->srv->store, q->bucket, &l);
+    fg_s3_store_objects(&q->srv->store, q->r.bucket, &l);
     fg_buf_init(&b, 64u << 20);
-    rc = fg_s3_xml_objects(&b, q->bucket, &p, &l, s3_listed_etag, q);
+    rc = fg_s3_xml_objects(&b, q->r.bucket, &p, &l, s3_listed_etag, q);
     fg_s3_listing_free(&l);
     if (rc < 0) {
         fg_buf_free(&b);
@@ -208,7 +176,7 @@ static enum MHD_Result s3_get(struct s3_req *q, bool head)
     int status = 200, fd;
     enum MHD_Result rc;
 
-    if ((fd = fg_s3_store_open(&q->srv->store, q->bucket, q->key, &st, &q->err)) < 0)
+    if ((fd = fg_s3_store_open(&q->srv->store, q->r.bucket, q->r.key, &st, &q->err)) < 0)
         return head ? s3_send(q, 404, NULL, NULL) : s3_send_error(q);
     to = st.st_size - 1;
     if (rh && !head) {
@@ -227,7 +195,7 @@ static enum MHD_Result s3_get(struct s3_req *q, bool head)
         }
         status = 206;
     }
-    fg_s3_store_etag(&q->srv->store, q->bucket, q->key, q->etag);
+    fg_s3_store_etag(&q->srv->store, q->r.bucket, q->r.key, q->etag);
     /* HEAD too: libmicrohttpd sends no body for it, but the object's Content-Length. */
     r = MHD_create_response_from_fd_at_offset64((uint64_t)(to - from + 1), fd, (uint64_t)from);
     if (!r) {
@@ -272,13 +240,13 @@ static int s3_body_done(struct s3_req *q, char hex[33])
 static int s3_upload_part(struct s3_req *q)
 {
     char pn[16] = "", *end = pn, upload[128];
-    long part = s3_param(q, "partNumber", pn, sizeof(pn)) > 0 ? strtol(pn, &end, 10) : 0;
+    long part = fg_s3_query_param(q->query, "partNumber", pn, sizeof(pn)) > 0 ? strtol(pn, &end, 10) : 0;
     if (part < 1 || part > 10000 || *end) {
         fg_s3_upload_abort(&q->up);
         return fg_s3_error_set(&q->err, 400, "InvalidArgument",
                                "Part number must be an integer between 1 and 10000, inclusive");
     }
-    if (s3_param(q, "uploadId", upload, sizeof(upload)) <= 0) {
+    if (fg_s3_query_param(q->query, "uploadId", upload, sizeof(upload)) <= 0) {
         fg_s3_upload_abort(&q->up);
         return fg_s3_error_set(&q->err, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
     }
@@ -292,11 +260,11 @@ static int s3_complete(struct s3_req *q)
     size_t n = 0;
     int rc;
 
-    if (s3_param(q, "uploadId", upload, sizeof(upload)) <= 0)
+    if (fg_s3_query_param(q->query, "uploadId", upload, sizeof(upload)) <= 0)
         return fg_s3_error_set(&q->err, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
     if (fg_s3_xml_parts(q->xml.data ? q->xml.data : "", &parts, &n) < 0)
         return fg_s3_error_set(&q->err, 500, "InternalError", "out of memory");
-    rc = fg_s3_store_mpu_complete(&q->srv->store, upload, parts, n, q->bucket, q->key, q->request_id, etag_hex,
+    rc = fg_s3_store_mpu_complete(&q->srv->store, upload, parts, n, q->r.bucket, q->r.key, q->request_id, etag_hex,
                                   &q->err);
     free(parts);
     if (rc == 0)
@@ -315,9 +283,9 @@ static void s3_on_notified(void *arg, int rc)
 /* A write is done: its events first, the answer after their commit (s3_answer_write). */
 static enum MHD_Result s3_notify(struct s3_req *q)
 {
-    const char *name = q->op == OP_DELETE ? "ObjectRemoved:Delete"
-                     : q->op == OP_MPU_COMPLETE ? "ObjectCreated:CompleteMultipartUpload" : "ObjectCreated:Put";
-    long long size = fg_s3_store_size(&q->srv->store, q->bucket, q->key);
+    const char *name = q->r.op == FG_S3_OP_DELETE ? "ObjectRemoved:Delete"
+                     : q->r.op == FG_S3_OP_MPU_COMPLETE ? "ObjectCreated:CompleteMultipartUpload" : "ObjectCreated:Put";
+    long long size = fg_s3_store_size(&q->srv->store, q->r.bucket, q->r.key);
     char etag[48];
     int rc;
 
@@ -325,7 +293,7 @@ static enum MHD_Result s3_notify(struct s3_req *q)
     snprintf(etag, sizeof(etag), "%.*s", (int)(strlen(q->etag) > 2 ? strlen(q->etag) - 2 : 0), q->etag + 1);
     q->waiting = true;
     MHD_suspend_connection(q->conn);   /* before the callback can resume it */
-    rc = fg_s3_notify(q->srv->notifier, q->bucket, q->key, name, size, etag, q->request_id, NULL, s3_on_notified, q);
+    rc = fg_s3_notify(q->srv->notifier, q->r.bucket, q->r.key, name, size, etag, q->request_id, NULL, s3_on_notified, q);
     if (rc != FG_S3_NOTIFY_PENDING)
         s3_on_notified(q, rc);
     return MHD_YES;
@@ -339,11 +307,11 @@ static enum MHD_Result s3_answer_write(struct s3_req *q)
                         fg_strerror(q->commit_rc));
         return s3_send_error(q);
     }
-    if (q->op == OP_MPU_COMPLETE) {
+    if (q->r.op == FG_S3_OP_MPU_COMPLETE) {
         fg_buf_init(&b, 1 << 16);
-        return s3_send_xml(q, 200, &b, fg_s3_xml_completed(&b, q->bucket, q->key, q->etag));
+        return s3_send_xml(q, 200, &b, fg_s3_xml_completed(&b, q->r.bucket, q->r.key, q->etag));
     }
-    return s3_send(q, q->op == OP_DELETE ? 204 : 200, NULL, NULL);
+    return s3_send(q, q->r.op == FG_S3_OP_DELETE ? 204 : 200, NULL, NULL);
 }
 
 /* The last access call: the body (if any) is in. */
@@ -359,49 +327,49 @@ static enum MHD_Result s3_finish(struct s3_req *q)
         return s3_answer_write(q);
     if (q->err.status)
         return s3_send_error(q);
-    switch (q->op) {
-    case OP_LIST_BUCKETS:
+    switch (q->r.op) {
+    case FG_S3_OP_LIST_BUCKETS:
         fg_s3_store_buckets(st, &l);
         fg_buf_init(&b, 16u << 20);
         rc = fg_s3_xml_buckets(&b, &l);
         fg_s3_listing_free(&l);
         return s3_send_xml(q, 200, &b, rc);
-    case OP_LIST_OBJECTS:
+    case FG_S3_OP_LIST_OBJECTS:
         return s3_list_objects(q);
-    case OP_HEAD_BUCKET:
+    case FG_S3_OP_HEAD_BUCKET:
         return s3_send(q, 200, NULL, NULL);
-    case OP_CREATE_BUCKET:
-        return fg_s3_store_bucket_create(st, q->bucket, &q->err) < 0 ? s3_send_error(q) : s3_send(q, 200, NULL, NULL);
-    case OP_DELETE_BUCKET:
-        return fg_s3_store_bucket_delete(st, q->bucket, &q->err) < 0 ? s3_send_error(q) : s3_send(q, 204, NULL, NULL);
-    case OP_GET:
+    case FG_S3_OP_CREATE_BUCKET:
+        return fg_s3_store_bucket_create(st, q->r.bucket, &q->err) < 0 ? s3_send_error(q) : s3_send(q, 200, NULL, NULL);
+    case FG_S3_OP_DELETE_BUCKET:
+        return fg_s3_store_bucket_delete(st, q->r.bucket, &q->err) < 0 ? s3_send_error(q) : s3_send(q, 204, NULL, NULL);
+    case FG_S3_OP_GET:
         return s3_get(q, false);
-    case OP_HEAD:
+    case FG_S3_OP_HEAD:
         return s3_get(q, true);
-    case OP_DELETE:
-        if (fg_s3_store_delete(st, q->bucket, q->key) < 0)
+    case FG_S3_OP_DELETE:
+        if (fg_s3_store_delete(st, q->r.bucket, q->r.key) < 0)
             return s3_send(q, 204, NULL, NULL);       /* S3 answers 204 for a missing key too */
         return s3_notify(q);
-    case OP_PUT:
-        if (s3_body_done(q, hex) < 0 || fg_s3_store_put(st, &q->up, q->bucket, q->key, hex, &q->err) < 0)
+    case FG_S3_OP_PUT:
+        if (s3_body_done(q, hex) < 0 || fg_s3_store_put(st, &q->up, q->r.bucket, q->r.key, hex, &q->err) < 0)
             return s3_send_error(q);
         return s3_notify(q);
-    case OP_MPU_PART:
+    case FG_S3_OP_MPU_PART:
         if (s3_body_done(q, hex) < 0 || s3_upload_part(q) < 0)
             return s3_send_error(q);
         return s3_send(q, 200, NULL, NULL);
-    case OP_MPU_CREATE:
+    case FG_S3_OP_MPU_CREATE:
         if (fg_s3_store_mpu_create(st, id, &q->err) < 0)
             return s3_send_error(q);
         fg_buf_init(&b, 1 << 16);
-        return s3_send_xml(q, 200, &b, fg_s3_xml_initiated(&b, q->bucket, q->key, id));
-    case OP_MPU_ABORT:
-        if (s3_param(q, "uploadId", upload, sizeof(upload)) <= 0)
+        return s3_send_xml(q, 200, &b, fg_s3_xml_initiated(&b, q->r.bucket, q->r.key, id));
+    case FG_S3_OP_MPU_ABORT:
+        if (fg_s3_query_param(q->query, "uploadId", upload, sizeof(upload)) <= 0)
             fg_s3_error_set(&q->err, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
         if (q->err.status || fg_s3_store_mpu_abort(st, upload, &q->err) < 0)
             return s3_send_error(q);
         return s3_send(q, 204, NULL, NULL);
-    case OP_MPU_COMPLETE:
+    case FG_S3_OP_MPU_COMPLETE:
         return s3_complete(q) < 0 ? s3_send_error(q) : s3_notify(q);
     default:
         fg_s3_error_set(&q->err, 501, "NotImplemented",
@@ -410,7 +378,7 @@ static enum MHD_Result s3_finish(struct s3_req *q)
     }
 }
 
-/* ------------------------------------------------------------------ routing */
+/* ------------------------------------------------------------------ routing and authentication */
 
 static enum MHD_Result s3_collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -419,94 +387,6 @@ static enum MHD_Result s3_collect(void *cls, enum MHD_ValueKind kind, const char
     if (q->n_headers < S3_MAX_HEADERS)
         q->headers[q->n_headers++] = (struct fg_http_header){ key, value ? value : "" };
     return MHD_YES;
-}
-
-/* The bucket of a virtual-host-style request (bucket.host), into q->bucket; "" for none. */
-static void s3_route_host(struct s3_req *q)
-{
-    const char *host = s3_header(q, "host"), *dot = host ? strchr(host, '.') : NULL;
-    struct in_addr a;
-    char h[256];
-
-    q->bucket[0] = '\0';
-    if (!host)
-        return;
-    snprintf(h, sizeof(h), "%s", host);
-    h[strcspn(h, ":")] = '\0';
-    if (dot && inet_pton(AF_INET, h, &a) != 1 && h[0] != '[' && (size_t)(dot - host) < sizeof(q->bucket)) {
-        snprintf(q->bucket, sizeof(q->bucket), "%.*s", (int)(dot - host), host);
-        if (!fg_s3_store_bucket_ok(q->bucket))
-            q->bucket[0] = '\0';
-    }
-}
-
-/* The operation from the method, whether there are a bucket and a key, and the query. */
-static enum s3_op s3_route_op(const struct s3_req *q, const char *method)
-{
-    bool get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"), head = !strcmp(method, "HEAD"),
-         del = !strcmp(method, "DELETE"), post = !strcmp(method, "POST");
-    char tmp[64];
-
-    if (!q->bucket[0])
-        return get ? OP_LIST_BUCKETS : OP_NONE;
-    if (!q->key[0])
-        return get ? OP_LIST_OBJECTS : put ? OP_CREATE_BUCKET : head ? OP_HEAD_BUCKET : del ? OP_DELETE_BUCKET : OP_NONE;
-    if (post && s3_param(q, "uploads", tmp, sizeof(tmp)) > 0)
-        return OP_MPU_CREATE;
-    if (post && s3_param(q, "uploadId", tmp, sizeof(tmp)) > 0)
-        return OP_MPU_COMPLETE;
-    if (put && s3_param(q, "uploadId", tmp, sizeof(tmp)) > 0)
-        return OP_MPU_PART;
-    if (del && s3_param(q, "uploadId", tmp, sizeof(tmp)) > 0)
-        return OP_MPU_ABORT;
-    return get ? OP_GET : put ? OP_PUT : head ? OP_HEAD : del ? OP_DELETE : OP_NONE;
-}
-
-/* Bucket and key from the path, or the Host for virtual-host style; then the operation. */
-static int s3_route(struct s3_req *q, const char *method)
-{
-    struct fg_buf dec;
-    const char *rest;
-    size_t kl;
-
-    fg_buf_init(&dec, FG_S3_MAX_KEY + 256);
-    if (fg_url_decode(&dec, q->raw_uri, strlen(q->raw_uri), FG_URL_PERCENT) < 0) {
-        fg_buf_free(&dec);
-        return fg_s3_error_set(&q->err, 400, "KeyTooLongError", "Your key is too long");
-    }
-    rest = dec.data ? dec.data + 1 : "";
-    s3_route_host(q);
-    if (!q->bucket[0] && *rest) {
-        size_t bl = strcspn(rest, "/");
-        if (bl >= sizeof(q->bucket)) {
-            fg_buf_free(&dec);
-            return fg_s3_error_set(&q->err, 400, "InvalidBucketName", "The specified bucket is not valid.");
-        }
-        snprintf(q->bucket, sizeof(q->bucket), "%.*s", (int)bl, rest);
-        rest += bl + (rest[bl] == '/');
-    }
-    if (q->bucket[0] && !fg_s3_store_bucket_ok(q->bucket)) {
-        fg_buf_free(&dec);
-        return fg_s3_error_set(&q->err, 400, "InvalidBucketName", "The specified bucket is not valid.");
-    }
-    kl = dec.data ? dec.len - (size_t)(rest - dec.data) : 0;
-    if (kl && !fg_s3_store_key_ok(rest, kl)) {
-        fg_buf_free(&dec);
-        return fg_s3_error_set(&q->err, 400, kl > FG_S3_MAX_KEY ? "KeyTooLongError" : "InvalidArgument",
-                               kl > FG_S3_MAX_KEY ? "Your key is too long" : "keys may not hold NUL, '..' or '.' "
-                               "segments, empty segments, or start with '/'");
-    }
-    memcpy(q->key, rest, kl);
-    q->key[kl] = '\0';
-    fg_buf_free(&dec);
-
-    if ((q->op = s3_route_op(q, method)) == OP_NONE)
-        return fg_s3_error_set(&q->err, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
-    if (q->op == OP_PUT && s3_header(q, "x-amz-copy-source"))
-        return fg_s3_error_set(&q->err, 501, "NotImplemented", "CopyObject is not implemented");
-    if (q->op != OP_LIST_BUCKETS && q->op != OP_CREATE_BUCKET && !fg_s3_store_bucket_exists(&q->srv->store, q->bucket))
-        return fg_s3_error_set(&q->err, 404, "NoSuchBucket", "The specified bucket does not exist");
-    return 0;
 }
 
 static int s3_auth(struct s3_req *q, const char *method)
@@ -546,9 +426,10 @@ static int s3_auth(struct s3_req *q, const char *method)
 static void s3_begin(struct s3_req *q, const char *method)
 {
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, s3_collect, q);
-    if (s3_route(q, method) < 0 || s3_auth(q, method) < 0)
+    if (fg_s3_route(&q->srv->store, method, q->raw_uri, q->query, q->headers, q->n_headers, &q->r, &q->err) < 0 ||
+        s3_auth(q, method) < 0)
         return;
-    if ((q->op == OP_PUT || q->op == OP_MPU_PART) && fg_s3_upload_open(&q->srv->store, &q->up, q->request_id, &q->err) == 0)
+    if ((q->r.op == FG_S3_OP_PUT || q->r.op == FG_S3_OP_MPU_PART) && fg_s3_upload_open(&q->srv->store, &q->up, q->request_id, &q->err) == 0)
         fg_sha256_init(&q->sha);
 }
 
@@ -559,7 +440,7 @@ static void s3_body(struct s3_req *q, const char *data, size_t n)
     if (q->up.fd >= 0) {
         if (fg_s3_upload_write(&q->up, data, n, &q->err) == 0 && q->want_sha[0])
             fg_sha256_update(&q->sha, data, n);
-    } else if (q->op == OP_MPU_COMPLETE && fg_buf_append(&q->xml, data, n) < 0) {
+    } else if (q->r.op == FG_S3_OP_MPU_COMPLETE && fg_buf_append(&q->xml, data, n) < 0) {
         fg_s3_error_set(&q->err, 400, "MalformedXML", "the body is too large");
     }
 }
@@ -619,76 +500,55 @@ static void s3_on_completed(void *cls, struct MHD_Connection *conn, void **con_c
     *con_cls = NULL;
 }
 
-static void s3_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[512];
-    (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    fg_log(FG_LOG_DEBUG, "s3", "libmicrohttpd: %s", msg);
-}
-
 /* ------------------------------------------------------------------ API */
 
 int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct fg_s3_server **out, struct fg_err *err)
 {
     struct fg_s3_server *s = calloc(1, sizeof(*s));
-    struct sockaddr_in sin;
-    const union MHD_DaemonInfo *info;
+    const struct MHD_OptionItem options[] = {
+        { MHD_OPTION_THREAD_POOL_SIZE, 2, NULL },
+        { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)s3_on_uri, s },
+        { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s3_on_completed, s },
+        { MHD_OPTION_CONNECTION_TIMEOUT, 300, NULL },
+        { MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
     int rc;
 
     *out = NULL;
     if (!s)
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
-    s->quiesced_fd = MHD_INVALID_SOCKET;
+    s->listener.quiesced_fd = MHD_INVALID_SOCKET;
     fg_idgen_init(&s->ids);
     if ((rc = fg_s3_notifier_new(conf, router, &s->notifier, err)) < 0 ||
-        (rc = fg_s3_store_init(&s->store, conf->s3.root, err)) < 0) {
+        (rc = fg_s3_store_init(&s->store, conf->s3.root, err)) < 0 ||
+        (rc = fg_mhd_listener_start(&s->listener, "s3.listen", "s3", conf->s3.listen.host, conf->s3.listen.port,
+                                    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                                    s3_access, s, options, err)) < 0) {
         fg_s3_free(s);
         return rc;
     }
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)conf->s3.listen.port);
-    if (inet_pton(AF_INET, !strcmp(conf->s3.listen.host, "localhost") ? "127.0.0.1" : conf->s3.listen.host,
-                  &sin.sin_addr) != 1) {
-        fg_s3_free(s);
-        return fg_err_set(err, -EINVAL, "s3: listen: '%s' is not an IPv4 address", conf->s3.listen.host);
-    }
-    s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-                              NULL, s3_access, s, MHD_OPTION_EXTERNAL_LOGGER, s3_mhd_log, s,
-                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
-                              MHD_OPTION_URI_LOG_CALLBACK, s3_on_uri, s,
-                              MHD_OPTION_NOTIFY_COMPLETED, s3_on_completed, s,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
-    if (!s->mhd) {
-        fg_s3_free(s);
-        return fg_err_set(err, -EADDRINUSE, "s3: cannot listen on %s:%d", conf->s3.listen.host, conf->s3.listen.port);
-    }
-    info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : conf->s3.listen.port;
     *out = s;
     return 0;
 }
 
 int fg_s3_port(const struct fg_s3_server *s)
 {
-    return s->port;
+    return s->listener.port;
 }
 
 void fg_s3_quiesce(struct fg_s3_server *s)
 {
     if (s)
-        fg_mhd_quiesce(s->mhd, &s->quiesced_fd);
+        fg_mhd_listener_quiesce(&s->listener);
 }
 
 void fg_s3_free(struct fg_s3_server *s)
 {
     if (!s)
         return;
-    fg_mhd_stop(s->mhd, s->quiesced_fd);
+    fg_mhd_listener_stop(&s->listener);
     fg_s3_notifier_free(s->notifier);
     free(s);
 }

@@ -2,18 +2,19 @@
 """The S3-compatible endpoint driven by the real AWS CLI v2 (/usr/bin/aws): put, get,
 ranges, head, ls, rm, a 20 MB multipart upload, SigV4 (right keys, wrong keys, presigned
 URLs), keys that could escape the bucket, virtual-host style, the S3 events it fires, and
-no double event when a folder trigger watches the same root."""
+no double event when a folder trigger watches the same root, and an IPv6 listener."""
 import hashlib
 import hmac
 import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import urllib.parse
 
-from harness import Gateway, TestFailure, check, free_port, json_lines, need_root, wait_until, write
+from harness import Gateway, TestFailure, check, free_port, json_lines, need_root, run_cli, skip, wait_until, write
 
 PY = """
 import json, os
@@ -71,11 +72,11 @@ def _q(s):
 
 
 def s3(port, method, path, query=None, body=b"", headers=None, payload_hash=None, key=KEY, secret=SECRET,
-       signed=True):
+       signed=True, host="127.0.0.1"):
     """One raw request, SigV4-signed as the SDKs sign S3 requests (header auth, the payload's
     SHA-256 in x-amz-content-sha256; payload_hash overrides it). Returns status, headers, body."""
     query = query or {}
-    h = {"Host": "127.0.0.1:%d" % port}
+    h = {"Host": "%s:%d" % ("[%s]" % host if ":" in host else host, port)}
     h.update(headers or {})
     cq = "&".join("%s=%s" % (_q(k), _q(v)) for k, v in sorted(query.items()))
     upath = urllib.parse.quote(path, safe="/-_.~")
@@ -94,7 +95,7 @@ def s3(port, method, path, query=None, body=b"", headers=None, payload_hash=None
             k = hmac.new(k, part.encode(), hashlib.sha256).digest()
         h["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
             key, scope, ";".join(names), hmac.new(k, sts.encode(), hashlib.sha256).hexdigest())
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c = http.client.HTTPConnection(host, port, timeout=30)
     try:
         c.request(method, upath + ("?" + cq if query else ""), body=body, headers=h)
         r = c.getresponse()
@@ -435,3 +436,33 @@ def test_refused_writes_store_nothing(tmp):
         check(not os.listdir(os.path.join(tmp, "data", "s3", ".fngate-tmp")), "no temp file left")
         check(sorted(os.listdir(bucket)) == ["src.txt"], "only the good object: %s" % os.listdir(bucket))
         check([e["key"] for e in quiet(gw, tmp, 1)] == ["src.txt"], "refused writes fire nothing: %s" % keys(tmp))
+
+
+def test_ipv6_listener(tmp):
+    """s3.listen on an IPv6 address: `validate` prints it as a URL writes it, serve listens
+    there (on the port its log line names), and signed requests over ::1 put, list and get
+    an object, which fires its event. (The AWS CLI installed here refuses an IPv6 endpoint
+    URL, so the requests are the raw signed ones of s3().)"""
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError as e:
+        skip("this machine has no IPv6 loopback: %s" % e)
+    conf = setup(tmp, 0).replace("listen: 127.0.0.1:0,", 'listen: "[::1]:0",')
+    p = run_cli("validate", "-c", write(os.path.join(tmp, "fngate.yaml"), conf))
+    check(p.returncode == 0 and "s3 endpoint: [::1]:0, root " in p.stdout, "validate: %s %s" % (p.stdout, p.stderr))
+    with Gateway(tmp, conf) as gw:
+        m = wait_until(lambda: re.search(r"S3 endpoint on http://\[::1\]:(\d+) ", gw.stderr()), 10,
+                       "the S3 endpoint's line")
+        port = int(m.group(1))
+        check(port > 0, "a port was picked: %s" % m.group(0))
+        status, h, body = s3(port, "PUT", "/uploads/v6.txt", body=b"over ipv6\n", host="::1")
+        check(status == 200 and h["etag"] == '"%s"' % hashlib.md5(b"over ipv6\n").hexdigest(),
+              "put over ::1: %d %s %s" % (status, h, body))
+        status, _, body = s3(port, "GET", "/uploads/", query={"list-type": "2"}, host="::1")
+        check(status == 200 and b"<Key>v6.txt</Key>" in body, "list over ::1: %d %s" % (status, body))
+        status, _, body = s3(port, "GET", "/uploads/v6.txt", host="::1")
+        check(status == 200 and body == b"over ipv6\n", "get over ::1: %d %s" % (status, body))
+        e = quiet(gw, tmp, 1)[0]
+        check((e["name"], e["key"], e["size"]) == ("ObjectCreated:Put", "v6.txt", 10), "the event: %s" % e)

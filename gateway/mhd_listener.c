@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* mhd_listener.c - what the libmicrohttpd listeners share (see mhd_listener.h). */
+#include "mhd_listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/log.h"
+#include "../core/url.h"
+
+/* MHD_OPTION_EXTERNAL_LOGGER: cls is the component. */
+static void listener_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    fg_log(FG_LOG_DEBUG, cls, "libmicrohttpd: %s", msg);
+}
+
+int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
+                          int port, unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
+                          const struct MHD_OptionItem *options, struct fg_err *err)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    const char *ip = strcmp(host, "localhost") ? host : "127.0.0.1";
+    const union MHD_DaemonInfo *info;
+    char where[300];
+
+    l->mhd = NULL;
+    l->quiesced_fd = MHD_INVALID_SOCKET;
+    memset(&ss, 0, sizeof(ss));
+    if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return fg_err_set(err, -EINVAL, "%s: '%s' is not an IP address", what, host);
+    }
+    l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, dh, cls,
+                              MHD_OPTION_EXTERNAL_LOGGER, listener_log, (void *)component, /* first: MHD logs early */
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_ARRAY, options,
+                              MHD_OPTION_END);
+    if (!l->mhd) {
+        fg_url_authority(where, sizeof(where), host, port);
+        return fg_err_set(err, -EADDRINUSE, "%s: cannot listen on %s (in use, or not a local address)", what, where);
+    }
+    info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    l->port = info ? info->port : port;
+    return 0;
+}
+
+void fg_mhd_listener_quiesce(struct fg_mhd_listener *l)
+{
+    if (l->mhd && l->quiesced_fd == MHD_INVALID_SOCKET)
+        l->quiesced_fd = MHD_quiesce_daemon(l->mhd);
+}
+
+void fg_mhd_listener_stop(struct fg_mhd_listener *l)
+{
+    if (l->mhd)
+        MHD_stop_daemon(l->mhd);
+    l->mhd = NULL;
+    if (l->quiesced_fd != MHD_INVALID_SOCKET)
+        close(l->quiesced_fd);
+    l->quiesced_fd = MHD_INVALID_SOCKET;
+}

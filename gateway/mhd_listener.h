@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* mhd_listener.h - what the two libmicrohttpd listeners share: the front door
+ * (gateway/http.c) and the S3 endpoint (gateway/s3_api.c) bind a configured address, IPv4
+ * or IPv6, log MHD's own lines through fg_log, and stop in two steps.
+ *
+ * Stopping: quiesce (no new connections, requests under way go on), then stop. Quiescing
+ * hands the listen socket to the caller, but MHD's threads may still be taking it out of
+ * their epoll sets, so it is closed only after MHD_stop_daemon (closing it at once made MHD
+ * abort with "Failed to remove listen FD from epoll set"). Lifecycle: start → quiesce →
+ * stop, each once, from the thread that owns the listener (the loop's, in serve). */
+#ifndef FG_MHD_LISTENER_H
+#define FG_MHD_LISTENER_H
+
+#include <microhttpd.h>
+
+#include "../core/err.h"
+
+/* Caller-embedded; zeroed. */
+struct fg_mhd_listener {
+    struct MHD_Daemon *mhd;          /* NULL until started */
+    MHD_socket quiesced_fd;          /* the listen socket after quiesce, until stop */
+    int port;                        /* the port bound */
+};
+
+/* Binds host:port (host "localhost", an IPv4 or an IPv6 address without brackets; port 0
+ * picks a free one) and starts MHD with flags (MHD_USE_IPv6 is added for an IPv6 host), the
+ * access handler dh(cls) and options (MHD_OPTION_END-terminated; the logger and the address
+ * are set here, MHD's lines going to fg_log as component). what names the listener's
+ * configuration key in errors ("listen", "s3.listen"). Borrows options, component and what.
+ * 0, or -EINVAL (host is not an IP address) or -EADDRINUSE, with err filled. */
+int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
+                          int port, unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
+                          const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
+
+/* Stops accepting connections; requests under way go on. Idempotent; a listener never
+ * started is allowed. */
+void fg_mhd_listener_quiesce(struct fg_mhd_listener *l);
+
+/* Stops MHD's threads, then closes the quiesced socket. A listener never started is allowed. */
+void fg_mhd_listener_stop(struct fg_mhd_listener *l);
+
+#endif
