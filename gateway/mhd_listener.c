@@ -12,7 +12,7 @@
 #include "../core/url.h"
 
 /* MHD_OPTION_EXTERNAL_LOGGER: cls is the component. */
-static void listener_log(void *cls, const char *fmt, va_list ap)
+static void mhd_listener_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -45,7 +45,7 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
         return fg_err_set(err, -EINVAL, "%s: '%s' is not an IP address", what, host);
     }
     l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, dh, cls,
-                              MHD_OPTION_EXTERNAL_LOGGER, listener_log, (void *)component, /* first: MHD logs early */
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, (void *)component, /* first: MHD logs early */
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_ARRAY, options,
                               MHD_OPTION_END);

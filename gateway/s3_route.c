@@ -30,7 +30,7 @@ int fg_s3_query_param(const char *query, const char *name, char *out, size_t siz
 }
 
 /* The bucket of a virtual-host-style request (bucket.host), into r->bucket; "" for none. */
-static void route_host(const char *host, struct fg_s3_route *r)
+static void s3_route_host(const char *host, struct fg_s3_route *r)
 {
     const char *dot = host ? strchr(host, '.') : NULL;
     struct in_addr a;
@@ -49,7 +49,7 @@ static void route_host(const char *host, struct fg_s3_route *r)
 }
 
 /* The operation from the method, whether there are a bucket and a key, and the query. */
-static enum fg_s3_op route_op(const struct fg_s3_route *r, const char *method, const char *query)
+static enum fg_s3_op s3_route_op(const struct fg_s3_route *r, const char *method, const char *query)
 {
     bool get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"), head = !strcmp(method, "HEAD"),
          del = !strcmp(method, "DELETE"), post = !strcmp(method, "POST");
@@ -72,7 +72,7 @@ static enum fg_s3_op route_op(const struct fg_s3_route *r, const char *method, c
 }
 
 /* Bucket and key from the decoded path, or the bucket from the Host. 0 or -1 (e). */
-static int route_names(const char *raw_path, const char *host, struct fg_s3_route *r, struct fg_s3_error *e)
+static int s3_route_names(const char *raw_path, const char *host, struct fg_s3_route *r, struct fg_s3_error *e)
 {
     struct fg_buf dec;
     const char *rest;
@@ -85,7 +85,7 @@ static int route_names(const char *raw_path, const char *host, struct fg_s3_rout
         return fg_s3_error_set(e, 400, "KeyTooLongError", "Your key is too long");
     }
     rest = dec.data ? dec.data + 1 : "";
-    route_host(host, r);
+    s3_route_host(host, r);
     if (!r->bucket[0] && *rest) {
         size_t bl = strcspn(rest, "/");
         if (bl >= sizeof(r->bucket)) {
@@ -114,9 +114,9 @@ int fg_s3_route(const struct fg_s3_store *st, const char *method, const char *ra
                 const struct fg_http_header *headers, size_t n_headers, struct fg_s3_route *r,
                 struct fg_s3_error *e)
 {
-    if (route_names(raw_path, fg_http_header_get(headers, n_headers, "host"), r, e) < 0)
+    if (s3_route_names(raw_path, fg_http_header_get(headers, n_headers, "host"), r, e) < 0)
         return -1;
-    if ((r->op = route_op(r, method, query)) == FG_S3_OP_NONE)
+    if ((r->op = s3_route_op(r, method, query)) == FG_S3_OP_NONE)
         return fg_s3_error_set(e, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
     if (r->op == FG_S3_OP_PUT && fg_http_header_get(headers, n_headers, "x-amz-copy-source"))
         return fg_s3_error_set(e, 501, "NotImplemented", "CopyObject is not implemented");

@@ -17,9 +17,9 @@
 
 /* ------------------------------------------------------------------ private prototypes */
 
-static void store_tmp_name(struct fg_s3_store *s, const char *tag, char *out, size_t size);
-static bool store_upload_dir(const struct fg_s3_store *s, const char *upload_id, char *out, size_t size);
-static void store_rmdir_all(const char *dir);
+static void s3_store_tmp_name(struct fg_s3_store *s, const char *tag, char *out, size_t size);
+static bool s3_store_upload_dir(const struct fg_s3_store *s, const char *upload_id, char *out, size_t size);
+static void s3_store_rmdir_all(const char *dir);
 
 /* ------------------------------------------------------------------ names and buckets */
 
@@ -121,12 +121,12 @@ void fg_s3_store_buckets(const struct fg_s3_store *s, struct fg_s3_listing *out)
 }
 
 /* fg_walk_fn: one object of the bucket. */
-static void store_listed(void *arg, const char *rel, const struct stat *st)
+static void s3_store_listed(void *arg, const char *rel, const struct stat *st)
 {
     fg_s3_listing_add(arg, rel, st->st_size, (long long)st->st_mtime * 1000);
 }
 
-static int store_cmp_entry(const void *a, const void *b)
+static int s3_store_cmp_entry(const void *a, const void *b)
 {
     return strcmp(((const struct fg_s3_entry *)a)->name, ((const struct fg_s3_entry *)b)->name);
 }
@@ -135,9 +135,9 @@ void fg_s3_store_objects(const struct fg_s3_store *s, const char *bucket, struct
 {
     char base[4096];
     fg_s3_store_path(s, bucket, NULL, base, sizeof(base));
-    fg_walk_files(base, "", true, store_listed, out);
+    fg_walk_files(base, "", true, s3_store_listed, out);
     if (out->n)
-        qsort(out->v, out->n, sizeof(*out->v), store_cmp_entry);
+        qsort(out->v, out->n, sizeof(*out->v), s3_store_cmp_entry);
 }
 
 /* ------------------------------------------------------------------ objects */
@@ -198,7 +198,7 @@ int fg_s3_upload_open(struct fg_s3_store *s, struct fg_s3_upload *u, const char 
     char dir[4200];
     snprintf(dir, sizeof(dir), "%s/.fngate-tmp", s->root);
     fg_mkdirs(dir);                   /* again: someone may have removed it */
-    store_tmp_name(s, tag, u->tmp, sizeof(u->tmp));
+    s3_store_tmp_name(s, tag, u->tmp, sizeof(u->tmp));
     u->received = 0;
     if ((u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
         u->tmp[0] = '\0';
@@ -231,7 +231,7 @@ int fg_s3_upload_write(struct fg_s3_upload *u, const void *data, size_t n, struc
 }
 
 /* fsync and close u's file, whatever happens. 0 or -errno. */
-static int store_upload_close(struct fg_s3_upload *u)
+static int s3_store_upload_close(struct fg_s3_upload *u)
 {
     int rc = fsync(u->fd) < 0 ? -errno : 0;
     if (close(u->fd) < 0 && rc == 0)
@@ -244,7 +244,7 @@ int fg_s3_upload_finish(struct fg_s3_upload *u, char hex[33], struct fg_s3_error
 {
     unsigned char d[16];
     int rc;
-    if ((rc = store_upload_close(u)) < 0) {
+    if ((rc = s3_store_upload_close(u)) < 0) {
         fg_s3_upload_abort(u);
         return fg_s3_error_set(e, 507, "InsufficientStorage", "the object could not be written: %s", strerror(-rc));
     }
@@ -294,7 +294,7 @@ int fg_s3_store_mpu_create(struct fg_s3_store *s, char id[FG_ID_LEN + 1], struct
     char dir[4200];
     int rc;
     fg_idgen_uuid4(&s->ids, id);
-    store_upload_dir(s, id, dir, sizeof(dir));
+    s3_store_upload_dir(s, id, dir, sizeof(dir));
     if ((rc = fg_mkdirs(dir)) < 0)
         return fg_s3_error_set(e, 500, "InternalError", "cannot start the upload: %s", strerror(-rc));
     return 0;
@@ -306,7 +306,7 @@ int fg_s3_store_mpu_part(const struct fg_s3_store *s, const char *upload_id, int
     char dir[4200], path[4300];
     int rc = 0;
     /* An id that is not one of ours names no directory: no such upload either. */
-    if (!store_upload_dir(s, upload_id, dir, sizeof(dir)) ||
+    if (!s3_store_upload_dir(s, upload_id, dir, sizeof(dir)) ||
         (snprintf(path, sizeof(path), "%s/%05d", dir, part), rename(u->tmp, path) < 0))
         rc = fg_s3_error_set(e, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
     else
@@ -316,7 +316,7 @@ int fg_s3_store_mpu_part(const struct fg_s3_store *s, const char *upload_id, int
 }
 
 /* Appends part file path to u, hashing it; the part's MD5 into d. 0, or -1 with e filled. */
-static int store_copy_part(struct fg_s3_upload *u, const char *path, int part, unsigned char d[16],
+static int s3_store_copy_part(struct fg_s3_upload *u, const char *path, int part, unsigned char d[16],
                            struct fg_s3_error *e)
 {
     struct fg_md5 c;
@@ -349,7 +349,7 @@ int fg_s3_store_mpu_complete(struct fg_s3_store *s, const char *upload_id, const
     char dir[4200], path[4300], hex[33];
     int last = 0;
 
-    if (!store_upload_dir(s, upload_id, dir, sizeof(dir)) || access(dir, F_OK) < 0)
+    if (!s3_store_upload_dir(s, upload_id, dir, sizeof(dir)) || access(dir, F_OK) < 0)
         return fg_s3_error_set(e, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
     if (fg_s3_upload_open(s, &u, tag, e) < 0)
         return -1;
@@ -361,13 +361,13 @@ int fg_s3_store_mpu_complete(struct fg_s3_store *s, const char *upload_id, const
         }
         last = parts[i];
         snprintf(path, sizeof(path), "%s/%05d", dir, parts[i]);
-        if (store_copy_part(&u, path, parts[i], d, e) < 0) {
+        if (s3_store_copy_part(&u, path, parts[i], d, e) < 0) {
             fg_s3_upload_abort(&u);
             return -1;
         }
         fg_md5_update(&all, d, 16);
     }
-    if (store_upload_close(&u) < 0 || !n_parts) {
+    if (s3_store_upload_close(&u) < 0 || !n_parts) {
         fg_s3_upload_abort(&u);
         return fg_s3_error_set(e, 400, n_parts ? "InternalError" : "MalformedXML", n_parts ? "cannot write" : "no parts named");
     }
@@ -376,7 +376,7 @@ int fg_s3_store_mpu_complete(struct fg_s3_store *s, const char *upload_id, const
     snprintf(etag_hex, 48, "%s-%zu", hex, n_parts);
     if (fg_s3_store_put(s, &u, bucket, key, etag_hex, e) < 0)
         return -1;
-    store_rmdir_all(dir);
+    s3_store_rmdir_all(dir);
     return 0;
 }
 
@@ -384,21 +384,21 @@ int fg_s3_store_mpu_abort(const struct fg_s3_store *s, const char *upload_id, st
 {
     char dir[4200];
     /* As S3: an upload aborted or completed already is unknown. */
-    if (!store_upload_dir(s, upload_id, dir, sizeof(dir)) || access(dir, F_OK) < 0)
+    if (!s3_store_upload_dir(s, upload_id, dir, sizeof(dir)) || access(dir, F_OK) < 0)
         return fg_s3_error_set(e, 404, "NoSuchUpload", "The specified multipart upload does not exist.");
-    store_rmdir_all(dir);
+    s3_store_rmdir_all(dir);
     return 0;
 }
 
 /* ------------------------------------------------------------------ helpers */
 
-static void store_tmp_name(struct fg_s3_store *s, const char *tag, char *out, size_t size)
+static void s3_store_tmp_name(struct fg_s3_store *s, const char *tag, char *out, size_t size)
 {
     snprintf(out, size, "%s/.fngate-tmp/%llx-%s", s->root, (unsigned long long)atomic_fetch_add(&s->tmp_seq, 1), tag);
 }
 
 /* Upload ids are ours (lower-case hex and '-'): anything else names no directory. */
-static bool store_upload_dir(const struct fg_s3_store *s, const char *upload_id, char *out, size_t size)
+static bool s3_store_upload_dir(const struct fg_s3_store *s, const char *upload_id, char *out, size_t size)
 {
     if (!*upload_id)
         return false;
@@ -409,7 +409,7 @@ static bool store_upload_dir(const struct fg_s3_store *s, const char *upload_id,
     return true;
 }
 
-static void store_rmdir_all(const char *dir)
+static void s3_store_rmdir_all(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
