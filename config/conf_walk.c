@@ -463,7 +463,7 @@ static int conf_parse_addr(struct fg_conf_parser *p, const struct fg_conf_key *k
     if ((rc = fg_conf_string(p, val, kpos, k->name, &s)) < 0)
         return rc;
     if (fg_conf_hostport(p->conf, s, &a->host, &a->port) < 0)
-        return fg_conf_fail(p, fg_conf_node_pos(val, kpos), "%s: expected HOST:PORT (e.g. 127.0.0.1:8080), got '%s'",
+        return fg_conf_fail(p, fg_conf_node_pos(val, kpos), "%s: expected HOST:PORT with an IP address or localhost (127.0.0.1:8080, \"[::1]:8080\"), got '%s'",
                             k->name, s);
     return 0;
 }

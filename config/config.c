@@ -13,6 +13,7 @@
 #include "../core/json_write.h"
 #include "conf_walk.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libfyaml.h>
@@ -252,6 +253,8 @@ static int conf_parse_functions(struct fg_conf_parser *p, const struct fg_conf_k
 int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, int *port)
 {
     const char *colon = strrchr(s, ':');
+    struct in_addr in;
+    struct in6_addr in6;
     char *end;
     long v;
     if (!colon)
@@ -265,7 +268,11 @@ int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, i
     else
         *host = colon == s ? "127.0.0.1" : fg_arena_strndup(&conf->arena, s, (size_t)(colon - s));
     *port = (int)v;
-    return *host ? 0 : -1;
+    /* Listeners bind addresses, not names: a host name would pass here and fail at start. */
+    if (!*host || (strcmp(*host, "localhost") && inet_pton(AF_INET, *host, &in) != 1 &&
+                   inet_pton(AF_INET6, *host, &in6) != 1))
+        return -1;
+    return 0;
 }
 
 static int conf_s3_credentials_check(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,

@@ -167,7 +167,8 @@ void fg_conf_free(struct fg_config *conf);
 
 /* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" (host 127.0.0.1) for a listener: *host is
  * copied into conf's arena, *port is 0..65535 (0: any free port). 0, or -1 when s is not
- * that (no colon, a port that is not a number or out of range). */
+ * that (no colon, a port that is not a number or out of range, a host that is not an IPv4
+ * or IPv6 address or localhost: listeners bind addresses). */
 int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, int *port) FG_MUST_CHECK;
 
 /* Borrowed lookups; NULL when absent. */
