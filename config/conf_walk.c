@@ -59,12 +59,19 @@ int fg_conf_fail(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *f
 
 const char *fg_conf_printf(struct fg_conf_parser *p, const char *fmt, ...)
 {
-    char buf[1024];
-    va_list ap;
+    va_list ap, again;
+    char *out;
+    int n;
+
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    return fg_arena_strdup(&p->conf->arena, buf);
+    out = n >= 0 ? fg_arena_alloc(&p->conf->arena, (size_t)n + 1) : NULL;
+    if (out)
+        vsnprintf(out, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return out;
 }
 
 const char *fg_conf_abspath(struct fg_conf_parser *p, const char *path)
@@ -119,6 +126,16 @@ void fg_conf_suggest(char *out, size_t outsz, const char *got, const char *const
         n += (size_t)snprintf(out + n, outsz - n, " %s", names[i]);
     if (n < outsz)
         snprintf(out + n, outsz - n, ")");
+}
+
+int fg_conf_mapping(struct fg_conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, const char *what,
+                    const char *expected)
+{
+    if (!map || fy_node_is_null(map))
+        return 0;
+    if (!fy_node_is_mapping(map))
+        return fg_conf_fail(p, kpos, "%s: expected %s, got %s", what, expected, fg_conf_node_kind(map));
+    return 1;
 }
 
 const char *fg_conf_node_kind(struct fy_node *n)
@@ -184,6 +201,8 @@ static int conf_expand(struct fg_conf_parser *p, struct fg_conf_pos pos, const c
         rc = -ENOMEM;
 out:
     fg_buf_free(&b);
+    if (rc == -FG_ETOOBIG)
+        return fg_conf_fail(p, pos, "a value is longer than 1 MB");
     return rc;
 }
 
@@ -208,6 +227,19 @@ int fg_conf_string(struct fg_conf_parser *p, struct fy_node *n, struct fg_conf_p
         return rc;
     *out = v;
     return 0;
+}
+
+int fg_conf_key_text(struct fg_conf_parser *p, struct fy_node *kn, struct fg_conf_pos pos, const char *where,
+                     const char **out)
+{
+    size_t len;
+    const char *s = fy_node_is_scalar(kn) ? fy_node_get_scalar(kn, &len) : NULL;
+    if (!s)
+        return fg_conf_fail(p, pos, "%s: keys must be scalars", where);
+    if (memchr(s, '\0', len))
+        return fg_conf_fail(p, pos, "%s: a key contains a NUL byte (\\0)", where);
+    *out = fy_node_get_scalar0(kn);
+    return *out ? 0 : -ENOMEM;
 }
 
 struct fy_node *fg_conf_list_next(struct fg_conf_parser *p, struct fy_node *val, struct fg_conf_pos kpos,
@@ -436,10 +468,8 @@ static int conf_parse_pairs(struct fg_conf_parser *p, const struct fg_conf_key *
     void *it = NULL;
     int rc;
 
-    if (!map || fy_node_is_null(map))
-        return 0;
-    if (!fy_node_is_mapping(map))
-        return fg_conf_fail(p, kpos, "%s: expected a mapping of NAME: value, got %s", k->name, fg_conf_node_kind(map));
+    if ((rc = fg_conf_mapping(p, map, kpos, k->name, "a mapping of NAME: value")) <= 0)
+        return rc;
     out->items = fg_arena_alloc(&p->conf->arena, sizeof(*out->items) * ((size_t)fy_node_mapping_item_count(map) + 1));
     if (!out->items)
         return -ENOMEM;
@@ -600,18 +630,16 @@ int fg_conf_walk_scopes(struct fg_conf_parser *p, struct fy_node *map, struct fg
     void *it = NULL;
     int rc;
 
-    if (!map || fy_node_is_null(map))
-        return 0;
-    if (!fy_node_is_mapping(map))
-        return fg_conf_fail(p, kpos, "%s: expected a mapping, got %s", where, fg_conf_node_kind(map));
+    if ((rc = fg_conf_mapping(p, map, kpos, where, "a mapping")) <= 0)
+        return rc;
     while ((pair = fy_node_mapping_iterate(map, &it))) {
         struct fy_node *kn = fy_node_pair_key(pair), *vn = fy_node_pair_value(pair);
         struct fg_conf_pos pos = fg_conf_node_pos(kn, kpos);
-        const char *key = fy_node_is_scalar(kn) ? fy_node_get_scalar0(kn) : NULL;
+        const char *key;
         const struct fg_conf_key *k = NULL;
         size_t s;
-        if (!key)
-            return fg_conf_fail(p, pos, "%s: keys must be scalars", where);
+        if ((rc = fg_conf_key_text(p, kn, pos, where, &key)) < 0)
+            return rc;
         for (s = 0; s < n_scopes && !k; s++)
             k = conf_find_key(scopes[s].keys, key);
         if (!k)

@@ -9,6 +9,8 @@
 #define FG_CONF_WALK_H
 
 #include "conf_key.h"
+
+struct fy_document;
 #include "config.h"
 
 /* A destination read by the walker, checked when the whole file is read. */
@@ -51,8 +53,25 @@ int fg_conf_walk(struct fg_conf_parser *p, struct fy_node *map, struct fg_conf_p
 int fg_conf_apply(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                   struct fg_conf_pos kpos, void *obj) FG_MUST_CHECK;
 
+/* A mapping key's text, in *out (libfyaml's, valid as long as the document): fails when
+ * kn is not a scalar or holds a NUL byte. */
+int fg_conf_key_text(struct fg_conf_parser *p, struct fy_node *kn, struct fg_conf_pos pos, const char *where,
+                     const char **out) FG_MUST_CHECK;
+
+/* 1 when map is a mapping, 0 when it is absent or null (nothing to read), else fails with
+ * "WHAT: expected EXPECTED, got a list". */
+int fg_conf_mapping(struct fg_conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, const char *what,
+                    const char *expected) FG_MUST_CHECK;
+
 /* "a mapping", "a list" or "a scalar", for messages. Static string. */
 const char *fg_conf_node_kind(struct fy_node *n);
+
+/* conf_yaml.c: yaml[0..len) as a document with anchors and aliases resolved, in *out
+ * (owned: fy_document_destroy), or a negative code with the error set ("file:line:col"). */
+int fg_conf_yaml_parse(struct fg_conf_parser *p, const char *yaml, size_t len, struct fy_document **out) FG_MUST_CHECK;
+
+/* Line and column (1-based) of byte off of s. */
+struct fg_conf_pos fg_conf_offset_pos(const char *s, size_t off);
 
 /* Frees what the parser allocated outside the config's arena. */
 void fg_conf_parser_close(struct fg_conf_parser *p);

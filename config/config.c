@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include "../core/buf.h"
-#include "../core/json_write.h"
 #include "conf_walk.h"
 
 #include <arpa/inet.h>
@@ -95,7 +94,8 @@ static int conf_parse_event(struct fg_conf_parser *p, struct fg_conf_function *f
     kn = fy_node_pair_key(pair);
     val = fy_node_pair_value(pair);
     ev->pos = fg_conf_node_pos(kn, kpos);
-    kind = fy_node_is_scalar(kn) ? fy_node_get_scalar0(kn) : "";
+    if ((rc = fg_conf_key_text(p, kn, ev->pos, "events", &kind)) < 0)
+        return rc;
     if (!(type = conf_event_type(p, kind)))
         return conf_unknown_event(p, ev->pos, kind);
     ev->type = type;
@@ -209,11 +209,8 @@ static int conf_parse_functions(struct fg_conf_parser *p, const struct fg_conf_k
     void *it = NULL;
     int rc;
 
-    (void)k;
-    if (!map || fy_node_is_null(map))
-        return 0;
-    if (!fy_node_is_mapping(map))
-        return fg_conf_fail(p, kpos, "functions: expected a mapping of NAME: {...}, got %s", fg_conf_node_kind(map));
+    if ((rc = fg_conf_mapping(p, map, kpos, k->name, "a mapping of NAME: {...}")) <= 0)
+        return rc;
     conf->functions = fg_arena_alloc(&conf->arena, sizeof(*conf->functions) * ((size_t)fy_node_mapping_item_count(map) + 1));
     if (!conf->functions)
         return -ENOMEM;
@@ -491,136 +488,25 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     return conf_check(p);
 }
 
-/* Aliases may stand for at most this many nodes in all, and the file may nest at most
- * this deep: an alias bomb is a config error with a position, not an exhausted machine. */
-#define CONF_MAX_NODES 100000
-#define CONF_MAX_DEPTH 256
-
-/* Walks n with aliases expanded, counting the nodes reached through an alias; stops past
- * CONF_MAX_NODES, so the walk costs the file's size plus at most that much, whatever the
- * aliases multiply to. *via: the outermost alias on the path where a limit was hit (or
- * the node too deep). 0 or -1. */
-static int conf_count_nodes(struct fy_node *n, int depth, struct fy_node *alias, size_t *count,
-                            struct fy_node **via)
-{
-    struct fy_node *item;
-    struct fy_node_pair *pair;
-    void *it = NULL;
-
-    if ((alias && ++*count > CONF_MAX_NODES) || depth > CONF_MAX_DEPTH) {
-        *via = alias ? alias : n;
-        return -1;
-    }
-    if (fy_node_is_alias(n)) {
-        struct fy_node *target = fy_node_resolve_alias(n);
-        return target ? conf_count_nodes(target, depth + 1, alias ? alias : n, count, via) : 0;
-    }
-    if (fy_node_is_sequence(n)) {
-        while ((item = fy_node_sequence_iterate(n, &it)))
-            if (conf_count_nodes(item, depth + 1, alias, count, via) < 0)
-                return -1;
-    } else if (fy_node_is_mapping(n)) {
-        while ((pair = fy_node_mapping_iterate(n, &it)))
-            if (conf_count_nodes(fy_node_pair_key(pair), depth + 1, alias, count, via) < 0 ||
-                conf_count_nodes(fy_node_pair_value(pair), depth + 1, alias, count, via) < 0)
-                return -1;
-    }
-    return 0;
-}
-
-/* Anchors, aliases and merge keys (<<) resolved as YAML defines them, within the bounds. */
-static int conf_resolve(struct fg_conf_parser *p, struct fy_document *doc)
-{
-    struct fy_node *root = fy_document_root(doc), *via = NULL;
-    size_t count = 0;
-
-    if (root && conf_count_nodes(root, 0, NULL, &count, &via) < 0)
-        return fg_conf_fail(p, fg_conf_node_pos(via, (struct fg_conf_pos){ 1, 1 }),
-                            count > CONF_MAX_NODES ? "aliases expand to more than %d values (the limit; an alias bomb?)"
-                                                   : "nested more than %d levels deep (the limit)",
-                            count > CONF_MAX_NODES ? CONF_MAX_NODES : CONF_MAX_DEPTH);
-    if (fy_document_resolve(doc) < 0)
-        return fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "cannot resolve the file's anchors and aliases");
-    return 0;
-}
-
-/* Line and column (1-based) of byte off of s. */
-static struct fg_conf_pos conf_offset_pos(const char *s, size_t off)
-{
-    struct fg_conf_pos pos = { 1, 1 };
-    for (size_t i = 0; i < off; i++) {
-        if (s[i] == '\n') {
-            pos.line++;
-            pos.col = 1;
-        } else if (((unsigned char)s[i] & 0xc0) != 0x80) {
-            pos.col++;
-        }
-    }
-    return pos;
-}
-
-/* Errors are collected and reported once, by us, with the file name. */
-static void conf_diag_silent(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-    (void)diag;
-    (void)user;
-    (void)buf;
-    (void)len;
-}
-
-static int conf_load(struct fg_config *conf, const char *name, const char *dir, const char *yaml,
+static int conf_load(struct fg_config *conf, const char *name, const char *dir, const char *yaml, size_t len,
                      const struct fg_conf_event_type *const *types, struct fg_err *err)
 {
     static const struct fg_conf_event_type *const no_types[] = { NULL };
     struct fg_conf_parser p = { .conf = conf, .name = name, .err = err, .types = types ? types : no_types };
-    struct fy_diag_cfg dcfg;
-    struct fy_diag *diag;
-    struct fy_parse_cfg pcfg;
     struct fy_document *doc;
     int rc;
 
-    size_t len = strlen(yaml), valid = fg_utf8_prefix(yaml, len);
-
     memset(conf, 0, sizeof(*conf));
-    if (valid < len) {
-        struct fg_conf_pos at = conf_offset_pos(yaml, valid);
-        return fg_err_set(err, -FG_ECONFIG, "%s:%d:%d: invalid UTF-8 (byte 0x%02x): YAML files are UTF-8 text", name,
-                          at.line, at.col, (unsigned char)yaml[valid]);
-    }
     fg_arena_init(&conf->arena);
     conf->path = fg_arena_strdup(&conf->arena, name);
     conf->dir = fg_arena_strdup(&conf->arena, dir);
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = conf_diag_silent;
-    if (!(diag = fy_diag_create(&dcfg))) {
-        fg_conf_free(conf);
-        return fg_err_set(err, -ENOMEM, "cannot create the YAML diagnostics");
-    }
-    fy_diag_set_collect_errors(diag, true);
-    memset(&pcfg, 0, sizeof(pcfg));
-    pcfg.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING;
-    pcfg.diag = diag;
-    doc = fy_document_build_from_string(&pcfg, yaml, FY_NT);
-    if (!doc) {
-        void *it = NULL;
-        struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
-        /* libfyaml's collected errors count lines and columns from 1. */
-        if (de)
-            rc = fg_err_set(err, -FG_ECONFIG, "%s:%d:%d: %s%s", name, de->line > 0 ? de->line : 1,
-                            de->column > 0 ? de->column : 1, de->msg,
-                            strstr(de->msg, "flow") ? " (inside {...} or [...] a value containing {, }, [ or ] "
-                                                      "must be quoted, e.g. path: \"/hello/{name}\")" : "");
-        else
-            rc = fg_err_set(err, -FG_ECONFIG, "%s:1:1: not valid YAML", name);
-    } else if ((rc = conf_resolve(&p, doc)) == 0) {
+    if ((rc = fg_conf_yaml_parse(&p, yaml, len, &doc)) == 0)
         rc = conf_from_document(conf, &p, doc);
-        if (rc == -ENOMEM)
-            fg_err_set(err, rc, "%s: out of memory", name);
-    }
+    if (rc == -ENOMEM)
+        fg_err_set(err, rc, "%s: out of memory", name);
     fg_conf_parser_close(&p);
-    fy_document_destroy(doc);
-    fy_diag_destroy(diag);
+    if (doc)
+        fy_document_destroy(doc);
     if (rc < 0)
         fg_conf_free(conf);
     return rc;
@@ -629,7 +515,7 @@ static int conf_load(struct fg_config *conf, const char *name, const char *dir, 
 int fg_conf_load_string(struct fg_config *conf, const char *name, const char *dir, const char *yaml,
                         const struct fg_conf_event_type *const *types, struct fg_err *err)
 {
-    return conf_load(conf, name, dir, yaml, types, err);
+    return conf_load(conf, name, dir, yaml, strlen(yaml), types, err);
 }
 
 int fg_conf_load(struct fg_config *conf, const char *path, const struct fg_conf_event_type *const *types,
@@ -664,7 +550,7 @@ int fg_conf_load(struct fg_config *conf, const char *path, const struct fg_conf_
     }
     if ((slash = strrchr(dir, '/')))
         *(slash == dir ? slash + 1 : slash) = '\0';
-    rc = conf_load(conf, path, dir, b.data, types, err);
+    rc = conf_load(conf, path, dir, b.data, b.len, types, err);
     fg_buf_free(&b);
     return rc;
 }

@@ -57,6 +57,15 @@ char *fg_buf_take(struct fg_buf *b, size_t *len)
     return p;
 }
 
+void fg_buf_truncate(struct fg_buf *b, size_t len)
+{
+    b->err = 0;
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
 void fg_buf_keep_tail(struct fg_buf *b, size_t n)
 {
     if (b->len <= n)

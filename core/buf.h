@@ -8,7 +8,9 @@
  * Errors are sticky, as in SQLite's StrAccum: once an append fails, every later append
  * does nothing and returns that first error, until the buffer is reset. A writer of a
  * document can therefore append without checking each call and check once at the end
- * (the last append's result, or b->err), with no macro hiding a return.
+ * (the last append's result, or b->err), with no macro hiding a return. A writer that
+ * gives up on part of a document rewinds with fg_buf_truncate, which clears the error. A
+ * function that writes a document returns the buffer's error (b->err), never 0 blindly.
  * Tests: tests/unit/test_core.c. */
 #ifndef FG_BUF_H
 #define FG_BUF_H
@@ -37,6 +39,10 @@ int fg_buf_append_str(struct fg_buf *b, const char *s);
 
 /* Returns owned data (free with free(); may be NULL when empty) and resets b (err too). */
 char *fg_buf_take(struct fg_buf *b, size_t *len);
+
+/* Back to the first len bytes (len <= b->len), with the error cleared: for a writer that
+ * gives up on what it appended since a mark. */
+void fg_buf_truncate(struct fg_buf *b, size_t len);
 
 /* Keeps only the last n bytes. */
 void fg_buf_keep_tail(struct fg_buf *b, size_t n);

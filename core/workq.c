@@ -8,8 +8,12 @@
 
 void fg_workq_init(struct fg_workq *q, void (*wake)(void *arg), void *wake_arg)
 {
+    pthread_condattr_t attr;
     pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->cond, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);     /* a wait is not stretched by a clock jump */
+    pthread_cond_init(&q->cond, &attr);
+    pthread_condattr_destroy(&attr);
     q->head = q->tail = NULL;
     q->closed = false;
     q->wake = wake;
@@ -64,7 +68,7 @@ static void workq_wait(struct fg_workq *q, int wait_ms)
             pthread_cond_wait(&q->cond, &q->lock);
         return;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_sec += wait_ms / 1000;
     ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
@@ -134,13 +138,11 @@ static void *work_main(void *arg)
         pthread_mutex_lock(&w->q.lock);
         closing = w->q.closed;
         pthread_mutex_unlock(&w->q.lock);
-        job->run = false;
         if (closing && !w->ops->drain) {
             w->ops->dropped(w, job);
             continue;
         }
         w->ops->run(w, job);
-        job->run = true;
         if (fg_loop_post(w->loop, &job->msg, w->ops->done) < 0)
             w->ops->dropped(w, job);
     }
@@ -166,15 +168,17 @@ int fg_work_start(struct fg_work *w, const struct fg_work_ops *ops, struct fg_lo
 
 void fg_work_post(struct fg_work *w, struct fg_work_job *job)
 {
-    fg_workq_push(&w->q, &job->item);
+    if (!w->started || !fg_workq_offer(&w->q, &job->item))
+        w->ops->dropped(w, job);
 }
 
+/* The queue is not destroyed: a post racing with stop on another thread still finds a
+ * valid, closed queue and its job is dropped. */
 void fg_work_stop(struct fg_work *w)
 {
     if (!w->started)
         return;
     fg_workq_close(&w->q);
     pthread_join(w->thread, NULL);
-    fg_workq_destroy(&w->q);
     w->started = false;
 }

@@ -35,7 +35,8 @@ void fg_workq_init(struct fg_workq *q, void (*wake)(void *arg), void *wake_arg);
 /* Every item must have been taken. */
 void fg_workq_destroy(struct fg_workq *q);
 
-/* Any thread. Borrows it until it is taken. */
+/* Any thread. Borrows it until it is taken. wake runs after the lock is released, so the
+ * queue (and what wake_arg names) must outlive every thread that may still push. */
 void fg_workq_push(struct fg_workq *q, struct fg_workq_item *it);
 
 /* fg_workq_push unless the queue is closed: false then, and it is not queued. */
@@ -61,7 +62,6 @@ struct fg_work;
 struct fg_work_job {
     struct fg_workq_item item;
     struct fg_loop_msg msg;     /* posted with ops->done once run */
-    bool run;                   /* run() ran (false: dropped before) */
 };
 
 struct fg_work_ops {
@@ -90,11 +90,13 @@ struct fg_work {
 int fg_work_start(struct fg_work *w, const struct fg_work_ops *ops, struct fg_loop *loop, void *arg,
                   struct fg_err *err) FG_MUST_CHECK;
 
-/* Any thread. Borrows job until done() or dropped() ran. */
+/* Any thread. Borrows job until done() or dropped() ran; a work not running (never
+ * started, or stopped) drops it at once, inside this call. */
 void fg_work_post(struct fg_work *w, struct fg_work_job *job);
 
 /* Runs or drops what is queued (ops->drain), then joins the thread. Idempotent; a work
- * never started is fine. Not on the work's own thread. */
+ * never started is fine. Not on the work's own thread. The queue stays valid (closed)
+ * until the work's memory goes, so a late post is dropped, not a use after free. */
 void fg_work_stop(struct fg_work *w);
 
 #endif

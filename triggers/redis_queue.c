@@ -188,7 +188,7 @@ static int rq_add(struct rq_source *s, struct rq_batch *b, const redisReply *ent
         return rc;
     rec = b->payload.len;
     if ((rc = fg_sqs_record(&b->payload, &s->sqs, &m)) < 0) {
-        b->payload.len = mark;
+        fg_buf_truncate(&b->payload, mark);
         return rc;
     }
     if (s->filter) {
@@ -196,7 +196,7 @@ static int rq_add(struct rq_source *s, struct rq_batch *b, const redisReply *ent
         bool pass = view && fg_filter_match(s->filter, view);
         json_decref(view);
         if (!pass) {
-            b->payload.len = mark;
+            fg_buf_truncate(&b->payload, mark);
             s->filtered++;
             dropped[(*n_dropped)++] = id->str;
             return 0;
@@ -206,14 +206,14 @@ static int rq_add(struct rq_source *s, struct rq_batch *b, const redisReply *ent
         size_t cap = b->cap ? b->cap * 2 : 16;
         char **ids = realloc(b->ids, cap * sizeof(*ids));
         if (!ids) {
-            b->payload.len = mark;
+            fg_buf_truncate(&b->payload, mark);
             return -ENOMEM;
         }
         b->ids = ids;
         b->cap = cap;
     }
     if (!(b->ids[b->n] = strdup(id->str))) {
-        b->payload.len = mark;
+        fg_buf_truncate(&b->payload, mark);
         return -ENOMEM;
     }
     if (!b->n)
@@ -317,7 +317,9 @@ static void rq_dispatch(struct rq_source *s, struct rq_batch *b)
     if (!b->retry_ev) {
         /* First run: close the Records array and count the slot. */
         if (fg_buf_append_str(&b->payload, "]}") < 0) {
-            rq_batch_free(b);     /* too large to send: redelivered after the visibility timeout */
+            fg_log(FG_LOG_WARN, "queue", "%s (%s): a batch of %zu messages is too large to send; they come back after the visibility timeout",
+                   s->q->stream, s->fn->name, b->n);
+            rq_batch_free(b);
             return;
         }
         s->inflight++;

@@ -27,7 +27,8 @@ static int sqs_body(struct fg_buf *tmp, const struct fg_sqs_msg *m, const char *
         fg_buf_append(tmp, ":", 1);
         fg_json_write_text(tmp, m->fields[i + 1], m->lens[i + 1]);
     }
-    fg_buf_append(tmp, "}", 1);
+    if (fg_buf_append(tmp, "}", 1) < 0)
+        return tmp->err;
     *body = tmp->data;
     *len = tmp->len;
     return 0;
@@ -117,8 +118,7 @@ int fg_sns_event(struct fg_buf *b, const char *region, const char *account_id, c
     fg_json_write_escaped(b, channel, strlen(channel));
     fg_buf_append(b, ":", 1);
     fg_json_write_escaped(b, function, strlen(function));
-    fg_buf_append_str(b, "\",\"MessageAttributes\":{}}}]}");
-    return 0;
+    return fg_buf_append_str(b, "\",\"MessageAttributes\":{}}}]}");
 }
 
 json_t *fg_filter_view(const char *record, size_t len, const char *field)

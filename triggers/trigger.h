@@ -10,8 +10,9 @@
  *
  * Lifecycle of an instance: new → start → ... → stop → free, all on the loop thread, where
  * free comes after the router's store is closed (accept callbacks may still name the
- * adapter until then). An adapter's own threads (inotify, librdkafka) reach the loop only
- * through fg_loop_post / fg_router_post. */
+ * adapter until then). An adapter's own threads (inotify, librdkafka) touch no router
+ * state: they call only the router's any-thread entry points (fg_router_submit*,
+ * fg_router_post, see router.h) or post to the loop (fg_loop_post). */
 #ifndef FG_TRIGGER_H
 #define FG_TRIGGER_H
 

@@ -514,3 +514,35 @@ def test_views_keep_names_as_given(tmp):
             check(q["stream"] == 'or"ders\\eu' and q["group"] == 'g"1', "the queue view: %r" % q)
             t = gw.view("topics")[0]
             check(t["channel"] == 'al"erts\\x', "the topic view: %r" % t)
+
+
+def test_batch_over_the_payload_limit_is_split_not_dropped(tmp):
+    """Twenty 500 KB messages read as one batch of 20 are worth 10 MB: the batch closes at
+    Lambda's 6 MB and the rest go in the next ones. Every message runs once; none waits for
+    a visibility timeout (a batch that failed to fill was once dropped whole, forever)."""
+    with Redis(tmp) as redis:
+        ids = add(redis, "big", 20, body=lambda i: "big%02d-" % i + "x" * 500000)
+        conf = setup(tmp, "{redis: %s, stream: big, batch_size: 20, visibility_timeout: 60s}" % redis.url)
+        with Gateway(tmp, conf) as gw:
+            q = queue_settled(gw, acknowledged=20)
+            got = seen(tmp)
+            check(sorted(g["id"] for g in got) == sorted(ids), "every message once: %d runs" % len(got))
+            check(q["redelivered"] == 0 and q["failed"] == 0, "nothing redelivered: %r" % q)
+            check(pending(redis, "big") == 0, "every message acknowledged")
+
+
+def test_topic_message_over_the_async_limit_is_refused_whole(tmp):
+    """A 1.2 MB pub/sub message is over the 1 MB asynchronous payload limit: it is refused and
+    counted, never committed as a truncated record."""
+    out = os.path.join(tmp, "out.txt")
+    with Redis(tmp) as redis:
+        conf = topic_config(tmp, redis, [("A", "app.handler", "    events:\n      - topic: {redis: @REDIS@, channel: c}\n")])
+        with Gateway(tmp, conf) as gw:
+            wait_until(lambda: redis.cmd("PUBSUB", "NUMSUB", "c")[1] == 1, 10, "the subscription")
+            redis.cmd("PUBLISH", "c", "y" * (1200 * 1024))
+            redis.cmd("PUBLISH", "c", "small")
+            wait_view(gw, "topics", {"received": 2, "accepted": 1, "refused": 1}, 10)
+            got = wait_until(lambda: json_lines(out), 10, "the small message's run")
+            check(len(got) == 1 and got[0]["event"]["Records"][0]["Sns"]["Message"] == "small", got)
+            wait_until(gw.queue_idle, 10, "the async queue to settle")
+            check(json.loads(gw.request("GET", "/_fngate/dlq")[2])["items"] == [], "no dead letter")

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "triggers/http_route.h"
@@ -83,7 +84,11 @@ static const struct conf_case conf_cases[] = {
     /* Anchors and aliases are resolved; an alias bomb is refused where it starts. */
     { HEAD "    environment: &e {AB: x}\n  G:\n    runtime: python3\n    handler: app.h\n    code: .\n"
            "    environment: *e\n", NULL },
-    { HEAD "    events:\n      - schedule: {rate: rate(1 minute), input: {l0: &a [x, x, x, x, x, x, x, x, x, x], l1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], l2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], l3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c], l4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d], l5: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]}}\n", "aliases expand to more than 100000 values" },
+    { HEAD "    events:\n      - schedule: {rate: rate(1 minute), input: {l0: &a [x, x, x, x, x, x, x, x, x, x], l1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], l2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], l3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c], l4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d], l5: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]}}\n", "t.yaml:7:273: *d: aliases here expand to more values than the file may hold" },
+    { "x: &a [1, *a]\n", "t.yaml:1:12: *a: a recursive alias" },
+    { "x: *nope\n", "t.yaml:1:5: *nope: an alias to no anchor" },
+    { HEAD "    \"memory\\0x\": 512\n", "t.yaml:6:6: function F: a key contains a NUL byte" },
+    { HEAD "    <<: {memory: 256}\n", "t.yaml:6:5: a merge key (<<) takes an alias or a list of aliases" },
     { HEAD "    environment: {AB: \"x\\0y\"}\n", "t.yaml:6:24: AB: the value contains a NUL byte" },
     { HEAD "    environment: {AB: \xff}\n", "t.yaml:6:23: invalid UTF-8 (byte 0xff)" },
     { HEAD "    events:\n      - http: GET\n", "t.yaml:7:15: http: 'GET' is a method without a path; write 'GET /path'" },
@@ -352,6 +357,22 @@ START_TEST(test_conf_aliases)
     ck_assert_str_eq(HTTP(c, 0)->path, "/r");
     ck_assert_str_eq(HTTP(c, 0)->method, "GET");
     fg_conf_free(&conf);
+
+    /* A block shared by many functions is not an alias bomb: the bound grows with the file. */
+    char *big = malloc(4u << 20), *w = big;
+    w += sprintf(w, "functions:\n  D: &d\n    runtime: python3\n    handler: app.h\n    code: .\n"
+                    "    environment: {");
+    for (int i = 0; i < 30; i++)
+        w += sprintf(w, "%sV%02d: x", i ? ", " : "", i);
+    w += sprintf(w, "}\n");
+    for (int i = 0; i < 3000; i++)
+        w += sprintf(w, "  F%d: {<<: *d, timeout: 5}\n", i);
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", ".", big, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(conf.n_functions, 3001);
+    ck_assert_uint_eq(conf.functions[3000].env.n, 30);
+    ck_assert_int_eq(conf.functions[3000].timeout_s, 5);
+    fg_conf_free(&conf);
+    free(big);
 }
 END_TEST
 
@@ -433,6 +454,23 @@ START_TEST(test_conf_env_limit)
 }
 END_TEST
 
+/* A raw NUL byte in the file is an error where it is, not the end of the file. */
+START_TEST(test_conf_nul_in_file)
+{
+    static const char text[] = "service: x\nfunctions: {}\n\0timeout: 9\n";
+    char path[] = "/tmp/fg-conf-XXXXXX";
+    struct fg_config conf;
+    struct fg_err err;
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (int)sizeof(text) - 1);
+    close(fd);
+    ck_assert_int_eq(fg_registry_conf_load(&conf, path, &err), -FG_ECONFIG);
+    ck_assert_msg(strstr(err.msg, ":3:1: a NUL byte"), "%s", err.msg);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_conf_missing_file)
 {
     struct fg_config conf;
@@ -458,5 +496,6 @@ int main(void)
     tcase_add_test(tc, test_conf_any_adapter);
     tcase_add_test(tc, test_conf_poll_sources);
     tcase_add_test(tc, test_conf_missing_file);
+    tcase_add_test(tc, test_conf_nul_in_file);
     return fg_unit_run(s, tc);
 }
