@@ -222,25 +222,43 @@ static int rq_add(struct rq_source *s, struct rq_batch *b, const redisReply *ent
     return 0;
 }
 
-/* Adds the entries of an XREADGROUP / XCLAIM answer; counts[i] is entry i's receive count
- * (NULL: first delivery; 0: leave the entry out). Entries that did not fit (the payload limit) stay pending and are
- * redelivered after the visibility timeout. */
-static void rq_add_all(struct rq_source *s, struct rq_batch *b, const redisReply *entries, const int *counts)
+/* Adds the entries of an XREADGROUP / XCLAIM answer to *bp; counts[i] is entry i's receive
+ * count (NULL: first delivery; 0: leave the entry out). When the next entry would take the
+ * batch past Lambda's 6 MB, the batch goes as it is and a new one (*bp) takes the entry, as
+ * an SQS poller closes a batch at the payload limit. An entry too large for a batch of its
+ * own stays pending: redelivered after the visibility timeout, then redriven. Returns how
+ * many entries were added. */
+static size_t rq_add_all(struct rq_source *s, struct rq_batch **bp, const redisReply *entries, const int *counts)
 {
     char *dropped[entries->elements ? entries->elements : 1];
-    size_t n_dropped = 0;
+    size_t n_dropped = 0, added = 0;
     for (size_t i = 0; i < entries->elements; i++) {
         const redisReply *e = entries->element[i];
+        size_t before;
+        int rc;
         if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING ||
             (counts && !counts[i]))
             continue;       /* an entry deleted while pending: XCLAIM answers nil */
         s->received++;
-        if (rq_add(s, b, e, counts ? counts[i] : 1, dropped, &n_dropped) < 0)
-            fg_log(FG_LOG_WARN, "queue", "%s: message %s does not fit in this batch (%zu bytes so far); it is redelivered later",
-                   s->q->stream, e->element[0]->str, b->payload.len);
+        before = (*bp)->n;
+        rc = rq_add(s, *bp, e, counts ? counts[i] : 1, dropped, &n_dropped);
+        if (rc == -FG_ETOOBIG && (*bp)->n) {
+            struct rq_batch *next = rq_batch_new(s);
+            if (next) {
+                rq_dispatch(s, *bp);
+                *bp = next;
+                before = 0;
+                rc = rq_add(s, *bp, e, counts ? counts[i] : 1, dropped, &n_dropped);
+            }
+        }
+        if (rc < 0)
+            fg_log(FG_LOG_WARN, "queue", "%s: message %s does not fit in a batch (%s); it is redelivered later",
+                   s->q->stream, e->element[0]->str, fg_strerror(rc));
+        added += (*bp)->n - before;
     }
     if (n_dropped)
         rq_ack(s, dropped, NULL, n_dropped);
+    return added;
 }
 
 static void rq_on_done(struct fg_invocation *inv, void *arg);
@@ -364,7 +382,7 @@ static void rq_on_read(redisAsyncContext *ac, void *r, void *priv)
         reply->element[0]->elements == 2) {
         if (!s->filling && !(s->filling = rq_batch_new(s)))
             return;
-        rq_add_all(s, s->filling, reply->element[0]->element[1], NULL);
+        rq_add_all(s, &s->filling, reply->element[0]->element[1], NULL);
     }
     if (s->filling && s->filling->n &&
         ((int)s->filling->n >= s->q->batch_size || !s->q->window_ms ||
@@ -490,8 +508,7 @@ static void rq_on_claim(redisAsyncContext *ac, void *r, void *priv)
             part.elements = reply->elements - i < (size_t)s->q->batch_size ? reply->elements - i : (size_t)s->q->batch_size;
             if (!(b = rq_batch_new(s)))
                 break;
-            rq_add_all(s, b, &part, counts + i);
-            s->redelivered += (long long)b->n;
+            s->redelivered += (long long)rq_add_all(s, &b, &part, counts + i);
             rq_dispatch(s, b);
         }
     }
