@@ -13,6 +13,9 @@
 /* The body: the `body` field, else the JSON object of every field. */
 static int sqs_body(struct fg_buf *tmp, const struct fg_sqs_msg *m, const char **body, size_t *len)
 {
+    int rc;
+    *body = NULL;
+    *len = 0;
     for (size_t i = 0; i + 1 < m->n_fields; i += 2)
         if (m->lens[i] == 4 && !memcmp(m->fields[i], "body", 4)) {
             *body = m->fields[i + 1];
@@ -27,8 +30,8 @@ static int sqs_body(struct fg_buf *tmp, const struct fg_sqs_msg *m, const char *
         fg_buf_append(tmp, ":", 1);
         fg_json_write_text(tmp, m->fields[i + 1], m->lens[i + 1]);
     }
-    if (fg_buf_append(tmp, "}", 1) < 0)
-        return tmp->err;
+    if ((rc = fg_buf_append(tmp, "}", 1)) < 0)
+        return rc;
     *body = tmp->data;
     *len = tmp->len;
     return 0;
