@@ -516,6 +516,11 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     fg_buf_init(&q->client_context, 4096);
     fg_invocation_init(&q->inv);
     fg_idgen_uuid4(&q->srv->ids, q->apigw_id);
+    fg_mhd_track(conn, q);
+    /* MHD would stop reading a request whose query it cannot hold and let it wait for the
+     * timeout: answer it now (API Gateway answers 414 for a request line over its limit). */
+    if (fg_mhd_query_too_big(uri, HTTP_POOL_BYTES))
+        fg_mhd_refuse(conn, 414, "URI Too Long", "Request-URI Too Long");
     return q;
 }
 
@@ -549,15 +554,10 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     return http_route(q, method, version);
 }
 
-static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                              enum MHD_RequestTerminationCode toe)
+/* Frees a request context (the completed callback, or its connection closing first). */
+static void http_req_free(void *arg)
 {
-    struct http_req *q = *con_cls;
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (!q)
-        return;
+    struct http_req *q = arg;
     fg_invocation_close(&q->inv);
     if (q->kind == HTTP_KIND_ADMIN) {
         fg_buf_free(&q->admin.query.json);
@@ -569,6 +569,20 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
     fg_buf_free(&q->client_context);
     free(q->raw_uri);
     free(q);
+}
+
+static const struct fg_mhd_reqs http_reqs = { http_req_free };
+
+static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    struct http_req *q = *con_cls;
+    (void)cls;
+    (void)toe;
+    if (!q)
+        return;
+    fg_mhd_untrack(conn);
+    http_req_free(q);
     *con_cls = NULL;
 }
 
@@ -584,6 +598,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         { MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_on_uri, s },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_on_completed, s },
+        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, (void *)&http_reqs },
         { MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_POOL_BYTES, NULL },
         { MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL },

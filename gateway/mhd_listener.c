@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../core/log.h"
@@ -72,4 +74,76 @@ void fg_mhd_listener_stop(struct fg_mhd_listener *l)
     if (l->quiesced_fd != MHD_INVALID_SOCKET)
         close(l->quiesced_fd);
     l->quiesced_fd = MHD_INVALID_SOCKET;
+}
+
+/* ------------------------------------------------------------------ request contexts */
+
+struct mhd_slot {
+    void *req;                  /* the request made in the URI callback, until completed */
+};
+
+static struct mhd_slot *mhd_slot(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    const struct fg_mhd_reqs *reqs = cls;
+    struct mhd_slot *slot = *socket_context;
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct mhd_slot));    /* NULL: nothing tracked */
+        return;
+    }
+    if (slot && slot->req)
+        reqs->free(slot->req);
+    free(slot);
+    *socket_context = NULL;
+}
+
+void fg_mhd_track(struct MHD_Connection *conn, void *req)
+{
+    struct mhd_slot *slot = mhd_slot(conn);
+    if (slot)
+        slot->req = req;
+}
+
+void fg_mhd_untrack(struct MHD_Connection *conn)
+{
+    struct mhd_slot *slot = mhd_slot(conn);
+    if (slot)
+        slot->req = NULL;
+}
+
+/* MHD 0.9.75 keeps each query parameter as a header record of about this many bytes in the
+ * connection's pool, beside the request line itself. */
+#define MHD_PARAM_BYTES 64
+
+bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes)
+{
+    const char *q = strchr(uri, '?');
+    size_t n = q ? 1 : 0, len = strlen(uri);
+    for (; q && *q; q++)
+        n += *q == '&';
+    /* Half the pool stays for the headers and the read buffer. */
+    return len + n * MHD_PARAM_BYTES > pool_bytes / 2;
+}
+
+void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char buf[512];
+    int n;
+    if (!ci)
+        return;
+    n = snprintf(buf, sizeof(buf),
+                 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n"
+                 "{\"message\":\"%s\"}", code, reason, strlen(message) + 14, message);
+    /* A best effort on a socket with nothing else written yet: the answer fits a send. */
+    if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", strerror(errno));
+    shutdown(ci->connect_fd, SHUT_RDWR);    /* MHD reads the end and closes the connection */
 }

@@ -445,6 +445,9 @@ static void s3_body(struct s3_req *q, const char *data, size_t n)
     }
 }
 
+/* MHD's per-connection memory: the request head and its parsed query. */
+#define S3_POOL_BYTES (256 * 1024)
+
 static void *s3_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct s3_req *q = calloc(1, sizeof(*q));
@@ -460,6 +463,9 @@ static void *s3_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         *q->query++ = '\0';
     else
         q->query = (char *)"";
+    fg_mhd_track(conn, q);
+    if (fg_mhd_query_too_big(uri, S3_POOL_BYTES))
+        fg_mhd_refuse(conn, 414, "URI Too Long", "Request-URI Too Long");
     return q;
 }
 
@@ -485,18 +491,27 @@ static enum MHD_Result s3_access(void *cls, struct MHD_Connection *conn, const c
     return s3_finish(q);
 }
 
-static void s3_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+/* Frees a request context (the completed callback, or its connection closing first). */
+static void s3_req_free(void *arg)
 {
-    struct s3_req *q = *con_cls;
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (!q)
-        return;
+    struct s3_req *q = arg;
     fg_s3_upload_abort(&q->up);     /* an upload that did not finish leaves nothing */
     fg_buf_free(&q->xml);
     free(q->raw_uri);
     free(q);
+}
+
+static const struct fg_mhd_reqs s3_reqs = { s3_req_free };
+
+static void s3_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct s3_req *q = *con_cls;
+    (void)cls;
+    (void)toe;
+    if (!q)
+        return;
+    fg_mhd_untrack(conn);
+    s3_req_free(q);
     *con_cls = NULL;
 }
 
@@ -509,8 +524,9 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
         { MHD_OPTION_THREAD_POOL_SIZE, 2, NULL },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)s3_on_uri, s },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s3_on_completed, s },
+        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, (void *)&s3_reqs },
         { MHD_OPTION_CONNECTION_TIMEOUT, 300, NULL },
-        { MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL },
+        { MHD_OPTION_CONNECTION_MEMORY_LIMIT, S3_POOL_BYTES, NULL },
         { MHD_OPTION_END, 0, NULL },
     };
     int rc;
