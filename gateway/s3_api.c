@@ -392,7 +392,7 @@ static enum MHD_Result s3_collect(void *cls, enum MHD_ValueKind kind, const char
 static int s3_auth(struct s3_req *q, const char *method)
 {
     /* err.msg is "Code: message"; the code must be one of S3's. */
-    static const char *const codes[] = { "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied",
+    static const char *const codes[] = { "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "RequestTimeTooSkewed",
                                          "AuthorizationHeaderMalformed", "AuthorizationQueryParametersError", NULL };
     const struct fg_conf_s3 *c = &q->srv->conf->s3;
     const char *sha = s3_header(q, "x-amz-content-sha256"), *code = "AccessDenied", *colon;

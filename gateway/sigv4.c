@@ -319,6 +319,15 @@ int fg_sigv4_verify(const struct fg_sigv4_request *r, const char *access_key, co
             return fg_err_set(err, -EINVAL, "AuthorizationQueryParametersError: X-Amz-Date and X-Amz-Expires (1..604800) are required");
         if (now_s > t + a.expires_s)
             return fg_err_set(err, -EACCES, "AccessDenied: Request has expired");
+    } else {
+        /* AWS's 15 minutes either way: a signed request cannot be replayed later, or signed
+         * ahead with a clock set forward. */
+        long long t = sigv4_time(a.amz_date);
+        if (t < 0)
+            return fg_err_set(err, -EINVAL, "AuthorizationHeaderMalformed: x-amz-date is not a date like 20260102T030405Z");
+        if (t < now_s - FG_SIGV4_SKEW_S || t > now_s + FG_SIGV4_SKEW_S)
+            return fg_err_set(err, -EACCES, "RequestTimeTooSkewed: The difference between the request time and the "
+                                            "current time is too large.");
     }
     fg_buf_init(&canon, 8u << 20);
     if ((rc = fg_sigv4_canonical(r, &a, &canon)) < 0) {

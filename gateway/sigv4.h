@@ -51,9 +51,13 @@ int fg_sigv4_canonical(const struct fg_sigv4_request *r, const struct fg_sigv4_a
 void fg_sigv4_sign(const char *secret, const struct fg_sigv4_auth *a, const char *canonical, size_t len,
                    char out[65]);
 
+/* How far a signed request's x-amz-date may be from now, either way (AWS's 15 minutes). */
+#define FG_SIGV4_SKEW_S (15 * 60)
+
 /* Verifies r against one access key. 0; -ENOENT unsigned; -EACCES with err->msg starting
- * with the S3 error code (InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied for an
- * expired presigned URL); -EINVAL malformed. now_s is the current epoch time. */
+ * with the S3 error code (InvalidAccessKeyId, RequestTimeTooSkewed for a header-signed
+ * request dated more than FG_SIGV4_SKEW_S from now_s, SignatureDoesNotMatch, AccessDenied
+ * for an expired presigned URL); -EINVAL malformed. now_s is the current epoch time. */
 int fg_sigv4_verify(const struct fg_sigv4_request *r, const char *access_key, const char *secret, long long now_s,
                     struct fg_err *err) FG_MUST_CHECK;
 

@@ -3,6 +3,7 @@
 ranges, head, ls, rm, a 20 MB multipart upload, SigV4 (right keys, wrong keys, presigned
 URLs), keys that could escape the bucket, virtual-host style, the S3 events it fires, and
 no double event when a folder trigger watches the same root, and an IPv6 listener."""
+import calendar
 import hashlib
 import hmac
 import http.client
@@ -72,16 +73,17 @@ def _q(s):
 
 
 def s3(port, method, path, query=None, body=b"", headers=None, payload_hash=None, key=KEY, secret=SECRET,
-       signed=True, host="127.0.0.1"):
+       signed=True, host="127.0.0.1", when=None):
     """One raw request, SigV4-signed as the SDKs sign S3 requests (header auth, the payload's
-    SHA-256 in x-amz-content-sha256; payload_hash overrides it). Returns status, headers, body."""
+    SHA-256 in x-amz-content-sha256; payload_hash overrides it; when: the signing time, epoch
+    seconds, default now). Returns status, headers, body."""
     query = query or {}
     h = {"Host": "%s:%d" % ("[%s]" % host if ":" in host else host, port)}
     h.update(headers or {})
     cq = "&".join("%s=%s" % (_q(k), _q(v)) for k, v in sorted(query.items()))
     upath = urllib.parse.quote(path, safe="/-_.~")
     if signed:
-        amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
         h["x-amz-date"] = amz
         h["x-amz-content-sha256"] = payload_hash or hashlib.sha256(body).hexdigest()
         lc = {k.lower(): str(v).strip() for k, v in h.items()}
@@ -495,3 +497,20 @@ def test_query_too_big_answered_and_dropped_heads_leave_nothing(tmp):
         r = c.getresponse()
         r.read()
         check(r.status == 200, "still serving: %d" % r.status)
+
+
+def test_request_time_too_skewed(tmp):
+    """A signed request dated outside AWS's 15 minutes is refused with S3's
+    RequestTimeTooSkewed, whatever its signature: a captured request cannot be replayed
+    later (or prepared for the future). 14 minutes off is still fine."""
+    port = free_port()
+    with Gateway(tmp, setup(tmp, port)):
+        now = time.time()
+        for when in (calendar.timegm((2000, 1, 1, 0, 0, 0)), calendar.timegm((2199, 12, 31, 0, 0, 0)), now - 16 * 60,
+                     now + 16 * 60):
+            status, _, body = s3(port, "PUT", "/uploads/skew.txt", body=b"x", when=when)
+            check(status == 403 and error_code(body) == "RequestTimeTooSkewed", (when, status, body))
+        check(not os.path.exists(os.path.join(tmp, "data", "s3", "uploads", "skew.txt")), "nothing stored")
+        for when in (now - 14 * 60, now + 14 * 60):
+            status, _, body = s3(port, "PUT", "/uploads/ok.txt", body=b"x", when=when)
+            check(status == 200, (when, status, body))

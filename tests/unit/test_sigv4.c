@@ -49,6 +49,13 @@ START_TEST(test_s3_get_object_example)
     ck_assert_ptr_nonnull(strstr(err.msg, "SignatureDoesNotMatch"));
     ck_assert_int_eq(fg_sigv4_verify(&r, "AKIAOTHER", S3_SECRET, 1369353600, &err), -EACCES);
     ck_assert_ptr_nonnull(strstr(err.msg, "InvalidAccessKeyId"));
+    /* Signed at 20130524T000000Z: 15 minutes either way is fine, a second more is skewed. */
+    ck_assert_int_eq(fg_sigv4_verify(&r, S3_AK, S3_SECRET, 1369353600 + 900, &err), 0);
+    ck_assert_int_eq(fg_sigv4_verify(&r, S3_AK, S3_SECRET, 1369353600 - 900, &err), 0);
+    ck_assert_int_eq(fg_sigv4_verify(&r, S3_AK, S3_SECRET, 1369353600 + 901, &err), -EACCES);
+    ck_assert_ptr_nonnull(strstr(err.msg, "RequestTimeTooSkewed"));
+    ck_assert_int_eq(fg_sigv4_verify(&r, S3_AK, S3_SECRET, 1369353600 - 901, &err), -EACCES);
+    ck_assert_ptr_nonnull(strstr(err.msg, "RequestTimeTooSkewed"));
     /* A changed header breaks the signature. */
     struct fg_http_header h2[5];
     memcpy(h2, get_headers, sizeof(h2));
