@@ -310,6 +310,7 @@ static int conf_s3_check(struct fg_conf_parser *p, const struct fg_conf_key *k, 
 static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_config, listen) },
     { .name = "max_concurrency", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_concurrency), .min = 1, .max = 100000 },
+    { .name = "debug_errors", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_config, debug_errors) },
     { .name = "http_threads", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, http_threads), .min = 1, .max = 256 },
     { .name = "queue_memory", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, queue_memory_mb), .min = 1, .max = 1048576 },
     FG_CONF_KEY_END,

@@ -142,6 +142,7 @@ struct fg_config {
     struct fg_conf_addr listen;  /* gateway.listen, default 127.0.0.1:8080 */
     int max_concurrency;     /* gateway-wide cap on running invocations */
     int http_threads;        /* libmicrohttpd thread pool size */
+    bool debug_errors;       /* routes answer a function's error JSON, not API Gateway's body */
     int queue_memory_mb;     /* async payloads held in memory; the rest wait in the state file */
     const char *state_dir;   /* absolute */
     const char *region;      /* AWS_REGION given to functions, used in ARNs */

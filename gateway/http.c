@@ -28,6 +28,7 @@
 #include "../core/json_write.h"
 #include "../core/log.h"
 #include "../core/token_bucket.h"
+#include "../router/destination.h"
 #include "../triggers/apigw.h"
 #include "../triggers/http_route.h"
 #include "admin.h"
@@ -196,6 +197,16 @@ static enum MHD_Result http_render_admin(struct http_req *q)
 }
 
 /* The router finished q->inv: render it (MHD thread, after resume). */
+/* A route's function failed: what API Gateway keeps in the logs. */
+static void http_log_error(const struct http_req *q)
+{
+    const struct fg_invocation *inv = &q->inv;
+    char type[128], msg[512];
+    fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
+    fg_log(FG_LOG_INFO, "http", "route: function %s request %s failed: %s: %s", inv->function, inv->request_id,
+           type[0] ? type : "Unknown", msg);
+}
+
 static enum MHD_Result http_render(struct http_req *q)
 {
     struct fg_invocation *inv = &q->inv;
@@ -218,7 +229,7 @@ static enum MHD_Result http_render(struct http_req *q)
         if (fg_apigw_response(inv->result.data ? inv->result.data : "", inv->result.len, &resp, &err) < 0) {
             fg_log(FG_LOG_INFO, "http", "function %s request %s: bad response: %s", inv->function,
                    inv->request_id, err.msg);
-            return http_send_message(q, 502, "Internal Server Error", NULL, NULL);
+            return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
         }
         if (!(r = http_response_from(&resp.body))) {
             fg_http_response_close(&resp);
@@ -232,9 +243,15 @@ static enum MHD_Result http_render(struct http_req *q)
         return http_queue(q, status, r);
     }
     case FG_INV_FUNCTION_ERROR:
-        return http_send(q, 502, &inv->result, "application/json");
     case FG_INV_TIMEOUT:
-        return http_send(q, 504, &inv->result, "application/json");
+        /* API Gateway keeps the function's error (its type, message and stack trace, with
+         * file paths) in the logs and answers the client a fixed body. */
+        http_log_error(q);
+        if (q->srv->conf->debug_errors)
+            return http_send(q, inv->status == FG_INV_TIMEOUT ? 504 : 502, &inv->result, "application/json");
+        if (inv->status == FG_INV_TIMEOUT)
+            return http_send_message(q, 503, "Service Unavailable", NULL, NULL);
+        return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
     case FG_INV_THROTTLED: {
         char after[16];
         snprintf(after, sizeof(after), "%d", inv->retry_after_s > 0 ? inv->retry_after_s : 1);

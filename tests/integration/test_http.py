@@ -237,3 +237,34 @@ def test_query_too_many_parameters_is_answered_and_nothing_leaks(tmp):
             s.close()
         status, _, body = gw.request("GET", "/echo/2?" + "&".join("p%d=%d" % (i, i) for i in range(40)))
         check(status == 200 and json.loads(body)["queryStringParameters"]["p39"] == "39", (status, body[:200]))
+
+
+BOOM = """
+def boom(event, context):
+    raise ValueError("card 4111 1111 1111 1111 rejected")
+
+def bad_status(event, context):
+    return {"statusCode": "teapot", "body": "x"}
+"""
+
+
+def test_route_errors_answer_as_api_gateway(tmp):
+    """A route whose function fails answers API Gateway's fixed body (500 Internal Server
+    Error), never the error's message, stack trace or file paths, which go to the log; an
+    unusable response is a 500 too. gateway.debug_errors restores the details for local work."""
+    code = os.path.join(tmp, "boom")
+    write(os.path.join(code, "app.py"), BOOM)
+    fns = ("functions:\n  Boom:\n    runtime: python3\n    handler: app.boom\n    code: %s\n"
+           "    events:\n      - http: GET /boom\n"
+           "  Bad:\n    runtime: python3\n    handler: app.bad_status\n    code: %s\n"
+           "    events:\n      - http: GET /bad\n" % (code, code))
+    with Gateway(tmp, fns) as gw:
+        for path in ("/boom", "/bad"):
+            status, headers, body = gw.request("GET", path)
+            check(status == 500 and json.loads(body) == {"message": "Internal Server Error"}, (path, status, body))
+            check(b"4111" not in body and code.encode() not in body, body)
+        check("failed: ValueError: card 4111" in gw.stderr(), "the error is in the gateway's log")
+    with Gateway(tmp, "gateway: {debug_errors: true}\n" + fns) as gw:
+        status, _, body = gw.request("GET", "/boom")
+        err = json.loads(body)
+        check(status == 502 and err["errorType"] == "ValueError" and err["stackTrace"], (status, body))
