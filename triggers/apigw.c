@@ -322,6 +322,14 @@ static int apigw_add_header(struct fg_http_response *resp, const char *name, con
     return h[resp->n_headers - 1].name && h[resp->n_headers - 1].value ? 0 : -ENOMEM;
 }
 
+static size_t apigw_headers_bytes(const struct fg_http_response *resp)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < resp->n_headers; i++)
+        n += strlen(resp->headers[i].name) + strlen(resp->headers[i].value) + 4;
+    return n;
+}
+
 /* Header values may be strings, numbers or booleans in handlers' answers. */
 static int apigw_scalar_text(json_t *v, char *buf, size_t n, const char **out)
 {
@@ -362,8 +370,10 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
             rc = apigw_add_header(resp, "content-type", "application/json");
         goto out;
     }
-    if (!json_is_integer(sc) || json_integer_value(sc) < 100 || json_integer_value(sc) > 599) {
-        rc = fg_err_set(err, -EINVAL, "statusCode must be an integer from 100 to 599");
+    /* 1xx is not a final answer: sent as one, the client would take the next response on
+     * the connection for this one. */
+    if (!json_is_integer(sc) || json_integer_value(sc) < 200 || json_integer_value(sc) > 599) {
+        rc = fg_err_set(err, -EINVAL, "statusCode must be an integer from 200 to 599");
         goto out;
     }
     resp->status = (int)json_integer_value(sc);
@@ -390,6 +400,10 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
             if ((rc = apigw_add_header(resp, key, text)) < 0)
                 goto out;
         }
+        if (json_object_size(headers) + json_array_size(cookies) > FG_APIGW_MAX_RESPONSE_HEADERS) {
+            rc = fg_err_set(err, -EINVAL, "more than %d headers and cookies", FG_APIGW_MAX_RESPONSE_HEADERS);
+            goto out;
+        }
         if (cookies && json_is_array(cookies)) {
             size_t i;
             json_array_foreach(cookies, i, v) {
@@ -397,6 +411,10 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
                     (rc = apigw_add_header(resp, "set-cookie", json_string_value(v))) < 0)
                     goto out;
             }
+        }
+        if (apigw_headers_bytes(resp) > FG_APIGW_MAX_RESPONSE_HEADER_BYTES) {
+            rc = fg_err_set(err, -EINVAL, "headers and cookies over %d bytes", FG_APIGW_MAX_RESPONSE_HEADER_BYTES);
+            goto out;
         }
         if (body && !json_is_null(body)) {
             const char *text;

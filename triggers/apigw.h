@@ -33,6 +33,11 @@ struct fg_http_request {
 };
 
 /* What the function's result says to answer. Owns its strings. */
+/* What a function's answer may carry in headers and cookies: beyond, the answer is
+ * unusable (500) rather than a connection dropped mid-way. */
+#define FG_APIGW_MAX_RESPONSE_HEADERS 100
+#define FG_APIGW_MAX_RESPONSE_HEADER_BYTES (10 * 1024)
+
 struct fg_http_response {
     int status;
     struct fg_http_header *headers;  /* owned names and values; Set-Cookie repeated */

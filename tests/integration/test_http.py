@@ -245,24 +245,42 @@ def boom(event, context):
 
 def bad_status(event, context):
     return {"statusCode": "teapot", "body": "x"}
+
+def informational(event, context):
+    return {"statusCode": 100, "body": "not final"}
+
+def many_headers(event, context):
+    return {"statusCode": 200, "headers": {"X-H%d" % i: "v" for i in range(5000)}, "body": "x"}
 """
 
 
 def test_route_errors_answer_as_api_gateway(tmp):
     """A route whose function fails answers API Gateway's fixed body (500 Internal Server
     Error), never the error's message, stack trace or file paths, which go to the log; an
-    unusable response is a 500 too. gateway.debug_errors restores the details for local work."""
+    unusable response (a statusCode outside 200..599, 5,000 headers) is a 500 too. gateway.debug_errors restores the details for local work."""
     code = os.path.join(tmp, "boom")
     write(os.path.join(code, "app.py"), BOOM)
     fns = ("functions:\n  Boom:\n    runtime: python3\n    handler: app.boom\n    code: %s\n"
            "    events:\n      - http: GET /boom\n"
            "  Bad:\n    runtime: python3\n    handler: app.bad_status\n    code: %s\n"
-           "    events:\n      - http: GET /bad\n" % (code, code))
+           "    events:\n      - http: GET /bad\n"
+           "  Info:\n    runtime: python3\n    handler: app.informational\n    code: %s\n"
+           "    events:\n      - http: GET /info\n"
+           "  Many:\n    runtime: python3\n    handler: app.many_headers\n    code: %s\n"
+           "    events:\n      - http: GET /many\n" % (code, code, code, code))
     with Gateway(tmp, fns) as gw:
-        for path in ("/boom", "/bad"):
+        for path in ("/boom", "/bad", "/info", "/many"):
             status, headers, body = gw.request("GET", path)
             check(status == 500 and json.loads(body) == {"message": "Internal Server Error"}, (path, status, body))
             check(b"4111" not in body and code.encode() not in body, body)
+        # On one keep-alive connection, a 1xx answer would have been taken as final and the
+        # next response read as this one's.
+        s = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
+        s.sendall(b"GET /info HTTP/1.1\r\nHost: t\r\n\r\nGET /boom HTTP/1.1\r\nHost: t\r\n\r\n")
+        first, _, _, rest = read_response(s, b"")
+        second, _, _, _ = read_response(s, rest)
+        s.close()
+        check(first == 500 and second == 500, (first, second))
         check("failed: ValueError: card 4111" in gw.stderr(), "the error is in the gateway's log")
     with Gateway(tmp, "gateway: {debug_errors: true}\n" + fns) as gw:
         status, _, body = gw.request("GET", "/boom")

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_apigw.c - triggers/apigw.h: the v2.0 event and the response mapping rules. */
 #include <check.h>
+#include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -113,10 +116,42 @@ static const struct resp_case resp_cases[] = {
     { "{\"statusCode\":200,\"body\":{\"k\":1}}", 0, 200, "{\"k\":1}", NULL, NULL, 0 },
     { "{\"statusCode\":\"200\"}", -22, 0, NULL, NULL, NULL, 0 },
     { "{\"statusCode\":99}", -22, 0, NULL, NULL, NULL, 0 },
+    { "{\"statusCode\":100,\"body\":\"x\"}", -22, 0, NULL, NULL, NULL, 0 },
+    { "{\"statusCode\":199}", -22, 0, NULL, NULL, NULL, 0 },
+    { "{\"statusCode\":599}", 0, 599, "", NULL, NULL, 0 },
     { "not json", -22, 0, NULL, NULL, NULL, 0 },
     { "{\"statusCode\":200,\"headers\":{\"X\":\"a\\r\\nInjected: 1\"}}", -22, 0, NULL, NULL, NULL, 0 },
     { "{\"statusCode\":200,\"body\":\"!!\",\"isBase64Encoded\":true}", -22, 0, NULL, NULL, NULL, 0 },
 };
+
+/* A function answering 5,000 headers, or 20 KB of them, gives an unusable response (a 500),
+ * not a connection dropped with no answer. 100 small ones are fine. */
+START_TEST(test_response_header_caps)
+{
+    static const struct { int count, value_len, ok; } cases[] = { { 100, 1, 1 }, { 5000, 1, 0 }, { 20, 1000, 0 } };
+    struct fg_http_response resp;
+    struct fg_err err;
+    char *big = malloc(1 << 20), value[1001];
+
+    for (size_t n = 0; n < sizeof(cases) / sizeof(cases[0]); n++) {
+        char *w = big + sprintf(big, "{\"statusCode\":200,\"headers\":{");
+        memset(value, 'v', (size_t)cases[n].value_len);
+        value[cases[n].value_len] = '\0';
+        for (int i = 0; i < cases[n].count; i++)
+            w += sprintf(w, "%s\"X-H%d\":\"%s\"", i ? "," : "", i, value);
+        w += sprintf(w, "}}");
+        int rc = fg_apigw_response(big, (size_t)(w - big), &resp, &err);
+        if (cases[n].ok) {
+            ck_assert_msg(rc == 0, "%s", err.msg);
+            ck_assert_uint_eq(resp.n_headers, (size_t)cases[n].count);
+            fg_http_response_close(&resp);
+        } else {
+            ck_assert_int_eq(rc, -EINVAL);
+        }
+    }
+    free(big);
+}
+END_TEST
 
 START_TEST(test_response_table)
 {
@@ -152,6 +187,7 @@ int main(void)
 
     tcase_add_test(tc, test_event_shape);
     tcase_add_test(tc, test_event_binary_body);
+    tcase_add_test(tc, test_response_header_caps);
     tcase_add_loop_test(tc, test_response_table, 0, (int)(sizeof(resp_cases) / sizeof(resp_cases[0])));
     return fg_unit_run(s, tc);
 }
