@@ -35,6 +35,7 @@
 #include "invoke_api.h"
 
 #define HTTP_MAX_HEADERS 128
+#define HTTP_INVOKE_TOO_LARGE "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
 /* libmicrohttpd's per-connection pool holds the request line and headers and is zeroed for
  * every request, so its size is paid per request: 16 KB holds API Gateway's 10 KB header
  * limit with room to spare. Larger headers get 431. */
@@ -474,8 +475,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         return http_invoke_error(q, 404, "ResourceNotFoundException", msg);
     }
     if (q->too_big)
-        return http_invoke_error(q, 413, "RequestTooLargeException",
-                                 "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+        return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
     if (type == FG_INVOKE_EVENT && q->body.len > FG_PAYLOAD_ASYNC_MAX_BYTES)
         return http_invoke_error(q, 413, "RequestTooLargeException",
                                  "Request must be smaller than 1048576 bytes for the InvokeFunction operation");
@@ -518,6 +518,58 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     return http_submit(q);
 }
 
+/* ------------------------------------------------------------------ framing */
+
+struct http_frame {
+    int n_length;                   /* Content-Length headers */
+    bool length_differs;            /* ... that disagree */
+    const char *length, *coding;
+    bool expect_continue;
+};
+
+static enum MHD_Result http_frame_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct http_frame *f = cls;
+    (void)kind;
+    if (!value)
+        return MHD_YES;
+    if (!strcasecmp(key, "Content-Length")) {
+        if (f->n_length++ && strcmp(f->length, value))
+            f->length_differs = true;
+        f->length = value;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        f->coding = value;
+    } else if (!strcasecmp(key, "Expect")) {
+        f->expect_continue = !strcasecmp(value, "100-continue");
+    }
+    return MHD_YES;
+}
+
+/* Checks how the request says its body is framed, before MHD reads the body. 0, or the
+ * status to answer (why: its message): requests a proxy in front could read differently
+ * (two Content-Length, or one beside Transfer-Encoding) are refused, transfer codings
+ * other than chunked are not implemented, and a body announced over 6 MB with Expect:
+ * 100-continue is refused before MHD invites it with 100 Continue (without Expect, the body
+ * is on its way: it is read and refused as before, so the client sees the answer). */
+static int http_framing(const struct http_req *q, const char **why)
+{
+    struct http_frame f = { 0, false, NULL, NULL, false };
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_frame_header, &f);
+    if (f.length_differs || (f.n_length && f.coding)) {
+        *why = "Bad Request";
+        return 400;
+    }
+    if (f.coding && strcasecmp(f.coding, "chunked")) {
+        *why = "Not Implemented";
+        return 501;
+    }
+    if (f.expect_continue && f.length && strtoull(f.length, NULL, 10) > FG_PAYLOAD_SYNC_MAX_BYTES) {
+        *why = "Request Entity Too Large";
+        return 413;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ MHD callbacks */
 
 static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -552,8 +604,15 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     (void)url;      /* decoded by MHD; routes match the raw URI instead */
     if (!q || !q->raw_uri)
         return MHD_NO;
-    if (q->calls++ == 0)
-        return MHD_YES;     /* never queue on the first call: it would force Connection: close */
+    if (q->calls++ == 0) {
+        const char *why;
+        int code = http_framing(q, &why);
+        if (code == 413 && !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
+            return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
+        if (code)       /* queued on the first call: the connection closes after it, as it must */
+            return http_send_message(q, code, why, NULL, NULL);
+        return MHD_YES; /* else never queue on the first call: it would force Connection: close */
+    }
     if (*upload_size) {
         if (!q->too_big && fg_buf_append(&q->body, upload, *upload_size) < 0) {
             q->too_big = true;

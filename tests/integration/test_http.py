@@ -286,3 +286,26 @@ def test_route_errors_answer_as_api_gateway(tmp):
         status, _, body = gw.request("GET", "/boom")
         err = json.loads(body)
         check(status == 502 and err["errorType"] == "ValueError" and err["stackTrace"], (status, body))
+
+
+def test_request_framing(tmp):
+    """How a request says where its body ends is checked before the body is read: two
+    Content-Length headers that disagree, or one beside Transfer-Encoding (what a proxy in
+    front may read differently: request smuggling) are 400; a transfer coding other than
+    chunked is 501 (it hung); a body announced over 6 MB is 413 at once, without the
+    100 Continue that would invite it. Each answer closes its connection."""
+    with Gateway(tmp, config(tmp)) as gw:
+        head = b"POST /only-post HTTP/1.1\r\nHost: t\r\n"
+        for extra, want in ((b"Content-Length: 5\r\nContent-Length: 50\r\n", 400),
+                            (b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", 400),
+                            (b"Transfer-Encoding: gzip, chunked\r\n", 501),
+                            (b"Expect: 100-continue\r\nContent-Length: 100000000\r\n", 413)):
+            data = raw_exchange(gw.port, head + extra + b"\r\n")
+            check(data.startswith(b"HTTP/1.1 %d " % want) and b"100 Continue" not in data, (extra, data[:300]))
+            check(b"connection: close" in data.lower(), data[:300])
+        data = raw_exchange(gw.port, b"POST /2015-03-31/functions/Echo/invocations HTTP/1.1\r\nHost: t\r\n"
+                                     b"Expect: 100-continue\r\nContent-Length: 100000000\r\n\r\n")
+        check(data.startswith(b"HTTP/1.1 413 ") and b"RequestTooLargeException" in data and b"100 Continue" not in data,
+              data[:300])
+        status, _, body = gw.request("POST", "/only-post", body=b"hello")
+        check(status == 200 and json.loads(body)["body"] == "hello", (status, body[:200]))
