@@ -676,6 +676,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_on_completed, s },
         { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, (void *)&http_reqs },
         { MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, fg_mhd_connection_limit(), NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_POOL_BYTES, NULL },
         { MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL },
         { MHD_OPTION_END, 0, NULL },

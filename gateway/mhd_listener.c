@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -146,4 +147,24 @@ void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, co
     if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", strerror(errno));
     shutdown(ci->connect_fd, SHUT_RDWR);    /* MHD reads the end and closes the connection */
+}
+
+unsigned fg_mhd_connection_limit(void)
+{
+    struct rlimit rl;
+    rlim_t n;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1020;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1u << 20) ? (1u << 20) : rl.rlim_max;
+        if (want > rl.rlim_cur) {
+            rl.rlim_cur = want;
+            if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                getrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
+    n = rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : rl.rlim_cur;
+    n = n / 4 * 3;
+    return n < 64 ? 64 : n > 1000000 ? 1000000 : (unsigned)n;
 }

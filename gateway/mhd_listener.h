@@ -59,6 +59,13 @@ bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes);
  * down, for a request MHD cannot take to the access handler. The URI callback only. */
 void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message);
 
+/* How many connections a listener takes at once: three quarters of the descriptors the
+ * process may open (the rest stay for workers, the state file and the sources), at least
+ * 64. libmicrohttpd's own default is select()'s 1,020 even with epoll, so ~1,000 idle or
+ * slow clients used to lock every other client out. Raises the soft descriptor limit to
+ * the hard one first (once per process; harmless to repeat). */
+unsigned fg_mhd_connection_limit(void);
+
 /* Stops accepting connections; requests under way go on. Idempotent; a listener never
  * started is allowed. */
 void fg_mhd_listener_quiesce(struct fg_mhd_listener *l);

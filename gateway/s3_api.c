@@ -526,6 +526,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s3_on_completed, s },
         { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, (void *)&s3_reqs },
         { MHD_OPTION_CONNECTION_TIMEOUT, 300, NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, fg_mhd_connection_limit(), NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, S3_POOL_BYTES, NULL },
         { MHD_OPTION_END, 0, NULL },
     };
