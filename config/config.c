@@ -311,6 +311,8 @@ static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_config, listen) },
     { .name = "max_concurrency", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_concurrency), .min = 1, .max = 100000 },
     { .name = "debug_errors", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_config, debug_errors) },
+    { .name = "header_timeout", .type = FG_CONF_MS, .offset = offsetof(struct fg_config, header_timeout_ms),
+      .min = 100, .max = 300000 },
     { .name = "http_threads", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, http_threads), .min = 1, .max = 256 },
     { .name = "queue_memory", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, queue_memory_mb), .min = 1, .max = 1048576 },
     FG_CONF_KEY_END,
@@ -472,6 +474,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
 
     conf->listen = (struct fg_conf_addr){ "127.0.0.1", 8080 };
     conf->max_concurrency = 1000;
+    conf->header_timeout_ms = 10000;
     conf->queue_memory_mb = 256;
     conf->region = "us-east-1";
     conf->account_id = "000000000000";

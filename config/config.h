@@ -143,6 +143,7 @@ struct fg_config {
     int max_concurrency;     /* gateway-wide cap on running invocations */
     int http_threads;        /* libmicrohttpd thread pool size */
     bool debug_errors;       /* routes answer a function's error JSON, not API Gateway's body */
+    int header_timeout_ms;   /* a request head not complete by then is closed (both listeners) */
     int queue_memory_mb;     /* async payloads held in memory; the rest wait in the state file */
     const char *state_dir;   /* absolute */
     const char *region;      /* AWS_REGION given to functions, used in ARNs */

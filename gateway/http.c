@@ -9,6 +9,7 @@
  * the suspend. Request bodies are capped while they stream in (6 MB, Lambda's sync limit);
  * the excess is read and dropped so the 413 can be answered on an intact connection. */
 #include "http.h"
+#include "mhd_conn.h"
 #include "mhd_listener.h"
 
 #include <arpa/inet.h>
@@ -43,6 +44,7 @@
 
 struct fg_http_server {
     struct fg_mhd_listener listener;
+    struct fg_mhd_conns conns;          /* per connection: request contexts, head deadlines */
     const struct fg_config *conf;
     struct fg_router *router;
     struct fg_trigger *const *triggers;  /* borrowed; NULLs allowed: admin views */
@@ -600,12 +602,13 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     struct http_req *q = *con_cls;
 
     (void)cls;
-    (void)conn;     /* q->conn, recorded by the URI callback */
+
     (void)url;      /* decoded by MHD; routes match the raw URI instead */
     if (!q || !q->raw_uri)
         return MHD_NO;
     if (q->calls++ == 0) {
         const char *why;
+        fg_mhd_head_done(conn);
         int code = http_framing(q, &why);
         if (code == 413 && !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
             return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
@@ -647,7 +650,6 @@ static void http_req_free(void *arg)
     free(q);
 }
 
-static const struct fg_mhd_reqs http_reqs = { http_req_free };
 
 static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
@@ -674,7 +676,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         { MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_on_uri, s },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_on_completed, s },
-        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, (void *)&http_reqs },
+        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, &s->conns },
         { MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL },
         { MHD_OPTION_CONNECTION_LIMIT, fg_mhd_connection_limit(), NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_POOL_BYTES, NULL },
@@ -704,6 +706,10 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     for (size_t i = 0; i < s->routes.n_routes; i++)
         fg_token_bucket_init(&s->route_rates[i], s->routes.routes[i].rate->per_second,
                              s->routes.routes[i].rate->burst, fg_mono_us());
+    if ((rc = fg_mhd_conns_start(&s->conns, http_req_free, conf->header_timeout_ms, err)) < 0) {
+        fg_http_free(s);
+        return rc;
+    }
     if ((rc = fg_mhd_listener_start(&s->listener, "listen", "http", conf->listen.host, conf->listen.port,
                                     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                                     MHD_USE_TURBO, http_access, s, options, err)) < 0) {
@@ -730,6 +736,7 @@ void fg_http_free(struct fg_http_server *s)
     if (!s)
         return;
     fg_mhd_listener_stop(&s->listener);
+    fg_mhd_conns_stop(&s->conns);
     fg_route_table_close(&s->routes);
     pthread_mutex_destroy(&s->rate_lock);
     free(s->route_rates);

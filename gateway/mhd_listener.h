@@ -34,31 +34,6 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
                           int port, unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
                           const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
 
-/* ---- request contexts made in the URI callback
- *
- * MHD calls the completed callback only for a request that reached the access handler, so
- * a context made in the URI callback leaked when the client went away mid-head or the head
- * could not be parsed. A listener that passes fg_mhd_on_connection as its
- * MHD_OPTION_NOTIFY_CONNECTION (cls: a struct fg_mhd_reqs) tracks each connection's current
- * context: the URI callback calls fg_mhd_track, the completed callback fg_mhd_untrack, and a
- * context still tracked when its connection closes is freed with reqs->free. MHD threads. */
-struct fg_mhd_reqs {
-    void (*free)(void *req);
-};
-
-void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe);
-void fg_mhd_track(struct MHD_Connection *conn, void *req);
-void fg_mhd_untrack(struct MHD_Connection *conn);
-
-/* Whether the query of uri has more parameters than MHD can parse into a connection pool
- * of pool_bytes (MHD then stops reading and the request would wait for the timeout). */
-bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes);
-
-/* Answers code with a short JSON body straight on the connection's socket and shuts it
- * down, for a request MHD cannot take to the access handler. The URI callback only. */
-void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message);
-
 /* How many connections a listener takes at once: three quarters of the descriptors the
  * process may open (the rest stay for workers, the state file and the sources), at least
  * 64. libmicrohttpd's own default is select()'s 1,020 even with epoll, so ~1,000 idle or

@@ -13,6 +13,7 @@
  * What a request asks for is decided in s3_route.c, what is kept on disk in s3_store.c,
  * the XML documents in s3_xml.c, and which events fire in the s3 trigger. */
 #include "s3_api.h"
+#include "mhd_conn.h"
 #include "mhd_listener.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@
 
 struct fg_s3_server {
     struct fg_mhd_listener listener;
+    struct fg_mhd_conns conns;          /* per connection: request contexts, head deadlines */
     const struct fg_config *conf;
     struct fg_s3_notifier *notifier;
     struct fg_s3_store store;
@@ -474,12 +476,12 @@ static enum MHD_Result s3_access(void *cls, struct MHD_Connection *conn, const c
 {
     struct s3_req *q = *con_cls;
     (void)cls;
-    (void)conn;
     (void)url;
     (void)version;
     if (!q || !q->raw_uri)
         return MHD_NO;
     if (q->calls++ == 0) {
+        fg_mhd_head_done(conn);
         s3_begin(q, method);
         return MHD_YES;
     }
@@ -501,7 +503,6 @@ static void s3_req_free(void *arg)
     free(q);
 }
 
-static const struct fg_mhd_reqs s3_reqs = { s3_req_free };
 
 static void s3_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -524,7 +525,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
         { MHD_OPTION_THREAD_POOL_SIZE, 2, NULL },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)s3_on_uri, s },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s3_on_completed, s },
-        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, (void *)&s3_reqs },
+        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, &s->conns },
         { MHD_OPTION_CONNECTION_TIMEOUT, 300, NULL },
         { MHD_OPTION_CONNECTION_LIMIT, fg_mhd_connection_limit(), NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, S3_POOL_BYTES, NULL },
@@ -540,6 +541,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     fg_idgen_init(&s->ids);
     if ((rc = fg_s3_notifier_new(conf, router, &s->notifier, err)) < 0 ||
         (rc = fg_s3_store_init(&s->store, conf->s3.root, err)) < 0 ||
+        (rc = fg_mhd_conns_start(&s->conns, s3_req_free, conf->header_timeout_ms, err)) < 0 ||
         (rc = fg_mhd_listener_start(&s->listener, "s3.listen", "s3", conf->s3.listen.host, conf->s3.listen.port,
                                     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                                     s3_access, s, options, err)) < 0) {
@@ -566,6 +568,7 @@ void fg_s3_free(struct fg_s3_server *s)
     if (!s)
         return;
     fg_mhd_listener_stop(&s->listener);
+    fg_mhd_conns_stop(&s->conns);
     fg_s3_notifier_free(s->notifier);
     free(s);
 }

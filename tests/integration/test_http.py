@@ -346,3 +346,41 @@ def test_idle_and_slow_clients_do_not_lock_others_out(tmp):
     finally:
         for s in held:
             s.close()
+
+
+def test_slow_heads_are_closed_slow_bodies_are_not(tmp):
+    """A client that sends its request head a byte at a time (or nothing at all) is closed
+    once gateway.header_timeout has passed: libmicrohttpd's timeout restarts on every byte,
+    so such a client used to hold its connection forever. A slow body after a complete head
+    is not a slow head: it is served."""
+    with Gateway(tmp, "gateway: {header_timeout: 1s}\n" + config(tmp)) as gw:
+        slow = [socket.create_connection(("127.0.0.1", gw.port), timeout=10) for _ in range(100)]
+        silent = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+        t0 = time.monotonic()
+        open_ = list(slow)
+        for s in open_:
+            s.sendall(b"GET /echo/1 HTTP/1.1\r\nHost: t\r\n")
+        while open_ and time.monotonic() - t0 < 8:
+            still = []
+            for s in open_:
+                try:
+                    s.sendall(b"X")         # one more header byte; refused once closed
+                    still.append(s)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+            open_ = still
+            time.sleep(0.1)
+        check(not open_, "%d slow heads still open after 8 s" % len(open_))
+        check(silent.recv(16) == b"", "a connection that sent nothing is closed")
+        elapsed = time.monotonic() - t0
+        check(elapsed < 8, "closed after %.1f s" % elapsed)
+        s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+        s.sendall(b"POST /only-post HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n")
+        for c in b"slow":
+            time.sleep(0.5)
+            s.sendall(bytes([c]))
+        status, _, body, _ = read_response(s, b"")
+        s.close()
+        check(status == 200 and json.loads(body)["body"] == "slow", (status, body[:200]))
+        for s in slow + [silent]:
+            s.close()

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* mhd_conn.c - per-connection bookkeeping for the libmicrohttpd listeners (see mhd_conn.h). */
+#include "mhd_conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "../core/log.h"
+#include "../core/loop.h"
+
+struct mhd_slot {
+    struct fg_mhd_conns *conns;
+    struct mhd_slot *prev, *next;       /* conns->slots */
+    void *req;                          /* made in the URI callback, until completed */
+    int fd;
+    long long deadline_ms;              /* monotonic; 0: no head expected now */
+};
+
+#define MHD_SWEEP_MS 250
+
+static long long mhd_now_ms(void)
+{
+    return fg_mono_us() / 1000;
+}
+
+static struct mhd_slot *mhd_slot(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct fg_mhd_conns *c = cls;
+    struct mhd_slot *slot = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!(slot = calloc(1, sizeof(*slot))))
+            return;     /* nothing tracked: MHD's own timeout still applies */
+        slot->conns = c;
+        slot->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&c->lock);
+        slot->deadline_ms = mhd_now_ms() + c->head_timeout_ms;   /* the first head */
+        if ((slot->next = c->slots))
+            slot->next->prev = slot;
+        c->slots = slot;
+        pthread_mutex_unlock(&c->lock);
+        *socket_context = slot;
+        return;
+    }
+    if (!slot)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (slot->prev)
+        slot->prev->next = slot->next;
+    else
+        c->slots = slot->next;
+    if (slot->next)
+        slot->next->prev = slot->prev;
+    pthread_mutex_unlock(&c->lock);
+    if (slot->req)
+        c->free_req(slot->req);
+    free(slot);
+    *socket_context = NULL;
+}
+
+void fg_mhd_track(struct MHD_Connection *conn, void *req)
+{
+    struct mhd_slot *slot = mhd_slot(conn);
+    if (!slot)
+        return;
+    slot->req = req;
+    pthread_mutex_lock(&slot->conns->lock);
+    if (!slot->deadline_ms)         /* a kept-alive connection: this head's own deadline */
+        slot->deadline_ms = mhd_now_ms() + slot->conns->head_timeout_ms;
+    pthread_mutex_unlock(&slot->conns->lock);
+}
+
+static void mhd_set_deadline(struct MHD_Connection *conn, long long deadline_ms)
+{
+    struct mhd_slot *slot = mhd_slot(conn);
+    if (!slot)
+        return;
+    pthread_mutex_lock(&slot->conns->lock);
+    slot->deadline_ms = deadline_ms;
+    pthread_mutex_unlock(&slot->conns->lock);
+}
+
+void fg_mhd_head_done(struct MHD_Connection *conn)
+{
+    mhd_set_deadline(conn, 0);
+}
+
+void fg_mhd_untrack(struct MHD_Connection *conn)
+{
+    struct mhd_slot *slot = mhd_slot(conn);
+    if (slot)
+        slot->req = NULL;
+    mhd_set_deadline(conn, 0);      /* idle: MHD's idle timeout applies */
+}
+
+/* The sweeper: shuts down connections whose head is late; MHD then closes them. */
+static void *mhd_sweep(void *arg)
+{
+    struct fg_mhd_conns *c = arg;
+    struct timespec ts;
+
+    pthread_mutex_lock(&c->lock);
+    while (!c->stopping) {
+        long long now = mhd_now_ms();
+        for (struct mhd_slot *s = c->slots; s; s = s->next)
+            if (s->deadline_ms && now >= s->deadline_ms && s->fd >= 0) {
+                s->deadline_ms = 0;
+                shutdown(s->fd, SHUT_RDWR);
+            }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += MHD_SWEEP_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+int fg_mhd_conns_start(struct fg_mhd_conns *c, void (*free_req)(void *req), int head_timeout_ms,
+                       struct fg_err *err)
+{
+    int rc;
+    c->free_req = free_req;
+    c->head_timeout_ms = head_timeout_ms;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    if ((rc = pthread_create(&c->sweeper, NULL, mhd_sweep, c)) != 0)
+        return fg_err_set(err, -rc, "cannot start the connection sweeper: %s", strerror(rc));
+    c->started = true;
+    return 0;
+}
+
+void fg_mhd_conns_stop(struct fg_mhd_conns *c)
+{
+    if (!c->started)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->sweeper, NULL);
+    c->started = false;
+}
+
+/* MHD 0.9.75 keeps each query parameter as a header record of about this many bytes in the
+ * connection's pool, beside the request line itself. */
+#define MHD_PARAM_BYTES 64
+
+bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes)
+{
+    const char *q = strchr(uri, '?');
+    size_t n = q ? 1 : 0, len = strlen(uri);
+    for (; q && *q; q++)
+        n += *q == '&';
+    /* Half the pool stays for the headers and the read buffer. */
+    return len + n * MHD_PARAM_BYTES > pool_bytes / 2;
+}
+
+void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char buf[512];
+    int n;
+    if (!ci)
+        return;
+    n = snprintf(buf, sizeof(buf),
+                 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n"
+                 "{\"message\":\"%s\"}", code, reason, strlen(message) + 14, message);
+    /* A best effort on a socket with nothing else written yet: the answer fits a send. */
+    if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", strerror(errno));
+    shutdown(ci->connect_fd, SHUT_RDWR);    /* MHD reads the end and closes the connection */
+}

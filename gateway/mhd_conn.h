@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* mhd_conn.h - what a libmicrohttpd listener keeps per connection: the request context made
+ * in the URI callback, and the deadline for a request head.
+ *
+ * MHD calls the completed callback only for a request that reached the access handler, so
+ * a context made in the URI callback leaked when the client went away mid-head or the head
+ * could not be parsed: the listener remembers each connection's context and frees it when
+ * the connection closes. And MHD's timeout restarts on every byte, so a client sending one
+ * header byte a second held its connection forever: a head not complete within
+ * head_timeout_ms of the connection (or of its request line, on a kept-alive connection) is
+ * shut down by a sweeping thread. A listener passes fg_mhd_on_connection as its
+ * MHD_OPTION_NOTIFY_CONNECTION with its struct fg_mhd_conns as cls; the URI callback calls
+ * fg_mhd_track, the access handler's first call fg_mhd_head_done, the completed callback
+ * fg_mhd_untrack. MHD threads, and the sweeper. Tests: tests/integration/test_http.py. */
+#ifndef FG_MHD_CONN_H
+#define FG_MHD_CONN_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../core/err.h"
+
+struct mhd_slot;
+
+/* Caller-embedded; zeroed before fg_mhd_conns_start. */
+struct fg_mhd_conns {
+    void (*free_req)(void *req);        /* frees a context its connection outlived */
+    int head_timeout_ms;
+    pthread_mutex_t lock;               /* guards the list and every slot's deadline */
+    pthread_cond_t cond;
+    struct mhd_slot *slots;             /* every open connection */
+    pthread_t sweeper;
+    bool started, stopping;
+};
+
+/* Starts the sweeper. 0 or -errno with err filled. */
+int fg_mhd_conns_start(struct fg_mhd_conns *c, void (*free_req)(void *req), int head_timeout_ms,
+                       struct fg_err *err) FG_MUST_CHECK;
+
+/* Stops the sweeper; after MHD_stop_daemon (every connection closed). Idempotent. */
+void fg_mhd_conns_stop(struct fg_mhd_conns *c);
+
+void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe);
+/* The URI callback made req: freed with the connection unless completed; the head's
+ * deadline runs. */
+void fg_mhd_track(struct MHD_Connection *conn, void *req);
+/* The head is complete (the access handler's first call): no deadline. */
+void fg_mhd_head_done(struct MHD_Connection *conn);
+/* The request completed (its context is freed by the caller). */
+void fg_mhd_untrack(struct MHD_Connection *conn);
+
+/* Whether the query of uri has more parameters than MHD can parse into a connection pool
+ * of pool_bytes (MHD then stops reading and the request would wait for the timeout). */
+bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes);
+
+/* Answers code with a short JSON body straight on the connection's socket and shuts it
+ * down, for a request MHD cannot take to the access handler. The URI callback only. */
+void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message);
+
+#endif
