@@ -43,9 +43,12 @@ static int admin_query_string(const char *qs, struct fg_admin_req *req, struct f
 static int admin_selection(const char *body, size_t len, struct fg_admin_req *req, bool allow_all,
                            struct fg_err *err)
 {
-    json_t *j = len ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *j = len && len <= FG_ADMIN_MAX_BODY ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *fn = j ? json_object_get(j, "function") : NULL, *ids = j ? json_object_get(j, "ids") : NULL;
     int rc = 0;
+
+    if (len > FG_ADMIN_MAX_BODY)
+        return fg_err_set(err, 413, "admin request bodies are at most %d bytes", FG_ADMIN_MAX_BODY);
 
     if (!j || !json_is_object(j)) {
         rc = fg_err_set(err, 400, "expected a JSON object: {\"function\":NAME}, {\"ids\":[ID,...]}%s",
@@ -54,6 +57,8 @@ static int admin_selection(const char *body, size_t len, struct fg_admin_req *re
     }
     if (json_is_string(fn) && json_string_length(fn) > 0 && json_string_length(fn) < sizeof(req->function)) {
         snprintf(req->function, sizeof(req->function), "%s", json_string_value(fn));
+    } else if (json_is_array(ids) && json_array_size(ids) > FG_ADMIN_MAX_IDS) {
+        rc = fg_err_set(err, 400, "ids: at most %d per request", FG_ADMIN_MAX_IDS);
     } else if (json_is_array(ids) && json_array_size(ids) > 0) {
         size_t i;
         json_t *v;

@@ -19,6 +19,11 @@
 #include "../router/store.h"
 
 #define FG_ADMIN_PREFIX "/_fngate/"
+/* An admin request body is a small JSON selection: at most this many bytes, and at most
+ * FG_ADMIN_MAX_IDS dead-letter ids per request (page through more), so no request can hold
+ * the store's writer long. */
+#define FG_ADMIN_MAX_BODY (64 * 1024)
+#define FG_ADMIN_MAX_IDS 1000
 
 enum fg_admin_op {
     FG_ADMIN_QUEUE = 0,

@@ -107,6 +107,14 @@ def test_bad_async_input(tmp):
         check(st == 404, "unknown admin path: %d" % st)
         st, _, body = gw.request("POST", "/_fngate/dlq/redrive", b"[]")
         check(st == 400, "redrive without a selection: %d %s" % (st, body))
+        # Admin bodies are small selections: a huge ids list (700,000 held the store's writer
+        # for seconds) or body is refused before it reaches the store.
+        st, _, body = gw.request("POST", "/_fngate/dlq/purge", json.dumps({"ids": list(range(1, 1002))}))
+        check(st == 400 and b"at most 1000" in body, "1,001 ids: %d %s" % (st, body))
+        st, _, body = gw.request("POST", "/_fngate/dlq/purge", json.dumps({"ids": list(range(1, 1001))}))
+        check(st == 200 and json.loads(body) == {"purged": 0}, "1,000 ids: %d %s" % (st, body))
+        st, _, body = gw.request("POST", "/_fngate/dlq/purge", json.dumps({"function": "W", "pad": "x" * 70000}))
+        check(st == 413, "a 70 KB admin body: %d %s" % (st, body))
 
 
 def test_failing_function_retries_then_dead_letter(tmp):
