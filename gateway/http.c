@@ -523,6 +523,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
 /* ------------------------------------------------------------------ framing */
 
 struct http_frame {
+    int n_headers;
     int n_length;                   /* Content-Length headers */
     bool length_differs;            /* ... that disagree */
     const char *length, *coding;
@@ -533,6 +534,7 @@ static enum MHD_Result http_frame_header(void *cls, enum MHD_ValueKind kind, con
 {
     struct http_frame *f = cls;
     (void)kind;
+    f->n_headers++;
     if (!value)
         return MHD_YES;
     if (!strcasecmp(key, "Content-Length")) {
@@ -549,14 +551,19 @@ static enum MHD_Result http_frame_header(void *cls, enum MHD_ValueKind kind, con
 
 /* Checks how the request says its body is framed, before MHD reads the body. 0, or the
  * status to answer (why: its message): requests a proxy in front could read differently
- * (two Content-Length, or one beside Transfer-Encoding) are refused, transfer codings
+ * (two Content-Length, or one beside Transfer-Encoding) are refused, more headers than an
+ * event carries (HTTP_MAX_HEADERS) are 431 rather than dropped silently, transfer codings
  * other than chunked are not implemented, and a body announced over 6 MB with Expect:
  * 100-continue is refused before MHD invites it with 100 Continue (without Expect, the body
  * is on its way: it is read and refused as before, so the client sees the answer). */
 static int http_framing(const struct http_req *q, const char **why)
 {
-    struct http_frame f = { 0, false, NULL, NULL, false };
+    struct http_frame f = { 0, 0, false, NULL, NULL, false };
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_frame_header, &f);
+    if (f.n_headers > HTTP_MAX_HEADERS) {       /* the event could not carry them all */
+        *why = "Request Header Fields Too Large";
+        return 431;
+    }
     if (f.length_differs || (f.n_length && f.coding)) {
         *why = "Bad Request";
         return 400;

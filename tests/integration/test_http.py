@@ -309,6 +309,13 @@ def test_request_framing(tmp):
                                      b"Expect: 100-continue\r\nContent-Length: 100000000\r\n\r\n")
         check(data.startswith(b"HTTP/1.1 413 ") and b"RequestTooLargeException" in data and b"100 Continue" not in data,
               data[:300])
+        # More headers than an event carries are refused, not dropped from the event silently.
+        many = b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+        data = raw_exchange(gw.port, b"GET /echo/1 HTTP/1.1\r\nHost: t\r\n" + many + b"\r\n")
+        check(data.startswith(b"HTTP/1.1 431 ") and data.endswith(b'{"message":"Request Header Fields Too Large"}'),
+              data[:300])
+        status, _, body = gw.request("GET", "/echo/1", headers={"X-H%d" % i: "v" for i in range(120)})
+        check(status == 200 and json.loads(body)["headers"]["x-h119"] == "v", (status, body[:200]))
         status, _, body = gw.request("POST", "/only-post", body=b"hello")
         check(status == 200 and json.loads(body)["body"] == "hello", (status, body[:200]))
 
