@@ -119,7 +119,7 @@ static void *mhd_sweep(void *arg)
                 s->deadline_ms = 0;
                 shutdown(s->fd, SHUT_RDWR);
             }
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += MHD_SWEEP_MS * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
@@ -137,8 +137,12 @@ int fg_mhd_conns_start(struct fg_mhd_conns *c, void (*free_req)(void *req), int 
     int rc;
     c->free_req = free_req;
     c->head_timeout_ms = head_timeout_ms;
+    pthread_condattr_t attr;
     pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);     /* a clock set back does not stall the sweep */
+    pthread_cond_init(&c->cond, &attr);
+    pthread_condattr_destroy(&attr);
     if ((rc = pthread_create(&c->sweeper, NULL, mhd_sweep, c)) != 0)
         return fg_err_set(err, -rc, "cannot start the connection sweeper: %s", strerror(rc));
     c->started = true;
