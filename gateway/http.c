@@ -616,9 +616,16 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     if (q->calls++ == 0) {
         const char *why;
         fg_mhd_head_done(conn);
+        bool invoke_api = !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1);
         int code = http_framing(q, &why);
-        if (code == 413 && !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
+        if (code == 413 && invoke_api)
             return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
+        if (!code && fg_mhd_listener_stopping(&q->srv->listener)) {
+            if (invoke_api)
+                return http_invoke_error(q, 503, "ServiceException", "fngate is stopping");
+            code = 503;
+            why = "Service Unavailable";
+        }
         if (code)       /* queued on the first call: the connection closes after it, as it must */
             return http_send_message(q, code, why, NULL, NULL);
         return MHD_YES; /* else never queue on the first call: it would force Connection: close */
@@ -697,7 +704,6 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
-    s->listener.quiesced_fd = MHD_INVALID_SOCKET;
     s->triggers = triggers;
     s->n_triggers = n_triggers;
     fg_idgen_init(&s->ids);

@@ -35,7 +35,7 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
     char where[300];
 
     l->mhd = NULL;
-    l->quiesced_fd = MHD_INVALID_SOCKET;
+    atomic_init(&l->stopping, false);
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
@@ -63,8 +63,7 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
 
 void fg_mhd_listener_quiesce(struct fg_mhd_listener *l)
 {
-    if (l->mhd && l->quiesced_fd == MHD_INVALID_SOCKET)
-        l->quiesced_fd = MHD_quiesce_daemon(l->mhd);
+    atomic_store_explicit(&l->stopping, true, memory_order_relaxed);
 }
 
 void fg_mhd_listener_stop(struct fg_mhd_listener *l)
@@ -72,9 +71,6 @@ void fg_mhd_listener_stop(struct fg_mhd_listener *l)
     if (l->mhd)
         MHD_stop_daemon(l->mhd);
     l->mhd = NULL;
-    if (l->quiesced_fd != MHD_INVALID_SOCKET)
-        close(l->quiesced_fd);
-    l->quiesced_fd = MHD_INVALID_SOCKET;
 }
 
 unsigned fg_mhd_connection_limit(void)

@@ -3,15 +3,19 @@
  * (gateway/http.c) and the S3 endpoint (gateway/s3_api.c) bind a configured address, IPv4
  * or IPv6, log MHD's own lines through fg_log, and stop in two steps.
  *
- * Stopping: quiesce (no new connections, requests under way go on), then stop. Quiescing
- * hands the listen socket to the caller, but MHD's threads may still be taking it out of
- * their epoll sets, so it is closed only after MHD_stop_daemon (closing it at once made MHD
- * abort with "Failed to remove listen FD from epoll set"). Lifecycle: start → quiesce →
- * stop, each once, from the thread that owns the listener (the loop's, in serve). */
+ * Stopping: quiesce (requests under way go on; a request that begins afterwards is
+ * answered 503 and its connection closed), then stop. MHD_quiesce_daemon is not used: with
+ * epoll and MHD's own threads it races them (both take the listen socket out of the epoll
+ * set, unlocked, and the loser calls MHD_PANIC: "Failed to remove listen FD from epoll set",
+ * libmicrohttpd 0.9.75, an open upstream defect), which aborted about one stop in a hundred.
+ * So the socket keeps listening until MHD_stop_daemon, and the listener only remembers that
+ * it is stopping. Lifecycle: start → quiesce → stop, each once, from the thread that owns
+ * the listener (the loop's, in serve). */
 #ifndef FG_MHD_LISTENER_H
 #define FG_MHD_LISTENER_H
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,7 +24,7 @@
 /* Caller-embedded; zeroed. */
 struct fg_mhd_listener {
     struct MHD_Daemon *mhd;          /* NULL until started */
-    MHD_socket quiesced_fd;          /* the listen socket after quiesce, until stop */
+    atomic_bool stopping;            /* set by quiesce; read by MHD's threads */
     int port;                        /* the port bound */
 };
 
@@ -41,11 +45,18 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
  * the hard one first (once per process; harmless to repeat). */
 unsigned fg_mhd_connection_limit(void);
 
-/* Stops accepting connections; requests under way go on. Idempotent; a listener never
- * started is allowed. */
+/* Marks the listener stopping: requests under way go on, the access handlers answer any
+ * request that begins afterwards with 503 (fg_mhd_listener_stopping). Idempotent; a
+ * listener never started is allowed. */
 void fg_mhd_listener_quiesce(struct fg_mhd_listener *l);
 
-/* Stops MHD's threads, then closes the quiesced socket. A listener never started is allowed. */
+/* Whether quiesce was called: the access handler's first call asks, from MHD's threads. */
+static inline bool fg_mhd_listener_stopping(struct fg_mhd_listener *l)
+{
+    return atomic_load_explicit(&l->stopping, memory_order_relaxed);
+}
+
+/* Stops MHD's threads and closes the listen socket. A listener never started is allowed. */
 void fg_mhd_listener_stop(struct fg_mhd_listener *l);
 
 #endif

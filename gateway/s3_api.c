@@ -428,6 +428,10 @@ static int s3_auth(struct s3_req *q, const char *method)
 static void s3_begin(struct s3_req *q, const char *method)
 {
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, s3_collect, q);
+    if (fg_mhd_listener_stopping(&q->srv->listener)) {
+        fg_s3_error_set(&q->err, 503, "ServiceUnavailable", "the server is stopping; retry");
+        return;
+    }
     if (fg_s3_route(&q->srv->store, method, q->raw_uri, q->query, q->headers, q->n_headers, &q->r, &q->err) < 0 ||
         s3_auth(q, method) < 0)
         return;
@@ -537,7 +541,6 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     if (!s)
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
-    s->listener.quiesced_fd = MHD_INVALID_SOCKET;
     fg_idgen_init(&s->ids);
     if ((rc = fg_s3_notifier_new(conf, router, &s->notifier, err)) < 0 ||
         (rc = fg_s3_store_init(&s->store, conf->s3.root, err)) < 0 ||

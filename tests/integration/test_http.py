@@ -6,9 +6,10 @@ import json
 import os
 import resource
 import socket
+import threading
 import time
 
-from harness import Gateway, check, skip, write
+from harness import Gateway, TestFailure, check, skip, wait_until, write
 
 ECHO = """
 import base64, json
@@ -391,3 +392,41 @@ def test_slow_heads_are_closed_slow_bodies_are_not(tmp):
         check(status == 200 and json.loads(body)["body"] == "slow", (status, body[:200]))
         for s in slow + [silent]:
             s.close()
+
+
+def test_stop_while_clients_connect(tmp):
+    """SIGTERM while clients keep opening connections: every stop exits 0, and every answer
+    is the route's 404 or, for a request that began after SIGTERM, 503. libmicrohttpd's own
+    quiesce races its epoll threads and aborted the gateway in CI ("Failed to remove listen
+    FD from epoll set", two stops in ~150); that race could not be provoked on demand here
+    (300 stops, idle and under load, passed before the fix), so this guards stopping under
+    load, and the fix is that MHD_quiesce_daemon is no longer called."""
+    statuses = []
+    for round in range(20):
+        d = os.path.join(tmp, str(round))
+        os.makedirs(d)
+        gw = Gateway(d, "gateway:\n  http_threads: 2\nfunctions: {}\n")
+        gw.start()
+        done = threading.Event()
+
+        def hammer(port=gw.port):
+            deadline = time.monotonic() + 30
+            while not done.is_set() and time.monotonic() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                        s.sendall(b"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n")
+                        statuses.append(read_response(s, b"")[0])
+                except (OSError, TestFailure):
+                    pass        # refused or cut once the gateway has gone
+
+        threads = [threading.Thread(target=hammer) for _ in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            wait_until(lambda: len(statuses) > 5 * (round + 1), 10, "clients to be answered")
+            gw.stop()
+        finally:
+            done.set()
+            for t in threads:
+                t.join(10)
+    check(set(statuses) <= {404, 503}, "answers other than 404 or 503: %r" % (set(statuses) - {404, 503}))
