@@ -307,6 +307,51 @@ static int conf_s3_check(struct fg_conf_parser *p, const struct fg_conf_key *k, 
     return (s3->root = fg_conf_abspath(p, s3->root ? s3->root : "data/s3")) ? 0 : -ENOMEM;
 }
 
+/* admin.listen: HOST:PORT as every listener, or unix:/path. */
+static int conf_parse_admin_listen(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                                   struct fg_conf_pos kpos, void *field)
+{
+    struct fg_conf_admin *a = field;
+    const char *s;
+    int rc;
+
+    if ((rc = fg_conf_string(p, val, kpos, k->name, &s)) < 0)
+        return rc;
+    if (!strncmp(s, "unix:", 5)) {
+        if (!s[5] || strlen(s + 5) > 100)
+            return fg_conf_fail(p, fg_conf_node_pos(val, kpos), "%s: expected unix:/path/to/socket (at most 100 "
+                                "characters), got '%s'", k->name, s);
+        return (a->unix_path = fg_conf_abspath(p, s + 5)) ? 0 : -ENOMEM;
+    }
+    a->unix_path = NULL;
+    if (fg_conf_hostport(p->conf, s, &a->listen.host, &a->listen.port) < 0)
+        return fg_conf_fail(p, fg_conf_node_pos(val, kpos), "%s: expected HOST:PORT with an IP address or localhost "
+                            "(127.0.0.1:8081), or unix:/path/to/socket, got '%s'", k->name, s);
+    return 0;
+}
+
+static const struct fg_conf_key conf_admin_keys[] = {
+    { .name = "listen", .type = FG_CONF_CUSTOM, .parse = conf_parse_admin_listen },
+    { .name = "token", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_admin, token) },
+    { .name = "token_file", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_admin, token_file) },
+    FG_CONF_KEY_END,
+};
+
+static int conf_admin_check(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                            struct fg_conf_pos kpos, void *field)
+{
+    struct fg_conf_admin *a = field;
+    (void)k;
+    if (a->token && a->token_file)
+        return fg_conf_fail(p, kpos, "admin: give token or token_file, not both");
+    if (a->token && strlen(a->token) < FG_ADMIN_TOKEN_MIN)
+        return fg_conf_fail(p, fg_conf_value_pos(val, "token", kpos), "admin.token: at least %d characters "
+                            "(leave it out and fngate makes one in state_dir/admin.token)", FG_ADMIN_TOKEN_MIN);
+    if (a->token_file && !(a->token_file = fg_conf_abspath(p, a->token_file)))
+        return -ENOMEM;
+    return 0;
+}
+
 static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_config, listen) },
     { .name = "max_concurrency", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_concurrency), .min = 1, .max = 100000 },
@@ -331,6 +376,7 @@ static const struct fg_conf_key conf_top_keys[] = {
     { .name = "durability", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_config, durability), .names = conf_durability_names },
     { .name = "retries", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, retries), .table = conf_retries_keys },
     { .name = "s3", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, s3), .table = conf_s3_keys, .check = conf_s3_check },
+    { .name = "admin", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, admin), .table = conf_admin_keys, .check = conf_admin_check },
     { .name = "functions", .type = FG_CONF_CUSTOM, .parse = conf_parse_functions },
     FG_CONF_KEY_END,
 };
@@ -473,6 +519,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     int rc;
 
     conf->listen = (struct fg_conf_addr){ "127.0.0.1", 8080 };
+    conf->admin.listen = (struct fg_conf_addr){ "127.0.0.1", 8081 };
     conf->max_concurrency = 1000;
     conf->header_timeout_ms = 10000;
     conf->queue_memory_mb = 256;
@@ -487,6 +534,11 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
         return rc;
     if (!(conf->state_dir = fg_conf_abspath(p, conf->state_dir)))
         return -ENOMEM;
+    if (!conf->admin.token && !conf->admin.token_file) {
+        conf->admin.token_file_default = true;
+        if (!(conf->admin.token_file = fg_conf_printf(p, "%s/admin.token", conf->state_dir)))
+            return -ENOMEM;
+    }
     if (strlen(conf->account_id) != 12 || strspn(conf->account_id, "0123456789") != 12)
         return fg_conf_fail(p, top, "account_id: expected 12 digits, got '%s'", conf->account_id);
     return conf_check(p);

@@ -58,6 +58,19 @@ struct fg_conf_s3 {
     const char *access_key, *secret_key;   /* both NULL: requests are not authenticated */
 };
 
+/* The top-level `admin:` listener (gateway/admin_http.c): the admin API, never on the
+ * front door. */
+struct fg_conf_admin {
+    struct fg_conf_addr listen;  /* default 127.0.0.1:8081 */
+    const char *unix_path;       /* `listen: unix:/path` (absolute), else NULL and listen applies */
+    const char *token;           /* the bearer token as written (e.g. ${FNGATE_ADMIN_TOKEN}), or NULL */
+    const char *token_file;      /* absolute: where the token is read (and made on first start
+                                  * when it is the default, state_dir/admin.token) */
+    bool token_file_default;     /* token_file was not written */
+};
+/* The fewest characters an admin token may have. */
+#define FG_ADMIN_TOKEN_MIN 16
+
 enum fg_jitter {
     FG_JITTER_FULL = 0,      /* uniform in [0, delay] */
     FG_JITTER_EQUAL,         /* uniform in [delay/2, delay] */
@@ -152,6 +165,7 @@ struct fg_config {
     enum fg_durability durability;
     struct fg_conf_retries retries;  /* defaults for every function */
     struct fg_conf_s3 s3;            /* the S3-compatible endpoint (s3.enabled) */
+    struct fg_conf_admin admin;      /* the admin listener */
     struct fg_conf_function *functions;
     size_t n_functions;
 };

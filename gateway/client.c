@@ -7,10 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../core/url.h"
+#include "admin_token.h"
 #include "../triggers/registry.h"
 
 void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char *out, size_t out_size)
@@ -59,8 +61,9 @@ static size_t client_on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-int fg_client_request(const char *method, const char *url, const char *const *headers, const char *body,
-                      size_t len, struct fg_client_reply *r, struct fg_err *err)
+/* fg_client_request, through the unix socket unix_path when it is not NULL. */
+static int client_perform(const char *method, const char *url, const char *unix_path, const char *const *headers,
+                          const char *body, size_t len, struct fg_client_reply *r, struct fg_err *err)
 {
     struct curl_slist *hdrs = NULL;
     CURLcode cc;
@@ -89,6 +92,8 @@ int fg_client_request(const char *method, const char *url, const char *const *he
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, client_on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    if (unix_path)
+        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, unix_path);
     if ((cc = curl_easy_perform(curl)) != CURLE_OK)
         rc = fg_err_set(err, -EIO, "cannot reach the gateway at %s: %s", url, curl_easy_strerror(cc));
     else
@@ -99,37 +104,98 @@ int fg_client_request(const char *method, const char *url, const char *const *he
     return rc;
 }
 
+int fg_client_request(const char *method, const char *url, const char *const *headers, const char *body,
+                      size_t len, struct fg_client_reply *r, struct fg_err *err)
+{
+    return client_perform(method, url, NULL, headers, body, len, r, err);
+}
+
 void fg_client_reply_close(struct fg_client_reply *r)
 {
     fg_buf_free(&r->body);
 }
 
-json_t *fg_client_call_json(const char *config, const char *endpoint, const char *method, const char *path,
-                            const char *body)
+bool fg_client_admin_option(struct fg_client_admin *a, int c, const char *arg)
+{
+    if (c == 'A')
+        a->url = arg;
+    else if (c == 'T')
+        a->token = arg;
+    return c == 'A' || c == 'T';
+}
+
+/* The admin API's base URL and token for a: 0, or -1 with the reason printed. */
+static int client_admin_target(const struct fg_client_admin *a, char *base, size_t base_size,
+                               char token[FG_ADMIN_TOKEN_MAX + 1])
 {
     struct fg_config conf;
+    struct fg_err err;
+    const char *env = getenv("FNGATE_ADMIN_TOKEN");
+    bool have_conf = false;
+    int rc = 0;
+
+    if (a->token || (env && *env)) {
+        snprintf(token, FG_ADMIN_TOKEN_MAX + 1, "%s", a->token ? a->token : env);
+    }
+    if (!a->url || !token[0]) {
+        if (fg_registry_conf_load(&conf, a->config, &err) < 0) {
+            fprintf(stderr, "%s\n(or give --admin URL and --token TOKEN)\n", err.msg);
+            return -1;
+        }
+        have_conf = true;
+    }
+    if (a->url) {
+        size_t n = strlen(a->url);
+        snprintf(base, base_size, "%.*s", (int)(n && a->url[n - 1] == '/' ? n - 1 : n), a->url);
+    } else if (conf.admin.unix_path) {
+        snprintf(base, base_size, "unix:%s", conf.admin.unix_path);
+    } else {
+        char where[300];
+        const char *host = conf.admin.listen.host;
+        /* A wildcard address is where the gateway listens, not where to connect. */
+        if (!strcmp(host, "0.0.0.0"))
+            host = "127.0.0.1";
+        else if (!strcmp(host, "::"))
+            host = "::1";
+        fg_url_authority(where, sizeof(where), host, conf.admin.listen.port);
+        snprintf(base, base_size, "http://%s", where);
+    }
+    if (!token[0] && fg_admin_token_load(&conf.admin, false, token, &err) < 0) {
+        fprintf(stderr, "fngate: %s\n(give --token TOKEN or set FNGATE_ADMIN_TOKEN)\n", err.msg);
+        rc = -1;
+    }
+    if (have_conf)
+        fg_conf_free(&conf);
+    return rc;
+}
+
+json_t *fg_client_call_json(const struct fg_client_admin *a, const char *method, const char *path, const char *body)
+{
     struct fg_client_reply r;
     struct fg_err err;
-    char base[400], url[1024];
+    char base[400], url[1200], token[FG_ADMIN_TOKEN_MAX + 1] = "", auth[FG_ADMIN_TOKEN_MAX + 32];
+    const char *headers[] = { auth, NULL }, *unix_path = NULL;
     json_t *j = NULL;
 
-    if (fg_registry_conf_load(&conf, config, &err) < 0) {
-        if (!endpoint) {
-            fprintf(stderr, "%s\n", err.msg);
-            return NULL;
-        }
-        memset(&conf, 0, sizeof(conf));
+    if (client_admin_target(a, base, sizeof(base), token) < 0)
+        return NULL;
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    explicit_bzero(token, sizeof(token));
+    if (!strncmp(base, "unix:", 5)) {
+        unix_path = base + 5;
+        snprintf(url, sizeof(url), "http://localhost%s", path);
+    } else {
+        snprintf(url, sizeof(url), "%s%s", base, path);
     }
-    fg_client_base_url(&conf, endpoint, base, sizeof(base));
-    fg_conf_free(&conf);
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    if (fg_client_request(method, url, NULL, body, body ? strlen(body) : 0, &r, &err) < 0) {
-        fprintf(stderr, "fngate: %s (is `fngate serve -c %s` running?)\n", err.msg, config);
+    if (client_perform(method, url, unix_path, headers, body, body ? strlen(body) : 0, &r, &err) < 0) {
+        fprintf(stderr, "fngate: %s%s%s (is `fngate serve -c %s` running?)\n", err.msg, unix_path ? " via " : "",
+                unix_path ? base : "", a->config);
     } else if (r.status != 200) {
         fprintf(stderr, "fngate: HTTP %ld: %.*s\n", r.status, (int)r.body.len, r.body.data ? r.body.data : "");
     } else if (!(j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL))) {
         fprintf(stderr, "fngate: the gateway's answer is not JSON\n");
     }
+    explicit_bzero(auth, sizeof(auth));
     fg_client_reply_close(&r);
     return j;
 }

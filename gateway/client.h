@@ -8,6 +8,7 @@
 #ifndef FG_CLIENT_H
 #define FG_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../config/config.h"
@@ -34,12 +35,30 @@ int fg_client_request(const char *method, const char *url, const char *const *he
 
 void fg_client_reply_close(struct fg_client_reply *r);
 
-/* The admin API from the CLI: method path (with body, may be NULL) on the gateway named by
- * endpoint, or else by the listen address in the config file. Problems (no config, no
- * gateway, an HTTP error, not JSON) are printed on stderr. The parsed answer (owned:
- * json_decref), or NULL. */
-json_t *fg_client_call_json(const char *config, const char *endpoint, const char *method, const char *path,
-                            const char *body);
+/* Where the CLI's admin verbs (queue, dlq, schedules) find the admin API: --admin URL
+ * (http://HOST:PORT or unix:PATH) and --token, else FNGATE_ADMIN_TOKEN for the token, else
+ * the config's admin.listen and its token (admin.token, admin.token_file, or the one the
+ * gateway made in state_dir). All borrowed. */
+struct fg_client_admin {
+    const char *config;
+    const char *url;                  /* NULL: from the config */
+    const char *token;                /* NULL: from the environment or the config */
+};
+
+/* The getopt_long entries every admin verb takes (--admin, --endpoint as its old name,
+ * --token) and the handling of one: true when c was one of them. */
+#define FG_CLIENT_ADMIN_OPTIONS                                                              \
+    { "admin", required_argument, NULL, 'A' }, { "endpoint", required_argument, NULL, 'A' }, \
+    { "token", required_argument, NULL, 'T' }
+bool fg_client_admin_option(struct fg_client_admin *a, int c, const char *arg);
+#define FG_CLIENT_ADMIN_USAGE                                                                        \
+    "  --admin URL         the admin API: http://HOST:PORT or unix:PATH (default: admin.listen)\n" \
+    "  --token TOKEN       its bearer token (default: $FNGATE_ADMIN_TOKEN, else the config's)\n"
+
+/* The admin API from the CLI: method path (with body, may be NULL). Problems (no config, no
+ * token, no gateway, an HTTP error, not JSON) are printed on stderr. The parsed answer
+ * (owned: json_decref), or NULL. */
+json_t *fg_client_call_json(const struct fg_client_admin *a, const char *method, const char *path, const char *body);
 
 /* An argument that is text, or @FILE (that file's content), or @- (standard input), appended
  * to out (whose ceiling bounds it). what names it in messages ("payload"). 0, or a negative

@@ -16,8 +16,7 @@
 #include "commands.h"
 
 struct queue_opts {
-    const char *config;
-    const char *endpoint;
+    struct fg_client_admin admin;
     int json;
     int limit;
     int all;
@@ -25,7 +24,7 @@ struct queue_opts {
 
 static void queue_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate queue [-c FILE] [--endpoint URL] [--json]\n"
+    fprintf(f, "usage: fngate queue [-c FILE] [--admin URL] [--token TOKEN] [--json]\n"
                "  Per function: events queued, in flight, waiting to retry, the oldest event's age,\n"
                "  and dead letters, from a running gateway.\n"
                "       fngate dlq list [FUNCTION] [--limit N] [--json]\n"
@@ -34,13 +33,13 @@ static void queue_usage(FILE *f)
                "       fngate dlq purge FUNCTION | ID... | --all\n"
                "  Dead letters: events that failed every attempt or grew too old. redrive queues\n"
                "  them again with fresh attempts and new request ids; purge deletes them.\n"
-               "  -c, --config FILE   configuration (default ./fngate.yaml): where the gateway listens\n"
-               "  --endpoint URL      the gateway's address instead (e.g. http://127.0.0.1:8080)\n");
+               "  -c, --config FILE   configuration (default ./fngate.yaml): where the admin API listens\n"
+               FG_CLIENT_ADMIN_USAGE);
 }
 
 static json_t *queue_call(const struct queue_opts *o, const char *method, const char *path, const char *body)
 {
-    return fg_client_call_json(o->config, o->endpoint, method, path, body);
+    return fg_client_call_json(&o->admin, method, path, body);
 }
 
 static int queue_print_json(json_t *j)
@@ -181,18 +180,18 @@ static int queue_dlq(struct queue_opts *o, int argc, char **argv)
 static int queue_main(int argc, char **argv, bool dlq)
 {
     static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' }, { "endpoint", required_argument, NULL, 'e' },
+        { "config", required_argument, NULL, 'c' }, FG_CLIENT_ADMIN_OPTIONS,
         { "json", no_argument, NULL, 'j' }, { "limit", required_argument, NULL, 'n' },
         { "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    struct queue_opts o = { "fngate.yaml", NULL, 0, 100, 0 };
+    struct queue_opts o = { { "fngate.yaml", NULL, NULL }, 0, 100, 0 };
     int c;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': o.config = optarg; break;
-        case 'e': o.endpoint = optarg; break;
+        case 'c': o.admin.config = optarg; break;
+        case 'A': case 'T': fg_client_admin_option(&o.admin, c, optarg); break;
         case 'j': o.json = 1; break;
         case 'n': o.limit = atoi(optarg); break;
         case 'a': o.all = 1; break;

@@ -28,17 +28,18 @@ static void schedule_usage(FILE *f)
 
 static void schedules_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate schedules [-c FILE] [--endpoint URL] [--json]\n"
-               "  Lists the schedules of a running gateway with their last and next fire (UTC).\n");
+    fprintf(f, "usage: fngate schedules [-c FILE] [--admin URL] [--token TOKEN] [--json]\n"
+               "  Lists the schedules of a running gateway with their last and next fire (UTC).\n"
+               FG_CLIENT_ADMIN_USAGE);
 }
 
 int fg_cmd_schedules(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' }, { "endpoint", required_argument, NULL, 'e' },
+        { "config", required_argument, NULL, 'c' }, FG_CLIENT_ADMIN_OPTIONS,
         { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    const char *config = "fngate.yaml", *endpoint = NULL;
+    struct fg_client_admin admin = { "fngate.yaml", NULL, NULL };
     json_t *j, *it;
     size_t i;
     int c, json = 0;
@@ -46,8 +47,8 @@ int fg_cmd_schedules(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'e': endpoint = optarg; break;
+        case 'c': admin.config = optarg; break;
+        case 'A': case 'T': fg_client_admin_option(&admin, c, optarg); break;
         case 'j': json = 1; break;
         case 'h': schedules_usage(stdout); return 0;
         default: schedules_usage(stderr); return 2;
@@ -57,7 +58,7 @@ int fg_cmd_schedules(int argc, char **argv)
         schedules_usage(stderr);
         return 2;
     }
-    if (!(j = fg_client_call_json(config, endpoint, "GET", "/_fngate/schedules", NULL)))
+    if (!(j = fg_client_call_json(&admin, "GET", "/_fngate/schedules", NULL)))
         return 1;
     if (json) {
         char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_serve.c - `fngate serve`: the gateway process.
  *
- * Order matters at both ends. Start: config → loop → router (workers) → HTTP listener, and
- * only then the "listening on" line, which tests and scripts wait for. Stop (SIGTERM or
+ * Order matters at both ends. Start: config → loop → router (workers) → listeners (front
+ * door, S3, admin), and only then the "listening on" line, which tests and scripts wait
+ * for (the admin line comes before it). Stop (SIGTERM or
  * SIGINT): stop accepting, stop the router (it answers everything in flight and reaps the
  * workers), run what is still queued for the loop, commit what is queued for the state
  * store (its accept callbacks resume their connections), then stop the HTTP threads: by
@@ -22,6 +23,8 @@
 #include "../core/url.h"
 #include "../router/router.h"
 #include "../triggers/registry.h"
+#include "admin_http.h"
+#include "admin_token.h"
 #include "commands.h"
 #include "http.h"
 #include "s3_api.h"
@@ -32,15 +35,18 @@ struct serve_state {
     struct fg_trigger *triggers[FG_REGISTRY_MAX];   /* by registry index; NULL: none of its events */
     struct fg_s3_server *s3;            /* NULL without a top-level `s3:` */
     struct fg_http_server *http;
+    struct fg_admin_server *admin;
     int signals;
 };
 
 static void serve_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate serve [-c FILE] [--listen HOST:PORT] [--log-format text|json] [--debug]\n"
-               "  Starts the gateway: HTTP routes, the Invoke API, and warm workers.\n"
+    fprintf(f, "usage: fngate serve [-c FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT|unix:PATH]\n"
+               "                    [--log-format text|json] [--debug]\n"
+               "  Starts the gateway: HTTP routes, the Invoke API, the admin API, and warm workers.\n"
                "  -c, --config FILE    configuration (default ./fngate.yaml)\n"
                "  --listen HOST:PORT   overrides gateway.listen (port 0 picks a free port)\n"
+               "  --admin-listen ADDR  overrides admin.listen\n"
                "  --log-format FMT     function log stream on stdout: text (default) or json\n"
                "  --debug              verbose diagnostics on stderr\n");
 }
@@ -82,6 +88,7 @@ static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
     fg_log(FG_LOG_INFO, "gateway", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fg_http_quiesce(st->http);
     fg_s3_quiesce(st->s3);
+    fg_admin_quiesce(st->admin);
     serve_stop_triggers(st);
     fg_router_stop(st->router, serve_on_stopped, st);
 }
@@ -90,10 +97,12 @@ int fg_cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' }, { "listen", required_argument, NULL, 'l' },
+        { "admin-listen", required_argument, NULL, 'a' },
         { "log-format", required_argument, NULL, 'f' }, { "debug", no_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    const char *path = "fngate.yaml", *listen = NULL, *format = NULL;
+    const char *path = "fngate.yaml", *listen = NULL, *admin_listen = NULL, *format = NULL;
+    char token[FG_ADMIN_TOKEN_MAX + 1];
     struct serve_state st;
     struct fg_config conf;
     struct fg_err err = { 0, "" };
@@ -108,6 +117,7 @@ int fg_cmd_serve(int argc, char **argv)
         switch (c) {
         case 'c': path = optarg; break;
         case 'l': listen = optarg; break;
+        case 'a': admin_listen = optarg; break;
         case 'f': format = optarg; break;
         case 'd': fg_log_set_level(FG_LOG_DEBUG); break;
         case 'h': serve_usage(stdout); return 0;
@@ -128,6 +138,15 @@ int fg_cmd_serve(int argc, char **argv)
             goto out;
         }
     }
+    if (admin_listen && !strncmp(admin_listen, "unix:", 5) && admin_listen[5]) {
+        conf.admin.unix_path = admin_listen + 5;
+    } else if (admin_listen) {
+        conf.admin.unix_path = NULL;
+        if (fg_conf_hostport(&conf, admin_listen, &conf.admin.listen.host, &conf.admin.listen.port) < 0) {
+            fprintf(stderr, "fngate: --admin-listen expects HOST:PORT or unix:PATH, got '%s'\n", admin_listen);
+            goto out;
+        }
+    }
     if (format) {
         if (strcmp(format, "text") && strcmp(format, "json")) {
             fprintf(stderr, "fngate: --log-format is text or json\n");
@@ -141,15 +160,20 @@ int fg_cmd_serve(int argc, char **argv)
     if (fg_router_new(&conf, &st.loop, STDOUT_FILENO, &st.router, &err) < 0 ||
         fg_router_start(st.router, &err) < 0)
         goto fail;
-    if (serve_start_triggers(&st, &conf, &err) < 0 ||
-        fg_http_start(&conf, st.router, st.triggers, FG_REGISTRY_MAX, &st.http, &err) < 0)
+    if (serve_start_triggers(&st, &conf, &err) < 0 || fg_http_start(&conf, st.router, &st.http, &err) < 0)
         goto fail;
+    if (fg_admin_token_load(&conf.admin, true, token, &err) < 0 ||
+        fg_admin_start(&conf, st.router, st.triggers, FG_REGISTRY_MAX, token, &st.admin, &err) < 0)
+        goto fail;
+    explicit_bzero(token, sizeof(token));
     if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
         goto fail;
     if (st.s3) {
         fg_url_authority(where, sizeof(where), conf.s3.listen.host, fg_s3_port(st.s3));
         fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on http://%s (root %s)", where, conf.s3.root);
     }
+    fg_log(FG_LOG_INFO, "gateway", "admin API on %s (token %s%s)", fg_admin_url(st.admin),
+           conf.admin.token ? "from admin.token" : "in ", conf.admin.token ? "" : conf.admin.token_file);
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
     sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
     if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
@@ -186,6 +210,7 @@ out:
     fg_router_close_store(st.router);
     fg_http_free(st.http);
     fg_s3_free(st.s3);
+    fg_admin_free(st.admin);
     for (size_t i = 0; i < FG_REGISTRY_MAX; i++)
         if (st.triggers[i])
             st.triggers[i]->ops->free(st.triggers[i]);

@@ -32,7 +32,6 @@
 #include "../router/destination.h"
 #include "../triggers/apigw.h"
 #include "../triggers/http_route.h"
-#include "admin.h"
 #include "invoke_api.h"
 
 #define HTTP_MAX_HEADERS 128
@@ -47,8 +46,6 @@ struct fg_http_server {
     struct fg_mhd_conns conns;          /* per connection: request contexts, head deadlines */
     const struct fg_config *conf;
     struct fg_router *router;
-    struct fg_trigger *const *triggers;  /* borrowed; NULLs allowed: admin views */
-    size_t n_triggers;
     struct fg_route_table routes;
     struct fg_idgen ids;              /* API Gateway request ids */
     pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
@@ -59,7 +56,6 @@ enum http_kind {
     HTTP_KIND_ROUTE = 0,
     HTTP_KIND_INVOKE,
     HTTP_KIND_ASYNC,                  /* Invoke API, InvocationType Event */
-    HTTP_KIND_ADMIN,
 };
 
 struct http_req {
@@ -75,8 +71,6 @@ struct http_req {
     struct fg_buf client_context;     /* decoded X-Amz-Client-Context */
     struct fg_invocation inv;
     int accept_rc;                    /* HTTP_KIND_ASYNC: the store's answer */
-    struct fg_admin_req admin;        /* HTTP_KIND_ADMIN */
-    struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, FG_ADMIN_TRIGGER */
     char fn_arn[256];
     char apigw_id[FG_ID_LEN + 1];
     struct fg_http_header headers[HTTP_MAX_HEADERS];
@@ -186,19 +180,6 @@ static enum MHD_Result http_render_async(struct http_req *q)
     return http_invoke_error(q, 503, "ServiceException", msg);
 }
 
-static enum MHD_Result http_render_admin(struct http_req *q)
-{
-    bool loop_call = q->admin.op != FG_ADMIN_DLQ;
-    struct fg_buf *body = loop_call ? &q->stats.json : &q->admin.query.json;
-    int status = loop_call ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
-
-    if (status == 404)
-        return http_send_message(q, 404, "no such dead letter", NULL, NULL);
-    if (status != 200)
-        return http_send_message(q, status, "admin query failed (see the gateway log)", NULL, NULL);
-    return http_send(q, 200, body, "application/json");
-}
-
 /* The router finished q->inv: render it (MHD thread, after resume). */
 /* A route's function failed: what API Gateway keeps in the logs. */
 static void http_log_error(const struct http_req *q)
@@ -216,8 +197,6 @@ static enum MHD_Result http_render(struct http_req *q)
 
     if (q->kind == HTTP_KIND_ASYNC)
         return http_render_async(q);
-    if (q->kind == HTTP_KIND_ADMIN)
-        return http_render_admin(q);
     if (q->kind == HTTP_KIND_INVOKE) {
         struct fg_invoke_answer a;
         fg_invoke_api_result(&a, inv, q->fn_arn);
@@ -309,67 +288,6 @@ static enum MHD_Result http_submit_async(struct http_req *q, const char *payload
         q->accept_rc = rc == -ENOENT ? -FG_ESHUTDOWN : rc;
         MHD_resume_connection(q->conn);
     }
-    return MHD_YES;
-}
-
-static void http_on_admin_query(struct fg_store_query *query, void *arg)
-{
-    struct http_req *q = arg;
-    (void)query;
-    MHD_resume_connection(q->conn);
-}
-
-static void http_on_stats(struct fg_router_stats *c, void *arg)
-{
-    struct http_req *q = arg;
-    (void)c;
-    MHD_resume_connection(q->conn);
-}
-
-/* Loop thread: a trigger's state (q->admin.trigger), into q->stats. */
-static void http_on_trigger(struct fg_loop *loop, struct fg_loop_msg *msg)
-{
-    struct http_req *q = (struct http_req *)((char *)msg - offsetof(struct http_req, stats.msg));
-    struct fg_trigger *t = NULL;
-    (void)loop;
-    for (size_t i = 0; i < q->srv->n_triggers && !t; i++)
-        if (q->srv->triggers[i] && !strcmp(q->srv->triggers[i]->ops->name, q->admin.trigger))
-            t = q->srv->triggers[i];
-    fg_buf_init(&q->stats.json, 256u << 20);
-    q->stats.rc = t ? t->ops->describe(t, &q->stats.json) : fg_buf_append_str(&q->stats.json, q->admin.empty);
-    MHD_resume_connection(q->conn);
-}
-
-static enum MHD_Result http_admin(struct http_req *q, const char *method)
-{
-    struct fg_err err;
-    int status, rc;
-
-    q->kind = HTTP_KIND_ADMIN;
-    if ((status = fg_admin_parse(method, q->raw_uri, q->body.data, q->body.len, &q->admin, &err)) != 0)
-        return http_send_message(q, status, err.msg, status == 405 ? "Allow" : NULL,
-                                 strstr(err.msg, "POST") ? "POST" : "GET");
-    q->waiting = true;
-    MHD_suspend_connection(q->conn);
-    if (q->admin.op == FG_ADMIN_TRIGGER) {
-        fg_buf_init(&q->stats.json, 0);
-        q->stats.rc = -FG_ESHUTDOWN;
-        rc = fg_router_post(q->srv->router, &q->stats.msg, http_on_trigger);
-    } else if (q->admin.op == FG_ADMIN_QUEUE) {
-        q->stats.done = http_on_stats;
-        q->stats.done_arg = q;
-        fg_buf_init(&q->stats.json, 0);
-        q->stats.rc = -FG_ESHUTDOWN;
-        rc = fg_router_stats(q->srv->router, &q->stats);
-    } else {
-        q->admin.query.done = http_on_admin_query;
-        q->admin.query.done_arg = q;
-        rc = fg_router_dlq(q->srv->router, &q->admin.query);
-        if (rc < 0)
-            q->admin.query.status = 503;
-    }
-    if (rc < 0)
-        MHD_resume_connection(q->conn);
     return MHD_YES;
 }
 
@@ -642,8 +560,6 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         return http_render(q);
     if (!strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
         return http_invoke(q, method);
-    if (!strncmp(q->raw_uri, FG_ADMIN_PREFIX, sizeof(FG_ADMIN_PREFIX) - 1))
-        return http_admin(q, method);
     return http_route(q, method, version);
 }
 
@@ -652,11 +568,6 @@ static void http_req_free(void *arg)
 {
     struct http_req *q = arg;
     fg_invocation_close(&q->inv);
-    if (q->kind == HTTP_KIND_ADMIN) {
-        fg_buf_free(&q->admin.query.json);
-        fg_buf_free(&q->stats.json);
-        fg_admin_req_close(&q->admin);
-    }
     fg_buf_free(&q->body);
     fg_buf_free(&q->payload);
     fg_buf_free(&q->client_context);
@@ -680,8 +591,8 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
 
 /* ------------------------------------------------------------------ API */
 
-int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
-                  size_t n_triggers, struct fg_http_server **out, struct fg_err *err)
+int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_http_server **out,
+                  struct fg_err *err)
 {
     struct fg_http_server *s = calloc(1, sizeof(*s));
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -704,8 +615,6 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
     s->router = router;
-    s->triggers = triggers;
-    s->n_triggers = n_triggers;
     fg_idgen_init(&s->ids);
     if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
         free(s);

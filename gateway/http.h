@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* http.h - the HTTP front door: routes and the Invoke API on one libmicrohttpd listener.
+/* http.h - the HTTP front door: routes and the Invoke API on one libmicrohttpd listener
+ * (the admin API has its own, gateway/admin_http.h: /_fngate/ is 404 here).
  *
  * MHD threads parse requests, build the event, and hand the invocation to the router with
  * fg_router_submit(); the connection is suspended until the router's done callback (loop
  * thread) resumes it, and the response is rendered back on an MHD thread. Lifecycle:
- * start → quiesce (stop accepting) → free (after the router stopped, so nothing is
+ * start → quiesce (new requests get 503) → free (after the router stopped, so nothing is
  * suspended). Tests: tests/integration. */
 #ifndef FG_HTTP_H
 #define FG_HTTP_H
@@ -15,16 +16,15 @@
 
 struct fg_http_server;
 
-/* Binds conf->listen.host:listen.port (0 = any free port). Borrows conf, router and the
- * array of triggers (their admin views, /_fngate/<ops->view>; NULL entries allowed) for
- * the server's life. 0 and an owned server in *out, or -errno with err filled. */
-int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
-                  size_t n_triggers, struct fg_http_server **out, struct fg_err *err) FG_MUST_CHECK;
+/* Binds conf->listen.host:listen.port (0 = any free port). Borrows conf and router for the
+ * server's life. 0 and an owned server in *out, or -errno with err filled. */
+int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct fg_http_server **out,
+                  struct fg_err *err) FG_MUST_CHECK;
 
 /* The port actually bound. */
 int fg_http_port(const struct fg_http_server *s);
 
-/* Stops accepting connections; requests under way continue. */
+/* A request that begins from now on is answered 503; requests under way continue. */
 void fg_http_quiesce(struct fg_http_server *s);
 
 /* Stops the threads and frees the server (NULL allowed). */

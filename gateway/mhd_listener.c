@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../core/log.h"
@@ -35,6 +37,7 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
     char where[300];
 
     l->mhd = NULL;
+    l->unix_path[0] = '\0';
     atomic_init(&l->stopping, false);
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
@@ -61,6 +64,70 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
     return 0;
 }
 
+/* Binds and listens on a unix socket at path (made 0600). The socket, or -1 with err. */
+static int mhd_listener_unix_socket(const char *what, const char *path, struct fg_err *err)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+    mode_t old;
+    int fd, rc;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return fg_err_set(err, -ENAMETOOLONG, "%s: unix:%s: the path is too long", what, path);
+    memcpy(sun.sun_path, path, strlen(path));
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return fg_err_set(err, -EEXIST, "%s: unix:%s exists and is not a socket", what, path);
+        /* A socket file left by a process that is gone refuses connections: replace it. */
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+            return fg_err_set(err, -errno, "%s: socket: %s", what, strerror(errno));
+        rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+        close(fd);
+        if (rc == 0)
+            return fg_err_set(err, -EADDRINUSE, "%s: unix:%s: another process listens there", what, path);
+        unlink(path);
+    }
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+        return fg_err_set(err, -errno, "%s: socket: %s", what, strerror(errno));
+    old = umask(0177);              /* the file is born 0600: no window where others may connect */
+    rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old);
+    if (rc < 0 || listen(fd, 128) < 0) {
+        rc = -errno;
+        close(fd);
+        return fg_err_set(err, rc, "%s: cannot listen on unix:%s: %s", what, path, strerror(-rc));
+    }
+    return fd;
+}
+
+int fg_mhd_listener_start_unix(struct fg_mhd_listener *l, const char *what, const char *component, const char *path,
+                               unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
+                               const struct MHD_OptionItem *options, struct fg_err *err)
+{
+    int fd;
+
+    l->mhd = NULL;
+    l->port = 0;
+    atomic_init(&l->stopping, false);
+    if ((fd = mhd_listener_unix_socket(what, path, err)) < 0)
+        return fd;
+    snprintf(l->unix_path, sizeof(l->unix_path), "%s", path);
+    l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, dh, cls,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, (void *)component,
+                              MHD_OPTION_LISTEN_SOCKET, fd,
+                              MHD_OPTION_ARRAY, options,
+                              MHD_OPTION_END);
+    if (!l->mhd) {
+        close(fd);
+        unlink(l->unix_path);
+        l->unix_path[0] = '\0';
+        return fg_err_set(err, -EIO, "%s: cannot serve on unix:%s", what, path);
+    }
+    return 0;
+}
+
 void fg_mhd_listener_quiesce(struct fg_mhd_listener *l)
 {
     atomic_store_explicit(&l->stopping, true, memory_order_relaxed);
@@ -71,6 +138,9 @@ void fg_mhd_listener_stop(struct fg_mhd_listener *l)
     if (l->mhd)
         MHD_stop_daemon(l->mhd);
     l->mhd = NULL;
+    if (l->unix_path[0])
+        unlink(l->unix_path);
+    l->unix_path[0] = '\0';
 }
 
 unsigned fg_mhd_connection_limit(void)

@@ -25,7 +25,8 @@
 struct fg_mhd_listener {
     struct MHD_Daemon *mhd;          /* NULL until started */
     atomic_bool stopping;            /* set by quiesce; read by MHD's threads */
-    int port;                        /* the port bound */
+    int port;                        /* the port bound (0 on a unix socket) */
+    char unix_path[108];             /* the socket file made, removed at stop; "" for TCP */
 };
 
 /* Binds host:port (host "localhost", an IPv4 or an IPv6 address without brackets; port 0
@@ -37,6 +38,13 @@ struct fg_mhd_listener {
 int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
                           int port, unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
                           const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
+
+/* Same on a unix socket at path (at most 107 bytes): a stale socket file is replaced, one a
+ * live process listens on is not; the file is made with mode 0600 and removed at stop. 0,
+ * or -EADDRINUSE / -errno with err filled. */
+int fg_mhd_listener_start_unix(struct fg_mhd_listener *l, const char *what, const char *component, const char *path,
+                               unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
+                               const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
 
 /* How many connections a listener takes at once: three quarters of the descriptors the
  * process may open (the rest stay for workers, the state file and the sources), at least
@@ -56,7 +64,8 @@ static inline bool fg_mhd_listener_stopping(struct fg_mhd_listener *l)
     return atomic_load_explicit(&l->stopping, memory_order_relaxed);
 }
 
-/* Stops MHD's threads and closes the listen socket. A listener never started is allowed. */
+/* Stops MHD's threads, closes the listen socket and removes a unix socket's file. A
+ * listener never started is allowed. */
 void fg_mhd_listener_stop(struct fg_mhd_listener *l);
 
 #endif

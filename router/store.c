@@ -332,6 +332,10 @@ int fg_store_query(struct fg_store *s, struct fg_store_query *q)
     op->q = q;
     fg_buf_init(&q->json, 64u << 20);
     q->status = 500;
+    q->after_id = 0;
+    q->until_id = -1;
+    q->total = 0;
+    q->more = false;
     if (!store_push(s, op)) {
         free(op);
         return -FG_ESHUTDOWN;
@@ -435,27 +439,63 @@ static int store_dlq_select(struct fg_store *s, const struct fg_store_query *q, 
 {
     char sql[512];
     int rc;
-    snprintf(sql, sizeof(sql), "SELECT %s FROM dlq WHERE (?1 IS NULL OR function=?1) AND (?2 IS NULL OR id=?2) %s",
-             columns, suffix);
+    snprintf(sql, sizeof(sql), "SELECT %s FROM dlq WHERE (?1 IS NULL OR function=?1) AND (?2 IS NULL OR id=?2)"
+             " AND id>?3 AND (?4<0 OR id<=?4) %s", columns, suffix);
     if ((rc = sqlite3_prepare_v2(s->db, sql, -1, out, NULL)) != SQLITE_OK)
         return rc;
     if (q->function && *q->function)
         sqlite3_bind_text(*out, 1, q->function, -1, SQLITE_STATIC);
     if (q->n_ids)
         sqlite3_bind_int64(*out, 2, q->ids[i]);
+    sqlite3_bind_int64(*out, 3, q->after_id);
+    sqlite3_bind_int64(*out, 4, q->until_id);
     return SQLITE_OK;
 }
 
-/* Redrive or purge, inside the batch's transaction. Redriven events go on batch. */
+static void store_append(struct store_batch *b, struct fg_async_event *ev)
+{
+    ev->next = NULL;
+    if (b->tail)
+        b->tail->next = ev;
+    else
+        b->head = ev;
+    b->tail = ev;
+}
+
+/* The newest dead letter now: where a redrive or purge by function (or of all) stops, so
+ * dead letters buried while it runs are left for the next one. */
+static int store_dlq_last_id(struct fg_store *s, long long *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM dlq", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Redrive or purge, inside the batch's transaction: the ids named, or the next chunk of a
+ * function's (or all) dead letters (q->more then says the op must go round again). Redriven
+ * events go on batch; the per-function counts are lowered as rows go (a rolled-back batch
+ * recounts). */
 static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct store_batch *batch)
 {
     long long n = 0;
     size_t rounds = q->n_ids ? q->n_ids : 1;
     int rc = SQLITE_OK;
+    char limit[48];
 
+    q->more = false;
+    if (!q->n_ids && q->until_id < 0 && (rc = store_dlq_last_id(s, &q->until_id)) != SQLITE_OK)
+        return rc;
+    snprintf(limit, sizeof(limit), "ORDER BY id LIMIT %d", q->n_ids ? 1000000 : FG_STORE_DLQ_CHUNK);
     for (size_t i = 0; i < rounds && rc == SQLITE_OK; i++) {
         sqlite3_stmt *st, *del;
-        if ((rc = store_dlq_select(s, q, "id, function, url, payload", "ORDER BY id", i, &st)) != SQLITE_OK)
+        if ((rc = store_dlq_select(s, q, "id, function, url, payload", limit, i, &st)) != SQLITE_OK)
             break;
         if ((rc = sqlite3_prepare_v2(s->db, "DELETE FROM dlq WHERE id=?", -1, &del, NULL)) != SQLITE_OK) {
             sqlite3_finalize(st);
@@ -477,14 +517,16 @@ static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct 
                     fg_async_event_free(ev);
                     break;
                 }
-                if (batch->tail)
-                    batch->tail->next = ev;
-                else
-                    batch->head = ev;
-                batch->tail = ev;
+                store_append(batch, ev);
             }
             sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
-            rc = store_step_done(del);
+            if ((rc = store_step_done(del)) != SQLITE_OK)
+                break;
+            pthread_mutex_lock(&s->lock);
+            store_count_add(s, (const char *)sqlite3_column_text(st, 1), -1);
+            pthread_mutex_unlock(&s->lock);
+            if (!q->n_ids)
+                q->after_id = sqlite3_column_int64(st, 0);
             n++;
         }
         sqlite3_finalize(st);
@@ -492,12 +534,17 @@ static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct 
     }
     if (rc != SQLITE_OK)
         return rc;
+    q->total += n;
+    if (!q->n_ids && n == FG_STORE_DLQ_CHUNK) {
+        q->more = true;
+        return SQLITE_OK;
+    }
     if (q->n_ids == 1 && n == 0) {
         q->status = 404;
         return SQLITE_OK;
     }
     char body[96];
-    snprintf(body, sizeof(body), "{\"%s\":%lld}", q->kind == FG_STORE_DLQ_REDRIVE ? "redriven" : "purged", n);
+    snprintf(body, sizeof(body), "{\"%s\":%lld}", q->kind == FG_STORE_DLQ_REDRIVE ? "redriven" : "purged", q->total);
     q->status = fg_buf_append(&q->json, body, strlen(body)) == 0 ? 200 : 500;
     return SQLITE_OK;
 }
@@ -635,7 +682,7 @@ static int store_apply(struct fg_store *s, struct store_op *op, struct store_bat
     }
     case OP_QUERY:
         if (op->q->kind == FG_STORE_DLQ_REDRIVE || op->q->kind == FG_STORE_DLQ_PURGE) {
-            *recount = true;
+            *recount = true;        /* used only if the batch rolls back */
             return store_dlq_write(s, op->q, batch);
         }
         return SQLITE_OK;
@@ -643,16 +690,6 @@ static int store_apply(struct fg_store *s, struct store_op *op, struct store_bat
         return SQLITE_OK;
     }
     return SQLITE_MISUSE;
-}
-
-static void store_append(struct store_batch *b, struct fg_async_event *ev)
-{
-    ev->next = NULL;
-    if (b->tail)
-        b->tail->next = ev;
-    else
-        b->head = ev;
-    b->tail = ev;
 }
 
 static void store_run_batch(struct fg_store *s, struct store_op *list)
@@ -721,6 +758,10 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
             break;
         }
         case OP_QUERY:
+            if (rc == SQLITE_OK && op->q->more) {
+                fg_workq_push(&s->ops, &op->item);      /* the next chunk, after what is queued */
+                continue;
+            }
             if (rc != SQLITE_OK) {
                 fg_buf_reset(&op->q->json);
                 op->q->status = 500;
@@ -736,8 +777,8 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         }
         store_op_free(op);
     }
-    if (recount && rc == SQLITE_OK)
-        fg_store_recount(s);
+    if (recount && rc != SQLITE_OK)
+        fg_store_recount(s);        /* counts lowered by rows that are back */
     if (n_ops > 256)
         fg_log(FG_LOG_DEBUG, "store", "batch of %zu ops: statements %lld us, commit %lld us", n_ops, t1 - t0,
                fg_mono_us() - t1);

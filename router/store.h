@@ -144,6 +144,10 @@ enum fg_store_query_kind {
     FG_STORE_DLQ_REDRIVE,    /* function or ids: back to the queue with fresh attempts */
     FG_STORE_DLQ_PURGE,      /* function or ids, or all when both are empty */
 };
+/* A redrive or purge by function (or of all) takes the dead letters there were when it
+ * began, FG_STORE_DLQ_CHUNK per transaction, and goes to the back of the writer's queue
+ * between chunks: 700,000 dead letters never hold an accept for more than one chunk. */
+#define FG_STORE_DLQ_CHUNK 500
 
 struct fg_store_query;
 typedef void fg_store_query_fn(struct fg_store_query *q, void *arg);
@@ -162,6 +166,9 @@ struct fg_store_query {
     /* ---- store private */
     struct fg_loop_msg msg;
     struct fg_store_query *next;
+    long long after_id, until_id;     /* REDRIVE/PURGE by function or all: done up to after_id */
+    long long total;                  /* rows redriven or purged so far */
+    bool more;                        /* a chunk was full: the op goes round again */
 };
 
 /* Any thread. Borrows q until done. 0, or -FG_ESHUTDOWN (done will not run). */

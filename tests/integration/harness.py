@@ -136,6 +136,9 @@ class Gateway:
         self.stdout_path = os.path.join(tmp, "fngate.stdout")
         self.stderr_lines = []
         self.port = None
+        self.admin_port = None          # the admin listener's, from its log line
+        self.admin_socket = None        # or its unix socket
+        self.admin_token = None         # the token it made (or set it when the config names one)
         self.args = list(args)
         self.proc = None
         self._out = None
@@ -149,7 +152,9 @@ class Gateway:
 
     def start(self):
         self._out = open(self.stdout_path, "wb")
-        self.proc = subprocess.Popen([FNGATE, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + self.args,
+        admin = [] if "--admin-listen" in self.args or re.search(r"^admin:", open(self.config).read(), re.M) \
+            else ["--admin-listen", "127.0.0.1:0"]
+        self.proc = subprocess.Popen([FNGATE, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + admin + self.args,
                                      stdout=self._out, stderr=subprocess.PIPE, env=dict(env(), **self.extra_env),
                                      cwd=self.tmp)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
@@ -161,6 +166,14 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace")
             self.stderr_lines.append(line)
+            m = re.search(r"admin API on (?:http://127\.0\.0\.1:(\d+)|unix:(\S+)) \(token (?:in (.*)|from admin\.token)\)",
+                          line)
+            if m:
+                self.admin_port = int(m.group(1)) if m.group(1) else None
+                self.admin_socket = m.group(2)
+                if m.group(3):
+                    with open(m.group(3)) as f:
+                        self.admin_token = f.read().strip()
             m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
@@ -227,9 +240,29 @@ class Gateway:
         finally:
             c.close()
 
+    def admin(self, method, path, body=None, headers=None, token=True, timeout=30):
+        """A request to the admin listener (path starts with /_fngate/), with the gateway's
+        token unless token is False (or another token as a string), and a JSON body."""
+        h = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            h["Authorization"] = "Bearer " + (token if isinstance(token, str) else self.admin_token)
+        h.update(headers or {})
+        c = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            c.close()
+
+    def admin_args(self):
+        """What the CLI's admin verbs need to reach this gateway."""
+        return ["--admin", "http://127.0.0.1:%d" % self.admin_port, "--token", self.admin_token]
+
     def view(self, name):
         """An admin view, GET /_fngate/NAME, as JSON (it must answer 200)."""
-        status, _, body = self.request("GET", "/_fngate/" + name)
+        status, _, body = self.admin("GET", "/_fngate/" + name)
         check(status == 200, "/_fngate/%s: HTTP %d %r" % (name, status, body))
         return json.loads(body)
 

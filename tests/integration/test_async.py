@@ -55,7 +55,7 @@ def queue_view(gw):
 
 
 def dlq(gw, function=None):
-    st, _, body = gw.request("GET", "/_fngate/dlq" + ("?function=" + function if function else ""))
+    st, _, body = gw.admin("GET", "/_fngate/dlq" + ("?function=" + function if function else ""))
     check(st == 200, "dlq list: HTTP %d %s" % (st, body))
     return json.loads(body)["items"]
 
@@ -103,17 +103,17 @@ def test_bad_async_input(tmp):
         check(st == 202, "an async payload just under 1 MB is accepted: %d" % st)
         st, _, _ = gw.invoke("W", big)
         check(st == 200, "the 1 MB limit is for async only; sync takes 6 MB: %d" % st)
-        st, _, body = gw.request("GET", "/_fngate/nothing")
+        st, _, body = gw.admin("GET", "/_fngate/nothing")
         check(st == 404, "unknown admin path: %d" % st)
-        st, _, body = gw.request("POST", "/_fngate/dlq/redrive", b"[]")
+        st, _, body = gw.admin("POST", "/_fngate/dlq/redrive", b"[]")
         check(st == 400, "redrive without a selection: %d %s" % (st, body))
         # Admin bodies are small selections: a huge ids list (700,000 held the store's writer
         # for seconds) or body is refused before it reaches the store.
-        st, _, body = gw.request("POST", "/_fngate/dlq/purge", json.dumps({"ids": list(range(1, 1002))}))
+        st, _, body = gw.admin("POST", "/_fngate/dlq/purge", json.dumps({"ids": list(range(1, 1002))}))
         check(st == 400 and b"at most 1000" in body, "1,001 ids: %d %s" % (st, body))
-        st, _, body = gw.request("POST", "/_fngate/dlq/purge", json.dumps({"ids": list(range(1, 1001))}))
+        st, _, body = gw.admin("POST", "/_fngate/dlq/purge", json.dumps({"ids": list(range(1, 1001))}))
         check(st == 200 and json.loads(body) == {"purged": 0}, "1,000 ids: %d %s" % (st, body))
-        st, _, body = gw.request("POST", "/_fngate/dlq/purge", json.dumps({"function": "W", "pad": "x" * 70000}))
+        st, _, body = gw.admin("POST", "/_fngate/dlq/purge", json.dumps({"function": "W", "pad": "x" * 70000}))
         check(st == 413, "a 70 KB admin body: %d %s" % (st, body))
 
 
@@ -138,14 +138,14 @@ def test_failing_function_retries_then_dead_letter(tmp):
         check(d["condition"] == "RetriesExhausted" and d["attempts"] == 3 and d["requestId"] == rid and
               d["errorType"] == "RuntimeError" and "failing on purpose: f1" in d["errorMessage"],
               "dead letter record: %s" % d)
-        st, _, body = gw.request("GET", "/_fngate/dlq/%d" % d["id"])
+        st, _, body = gw.admin("GET", "/_fngate/dlq/%d" % d["id"])
         shown = json.loads(body)
         check(st == 200 and shown["payload"] == {"id": "f1", "fail": True}, "dlq show: %d %s" % (st, body))
 
         gw.invoke("Z", {"id": "z1", "fail": True}, EVENT)
         wait_until(lambda: dlq(gw, "Z"), 20, "a dead letter for Z")
         check(len(lines(os.path.join(tmp, "out.txt.z"))) == 1, "maximum_retry_attempts 0 runs exactly once")
-        st, _, body = gw.request("GET", "/_fngate/queue")
+        st, _, body = gw.admin("GET", "/_fngate/queue")
         q = {f["name"]: f for f in json.loads(body)["functions"]}
         check(q["W"]["deadLetters"] == 1 and q["Z"]["deadLetters"] == 1 and q["W"]["queued"] == 0,
               "queue figures: %s" % body)
@@ -225,7 +225,7 @@ def test_http_destination_down_is_retried_then_dead_letter(tmp):
                   d["errorMessage"] and d["condition"] == "RetriesExhausted", "dead letter: %s" % d)
             # Redriving it re-POSTs the same CloudEvent.
             hook.status = 200
-            st, _, body = gw.request("POST", "/_fngate/dlq/redrive", json.dumps({"ids": [d["id"]]}))
+            st, _, body = gw.admin("POST", "/_fngate/dlq/redrive", json.dumps({"ids": [d["id"]]}))
             check(st == 200 and json.loads(body) == {"redriven": 1}, "redrive: %d %s" % (st, body))
             wait_until(lambda: len(hook.posts) == 4, 10, "the redriven POST")
             check(hook.posts[3][2] == hook.posts[0][2], "the same CloudEvent is delivered")
@@ -237,7 +237,7 @@ def test_redrive_after_fix_with_cli(tmp):
     write(flag, "broken\n")
     conf = setup(tmp, fn("W", extra="    retries: {maximum_retry_attempts: 0}\n"))
     with Gateway(tmp, conf) as gw:
-        ep = ["--endpoint", "http://127.0.0.1:%d" % gw.port]
+        ep = gw.admin_args()
         for i in range(3):
             check(gw.invoke("W", {"id": "r%d" % i}, EVENT)[0] == 202, "accepted")
         wait_until(lambda: len(dlq(gw)) == 3, 20, "three dead letters")
@@ -606,7 +606,7 @@ def test_function_removed_from_config_dead_letters(tmp):
               d["errorMessage"] == "the function is not in the configuration" and "destination" not in d,
               "FunctionNotFound dead letter: %s" % d)
         check(dlq(gw, "Gone") == items, "listed under its function")
-        st, _, body = gw.request("GET", "/_fngate/dlq/%d" % d["id"])
+        st, _, body = gw.admin("GET", "/_fngate/dlq/%d" % d["id"])
         check(st == 200 and json.loads(body)["payload"] == {"id": "g1"}, "its payload is kept: %d %s" % (st, body))
         check("function Gone is no longer configured; moved to the dead letters" in gw.stderr(), gw.stderr())
         check([r["id"] for r in lines(out)] == ["g0"], "g1 ran nowhere")

@@ -402,7 +402,7 @@ def test_topic_async_retries_destinations_and_dead_letters(tmp):
                 wait_view(gw, "topics", {"received": 1, "accepted": 1}, 10, i)
             dests = wait_until(lambda: len(json_lines(out + ".dest")) >= 2 and json_lines(out + ".dest"), 20,
                                "the success and failure destination records")
-            dead = wait_until(lambda: json.loads(gw.request("GET", "/_fngate/dlq?function=FailToDlq")[2])["items"],
+            dead = wait_until(lambda: json.loads(gw.admin("GET", "/_fngate/dlq?function=FailToDlq")[2])["items"],
                               20, "FailToDlq's dead letter")
             t1 = now_ms()
             runs = json_lines(out)
@@ -437,10 +437,10 @@ def test_topic_async_retries_destinations_and_dead_letters(tmp):
             d = dead[0]
             check(d["condition"] == "RetriesExhausted" and d["attempts"] == 3 and d["errorType"] == "RuntimeError" and
                   d["requestId"] == runs_of("FailToDlq")[0]["rid"] and d["errorMessage"] == "cannot handle " + msg, d)
-            status, _, body = gw.request("GET", "/_fngate/dlq/%d" % d["id"])
+            status, _, body = gw.admin("GET", "/_fngate/dlq/%d" % d["id"])
             check(status == 200 and json.loads(body)["payload"] == runs_of("FailToDlq")[0]["event"],
                   "the dead letter keeps the SNS event: %s" % body)
-            check(not json.loads(gw.request("GET", "/_fngate/dlq?function=FailToFn")[2])["items"],
+            check(not json.loads(gw.admin("GET", "/_fngate/dlq?function=FailToFn")[2])["items"],
                   "a failure delivered to its destination leaves no dead letter")
 
 
@@ -545,4 +545,4 @@ def test_topic_message_over_the_async_limit_is_refused_whole(tmp):
             got = wait_until(lambda: json_lines(out), 10, "the small message's run")
             check(len(got) == 1 and got[0]["event"]["Records"][0]["Sns"]["Message"] == "small", got)
             wait_until(gw.queue_idle, 10, "the async queue to settle")
-            check(json.loads(gw.request("GET", "/_fngate/dlq")[2])["items"] == [], "no dead letter")
+            check(json.loads(gw.admin("GET", "/_fngate/dlq")[2])["items"] == [], "no dead letter")

@@ -52,7 +52,7 @@ def test_rate_fires_every_second_with_scheduled_event(tmp):
         check(s["name"] == "Tick-schedule-1" and s["expression"] == "rate(1 second)" and
               s["lastFire"] and epoch(s["nextFire"]) - epoch(s["lastFire"]) == 1 and s["fired"] >= 4,
               "admin view: %s" % s)
-        p = run_cli("schedules", "--endpoint", "http://127.0.0.1:%d" % gw.port)
+        p = run_cli("schedules", *gw.admin_args())
         check(p.returncode == 0 and "Tick-schedule-1" in p.stdout and "rate(1 second)" in p.stdout,
               "fngate schedules:\n%s%s" % (p.stdout, p.stderr))
 

@@ -261,11 +261,11 @@ def test_kinesis_format_partial_failure_and_dead_letters(tmp):
             wait_until(lambda: "given up" in gw.stderr(), 20, "the poison record given up")
             kafka.produce("k", 0, "r8")
             wait_until(lambda: any(g["v"] == "r8" for g in seen(tmp)), 20, "the record after the poison one")
-            out = json.loads(gw.request("GET", "/_fngate/dlq?function=K")[2])
+            out = json.loads(gw.admin("GET", "/_fngate/dlq?function=K")[2])
             check(out["total"] == 1, "the given-up batch is a dead letter: %r" % out)
             item = out["items"][0]
             check(item["condition"] == "RetryAttemptsExhausted", "dead letter condition: %r" % item)
-            shown = json.loads(gw.request("GET", "/_fngate/dlq/%s" % item["id"])[2])
+            shown = json.loads(gw.admin("GET", "/_fngate/dlq/%s" % item["id"])[2])
             info = json.loads(shown["payload"]) if isinstance(shown.get("payload"), str) else shown["payload"]
             check(info["KinesisBatchInfo"]["startSequenceNumber"] == "6", "Kinesis batch info: %r" % info)
 
@@ -354,7 +354,7 @@ def test_unreachable_broker_at_start_is_one_clear_line(tmp):
         # folds further identical errors into one line, "N identical error(s) suppressed").
         wait_until(lambda: len([l for l in gw.stderr_lines if "Connection refused" in l]) >= 2, 30,
                    "a second connection attempt refused")
-        status, _, body = gw.request("GET", "/_fngate/streams")
+        status, _, body = gw.admin("GET", "/_fngate/streams")
         check(status == 200 and json.loads(body)[0]["partitions"] == 0
               and json.loads(body)[0]["committed"] == {}, "the gateway serves on: %r" % body)
     check(gw.stderr().count("broker unreachable") == 1, "one line, not one per retry:\n" + gw.stderr()[-3000:])

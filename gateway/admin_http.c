@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* admin_http.c - the admin listener (see admin_http.h): who may ask, then gateway/admin.c
+ * says what is asked and the router or the store answers.
+ *
+ * Refusals (stopping, Host, Origin, token, content type, size) are queued on the access
+ * handler's first call, which makes MHD close the connection after them: a client that
+ * was refused once starts again on a fresh connection. */
+#include "admin_http.h"
+#include "admin.h"
+#include "admin_token.h"
+#include "mhd_conn.h"
+#include "mhd_listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/json_write.h"
+#include "../core/url.h"
+
+/* MHD's per-connection pool: the request line and headers of a small API. */
+#define ADMIN_POOL_BYTES (16 * 1024)
+#define ADMIN_MAX_CONNECTIONS 256
+
+struct fg_admin_server {
+    struct fg_mhd_listener listener;
+    struct fg_mhd_conns conns;
+    struct fg_router *router;
+    struct fg_trigger *const *triggers;   /* borrowed; NULL entries allowed */
+    size_t n_triggers;
+    char token[FG_ADMIN_TOKEN_MAX + 1];
+    char url[300];
+};
+
+struct admin_req {
+    struct fg_admin_server *srv;
+    struct MHD_Connection *conn;
+    char *raw_uri;                    /* owned */
+    unsigned calls;                   /* access-handler calls so far */
+    bool too_big;
+    bool waiting;                     /* suspended, asked the router or the store */
+    struct fg_buf body;
+    struct fg_admin_req admin;
+    struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, FG_ADMIN_TRIGGER */
+};
+
+/* ------------------------------------------------------------------ answers */
+
+/* Queues status with body's bytes (taken) as JSON. */
+static enum MHD_Result admin_send(struct admin_req *q, int status, struct fg_buf *body, const char *extra_header,
+                                  const char *extra_value)
+{
+    size_t len;
+    char *data = fg_buf_take(body, &len);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+                                                                data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc;
+
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (extra_header)
+        MHD_add_response_header(resp, extra_header, extra_value);
+    rc = MHD_queue_response(q->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* {"message": text} with a status. */
+static enum MHD_Result admin_send_message(struct admin_req *q, int status, const char *message,
+                                          const char *extra_header, const char *extra_value)
+{
+    struct fg_buf b;
+    int rc;
+
+    fg_buf_init(&b, 1024);
+    if ((rc = fg_buf_append(&b, "{", 1)) == 0 && (rc = fg_json_write_key(&b, "message")) == 0 &&
+        (rc = fg_json_write_str(&b, message, strlen(message))) == 0)
+        rc = fg_buf_append(&b, "}", 1);
+    if (rc < 0) {
+        fg_buf_free(&b);
+        return MHD_NO;
+    }
+    return admin_send(q, status, &b, extra_header, extra_value);
+}
+
+static enum MHD_Result admin_render(struct admin_req *q)
+{
+    bool loop_call = q->admin.op != FG_ADMIN_DLQ;
+    struct fg_buf *body = loop_call ? &q->stats.json : &q->admin.query.json;
+    int status = loop_call ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
+
+    if (status == 404)
+        return admin_send_message(q, 404, "no such dead letter", NULL, NULL);
+    if (status != 200)
+        return admin_send_message(q, status, "admin query failed (see the gateway log)", NULL, NULL);
+    return admin_send(q, 200, body, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------ asking the router */
+
+static void admin_on_query(struct fg_store_query *query, void *arg)
+{
+    struct admin_req *q = arg;
+    (void)query;
+    MHD_resume_connection(q->conn);
+}
+
+static void admin_on_stats(struct fg_router_stats *c, void *arg)
+{
+    struct admin_req *q = arg;
+    (void)c;
+    MHD_resume_connection(q->conn);
+}
+
+/* Loop thread: a trigger's state (q->admin.trigger), into q->stats. */
+static void admin_on_trigger(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct admin_req *q = (struct admin_req *)((char *)msg - offsetof(struct admin_req, stats.msg));
+    struct fg_trigger *t = NULL;
+    (void)loop;
+    for (size_t i = 0; i < q->srv->n_triggers && !t; i++)
+        if (q->srv->triggers[i] && !strcmp(q->srv->triggers[i]->ops->name, q->admin.trigger))
+            t = q->srv->triggers[i];
+    fg_buf_init(&q->stats.json, 256u << 20);
+    q->stats.rc = t ? t->ops->describe(t, &q->stats.json) : fg_buf_append_str(&q->stats.json, q->admin.empty);
+    MHD_resume_connection(q->conn);
+}
+
+static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
+{
+    struct fg_err err;
+    int status, rc;
+
+    if (strncmp(q->raw_uri, FG_ADMIN_PREFIX, sizeof(FG_ADMIN_PREFIX) - 1))
+        return admin_send_message(q, 404, "Not Found", NULL, NULL);
+    if (q->too_big)
+        return admin_send_message(q, 413, "admin request bodies are at most 65536 bytes", NULL, NULL);
+    if ((status = fg_admin_parse(method, q->raw_uri, q->body.data, q->body.len, &q->admin, &err)) != 0)
+        return admin_send_message(q, status, err.msg, status == 405 ? "Allow" : NULL,
+                                  strstr(err.msg, "POST") ? "POST" : "GET");
+    q->waiting = true;
+    MHD_suspend_connection(q->conn);
+    fg_buf_init(&q->stats.json, 0);
+    q->stats.rc = -FG_ESHUTDOWN;
+    if (q->admin.op == FG_ADMIN_TRIGGER) {
+        rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_trigger);
+    } else if (q->admin.op == FG_ADMIN_QUEUE) {
+        q->stats.done = admin_on_stats;
+        q->stats.done_arg = q;
+        rc = fg_router_stats(q->srv->router, &q->stats);
+    } else {
+        q->admin.query.done = admin_on_query;
+        q->admin.query.done_arg = q;
+        if ((rc = fg_router_dlq(q->srv->router, &q->admin.query)) < 0)
+            q->admin.query.status = 503;
+    }
+    if (rc < 0)
+        MHD_resume_connection(q->conn);
+    return MHD_YES;
+}
+
+/* ------------------------------------------------------------------ who may ask */
+
+/* Host is an IP address or localhost, with or without a port: a page that rebinds its own
+ * DNS name to 127.0.0.1 still sends that name. */
+static bool admin_host_ok(const char *host)
+{
+    char h[300];
+    const char *end;
+    struct in6_addr a6;
+    struct in_addr a4;
+    size_t n;
+
+    if (!host || !*host)
+        return false;
+    if (host[0] == '[') {
+        if (!(end = strchr(host, ']')) || (end[1] && end[1] != ':'))
+            return false;
+        n = (size_t)(end - host - 1);
+        if (n >= sizeof(h))
+            return false;
+        memcpy(h, host + 1, n);
+        h[n] = '\0';
+        return inet_pton(AF_INET6, h, &a6) == 1;
+    }
+    n = (end = strchr(host, ':')) ? (size_t)(end - host) : strlen(host);
+    if (n >= sizeof(h) || (end && strchr(end + 1, ':')))
+        return false;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    return !strcasecmp(h, "localhost") || inet_pton(AF_INET, h, &a4) == 1;
+}
+
+static bool admin_bearer_ok(const struct admin_req *q)
+{
+    const char *v = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!v || strncasecmp(v, "Bearer ", 7))
+        return false;
+    v += 7;
+    while (*v == ' ')
+        v++;
+    return fg_admin_token_equal(q->srv->token, v, strlen(v));
+}
+
+/* The first call's checks: 0, or the refusal already queued in *out. */
+static int admin_refuse(struct admin_req *q, const char *method, enum MHD_Result *out)
+{
+    const char *ct, *cl;
+    bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+
+    if (fg_mhd_listener_stopping(&q->srv->listener))
+        *out = admin_send_message(q, 503, "fngate is stopping", NULL, NULL);
+    else if (!admin_host_ok(MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+        *out = admin_send_message(q, 403, "the admin API answers only a Host that is an IP address or localhost",
+                                  NULL, NULL);
+    else if (MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin"))
+        *out = admin_send_message(q, 403, "the admin API does not answer browsers' cross-origin requests (Origin)",
+                                  NULL, NULL);
+    else if (!admin_bearer_ok(q))
+        *out = admin_send_message(q, 401, "Unauthorized: send Authorization: Bearer <admin token>",
+                                  "WWW-Authenticate", "Bearer realm=\"fngate admin\"");
+    else if (!get && (!(ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)) ||
+                      strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')))
+        *out = admin_send_message(q, 415, "admin requests carry JSON: Content-Type: application/json", NULL, NULL);
+    else if ((cl = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)) &&
+             strtoull(cl, NULL, 10) > FG_ADMIN_MAX_BODY)
+        *out = admin_send_message(q, 413, "admin request bodies are at most 65536 bytes", NULL, NULL);
+    else
+        return 0;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ MHD callbacks */
+
+static void *admin_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct admin_req *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->srv = cls;
+    q->conn = conn;
+    q->raw_uri = strdup(uri);
+    fg_buf_init(&q->body, FG_ADMIN_MAX_BODY);
+    fg_buf_init(&q->stats.json, 0);
+    fg_mhd_track(conn, q);
+    if (fg_mhd_query_too_big(uri, ADMIN_POOL_BYTES))
+        fg_mhd_refuse(conn, 414, "URI Too Long", "Request-URI Too Long");
+    return q;
+}
+
+static enum MHD_Result admin_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct admin_req *q = *con_cls;
+    enum MHD_Result refused;
+
+    (void)cls, (void)url, (void)version;
+    if (!q || !q->raw_uri)
+        return MHD_NO;
+    if (q->calls++ == 0) {
+        fg_mhd_head_done(conn);
+        return admin_refuse(q, method, &refused) < 0 ? refused : MHD_YES;
+    }
+    if (*upload_size) {
+        if (!q->too_big && fg_buf_append(&q->body, upload, *upload_size) < 0) {
+            q->too_big = true;
+            fg_buf_free(&q->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return q->waiting ? admin_render(q) : admin_dispatch(q, method);
+}
+
+/* Frees a request context (the completed callback, or its connection closing first). */
+static void admin_req_free(void *arg)
+{
+    struct admin_req *q = arg;
+    fg_buf_free(&q->admin.query.json);
+    fg_buf_free(&q->stats.json);
+    fg_admin_req_close(&q->admin);
+    fg_buf_free(&q->body);
+    free(q->raw_uri);
+    free(q);
+}
+
+static void admin_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                               enum MHD_RequestTerminationCode toe)
+{
+    struct admin_req *q = *con_cls;
+    (void)cls, (void)toe;
+    if (!q)
+        return;
+    fg_mhd_untrack(conn);
+    admin_req_free(q);
+    *con_cls = NULL;
+}
+
+/* ------------------------------------------------------------------ API */
+
+int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
+                   size_t n_triggers, const char *token, struct fg_admin_server **out, struct fg_err *err)
+{
+    struct fg_admin_server *s = calloc(1, sizeof(*s));
+    const struct MHD_OptionItem options[] = {
+        { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)admin_on_uri, s },
+        { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)admin_on_completed, s },
+        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, s ? &s->conns : NULL },
+        { MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, ADMIN_MAX_CONNECTIONS, NULL },
+        { MHD_OPTION_CONNECTION_MEMORY_LIMIT, ADMIN_POOL_BYTES, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    const unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    char where[300];
+    int rc;
+
+    *out = NULL;
+    if (!s)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    s->router = router;
+    s->triggers = triggers;
+    s->n_triggers = n_triggers;
+    snprintf(s->token, sizeof(s->token), "%s", token);
+    if ((rc = fg_mhd_conns_start(&s->conns, admin_req_free, conf->header_timeout_ms, err)) < 0) {
+        free(s);
+        return rc;
+    }
+    if (conf->admin.unix_path)
+        rc = fg_mhd_listener_start_unix(&s->listener, "admin.listen", "admin", conf->admin.unix_path, flags,
+                                        admin_access, s, options, err);
+    else
+        rc = fg_mhd_listener_start(&s->listener, "admin.listen", "admin", conf->admin.listen.host,
+                                   conf->admin.listen.port, flags, admin_access, s, options, err);
+    if (rc < 0) {
+        fg_admin_free(s);
+        return rc;
+    }
+    if (conf->admin.unix_path) {
+        snprintf(s->url, sizeof(s->url), "unix:%s", conf->admin.unix_path);
+    } else {
+        fg_url_authority(where, sizeof(where), conf->admin.listen.host, s->listener.port);
+        snprintf(s->url, sizeof(s->url), "http://%s", where);
+    }
+    *out = s;
+    return 0;
+}
+
+const char *fg_admin_url(const struct fg_admin_server *s)
+{
+    return s->url;
+}
+
+void fg_admin_quiesce(struct fg_admin_server *s)
+{
+    if (s)
+        fg_mhd_listener_quiesce(&s->listener);
+}
+
+void fg_admin_free(struct fg_admin_server *s)
+{
+    if (!s)
+        return;
+    fg_mhd_listener_stop(&s->listener);
+    fg_mhd_conns_stop(&s->conns);
+    explicit_bzero(s->token, sizeof(s->token));
+    free(s);
+}
