@@ -326,7 +326,7 @@ static int conf_parse_admin_listen(struct fg_conf_parser *p, const struct fg_con
     a->unix_path = NULL;
     if (fg_conf_hostport(p->conf, s, &a->listen.host, &a->listen.port) < 0)
         return fg_conf_fail(p, fg_conf_node_pos(val, kpos), "%s: expected HOST:PORT with an IP address or localhost "
-                            "(127.0.0.1:8081), or unix:/path/to/socket, got '%s'", k->name, s);
+                            "(127.0.0.1:9180), or unix:/path/to/socket, got '%s'", k->name, s);
     return 0;
 }
 
@@ -519,7 +519,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     int rc;
 
     conf->listen = (struct fg_conf_addr){ "127.0.0.1", 8080 };
-    conf->admin.listen = (struct fg_conf_addr){ "127.0.0.1", 8081 };
+    conf->admin.listen = (struct fg_conf_addr){ "127.0.0.1", 9180 };
     conf->max_concurrency = 1000;
     conf->header_timeout_ms = 10000;
     conf->queue_memory_mb = 256;

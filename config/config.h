@@ -61,7 +61,7 @@ struct fg_conf_s3 {
 /* The top-level `admin:` listener (gateway/admin_http.c): the admin API, never on the
  * front door. */
 struct fg_conf_admin {
-    struct fg_conf_addr listen;  /* default 127.0.0.1:8081 */
+    struct fg_conf_addr listen;  /* default 127.0.0.1:9180 */
     const char *unix_path;       /* `listen: unix:/path` (absolute), else NULL and listen applies */
     const char *token;           /* the bearer token as written (e.g. ${FNGATE_ADMIN_TOKEN}), or NULL */
     const char *token_file;      /* absolute: where the token is read (and made on first start

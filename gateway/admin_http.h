@@ -26,7 +26,7 @@ struct fg_admin_server;
 int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
                    size_t n_triggers, const char *token, struct fg_admin_server **out, struct fg_err *err) FG_MUST_CHECK;
 
-/* Where it listens, for the log and for clients: "http://127.0.0.1:8081" or
+/* Where it listens, for the log and for clients: "http://127.0.0.1:9180" or
  * "unix:/path" (owned by the server). */
 const char *fg_admin_url(const struct fg_admin_server *s);
 

@@ -67,7 +67,7 @@ accept_rate() {
 
 # dead_letters NAME: the function's dead letter count in the running gateway NAME
 dead_letters() {
-  curl -s "http://127.0.0.1:$(fngate_port "$1")/_fngate/queue" |
+  fngate_admin "$1" /_fngate/queue |
     /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["functions"][0]["deadLetters"])'
 }
 

@@ -11,6 +11,7 @@
 #                          (pid in $tmp/NAME.pid and in pids, stderr in $tmp/NAME.err, stdout
 #                          in $tmp/NAME.out with -o, else discarded)
 #   fngate_port NAME       the port it listens on
+#   fngate_admin NAME PATH GETs the admin view PATH (its own listener, with its token)
 #   fngate_launch_ns NAME  when it was launched (date +%s%N)
 #   fngate_ready_ns NAME   when its readiness line ("listening on") was seen
 #   fngate_stop NAME       SIGTERM, then waits for the exit
@@ -59,7 +60,7 @@ fngate_start() {
   [ -n "$out" ] || out="$tmp/$name.out"
   rm -f "$tmp/$name.ready_ns"
   date +%s%N > "$tmp/$name.launch_ns"
-  "$build/fngate" serve -c "$tmp/$name.yaml" --listen 127.0.0.1:0 "$@" > "$out" 2> "$tmp/$name.err" &
+  "$build/fngate" serve -c "$tmp/$name.yaml" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "$@" > "$out" 2> "$tmp/$name.err" &
   p=$!
   echo "$p" > "$tmp/$name.pid"
   pids+=("$p")
@@ -76,6 +77,11 @@ fngate_start() {
 }
 
 fngate_port() { sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"; }
+fngate_admin_port() { sed -nE 's/.*admin API on http:\/\/127\.0\.0\.1:([0-9]+) .*/\1/p' "$tmp/$1.err"; }
+fngate_admin_token() { cat "$(sed -nE 's/.*admin API on .* \(token in (.*)\)$/\1/p' "$tmp/$1.err")"; }
+fngate_admin() {
+  curl -s -H "Authorization: Bearer $(fngate_admin_token "$1")" "http://127.0.0.1:$(fngate_admin_port "$1")$2"
+}
 fngate_launch_ns() { cat "$tmp/$1.launch_ns"; }
 fngate_ready_ns() { cat "$tmp/$1.ready_ns"; }
 
@@ -88,14 +94,14 @@ fngate_stop() {
 }
 
 fngate_wait() {
-  /usr/bin/python3 - "$(fngate_port "$1")" "$2" "$3" "$4" <<'PY'
+  /usr/bin/python3 - "$(fngate_admin_port "$1")" "$2" "$3" "$4" "$(fngate_admin_token "$1")" <<'PY'
 import http.client, json, sys, time
-port, path, pred, limit = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+port, path, pred, limit, token = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
 test = compile(pred, "PRED", "eval")
 c = http.client.HTTPConnection("127.0.0.1", port)
 end = time.monotonic() + limit
 while True:
-    c.request("GET", path)
+    c.request("GET", path, headers={"Authorization": "Bearer " + token})
     v = json.loads(c.getresponse().read())
     if eval(test, {"v": v}):
         print(time.time_ns())

@@ -87,7 +87,7 @@ gen burst burst
 fngate_start -o burst --log-format json --debug
 read -r due alone < "$tmp/due"
 bench_wait_count b $((alone + 60)) $((n_burst + 1)) starts lines "$tmp/burst.out" '"platform.start"'
-curl -s "http://127.0.0.1:$(fngate_port burst)/_fngate/schedules" > "$tmp/schedules.json"
+fngate_admin burst /_fngate/schedules > "$tmp/schedules.json"
 fngate_stop burst
 
 # (c) the baseline, due at the same offsets from its own start
