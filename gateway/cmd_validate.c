@@ -38,7 +38,7 @@ int fg_cmd_validate(int argc, char **argv)
     const char *path = "fngate.yaml";
     struct fg_config conf;
     struct fg_err err;
-    char listen[300], s3_listen[300];
+    char listen[300], where[300];
     int c;
 
     optind = 1;
@@ -62,9 +62,16 @@ int fg_cmd_validate(int argc, char **argv)
            conf.service, listen, conf.state_dir,
            conf.durability == FG_DURABILITY_MEMORY ? "memory (async events are lost on exit)" : "full",
            conf.region, conf.max_concurrency);
+    if (conf.admin.unix_path) {
+        printf("admin: unix:%s", conf.admin.unix_path);
+    } else {
+        fg_url_authority(where, sizeof(where), conf.admin.listen.host, conf.admin.listen.port);
+        printf("admin: %s", where);
+    }
+    printf(", token %s%s\n", conf.admin.token ? "from admin.token" : "in ", conf.admin.token ? "" : conf.admin.token_file);
     if (conf.s3.enabled) {
-        fg_url_authority(s3_listen, sizeof(s3_listen), conf.s3.listen.host, conf.s3.listen.port);
-        printf("s3 endpoint: %s, root %s, %s\n", s3_listen, conf.s3.root,
+        fg_url_authority(where, sizeof(where), conf.s3.listen.host, conf.s3.listen.port);
+        printf("s3 endpoint: %s, root %s, %s\n", where, conf.s3.root,
                conf.s3.access_key ? "SigV4 required" : "NOT authenticated");
     }
     printf("functions:\n");
