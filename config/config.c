@@ -290,6 +290,7 @@ static const struct fg_conf_key conf_s3_credential_keys[] = {
 
 static const struct fg_conf_key conf_s3_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_conf_s3, listen) },
+    { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_conf_s3, tls) },
     { .name = "root", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_s3, root) },
     { .name = "credentials", .type = FG_CONF_TABLE, .table = conf_s3_credential_keys, .check = conf_s3_credentials_check },
     FG_CONF_KEY_END,
@@ -309,6 +310,7 @@ static int conf_s3_check(struct fg_conf_parser *p, const struct fg_conf_key *k, 
 
 static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_config, listen) },
+    { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_config, tls) },
     { .name = "max_concurrency", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_concurrency), .min = 1, .max = 100000 },
     { .name = "debug_errors", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_config, debug_errors) },
     { .name = "header_timeout", .type = FG_CONF_MS, .offset = offsetof(struct fg_config, header_timeout_ms),

@@ -75,7 +75,7 @@ fngate_start() {
   echo "fngate did not start:" >&2; cat "$tmp/$name.err" >&2; exit 1
 }
 
-fngate_port() { sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"; }
+fngate_port() { sed -nE 's/.*listening on https?:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"; }
 fngate_launch_ns() { cat "$tmp/$1.launch_ns"; }
 fngate_ready_ns() { cat "$tmp/$1.ready_ns"; }
 

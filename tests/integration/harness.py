@@ -127,15 +127,19 @@ def run_cli(*args, input=None, timeout=60, cwd=None, extra_env=None):
 
 
 class Gateway:
-    """One `fngate serve` process over a config written into a temp dir."""
+    """One `fngate serve` process over a config written into a temp dir. With gateway.tls
+    the readiness line says https://, and conn()/request() speak HTTPS, verifying the
+    gateway's certificate against cafile (a test CA; see test_tls.make_certs)."""
 
-    def __init__(self, tmp, config, args=(), extra_env=None):
+    def __init__(self, tmp, config, args=(), extra_env=None, cafile=None):
         self.tmp = tmp
         self.extra_env = extra_env or {}
         self.config = write(os.path.join(tmp, "fngate.yaml"), config)
         self.stdout_path = os.path.join(tmp, "fngate.stdout")
         self.stderr_lines = []
         self.port = None
+        self.scheme = None
+        self.cafile = cafile
         self.args = list(args)
         self.proc = None
         self._out = None
@@ -161,9 +165,10 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace")
             self.stderr_lines.append(line)
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)", line)
             if m:
-                self.port = int(m.group(1))
+                self.scheme = m.group(1)
+                self.port = int(m.group(2))
 
     def stderr(self):
         return "".join(self.stderr_lines)
@@ -214,7 +219,15 @@ class Gateway:
             check(rc == 0, "fngate exited with %s:\n%s" % (rc, self.stderr()[-4000:]))
 
     # ---- HTTP
+    def ssl_context(self):
+        """A client context that trusts only cafile and checks the name (127.0.0.1)."""
+        import ssl
+        check(self.cafile, "the gateway serves HTTPS: give Gateway(cafile=...) to verify it")
+        return ssl.create_default_context(cafile=self.cafile)
+
     def conn(self, timeout=30):
+        if self.scheme == "https":
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.ssl_context())
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, timeout=30):
