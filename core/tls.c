@@ -23,6 +23,7 @@ static int tls_slurp(const char *path, char **out, size_t *len)
     int fd, rc = 0;
 
     *out = NULL;
+    *len = 0;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return -errno;
     if (fstat(fd, &st) < 0) {
@@ -117,7 +118,7 @@ static int tls_check_key(const char *path, const char *pem, size_t len, struct f
 int fg_tls_pem_read(const char *path, enum fg_tls_pem_kind kind, char **out, struct fg_err *err)
 {
     char *pem;
-    size_t len;
+    size_t len = 0;
     int rc;
 
     *out = NULL;

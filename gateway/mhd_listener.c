@@ -15,6 +15,10 @@
 #include "../core/tls.h"
 #include "../core/url.h"
 
+/* GnuTLS's defaults without TLS 1.0 and 1.1 (RFC 8996 deprecates them; Debian 12's NORMAL,
+ * which libmicrohttpd uses, still offers them). */
+#define MHD_LISTENER_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
 /* MHD_OPTION_EXTERNAL_LOGGER: cls is the component. */
 static void mhd_listener_log(void *cls, const char *fmt, va_list ap)
 {
@@ -58,7 +62,7 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     const char *ip = strcmp(host, "localhost") ? host : "127.0.0.1";
     const union MHD_DaemonInfo *info;
-    struct MHD_OptionItem tls_options[3] = { { MHD_OPTION_END, 0, NULL } };
+    struct MHD_OptionItem tls_options[4] = { { MHD_OPTION_END, 0, NULL } };
     char where[300];
     int rc;
 
@@ -84,7 +88,8 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
         flags |= MHD_USE_TLS;
         tls_options[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, l->tls_cert };
         tls_options[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, l->tls_key };
-        tls_options[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+        tls_options[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)MHD_LISTENER_TLS_PRIORITIES };
+        tls_options[3] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
     }
     l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, dh, cls,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, (void *)component, /* first: MHD logs early */

@@ -3,9 +3,9 @@
  * and the S3 endpoint (gateway/s3_api.c) bind a configured address, IPv4 or IPv6, with TLS
  * when their `tls:` says so, log MHD's own lines through fg_log, and stop in two steps.
  *
- * TLS: libmicrohttpd's own (GnuTLS), on every connection of the listener; the certificate
- * and key are read from their PEM files and checked (core/tls.h) at start, then handed to
- * MHD, which advertises ALPN http/1.1 and http/1.0 (never h2). Everything above the
+ * TLS: libmicrohttpd's own (GnuTLS), on every connection of the listener, TLS 1.2 and 1.3
+ * only; the certificate and key are read from their PEM files and checked (core/tls.h) at
+ * start, then handed to MHD, which advertises ALPN http/1.1 and http/1.0 (never h2). Everything above the
  * listener (request contexts, head deadlines, keep-alive) is the same with and without it:
  * a connection's head deadline (mhd_conn.h) starts when it is accepted, so a client that
  * never finishes its TLS handshake is closed by the same sweeper as a slow head.

@@ -116,8 +116,8 @@ def test_https_route_keepalive_alpn_and_plain_http(tmp):
     """The front door over TLS: a route answered and verified against the test CA, 200
     requests on one kept-alive TLS connection that chose http/1.1 by ALPN (h2 offered
     first), a 1 MB body, a 414 answered inside the TLS session, the AWS CLI's Invoke API
-    with --ca-bundle; a client that does not trust the CA is refused by its own check;
-    plain HTTP to the TLS port is closed at once (header_timeout is a minute here, so the
+    with --ca-bundle; a client that does not trust the CA is refused by its own check, a
+    TLS 1.1 client by the server (1.2 is served); plain HTTP to the TLS port is closed at once (header_timeout is a minute here, so the
     sweeper is not what closes it) and the listener serves on."""
     certs = Certs(tmp)
     conf = "gateway: {tls: {cert: server.pem, key: server.key}, header_timeout: 60s}\n" + functions(tmp)
@@ -166,6 +166,19 @@ def test_https_route_keepalive_alpn_and_plain_http(tmp):
             raise TestFailure("a client without the test CA accepted the certificate")
         except ssl.SSLCertVerificationError:
             pass
+
+        # TLS 1.2 and 1.3 only: the handshake of a client capped at 1.1 (allowed to offer it
+        # at all) fails (MHD closes without an alert); Debian's GnuTLS defaults served it.
+        for version, ok in ((ssl.TLSVersion.TLSv1_2, True), (ssl.TLSVersion.TLSv1_1, False)):
+            ctx = certs.context()
+            ctx.set_ciphers("DEFAULT@SECLEVEL=0")
+            ctx.minimum_version = ctx.maximum_version = version
+            try:
+                with ctx.wrap_socket(socket.create_connection(("127.0.0.1", gw.port), timeout=10),
+                                     server_hostname="127.0.0.1") as s:
+                    check(ok, "a %s client was served: %s" % (version.name, s.version()))
+            except ssl.SSLError as e:
+                check(not ok, "%s client: %s" % (version.name, e))
 
         for _ in range(5):
             plain = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
