@@ -12,7 +12,7 @@
  * A custom parser receives the field it fills and its key. Values it reads are YAML nodes
  * (libfyaml's, opaque here): the helpers below read them, so adapters never depend on
  * the YAML library. Everything a parser stores lives in the configuration's arena.
- * Tests: tests/unit/test_config.c. */
+ * Tests: tests/unit/test_config.c (FG_CONF_TLS: tests/unit/test_tls.c). */
 #ifndef FG_CONF_KEY_H
 #define FG_CONF_KEY_H
 

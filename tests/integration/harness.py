@@ -129,7 +129,7 @@ def run_cli(*args, input=None, timeout=60, cwd=None, extra_env=None):
 class Gateway:
     """One `fngate serve` process over a config written into a temp dir. With gateway.tls
     the readiness line says https://, and conn()/request() speak HTTPS, verifying the
-    gateway's certificate against cafile (a test CA; see test_tls.make_certs)."""
+    gateway's certificate against cafile (a test CA; see test_tls.Certs)."""
 
     def __init__(self, tmp, config, args=(), extra_env=None, cafile=None):
         self.tmp = tmp
