@@ -12,7 +12,7 @@
  * A custom parser receives the field it fills and its key. Values it reads are YAML nodes
  * (libfyaml's, opaque here): the helpers below read them, so adapters never depend on
  * the YAML library. Everything a parser stores lives in the configuration's arena.
- * Tests: tests/unit/test_config.c. */
+ * Tests: tests/unit/test_config.c (FG_CONF_TLS: tests/unit/test_tls.c). */
 #ifndef FG_CONF_KEY_H
 #define FG_CONF_KEY_H
 
@@ -46,6 +46,7 @@ enum fg_conf_type {
     FG_CONF_RESPONSE_TYPES,     /* bool: a list of Lambda response types (ReportBatchItemFailures) */
     FG_CONF_TIMEZONE,           /* const char *: an IANA zone name, loaded once to check it */
     FG_CONF_ADDR,               /* struct fg_conf_addr: HOST:PORT, [V6]:PORT or :PORT */
+    FG_CONF_TLS,                /* struct fg_conf_tls: a listener's {cert, key}, checked at load */
     FG_CONF_CUSTOM,             /* parse() does the work */
 };
 
@@ -80,6 +81,29 @@ struct fg_conf_addr {
     const char *host;           /* "127.0.0.1", "::1", ... */
     int port;                   /* 0..65535; 0: any free port */
 };
+
+/* FG_CONF_TLS: a listener's `tls: {cert: PATH, key: PATH}`, PEM files (relative to the
+ * configuration file). Both or neither; at load each must be readable PEM of its kind and
+ * the key must be the certificate's (core/tls.h), else the error points at the file's key.
+ * A listener declares it in one row of its table:
+ *     { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct my_listener, tls) },
+ * and passes it to fg_mhd_listener_start (gateway/mhd_listener.h). */
+struct fg_conf_tls {
+    const char *cert;           /* absolute; the server's certificate, then any intermediates */
+    const char *key;            /* absolute; its unencrypted private key */
+};
+
+/* Whether t (NULL allowed) turns TLS on. */
+static inline bool fg_conf_tls_on(const struct fg_conf_tls *t)
+{
+    return t && t->cert;
+}
+
+/* The scheme of the listener's URLs: "https" with TLS, else "http". Static string. */
+static inline const char *fg_conf_tls_scheme(const struct fg_conf_tls *t)
+{
+    return fg_conf_tls_on(t) ? "https" : "http";
+}
 
 /* FG_CONF_PAIRS: NAME: value, in file order. */
 struct fg_conf_pair {

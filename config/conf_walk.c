@@ -9,6 +9,7 @@
 
 #include "../core/buf.h"
 #include "../core/filter.h"
+#include "../core/tls.h"
 #include "../core/tz.h"
 
 #include <ctype.h>
@@ -498,6 +499,48 @@ static int conf_parse_addr(struct fg_conf_parser *p, const struct fg_conf_key *k
     return 0;
 }
 
+static const struct fg_conf_key conf_tls_keys[] = {
+    { .name = "cert", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_tls, cert) },
+    { .name = "key", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_tls, key) },
+    FG_CONF_KEY_END,
+};
+
+/* {cert, key}: both, each a readable PEM of its kind, and a pair; read here and dropped
+ * (the listener reads them again when it starts). */
+static int conf_parse_tls(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                          struct fg_conf_pos kpos, struct fg_conf_tls *t)
+{
+    struct fg_conf_pos cpos = fg_conf_value_pos(val, "cert", kpos), kypos = fg_conf_value_pos(val, "key", kpos);
+    char *cert = NULL, *key = NULL;
+    struct fg_err err;
+    int rc;
+
+    if (!val || fy_node_is_null(val) || !fy_node_is_mapping(val))
+        return fg_conf_fail(p, kpos, "%s: expected {cert: PATH, key: PATH} (PEM files), got %s", k->name,
+                            val && !fy_node_is_null(val) ? fg_conf_node_kind(val) : "nothing");
+    if ((rc = fg_conf_walk(p, val, kpos, k->name, conf_tls_keys, t)) < 0)
+        return rc;
+    if (!t->cert && !t->key)
+        return fg_conf_fail(p, kpos, "%s: give cert and key (PEM files), or leave %s out for plain HTTP", k->name, k->name);
+    if (!t->key)
+        return fg_conf_fail(p, kpos, "%s: 'key' is required with 'cert' (the certificate's private key, PEM)", k->name);
+    if (!t->cert)
+        return fg_conf_fail(p, kpos, "%s: 'cert' is required with 'key' (the certificate, PEM)", k->name);
+    if (!(t->cert = fg_conf_abspath(p, t->cert)) || !(t->key = fg_conf_abspath(p, t->key)))
+        return -ENOMEM;
+    if ((rc = fg_tls_pem_read(t->cert, FG_TLS_PEM_CERT, &cert, &err)) < 0) {
+        rc = rc == -ENOMEM ? rc : fg_conf_fail(p, cpos, "%s: cert %s", k->name, err.msg);
+    } else if ((rc = fg_tls_pem_read(t->key, FG_TLS_PEM_KEY, &key, &err)) < 0) {
+        rc = rc == -ENOMEM ? rc : fg_conf_fail(p, kypos, "%s: key %s", k->name, err.msg);
+    } else if ((rc = fg_tls_pem_match(cert, key, &err)) < 0) {
+        rc = rc == -ENOMEM ? rc : fg_conf_fail(p, kypos, "%s: key %s does not go with cert %s: %s", k->name, t->key,
+                                               t->cert, err.msg);
+    }
+    fg_tls_pem_free(cert);
+    fg_tls_pem_free(key);
+    return rc;
+}
+
 static const struct fg_conf_key *conf_find_key(const struct fg_conf_key *keys, const char *name)
 {
     for (; keys->name; keys++)
@@ -562,6 +605,7 @@ int fg_conf_apply(struct fg_conf_parser *p, const struct fg_conf_key *k, struct 
     case FG_CONF_RESPONSE_TYPES: return conf_parse_response_types(p, k, val, kpos, field);
     case FG_CONF_TIMEZONE: return conf_parse_timezone(p, k, val, kpos, field);
     case FG_CONF_ADDR: return conf_parse_addr(p, k, val, kpos, field);
+    case FG_CONF_TLS: return conf_parse_tls(p, k, val, kpos, field);
     default: break;
     }
     if ((rc = fg_conf_string(p, val, kpos, k->name, &s)) < 0)

@@ -290,6 +290,7 @@ static const struct fg_conf_key conf_s3_credential_keys[] = {
 
 static const struct fg_conf_key conf_s3_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_conf_s3, listen) },
+    { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_conf_s3, tls) },
     { .name = "root", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_s3, root) },
     { .name = "credentials", .type = FG_CONF_TABLE, .table = conf_s3_credential_keys, .check = conf_s3_credentials_check },
     FG_CONF_KEY_END,
@@ -334,6 +335,7 @@ static const struct fg_conf_key conf_admin_keys[] = {
     { .name = "listen", .type = FG_CONF_CUSTOM, .parse = conf_parse_admin_listen },
     { .name = "token", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_admin, token) },
     { .name = "token_file", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_admin, token_file) },
+    { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_conf_admin, tls) },
     FG_CONF_KEY_END,
 };
 
@@ -347,6 +349,9 @@ static int conf_admin_check(struct fg_conf_parser *p, const struct fg_conf_key *
     if (a->token && strlen(a->token) < FG_ADMIN_TOKEN_MIN)
         return fg_conf_fail(p, fg_conf_value_pos(val, "token", kpos), "admin.token: at least %d characters "
                             "(leave it out and fngate makes one in state_dir/admin.token)", FG_ADMIN_TOKEN_MIN);
+    if (a->unix_path && fg_conf_tls_on(&a->tls))
+        return fg_conf_fail(p, fg_conf_value_pos(val, "tls", kpos), "admin.tls: a unix socket takes no TLS "
+                            "(its file mode already keeps others out)");
     if (a->token_file && !(a->token_file = fg_conf_abspath(p, a->token_file)))
         return -ENOMEM;
     return 0;
@@ -354,6 +359,7 @@ static int conf_admin_check(struct fg_conf_parser *p, const struct fg_conf_key *
 
 static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_config, listen) },
+    { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_config, tls) },
     { .name = "max_concurrency", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_concurrency), .min = 1, .max = 100000 },
     { .name = "debug_errors", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_config, debug_errors) },
     { .name = "header_timeout", .type = FG_CONF_MS, .offset = offsetof(struct fg_config, header_timeout_ms),

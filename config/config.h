@@ -54,6 +54,7 @@ int fg_conf_rate_check(struct fg_conf_parser *p, const struct fg_conf_key *k, st
 struct fg_conf_s3 {
     bool enabled;
     struct fg_conf_addr listen;
+    struct fg_conf_tls tls;  /* s3.tls; cert NULL: plain HTTP */
     const char *root;        /* absolute */
     const char *access_key, *secret_key;   /* both NULL: requests are not authenticated */
 };
@@ -67,6 +68,7 @@ struct fg_conf_admin {
     const char *token_file;      /* absolute: where the token is read (and made on first start
                                   * when it is the default, state_dir/admin.token) */
     bool token_file_default;     /* token_file was not written */
+    struct fg_conf_tls tls;      /* admin.tls (TCP only); cert NULL: plain HTTP */
 };
 /* The fewest characters an admin token may have. */
 #define FG_ADMIN_TOKEN_MIN 16
@@ -153,6 +155,7 @@ struct fg_config {
     const char *dir;         /* absolute directory of the file; relative paths start here */
     const char *service;
     struct fg_conf_addr listen;  /* gateway.listen, default 127.0.0.1:8080 */
+    struct fg_conf_tls tls;      /* gateway.tls; cert NULL: plain HTTP */
     int max_concurrency;     /* gateway-wide cap on running invocations */
     int http_threads;        /* libmicrohttpd thread pool size */
     bool debug_errors;       /* routes answer a function's error JSON, not API Gateway's body */

@@ -6,14 +6,16 @@
 #   deploy/install-deps.sh --test    also what the test suite and benchmarks use
 set -eu
 
-# Libraries and build tools: checked by package.
-build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libevent-dev librdkafka-dev
+# Libraries and build tools: checked by package. libgnutls28-dev: the TLS listeners check
+# certificates and keys with GnuTLS, the library libmicrohttpd does TLS with.
+build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev libevent-dev librdkafka-dev
  libhiredis-dev libinotifytools0-dev check libsubunit-dev libjansson-dev libfyaml-dev
  libsqlite3-dev libcurl4-openssl-dev python3 tzdata"
 # autoconf..unzip: npm builds aws-lambda-ric (the official Node runtime client) from source.
 # clang: `make check-builds` compiles fngate with it too (the product does not need it).
+# openssl: the TLS tests and benchmark make their certificates with its CLI.
 test_pkgs="curl awscli python3-boto3 wrk nginx-light redis-server kcat python3-pil incron autoconf automake libtool g++ make unzip
- clang"
+ clang openssl"
 # Tools that may come from elsewhere (NodeSource's nodejs bundles npm, and Debian's npm
 # package would conflict with it): checked by command, installed from Debian if missing.
 test_cmds="node:nodejs npm:npm"

@@ -339,7 +339,7 @@ int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struc
                                         admin_access, s, options, err);
     else
         rc = fg_mhd_listener_start(&s->listener, "admin.listen", "admin", conf->admin.listen.host,
-                                   conf->admin.listen.port, flags, admin_access, s, options, err);
+                                   conf->admin.listen.port, &conf->admin.tls, flags, admin_access, s, options, err);
     if (rc < 0) {
         fg_admin_free(s);
         return rc;
@@ -348,7 +348,7 @@ int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struc
         snprintf(s->url, sizeof(s->url), "unix:%s", conf->admin.unix_path);
     } else {
         fg_url_authority(where, sizeof(where), conf->admin.listen.host, s->listener.port);
-        snprintf(s->url, sizeof(s->url), "http://%s", where);
+        snprintf(s->url, sizeof(s->url), "%s://%s", fg_conf_tls_scheme(&conf->admin.tls), where);
     }
     *out = s;
     return 0;

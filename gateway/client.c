@@ -24,7 +24,7 @@ void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char
         return;
     }
     fg_url_authority(where, sizeof(where), conf->listen.host, conf->listen.port);
-    snprintf(out, out_size, "http://%s", where);
+    snprintf(out, out_size, "%s://%s", fg_conf_tls_scheme(&conf->tls), where);
 }
 
 static size_t client_on_body(char *p, size_t size, size_t n, void *arg)
@@ -65,6 +65,7 @@ static size_t client_on_header(char *p, size_t size, size_t n, void *arg)
 static int client_perform(const char *method, const char *url, const char *unix_path, const char *const *headers,
                           const char *body, size_t len, struct fg_client_reply *r, struct fg_err *err)
 {
+    const char *ca;
     struct curl_slist *hdrs = NULL;
     CURLcode cc;
     CURL *curl;
@@ -94,6 +95,8 @@ static int client_perform(const char *method, const char *url, const char *unix_
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     if (unix_path)
         curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, unix_path);
+    if ((ca = getenv("FNGATE_CA_BUNDLE")) && *ca)     /* a listener's own CA (a self-signed tls.cert) */
+        curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
     if ((cc = curl_easy_perform(curl)) != CURLE_OK)
         rc = fg_err_set(err, -EIO, "cannot reach the gateway at %s: %s", url, curl_easy_strerror(cc));
     else
@@ -158,7 +161,7 @@ static int client_admin_target(const struct fg_client_admin *a, char *base, size
         else if (!strcmp(host, "::"))
             host = "::1";
         fg_url_authority(where, sizeof(where), host, conf.admin.listen.port);
-        snprintf(base, base_size, "http://%s", where);
+        snprintf(base, base_size, "%s://%s", fg_conf_tls_scheme(&conf.admin.tls), where);
     }
     if (!token[0] && fg_admin_token_load(&conf.admin, false, token, &err) < 0) {
         fprintf(stderr, "fngate: %s\n(give --token TOKEN or set FNGATE_ADMIN_TOKEN)\n", err.msg);

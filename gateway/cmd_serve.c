@@ -2,12 +2,12 @@
 /* cmd_serve.c - `fngate serve`: the gateway process.
  *
  * Order matters at both ends. Start: config → loop → router (workers) → listeners (front
- * door, S3, admin), and only then the "listening on" line, which tests and scripts wait
- * for (the admin line comes before it). Stop (SIGTERM or
- * SIGINT): stop accepting, stop the router (it answers everything in flight and reaps the
- * workers), run what is still queued for the loop, commit what is queued for the state
- * store (its accept callbacks resume their connections), then stop the HTTP threads: by
- * then no connection is suspended. */
+ * door, S3, admin), and only then the "listening on http://HOST:PORT" line (https:// with
+ * gateway.tls), which tests and scripts wait for (the admin line comes before it). Stop
+ * (SIGTERM or SIGINT): stop accepting, stop the router (it answers everything in flight and
+ * reaps the workers), run what is still queued for the loop, commit what is queued for the
+ * state store (its accept callbacks resume their connections), then stop the HTTP threads:
+ * by then no connection is suspended. */
 #include <event2/event.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -170,7 +170,8 @@ int fg_cmd_serve(int argc, char **argv)
         goto fail;
     if (st.s3) {
         fg_url_authority(where, sizeof(where), conf.s3.listen.host, fg_s3_port(st.s3));
-        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on http://%s (root %s)", where, conf.s3.root);
+        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on %s://%s (root %s)", fg_conf_tls_scheme(&conf.s3.tls), where,
+               conf.s3.root);
     }
     fg_log(FG_LOG_INFO, "gateway", "admin API on %s (token %s%s)", fg_admin_url(st.admin),
            conf.admin.token ? "from admin.token" : "in ", conf.admin.token ? "" : conf.admin.token_file);
@@ -184,8 +185,8 @@ int fg_cmd_serve(int argc, char **argv)
      * back to the system before serving. */
     malloc_trim(0);
     fg_url_authority(where, sizeof(where), conf.listen.host, fg_http_port(st.http));
-    fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on http://%s", conf.service,
-           conf.n_functions, where);
+    fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on %s://%s", conf.service,
+           conf.n_functions, fg_conf_tls_scheme(&conf.tls), where);
     fg_loop_run(&st.loop);
     fg_loop_close_posts(&st.loop);
     /* Every accepted event is answered (202 or 503) before the HTTP threads stop. */

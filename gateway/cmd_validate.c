@@ -62,6 +62,8 @@ int fg_cmd_validate(int argc, char **argv)
            conf.service, listen, conf.state_dir,
            conf.durability == FG_DURABILITY_MEMORY ? "memory (async events are lost on exit)" : "full",
            conf.region, conf.max_concurrency);
+    if (fg_conf_tls_on(&conf.tls))
+        printf("tls: cert %s, key %s\n", conf.tls.cert, conf.tls.key);
     if (conf.admin.unix_path) {
         printf("admin: unix:%s", conf.admin.unix_path);
     } else {
@@ -73,6 +75,8 @@ int fg_cmd_validate(int argc, char **argv)
         fg_url_authority(where, sizeof(where), conf.s3.listen.host, conf.s3.listen.port);
         printf("s3 endpoint: %s, root %s, %s\n", where, conf.s3.root,
                conf.s3.access_key ? "SigV4 required" : "NOT authenticated");
+        if (fg_conf_tls_on(&conf.s3.tls))
+            printf("s3 tls: cert %s, key %s\n", conf.s3.tls.cert, conf.s3.tls.key);
     }
     printf("functions:\n");
     for (size_t i = 0; i < conf.n_functions; i++) {
@@ -119,7 +123,7 @@ int fg_cmd_validate(int argc, char **argv)
                 printf("  %-7s %-40s -> %s\n", h->method, h->path, conf.functions[i].name);
         }
     }
-    printf("invoke: POST http://%s/2015-03-31/functions/NAME/invocations\n", listen);
+    printf("invoke: POST %s://%s/2015-03-31/functions/NAME/invocations\n", fg_conf_tls_scheme(&conf.tls), listen);
     fg_conf_free(&conf);
     return 0;
 }

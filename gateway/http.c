@@ -632,7 +632,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         fg_http_free(s);
         return rc;
     }
-    if ((rc = fg_mhd_listener_start(&s->listener, "listen", "http", conf->listen.host, conf->listen.port,
+    if ((rc = fg_mhd_listener_start(&s->listener, "listen", "http", conf->listen.host, conf->listen.port, &conf->tls,
                                     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                                     MHD_USE_TURBO, http_access, s, options, err)) < 0) {
         fg_http_free(s);

@@ -3,6 +3,7 @@
 #include "mhd_conn.h"
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,7 @@ bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes)
 void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *tls = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     char buf[512];
     int n;
     if (!ci)
@@ -185,8 +187,18 @@ void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, co
     n = snprintf(buf, sizeof(buf),
                  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n"
                  "{\"message\":\"%s\"}", code, reason, strlen(message) + 14, message);
-    /* A best effort on a socket with nothing else written yet: the answer fits a send. */
-    if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    /* A best effort on a socket with nothing else written yet: the answer fits a send. Over
+     * TLS it is a record of the session (plain bytes would break the stream), then
+     * close_notify; this is the thread that runs the connection, so nothing else uses the
+     * session meanwhile. */
+    if (n > 0 && tls) {
+        ssize_t w = gnutls_record_send(tls->tls_session, buf, (size_t)n);
+        if (w < 0)
+            fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", gnutls_strerror((int)w));
+        else
+            gnutls_bye(tls->tls_session, GNUTLS_SHUT_WR);
+    } else if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
         fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", strerror(errno));
+    }
     shutdown(ci->connect_fd, SHUT_RDWR);    /* MHD reads the end and closes the connection */
 }

@@ -8,7 +8,9 @@
  * the connection closes. And MHD's timeout restarts on every byte, so a client sending one
  * header byte a second held its connection forever: a head not complete within
  * head_timeout_ms of the connection (or of its request line, on a kept-alive connection) is
- * shut down by a sweeping thread. A listener passes fg_mhd_on_connection as its
+ * shut down by a sweeping thread. On a TLS listener the first deadline covers the handshake
+ * too (MHD notifies the connection before it), so a client that never completes one is
+ * closed the same way; shutting the socket down makes GnuTLS fail and MHD close it. A listener passes fg_mhd_on_connection as its
  * MHD_OPTION_NOTIFY_CONNECTION with its struct fg_mhd_conns as cls; the URI callback calls
  * fg_mhd_track, the access handler's first call fg_mhd_head_done, the completed callback
  * fg_mhd_untrack. MHD threads, and the sweeper. Tests: tests/integration/test_http.py. */
@@ -56,8 +58,9 @@ void fg_mhd_untrack(struct MHD_Connection *conn);
  * of pool_bytes (MHD then stops reading and the request would wait for the timeout). */
 bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes);
 
-/* Answers code with a short JSON body straight on the connection's socket and shuts it
- * down, for a request MHD cannot take to the access handler. The URI callback only. */
+/* Answers code with a short JSON body straight on the connection (its TLS session on a TLS
+ * listener) and shuts its socket down, for a request MHD cannot take to the access
+ * handler. The URI callback only. */
 void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message);
 
 #endif

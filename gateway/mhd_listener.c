@@ -14,7 +14,12 @@
 #include <unistd.h>
 
 #include "../core/log.h"
+#include "../core/tls.h"
 #include "../core/url.h"
+
+/* GnuTLS's defaults without TLS 1.0 and 1.1 (RFC 8996 deprecates them; Debian 12's NORMAL,
+ * which libmicrohttpd uses, still offers them). */
+#define MHD_LISTENER_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* MHD_OPTION_EXTERNAL_LOGGER: cls is the component. */
 static void mhd_listener_log(void *cls, const char *fmt, va_list ap)
@@ -25,19 +30,47 @@ static void mhd_listener_log(void *cls, const char *fmt, va_list ap)
     fg_log(FG_LOG_DEBUG, cls, "libmicrohttpd: %s", msg);
 }
 
+static void mhd_listener_drop_tls(struct fg_mhd_listener *l)
+{
+    fg_tls_pem_free(l->tls_cert);
+    fg_tls_pem_free(l->tls_key);
+    l->tls_cert = l->tls_key = NULL;
+}
+
+/* Reads and checks tls's files into l (the same checks as at load: a file may have changed
+ * since). 0 or a negative code with err naming the file. */
+static int mhd_listener_load_tls(struct fg_mhd_listener *l, const char *what, const struct fg_conf_tls *tls,
+                                 struct fg_err *err)
+{
+    struct fg_err why;
+    int rc;
+
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return fg_err_set(err, -ENOTSUP, "%s: TLS: this libmicrohttpd was built without TLS support", what);
+    if ((rc = fg_tls_pem_read(tls->cert, FG_TLS_PEM_CERT, &l->tls_cert, &why)) < 0 ||
+        (rc = fg_tls_pem_read(tls->key, FG_TLS_PEM_KEY, &l->tls_key, &why)) < 0)
+        return fg_err_set(err, rc, "%s: TLS: %s", what, why.msg);
+    if ((rc = fg_tls_pem_match(l->tls_cert, l->tls_key, &why)) < 0)
+        return fg_err_set(err, rc, "%s: TLS: key %s does not go with cert %s: %s", what, tls->key, tls->cert, why.msg);
+    return 0;
+}
+
 int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
-                          int port, unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
-                          const struct MHD_OptionItem *options, struct fg_err *err)
+                          int port, const struct fg_conf_tls *tls, unsigned flags, MHD_AccessHandlerCallback dh,
+                          void *cls, const struct MHD_OptionItem *options, struct fg_err *err)
 {
     struct sockaddr_storage ss;
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     const char *ip = strcmp(host, "localhost") ? host : "127.0.0.1";
     const union MHD_DaemonInfo *info;
+    struct MHD_OptionItem tls_options[4] = { { MHD_OPTION_END, 0, NULL } };
     char where[300];
+    int rc;
 
     l->mhd = NULL;
     l->unix_path[0] = '\0';
+    l->tls_cert = l->tls_key = NULL;
     atomic_init(&l->stopping, false);
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
@@ -50,14 +83,32 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
     } else {
         return fg_err_set(err, -EINVAL, "%s: '%s' is not an IP address", what, host);
     }
+    if (fg_conf_tls_on(tls)) {
+        if ((rc = mhd_listener_load_tls(l, what, tls, err)) < 0) {
+            mhd_listener_drop_tls(l);
+            return rc;
+        }
+        flags |= MHD_USE_TLS;
+        tls_options[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, l->tls_cert };
+        tls_options[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, l->tls_key };
+        tls_options[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)MHD_LISTENER_TLS_PRIORITIES };
+        tls_options[3] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+    }
     l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, dh, cls,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, (void *)component, /* first: MHD logs early */
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_ARRAY, options,
+                              MHD_OPTION_ARRAY, tls_options,
                               MHD_OPTION_END);
     if (!l->mhd) {
         fg_url_authority(where, sizeof(where), host, port);
-        return fg_err_set(err, -EADDRINUSE, "%s: cannot listen on %s (in use, or not a local address)", what, where);
+        if (!l->tls_cert)
+            return fg_err_set(err, -EADDRINUSE, "%s: cannot listen on %s (in use, or not a local address)", what, where);
+        /* The pair passed GnuTLS's own check just now: the address is the likelier cause. */
+        mhd_listener_drop_tls(l);
+        return fg_err_set(err, -EADDRINUSE, "%s: cannot listen on %s with TLS (cert %s, key %s): the address is in use "
+                                            "or not local, or libmicrohttpd refused the pair (--debug shows its reason)",
+                          what, where, tls->cert, tls->key);
     }
     info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
     l->port = info ? info->port : port;
@@ -110,6 +161,7 @@ int fg_mhd_listener_start_unix(struct fg_mhd_listener *l, const char *what, cons
 
     l->mhd = NULL;
     l->port = 0;
+    l->tls_cert = l->tls_key = NULL;
     atomic_init(&l->stopping, false);
     if ((fd = mhd_listener_unix_socket(what, path, err)) < 0)
         return fd;
@@ -141,6 +193,7 @@ void fg_mhd_listener_stop(struct fg_mhd_listener *l)
     if (l->unix_path[0])
         unlink(l->unix_path);
     l->unix_path[0] = '\0';
+    mhd_listener_drop_tls(l);
 }
 
 unsigned fg_mhd_connection_limit(void)

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* mhd_listener.h - what the two libmicrohttpd listeners share: the front door
- * (gateway/http.c) and the S3 endpoint (gateway/s3_api.c) bind a configured address, IPv4
- * or IPv6, log MHD's own lines through fg_log, and stop in two steps.
+/* mhd_listener.h - what the libmicrohttpd listeners share: the front door (gateway/http.c)
+ * and the S3 endpoint (gateway/s3_api.c) bind a configured address, IPv4 or IPv6, with TLS
+ * when their `tls:` says so, log MHD's own lines through fg_log, and stop in two steps.
+ *
+ * TLS: libmicrohttpd's own (GnuTLS), on every connection of the listener, TLS 1.2 and 1.3
+ * only; the certificate and key are read from their PEM files and checked (core/tls.h) at
+ * start, then handed to MHD, which advertises ALPN http/1.1 and http/1.0 (never h2). Everything above the
+ * listener (request contexts, head deadlines, keep-alive) is the same with and without it:
+ * a connection's head deadline (mhd_conn.h) starts when it is accepted, so a client that
+ * never finishes its TLS handshake is closed by the same sweeper as a slow head.
  *
  * Stopping: quiesce (requests under way go on; a request that begins afterwards is
  * answered 503 and its connection closed), then stop. MHD_quiesce_daemon is not used: with
@@ -19,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../config/conf_key.h"
 #include "../core/err.h"
 
 /* Caller-embedded; zeroed. */
@@ -27,17 +35,22 @@ struct fg_mhd_listener {
     atomic_bool stopping;            /* set by quiesce; read by MHD's threads */
     int port;                        /* the port bound (0 on a unix socket) */
     char unix_path[108];             /* the socket file made, removed at stop; "" for TCP */
+    char *tls_cert, *tls_key;        /* PEM text MHD was given; owned until stop; NULL: plain */
 };
 
 /* Binds host:port (host "localhost", an IPv4 or an IPv6 address without brackets; port 0
  * picks a free one) and starts MHD with flags (MHD_USE_IPv6 is added for an IPv6 host), the
  * access handler dh(cls) and options (MHD_OPTION_END-terminated; the logger and the address
- * are set here, MHD's lines going to fg_log as component). what names the listener's
- * configuration key in errors ("listen", "s3.listen"). Borrows options, component and what.
- * 0, or -EINVAL (host is not an IP address) or -EADDRINUSE, with err filled. */
+ * are set here, MHD's lines going to fg_log as component). With tls on (fg_conf_tls_on; NULL
+ * or a zeroed one: plain HTTP) every connection is TLS: MHD_USE_TLS and the certificate and
+ * key read from tls's files now. what names the listener's configuration key in errors
+ * ("listen", "s3.listen"). Borrows tls, options, component and what. 0, or -EINVAL (host is
+ * not an IP address; a certificate or key unusable, naming the file), -errno (a PEM file
+ * cannot be read), -ENOTSUP (this libmicrohttpd has no TLS) or -EADDRINUSE, with err filled;
+ * on error nothing is left to stop. */
 int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
-                          int port, unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
-                          const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
+                          int port, const struct fg_conf_tls *tls, unsigned flags, MHD_AccessHandlerCallback dh,
+                          void *cls, const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
 
 /* Same on a unix socket at path (at most 107 bytes): a stale socket file is replaced, one a
  * live process listens on is not; the file is made with mode 0600 and removed at stop. 0,
@@ -64,8 +77,8 @@ static inline bool fg_mhd_listener_stopping(struct fg_mhd_listener *l)
     return atomic_load_explicit(&l->stopping, memory_order_relaxed);
 }
 
-/* Stops MHD's threads, closes the listen socket and removes a unix socket's file. A
- * listener never started is allowed. */
+/* Stops MHD's threads, closes the listen socket, removes a unix socket's file, and wipes
+ * and frees the key. A listener never started is allowed. */
 void fg_mhd_listener_stop(struct fg_mhd_listener *l);
 
 #endif

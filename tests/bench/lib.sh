@@ -76,11 +76,11 @@ fngate_start() {
   echo "fngate did not start:" >&2; cat "$tmp/$name.err" >&2; exit 1
 }
 
-fngate_port() { sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"; }
-fngate_admin_port() { sed -nE 's/.*admin API on http:\/\/127\.0\.0\.1:([0-9]+) .*/\1/p' "$tmp/$1.err"; }
+fngate_port() { sed -nE 's/.*listening on https?:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$tmp/$1.err"; }
+fngate_admin_port() { sed -nE 's/.*admin API on https?:\/\/127\.0\.0\.1:([0-9]+) .*/\1/p' "$tmp/$1.err"; }
 fngate_admin_token() { cat "$(sed -nE 's/.*admin API on .* \(token in (.*)\)$/\1/p' "$tmp/$1.err")"; }
 fngate_admin() {
-  curl -s -H "Authorization: Bearer $(fngate_admin_token "$1")" "http://127.0.0.1:$(fngate_admin_port "$1")$2"
+  curl -s -H "Authorization: Bearer $(fngate_admin_token "$1")" "$(sed -nE 's/.*admin API on (https?):.*/\1/p' "$tmp/$1.err")://127.0.0.1:$(fngate_admin_port "$1")$2"
 }
 fngate_launch_ns() { cat "$tmp/$1.launch_ns"; }
 fngate_ready_ns() { cat "$tmp/$1.ready_ns"; }

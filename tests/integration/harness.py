@@ -127,9 +127,11 @@ def run_cli(*args, input=None, timeout=60, cwd=None, extra_env=None):
 
 
 class Gateway:
-    """One `fngate serve` process over a config written into a temp dir."""
+    """One `fngate serve` process over a config written into a temp dir. With gateway.tls
+    the readiness line says https://, and conn()/request() speak HTTPS, verifying the
+    gateway's certificate against cafile (a test CA; see test_tls.Certs)."""
 
-    def __init__(self, tmp, config, args=(), extra_env=None):
+    def __init__(self, tmp, config, args=(), extra_env=None, cafile=None):
         self.tmp = tmp
         self.extra_env = extra_env or {}
         self.config = write(os.path.join(tmp, "fngate.yaml"), config)
@@ -137,8 +139,11 @@ class Gateway:
         self.stderr_lines = []
         self.port = None
         self.admin_port = None          # the admin listener's, from its log line
+        self.admin_scheme = None
         self.admin_socket = None        # or its unix socket
         self.admin_token = None         # the token it made (or set it when the config names one)
+        self.scheme = None
+        self.cafile = cafile
         self.args = list(args)
         self.proc = None
         self._out = None
@@ -152,7 +157,8 @@ class Gateway:
 
     def start(self):
         self._out = open(self.stdout_path, "wb")
-        admin = [] if "--admin-listen" in self.args or re.search(r"^admin:", open(self.config).read(), re.M) \
+        block = re.search(r"^admin:(.*\n?(?:[ \t]+.*\n?)*)", open(self.config).read(), re.M)
+        admin = [] if "--admin-listen" in self.args or (block and "listen:" in block.group(1)) \
             else ["--admin-listen", "127.0.0.1:0"]
         self.proc = subprocess.Popen([FNGATE, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + admin + self.args,
                                      stdout=self._out, stderr=subprocess.PIPE, env=dict(env(), **self.extra_env),
@@ -166,17 +172,19 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace")
             self.stderr_lines.append(line)
-            m = re.search(r"admin API on (?:http://127\.0\.0\.1:(\d+)|unix:(\S+)) \(token (?:in (.*)|from admin\.token)\)",
+            m = re.search(r"admin API on (?:(https?)://127\.0\.0\.1:(\d+)|unix:(\S+)) \(token (?:in (.*)|from admin\.token)\)",
                           line)
             if m:
-                self.admin_port = int(m.group(1)) if m.group(1) else None
-                self.admin_socket = m.group(2)
-                if m.group(3):
-                    with open(m.group(3)) as f:
+                self.admin_scheme, port, sock, token_file = m.groups()
+                self.admin_port = int(port) if port else None
+                self.admin_socket = sock
+                if token_file:
+                    with open(token_file) as f:
                         self.admin_token = f.read().strip()
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)", line)
             if m:
-                self.port = int(m.group(1))
+                self.scheme = m.group(1)
+                self.port = int(m.group(2))
 
     def stderr(self):
         return "".join(self.stderr_lines)
@@ -227,7 +235,15 @@ class Gateway:
             check(rc == 0, "fngate exited with %s:\n%s" % (rc, self.stderr()[-4000:]))
 
     # ---- HTTP
+    def ssl_context(self):
+        """A client context that trusts only cafile and checks the name (127.0.0.1)."""
+        import ssl
+        check(self.cafile, "the gateway serves HTTPS: give Gateway(cafile=...) to verify it")
+        return ssl.create_default_context(cafile=self.cafile)
+
     def conn(self, timeout=30):
+        if self.scheme == "https":
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.ssl_context())
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, timeout=30):
@@ -247,7 +263,10 @@ class Gateway:
         if token:
             h["Authorization"] = "Bearer " + (token if isinstance(token, str) else self.admin_token)
         h.update(headers or {})
-        c = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=timeout)
+        if self.admin_scheme == "https":
+            c = http.client.HTTPSConnection("127.0.0.1", self.admin_port, timeout=timeout, context=self.ssl_context())
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=timeout)
         try:
             c.request(method, path, body=body, headers=h)
             r = c.getresponse()
@@ -258,7 +277,7 @@ class Gateway:
 
     def admin_args(self):
         """What the CLI's admin verbs need to reach this gateway."""
-        return ["--admin", "http://127.0.0.1:%d" % self.admin_port, "--token", self.admin_token]
+        return ["--admin", "%s://127.0.0.1:%d" % (self.admin_scheme, self.admin_port), "--token", self.admin_token]
 
     def view(self, name):
         """An admin view, GET /_fngate/NAME, as JSON (it must answer 200)."""
