@@ -725,7 +725,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     }
     if ((rc = fg_mhd_listener_start(&s->listener, "listen", "http", conf->listen.host, conf->listen.port,
                                     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                                    MHD_USE_TURBO, http_access, s, options, err)) < 0) {
+                                    MHD_USE_TURBO, http_access, s, &s->conns, options, err)) < 0) {
         fg_http_free(s);
         return rc;
     }

@@ -2,7 +2,9 @@
 /* mhd_conn.c - per-connection bookkeeping for the libmicrohttpd listeners (see mhd_conn.h). */
 #include "mhd_conn.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,8 @@
 struct mhd_slot {
     struct fg_mhd_conns *conns;
     struct mhd_slot *prev, *next;       /* conns->slots */
+    struct MHD_Connection *conn;
+    pthread_t thread;                   /* the MHD thread that owns conn */
     void *req;                          /* made in the URI callback, until completed */
     int fd;
     long long deadline_ms;              /* monotonic; 0: no head expected now */
@@ -44,6 +48,8 @@ void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (!(slot = calloc(1, sizeof(*slot))))
             return;     /* nothing tracked: MHD's own timeout still applies */
         slot->conns = c;
+        slot->conn = conn;
+        slot->thread = pthread_self();
         slot->fd = ci ? ci->connect_fd : -1;
         pthread_mutex_lock(&c->lock);
         slot->deadline_ms = mhd_now_ms() + c->head_timeout_ms;   /* the first head */
@@ -189,4 +195,43 @@ void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, co
     if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", strerror(errno));
     shutdown(ci->connect_fd, SHUT_RDWR);    /* MHD reads the end and closes the connection */
+}
+
+int fg_mhd_content_length_status(const char *value)
+{
+    uint64_t n = 0;
+    size_t i = 0;
+    if (!value || !isdigit((unsigned char)value[0]))
+        return 400;
+    for (; isdigit((unsigned char)value[i]); i++) {
+        unsigned d = (unsigned)(value[i] - '0');
+        if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+            return 413;             /* MHD gives up on the overflow before looking further */
+        n = n * 10 + d;
+    }
+    return value[i] ? 400 : 0;
+}
+
+void fg_mhd_conns_refuse_bad_length(struct fg_mhd_conns *c)
+{
+    pthread_t self = pthread_self();
+
+    pthread_mutex_lock(&c->lock);
+    for (struct mhd_slot *s = c->slots; s; s = s->next) {
+        const char *len;
+        int code;
+        /* Only this thread's connections: their MHD state is this thread's to read. A head
+         * not yet handed to the access handler has its deadline set. */
+        if (!pthread_equal(s->thread, self) || !s->req || !s->deadline_ms)
+            continue;
+        len = MHD_lookup_connection_value(s->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (!len || !(code = fg_mhd_content_length_status(len)))
+            continue;
+        s->deadline_ms = 0;
+        if (code == 413)
+            fg_mhd_refuse(s->conn, 413, "Content Too Large", "Request Entity Too Large");
+        else
+            fg_mhd_refuse(s->conn, 400, "Bad Request", "Bad Request");
+    }
+    pthread_mutex_unlock(&c->lock);
 }

@@ -11,7 +11,10 @@
  * shut down by a sweeping thread. A listener passes fg_mhd_on_connection as its
  * MHD_OPTION_NOTIFY_CONNECTION with its struct fg_mhd_conns as cls; the URI callback calls
  * fg_mhd_track, the access handler's first call fg_mhd_head_done, the completed callback
- * fg_mhd_untrack. MHD threads, and the sweeper. Tests: tests/integration/test_http.py. */
+ * fg_mhd_untrack. And libmicrohttpd 0.9.75 sends its own answer to a Content-Length it cannot
+ * parse with the header block twice, so the listener's log hook hands such connections to
+ * fg_mhd_conns_refuse_bad_length, which answers them once. MHD threads, and the sweeper.
+ * Tests: tests/unit/test_mhd_conn.c, tests/integration/test_http.py. */
 #ifndef FG_MHD_CONN_H
 #define FG_MHD_CONN_H
 
@@ -57,7 +60,22 @@ void fg_mhd_untrack(struct MHD_Connection *conn);
 bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes);
 
 /* Answers code with a short JSON body straight on the connection's socket and shuts it
- * down, for a request MHD cannot take to the access handler. The URI callback only. */
+ * down, for a request MHD cannot take to the access handler. The MHD thread that owns conn,
+ * before anything else was written on it (the URI callback, or the log hook below). */
 void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, const char *message);
+
+/* How libmicrohttpd 0.9.75 reads a Content-Length value: 0 when it takes it, 400 when it is
+ * not digits alone (empty, a sign, spaces, hex, an exponent), 413 when its digits overflow
+ * 64 bits. */
+int fg_mhd_content_length_status(const char *value);
+
+/* libmicrohttpd 0.9.75 answers a Content-Length it cannot parse itself, and sends that
+ * answer's header block twice. Called from the listener's log hook on the MHD thread that
+ * logged it, before MHD queues that answer: each connection of this thread whose request
+ * head (not yet handed to the access handler) carries such a Content-Length is answered once
+ * with {"message"} 400 Bad Request (413 Request Entity Too Large for a number past 64 bits)
+ * and shut down, so MHD's own answer finds the socket closed and the connection ends. Only
+ * connections MHD refuses anyway are touched. */
+void fg_mhd_conns_refuse_bad_length(struct fg_mhd_conns *c);
 
 #endif

@@ -21,22 +21,30 @@
 
 #include "../core/err.h"
 
+struct fg_mhd_conns;
+
 /* Caller-embedded; zeroed. */
 struct fg_mhd_listener {
     struct MHD_Daemon *mhd;          /* NULL until started */
     atomic_bool stopping;            /* set by quiesce; read by MHD's threads */
     int port;                        /* the port bound */
+    const char *component;           /* of MHD's log lines; borrowed */
+    struct fg_mhd_conns *conns;      /* the listener's connections; borrowed, may be NULL */
 };
 
 /* Binds host:port (host "localhost", an IPv4 or an IPv6 address without brackets; port 0
  * picks a free one) and starts MHD with flags (MHD_USE_IPv6 is added for an IPv6 host), the
  * access handler dh(cls) and options (MHD_OPTION_END-terminated; the logger and the address
  * are set here, MHD's lines going to fg_log as component). what names the listener's
- * configuration key in errors ("listen", "s3.listen"). Borrows options, component and what.
- * 0, or -EINVAL (host is not an IP address) or -EADDRINUSE, with err filled. */
+ * configuration key in errors ("listen", "s3.listen"). conns, the listener's connections
+ * (started, and passed to MHD_OPTION_NOTIFY_CONNECTION by the caller), may be NULL; with it
+ * a request whose Content-Length libmicrohttpd cannot parse is answered once, cleanly
+ * (fg_mhd_conns_refuse_bad_length). Borrows options, component, what and conns (until
+ * stop). 0, or -EINVAL (host is not an IP address) or -EADDRINUSE, with err filled. */
 int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
                           int port, unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
-                          const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
+                          struct fg_mhd_conns *conns, const struct MHD_OptionItem *options,
+                          struct fg_err *err) FG_MUST_CHECK;
 
 /* How many connections a listener takes at once: three quarters of the descriptors the
  * process may open (the rest stay for workers, the state file and the sources), at least

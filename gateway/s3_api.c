@@ -547,7 +547,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
         (rc = fg_mhd_conns_start(&s->conns, s3_req_free, conf->header_timeout_ms, err)) < 0 ||
         (rc = fg_mhd_listener_start(&s->listener, "s3.listen", "s3", conf->s3.listen.host, conf->s3.listen.port,
                                     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                                    s3_access, s, options, err)) < 0) {
+                                    s3_access, s, &s->conns, options, err)) < 0) {
         fg_s3_free(s);
         return rc;
     }
