@@ -13,7 +13,15 @@
  * fg_mhd_track, the access handler's first call fg_mhd_head_done, the completed callback
  * fg_mhd_untrack. And libmicrohttpd 0.9.75 sends its own answer to a Content-Length it cannot
  * parse with the header block twice, so the listener's log hook hands such connections to
- * fg_mhd_conns_refuse_bad_length, which answers them once. MHD threads, and the sweeper.
+ * fg_mhd_conns_refuse_bad_length, which answers them once.
+ *
+ * Under pressure, idle connections go first: a connection is idle from the end of a request
+ * (fg_mhd_untrack) until its next request line (fg_mhd_track), kept in a list longest idle
+ * first. From FG_MHD_PRESSURE_PCT of max_conns open, the longest idle are shut down until
+ * fewer are open: when a connection arrives (so the newcomer is served at once, before MHD's
+ * own cap would leave it in the listen backlog) and on every sweep (connections that filled
+ * the listener while busy and went idle afterwards). A client on a kept-alive connection
+ * sees it closed between requests, which HTTP clients retry. MHD threads, and the sweeper.
  * Tests: tests/unit/test_mhd_conn.c, tests/integration/test_http.py. */
 #ifndef FG_MHD_CONN_H
 #define FG_MHD_CONN_H
@@ -27,20 +35,29 @@
 
 struct mhd_slot;
 
+/* From this share of max_conns open, the longest idle connections are closed. */
+#define FG_MHD_PRESSURE_PCT 90
+
 /* Caller-embedded; zeroed before fg_mhd_conns_start. */
 struct fg_mhd_conns {
+    const char *component;              /* of log lines ("http", "s3"); borrowed */
     void (*free_req)(void *req);        /* frees a context its connection outlived */
     int head_timeout_ms;
-    pthread_mutex_t lock;               /* guards the list and every slot's deadline */
+    unsigned pressure_conns;            /* FG_MHD_PRESSURE_PCT of max_conns, at least 1 */
+    pthread_mutex_t lock;               /* guards the lists, the count and every slot's state */
     pthread_cond_t cond;
     struct mhd_slot *slots;             /* every open connection */
+    struct mhd_slot *idle_first, *idle_last;  /* idle ones, longest idle first */
+    unsigned n_open;                    /* slots not being closed */
+    unsigned long long n_idle_closed;   /* closed under pressure, since start */
     pthread_t sweeper;
     bool started, stopping;
 };
 
-/* Starts the sweeper. 0 or -errno with err filled. */
-int fg_mhd_conns_start(struct fg_mhd_conns *c, void (*free_req)(void *req), int head_timeout_ms,
-                       struct fg_err *err) FG_MUST_CHECK;
+/* Starts the sweeper. max_conns is the listener's MHD_OPTION_CONNECTION_LIMIT; component
+ * names the listener in log lines (borrowed: a static string). 0 or -errno with err filled. */
+int fg_mhd_conns_start(struct fg_mhd_conns *c, const char *component, void (*free_req)(void *req),
+                       int head_timeout_ms, unsigned max_conns, struct fg_err *err) FG_MUST_CHECK;
 
 /* Stops the sweeper; after MHD_stop_daemon (every connection closed). Idempotent. */
 void fg_mhd_conns_stop(struct fg_mhd_conns *c);
@@ -52,7 +69,7 @@ void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 void fg_mhd_track(struct MHD_Connection *conn, void *req);
 /* The head is complete (the access handler's first call): no deadline. */
 void fg_mhd_head_done(struct MHD_Connection *conn);
-/* The request completed (its context is freed by the caller). */
+/* The request completed (its context is freed by the caller): the connection is idle. */
 void fg_mhd_untrack(struct MHD_Connection *conn);
 
 /* Whether the query of uri has more parameters than MHD can parse into a connection pool

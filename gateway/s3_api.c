@@ -525,13 +525,15 @@ static void s3_on_completed(void *cls, struct MHD_Connection *conn, void **con_c
 int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct fg_s3_server **out, struct fg_err *err)
 {
     struct fg_s3_server *s = calloc(1, sizeof(*s));
+    unsigned max_conns = fg_mhd_connection_limit();
     const struct MHD_OptionItem options[] = {
         { MHD_OPTION_THREAD_POOL_SIZE, 2, NULL },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)s3_on_uri, s },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s3_on_completed, s },
         { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, &s->conns },
         { MHD_OPTION_CONNECTION_TIMEOUT, 300, NULL },
-        { MHD_OPTION_CONNECTION_LIMIT, fg_mhd_connection_limit(), NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL },
+        { MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->s3.max_conns_per_client, NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, S3_POOL_BYTES, NULL },
         { MHD_OPTION_END, 0, NULL },
     };
@@ -544,7 +546,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     fg_idgen_init(&s->ids);
     if ((rc = fg_s3_notifier_new(conf, router, &s->notifier, err)) < 0 ||
         (rc = fg_s3_store_init(&s->store, conf->s3.root, err)) < 0 ||
-        (rc = fg_mhd_conns_start(&s->conns, s3_req_free, conf->header_timeout_ms, err)) < 0 ||
+        (rc = fg_mhd_conns_start(&s->conns, "s3", s3_req_free, conf->header_timeout_ms, max_conns, err)) < 0 ||
         (rc = fg_mhd_listener_start(&s->listener, "s3.listen", "s3", conf->s3.listen.host, conf->s3.listen.port,
                                     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                                     s3_access, s, &s->conns, options, err)) < 0) {

@@ -129,8 +129,9 @@ def run_cli(*args, input=None, timeout=60, cwd=None, extra_env=None):
 class Gateway:
     """One `fngate serve` process over a config written into a temp dir."""
 
-    def __init__(self, tmp, config, args=(), extra_env=None):
+    def __init__(self, tmp, config, args=(), extra_env=None, preexec_fn=None):
         self.tmp = tmp
+        self.preexec_fn = preexec_fn        # runs in the child before exec (resource limits)
         self.extra_env = extra_env or {}
         self.config = write(os.path.join(tmp, "fngate.yaml"), config)
         self.stdout_path = os.path.join(tmp, "fngate.stdout")
@@ -151,7 +152,7 @@ class Gateway:
         self._out = open(self.stdout_path, "wb")
         self.proc = subprocess.Popen([FNGATE, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + self.args,
                                      stdout=self._out, stderr=subprocess.PIPE, env=dict(env(), **self.extra_env),
-                                     cwd=self.tmp)
+                                     cwd=self.tmp, preexec_fn=self.preexec_fn)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
         wait_until(lambda: self.port or self.proc.poll() is not None, 30, "the 'listening on' line")

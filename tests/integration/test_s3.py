@@ -532,3 +532,36 @@ def test_bad_content_length_answered_once(tmp):
         r = c.getresponse()
         r.read()
         check(r.status == 200, "still serving: %d" % r.status)
+
+
+def test_connections_per_client_are_capped(tmp):
+    """s3.max_connections_per_client: past the cap, a connection from the same address is
+    closed unanswered; another address (127.0.0.2) is still served."""
+    def conn(source):
+        s = socket.socket()
+        s.settimeout(5)
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        try:
+            s.sendall(b"GET /uploads/ HTTP/1.1\r\nHost: t\r\n\r\n")
+            data = s.recv(65536)
+        except OSError:
+            data = b""
+        if not data.startswith(b"HTTP/1.1 200 "):
+            s.close()
+            return None
+        return s
+    port = free_port()
+    held = []
+    try:
+        with Gateway(tmp, setup(tmp, port, creds=False).replace("root: ./data/s3", "root: ./data/s3, max_connections_per_client: 2")):
+            held += [conn("127.0.0.1"), conn("127.0.0.1")]
+            check(all(held), "two connections within the cap are served")
+            check(conn("127.0.0.1") is None, "the third connection from 127.0.0.1 is closed")
+            other = conn("127.0.0.2")
+            check(other, "127.0.0.2 is served beside them")
+            held.append(other)
+    finally:
+        for s in held:
+            if s:
+                s.close()
