@@ -65,7 +65,7 @@ int fg_cmd_validate(int argc, char **argv)
     if (conf.s3.enabled) {
         fg_url_authority(s3_listen, sizeof(s3_listen), conf.s3.listen.host, conf.s3.listen.port);
         printf("s3 endpoint: %s, root %s, %s\n", s3_listen, conf.s3.root,
-               conf.s3.access_key ? "SigV4 required" : "NOT authenticated");
+               conf.s3.access_key ? "signatures required (SigV4 or SigV2)" : "NOT authenticated");
     }
     printf("functions:\n");
     for (size_t i = 0; i < conf.n_functions; i++) {

@@ -5,9 +5,10 @@
  * DESIGN: one request context per request, created by the URI callback. The first access
  * call only says yes (queueing then would force Connection: close); the second, with all
  * headers in, routes (bucket, key and operation from the path, Host and query),
- * authenticates (SigV4) and opens what the body goes to; body chunks stream to the store's
- * temp file (hashed there with MD5 for the ETag, here with SHA-256 when the client signed
- * the payload); the last call does the operation and answers. Blocking file I/O runs on
+ * authenticates (SigV4, or SigV2 where the client signs with it) and opens what the body
+ * goes to; body chunks stream to the store's temp file (hashed there with MD5 for the ETag,
+ * here with SHA-256 when the client signed the payload); the last call does the operation
+ * and answers. Blocking file I/O runs on
  * these libmicrohttpd threads, never on the loop. A write's answer waits for its events:
  * the connection is suspended until triggers/s3.c's notifier says they are committed.
  * What a request asks for is decided in s3_route.c, what is kept on disk in s3_store.c,
@@ -33,6 +34,7 @@
 #include "s3_route.h"
 #include "s3_store.h"
 #include "s3_xml.h"
+#include "sigv2.h"
 #include "sigv4.h"
 
 #define S3_MAX_HEADERS 64
@@ -406,11 +408,17 @@ static int s3_auth(struct s3_req *q, const char *method)
 
     snprintf(path, sizeof(path), "%s", q->raw_uri);
     struct fg_sigv4_request r = { method, path, query, q->headers, q->n_headers, sha };
+    struct fg_sigv2_request r2 = { method, path, query, q->r.virtual_host ? q->r.bucket : NULL, q->headers, q->n_headers };
     if (sha && strlen(sha) == 64)
         snprintf(q->want_sha, sizeof(q->want_sha), "%s", sha);
     if (!c->access_key)
         return 0;
-    if ((rc = fg_sigv4_verify(&r, c->access_key, c->secret_key, fg_now_ms() / 1000, &err)) == 0)
+    /* SigV2 (AWS CLI v1 and boto3 presigned URLs, older SDKs) when the request carries it,
+     * else SigV4. */
+    rc = fg_sigv2_verify(&r2, c->access_key, c->secret_key, fg_now_ms() / 1000, &err);
+    if (rc == -ENOENT)
+        rc = fg_sigv4_verify(&r, c->access_key, c->secret_key, fg_now_ms() / 1000, &err);
+    if (rc == 0)
         return 0;
     if (rc == -ENOENT)
         return fg_s3_error_set(&q->err, 403, "AccessDenied", "Access Denied: this endpoint requires signed requests");
