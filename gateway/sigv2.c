@@ -40,11 +40,13 @@ struct sigv2_item {
 
 /* ------------------------------------------------------------------ helpers */
 
+/* By name, case-blind (x-amz-* names are signed lower-cased; no two sub-resources differ
+ * by case alone, and case-blind order is theirs), then as sent. */
 static int sigv2_cmp_item(const void *x, const void *y)
 {
     const struct sigv2_item *a = x, *b = y;
     size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
-    int c = strncasecmp(a->name, b->name, n);   /* x-amz-* names compare lower-cased; sub-resources never differ by case alone */
+    int c = strncasecmp(a->name, b->name, n);
     if (!c)
         c = a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
     return c ? c : a->order < b->order ? -1 : 1;
