@@ -293,6 +293,8 @@ static const struct fg_conf_key conf_s3_keys[] = {
     { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_conf_s3, tls) },
     { .name = "root", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_s3, root) },
     { .name = "credentials", .type = FG_CONF_TABLE, .table = conf_s3_credential_keys, .check = conf_s3_credentials_check },
+    { .name = "max_connections_per_client", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_s3, max_conns_per_client),
+      .min = 0, .max = 1000000 },
     FG_CONF_KEY_END,
 };
 
@@ -365,6 +367,8 @@ static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "header_timeout", .type = FG_CONF_MS, .offset = offsetof(struct fg_config, header_timeout_ms),
       .min = 100, .max = 300000 },
     { .name = "http_threads", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, http_threads), .min = 1, .max = 256 },
+    { .name = "max_connections_per_client", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_conns_per_client),
+      .min = 0, .max = 1000000 },
     { .name = "queue_memory", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, queue_memory_mb), .min = 1, .max = 1048576 },
     FG_CONF_KEY_END,
 };
@@ -528,6 +532,8 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     conf->admin.listen = (struct fg_conf_addr){ "127.0.0.1", 9180 };
     conf->max_concurrency = 1000;
     conf->header_timeout_ms = 10000;
+    conf->max_conns_per_client = FG_CONNS_PER_CLIENT_DEFAULT;
+    conf->s3.max_conns_per_client = FG_CONNS_PER_CLIENT_DEFAULT;
     conf->queue_memory_mb = 256;
     conf->region = "us-east-1";
     conf->account_id = "000000000000";

@@ -22,6 +22,7 @@
 #define FG_PAYLOAD_SYNC_MAX_BYTES   (6u * 1024 * 1024)
 #define FG_PAYLOAD_ASYNC_MAX_BYTES  (1u * 1024 * 1024)
 #define FG_ENV_MAX_BYTES            4096
+#define FG_CONNS_PER_CLIENT_DEFAULT 256   /* gateway. and s3.max_connections_per_client */
 
 enum fg_runtime {
     FG_RUNTIME_PYTHON3 = 0,
@@ -57,6 +58,7 @@ struct fg_conf_s3 {
     struct fg_conf_tls tls;  /* s3.tls; cert NULL: plain HTTP */
     const char *root;        /* absolute */
     const char *access_key, *secret_key;   /* both NULL: requests are not authenticated */
+    int max_conns_per_client;  /* open connections from one client address; 0: no cap */
 };
 
 /* The top-level `admin:` listener (gateway/admin_http.c): the admin API, never on the
@@ -160,6 +162,7 @@ struct fg_config {
     int http_threads;        /* libmicrohttpd thread pool size */
     bool debug_errors;       /* routes answer a function's error JSON, not API Gateway's body */
     int header_timeout_ms;   /* a request head not complete by then is closed (both listeners) */
+    int max_conns_per_client;  /* front door: open connections from one client address; 0: no cap */
     int queue_memory_mb;     /* async payloads held in memory; the rest wait in the state file */
     const char *state_dir;   /* absolute */
     const char *region;      /* AWS_REGION given to functions, used in ARNs */

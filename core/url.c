@@ -26,3 +26,23 @@ void fg_url_authority(char *out, size_t size, const char *host, int port)
     bool v6 = strchr(host, ':') != NULL;
     snprintf(out, size, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
+
+int fg_url_query_param(const char *query, const char *name, enum fg_url_mode mode, char *out, size_t size)
+{
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (!strncmp(p, name, nl) && (p[nl] == '=' || p[nl] == '&' || !p[nl])) {
+            const char *v = p[nl] == '=' ? p + nl + 1 : p + nl, *e = strchr(v, '&');
+            struct fg_buf dec;
+            fg_buf_init(&dec, size - 1);
+            if (fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), mode) < 0) {
+                fg_buf_free(&dec);
+                return -1;
+            }
+            snprintf(out, size, "%s", dec.data ? dec.data : "");
+            fg_buf_free(&dec);
+            return 1;
+        }
+    }
+    return 0;
+}

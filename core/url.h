@@ -23,6 +23,11 @@ enum fg_url_mode {
  * 0 or a fg_buf error. */
 int fg_url_decode(struct fg_buf *out, const char *s, size_t n, enum fg_url_mode mode) FG_MUST_CHECK;
 
+/* The value of the first query parameter called name in query (as sent, without '?'),
+ * decoded per mode into out; "" for a name with no '='. 1, 0 when absent, or -1 when the
+ * value is longer than size - 1 (out unchanged then). Borrows everything. */
+int fg_url_query_param(const char *query, const char *name, enum fg_url_mode mode, char *out, size_t size);
+
 /* "host:port" into out, an IPv6 host in brackets as URLs write it ("[::1]:9000"). */
 void fg_url_authority(char *out, size_t size, const char *host, int port);
 

@@ -330,16 +330,18 @@ int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struc
     s->triggers = triggers;
     s->n_triggers = n_triggers;
     snprintf(s->token, sizeof(s->token), "%s", token);
-    if ((rc = fg_mhd_conns_start(&s->conns, admin_req_free, conf->header_timeout_ms, err)) < 0) {
+    if ((rc = fg_mhd_conns_start(&s->conns, "admin", admin_req_free, conf->header_timeout_ms,
+                                ADMIN_MAX_CONNECTIONS, err)) < 0) {
         free(s);
         return rc;
     }
     if (conf->admin.unix_path)
         rc = fg_mhd_listener_start_unix(&s->listener, "admin.listen", "admin", conf->admin.unix_path, flags,
-                                        admin_access, s, options, err);
+                                        admin_access, s, &s->conns, options, err);
     else
         rc = fg_mhd_listener_start(&s->listener, "admin.listen", "admin", conf->admin.listen.host,
-                                   conf->admin.listen.port, &conf->admin.tls, flags, admin_access, s, options, err);
+                                   conf->admin.listen.port, &conf->admin.tls, flags, admin_access, s, &s->conns, options,
+                                   err);
     if (rc < 0) {
         fg_admin_free(s);
         return rc;

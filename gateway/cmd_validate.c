@@ -74,7 +74,7 @@ int fg_cmd_validate(int argc, char **argv)
     if (conf.s3.enabled) {
         fg_url_authority(where, sizeof(where), conf.s3.listen.host, conf.s3.listen.port);
         printf("s3 endpoint: %s, root %s, %s\n", where, conf.s3.root,
-               conf.s3.access_key ? "SigV4 required" : "NOT authenticated");
+               conf.s3.access_key ? "signatures required (SigV4 or SigV2)" : "NOT authenticated");
         if (fg_conf_tls_on(&conf.s3.tls))
             printf("s3 tls: cert %s, key %s\n", conf.s3.tls.cert, conf.s3.tls.key);
     }

@@ -597,13 +597,15 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     struct fg_http_server *s = calloc(1, sizeof(*s));
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = conf->http_threads ? (unsigned)conf->http_threads : (unsigned)(ncpu > 0 ? ncpu : 2);
+    unsigned max_conns = fg_mhd_connection_limit();
     const struct MHD_OptionItem options[] = {
         { MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_on_uri, s },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_on_completed, s },
         { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, &s->conns },
         { MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL },
-        { MHD_OPTION_CONNECTION_LIMIT, fg_mhd_connection_limit(), NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL },
+        { MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_conns_per_client, NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_POOL_BYTES, NULL },
         { MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL },
         { MHD_OPTION_END, 0, NULL },
@@ -628,13 +630,13 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     for (size_t i = 0; i < s->routes.n_routes; i++)
         fg_token_bucket_init(&s->route_rates[i], s->routes.routes[i].rate->per_second,
                              s->routes.routes[i].rate->burst, fg_mono_us());
-    if ((rc = fg_mhd_conns_start(&s->conns, http_req_free, conf->header_timeout_ms, err)) < 0) {
+    if ((rc = fg_mhd_conns_start(&s->conns, "http", http_req_free, conf->header_timeout_ms, max_conns, err)) < 0) {
         fg_http_free(s);
         return rc;
     }
     if ((rc = fg_mhd_listener_start(&s->listener, "listen", "http", conf->listen.host, conf->listen.port, &conf->tls,
                                     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                                    MHD_USE_TURBO, http_access, s, options, err)) < 0) {
+                                    MHD_USE_TURBO, http_access, s, &s->conns, options, err)) < 0) {
         fg_http_free(s);
         return rc;
     }

@@ -2,8 +2,10 @@
 /* mhd_conn.c - per-connection bookkeeping for the libmicrohttpd listeners (see mhd_conn.h). */
 #include "mhd_conn.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +18,14 @@
 struct mhd_slot {
     struct fg_mhd_conns *conns;
     struct mhd_slot *prev, *next;       /* conns->slots */
+    struct mhd_slot *idle_prev, *idle_next;  /* conns->idle_first.., while idle */
+    struct MHD_Connection *conn;
+    pthread_t thread;                   /* the MHD thread that owns conn */
     void *req;                          /* made in the URI callback, until completed */
     int fd;
     long long deadline_ms;              /* monotonic; 0: no head expected now */
+    bool idle;                          /* between a request's end and the next request line */
+    bool closing;                       /* shut down by us; no longer counted in n_open */
 };
 
 #define MHD_SWEEP_MS 250
@@ -34,6 +41,68 @@ static struct mhd_slot *mhd_slot(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* ------------------------------------------------------------------ idle list (lock held) */
+
+static void mhd_idle_unlink(struct fg_mhd_conns *c, struct mhd_slot *s)
+{
+    if (!s->idle)
+        return;
+    if (s->idle_prev)
+        s->idle_prev->idle_next = s->idle_next;
+    else
+        c->idle_first = s->idle_next;
+    if (s->idle_next)
+        s->idle_next->idle_prev = s->idle_prev;
+    else
+        c->idle_last = s->idle_prev;
+    s->idle_prev = s->idle_next = NULL;
+    s->idle = false;
+}
+
+static void mhd_idle_append(struct fg_mhd_conns *c, struct mhd_slot *s)
+{
+    if (s->idle || s->closing)
+        return;
+    s->idle = true;
+    s->idle_next = NULL;
+    if ((s->idle_prev = c->idle_last))
+        c->idle_last->idle_next = s;
+    else
+        c->idle_first = s;
+    c->idle_last = s;
+}
+
+/* Shuts s down (MHD sees the end and closes it) and stops counting it. */
+static void mhd_close_slot(struct fg_mhd_conns *c, struct mhd_slot *s)
+{
+    if (s->closing)
+        return;
+    mhd_idle_unlink(c, s);
+    s->closing = true;
+    s->deadline_ms = 0;
+    c->n_open--;
+    if (s->fd >= 0)
+        shutdown(s->fd, SHUT_RDWR);
+}
+
+/* Under pressure, closes the longest idle connections until fewer than pressure_conns are
+ * open or none is idle. Bounded by the idle list, which only shrinks here. */
+static void mhd_relieve(struct fg_mhd_conns *c)
+{
+    unsigned n = 0;
+    while (c->n_open >= c->pressure_conns && c->idle_first) {
+        mhd_close_slot(c, c->idle_first);
+        n++;
+    }
+    if (n) {
+        c->n_idle_closed += n;
+        fg_log(FG_LOG_DEBUG, c->component, "%u connections open of %u at most: closed the %u longest idle (%llu so far)",
+               c->n_open, c->pressure_conns * 100 / FG_MHD_PRESSURE_PCT, n, c->n_idle_closed);
+    }
+}
+
+/* ------------------------------------------------------------------ MHD callbacks */
+
 void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -45,12 +114,16 @@ void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (!(slot = calloc(1, sizeof(*slot))))
             return;     /* nothing tracked: MHD's own timeout still applies */
         slot->conns = c;
+        slot->conn = conn;
+        slot->thread = pthread_self();
         slot->fd = ci ? ci->connect_fd : -1;
         pthread_mutex_lock(&c->lock);
         slot->deadline_ms = mhd_now_ms() + c->head_timeout_ms;   /* the first head */
         if ((slot->next = c->slots))
             slot->next->prev = slot;
         c->slots = slot;
+        c->n_open++;
+        mhd_relieve(c);
         pthread_mutex_unlock(&c->lock);
         *socket_context = slot;
         return;
@@ -64,6 +137,9 @@ void fg_mhd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         c->slots = slot->next;
     if (slot->next)
         slot->next->prev = slot->prev;
+    mhd_idle_unlink(c, slot);
+    if (!slot->closing)
+        c->n_open--;
     pthread_mutex_unlock(&c->lock);
     if (slot->req)
         c->free_req(slot->req);
@@ -78,35 +154,38 @@ void fg_mhd_track(struct MHD_Connection *conn, void *req)
         return;
     slot->req = req;
     pthread_mutex_lock(&slot->conns->lock);
-    if (!slot->deadline_ms)         /* a kept-alive connection: this head's own deadline */
+    mhd_idle_unlink(slot->conns, slot);
+    if (!slot->deadline_ms && !slot->closing)   /* a kept-alive connection: this head's own deadline */
         slot->deadline_ms = mhd_now_ms() + slot->conns->head_timeout_ms;
-    pthread_mutex_unlock(&slot->conns->lock);
-}
-
-static void mhd_set_deadline(struct MHD_Connection *conn, long long deadline_ms)
-{
-    struct mhd_slot *slot = mhd_slot(conn);
-    if (!slot)
-        return;
-    pthread_mutex_lock(&slot->conns->lock);
-    slot->deadline_ms = deadline_ms;
     pthread_mutex_unlock(&slot->conns->lock);
 }
 
 void fg_mhd_head_done(struct MHD_Connection *conn)
 {
-    mhd_set_deadline(conn, 0);
+    struct mhd_slot *slot = mhd_slot(conn);
+    if (!slot)
+        return;
+    pthread_mutex_lock(&slot->conns->lock);
+    slot->deadline_ms = 0;
+    pthread_mutex_unlock(&slot->conns->lock);
 }
 
 void fg_mhd_untrack(struct MHD_Connection *conn)
 {
     struct mhd_slot *slot = mhd_slot(conn);
-    if (slot)
-        slot->req = NULL;
-    mhd_set_deadline(conn, 0);      /* idle: MHD's idle timeout applies */
+    if (!slot)
+        return;
+    slot->req = NULL;
+    pthread_mutex_lock(&slot->conns->lock);
+    slot->deadline_ms = 0;          /* idle: MHD's idle timeout applies, and pressure */
+    mhd_idle_append(slot->conns, slot);
+    pthread_mutex_unlock(&slot->conns->lock);
 }
 
-/* The sweeper: shuts down connections whose head is late; MHD then closes them. */
+/* ------------------------------------------------------------------ the sweeper */
+
+/* Shuts down connections whose head is late (MHD then closes them), and relieves pressure
+ * that built up without a new connection to trigger it. */
 static void *mhd_sweep(void *arg)
 {
     struct fg_mhd_conns *c = arg;
@@ -116,10 +195,9 @@ static void *mhd_sweep(void *arg)
     while (!c->stopping) {
         long long now = mhd_now_ms();
         for (struct mhd_slot *s = c->slots; s; s = s->next)
-            if (s->deadline_ms && now >= s->deadline_ms && s->fd >= 0) {
-                s->deadline_ms = 0;
-                shutdown(s->fd, SHUT_RDWR);
-            }
+            if (s->deadline_ms && now >= s->deadline_ms)
+                mhd_close_slot(c, s);
+        mhd_relieve(c);
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += MHD_SWEEP_MS * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -132,12 +210,16 @@ static void *mhd_sweep(void *arg)
     return NULL;
 }
 
-int fg_mhd_conns_start(struct fg_mhd_conns *c, void (*free_req)(void *req), int head_timeout_ms,
-                       struct fg_err *err)
+int fg_mhd_conns_start(struct fg_mhd_conns *c, const char *component, void (*free_req)(void *req),
+                       int head_timeout_ms, unsigned max_conns, struct fg_err *err)
 {
     int rc;
+    c->component = component;
     c->free_req = free_req;
     c->head_timeout_ms = head_timeout_ms;
+    c->pressure_conns = (unsigned)((unsigned long long)max_conns * FG_MHD_PRESSURE_PCT / 100);
+    if (c->pressure_conns < 1)
+        c->pressure_conns = 1;
     pthread_condattr_t attr;
     pthread_mutex_init(&c->lock, NULL);
     pthread_condattr_init(&attr);
@@ -201,4 +283,43 @@ void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, co
         fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", strerror(errno));
     }
     shutdown(ci->connect_fd, SHUT_RDWR);    /* MHD reads the end and closes the connection */
+}
+
+int fg_mhd_content_length_status(const char *value)
+{
+    uint64_t n = 0;
+    size_t i = 0;
+    if (!value || !isdigit((unsigned char)value[0]))
+        return 400;
+    for (; isdigit((unsigned char)value[i]); i++) {
+        unsigned d = (unsigned)(value[i] - '0');
+        if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+            return 413;             /* MHD gives up on the overflow before looking further */
+        n = n * 10 + d;
+    }
+    return value[i] ? 400 : 0;
+}
+
+void fg_mhd_conns_refuse_bad_length(struct fg_mhd_conns *c)
+{
+    pthread_t self = pthread_self();
+
+    pthread_mutex_lock(&c->lock);
+    for (struct mhd_slot *s = c->slots; s; s = s->next) {
+        const char *len;
+        int code;
+        /* Only this thread's connections: their MHD state is this thread's to read. A head
+         * not yet handed to the access handler has its deadline set. */
+        if (!pthread_equal(s->thread, self) || !s->req || !s->deadline_ms)
+            continue;
+        len = MHD_lookup_connection_value(s->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (!len || !(code = fg_mhd_content_length_status(len)))
+            continue;
+        if (code == 413)
+            fg_mhd_refuse(s->conn, 413, "Content Too Large", "Request Entity Too Large");
+        else
+            fg_mhd_refuse(s->conn, 400, "Bad Request", "Bad Request");
+        mhd_close_slot(c, s);   /* MHD closes it once its own answer fails to send */
+    }
+    pthread_mutex_unlock(&c->lock);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mhd_listener.c - what the libmicrohttpd listeners share (see mhd_listener.h). */
 #include "mhd_listener.h"
+#include "mhd_conn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,13 +22,21 @@
  * which libmicrohttpd uses, still offers them). */
 #define MHD_LISTENER_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-/* MHD_OPTION_EXTERNAL_LOGGER: cls is the component. */
+/* MHD_OPTION_EXTERNAL_LOGGER: cls is the listener. Runs on the MHD thread that found what it
+ * logs, synchronously: libmicrohttpd 0.9.75 logs a Content-Length it cannot parse ("Failed to
+ * parse `Content-Length' header", "Too large value of 'Content-Length' header") before it
+ * queues its own answer, which it then sends with its header block twice (the state machine
+ * builds the header again after the error path built it). This line is the only moment
+ * fngate runs between the two, so the connections take over the answer here. */
 static void mhd_listener_log(void *cls, const char *fmt, va_list ap)
 {
+    struct fg_mhd_listener *l = cls;
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    fg_log(FG_LOG_DEBUG, cls, "libmicrohttpd: %s", msg);
+    fg_log(FG_LOG_DEBUG, l->component, "libmicrohttpd: %s", msg);
+    if (l->conns && strstr(msg, "Content-Length"))
+        fg_mhd_conns_refuse_bad_length(l->conns);
 }
 
 static void mhd_listener_drop_tls(struct fg_mhd_listener *l)
@@ -57,7 +66,8 @@ static int mhd_listener_load_tls(struct fg_mhd_listener *l, const char *what, co
 
 int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
                           int port, const struct fg_conf_tls *tls, unsigned flags, MHD_AccessHandlerCallback dh,
-                          void *cls, const struct MHD_OptionItem *options, struct fg_err *err)
+                          void *cls, struct fg_mhd_conns *conns, const struct MHD_OptionItem *options,
+                          struct fg_err *err)
 {
     struct sockaddr_storage ss;
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -71,6 +81,8 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
     l->mhd = NULL;
     l->unix_path[0] = '\0';
     l->tls_cert = l->tls_key = NULL;
+    l->component = component;
+    l->conns = conns;
     atomic_init(&l->stopping, false);
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
@@ -95,7 +107,7 @@ int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const cha
         tls_options[3] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
     }
     l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, dh, cls,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, (void *)component, /* first: MHD logs early */
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, l, /* first: MHD logs early */
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_ARRAY, options,
                               MHD_OPTION_ARRAY, tls_options,
@@ -154,7 +166,7 @@ static int mhd_listener_unix_socket(const char *what, const char *path, struct f
 }
 
 int fg_mhd_listener_start_unix(struct fg_mhd_listener *l, const char *what, const char *component, const char *path,
-                               unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
+                               unsigned flags, MHD_AccessHandlerCallback dh, void *cls, struct fg_mhd_conns *conns,
                                const struct MHD_OptionItem *options, struct fg_err *err)
 {
     int fd;
@@ -162,12 +174,14 @@ int fg_mhd_listener_start_unix(struct fg_mhd_listener *l, const char *what, cons
     l->mhd = NULL;
     l->port = 0;
     l->tls_cert = l->tls_key = NULL;
+    l->component = component;
+    l->conns = conns;
     atomic_init(&l->stopping, false);
     if ((fd = mhd_listener_unix_socket(what, path, err)) < 0)
         return fd;
     snprintf(l->unix_path, sizeof(l->unix_path), "%s", path);
     l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, dh, cls,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, (void *)component,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_listener_log, l,
                               MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_ARRAY, options,
                               MHD_OPTION_END);

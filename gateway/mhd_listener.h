@@ -29,6 +29,8 @@
 #include "../config/conf_key.h"
 #include "../core/err.h"
 
+struct fg_mhd_conns;
+
 /* Caller-embedded; zeroed. */
 struct fg_mhd_listener {
     struct MHD_Daemon *mhd;          /* NULL until started */
@@ -36,6 +38,8 @@ struct fg_mhd_listener {
     int port;                        /* the port bound (0 on a unix socket) */
     char unix_path[108];             /* the socket file made, removed at stop; "" for TCP */
     char *tls_cert, *tls_key;        /* PEM text MHD was given; owned until stop; NULL: plain */
+    const char *component;           /* of MHD's log lines; borrowed */
+    struct fg_mhd_conns *conns;      /* the listener's connections; borrowed, may be NULL */
 };
 
 /* Binds host:port (host "localhost", an IPv4 or an IPv6 address without brackets; port 0
@@ -44,19 +48,24 @@ struct fg_mhd_listener {
  * are set here, MHD's lines going to fg_log as component). With tls on (fg_conf_tls_on; NULL
  * or a zeroed one: plain HTTP) every connection is TLS: MHD_USE_TLS and the certificate and
  * key read from tls's files now. what names the listener's configuration key in errors
- * ("listen", "s3.listen"). Borrows tls, options, component and what. 0, or -EINVAL (host is
+ * ("listen", "s3.listen"). conns, the listener's connections (started, and passed to
+ * MHD_OPTION_NOTIFY_CONNECTION by the caller), may be NULL; with it a request whose
+ * Content-Length libmicrohttpd cannot parse is answered once, cleanly
+ * (fg_mhd_conns_refuse_bad_length). Borrows tls, options, component, what and conns (until
+ * stop). 0, or -EINVAL (host is
  * not an IP address; a certificate or key unusable, naming the file), -errno (a PEM file
  * cannot be read), -ENOTSUP (this libmicrohttpd has no TLS) or -EADDRINUSE, with err filled;
  * on error nothing is left to stop. */
 int fg_mhd_listener_start(struct fg_mhd_listener *l, const char *what, const char *component, const char *host,
                           int port, const struct fg_conf_tls *tls, unsigned flags, MHD_AccessHandlerCallback dh,
-                          void *cls, const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
+                          void *cls, struct fg_mhd_conns *conns, const struct MHD_OptionItem *options,
+                          struct fg_err *err) FG_MUST_CHECK;
 
 /* Same on a unix socket at path (at most 107 bytes): a stale socket file is replaced, one a
  * live process listens on is not; the file is made with mode 0600 and removed at stop. 0,
  * or -EADDRINUSE / -errno with err filled. */
 int fg_mhd_listener_start_unix(struct fg_mhd_listener *l, const char *what, const char *component, const char *path,
-                               unsigned flags, MHD_AccessHandlerCallback dh, void *cls,
+                               unsigned flags, MHD_AccessHandlerCallback dh, void *cls, struct fg_mhd_conns *conns,
                                const struct MHD_OptionItem *options, struct fg_err *err) FG_MUST_CHECK;
 
 /* How many connections a listener takes at once: three quarters of the descriptors the

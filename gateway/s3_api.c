@@ -5,9 +5,10 @@
  * DESIGN: one request context per request, created by the URI callback. The first access
  * call only says yes (queueing then would force Connection: close); the second, with all
  * headers in, routes (bucket, key and operation from the path, Host and query),
- * authenticates (SigV4) and opens what the body goes to; body chunks stream to the store's
- * temp file (hashed there with MD5 for the ETag, here with SHA-256 when the client signed
- * the payload); the last call does the operation and answers. Blocking file I/O runs on
+ * authenticates (SigV4, or SigV2 where the client signs with it) and opens what the body
+ * goes to; body chunks stream to the store's temp file (hashed there with MD5 for the ETag,
+ * here with SHA-256 when the client signed the payload); the last call does the operation
+ * and answers. Blocking file I/O runs on
  * these libmicrohttpd threads, never on the loop. A write's answer waits for its events:
  * the connection is suspended until triggers/s3.c's notifier says they are committed.
  * What a request asks for is decided in s3_route.c, what is kept on disk in s3_store.c,
@@ -33,6 +34,7 @@
 #include "s3_route.h"
 #include "s3_store.h"
 #include "s3_xml.h"
+#include "sigv2.h"
 #include "sigv4.h"
 
 #define S3_MAX_HEADERS 64
@@ -406,11 +408,17 @@ static int s3_auth(struct s3_req *q, const char *method)
 
     snprintf(path, sizeof(path), "%s", q->raw_uri);
     struct fg_sigv4_request r = { method, path, query, q->headers, q->n_headers, sha };
+    struct fg_sigv2_request r2 = { method, path, query, q->r.virtual_host ? q->r.bucket : NULL, q->headers, q->n_headers };
     if (sha && strlen(sha) == 64)
         snprintf(q->want_sha, sizeof(q->want_sha), "%s", sha);
     if (!c->access_key)
         return 0;
-    if ((rc = fg_sigv4_verify(&r, c->access_key, c->secret_key, fg_now_ms() / 1000, &err)) == 0)
+    /* SigV2 (AWS CLI v1 and boto3 presigned URLs, older SDKs) when the request carries it,
+     * else SigV4. */
+    rc = fg_sigv2_verify(&r2, c->access_key, c->secret_key, fg_now_ms() / 1000, &err);
+    if (rc == -ENOENT)
+        rc = fg_sigv4_verify(&r, c->access_key, c->secret_key, fg_now_ms() / 1000, &err);
+    if (rc == 0)
         return 0;
     if (rc == -ENOENT)
         return fg_s3_error_set(&q->err, 403, "AccessDenied", "Access Denied: this endpoint requires signed requests");
@@ -525,13 +533,15 @@ static void s3_on_completed(void *cls, struct MHD_Connection *conn, void **con_c
 int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct fg_s3_server **out, struct fg_err *err)
 {
     struct fg_s3_server *s = calloc(1, sizeof(*s));
+    unsigned max_conns = fg_mhd_connection_limit();
     const struct MHD_OptionItem options[] = {
         { MHD_OPTION_THREAD_POOL_SIZE, 2, NULL },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)s3_on_uri, s },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s3_on_completed, s },
         { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)fg_mhd_on_connection, &s->conns },
         { MHD_OPTION_CONNECTION_TIMEOUT, 300, NULL },
-        { MHD_OPTION_CONNECTION_LIMIT, fg_mhd_connection_limit(), NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL },
+        { MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->s3.max_conns_per_client, NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, S3_POOL_BYTES, NULL },
         { MHD_OPTION_END, 0, NULL },
     };
@@ -544,10 +554,10 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     fg_idgen_init(&s->ids);
     if ((rc = fg_s3_notifier_new(conf, router, &s->notifier, err)) < 0 ||
         (rc = fg_s3_store_init(&s->store, conf->s3.root, err)) < 0 ||
-        (rc = fg_mhd_conns_start(&s->conns, s3_req_free, conf->header_timeout_ms, err)) < 0 ||
+        (rc = fg_mhd_conns_start(&s->conns, "s3", s3_req_free, conf->header_timeout_ms, max_conns, err)) < 0 ||
         (rc = fg_mhd_listener_start(&s->listener, "s3.listen", "s3", conf->s3.listen.host, conf->s3.listen.port,
                                     &conf->s3.tls, MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                                    s3_access, s, options, err)) < 0) {
+                                    s3_access, s, &s->conns, options, err)) < 0) {
         fg_s3_free(s);
         return rc;
     }

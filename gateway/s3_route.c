@@ -11,22 +11,7 @@
 
 int fg_s3_query_param(const char *query, const char *name, char *out, size_t size)
 {
-    size_t nl = strlen(name);
-    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (!strncmp(p, name, nl) && (p[nl] == '=' || p[nl] == '&' || !p[nl])) {
-            const char *v = p[nl] == '=' ? p + nl + 1 : p + nl, *e = strchr(v, '&');
-            struct fg_buf dec;
-            fg_buf_init(&dec, size - 1);
-            if (fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), FG_URL_FORM) < 0) {
-                fg_buf_free(&dec);
-                return -1;
-            }
-            snprintf(out, size, "%s", dec.data ? dec.data : "");
-            fg_buf_free(&dec);
-            return 1;
-        }
-    }
-    return 0;
+    return fg_url_query_param(query, name, FG_URL_FORM, out, size);
 }
 
 /* The bucket of a virtual-host-style request (bucket.host), into r->bucket; "" for none. */
@@ -86,6 +71,7 @@ static int s3_route_names(const char *raw_path, const char *host, struct fg_s3_r
     }
     rest = dec.data ? dec.data + 1 : "";
     s3_route_host(host, r);
+    r->virtual_host = r->bucket[0] != '\0';
     if (!r->bucket[0] && *rest) {
         size_t bl = strcspn(rest, "/");
         if (bl >= sizeof(r->bucket)) {

@@ -10,6 +10,7 @@
 #ifndef FG_S3_ROUTE_H
 #define FG_S3_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/http_header.h"
@@ -27,6 +28,7 @@ struct fg_s3_route {
     enum fg_s3_op op;
     char bucket[64];                  /* "" for ListBuckets */
     char key[FG_S3_MAX_KEY + 1];      /* "" for bucket operations */
+    bool virtual_host;                /* the bucket came from Host (bucket.host), not the path */
 };
 
 /* Routes one request: method, raw_path (as sent, without the query), query (after '?',

@@ -100,7 +100,8 @@ int fg_sigv4_parse(const struct fg_sigv4_request *r, struct fg_sigv4_auth *a, st
     if (auth) {
         const char *p = auth;
         if (strncmp(p, SIGV4_ALGORITHM " ", sizeof(SIGV4_ALGORITHM)))
-            return fg_err_set(err, -EINVAL, "AuthorizationHeaderMalformed: only AWS4-HMAC-SHA256 is supported");
+            return fg_err_set(err, -EINVAL, "AuthorizationHeaderMalformed: the Authorization header must be "
+                                            "AWS4-HMAC-SHA256 (SigV4) or AWS KEY:SIGNATURE (SigV2)");
         p += sizeof(SIGV4_ALGORITHM);
         while (*p) {
             const char *e;

@@ -35,6 +35,7 @@ config() {
   mkdir -p "$tmp/count-$1"
   cat > "$tmp/$1.yaml" <<CFG
 state_dir: $tmp/state-${4:-$1}
+gateway: {max_connections_per_client: 0}   # wrk is one client: BENCH_CONNECTIONS may pass 256
 durability: $2
 functions:
   Echo:

@@ -48,6 +48,7 @@ mkdir -p "$tmp/echo"
 cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
 cat > "$tmp/fngate.yaml" <<CFG
 state_dir: $tmp/state
+gateway: {max_connections_per_client: 0}   # wrk is one client: BENCH_CONNECTIONS may pass 256
 functions:
   Echo:
     runtime: provided

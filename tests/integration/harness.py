@@ -131,8 +131,9 @@ class Gateway:
     the readiness line says https://, and conn()/request() speak HTTPS, verifying the
     gateway's certificate against cafile (a test CA; see test_tls.Certs)."""
 
-    def __init__(self, tmp, config, args=(), extra_env=None, cafile=None):
+    def __init__(self, tmp, config, args=(), extra_env=None, cafile=None, preexec_fn=None):
         self.tmp = tmp
+        self.preexec_fn = preexec_fn        # runs in the child before exec (resource limits)
         self.extra_env = extra_env or {}
         self.config = write(os.path.join(tmp, "fngate.yaml"), config)
         self.stdout_path = os.path.join(tmp, "fngate.stdout")
@@ -162,7 +163,7 @@ class Gateway:
             else ["--admin-listen", "127.0.0.1:0"]
         self.proc = subprocess.Popen([FNGATE, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + admin + self.args,
                                      stdout=self._out, stderr=subprocess.PIPE, env=dict(env(), **self.extra_env),
-                                     cwd=self.tmp)
+                                     cwd=self.tmp, preexec_fn=self.preexec_fn)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
         wait_until(lambda: self.port or self.proc.poll() is not None, 30, "the 'listening on' line")
@@ -327,6 +328,43 @@ class HookServer:
 
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="fngate-it-")
+
+
+def answered_once(port, request, timeout=10, host="127.0.0.1"):
+    """Sends request on a fresh connection and reads until the server closes it (a reset
+    after the answer counts as closed; no close within timeout seconds fails). Checks that
+    exactly one well-formed response came back, its body as long as its Content-Length
+    says and nothing after it, with Connection: close. Returns status, headers, body."""
+    import socket
+    s = socket.create_connection((host, port), timeout=timeout)
+    data = b""
+    try:
+        try:
+            s.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            except socket.timeout:
+                raise TestFailure("no close within %ds of %r; got %r" % (timeout, request[:80], data[:300]))
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, sep, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    check(sep and re.match(r"HTTP/1\.1 \d{3} ", lines[0]), "no response to %r: %r" % (request[:80], data[:300]))
+    headers = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}
+    check(len(headers) == len(lines) - 1, "a malformed header line: %r" % head)
+    check(headers.get("content-length", "").isdigit() and int(headers["content-length"]) == len(body),
+          "one response with its whole body and nothing after it, to %r; got %r" % (request[:80], data[:600]))
+    check(headers.get("connection", "").lower() == "close", "Connection: close: %r" % head)
+    return int(lines[0].split()[1]), headers, body
 
 
 def free_port():

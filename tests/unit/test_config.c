@@ -116,6 +116,9 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    events:\n      - http: {method: GET, path: /a, rate: {per_second: 0.5}}\n", NULL },
     { HEAD "    events:\n      - http: GET /_fngate/queue\n", "/_fngate/ is reserved for fngate's admin API" },
     { "durability: disk\n" HEAD, "durability: unknown value 'disk'" },
+    { "gateway: {max_connections_per_client: -1}\n" HEAD, "max_connections_per_client: -1 is out of range (0..1000000)" },
+    { "s3: {max_connections_per_client: lots}\n" HEAD, "max_connections_per_client: expected an integer, got 'lots'" },
+    { "gateway: {max_connections_per_client: 0}\ns3: {max_connections_per_client: 16}\n" HEAD, NULL },
     { HEAD "    events:\n      - schedule: rate(5 minutes)\n      - schedule: \"30 2 * * *\"\n", NULL },
     { HEAD "    events:\n      - schedule: rate(5 minute)\n", "t.yaml:7:26: schedule rate(5 minute): 'minute' is for 1; write rate(5 minutes)" },
     { HEAD "    events:\n      - schedule: \"cron(0 12 1 * MON *)\"\n", "t.yaml:7:34: schedule cron(0 12 1 * MON *): day-of-month and day-of-week" },
@@ -180,6 +183,8 @@ START_TEST(test_conf_values)
     ck_assert_str_eq(conf.listen.host, "127.0.0.1");
     ck_assert_int_eq(conf.listen.port, 9123);
     ck_assert_int_eq(conf.max_concurrency, 50);
+    ck_assert_int_eq(conf.max_conns_per_client, 256);     /* the default */
+    ck_assert_int_eq(conf.s3.max_conns_per_client, 256);
     ck_assert_str_eq(conf.state_dir, "/tmp/st");
     ck_assert_uint_eq(conf.n_functions, 1);
     const struct fg_conf_function *fn = fg_conf_function(&conf, "Hello");

@@ -19,6 +19,7 @@
 #include "core/heap.h"
 #include "core/http_header.h"
 #include "core/md5.h"
+#include "core/sha1.h"
 #include "core/sha256.h"
 #include "core/strmap.h"
 #include "core/url.h"
@@ -512,6 +513,54 @@ START_TEST(test_hmac_sha256_vectors)
 }
 END_TEST
 
+START_TEST(test_sha1_vectors)
+{
+    static const struct { const char *in, *hex; } v[] = {
+        { "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+        { "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+        { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+    };
+    struct fg_sha1 c;
+    unsigned char d[20], chunk[1000];
+    char hex[41];
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        fg_sha1_init(&c);
+        for (size_t off = 0, n = strlen(v[i].in), step = 1; off < n; off += step, step = step * 2 + 1)
+            fg_sha1_update(&c, v[i].in + off, off + step > n ? n - off : step);
+        fg_sha1_final(&c, d);
+        fg_hex(d, 20, hex);
+        ck_assert_str_eq(hex, v[i].hex);
+    }
+    /* A million 'a's (FIPS 180-2 appendix). */
+    memset(chunk, 'a', sizeof(chunk));
+    fg_sha1_init(&c);
+    for (int i = 0; i < 1000; i++)
+        fg_sha1_update(&c, chunk, sizeof(chunk));
+    fg_sha1_final(&c, d);
+    fg_hex(d, 20, hex);
+    ck_assert_str_eq(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+END_TEST
+
+START_TEST(test_hmac_sha1_vectors)
+{
+    /* RFC 2202 test cases 1, 2 and 6 (a key longer than the block). */
+    unsigned char key1[20], key6[80], out[20];
+    char hex[41];
+    memset(key1, 0x0b, sizeof(key1));
+    fg_hmac_sha1(key1, sizeof(key1), "Hi There", 8, out);
+    fg_hex(out, 20, hex);
+    ck_assert_str_eq(hex, "b617318655057264e28bc0b6fb378c8ef146be00");
+    fg_hmac_sha1("Jefe", 4, "what do ya want for nothing?", 28, out);
+    fg_hex(out, 20, hex);
+    ck_assert_str_eq(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    memset(key6, 0xaa, sizeof(key6));
+    fg_hmac_sha1(key6, sizeof(key6), "Test Using Larger Than Block-Size Key - Hash Key First", 54, out);
+    fg_hex(out, 20, hex);
+    ck_assert_str_eq(hex, "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+}
+END_TEST
+
 static void strmap_count(void *arg, const char *key, void *value)
 {
     (void)key;
@@ -562,6 +611,8 @@ int main(void)
     tcase_add_test(tc, test_md5_vectors);
     tcase_add_test(tc, test_sha256_vectors);
     tcase_add_test(tc, test_hmac_sha256_vectors);
+    tcase_add_test(tc, test_sha1_vectors);
+    tcase_add_test(tc, test_hmac_sha1_vectors);
     tcase_add_test(tc, test_strmap);
     tcase_add_loop_test(tc, test_base64_table, 0, (int)(sizeof(b64_cases) / sizeof(b64_cases[0])));
     tcase_add_test(tc, test_base64_invalid);
