@@ -282,7 +282,11 @@ void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, co
     } else if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
         fg_log(FG_LOG_DEBUG, "http", "refusal not sent: %s", strerror(errno));
     }
-    shutdown(ci->connect_fd, SHUT_RDWR);    /* MHD reads the end and closes the connection */
+    shutdown(ci->connect_fd, SHUT_RDWR);
+    /* MHD may never read the end: a request it stopped parsing keeps its read buffer full,
+     * and it does not read into a full buffer, so the connection (a descriptor and its
+     * pool) stayed until the 120 s idle timeout. A second of its own closes it. */
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
 }
 
 int fg_mhd_content_length_status(const char *value)

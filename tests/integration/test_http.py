@@ -242,6 +242,45 @@ def test_query_too_many_parameters_is_answered_and_nothing_leaks(tmp):
         check(status == 200 and json.loads(body)["queryStringParameters"]["p39"] == "39", (status, body[:200]))
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+
+
+def test_rss_flat_after_10000_long_queries(tmp):
+    """10,000 requests with the 16 KB, 3,950-parameter query, half of them dropped by the
+    client before the head was complete: once the dropped ones are closed, the gateway's
+    RSS is where it was after the first 1,000 (each used to keep ~19 KB: 4,000 of them took
+    RSS from 14 to 90 MB). A dropped head that fills the connection's buffer is not read to
+    its end, so the gateway sees it only at header_timeout (1 s here); the test waits for the
+    gateway's descriptors to come back first. AddressSanitizer's quarantine is off for this
+    gateway so that freed memory is reused as it would be without the sanitizer."""
+    san = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:quarantine_size_mb=0"}
+    # One client address opens them all, faster than the gateway sees the dropped ones close.
+    conf = "gateway: {max_connections_per_client: 0, header_timeout: 1s}\n" + config(tmp)
+    with Gateway(tmp, conf, extra_env=san) as gw:
+        request = b"GET /echo/1?" + "&".join("a=1" for _ in range(3950)).encode() + b" HTTP/1.1\r\nHost: t\r\n\r\n"
+        fds = lambda: len(os.listdir("/proc/%d/fd" % gw.proc.pid))
+        idle = fds()
+
+        def burst(n):
+            for i in range(n):
+                if i % 2:
+                    s = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
+                    s.sendall(request[:len(request) - 20])        # gone before the head is complete
+                    s.close()
+                else:
+                    data = raw_exchange(gw.port, request)
+                    check(data.startswith(b"HTTP/1.1 414 "), "answered 414: %r" % data[:200])
+            wait_until(lambda: fds() <= idle + 5, 30, "the dropped connections to be closed", seen=fds)
+        burst(1000)
+        before = rss_kb(gw.proc.pid)
+        burst(9000)
+        after = rss_kb(gw.proc.pid)
+        print("  RSS after 1,000 long queries %d KB, after 10,000 %d KB" % (before, after))
+        check(after - before < 8 * 1024, "RSS grew by %d KB over 9,000 more long queries" % (after - before))
+
+
 BOOM = """
 def boom(event, context):
     raise ValueError("card 4111 1111 1111 1111 rejected")
@@ -390,13 +429,16 @@ def test_idle_and_slow_clients_do_not_lock_others_out(tmp):
                 status, _, _, _ = read_response(s, b"")
                 check(status == 404, status)
                 held.append(s)
-            worst = 0.0
-            for i in range(5):
+            times = []
+            for i in range(20):
                 t0 = time.monotonic()
                 status, _, body = gw.request("GET", "/echo/%d" % i, timeout=10)
-                worst = max(worst, time.monotonic() - t0)
+                times.append(time.monotonic() - t0)
                 check(status == 200, (status, body[:200]))
-            print("  slowest normal request beside 3,500 held connections: %.1f ms" % (worst * 1000))
+            times.sort()
+            print("  normal requests beside 3,500 held connections: median %.1f ms, slowest %.1f ms" %
+                  (times[10] * 1000, times[-1] * 1000))
+            check(times[10] < 0.1, "a normal client is answered within 100 ms (median %.1f ms)" % (times[10] * 1000))
     finally:
         for s in held:
             s.close()
