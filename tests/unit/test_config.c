@@ -77,6 +77,9 @@ static const struct conf_case conf_cases[] = {
     { "functions: [1, 2]\n", "t.yaml:1:1: functions: expected a mapping of NAME: {...}, got a list" },
     { "functions:\n  \"bad name\":\n    runtime: python3\n", "function name 'bad name'" },
     { "a: [\n", "t.yaml:" },
+    /* What libfyaml finds at the end of the text is placed at its end, not on a line after it. */
+    { "functions: {F: {code: ., ha", "t.yaml:1:28: " },
+    { "a: 1\nfunctions: [", "t.yaml:2:13: flow sequence without a closing bracket" },
     /* YAML syntax errors point at the line and column libfyaml names (1-based already). */
     { "service: x\nservice: y\nfunctions: {}\n", "t.yaml:2:1: duplicate key" },
     { "a: b\n c: d\n", "t.yaml:1:4: invalid multiline plain key" },
