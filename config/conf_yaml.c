@@ -152,11 +152,13 @@ static int yaml_resolve(struct fg_conf_parser *p, struct fy_document *doc)
     return rc;
 }
 
+/* Line breaks are YAML's (and libfyaml's, whose positions these sit beside): "\n", "\r\n"
+ * and a lone "\r". */
 struct fg_conf_pos fg_conf_offset_pos(const char *s, size_t off)
 {
     struct fg_conf_pos pos = { 1, 1 };
     for (size_t i = 0; i < off; i++) {
-        if (s[i] == '\n') {
+        if (s[i] == '\n' || (s[i] == '\r' && !(i + 1 < off && s[i + 1] == '\n'))) {
             pos.line++;
             pos.col = 1;
         } else if (((unsigned char)s[i] & 0xc0) != 0x80) {

@@ -80,6 +80,10 @@ static const struct conf_case conf_cases[] = {
     /* What libfyaml finds at the end of the text is placed at its end, not on a line after it. */
     { "functions: {F: {code: ., ha", "t.yaml:1:28: " },
     { "a: 1\nfunctions: [", "t.yaml:2:13: flow sequence without a closing bracket" },
+    /* A lone CR ends a line in YAML, for libfyaml's positions and for ours alike. */
+    { "a: 1\rfunctions: [", "t.yaml:2:13: flow sequence without a closing bracket" },
+    { "a: 1\r\nfunctions: [", "t.yaml:2:13: flow sequence without a closing bracket" },
+    { "a: 1\rb: \xff\r", "t.yaml:2:4: invalid UTF-8 (byte 0xff)" },
     /* YAML syntax errors point at the line and column libfyaml names (1-based already). */
     { "service: x\nservice: y\nfunctions: {}\n", "t.yaml:2:1: duplicate key" },
     { "a: b\n c: d\n", "t.yaml:1:4: invalid multiline plain key" },
