@@ -46,8 +46,8 @@ static void config_check_error(const struct fg_config *conf, const struct fg_err
         col = strtol(end + 1, &end, 10);
     if (*end != ':' || line < 1 || col < 1)
         fuzz_fail("the error has no line:col: %s", err->msg);
-    for (const char *c = yaml; *c; c++)
-        lines += *c == '\n';
+    for (const char *c = yaml; *c; c++)          /* YAML's line breaks: \n, \r\n, \r */
+        lines += *c == '\n' || (*c == '\r' && c[1] != '\n');
     if ((size_t)line > lines)
         fuzz_fail("the error's line %ld is past the text's %zu lines: %s", line, lines, err->msg);
 }
