@@ -3,8 +3,11 @@
 CONFIG ?= examples/hello/fngate.yaml
 RELEASE := build/release
 ASAN    := build/asan
+FUZZ    := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: all deps test-deps build build-asan check-builds run test bench clean
+.PHONY: all deps test-deps build build-asan check-builds run test fuzz bench clean
 
 all: build
 
@@ -37,6 +40,15 @@ run: build
 
 test: build-asan
 	@tests/run.sh $(ASAN)
+
+# The libFuzzer targets (tests/fuzz/fuzz_*.c), clang with ASan + UBSan in build/fuzz, each run
+# FUZZ_SECONDS on its seeds in turn (FUZZ_TARGETS="fuzz_sigv4 ..." picks some); a crash fails
+# the target with its reproducer's path. New inputs stay in build/fuzz, never in the repo.
+fuzz: test-deps
+	@cmake -S . -B $(FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DFG_FUZZ=ON -DFG_TESTS=OFF \
+	  -DFG_WERROR=ON >/dev/null
+	@cmake --build $(FUZZ) -j2 --target fuzz-targets
+	@tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Every script runs even when one reports an invalid run (exit 1); the target fails then.
 bench: build test-deps

@@ -152,11 +152,13 @@ static int yaml_resolve(struct fg_conf_parser *p, struct fy_document *doc)
     return rc;
 }
 
+/* Line breaks are YAML's (and libfyaml's, whose positions these sit beside): "\n", "\r\n"
+ * and a lone "\r". */
 struct fg_conf_pos fg_conf_offset_pos(const char *s, size_t off)
 {
     struct fg_conf_pos pos = { 1, 1 };
     for (size_t i = 0; i < off; i++) {
-        if (s[i] == '\n') {
+        if (s[i] == '\n' || (s[i] == '\r' && !(i + 1 < off && s[i + 1] == '\n'))) {
             pos.line++;
             pos.col = 1;
         } else if (((unsigned char)s[i] & 0xc0) != 0x80) {
@@ -206,18 +208,28 @@ int fg_conf_yaml_parse(struct fg_conf_parser *p, const char *yaml, size_t len, s
     if (!(doc = fy_document_build_from_string(&pcfg, yaml, len))) {
         void *it = NULL;
         struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
-        /* libfyaml's collected errors count lines and columns from 1. */
-        if (de)
-            rc = fg_conf_fail(p, (struct fg_conf_pos){ de->line > 0 ? de->line : 1, de->column > 0 ? de->column : 1 },
-                              "%s%s", de->msg,
+        /* libfyaml's collected errors count lines and columns from 1; what it finds at the
+         * end of the text (an unclosed [ or {) it places on the line after the last, which
+         * no editor can show: the end of the text is where it is. */
+        if (de) {
+            struct fg_conf_pos at = { de->line > 0 ? de->line : 1, de->column > 0 ? de->column : 1 };
+            struct fg_conf_pos end = fg_conf_offset_pos(yaml, len);
+            if (at.line > end.line || (at.line == end.line && at.col > end.col))
+                at = end;
+            rc = fg_conf_fail(p, at, "%s%s", de->msg,
                               strstr(de->msg, "flow") ? " (inside {...} or [...] a value containing {, }, [ or ] "
                                                         "must be quoted, e.g. path: \"/hello/{name}\")" : "");
-        else
+        } else {
             rc = fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "not valid YAML");
+        }
     } else if ((rc = yaml_resolve(p, doc)) < 0) {
         fy_document_destroy(doc);
         doc = NULL;
     }
+    /* The document keeps diag: what it reports later (the JSON emitter refusing a tag in a
+     * filter pattern) goes to the silent output: errors collected after this call leaked
+     * (LeakSanitizer, libfyaml 0.7.12). */
+    fy_diag_set_collect_errors(diag, false);
     fy_diag_destroy(diag);
     *out = doc;
     return rc;

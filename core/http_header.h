@@ -9,6 +9,7 @@
 #ifndef FG_HTTP_HEADER_H
 #define FG_HTTP_HEADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct fg_http_header {
@@ -19,5 +20,9 @@ struct fg_http_header {
 /* The value of the first header named name (any case) among h[0..n), borrowed from h;
  * NULL when there is none. */
 const char *fg_http_header_get(const struct fg_http_header *h, size_t n, const char *name);
+
+/* Whether s is an HTTP token (RFC 9110: letters, digits and !#$%&'*+-.^_`|~, at least one):
+ * what a method must be. libmicrohttpd passes on any bytes but spaces as the method. */
+bool fg_http_token_ok(const char *s);
 
 #endif

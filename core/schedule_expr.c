@@ -300,16 +300,22 @@ static int sched_rate(struct parser *p, const char *s, const char *e, bool allow
                       allow_seconds ? ", or second(s) as an fngate extension" : "");
 }
 
+/* at(yyyy-mm-ddThh:mm:ss): digits where the shape has 'd', the shape's punctuation
+ * elsewhere. Not sscanf: its %2d also reads " 9", "+1" and "-1" (a time an hour before
+ * the day it names). */
 static int sched_at(struct parser *p, const char *s, const char *e, long long *out)
 {
-    int y, mo, d, h, mi, sec, n = 0;
-    char tail;
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    int y, mo, d, h, mi, sec;
     char buf[64];
     if ((size_t)(e - s) >= sizeof(buf))
         return sched_fail(p, s, "at(...) takes yyyy-mm-ddThh:mm:ss");
     memcpy(buf, s, (size_t)(e - s));
     buf[e - s] = '\0';
-    if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d%n%c", &y, &mo, &d, &h, &mi, &sec, &n, &tail) != 6 || n != 19)
+    for (size_t i = 0; i < sizeof(shape); i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)buf[i]) : buf[i] != shape[i])
+            return sched_fail(p, s, "at(...) takes yyyy-mm-ddThh:mm:ss, e.g. at(2027-01-31T09:30:00)");
+    if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
         return sched_fail(p, s, "at(...) takes yyyy-mm-ddThh:mm:ss, e.g. at(2027-01-31T09:30:00)");
     if (y < FG_SCHED_YEAR_MIN || y > FG_SCHED_YEAR_MAX || mo < 1 || mo > 12 || d < 1 ||
         d > fg_days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)

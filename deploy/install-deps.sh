@@ -12,10 +12,11 @@ build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev l
  libhiredis-dev libinotifytools0-dev check libsubunit-dev libjansson-dev libfyaml-dev
  libsqlite3-dev libcurl4-openssl-dev python3 tzdata"
 # autoconf..unzip: npm builds aws-lambda-ric (the official Node runtime client) from source.
-# clang: `make check-builds` compiles fngate with it too (the product does not need it).
+# clang: `make check-builds` compiles fngate with it too (the product does not need it);
+# libclang-rt-14-dev: its libFuzzer and sanitizer runtimes, for `make fuzz` (-fsanitize=fuzzer).
 # openssl: the TLS tests and benchmark make their certificates with its CLI.
 test_pkgs="curl awscli python3-boto3 wrk nginx-light redis-server kcat python3-pil incron autoconf automake libtool g++ make unzip
- clang openssl"
+ clang libclang-rt-14-dev openssl"
 # Tools that may come from elsewhere (NodeSource's nodejs bundles npm, and Debian's npm
 # package would conflict with it): checked by command, installed from Debian if missing.
 test_cmds="node:nodejs npm:npm"

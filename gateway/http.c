@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../core/base64.h"
+#include "../core/http_header.h"
 #include "../core/id.h"
 #include "../core/json_write.h"
 #include "../core/log.h"
@@ -323,8 +324,10 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
 
     if (query)
         *query++ = '\0';
-    /* rawPath and rawQueryString go into the event as they are: they must be UTF-8. */
-    if (!fg_utf8_valid(q->raw_uri, strlen(q->raw_uri)) || (query && !fg_utf8_valid(query, strlen(query))))
+    /* The method, rawPath and rawQueryString go into the event as they are: the method must
+     * be a token, the others UTF-8. */
+    if (!fg_http_token_ok(method) || !fg_utf8_valid(q->raw_uri, strlen(q->raw_uri)) ||
+        (query && !fg_utf8_valid(query, strlen(query))))
         return http_send_message(q, 400, "Bad Request", NULL, NULL);
     found = fg_route_find(&q->srv->routes, method, q->raw_uri, &m);
     if (found == FG_ROUTE_NOT_FOUND)

@@ -3,6 +3,7 @@
 #include "s3_xml.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,16 @@ int fg_s3_xml_completed(struct fg_buf *b, const char *bucket, const char *key, c
     return s3_xml_upload_result(b, "CompleteMultipartUploadResult", bucket, key, "ETag", etag);
 }
 
+/* A part number as <PartNumber> writes it; 0 when it is none or beyond an int (atoi wrapped
+ * 4294967297 round to part 1). */
+static int s3_xml_part_number(const char *s)
+{
+    long v;
+    errno = 0;
+    v = strtol(s, NULL, 10);
+    return errno || v < INT_MIN || v > INT_MAX ? 0 : (int)v;
+}
+
 /* Reads <PartNumber> elements and nothing else: the parts' ETags are not checked, as the
  * endpoint has always done (the parts on disk are what was uploaded under this id). */
 int fg_s3_xml_parts(const char *body, int **parts, size_t *n)
@@ -248,7 +259,7 @@ int fg_s3_xml_parts(const char *body, int **parts, size_t *n)
             }
             *parts = g;
         }
-        (*parts)[(*n)++] = atoi(p + 12);
+        (*parts)[(*n)++] = s3_xml_part_number(p + 12);
     }
     return 0;
 }

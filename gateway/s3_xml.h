@@ -6,7 +6,8 @@
  * document shapes change for their own reasons (a new field a client expects, a new
  * listing option). Documents are written by hand with fg_buf's sticky errors: append,
  * check once at the end. Every string from a request or a file name is escaped. Pure
- * functions, any thread. Tests: tests/integration/test_s3.py (the AWS CLI reads them). */
+ * functions, any thread. Tests: tests/integration/test_s3.py (the AWS CLI reads them),
+ * tests/unit/test_s3_xml.c (the parts list). */
 #ifndef FG_S3_XML_H
 #define FG_S3_XML_H
 
@@ -76,7 +77,7 @@ int fg_s3_xml_initiated(struct fg_buf *b, const char *bucket, const char *key, c
 int fg_s3_xml_completed(struct fg_buf *b, const char *bucket, const char *key, const char *etag);
 
 /* The part numbers a CompleteMultipartUpload body names, in the order it names them (a
- * number that does not parse is 0). 0 and an owned array in *parts (free(); NULL when
+ * number that does not parse, or that an int cannot hold, is 0). 0 and an owned array in *parts (free(); NULL when
  * there are none) with its length in *n, or -ENOMEM. */
 int fg_s3_xml_parts(const char *body, int **parts, size_t *n) FG_MUST_CHECK;
 

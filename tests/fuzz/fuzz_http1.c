@@ -1,36 +1,77 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_http1.c - libFuzzer target for the Runtime API request parser (router/http1.c),
- * which reads bytes from user code. Build and run (not part of make test):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
- *     tests/fuzz/fuzz_http1.c router/http1.c core/buf.c -o /tmp/fuzz_http1 && /tmp/fuzz_http1 -max_total_time=60
- * Invariants checked: a complete parse consumes no more than it was given, and its slices
- * lie inside the input (or the de-chunk buffer). */
+ * which reads bytes from user code (a worker may send anything on its loopback port).
+ * Built and run by `make fuzz` (tests/fuzz/run.sh); seeds in corpus/fuzz_http1/.
+ *
+ * The whole input is the bytes a worker sent. Invariants:
+ * - a complete parse consumes no more than it was given, and its slices (method, path,
+ *   error type, body) lie inside the input, or the body is the de-chunk buffer;
+ * - the runtime API reads a request piece by piece: the bytes a complete request consumed
+ *   parse alone to the same request, and one byte fewer is "incomplete", never another
+ *   request or an error. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "router/http1.h"
+#include "tests/fuzz/fuzz.h"
+
+#define FUZZ_HEADER_MAX 4096
+#define FUZZ_BODY_MAX (1 << 16)
+
+static bool http1_inside(const char *p, size_t n, const char *buf, size_t size)
+{
+    return !p ? n == 0 : p >= buf && n <= size && p - buf <= (ptrdiff_t)(size - n);
+}
+
+static long http1_parse(const char *buf, size_t size, struct fg_buf *scratch, struct fg_http1_request *rq)
+{
+    long rc = fg_http1_parse(buf, size, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, rq);
+    if (rc < 0 && rc != -EMSGSIZE && rc != -FG_ETOOBIG && rc != -EINVAL)
+        fuzz_fail("fg_http1_parse returned %ld", rc);
+    if (rc <= 0)
+        return rc;
+    if ((size_t)rc > size)
+        fuzz_fail("consumed %ld of %zu bytes", rc, size);
+    if (!http1_inside(rq->method, rq->method_len, buf, (size_t)rc) || !rq->method_len ||
+        !http1_inside(rq->path, rq->path_len, buf, (size_t)rc) ||
+        !http1_inside(rq->error_type, rq->error_type_len, buf, (size_t)rc))
+        fuzz_fail("a head slice lies outside the request");
+    if (rq->body && !http1_inside(rq->body, rq->body_len, buf, (size_t)rc) &&
+        !(rq->body == scratch->data && rq->body_len == scratch->len))
+        fuzz_fail("the body lies outside the request and the de-chunk buffer");
+    return rc;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fg_http1_request rq;
+    struct fuzz_in in = { data, size };
+    size_t len;
+    char *buf = fuzz_rest(&in, &len);
+    struct fg_http1_request rq, again;
     struct fg_buf scratch;
-    const char *buf = (const char *)data;
-    long rc;
+    long rc, rc2;
 
-    fg_buf_init(&scratch, 1 << 16);
-    rc = fg_http1_parse(buf, size, 4096, 1 << 16, &scratch, &rq);
+    fg_buf_init(&scratch, FUZZ_BODY_MAX);
+    rc = http1_parse(buf, len, &scratch, &rq);
     if (rc > 0) {
-        if ((size_t)rc > size)
-            abort();
-        if (rq.method < buf || rq.method + rq.method_len > buf + size)
-            abort();
-        if (rq.path < buf || rq.path + rq.path_len > buf + size)
-            abort();
-        if (rq.body && !(rq.body >= buf && rq.body + rq.body_len <= buf + size) &&
-            !(rq.body == scratch.data && rq.body_len == scratch.len))
-            abort();
+        size_t method_off = (size_t)(rq.method - buf), path_off = (size_t)(rq.path - buf);
+        size_t body_len = rq.body_len;
+        char *exact = fuzz_dup(buf, (size_t)rc);
+        if ((rc2 = http1_parse(exact, (size_t)rc, &scratch, &again)) != rc)
+            fuzz_fail("the %ld bytes of a request parse alone to %ld", rc, rc2);
+        if ((size_t)(again.method - exact) != method_off || again.method_len != rq.method_len ||
+            (size_t)(again.path - exact) != path_off || again.path_len != rq.path_len ||
+            again.body_len != body_len || again.close != rq.close)
+            fuzz_fail("the %ld bytes of a request parse alone to another request", rc);
+        free(exact);
+        exact = fuzz_dup(buf, (size_t)rc - 1);
+        if ((rc2 = http1_parse(exact, (size_t)rc - 1, &scratch, &again)) != 0)
+            fuzz_fail("a complete request of %ld bytes without its last byte parses to %ld, not 0", rc, rc2);
+        free(exact);
     }
     fg_buf_free(&scratch);
+    free(buf);
     return 0;
 }

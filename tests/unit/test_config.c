@@ -77,6 +77,13 @@ static const struct conf_case conf_cases[] = {
     { "functions: [1, 2]\n", "t.yaml:1:1: functions: expected a mapping of NAME: {...}, got a list" },
     { "functions:\n  \"bad name\":\n    runtime: python3\n", "function name 'bad name'" },
     { "a: [\n", "t.yaml:" },
+    /* What libfyaml finds at the end of the text is placed at its end, not on a line after it. */
+    { "functions: {F: {code: ., ha", "t.yaml:1:28: " },
+    { "a: 1\nfunctions: [", "t.yaml:2:13: flow sequence without a closing bracket" },
+    /* A lone CR ends a line in YAML, for libfyaml's positions and for ours alike. */
+    { "a: 1\rfunctions: [", "t.yaml:2:13: flow sequence without a closing bracket" },
+    { "a: 1\r\nfunctions: [", "t.yaml:2:13: flow sequence without a closing bracket" },
+    { "a: 1\rb: \xff\r", "t.yaml:2:4: invalid UTF-8 (byte 0xff)" },
     /* YAML syntax errors point at the line and column libfyaml names (1-based already). */
     { "service: x\nservice: y\nfunctions: {}\n", "t.yaml:2:1: duplicate key" },
     { "a: b\n c: d\n", "t.yaml:1:4: invalid multiline plain key" },
@@ -89,6 +96,9 @@ static const struct conf_case conf_cases[] = {
     { "x: *nope\n", "t.yaml:1:5: *nope: an alias to no anchor" },
     { HEAD "    \"memory\\0x\": 512\n", "t.yaml:6:6: function F: a key contains a NUL byte" },
     { HEAD "    <<: {memory: 256}\n", "t.yaml:6:5: a merge key (<<) takes an alias or a list of aliases" },
+    /* libfyaml's JSON emitter refuses the tag; its report into the collecting diag leaked. */
+    { HEAD "    events:\n      - topic:\n          redis: \"redis://h\"\n          channel: c\n"
+           "          filter_criteria: {filters: [{pattern: {!evel: [high]}}]}\n", "pattern 1 is not JSON" },
     { HEAD "    environment: {AB: \"x\\0y\"}\n", "t.yaml:6:24: AB: the value contains a NUL byte" },
     { HEAD "    environment: {AB: \xff}\n", "t.yaml:6:23: invalid UTF-8 (byte 0xff)" },
     { HEAD "    events:\n      - http: GET\n", "t.yaml:7:15: http: 'GET' is a method without a path; write 'GET /path'" },

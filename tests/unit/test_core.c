@@ -390,6 +390,21 @@ START_TEST(test_http_header_get)
 }
 END_TEST
 
+START_TEST(test_http_token_ok)
+{
+    ck_assert(fg_http_token_ok("GET"));
+    ck_assert(fg_http_token_ok("M-SEARCH"));
+    ck_assert(fg_http_token_ok("x!#$%&'*+.^_`|~9"));
+    ck_assert(!fg_http_token_ok(""));
+    ck_assert(!fg_http_token_ok("G\xdeT"));             /* not UTF-8: was put in the event as is */
+    ck_assert(!fg_http_token_ok("\xc3\xa9T"));
+    ck_assert(!fg_http_token_ok("G\x01T"));
+    ck_assert(!fg_http_token_ok("G\"T"));
+    ck_assert(!fg_http_token_ok("GET /"));
+    ck_assert(!fg_http_token_ok("a:b"));
+}
+END_TEST
+
 START_TEST(test_mkdirs)
 {
     char dir[] = "/tmp/fg-mkdirs-XXXXXX", deep[256], file[256], cmd[300];
@@ -628,5 +643,6 @@ int main(void)
     tcase_add_loop_test(tc, test_url_decode_table, 0, (int)(sizeof(url_cases) / sizeof(url_cases[0])));
     tcase_add_test(tc, test_url_decode_nul_and_ceiling);
     tcase_add_test(tc, test_http_header_get);
+    tcase_add_test(tc, test_http_token_ok);
     return fg_unit_run(s, tc);
 }

@@ -187,6 +187,10 @@ static const struct bad bads[] = {
     { "rate(minutes)", 6, "takes a number and a unit" },
     { "at(2027-02-30T10:00:00)", 4, "not a valid date and time" },
     { "at(tomorrow)", 4, "takes yyyy-mm-ddThh:mm:ss" },
+    { "at(2027-01-31T-1:30:00)", 4, "takes yyyy-mm-ddThh:mm:ss" },   /* was Jan 30 23:30 */
+    { "at(2027-+1-31T09:30:00)", 4, "takes yyyy-mm-ddThh:mm:ss" },
+    { "at(2027-01-31T 9:30:00)", 4, "takes yyyy-mm-ddThh:mm:ss" },
+    { "at(2027-01-31T09:30:00Z)", 4, "takes yyyy-mm-ddThh:mm:ss" },
     { "@reboot", 1, "@reboot has no meaning" },
     { "hourly", 1, "unknown schedule 'hourly'" },
     { "", 1, "empty schedule" },
