@@ -70,7 +70,9 @@ cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
 for name in plain tls; do
   {
     echo "state_dir: $tmp/state-$name"
-    [ "$name" = plain ] || echo "gateway: {tls: {cert: $tmp/cert.pem, key: $tmp/key.pem}}"
+    # wrk is one client: BENCH_CONNECTIONS may pass the per-client cap (256)
+    if [ "$name" = plain ]; then echo "gateway: {max_connections_per_client: 0}"
+    else echo "gateway: {max_connections_per_client: 0, tls: {cert: $tmp/cert.pem, key: $tmp/key.pem}}"; fi
     cat <<CFG
 functions:
   Echo:

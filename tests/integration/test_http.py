@@ -37,7 +37,7 @@ def config(tmp):
         fn % ("Plain", "plain", "      - http: GET /plain\n")
 
 
-def read_response(sock, buf):
+def read_response(sock, buf=b""):
     while b"\r\n\r\n" not in buf:
         chunk = sock.recv(65536)
         check(chunk, "server closed the keep-alive connection")

@@ -15,6 +15,7 @@ import subprocess
 import time
 
 from harness import Gateway, TestFailure, check, free_port, json_lines, run_cli, wait_until, write
+from test_http import read_response   # plain or TLS: it only calls recv
 
 ECHO = """
 import json
@@ -64,24 +65,6 @@ def functions(tmp):
     write(os.path.join(code, "app.py"), ECHO)
     return ("functions:\n  Echo:\n    runtime: python3\n    handler: app.echo\n    code: %s\n    events:\n"
             "      - http: ANY /echo/{id}\n" % code)
-
-
-def read_response(sock, buf=b""):
-    """One HTTP/1.1 response with a Content-Length from sock (plain or TLS): status,
-    headers, body, and what was read past it."""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        check(chunk, "the server closed the connection")
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode().split("\r\n")
-    headers = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
-    n = int(headers.get("content-length", "0"))
-    while len(rest) < n:
-        chunk = sock.recv(65536)
-        check(chunk, "the server closed mid-body")
-        rest += chunk
-    return int(lines[0].split()[1]), headers, rest[:n], rest[n:]
 
 
 def read_to_end(sock, limit_s):
