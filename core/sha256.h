@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* sha256.h - SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for AWS Signature V4.
  *
- * S3 clients sign every request with SigV4: a SHA-256 of the canonical request and a chain
- * of HMAC-SHA256 keys. The S3-compatible endpoint verifies those signatures, and the
- * allowed dependencies carry no hashing library, so this is written from the standards.
+ * S3 clients and Lambda callers sign every request with SigV4: a SHA-256 of the canonical
+ * request and a chain of HMAC-SHA256 keys. The S3-compatible endpoint and the Invoke API
+ * verify those signatures, and the allowed dependencies carry no hashing library, so this
+ * is written from the standards.
  * Any thread (contexts are the caller's). Tests: tests/unit/test_core.c. */
 #ifndef FG_SHA256_H
 #define FG_SHA256_H

@@ -57,6 +57,11 @@ int fg_cmd_validate(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    if (fg_conf_check_exposure(&conf, NULL, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        fg_conf_free(&conf);
+        return 1;
+    }
     fg_url_authority(listen, sizeof(listen), conf.listen.host, conf.listen.port);
     printf("service: %s\nlisten: %s\nstate_dir: %s\ndurability: %s\nregion: %s\nmax_concurrency: %d\n",
            conf.service, listen, conf.state_dir,
@@ -65,7 +70,7 @@ int fg_cmd_validate(int argc, char **argv)
     if (conf.s3.enabled) {
         fg_url_authority(s3_listen, sizeof(s3_listen), conf.s3.listen.host, conf.s3.listen.port);
         printf("s3 endpoint: %s, root %s, %s\n", s3_listen, conf.s3.root,
-               conf.s3.access_key ? "SigV4 required" : "NOT authenticated");
+               conf.s3.credentials.n ? "SigV4 required" : "NOT authenticated");
     }
     printf("functions:\n");
     for (size_t i = 0; i < conf.n_functions; i++) {
@@ -112,7 +117,14 @@ int fg_cmd_validate(int argc, char **argv)
                 printf("  %-7s %-40s -> %s\n", h->method, h->path, conf.functions[i].name);
         }
     }
-    printf("invoke: POST http://%s/2015-03-31/functions/NAME/invocations\n", listen);
+    if (!conf.invoke_api.enabled)
+        printf("invoke API: disabled\n");
+    else if (conf.invoke_api.auth == FG_INVOKE_AUTH_SIGV4)
+        printf("invoke API: POST http://%s/2015-03-31/functions/NAME/invocations, SigV4 required (%zu key(s))\n",
+               listen, conf.invoke_api.credentials.n);
+    else
+        printf("invoke API: POST http://%s/2015-03-31/functions/NAME/invocations, NOT authenticated%s\n", listen,
+               fg_conf_host_is_loopback(conf.listen.host) ? " (loopback only)" : "");
     fg_conf_free(&conf);
     return 0;
 }

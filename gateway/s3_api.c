@@ -396,21 +396,29 @@ static int s3_auth(struct s3_req *q, const char *method)
     /* err.msg is "Code: message"; the code must be one of S3's. */
     static const char *const codes[] = { "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "RequestTimeTooSkewed",
                                          "AuthorizationHeaderMalformed", "AuthorizationQueryParametersError", NULL };
-    const struct fg_conf_s3 *c = &q->srv->conf->s3;
+    const struct fg_conf_credentials *creds = &q->srv->conf->s3.credentials;
+    const struct fg_conf_credential *c;
     const char *sha = s3_header(q, "x-amz-content-sha256"), *code = "AccessDenied", *colon;
     char *query = q->query && *q->query ? q->query : NULL;
     char path[8192];
+    struct fg_sigv4_auth a;
     struct fg_err err;
     size_t cl;
     int rc;
 
     snprintf(path, sizeof(path), "%s", q->raw_uri);
-    struct fg_sigv4_request r = { method, path, query, q->headers, q->n_headers, sha };
+    struct fg_sigv4_request r = { method, path, query, q->headers, q->n_headers, sha, FG_SIGV4_S3 };
     if (sha && strlen(sha) == 64)
         snprintf(q->want_sha, sizeof(q->want_sha), "%s", sha);
-    if (!c->access_key)
+    if (!creds->n)
         return 0;
-    if ((rc = fg_sigv4_verify(&r, c->access_key, c->secret_key, fg_now_ms() / 1000, &err)) == 0)
+    /* The signature names its key; with none of ours, the first one answers InvalidAccessKeyId. */
+    if ((rc = fg_sigv4_parse(&r, &a, &err)) == 0) {
+        c = fg_conf_credential_find(creds, a.access_key);
+        rc = fg_sigv4_verify(&r, c ? c->access_key : creds->items[0].access_key, c ? c->secret_key : "",
+                             fg_now_ms() / 1000, &err);
+    }
+    if (rc == 0)
         return 0;
     if (rc == -ENOENT)
         return fg_s3_error_set(&q->err, 403, "AccessDenied", "Access Denied: this endpoint requires signed requests");
