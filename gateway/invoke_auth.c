@@ -101,13 +101,12 @@ static void auth_amz_date(long long t, char out[17])
 
 /* The signature's date (well formed) against the clock: 15 minutes either way for a
  * signed header (as Lambda words it), a presigned URL until X-Amz-Expires ran out. */
-static int auth_clock(const struct fg_sigv4_auth *sa, long long now_s, struct fg_invoke_refusal *why)
+static int auth_clock(const struct fg_sigv4_auth *sa, long long t, long long now_s, struct fg_invoke_refusal *why)
 {
-    long long t = fg_sigv4_time(sa->amz_date);
-    char now[17], edge[17];
+    char now[17], edge[17];     /* the messages' times, written only for a refusal */
 
-    auth_amz_date(now_s, now);
     if (t > now_s + FG_SIGV4_SKEW_S) {
+        auth_amz_date(now_s, now);
         auth_amz_date(now_s + FG_SIGV4_SKEW_S, edge);
         return auth_refuse(why, 403, "InvalidSignatureException",
                            "Signature not yet current: %s is still later than %s (%s + 15 min.)", sa->amz_date, edge, now);
@@ -117,6 +116,7 @@ static int auth_clock(const struct fg_sigv4_auth *sa, long long now_s, struct fg
             return auth_refuse(why, 400, "IncompleteSignatureException",
                                "X-Amz-Expires must be between 1 and %d seconds", FG_SIGV4_EXPIRES_MAX_S);
         if (now_s > t + sa->expires_s) {
+            auth_amz_date(now_s, now);
             auth_amz_date(t + sa->expires_s, edge);
             return auth_refuse(why, 403, "InvalidSignatureException",
                                "Signature expired: the presigned request was valid until %s; it is now %s", edge, now);
@@ -124,6 +124,7 @@ static int auth_clock(const struct fg_sigv4_auth *sa, long long now_s, struct fg
         return 0;
     }
     if (t < now_s - FG_SIGV4_SKEW_S) {
+        auth_amz_date(now_s, now);
         auth_amz_date(now_s - FG_SIGV4_SKEW_S, edge);
         return auth_refuse(why, 403, "InvalidSignatureException",
                            "Signature expired: %s is now earlier than %s (%s - 15 min.)", sa->amz_date, edge, now);
@@ -174,6 +175,7 @@ static int auth_sigv4(struct fg_invoke_auth *a, const struct fg_invoke_caller *c
     struct fg_sha256 sha;
     unsigned char digest[32], key[32];
     char body_hash[65];
+    long long signed_at;
     struct fg_err err;
     int rc;
 
@@ -185,7 +187,7 @@ static int auth_sigv4(struct fg_invoke_auth *a, const struct fg_invoke_caller *c
         return auth_refuse(why, 403, "UnrecognizedClientException", "The security token included in the request is invalid.");
     if (strcmp(sa.service, "lambda"))
         return auth_refuse(why, 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'lambda'. ");
-    if (fg_sigv4_time(sa.amz_date) < 0) {
+    if ((signed_at = fg_sigv4_time(sa.amz_date)) < 0) {
         const char *d = auth_header(c, "x-amz-date");
         return auth_refuse(why, 400, "IncompleteSignatureException", "Date must be in ISO-8601 'basic format'. Got '%.64s'.",
                            d && !sa.presigned ? d : sa.amz_date);
@@ -194,7 +196,7 @@ static int auth_sigv4(struct fg_invoke_auth *a, const struct fg_invoke_caller *c
         return auth_refuse(why, 403, "InvalidSignatureException",
                            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
                            "'%s' != '%.8s', from '%s'.", sa.date, sa.amz_date, sa.amz_date);
-    if ((rc = auth_clock(&sa, now_s, why)) < 0)
+    if ((rc = auth_clock(&sa, signed_at, now_s, why)) < 0)
         return rc;
     if (c->body_dropped)
         return -E2BIG;

@@ -327,6 +327,15 @@ void fg_sigv4_sign(const char *secret, const struct fg_sigv4_auth *a, const char
     sigv4_sign_key(key, a, canonical, len, out);
 }
 
+/* The number written by s[0..n), all digits (checked by the caller). */
+static int sigv4_digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
 long long fg_sigv4_time(const char *s)
 {
     int y, mo, d, h, mi, se;
@@ -335,8 +344,13 @@ long long fg_sigv4_time(const char *s)
     for (int i = 0; i < 15; i++)
         if (i != 8 && !isdigit((unsigned char)s[i]))
             return -1;
-    if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &h, &mi, &se) != 6 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-        h > 23 || mi > 59 || se > 60)
+    y = sigv4_digits(s, 4);
+    mo = sigv4_digits(s + 4, 2);
+    d = sigv4_digits(s + 6, 2);
+    h = sigv4_digits(s + 9, 2);
+    mi = sigv4_digits(s + 11, 2);
+    se = sigv4_digits(s + 13, 2);
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;
     return fg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 }
