@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* config.c - fngate.yaml → struct fg_config (see config.h): the top level, the gateway,
- * the S3 endpoint and the functions.
+ * the S3 endpoint, the Invoke API, their credentials, and the functions.
  *
  * DESIGN: every mapping is a key table read by the generic walker (conf_walk.c). The
  * events of a function belong to trigger adapters: the loader is given their types as
@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "../core/buf.h"
+#include "../core/url.h"
 #include "conf_walk.h"
 
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,8 +247,6 @@ static int conf_parse_functions(struct fg_conf_parser *p, const struct fg_conf_k
     return 0;
 }
 
-/* ------------------------------------------------------------------ the gateway and the S3 endpoint */
-
 int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, int *port)
 {
     const char *colon = strrchr(s, ':');
@@ -272,27 +272,136 @@ int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, i
     return 0;
 }
 
-static int conf_s3_credentials_check(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
-                                     struct fg_conf_pos kpos, void *field)
+/* ------------------------------------------------------------------ credentials */
+
+static const struct fg_conf_key conf_credential_keys[] = {
+    { .name = "access_key", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_credential, access_key) },
+    { .name = "secret_key", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_credential, secret_key) },
+    { .name = "secret_key_file", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_credential, secret_key_file) },
+    FG_CONF_KEY_END,
+};
+
+/* The longest secret (gateway/sigv4.h's FG_SIGV4_SECRET_MAX; AWS's are 40 characters), and
+ * the most read from a file to find it. */
+#define CONF_SECRET_MAX 256
+#define CONF_SECRET_FILE_MAX 4096
+
+/* c->secret_key from c->secret_key_file: the file's text without its final line break
+ * (what `echo secret > file` or a mounted secret holds). */
+static int conf_read_secret(struct fg_conf_parser *p, struct fg_conf_credential *c, struct fg_conf_pos pos)
 {
-    struct fg_conf_s3 *s3 = field;
-    (void)val;
-    if (!s3->access_key != !s3->secret_key)
-        return fg_conf_fail(p, kpos, "%s: give both access_key and secret_key", k->name);
+    char buf[CONF_SECRET_FILE_MAX + 1];
+    size_t n;
+    FILE *f;
+
+    if (!(c->secret_key_file = fg_conf_abspath(p, c->secret_key_file)))
+        return -ENOMEM;
+    if (!(f = fopen(c->secret_key_file, "r")))
+        return fg_conf_fail(p, pos, "credentials: secret_key_file %s: %s", c->secret_key_file, strerror(errno));
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    if (n > CONF_SECRET_FILE_MAX)
+        return fg_conf_fail(p, pos, "credentials: secret_key_file %s is larger than %d bytes", c->secret_key_file,
+                            CONF_SECRET_FILE_MAX);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    if (!n || strlen(buf) != n)
+        return fg_conf_fail(p, pos, "credentials: secret_key_file %s %s", c->secret_key_file,
+                            n ? "contains a NUL byte" : "is empty");
+    return (c->secret_key = fg_arena_strdup(&p->conf->arena, buf)) ? 0 : -ENOMEM;
+}
+
+/* One {access_key, secret_key | secret_key_file} mapping into c. */
+static int conf_parse_credential(struct fg_conf_parser *p, struct fy_node *item, struct fg_conf_pos pos,
+                                 struct fg_conf_credential *c)
+{
+    int rc;
+
+    if (!fy_node_is_mapping(item))
+        return fg_conf_fail(p, pos, "credentials: expected {access_key: ..., secret_key: ...}, got %s", fg_conf_node_kind(item));
+    c->pos = pos;
+    if ((rc = fg_conf_walk(p, item, pos, "credentials", conf_credential_keys, c)) < 0)
+        return rc;
+    if (!c->access_key)
+        return fg_conf_fail(p, pos, "credentials: 'access_key' is required");
+    if (!*c->access_key || strlen(c->access_key) > 127 || strpbrk(c->access_key, "/,= \t\r\n"))
+        return fg_conf_fail(p, pos,
+                            "credentials: access_key '%s': 1 to 127 characters, without '/', ',', '=' or spaces "
+                            "(it is sent as Credential=ACCESS_KEY/...)", c->access_key);
+    if (!c->secret_key == !c->secret_key_file)
+        return fg_conf_fail(p, pos, "credentials: access_key %s: give exactly one of secret_key and secret_key_file",
+                            c->access_key);
+    if (c->secret_key_file && (rc = conf_read_secret(p, c, fg_conf_value_pos(item, "secret_key_file", pos))) < 0)
+        return rc;
+    if (strlen(c->secret_key) > CONF_SECRET_MAX)
+        return fg_conf_fail(p, pos, "credentials: access_key %s: the secret is longer than %d characters",
+                            c->access_key, CONF_SECRET_MAX);
     return 0;
 }
 
-static const struct fg_conf_key conf_s3_credential_keys[] = {
-    { .name = "access_key", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_s3, access_key) },
-    { .name = "secret_key", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_s3, secret_key) },
-    FG_CONF_KEY_END,
-};
+/* Appends item to cs (whose items have room): an access key is listed once. */
+static int conf_add_credential(struct fg_conf_parser *p, struct fg_conf_credentials *cs, struct fy_node *item,
+                               struct fg_conf_pos kpos)
+{
+    struct fg_conf_credential *c = &cs->items[cs->n];
+    struct fg_conf_pos pos = fg_conf_value_pos(item, "access_key", kpos);
+    const struct fg_conf_credential *dup;
+    int rc;
+
+    if ((rc = conf_parse_credential(p, item, pos, c)) < 0)
+        return rc;
+    if ((dup = fg_conf_credential_find(cs, c->access_key)))
+        return fg_conf_fail(p, pos, "credentials: access_key %s is already listed at %s:%d:%d", c->access_key,
+                            p->name, dup->pos.line, dup->pos.col);
+    cs->n++;
+    return 0;
+}
+
+/* `credentials:` one mapping, or a list of them (struct fg_conf_credentials). */
+static int conf_parse_credentials(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                                  struct fg_conf_pos kpos, void *field)
+{
+    struct fg_conf_credentials *cs = field;
+    struct fy_node *item;
+    void *it = NULL;
+    size_t n;
+    int rc;
+
+    if (val && fy_node_is_mapping(val))
+        n = 1;
+    else if (val && fy_node_is_sequence(val) && fy_node_sequence_item_count(val) > 0)
+        n = (size_t)fy_node_sequence_item_count(val);
+    else
+        return fg_conf_fail(p, kpos, "%s: expected {access_key: ..., secret_key: ...} or a list of them", k->name);
+    if (!(cs->items = fg_arena_alloc(&p->conf->arena, sizeof(*cs->items) * n)))
+        return -ENOMEM;
+    memset(cs->items, 0, sizeof(*cs->items) * n);
+    cs->n = 0;
+    if (n == 1 && fy_node_is_mapping(val))
+        return conf_add_credential(p, cs, val, kpos);
+    while ((item = fy_node_sequence_iterate(val, &it)))
+        if ((rc = conf_add_credential(p, cs, item, kpos)) < 0)
+            return rc;
+    return 0;
+}
+
+const struct fg_conf_credential *fg_conf_credential_find(const struct fg_conf_credentials *c, const char *access_key)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->items[i].access_key, access_key))
+            return &c->items[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ the gateway, the S3 endpoint and the Invoke API */
 
 static const struct fg_conf_key conf_s3_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_conf_s3, listen) },
     { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_conf_s3, tls) },
     { .name = "root", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_s3, root) },
-    { .name = "credentials", .type = FG_CONF_TABLE, .table = conf_s3_credential_keys, .check = conf_s3_credentials_check },
+    { .name = "credentials", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_s3, credentials),
+      .parse = conf_parse_credentials },
     { .name = "max_connections_per_client", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_s3, max_conns_per_client),
       .min = 0, .max = 1000000 },
     FG_CONF_KEY_END,
@@ -359,6 +468,43 @@ static int conf_admin_check(struct fg_conf_parser *p, const struct fg_conf_key *
     return 0;
 }
 
+static const char *const conf_invoke_auth_names[] = { "sigv4", "none", NULL };
+
+static const struct fg_conf_key conf_invoke_api_keys[] = {
+    { .name = "enabled", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_invoke_api, enabled) },
+    { .name = "auth", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_invoke_api, auth),
+      .names = conf_invoke_auth_names },
+    { .name = "credentials", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_invoke_api, credentials),
+      .parse = conf_parse_credentials },
+    FG_CONF_KEY_END,
+};
+
+/* The rules across invoke_api's keys, where the mapping was written. The defaults (no
+ * `invoke_api:` at all, or no auth:) are resolved in conf_check. */
+static int conf_invoke_api_check(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                                 struct fg_conf_pos kpos, void *field)
+{
+    struct fg_conf_invoke_api *api = field;
+    struct fg_conf_pos apos = fg_conf_value_pos(val, "auth", kpos);
+    (void)k;
+    if (api->auth == FG_INVOKE_AUTH_SIGV4 && !api->credentials.n)
+        return fg_conf_fail(p, apos, "invoke_api: auth sigv4 needs credentials: [{access_key: ..., secret_key: ...}]");
+    if (api->auth == FG_INVOKE_AUTH_NONE && api->credentials.n)
+        return fg_conf_fail(p, apos, "invoke_api: auth none would ignore the credentials listed: remove one or the other");
+    return 0;
+}
+
+/* Remembers where gateway.listen was written, for the exposure check's message. */
+static int conf_gateway_check(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                              struct fg_conf_pos kpos, void *field)
+{
+    struct fg_config *conf = field;
+    (void)p, (void)k;
+    if (val && fy_node_is_mapping(val) && fy_node_mapping_lookup_by_string(val, "listen", FY_NT))
+        conf->listen_pos = fg_conf_value_pos(val, "listen", kpos);
+    return 0;
+}
+
 static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "listen", .type = FG_CONF_ADDR, .offset = offsetof(struct fg_config, listen) },
     { .name = "tls", .type = FG_CONF_TLS, .offset = offsetof(struct fg_config, tls) },
@@ -378,7 +524,7 @@ static const char *const conf_durability_names[] = { "full", "memory", NULL };
 
 static const struct fg_conf_key conf_top_keys[] = {
     { .name = "service", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, service) },
-    { .name = "gateway", .type = FG_CONF_TABLE, .table = conf_gateway_keys },
+    { .name = "gateway", .type = FG_CONF_TABLE, .table = conf_gateway_keys, .check = conf_gateway_check },
     { .name = "state_dir", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, state_dir) },
     { .name = "region", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, region) },
     { .name = "account_id", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, account_id) },
@@ -387,6 +533,8 @@ static const struct fg_conf_key conf_top_keys[] = {
     { .name = "retries", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, retries), .table = conf_retries_keys },
     { .name = "s3", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, s3), .table = conf_s3_keys, .check = conf_s3_check },
     { .name = "admin", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, admin), .table = conf_admin_keys, .check = conf_admin_check },
+    { .name = "invoke_api", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, invoke_api),
+      .table = conf_invoke_api_keys, .check = conf_invoke_api_check },
     { .name = "functions", .type = FG_CONF_CUSTOM, .parse = conf_parse_functions },
     FG_CONF_KEY_END,
 };
@@ -506,6 +654,9 @@ static int conf_check(struct fg_conf_parser *p)
     int rc;
 
     conf_retries_merge(&conf->retries, &conf_retries_default);
+    conf->invoke_api.auth_explicit = conf->invoke_api.auth >= 0;
+    if (!conf->invoke_api.auth_explicit)
+        conf->invoke_api.auth = conf->invoke_api.credentials.n ? FG_INVOKE_AUTH_SIGV4 : FG_INVOKE_AUTH_NONE;
     if (conf->retries.initial_ms > conf->retries.max_ms)
         return fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "retries: backoff initial (%d ms) is above max (%d ms)",
                             conf->retries.initial_ms, conf->retries.max_ms);
@@ -540,6 +691,8 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     conf->service = "fngate";
     conf->state_dir = ".fngate";
     conf->retries = conf_retries_unset;
+    conf->invoke_api.enabled = true;
+    conf->invoke_api.auth = -1;
     if (!root)
         return fg_conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");
     if ((rc = fg_conf_walk(p, root, top, "the top level", conf_top_keys, conf)) < 0)
@@ -627,6 +780,39 @@ void fg_conf_free(struct fg_config *conf)
 {
     fg_arena_free(&conf->arena);
     memset(conf, 0, sizeof(*conf));
+}
+
+bool fg_conf_host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!strcasecmp(host, "localhost"))
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return false;
+}
+
+int fg_conf_check_exposure(const struct fg_config *conf, const char *listen_arg, struct fg_err *err)
+{
+    const struct fg_conf_invoke_api *api = &conf->invoke_api;
+    char where[600], addr[300];
+
+    if (!api->enabled || api->auth != FG_INVOKE_AUTH_NONE || api->auth_explicit ||
+        fg_conf_host_is_loopback(conf->listen.host))
+        return 0;
+    fg_url_authority(addr, sizeof(addr), conf->listen.host, conf->listen.port);
+    if (listen_arg)
+        snprintf(where, sizeof(where), "--listen %s", listen_arg);
+    else
+        snprintf(where, sizeof(where), "%s:%d:%d: gateway.listen %s", conf->path, conf->listen_pos.line,
+                 conf->listen_pos.col, addr);
+    return fg_err_set(err, -FG_ECONFIG,
+                      "%s is not loopback, and the Invoke API there would run any function for anyone who can reach "
+                      "it: give invoke_api.credentials (SigV4 keys the callers sign with), or write invoke_api.auth: "
+                      "none to serve it unauthenticated on purpose (or invoke_api.enabled: false)", where);
 }
 
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name)

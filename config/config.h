@@ -51,14 +51,45 @@ extern const struct fg_conf_key fg_conf_rate_keys[];
 int fg_conf_rate_check(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                        struct fg_conf_pos kpos, void *field);
 
+/* One SigV4 key pair a client may sign with (s3.credentials, invoke_api.credentials). */
+struct fg_conf_credential {
+    const char *access_key;         /* no '/', ',', '=' or spaces: it travels in Credential=AK/... */
+    const char *secret_key;         /* from secret_key, or read from secret_key_file at load */
+    const char *secret_key_file;    /* absolute, or NULL when the secret is written inline */
+    struct fg_conf_pos pos;
+};
+
+/* `credentials:` as one {access_key, secret_key} mapping or a list of them; access keys are
+ * unique. n 0: none given. */
+struct fg_conf_credentials {
+    struct fg_conf_credential *items;
+    size_t n;
+};
+
+/* The credential whose access key is access_key (compared exactly), or NULL. Borrowed. */
+const struct fg_conf_credential *fg_conf_credential_find(const struct fg_conf_credentials *c, const char *access_key);
+
 /* The top-level `s3:` endpoint (MinIO-style): buckets are the directories under root. */
 struct fg_conf_s3 {
     bool enabled;
     struct fg_conf_addr listen;
     struct fg_conf_tls tls;  /* s3.tls; cert NULL: plain HTTP */
     const char *root;        /* absolute */
-    const char *access_key, *secret_key;   /* both NULL: requests are not authenticated */
+    struct fg_conf_credentials credentials;   /* n 0: requests are not authenticated */
     int max_conns_per_client;  /* open connections from one client address; 0: no cap */
+};
+
+enum fg_invoke_auth_mode {
+    FG_INVOKE_AUTH_SIGV4 = 0,   /* every call carries a SigV4 signature by one of the credentials */
+    FG_INVOKE_AUTH_NONE,        /* calls are not authenticated */
+};
+
+/* The top-level `invoke_api:`: the Lambda Invoke API on the front door. */
+struct fg_conf_invoke_api {
+    bool enabled;                    /* default true; false: its paths are unknown routes */
+    int auth;                        /* enum fg_invoke_auth_mode: sigv4 when credentials are given, else none */
+    bool auth_explicit;              /* `auth:` was written (none is then allowed off loopback) */
+    struct fg_conf_credentials credentials;
 };
 
 /* The top-level `admin:` listener (gateway/admin_http.c): the admin API, never on the
@@ -158,6 +189,7 @@ struct fg_config {
     const char *service;
     struct fg_conf_addr listen;  /* gateway.listen, default 127.0.0.1:8080 */
     struct fg_conf_tls tls;      /* gateway.tls; cert NULL: plain HTTP */
+    struct fg_conf_pos listen_pos;  /* of gateway.listen's value; {0, 0} when not written */
     int max_concurrency;     /* gateway-wide cap on running invocations */
     int http_threads;        /* libmicrohttpd thread pool size */
     bool debug_errors;       /* routes answer a function's error JSON, not API Gateway's body */
@@ -172,6 +204,7 @@ struct fg_config {
     struct fg_conf_retries retries;  /* defaults for every function */
     struct fg_conf_s3 s3;            /* the S3-compatible endpoint (s3.enabled) */
     struct fg_conf_admin admin;      /* the admin listener */
+    struct fg_conf_invoke_api invoke_api;
     struct fg_conf_function *functions;
     size_t n_functions;
 };
@@ -192,6 +225,18 @@ void fg_conf_free(struct fg_config *conf);
  * that (no colon, a port that is not a number or out of range, a host that is not an IPv4
  * or IPv6 address or localhost: listeners bind addresses). */
 int fg_conf_hostport(struct fg_config *conf, const char *s, const char **host, int *port) FG_MUST_CHECK;
+
+/* 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or localhost. */
+bool fg_conf_host_is_loopback(const char *host);
+
+/* The Invoke API takes no unauthenticated calls off loopback unless the file asks for it:
+ * refused when the API is enabled without credentials, `invoke_api.auth: none` is not
+ * written, and conf->listen (the effective front door: gateway.listen, or --listen once
+ * the caller applied it) is not loopback. listen_arg is the --listen text the caller
+ * applied, NULL when the address is the file's (the message then starts with gateway.listen's
+ * "file:line:col"). Not part of fg_conf_load, which cannot know --listen. 0, or -FG_ECONFIG
+ * with err naming the address and the keys that allow it. */
+int fg_conf_check_exposure(const struct fg_config *conf, const char *listen_arg, struct fg_err *err) FG_MUST_CHECK;
 
 /* Borrowed lookups; NULL when absent. */
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name);

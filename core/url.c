@@ -3,8 +3,10 @@
 #include "url.h"
 
 #include <stdbool.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hash_block.h"
 
@@ -45,4 +47,36 @@ int fg_url_query_param(const char *query, const char *name, enum fg_url_mode mod
         }
     }
     return 0;
+}
+
+bool fg_url_host_is_literal(const char *host)
+{
+    const char *start = host, *port;
+    unsigned char addr[16];
+    char h[256];
+    size_t n;
+
+    if (!host)
+        return false;
+    if (host[0] == '[') {
+        const char *close = strchr(host, ']');
+        if (!close)
+            return false;
+        start = host + 1;
+        n = (size_t)(close - start);
+        port = close + 1;
+    } else {
+        const char *colon = strchr(host, ':');
+        if (colon && strchr(colon + 1, ':'))    /* a bare IPv6 literal: no port */
+            colon = NULL;
+        n = colon ? (size_t)(colon - host) : strlen(host);
+        port = host + n;
+    }
+    if (*port && (port[0] != ':' || !port[1] || strspn(port + 1, "0123456789") != strlen(port + 1)))
+        return false;
+    if (!n || n >= sizeof(h))
+        return false;
+    memcpy(h, start, n);
+    h[n] = '\0';
+    return !strcasecmp(h, "localhost") || inet_pton(AF_INET, h, addr) == 1 || inet_pton(AF_INET6, h, addr) == 1;
 }

@@ -10,6 +10,7 @@
 #ifndef FG_URL_H
 #define FG_URL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -30,5 +31,10 @@ int fg_url_query_param(const char *query, const char *name, enum fg_url_mode mod
 
 /* "host:port" into out, an IPv6 host in brackets as URLs write it ("[::1]:9000"). */
 void fg_url_authority(char *out, size_t size, const char *host, int port);
+
+/* Whether a Host header's value is an IP literal ("127.0.0.1", "[::1]", a bare "::1") or
+ * localhost, with an optional numeric port: a name, which a DNS-rebinding page could point
+ * at this machine, is not. NULL is not. */
+bool fg_url_host_is_literal(const char *host);
 
 #endif

@@ -169,36 +169,6 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
 
 /* ------------------------------------------------------------------ who may ask */
 
-/* Host is an IP address or localhost, with or without a port: a page that rebinds its own
- * DNS name to 127.0.0.1 still sends that name. */
-static bool admin_host_ok(const char *host)
-{
-    char h[300];
-    const char *end;
-    struct in6_addr a6;
-    struct in_addr a4;
-    size_t n;
-
-    if (!host || !*host)
-        return false;
-    if (host[0] == '[') {
-        if (!(end = strchr(host, ']')) || (end[1] && end[1] != ':'))
-            return false;
-        n = (size_t)(end - host - 1);
-        if (n >= sizeof(h))
-            return false;
-        memcpy(h, host + 1, n);
-        h[n] = '\0';
-        return inet_pton(AF_INET6, h, &a6) == 1;
-    }
-    n = (end = strchr(host, ':')) ? (size_t)(end - host) : strlen(host);
-    if (n >= sizeof(h) || (end && strchr(end + 1, ':')))
-        return false;
-    memcpy(h, host, n);
-    h[n] = '\0';
-    return !strcasecmp(h, "localhost") || inet_pton(AF_INET, h, &a4) == 1;
-}
-
 static bool admin_bearer_ok(const struct admin_req *q)
 {
     const char *v = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -218,7 +188,7 @@ static int admin_refuse(struct admin_req *q, const char *method, enum MHD_Result
 
     if (fg_mhd_listener_stopping(&q->srv->listener))
         *out = admin_send_message(q, 503, "fngate is stopping", NULL, NULL);
-    else if (!admin_host_ok(MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+    else if (!fg_url_host_is_literal(MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
         *out = admin_send_message(q, 403, "the admin API answers only a Host that is an IP address or localhost",
                                   NULL, NULL);
     else if (MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin"))

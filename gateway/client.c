@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "../core/sha256.h"
 #include "../core/url.h"
 #include "admin_token.h"
 #include "../triggers/registry.h"
+#include "sigv4.h"
 
 void fg_client_base_url(const struct fg_config *conf, const char *endpoint, char *out, size_t out_size)
 {
@@ -61,9 +64,75 @@ static size_t client_on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* Appends Host, X-Amz-Date and Authorization to *hdrs: a SigV4 signature by key of the
+ * request, for the service lambda (the path signed as sent, encoded again; the body's
+ * SHA-256), as gateway/invoke_auth.c verifies it. Host is sent as it was signed. */
+static int client_sign(const struct fg_client_key *key, const char *method, const char *url, const char *body,
+                       size_t len, struct curl_slist **hdrs, struct fg_err *err)
+{
+    char *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+    char hostport[300], amz[17], body_hex[65], sig[65], line[1024];
+    struct fg_sigv4_auth a;
+    struct fg_sha256 sha;
+    unsigned char digest[32];
+    struct fg_buf canon;
+    struct tm tm;
+    time_t now = time(NULL);
+    CURLU *u = curl_url();
+    int rc = 0;
+
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) || curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0)) {
+        rc = fg_err_set(err, -EINVAL, "cannot sign a request to %s: not a URL", url);
+        goto out;
+    }
+    curl_url_get(u, CURLUPART_PORT, &port, 0);
+    curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    snprintf(hostport, sizeof(hostport), "%s%s%s", host, port ? ":" : "", port ? port : "");
+    gmtime_r(&now, &tm);
+    strftime(amz, sizeof(amz), "%Y%m%dT%H%M%SZ", &tm);
+    fg_sha256_init(&sha);
+    fg_sha256_update(&sha, body ? body : "", body ? len : 0);
+    fg_sha256_final(&sha, digest);
+    fg_sha256_hex(digest, body_hex);
+
+    const struct fg_http_header signed_headers[] = { { "host", hostport }, { "x-amz-date", amz } };
+    struct fg_sigv4_request r = { method, path, query, signed_headers, 2, body_hex, FG_SIGV4_GENERIC };
+    memset(&a, 0, sizeof(a));
+    snprintf(a.access_key, sizeof(a.access_key), "%s", key->access_key);
+    snprintf(a.date, sizeof(a.date), "%.8s", amz);
+    snprintf(a.region, sizeof(a.region), "%s", key->region);
+    snprintf(a.service, sizeof(a.service), "lambda");
+    snprintf(a.signed_headers, sizeof(a.signed_headers), "host;x-amz-date");
+    snprintf(a.amz_date, sizeof(a.amz_date), "%s", amz);
+    fg_buf_init(&canon, 1 << 20);
+    if (fg_sigv4_canonical(&r, &a, &canon) < 0) {
+        fg_buf_free(&canon);
+        rc = fg_err_set(err, -EINVAL, "cannot sign a request to %s: too long", url);
+        goto out;
+    }
+    fg_sigv4_sign(key->secret_key, &a, canon.data, canon.len, sig);
+    fg_buf_free(&canon);
+    snprintf(line, sizeof(line), "Host: %s", hostport);
+    *hdrs = curl_slist_append(*hdrs, line);
+    snprintf(line, sizeof(line), "X-Amz-Date: %s", amz);
+    *hdrs = curl_slist_append(*hdrs, line);
+    snprintf(line, sizeof(line), "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/lambda/aws4_request, "
+             "SignedHeaders=host;x-amz-date, Signature=%s", a.access_key, a.date, a.region, sig);
+    *hdrs = curl_slist_append(*hdrs, line);
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 /* fg_client_request, through the unix socket unix_path when it is not NULL. */
 static int client_perform(const char *method, const char *url, const char *unix_path, const char *const *headers,
-                          const char *body, size_t len, struct fg_client_reply *r, struct fg_err *err)
+                          const char *body, size_t len, const struct fg_client_key *key, struct fg_client_reply *r,
+                          struct fg_err *err)
 {
     const char *ca;
     struct curl_slist *hdrs = NULL;
@@ -81,6 +150,12 @@ static int client_perform(const char *method, const char *url, const char *unix_
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     for (size_t i = 0; headers && headers[i]; i++)
         hdrs = curl_slist_append(hdrs, headers[i]);
+    if (key && (rc = client_sign(key, method, url, body, len, &hdrs, err)) < 0) {
+        curl_slist_free_all(hdrs);
+        curl_easy_cleanup(curl);
+        curl_global_cleanup();
+        return rc;
+    }
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
@@ -108,9 +183,9 @@ static int client_perform(const char *method, const char *url, const char *unix_
 }
 
 int fg_client_request(const char *method, const char *url, const char *const *headers, const char *body,
-                      size_t len, struct fg_client_reply *r, struct fg_err *err)
+                      size_t len, const struct fg_client_key *key, struct fg_client_reply *r, struct fg_err *err)
 {
-    return client_perform(method, url, NULL, headers, body, len, r, err);
+    return client_perform(method, url, NULL, headers, body, len, key, r, err);
 }
 
 void fg_client_reply_close(struct fg_client_reply *r)
@@ -190,7 +265,7 @@ json_t *fg_client_call_json(const struct fg_client_admin *a, const char *method,
     } else {
         snprintf(url, sizeof(url), "%s%s", base, path);
     }
-    if (client_perform(method, url, unix_path, headers, body, body ? strlen(body) : 0, &r, &err) < 0) {
+    if (client_perform(method, url, unix_path, headers, body, body ? strlen(body) : 0, NULL, &r, &err) < 0) {
         fprintf(stderr, "fngate: %s%s%s (is `fngate serve -c %s` running?)\n", err.msg, unix_path ? " via " : "",
                 unix_path ? base : "", a->config);
     } else if (r.status != 200) {

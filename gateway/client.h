@@ -27,11 +27,21 @@ struct fg_client_reply {
     char log_result[8192];            /* X-Amz-Log-Result */
 };
 
+/* A SigV4 key the CLI signs Invoke API calls with (service lambda), as the AWS CLI would.
+ * All strings borrowed. */
+struct fg_client_key {
+    const char *access_key;
+    const char *secret_key;
+    const char *region;
+};
+
 /* Sends method url with body (may be NULL) and extra header lines (NULL-terminated list,
- * may be NULL). 0 with the reply filled (whatever the status), or -EIO with err saying why
- * the gateway could not be reached. */
+ * may be NULL), signed with key when it is not NULL (Host, X-Amz-Date and the body's hash
+ * signed). 0 with the reply filled (whatever the status), or -EIO with err saying why the
+ * gateway could not be reached (-EINVAL: url cannot be signed). */
 int fg_client_request(const char *method, const char *url, const char *const *headers, const char *body,
-                      size_t len, struct fg_client_reply *r, struct fg_err *err) FG_MUST_CHECK;
+                      size_t len, const struct fg_client_key *key, struct fg_client_reply *r,
+                      struct fg_err *err) FG_MUST_CHECK;
 
 void fg_client_reply_close(struct fg_client_reply *r);
 

@@ -44,6 +44,8 @@ static void invoke_usage(FILE *f)
                "  --log-tail          print the last 4 KB of the invocation's log on stderr\n"
                "  --event             asynchronous (InvocationType Event): queued, retried, dead-lettered\n"
                "  --local             run the function here, without a gateway (logs on stderr)\n"
+               "  Calls are SigV4-signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when both are\n"
+               "  set, else with the config's first invoke_api.credentials entry, else not at all.\n"
                "  Exit status: 0 success, 1 function error or refused call, 2 usage.\n");
 }
 
@@ -58,11 +60,36 @@ static void invoke_print_tail(const char *b64)
     fg_buf_free(&dec);
 }
 
+/* The key to sign with, as the AWS CLI finds one: AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY, else the first of the configuration's invoke_api.credentials (the
+ * CLI reads the gateway's own file). NULL: the call goes unsigned (auth none). */
+static const struct fg_client_key *invoke_key(const struct fg_config *conf, struct fg_client_key *k)
+{
+    const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+    const char *region = getenv("AWS_REGION");
+
+    if (!region || !*region)
+        region = getenv("AWS_DEFAULT_REGION");
+    k->region = region && *region ? region : conf->region ? conf->region : "us-east-1";
+    if (ak && *ak && sk && *sk) {
+        k->access_key = ak;
+        k->secret_key = sk;
+        return k;
+    }
+    if (conf->invoke_api.credentials.n) {
+        k->access_key = conf->invoke_api.credentials.items[0].access_key;
+        k->secret_key = conf->invoke_api.credentials.items[0].secret_key;
+        return k;
+    }
+    return NULL;
+}
+
 static int invoke_remote(const struct fg_config *conf, const struct invoke_opts *o, struct fg_buf *payload)
 {
     static const char *const event_hdrs[] = { "X-Amz-Invocation-Type: Event", NULL };
     static const char *const tail_hdrs[] = { "X-Amz-Log-Type: Tail", NULL };
     struct fg_client_reply r;
+    struct fg_client_key key;
     struct fg_err err;
     char base[400], url[600];
     int rc = 1;
@@ -70,7 +97,7 @@ static int invoke_remote(const struct fg_config *conf, const struct invoke_opts 
     fg_client_base_url(conf, o->endpoint, base, sizeof(base));
     snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", base, o->name);
     if (fg_client_request("POST", url, o->event ? event_hdrs : o->log_tail ? tail_hdrs : NULL,
-                          payload->data ? payload->data : "", payload->len, &r, &err) < 0) {
+                          payload->data ? payload->data : "", payload->len, invoke_key(conf, &key), &r, &err) < 0) {
         fprintf(stderr, "fngate: %s (is `fngate serve -c %s` running?)\n", err.msg, o->config);
         fg_client_reply_close(&r);
         return 1;

@@ -147,6 +147,12 @@ int fg_cmd_serve(int argc, char **argv)
             goto out;
         }
     }
+    /* After --listen: the address that will be bound decides whether the Invoke API may be
+     * open without keys. */
+    if (fg_conf_check_exposure(&conf, listen, &err) < 0) {
+        fprintf(stderr, "%s%s\n", listen ? "fngate: " : "", err.msg);
+        goto out;
+    }
     if (format) {
         if (strcmp(format, "text") && strcmp(format, "json")) {
             fprintf(stderr, "fngate: --log-format is text or json\n");
@@ -185,6 +191,9 @@ int fg_cmd_serve(int argc, char **argv)
      * back to the system before serving. */
     malloc_trim(0);
     fg_url_authority(where, sizeof(where), conf.listen.host, fg_http_port(st.http));
+    if (conf.invoke_api.enabled && conf.invoke_api.auth == FG_INVOKE_AUTH_NONE && !fg_conf_host_is_loopback(conf.listen.host))
+        fg_log(FG_LOG_WARN, "gateway", "the Invoke API on %s://%s takes unauthenticated calls (invoke_api.auth: none): "
+               "anyone who can reach it can run any function", fg_conf_tls_scheme(&conf.tls), where);
     fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on %s://%s", conf.service,
            conf.n_functions, fg_conf_tls_scheme(&conf.tls), where);
     fg_loop_run(&st.loop);

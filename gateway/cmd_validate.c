@@ -57,6 +57,11 @@ int fg_cmd_validate(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    if (fg_conf_check_exposure(&conf, NULL, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        fg_conf_free(&conf);
+        return 1;
+    }
     fg_url_authority(listen, sizeof(listen), conf.listen.host, conf.listen.port);
     printf("service: %s\nlisten: %s\nstate_dir: %s\ndurability: %s\nregion: %s\nmax_concurrency: %d\n",
            conf.service, listen, conf.state_dir,
@@ -74,7 +79,7 @@ int fg_cmd_validate(int argc, char **argv)
     if (conf.s3.enabled) {
         fg_url_authority(where, sizeof(where), conf.s3.listen.host, conf.s3.listen.port);
         printf("s3 endpoint: %s, root %s, %s\n", where, conf.s3.root,
-               conf.s3.access_key ? "signatures required (SigV4 or SigV2)" : "NOT authenticated");
+               conf.s3.credentials.n ? "signatures required (SigV4 or SigV2)" : "NOT authenticated");
         if (fg_conf_tls_on(&conf.s3.tls))
             printf("s3 tls: cert %s, key %s\n", conf.s3.tls.cert, conf.s3.tls.key);
     }
@@ -123,7 +128,14 @@ int fg_cmd_validate(int argc, char **argv)
                 printf("  %-7s %-40s -> %s\n", h->method, h->path, conf.functions[i].name);
         }
     }
-    printf("invoke: POST %s://%s/2015-03-31/functions/NAME/invocations\n", fg_conf_tls_scheme(&conf.tls), listen);
+    if (!conf.invoke_api.enabled)
+        printf("invoke API: disabled\n");
+    else if (conf.invoke_api.auth == FG_INVOKE_AUTH_SIGV4)
+        printf("invoke API: POST %s://%s/2015-03-31/functions/NAME/invocations, SigV4 required (%zu key(s))\n",
+               fg_conf_tls_scheme(&conf.tls), listen, conf.invoke_api.credentials.n);
+    else
+        printf("invoke API: POST %s://%s/2015-03-31/functions/NAME/invocations, NOT authenticated%s\n",
+               fg_conf_tls_scheme(&conf.tls), listen, fg_conf_host_is_loopback(conf.listen.host) ? " (loopback only)" : "");
     fg_conf_free(&conf);
     return 0;
 }

@@ -34,6 +34,7 @@
 #include "../triggers/apigw.h"
 #include "../triggers/http_route.h"
 #include "invoke_api.h"
+#include "invoke_auth.h"
 
 #define HTTP_MAX_HEADERS 128
 #define HTTP_INVOKE_TOO_LARGE "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
@@ -48,6 +49,7 @@ struct fg_http_server {
     const struct fg_config *conf;
     struct fg_router *router;
     struct fg_route_table routes;
+    struct fg_invoke_auth invoke_auth;  /* who may call the Invoke API */
     struct fg_idgen ids;              /* API Gateway request ids */
     pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
     struct fg_token_bucket *route_rates;  /* one per route, same index */
@@ -376,11 +378,29 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     enum fg_invoke_type type;
     struct fg_err err;
     char *query = strchr(q->raw_uri, '?');
+    struct fg_invoke_refusal why;
     int rc;
 
     if (query)
-        *query = '\0';
+        *query++ = '\0';
     q->kind = HTTP_KIND_INVOKE;
+    /* Who calls comes first: nothing below may tell a refused caller which functions exist. */
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
+    struct fg_invoke_caller caller = {
+        .method = method, .raw_path = q->raw_uri, .raw_query = query, .headers = q->headers,
+        .n_headers = q->n_headers, .body = q->body.data, .body_len = q->body.len, .body_dropped = q->too_big,
+    };
+    if ((rc = fg_invoke_auth_check(&q->srv->invoke_auth, &caller, fg_now_ms() / 1000, &why)) == -EACCES) {
+        struct fg_invoke_answer a;
+        char ip[INET6_ADDRSTRLEN];
+        http_client_ip(q->conn, ip);
+        fg_log(FG_LOG_DEBUG, "http", "invoke API: refused %s %s from %s: %s: %s", method, q->raw_uri, ip,
+               why.error_type, why.message);
+        fg_invoke_api_refusal(&a, why.status, why.error_type, why.message);
+        return http_send_invoke_answer(q, &a);
+    }
+    if (rc == -E2BIG)           /* the head passed; the body was too large to be checked */
+        return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
     if (strcmp(method, "POST"))
         return http_invoke_error(q, 405, "InvalidRequestContentException", "Invoke takes POST");
     if ((rc = fg_invoke_api_function(q->raw_uri, q->inv.function, sizeof(q->inv.function), &err)) < 0)
@@ -502,6 +522,13 @@ static int http_framing(const struct http_req *q, const char **why)
 
 /* ------------------------------------------------------------------ MHD callbacks */
 
+/* An Invoke API path while the API is enabled (disabled, its paths are unknown routes). */
+static bool http_is_invoke(const struct http_req *q)
+{
+    return q->srv->conf->invoke_api.enabled &&
+           !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1);
+}
+
 static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_req *q = calloc(1, sizeof(*q));
@@ -537,7 +564,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     if (q->calls++ == 0) {
         const char *why;
         fg_mhd_head_done(conn);
-        bool invoke_api = !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1);
+        bool invoke_api = http_is_invoke(q);
         int code = http_framing(q, &why);
         if (code == 413 && invoke_api)
             return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
@@ -561,7 +588,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     }
     if (q->waiting)
         return http_render(q);
-    if (!strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
+    if (http_is_invoke(q))
         return http_invoke(q, method);
     return http_route(q, method, version);
 }
@@ -621,7 +648,12 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     s->conf = conf;
     s->router = router;
     fg_idgen_init(&s->ids);
+    if (fg_invoke_auth_init(&s->invoke_auth, &conf->invoke_api, conf->listen.host) < 0) {
+        free(s);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
     if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
+        fg_invoke_auth_close(&s->invoke_auth);
         free(s);
         return rc;
     }
@@ -665,6 +697,7 @@ void fg_http_free(struct fg_http_server *s)
     fg_mhd_listener_stop(&s->listener);
     fg_mhd_conns_stop(&s->conns);
     fg_route_table_close(&s->routes);
+    fg_invoke_auth_close(&s->invoke_auth);
     pthread_mutex_destroy(&s->rate_lock);
     free(s->route_rates);
     free(s);

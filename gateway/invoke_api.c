@@ -90,6 +90,22 @@ void fg_invoke_api_error(struct fg_invoke_answer *a, int status, const char *err
     json_decref(o);
 }
 
+void fg_invoke_api_refusal(struct fg_invoke_answer *a, int status, const char *error_type, const char *message)
+{
+    json_t *o;
+    char *s;
+
+    answer_init(a, status);
+    a->error_type = error_type;
+    o = json_pack("{s:s}", "message", message);
+    if (o && (s = json_dumps(o, JSON_COMPACT))) {
+        if (fg_buf_append(&a->body, s, strlen(s)) < 0)
+            fg_buf_reset(&a->body);
+        free(s);
+    }
+    json_decref(o);
+}
+
 void fg_invoke_api_result(struct fg_invoke_answer *a, struct fg_invocation *inv, const char *arn)
 {
     char msg[512];

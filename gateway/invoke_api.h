@@ -45,6 +45,10 @@ struct fg_invoke_answer {
 void fg_invoke_api_error(struct fg_invoke_answer *a, int status, const char *error_type,
                          const char *message, const char *reason);
 
+/* A call refused before it reached the function (signature, browser, Host): AWS's
+ * signature layer answers the type in x-amzn-ErrorType and the body {"message"} alone. */
+void fg_invoke_api_refusal(struct fg_invoke_answer *a, int status, const char *error_type, const char *message);
+
 /* The answer for a finished invocation. Takes inv's result buffer. arn names the function
  * in a not-found message. */
 void fg_invoke_api_result(struct fg_invoke_answer *a, struct fg_invocation *inv, const char *arn);

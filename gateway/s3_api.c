@@ -398,30 +398,43 @@ static int s3_auth(struct s3_req *q, const char *method)
     /* err.msg is "Code: message"; the code must be one of S3's. */
     static const char *const codes[] = { "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "RequestTimeTooSkewed",
                                          "AuthorizationHeaderMalformed", "AuthorizationQueryParametersError", NULL };
-    const struct fg_conf_s3 *c = &q->srv->conf->s3;
+    const struct fg_conf_credentials *creds = &q->srv->conf->s3.credentials;
+    const struct fg_conf_credential *c;
     const char *sha = s3_header(q, "x-amz-content-sha256"), *code = "AccessDenied", *colon;
     char *query = q->query && *q->query ? q->query : NULL;
     char path[8192];
+    struct fg_sigv4_auth a;
     struct fg_err err;
     size_t cl;
     int rc;
 
     snprintf(path, sizeof(path), "%s", q->raw_uri);
-    struct fg_sigv4_request r = { method, path, query, q->headers, q->n_headers, sha };
+    struct fg_sigv4_request r = { method, path, query, q->headers, q->n_headers, sha, FG_SIGV4_S3 };
     struct fg_sigv2_request r2 = { method, path, query, q->r.virtual_host ? q->r.bucket : NULL, q->headers, q->n_headers };
+    char ak[128];
     if (sha && strlen(sha) == 64)
         snprintf(q->want_sha, sizeof(q->want_sha), "%s", sha);
-    if (!c->access_key)
+    if (!creds->n)
         return 0;
     /* SigV2 (AWS CLI v1 and boto3 presigned URLs, older SDKs) when the request carries it,
-     * else SigV4. */
-    rc = fg_sigv2_verify(&r2, c->access_key, c->secret_key, fg_now_ms() / 1000, &err);
-    if (rc == -ENOENT)
-        rc = fg_sigv4_verify(&r, c->access_key, c->secret_key, fg_now_ms() / 1000, &err);
+     * else SigV4. The signature names its key; with none of ours, the first one answers
+     * InvalidAccessKeyId. */
+    if (fg_sigv2_access_key(&r2, ak, sizeof(ak)) == 0) {
+        c = fg_conf_credential_find(creds, ak);
+        rc = fg_sigv2_verify(&r2, c ? c->access_key : creds->items[0].access_key, c ? c->secret_key : "",
+                             fg_now_ms() / 1000, &err);
+    } else if ((rc = fg_sigv4_parse(&r, &a, &err)) == 0) {
+        c = fg_conf_credential_find(creds, a.access_key);
+        rc = fg_sigv4_verify(&r, c ? c->access_key : creds->items[0].access_key, c ? c->secret_key : "",
+                             fg_now_ms() / 1000, &err);
+    }
     if (rc == 0)
         return 0;
     if (rc == -ENOENT)
         return fg_s3_error_set(&q->err, 403, "AccessDenied", "Access Denied: this endpoint requires signed requests");
+    if (!strcmp(err.msg, "AuthorizationHeaderMalformed: only AWS4-HMAC-SHA256 is supported"))  /* S3 takes SigV2 too */
+        return fg_s3_error_set(&q->err, 400, "AuthorizationHeaderMalformed", "the Authorization header must be "
+                               "AWS4-HMAC-SHA256 (SigV4) or AWS KEY:SIGNATURE (SigV2)");
     colon = strchr(err.msg, ':');
     cl = colon ? (size_t)(colon - err.msg) : 0;
     for (int i = 0; codes[i]; i++)

@@ -261,6 +261,31 @@ void fg_sigv2_sign(const char *secret, const char *sts, size_t len, char out[29]
     fg_buf_free(&b);
 }
 
+int fg_sigv2_access_key(const struct fg_sigv2_request *r, char *out, size_t size)
+{
+    const char *auth = fg_http_header_get(r->headers, r->n_headers, "authorization");
+    const char *q = r->raw_query ? r->raw_query : "";
+
+    out[0] = '\0';
+    if (auth && !strncmp(auth, "AWS ", 4)) {
+        const char *a = auth + 4, *colon;
+        while (*a == ' ')
+            a++;
+        if ((colon = strrchr(a, ':')) && (size_t)(colon - a) < size)
+            snprintf(out, size, "%.*s", (int)(colon - a), a);
+        return 0;
+    }
+    char v[512];
+    int has_ak;
+    if (auth)
+        return -ENOENT;
+    if ((has_ak = fg_url_query_param(q, "AWSAccessKeyId", FG_URL_PERCENT, out, size)) != 1)
+        out[0] = '\0';
+    return has_ak || fg_url_query_param(q, "Signature", FG_URL_PERCENT, v, sizeof(v)) ||
+                   fg_url_query_param(q, "Expires", FG_URL_PERCENT, v, sizeof(v))
+               ? 0 : -ENOENT;
+}
+
 int fg_sigv2_verify(const struct fg_sigv2_request *r, const char *access_key, const char *secret, long long now_s,
                     struct fg_err *err)
 {

@@ -39,6 +39,10 @@ void fg_sigv2_sign(const char *secret, const char *sts, size_t len, char out[29]
 /* How far a header-signed request's Date (or x-amz-date) may be from now, either way. */
 #define FG_SIGV2_SKEW_S (15 * 60)
 
+/* The access key r names, if r is signed with SigV2 (into out; "" when it cannot be read,
+ * which fg_sigv2_verify then explains). 0, or -ENOENT when r carries no SigV2. */
+int fg_sigv2_access_key(const struct fg_sigv2_request *r, char *out, size_t size);
+
 /* Verifies r against one access key, if r is signed with SigV2 (an Authorization header
  * "AWS AK:signature", or AWSAccessKeyId, Signature and Expires in the query). 0; -ENOENT
  * when r carries no SigV2 (it may carry SigV4); -EACCES with err->msg starting with the S3

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sigv4.c - AWS Signature Version 4 (see sigv4.h). */
+/* sigv4.c - AWS Signature Version 4 verification (see sigv4.h). */
 #include "sigv4.h"
 
 #include <ctype.h>
@@ -21,21 +21,33 @@ static const char *sigv4_header(const struct fg_sigv4_request *r, const char *na
     return fg_http_header_get(r->headers, r->n_headers, name);
 }
 
-/* SigV4's URI encoding: everything but A-Z a-z 0-9 - . _ ~ (and '/' in paths) is %XX. */
+static bool sigv4_unreserved(unsigned char c, bool keep_slash)
+{
+    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/');
+}
+
+/* SigV4's URI encoding: everything but A-Z a-z 0-9 - . _ ~ (and '/' in paths) is %XX. Runs
+ * of unreserved bytes are appended whole (the canonical request is built per request). */
 static int sigv4_encode(struct fg_buf *out, const char *s, size_t n, bool keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int rc;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
-            rc = fg_buf_append(out, &s[i], 1);
-        } else {
-            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-            rc = fg_buf_append(out, esc, 3);
-        }
-        if (rc < 0)
+    size_t i = 0;
+    int rc;
+
+    while (i < n) {
+        size_t end = i;
+        while (end < n && sigv4_unreserved((unsigned char)s[end], keep_slash))
+            end++;
+        if (end > i && (rc = fg_buf_append(out, s + i, end - i)) < 0)
             return rc;
+        if (end < n) {
+            unsigned char c = (unsigned char)s[end];
+            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+            if ((rc = fg_buf_append(out, esc, 3)) < 0)
+                return rc;
+            end++;
+        }
+        i = end;
     }
     return 0;
 }
@@ -100,8 +112,7 @@ int fg_sigv4_parse(const struct fg_sigv4_request *r, struct fg_sigv4_auth *a, st
     if (auth) {
         const char *p = auth;
         if (strncmp(p, SIGV4_ALGORITHM " ", sizeof(SIGV4_ALGORITHM)))
-            return fg_err_set(err, -EINVAL, "AuthorizationHeaderMalformed: the Authorization header must be "
-                                            "AWS4-HMAC-SHA256 (SigV4) or AWS KEY:SIGNATURE (SigV2)");
+            return fg_err_set(err, -EINVAL, "AuthorizationHeaderMalformed: only AWS4-HMAC-SHA256 is supported");
         p += sizeof(SIGV4_ALGORITHM);
         while (*p) {
             const char *e;
@@ -231,31 +242,41 @@ static int sigv4_header_line(const struct fg_sigv4_request *r, const char *name,
             continue;
         if (seen++ && (rc = fg_buf_append(out, ",", 1)) < 0)
             return rc;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        for (bool space = false; *v; v++) {
-            if (*v == ' ' || *v == '\t') {
-                space = true;
-                continue;
-            }
-            if (space && (rc = fg_buf_append(out, " ", 1)) < 0)
+        for (bool first = true; *v;) {
+            size_t word;
+            v += strspn(v, " \t");
+            if (!*v)
+                break;
+            word = strcspn(v, " \t");
+            if ((!first && (rc = fg_buf_append(out, " ", 1)) < 0) || (rc = fg_buf_append(out, v, word)) < 0)
                 return rc;
-            space = false;
-            if ((rc = fg_buf_append(out, v, 1)) < 0)
-                return rc;
+            first = false;
+            v += word;
         }
     }
     return fg_buf_append(out, "\n", 1);
 }
 
-int fg_sigv4_canonical(const struct fg_sigv4_request *r, const struct fg_sigv4_auth *a, struct fg_buf *out)
+/* The canonical URI: S3's is the path encoded once (decoded here first, so any escaping the
+ * client chose verifies); other services sign the path as sent, encoded again. Neither is
+ * normalised (no dot segments removed, no slashes merged): S3 keys keep them, and a Lambda
+ * path that has them is no invocations path. */
+static int sigv4_path(const struct fg_sigv4_request *r, struct fg_buf *out)
 {
     const char *path = r->raw_path && *r->raw_path ? r->raw_path : "/";
-    const char *payload = a->presigned ? "UNSIGNED-PAYLOAD" : r->payload_hash ? r->payload_hash : SIGV4_EMPTY_SHA256;
+    if (r->rules == FG_SIGV4_GENERIC)
+        return sigv4_encode(out, path, strlen(path), true);
+    return sigv4_reencode(out, path, strlen(path), true);
+}
+
+int fg_sigv4_canonical(const struct fg_sigv4_request *r, const struct fg_sigv4_auth *a, struct fg_buf *out)
+{
+    const char *payload = a->presigned && r->rules == FG_SIGV4_S3 ? "UNSIGNED-PAYLOAD"
+                        : r->payload_hash ? r->payload_hash : SIGV4_EMPTY_SHA256;
     int rc;
 
     if ((rc = fg_buf_append(out, r->method, strlen(r->method))) < 0 || (rc = fg_buf_append(out, "\n", 1)) < 0 ||
-        (rc = sigv4_reencode(out, path, strlen(path), true)) < 0 || (rc = fg_buf_append(out, "\n", 1)) < 0 ||
+        (rc = sigv4_path(r, out)) < 0 || (rc = fg_buf_append(out, "\n", 1)) < 0 ||
         (rc = sigv4_query(r, a->presigned, out)) < 0 || (rc = fg_buf_append(out, "\n", 1)) < 0)
         return rc;
     for (const char *h = a->signed_headers; *h;) {
@@ -270,10 +291,22 @@ int fg_sigv4_canonical(const struct fg_sigv4_request *r, const struct fg_sigv4_a
     return fg_buf_append(out, payload, strlen(payload));
 }
 
-void fg_sigv4_sign(const char *secret, const struct fg_sigv4_auth *a, const char *canonical, size_t len, char out[65])
+void fg_sigv4_derive_key(const char *secret, const struct fg_sigv4_auth *a, unsigned char key[32])
 {
-    unsigned char h[32], k[32];
-    char hex[65], key[300], sts[512];
+    char k0[FG_SIGV4_SECRET_MAX + 5];
+    int n = snprintf(k0, sizeof(k0), "AWS4%s", secret);
+    fg_hmac_sha256(k0, (size_t)n < sizeof(k0) ? (size_t)n : sizeof(k0) - 1, a->date, strlen(a->date), key);
+    fg_hmac_sha256(key, 32, a->region, strlen(a->region), key);
+    fg_hmac_sha256(key, 32, a->service, strlen(a->service), key);
+    fg_hmac_sha256(key, 32, "aws4_request", 12, key);
+}
+
+/* The signature of a canonical request under a derived key. */
+static void sigv4_sign_key(const unsigned char key[32], const struct fg_sigv4_auth *a, const char *canonical, size_t len,
+                           char out[65])
+{
+    unsigned char h[32];
+    char hex[65], sts[512];
     struct fg_sha256 c;
     int n;
 
@@ -283,31 +316,76 @@ void fg_sigv4_sign(const char *secret, const struct fg_sigv4_auth *a, const char
     fg_sha256_hex(h, hex);
     n = snprintf(sts, sizeof(sts), SIGV4_ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", a->amz_date, a->date, a->region,
                  a->service, hex);
-    snprintf(key, sizeof(key), "AWS4%s", secret);
-    fg_hmac_sha256(key, strlen(key), a->date, strlen(a->date), k);
-    fg_hmac_sha256(k, 32, a->region, strlen(a->region), k);
-    fg_hmac_sha256(k, 32, a->service, strlen(a->service), k);
-    fg_hmac_sha256(k, 32, "aws4_request", 12, k);
-    fg_hmac_sha256(k, 32, sts, (size_t)n, h);
+    fg_hmac_sha256(key, 32, sts, (size_t)n < sizeof(sts) ? (size_t)n : sizeof(sts) - 1, h);
     fg_sha256_hex(h, out);
 }
 
-/* yyyymmddThhmmssZ → epoch seconds, or -1. */
-static long long sigv4_time(const char *s)
+void fg_sigv4_sign(const char *secret, const struct fg_sigv4_auth *a, const char *canonical, size_t len, char out[65])
+{
+    unsigned char key[32];
+    fg_sigv4_derive_key(secret, a, key);
+    sigv4_sign_key(key, a, canonical, len, out);
+}
+
+/* The number written by s[0..n), all digits (checked by the caller). */
+static int sigv4_digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+long long fg_sigv4_time(const char *s)
 {
     int y, mo, d, h, mi, se;
-    if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &h, &mi, &se) != 6 || mo < 1 || mo > 12 || d < 1 || d > 31)
+    if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+        return -1;
+    for (int i = 0; i < 15; i++)
+        if (i != 8 && !isdigit((unsigned char)s[i]))
+            return -1;
+    y = sigv4_digits(s, 4);
+    mo = sigv4_digits(s + 4, 2);
+    d = sigv4_digits(s + 6, 2);
+    h = sigv4_digits(s + 9, 2);
+    mi = sigv4_digits(s + 11, 2);
+    se = sigv4_digits(s + 13, 2);
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;
     return fg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+}
+
+int fg_sigv4_signature_check_key(const struct fg_sigv4_request *r, const struct fg_sigv4_auth *a,
+                                 const unsigned char key[32])
+{
+    struct fg_buf canon;
+    char want[65];
+    unsigned diff = 0;
+    int rc;
+
+    fg_buf_init(&canon, 8u << 20);
+    if ((rc = fg_sigv4_canonical(r, a, &canon)) < 0) {
+        fg_buf_free(&canon);
+        return rc;
+    }
+    sigv4_sign_key(key, a, canon.data, canon.len, want);
+    fg_buf_free(&canon);
+    for (int i = 0; i < 64; i++)           /* no early exit: the time says nothing */
+        diff |= (unsigned)(want[i] ^ a->signature[i]);
+    return diff ? -EACCES : 0;
+}
+
+int fg_sigv4_signature_check(const struct fg_sigv4_request *r, const struct fg_sigv4_auth *a, const char *secret)
+{
+    unsigned char key[32];
+    fg_sigv4_derive_key(secret, a, key);
+    return fg_sigv4_signature_check_key(r, a, key);
 }
 
 int fg_sigv4_verify(const struct fg_sigv4_request *r, const char *access_key, const char *secret, long long now_s,
                     struct fg_err *err)
 {
     struct fg_sigv4_auth a;
-    struct fg_buf canon;
-    char want[65];
-    unsigned diff = 0;
     int rc;
 
     if ((rc = fg_sigv4_parse(r, &a, err)) < 0)
@@ -315,32 +393,25 @@ int fg_sigv4_verify(const struct fg_sigv4_request *r, const char *access_key, co
     if (strcmp(a.access_key, access_key))
         return fg_err_set(err, -EACCES, "InvalidAccessKeyId: the AWS access key id you provided does not exist in our records");
     if (a.presigned) {
-        long long t = sigv4_time(a.amz_date);
-        if (t < 0 || a.expires_s < 1 || a.expires_s > 604800)
+        long long t = fg_sigv4_time(a.amz_date);
+        if (t < 0 || a.expires_s < 1 || a.expires_s > FG_SIGV4_EXPIRES_MAX_S)
             return fg_err_set(err, -EINVAL, "AuthorizationQueryParametersError: X-Amz-Date and X-Amz-Expires (1..604800) are required");
         if (now_s > t + a.expires_s)
             return fg_err_set(err, -EACCES, "AccessDenied: Request has expired");
     } else {
         /* AWS's 15 minutes either way: a signed request cannot be replayed later, or signed
          * ahead with a clock set forward. */
-        long long t = sigv4_time(a.amz_date);
+        long long t = fg_sigv4_time(a.amz_date);
         if (t < 0)
             return fg_err_set(err, -EINVAL, "AuthorizationHeaderMalformed: x-amz-date is not a date like 20260102T030405Z");
         if (t < now_s - FG_SIGV4_SKEW_S || t > now_s + FG_SIGV4_SKEW_S)
             return fg_err_set(err, -EACCES, "RequestTimeTooSkewed: The difference between the request time and the "
                                             "current time is too large.");
     }
-    fg_buf_init(&canon, 8u << 20);
-    if ((rc = fg_sigv4_canonical(r, &a, &canon)) < 0) {
-        fg_buf_free(&canon);
-        return fg_err_set(err, rc, "the request is too large to verify");
-    }
-    fg_sigv4_sign(secret, &a, canon.data, canon.len, want);
-    fg_buf_free(&canon);
-    for (int i = 0; i < 64; i++)           /* no early exit: the time says nothing */
-        diff |= (unsigned)(want[i] ^ a.signature[i]);
-    if (diff)
+    if ((rc = fg_sigv4_signature_check(r, &a, secret)) == -EACCES)
         return fg_err_set(err, -EACCES, "SignatureDoesNotMatch: the request signature we calculated does not match "
                                         "the signature you provided; check your key and signing method");
+    if (rc < 0)
+        return fg_err_set(err, rc, "the request is too large to verify");
     return 0;
 }

@@ -4,6 +4,8 @@ for its readiness line, talks HTTP to it, and stops it with SIGTERM, failing the
 does not exit cleanly or if AddressSanitizer / UndefinedBehaviorSanitizer reported anything.
 
 Nothing here imitates fngate: tests drive the binary and real worker processes."""
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -14,6 +16,7 @@ import tempfile
 import textwrap
 import threading
 import time
+import urllib.parse
 
 BUILD = os.environ.get("FNGATE_BUILD", "build/asan")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,6 +33,40 @@ SAN_ENV = {
 
 # A version 4 UUID, as fngate gives request ids and event ids.
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+
+
+def sigv4_headers(method, upath, cquery, host, body=b"", headers=None, key="", secret="", service="s3",
+                  region="us-east-1", when=None, payload_hash=None):
+    """The headers of a request signed as the AWS SDKs sign it (SigV4, Authorization header):
+    Host, x-amz-date, Authorization and the caller's headers, all signed. upath is the path
+    as sent (already percent-encoded), cquery the canonical query string (sorted, encoded),
+    when the signing time (epoch seconds, default now). S3 signs the path as sent and sends
+    the payload's SHA-256 in x-amz-content-sha256 (payload_hash overrides it); every other
+    service (lambda) signs the path encoded once more and the body's hash, with no header,
+    as botocore does."""
+    h = {"Host": host}
+    h.update(headers or {})
+    amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
+    h["x-amz-date"] = amz
+    body_hash = hashlib.sha256(body).hexdigest()
+    if service == "s3":
+        h["x-amz-content-sha256"] = payload_hash or body_hash
+        body_hash = h["x-amz-content-sha256"]
+        cpath = upath
+    else:
+        cpath = urllib.parse.quote(upath, safe="/~")
+    lc = {k.lower(): str(v).strip() for k, v in h.items()}
+    names = sorted(lc)
+    canon = "\n".join([method, cpath, cquery, "".join("%s:%s\n" % (n, lc[n]) for n in names), ";".join(names),
+                       body_hash])
+    scope = "%s/%s/%s/aws4_request" % (amz[:8], region, service)
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canon.encode()).hexdigest()])
+    k = ("AWS4" + secret).encode()
+    for part in (amz[:8], region, service, "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    h["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+        key, scope, ";".join(names), hmac.new(k, sts.encode(), hashlib.sha256).hexdigest())
+    return h
 
 
 class TestFailure(AssertionError):
@@ -182,7 +219,8 @@ class Gateway:
                 if token_file:
                     with open(token_file) as f:
                         self.admin_token = f.read().strip()
-            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)", line)
+            # 127.0.0.1, or the address a test's own --listen gave (0.0.0.0): reached on loopback
+            m = re.search(r"listening on (https?)://(?:127\.0\.0\.1|0\.0\.0\.0):(\d+)", line)
             if m:
                 self.scheme = m.group(1)
                 self.port = int(m.group(2))

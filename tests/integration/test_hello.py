@@ -82,8 +82,9 @@ def _text(v):
 
 def test_sigv4_signed_invoke_aws_cli_and_boto3(tmp):
     """The AWS CLI and boto3 sign every request by default (SigV4, Authorization header).
-    The README promises signatures are accepted and not verified: signed RequestResponse and
-    Event invokes work with any credentials. The tests check the requests really were signed."""
+    Without invoke_api.credentials on loopback the Invoke API is not authenticated (README):
+    signed RequestResponse and Event invokes work with any credentials. The tests check the
+    requests really were signed (test_invoke_auth.py checks them against listed keys)."""
     aws = "/usr/bin/aws"
     check(os.path.exists(aws), "AWS CLI missing at /usr/bin/aws (deploy/install-deps.sh --test installs it)")
     try:

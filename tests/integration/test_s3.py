@@ -1,11 +1,10 @@
 # SPDX-License-Identifier: MIT
 """The S3-compatible endpoint driven by the real AWS CLI v2 (/usr/bin/aws): put, get,
 ranges, head, ls, rm, a 20 MB multipart upload, SigV4 (right keys, wrong keys, presigned
-URLs), keys that could escape the bucket, virtual-host style, the S3 events it fires, and
+URLs, a list of keys), keys that could escape the bucket, virtual-host style, the S3 events it fires, and
 no double event when a folder trigger watches the same root, and an IPv6 listener."""
 import calendar
 import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -15,7 +14,8 @@ import subprocess
 import time
 import urllib.parse
 
-from harness import Gateway, TestFailure, answered_once, check, free_port, json_lines, need_root, run_cli, skip, wait_until, write
+from harness import (Gateway, TestFailure, answered_once, check, free_port, json_lines, need_root, run_cli, sigv4_headers,
+                     skip, wait_until, write)
 
 PY = """
 import json, os
@@ -78,25 +78,14 @@ def s3(port, method, path, query=None, body=b"", headers=None, payload_hash=None
     SHA-256 in x-amz-content-sha256; payload_hash overrides it; when: the signing time, epoch
     seconds, default now). Returns status, headers, body."""
     query = query or {}
-    h = {"Host": "%s:%d" % ("[%s]" % host if ":" in host else host, port)}
-    h.update(headers or {})
+    authority = "%s:%d" % ("[%s]" % host if ":" in host else host, port)
     cq = "&".join("%s=%s" % (_q(k), _q(v)) for k, v in sorted(query.items()))
     upath = urllib.parse.quote(path, safe="/-_.~")
     if signed:
-        amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
-        h["x-amz-date"] = amz
-        h["x-amz-content-sha256"] = payload_hash or hashlib.sha256(body).hexdigest()
-        lc = {k.lower(): str(v).strip() for k, v in h.items()}
-        names = sorted(lc)
-        canon = "\n".join([method, upath, cq, "".join("%s:%s\n" % (n, lc[n]) for n in names), ";".join(names),
-                           lc["x-amz-content-sha256"]])
-        scope = "%s/us-east-1/s3/aws4_request" % amz[:8]
-        sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canon.encode()).hexdigest()])
-        k = ("AWS4" + secret).encode()
-        for part in (amz[:8], "us-east-1", "s3", "aws4_request"):
-            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-        h["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
-            key, scope, ";".join(names), hmac.new(k, sts.encode(), hashlib.sha256).hexdigest())
+        h = sigv4_headers(method, upath, cq, authority, body, headers, key, secret, "s3", when=when,
+                          payload_hash=payload_hash)
+    else:
+        h = dict({"Host": authority}, **(headers or {}))
     c = http.client.HTTPConnection(host, port, timeout=30)
     try:
         c.request(method, upath + ("?" + cq if query else ""), body=body, headers=h)
@@ -203,6 +192,25 @@ def test_sigv4_keys_and_presigned_urls(tmp):
         r = c.getresponse()
         body = r.read()
         check(r.status == 403 and b"SignatureDoesNotMatch" in body, "a presigned URL for another key: %d %s" % (r.status, body))
+
+
+def test_credentials_list(tmp):
+    """s3.credentials takes a list, as invoke_api.credentials does (a secret may come from a
+    file): each listed key signs, others are InvalidAccessKeyId."""
+    port = free_port()
+    write(os.path.join(tmp, "other.secret"), "other-secret\n", 0o600)
+    conf = setup(tmp, port).replace(
+        "credentials: {access_key: %s, secret_key: %s}" % (KEY, SECRET),
+        "credentials: [{access_key: %s, secret_key: %s}, {access_key: other, secret_key_file: other.secret}]"
+        % (KEY, SECRET))
+    with Gateway(tmp, conf):
+        for key, secret in ((KEY, SECRET), ("other", "other-secret")):
+            status, _, body = s3(port, "PUT", "/uploads/%s.txt" % key, body=b"x", key=key, secret=secret)
+            check(status == 200, (key, status, body))
+        status, _, body = s3(port, "PUT", "/uploads/x.txt", body=b"x", key="other", secret=SECRET)
+        check(status == 403 and error_code(body) == "SignatureDoesNotMatch", (status, body))
+        status, _, body = s3(port, "PUT", "/uploads/x.txt", body=b"x", key="stranger", secret=SECRET)
+        check(status == 403 and error_code(body) == "InvalidAccessKeyId", (status, body))
 
 
 def test_bad_keys_and_virtual_host(tmp):

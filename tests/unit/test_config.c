@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_config.c - config/config.h: every rule with the file:line:col it reports. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,31 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    events:\n      - stream: {kafka: {brokers: \"h:9092\", properties: {enable.auto.commit: true}}, topic: t}\n", "enable.auto.commit is fngate's to set" },
     { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, on_failure: Nope}\n", "on_failure: no function named 'Nope'" },
     { HEAD "    events:\n      - stream: {kafka: \"h:9092\", topic: t, on_failure: {destination: dlq}, maximum_retry_attempts: -1}\n", NULL },
+    /* The Invoke API's keys, and the credentials it shares with the S3 endpoint. */
+    { "invoke_api: {auth: sigv4}\n", "t.yaml:1:20: invoke_api: auth sigv4 needs credentials" },
+    { "invoke_api: {auth: sigv5}\n", "t.yaml:1:20: auth: unknown value 'sigv5' (did you mean 'sigv4'?)" },
+    { "invoke_api: {auth: none, credentials: {access_key: a, secret_key: b}}\n",
+      "t.yaml:1:20: invoke_api: auth none would ignore the credentials listed" },
+    { "invoke_api: {enabled: maybe}\n", "t.yaml:1:23: enabled: expected true or false, got 'maybe'" },
+    { "invoke_api: {enabled: false}\n", NULL },
+    { "invoke_api: {auth: none}\n", NULL },
+    { "invoke_api: {credentials: [{access_key: a, secret_key: b}, {access_key: c, secret_key: \"${FG_TEST_SECRET:-d}\"}]}\n", NULL },
+    { "invoke_api: {credentials: [{access_key: a}]}\n",
+      "t.yaml:1:41: credentials: access_key a: give exactly one of secret_key and secret_key_file" },
+    { "invoke_api: {credentials: [{access_key: a, secret_key: b, secret_key_file: f}]}\n",
+      "give exactly one of secret_key and secret_key_file" },
+    { "invoke_api: {credentials: [{secret_key: b}]}\n", "t.yaml:1:14: credentials: 'access_key' is required" },
+    { "invoke_api: {credentials: [{access_key: \"a/b\", secret_key: b}]}\n",
+      "t.yaml:1:42: credentials: access_key 'a/b': 1 to 127 characters, without '/'" },
+    { "invoke_api: {credentials: [{access_key: a, secret_key: b}, {access_key: a, secret_key: c}]}\n",
+      "t.yaml:1:73: credentials: access_key a is already listed at t.yaml:1:41" },
+    { "invoke_api: {credentials: []}\n", "t.yaml:1:14: credentials: expected {access_key: ..., secret_key: ...} or a list of them" },
+    { "invoke_api: {credentials: [{access_key: a, secrt_key: b}]}\n", "unknown key 'secrt_key' in credentials (did you mean 'secret_key'?)" },
+    { "invoke_api: {credentials: [{access_key: a, secret_key_file: /nonexistent/secret}]}\n",
+      "t.yaml:1:61: credentials: secret_key_file /nonexistent/secret: No such file or directory" },
+    { "invoke_api: {credentails: []}\n", "(did you mean 'credentials'?)" },
+    { "s3: {credentials: [{access_key: a, secret_key: b}, {access_key: c, secret_key: d}]}\n", NULL },
+    { "s3: {credentials: {access_key: a}}\n", "credentials: access_key a: give exactly one of secret_key and secret_key_file" },
 };
 
 START_TEST(test_conf_table)
@@ -455,6 +481,75 @@ START_TEST(test_conf_any_adapter)
 }
 END_TEST
 
+/* invoke_api resolved: its defaults, sigv4 once credentials are given, secrets read from
+ * files; and the start-time rule for a front door that is not loopback. */
+START_TEST(test_conf_invoke_api)
+{
+    char secret_path[] = "/tmp/fg-secret-XXXXXX", yaml[512];
+    struct fg_config conf;
+    struct fg_err err;
+    int fd;
+
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", ".", HEAD, &err), 0);
+    ck_assert(conf.invoke_api.enabled);
+    ck_assert_int_eq(conf.invoke_api.auth, FG_INVOKE_AUTH_NONE);
+    ck_assert(!conf.invoke_api.auth_explicit);
+    ck_assert_int_eq(fg_conf_check_exposure(&conf, NULL, &err), 0);
+    conf.listen.host = "0.0.0.0";       /* as `serve --listen 0.0.0.0:0` leaves it */
+    ck_assert_int_eq(fg_conf_check_exposure(&conf, "0.0.0.0:0", &err), -FG_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "--listen 0.0.0.0:0 is not loopback") == err.msg, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "invoke_api.credentials") && strstr(err.msg, "invoke_api.auth: none"), "%s", err.msg);
+    fg_conf_free(&conf);
+
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", ".", "service: x\ngateway: {listen: \"[::]:8080\"}\n" HEAD, &err), 0);
+    ck_assert_int_eq(fg_conf_check_exposure(&conf, NULL, &err), -FG_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "t.yaml:2:20: gateway.listen [::]:8080 is not loopback, and the Invoke API there "
+                                  "would run any function for anyone who can reach it: give invoke_api.credentials") == err.msg,
+                  "%s", err.msg);
+    conf.listen.host = "127.0.0.1";     /* --listen 127.0.0.1:0 over a file that says [::] */
+    ck_assert_int_eq(fg_conf_check_exposure(&conf, "127.0.0.1:0", &err), 0);
+    fg_conf_free(&conf);
+
+    static const char *const allowed[] = {
+        "gateway: {listen: \"0.0.0.0:80\"}\ninvoke_api: {auth: none}\n",
+        "gateway: {listen: \"0.0.0.0:80\"}\ninvoke_api: {enabled: false}\n",
+        "gateway: {listen: \"192.168.1.2:80\"}\ninvoke_api: {credentials: {access_key: a, secret_key: b}}\n",
+        "gateway: {listen: \"127.9.9.9:80\"}\n", "gateway: {listen: \"[::1]:80\"}\n", "gateway: {listen: \"localhost:80\"}\n",
+    };
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+        ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", ".", allowed[i], &err) == 0, "%s", err.msg);
+        ck_assert_msg(fg_conf_check_exposure(&conf, NULL, &err) == 0, "%s: %s", allowed[i], err.msg);
+        fg_conf_free(&conf);
+    }
+
+    fd = mkstemp(secret_path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "s3cr3t\n", 7), 7);
+    close(fd);
+    snprintf(yaml, sizeof(yaml), "invoke_api:\n  credentials:\n    - {access_key: one, secret_key: inline}\n"
+                                 "    - {access_key: two, secret_key_file: %s}\n", secret_path);
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(conf.invoke_api.auth, FG_INVOKE_AUTH_SIGV4);
+    ck_assert_uint_eq(conf.invoke_api.credentials.n, 2);
+    ck_assert_str_eq(fg_conf_credential_find(&conf.invoke_api.credentials, "one")->secret_key, "inline");
+    ck_assert_str_eq(fg_conf_credential_find(&conf.invoke_api.credentials, "two")->secret_key, "s3cr3t");
+    ck_assert_ptr_null(fg_conf_credential_find(&conf.invoke_api.credentials, "three"));
+    fg_conf_free(&conf);
+    fd = open(secret_path, O_WRONLY | O_TRUNC);
+    close(fd);
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", ".", yaml, &err), -FG_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "t.yaml:4:42: credentials: secret_key_file") && strstr(err.msg, "is empty"), "%s", err.msg);
+    unlink(secret_path);
+
+    static const struct { const char *host; bool loopback; } hosts[] = {
+        { "127.0.0.1", true }, { "127.1.2.3", true }, { "::1", true }, { "::ffff:127.0.0.1", true },
+        { "localhost", true }, { "0.0.0.0", false }, { "::", false }, { "10.0.0.1", false }, { "128.0.0.1", false },
+    };
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+        ck_assert_msg(fg_conf_host_is_loopback(hosts[i].host) == hosts[i].loopback, "%s", hosts[i].host);
+}
+END_TEST
+
 START_TEST(test_conf_env_limit)
 {
     struct fg_config conf;
@@ -507,6 +602,7 @@ int main(void)
     tcase_add_test(tc, test_conf_async);
     tcase_add_test(tc, test_conf_schedules);
     tcase_add_test(tc, test_conf_env_limit);
+    tcase_add_test(tc, test_conf_invoke_api);
     tcase_add_test(tc, test_conf_aliases);
     tcase_add_test(tc, test_conf_any_adapter);
     tcase_add_test(tc, test_conf_poll_sources);

@@ -509,6 +509,28 @@ START_TEST(test_sha256_vectors)
 }
 END_TEST
 
+/* The accelerated rounds (x86 SHA extensions, where the CPU has them) and the portable ones
+ * agree at every length around the block and padding boundaries. */
+START_TEST(test_sha256_both_implementations)
+{
+    unsigned char data[300], a[32], b[32];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 131 + 7);
+    for (size_t n = 0; n <= sizeof(data); n++) {
+        struct fg_sha256 c;
+        fg_sha256_init(&c);
+        fg_sha256_update(&c, data, n);
+        fg_sha256_final(&c, a);
+        fg_sha256_portable(data, n, b);
+        ck_assert_msg(!memcmp(a, b, 32), "length %zu", n);
+    }
+    fg_sha256_portable("abc", 3, b);
+    char hex[65];
+    fg_sha256_hex(b, hex);
+    ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+END_TEST
+
 START_TEST(test_hmac_sha256_vectors)
 {
     /* RFC 4231 test cases 1, 2 and 6 (a key longer than the block). */
@@ -625,6 +647,7 @@ int main(void)
     tcase_add_test(tc, test_heap_order);
     tcase_add_test(tc, test_md5_vectors);
     tcase_add_test(tc, test_sha256_vectors);
+    tcase_add_test(tc, test_sha256_both_implementations);
     tcase_add_test(tc, test_hmac_sha256_vectors);
     tcase_add_test(tc, test_sha1_vectors);
     tcase_add_test(tc, test_hmac_sha1_vectors);
