@@ -35,11 +35,7 @@ config() {
 state_dir: $tmp/state-$1
 $2
 functions:
-  Echo:
-    runtime: provided
-    code: $tmp/echo
-    concurrency: $((conns * 2))
-    min_warm: $conns
+$(echo_function $((conns * 2)) "$conns")
 CFG
 }
 config open ""

@@ -12,6 +12,9 @@
 #                          in $tmp/NAME.out with -o, else discarded)
 #   fngate_port NAME       the port it listens on
 #   fngate_admin NAME PATH GETs the admin view PATH (its own listener, with its token)
+#   echo_function CONCURRENCY WARM
+#                          the YAML of the function Echo (fg-echo-bootstrap in $tmp/echo, a
+#                          provided runtime) under functions:, WARM workers started ahead
 #   fngate_launch_ns NAME  when it was launched (date +%s%N)
 #   fngate_ready_ns NAME   when its readiness line ("listening on") was seen
 #   fngate_stop NAME       SIGTERM, then waits for the exit
@@ -81,6 +84,9 @@ fngate_admin_port() { sed -nE 's/.*admin API on https?:\/\/127\.0\.0\.1:([0-9]+)
 fngate_admin_token() { cat "$(sed -nE 's/.*admin API on .* \(token in (.*)\)$/\1/p' "$tmp/$1.err")"; }
 fngate_admin() {
   curl -s -H "Authorization: Bearer $(fngate_admin_token "$1")" "$(sed -nE 's/.*admin API on (https?):.*/\1/p' "$tmp/$1.err")://127.0.0.1:$(fngate_admin_port "$1")$2"
+}
+echo_function() {
+  printf '  Echo:\n    runtime: provided\n    code: %s\n    concurrency: %d\n    min_warm: %d\n' "$tmp/echo" "$1" "$2"
 }
 fngate_launch_ns() { cat "$tmp/$1.launch_ns"; }
 fngate_ready_ns() { cat "$tmp/$1.ready_ns"; }

@@ -33,11 +33,7 @@ config() {
   cat > "$tmp/$1.yaml" <<CFG
 state_dir: $tmp/state-$1
 functions:
-  Echo:
-    runtime: provided
-    code: $tmp/echo
-    concurrency: 4
-    min_warm: 4
+$(echo_function 4 4)
     environment:
       ECHO_COUNT_DIR: $tmp/count-$1
       ECHO_COUNT: '$3'

@@ -50,11 +50,7 @@ cat > "$tmp/fngate.yaml" <<CFG
 state_dir: $tmp/state
 gateway: {max_connections_per_client: 0}   # wrk is one client: BENCH_CONNECTIONS may pass 256
 functions:
-  Echo:
-    runtime: provided
-    code: $tmp/echo
-    concurrency: $((conns * 2))
-    min_warm: $conns
+$(echo_function $((conns * 2)) "$conns")
     events:
       - http: GET /echo
   HelloLambda:

@@ -75,11 +75,7 @@ for name in plain tls; do
     else echo "gateway: {max_connections_per_client: 0, tls: {cert: $tmp/cert.pem, key: $tmp/key.pem}}"; fi
     cat <<CFG
 functions:
-  Echo:
-    runtime: provided
-    code: $tmp/echo
-    concurrency: $((conns * 2))
-    min_warm: $conns
+$(echo_function $((conns * 2)) "$conns")
     events:
       - http: GET /echo
 CFG
