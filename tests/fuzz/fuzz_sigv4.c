@@ -166,26 +166,6 @@ static void sigv4_check_canonical(const struct fg_sigv4_request *r, const struct
     free(query);
 }
 
-/* x-amz-date as epoch seconds when it is yyyymmddThhmmssZ in digits, else -1. */
-static long long sigv4_date(const char *s)
-{
-    int v[6], w[6] = { 4, 2, 2, 2, 2, 2 };
-    const char *p = s;
-    for (int i = 0; i < 6; i++) {
-        v[i] = 0;
-        for (int k = 0; k < w[i]; k++, p++) {
-            if (!isdigit((unsigned char)*p))
-                return -1;
-            v[i] = v[i] * 10 + (*p - '0');
-        }
-        if (i == 2 && *p++ != 'T')
-            return -1;
-    }
-    if (strcmp(p, "Z") || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31)
-        return -1;
-    return fg_days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
-}
-
 /* The request again, carrying signature sig instead of its own. */
 static void sigv4_resign(const struct sigv4_case *c, const struct fg_sigv4_auth *a, const char *sig, long long now)
 {
@@ -225,7 +205,7 @@ static void sigv4_resign(const struct sigv4_case *c, const struct fg_sigv4_auth 
 
 static void sigv4_check_verify(const struct sigv4_case *c, const struct fg_sigv4_auth *a, const char *canon, size_t len)
 {
-    long long t = sigv4_date(a->amz_date);
+    long long t = fg_sigv4_time(a->amz_date);
     struct fg_err err;
     char want[65];
     int rc;
