@@ -6,14 +6,30 @@
 #include <string.h>
 #include <time.h>
 
-void fg_workq_init(struct fg_workq *q, void (*wake)(void *arg), void *wake_arg)
+void fg_cond_init_monotonic(pthread_cond_t *cond)
 {
     pthread_condattr_t attr;
-    pthread_mutex_init(&q->lock, NULL);
     pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);     /* a wait is not stretched by a clock jump */
-    pthread_cond_init(&q->cond, &attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
     pthread_condattr_destroy(&attr);
+}
+
+void fg_monotonic_deadline(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+void fg_workq_init(struct fg_workq *q, void (*wake)(void *arg), void *wake_arg)
+{
+    pthread_mutex_init(&q->lock, NULL);
+    fg_cond_init_monotonic(&q->cond);
     q->head = q->tail = NULL;
     q->closed = false;
     q->wake = wake;
@@ -68,13 +84,7 @@ static void workq_wait(struct fg_workq *q, int wait_ms)
             pthread_cond_wait(&q->cond, &q->lock);
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait_ms / 1000;
-    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    fg_monotonic_deadline(&ts, wait_ms);
     while (!q->head && !q->closed)
         if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) == ETIMEDOUT)
             break;

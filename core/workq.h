@@ -13,9 +13,17 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "err.h"
 #include "loop.h"
+
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC, so a clock set back never
+ * stretches a wait (what every waiting thread here wants). */
+void fg_cond_init_monotonic(pthread_cond_t *cond);
+
+/* *ts = CLOCK_MONOTONIC now + ms: the deadline for pthread_cond_timedwait on such a condition. */
+void fg_monotonic_deadline(struct timespec *ts, long ms);
 
 struct fg_workq_item {
     struct fg_workq_item *next;

@@ -14,6 +14,7 @@
 
 #include "../core/log.h"
 #include "../core/loop.h"
+#include "../core/workq.h"
 
 struct mhd_slot {
     struct fg_mhd_conns *conns;
@@ -198,12 +199,7 @@ static void *mhd_sweep(void *arg)
             if (s->deadline_ms && now >= s->deadline_ms)
                 mhd_close_slot(c, s);
         mhd_relieve(c);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += MHD_SWEEP_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        fg_monotonic_deadline(&ts, MHD_SWEEP_MS);
         pthread_cond_timedwait(&c->cond, &c->lock, &ts);
     }
     pthread_mutex_unlock(&c->lock);
@@ -220,12 +216,8 @@ int fg_mhd_conns_start(struct fg_mhd_conns *c, const char *component, void (*fre
     c->pressure_conns = (unsigned)((unsigned long long)max_conns * FG_MHD_PRESSURE_PCT / 100);
     if (c->pressure_conns < 1)
         c->pressure_conns = 1;
-    pthread_condattr_t attr;
     pthread_mutex_init(&c->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);     /* a clock set back does not stall the sweep */
-    pthread_cond_init(&c->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    fg_cond_init_monotonic(&c->cond);      /* a clock set back does not stall the sweep */
     if ((rc = pthread_create(&c->sweeper, NULL, mhd_sweep, c)) != 0)
         return fg_err_set(err, -rc, "cannot start the connection sweeper: %s", strerror(rc));
     c->started = true;

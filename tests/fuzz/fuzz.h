@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "core/http_header.h"
 
 /* The part of the input not cut off yet. */
 struct fuzz_in {
@@ -68,6 +69,26 @@ static inline char *fuzz_rest(struct fuzz_in *in, size_t *len)
     in->p += in->n;
     in->n = 0;
     return s;
+}
+
+/* "Name: value" lines up to an empty line (or the end), at most max, into headers: each
+ * line owned by its name (free the names). How many were read. */
+static inline size_t fuzz_headers(struct fuzz_in *in, struct fg_http_header *headers, size_t max)
+{
+    size_t n = 0;
+    char *line;
+    while (n < max && (line = fuzz_line(in, NULL))) {
+        if (!*line) {
+            free(line);
+            break;
+        }
+        char *colon = strchr(line, ':'), *value = colon ? colon + 1 : line + strlen(line);
+        if (colon)
+            *colon = '\0';
+        value += strspn(value, " \t");
+        headers[n++] = (struct fg_http_header){ line, value };
+    }
+    return n;
 }
 
 /* A broken invariant: says which and aborts, so libFuzzer saves the input as a crash. */

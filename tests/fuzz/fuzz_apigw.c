@@ -204,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
     struct fg_http_header headers[FUZZ_MAX_HEADERS];
-    char *method = fuzz_line(&in, NULL), *uri = fuzz_line(&in, NULL), *line, *body, *query;
+    char *method = fuzz_line(&in, NULL), *uri = fuzz_line(&in, NULL), *body, *query;
     size_t n_headers = 0, body_len;
     struct fg_route_match m;
     struct fg_buf out;
@@ -216,17 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(uri);
         return 0;
     }
-    while (n_headers < FUZZ_MAX_HEADERS && (line = fuzz_line(&in, NULL))) {
-        if (!*line) {
-            free(line);
-            break;
-        }
-        char *colon = strchr(line, ':'), *value = colon ? colon + 1 : line + strlen(line);
-        if (colon)
-            *colon = '\0';
-        value += strspn(value, " \t");
-        headers[n_headers++] = (struct fg_http_header){ line, value };
-    }
+    n_headers = fuzz_headers(&in, headers, FUZZ_MAX_HEADERS);
     body = fuzz_rest(&in, &body_len);
     if ((query = strchr(uri, '?')))
         *query++ = '\0';

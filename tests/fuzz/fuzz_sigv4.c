@@ -224,7 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
     struct sigv4_case c = { 0 };
-    char *method = fuzz_line(&in, NULL), *uri = fuzz_line(&in, NULL), *line, *secret, *query;
+    char *method = fuzz_line(&in, NULL), *uri = fuzz_line(&in, NULL), *secret, *query;
     struct fg_sigv4_auth a;
     struct fg_err err = { 0 };
     struct fg_buf canon;
@@ -235,17 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(uri);
         return 0;
     }
-    while (c.r.n_headers < FUZZ_MAX_HEADERS && (line = fuzz_line(&in, NULL))) {
-        if (!*line) {
-            free(line);
-            break;
-        }
-        char *colon = strchr(line, ':'), *value = colon ? colon + 1 : line + strlen(line);
-        if (colon)
-            *colon = '\0';
-        value += strspn(value, " \t");
-        c.headers[c.r.n_headers++] = (struct fg_http_header){ line, value };
-    }
+    c.r.n_headers = fuzz_headers(&in, c.headers, FUZZ_MAX_HEADERS);
     secret = fuzz_rest(&in, NULL);
     c.secret = *secret ? secret : FUZZ_SECRET;
     if ((query = strchr(uri, '?')))

@@ -95,6 +95,15 @@ def s3(port, method, path, query=None, body=b"", headers=None, payload_hash=None
         c.close()
 
 
+def check_still_serving(port, key):
+    """An unsigned PUT of key is stored: the listener serves on after what a test sent."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("PUT", key, body=b"still here")
+    r = c.getresponse()
+    r.read()
+    check(r.status == 200, "still serving: %d" % r.status)
+
+
 def error_code(body):
     m = re.search(rb"<Code>([^<]*)</Code>", body)
     return m.group(1).decode() if m else None
@@ -500,11 +509,7 @@ def test_query_too_big_answered_and_dropped_heads_leave_nothing(tmp):
             s = socket.create_connection(("127.0.0.1", port))
             s.sendall(b"GET /uploads/k HTTP/1.1\r\nHost: t\r\nX-Half: ")
             s.close()
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("PUT", "/uploads/after.txt", body=b"still here")
-        r = c.getresponse()
-        r.read()
-        check(r.status == 200, "still serving: %d" % r.status)
+        check_still_serving(port, "/uploads/after.txt")
 
 
 def test_request_time_too_skewed(tmp):
@@ -535,11 +540,7 @@ def test_bad_content_length_answered_once(tmp):
             status, _, body = answered_once(port, b"PUT /uploads/bad.txt HTTP/1.1\r\nHost: t\r\n" + rest)
             check(status == want, (rest, status, body))
         check(not os.path.exists(os.path.join(tmp, "data", "s3", "uploads", "bad.txt")), "nothing stored")
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("PUT", "/uploads/good.txt", body=b"fine")
-        r = c.getresponse()
-        r.read()
-        check(r.status == 200, "still serving: %d" % r.status)
+        check_still_serving(port, "/uploads/good.txt")
 
 
 def test_connections_per_client_are_capped(tmp):
