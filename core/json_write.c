@@ -118,3 +118,12 @@ int fg_json_write_field(struct fg_buf *b, const char *lead, const char *s)
     int rc = fg_buf_append_str(b, lead);
     return rc < 0 ? rc : fg_json_write_text(b, s, strlen(s));
 }
+
+int fg_json_write_message(struct fg_buf *b, const char *message)
+{
+    int rc;
+    if ((rc = fg_buf_append(b, "{", 1)) == 0 && (rc = fg_json_write_key(b, "message")) == 0 &&
+        (rc = fg_json_write_str(b, message, strlen(message))) == 0)
+        rc = fg_buf_append(b, "}", 1);
+    return rc;
+}

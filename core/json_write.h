@@ -38,4 +38,8 @@ int fg_json_write_field(struct fg_buf *b, const char *lead, const char *s);
 /* Appends "key": (key is trusted: plain ASCII without quotes or backslashes). */
 int fg_json_write_key(struct fg_buf *b, const char *key);
 
+/* Appends {"message":"..."}: API Gateway's own error shape, which the admin API shares.
+ * 0 or a fg_buf error. */
+int fg_json_write_message(struct fg_buf *b, const char *message);
+
 #endif

@@ -81,9 +81,7 @@ static enum MHD_Result admin_send_message(struct admin_req *q, int status, const
     int rc;
 
     fg_buf_init(&b, 1024);
-    if ((rc = fg_buf_append(&b, "{", 1)) == 0 && (rc = fg_json_write_key(&b, "message")) == 0 &&
-        (rc = fg_json_write_str(&b, message, strlen(message))) == 0)
-        rc = fg_buf_append(&b, "}", 1);
+    rc = fg_json_write_message(&b, message);
     if (rc < 0) {
         fg_buf_free(&b);
         return MHD_NO;

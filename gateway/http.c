@@ -123,9 +123,7 @@ static enum MHD_Result http_send_message(struct http_req *q, int status, const c
     int rc;
 
     fg_buf_init(&b, 1024);
-    if ((rc = fg_buf_append(&b, "{", 1)) == 0 && (rc = fg_json_write_key(&b, "message")) == 0 &&
-        (rc = fg_json_write_str(&b, message, strlen(message))) == 0)
-        rc = fg_buf_append(&b, "}", 1);
+    rc = fg_json_write_message(&b, message);
     if (rc < 0 || !(resp = http_response_from(&b))) {
         fg_buf_free(&b);
         return MHD_NO;
