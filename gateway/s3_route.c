@@ -45,13 +45,15 @@ static enum fg_s3_op s3_route_op(const struct fg_s3_route *r, const char *method
     if (!r->key[0])
         return get ? FG_S3_OP_LIST_OBJECTS : put ? FG_S3_OP_CREATE_BUCKET : head ? FG_S3_OP_HEAD_BUCKET
              : del ? FG_S3_OP_DELETE_BUCKET : FG_S3_OP_NONE;
-    if (post && fg_s3_query_param(query, "uploads", tmp, sizeof(tmp)) > 0)
+    /* Present is enough (!= 0): a value too long for tmp (-1) is still a multipart request,
+     * never a plain PUT or DELETE of the object. */
+    if (post && fg_s3_query_param(query, "uploads", tmp, sizeof(tmp)) != 0)
         return FG_S3_OP_MPU_CREATE;
-    if (post && fg_s3_query_param(query, "uploadId", tmp, sizeof(tmp)) > 0)
+    if (post && fg_s3_query_param(query, "uploadId", tmp, sizeof(tmp)) != 0)
         return FG_S3_OP_MPU_COMPLETE;
-    if (put && fg_s3_query_param(query, "uploadId", tmp, sizeof(tmp)) > 0)
+    if (put && fg_s3_query_param(query, "uploadId", tmp, sizeof(tmp)) != 0)
         return FG_S3_OP_MPU_PART;
-    if (del && fg_s3_query_param(query, "uploadId", tmp, sizeof(tmp)) > 0)
+    if (del && fg_s3_query_param(query, "uploadId", tmp, sizeof(tmp)) != 0)
         return FG_S3_OP_MPU_ABORT;
     return get ? FG_S3_OP_GET : put ? FG_S3_OP_PUT : head ? FG_S3_OP_HEAD : del ? FG_S3_OP_DELETE : FG_S3_OP_NONE;
 }

@@ -686,3 +686,20 @@ def test_sigv2_presigned_urls_and_headers(tmp):
             raise TestFailure("a wrong secret was accepted")
         except wrong.exceptions.ClientError as e:
             check(e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response["Error"])
+
+
+def test_long_upload_id_is_never_a_plain_put_or_delete(tmp):
+    """An uploadId too long to be one of ours makes a multipart request that fails; it used
+    to be read as absent, so DELETE ?uploadId=<64+ characters> deleted the object and a
+    part PUT overwrote it."""
+    port = free_port()
+    with Gateway(tmp, setup(tmp, port)):
+        check(s3(port, "PUT", "/uploads/keep.txt", body=b"original")[0] == 200, "stored")
+        long_id = "u" * 100
+        status, _, body = s3(port, "DELETE", "/uploads/keep.txt", query={"uploadId": long_id})
+        check(status == 404 and error_code(body) == "NoSuchUpload", (status, body))
+        status, _, body = s3(port, "PUT", "/uploads/keep.txt", query={"uploadId": long_id, "partNumber": "1"},
+                             body=b"overwritten")
+        check(status == 404 and error_code(body) == "NoSuchUpload", (status, body))
+        with open(os.path.join(tmp, "data", "s3", "uploads", "keep.txt"), "rb") as f:
+            check(f.read() == b"original", "the object is as it was")
