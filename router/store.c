@@ -485,14 +485,17 @@ static int store_dlq_last_id(struct fg_store *s, long long *out)
 static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct store_batch *batch)
 {
     long long n = 0;
-    size_t rounds = q->n_ids ? q->n_ids : 1;
-    int rc = SQLITE_OK;
+    size_t rounds = q->n_ids ? q->n_ids : 1, bytes = 0;
+    int rc = SQLITE_OK, step = SQLITE_DONE;
     char limit[48];
 
     q->more = false;
     if (!q->n_ids && q->until_id < 0 && (rc = store_dlq_last_id(s, &q->until_id)) != SQLITE_OK)
         return rc;
-    snprintf(limit, sizeof(limit), "ORDER BY id LIMIT %d", q->n_ids ? 1000000 : FG_STORE_DLQ_CHUNK);
+    if (q->n_ids)
+        snprintf(limit, sizeof(limit), "ORDER BY id");
+    else
+        snprintf(limit, sizeof(limit), "ORDER BY id LIMIT %d", FG_STORE_DLQ_CHUNK);
     for (size_t i = 0; i < rounds && rc == SQLITE_OK; i++) {
         sqlite3_stmt *st, *del;
         if ((rc = store_dlq_select(s, q, "id, function, url, payload", limit, i, &st)) != SQLITE_OK)
@@ -501,7 +504,14 @@ static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct 
             sqlite3_finalize(st);
             break;
         }
-        while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        while (rc == SQLITE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            /* A chunk also ends at FG_STORE_DLQ_CHUNK_BYTES of payloads: 500 redriven 1 MB
+             * events would hold the writer (and every accept) for seconds. */
+            if (!q->n_ids && bytes >= FG_STORE_DLQ_CHUNK_BYTES) {
+                q->more = true;
+                break;
+            }
+            bytes += (size_t)sqlite3_column_bytes(st, 3);
             if (q->kind == FG_STORE_DLQ_REDRIVE) {
                 struct fg_async_event *ev = fg_async_event_new((const char *)sqlite3_column_text(st, 1),
                                                                (const char *)sqlite3_column_text(st, 2),
@@ -529,13 +539,15 @@ static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct 
                 q->after_id = sqlite3_column_int64(st, 0);
             n++;
         }
+        if (rc == SQLITE_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = step;                  /* a read error is not the end of the rows */
         sqlite3_finalize(st);
         sqlite3_finalize(del);
     }
     if (rc != SQLITE_OK)
         return rc;
     q->total += n;
-    if (!q->n_ids && n == FG_STORE_DLQ_CHUNK) {
+    if (!q->n_ids && (q->more || n == FG_STORE_DLQ_CHUNK)) {
         q->more = true;
         return SQLITE_OK;
     }
@@ -758,9 +770,16 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
             break;
         }
         case OP_QUERY:
-            if (rc == SQLITE_OK && op->q->more) {
-                fg_workq_push(&s->ops, &op->item);      /* the next chunk, after what is queued */
+            /* The next chunk goes after what is queued; once the store is stopping it is
+             * not taken (stopping would otherwise wait for the whole purge): the caller
+             * gets 503 and the dead letters not yet reached stay for a later request. */
+            if (rc == SQLITE_OK && op->q->more && fg_workq_offer(&s->ops, &op->item))
                 continue;
+            if (rc == SQLITE_OK && op->q->more) {
+                fg_log(FG_LOG_WARN, "store", "stopping: a dead-letter %s ended after %lld; the rest stay",
+                       op->q->kind == FG_STORE_DLQ_PURGE ? "purge" : "redrive", op->q->total);
+                fg_buf_reset(&op->q->json);
+                op->q->status = 503;
             }
             if (rc != SQLITE_OK) {
                 fg_buf_reset(&op->q->json);

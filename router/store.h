@@ -146,8 +146,11 @@ enum fg_store_query_kind {
 };
 /* A redrive or purge by function (or of all) takes the dead letters there were when it
  * began, FG_STORE_DLQ_CHUNK per transaction, and goes to the back of the writer's queue
- * between chunks: 700,000 dead letters never hold an accept for more than one chunk. */
+ * between chunks (a chunk also ends after 4 MB of payloads): 700,000 dead letters never hold
+ * an accept for more than one chunk. A stopping store answers such a request 503 at the
+ * chunk it reached. */
 #define FG_STORE_DLQ_CHUNK 500
+#define FG_STORE_DLQ_CHUNK_BYTES (4u << 20)
 
 struct fg_store_query;
 typedef void fg_store_query_fn(struct fg_store_query *q, void *arg);
