@@ -219,8 +219,10 @@ static void *admin_on_uri(void *cls, const char *uri, struct MHD_Connection *con
     fg_buf_init(&q->body, FG_ADMIN_MAX_BODY);
     fg_buf_init(&q->stats.json, 0);
     fg_mhd_track(conn, q);
-    if (fg_mhd_query_too_big(uri, ADMIN_POOL_BYTES))
-        fg_mhd_refuse(conn, 414, "URI Too Long", "Request-URI Too Long");
+    if (fg_mhd_refuse_long_query(conn, uri, ADMIN_POOL_BYTES)) {
+        free(q->raw_uri);               /* answered: the access handler will not run it */
+        q->raw_uri = NULL;
+    }
     return q;
 }
 

@@ -543,8 +543,10 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     fg_mhd_track(conn, q);
     /* MHD would stop reading a request whose query it cannot hold and let it wait for the
      * timeout: answer it now (API Gateway answers 414 for a request line over its limit). */
-    if (fg_mhd_query_too_big(uri, HTTP_POOL_BYTES))
-        fg_mhd_refuse(conn, 414, "URI Too Long", "Request-URI Too Long");
+    if (fg_mhd_refuse_long_query(conn, uri, HTTP_POOL_BYTES)) {
+        free(q->raw_uri);               /* answered: the access handler will not run it */
+        q->raw_uri = NULL;
+    }
     return q;
 }
 

@@ -281,6 +281,14 @@ void fg_mhd_refuse(struct MHD_Connection *conn, int code, const char *reason, co
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
 }
 
+bool fg_mhd_refuse_long_query(struct MHD_Connection *conn, const char *uri, size_t pool_bytes)
+{
+    if (!fg_mhd_query_too_big(uri, pool_bytes))
+        return false;
+    fg_mhd_refuse(conn, 414, "URI Too Long", "Request-URI Too Long");
+    return true;
+}
+
 int fg_mhd_content_length_status(const char *value)
 {
     uint64_t n = 0;

@@ -78,6 +78,11 @@ void fg_mhd_untrack(struct MHD_Connection *conn);
  * of pool_bytes (MHD then stops reading and the request would wait for the timeout). */
 bool fg_mhd_query_too_big(const char *uri, size_t pool_bytes);
 
+/* The URI callback's check: a query too big for pool_bytes is answered 414 at once
+ * (fg_mhd_refuse). true then: the caller must make its access handler refuse to run the
+ * request (MHD may still hand it over when the rest of the head was already read). */
+bool fg_mhd_refuse_long_query(struct MHD_Connection *conn, const char *uri, size_t pool_bytes);
+
 /* Answers code with a short JSON body straight on the connection (its TLS session on a TLS
  * listener) and shuts its socket down, for a request MHD cannot take to the access
  * handler. The MHD thread that owns conn, before anything else was written on it (the URI

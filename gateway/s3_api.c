@@ -491,8 +491,11 @@ static void *s3_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     else
         q->query = (char *)"";
     fg_mhd_track(conn, q);
-    if (fg_mhd_query_too_big(uri, S3_POOL_BYTES))
-        fg_mhd_refuse(conn, 414, "URI Too Long", "Request-URI Too Long");
+    if (fg_mhd_refuse_long_query(conn, uri, S3_POOL_BYTES)) {
+        free(q->raw_uri);               /* answered: the access handler will not run it */
+        q->raw_uri = NULL;
+        q->query = (char *)"";
+    }
     return q;
 }
 

@@ -617,3 +617,16 @@ def test_stop_while_clients_connect(tmp):
             for t in threads:
                 t.join(10)
     check(set(statuses) <= {404, 503}, "answers other than 404 or 503: %r" % (set(statuses) - {404, 503}))
+
+
+def test_request_answered_414_never_runs(tmp):
+    """A query the gateway answers 414 from the URI callback (its estimate of what
+    libmicrohttpd can parse says no) is not run afterwards when libmicrohttpd could parse it
+    after all: the client saw 414, so the function must not have been invoked."""
+    with Gateway(tmp, config(tmp)) as gw:
+        data = raw_exchange(gw.port, b"GET /echo/1?x=" + b"a" * 8300 + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+        check(data.startswith(b"HTTP/1.1 414 "), data[:200])
+        status, _, _ = gw.request("GET", "/echo/2")
+        check(status == 200, status)
+        starts = gw.stdout().count("START RequestId")
+        check(starts == 1, "only the second request ran a function: %d START lines\n%s" % (starts, gw.stdout()[-2000:]))
