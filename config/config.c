@@ -309,7 +309,9 @@ static int conf_read_secret(struct fg_conf_parser *p, struct fg_conf_credential 
     if (!n || strlen(buf) != n)
         return fg_conf_fail(p, pos, "credentials: secret_key_file %s %s", c->secret_key_file,
                             n ? "contains a NUL byte" : "is empty");
-    return (c->secret_key = fg_arena_strdup(&p->conf->arena, buf)) ? 0 : -ENOMEM;
+    c->secret_key = fg_arena_strdup(&p->conf->arena, buf);
+    explicit_bzero(buf, sizeof(buf));
+    return c->secret_key ? 0 : -ENOMEM;
 }
 
 /* One {access_key, secret_key | secret_key_file} mapping into c. */

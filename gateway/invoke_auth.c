@@ -182,7 +182,7 @@ static int auth_sigv4(struct fg_invoke_auth *a, const struct fg_invoke_caller *c
         r.payload_hash = declared;
     auth_key(a, cred, &sa, key);
     rc = fg_sigv4_signature_check_key(&r, &sa, key);
-    memset(key, 0, sizeof(key));
+    explicit_bzero(key, sizeof(key));
     if (rc == -EACCES)
         return auth_refuse(why, 403, "InvalidSignatureException",
                            "The request signature we calculated does not match the signature you provided. Check your "
@@ -210,7 +210,7 @@ void fg_invoke_auth_close(struct fg_invoke_auth *a)
 {
     if (!a->keys)
         return;
-    memset(a->keys, 0, sizeof(*a->keys) * a->n_keys);
+    explicit_bzero(a->keys, sizeof(*a->keys) * a->n_keys);
     free(a->keys);
     a->keys = NULL;
     pthread_mutex_destroy(&a->lock);

@@ -132,7 +132,6 @@ static int mhd_listener_unix_socket(const char *what, const char *path, struct f
 {
     struct sockaddr_un sun;
     struct stat st;
-    mode_t old;
     int fd, rc;
 
     memset(&sun, 0, sizeof(sun));
@@ -154,10 +153,9 @@ static int mhd_listener_unix_socket(const char *what, const char *path, struct f
     }
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
         return fg_err_set(err, -errno, "%s: socket: %s", what, strerror(errno));
-    old = umask(0177);              /* the file is born 0600: no window where others may connect */
-    rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-    umask(old);
-    if (rc < 0 || listen(fd, 128) < 0) {
+    /* Made 0600 before listen(): until then nobody can connect, so there is no window where
+     * others may (a process-wide umask would also reach workers forked meanwhile). */
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
         rc = -errno;
         close(fd);
         return fg_err_set(err, rc, "%s: cannot listen on unix:%s: %s", what, path, strerror(-rc));

@@ -296,6 +296,7 @@ void fg_sigv4_derive_key(const char *secret, const struct fg_sigv4_auth *a, unsi
     char k0[FG_SIGV4_SECRET_MAX + 5];
     int n = snprintf(k0, sizeof(k0), "AWS4%s", secret);
     fg_hmac_sha256(k0, (size_t)n < sizeof(k0) ? (size_t)n : sizeof(k0) - 1, a->date, strlen(a->date), key);
+    explicit_bzero(k0, sizeof(k0));
     fg_hmac_sha256(key, 32, a->region, strlen(a->region), key);
     fg_hmac_sha256(key, 32, a->service, strlen(a->service), key);
     fg_hmac_sha256(key, 32, "aws4_request", 12, key);
