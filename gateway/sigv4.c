@@ -64,23 +64,10 @@ static int sigv4_reencode(struct fg_buf *out, const char *s, size_t n, bool keep
     return rc;
 }
 
-/* The value of query parameter name (decoded) into out. */
+/* The value of query parameter name (decoded) into out: false when absent or too long. */
 static bool sigv4_query_param(const char *q, const char *name, char *out, size_t size)
 {
-    size_t nl = strlen(name);
-    for (const char *p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (!strncmp(p, name, nl) && p[nl] == '=') {
-            const char *v = p + nl + 1, *e = strchr(v, '&');
-            struct fg_buf dec;
-            bool ok;
-            fg_buf_init(&dec, size - 1);
-            ok = fg_url_decode(&dec, v, e ? (size_t)(e - v) : strlen(v), FG_URL_PERCENT) == 0;
-            snprintf(out, size, "%s", ok && dec.data ? dec.data : "");
-            fg_buf_free(&dec);
-            return ok;
-        }
-    }
-    return false;
+    return fg_url_query_param(q, name, FG_URL_PERCENT, out, size) == 1;
 }
 
 /* "AK/yyyymmdd/region/service/aws4_request" */
