@@ -183,6 +183,8 @@ static const struct fg_conf_key conf_destination_keys[] = {
 
 static const char *const conf_runtime_names[] = { "python3", "nodejs", "provided", "exec", NULL };
 
+static const char *const conf_scaling_names[] = { "adaptive", "per_request", NULL };
+
 static const struct fg_conf_key conf_function_keys[] = {
     { .name = "runtime", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, runtime), .names = conf_runtime_names },
     { .name = "handler", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_function, handler) },
@@ -192,6 +194,8 @@ static const struct fg_conf_key conf_function_keys[] = {
     { .name = "timeout", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_function, timeout_s), .min = 1, .max = 900 },
     { .name = "concurrency", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_function, concurrency), .min = 1, .max = 1000 },
     { .name = "min_warm", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_function, min_warm), .min = 0, .max = 1000 },
+    { .name = "max_workers", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_function, max_workers), .min = 1, .max = 1000 },
+    { .name = "scaling", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, scaling), .names = conf_scaling_names },
     { .name = "idle_timeout", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_function, idle_timeout_s),
       .min = 1, .max = 86400 },
     { .name = "environment", .type = FG_CONF_PAIRS, .offset = offsetof(struct fg_conf_function, env) },
@@ -647,6 +651,9 @@ static int conf_check_function(struct fg_conf_parser *p, struct fg_conf_function
     if (fn->min_warm > fn->concurrency && fn->concurrency)
         return fg_conf_fail(p, fn->pos, "function %s: min_warm (%d) is above concurrency (%d)", fn->name,
                             fn->min_warm, fn->concurrency);
+    if (fn->min_warm > fn->max_workers && fn->max_workers)
+        return fg_conf_fail(p, fn->pos, "function %s: min_warm (%d) is above max_workers (%d)", fn->name,
+                            fn->min_warm, fn->max_workers);
     return 0;
 }
 

@@ -156,6 +156,12 @@ struct fg_conf_event {
     struct fg_conf_pos pos;             /* of the event's key */
 };
 
+/* How a function's pool grows when every worker is busy (README "Warm pools"). */
+enum fg_scaling {
+    FG_SCALING_ADAPTIVE = 0, /* wait for a warm worker unless a start is worth its cost */
+    FG_SCALING_PER_REQUEST,  /* Lambda's rule: one worker per concurrent invocation */
+};
+
 struct fg_conf_function {
     const char *name;
     enum fg_runtime runtime;
@@ -167,6 +173,8 @@ struct fg_conf_function {
     int concurrency;         /* reserved concurrency; 0 = only the gateway's cap applies */
     int min_warm;            /* workers started ahead of traffic */
     int idle_timeout_s;      /* idle workers above min_warm are stopped after this */
+    int max_workers;         /* processes at most; 0 = as many as admission finds useful */
+    enum fg_scaling scaling; /* when a busy function starts another worker (router/pool.c) */
     struct fg_conf_pairs env;            /* environment: NAME: value */
     struct fg_conf_event *events;        /* in file order */
     size_t n_events;

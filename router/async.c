@@ -597,9 +597,11 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         /* cold: queued events whose payload waits only in the state file (over queue_memory). */
         n = snprintf(line, sizeof(line),
                      "%s{\"name\":\"%s\",\"queued\":%d,\"inFlight\":%d,\"retrying\":%d,\"cold\":%lld,"
-                     "\"oldestEventAgeMs\":%lld,\"deadLetters\":%lld}",
+                     "\"oldestEventAgeMs\":%lld,\"deadLetters\":%lld,"
+                     "\"pool\":{\"workers\":%d,\"starting\":%d,\"concurrent\":%d,\"waiting\":%d,\"target\":%d}}",
                      i ? "," : "", fn->conf->name, fn->queue.n_ready, fn->queue.n_running, fn->queue.n_retrying,
-                     cold, oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name));
+                     cold, oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name),
+                     fn->n_live, fn->n_starting, fn->inflight, fn->n_waiting, fn->climb.target);
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }

@@ -74,6 +74,9 @@ struct fg_invocation {
     long long start_us;              /* delivery time (monotonic) */
     long long deadline_ms;           /* epoch ms, sent as Lambda-Runtime-Deadline-Ms */
     double init_ms;                  /* > 0 on a cold start */
+    bool queued;                     /* in its function's line for a worker (pool.c) */
+    struct fg_invocation *wait_prev, *wait_next;
+    long long wait_since_us;         /* when it joined the line (monotonic) */
 };
 
 /* Zeroes inv and prepares its buffers. Call before filling the request. */

@@ -72,6 +72,7 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
     if (inv->timer_armed)
         event_del(&inv->timer);
     inv->timer_armed = false;
+    fg_pool_forget(inv);
     if (w) {
         FG_ASSERT(w->inv == inv);
         w->inv = NULL;
@@ -80,6 +81,7 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
         if (inv->delivered) {
             inv->duration_ms = (double)(fg_mono_us() - inv->start_us) / 1000.0;
             inv->max_memory_mb = fg_memlimit_peak_mb(&w->mem);
+            fg_pool_observe(fn, inv->duration_ms);
         }
         fg_pool_worker_released(w);
     }
@@ -133,15 +135,19 @@ static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
                        "RequestId: %s Error: Task timed out after %d.00 seconds", inv->request_id,
                        inv->fn->conf->timeout_s);
         fg_worker_kill(w, "invocation timed out");
+    } else if (!w) {
+        /* Waited in the line that long: no worker came free and none could start. */
+        fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
+                       "RequestId: %s Error: no execution environment became free within %d.00 seconds",
+                       inv->request_id, ROUTER_INIT_TIMEOUT_S);
     } else {
         fg_log(FG_LOG_WARN, "router", "function %s worker %d did not ask for an event within %d s; killing it",
-               inv->fn->conf->name, w ? (int)w->pid : 0, ROUTER_INIT_TIMEOUT_S);
+               inv->fn->conf->name, (int)w->pid, ROUTER_INIT_TIMEOUT_S);
         inv->sandbox_fault = true;
         fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
                        "RequestId: %s Error: Runtime did not start within %d.00 seconds (it never called /runtime/invocation/next)",
                        inv->request_id, ROUTER_INIT_TIMEOUT_S);
-        if (w)
-            fg_worker_kill(w, "init timeout");
+        fg_worker_kill(w, "init timeout");
     }
 }
 
@@ -350,6 +356,7 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     int rc;
 
     fg_memlimit_init(&r->mem);
+    fg_cpuload_init(&r->cpu);
     if (!r->mem.cgroup)
         fg_log(FG_LOG_INFO, "router", "cgroup v1 memory controller not writable: limiting memory with RLIMIT_AS");
     r->sigchld_ev = evsignal_new(r->loop->base, SIGCHLD, router_on_sigchld, r);

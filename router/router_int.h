@@ -16,6 +16,7 @@
 #include "../config/config.h"
 #include "../core/id.h"
 #include "../core/loop.h"
+#include "../core/cpuload.h"
 #include "../core/token_bucket.h"
 #include "async.h"
 #include "fnlog.h"
@@ -23,6 +24,7 @@
 #include "mark.h"
 #include "memlimit.h"
 #include "pool.h"
+#include "pool_policy.h"
 
 struct event;
 struct fg_worker;
@@ -35,9 +37,19 @@ struct fg_function {
     struct fg_worker *workers;           /* every worker not yet freed (worker.h) */
     struct fg_worker *idle;              /* IDLE workers, most recently used first */
     int n_live;                          /* workers not DEAD */
+    int n_starting;                      /* of which SPAWNING */
     int inflight;                        /* invocations holding one of its slots */
     unsigned next_worker_id;
-    struct event *reap_ev;               /* periodic idle reaping (pool.c) */
+    /* The line of invocations waiting for a worker, oldest first (pool.c). A starting
+     * worker may claim one (w->inv), but a warm worker that frees first takes the head. */
+    struct fg_invocation *wait_head, *wait_tail;
+    int n_waiting;
+    double run_ms, start_ms;             /* smoothed duration and cold start; 0 unknown */
+    struct fg_pool_climb climb;          /* the worker count sustained load gets */
+    unsigned window_done;                /* invocations ended in the current window */
+    unsigned window_ticks, window_saturated; /* ticks in it; ticks that saw a waiter */
+    unsigned ticks;
+    struct event *tick_ev;               /* pool.c's periodic tick: line, climb, reaping */
     struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
     struct fg_async_queue queue;         /* its async events on the loop (async.c) */
 };
@@ -51,6 +63,7 @@ struct fg_router {
     int inflight;                        /* across all functions, against max_concurrency */
     struct fg_fnlog log;
     struct fg_memlimit mem;
+    struct fg_cpuload cpu;               /* the cores' busy fraction (pool.c) */
     struct event *sigchld_ev;
     struct fg_async *async;              /* the async queue and its store (async.c) */
     struct fg_marks marks;               /* trigger state as the store held it at start */

@@ -432,6 +432,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
         fn->workers->prev = w;
     fn->workers = w;
     fn->n_live++;
+    fn->n_starting++;
     fg_log(FG_LOG_DEBUG, "worker", "function %s: started worker %d on runtime port %d", fn->conf->name,
            (int)pid, w->api.port);
     return w;
@@ -466,6 +467,8 @@ void fg_worker_kill(struct fg_worker *w, const char *reason)
         return;
     if (w->state == FG_WORKER_IDLE)
         worker_unidle(w);
+    if (w->state == FG_WORKER_SPAWNING)
+        w->fn->n_starting--;
     w->state = FG_WORKER_DEAD;
     w->fn->n_live--;
     fg_log(FG_LOG_DEBUG, "worker", "function %s worker %d: killed (%s)", w->fn->conf->name, (int)w->pid, reason);
@@ -526,6 +529,7 @@ void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
         fg_worker_kill(w, how);
     }
     worker_free(w);
+    fg_pool_refill(fn);
     fg_router_check_stopped(r);
 }
 

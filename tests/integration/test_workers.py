@@ -134,6 +134,78 @@ def test_reserved_concurrency_429(tmp):
         check(held[0][0] == 200 and "x-amz-function-error" not in held[0][1], held)
 
 
+def burst(gw, n, payload):
+    """n invocations of W at once; returns their (status, headers, body) in any order."""
+    results = []
+    lock = threading.Lock()
+    gate = threading.Barrier(n)
+
+    def one():
+        gate.wait(10)
+        r = gw.invoke("W", payload, timeout=60)
+        with lock:
+            results.append(r)
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    check(len(results) == n, "%d of %d burst calls returned" % (len(results), n))
+    return results
+
+
+def test_burst_waits_for_warm_workers(tmp):
+    """32 concurrent calls to a quick function with unreserved concurrency: all succeed,
+    none is throttled, and they share a few workers instead of starting 32 interpreters
+    (a cold burst, then a warm one)."""
+    with Gateway(tmp, py_config(tmp)) as gw:
+        for round in ("cold", "warm"):
+            results = burst(gw, 32, {})
+            statuses = sorted(r[0] for r in results)
+            check(statuses == [200] * 32, "%s burst: %s" % (round, statuses))
+            check(all("x-amz-function-error" not in r[1] for r in results), "%s burst had errors" % round)
+            pids = {json.loads(r[2])["pid"] for r in results}
+            check(len(pids) <= 8, "%s burst of 32 quick calls started %d workers" % (round, len(pids)))
+            check(_pool(gw)["workers"] <= 8, _pool(gw))
+
+
+def test_burst_of_slow_calls_gets_workers(tmp):
+    """Slow, mostly idle work is not queued behind one worker: when waiting would cost more
+    than a cold start, each waiting call gets its own worker, as on Lambda."""
+    with Gateway(tmp, py_config(tmp, "    timeout: 30\n")) as gw:
+        results = burst(gw, 8, {"action": "sleep", "seconds": 2})
+        check(sorted(r[0] for r in results) == [200] * 8, [r[0] for r in results])
+        pids = {json.loads(r[2])["pid"] for r in results}
+        check(len(pids) >= 6, "8 concurrent 2-second calls ran on only %d workers" % len(pids))
+
+
+def test_waiting_call_counts_against_reserved_concurrency(tmp):
+    """Reserved concurrency 2, one worker allowed: the second caller waits for the busy
+    worker and holds the second slot while it waits, so a third caller gets 429."""
+    release = os.path.join(tmp, "release")
+    with Gateway(tmp, py_config(tmp, "    concurrency: 2\n    max_workers: 1\n    timeout: 40\n")) as gw:
+        first_pid = json.loads(gw.invoke("W", {})[2])["pid"]
+        t, held = hold(gw, release)
+        waiting = []
+        w = threading.Thread(target=lambda: waiting.append(gw.invoke("W", {})))
+        w.start()
+        wait_until(lambda: _pool(gw)["waiting"] == 1, 10, "the second call to wait in the line")
+        check(_pool(gw)["concurrent"] == 2 and _pool(gw)["workers"] == 1, _pool(gw))
+        status, headers, body = gw.invoke("W", {})
+        check(status == 429 and json.loads(body)["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded",
+              (status, body))
+        check(not waiting, "the waiting call finished while the worker was held: %s" % waiting)
+        write(release, "")
+        t.join()
+        w.join(30)
+        check(held[0][0] == 200 and waiting and waiting[0][0] == 200, (held, waiting))
+        check(json.loads(waiting[0][2])["pid"] == first_pid, "the waiting call ran on the one warm worker")
+
+
+def _pool(gw):
+    return next(f["pool"] for f in gw.view("queue")["functions"] if f["name"] == "W")
+
+
 def test_gateway_concurrency_cap(tmp):
     release = os.path.join(tmp, "release")
     config = "gateway: {max_concurrency: 1}\n" + py_config(tmp, "    timeout: 40\n")

@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "triggers/registry.h"
+#include "core/cpuload.h"
 #include "core/loop.h"
 #include "router/mark.h"
 #include "router/pool.h"
@@ -24,20 +25,22 @@
 #include "router/worker.h"
 #include "unit.h"
 
-/* F has 2 reserved slots, G none, R a rate of 1/s; the gateway allows 3 in all. */
+/* F has 2 reserved slots, G none, R a rate of 1/s, P Lambda's worker per invocation; the
+ * gateway allows 3 in all. */
 static const char rig_yaml[] =
     "gateway: {max_concurrency: 3}\n"
     "state_dir: /tmp\n"
     "functions:\n"
     "  F: {runtime: python3, handler: app.handler, code: /tmp, concurrency: 2}\n"
     "  G: {runtime: python3, handler: app.handler, code: /tmp}\n"
-    "  R: {runtime: python3, handler: app.handler, code: /tmp, rate: {per_second: 1, burst: 1}}\n";
+    "  R: {runtime: python3, handler: app.handler, code: /tmp, rate: {per_second: 1, burst: 1}}\n"
+    "  P: {runtime: python3, handler: app.handler, code: /tmp, scaling: per_request}\n";
 
 struct rig {
     struct fg_config conf;
     struct fg_loop loop;
     struct fg_router *r;
-    struct fg_function *f, *g, *rl;
+    struct fg_function *f, *g, *rl, *p;
     int devnull;
 };
 
@@ -71,6 +74,7 @@ static struct fg_worker *rig_spawn(struct fg_function *fn, bool provisioned, str
         fn->workers->prev = w;
     fn->workers = w;
     fn->n_live++;
+    fn->n_starting++;
     return w;
 }
 
@@ -88,6 +92,7 @@ static void rig_open(struct rig *t)
     ck_assert_ptr_nonnull(t->f = fg_router_function(t->r, "F"));
     ck_assert_ptr_nonnull(t->g = fg_router_function(t->r, "G"));
     ck_assert_ptr_nonnull(t->rl = fg_router_function(t->r, "R"));
+    ck_assert_ptr_nonnull(t->p = fg_router_function(t->r, "P"));
     /* Stamped a minute ahead, R's bucket does not refill during the test: waits are exact. */
     fg_token_bucket_init(&t->rl->rate, 1, 1, fg_mono_us() + 60000000LL);
 }
@@ -294,23 +299,30 @@ START_TEST(test_pool_spawns_when_none)
     ck_assert_int_eq(fg_pool_assign(t.g, &inv, &err), 0);
     ck_assert_int_eq(spawns, 1);
     ck_assert_ptr_nonnull(inv.worker);
-    ck_assert_ptr_eq(inv.worker->inv, &inv);
+    ck_assert_ptr_eq(inv.worker->inv, &inv);                   /* claimed by the new worker */
     ck_assert_int_eq(inv.worker->state, FG_WORKER_SPAWNING);   /* gets it after its first /next */
     ck_assert(!inv.worker->provisioned);
     ck_assert(!inv.delivered);
+    ck_assert(inv.queued);
+    ck_assert_int_eq(t.g->n_starting, 1);
+    rig_close(&t);
 
-    /* A failed spawn assigns nothing and says why. */
-    struct fg_invocation other;
-    fg_invocation_init(&other);
+    /* With no worker at all, a failed start assigns nothing and says why. */
+    rig_open(&t);
+    fg_invocation_init(&inv);
     spawn_fails = true;
-    ck_assert_int_eq(fg_pool_assign(t.g, &other, &err), -EAGAIN);
+    ck_assert_int_eq(fg_pool_assign(t.g, &inv, &err), -EAGAIN);
     ck_assert_str_eq(err.msg, "function G: cannot start a worker");
-    ck_assert_ptr_null(other.worker);
-    ck_assert_int_eq(spawns, 2);
+    ck_assert_ptr_null(inv.worker);
+    ck_assert(!inv.queued);
+    ck_assert_int_eq(t.g->n_waiting, 0);
+    ck_assert_int_eq(spawns, 1);
     rig_close(&t);
 }
 END_TEST
 
+/* scaling: per_request is Lambda's rule: idle workers (warmest first), then a worker still
+ * starting that has no work, then a new one for each invocation. */
 START_TEST(test_pool_prefers_idle_lifo)
 {
     struct rig t;
@@ -319,33 +331,134 @@ START_TEST(test_pool_prefers_idle_lifo)
     struct fg_err err;
 
     rig_open(&t);
-    a = rig_idle_worker(&t, t.g);
-    b = rig_idle_worker(&t, t.g);
-    c = rig_idle_worker(&t, t.g);
-    ck_assert_ptr_nonnull(starting = t.r->spawn(t.g, true, &err));   /* min_warm, still booting */
+    a = rig_idle_worker(&t, t.p);
+    b = rig_idle_worker(&t, t.p);
+    c = rig_idle_worker(&t, t.p);
+    ck_assert_ptr_nonnull(starting = t.r->spawn(t.p, true, &err));   /* min_warm, still booting */
     ck_assert_int_eq(spawns, 4);
     for (int i = 0; i < 5; i++)
         fg_invocation_init(&inv[i]);
     /* The warmest first: the one that went idle last. */
     for (int i = 0; i < 3; i++)
-        ck_assert_int_eq(fg_pool_assign(t.g, &inv[i], &err), 0);
+        ck_assert_int_eq(fg_pool_assign(t.p, &inv[i], &err), 0);
     ck_assert_ptr_eq(inv[0].worker, c);
     ck_assert_ptr_eq(inv[1].worker, b);
     ck_assert_ptr_eq(inv[2].worker, a);
     ck_assert_int_eq(a->state, FG_WORKER_BUSY);
     ck_assert_ptr_eq(c->inv, &inv[0]);
-    ck_assert_ptr_null(t.g->idle);
-    /* Then the worker still starting, before any new process. */
-    ck_assert_int_eq(fg_pool_assign(t.g, &inv[3], &err), 0);
-    ck_assert_ptr_eq(inv[3].worker, starting);
-    ck_assert_int_eq(starting->state, FG_WORKER_SPAWNING);
+    ck_assert_ptr_null(t.p->idle);
+    /* Then the worker still starting, before any new process: it takes the line's head
+     * when it is ready. */
+    ck_assert_int_eq(fg_pool_assign(t.p, &inv[3], &err), 0);
     ck_assert_int_eq(spawns, 4);
+    ck_assert_int_eq(t.p->n_waiting, 1);
     /* Then a new one: the starting worker has work now. */
-    ck_assert_int_eq(fg_pool_assign(t.g, &inv[4], &err), 0);
+    ck_assert_int_eq(fg_pool_assign(t.p, &inv[4], &err), 0);
     ck_assert_ptr_nonnull(inv[4].worker);
     ck_assert_ptr_ne(inv[4].worker, starting);
     ck_assert_int_eq(spawns, 5);
-    ck_assert_int_eq(t.g->n_live, 5);
+    ck_assert_int_eq(t.p->n_live, 5);
+    fg_pool_worker_ready(starting);
+    ck_assert_ptr_eq(inv[3].worker, starting);
+    ck_assert_ptr_eq(starting->inv, &inv[3]);
+    ck_assert(!inv[3].queued);
+    ck_assert_int_eq(t.p->n_waiting, 1);                       /* inv[4], claimed */
+    rig_close(&t);
+}
+END_TEST
+
+/* Adaptive: with the pool at its target, a short invocation waits for the busy worker
+ * instead of starting another; the worker takes it when it is released. */
+START_TEST(test_pool_waits_for_warm)
+{
+    struct rig t;
+    struct fg_invocation first, second;
+    struct done_count d1 = { 0 }, d2 = { 0 };
+    struct fg_worker *w;
+
+    rig_open(&t);
+    w = rig_idle_worker(&t, t.g);
+    t.g->climb.target = 1;
+    t.g->run_ms = 1;                                             /* 1 ms per invocation */
+    t.g->start_ms = 150;
+    inv_prepare(&first, "G", &d1);
+    inv_prepare(&second, "G", &d2);
+    fg_router_admit(t.r, t.g, &first);
+    ck_assert_ptr_eq(first.worker, w);
+    fg_router_admit(t.r, t.g, &second);
+    ck_assert_int_eq(spawns, 1);                                 /* no new process */
+    ck_assert(second.queued);
+    ck_assert_ptr_null(second.worker);
+    ck_assert_int_eq(t.g->inflight, 2);                          /* it holds its slot */
+    ck_assert_int_eq(t.r->inflight, 2);
+    ck_assert_int_eq(fg_buf_append_str(&first.result, "1"), 0);
+    fg_router_finish(t.r, &first, FG_INV_OK);
+    ck_assert_int_eq(d1.calls, 1);
+    ck_assert_ptr_eq(second.worker, w);                          /* handed over, not idle */
+    ck_assert_ptr_eq(w->inv, &second);
+    ck_assert_int_eq(w->state, FG_WORKER_BUSY);
+    ck_assert(!second.queued);
+    ck_assert_int_eq(t.g->n_waiting, 0);
+    ck_assert_ptr_null(t.g->idle);
+    fg_router_fail(t.r, &second, FG_INV_SERVICE_ERROR, "ServiceException", "test over");
+    ck_assert_int_eq(t.g->inflight, 0);
+    fg_invocation_close(&first);
+    fg_invocation_close(&second);
+    rig_close(&t);
+}
+END_TEST
+
+/* A started worker claims a waiter, but a warm worker that frees first takes it; the
+ * starting one then serves the line or goes idle. A waiter that ends in the line leaves it. */
+START_TEST(test_pool_warm_takes_claimed)
+{
+    struct rig t;
+    struct fg_invocation first, second;
+    struct done_count d1 = { 0 }, d2 = { 0 };
+    struct fg_worker *w, *cold;
+
+    rig_open(&t);
+    w = rig_idle_worker(&t, t.g);
+    t.g->climb.target = 2;                                       /* room for one more */
+    inv_prepare(&first, "G", &d1);
+    inv_prepare(&second, "G", &d2);
+    fg_router_admit(t.r, t.g, &first);
+    fg_router_admit(t.r, t.g, &second);
+    ck_assert_int_eq(spawns, 2);
+    ck_assert_ptr_nonnull(cold = second.worker);
+    ck_assert_ptr_eq(cold->inv, &second);
+    ck_assert_int_eq(cold->state, FG_WORKER_SPAWNING);
+    fg_router_finish(t.r, &first, FG_INV_OK);
+    ck_assert_ptr_eq(second.worker, w);
+    ck_assert_ptr_null(cold->inv);
+    fg_pool_worker_ready(cold);
+    ck_assert_int_eq(cold->state, FG_WORKER_IDLE);
+    ck_assert_int_eq(t.g->n_starting, 0);
+    ck_assert(t.g->start_ms > 0);
+    fg_router_fail(t.r, &second, FG_INV_SERVICE_ERROR, "ServiceException", "test over");
+
+    /* Ends while waiting (its timer): out of the line, slots back. */
+    struct fg_invocation third, fourth;
+    struct done_count d3 = { 0 }, d4 = { 0 };
+    t.g->climb.target = 1;
+    t.g->run_ms = 1;
+    t.g->start_ms = 150;
+    fg_worker_kill(cold, "test");
+    inv_prepare(&third, "G", &d3);
+    inv_prepare(&fourth, "G", &d4);
+    fg_router_admit(t.r, t.g, &third);
+    fg_router_admit(t.r, t.g, &fourth);
+    ck_assert(fourth.queued);
+    ck_assert_ptr_null(fourth.worker);
+    fg_router_fail(t.r, &fourth, FG_INV_TIMEOUT, "Sandbox.Timedout", "waited");
+    ck_assert(!fourth.queued);
+    ck_assert_int_eq(t.g->n_waiting, 0);
+    ck_assert_int_eq(t.g->inflight, 1);
+    fg_router_fail(t.r, &third, FG_INV_SERVICE_ERROR, "ServiceException", "test over");
+    fg_invocation_close(&first);
+    fg_invocation_close(&second);
+    fg_invocation_close(&third);
+    fg_invocation_close(&fourth);
     rig_close(&t);
 }
 END_TEST
@@ -366,6 +479,95 @@ START_TEST(test_pool_idle_before_starting)
     ck_assert_ptr_null(starting->inv);
     ck_assert_int_eq(spawns, 2);
     rig_close(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ the start-or-wait policy */
+
+struct start_case {
+    const char *why;
+    struct fg_pool_demand d;
+    bool want;
+};
+
+static const struct start_case start_cases[] = {
+    { "nothing waits", { .live = 2, .target = 2 }, false },
+    { "each waiter has a start coming", { .live = 3, .starting = 2, .waiting = 2, .target = 8 }, false },
+    { "no worker at all", { .waiting = 1, .target = 2 }, true },
+    { "below the target", { .live = 1, .waiting = 1, .target = 2 }, true },
+    { "at the cap", { .live = 2, .waiting = 5, .target = 4, .cap = 2, .per_request = true }, false },
+    { "per_request starts for every waiter", { .live = 8, .waiting = 1, .target = 2, .per_request = true }, true },
+    { "short work waits", { .live = 2, .waiting = 30, .target = 2, .run_ms = 1, .start_ms = 150, .headroom = true }, false },
+    { "nothing known yet: wait", { .live = 2, .waiting = 30, .target = 2, .start_ms = 150, .headroom = true }, false },
+    { "slow work starts", { .live = 2, .waiting = 3, .target = 2, .run_ms = 500, .start_ms = 150, .headroom = true }, true },
+    { "a running one shows it is slow", { .live = 2, .waiting = 3, .target = 2, .busy_ms = 400, .start_ms = 150, .headroom = true }, true },
+    { "slow work on saturated cores waits", { .live = 2, .waiting = 3, .target = 2, .run_ms = 500, .start_ms = 150 }, false },
+    { "waited past the bound", { .live = 2, .waiting = 3, .target = 2, .run_ms = 1, .start_ms = 150, .head_wait_ms = 1001 }, true },
+    { "the bound is 4 cold starts when longer", { .live = 2, .waiting = 3, .target = 2, .run_ms = 1, .start_ms = 400, .head_wait_ms = 1200 }, false },
+    { "never past the cap", { .live = 2, .waiting = 3, .target = 2, .cap = 2, .head_wait_ms = 9000 }, false },
+};
+
+START_TEST(test_policy_start)
+{
+    const struct start_case *c = &start_cases[_i];
+    ck_assert_msg(fg_pool_should_start(&c->d) == c->want, "%s", c->why);
+}
+END_TEST
+
+START_TEST(test_policy_retire_and_climb)
+{
+    struct fg_pool_demand d = { .live = 3, .target = 2, .waiting = 4 };
+    struct fg_pool_climb c;
+
+    ck_assert(fg_pool_should_retire(&d));                    /* above target, cores saturated */
+    d.headroom = true;
+    ck_assert(!fg_pool_should_retire(&d));                   /* slow work: keep it */
+    d.headroom = false;
+    d.min_warm = 3;
+    ck_assert(!fg_pool_should_retire(&d));
+    d.min_warm = 0;
+    d.per_request = true;
+    ck_assert(!fg_pool_should_retire(&d));
+
+    /* From the cores, one more while each step pays; back one and hold when it does not. */
+    fg_pool_climb_init(&c, 2, 0);
+    ck_assert_int_eq(c.target, 2);
+    fg_pool_climb_window(&c, 1000, true, 2, 0);            /* hold */
+    ck_assert_int_eq(c.target, 2);
+    fg_pool_climb_window(&c, 1000, true, 2, 0);            /* probe */
+    ck_assert_int_eq(c.target, 3);
+    fg_pool_climb_window(&c, 900, true, 3, 0);             /* settling: not judged */
+    ck_assert_int_eq(c.target, 3);
+    fg_pool_climb_window(&c, 1200, true, 3, 0);            /* +20%: keep, probe on */
+    ck_assert_int_eq(c.target, 4);
+    fg_pool_climb_window(&c, 1200, true, 4, 0);
+    fg_pool_climb_window(&c, 1210, true, 4, 0);            /* +1%: back to 3, hold */
+    ck_assert_int_eq(c.target, 3);
+    for (int i = 0; i < FG_POOL_CLIMB_HOLD - 1; i++)
+        fg_pool_climb_window(&c, 1200, true, 3, 0);
+    ck_assert_int_eq(c.target, 3);
+    fg_pool_climb_window(&c, 1200, true, 3, 0);            /* held long enough: probe again */
+    ck_assert_int_eq(c.target, 4);
+    fg_pool_climb_window(&c, 10, false, 3, 0);             /* load gone: nothing learnt */
+    ck_assert_int_eq(c.target, 4);
+
+    /* A cap bounds the start and every probe. */
+    fg_pool_climb_init(&c, 8, 2);
+    ck_assert_int_eq(c.target, 2);
+    for (int i = 0; i < 40; i++)
+        fg_pool_climb_window(&c, 1000.0 * (i + 1), true, 2, 2);
+    ck_assert_int_eq(c.target, 2);
+}
+END_TEST
+
+START_TEST(test_cpuload_parse)
+{
+    unsigned long long busy = 0, total = 0;
+    ck_assert_int_eq(fg_cpuload_parse("cpu  100 5 50 800 40 3 2 0 0 0\n", &busy, &total), 0);
+    ck_assert_uint_eq(total, 1000);
+    ck_assert_uint_eq(busy, 160);                /* idle and iowait are not busy */
+    ck_assert_int_eq(fg_cpuload_parse("cpu0 1 2 3 4\n", &busy, &total), -EINVAL);
+    ck_assert_int_eq(fg_cpuload_parse("cpu  1 2\n", &busy, &total), -EINVAL);
 }
 END_TEST
 
@@ -548,6 +750,11 @@ int main(void)
     tcase_add_test(tc, test_pool_spawns_when_none);
     tcase_add_test(tc, test_pool_prefers_idle_lifo);
     tcase_add_test(tc, test_pool_idle_before_starting);
+    tcase_add_test(tc, test_pool_waits_for_warm);
+    tcase_add_test(tc, test_pool_warm_takes_claimed);
+    tcase_add_loop_test(tc, test_policy_start, 0, (int)(sizeof(start_cases) / sizeof(start_cases[0])));
+    tcase_add_test(tc, test_policy_retire_and_climb);
+    tcase_add_test(tc, test_cpuload_parse);
     tcase_add_test(tc, test_completion_releases);
     tcase_add_test(tc, test_completion_cold_and_failed);
     tcase_add_test(tc, test_completion_while_stopping);
