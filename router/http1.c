@@ -71,8 +71,20 @@ static int http1_header(const char *line, size_t len, const char *name, const ch
     return 1;
 }
 
-long fg_http1_parse(const char *buf, size_t len, size_t header_max, size_t body_max,
-                    struct fg_buf *scratch, struct fg_http1_request *rq)
+/* The end of the head ("\r\n\r\n") in buf[0..len), or NULL; the search starts where the
+ * last one left off (*scanned) and records where the next must start. */
+static const char *http1_head_end(const char *buf, size_t len, size_t *scanned)
+{
+    size_t from = *scanned < len ? *scanned : 0;
+    const char *hend = memmem(buf + from, len - from, "\r\n\r\n", 4);
+    /* Not found: the terminator may yet start in the last 3 bytes. Found: start there again. */
+    *scanned = hend ? (size_t)(hend - buf) : len > 3 ? len - 3 : 0;
+    return hend;
+}
+
+/* fg_http1_parse with a scan position to update. */
+static long http1_parse(const char *buf, size_t len, size_t header_max, size_t body_max,
+                        struct fg_buf *scratch, struct fg_http1_request *rq, size_t *scanned)
 {
     const char *hend, *line, *sp1, *sp2, *v;
     size_t head_len, vlen;
@@ -80,7 +92,7 @@ long fg_http1_parse(const char *buf, size_t len, size_t header_max, size_t body_
     bool have_clen = false, chunked = false;
 
     memset(rq, 0, sizeof(*rq));
-    if (!(hend = memmem(buf, len, "\r\n\r\n", 4)))
+    if (!(hend = http1_head_end(buf, len, scanned)))
         return len > header_max ? -EMSGSIZE : 0;
     head_len = (size_t)(hend - buf) + 4;
     if (head_len > header_max)
@@ -151,4 +163,14 @@ long fg_http1_parse(const char *buf, size_t len, size_t header_max, size_t body_
     rq->body = clen ? buf + head_len : NULL;
     rq->body_len = (size_t)clen;
     return (long)(head_len + clen);
+}
+
+long fg_http1_parse(const char *buf, size_t len, size_t header_max, size_t body_max,
+                    struct fg_buf *scratch, struct fg_http1_request *rq, size_t *scanned)
+{
+    size_t none = 0;
+    long rc = http1_parse(buf, len, header_max, body_max, scratch, rq, scanned ? scanned : &none);
+    if (rc != 0 && scanned)
+        *scanned = 0;
+    return rc;
 }

@@ -31,14 +31,19 @@ struct fg_http1_request {
 };
 
 /* Parses the request at the start of buf[0..len).
- *   > 0           complete: that many bytes belong to it (more requests may follow)
+ *   > 0           complete: that many bytes belong to it (more requests may follow: a
+ *                 pipelining client sends the next one without waiting for the answer)
  *   0             incomplete: read more (rq's head fields are filled once the headers are in,
  *                 so expect_continue can be answered)
  *   -EMSGSIZE     headers over header_max bytes (answer 431)
  *   -FG_ETOOBIG   body over body_max bytes (answer 413)
  *   -EINVAL       malformed (answer 400)
- * scratch receives a chunked body; its own ceiling must allow body_max. */
+ * scratch receives a chunked body; its own ceiling must allow body_max.
+ * scanned (may be NULL) is the caller's memory of how far the search for the head's end got,
+ * so a head arriving in pieces is scanned once rather than from its start on every read (one
+ * byte per packet would be O(n^2)). Start each request with 0 and pass the same buffer, grown
+ * only at its end; the parser resets it to 0 when it returns non-zero. */
 long fg_http1_parse(const char *buf, size_t len, size_t header_max, size_t body_max,
-                    struct fg_buf *scratch, struct fg_http1_request *rq);
+                    struct fg_buf *scratch, struct fg_http1_request *rq, size_t *scanned);
 
 #endif

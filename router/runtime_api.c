@@ -15,8 +15,18 @@
  * for its life; replies go out with one write (an EV_WRITE event only under backpressure).
  * Parsing lives in http1.c (keep-alive, Content-Length or chunked bodies as Node's client
  * sends, Expect: 100-continue as curl sends, HTTP/1.0 with close). Routes, statuses
- * and bodies follow reference/aws-lambda.md "Runtime API". Tests: tests/integration
- * (shell, Python, Node and aws-lambda-ric runtimes; a runtime that breaks the contract). */
+ * and bodies follow reference/aws-lambda.md "Runtime API".
+ *
+ * Pipelining: the bundled runtimes send POST /response and the next GET /next in one write
+ * (one round trip less per invocation), so the input buffer may hold several requests, or a
+ * request in many pieces (the parser remembers how far its search for the head's end got).
+ * HTTP/1.1 wants the answers in request order, and a /next is answered only when an event
+ * comes: while a connection's /next is parked, or its earlier replies still wait for the
+ * socket (backpressure), the requests behind it stay unread in its buffer. Sending the event
+ * (or draining the output) resumes them from the loop, never inside the owner's callback
+ * that sent it. Clients that wait for each answer see no difference. Tests: tests/integration
+ * (shell, Python, Node and aws-lambda-ric runtimes; a runtime that breaks the contract;
+ * raw-socket pipelining and byte-by-byte requests in test_runtimes.py). */
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -53,6 +63,7 @@ struct fg_runtime_api_conn {
     struct fg_buf in;               /* bytes received, not yet consumed */
     struct fg_buf body;             /* the current request's body, de-chunked */
     struct fg_buf out;              /* reply bytes the socket did not take yet */
+    size_t scanned;                 /* bytes of in searched for the head's end (http1.h) */
     bool close_after;               /* HTTP/1.0 or Connection: close */
     bool continue_sent;
     bool closing;                   /* reply queued, then close */
@@ -304,13 +315,21 @@ bad_method:
 
 /* ------------------------------------------------------------------ requests */
 
-/* Parses and dispatches every complete request in c->in. -1 when the connection was freed. */
+/* May c's next buffered request be answered now? Not while its parked /next or earlier
+ * replies are still to go out: answers must leave in request order. */
+static bool rapi_may_answer(const struct fg_runtime_api_conn *c)
+{
+    return !c->closing && !c->out.len && c->api->parked != c;
+}
+
+/* Parses and dispatches the complete requests in c->in, in order, while each may be answered
+ * (rapi_may_answer). -1 when the connection was freed. */
 static int rapi_process(struct fg_runtime_api_conn *c)
 {
-    while (c->in.len && !c->closing) {
+    while (c->in.len && rapi_may_answer(c)) {
         struct fg_http1_request rq;
         long used = fg_http1_parse(c->in.data, c->in.len, RAPI_HEADER_MAX_BYTES, RAPI_BODY_MAX_BYTES,
-                                   &c->body, &rq);
+                                   &c->body, &rq, &c->scanned);
         if (used == 0) {
             if (rq.expect_continue && !c->continue_sent) {
                 static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -345,33 +364,42 @@ static int rapi_process(struct fg_runtime_api_conn *c)
     return 0;
 }
 
-static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
+/* Appends what the socket has to c->in. -1 when the connection was freed. */
+static int rapi_read(struct fg_runtime_api_conn *c)
 {
-    struct fg_runtime_api_conn *c = arg;
     char chunk[RAPI_READ_CHUNK];
 
-    if ((what & EV_WRITE) && rapi_flush(c) < 0)
-        return;
-    if (!(what & EV_READ))
-        return;
     for (;;) {
-        ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+        ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
         if (n > 0) {
             if (fg_buf_append(&c->in, chunk, (size_t)n) < 0) {
                 rapi_conn_free(c);      /* past header + body limits: a broken client */
-                return;
+                return -1;
             }
             if ((size_t)n < sizeof(chunk))
-                break;
+                return 0;
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
-            break;
+            return 0;
         rapi_conn_free(c);              /* EOF or error; a parked /next goes with it */
-        return;
+        return -1;
     }
+}
+
+/* Readable, writable, or made active by fg_runtime_api_send_event to resume pipelined
+ * requests: each case ends by answering what may be answered. */
+static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_runtime_api_conn *c = arg;
+
+    (void)fd;
+    if ((what & EV_WRITE) && rapi_flush(c) < 0)
+        return;
+    if ((what & EV_READ) && rapi_read(c) < 0)
+        return;
     rapi_process(c);
 }
 
@@ -473,6 +501,12 @@ void fg_runtime_api_send_event(struct fg_runtime_api *api, const struct fg_runti
                  ev->payload_len, c->close_after ? "Connection: close\r\n" : "");
     /* The gateway caps a client context at 3583 bytes, far below the header buffer. */
     FG_ASSERT(n > 0 && n < (int)sizeof(head));
+    /* Requests pipelined behind the /next run from the loop, not inside the owner's callback
+     * that may be sending this (rapi_process on c, when it is c's own, carries on by itself).
+     * Before the send, which may free c; a flush under backpressure cancels this, and then
+     * EV_WRITE resumes them once the output drains. */
+    if (c->in.len && !c->in_dispatch)
+        event_active(c->ev, EV_READ, 0);
     rapi_send(c, head, (size_t)n, ev->payload, ev->payload_len);
 }
 

@@ -18,32 +18,168 @@
 // (a module that cannot be found), Runtime.UserCodeSyntaxError and Runtime.HandlerNotFound,
 // each an Error whose trace starts "Runtime.X: message"; anything else the module throws while
 // it loads is posted as itself.
+//
+// The Runtime API client is a small HTTP/1.1 one on a net.Socket rather than the http module,
+// which waits for each answer before it sends the next request: an invocation's result and
+// the next GET /next go out in one write (HTTP/1.1 pipelining), one round trip less per
+// invocation. A response over Lambda's 6291556 bytes goes alone, as its 413 is followed by
+// an error post.
 'use strict';
 
 const fs = require('fs');
-const http = require('http');
+const net = require('net');
 const path = require('path');
 const util = require('util');
 const { pathToFileURL } = require('url');
 
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const PREFIX = '/2018-06-01/runtime';
+const RESPONSE_MAX_BYTES = 6291556;
+const NEXT = ['GET', '/invocation/next'];
 let currentRequestId = undefined;
 
-function call(method, urlPath, body, headers) {
-  return new Promise((resolve, reject) => {
-    const h = Object.assign({}, headers);
-    if (body !== undefined) h['Content-Length'] = Buffer.byteLength(body);
-    const req = http.request({ host: HOST, port: PORT, method, agent,
-      path: '/2018-06-01/runtime' + urlPath, headers: h }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+// HTTP/1.1 keep-alive client for the Runtime API, and nothing more: one exchange at a time,
+// each a batch of requests written at once whose answers are read in order. Answers carry
+// Content-Length, as fngate always sends it.
+class RuntimeClient {
+  constructor(host, port) {
+    this.host = host;
+    this.port = Number(port);
+    this.sock = null;
+    this.chunks = [];
+    this.buffered = 0;
+    this.need = 0;            // bytes the answer being read needs before parsing again
+    this.pending = null;      // { n, answers, resolve, reject } of the exchange under way
+  }
+
+  connect() {
+    const sock = net.connect({ host: this.host, port: this.port });
+    sock.setNoDelay(true);
+    sock.on('data', (d) => { if (this.sock === sock) this.onData(d); });
+    const gone = (e) => {
+      if (this.sock === sock) this.sock = null;
+      this.fail(sock, e || new Error('Runtime API closed the connection'));
+    };
+    sock.on('error', gone);
+    sock.on('close', () => gone());
+    this.sock = sock;
+    this.chunks = [];
+    this.buffered = 0;
+    this.need = 0;
+  }
+
+  // The exchange on sock (if any) ends with e, which carries the answers read before it.
+  fail(sock, e) {
+    const p = this.pending;
+    if (!p || p.sock !== sock) return;
+    this.pending = null;
+    e.answers = p.answers;
+    p.reject(e);
+  }
+
+  onData(d) {
+    this.chunks.push(d);
+    this.buffered += d.length;
+    if (this.buffered < this.need || !this.pending) return;
+    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    for (;;) {
+      const p = this.pending;
+      const res = p && this.parse(buf);
+      if (!res) break;
+      buf = buf.subarray(res.used);
+      p.answers.push(res.answer);
+      if (p.answers.length === p.n) {
+        this.pending = null;
+        p.resolve(p.answers);
+      }
+    }
+    this.chunks = buf.length ? [buf] : [];
+    this.buffered = buf.length;
+  }
+
+  // { answer: { status, headers, body }, used } for the answer at buf's start, or null
+  // (this.need then says how much to wait for).
+  parse(buf) {
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) {
+      this.need = buf.length + 1;
+      return null;
+    }
+    const lines = buf.toString('latin1', 0, end).split('\r\n');
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const i = line.indexOf(':');
+      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    const used = end + 4 + Number(headers['content-length'] || 0);
+    if (buf.length < used) {
+      this.need = used;
+      return null;
+    }
+    this.need = 0;
+    const status = Number(lines[0].split(' ')[1]);
+    return { answer: { status, headers, body: Buffer.from(buf.subarray(end + 4, used)) }, used };
+  }
+
+  static request(method, urlPath, body, headers) {
+    const b = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+    let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\nContent-Length: ${b.length}\r\n`;
+    for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
+    return Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), b]);
+  }
+
+  send(requests) {
+    return new Promise((resolve, reject) => {
+      if (!this.sock) this.connect();
+      this.pending = { sock: this.sock, n: requests.length, answers: [], resolve, reject };
+      this.sock.write(Buffer.concat(requests.map((r) => RuntimeClient.request(...r))));
     });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+  }
+
+  // Sends [method, path, body, headers] requests in one write and resolves with their
+  // answers ({ status, headers, body }), in order. A kept-alive connection found closed
+  // before any answer is opened again once; an answer lost after that is asked again alone.
+  async pipeline(...requests) {
+    let answers;
+    try {
+      return await this.send(requests);
+    } catch (e) {
+      if (!e.answers) throw e;
+      answers = e.answers;
+    }
+    if (!answers.length) return this.send(requests);
+    for (const r of requests.slice(answers.length)) answers.push((await this.send([r]))[0]);
+    return answers;
+  }
+
+  async call(method, urlPath, body, headers) {
+    return (await this.pipeline([method, urlPath, body, headers]))[0];
+  }
+}
+
+const client = new RuntimeClient(HOST, PORT);
+const call = (...args) => client.call(...args);
+
+// Posts the invocation's error (err, an errorBody) or result (out, a JSON string) with the
+// next GET /next in the same write; resolves with the /next's answer.
+async function postResult(requestId, out, err) {
+  if (err) {
+    const [, next] = await client.pipeline(['POST', `/invocation/${requestId}/error`, JSON.stringify(err),
+      { 'Lambda-Runtime-Function-Error-Type': err.errorType }], NEXT);
+    return next;
+  }
+  if (Buffer.byteLength(out) <= RESPONSE_MAX_BYTES) {
+    const [, next] = await client.pipeline(['POST', `/invocation/${requestId}/response`, out,
+      { 'Content-Type': 'application/json' }], NEXT);
+    return next;
+  }
+  const res = await call('POST', `/invocation/${requestId}/response`, out, { 'Content-Type': 'application/json' });
+  if (res.status === 413) {
+    await call('POST', `/invocation/${requestId}/error`, JSON.stringify({
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' }));
+  }
+  return call(...NEXT);
 }
 
 function patchConsole() {
@@ -184,8 +320,8 @@ async function main() {
       { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     process.exit(1);
   }
+  let next = await call(...NEXT);
   for (;;) {
-    const next = await call('GET', '/invocation/next');
     const h = next.headers;
     const requestId = h['lambda-runtime-aws-request-id'];
     const deadline = Number(h['lambda-runtime-deadline-ms'] || 0);
@@ -209,20 +345,11 @@ async function main() {
       const event = next.body.length ? JSON.parse(next.body.toString('utf8')) : {};
       result = await invoke(fn, event, context);
     } catch (e) {
-      const body = errorBody(e);
       logError('Invoke Error', e);
-      await call('POST', `/invocation/${requestId}/error`, JSON.stringify(body),
-        { 'Lambda-Runtime-Function-Error-Type': body.errorType });
+      next = await postResult(requestId, undefined, errorBody(e));
       continue;
     }
-    const out = JSON.stringify(result === undefined ? null : result);
-    const res = await call('POST', `/invocation/${requestId}/response`, out,
-      { 'Content-Type': 'application/json' });
-    if (res.status === 413) {
-      await call('POST', `/invocation/${requestId}/error`, JSON.stringify({
-        errorType: 'Function.ResponseSizeTooLarge',
-        errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' }));
-    }
+    next = await postResult(requestId, JSON.stringify(result === undefined ? null : result));
   }
 }
 

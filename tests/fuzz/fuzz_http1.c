@@ -8,7 +8,9 @@
  *   error type, body) lie inside the input, or the body is the de-chunk buffer;
  * - the runtime API reads a request piece by piece: the bytes a complete request consumed
  *   parse alone to the same request, and one byte fewer is "incomplete", never another
- *   request or an error. */
+ *   request or an error;
+ * - fed one more byte per call with a kept scan position (as runtime_api.c reads a head that
+ *   arrives in pieces), a complete request of up to FUZZ_STEP_MAX bytes parses the same. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #define FUZZ_HEADER_MAX 4096
 #define FUZZ_BODY_MAX (1 << 16)
+#define FUZZ_STEP_MAX 2048
 
 static bool http1_inside(const char *p, size_t n, const char *buf, size_t size)
 {
@@ -27,7 +30,7 @@ static bool http1_inside(const char *p, size_t n, const char *buf, size_t size)
 
 static long http1_parse(const char *buf, size_t size, struct fg_buf *scratch, struct fg_http1_request *rq)
 {
-    long rc = fg_http1_parse(buf, size, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, rq);
+    long rc = fg_http1_parse(buf, size, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, rq, NULL);
     if (rc < 0 && rc != -EMSGSIZE && rc != -FG_ETOOBIG && rc != -EINVAL)
         fuzz_fail("fg_http1_parse returned %ld", rc);
     if (rc <= 0)
@@ -42,6 +45,24 @@ static long http1_parse(const char *buf, size_t size, struct fg_buf *scratch, st
         !(rq->body == scratch->data && rq->body_len == scratch->len))
         fuzz_fail("the body lies outside the request and the de-chunk buffer");
     return rc;
+}
+
+/* Every prefix of the rc bytes of a request, parsed with one scan position: incomplete
+ * until the last, which parses to rc. */
+static void http1_step(const char *buf, long rc, struct fg_buf *scratch)
+{
+    struct fg_http1_request rq;
+    size_t scanned = 0;
+    long got;
+
+    for (long n = 1; n < rc; n++) {
+        if ((got = fg_http1_parse(buf, (size_t)n, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, &rq, &scanned)) != 0)
+            fuzz_fail("%ld of a request's %ld bytes, parsed one more at a time, give %ld", n, rc, got);
+    }
+    if ((got = fg_http1_parse(buf, (size_t)rc, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, &rq, &scanned)) != rc)
+        fuzz_fail("a request of %ld bytes parsed one more byte at a time gives %ld", rc, got);
+    if (scanned)
+        fuzz_fail("a complete parse left the scan position at %zu", scanned);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,6 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((rc2 = http1_parse(exact, (size_t)rc - 1, &scratch, &again)) != 0)
             fuzz_fail("a complete request of %ld bytes without its last byte parses to %ld, not 0", rc, rc2);
         free(exact);
+        if (rc <= FUZZ_STEP_MAX)
+            http1_step(buf, rc, &scratch);
     }
     fg_buf_free(&scratch);
     free(buf);

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 
@@ -421,3 +422,219 @@ def test_aws_lambda_ric_unmodified(tmp):
         err = json.loads(body)
         check(sorted(err) == ["errorMessage", "errorType", "trace"] and err["trace"][0] == "Error: ric boom", err)
         check(any(os.path.join(code, "index.js") + ":" in line for line in err["trace"]), err)
+
+
+# A `provided` runtime speaking HTTP/1.1 on a raw socket, to drive the Runtime API's handling
+# of pipelined requests. _HANDLER picks the mode:
+#   pipeline  each answer goes out with the next GET /next in one send; the event picks what
+#             comes before the /next: a 7 MB response (413), a response with a wrong id (400)
+#             then the right one, or the response alone
+#   bytewise  the same, one byte per send (TCP_NODELAY): every request split across packets
+#   pair      as pipeline, with a /response for an unknown id and GET /nope behind the /next:
+#             the /next waits for an event that does not exist yet, and the two behind it
+#             must be answered after it
+# It uses one connection for its life and dies if fngate closes it. Each response reports the
+# statuses the previous exchange got ("prev") and how many events this process has served.
+RAW_BOOTSTRAP = r"""#!/usr/bin/python3
+import json, os, socket
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+mode = os.environ["_HANDLER"]
+s = socket.create_connection((host, int(port)))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+buf = b""
+
+def req(method, path, body=b""):
+    return (("%s /2018-06-01/runtime%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+             % (method, path, len(body))).encode() + body)
+
+def send(data):
+    if mode == "bytewise":
+        for i in range(len(data)):
+            s.send(data[i:i + 1])
+    else:
+        s.sendall(data)
+
+def answer():
+    global buf
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise SystemExit("fngate closed the connection")
+        buf += chunk
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    h = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    n = int(h.get("content-length", "0"))
+    while len(buf) < n:
+        buf += s.recv(65536)
+    body, buf = buf[:n], buf[n:]
+    return int(lines[0].split()[1]), h, body
+
+NEXT = req("GET", "/invocation/next")
+extras = [req("POST", "/invocation/not-an-id/response", b"{}"), req("GET", "/nope")] if mode == "pair" else []
+send(NEXT)
+_, h, body = answer()
+prev = []
+served = 0
+while True:
+    rid = h["lambda-runtime-aws-request-id"]
+    event = json.loads(body)
+    served += 1
+    out = json.dumps({"echo": event, "prev": prev, "served": served}).encode()
+    posts = []
+    if event.get("big"):
+        out = json.dumps("x" * (7 << 20)).encode()
+    if event.get("wrong_id"):
+        posts.append(req("POST", "/invocation/not-%s/response" % rid, b"{}"))
+    posts.append(req("POST", "/invocation/%s/response" % rid, out))
+    send(b"".join(posts) + NEXT + b"".join(extras))
+    prev = [answer()[0] for _ in posts]
+    status, h, body = answer()
+    prev += [status] + [answer()[0] for _ in extras]
+"""
+
+
+def test_runtime_api_pipelining(tmp):
+    """The Runtime API answers pipelined requests in order on one connection: a /response
+    and the next /next in one send (also when the /response gets 413 or 400), every request
+    split byte by byte, and a /next followed by more requests before its event exists."""
+    code = os.path.join(tmp, "raw")
+    write(os.path.join(code, "bootstrap"), RAW_BOOTSTRAP, mode=0o755)
+    config = "functions:\n" + "".join(fn_block(m.capitalize(), "provided", code, m, "    timeout: 10\n")
+                                      for m in ("pipeline", "bytewise", "pair"))
+    with Gateway(tmp, config) as gw:
+        for name in ("Pipeline", "Bytewise"):
+            status, _, body = gw.invoke(name, {"n": 1}, timeout=60)
+            check(status == 200 and json.loads(body) == {"echo": {"n": 1}, "prev": [], "served": 1}, (name, body))
+            served, prev = 1, [202, 200]
+            if name == "Pipeline":   # 7 MB byte by byte would take minutes
+                status, headers, body = gw.invoke(name, {"big": True}, timeout=60)
+                check(headers.get("x-amz-function-error") == "Unhandled" and
+                      json.loads(body)["errorType"] == "Function.ResponseSizeTooLarge", (name, body[:300]))
+                # The /next sent with the 413'd response is served on the same connection.
+                served, prev = 2, [413, 200]
+            status, _, body = gw.invoke(name, {"wrong_id": True}, timeout=60)
+            check(status == 200 and json.loads(body) == {"echo": {"wrong_id": True}, "prev": prev,
+                                                         "served": served + 1}, (name, body))
+            status, _, body = gw.invoke(name, {"n": 4}, timeout=60)
+            check(status == 200 and json.loads(body) == {"echo": {"n": 4}, "prev": [400, 202, 200], "served": served + 2},
+                  (name, body))
+        # The /next waits for its event; the two requests behind it are answered after it.
+        for n in (1, 2, 3):
+            status, _, body = gw.invoke("Pair", {"n": n}, timeout=60)
+            check(status == 200 and json.loads(body) == {"echo": {"n": n}, "prev": [202, 200, 400, 404] if n > 1 else [],
+                                                         "served": n}, body)
+
+
+class FakeRuntimeApi:
+    """A Runtime API written here, to see how a bundled runtime talks: one connection,
+    requests with Content-Length bodies, answered when the test says."""
+
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.addr = "127.0.0.1:%d" % self.lsock.getsockname()[1]
+        self.sock = None
+        self.buf = b""
+
+    def close(self):
+        for s in (self.sock, self.lsock):
+            if s:
+                s.close()
+
+    def request(self, timeout):
+        """(method, path, body) of the next request, or None if it has not arrived whole
+        within timeout seconds."""
+        end = time.monotonic() + timeout
+        if self.sock is None:
+            self.lsock.settimeout(timeout)
+            self.sock = self.lsock.accept()[0]
+        while True:
+            head, sep, rest = self.buf.partition(b"\r\n\r\n")
+            if sep:
+                lines = head.decode("latin-1").split("\r\n")
+                n = 0
+                for line in lines[1:]:
+                    k, _, v = line.partition(":")
+                    if k.strip().lower() == "content-length":
+                        n = int(v)
+                if len(rest) >= n:
+                    self.buf = rest[n:]
+                    method, path = lines[0].split(" ")[:2]
+                    return method, path, rest[:n]
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            check(chunk, "the runtime closed its connection")
+            self.buf += chunk
+
+    def reply(self, status, body=b"{}", headers=None):
+        head = "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % (status, len(body))
+        for k, v in (headers or {}).items():
+            head += "%s: %s\r\n" % (k, v)
+        self.sock.sendall(head.encode() + b"\r\n" + body)
+
+    def event(self, rid, payload):
+        self.reply(200, json.dumps(payload).encode(), {"Lambda-Runtime-Aws-Request-Id": rid,
+                                                       "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 60000),
+                                                       "Lambda-Runtime-Invoked-Function-Arn": "arn:x"})
+
+
+def check_bundled_runtime_pipelines(tmp, argv, handler, code):
+    """Runs a bundled runtime against FakeRuntimeApi: after the first plain GET /next, the
+    result of each event (a response, then an error) comes with the next GET /next before
+    any answer: the fake answers the post only once the /next is in (or 3 s passed)."""
+    api = FakeRuntimeApi()
+    env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=api.addr, _HANDLER=handler, LAMBDA_TASK_ROOT=code,
+               AWS_LAMBDA_FUNCTION_NAME="Fake")
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        check(api.request(30)[:2] == ("GET", "/2018-06-01/runtime/invocation/next"), "first /next")
+        api.event("r1", {"n": 1})
+        post = api.request(30)
+        check(post[:2] == ("POST", "/2018-06-01/runtime/invocation/r1/response") and json.loads(post[2]) == {"n": 2},
+              post)
+        nxt = api.request(3)
+        check(nxt is not None, "%s sent no GET /next before the answer to its /response" % argv[0])
+        check(nxt[:2] == ("GET", "/2018-06-01/runtime/invocation/next"), nxt)
+        api.reply(202)
+        api.event("r2", {"fail": True})
+        post = api.request(30)
+        check(post[:2] == ("POST", "/2018-06-01/runtime/invocation/r2/error"), post)
+        nxt = api.request(3)
+        check(nxt is not None and nxt[:2] == ("GET", "/2018-06-01/runtime/invocation/next"),
+              "%s sent no GET /next with its /error" % argv[0])
+        api.reply(202)
+    finally:
+        p.kill()
+        out = p.communicate()[0]
+        api.close()
+    return out
+
+
+def test_bundled_runtimes_pipeline(tmp):
+    """The Python and Node runtimes send an invocation's response or error and the next
+    GET /next in one write (HTTP/1.1 pipelining), without waiting for the first answer."""
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "app.py"), """
+        def handler(event, context):
+            if event.get("fail"):
+                raise ValueError("asked to")
+            return {"n": event["n"] + 1}
+        """)
+    write(os.path.join(code, "index.js"), """
+        exports.handler = async (event) => {
+          if (event.fail) throw new Error('asked to');
+          return { n: event.n + 1 };
+        };
+        """)
+    check_bundled_runtime_pipelines(tmp, ["/usr/bin/python3", os.path.join(ROOT, "runtimes/python/bootstrap.py")],
+                                    "app.handler", code)
+    check_bundled_runtime_pipelines(tmp, ["node", os.path.join(ROOT, "runtimes/node/bootstrap.js")],
+                                    "index.handler", code)

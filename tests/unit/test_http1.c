@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_http1.c - router/http1.h: complete, incomplete and refused requests. */
+/* test_http1.c - router/http1.h: complete, incomplete and refused requests; pipelined
+ * requests arriving one byte at a time. */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -53,7 +54,7 @@ START_TEST(test_http1_table)
     long want = c->rc == WHOLE ? (long)strlen(c->raw) : c->rc, rc;
 
     fg_buf_init(&scratch, 1 << 20);
-    rc = fg_http1_parse(c->raw, strlen(c->raw), 4096, 1 << 20, &scratch, &rq);
+    rc = fg_http1_parse(c->raw, strlen(c->raw), 4096, 1 << 20, &scratch, &rq, NULL);
     ck_assert_msg(rc == want, "case %d: rc %ld, want %ld", _i, rc, want);
     if (c->method) {
         ck_assert_int_eq(rq.method_len, strlen(c->method));
@@ -83,15 +84,50 @@ START_TEST(test_http1_header_limit)
     memset(raw, 'a', sizeof(raw));
     memcpy(raw, "GET /n HTTP/1.1\r\nX: ", 20);
     /* No end of headers yet, but already past the limit. */
-    ck_assert_int_eq(fg_http1_parse(raw, sizeof(raw), 4096, 1024, &scratch, &rq), -EMSGSIZE);
+    ck_assert_int_eq(fg_http1_parse(raw, sizeof(raw), 4096, 1024, &scratch, &rq, NULL), -EMSGSIZE);
     /* Every prefix of a valid request is "incomplete", never an error or a crash. */
     const char *ok = "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
     for (size_t n = 0; n < strlen(ok); n++)
-        ck_assert_msg(fg_http1_parse(ok, n, 4096, 1024, &scratch, &rq) == 0, "prefix %zu", n);
-    ck_assert_int_eq(fg_http1_parse(ok, strlen(ok), 4096, 1024, &scratch, &rq), (long)strlen(ok));
+        ck_assert_msg(fg_http1_parse(ok, n, 4096, 1024, &scratch, &rq, NULL) == 0, "prefix %zu", n);
+    ck_assert_int_eq(fg_http1_parse(ok, strlen(ok), 4096, 1024, &scratch, &rq, NULL), (long)strlen(ok));
     /* A chunked body over the limit. */
     const char *big = "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n";
-    ck_assert_int_eq(fg_http1_parse(big, strlen(big), 4096, 1024, &scratch, &rq), -FG_ETOOBIG);
+    ck_assert_int_eq(fg_http1_parse(big, strlen(big), 4096, 1024, &scratch, &rq, NULL), -FG_ETOOBIG);
+    fg_buf_free(&scratch);
+}
+END_TEST
+
+/* Two pipelined requests fed one byte at a time, as a runtime sending byte by byte makes
+ * runtime_api.c call the parser: every prefix is incomplete, the head's end is searched for
+ * only in the new bytes (scanned trails the input by 3, then stays at the head's end while
+ * the body comes), and each request parses as if it came whole. */
+START_TEST(test_http1_byte_by_byte)
+{
+    static const char two[] = "POST /r HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"
+                              "GET /n HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const struct { size_t len, head_end; const char *path; size_t body_len; } want[] = {
+        { 41, 35, "/r", 2 }, { 28, 24, "/n", 0 },
+    };
+    struct fg_http1_request rq;
+    struct fg_buf scratch;
+    size_t scanned = 0, start = 0;
+
+    fg_buf_init(&scratch, 1024);
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t m = 1; m < want[i].len; m++) {
+            size_t at = m < want[i].head_end + 4 ? (m > 3 ? m - 3 : 0) : want[i].head_end;
+            ck_assert_int_eq(fg_http1_parse(two + start, m, 4096, 1024, &scratch, &rq, &scanned), 0);
+            ck_assert_msg(scanned == at, "request %zu, %zu bytes: scanned %zu, want %zu", i, m, scanned, at);
+        }
+        ck_assert_int_eq(fg_http1_parse(two + start, want[i].len, 4096, 1024, &scratch, &rq, &scanned),
+                         (long)want[i].len);
+        ck_assert_int_eq(scanned, 0);
+        ck_assert_int_eq(rq.path_len, 2);
+        ck_assert(!memcmp(rq.path, want[i].path, 2));
+        ck_assert_int_eq(rq.body_len, want[i].body_len);
+        start += want[i].len;
+    }
+    ck_assert_int_eq(start, sizeof(two) - 1);
     fg_buf_free(&scratch);
 }
 END_TEST
@@ -103,5 +139,6 @@ int main(void)
 
     tcase_add_loop_test(tc, test_http1_table, 0, (int)(sizeof(http1_cases) / sizeof(http1_cases[0])));
     tcase_add_test(tc, test_http1_header_limit);
+    tcase_add_test(tc, test_http1_byte_by_byte);
     return fg_unit_run(s, tc);
 }
