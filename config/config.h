@@ -167,6 +167,8 @@ struct fg_conf_function {
     int concurrency;         /* reserved concurrency; 0 = only the gateway's cap applies */
     int min_warm;            /* workers started ahead of traffic */
     int idle_timeout_s;      /* idle workers above min_warm are stopped after this */
+    bool snapstart;          /* python3: new workers fork from an initialized template
+                              * (router/snapshot.c); nodejs: stored only */
     struct fg_conf_pairs env;            /* environment: NAME: value */
     struct fg_conf_event *events;        /* in file order */
     size_t n_events;

@@ -74,6 +74,8 @@ struct fg_invocation {
     long long start_us;              /* delivery time (monotonic) */
     long long deadline_ms;           /* epoch ms, sent as Lambda-Runtime-Deadline-Ms */
     double init_ms;                  /* > 0 on a cold start */
+    double restore_ms;               /* > 0 on a cold start restored from a snapshot (then
+                                      * init_ms is 0: init ran in the template) */
 };
 
 /* Zeroes inv and prepares its buffers. Call before filling the request. */

@@ -13,6 +13,7 @@
 #include "pool.h"
 #include "router_int.h"
 #include "runtime_api.h"
+#include "snapshot.h"
 #include "worker.h"
 
 int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err)
@@ -66,11 +67,15 @@ void fg_pool_worker_ready(struct fg_worker *w)
     struct fg_function *fn = w->fn;
 
     if (w->state == FG_WORKER_SPAWNING) {
-        double init_ms = (double)(fg_mono_us() - w->spawn_us) / 1000.0;
-        if (w->inv)
-            w->inv->init_ms = init_ms;     /* a cold start: REPORT carries it */
+        double ms = (double)(fg_mono_us() - w->spawn_us) / 1000.0;
+        if (w->inv && w->restored)
+            w->inv->restore_ms = ms;       /* a cold start: REPORT carries it */
+        else if (w->inv)
+            w->inv->init_ms = ms;
+        else if (w->restored)
+            fg_fnlog_restore_report(&fn->router->log, fn->conf->name, ms);
         else
-            fg_fnlog_init_report(&fn->router->log, fn->conf->name, init_ms);
+            fg_fnlog_init_report(&fn->router->log, fn->conf->name, ms, "provisioned-concurrency");
     }
     if (w->inv && !w->inv->delivered) {
         fg_worker_deliver(w);
@@ -114,6 +119,9 @@ int fg_pool_start(struct fg_function *fn, struct fg_err *err)
     fn->reap_ev = event_new(fn->router->loop->base, -1, EV_PERSIST, pool_on_reap, fn);
     if (!fn->reap_ev || event_add(fn->reap_ev, &second) < 0)
         return fg_err_set(err, -12, "function %s: cannot create the reaping timer", fn->conf->name);
+    /* As Lambda initializes a SnapStart function when its version is published. */
+    if (fn->conf->snapstart && fn->conf->runtime == FG_RUNTIME_PYTHON3)
+        fg_snapshot_start(fn);
     pool_fill_warm(fn);
     return 0;
 }
@@ -129,4 +137,5 @@ void fg_pool_stop(struct fg_function *fn)
                            "fngate is shutting down");
         fg_worker_kill(w, "shutdown");
     }
+    fg_snapshot_stop(fn);
 }

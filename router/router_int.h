@@ -25,6 +25,7 @@
 #include "pool.h"
 
 struct event;
+struct fg_snapshot;
 struct fg_worker;
 
 struct fg_function {
@@ -38,6 +39,7 @@ struct fg_function {
     int inflight;                        /* invocations holding one of its slots */
     unsigned next_worker_id;
     struct event *reap_ev;               /* periodic idle reaping (pool.c) */
+    struct fg_snapshot *snap;            /* snapstart: its template (snapshot.c), or NULL */
     struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
     struct fg_async_queue queue;         /* its async events on the loop (async.c) */
 };
