@@ -10,7 +10,7 @@ import re
 import threading
 import time
 
-from harness import Gateway, check, run_cli, wait_until, write
+from harness import Gateway, check, need_root, run_cli, wait_until, write
 
 # The module logs its own import and each restore to files in the test's directory.
 APP = """
@@ -37,6 +37,9 @@ def handler(event, context):
         time.sleep(event["sleep"])
     if event.get("exit"):
         os._exit(3)
+    if event.get("mb"):
+        hold = bytearray(event["mb"] << 20)
+        hold[::4096] = b"x" * len(hold[::4096])
     return {"pid": os.getpid(), "r": random.random(), "version": "VERSION",
             "init_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")}
 """
@@ -188,3 +191,41 @@ def test_snapstart_needs_python_or_node(tmp):
     p = run_cli("serve", "-c", cfg, "--listen", "127.0.0.1:0")
     check(p.returncode != 0 and "snapstart needs runtime python3 or nodejs" in p.stderr, p.stderr)
     check(re.search(r"bad\.yaml:\d+:\d+", p.stderr), "the error has a position: %s" % p.stderr)
+
+
+def test_snapstart_memory_limit(tmp):
+    """A restored worker joins its own memory group (cgroup mode, as root) or gets its
+    RLIMIT_AS: going over the function's memory fails as for any worker."""
+    need_root("give workers cgroup v1 memory groups")
+    write(os.path.join(tmp, "code", "app.py"), APP.replace("VERSION", "v1"))
+    with Gateway(tmp, snap_config(tmp, extra="    memory: 128\n    timeout: 20\n")) as gw:
+        check("limiting memory with RLIMIT_AS" not in gw.stderr(), gw.stderr())
+        status, headers, body = gw.invoke("Snap", {"mb": 40})
+        check(status == 200 and "x-amz-function-error" not in headers, body)
+        m = gw.wait_stdout(r"REPORT RequestId: %s\t.*Max Memory Used: (\d+) MB" % headers["x-amzn-requestid"])
+        check(int(m.group(1)) >= 40, "Max Memory Used %s MB after allocating 40 MB" % m.group(1))
+        status, headers, body = gw.invoke("Snap", {"mb": 400})
+        check(json.loads(body)["errorType"] == "Runtime.OutOfMemory", body)
+
+
+def test_snapstart_memory_rlimit(tmp):
+    write(os.path.join(tmp, "code", "app.py"), APP.replace("VERSION", "v1"))
+    with Gateway(tmp, snap_config(tmp, extra="    memory: 128\n    timeout: 20\n"),
+                 extra_env={"FNGATE_CGROUP_ROOT": os.path.join(tmp, "no-cgroups-here")}) as gw:
+        check("limiting memory with RLIMIT_AS" in gw.stderr(), gw.stderr())
+        status, headers, body = gw.invoke("Snap", {"mb": 600})
+        check(json.loads(body)["errorType"] == "MemoryError", body)
+
+
+def test_snapstart_min_warm(tmp):
+    """min_warm workers are restored ahead of traffic: RESTORE_REPORT, and the first call
+    is warm (no Restore Duration in its REPORT)."""
+    write(os.path.join(tmp, "code", "app.py"), APP.replace("VERSION", "v1"))
+    with Gateway(tmp, snap_config(tmp, extra="    min_warm: 2\n")) as gw:
+        wait_until(lambda: len(re.findall(r"^\[Snap\] RESTORE_REPORT Restore Duration: [0-9.]+ ms$", gw.stdout(),
+                                          re.M)) == 2, 10, "two workers restored ahead of traffic")
+        status, _, body = gw.invoke("Snap", {})
+        check(status == 200, body)
+        m = gw.wait_stdout(r"^\[Snap\] REPORT RequestId: .*$")
+        check("Restore Duration" not in m.group(0) and "Init Duration" not in m.group(0), m.group(0))
+        check(len(lines(os.path.join(tmp, "imports.log"))) == 1, lines(os.path.join(tmp, "imports.log")))
