@@ -229,3 +229,23 @@ def test_snapstart_min_warm(tmp):
         m = gw.wait_stdout(r"^\[Snap\] REPORT RequestId: .*$")
         check("Restore Duration" not in m.group(0) and "Init Duration" not in m.group(0), m.group(0))
         check(len(lines(os.path.join(tmp, "imports.log"))) == 1, lines(os.path.join(tmp, "imports.log")))
+
+
+def test_snapstart_after_restore_error(tmp):
+    """An after-restore hook that raises is the restored worker's init error."""
+    write(os.path.join(tmp, "code", "app.py"), """
+        from snapshot_restore_py import register_after_restore
+
+        @register_after_restore
+        def reconnect():
+            raise ConnectionError("no database after restore")
+
+        def handler(event, context):
+            return 1
+        """)
+    with Gateway(tmp, snap_config(tmp)) as gw:
+        status, headers, body = gw.invoke("Snap", {})
+        err = json.loads(body)
+        check(headers.get("x-amz-function-error") == "Unhandled", headers)
+        check(err["errorType"] == "ConnectionError" and err["errorMessage"] == "no database after restore", err)
+        gw.wait_stdout(r"^\[Snap\] \[ERROR\] ConnectionError: no database after restore$")
