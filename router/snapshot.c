@@ -46,6 +46,7 @@
 #define SNAPSHOT_RESTART_US     1000000LL   /* at most one template start a second */
 #define SNAPSHOT_EXITS          16
 #define SNAPSHOT_EXIT_KEEP_US   10000000LL
+#define SNAPSHOT_RESEND_US      10000       /* the socket was full: try again after this */
 
 /* ------------------------------------------------------------------ types */
 
@@ -75,6 +76,7 @@ struct fg_snapshot {
     struct fg_buf line;       /* its unfinished output line */
     struct event *start_ev;   /* a start put off by the rate limit */
     struct event *sweep_ev;   /* frees workers killed before their request went */
+    struct event *flush_ev;   /* sends again what a full socket refused */
     long long start_us;       /* the running template's start (its Init Duration) */
     long long last_start_us;
     unsigned next_req;
@@ -198,6 +200,20 @@ static int snapshot_send(struct fg_snapshot *s, struct fg_worker *w)
     return 0;
 }
 
+/* A send failed: a full socket is tried again soon; anything else means the template is
+ * going, and its end (SIGCHLD) decides. */
+static void snapshot_send_failed(struct fg_snapshot *s, int rc)
+{
+    struct timeval tv = { 0, SNAPSHOT_RESEND_US };
+    if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -ENOBUFS) {
+        if (!evtimer_pending(s->flush_ev, NULL))
+            evtimer_add(s->flush_ev, &tv);
+        return;
+    }
+    fg_log(FG_LOG_WARN, "snapshot", "function %s: cannot reach the snapshot template: %s", snapshot_name(s),
+           strerror(-rc));
+}
+
 /* Sends every request that waits, the oldest first (the list is newest first). */
 static void snapshot_flush(struct fg_snapshot *s)
 {
@@ -212,11 +228,17 @@ static void snapshot_flush(struct fg_snapshot *s)
         if (!w->snap_req || w->snap_sent || w->state == FG_WORKER_DEAD)
             continue;
         if ((rc = snapshot_send(s, w)) < 0) {
-            fg_log(FG_LOG_WARN, "snapshot", "function %s: cannot reach the snapshot template: %s", snapshot_name(s),
-                   strerror(-rc));
-            return;                  /* its end (SIGCHLD) decides */
+            snapshot_send_failed(s, rc);
+            return;
         }
     }
+}
+
+static void snapshot_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    snapshot_flush(arg);
 }
 
 /* Frees restored workers that never got a process: with the init error, or as exited. */
@@ -474,8 +496,9 @@ static struct fg_snapshot *snapshot_get(struct fg_function *fn)
     fg_buf_init(&s->line, SNAPSHOT_LINE_MAX);
     s->start_ev = evtimer_new(base, snapshot_on_start, s);
     s->sweep_ev = event_new(base, -1, 0, snapshot_on_sweep, s);
+    s->flush_ev = evtimer_new(base, snapshot_on_flush, s);
     fn->snap = s;
-    if (!s->start_ev || !s->sweep_ev) {
+    if (!s->start_ev || !s->sweep_ev || !s->flush_ev) {
         fg_snapshot_free(fn);
         return NULL;
     }
@@ -505,11 +528,9 @@ int fg_snapshot_request(struct fg_function *fn, struct fg_worker *w, int out_fd,
         s->next_req = 1;
     w->snap_req = s->next_req;
     w->spawn_us = fg_mono_us();
-    if (s->state == SNAPSHOT_READY && (rc = snapshot_send(s, w)) < 0) {
-        /* Not sent: its end is near (SIGCHLD), and then it goes to the next template. */
-        fg_log(FG_LOG_WARN, "snapshot", "function %s: cannot reach the snapshot template: %s", fn->conf->name,
-               strerror(-rc));
-    }
+    /* Behind others still waiting for a full socket: after them. */
+    if (s->state == SNAPSHOT_READY && !evtimer_pending(s->flush_ev, NULL) && (rc = snapshot_send(s, w)) < 0)
+        snapshot_send_failed(s, rc);
     if (s->state == SNAPSHOT_NONE && !evtimer_pending(s->start_ev, NULL)) {
         if (s->last_start_us && s->last_start_us + SNAPSHOT_RESTART_US > fg_mono_us()) {
             snapshot_try_start(s);
@@ -554,6 +575,7 @@ void fg_snapshot_stop(struct fg_function *fn)
     if (!s)
         return;
     evtimer_del(s->start_ev);
+    evtimer_del(s->flush_ev);
     if (s->pid)
         kill(-s->pid, SIGKILL);      /* its reap frees what waited for it */
     event_active(s->sweep_ev, 0, 0);
@@ -572,6 +594,8 @@ void fg_snapshot_free(struct fg_function *fn)
         event_free(s->start_ev);
     if (s->sweep_ev)
         event_free(s->sweep_ev);
+    if (s->flush_ev)
+        event_free(s->flush_ev);
     fg_buf_free(&s->line);
     free(s->init_error);
     free(s);

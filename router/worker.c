@@ -454,8 +454,12 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
         fn->workers->prev = w;
     fn->workers = w;
     fn->n_live++;
-    fg_log(FG_LOG_DEBUG, "worker", "function %s: started worker %d on runtime port %d", fn->conf->name,
-           (int)w->pid, w->api.port);
+    if (w->restored)
+        fg_log(FG_LOG_DEBUG, "worker", "function %s: asked its snapshot for a worker on runtime port %d",
+               fn->conf->name, w->api.port);
+    else
+        fg_log(FG_LOG_DEBUG, "worker", "function %s: started worker %d on runtime port %d", fn->conf->name,
+               (int)w->pid, w->api.port);
     return w;
 
 fail:

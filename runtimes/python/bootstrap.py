@@ -324,12 +324,20 @@ def snapshot_template():
         sys.stderr.flush()
         middle = os.fork()
         if middle == 0:
+            # The worker goes on only once fngate was told its pid: a worker fngate cannot
+            # name must never serve its port.
+            told_r, told_w = os.pipe()
             pid = os.fork()
             if pid == 0:
+                os.close(told_w)
+                if not os.read(told_r, 1):
+                    os._exit(1)
+                os.close(told_r)
                 restore(ctl, fds[0], req)
                 return handler
             try:
                 ctl.send(json.dumps({"t": "pid", "id": req["id"], "pid": pid}).encode())
+                os.write(told_w, b"1")
             finally:
                 os._exit(0)
         os.close(fds[0])
