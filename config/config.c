@@ -198,6 +198,7 @@ static const struct fg_conf_key conf_function_keys[] = {
     { .name = "scaling", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, scaling), .names = conf_scaling_names },
     { .name = "idle_timeout", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_function, idle_timeout_s),
       .min = 1, .max = 86400 },
+    { .name = "snapstart", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_function, snapstart) },
     { .name = "environment", .type = FG_CONF_PAIRS, .offset = offsetof(struct fg_conf_function, env) },
     { .name = "events", .type = FG_CONF_CUSTOM, .parse = conf_parse_events },
     { .name = "retries", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_function, retries), .table = conf_retries_keys },
@@ -648,6 +649,9 @@ static int conf_check_function(struct fg_conf_parser *p, struct fg_conf_function
         (!strchr(fn->handler, '.') || fn->handler[0] == '.'))
         return fg_conf_fail(p, fn->pos, "function %s: handler '%s' must be FILE.FUNCTION (e.g. app.lambda_handler)",
                             fn->name, fn->handler);
+    if (fn->snapstart && fn->runtime != FG_RUNTIME_PYTHON3 && fn->runtime != FG_RUNTIME_NODEJS)
+        return fg_conf_fail(p, fn->pos, "function %s: snapstart needs runtime python3 or nodejs (not %s)", fn->name,
+                            conf_runtime_names[fn->runtime]);
     if (fn->min_warm > fn->concurrency && fn->concurrency)
         return fg_conf_fail(p, fn->pos, "function %s: min_warm (%d) is above concurrency (%d)", fn->name,
                             fn->min_warm, fn->concurrency);

@@ -175,6 +175,8 @@ struct fg_conf_function {
     int idle_timeout_s;      /* idle workers above min_warm are stopped after this */
     int max_workers;         /* processes at most; 0 = as many as admission finds useful */
     enum fg_scaling scaling; /* when a busy function starts another worker (router/pool.c) */
+    bool snapstart;          /* python3: new workers fork from an initialized template
+                              * (router/snapshot.c); nodejs: stored only */
     struct fg_conf_pairs env;            /* environment: NAME: value */
     struct fg_conf_event *events;        /* in file order */
     size_t n_events;

@@ -134,6 +134,13 @@ void fg_fnlog_line(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv
     fnlog_emit(l, "\n", 1);
 }
 
+/* Whole milliseconds, rounded up, at least 1. */
+static long long fnlog_billed(double ms)
+{
+    long long b = (long long)ceil(ms);
+    return b < 1 ? 1 : b;
+}
+
 void fg_fnlog_start(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv)
 {
     char line[160];
@@ -148,11 +155,9 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                   int memory_size_mb, const char *status)
 {
     char line[512];
-    long long billed = (long long)ceil(inv->duration_ms);
+    long long billed = fnlog_billed(inv->duration_ms);
     int n;
 
-    if (billed < 1)
-        billed = 1;
     n = snprintf(line, sizeof(line), "END RequestId: %s", inv->request_id);
     fnlog_text(l, fn, inv, line, (size_t)n);
     n = snprintf(line, sizeof(line),
@@ -161,6 +166,9 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                  inv->request_id, inv->duration_ms, billed, memory_size_mb, inv->max_memory_mb);
     if (inv->init_ms > 0)
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\tInit Duration: %.2f ms", inv->init_ms);
+    if (inv->restore_ms > 0)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "\tRestore Duration: %.2f ms\tBilled Restore Duration: %lld ms",
+                      inv->restore_ms, fnlog_billed(inv->restore_ms));
     if (status)
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\tStatus: %s", status);
     fnlog_text(l, fn, inv, line, (size_t)n);
@@ -170,21 +178,35 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                                     memory_size_mb, "maxMemoryUsedMB", inv->max_memory_mb);
         if (inv->init_ms > 0)
             json_object_set_new(metrics, "initDurationMs", json_real(inv->init_ms));
+        if (inv->restore_ms > 0) {
+            json_object_set_new(metrics, "restoreDurationMs", json_real(inv->restore_ms));
+            json_object_set_new(metrics, "billedRestoreDurationMs", json_integer(fnlog_billed(inv->restore_ms)));
+        }
         fnlog_json(l, fn, "platform.report",
                    json_pack("{s:{s:s,s:o,s:s}}", "record", "requestId", inv->request_id,
                              "metrics", metrics, "status", status ? status : "success"));
     }
 }
 
-void fg_fnlog_init_report(struct fg_fnlog *l, const char *fn, double init_ms)
+void fg_fnlog_init_report(struct fg_fnlog *l, const char *fn, double init_ms, const char *init_type)
 {
     char line[128];
     int n = snprintf(line, sizeof(line), "INIT_REPORT Init Duration: %.2f ms", init_ms);
     fnlog_text(l, fn, NULL, line, (size_t)n);
     if (l->format == FG_LOG_FORMAT_JSON)
         fnlog_json(l, fn, "platform.initReport",
-                   json_pack("{s:{s:s,s:{s:f}}}", "record", "initializationType", "provisioned-concurrency",
-                             "metrics", "durationMs", init_ms));
+                   json_pack("{s:{s:s,s:{s:f}}}", "record", "initializationType", init_type, "metrics",
+                             "durationMs", init_ms));
+}
+
+void fg_fnlog_restore_report(struct fg_fnlog *l, const char *fn, double restore_ms)
+{
+    char line[128];
+    int n = snprintf(line, sizeof(line), "RESTORE_REPORT Restore Duration: %.2f ms", restore_ms);
+    fnlog_text(l, fn, NULL, line, (size_t)n);
+    if (l->format == FG_LOG_FORMAT_JSON)
+        fnlog_json(l, fn, "platform.restoreReport",
+                   json_pack("{s:{s:{s:f}}}", "record", "metrics", "durationMs", restore_ms));
 }
 
 void fg_fnlog_close(struct fg_fnlog *l)

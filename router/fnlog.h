@@ -2,7 +2,8 @@
 /* fnlog.h - the function log stream: what CloudWatch Logs would hold, on fngate's stdout.
  *
  * Per invocation: START / END / REPORT lines exactly as Lambda prints them (Init Duration on
- * a cold start), and every line the worker printed, attributed to the request id that was
+ * a cold start,
+ * Restore Duration when the worker was restored from a snapshot), and every line the worker printed, attributed to the request id that was
  * running when it was printed. Text lines are prefixed "[FUNCTION] "; with
  * log_format: json each line is a JSON object with Lambda's platform.* types. The same
  * lines (unprefixed, as Lambda shows them) go to the invocation's 4 KB log tail when the
@@ -39,8 +40,12 @@ void fg_fnlog_start(struct fg_fnlog *l, const char *fn, struct fg_invocation *in
 void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                   int memory_size_mb, const char *status);
 
-/* A worker finished init with no invocation waiting (min_warm): Lambda's INIT_REPORT. */
-void fg_fnlog_init_report(struct fg_fnlog *l, const char *fn, double init_ms);
+/* Init finished with no invocation waiting: Lambda's INIT_REPORT. init_type:
+ * "provisioned-concurrency" (a min_warm worker), "snap-start" (a snapshot template). */
+void fg_fnlog_init_report(struct fg_fnlog *l, const char *fn, double init_ms, const char *init_type);
+
+/* A worker restored from a snapshot with no invocation waiting: RESTORE_REPORT. */
+void fg_fnlog_restore_report(struct fg_fnlog *l, const char *fn, double restore_ms);
 
 /* Writes what is pending (also called at shutdown). */
 void fg_fnlog_flush(struct fg_fnlog *l);

@@ -77,6 +77,8 @@ struct fg_invocation {
     bool queued;                     /* in its function's line for a worker (pool.c) */
     struct fg_invocation *wait_prev, *wait_next;
     long long wait_since_us;         /* when it joined the line (monotonic) */
+    double restore_ms;               /* > 0 on a cold start restored from a snapshot (then
+                                      * init_ms is 0: init ran in the template) */
 };
 
 /* Zeroes inv and prepares its buffers. Call before filling the request. */

@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "router_int.h"
 #include "runtime_api.h"
+#include "snapshot.h"
 #include "worker.h"
 
 #define POOL_TICK_MS     250
@@ -234,10 +235,15 @@ void fg_pool_worker_ready(struct fg_worker *w)
             pool_give(w, fn->wait_head);          /* delivered inside: w is parked */
         else if (w->inv && !w->inv->delivered)
             pool_give(w, w->inv);
-        if (w->inv)
-            w->inv->init_ms = init_ms;            /* a cold start: REPORT carries it */
+        /* A cold start: REPORT carries it. */
+        if (w->inv && w->restored)
+            w->inv->restore_ms = init_ms;
+        else if (w->inv)
+            w->inv->init_ms = init_ms;
+        else if (w->restored)
+            fg_fnlog_restore_report(&fn->router->log, fn->conf->name, init_ms);
         else
-            fg_fnlog_init_report(&fn->router->log, fn->conf->name, init_ms);
+            fg_fnlog_init_report(&fn->router->log, fn->conf->name, init_ms, "provisioned-concurrency");
         if (w->state == FG_WORKER_SPAWNING)
             pool_push_idle(w);
         return;
@@ -307,6 +313,9 @@ int fg_pool_start(struct fg_function *fn, struct fg_err *err)
     fn->tick_ev = event_new(fn->router->loop->base, -1, EV_PERSIST, pool_on_tick, fn);
     if (!fn->tick_ev || event_add(fn->tick_ev, &tick) < 0)
         return fg_err_set(err, -12, "function %s: cannot create the pool's timer", fn->conf->name);
+    /* As Lambda initializes a SnapStart function when its version is published. */
+    if (fn->conf->snapstart && fn->conf->runtime == FG_RUNTIME_PYTHON3)
+        fg_snapshot_start(fn);
     pool_fill_warm(fn);
     return 0;
 }
@@ -325,4 +334,5 @@ void fg_pool_stop(struct fg_function *fn)
     while (fn->wait_head)
         fg_router_fail(fn->router, fn->wait_head, FG_INV_SERVICE_ERROR, "ServiceException",
                        "fngate is shutting down");
+    fg_snapshot_stop(fn);
 }

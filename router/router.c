@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 #include "mark.h"
 #include "pool.h"
 #include "router_int.h"
+#include "snapshot.h"
 #include "store.h"
 #include "worker.h"
 
@@ -307,7 +309,8 @@ static void router_on_sigchld(evutil_socket_t sig, short what, void *arg)
     (void)sig;
     (void)what;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-        fg_worker_on_exit(r, pid, status);
+        if (!fg_worker_on_exit(r, pid, status))
+            fg_snapshot_on_exit(r, pid, status);
 }
 
 /* ------------------------------------------------------------------ lifecycle */
@@ -359,6 +362,10 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     fg_cpuload_init(&r->cpu);
     if (!r->mem.cgroup)
         fg_log(FG_LOG_INFO, "router", "cgroup v1 memory controller not writable: limiting memory with RLIMIT_AS");
+    /* Workers forked by a snapshot template are orphaned on purpose (snapshot.c): as a
+     * subreaper fngate gets them, and router_on_sigchld reaps them as its own. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return fg_err_set(err, -errno, "cannot become a child subreaper: %s", strerror(errno));
     r->sigchld_ev = evsignal_new(r->loop->base, SIGCHLD, router_on_sigchld, r);
     if (!r->sigchld_ev || event_add(r->sigchld_ev, NULL) < 0)
         return fg_err_set(err, -ENOMEM, "cannot watch SIGCHLD");
@@ -426,6 +433,8 @@ void fg_router_free(struct fg_router *r)
     if (!r)
         return;
     fg_async_free(r);
+    for (size_t i = 0; i < r->n_fns; i++)
+        fg_snapshot_free(&r->fns[i]);
     fg_mark_close(&r->marks);
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);

@@ -27,6 +27,7 @@
 #include "pool_policy.h"
 
 struct event;
+struct fg_snapshot;
 struct fg_worker;
 
 struct fg_function {
@@ -50,6 +51,7 @@ struct fg_function {
     unsigned window_ticks, window_saturated; /* ticks in it; ticks that saw a waiter */
     unsigned ticks;
     struct event *tick_ev;               /* pool.c's periodic tick: line, climb, reaping */
+    struct fg_snapshot *snap;            /* snapstart: its template (snapshot.c), or NULL */
     struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
     struct fg_async_queue queue;         /* its async events on the loop (async.c) */
 };

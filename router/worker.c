@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "router_int.h"
 #include "runtime_api.h"
+#include "snapshot.h"
 #include "worker.h"
 
 #define WORKER_LINE_MAX   (256u * 1024)
@@ -65,9 +66,11 @@ static char *exec_str(struct worker_exec *x, const char *fmt, ...)
             (x)->envp[(x)->n_env++] = exec_str((x), __VA_ARGS__);         \
     } while (0)
 
-static int worker_build_exec(struct fg_worker *w, struct worker_exec *x, struct fg_err *err)
+/* What differs between one process of fn and the next: its Runtime API port, its log
+ * stream, its initialization type. */
+static int worker_build_exec(struct fg_function *fn, int port, const char *log_stream, const char *init_type,
+                             struct worker_exec *x, struct fg_err *err)
 {
-    struct fg_function *fn = w->fn;
     const struct fg_conf_function *c = fn->conf;
     struct fg_router *r = fn->router;
     const struct fg_config *conf = r->conf;
@@ -96,7 +99,7 @@ static int worker_build_exec(struct fg_worker *w, struct worker_exec *x, struct 
         x->argv[1] = exec_str(x, "%s/exec/bootstrap.py", r->runtime_dir);
         break;
     }
-    EXEC_ENV(x, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", w->api.port);
+    EXEC_ENV(x, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", port);
     if (c->handler)
         EXEC_ENV(x, "_HANDLER=%s", c->handler);
     EXEC_ENV(x, "LAMBDA_TASK_ROOT=%s", c->code);
@@ -105,8 +108,8 @@ static int worker_build_exec(struct fg_worker *w, struct worker_exec *x, struct 
     EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", c->memory_mb);
     EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
     EXEC_ENV(x, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", c->name);
-    EXEC_ENV(x, "AWS_LAMBDA_LOG_STREAM_NAME=%s", w->log_stream);
-    EXEC_ENV(x, "AWS_LAMBDA_INITIALIZATION_TYPE=%s", w->provisioned ? "provisioned-concurrency" : "on-demand");
+    EXEC_ENV(x, "AWS_LAMBDA_LOG_STREAM_NAME=%s", log_stream);
+    EXEC_ENV(x, "AWS_LAMBDA_INITIALIZATION_TYPE=%s", init_type);
     EXEC_ENV(x, "AWS_REGION=%s", conf->region);
     EXEC_ENV(x, "AWS_DEFAULT_REGION=%s", conf->region);
     EXEC_ENV(x, "TZ=:UTC");
@@ -138,8 +141,10 @@ static void worker_child_fail(const char *what, const char *path)
     _exit(127);
 }
 
-/* Async-signal-safe only: we are a fork of a threaded process. */
-static void worker_child(struct fg_worker *w, struct worker_exec *x, int out_fd, pid_t parent)
+/* Async-signal-safe only: we are a fork of a threaded process. mem NULL: no memory cap;
+ * ctl_fd >= 0 becomes fd 3 (a snapshot template's control socket). */
+static void worker_child(const struct fg_function *fn, const struct fg_memlimit_worker *mem, struct worker_exec *x,
+                         int out_fd, int ctl_fd, pid_t parent)
 {
     sigset_t none;
     int devnull;
@@ -156,11 +161,18 @@ static void worker_child(struct fg_worker *w, struct worker_exec *x, int out_fd,
         _exit(126);
     if ((devnull = open("/dev/null", O_RDONLY)) >= 0)
         dup2(devnull, 0);
-    if (fg_memlimit_enter(&w->mem) < 0)
-        worker_child_fail("cannot enter memory group", w->mem.procs);
-    if (chdir(w->fn->conf->code) < 0)
-        worker_child_fail("chdir", w->fn->conf->code);
-    close_range(3, ~0u, 0);
+    if (mem && fg_memlimit_enter(mem) < 0)
+        worker_child_fail("cannot enter memory group", mem->procs);
+    if (chdir(fn->conf->code) < 0)
+        worker_child_fail("chdir", fn->conf->code);
+    if (ctl_fd >= 0) {
+        /* dup2 onto itself would keep FD_CLOEXEC */
+        if ((ctl_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(ctl_fd, 3)) < 0)
+            _exit(126);
+        close_range(4, ~0u, 0);
+    } else {
+        close_range(3, ~0u, 0);
+    }
     execve(x->argv[0], x->argv, x->envp);
     worker_child_fail("exec", x->argv[0]);
 }
@@ -395,6 +407,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
     w->out_fd = -1;
+    w->snap_fd = -1;
     fg_buf_init(&w->line, WORKER_LINE_MAX);
     worker_log_stream(w->log_stream);
     snprintf(name, sizeof(name), "%s-%u", fn->conf->name, w->id);
@@ -403,28 +416,37 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     if (fg_memlimit_prepare(&r->mem, &w->mem, name, fn->conf->memory_mb,
                             fn->conf->runtime != FG_RUNTIME_NODEJS, err) < 0)
         goto fail;
-    if (worker_build_exec(w, &x, err) < 0)
-        goto fail;
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         fg_err_set(err, -errno, "function %s: pipe: %s", fn->conf->name, strerror(errno));
         goto fail;
     }
-    pid = fork();
-    if (pid < 0) {
-        fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
-        goto fail;
+    if (fn->conf->snapstart && fn->conf->runtime == FG_RUNTIME_PYTHON3) {
+        /* A fork of the function's template; its pid comes later (snapshot.c). */
+        int out = pipefd[1];
+        pipefd[1] = -1;
+        if (fg_snapshot_request(fn, w, out, err) < 0)
+            goto fail;
+    } else {
+        if (worker_build_exec(fn, w->api.port, w->log_stream, provisioned ? "provisioned-concurrency" : "on-demand",
+                              &x, err) < 0)
+            goto fail;
+        pid = fork();
+        if (pid < 0) {
+            fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
+            goto fail;
+        }
+        if (pid == 0)
+            worker_child(fn, &w->mem, &x, pipefd[1], -1, self);
+        setpgid(pid, pid);     /* also here, so a kill right after fork reaches the group */
+        close(pipefd[1]);
+        w->pid = pid;
+        w->mem.pid = pid;
     }
-    if (pid == 0)
-        worker_child(w, &x, pipefd[1], self);
-    setpgid(pid, pid);     /* also here, so a kill right after fork reaches the group */
-    close(pipefd[1]);
-    w->pid = pid;
-    w->mem.pid = pid;
     w->out_fd = pipefd[0];
     fcntl(w->out_fd, F_SETFL, O_NONBLOCK);
     w->out_ev = event_new(r->loop->base, w->out_fd, EV_READ | EV_PERSIST, worker_on_output, w);
     if (!w->out_ev || event_add(w->out_ev, NULL) < 0)
-        fg_log(FG_LOG_WARN, "worker", "function %s worker %d: cannot watch its output", fn->conf->name, (int)pid);
+        fg_log(FG_LOG_WARN, "worker", "function %s worker %d: cannot watch its output", fn->conf->name, (int)w->pid);
     w->spawn_us = fg_mono_us();
     w->state = FG_WORKER_SPAWNING;
     w->next = fn->workers;
@@ -433,8 +455,12 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     fn->workers = w;
     fn->n_live++;
     fn->n_starting++;
-    fg_log(FG_LOG_DEBUG, "worker", "function %s: started worker %d on runtime port %d", fn->conf->name,
-           (int)pid, w->api.port);
+    if (w->restored)
+        fg_log(FG_LOG_DEBUG, "worker", "function %s: asked its snapshot for a worker on runtime port %d",
+               fn->conf->name, w->api.port);
+    else
+        fg_log(FG_LOG_DEBUG, "worker", "function %s: started worker %d on runtime port %d", fn->conf->name,
+               (int)w->pid, w->api.port);
     return w;
 
 fail:
@@ -447,6 +473,26 @@ fail:
     fg_buf_free(&w->line);
     free(w);
     return NULL;
+}
+
+pid_t fg_worker_exec_template(struct fg_function *fn, int out_fd, int ctl_fd, const char *log_stream,
+                              struct fg_err *err)
+{
+    struct worker_exec x;
+    pid_t pid, self = getpid();
+
+    if (worker_build_exec(fn, 0, log_stream, "snap-start", &x, err) < 0)
+        return err->code;
+    EXEC_ENV(&x, "FNGATE_SNAPSTART=3");
+    if (!x.envp[x.n_env - 1])
+        return fg_err_set(err, -E2BIG, "function %s: environment too large", fn->conf->name);
+    pid = fork();
+    if (pid < 0)
+        return fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
+    if (pid == 0)
+        worker_child(fn, NULL, &x, out_fd, ctl_fd, self);
+    setpgid(pid, pid);
+    return pid;
 }
 
 static void worker_unidle(struct fg_worker *w)
@@ -472,8 +518,15 @@ void fg_worker_kill(struct fg_worker *w, const char *reason)
     w->state = FG_WORKER_DEAD;
     w->fn->n_live--;
     fg_log(FG_LOG_DEBUG, "worker", "function %s worker %d: killed (%s)", w->fn->conf->name, (int)w->pid, reason);
-    if (!w->reaped)
+    if (w->reaped) {
+        /* nothing to signal */
+    } else if (w->pid > 0) {
         kill(-w->pid, SIGKILL);
+        if (w->restored)
+            kill(w->pid, SIGKILL);   /* it may not lead its group yet (setsid) */
+    } else if (w->snap_req) {
+        fg_snapshot_forget(w);       /* killed when its pid comes, or freed */
+    }
     fg_runtime_api_close(&w->api);
 }
 
@@ -488,12 +541,37 @@ static void worker_free(struct fg_worker *w)
     if (w->next)
         w->next->prev = w->prev;
     worker_close_output(w);
+    if (w->snap_fd >= 0)
+        close(w->snap_fd);
     fg_memlimit_release(&w->mem);
     fg_buf_free(&w->line);
     free(w);
 }
 
-void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
+void fg_worker_restore_failed(struct fg_worker *w, const char *type, const char *body, size_t len, const char *how)
+{
+    struct fg_router *r = w->fn->router;
+
+    FG_ASSERT(w->pid == 0);
+    if (w->inv && body) {
+        worker_fail_with_body(w, w->inv, type ? type : "Runtime.InitError", body, len);
+    } else if (w->inv) {
+        struct fg_invocation *inv = w->inv;
+        char line[256];
+        int n = snprintf(line, sizeof(line), "RequestId: %s Error: Runtime exited with error: %s", inv->request_id,
+                         how);
+        fg_fnlog_line(&r->log, w->fn->conf->name, NULL, line, (size_t)n);
+        inv->sandbox_fault = !inv->delivered;
+        fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, "Runtime.ExitError", "%s", line);
+    }
+    w->snap_req = 0;
+    fg_worker_kill(w, how);
+    w->reaped = true;
+    worker_free(w);
+    fg_router_check_stopped(r);
+}
+
+bool fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
 {
     struct fg_worker *w = NULL;
     struct fg_function *fn = NULL;
@@ -503,7 +581,7 @@ void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
         for (w = r->fns[i].workers; w && w->pid != pid; w = w->next)
             ;
     if (!w)
-        return;
+        return false;
     fn = w->fn;
     w->reaped = true;
     /* Whatever the runtime left behind in its group goes with it, as a sandbox would. */
@@ -531,6 +609,7 @@ void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
     worker_free(w);
     fg_pool_refill(fn);
     fg_router_check_stopped(r);
+    return true;
 }
 
 void fg_worker_deliver(struct fg_worker *w)

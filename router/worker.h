@@ -49,6 +49,13 @@ struct fg_worker {
     pid_t pid;
     bool reaped;                         /* waitpid() collected it */
     bool provisioned;                    /* started by min_warm */
+    bool restored;                       /* forked from its function's snapshot template
+                                          * (snapshot.h): REPORT says Restore Duration */
+    unsigned snap_req;                   /* restored: its fork request's id while the pid is
+                                          * not known yet (pid 0), else 0 */
+    bool snap_sent;                      /* that request went to the template */
+    int snap_fd;                         /* its output pipe's write end until the pid is
+                                          * known (the template is given it), else -1 */
     struct fg_runtime_api api;           /* its Runtime API server, 127.0.0.1:api.port;
                                           * worker.c answers its callbacks */
     struct fg_invocation *inv;           /* assigned or delivered, or NULL */
@@ -66,14 +73,31 @@ struct fg_worker {
  * frees it after the reap; or NULL with err filled. */
 struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err);
 
+/* Starts fn's runtime as its snapshot template (snapshot.c): the process a worker starts
+ * as, with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start, FNGATE_SNAPSTART=3 and ctl_fd as its
+ * fd 3, out_fd as stdout and stderr, no memory group, in its own process group. Borrows
+ * both fds (the caller closes its copies). The child's pid, or a negative code with err
+ * filled. */
+pid_t fg_worker_exec_template(struct fg_function *fn, int out_fd, int ctl_fd, const char *log_stream,
+                              struct fg_err *err);
+
+/* A restored worker whose process never came (its template failed at init or died before
+ * forking it, or it was killed before its request was sent): fails its invocation, if
+ * any, with the init error body (type, body: Runtime.InitError shape as /init/error takes
+ * it) or, body NULL, as a runtime that exited during init (how: "exit status 1"), then
+ * frees it. Not from inside the worker's own callbacks. */
+void fg_worker_restore_failed(struct fg_worker *w, const char *type, const char *body, size_t len, const char *how);
+
 /* Kills the worker's process group and closes its Runtime API server (a parked /next
- * too); it becomes DEAD and is freed once reaped. Its invocation, if any, is the caller's
+ * too); it becomes DEAD and is freed once reaped (a restored worker whose pid is not known
+ * yet: killed when it is, or freed by snapshot.c when it will never be). Its invocation, if any, is the caller's
  * to finish. reason goes to the debug log. Idempotent. */
 void fg_worker_kill(struct fg_worker *w, const char *reason);
 
-/* SIGCHLD: status collected for pid (ignored when no worker has it). Fails the invocation
- * the worker held, frees the worker, and lets a stopping router finish. */
-void fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);
+/* SIGCHLD: status collected for pid. Fails the invocation the worker held, frees the
+ * worker, and lets a stopping router finish. false when no worker has pid (then nothing
+ * was done: snapshot.c may know it). */
+bool fg_worker_on_exit(struct fg_router *r, pid_t pid, int status);
 
 /* Reads whatever output is waiting (before an answer is processed, so lines printed before
  * the answer belong to the invocation). */

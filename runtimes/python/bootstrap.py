@@ -273,13 +273,139 @@ def post_result(request_id, out, err):
     return call(*NEXT)
 
 
+# ---- snapstart: the snapshot template (router/snapshot.c speaks the other side)
+
+def imported_files(task_root):
+    """{path: (mtime_ns, size)} of every module imported from the task root: the code the
+    snapshot holds."""
+    root = os.path.join(os.path.abspath(task_root), "")
+    files = {}
+    for mod in list(sys.modules.values()):
+        path = getattr(mod, "__file__", None)
+        if path and os.path.abspath(path).startswith(root):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            files[path] = (st.st_mtime_ns, st.st_size)
+    return files
+
+
+def code_changed(files):
+    for path, seen in files.items():
+        try:
+            st = os.stat(path)
+        except OSError:
+            return True
+        if (st.st_mtime_ns, st.st_size) != seen:
+            return True
+    return False
+
+
+def restore(ctl, out_fd, req):
+    """In the forked worker: becomes an execution environment of its own (session, output,
+    memory limit, Runtime API, fresh randomness), then runs the after-restore hooks."""
+    global API, CLIENT, call
+    import random
+    import resource
+    ctl.close()
+    os.setsid()
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.close(out_fd)
+    try:
+        if req["procs"]:
+            with open(req["procs"], "w") as f:
+                f.write("0")
+        elif req["rlimit"]:
+            resource.setrlimit(resource.RLIMIT_AS, (req["rlimit"], req["rlimit"]))
+    except OSError as exc:
+        print("fngate: cannot start worker: cannot enter memory group %s: %s" % (req["procs"], exc), flush=True)
+        os._exit(127)
+    os.environ["AWS_LAMBDA_RUNTIME_API"] = API = "127.0.0.1:%d" % req["port"]
+    os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = req["log_stream"]
+    CLIENT = RuntimeClient(API)
+    call = CLIENT.call
+    # The snapshot's random state is every worker's: each gets its own, as Lambda reseeds.
+    random.seed()
+    import snapshot_restore_py
+    try:
+        for func, args, kwargs in snapshot_restore_py.get_after_restore():
+            func(*args, **kwargs)
+    except Exception as exc:
+        err = exception_body(exc, exc.__traceback__)
+        log_error(err)
+        call("POST", "/init/error", json.dumps(err), {"Lambda-Runtime-Function-Error-Type": err["errorType"]})
+        os._exit(1)
+
+
+def snapshot_template():
+    """Runs the init phase once (import, before-snapshot hooks), then forks a worker per
+    request from fngate; returns the handler in each worker, never in the template. Init
+    errors go to fngate on the control socket: the template has no Runtime API."""
+    import random  # noqa: F401  (imported here, they are in the snapshot: restore() finds them loaded)
+    import resource  # noqa: F401
+    ctl = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=int(os.environ.pop("FNGATE_SNAPSTART")))
+    handler, init_error = load_handler()
+    if not init_error:
+        try:
+            import snapshot_restore_py
+            hooks = snapshot_restore_py.get_before_snapshot()
+            while hooks:
+                func, args, kwargs = hooks.pop()
+                func(*args, **kwargs)
+        except Exception as exc:
+            init_error = exception_body(exc, exc.__traceback__)
+    if init_error:
+        log_error(init_error)
+        ctl.send(json.dumps({"t": "init_error", "error": init_error}).encode())
+        os._exit(1)
+    files = imported_files(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()))
+    ctl.send(b'{"t":"ready"}')
+    while True:
+        msg, fds, _, _ = socket.recv_fds(ctl, 65536, 1)
+        if not msg:
+            os._exit(0)                 # fngate is gone
+        req = json.loads(msg)
+        if not fds:
+            continue
+        if code_changed(files):
+            ctl.send(b'{"t":"stale"}')
+            os._exit(0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        middle = os.fork()
+        if middle == 0:
+            # The worker goes on only once fngate was told its pid: a worker fngate cannot
+            # name must never serve its port.
+            told_r, told_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(told_w)
+                if not os.read(told_r, 1):
+                    os._exit(1)
+                os.close(told_r)
+                restore(ctl, fds[0], req)
+                return handler
+            try:
+                ctl.send(json.dumps({"t": "pid", "id": req["id"], "pid": pid}).encode())
+                os.write(told_w, b"1")
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+        os.waitpid(middle, 0)
+
+
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     sys.path.insert(0, task_root)
     setup_logging()
-    handler, init_error = load_handler()
+    if "FNGATE_SNAPSTART" in os.environ:
+        handler, init_error = snapshot_template(), None
+    else:
+        handler, init_error = load_handler()
     if init_error:
         log_error(init_error)
         call("POST", "/init/error", json.dumps(init_error),
