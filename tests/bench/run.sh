@@ -115,7 +115,7 @@ if [ "$only" != issue14 ]; then
   bench_ratio a/d a "$a_rps" d "$d_rps"
   fngate_stop fngate
 fi
-[ "$only" = routes ] && bench_end
+if [ "$only" = routes ]; then bench_end; exit 0; fi
 
 # ==== issue 14: fngate with default settings beside serverless-offline 13
 handlers="$root/tests/bench/handlers"
@@ -162,10 +162,10 @@ sls_install() {
     return 0
   fi
   if ! command -v npm > /dev/null; then sls_why="npm not found"; return 1; fi
-  mkdir -p "$npm_dir"
+  if ! mkdir -p "$npm_dir" 2> /dev/null; then sls_why="cannot create $npm_dir"; return 1; fi
   if ! timeout 600 npm install --prefix "$npm_dir" --no-audit --no-fund serverless@3 serverless-offline@13 \
       > "$tmp/npm.log" 2>&1; then
-    sls_why="npm install failed: $(grep -v '^npm warn' "$tmp/npm.log" | tail -n 2 | tr -s '\n' ' ' | head -c 200)"
+    sls_why="npm install failed: $({ grep -m3 '^npm error' "$tmp/npm.log" || tail -n 2 "$tmp/npm.log"; } | tr -s '\n' ' ' | head -c 200)"
     return 1
   fi
 }
