@@ -215,11 +215,25 @@ static void rapi_next(struct fg_runtime_api_conn *c)
     api->ops->on_next(api->arg);
 }
 
+/* The 202 of every answered invocation: written ahead, byte for byte what rapi_reply makes
+ * of it (its snprintf was a seventh of the loop thread's instructions per invocation). */
+static void rapi_reply_accepted(struct fg_runtime_api_conn *c)
+{
+    static const char head[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 15\r\n\r\n";
+    _Static_assert(sizeof(rapi_accepted) - 1 == 15, "the Content-Length above");
+
+    if (c->close_after)
+        rapi_reply(c, 202, "Accepted", rapi_accepted);
+    else
+        rapi_send(c, head, sizeof(head) - 1, rapi_accepted, sizeof(rapi_accepted) - 1);
+}
+
 /* The answer to an invocation's response or error post, from the owner's verdict. */
 static void rapi_answered(struct fg_runtime_api_conn *c, int rc)
 {
     if (rc == 0)
-        rapi_reply(c, 202, "Accepted", rapi_accepted);
+        rapi_reply_accepted(c);
     else if (rc == -ENOENT)
         rapi_error(c, 400, "Bad Request", "InvalidRequestID", "Invalid request ID");
     else if (rc == -EALREADY)

@@ -36,6 +36,11 @@
 #                          answer or socket error (connect, read, write, timeout) marks RUN
 #   bench_ratio NAME RUN VALUE RUN VALUE [DIGITS]
 #                          prints "ratio NAME = first/second", or why it is refused
+#   bench_target NAME RUN VALUE RUN VALUE OP LIMIT
+#                          prints "NAME: 3.40x (target >= 3x) met|missed" (OP is >= or <=), or
+#                          why no ratio is printed; a missed target is a figure, not a failure
+#   tree_pids PID          PID and all its descendants (ppid links of /proc/*/stat), one a line
+#   tree_rss_kb PID        the sum of VmRSS (kB) over PID and all its descendants
 #   bench_end              lists the invalid runs with their reasons; exit 1 if any
 
 bench_scratch() {
@@ -172,6 +177,49 @@ bench_ratio() {
     /usr/bin/python3 -c "import sys; print('ratio %s = %.*f' % (sys.argv[1], int(sys.argv[4]), float(sys.argv[2]) / float(sys.argv[3])))" \
       "$name" "$v1" "$v2" "$digits"
   fi
+}
+
+bench_target() {
+  local name=$1 r1=$2 v1=$3 r2=$4 v2=$5 op=$6 limit=$7 out
+  out=$(bench_ratio x "$r1" "$v1" "$r2" "$v2")
+  case "$out" in
+    "ratio x = "*) ;;
+    *) echo "$name: no ratio (${out#ratio x: }) (target $op ${limit}x)"; return 0 ;;
+  esac
+  /usr/bin/python3 -c "
+import sys
+r, op, lim = float(sys.argv[2]) / float(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+ok = r >= lim if op == '>=' else r <= lim
+print('%s: %.2fx (target %s %sx) %s' % (sys.argv[1], r, op, sys.argv[5], 'met' if ok else 'missed'))" \
+    "$name" "$v1" "$v2" "$op" "$limit"
+}
+
+tree_pids() {
+  /usr/bin/python3 - "$1" <<'PY'
+import os, sys
+kids = {}
+for d in os.listdir("/proc"):
+    if d.isdigit():
+        try:
+            s = open("/proc/%s/stat" % d).read()
+        except OSError:
+            continue
+        kids.setdefault(int(s[s.rfind(")") + 2:].split()[1]), []).append(int(d))
+todo = [int(sys.argv[1])]
+while todo:
+    p = todo.pop()
+    print(p)
+    todo += kids.get(p, [])
+PY
+}
+
+tree_rss_kb() {
+  local p kb total=0
+  for p in $(tree_pids "$1"); do
+    kb=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$p/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
 }
 
 bench_end() {

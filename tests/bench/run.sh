@@ -9,6 +9,18 @@
 # Prints req/s, p50, p99 and the ratios a/c, b/c and a/d. Never a timed assertion: numbers
 # only, but a run with non-2xx answers or socket errors (wrk's connect, read, write or
 # timeout counts) is reported invalid and no ratio is printed from it (lib.sh).
+#
+# Then issue 14's comparison (BENCH_ONLY=issue14 runs only it and (c); BENCH_ONLY=routes
+# skips it): the trivial handlers of tests/bench/handlers (Node and Python, an HTTP API
+# route) under fngate with default settings (no concurrency or min_warm key) and under
+# serverless-offline 13 (npm serverless@3 + serverless-offline@13, installed once into
+# BENCH_NPM_DIR, build/bench-npm; skipped with the reason when npm or its start fails), at
+# wrk -c4 and -c32, each system started alone so that its RSS (the gateway or node process
+# plus all its descendants, summed after the measured run) is its own; the C echo worker
+# with default settings; fngate with a fixed pool (fixed_pool_yaml N, wrk -cN, N in
+# BENCH_POOL_SIZES); and cold starts (BENCH_COLD restarts each): Init Duration of the first
+# invocation's REPORT line for Python and Node, and Restore Duration with `snapstart: true`
+# when the build knows the key. The targets are printed next to the ratios, met or missed.
 set -euo pipefail
 build="${1:-build/release}"
 cd "$(dirname "$0")/../.."
@@ -16,10 +28,17 @@ root=$(pwd)
 duration="${BENCH_SECONDS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 warmup="${BENCH_WARMUP:-2}"
+only="${BENCH_ONLY:-}"            # issue14: only issue 14's part (and nginx static); routes: not it
+pool_sizes="${BENCH_POOL_SIZES:-2 4 8}"
+cold_n="${BENCH_COLD:-5}"
+npm_dir="${BENCH_NPM_DIR:-$root/build/bench-npm}"
 . tests/bench/lib.sh
 bench_scratch http
 chmod 755 "$tmp"   # nginx workers (www-data) read the static file from here
-bench_on_exit() { nginx -c "$tmp/nginx.conf" -s stop 2>/dev/null; }
+bench_on_exit() {
+  nginx -c "$tmp/nginx.conf" -s stop 2>/dev/null
+  if [ -n "${sls_pid:-}" ]; then sls_stop; fi
+}
 
 # ---- nginx, the baseline
 nginx_port=$(free_port)
@@ -43,9 +62,10 @@ http {
 NGX
 nginx -c "$tmp/nginx.conf"
 
-# ---- fngate with both functions pre-warmed to the connection count
 mkdir -p "$tmp/echo"
 cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
+
+# ---- fngate with both functions pre-warmed to the connection count
 cat > "$tmp/fngate.yaml" <<CFG
 state_dir: $tmp/state
 gateway: {max_connections_per_client: 0}   # wrk is one client: BENCH_CONNECTIONS may pass 256
@@ -62,28 +82,275 @@ $(echo_function $((conns * 2)) "$conns")
     events:
       - http: {method: GET, path: "/hello/{name}"}
 CFG
-fngate_start fngate
-fg_port=$(fngate_port fngate)
+if [ "$only" != issue14 ]; then
+  fngate_start fngate
+  fg_port=$(fngate_port fngate)
+fi
 
-# measure RUN URL → "req/s p50_ms p99_ms non2xx" (RUN marked invalid on errors)
+# measure RUN URL [CONNECTIONS] → "req/s p50_ms p99_ms non2xx" (RUN marked invalid on errors)
 measure() {
-  wrk -t2 -c"$conns" -d"${warmup}s" "$2" > /dev/null      # warm-up
-  wrk -t2 -c"$conns" -d"${duration}s" --latency "$2" > "$tmp/wrk-$1.out"
+  local c=${3:-$conns}
+  wrk -t2 -c"$c" -d"${warmup}s" "$2" > /dev/null      # warm-up
+  wrk -t2 -c"$c" -d"${duration}s" --latency "$2" > "$tmp/wrk-$1.out"
   bench_wrk "$1" "$tmp/wrk-$1.out"
 }
 
 echo "fngate bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores"
-read -r a_rps a_p50 a_p99 a_bad <<< "$(measure a "http://127.0.0.1:$fg_port/echo")"
-read -r b_rps b_p50 b_p99 b_bad <<< "$(measure b "http://127.0.0.1:$fg_port/hello/bench")"
-read -r c_rps c_p50 c_p99 c_bad <<< "$(measure c "http://127.0.0.1:$nginx_port/hello.txt")"
-read -r d_rps d_p50 d_p99 d_bad <<< "$(measure d "http://127.0.0.1:$proxy_port/hello.txt")"
 row() { printf '%-44s %10s %9s %9s %8s %s\n' "$@"; }
-row target "req/s" "p50 ms" "p99 ms" "non-2xx" ""
-row "(a) route -> warm provided C worker" "$a_rps" "$a_p50" "$a_p99" "$a_bad" "$(bench_flag a)"
-row "(b) route -> warm Python HelloLambda" "$b_rps" "$b_p50" "$b_p99" "$b_bad" "$(bench_flag b)"
-row "(c) nginx static file" "$c_rps" "$c_p50" "$c_p99" "$c_bad" "$(bench_flag c)"
-row "(d) nginx reverse proxy -> nginx upstream" "$d_rps" "$d_p50" "$d_p99" "$d_bad" "$(bench_flag d)"
-bench_ratio a/c a "$a_rps" c "$c_rps"
-bench_ratio b/c b "$b_rps" c "$c_rps"
-bench_ratio a/d a "$a_rps" d "$d_rps"
+if [ "$only" != issue14 ]; then
+  read -r a_rps a_p50 a_p99 a_bad <<< "$(measure a "http://127.0.0.1:$fg_port/echo")"
+  read -r b_rps b_p50 b_p99 b_bad <<< "$(measure b "http://127.0.0.1:$fg_port/hello/bench")"
+fi
+read -r c_rps c_p50 c_p99 c_bad <<< "$(measure c "http://127.0.0.1:$nginx_port/hello.txt")"
+c_rss=$(tree_rss_kb "$(cat "$tmp/nginx.pid")")
+if [ "$only" != issue14 ]; then
+  read -r d_rps d_p50 d_p99 d_bad <<< "$(measure d "http://127.0.0.1:$proxy_port/hello.txt")"
+  row target "req/s" "p50 ms" "p99 ms" "non-2xx" ""
+  row "(a) route -> warm provided C worker" "$a_rps" "$a_p50" "$a_p99" "$a_bad" "$(bench_flag a)"
+  row "(b) route -> warm Python HelloLambda" "$b_rps" "$b_p50" "$b_p99" "$b_bad" "$(bench_flag b)"
+  row "(c) nginx static file" "$c_rps" "$c_p50" "$c_p99" "$c_bad" "$(bench_flag c)"
+  row "(d) nginx reverse proxy -> nginx upstream" "$d_rps" "$d_p50" "$d_p99" "$d_bad" "$(bench_flag d)"
+  bench_ratio a/c a "$a_rps" c "$c_rps"
+  bench_ratio b/c b "$b_rps" c "$c_rps"
+  bench_ratio a/d a "$a_rps" d "$d_rps"
+  fngate_stop fngate
+fi
+if [ "$only" = routes ]; then bench_end; exit 0; fi
+
+# ==== issue 14: fngate with default settings beside serverless-offline 13
+handlers="$root/tests/bench/handlers"
+mb() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / 1024))" "$1"; }
+
+# The fixed pool stand-in: reserved concurrency N with N workers started ahead (fngate answers
+# 429 above N in flight, so it is measured at wrk -cN). Adjust here when fngate has a knob for
+# a fixed pool that queues instead.
+fixed_pool_yaml() { printf '    concurrency: %d\n    min_warm: %d\n' "$1" "$1"; }
+
+# fngate_fn NAME RUNTIME PATH [EXTRA_YAML]: $tmp/NAME.yaml, one function on GET PATH,
+# default settings (a new user's file) plus EXTRA_YAML
+fngate_fn() {
+  local code=$handlers handler extra=${4:-}
+  [ -z "$extra" ] || extra="${extra%$'\n'}"$'\n'
+  case "$2" in
+    nodejs) handler=handler_node.handler ;;
+    python3) handler=handler_py.handler ;;
+    provided) handler=bootstrap code=$tmp/echo ;;
+  esac
+  printf 'state_dir: %s\nfunctions:\n  Fn:\n    runtime: %s\n    handler: %s\n    code: %s\n%s    events:\n      - http: GET %s\n' \
+    "$tmp/state-$1" "$2" "$handler" "$code" "$extra" "$3" > "$tmp/$1.yaml"
+}
+
+# fngate_row RUN NAME RUNTIME PATH "CONNS..." [EXTRA_YAML]: one gateway, measured at each
+# connection count in turn; sets RUN<conns>_{rps,p50,p99,bad,rss} (rss in kB, after the run)
+fngate_row() {
+  local run=$1 name=$2 c p
+  fngate_fn "$name" "$3" "$4" "${6:-}"
+  fngate_start "$name"
+  p=$(fngate_port "$name")
+  for c in $5; do
+    read -r "${run}${c}_rps" "${run}${c}_p50" "${run}${c}_p99" "${run}${c}_bad" \
+      <<< "$(measure "$run$c" "http://127.0.0.1:$p$4" "$c")"
+    printf -v "${run}${c}_rss" '%s' "$(tree_rss_kb "$(cat "$tmp/$name.pid")")"
+  done
+  fngate_stop "$name"
+}
+
+# ---- serverless-offline: installed once, started per runtime (its own RSS), stopped with its tree
+sls_why=""
+sls_install() {
+  if [ -x "$npm_dir/node_modules/.bin/serverless" ] && [ -d "$npm_dir/node_modules/serverless-offline" ]; then
+    return 0
+  fi
+  if ! command -v npm > /dev/null; then sls_why="npm not found"; return 1; fi
+  if ! mkdir -p "$npm_dir" 2> /dev/null; then sls_why="cannot create $npm_dir"; return 1; fi
+  if ! timeout 600 npm install --prefix "$npm_dir" --no-audit --no-fund serverless@3 serverless-offline@13 \
+      > "$tmp/npm.log" 2>&1; then
+    sls_why="npm install failed: $({ grep -m3 '^npm error' "$tmp/npm.log" || tail -n 2 "$tmp/npm.log"; } | tr -s '\n' ' ' | head -c 200)"
+    return 1
+  fi
+}
+
+# sls_start FUNCTION RUNTIME PATH: a service with that one function on an httpApi route
+sls_start() {
+  local dir=$tmp/sls-$1 i
+  mkdir -p "$dir"
+  cp "$handlers"/handler_node.js "$handlers"/handler_py.py "$dir/"
+  ln -sfn "$npm_dir/node_modules" "$dir/node_modules"
+  sls_port=$(free_port)
+  cat > "$dir/serverless.yml" <<SLS
+service: fngate-bench
+frameworkVersion: '3'
+provider:
+  name: aws
+  runtime: $2
+  region: us-east-1
+plugins:
+  - serverless-offline
+custom:
+  serverless-offline:
+    host: 127.0.0.1
+    httpPort: $sls_port
+    lambdaPort: $(free_port)
+functions:
+  $1:
+    handler: $([ "${2#python}" != "$2" ] && echo handler_py.handler || echo handler_node.handler)
+    events:
+      - httpApi: {method: GET, path: $3}
+SLS
+  # No AWS account is needed for `offline start`; dummy keys keep the SDK quiet. PATH:
+  # serverless-offline runs `python3` (from python3.11), the same /usr/bin/python3 as fngate.
+  (cd "$dir" && exec env SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off SLS_DEPRECATION_DISABLE='*' \
+     AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 PATH="/usr/bin:$PATH" \
+     node_modules/.bin/serverless offline start --noPrependStageInUrl --noTimeout) > "$dir/out" 2>&1 &
+  sls_pid=$!
+  for i in $(seq 1 600); do       # up to 60 s
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$sls_port/" || true)" = 000 ] || return 0
+    kill -0 "$sls_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  sls_why="did not start: $(tail -n 3 "$dir/out" | tr -s '\n' ' ' | head -c 200)"
+  sls_stop
+  return 1
+}
+
+sls_stop() {
+  local p i tree
+  tree=$(tree_pids "$sls_pid")
+  for p in $tree; do kill -TERM "$p" 2>/dev/null || true; done
+  for i in $(seq 1 100); do kill -0 "$sls_pid" 2>/dev/null || break; sleep 0.05; done
+  for p in $tree; do kill -KILL "$p" 2>/dev/null || true; done
+  wait "$sls_pid" 2>/dev/null || true
+  sls_pid=""
+}
+
+# sls_row RUN FUNCTION RUNTIME PATH "CONNS...": as fngate_row
+sls_row() {
+  local run=$1 c
+  sls_start "$2" "$3" "$4" || return 1
+  for c in $5; do
+    read -r "${run}${c}_rps" "${run}${c}_p50" "${run}${c}_p99" "${run}${c}_bad" \
+      <<< "$(measure "$run$c" "http://127.0.0.1:$sls_port$4" "$c")"
+    printf -v "${run}${c}_rss" '%s' "$(tree_rss_kb "$sls_pid")"
+  done
+  sls_stop
+}
+
+# cold_starts NAME RUNTIME [EXTRA_YAML]: BENCH_COLD starts of a gateway (one state_dir for all,
+# so a snapshot taken by the first can serve the others), each timing its first invocation;
+# prints "init_ms,... restore_ms,... client_ms,..." ("-" for none)
+cold_starts() {
+  local i p line init="" restore="" client="" t v
+  fngate_fn "$1" "$2" /cold "${3:-}"
+  for i in $(seq 1 "$cold_n"); do
+    fngate_start -o "$1"
+    p=$(fngate_port "$1")
+    t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 "http://127.0.0.1:$p/cold" || true)
+    [ "${t%% *}" = 200 ] || bench_invalid "cold-$1" "first invocation answered '${t%% *}'"
+    client="$client,$(/usr/bin/python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) * 1000))" "${t#* }")"
+    line=""
+    for _ in $(seq 1 100); do   # the REPORT line follows the answer: at most 1 s
+      line=$(grep -m1 'REPORT RequestId' "$tmp/$1.out" || true)
+      [ -n "$line" ] && break
+      sleep 0.01
+    done
+    v=$(sed -nE 's/.*Init Duration: ([0-9.]+) ms.*/\1/p' <<< "$line")
+    init="$init,${v:--}"
+    v=$(sed -nE 's/.*Restore Duration: ([0-9.]+) ms.*/\1/p' <<< "$line")
+    restore="$restore,${v:--}"
+    fngate_stop "$1"
+  done
+  echo "${init#,} ${restore#,} ${client#,}"
+}
+
+# median of a comma list, ignoring "-"; "-" when there is no figure
+median() {
+  /usr/bin/python3 -c "
+import statistics, sys
+v = [float(x) for x in sys.argv[1].split(',') if x not in ('', '-')]
+print('%.1f' % statistics.median(v) if v else '-')" "$1"
+}
+
+echo
+echo "issue 14: default settings (no concurrency or min_warm key) beside serverless-offline 13;"
+echo "RSS = the gateway (or node) process and all its descendants, after the run"
+fngate_row e echo-default provided /echo "$conns"
+fngate_row nf node-default nodejs /node "4 $conns"
+fngate_row pf python-default python3 /python "4 $conns"
+sls_ok=1
+if ! sls_install; then
+  sls_ok=0
+else
+  sls_row ns node nodejs20.x /node "4 $conns" || sls_ok=0
+  [ "$sls_ok" = 0 ] || sls_row ps python python3.11 /python "4 $conns" || sls_ok=0
+fi
+if [ "$sls_ok" = 1 ]; then
+  sls_version="serverless-offline $(node -p "require('$npm_dir/node_modules/serverless-offline/package.json').version")"
+else
+  sls_version="serverless-offline"
+fi
+best_node=0 best_node_n=- best_py=0 best_py_n=-
+for n in $pool_sizes; do
+  fngate_row np "node-pool$n" nodejs /node "$n" "$(fixed_pool_yaml "$n")"
+  fngate_row pp "python-pool$n" python3 /python "$n" "$(fixed_pool_yaml "$n")"
+  v="np${n}_rps"; if bench_is_valid "np$n" && [ "${!v%.*}" -gt "$best_node" ] 2>/dev/null; then best_node=${!v} best_node_n=$n; fi
+  v="pp${n}_rps"; if bench_is_valid "pp$n" && [ "${!v%.*}" -gt "$best_py" ] 2>/dev/null; then best_py=${!v} best_py_n=$n; fi
+done
+
+row14() {   # LABEL RUN: a row from RUN's figures
+  local r=$2 rps p50 p99 bad rss
+  rps="${r}_rps" p50="${r}_p50" p99="${r}_p99" bad="${r}_bad" rss="${r}_rss"
+  printf '%-48s %9s %8s %8s %7s %7s %s\n' "$1" "${!rps:--}" "${!p50:--}" "${!p99:--}" "${!bad:--}" \
+    "$( [ -n "${!rss:-}" ] && mb "${!rss}" || echo -)" "$(bench_flag "$r")"
+}
+printf '%-48s %9s %8s %8s %7s %7s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx" "RSS MB"
+row14 "nginx static file (-c$conns)" c
+row14 "fngate, C echo, default (-c$conns)" "e$conns"
+for c in 4 "$conns"; do
+  row14 "fngate, Node, default (-c$c)" "nf$c"
+  if [ "$sls_ok" = 1 ]; then row14 "$sls_version, Node (-c$c)" "ns$c"; fi
+  row14 "fngate, Python, default (-c$c)" "pf$c"
+  if [ "$sls_ok" = 1 ]; then row14 "$sls_version, Python (-c$c)" "ps$c"; fi
+done
+for n in $pool_sizes; do
+  row14 "fngate, Node, concurrency $n + min_warm $n (-c$n)" "np$n"
+  row14 "fngate, Python, concurrency $n + min_warm $n (-c$n)" "pp$n"
+done
+if [ "$sls_ok" = 1 ]; then
+  bench_target "Node req/s vs serverless-offline (-c$conns)" "nf$conns" "$(eval echo "\$nf${conns}_rps")" "ns$conns" "$(eval echo "\$ns${conns}_rps")" ">=" 3
+  bench_target "Node RSS vs serverless-offline (-c$conns)" "nf$conns" "$(eval echo "\$nf${conns}_rss")" "ns$conns" "$(eval echo "\$ns${conns}_rss")" "<=" 0.5
+  bench_target "Node p99 vs serverless-offline (-c$conns)" "nf$conns" "$(eval echo "\$nf${conns}_p99")" "ns$conns" "$(eval echo "\$ns${conns}_p99")" "<=" 0.3
+  bench_target "Python req/s vs serverless-offline (-c$conns)" "pf$conns" "$(eval echo "\$pf${conns}_rps")" "ps$conns" "$(eval echo "\$ps${conns}_rps")" ">=" 2.5
+else
+  echo "serverless-offline: not installed ($sls_why): its ratios are skipped"
+fi
+bench_target "Node req/s vs best fixed pool (N=$best_node_n)" "nf$conns" "$(eval echo "\$nf${conns}_rps")" "np$best_node_n" "$best_node" ">=" 0.9
+bench_target "Python req/s vs best fixed pool (N=$best_py_n)" "pf$conns" "$(eval echo "\$pf${conns}_rps")" "pp$best_py_n" "$best_py" ">=" 0.9
+bench_target "C echo req/s vs nginx static (-c$conns)" "e$conns" "$(eval echo "\$e${conns}_rps")" c "$c_rps" ">=" 0.3
+
+# ---- cold starts: the first invocation after a start, BENCH_COLD times each
+echo
+echo "cold starts (fngate, first invocation after start, $cold_n starts each): median [all] ms"
+for rt in nodejs python3; do
+  read -r init _ client <<< "$(cold_starts "cold-$rt" "$rt")"
+  printf '%-8s Init Duration %s [%s]; first answer at the client %s [%s]\n' "$rt" "$(median "$init")" "$init" \
+    "$(median "$client")" "$client"
+done
+fngate_fn snap python3 /cold '    snapstart: true'
+if ! "$build/fngate" validate -c "$tmp/snap.yaml" > "$tmp/snap.validate" 2>&1; then
+  if grep -q snapstart "$tmp/snap.validate"; then
+    echo "snapstart: not supported by this build ($(head -c 160 "$tmp/snap.validate"))"
+  else
+    echo "snapstart: the configuration was refused: $(head -c 200 "$tmp/snap.validate")"
+  fi
+else
+  read -r init restore client <<< "$(cold_starts snap python3 '    snapstart: true')"
+  printf '%-8s Init Duration %s [%s]; Restore Duration %s [%s]; first answer at the client %s [%s]\n' \
+    "python3 snapstart" "$(median "$init")" "$init" "$(median "$restore")" "$restore" "$(median "$client")" "$client"
+  r=$(median "$restore")
+  if [ "$r" = - ]; then
+    echo "Python snapstart Restore Duration: no figure in the REPORT lines (target < 25 ms)"
+  else
+    echo "Python snapstart Restore Duration: $r ms (target < 25 ms) $(/usr/bin/python3 -c "import sys; print('met' if float(sys.argv[1]) < 25 else 'missed')" "$r")"
+  fi
+fi
 bench_end
