@@ -17,8 +17,8 @@
 # BENCH_NPM_DIR, build/bench-npm; skipped with the reason when npm or its start fails), at
 # wrk -c4 and -c32, each system started alone so that its RSS (the gateway or node process
 # plus all its descendants, summed after the measured run) is its own; the C echo worker
-# with default settings; fngate with a fixed pool (fixed_pool_yaml N, wrk -cN, N in
-# BENCH_POOL_SIZES); and cold starts (BENCH_COLD restarts each): Init Duration of the first
+# with default settings; fngate with a fixed pool of N workers (fixed_pool_yaml N: max_workers
+# and min_warm N, at the same wrk -c32, N in BENCH_POOL_SIZES); and cold starts (BENCH_COLD restarts each): Init Duration of the first
 # invocation's REPORT line for Python and Node, and Restore Duration with `snapstart: true`
 # when the build knows the key. The targets are printed next to the ratios, met or missed.
 set -euo pipefail
@@ -121,10 +121,8 @@ if [ "$only" = routes ]; then bench_end; exit 0; fi
 handlers="$root/tests/bench/handlers"
 mb() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1]) / 1024))" "$1"; }
 
-# The fixed pool stand-in: reserved concurrency N with N workers started ahead (fngate answers
-# 429 above N in flight, so it is measured at wrk -cN). Adjust here when fngate has a knob for
-# a fixed pool that queues instead.
-fixed_pool_yaml() { printf '    concurrency: %d\n    min_warm: %d\n' "$1" "$1"; }
+# A fixed pool by hand: N workers started ahead and never more (calls beyond them wait).
+fixed_pool_yaml() { printf '    max_workers: %d\n    min_warm: %d\n' "$1" "$1"; }
 
 # fngate_fn NAME RUNTIME PATH [EXTRA_YAML]: $tmp/NAME.yaml, one function on GET PATH,
 # default settings (a new user's file) plus EXTRA_YAML
@@ -143,13 +141,14 @@ fngate_fn() {
 # fngate_row RUN NAME RUNTIME PATH "CONNS..." [EXTRA_YAML]: one gateway, measured at each
 # connection count in turn; sets RUN<conns>_{rps,p50,p99,bad,rss} (rss in kB, after the run)
 fngate_row() {
-  local run=$1 name=$2 c p
+  local run=$1 name=$2 c p wc
   fngate_fn "$name" "$3" "$4" "${6:-}"
   fngate_start "$name"
   p=$(fngate_port "$name")
   for c in $5; do
+    wc=${7:-$c}
     read -r "${run}${c}_rps" "${run}${c}_p50" "${run}${c}_p99" "${run}${c}_bad" \
-      <<< "$(measure "$run$c" "http://127.0.0.1:$p$4" "$c")"
+      <<< "$(measure "$run$c" "http://127.0.0.1:$p$4" "$wc")"
     printf -v "${run}${c}_rss" '%s' "$(tree_rss_kb "$(cat "$tmp/$name.pid")")"
   done
   fngate_stop "$name"
@@ -290,8 +289,8 @@ else
 fi
 best_node=0 best_node_n=- best_py=0 best_py_n=-
 for n in $pool_sizes; do
-  fngate_row np "node-pool$n" nodejs /node "$n" "$(fixed_pool_yaml "$n")"
-  fngate_row pp "python-pool$n" python3 /python "$n" "$(fixed_pool_yaml "$n")"
+  fngate_row np "node-pool$n" nodejs /node "$n" "$(fixed_pool_yaml "$n")" "$conns"
+  fngate_row pp "python-pool$n" python3 /python "$n" "$(fixed_pool_yaml "$n")" "$conns"
   v="np${n}_rps"; if bench_is_valid "np$n" && [ "${!v%.*}" -gt "$best_node" ] 2>/dev/null; then best_node=${!v} best_node_n=$n; fi
   v="pp${n}_rps"; if bench_is_valid "pp$n" && [ "${!v%.*}" -gt "$best_py" ] 2>/dev/null; then best_py=${!v} best_py_n=$n; fi
 done
@@ -312,8 +311,8 @@ for c in 4 "$conns"; do
   if [ "$sls_ok" = 1 ]; then row14 "$sls_version, Python (-c$c)" "ps$c"; fi
 done
 for n in $pool_sizes; do
-  row14 "fngate, Node, concurrency $n + min_warm $n (-c$n)" "np$n"
-  row14 "fngate, Python, concurrency $n + min_warm $n (-c$n)" "pp$n"
+  row14 "fngate, Node, fixed pool of $n (-c$conns)" "np$n"
+  row14 "fngate, Python, fixed pool of $n (-c$conns)" "pp$n"
 done
 if [ "$sls_ok" = 1 ]; then
   bench_target "Node req/s vs serverless-offline (-c$conns)" "nf$conns" "$(eval echo "\$nf${conns}_rps")" "ns$conns" "$(eval echo "\$ns${conns}_rps")" ">=" 3
