@@ -150,6 +150,23 @@ static int pool_grow(struct fg_function *fn, struct fg_err *err)
     return 0;
 }
 
+/* snapstart on Node (V8 cannot be forked safely): while every worker is in use, one more
+ * starts ahead of demand, so the next new execution environment is already initialized.
+ * Only with headroom on the cores, and never past the cap. */
+static void pool_keep_spare(struct fg_function *fn)
+{
+    struct fg_router *r = fn->router;
+    struct fg_err err;
+    int cap = pool_cap(fn);
+
+    if (!fn->conf->snapstart || fn->conf->runtime != FG_RUNTIME_NODEJS || fn->idle || fn->n_starting ||
+        r->stopping || (cap && fn->n_live >= cap) ||
+        fg_cpuload_busy(&r->cpu, fg_mono_us(), POOL_TICK_MS * 1000LL) >= FG_POOL_HEADROOM)
+        return;
+    if (!r->spawn(fn, false, &err))
+        fg_log(FG_LOG_WARN, "pool", "%s", err.msg);
+}
+
 int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_err *err)
 {
     struct fg_worker *w = fn->idle;
@@ -159,6 +176,7 @@ int fg_pool_assign(struct fg_function *fn, struct fg_invocation *inv, struct fg_
         fn->idle = w->idle_next;
         w->idle_next = NULL;
         pool_give(w, inv);
+        pool_keep_spare(fn);
         return 0;
     }
     pool_line_push(fn, inv);
@@ -246,6 +264,8 @@ void fg_pool_worker_ready(struct fg_worker *w)
             fg_fnlog_init_report(&fn->router->log, fn->conf->name, init_ms, "provisioned-concurrency");
         if (w->state == FG_WORKER_SPAWNING)
             pool_push_idle(w);
+        else
+            pool_keep_spare(fn);
         return;
     }
     if (w->inv && !w->inv->delivered)

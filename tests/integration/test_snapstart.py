@@ -249,3 +249,28 @@ def test_snapstart_after_restore_error(tmp):
         check(headers.get("x-amz-function-error") == "Unhandled", headers)
         check(err["errorType"] == "ConnectionError" and err["errorMessage"] == "no database after restore", err)
         gw.wait_stdout(r"^\[Snap\] \[ERROR\] ConnectionError: no database after restore$")
+
+
+def test_snapstart_node_keeps_a_spare(tmp):
+    """Node cannot be forked: with snapstart its pool keeps one initialized worker ahead of
+    demand once every worker is in use, so the next new environment needs no init; without
+    snapstart nothing starts ahead."""
+    code = os.path.join(tmp, "node")
+    write(os.path.join(code, "app.js"), "exports.handler = async () => ({pid: process.pid});\n")
+    fn = "  %s:\n    runtime: nodejs\n    handler: app.handler\n    code: " + code + "\n%s"
+    config = "functions:\n" + fn % ("Spare", "    snapstart: true\n") + fn % ("Plain", "")
+
+    def pool(gw, name):
+        return next(f["pool"] for f in gw.view("queue")["functions"] if f["name"] == name)
+
+    with Gateway(tmp, config) as gw:
+        for name in ("Spare", "Plain"):
+            status, _, body = gw.invoke(name, {})
+            check(status == 200, body)
+        # A spare starts only while the cores have headroom: each warm call offers one more
+        # moment for it.
+        wait_until(lambda: (pool(gw, "Spare")["workers"] == 2 and pool(gw, "Spare")["starting"] == 0)
+                   or (gw.invoke("Spare", {})[0] == 200 and False), 20,
+                   "a spare Node worker started and initialized", lambda: pool(gw, "Spare"))
+        gw.wait_stdout(r"^\[Spare\] INIT_REPORT Init Duration")
+        check(pool(gw, "Plain")["workers"] == 1, pool(gw, "Plain"))
