@@ -24,7 +24,6 @@
 
 #define POOL_TICK_MS     250
 #define POOL_REAP_TICKS  4      /* idle reaping once a second */
-#define POOL_SATURATED   0.97   /* retiring needs the cores this busy (hysteresis vs headroom) */
 
 /* ------------------------------------------------------------------ the line */
 
@@ -225,9 +224,8 @@ void fg_pool_worker_released(struct fg_worker *w)
         return;
     if (fn->wait_head && !fn->router->stopping) {
         struct fg_pool_demand d = pool_demand(fn, fg_mono_us());
-        d.headroom = fn->router->cpu.busy_frac < POOL_SATURATED;
         if (fg_pool_should_retire(&d)) {
-            fg_worker_kill(w, "the pool is above its target on saturated cores");
+            fg_worker_kill(w, "the pool is above its target and the cores have no headroom");
             return;
         }
         pool_give(w, fn->wait_head);

@@ -2,7 +2,7 @@
 /* pool_policy.c - wait for a warm worker or start one; the hill climb (see pool_policy.h). */
 #include "pool_policy.h"
 
-enum { CLIMB_HOLD = 0, CLIMB_SETTLE, CLIMB_MEASURE };
+enum { CLIMB_HOLD = 0, CLIMB_SETTLE, CLIMB_MEASURE, CLIMB_JUDGE };
 
 bool fg_pool_should_start(const struct fg_pool_demand *d)
 {
@@ -31,7 +31,8 @@ bool fg_pool_should_retire(const struct fg_pool_demand *d)
 
 void fg_pool_climb_init(struct fg_pool_climb *c, int cores, int cap)
 {
-    c->target = cap > 0 && cap < cores ? cap : cores;
+    /* Twice the cores: a worker spends part of each invocation waiting for the gateway. */
+    c->target = cap > 0 && cap < 2 * cores ? cap : 2 * cores;
     if (c->target < 1)
         c->target = 1;
     c->phase = CLIMB_HOLD;
@@ -62,7 +63,12 @@ void fg_pool_climb_window(struct fg_pool_climb *c, double tput, bool saturated, 
     case CLIMB_SETTLE:               /* the new worker started during this window */
         c->phase = CLIMB_MEASURE;
         break;
-    default:                         /* CLIMB_MEASURE */
+    case CLIMB_MEASURE:              /* the first of two windows judged together */
+        c->probe = tput;
+        c->phase = CLIMB_JUDGE;
+        break;
+    default:                         /* CLIMB_JUDGE */
+        tput = (tput + c->probe) / 2;
         if (tput >= c->base * FG_POOL_CLIMB_GAIN && room) {
             c->base = tput;
             c->target++;

@@ -8,8 +8,9 @@
  * finds no idle worker waits in its function's line for one, and a new worker starts only
  * when that is worth its price:
  *   - the pool is below its target, a worker count found by hill climbing on measured
- *     throughput (start at the number of cores; under sustained load try one more; keep it
- *     when throughput rose by FG_POOL_CLIMB_GAIN, else go back and hold a while), or
+ *     throughput (start at twice the cores; under sustained load try one more, let it
+ *     start for a window, judge it on the next two; keep it when throughput rose by
+ *     FG_POOL_CLIMB_GAIN, else go back and hold a while), or
  *   - the cores have headroom and the expected wait (waiters x duration / workers) is
  *     longer than a cold start (the function's measured init time): slow, I/O-bound
  *     handlers get a worker per request as on Lambda, or
@@ -40,7 +41,7 @@ struct fg_pool_demand {
     double busy_ms;       /* age of the oldest running invocation: a lower bound of run_ms */
     double start_ms;      /* smoothed cold start; 0 before the first one */
     double head_wait_ms;  /* how long the first waiter has waited */
-    bool headroom;        /* the cores were not saturated in the last sample */
+    bool headroom;        /* the cores were under FG_POOL_HEADROOM busy in the last sample */
     bool per_request;     /* scaling: per_request */
 };
 
@@ -48,7 +49,7 @@ struct fg_pool_demand {
 bool fg_pool_should_start(const struct fg_pool_demand *d);
 
 /* A worker just finished an invocation: should it stop instead of taking more work
- * (the pool is above its target and the cores are saturated)? */
+ * (the pool is above its target and the cores have no headroom)? */
 bool fg_pool_should_retire(const struct fg_pool_demand *d);
 
 /* The hill climb's state, one per function. */
@@ -57,9 +58,10 @@ struct fg_pool_climb {
     int phase;            /* pool_policy.c: holding, settling after a probe, measuring it */
     int hold;             /* windows left before the next probe */
     double base;          /* throughput (per second) at the target before the probe */
+    double probe;         /* the first measured window's throughput after a probe */
 };
 
-/* Starts at the number of cores (at most cap when cap > 0). */
+/* Starts at twice the number of cores (at most cap when cap > 0). */
 void fg_pool_climb_init(struct fg_pool_climb *c, int cores, int cap);
 
 /* One window ended: tput invocations per second; saturated when work waited for a worker

@@ -146,6 +146,7 @@ fngate_row() {
   fngate_start "$name"
   p=$(fngate_port "$name")
   for c in $5; do
+    check_body "$run$c" "http://127.0.0.1:$p$4"
     wc=${7:-$c}
     read -r "${run}${c}_rps" "${run}${c}_p50" "${run}${c}_p99" "${run}${c}_bad" \
       <<< "$(measure "$run$c" "http://127.0.0.1:$p$4" "$wc")"
@@ -223,10 +224,19 @@ sls_stop() {
 }
 
 # sls_row RUN FUNCTION RUNTIME PATH "CONNS...": as fngate_row
+# check_body RUN URL: the handler's answer is the body "hello" (a system answering 200 with an
+# error page is not doing the work)
+check_body() {
+  local b
+  b=$(curl -s --max-time 30 "$2" || true)
+  [ "$b" = hello ] || bench_invalid "$1" "the body was '${b:0:120}', not 'hello'"
+}
+
 sls_row() {
   local run=$1 c
   sls_start "$2" "$3" "$4" || return 1
   for c in $5; do
+    check_body "$run$c" "http://127.0.0.1:$sls_port$4"
     read -r "${run}${c}_rps" "${run}${c}_p50" "${run}${c}_p99" "${run}${c}_bad" \
       <<< "$(measure "$run$c" "http://127.0.0.1:$sls_port$4" "$c")"
     printf -v "${run}${c}_rss" '%s' "$(tree_rss_kb "$sls_pid")"

@@ -165,8 +165,10 @@ def test_burst_waits_for_warm_workers(tmp):
             check(statuses == [200] * 32, "%s burst: %s" % (round, statuses))
             check(all("x-amz-function-error" not in r[1] for r in results), "%s burst had errors" % round)
             pids = {json.loads(r[2])["pid"] for r in results}
-            check(len(pids) <= 8, "%s burst of 32 quick calls started %d workers" % (round, len(pids)))
-            check(_pool(gw)["workers"] <= 8, _pool(gw))
+            # The pool starts at twice the cores (README "Warm pools"), 4 on CI's 2 cores.
+            bound = 2 * len(os.sched_getaffinity(0)) + 2
+            check(len(pids) <= bound, "%s burst of 32 quick calls ran on %d workers" % (round, len(pids)))
+            check(_pool(gw)["workers"] <= bound, _pool(gw))
 
 
 def test_burst_of_slow_calls_gets_workers(tmp):

@@ -529,27 +529,30 @@ START_TEST(test_policy_retire_and_climb)
     d.per_request = true;
     ck_assert(!fg_pool_should_retire(&d));
 
-    /* From the cores, one more while each step pays; back one and hold when it does not. */
+    /* From twice the cores, one more while each step pays (judged on two windows after one
+     * to settle); back one and hold when it does not. */
     fg_pool_climb_init(&c, 2, 0);
-    ck_assert_int_eq(c.target, 2);
-    fg_pool_climb_window(&c, 1000, true, 2, 0);            /* hold */
-    ck_assert_int_eq(c.target, 2);
-    fg_pool_climb_window(&c, 1000, true, 2, 0);            /* probe */
-    ck_assert_int_eq(c.target, 3);
-    fg_pool_climb_window(&c, 900, true, 3, 0);             /* settling: not judged */
-    ck_assert_int_eq(c.target, 3);
-    fg_pool_climb_window(&c, 1200, true, 3, 0);            /* +20%: keep, probe on */
     ck_assert_int_eq(c.target, 4);
-    fg_pool_climb_window(&c, 1200, true, 4, 0);
-    fg_pool_climb_window(&c, 1210, true, 4, 0);            /* +1%: back to 3, hold */
-    ck_assert_int_eq(c.target, 3);
+    fg_pool_climb_window(&c, 1000, true, 4, 0);            /* hold */
+    ck_assert_int_eq(c.target, 4);
+    fg_pool_climb_window(&c, 1000, true, 4, 0);            /* probe */
+    ck_assert_int_eq(c.target, 5);
+    fg_pool_climb_window(&c, 500, true, 5, 0);             /* settling: not judged */
+    fg_pool_climb_window(&c, 1150, true, 5, 0);            /* first window */
+    ck_assert_int_eq(c.target, 5);
+    fg_pool_climb_window(&c, 1250, true, 5, 0);            /* +20% on average: keep, probe on */
+    ck_assert_int_eq(c.target, 6);
+    fg_pool_climb_window(&c, 1200, true, 6, 0);
+    fg_pool_climb_window(&c, 1300, true, 6, 0);
+    fg_pool_climb_window(&c, 1150, true, 6, 0);            /* +2% on average: back to 5, hold */
+    ck_assert_int_eq(c.target, 5);
     for (int i = 0; i < FG_POOL_CLIMB_HOLD - 1; i++)
-        fg_pool_climb_window(&c, 1200, true, 3, 0);
-    ck_assert_int_eq(c.target, 3);
-    fg_pool_climb_window(&c, 1200, true, 3, 0);            /* held long enough: probe again */
-    ck_assert_int_eq(c.target, 4);
-    fg_pool_climb_window(&c, 10, false, 3, 0);             /* load gone: nothing learnt */
-    ck_assert_int_eq(c.target, 4);
+        fg_pool_climb_window(&c, 1200, true, 5, 0);
+    ck_assert_int_eq(c.target, 5);
+    fg_pool_climb_window(&c, 1200, true, 5, 0);            /* held long enough: probe again */
+    ck_assert_int_eq(c.target, 6);
+    fg_pool_climb_window(&c, 10, false, 5, 0);             /* load gone: nothing learnt */
+    ck_assert_int_eq(c.target, 6);
 
     /* A cap bounds the start and every probe. */
     fg_pool_climb_init(&c, 8, 2);
