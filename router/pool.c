@@ -111,6 +111,8 @@ static struct fg_pool_demand pool_demand(struct fg_function *fn, long long now)
  * is parked, else when it arrives. */
 static void pool_give(struct fg_worker *w, struct fg_invocation *inv)
 {
+    if (inv->queued && !inv->worker && inv->timer_armed)
+        fg_router_arm_init(inv);          /* its wait is over; the worker's 10 s start now */
     pool_line_remove(w->fn, inv);
     if (inv->worker && inv->worker != w)
         inv->worker->inv = NULL;
@@ -144,6 +146,8 @@ static int pool_grow(struct fg_function *fn, struct fg_err *err)
         if (inv) {
             w->inv = inv;
             inv->worker = w;
+            if (inv->timer_armed)
+                fg_router_arm_init(inv);  /* the new worker gets its full 10 s to start */
         }
     }
     return 0;
@@ -246,6 +250,7 @@ void fg_pool_worker_ready(struct fg_worker *w)
     if (w->state == FG_WORKER_SPAWNING) {
         double init_ms = (double)(fg_mono_us() - w->spawn_us) / 1000.0;
         fn->n_starting--;
+        w->state = FG_WORKER_IDLE;                /* started; on the idle stack only if pushed */
         fn->start_ms = pool_smooth(fn->start_ms, init_ms, 0.25);
         if (!w->inv && fn->wait_head && !fn->router->stopping)
             pool_give(w, fn->wait_head);          /* delivered inside: w is parked */
@@ -260,7 +265,7 @@ void fg_pool_worker_ready(struct fg_worker *w)
             fg_fnlog_restore_report(&fn->router->log, fn->conf->name, init_ms);
         else
             fg_fnlog_init_report(&fn->router->log, fn->conf->name, init_ms, "provisioned-concurrency");
-        if (w->state == FG_WORKER_SPAWNING)
+        if (!w->inv)
             pool_push_idle(w);
         else
             pool_keep_spare(fn);
@@ -303,6 +308,20 @@ static void pool_reap(struct fg_function *fn)
     pool_fill_warm(fn);
 }
 
+/* A starting worker without a claimed invocation (min_warm, a spare, or one whose claim a
+ * warm worker took) has no invocation timer to end it: one that has not asked for work
+ * within the init limit is killed here, so it stops counting as a start on its way. */
+static void pool_kill_stuck(struct fg_function *fn)
+{
+    long long cutoff = fg_mono_us() - (long long)FG_ROUTER_INIT_TIMEOUT_S * 1000000;
+    for (struct fg_worker *w = fn->workers; w; w = w->next)
+        if (w->state == FG_WORKER_SPAWNING && !w->inv && w->spawn_us < cutoff) {
+            fg_log(FG_LOG_WARN, "pool", "function %s worker %d did not ask for work within %d s; killing it",
+                   fn->conf->name, (int)w->pid, FG_ROUTER_INIT_TIMEOUT_S);
+            fg_worker_kill(w, "init timeout");
+        }
+}
+
 static void pool_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct fg_function *fn = arg;
@@ -320,8 +339,10 @@ static void pool_on_tick(evutil_socket_t fd, short what, void *arg)
                              fn->n_live, pool_cap(fn));
         fn->window_ticks = fn->window_saturated = fn->window_done = 0;
     }
-    if (++fn->ticks % POOL_REAP_TICKS == 0)
+    if (++fn->ticks % POOL_REAP_TICKS == 0) {
+        pool_kill_stuck(fn);
         pool_reap(fn);
+    }
 }
 
 int fg_pool_start(struct fg_function *fn, struct fg_err *err)

@@ -25,8 +25,8 @@
 
 #define FG_POOL_DEFAULT_START_MS 200.0  /* a cold start's price before one was measured */
 #define FG_POOL_MAX_WAIT_MS      1000.0 /* no waiter waits longer while a start is allowed */
-#define FG_POOL_CLIMB_GAIN       1.05   /* a probe must raise throughput this much to stay */
-#define FG_POOL_CLIMB_HOLD       16     /* windows (of FG_POOL_WINDOW_MS) between probes */
+#define FG_POOL_CLIMB_GAIN       1.08   /* a probe must raise throughput this much to stay */
+#define FG_POOL_CLIMB_HOLD       40     /* windows (of FG_POOL_WINDOW_MS) between probes */
 #define FG_POOL_WINDOW_MS        500    /* throughput is measured over this */
 #define FG_POOL_HEADROOM         0.90   /* the cores have headroom below this busy fraction */
 

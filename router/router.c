@@ -35,8 +35,6 @@
 #include "store.h"
 #include "worker.h"
 
-/* How long a cold worker may take to ask for its first event. */
-#define ROUTER_INIT_TIMEOUT_S 10
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -133,23 +131,24 @@ static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
         n = snprintf(line, sizeof(line), "%s %s Task timed out after %d.00 seconds", ts,
                      inv->request_id, inv->fn->conf->timeout_s);
         fg_fnlog_line(&r->log, inv->fn->conf->name, inv, line, (size_t)n);
+        /* Killed first: the failure releases the worker, which must not take another call. */
+        fg_worker_kill(w, "invocation timed out");
         fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
                        "RequestId: %s Error: Task timed out after %d.00 seconds", inv->request_id,
                        inv->fn->conf->timeout_s);
-        fg_worker_kill(w, "invocation timed out");
     } else if (!w) {
         /* Waited in the line that long: no worker came free and none could start. */
         fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
                        "RequestId: %s Error: no execution environment became free within %d.00 seconds",
-                       inv->request_id, ROUTER_INIT_TIMEOUT_S);
+                       inv->request_id, FG_ROUTER_INIT_TIMEOUT_S);
     } else {
         fg_log(FG_LOG_WARN, "router", "function %s worker %d did not ask for an event within %d s; killing it",
-               inv->fn->conf->name, (int)w->pid, ROUTER_INIT_TIMEOUT_S);
+               inv->fn->conf->name, (int)w->pid, FG_ROUTER_INIT_TIMEOUT_S);
         inv->sandbox_fault = true;
+        fg_worker_kill(w, "init timeout");
         fg_router_fail(r, inv, FG_INV_TIMEOUT, "Sandbox.Timedout",
                        "RequestId: %s Error: Runtime did not start within %d.00 seconds (it never called /runtime/invocation/next)",
-                       inv->request_id, ROUTER_INIT_TIMEOUT_S);
-        fg_worker_kill(w, "init timeout");
+                       inv->request_id, FG_ROUTER_INIT_TIMEOUT_S);
     }
 }
 
@@ -163,9 +162,15 @@ static void router_throttle(struct fg_invocation *inv, const char *reason, int r
     inv->done(inv, inv->done_arg);
 }
 
+void fg_router_arm_init(struct fg_invocation *inv)
+{
+    struct timeval init = { FG_ROUTER_INIT_TIMEOUT_S, 0 };
+    event_add(&inv->timer, &init);
+    inv->timer_armed = true;
+}
+
 void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv)
 {
-    struct timeval init = { ROUTER_INIT_TIMEOUT_S, 0 };
     struct fg_err err;
 
     inv->router = r;
@@ -176,8 +181,7 @@ void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invo
     r->inflight++;
     inv->fn = fn;
     event_assign(&inv->timer, r->loop->base, -1, 0, router_on_timeout, inv);
-    event_add(&inv->timer, &init);
-    inv->timer_armed = true;
+    fg_router_arm_init(inv);
     if (fg_pool_assign(fn, inv, &err) < 0) {
         fg_log(FG_LOG_ERROR, "router", "%s", err.msg);
         inv->sandbox_fault = true;

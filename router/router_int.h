@@ -26,6 +26,9 @@
 #include "pool.h"
 #include "pool_policy.h"
 
+/* How long a cold worker may take to ask for its first event (Lambda's init limit). */
+#define FG_ROUTER_INIT_TIMEOUT_S 10
+
 struct event;
 struct fg_snapshot;
 struct fg_worker;
@@ -98,6 +101,10 @@ enum fg_router_verdict fg_router_admission(const struct fg_router *r, struct fg_
  * pool cannot, inv fails at once. Borrows inv until its done(), which then runs inside this
  * call. inv->request_id may be preset (async retries keep theirs). */
 void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv);
+
+/* (Re)starts inv's 10 s limit for a worker to take it from /next: at admission, and again
+ * when it leaves its function's line for a worker (time spent waiting is not the worker's). */
+void fg_router_arm_init(struct fg_invocation *inv);
 
 /* Ends inv with its result already in inv->result: logs END/REPORT, frees its slots,
  * releases its worker (back to the pool's idle stack if it was BUSY) and calls done()

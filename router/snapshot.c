@@ -280,7 +280,8 @@ static void snapshot_on_pid(struct fg_snapshot *s, unsigned id, pid_t pid)
         return;
     for (unsigned i = 0; i < SNAPSHOT_EXITS && i < s->n_exits; i++) {
         struct snapshot_exit *e = &s->exits[i];
-        if (e->pid != pid || fg_mono_us() - e->at_us > SNAPSHOT_EXIT_KEEP_US)
+        /* An exit before this worker was asked for is another process's (a reused pid). */
+        if (e->pid != pid || fg_mono_us() - e->at_us > SNAPSHOT_EXIT_KEEP_US || (w && e->at_us < w->spawn_us))
             continue;
         e->pid = 0;
         if (w) {

@@ -591,6 +591,12 @@ bool fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
     else
         snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(status));
     fg_worker_drain_output(w);
+    /* DEAD first: failing its invocation releases the worker, which must not then take
+     * the next waiting one. */
+    if (w->state != FG_WORKER_DEAD) {
+        fg_log(FG_LOG_INFO, "worker", "function %s worker %d exited (%s)", fn->conf->name, (int)pid, how);
+        fg_worker_kill(w, how);
+    }
     if (w->inv) {
         struct fg_invocation *inv = w->inv;
         bool oom = fg_memlimit_oom_killed(&w->mem);
@@ -601,10 +607,6 @@ bool fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
         inv->sandbox_fault = !inv->delivered;
         fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, oom ? "Runtime.OutOfMemory" : "Runtime.ExitError",
                        "%s", line);
-    }
-    if (w->state != FG_WORKER_DEAD) {
-        fg_log(FG_LOG_INFO, "worker", "function %s worker %d exited (%s)", fn->conf->name, (int)pid, how);
-        fg_worker_kill(w, how);
     }
     worker_free(w);
     fg_pool_refill(fn);
