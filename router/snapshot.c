@@ -38,11 +38,13 @@
 #include <unistd.h>
 
 #include "../core/log.h"
+#include "outlines.h"
 #include "router_int.h"
 #include "worker.h"
 
 #define SNAPSHOT_MSG_MAX        65536
 #define SNAPSHOT_LINE_MAX       (64u * 1024)
+#define SNAPSHOT_READ_CHUNK     16384
 #define SNAPSHOT_RESTART_US     1000000LL   /* at most one template start a second */
 #define SNAPSHOT_EXITS          16
 #define SNAPSHOT_EXIT_KEEP_US   10000000LL
@@ -71,9 +73,7 @@ struct fg_snapshot {
     pid_t pid;                /* the template, 0 when none */
     int ctl_fd;               /* our end of the control socket */
     struct event *ctl_ev;
-    int out_fd;               /* the template's stdout+stderr */
-    struct event *out_ev;
-    struct fg_buf line;       /* its unfinished output line */
+    struct fg_outlines out;   /* the template's stdout+stderr, read as lines */
     struct event *start_ev;   /* a start put off by the rate limit */
     struct event *sweep_ev;   /* frees workers killed before their request went */
     struct event *flush_ev;   /* sends again what a full socket refused */
@@ -107,59 +107,11 @@ static bool snapshot_has_pending(const struct fg_snapshot *s, bool sent_only)
     return false;
 }
 
-static void snapshot_emit_line(struct fg_snapshot *s, const char *p, size_t n)
+/* A template's output line (fg_outlines_fn): it belongs to no invocation. */
+static void snapshot_on_line(void *arg, const char *p, size_t n)
 {
-    if (n && p[n - 1] == '\r')
-        n--;
+    struct fg_snapshot *s = arg;
     fg_fnlog_line(&s->fn->router->log, snapshot_name(s), NULL, p, n);
-}
-
-static void snapshot_take_output(struct fg_snapshot *s, const char *buf, size_t n)
-{
-    while (n) {
-        const char *nl = memchr(buf, '\n', n);
-        size_t part = nl ? (size_t)(nl - buf) : n;
-        if (fg_buf_append(&s->line, buf, part) < 0) {
-            /* over the line limit: what was kept goes out, then this piece */
-            snapshot_emit_line(s, s->line.data, s->line.len);
-            fg_buf_reset(&s->line);
-            snapshot_emit_line(s, buf, part);
-        } else if (nl) {
-            snapshot_emit_line(s, s->line.data, s->line.len);
-            fg_buf_reset(&s->line);
-        }
-        if (!nl)
-            break;
-        buf += part + 1;
-        n -= part + 1;
-    }
-}
-
-static void snapshot_read_output(struct fg_snapshot *s, int max_reads)
-{
-    char buf[16384];
-    for (int i = 0; i < max_reads && s->out_fd >= 0; i++) {
-        ssize_t n = read(s->out_fd, buf, sizeof(buf));
-        if (n > 0) {
-            snapshot_take_output(s, buf, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (s->line.len)
-            snapshot_emit_line(s, s->line.data, s->line.len);
-        fg_buf_reset(&s->line);
-        fg_loop_close_fd(&s->out_ev, &s->out_fd);
-    }
-}
-
-static void snapshot_on_output(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    snapshot_read_output(arg, 4);
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -372,9 +324,8 @@ static void snapshot_close_process(struct fg_snapshot *s)
     if (s->ctl_fd >= 0)
         snapshot_on_ctl(s->ctl_fd, EV_READ, s);   /* every pid it reported */
     fg_loop_close_fd(&s->ctl_ev, &s->ctl_fd);
-    snapshot_read_output(s, 1 << 20);
-    fg_loop_close_fd(&s->out_ev, &s->out_fd);
-    fg_buf_reset(&s->line);
+    fg_outlines_drain(&s->out);
+    fg_outlines_close(&s->out);
     s->pid = 0;
     s->state = SNAPSHOT_NONE;
 }
@@ -385,10 +336,11 @@ static int snapshot_start_now(struct fg_snapshot *s, struct fg_err *err)
     struct fg_function *fn = s->fn;
     int sv[2] = { -1, -1 }, out[2] = { -1, -1 };
     pid_t pid;
+    int rc;
 
     s->last_start_us = fg_mono_us();
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-        int rc = fg_err_set(err, -errno, "function %s: snapshot template: %s", fn->conf->name, strerror(errno));
+        rc = fg_err_set(err, -errno, "function %s: snapshot template: %s", fn->conf->name, strerror(errno));
         if (sv[0] >= 0) {
             close(sv[0]);
             close(sv[1]);
@@ -410,12 +362,10 @@ static int snapshot_start_now(struct fg_snapshot *s, struct fg_err *err)
     free(s->init_error);
     s->init_error = NULL;
     s->ctl_fd = sv[0];
-    s->out_fd = out[0];
     fcntl(s->ctl_fd, F_SETFL, O_NONBLOCK);
-    fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
     s->ctl_ev = event_new(fn->router->loop->base, s->ctl_fd, EV_READ | EV_PERSIST, snapshot_on_ctl, s);
-    s->out_ev = event_new(fn->router->loop->base, s->out_fd, EV_READ | EV_PERSIST, snapshot_on_output, s);
-    if (!s->ctl_ev || !s->out_ev || event_add(s->ctl_ev, NULL) < 0 || event_add(s->out_ev, NULL) < 0) {
+    rc = fg_outlines_open(&s->out, fn->router->loop->base, out[0]);   /* takes out[0], also on error */
+    if (rc < 0 || !s->ctl_ev || event_add(s->ctl_ev, NULL) < 0) {
         kill(-pid, SIGKILL);         /* its reap cleans up */
         return fg_err_set(err, -ENOMEM, "function %s: cannot watch the snapshot template", fn->conf->name);
     }
@@ -493,8 +443,8 @@ static struct fg_snapshot *snapshot_get(struct fg_function *fn)
     if (!(s = calloc(1, sizeof(*s))))
         return NULL;
     s->fn = fn;
-    s->ctl_fd = s->out_fd = -1;
-    fg_buf_init(&s->line, SNAPSHOT_LINE_MAX);
+    s->ctl_fd = -1;
+    fg_outlines_init(&s->out, SNAPSHOT_LINE_MAX, SNAPSHOT_READ_CHUNK, snapshot_on_line, s);
     s->start_ev = evtimer_new(base, snapshot_on_start, s);
     s->sweep_ev = event_new(base, -1, 0, snapshot_on_sweep, s);
     s->flush_ev = evtimer_new(base, snapshot_on_flush, s);
@@ -590,14 +540,13 @@ void fg_snapshot_free(struct fg_function *fn)
     if (s->pid)
         kill(-s->pid, SIGKILL);
     fg_loop_close_fd(&s->ctl_ev, &s->ctl_fd);
-    fg_loop_close_fd(&s->out_ev, &s->out_fd);
+    fg_outlines_close(&s->out);
     if (s->start_ev)
         event_free(s->start_ev);
     if (s->sweep_ev)
         event_free(s->sweep_ev);
     if (s->flush_ev)
         event_free(s->flush_ev);
-    fg_buf_free(&s->line);
     free(s->init_error);
     free(s);
     fn->snap = NULL;

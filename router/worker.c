@@ -184,80 +184,16 @@ static struct fg_invocation *worker_current(struct fg_worker *w)
     return w->inv && w->inv->delivered ? w->inv : NULL;
 }
 
-static void worker_emit_line(struct fg_worker *w, const char *s, size_t n)
+/* An output line (fg_outlines_fn): goes to the invocation the worker holds now. */
+static void worker_on_line(void *arg, const char *s, size_t n)
 {
-    if (n && s[n - 1] == '\r')
-        n--;
+    struct fg_worker *w = arg;
     fg_fnlog_line(&w->fn->router->log, w->fn->conf->name, worker_current(w), s, n);
-}
-
-/* Splits buf into lines; keeps the unfinished tail in w->line. */
-static void worker_take_output(struct fg_worker *w, const char *buf, size_t n)
-{
-    while (n) {
-        const char *nl = memchr(buf, '\n', n);
-        size_t part = nl ? (size_t)(nl - buf) : n;
-        if (w->line.len) {
-            if (fg_buf_append(&w->line, buf, part) < 0) {
-                worker_emit_line(w, w->line.data, w->line.len);
-                fg_buf_reset(&w->line);
-            }
-            if (nl) {
-                worker_emit_line(w, w->line.data, w->line.len);
-                fg_buf_reset(&w->line);
-            }
-        } else if (nl) {
-            worker_emit_line(w, buf, part);
-        } else if (fg_buf_append(&w->line, buf, part) < 0) {
-            worker_emit_line(w, buf, part);
-        }
-        if (!nl)
-            break;
-        buf += part + 1;
-        n -= part + 1;
-    }
-}
-
-static void worker_close_output(struct fg_worker *w)
-{
-    if (w->line.len) {
-        worker_emit_line(w, w->line.data, w->line.len);
-        fg_buf_reset(&w->line);
-    }
-    fg_loop_close_fd(&w->out_ev, &w->out_fd);
-}
-
-/* Reads at most max_reads chunks; 1 when the pipe reached EOF. */
-static int worker_read(struct fg_worker *w, int max_reads)
-{
-    char buf[WORKER_READ_CHUNK];
-    for (int i = 0; i < max_reads && w->out_fd >= 0; i++) {
-        ssize_t n = read(w->out_fd, buf, sizeof(buf));
-        if (n > 0) {
-            worker_take_output(w, buf, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return 0;
-        worker_close_output(w);
-        return 1;
-    }
-    return 0;
-}
-
-static void worker_on_output(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    /* A few chunks per wake-up: a worker printing without pause cannot starve the loop. */
-    worker_read(arg, 4);
 }
 
 void fg_worker_drain_output(struct fg_worker *w)
 {
-    worker_read(w, 1 << 20);
+    fg_outlines_drain(&w->out);
 }
 
 /* ------------------------------------------------------------------ Runtime API callbacks */
@@ -406,9 +342,8 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     fg_runtime_api_init(&w->api, r->loop->base, &worker_rapi_ops, w);
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
-    w->out_fd = -1;
     w->snap_fd = -1;
-    fg_buf_init(&w->line, WORKER_LINE_MAX);
+    fg_outlines_init(&w->out, WORKER_LINE_MAX, WORKER_READ_CHUNK, worker_on_line, w);
     worker_log_stream(w->log_stream);
     snprintf(name, sizeof(name), "%s-%u", fn->conf->name, w->id);
     if (fg_runtime_api_open(&w->api, fn->conf->name, err) < 0)
@@ -442,10 +377,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
         w->pid = pid;
         w->mem.pid = pid;
     }
-    w->out_fd = pipefd[0];
-    fcntl(w->out_fd, F_SETFL, O_NONBLOCK);
-    w->out_ev = event_new(r->loop->base, w->out_fd, EV_READ | EV_PERSIST, worker_on_output, w);
-    if (!w->out_ev || event_add(w->out_ev, NULL) < 0)
+    if (fg_outlines_open(&w->out, r->loop->base, pipefd[0]) < 0)
         fg_log(FG_LOG_WARN, "worker", "function %s worker %d: cannot watch its output", fn->conf->name, (int)w->pid);
     w->spawn_us = fg_mono_us();
     w->state = FG_WORKER_SPAWNING;
@@ -470,7 +402,7 @@ fail:
         close(pipefd[1]);
     fg_runtime_api_close(&w->api);
     fg_memlimit_release(&w->mem);
-    fg_buf_free(&w->line);
+    fg_outlines_close(&w->out);
     free(w);
     return NULL;
 }
@@ -540,11 +472,10 @@ static void worker_free(struct fg_worker *w)
         fn->workers = w->next;
     if (w->next)
         w->next->prev = w->prev;
-    worker_close_output(w);
+    fg_outlines_close(&w->out);
     if (w->snap_fd >= 0)
         close(w->snap_fd);
     fg_memlimit_release(&w->mem);
-    fg_buf_free(&w->line);
     free(w);
 }
 

@@ -26,6 +26,7 @@
 #include "../core/err.h"
 #include "../core/id.h"
 #include "memlimit.h"
+#include "outlines.h"
 #include "runtime_api.h"
 
 struct event;
@@ -60,9 +61,7 @@ struct fg_worker {
                                           * worker.c answers its callbacks */
     struct fg_invocation *inv;           /* assigned or delivered, or NULL */
     char last_request_id[FG_ID_LEN + 1]; /* answered last: a second answer gets 400 */
-    int out_fd;                          /* its stdout+stderr pipe */
-    struct event *out_ev;
-    struct fg_buf line;                  /* partial output line */
+    struct fg_outlines out;              /* its stdout+stderr pipe, read as lines */
     long long spawn_us, idle_since_us;
     struct fg_memlimit_worker mem;
     char log_stream[96];

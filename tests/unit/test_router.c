@@ -47,6 +47,14 @@ struct rig {
 static int spawns;          /* calls of the stand-in */
 static bool spawn_fails;    /* the stand-in refuses, as a failed fork would */
 
+/* Rig workers have no process, so no output: never called. */
+static void rig_on_line(void *arg, const char *line, size_t len)
+{
+    (void)arg;
+    (void)line;
+    (void)len;
+}
+
 /* fg_pool_spawn_fn without a process: what fg_worker_spawn leaves behind after a good fork
  * (SPAWNING, on fn->workers, counted live), marked reaped so a kill sends no signal. */
 static struct fg_worker *rig_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err)
@@ -64,10 +72,9 @@ static struct fg_worker *rig_spawn(struct fg_function *fn, bool provisioned, str
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
     w->reaped = true;
-    w->out_fd = -1;
     w->mem.peak_fd = -1;
     fg_runtime_api_init(&w->api, fn->router->loop->base, NULL, w);   /* never opened */
-    fg_buf_init(&w->line, 1024);
+    fg_outlines_init(&w->out, 1024, 1024, rig_on_line, w);     /* never opened */
     w->spawn_us = fg_mono_us();
     w->next = fn->workers;
     if (fn->workers)
@@ -103,7 +110,7 @@ static void rig_close(struct rig *t)
         struct fg_worker *w = t->r->fns[i].workers, *next;
         for (; w; w = next) {
             next = w->next;
-            fg_buf_free(&w->line);
+            fg_outlines_close(&w->out);
             free(w);
         }
     }
