@@ -100,6 +100,13 @@ static const struct conf_case conf_cases[] = {
     /* libfyaml's JSON emitter refuses the tag; its report into the collecting diag leaked. */
     { HEAD "    events:\n      - topic:\n          redis: \"redis://h\"\n          channel: c\n"
            "          filter_criteria: {filters: [{pattern: {!evel: [high]}}]}\n", "pattern 1 is not JSON" },
+    /* Single-quoted scalars with '': up to 4 are read; more are refused before libfyaml reads
+     * them (it leaked the buffer it unescapes them into; LeakSanitizer checks these loads). */
+    { HEAD "    description: 'it''s ''a'' b'''\n    environment: {'A''B': x}\n    memory: 1\n", "memory" },
+    { HEAD "    description: 'x''''''''''y'\n", "t.yaml:6:19: more than 4 '' in one single-quoted value" },
+    { HEAD "    'a''b''c''d''e''f': 1\n", "t.yaml:6:6: more than 4 ''" },
+    { HEAD "    events:\n      - schedule: {expression: \"rate(1 minute)\", input: {a: 'x''''''''''''y'}}\n",
+      "t.yaml:7:62: more than 4 ''" },
     { HEAD "    environment: {AB: \"x\\0y\"}\n", "t.yaml:6:24: AB: the value contains a NUL byte" },
     { HEAD "    environment: {AB: \xff}\n", "t.yaml:6:23: invalid UTF-8 (byte 0xff)" },
     { HEAD "    events:\n      - http: GET\n", "t.yaml:7:15: http: 'GET' is a method without a path; write 'GET /path'" },
