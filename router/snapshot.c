@@ -49,6 +49,7 @@
 #define SNAPSHOT_EXITS          16
 #define SNAPSHOT_EXIT_KEEP_US   10000000LL
 #define SNAPSHOT_RESEND_US      10000       /* the socket was full: try again after this */
+#define SNAPSHOT_WAKE_MSGS      64          /* control messages read per wake-up */
 
 /* ------------------------------------------------------------------ types */
 
@@ -221,6 +222,48 @@ static void snapshot_on_sweep(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ control messages */
 
+/* The parent of process pid (from /proc/PID/stat), or -1. */
+static pid_t snapshot_ppid(pid_t pid)
+{
+    char path[64], buf[512], *close_paren;
+    ssize_t n;
+    int fd;
+    long ppid;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* "pid (comm) state ppid ...": comm may hold anything but ends at the last ')'. */
+    if (!(close_paren = strrchr(buf, ')')) || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+        return -1;
+    return (pid_t)ppid;
+}
+
+/* The template runs the function's own code, so a pid it reports is checked before fngate
+ * ever signals it: a restored worker is fngate's child (adopted after the middle process
+ * exited) or the child of the template's child (the middle, still there), and is no other
+ * worker. Anything else (fngate, init, another function's worker) is refused. */
+static bool snapshot_pid_ok(const struct fg_snapshot *s, pid_t pid)
+{
+    const struct fg_router *r = s->fn->router;
+    pid_t ppid;
+
+    if (pid <= 1 || pid == getpid() || pid == s->pid || (ppid = snapshot_ppid(pid)) <= 0)
+        return false;
+    if (ppid != getpid() && (ppid == s->pid || snapshot_ppid(ppid) != s->pid))
+        return false;
+    for (size_t i = 0; i < r->n_fns; i++)
+        for (const struct fg_worker *w = r->fns[i].workers; w; w = w->next)
+            if (w->pid == pid)
+                return false;
+    return true;
+}
+
 static void snapshot_on_pid(struct fg_snapshot *s, unsigned id, pid_t pid)
 {
     struct fg_router *r = s->fn->router;
@@ -242,6 +285,11 @@ static void snapshot_on_pid(struct fg_snapshot *s, unsigned id, pid_t pid)
             w->snap_req = 0;
             fg_worker_on_exit(r, pid, e->status);
         }
+        return;
+    }
+    if (!snapshot_pid_ok(s, pid)) {
+        fg_log(FG_LOG_WARN, "snapshot", "function %s: the template reported pid %d, which is not a worker it "
+               "forked; ignored", snapshot_name(s), (int)pid);
         return;
     }
     if (!w) {                        /* its worker is gone: nothing may serve its port */
@@ -299,7 +347,9 @@ static void snapshot_on_ctl(evutil_socket_t fd, short what, void *arg)
     char buf[SNAPSHOT_MSG_MAX];
     (void)fd;
     (void)what;
-    while (s->ctl_fd >= 0) {
+    /* A few messages per wake-up: a template that writes without pause cannot hold the
+     * loop (the event fires again while more wait). */
+    for (int i = 0; i < SNAPSHOT_WAKE_MSGS && s->ctl_fd >= 0; i++) {
         ssize_t n = recv(s->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n > 0) {
             snapshot_on_msg(s, buf, (size_t)n);

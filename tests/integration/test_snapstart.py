@@ -7,6 +7,7 @@ makes a new snapshot; snapstart on a runtime that cannot have it is a config err
 import json
 import os
 import re
+import subprocess
 import threading
 import time
 
@@ -274,3 +275,27 @@ def test_snapstart_node_keeps_a_spare(tmp):
                    "a spare Node worker started and initialized", lambda: pool(gw, "Spare"))
         gw.wait_stdout(r"^\[Spare\] INIT_REPORT Init Duration")
         check(pool(gw, "Plain")["workers"] == 1, pool(gw, "Plain"))
+
+
+def test_snapstart_template_cannot_name_other_pids(tmp):
+    """The template runs the function's code, which can write to the control socket: a pid
+    it reports for no worker, or for a worker that is not its own fork, is never signalled
+    (fngate would have killed it, and kill(-1) is every process)."""
+    victim = subprocess.Popen(["sleep", "60"])
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "app.py"), (
+        "import json, os\n"
+        "for pid in (%d, 1, os.getppid()):\n"
+        "    os.write(3, json.dumps({'t': 'pid', 'id': 4242, 'pid': pid}).encode())\n"
+        "def handler(event, context):\n"
+        "    return {'pid': os.getpid()}\n") % victim.pid)
+    try:
+        with Gateway(tmp, snap_config(tmp)) as gw:
+            status, _, body = gw.invoke("Snap", {})
+            check(status == 200, body)
+            wait_until(lambda: gw.stderr().count("which is not a worker it forked") == 3, 10,
+                       "the three forged pids refused", gw.stderr)
+            check(victim.poll() is None, "the process the template named was killed")
+    finally:
+        victim.kill()
+        victim.wait()
