@@ -363,6 +363,10 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     int rc;
 
     fg_memlimit_init(&r->mem);
+    fg_sandbox_init(&r->sandbox, r->conf, r->loop->base, fg_memlimit_hierarchy());
+    if (r->sandbox.on)
+        fg_log(FG_LOG_INFO, "router", "isolation: workers run as uids %d..%d in their own namespaces",
+               r->conf->isolation.uid_min, r->conf->isolation.uid_max);
     fg_cpuload_init(&r->cpu);
     if (!r->mem.cgroup)
         fg_log(FG_LOG_INFO, "router", "cgroup v1 memory controller not writable: limiting memory with RLIMIT_AS");
@@ -443,6 +447,7 @@ void fg_router_free(struct fg_router *r)
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);
     fg_fnlog_close(&r->log);
+    fg_sandbox_close(&r->sandbox);
     fg_memlimit_close(&r->mem);
     free(r->fns);
     free(r);
