@@ -367,6 +367,9 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     if (r->sandbox.on)
         fg_log(FG_LOG_INFO, "router", "isolation: workers run as uids %d..%d in their own namespaces",
                r->conf->isolation.uid_min, r->conf->isolation.uid_max);
+    else if (r->conf->isolation.enabled && geteuid() != 0)
+        fg_log(FG_LOG_INFO, "router", "running unprivileged: workers run as fngate's own user, without "
+               "isolation (README \"Isolation\")");
     fg_cpuload_init(&r->cpu);
     if (!r->mem.cgroup)
         fg_log(FG_LOG_INFO, "router", "cgroup v1 memory controller not writable: limiting memory with RLIMIT_AS");

@@ -4,15 +4,12 @@ worker, fngate's files and other functions' code out of reach, no signal to the 
 processes that die with their environment, a pids limit, a private size-capped /tmp,
 `network: none`, the memory limit's OOM report, and nothing left behind (cgroups, mounts)
 after a stop or a kill -9 and restart. These need root (CI runs as root)."""
-import errno
 import json
 import os
-import signal
-import socket
-import threading
-import time
+import pwd
+import subprocess
 
-from harness import Gateway, check, need_root, wait_until, write
+from harness import FNGATE, Gateway, check, need_root, skip, wait_until, write
 
 HOSTILE = r"""
 import errno, json, os, signal, socket, time
@@ -36,7 +33,8 @@ def handler(event, context):
         for p in event["paths"]:
             out["read"][p] = _try(lambda: _read(p))
         out["list"] = {p: _try(lambda: os.listdir(p)) for p in event.get("dirs", [])}
-        out["kill_parent"] = _try(lambda: os.kill(os.getppid(), signal.SIGKILL))
+        if event.get("kill", True):
+            out["kill_parent"] = _try(lambda: os.kill(os.getppid(), signal.SIGKILL))
         out["kill_init"] = _try(lambda: os.kill(1, 0))
         out["visible_pids"] = sorted(int(d) for d in os.listdir("/proc") if d.isdigit())
         out["write_code"] = _try(lambda: open("/var/task/x", "w").close())
@@ -284,3 +282,32 @@ def test_isolation_off(tmp):
     with Gateway(tmp, cfg, isolated=True) as gw:
         _, out = invoke(gw, "H", {"action": "whoami"})
         check(out["uid"] == 0 and out["cwd"] == os.path.join(tmp, "hostile"), out)
+
+
+def test_unprivileged_gateway_still_works(tmp):
+    """fngate started as an ordinary user serves with the limits it can apply (README
+    "Isolation": no uid, namespaces or pids cgroup; RLIMIT_AS and rlimits)."""
+    need_root("start fngate as another user")
+    nobody = pwd.getpwnam("nobody")
+    for path in (FNGATE, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "runtimes")):
+        if subprocess.run(["runuser", "-u", "nobody", "--", "test", "-r", path, "-a", "-x", path]).returncode:
+            skip("%s is not reachable by user nobody in this checkout" % path)
+    os.chmod(tmp, 0o755)
+    os.chown(tmp, nobody.pw_uid, nobody.pw_gid)
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+    cfg = config(tmp, [("H", "")])
+    for root, dirs, files in os.walk(tmp):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    with Gateway(tmp, cfg, preexec_fn=as_nobody, isolated=True) as gw:
+        check("running unprivileged" in gw.stderr(), gw.stderr())
+        _, out = invoke(gw, "H", {"action": "whoami"})
+        check(out["uid"] == nobody.pw_uid, out)
+        _, out = invoke(gw, "H", {"action": "probe", "paths": ["/etc/shadow"], "kill": False})
+        check(out["read"]["/etc/shadow"] == "EACCES" and out["nofile"] == 1024, out)
