@@ -123,71 +123,6 @@ if [ "$only" != issue14 ] && [ "$only" != issue15 ]; then
 fi
 if [ "$only" = routes ]; then bench_end; exit 0; fi
 
-# ==== issue 15: isolation on (the default as root) beside isolation off, in one run
-if [ "$only" = issue15 ]; then
-  [ "$(id -u)" = 0 ] || { echo "issue 15: needs root (isolation applies only as root)"; bench_end; exit 0; }
-  handlers="$root/tests/bench/handlers"
-  # iso_run RUN NAME RUNTIME PATH on|off: a fixed, pre-started pool of BENCH_ISO_POOL workers
-  # (warm path only), measured at -c$conns; sets RUN_{rps,p50,p99,bad}
-  iso_run() {
-    local p n=${BENCH_ISO_POOL:-4} code=$handlers handler
-    case "$3" in
-      python3) handler=handler_py.handler ;;
-      provided) handler=bootstrap code=$tmp/echo ;;
-    esac
-    printf 'state_dir: %s\nfunctions:\n  Fn:\n    runtime: %s\n    handler: %s\n    code: %s\n    max_workers: %d\n    min_warm: %d\n    events:\n      - http: GET %s\n' \
-      "$tmp/state-$2" "$3" "$handler" "$code" "$n" "$n" "$4" > "$tmp/$2.yaml"
-    [ "$5" = on ] || echo "isolation: {enabled: false}" >> "$tmp/$2.yaml"
-    fngate_start "$2"
-    p=$(fngate_port "$2")
-    check_body "$1" "http://127.0.0.1:$p$4"
-    if [ "$5" = on ] && ! grep -q "isolation: workers run as uids" "$tmp/$2.err"; then
-      bench_invalid "$1" "isolation was not applied"
-    fi
-    read -r "${1}_rps" "${1}_p50" "${1}_p99" "${1}_bad" <<< "$(measure "$1" "http://127.0.0.1:$p$4")"
-    fngate_stop "$2"
-  }
-  echo
-  echo "issue 15: warm routes with isolation on (own uids, pids cgroups, private /tmp and mounts, network host)"
-  echo "beside isolation: {enabled: false}; each pair run twice, alternating (on, off, on, off)"
-  printf '%-48s %9s %8s %8s %7s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx"
-  for rt in provided python3; do
-    for k in 1 2; do
-      iso_run "${rt}_on$k" "iso-$rt-on$k" "$rt" /iso on
-      iso_run "${rt}_off$k" "iso-$rt-off$k" "$rt" /iso off
-    done
-  done
-  for rt in provided python3; do
-    for k in 1 2; do
-      for m in on off; do
-        r="${rt}_$m$k"; v1="${r}_rps" v2="${r}_p50" v3="${r}_p99" v4="${r}_bad"
-        printf '%-48s %9s %8s %8s %7s %s\n' "$rt isolation $m (run $k)" "${!v1:--}" "${!v2:--}" "${!v3:--}" "${!v4:--}" "$(bench_flag "$r")"
-      done
-    done
-    on=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
-      "$(eval echo "\${${rt}_on1_rps:-0}")" "$(eval echo "\${${rt}_on2_rps:-0}")")
-    off=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
-      "$(eval echo "\${${rt}_off1_rps:-0}")" "$(eval echo "\${${rt}_off2_rps:-0}")")
-    bench_target "$rt warm req/s, isolation on vs off (mean of 2)" "${rt}_on1" "$on" "${rt}_off1" "$off" ">=" 0.95
-  done
-  echo
-  echo "cold starts, first invocation after a start ($cold_n starts each): Init Duration median [all] ms"
-  for rt in python3 nodejs; do
-    for mode in off on none; do
-      case $mode in
-        off) top='isolation: {enabled: false}' extra='' ;;
-        on) top='' extra='' ;;
-        none) top='' extra='    network: none' ;;
-      esac
-      read -r init _ client <<< "$(cold_starts "cold-$rt-$mode" "$rt" "$extra" "$top")"
-      printf '%-8s %-34s Init Duration %s [%s]; first answer at the client %s [%s]\n' "$rt" \
-        "$(case $mode in off) echo "isolation off";; on) echo "isolated (mount namespace)";; none) echo "isolated + network: none";; esac)" \
-        "$(median "$init")" "$init" "$(median "$client")" "$client"
-    done
-  done
-  bench_end
-  exit 0
-fi
 
 # ==== issue 14: fngate with default settings beside serverless-offline 13
 handlers="$root/tests/bench/handlers"
@@ -351,6 +286,72 @@ import statistics, sys
 v = [float(x) for x in sys.argv[1].split(',') if x not in ('', '-')]
 print('%.1f' % statistics.median(v) if v else '-')" "$1"
 }
+
+# ==== issue 15: isolation on (the default as root) beside isolation off, in one run
+if [ "$only" = issue15 ]; then
+  [ "$(id -u)" = 0 ] || { echo "issue 15: needs root (isolation applies only as root)"; bench_end; exit 0; }
+  handlers="$root/tests/bench/handlers"
+  # iso_run RUN NAME RUNTIME PATH on|off: a fixed, pre-started pool of BENCH_ISO_POOL workers
+  # (warm path only), measured at -c$conns; sets RUN_{rps,p50,p99,bad}
+  iso_run() {
+    local p n=${BENCH_ISO_POOL:-4} code=$handlers handler
+    case "$3" in
+      python3) handler=handler_py.handler ;;
+      provided) handler=bootstrap code=$tmp/echo ;;
+    esac
+    printf 'state_dir: %s\nfunctions:\n  Fn:\n    runtime: %s\n    handler: %s\n    code: %s\n    max_workers: %d\n    min_warm: %d\n    events:\n      - http: GET %s\n' \
+      "$tmp/state-$2" "$3" "$handler" "$code" "$n" "$n" "$4" > "$tmp/$2.yaml"
+    [ "$5" = on ] || echo "isolation: {enabled: false}" >> "$tmp/$2.yaml"
+    fngate_start "$2"
+    p=$(fngate_port "$2")
+    check_body "$1" "http://127.0.0.1:$p$4"
+    if [ "$5" = on ] && ! grep -q "isolation: workers run as uids" "$tmp/$2.err"; then
+      bench_invalid "$1" "isolation was not applied"
+    fi
+    read -r "${1}_rps" "${1}_p50" "${1}_p99" "${1}_bad" <<< "$(measure "$1" "http://127.0.0.1:$p$4")"
+    fngate_stop "$2"
+  }
+  echo
+  echo "issue 15: warm routes with isolation on (own uids, pids cgroups, private /tmp and mounts, network host)"
+  echo "beside isolation: {enabled: false}; each pair run twice, alternating (on, off, on, off)"
+  printf '%-48s %9s %8s %8s %7s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx"
+  for rt in provided python3; do
+    for k in 1 2; do
+      iso_run "${rt}_on$k" "iso-$rt-on$k" "$rt" /iso on
+      iso_run "${rt}_off$k" "iso-$rt-off$k" "$rt" /iso off
+    done
+  done
+  for rt in provided python3; do
+    for k in 1 2; do
+      for m in on off; do
+        r="${rt}_$m$k"; v1="${r}_rps" v2="${r}_p50" v3="${r}_p99" v4="${r}_bad"
+        printf '%-48s %9s %8s %8s %7s %s\n' "$rt isolation $m (run $k)" "${!v1:--}" "${!v2:--}" "${!v3:--}" "${!v4:--}" "$(bench_flag "$r")"
+      done
+    done
+    on=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
+      "$(eval echo "\${${rt}_on1_rps:-0}")" "$(eval echo "\${${rt}_on2_rps:-0}")")
+    off=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
+      "$(eval echo "\${${rt}_off1_rps:-0}")" "$(eval echo "\${${rt}_off2_rps:-0}")")
+    bench_target "$rt warm req/s, isolation on vs off (mean of 2)" "${rt}_on1" "$on" "${rt}_off1" "$off" ">=" 0.95
+  done
+  echo
+  echo "cold starts, first invocation after a start ($cold_n starts each): Init Duration median [all] ms"
+  for rt in python3 nodejs; do
+    for mode in off on none; do
+      case $mode in
+        off) top='isolation: {enabled: false}' extra='' ;;
+        on) top='' extra='' ;;
+        none) top='' extra='    network: none' ;;
+      esac
+      read -r init _ client <<< "$(cold_starts "cold-$rt-$mode" "$rt" "$extra" "$top")"
+      printf '%-8s %-34s Init Duration %s [%s]; first answer at the client %s [%s]\n' "$rt" \
+        "$(case $mode in off) echo "isolation off";; on) echo "isolated (mount namespace)";; none) echo "isolated + network: none";; esac)" \
+        "$(median "$init")" "$init" "$(median "$client")" "$client"
+    done
+  done
+  bench_end
+  exit 0
+fi
 
 echo
 echo "issue 14: default settings (no concurrency or min_warm key) beside serverless-offline 13;"
