@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -513,42 +512,46 @@ int fg_sandbox_enter(const struct fg_sandbox *sb, const struct fg_sandbox_worker
     return 0;
 }
 
+int fg_sandbox_listener_wait_fd(struct fg_sandbox_worker *sw)
+{
+    if (sw->pass_fd[1] >= 0) {
+        close(sw->pass_fd[1]);
+        sw->pass_fd[1] = -1;
+    }
+    if (sw->pass_fd[0] >= 0)
+        fcntl(sw->pass_fd[0], F_SETFL, O_NONBLOCK);
+    return sw->pass_fd[0];
+}
+
 int fg_sandbox_listener(struct fg_sandbox_worker *sw)
 {
     char cbuf[CMSG_SPACE(sizeof(int))], one;
     struct iovec iov = { &one, 1 };
     struct msghdr msg;
     struct cmsghdr *cm;
-    struct pollfd pfd;
-    int fd = -1, rc;
+    ssize_t n;
+    int fd = -1;
 
-    close(sw->pass_fd[1]);
-    sw->pass_fd[1] = -1;
-    pfd.fd = sw->pass_fd[0];
-    pfd.events = POLLIN;
-    /* The child is a few system calls away from sending it; 5 s only guards a wedged one. */
-    while ((rc = poll(&pfd, 1, 5000)) < 0 && errno == EINTR)
-        ;
-    if (rc <= 0) {
-        close(sw->pass_fd[0]);
-        sw->pass_fd[0] = -1;
-        return rc == 0 ? -ETIMEDOUT : -errno;
-    }
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf;
     msg.msg_controllen = sizeof(cbuf);
-    if (recvmsg(sw->pass_fd[0], &msg, MSG_CMSG_CLOEXEC) > 0 && (cm = CMSG_FIRSTHDR(&msg)) &&
-        cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+    while ((n = recvmsg(sw->pass_fd[0], &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return -EAGAIN;
+    if (n > 0 && (cm = CMSG_FIRSTHDR(&msg)) && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+        cm->cmsg_len == CMSG_LEN(sizeof(int)))
         memcpy(&fd, CMSG_DATA(cm), sizeof(int));
     close(sw->pass_fd[0]);
     sw->pass_fd[0] = -1;
     if (fd < 0)
-        return -EPIPE;
+        return -EPIPE;      /* the child ended (or failed) before sending it */
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+        int e = errno;
         close(fd);
-        return -errno;
+        return -e;
     }
     return fd;
 }

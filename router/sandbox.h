@@ -88,8 +88,12 @@ int fg_sandbox_prepare(struct fg_sandbox *sb, size_t fn, const struct fg_conf_fu
 int fg_sandbox_enter(const struct fg_sandbox *sb, const struct fg_sandbox_worker *sw,
                      const struct fg_conf_function *c, const char *runtime_dir, const char **what);
 
-/* In the parent after fork, network none only: the listening socket the child made in its
- * namespace (the caller owns it), or -errno (the child died or did not send it in time). */
+/* In the parent after fork, network none only: the fd (owned by sw) that becomes readable
+ * when the child has sent the listening socket it made in its namespace. */
+int fg_sandbox_listener_wait_fd(struct fg_sandbox_worker *sw);
+
+/* Then, without blocking: that socket (the caller owns it); -EAGAIN when it has not come
+ * yet; -EPIPE when the child ended without sending it. */
 int fg_sandbox_listener(struct fg_sandbox_worker *sw);
 
 /* The paths a worker sees for code and runtimes (/var/task, /var/runtime when isolated). */

@@ -331,14 +331,39 @@ static void worker_log_stream(char out[96])
         n += snprintf(out + n, 96 - (size_t)n, "%02x", r[i]);
 }
 
-/* network none: serves the Runtime API on the socket the child made in its namespace. */
-static int worker_adopt_listener(struct fg_worker *w, struct fg_err *err)
+/* network none: the child made its Runtime API socket in its own namespace and sends it;
+ * served from when it comes (a runtime that connects sooner waits in its backlog). The
+ * loop never waits for a namespace to be made. */
+static void worker_on_listener(evutil_socket_t unused, short what, void *arg)
 {
+    struct fg_worker *w = arg;
+    struct fg_err err = { 0, "" };
     int fd = fg_sandbox_listener(&w->sb);
-    if (fd < 0)
-        return fg_err_set(err, fd, "function %s: no Runtime API socket from its network namespace: %s",
-                          w->fn->conf->name, strerror(-fd));
-    return fg_runtime_api_adopt(&w->api, fd, FG_SANDBOX_NETNS_PORT, w->fn->conf->name, err);
+
+    (void)unused, (void)what;
+    if (fd == -EAGAIN)
+        return;
+    event_free(w->net_ev);
+    w->net_ev = NULL;
+    if (w->state == FG_WORKER_DEAD) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    if (fd < 0 || fg_runtime_api_adopt(&w->api, fd, FG_SANDBOX_NETNS_PORT, w->fn->conf->name, &err) < 0) {
+        fg_log(FG_LOG_WARN, "worker", "function %s worker %d: no Runtime API socket from its network namespace%s%s",
+               w->fn->conf->name, (int)w->pid, err.msg[0] ? ": " : "", err.msg);
+        fg_worker_kill(w, "no Runtime API");   /* its reap fails what it held */
+    }
+}
+
+static int worker_wait_listener(struct fg_worker *w, struct fg_err *err)
+{
+    int fd = fg_sandbox_listener_wait_fd(&w->sb);
+    w->net_ev = event_new(w->fn->router->loop->base, fd, EV_READ | EV_PERSIST, worker_on_listener, w);
+    if (!w->net_ev || event_add(w->net_ev, NULL) < 0)
+        return fg_err_set(err, -ENOMEM, "function %s: cannot watch its network namespace", w->fn->conf->name);
+    return 0;
 }
 
 struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err)
@@ -398,7 +423,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
         pipefd[1] = -1;
         w->pid = pid;
         w->mem.pid = pid;
-        if (w->sb.netns && worker_adopt_listener(w, err) < 0) {
+        if (w->sb.netns && worker_wait_listener(w, err) < 0) {
             fg_log(FG_LOG_WARN, "worker", "%s", err->msg);
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
@@ -523,6 +548,8 @@ static void worker_free(struct fg_worker *w)
     fg_outlines_close(&w->out);
     if (w->snap_fd >= 0)
         close(w->snap_fd);
+    if (w->net_ev)
+        event_free(w->net_ev);
     fg_sandbox_release(&fn->router->sandbox, &w->sb);
     worker_memlimit_release(fn->router, &w->mem);
     free(w);

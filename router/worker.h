@@ -66,6 +66,7 @@ struct fg_worker {
     long long spawn_us, idle_since_us;
     struct fg_memlimit_worker mem;
     struct fg_sandbox_worker sb;         /* its uid, pids cgroup, namespaces (sandbox.h) */
+    struct event *net_ev;                /* network none: waits for its Runtime API socket */
     char log_stream[96];
 };
 
