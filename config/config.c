@@ -200,6 +200,7 @@ static const struct fg_conf_key conf_function_keys[] = {
       .min = 1, .max = 86400 },
     { .name = "snapstart", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_function, snapstart) },
     { .name = "environment", .type = FG_CONF_PAIRS, .offset = offsetof(struct fg_conf_function, env) },
+    { .name = "role", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_function, role), .parse = fg_conf_parse_role },
     { .name = "events", .type = FG_CONF_CUSTOM, .parse = conf_parse_events },
     { .name = "retries", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_function, retries), .table = conf_retries_keys },
     { .name = "destinations", .type = FG_CONF_TABLE, .table = conf_destination_keys },
