@@ -122,6 +122,14 @@ static int role_statement(struct fg_conf_parser *p, struct fy_node *item, struct
     return 0;
 }
 
+/* Where a statement starts: its first key (a mapping node has no position of its own). */
+static struct fg_conf_pos role_item_pos(struct fy_node *item, struct fg_conf_pos fallback)
+{
+    void *it = NULL;
+    struct fy_node_pair *first = fy_node_is_mapping(item) ? fy_node_mapping_iterate(item, &it) : NULL;
+    return first ? fg_conf_node_pos(fy_node_pair_key(first), fallback) : fg_conf_node_pos(item, fallback);
+}
+
 int fg_conf_parse_role(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                        struct fg_conf_pos kpos, void *field)
 {
@@ -162,7 +170,7 @@ int fg_conf_parse_role(struct fg_conf_parser *p, const struct fg_conf_key *k, st
     it = NULL;
     role->policy.n = 0;
     while ((item = fy_node_is_mapping(stmts) ? (role->policy.n ? NULL : stmts) : fy_node_sequence_iterate(stmts, &it))) {
-        if ((rc = role_statement(p, item, fg_conf_node_pos(item, kpos), &sts[role->policy.n])) < 0)
+        if ((rc = role_statement(p, item, role_item_pos(item, kpos), &sts[role->policy.n])) < 0)
             return rc;
         role->policy.n++;
     }
