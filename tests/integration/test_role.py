@@ -251,3 +251,43 @@ def test_role_credentials_revoked_and_not_transferable(tmp):
         # A new environment gets new keys, which work.
         w2 = run(gw, "Worker", {"op": "env"}, {"op": "get", "bucket": "photos", "key": "uploads/a.txt"})
         check(w2[0]["ok"]["AWS_ACCESS_KEY_ID"] != wk and w2[1] == {"ok": "A"}, w2)
+
+
+SNAP_PY = """
+import os, time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {"pid": os.getpid(), "key": os.environ["AWS_ACCESS_KEY_ID"], "secret": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "token": os.environ["AWS_SESSION_TOKEN"]}
+"""
+
+
+def test_role_snapstart_shares_the_templates_credentials(tmp):
+    """Workers forked from a snapshot template inherit its environment: one set of keys per
+    template, alive while the template or any of its workers is."""
+    import threading
+    s3_port = free_port()
+    code = os.path.join(tmp, "snap")
+    write(os.path.join(code, "app.py"), SNAP_PY)
+    os.makedirs(os.path.join(tmp, "data", "s3", "photos", "uploads"), exist_ok=True)
+    write(os.path.join(tmp, "data", "s3", "photos", "uploads", "a.txt"), "A")
+    role = json.dumps({"statements": [{"effect": "Allow", "action": "s3:GetObject", "resource": "arn:aws:s3:::photos/*"}]})
+    config = ("s3: {listen: 127.0.0.1:%d, root: ./data/s3, credentials: {access_key: %s, secret_key: %s}}\n"
+              "functions:\n  Snap:\n    runtime: python3\n    handler: app.handler\n    code: %s\n    snapstart: true\n"
+              "    role: %s\n" % (s3_port, ADMIN_KEY, ADMIN_SECRET, code, role))
+    with Gateway(tmp, config) as gw:
+        outs = [None, None]
+
+        def call(i):
+            status, headers, body = gw.invoke("Snap", {"sleep": 1}, timeout=60)
+            outs[i] = json.loads(body)
+        ts = [threading.Thread(target=call, args=(i,)) for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        check(outs[0]["pid"] != outs[1]["pid"] and outs[0]["key"] == outs[1]["key"], outs)
+        o = outs[0]
+        check(o["key"].startswith("ASIA"), o)
+        status, body = s3_signed(s3_port, "GET", "/photos/uploads/a.txt", o["key"], o["secret"], o["token"])
+        check(status == 200 and body == "A", (status, body))
