@@ -42,15 +42,15 @@ struct serve_state {
 
 /* A listener's URL as a worker on this machine reaches it: a wildcard address becomes
  * loopback. */
-static void serve_local_url(char *out, size_t size, const struct fg_conf_tls *tls, const char *host, int port)
+static void serve_local_url(char out[FG_IAM_URL_MAX], const struct fg_conf_tls *tls, const char *host, int port)
 {
-    char where[300];
+    char where[FG_IAM_URL_MAX - 16];
     if (!strcmp(host, "0.0.0.0"))
         host = "127.0.0.1";
     else if (!strcmp(host, "::"))
         host = "::1";
     fg_url_authority(where, sizeof(where), host, port);
-    snprintf(out, size, "%s://%s", fg_conf_tls_scheme(tls), where);
+    snprintf(out, FG_IAM_URL_MAX, "%s://%s", fg_conf_tls_scheme(tls), where);
 }
 
 /* What the role credentials point AWS SDKs at (core/iam_creds.h): the S3 endpoint when
@@ -59,9 +59,9 @@ static void serve_set_endpoints(struct serve_state *st, const struct fg_config *
 {
     char s3[FG_IAM_URL_MAX] = "", lambda[FG_IAM_URL_MAX] = "";
     if (st->s3)
-        serve_local_url(s3, sizeof(s3), &conf->s3.tls, conf->s3.listen.host, fg_s3_port(st->s3));
+        serve_local_url(s3, &conf->s3.tls, conf->s3.listen.host, fg_s3_port(st->s3));
     if (conf->invoke_api.enabled)
-        serve_local_url(lambda, sizeof(lambda), &conf->tls, conf->listen.host, fg_http_port(st->http));
+        serve_local_url(lambda, &conf->tls, conf->listen.host, fg_http_port(st->http));
     fg_iam_creds_set_endpoints(fg_router_creds(st->router), s3, lambda);
 }
 
