@@ -176,6 +176,20 @@ enum fg_scaling {
     FG_SCALING_PER_REQUEST,  /* Lambda's rule: one worker per concurrent invocation */
 };
 
+/* `network:` (README "Isolation"): fngate's stand-in for Lambda's VPC placement. */
+enum fg_network {
+    FG_NETWORK_HOST = 0,     /* the machine's network, as fngate has it */
+    FG_NETWORK_NONE,         /* a private network namespace with only loopback: nothing but
+                              * its own Runtime API is reachable */
+};
+
+/* The top-level `isolation:`: how workers are confined when fngate runs as root. */
+struct fg_conf_isolation {
+    bool enabled;            /* default true; false: workers run as fngate's own user */
+    int uid_min, uid_max;    /* per-worker uids and gids come from here (systemd's
+                              * DynamicUser range 61184..65519 by default) */
+};
+
 struct fg_conf_function {
     const char *name;
     enum fg_runtime runtime;
@@ -191,6 +205,8 @@ struct fg_conf_function {
     enum fg_scaling scaling; /* when a busy function starts another worker (router/pool.c) */
     bool snapstart;          /* python3: new workers fork from an initialized template
                               * (router/snapshot.c); nodejs: stored only */
+    int ephemeral_mb;        /* `ephemeral_storage`: /tmp's size, 512..10240 */
+    enum fg_network network;
     struct fg_conf_pairs env;            /* environment: NAME: value */
     struct fg_conf_role role;            /* its execution role */
     struct fg_conf_event *events;        /* in file order */
@@ -230,6 +246,7 @@ struct fg_config {
     struct fg_conf_s3 s3;            /* the S3-compatible endpoint (s3.enabled) */
     struct fg_conf_admin admin;      /* the admin listener */
     struct fg_conf_invoke_api invoke_api;
+    struct fg_conf_isolation isolation;
     struct fg_conf_function *functions;
     size_t n_functions;
 };

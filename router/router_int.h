@@ -26,6 +26,7 @@
 #include "memlimit.h"
 #include "pool.h"
 #include "pool_policy.h"
+#include "sandbox.h"
 
 /* How long a cold worker may take to ask for its first event (Lambda's init limit). */
 #define FG_ROUTER_INIT_TIMEOUT_S 10
@@ -69,6 +70,7 @@ struct fg_router {
     int inflight;                        /* across all functions, against max_concurrency */
     struct fg_fnlog log;
     struct fg_memlimit mem;
+    struct fg_sandbox sandbox;           /* uids, cgroups, namespaces for workers */
     struct fg_cpuload cpu;               /* the cores' busy fraction (pool.c) */
     struct event *sigchld_ev;
     struct fg_async *async;              /* the async queue and its store (async.c) */

@@ -81,6 +81,11 @@ void fg_runtime_api_init(struct fg_runtime_api *api, struct event_base *base,
  * in errors. 0 or -errno with err filled. */
 int fg_runtime_api_open(struct fg_runtime_api *api, const char *name, struct fg_err *err) FG_MUST_CHECK;
 
+/* As open, on a listening socket made elsewhere (a worker's own network namespace): takes
+ * fd (non-blocking, close-on-exec), also on error; port is what the worker calls it. */
+int fg_runtime_api_adopt(struct fg_runtime_api *api, int fd, int port, const char *name,
+                         struct fg_err *err) FG_MUST_CHECK;
+
 /* True while a GET /next waits for an event. */
 bool fg_runtime_api_parked(const struct fg_runtime_api *api);
 

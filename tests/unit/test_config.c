@@ -53,6 +53,12 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    memory: lots\n", "t.yaml:6:13: memory: expected an integer, got 'lots'" },
     { HEAD "    timeout: 901\n", "t.yaml:6:14: timeout: 901 is out of range (1..900 seconds)" },
     { HEAD "    timeout: 2m\n", NULL },
+    { HEAD "    ephemeral_storage: 256\n", "t.yaml:6:24: ephemeral_storage: 256 is out of range (512..10240)" },
+    { HEAD "    ephemeral_storage: 10240\n    network: none\n", NULL },
+    { HEAD "    network: vpc\n", "t.yaml:6:14: network: unknown value 'vpc'" },
+    { HEAD "    network: none\n    snapstart: true\n", "t.yaml:2:3: function F: snapstart and network: none cannot be combined" },
+    { HEAD "isolation: {uid_min: 70000, uid_max: 60000}\n", "isolation: uid_min (70000) is above uid_max (60000)" },
+    { HEAD "isolation: {uid_min: 0}\n", "t.yaml:6:22: uid_min: 0 is out of range" },
     { HEAD "    memory: [1]\n", "t.yaml:6:5: memory: expected a scalar, got a list" },
     { "functions:\n  F:\n    runtime: python4\n    handler: a.b\n    code: .\n",
       "t.yaml:3:14: runtime: unknown value 'python4' (did you mean 'python3'?)" },
@@ -286,6 +292,11 @@ START_TEST(test_conf_defaults)
     ck_assert_int_eq(conf.functions[0].memory_mb, 128);
     ck_assert_int_eq(conf.functions[0].timeout_s, 3);
     ck_assert_int_eq(conf.functions[0].concurrency, 0);
+    ck_assert_int_eq(conf.functions[0].ephemeral_mb, 512);
+    ck_assert_int_eq(conf.functions[0].network, FG_NETWORK_HOST);
+    ck_assert(conf.isolation.enabled);
+    ck_assert_int_eq(conf.isolation.uid_min, 61184);
+    ck_assert_int_eq(conf.isolation.uid_max, 65519);
     fg_conf_free(&conf);
 }
 END_TEST
