@@ -205,6 +205,7 @@ static const struct fg_conf_key conf_function_keys[] = {
       .min = 512, .max = 10240 },
     { .name = "network", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, network), .names = conf_network_names },
     { .name = "environment", .type = FG_CONF_PAIRS, .offset = offsetof(struct fg_conf_function, env) },
+    { .name = "role", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_function, role), .parse = fg_conf_parse_role },
     { .name = "events", .type = FG_CONF_CUSTOM, .parse = conf_parse_events },
     { .name = "retries", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_function, retries), .table = conf_retries_keys },
     { .name = "destinations", .type = FG_CONF_TABLE, .table = conf_destination_keys },

@@ -338,6 +338,10 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
     router_find_exe("node", r->node_path);
     if ((rc = fg_fnlog_init(&r->log, loop->base, fnlog_fd, conf->log_format, err)) < 0)
         goto fail;
+    if ((rc = fg_iam_creds_init(&r->creds)) < 0) {
+        fg_err_set(err, rc, "cannot initialise role credentials: %s", strerror(-rc));
+        goto fail;
+    }
     if (!(r->fns = calloc(conf->n_functions ? conf->n_functions : 1, sizeof(*r->fns)))) {
         rc = fg_err_set(err, -ENOMEM, "out of memory");
         goto fail;
@@ -452,6 +456,12 @@ void fg_router_free(struct fg_router *r)
     fg_fnlog_close(&r->log);
     fg_sandbox_close(&r->sandbox);
     fg_memlimit_close(&r->mem);
+    fg_iam_creds_close(&r->creds);
     free(r->fns);
     free(r);
+}
+
+struct fg_iam_creds *fg_router_creds(struct fg_router *r)
+{
+    return &r->creds;
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "../config/config.h"
+#include "../core/iam_creds.h"
 #include "../core/id.h"
 #include "../core/loop.h"
 #include "../core/cpuload.h"
@@ -74,6 +75,8 @@ struct fg_router {
     struct event *sigchld_ev;
     struct fg_async *async;              /* the async queue and its store (async.c) */
     struct fg_marks marks;               /* trigger state as the store held it at start */
+    struct fg_iam_creds creds;           /* workers' role credentials (issued here, checked by
+                                          * the gateway's listeners: its own lock) */
     fg_pool_spawn_fn *spawn;             /* how pools start a worker: fg_worker_spawn (tests
                                           * put one that starts no process) */
     bool stopping;

@@ -85,6 +85,9 @@ struct fg_snapshot {
     unsigned next_req;
     char *init_error;         /* its init error body (owned), or NULL */
     char init_error_type[128];
+    char role_key[FG_IAM_KEY_ID_LEN + 1];  /* the running template's role credentials (one
+                                             * reference; each worker it forked holds one
+                                             * more), "" when none */
     struct snapshot_exit exits[SNAPSHOT_EXITS];
     unsigned n_exits;         /* total ever recorded; the ring holds the last few */
 };
@@ -313,6 +316,9 @@ static void snapshot_on_pid(struct fg_snapshot *s, unsigned id, pid_t pid)
     w->pid = pid;
     w->mem.pid = pid;
     w->snap_req = 0;
+    /* It inherited the template's environment, keys included: they live while it does. */
+    if (fg_iam_creds_hold(&r->creds, s->role_key) == 0)
+        memcpy(w->role_key, s->role_key, sizeof(w->role_key));
     close(w->snap_fd);
     w->snap_fd = -1;
     if (s->fn->router->sandbox.on)
@@ -391,6 +397,8 @@ static void snapshot_close_process(struct fg_snapshot *s)
     fg_loop_close_fd(&s->ctl_ev, &s->ctl_fd);
     fg_outlines_drain(&s->out);
     fg_outlines_close(&s->out);
+    fg_iam_creds_release(&s->fn->router->creds, s->role_key);
+    s->role_key[0] = '\0';
     s->pid = 0;
     s->state = SNAPSHOT_NONE;
     fg_sandbox_release(&s->fn->router->sandbox, &s->sb);
@@ -413,7 +421,7 @@ static int snapshot_start_now(struct fg_snapshot *s, struct fg_err *err)
         }
         return rc;
     }
-    pid = fg_worker_exec_template(fn, out[1], sv[1], "snapshot", &s->sb, err);
+    pid = fg_worker_exec_template(fn, out[1], sv[1], "snapshot", &s->sb, s->role_key, err);
     close(out[1]);
     close(sv[1]);
     if (pid < 0) {
@@ -609,6 +617,7 @@ void fg_snapshot_free(struct fg_function *fn)
     fg_sandbox_release(&fn->router->sandbox, &s->sb);
     fg_loop_close_fd(&s->ctl_ev, &s->ctl_fd);
     fg_outlines_close(&s->out);
+    fg_iam_creds_release(&fn->router->creds, s->role_key);
     if (s->start_ev)
         event_free(s->start_ev);
     if (s->sweep_ev)

@@ -43,6 +43,7 @@ struct worker_exec {
     char store[16384];          /* the strings argv and envp point into */
     size_t used;
     int n_env;
+    struct fg_iam_issued role;  /* its role credentials (core/iam_creds.h) */
 };
 
 static char *exec_str(struct worker_exec *x, const char *fmt, ...) FG_PRINTF(2, 3);
@@ -117,6 +118,10 @@ static int worker_build_exec(struct fg_function *fn, int port, const char *log_s
     EXEC_ENV(x, "AWS_LAMBDA_INITIALIZATION_TYPE=%s", init_type);
     EXEC_ENV(x, "AWS_REGION=%s", conf->region);
     EXEC_ENV(x, "AWS_DEFAULT_REGION=%s", conf->region);
+    if (fg_iam_creds_issue(&r->creds, c->name, &c->role.policy, fg_now_ms() / 1000, &x->role) < 0)
+        return fg_err_set(err, -ENOMEM, "function %s: cannot issue its role credentials", c->name);
+    for (int i = 0; i < x->role.n_env; i++)
+        EXEC_ENV(x, "%s", x->role.env[i]);
     EXEC_ENV(x, "TZ=:UTC");
     EXEC_ENV(x, "LANG=en_US.UTF-8");
     EXEC_ENV(x, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -126,10 +131,13 @@ static int worker_build_exec(struct fg_function *fn, int port, const char *log_s
         EXEC_ENV(x, "%s=%s", c->env.items[i].key, c->env.items[i].value);
     for (int i = 0; i < x->n_env; i++)
         if (!x->envp[i])
-            return fg_err_set(err, -E2BIG, "function %s: environment too large", c->name);
+            goto too_big;
     if (!x->argv[0])
-        return fg_err_set(err, -E2BIG, "function %s: command line too long", c->name);
+        goto too_big;
     return 0;
+too_big:
+    fg_iam_creds_release(&r->creds, x->role.key_id);
+    return fg_err_set(err, -E2BIG, "function %s: environment or command line too large", c->name);
 }
 
 /* ------------------------------------------------------------------ the child */
@@ -411,13 +419,15 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
         if (worker_build_exec(fn, w->sb.netns ? FG_SANDBOX_NETNS_PORT : w->api.port, w->log_stream,
                               provisioned ? "provisioned-concurrency" : "on-demand", &x, err) < 0)
             goto fail;
+        memcpy(w->role_key, x.role.key_id, sizeof(w->role_key));
         pid = fork();
+        if (pid == 0)
+            worker_child(fn, &w->mem, &w->sb, &x, pipefd[1], -1, self);
+        explicit_bzero(&x, sizeof(x));   /* the secret stays with the child only */
         if (pid < 0) {
             fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
             goto fail;
         }
-        if (pid == 0)
-            worker_child(fn, &w->mem, &w->sb, &x, pipefd[1], -1, self);
         setpgid(pid, pid);     /* also here, so a kill right after fork reaches the group */
         close(pipefd[1]);
         pipefd[1] = -1;
@@ -458,12 +468,13 @@ fail:
     fg_memlimit_release(&w->mem);
     fg_sandbox_release(&r->sandbox, &w->sb);
     fg_outlines_close(&w->out);
+    fg_iam_creds_release(&r->creds, w->role_key);
     free(w);
     return NULL;
 }
 
 pid_t fg_worker_exec_template(struct fg_function *fn, int out_fd, int ctl_fd, const char *log_stream,
-                              struct fg_sandbox_worker *sw, struct fg_err *err)
+                              struct fg_sandbox_worker *sw, char role_key[FG_IAM_KEY_ID_LEN + 1], struct fg_err *err)
 {
     struct fg_router *r = fn->router;
     struct worker_exec x;
@@ -471,21 +482,30 @@ pid_t fg_worker_exec_template(struct fg_function *fn, int out_fd, int ctl_fd, co
     pid_t pid, self = getpid();
 
     snprintf(name, sizeof(name), "%s-snapshot", fn->conf->name);
-    if (worker_build_exec(fn, 0, log_stream, "snap-start", &x, err) < 0 ||
-        fg_sandbox_prepare(&r->sandbox, (size_t)(fn - r->fns), fn->conf, sw, name, err) < 0)
+    role_key[0] = '\0';
+    if (worker_build_exec(fn, 0, log_stream, "snap-start", &x, err) < 0)
         return err->code;
+    memcpy(role_key, x.role.key_id, FG_IAM_KEY_ID_LEN + 1);
+    if (fg_sandbox_prepare(&r->sandbox, (size_t)(fn - r->fns), fn->conf, sw, name, err) < 0) {
+        pid = err->code;
+        goto fail;
+    }
     EXEC_ENV(&x, "FNGATE_SNAPSTART=3");
-    if (!x.envp[x.n_env - 1]) {
-        fg_sandbox_release(&r->sandbox, sw);
-        return fg_err_set(err, -E2BIG, "function %s: environment too large", fn->conf->name);
-    }
-    pid = fork();
-    if (pid < 0) {
-        fg_sandbox_release(&r->sandbox, sw);
-        return fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
-    }
-    if (pid == 0)
+    if (!x.envp[x.n_env - 1])
+        pid = fg_err_set(err, -E2BIG, "function %s: environment too large", fn->conf->name);
+    else if ((pid = fork()) < 0)
+        pid = fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
+    else if (pid == 0)
         worker_child(fn, NULL, sw, &x, out_fd, ctl_fd, self);
+    if (pid < 0)
+        fg_sandbox_release(&r->sandbox, sw);
+fail:
+    explicit_bzero(&x, sizeof(x));   /* the secret stays with the child only */
+    if (pid < 0) {
+        fg_iam_creds_release(&r->creds, role_key);
+        role_key[0] = '\0';
+        return pid;
+    }
     setpgid(pid, pid);
     return pid;
 }
@@ -552,6 +572,7 @@ static void worker_free(struct fg_worker *w)
         event_free(w->net_ev);
     fg_sandbox_release(&fn->router->sandbox, &w->sb);
     worker_memlimit_release(fn->router, &w->mem);
+    fg_iam_creds_release(&fn->router->creds, w->role_key);
     free(w);
 }
 
