@@ -2,15 +2,17 @@
 """The folder trigger on real inotify and temp dirs: S3-shaped events once per finished file
 (10,000 files from several writers, none twice), directories filled before their watch
 exists, an inotify queue overflow, half-written files, rename-in, removals, filters, symlinks,
-restart catch-up and poll mode, and a record that cannot be built (nothing fires truncated)."""
+restart catch-up and poll mode, a record that cannot be built (nothing fires truncated), and
+examples/thumbnails end to end, isolated (boto3 from its setup step, within its role)."""
 import hashlib
+import json
 import os
 import re
 import subprocess
 import threading
 import time
 
-from harness import UUID4, Gateway, TestFailure, check, json_lines, need_root, wait_until, write
+from harness import UUID4, Gateway, TestFailure, check, free_port, json_lines, need_root, wait_until, write
 
 PY = """
 import json, os
@@ -387,45 +389,65 @@ def test_files_deleted_before_they_are_read(tmp):
               "the index holds only `last`: %s" % f)
 
 
+THUMBNAILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                          "examples", "thumbnails")
+
+
+def s3_put_event(bucket, key):
+    """An S3 event as Lambda's S3 trigger sends it, for one object."""
+    return {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                         "s3": {"bucket": {"name": bucket, "arn": "arn:aws:s3:::" + bucket},
+                                "object": {"key": key}}}]}
+
+
 def test_thumbnails_example(tmp):
-    """examples/thumbnails end to end: an image dropped into data/uploads gets a thumbnail in
-    data/thumbnails and a metadata row; a second upload with the same key replaces both."""
-    import shutil
-    import sqlite3
+    """examples/thumbnails end to end, isolated as users run it: its setup step installs boto3
+    into function/ (from PyPI); an image dropped into data/uploads gets a thumbnail in
+    data/thumbnails, read and written by the handler with boto3 through the S3 endpoint on
+    the credentials fngate gave it; a second upload with the same key (AWS CLI) replaces it.
+    The role allows nothing more: reading another bucket or the thumbnails, writing
+    anywhere but thumbnails/, is AccessDenied."""
     from PIL import Image
-    ex = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples", "thumbnails")
-    shutil.copy(os.path.join(ex, "thumbs.py"), tmp)
-    for d in ("uploads", "thumbnails"):
+    p = subprocess.run([os.path.join(THUMBNAILS, "setup.sh")], capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0, "examples/thumbnails/setup.sh failed (it installs boto3 from PyPI with pip: "
+          "is PyPI reachable?):\n%s%s" % (p.stdout, p.stderr[-3000:]))
+    # The function folder setup.sh filled (ignored by git), as `code: ./function` names it.
+    os.symlink(os.path.join(THUMBNAILS, "function"), os.path.join(tmp, "function"))
+    for d in ("uploads", "thumbnails", "private"):
         os.makedirs(os.path.join(tmp, "data", d))
-    with open(os.path.join(ex, "fngate.yaml")) as f:
+    with open(os.path.join(THUMBNAILS, "fngate.yaml")) as f:
         conf = f.read()
-    import socket
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    s3_port = sock.getsockname()[1]
-    sock.close()
+    s3_port = free_port()
     conf = conf.replace("listen: 127.0.0.1:9000", "listen: 127.0.0.1:%d" % s3_port)
+    conf = conf.replace("admin: {listen: 127.0.0.1:9182}", "admin: {listen: 127.0.0.1:0}")
+    # Astray: the same code and role, told to put its thumbnails into the uploads bucket.
+    fn = conf[conf.index("  Thumbnail:\n"):conf.index("    events:")]
+    check("THUMBNAIL_BUCKET: thumbnails\n" in fn and "    role:\n" in fn, "the example's function: %s" % fn)
+    conf += fn.replace("  Thumbnail:", "  Astray:").replace("THUMBNAIL_BUCKET: thumbnails", "THUMBNAIL_BUCKET: uploads")
     thumb = os.path.join(tmp, "data", "thumbnails", "cats", "tom.jpg")
-    db = os.path.join(tmp, "data", "metadata.db")
 
-    def row():
-        if not os.path.exists(db):
-            return None
-        c = sqlite3.connect(db)
+    def thumbnail():
         try:
-            return c.execute("SELECT format, width, height, thumbnail FROM images WHERE key='cats/tom.png'").fetchall()
-        except sqlite3.OperationalError:
+            with Image.open(thumb) as im:
+                return im.format, im.size
+        except FileNotFoundError:
             return None
-        finally:
-            c.close()
 
-    with Gateway(tmp, conf) as gw:
+    def denied(name, bucket, key, action, resource):
+        status, headers, body = gw.invoke(name, s3_put_event(bucket, key), timeout=60)
+        err = json.loads(body)
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled" and
+              err.get("errorType") == "AccessDenied", "%s on %s/%s: %d %s %s" % (name, bucket, key, status, headers, body))
+        check("(AccessDenied) when calling the %s operation" % action in err["errorMessage"] and
+              "assumed-role/%s-role/%s is not authorized to perform: s3:%s on resource: \"arn:aws:s3:::%s\""
+              % (name, name, action, resource) in err["errorMessage"], err["errorMessage"])
+
+    with Gateway(tmp, conf, isolated=True) as gw:
         started(gw)
         os.makedirs(os.path.join(tmp, "data", "uploads", "cats"))
         Image.new("RGB", (800, 600), (200, 30, 30)).save(os.path.join(tmp, "data", "uploads", "cats", "tom.png"))
-        wait_until(lambda: row() == [("PNG", 800, 600, "thumbnails/cats/tom.jpg")], 30, "the metadata row")
-        with Image.open(thumb) as im:
-            check(im.size == (128, 96) and im.format == "JPEG", "thumbnail: %s %s" % (im.size, im.format))
+        wait_until(lambda: thumbnail() == ("JPEG", (128, 96)), 60, "the thumbnail", thumbnail)
+        gw.wait_stdout(r"uploads/cats/tom\.png: PNG 800x600, \d+ bytes -> thumbnails/cats/tom\.jpg$")
         # The same key again, this time uploaded through the S3 endpoint with the AWS CLI.
         upload = os.path.join(tmp, "tom2.png")
         Image.new("RGB", (300, 900), (30, 200, 30)).save(upload)
@@ -434,15 +456,27 @@ def test_thumbnails_example(tmp):
         p = subprocess.run(["/usr/bin/aws", "--endpoint-url", "http://127.0.0.1:%d" % s3_port, "s3", "cp", upload,
                             "s3://uploads/cats/tom.png"], capture_output=True, text=True, env=env, timeout=60)
         check(p.returncode == 0, "aws s3 cp: %s %s" % (p.stdout, p.stderr))
-        wait_until(lambda: row() == [("PNG", 300, 900, "thumbnails/cats/tom.jpg")], 30, "the replaced row")
-        with Image.open(thumb) as im:
-            check(im.size == (43, 128), "the thumbnail was replaced: %s" % (im.size,))
+        wait_until(lambda: thumbnail() == ("JPEG", (43, 128)), 60, "the replaced thumbnail", thumbnail)
+        gw.wait_stdout(r"uploads/cats/tom\.png: PNG 300x900, \d+ bytes -> thumbnails/cats/tom\.jpg$")
         leftovers = [n for n in os.listdir(os.path.dirname(thumb)) if n != "tom.jpg"]
         check(not leftovers, "no partial files left: %s" % leftovers)
-        env["HOME"] = tmp
         p = subprocess.run(["/usr/bin/aws", "--endpoint-url", "http://127.0.0.1:%d" % s3_port, "s3", "ls",
                             "s3://thumbnails/cats/"], capture_output=True, text=True, env=env, timeout=60)
         check(p.returncode == 0 and "tom.jpg" in p.stdout, "the thumbnail is in the thumbnails bucket: %s" % p.stdout)
+
+        # Invoked directly, the handler returns what it made.
+        status, headers, body = gw.invoke("Thumbnail", s3_put_event("uploads", "cats/tom.png"), timeout=60)
+        check(status == 200 and "x-amz-function-error" not in headers, (status, headers, body))
+        check(json.loads(body)["thumbnails"] == [{"key": "cats/tom.png", "format": "PNG", "width": 300, "height": 900,
+                                                  "bytes": os.path.getsize(upload), "thumbnail": "thumbnails/cats/tom.jpg"}],
+              body)
+        # Its role, and nothing more: another bucket, its own thumbnails, a put outside thumbnails/.
+        Image.new("RGB", (10, 10)).save(os.path.join(tmp, "data", "private", "cat.png"))
+        denied("Thumbnail", "private", "cat.png", "GetObject", "private/cat.png")
+        denied("Thumbnail", "thumbnails", "cats/tom.jpg", "GetObject", "thumbnails/cats/tom.jpg")
+        denied("Astray", "uploads", "cats/tom.png", "PutObject", "uploads/cats/tom.jpg")
+        check(not os.path.exists(os.path.join(tmp, "data", "uploads", "cats", "tom.jpg")), "the refused put stored nothing")
+        check(thumbnail() == ("JPEG", (43, 128)), "the thumbnail is untouched: %s" % (thumbnail(),))
 
 
 def test_filter_criteria_on_the_s3_record(tmp):
