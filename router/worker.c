@@ -340,6 +340,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     w->fn = fn;
     w->mem.peak_fd = -1;
     fg_runtime_api_init(&w->api, r->loop->base, &worker_rapi_ops, w);
+    fg_runtime_api_expect_uid(&w->api, geteuid());     /* the uid workers run as */
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
     w->snap_fd = -1;
