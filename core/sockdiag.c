@@ -12,8 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* TCP_LISTEN in the kernel's numbering (include/net/tcp_states.h). */
-#define SOCKDIAG_TCP_LISTEN 10
+/* TCP_TIME_WAIT and TCP_LISTEN in the kernel's numbering (include/net/tcp_states.h). */
+#define SOCKDIAG_TCP_TIME_WAIT 6
+#define SOCKDIAG_TCP_LISTEN    10
 
 void fg_sockdiag_init(struct fg_sockdiag *d)
 {
@@ -100,8 +101,10 @@ int fg_sockdiag_peer_uid(struct fg_sockdiag *d, int conn_fd, uid_t *uid)
                 const struct inet_diag_msg *m = NLMSG_DATA(h);
                 if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
                     return -EPROTO;
-                /* Exactly the socket asked for, never a listener found in its place. */
+                /* Exactly the socket asked for, never a listener found in its place, nor
+                 * a TIME_WAIT one (it has no owner: its uid reads 0). */
                 if (m->idiag_family != AF_INET || m->idiag_state == SOCKDIAG_TCP_LISTEN ||
+                    m->idiag_state == SOCKDIAG_TCP_TIME_WAIT ||
                     m->id.idiag_sport != peer.sin_port || m->id.idiag_dport != local.sin_port ||
                     m->id.idiag_src[0] != peer.sin_addr.s_addr || m->id.idiag_dst[0] != local.sin_addr.s_addr)
                     return -ENOENT;
