@@ -185,6 +185,8 @@ static const char *const conf_runtime_names[] = { "python3", "nodejs", "provided
 
 static const char *const conf_scaling_names[] = { "adaptive", "per_request", NULL };
 
+static const char *const conf_network_names[] = { "host", "none", NULL };
+
 static const struct fg_conf_key conf_function_keys[] = {
     { .name = "runtime", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, runtime), .names = conf_runtime_names },
     { .name = "handler", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_function, handler) },
@@ -199,7 +201,11 @@ static const struct fg_conf_key conf_function_keys[] = {
     { .name = "idle_timeout", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_function, idle_timeout_s),
       .min = 1, .max = 86400 },
     { .name = "snapstart", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_function, snapstart) },
+    { .name = "ephemeral_storage", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_function, ephemeral_mb),
+      .min = 512, .max = 10240 },
+    { .name = "network", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, network), .names = conf_network_names },
     { .name = "environment", .type = FG_CONF_PAIRS, .offset = offsetof(struct fg_conf_function, env) },
+    { .name = "role", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_function, role), .parse = fg_conf_parse_role },
     { .name = "events", .type = FG_CONF_CUSTOM, .parse = conf_parse_events },
     { .name = "retries", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_function, retries), .table = conf_retries_keys },
     { .name = "destinations", .type = FG_CONF_TABLE, .table = conf_destination_keys },
@@ -237,6 +243,7 @@ static int conf_parse_functions(struct fg_conf_parser *p, const struct fg_conf_k
         fn->name = name;
         fn->pos = pos;
         fn->memory_mb = 128;
+        fn->ephemeral_mb = 512;
         fn->timeout_s = 3;
         fn->idle_timeout_s = 300;
         fn->runtime = -1;
@@ -526,6 +533,13 @@ static const struct fg_conf_key conf_gateway_keys[] = {
     FG_CONF_KEY_END,
 };
 
+static const struct fg_conf_key conf_isolation_keys[] = {
+    { .name = "enabled", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_isolation, enabled) },
+    { .name = "uid_min", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_isolation, uid_min), .min = 1000, .max = 2147483646 },
+    { .name = "uid_max", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_isolation, uid_max), .min = 1000, .max = 2147483646 },
+    FG_CONF_KEY_END,
+};
+
 static const char *const conf_log_formats[] = { "text", "json", NULL };
 static const char *const conf_durability_names[] = { "full", "memory", NULL };
 
@@ -542,6 +556,7 @@ static const struct fg_conf_key conf_top_keys[] = {
     { .name = "admin", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, admin), .table = conf_admin_keys, .check = conf_admin_check },
     { .name = "invoke_api", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, invoke_api),
       .table = conf_invoke_api_keys, .check = conf_invoke_api_check },
+    { .name = "isolation", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, isolation), .table = conf_isolation_keys },
     { .name = "functions", .type = FG_CONF_CUSTOM, .parse = conf_parse_functions },
     FG_CONF_KEY_END,
 };
@@ -652,6 +667,9 @@ static int conf_check_function(struct fg_conf_parser *p, struct fg_conf_function
     if (fn->snapstart && fn->runtime != FG_RUNTIME_PYTHON3 && fn->runtime != FG_RUNTIME_NODEJS)
         return fg_conf_fail(p, fn->pos, "function %s: snapstart needs runtime python3 or nodejs (not %s)", fn->name,
                             conf_runtime_names[fn->runtime]);
+    if (fn->snapstart && fn->runtime == FG_RUNTIME_PYTHON3 && fn->network == FG_NETWORK_NONE)
+        return fg_conf_fail(p, fn->pos, "function %s: snapstart and network: none cannot be combined (restored "
+                            "workers are forks of one template, which lives in one network)", fn->name);
     if (fn->min_warm > fn->concurrency && fn->concurrency)
         return fg_conf_fail(p, fn->pos, "function %s: min_warm (%d) is above concurrency (%d)", fn->name,
                             fn->min_warm, fn->concurrency);
@@ -673,6 +691,9 @@ static int conf_check(struct fg_conf_parser *p)
     if (conf->retries.initial_ms > conf->retries.max_ms)
         return fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "retries: backoff initial (%d ms) is above max (%d ms)",
                             conf->retries.initial_ms, conf->retries.max_ms);
+    if (conf->isolation.uid_min > conf->isolation.uid_max)
+        return fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "isolation: uid_min (%d) is above uid_max (%d)",
+                            conf->isolation.uid_min, conf->isolation.uid_max);
     for (size_t i = 0; i < conf->n_functions; i++)
         if ((rc = conf_check_function(p, &conf->functions[i])) < 0)
             return rc;
@@ -706,6 +727,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     conf->retries = conf_retries_unset;
     conf->invoke_api.enabled = true;
     conf->invoke_api.auth = -1;
+    conf->isolation = (struct fg_conf_isolation){ true, 61184, 65519 };
     if (!root)
         return fg_conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");
     if ((rc = fg_conf_walk(p, root, top, "the top level", conf_top_keys, conf)) < 0)

@@ -17,6 +17,7 @@
 
 #include "../core/arena.h"
 #include "../core/err.h"
+#include "../core/iam_policy.h"
 #include "conf_key.h"
 
 #define FG_PAYLOAD_SYNC_MAX_BYTES   (6u * 1024 * 1024)
@@ -156,10 +157,37 @@ struct fg_conf_event {
     struct fg_conf_pos pos;             /* of the event's key */
 };
 
+/* A function's execution role (`role: {statements: [...]}`, conf_role.c): the policy its
+ * temporary credentials are evaluated against (core/iam_policy.h). Not given: the basic
+ * role, an empty policy that denies every S3 and Lambda action. */
+struct fg_conf_role {
+    struct fg_iam_policy policy;        /* statements in the config's arena */
+    bool given;
+    struct fg_conf_pos pos;             /* of the `role` key */
+};
+
+/* The `role` key's parser (a FG_CONF_CUSTOM filling struct fg_conf_role). */
+int fg_conf_parse_role(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                       struct fg_conf_pos kpos, void *field) FG_MUST_CHECK;
+
 /* How a function's pool grows when every worker is busy (README "Warm pools"). */
 enum fg_scaling {
     FG_SCALING_ADAPTIVE = 0, /* wait for a warm worker unless a start is worth its cost */
     FG_SCALING_PER_REQUEST,  /* Lambda's rule: one worker per concurrent invocation */
+};
+
+/* `network:` (README "Isolation"): fngate's stand-in for Lambda's VPC placement. */
+enum fg_network {
+    FG_NETWORK_HOST = 0,     /* the machine's network, as fngate has it */
+    FG_NETWORK_NONE,         /* a private network namespace with only loopback: nothing but
+                              * its own Runtime API is reachable */
+};
+
+/* The top-level `isolation:`: how workers are confined when fngate runs as root. */
+struct fg_conf_isolation {
+    bool enabled;            /* default true; false: workers run as fngate's own user */
+    int uid_min, uid_max;    /* per-worker uids and gids come from here (systemd's
+                              * DynamicUser range 61184..65519 by default) */
 };
 
 struct fg_conf_function {
@@ -177,7 +205,10 @@ struct fg_conf_function {
     enum fg_scaling scaling; /* when a busy function starts another worker (router/pool.c) */
     bool snapstart;          /* python3: new workers fork from an initialized template
                               * (router/snapshot.c); nodejs: stored only */
+    int ephemeral_mb;        /* `ephemeral_storage`: /tmp's size, 512..10240 */
+    enum fg_network network;
     struct fg_conf_pairs env;            /* environment: NAME: value */
+    struct fg_conf_role role;            /* its execution role */
     struct fg_conf_event *events;        /* in file order */
     size_t n_events;
     struct fg_conf_retries retries;       /* resolved against the top-level defaults */
@@ -215,6 +246,7 @@ struct fg_config {
     struct fg_conf_s3 s3;            /* the S3-compatible endpoint (s3.enabled) */
     struct fg_conf_admin admin;      /* the admin listener */
     struct fg_conf_invoke_api invoke_api;
+    struct fg_conf_isolation isolation;
     struct fg_conf_function *functions;
     size_t n_functions;
 };

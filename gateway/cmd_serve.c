@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../config/config.h"
+#include "../core/iam_creds.h"
 #include "../core/log.h"
 #include "../core/loop.h"
 #include "../core/url.h"
@@ -38,6 +39,31 @@ struct serve_state {
     struct fg_admin_server *admin;
     int signals;
 };
+
+/* A listener's URL as a worker on this machine reaches it: a wildcard address becomes
+ * loopback. */
+static void serve_local_url(char out[FG_IAM_URL_MAX], const struct fg_conf_tls *tls, const char *host, int port)
+{
+    char where[FG_IAM_URL_MAX - 16];
+    if (!strcmp(host, "0.0.0.0"))
+        host = "127.0.0.1";
+    else if (!strcmp(host, "::"))
+        host = "::1";
+    fg_url_authority(where, sizeof(where), host, port);
+    snprintf(out, FG_IAM_URL_MAX, "%s://%s", fg_conf_tls_scheme(tls), where);
+}
+
+/* What the role credentials point AWS SDKs at (core/iam_creds.h): the S3 endpoint when
+ * on, the front door when it serves the Invoke API. */
+static void serve_set_endpoints(struct serve_state *st, const struct fg_config *conf)
+{
+    char s3[FG_IAM_URL_MAX] = "", lambda[FG_IAM_URL_MAX] = "";
+    if (st->s3)
+        serve_local_url(s3, &conf->s3.tls, conf->s3.listen.host, fg_s3_port(st->s3));
+    if (conf->invoke_api.enabled)
+        serve_local_url(lambda, &conf->tls, conf->listen.host, fg_http_port(st->http));
+    fg_iam_creds_set_endpoints(fg_router_creds(st->router), s3, lambda);
+}
 
 static void serve_usage(FILE *f)
 {
@@ -163,17 +189,21 @@ int fg_cmd_serve(int argc, char **argv)
     if (fg_loop_init(&st.loop, &err) < 0)
         goto fail;
     loop_ready = true;
+    /* The listeners bind before the router starts workers (min_warm): a worker's
+     * AWS_ENDPOINT_URL_* name the ports they got (port 0 picks one). Nothing they post runs
+     * before the loop does. */
     if (fg_router_new(&conf, &st.loop, STDOUT_FILENO, &st.router, &err) < 0 ||
-        fg_router_start(st.router, &err) < 0)
+        fg_http_start(&conf, st.router, &st.http, &err) < 0)
         goto fail;
-    if (serve_start_triggers(&st, &conf, &err) < 0 || fg_http_start(&conf, st.router, &st.http, &err) < 0)
+    if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
+        goto fail;
+    serve_set_endpoints(&st, &conf);
+    if (fg_router_start(st.router, &err) < 0 || serve_start_triggers(&st, &conf, &err) < 0)
         goto fail;
     if (fg_admin_token_load(&conf.admin, true, token, &err) < 0 ||
         fg_admin_start(&conf, st.router, st.triggers, FG_REGISTRY_MAX, token, &st.admin, &err) < 0)
         goto fail;
     explicit_bzero(token, sizeof(token));
-    if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
-        goto fail;
     if (st.s3) {
         fg_url_authority(where, sizeof(where), conf.s3.listen.host, fg_s3_port(st.s3));
         fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on %s://%s (root %s)", fg_conf_tls_scheme(&conf.s3.tls), where,

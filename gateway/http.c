@@ -377,6 +377,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     struct fg_err err;
     char *query = strchr(q->raw_uri, '?');
     struct fg_invoke_refusal why;
+    struct fg_iam_principal who;
     int rc;
 
     if (query)
@@ -388,7 +389,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         .method = method, .raw_path = q->raw_uri, .raw_query = query, .headers = q->headers,
         .n_headers = q->n_headers, .body = q->body.data, .body_len = q->body.len, .body_dropped = q->too_big,
     };
-    if ((rc = fg_invoke_auth_check(&q->srv->invoke_auth, &caller, fg_now_ms() / 1000, &why)) == -EACCES) {
+    if ((rc = fg_invoke_auth_check_as(&q->srv->invoke_auth, &caller, fg_now_ms() / 1000, &who, &why)) == -EACCES) {
         struct fg_invoke_answer a;
         char ip[INET6_ADDRSTRLEN];
         http_client_ip(q->conn, ip);
@@ -407,6 +408,16 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
                                  rc == -ENOENT ? "Unknown operation" : err.msg);
     snprintf(q->fn_arn, sizeof(q->fn_arn), "arn:aws:lambda:%s:%s:function:%s", conf->region,
              conf->account_id, q->inv.function);
+    /* A function's role decides, before anything says whether the function exists. */
+    if (who.function[0]) {
+        enum fg_iam_decision d = fg_iam_evaluate(who.policy, "lambda:InvokeFunction", q->fn_arn);
+        if (d != FG_IAM_ALLOWED) {
+            char principal[256], msg[1024];
+            fg_iam_principal_arn(&who, conf->account_id, principal, sizeof(principal));
+            fg_iam_denied_message(msg, sizeof(msg), principal, "lambda:InvokeFunction", q->fn_arn, d, false);
+            return http_invoke_error(q, 403, "AccessDeniedException", msg);
+        }
+    }
     if (fg_invoke_api_type(type_hdr, &type) < 0)
         return http_invoke_error(q, 400, "InvalidParameterValueException",
                                  "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun");
@@ -652,6 +663,7 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         free(s);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
+    s->invoke_auth.creds = fg_router_creds(router);
     if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
         fg_invoke_auth_close(&s->invoke_auth);
         free(s);

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "../core/assert.h"
+#include "../core/buf.h"
 #include "../core/url.h"
 #include "../core/sha256.h"
 #include "sigv4.h"
@@ -131,13 +132,57 @@ static void auth_key(struct fg_invoke_auth *a, const struct fg_conf_credential *
     pthread_mutex_unlock(&a->lock);
 }
 
+/* The session token a request carries: the header, or a presigned URL's query. */
+static const char *auth_token(const struct fg_invoke_caller *c, const struct fg_sigv4_auth *sa, char *buf, size_t size)
+{
+    const char *h = auth_header(c, "x-amz-security-token");
+    struct fg_buf dec;
+    const char *q, *end;
+    if (h || !sa->presigned || !c->raw_query)
+        return h;
+    for (q = c->raw_query; q && *q; q = end ? end + 1 : NULL) {
+        end = strchr(q, '&');
+        if (strncmp(q, "X-Amz-Security-Token=", 21))
+            continue;
+        q += 21;
+        fg_buf_init(&dec, size - 1);
+        if (fg_url_decode(&dec, q, end ? (size_t)(end - q) : strlen(q), FG_URL_PERCENT) < 0 || !dec.len) {
+            fg_buf_free(&dec);
+            return NULL;
+        }
+        memcpy(buf, dec.data, dec.len);
+        buf[dec.len] = '\0';
+        fg_buf_free(&dec);
+        return buf;
+    }
+    return NULL;
+}
+
+/* A signature by role credentials (core/iam_creds.h): the key must be live and the token
+ * its own; then the secret is the one to check the signature with. */
+static int auth_role(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, const struct fg_sigv4_auth *sa,
+                     long long now_s, char secret[FG_IAM_SECRET_LEN + 1], struct fg_iam_principal *who,
+                     struct fg_invoke_refusal *why)
+{
+    char buf[FG_IAM_TOKEN_LEN * 3 + 1];
+    int rc = a->creds ? fg_iam_creds_lookup(a->creds, sa->access_key, auth_token(c, sa, buf, sizeof(buf)), now_s,
+                                            secret, who)
+                      : -ENOENT;
+    if (rc == -ETIMEDOUT)
+        return auth_refuse(why, 403, "ExpiredTokenException", "The security token included in the request is expired");
+    if (rc < 0)
+        return auth_refuse(why, 403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+    return 0;
+}
+
 static int auth_sigv4(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
-                      struct fg_invoke_refusal *why)
+                      struct fg_iam_principal *who, struct fg_invoke_refusal *why)
 {
     struct fg_sigv4_request r = { c->method, c->raw_path, c->raw_query && *c->raw_query ? c->raw_query : NULL,
                                   c->headers, c->n_headers, NULL, FG_SIGV4_GENERIC };
     const char *declared = auth_header(c, "x-amz-content-sha256");
     const struct fg_conf_credential *cred;
+    char role_secret[FG_IAM_SECRET_LEN + 1] = "";
     struct fg_sigv4_auth sa;
     struct fg_sha256 sha;
     unsigned char digest[32], key[32];
@@ -150,8 +195,12 @@ static int auth_sigv4(struct fg_invoke_auth *a, const struct fg_invoke_caller *c
         return auth_refuse(why, 403, "MissingAuthenticationTokenException", "Missing Authentication Token");
     if (rc < 0)
         return auth_refuse(why, 400, "IncompleteSignatureException", "%s", auth_text(err.msg));
-    if (!(cred = fg_conf_credential_find(&a->conf->credentials, sa.access_key)))
-        return auth_refuse(why, 403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+    if (!(cred = fg_conf_credential_find(&a->conf->credentials, sa.access_key))) {
+        if (!fg_iam_creds_is_role_key(sa.access_key))
+            return auth_refuse(why, 403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+        if ((rc = auth_role(a, c, &sa, now_s, role_secret, who, why)) < 0)
+            return rc;
+    }
     if (strcmp(sa.service, "lambda"))
         return auth_refuse(why, 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'lambda'. ");
     if ((signed_at = fg_sigv4_time(sa.amz_date)) < 0) {
@@ -180,7 +229,11 @@ static int auth_sigv4(struct fg_invoke_auth *a, const struct fg_invoke_caller *c
                            "The provided 'x-amz-content-sha256' header does not match what was computed.");
     if (declared)
         r.payload_hash = declared;
-    auth_key(a, cred, &sa, key);
+    if (cred)
+        auth_key(a, cred, &sa, key);
+    else
+        fg_sigv4_derive_key(role_secret, &sa, key);
+    explicit_bzero(role_secret, sizeof(role_secret));
     rc = fg_sigv4_signature_check_key(&r, &sa, key);
     explicit_bzero(key, sizeof(key));
     if (rc == -EACCES)
@@ -216,9 +269,27 @@ void fg_invoke_auth_close(struct fg_invoke_auth *a)
     pthread_mutex_destroy(&a->lock);
 }
 
+/* auth none: whether c is signed by role credentials, which are then checked anyway. */
+static bool auth_role_signed(const struct fg_invoke_caller *c)
+{
+    struct fg_sigv4_request r = { c->method, c->raw_path, c->raw_query && *c->raw_query ? c->raw_query : NULL,
+                                  c->headers, c->n_headers, NULL, FG_SIGV4_GENERIC };
+    struct fg_sigv4_auth sa;
+    struct fg_err err;
+    return fg_sigv4_parse(&r, &sa, &err) == 0 && fg_iam_creds_is_role_key(sa.access_key);
+}
+
 int fg_invoke_auth_check(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
                          struct fg_invoke_refusal *why)
 {
+    struct fg_iam_principal who;
+    return fg_invoke_auth_check_as(a, c, now_s, &who, why);
+}
+
+int fg_invoke_auth_check_as(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
+                            struct fg_iam_principal *who, struct fg_invoke_refusal *why)
+{
+    memset(who, 0, sizeof(*who));
     if (auth_header(c, "origin") || auth_header(c, "sec-fetch-site"))
         return auth_refuse(why, 403, "AccessDeniedException",
                            "fngate does not take Invoke API calls from web browsers (the request has an Origin or "
@@ -229,7 +300,9 @@ int fg_invoke_auth_check(struct fg_invoke_auth *a, const struct fg_invoke_caller
                            "Host '%.200s' is not an IP address or localhost: this gateway's Invoke API takes "
                            "unauthenticated calls on loopback only, addressed to it by number or as localhost",
                            auth_header(c, "host"));
-    if (a->conf->auth == FG_INVOKE_AUTH_NONE)
+    /* With auth none a signature is not looked at, but one by role credentials is: a
+     * function must not gain its role's rights by signing, nor keep them once revoked. */
+    if (a->conf->auth == FG_INVOKE_AUTH_NONE && !auth_role_signed(c))
         return 0;
-    return auth_sigv4(a, c, now_s, why);
+    return auth_sigv4(a, c, now_s, who, why);
 }

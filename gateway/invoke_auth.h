@@ -25,6 +25,7 @@
 
 #include "../config/config.h"
 #include "../core/http_header.h"
+#include "../core/iam_creds.h"
 
 struct fg_invoke_auth_key;
 
@@ -35,6 +36,8 @@ struct fg_invoke_auth {
     pthread_mutex_t lock;   /* guards keys: MHD threads verify at once */
     struct fg_invoke_auth_key *keys;    /* per credential (same index), its last derived key */
     size_t n_keys;
+    struct fg_iam_creds *creds;         /* workers' role credentials (borrowed; the caller sets
+                                         * it after init), or NULL: no role key is known */
 };
 
 /* A call as the front door read it. */
@@ -73,5 +76,15 @@ void fg_invoke_auth_close(struct fg_invoke_auth *a);
  * derived once per day and region and kept (the derivation is half a verification). */
 int fg_invoke_auth_check(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
                          struct fg_invoke_refusal *why) FG_MUST_CHECK;
+
+/* The same, saying who signed: who->function[0] is '\0' for a configured key or an
+ * unauthenticated call, else the call was signed with the role credentials of that
+ * function (checked against a->creds: live key, its session token from X-Amz-Security-Token
+ * or the presigned query, its secret) and the caller must authorize it against
+ * who->policy. Role signatures are checked with auth none too. A role key that is unknown
+ * or released is refused as UnrecognizedClientException, an expired one as
+ * ExpiredTokenException (403, Lambda's words). */
+int fg_invoke_auth_check_as(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
+                            struct fg_iam_principal *who, struct fg_invoke_refusal *why) FG_MUST_CHECK;
 
 #endif

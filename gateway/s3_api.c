@@ -31,6 +31,7 @@
 #include "../core/log.h"
 #include "../core/sha256.h"
 #include "../triggers/s3.h"
+#include "s3_role.h"
 #include "s3_route.h"
 #include "s3_store.h"
 #include "s3_xml.h"
@@ -49,6 +50,7 @@ struct fg_s3_server {
     struct fg_s3_notifier *notifier;
     struct fg_s3_store store;
     struct fg_idgen ids;           /* request ids */
+    struct fg_iam_creds *creds;    /* workers' role credentials (the router's) */
 };
 
 struct s3_req {
@@ -393,19 +395,67 @@ static enum MHD_Result s3_collect(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-static int s3_auth(struct s3_req *q, const char *method)
+/* A signature check that failed (rc, err "Code: message") as S3's error. */
+static int s3_auth_refuse(struct s3_req *q, int rc, const struct fg_err *err)
 {
     /* err.msg is "Code: message"; the code must be one of S3's. */
     static const char *const codes[] = { "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "RequestTimeTooSkewed",
                                          "AuthorizationHeaderMalformed", "AuthorizationQueryParametersError", NULL };
+    const char *code = "AccessDenied", *colon;
+    size_t cl;
+
+    if (rc == -ENOENT)
+        return fg_s3_error_set(&q->err, 403, "AccessDenied", "Access Denied: this endpoint requires signed requests");
+    if (!strcmp(err->msg, "AuthorizationHeaderMalformed: only AWS4-HMAC-SHA256 is supported"))  /* S3 takes SigV2 too */
+        return fg_s3_error_set(&q->err, 400, "AuthorizationHeaderMalformed", "the Authorization header must be "
+                               "AWS4-HMAC-SHA256 (SigV4) or AWS KEY:SIGNATURE (SigV2)");
+    colon = strchr(err->msg, ':');
+    cl = colon ? (size_t)(colon - err->msg) : 0;
+    for (int i = 0; codes[i]; i++)
+        if (strlen(codes[i]) == cl && !strncmp(err->msg, codes[i], cl))
+            code = codes[i];
+    return fg_s3_error_set(&q->err, rc == -EINVAL ? 400 : 403, code, "%s", colon ? colon + 2 : err->msg);
+}
+
+/* A request signed with a function's role credentials (core/iam_creds.h), whether or not
+ * the endpoint takes unsigned requests: the key must be live, the session token its own
+ * (header, or a presigned URL's query), the signature right, and the role must allow the
+ * operation (s3_role.h). Errors are S3's: InvalidAccessKeyId (unknown or revoked),
+ * ExpiredToken, InvalidToken, then the signature's, then AccessDenied. */
+static int s3_auth_role(struct s3_req *q, const struct fg_sigv4_request *r, const struct fg_sigv4_auth *a)
+{
+    char secret[FG_IAM_SECRET_LEN + 1], qtoken[FG_IAM_TOKEN_LEN * 3 + 1];
+    const char *token = s3_header(q, "x-amz-security-token");
+    struct fg_iam_principal who;
+    long long now_s = fg_now_ms() / 1000;
+    struct fg_err err;
+    int rc;
+
+    if (!token && a->presigned && fg_s3_query_param(q->query, "X-Amz-Security-Token", qtoken, sizeof(qtoken)) == 1)
+        token = qtoken;
+    rc = fg_iam_creds_lookup(q->srv->creds, a->access_key, token, now_s, secret, &who);
+    if (rc == -ENOENT || (rc == -EACCES && !token))
+        return fg_s3_error_set(&q->err, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+    if (rc == -ETIMEDOUT)
+        return fg_s3_error_set(&q->err, 400, "ExpiredToken", "The provided token has expired.");
+    if (rc < 0)
+        return fg_s3_error_set(&q->err, 400, "InvalidToken", "The provided token is malformed or otherwise invalid.");
+    rc = fg_sigv4_verify(r, a->access_key, secret, now_s, &err);
+    explicit_bzero(secret, sizeof(secret));
+    if (rc < 0)
+        return s3_auth_refuse(q, rc, &err);
+    return fg_s3_role_authorize(&q->r, &who, q->srv->conf->account_id, &q->err);
+}
+
+static int s3_auth(struct s3_req *q, const char *method)
+{
     const struct fg_conf_credentials *creds = &q->srv->conf->s3.credentials;
     const struct fg_conf_credential *c;
-    const char *sha = s3_header(q, "x-amz-content-sha256"), *code = "AccessDenied", *colon;
+    const char *sha = s3_header(q, "x-amz-content-sha256");
     char *query = q->query && *q->query ? q->query : NULL;
     char path[8192];
     struct fg_sigv4_auth a;
     struct fg_err err;
-    size_t cl;
     int rc;
 
     snprintf(path, sizeof(path), "%s", q->raw_uri);
@@ -414,6 +464,9 @@ static int s3_auth(struct s3_req *q, const char *method)
     char ak[128];
     if (sha && strlen(sha) == 64)
         snprintf(q->want_sha, sizeof(q->want_sha), "%s", sha);
+    if (fg_sigv2_access_key(&r2, ak, sizeof(ak)) < 0 && fg_sigv4_parse(&r, &a, &err) == 0 &&
+        fg_iam_creds_is_role_key(a.access_key) && !fg_conf_credential_find(creds, a.access_key))
+        return s3_auth_role(q, &r, &a);
     if (!creds->n)
         return 0;
     /* SigV2 (AWS CLI v1 and boto3 presigned URLs, older SDKs) when the request carries it,
@@ -428,19 +481,7 @@ static int s3_auth(struct s3_req *q, const char *method)
         rc = fg_sigv4_verify(&r, c ? c->access_key : creds->items[0].access_key, c ? c->secret_key : "",
                              fg_now_ms() / 1000, &err);
     }
-    if (rc == 0)
-        return 0;
-    if (rc == -ENOENT)
-        return fg_s3_error_set(&q->err, 403, "AccessDenied", "Access Denied: this endpoint requires signed requests");
-    if (!strcmp(err.msg, "AuthorizationHeaderMalformed: only AWS4-HMAC-SHA256 is supported"))  /* S3 takes SigV2 too */
-        return fg_s3_error_set(&q->err, 400, "AuthorizationHeaderMalformed", "the Authorization header must be "
-                               "AWS4-HMAC-SHA256 (SigV4) or AWS KEY:SIGNATURE (SigV2)");
-    colon = strchr(err.msg, ':');
-    cl = colon ? (size_t)(colon - err.msg) : 0;
-    for (int i = 0; codes[i]; i++)
-        if (strlen(codes[i]) == cl && !strncmp(err.msg, codes[i], cl))
-            code = codes[i];
-    return fg_s3_error_set(&q->err, rc == -EINVAL ? 400 : 403, code, "%s", colon ? colon + 2 : err.msg);
+    return rc == 0 ? 0 : s3_auth_refuse(q, rc, &err);
 }
 
 /* ------------------------------------------------------------------ request lifecycle */
@@ -567,6 +608,7 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
     if (!s)
         return fg_err_set(err, -ENOMEM, "out of memory");
     s->conf = conf;
+    s->creds = fg_router_creds(router);
     fg_idgen_init(&s->ids);
     if ((rc = fg_s3_notifier_new(conf, router, &s->notifier, err)) < 0 ||
         (rc = fg_s3_store_init(&s->store, conf->s3.root, err)) < 0 ||

@@ -51,9 +51,8 @@ static long long memlimit_read_ll(const char *dir, const char *file)
 
 void fg_memlimit_init(struct fg_memlimit *m)
 {
-    const char *base = getenv("FNGATE_CGROUP_ROOT");
     memset(m, 0, sizeof(*m));
-    snprintf(m->root, sizeof(m->root), "%s/fngate-%d", base && *base ? base : MEMLIMIT_V1, (int)getpid());
+    snprintf(m->root, sizeof(m->root), "%s/fngate-%d", fg_memlimit_hierarchy(), (int)getpid());
     if (mkdir(m->root, 0755) == 0 || errno == EEXIST) {
         /* The controller must also accept a limit, not just a directory. */
         if (memlimit_write(m->root, "memory.use_hierarchy", "1") == 0 ||
@@ -171,15 +170,32 @@ bool fg_memlimit_oom_killed(const struct fg_memlimit_worker *w)
            memlimit_read_ll(w->dir, "memory.max_usage_in_bytes") >= (long long)w->limit_bytes - (1 << 20);
 }
 
-void fg_memlimit_release(struct fg_memlimit_worker *w)
+int fg_memlimit_release(struct fg_memlimit_worker *w)
 {
+    int rc = 0;
     if (w->peak_fd >= 0)
         close(w->peak_fd);
     w->peak_fd = -1;
-    if (w->dir[0])
-        rmdir(w->dir);
+    if (w->dir[0] && rmdir(w->dir) < 0 && errno != ENOENT)
+        rc = -errno;
     w->dir[0] = '\0';
     w->procs[0] = '\0';
+    return rc;
+}
+
+int fg_memlimit_move(const struct fg_memlimit_worker *w, pid_t pid)
+{
+    char val[16];
+    if (!w->procs[0])
+        return 0;
+    snprintf(val, sizeof(val), "%d", (int)pid);
+    return memlimit_write(w->dir, "cgroup.procs", val);
+}
+
+const char *fg_memlimit_hierarchy(void)
+{
+    const char *base = getenv("FNGATE_CGROUP_ROOT");
+    return base && *base ? base : MEMLIMIT_V1;
 }
 
 void fg_memlimit_close(struct fg_memlimit *m)

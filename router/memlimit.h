@@ -54,8 +54,16 @@ int fg_memlimit_peak_mb(const struct fg_memlimit_worker *w);
 /* True when the worker's group recorded an OOM kill (cgroup mode only). */
 bool fg_memlimit_oom_killed(const struct fg_memlimit_worker *w);
 
-/* After the worker was reaped: removes its group. */
-void fg_memlimit_release(struct fg_memlimit_worker *w);
+/* After the worker was reaped: forgets its group and removes it. 0, or -errno from
+ * rmdir (-EBUSY: processes it left are still in it; the caller removes it later). */
+int fg_memlimit_release(struct fg_memlimit_worker *w);
+
+/* Moves process pid into the worker's group (a restored worker, whose template cannot
+ * when it runs unprivileged). 0, or -errno; 0 without cgroups. */
+int fg_memlimit_move(const struct fg_memlimit_worker *w, pid_t pid);
+
+/* The cgroup v1 memory hierarchy: /sys/fs/cgroup/memory, or FNGATE_CGROUP_ROOT. Static. */
+const char *fg_memlimit_hierarchy(void);
 
 /* Removes the root group (all workers released). */
 void fg_memlimit_close(struct fg_memlimit *m);

@@ -322,12 +322,24 @@ static void pool_kill_stuck(struct fg_function *fn)
         }
 }
 
+/* Lambda freezes an environment between invocations, so a process a handler detached
+ * (setsid, or a group of its own) does not run on after the invocation; fngate cannot
+ * freeze cheaply, so it ends such processes of idle workers. Processes that stay in the
+ * worker's process group (a pool made at init) live as long as their environment. */
+static void pool_kill_strays(struct fg_function *fn)
+{
+    for (struct fg_worker *w = fn->idle; w; w = w->idle_next)
+        if (w->pid > 0)
+            fg_sandbox_kill_strays(&w->sb, w->pid);
+}
+
 static void pool_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct fg_function *fn = arg;
 
     (void)fd;
     (void)what;
+    pool_kill_strays(fn);
     fn->window_ticks++;
     if (fn->n_waiting) {
         fn->window_saturated++;

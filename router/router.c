@@ -338,6 +338,10 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
     router_find_exe("node", r->node_path);
     if ((rc = fg_fnlog_init(&r->log, loop->base, fnlog_fd, conf->log_format, err)) < 0)
         goto fail;
+    if ((rc = fg_iam_creds_init(&r->creds)) < 0) {
+        fg_err_set(err, rc, "cannot initialise role credentials: %s", strerror(-rc));
+        goto fail;
+    }
     if (!(r->fns = calloc(conf->n_functions ? conf->n_functions : 1, sizeof(*r->fns)))) {
         rc = fg_err_set(err, -ENOMEM, "out of memory");
         goto fail;
@@ -363,6 +367,13 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     int rc;
 
     fg_memlimit_init(&r->mem);
+    fg_sandbox_init(&r->sandbox, r->conf, r->loop->base, fg_memlimit_hierarchy());
+    if (r->sandbox.on)
+        fg_log(FG_LOG_INFO, "router", "isolation: workers run as uids %d..%d in their own namespaces",
+               r->conf->isolation.uid_min, r->conf->isolation.uid_max);
+    else if (r->conf->isolation.enabled && geteuid() != 0)
+        fg_log(FG_LOG_INFO, "router", "running unprivileged: workers run as fngate's own user, without "
+               "isolation (README \"Isolation\")");
     fg_cpuload_init(&r->cpu);
     if (!r->mem.cgroup)
         fg_log(FG_LOG_INFO, "router", "cgroup v1 memory controller not writable: limiting memory with RLIMIT_AS");
@@ -443,7 +454,14 @@ void fg_router_free(struct fg_router *r)
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);
     fg_fnlog_close(&r->log);
+    fg_sandbox_close(&r->sandbox);
     fg_memlimit_close(&r->mem);
+    fg_iam_creds_close(&r->creds);
     free(r->fns);
     free(r);
+}
+
+struct fg_iam_creds *fg_router_creds(struct fg_router *r)
+{
+    return &r->creds;
 }

@@ -18,6 +18,7 @@
 #include "store.h"
 
 struct fg_router;
+struct fg_iam_creds;
 
 typedef void fg_router_stopped_fn(void *arg);
 
@@ -96,5 +97,10 @@ void fg_router_close_store(struct fg_router *r);
 
 /* Frees the router (NULL allowed). After the stopped callback, or if never started. */
 void fg_router_free(struct fg_router *r);
+
+/* The role credentials the router issues its workers (core/iam_creds.h): the gateway sets
+ * their endpoints before fg_router_start and its listeners look keys up. Any thread;
+ * valid until fg_router_free. */
+struct fg_iam_creds *fg_router_creds(struct fg_router *r);
 
 #endif

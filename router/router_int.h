@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "../config/config.h"
+#include "../core/iam_creds.h"
 #include "../core/id.h"
 #include "../core/loop.h"
 #include "../core/cpuload.h"
@@ -25,6 +26,7 @@
 #include "memlimit.h"
 #include "pool.h"
 #include "pool_policy.h"
+#include "sandbox.h"
 
 /* How long a cold worker may take to ask for its first event (Lambda's init limit). */
 #define FG_ROUTER_INIT_TIMEOUT_S 10
@@ -68,10 +70,13 @@ struct fg_router {
     int inflight;                        /* across all functions, against max_concurrency */
     struct fg_fnlog log;
     struct fg_memlimit mem;
+    struct fg_sandbox sandbox;           /* uids, cgroups, namespaces for workers */
     struct fg_cpuload cpu;               /* the cores' busy fraction (pool.c) */
     struct event *sigchld_ev;
     struct fg_async *async;              /* the async queue and its store (async.c) */
     struct fg_marks marks;               /* trigger state as the store held it at start */
+    struct fg_iam_creds creds;           /* workers' role credentials (issued here, checked by
+                                          * the gateway's listeners: its own lock) */
     fg_pool_spawn_fn *spawn;             /* how pools start a worker: fg_worker_spawn (tests
                                           * put one that starts no process) */
     bool stopping;

@@ -680,8 +680,13 @@ int fg_runtime_api_open(struct fg_runtime_api *api, const char *name, struct fg_
         return fg_err_set(err, -e, "function %s: cannot open a Runtime API port on 127.0.0.1: %s", name,
                           strerror(e));
     }
+    return fg_runtime_api_adopt(api, fd, ntohs(sa.sin_port), name, err);
+}
+
+int fg_runtime_api_adopt(struct fg_runtime_api *api, int fd, int port, const char *name, struct fg_err *err)
+{
     api->listen_fd = fd;
-    api->port = ntohs(sa.sin_port);
+    api->port = port;
     api->accept_ev = event_new(api->base, fd, EV_READ | EV_PERSIST, rapi_on_accept, api);
     if (!api->accept_ev || event_add(api->accept_ev, NULL) < 0)
         return fg_err_set(err, -ENOMEM, "function %s: cannot watch the Runtime API port", name);

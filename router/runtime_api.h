@@ -109,6 +109,11 @@ int fg_runtime_api_open(struct fg_runtime_api *api, const char *name, struct fg_
  * init, accepts anyone. The owner passes the uid its worker runs as. */
 void fg_runtime_api_expect_uid(struct fg_runtime_api *api, uid_t uid);
 
+/* As open, on a listening socket made elsewhere (a worker's own network namespace): takes
+ * fd (non-blocking, close-on-exec), also on error; port is what the worker calls it. */
+int fg_runtime_api_adopt(struct fg_runtime_api *api, int fd, int port, const char *name,
+                         struct fg_err *err) FG_MUST_CHECK;
+
 /* True while a GET /next waits for an event. */
 bool fg_runtime_api_parked(const struct fg_runtime_api *api);
 

@@ -72,6 +72,8 @@ struct fg_snapshot {
     enum snapshot_state state;
     bool was_ready;           /* the running template said ready */
     pid_t pid;                /* the template, 0 when none */
+    struct fg_sandbox_worker sb;  /* the template's uid, cgroup, namespaces (its workers
+                               * share its uid and mounts) */
     int ctl_fd;               /* our end of the control socket */
     struct event *ctl_ev;
     struct fg_outlines out;   /* the template's stdout+stderr, read as lines */
@@ -83,6 +85,9 @@ struct fg_snapshot {
     unsigned next_req;
     char *init_error;         /* its init error body (owned), or NULL */
     char init_error_type[128];
+    char role_key[FG_IAM_KEY_ID_LEN + 1];  /* the running template's role credentials (one
+                                             * reference; each worker it forked holds one
+                                             * more), "" when none */
     struct snapshot_exit exits[SNAPSHOT_EXITS];
     unsigned n_exits;         /* total ever recorded; the ring holds the last few */
 };
@@ -122,7 +127,9 @@ static int snapshot_send(struct fg_snapshot *s, struct fg_worker *w)
 {
     const struct fg_memlimit_worker *m = &w->mem;
     json_t *o = json_pack("{s:I,s:i,s:s,s:s,s:I}", "id", (json_int_t)w->snap_req, "port", w->api.port,
-                          "log_stream", w->log_stream, "procs", m->procs,
+                          "log_stream", w->log_stream,
+                          /* an unprivileged template cannot: fngate moves it (snapshot_on_pid) */
+                          "procs", s->fn->router->sandbox.on ? "" : m->procs,
                           "rlimit", (json_int_t)(m->rlimit ? m->limit_bytes + (256ull << 20) : 0));
     char *msg = o ? json_dumps(o, JSON_COMPACT) : NULL;
     char cbuf[CMSG_SPACE(sizeof(int))];
@@ -131,6 +138,8 @@ static int snapshot_send(struct fg_snapshot *s, struct fg_worker *w)
     struct cmsghdr *cm;
     ssize_t n;
 
+    /* The restored worker runs as its template does. */
+    fg_runtime_api_expect_uid(&w->api, s->sb.uid != (uid_t)-1 ? s->sb.uid : geteuid());
     json_decref(o);
     if (!msg)
         return -ENOMEM;
@@ -264,6 +273,15 @@ static bool snapshot_pid_ok(const struct fg_snapshot *s, pid_t pid)
     return true;
 }
 
+/* An isolated template runs unprivileged: fngate puts its restored worker into the
+ * worker's own memory and pids groups (so killing the template spares it). */
+static void snapshot_adopt(struct fg_snapshot *s, struct fg_worker *w, pid_t pid)
+{
+    if (fg_memlimit_move(&w->mem, pid) < 0 || fg_sandbox_adopt(&w->sb, pid) < 0)
+        fg_log(FG_LOG_WARN, "snapshot", "function %s: cannot move restored worker %d into its cgroups: %s",
+               snapshot_name(s), (int)pid, strerror(errno));
+}
+
 static void snapshot_on_pid(struct fg_snapshot *s, unsigned id, pid_t pid)
 {
     struct fg_router *r = s->fn->router;
@@ -300,8 +318,13 @@ static void snapshot_on_pid(struct fg_snapshot *s, unsigned id, pid_t pid)
     w->pid = pid;
     w->mem.pid = pid;
     w->snap_req = 0;
+    /* It inherited the template's environment, keys included: they live while it does. */
+    if (fg_iam_creds_hold(&r->creds, s->role_key) == 0)
+        memcpy(w->role_key, s->role_key, sizeof(w->role_key));
     close(w->snap_fd);
     w->snap_fd = -1;
+    if (s->fn->router->sandbox.on)
+        snapshot_adopt(s, w, pid);
     fg_log(FG_LOG_DEBUG, "snapshot", "function %s: restored worker %d on runtime port %d", snapshot_name(s),
            (int)pid, w->api.port);
     if (w->state == FG_WORKER_DEAD) {
@@ -376,8 +399,11 @@ static void snapshot_close_process(struct fg_snapshot *s)
     fg_loop_close_fd(&s->ctl_ev, &s->ctl_fd);
     fg_outlines_drain(&s->out);
     fg_outlines_close(&s->out);
+    fg_iam_creds_release(&s->fn->router->creds, s->role_key);
+    s->role_key[0] = '\0';
     s->pid = 0;
     s->state = SNAPSHOT_NONE;
+    fg_sandbox_release(&s->fn->router->sandbox, &s->sb);
 }
 
 /* Starts a template now. 0 or a negative code with err filled. */
@@ -397,7 +423,7 @@ static int snapshot_start_now(struct fg_snapshot *s, struct fg_err *err)
         }
         return rc;
     }
-    pid = fg_worker_exec_template(fn, out[1], sv[1], "snapshot", err);
+    pid = fg_worker_exec_template(fn, out[1], sv[1], "snapshot", &s->sb, s->role_key, err);
     close(out[1]);
     close(sv[1]);
     if (pid < 0) {
@@ -494,6 +520,7 @@ static struct fg_snapshot *snapshot_get(struct fg_function *fn)
         return NULL;
     s->fn = fn;
     s->ctl_fd = -1;
+    fg_sandbox_worker_init(&s->sb);
     fg_outlines_init(&s->out, SNAPSHOT_LINE_MAX, SNAPSHOT_READ_CHUNK, snapshot_on_line, s);
     s->start_ev = evtimer_new(base, snapshot_on_start, s);
     s->sweep_ev = event_new(base, -1, 0, snapshot_on_sweep, s);
@@ -589,8 +616,10 @@ void fg_snapshot_free(struct fg_function *fn)
         return;
     if (s->pid)
         kill(-s->pid, SIGKILL);
+    fg_sandbox_release(&fn->router->sandbox, &s->sb);
     fg_loop_close_fd(&s->ctl_ev, &s->ctl_fd);
     fg_outlines_close(&s->out);
+    fg_iam_creds_release(&fn->router->creds, s->role_key);
     if (s->start_ev)
         event_free(s->start_ev);
     if (s->sweep_ev)

@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "router_int.h"
 #include "runtime_api.h"
+#include "sandbox.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -42,6 +43,7 @@ struct worker_exec {
     char store[16384];          /* the strings argv and envp point into */
     size_t used;
     int n_env;
+    struct fg_iam_issued role;  /* its role credentials (core/iam_creds.h) */
 };
 
 static char *exec_str(struct worker_exec *x, const char *fmt, ...) FG_PRINTF(2, 3);
@@ -74,12 +76,16 @@ static int worker_build_exec(struct fg_function *fn, int port, const char *log_s
     const struct fg_conf_function *c = fn->conf;
     struct fg_router *r = fn->router;
     const struct fg_config *conf = r->conf;
+    /* The paths as the worker sees them: /var/task and /var/runtime when isolated. */
+    const char *code = fg_sandbox_code_dir(&r->sandbox, c);
+    const char *rt = fg_sandbox_runtime_dir(&r->sandbox, r->runtime_dir);
+    const char *tmp = r->sandbox.on ? "/tmp" : fn->tmpdir;
 
     memset(x, 0, sizeof(*x));
     switch (c->runtime) {
     case FG_RUNTIME_PYTHON3:
         x->argv[0] = exec_str(x, "%s", r->python_path);
-        x->argv[1] = exec_str(x, "%s/python/bootstrap.py", r->runtime_dir);
+        x->argv[1] = exec_str(x, "%s/python/bootstrap.py", rt);
         EXEC_ENV(x, "AWS_EXECUTION_ENV=AWS_Lambda_python3");
         EXEC_ENV(x, "PYTHONDONTWRITEBYTECODE=1");
         break;
@@ -87,23 +93,23 @@ static int worker_build_exec(struct fg_function *fn, int port, const char *log_s
         if (!r->node_path[0])
             return fg_err_set(err, -ENOENT, "function %s: runtime nodejs needs 'node' on PATH", c->name);
         x->argv[0] = exec_str(x, "%s", r->node_path);
-        x->argv[1] = exec_str(x, "%s/node/bootstrap.js", r->runtime_dir);
+        x->argv[1] = exec_str(x, "%s/node/bootstrap.js", rt);
         EXEC_ENV(x, "AWS_EXECUTION_ENV=AWS_Lambda_nodejs");
-        EXEC_ENV(x, "NODE_PATH=%s/node_modules", c->code);
+        EXEC_ENV(x, "NODE_PATH=%s/node_modules", code);
         break;
     case FG_RUNTIME_PROVIDED:
-        x->argv[0] = exec_str(x, "%s/bootstrap", c->code);
+        x->argv[0] = exec_str(x, "%s/bootstrap", code);
         break;
     case FG_RUNTIME_EXEC:
         x->argv[0] = exec_str(x, "%s", r->python_path);
-        x->argv[1] = exec_str(x, "%s/exec/bootstrap.py", r->runtime_dir);
+        x->argv[1] = exec_str(x, "%s/exec/bootstrap.py", rt);
         break;
     }
     EXEC_ENV(x, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", port);
     if (c->handler)
         EXEC_ENV(x, "_HANDLER=%s", c->handler);
-    EXEC_ENV(x, "LAMBDA_TASK_ROOT=%s", c->code);
-    EXEC_ENV(x, "LAMBDA_RUNTIME_DIR=%s", r->runtime_dir);
+    EXEC_ENV(x, "LAMBDA_TASK_ROOT=%s", code);
+    EXEC_ENV(x, "LAMBDA_RUNTIME_DIR=%s", rt);
     EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_NAME=%s", c->name);
     EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", c->memory_mb);
     EXEC_ENV(x, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
@@ -112,19 +118,26 @@ static int worker_build_exec(struct fg_function *fn, int port, const char *log_s
     EXEC_ENV(x, "AWS_LAMBDA_INITIALIZATION_TYPE=%s", init_type);
     EXEC_ENV(x, "AWS_REGION=%s", conf->region);
     EXEC_ENV(x, "AWS_DEFAULT_REGION=%s", conf->region);
+    if (fg_iam_creds_issue(&r->creds, c->name, &c->role.policy, fg_now_ms() / 1000, &x->role) < 0)
+        return fg_err_set(err, -ENOMEM, "function %s: cannot issue its role credentials", c->name);
+    for (int i = 0; i < x->role.n_env; i++)
+        EXEC_ENV(x, "%s", x->role.env[i]);
     EXEC_ENV(x, "TZ=:UTC");
     EXEC_ENV(x, "LANG=en_US.UTF-8");
     EXEC_ENV(x, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    EXEC_ENV(x, "TMPDIR=%s", fn->tmpdir);
-    EXEC_ENV(x, "HOME=%s", fn->tmpdir);
+    EXEC_ENV(x, "TMPDIR=%s", tmp);
+    EXEC_ENV(x, "HOME=%s", tmp);
     for (size_t i = 0; i < c->env.n; i++)
         EXEC_ENV(x, "%s=%s", c->env.items[i].key, c->env.items[i].value);
     for (int i = 0; i < x->n_env; i++)
         if (!x->envp[i])
-            return fg_err_set(err, -E2BIG, "function %s: environment too large", c->name);
+            goto too_big;
     if (!x->argv[0])
-        return fg_err_set(err, -E2BIG, "function %s: command line too long", c->name);
+        goto too_big;
     return 0;
+too_big:
+    fg_iam_creds_release(&r->creds, x->role.key_id);
+    return fg_err_set(err, -E2BIG, "function %s: environment or command line too large", c->name);
 }
 
 /* ------------------------------------------------------------------ the child */
@@ -143,11 +156,13 @@ static void worker_child_fail(const char *what, const char *path)
 
 /* Async-signal-safe only: we are a fork of a threaded process. mem NULL: no memory cap;
  * ctl_fd >= 0 becomes fd 3 (a snapshot template's control socket). */
-static void worker_child(const struct fg_function *fn, const struct fg_memlimit_worker *mem, struct worker_exec *x,
-                         int out_fd, int ctl_fd, pid_t parent)
+static void worker_child(const struct fg_function *fn, const struct fg_memlimit_worker *mem,
+                         const struct fg_sandbox_worker *sw, struct worker_exec *x, int out_fd, int ctl_fd,
+                         pid_t parent)
 {
+    const char *what = NULL;
     sigset_t none;
-    int devnull;
+    int devnull, rc;
 
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -163,8 +178,8 @@ static void worker_child(const struct fg_function *fn, const struct fg_memlimit_
         dup2(devnull, 0);
     if (mem && fg_memlimit_enter(mem) < 0)
         worker_child_fail("cannot enter memory group", mem->procs);
-    if (chdir(fn->conf->code) < 0)
-        worker_child_fail("chdir", fn->conf->code);
+    if ((rc = fg_sandbox_enter(&fn->router->sandbox, sw, fn->conf, fn->router->runtime_dir, &what)) < 0)
+        worker_child_fail(what, strerrorname_np(-rc));   /* a constant string: no locale */
     if (ctl_fd >= 0) {
         /* dup2 onto itself would keep FD_CLOEXEC */
         if ((ctl_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(ctl_fd, 3)) < 0)
@@ -324,6 +339,41 @@ static void worker_log_stream(char out[96])
         n += snprintf(out + n, 96 - (size_t)n, "%02x", r[i]);
 }
 
+/* network none: the child made its Runtime API socket in its own namespace and sends it;
+ * served from when it comes (a runtime that connects sooner waits in its backlog). The
+ * loop never waits for a namespace to be made. */
+static void worker_on_listener(evutil_socket_t unused, short what, void *arg)
+{
+    struct fg_worker *w = arg;
+    struct fg_err err = { 0, "" };
+    int fd = fg_sandbox_listener(&w->sb);
+
+    (void)unused, (void)what;
+    if (fd == -EAGAIN)
+        return;
+    event_free(w->net_ev);
+    w->net_ev = NULL;
+    if (w->state == FG_WORKER_DEAD) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    if (fd < 0 || fg_runtime_api_adopt(&w->api, fd, FG_SANDBOX_NETNS_PORT, w->fn->conf->name, &err) < 0) {
+        fg_log(FG_LOG_WARN, "worker", "function %s worker %d: no Runtime API socket from its network namespace%s%s",
+               w->fn->conf->name, (int)w->pid, err.msg[0] ? ": " : "", err.msg);
+        fg_worker_kill(w, "no Runtime API");   /* its reap fails what it held */
+    }
+}
+
+static int worker_wait_listener(struct fg_worker *w, struct fg_err *err)
+{
+    int fd = fg_sandbox_listener_wait_fd(&w->sb);
+    w->net_ev = event_new(w->fn->router->loop->base, fd, EV_READ | EV_PERSIST, worker_on_listener, w);
+    if (!w->net_ev || event_add(w->net_ev, NULL) < 0)
+        return fg_err_set(err, -ENOMEM, "function %s: cannot watch its network namespace", w->fn->conf->name);
+    return 0;
+}
+
 struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, struct fg_err *err)
 {
     struct fg_router *r = fn->router;
@@ -339,16 +389,23 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     }
     w->fn = fn;
     w->mem.peak_fd = -1;
+    fg_sandbox_worker_init(&w->sb);
     fg_runtime_api_init(&w->api, r->loop->base, &worker_rapi_ops, w);
-    fg_runtime_api_expect_uid(&w->api, geteuid());     /* the uid workers run as */
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
     w->snap_fd = -1;
     fg_outlines_init(&w->out, WORKER_LINE_MAX, WORKER_READ_CHUNK, worker_on_line, w);
     worker_log_stream(w->log_stream);
     snprintf(name, sizeof(name), "%s-%u", fn->conf->name, w->id);
-    if (fg_runtime_api_open(&w->api, fn->conf->name, err) < 0)
+    if (fg_sandbox_prepare(&r->sandbox, (size_t)(fn - r->fns), fn->conf, &w->sb, name, err) < 0)
         goto fail;
+    /* network none: the child opens it in its namespace, after the fork. */
+    if (!w->sb.netns && fg_runtime_api_open(&w->api, fn->conf->name, err) < 0)
+        goto fail;
+    /* Only the worker's own processes may use its Runtime API: its uid when isolated,
+     * fngate's otherwise (other users are refused); in a namespace of its own nothing else
+     * can reach it. A restored worker's is its template's (set when its request is sent). */
+    fg_runtime_api_expect_uid(&w->api, w->sb.netns ? (uid_t)-1 : w->sb.uid != (uid_t)-1 ? w->sb.uid : geteuid());
     if (fg_memlimit_prepare(&r->mem, &w->mem, name, fn->conf->memory_mb,
                             fn->conf->runtime != FG_RUNTIME_NODEJS, err) < 0)
         goto fail;
@@ -363,21 +420,31 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
         if (fg_snapshot_request(fn, w, out, err) < 0)
             goto fail;
     } else {
-        if (worker_build_exec(fn, w->api.port, w->log_stream, provisioned ? "provisioned-concurrency" : "on-demand",
-                              &x, err) < 0)
+        if (worker_build_exec(fn, w->sb.netns ? FG_SANDBOX_NETNS_PORT : w->api.port, w->log_stream,
+                              provisioned ? "provisioned-concurrency" : "on-demand", &x, err) < 0)
             goto fail;
+        memcpy(w->role_key, x.role.key_id, sizeof(w->role_key));
         pid = fork();
+        if (pid == 0)
+            worker_child(fn, &w->mem, &w->sb, &x, pipefd[1], -1, self);
+        explicit_bzero(&x, sizeof(x));   /* the secret stays with the child only */
         if (pid < 0) {
             fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
             goto fail;
         }
-        if (pid == 0)
-            worker_child(fn, &w->mem, &x, pipefd[1], -1, self);
         setpgid(pid, pid);     /* also here, so a kill right after fork reaches the group */
         close(pipefd[1]);
+        pipefd[1] = -1;
         w->pid = pid;
         w->mem.pid = pid;
+        if (w->sb.netns && worker_wait_listener(w, err) < 0) {
+            fg_log(FG_LOG_WARN, "worker", "%s", err->msg);
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            goto started;      /* DEAD at once: its reap frees it */
+        }
     }
+started:
     if (fg_outlines_open(&w->out, r->loop->base, pipefd[0]) < 0)
         fg_log(FG_LOG_WARN, "worker", "function %s worker %d: cannot watch its output", fn->conf->name, (int)w->pid);
     w->spawn_us = fg_mono_us();
@@ -403,27 +470,46 @@ fail:
         close(pipefd[1]);
     fg_runtime_api_close(&w->api);
     fg_memlimit_release(&w->mem);
+    fg_sandbox_release(&r->sandbox, &w->sb);
     fg_outlines_close(&w->out);
+    fg_iam_creds_release(&r->creds, w->role_key);
     free(w);
     return NULL;
 }
 
 pid_t fg_worker_exec_template(struct fg_function *fn, int out_fd, int ctl_fd, const char *log_stream,
-                              struct fg_err *err)
+                              struct fg_sandbox_worker *sw, char role_key[FG_IAM_KEY_ID_LEN + 1], struct fg_err *err)
 {
+    struct fg_router *r = fn->router;
     struct worker_exec x;
+    char name[128];
     pid_t pid, self = getpid();
 
+    snprintf(name, sizeof(name), "%s-snapshot", fn->conf->name);
+    role_key[0] = '\0';
     if (worker_build_exec(fn, 0, log_stream, "snap-start", &x, err) < 0)
         return err->code;
+    memcpy(role_key, x.role.key_id, FG_IAM_KEY_ID_LEN + 1);
+    if (fg_sandbox_prepare(&r->sandbox, (size_t)(fn - r->fns), fn->conf, sw, name, err) < 0) {
+        pid = err->code;
+        goto fail;
+    }
     EXEC_ENV(&x, "FNGATE_SNAPSTART=3");
     if (!x.envp[x.n_env - 1])
-        return fg_err_set(err, -E2BIG, "function %s: environment too large", fn->conf->name);
-    pid = fork();
+        pid = fg_err_set(err, -E2BIG, "function %s: environment too large", fn->conf->name);
+    else if ((pid = fork()) < 0)
+        pid = fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
+    else if (pid == 0)
+        worker_child(fn, NULL, sw, &x, out_fd, ctl_fd, self);
     if (pid < 0)
-        return fg_err_set(err, -errno, "function %s: fork: %s", fn->conf->name, strerror(errno));
-    if (pid == 0)
-        worker_child(fn, NULL, &x, out_fd, ctl_fd, self);
+        fg_sandbox_release(&r->sandbox, sw);
+fail:
+    explicit_bzero(&x, sizeof(x));   /* the secret stays with the child only */
+    if (pid < 0) {
+        fg_iam_creds_release(&r->creds, role_key);
+        role_key[0] = '\0';
+        return pid;
+    }
     setpgid(pid, pid);
     return pid;
 }
@@ -460,7 +546,17 @@ void fg_worker_kill(struct fg_worker *w, const char *reason)
     } else if (w->snap_req) {
         fg_snapshot_forget(w);       /* killed when its pid comes, or freed */
     }
+    fg_sandbox_kill(&w->sb);         /* and whatever left its group */
     fg_runtime_api_close(&w->api);
+}
+
+/* Its memory group goes too; while processes it left are still dying, later. */
+static void worker_memlimit_release(struct fg_router *r, struct fg_memlimit_worker *m)
+{
+    char dir[sizeof(m->dir)];
+    snprintf(dir, sizeof(dir), "%s", m->dir);
+    if (fg_memlimit_release(m) == -EBUSY)
+        fg_sandbox_remove_later(&r->sandbox, dir);
 }
 
 static void worker_free(struct fg_worker *w)
@@ -476,7 +572,11 @@ static void worker_free(struct fg_worker *w)
     fg_outlines_close(&w->out);
     if (w->snap_fd >= 0)
         close(w->snap_fd);
-    fg_memlimit_release(&w->mem);
+    if (w->net_ev)
+        event_free(w->net_ev);
+    fg_sandbox_release(&fn->router->sandbox, &w->sb);
+    worker_memlimit_release(fn->router, &w->mem);
+    fg_iam_creds_release(&fn->router->creds, w->role_key);
     free(w);
 }
 
@@ -516,8 +616,9 @@ bool fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
         return false;
     fn = w->fn;
     w->reaped = true;
-    /* Whatever the runtime left behind in its group goes with it, as a sandbox would. */
+    /* Whatever the runtime left behind goes with it: its group, and its cgroup (setsid). */
     kill(-pid, SIGKILL);
+    fg_sandbox_kill(&w->sb);
     if (WIFSIGNALED(status))
         snprintf(how, sizeof(how), "signal: %s", WTERMSIG(status) == SIGKILL ? "killed" : strsignal(WTERMSIG(status)));
     else

@@ -24,10 +24,12 @@
 
 #include "../core/buf.h"
 #include "../core/err.h"
+#include "../core/iam_creds.h"
 #include "../core/id.h"
 #include "memlimit.h"
 #include "outlines.h"
 #include "runtime_api.h"
+#include "sandbox.h"
 
 struct event;
 struct fg_function;
@@ -64,7 +66,12 @@ struct fg_worker {
     struct fg_outlines out;              /* its stdout+stderr pipe, read as lines */
     long long spawn_us, idle_since_us;
     struct fg_memlimit_worker mem;
+    struct fg_sandbox_worker sb;         /* its uid, pids cgroup, namespaces (sandbox.h) */
+    struct event *net_ev;                /* network none: waits for its Runtime API socket */
     char log_stream[96];
+    char role_key[FG_IAM_KEY_ID_LEN + 1]; /* its role credentials' key id (released when it
+                                          * is freed), "" when none; a restored worker's is
+                                          * its template's (snapshot.c holds it for it) */
 };
 
 /* Starts a process for fn (a fg_pool_spawn_fn: r->spawn). Returns a worker in SPAWNING
@@ -74,11 +81,14 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
 
 /* Starts fn's runtime as its snapshot template (snapshot.c): the process a worker starts
  * as, with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start, FNGATE_SNAPSTART=3 and ctl_fd as its
- * fd 3, out_fd as stdout and stderr, no memory group, in its own process group. Borrows
- * both fds (the caller closes its copies). The child's pid, or a negative code with err
- * filled. */
+ * fd 3, out_fd as stdout and stderr, no memory group, in its own process group and in the
+ * sandbox sw (prepared here; the caller releases it with fg_sandbox_release after the
+ * reap). Borrows both fds (the caller closes its copies). role_key gets the key id of the
+ * role credentials issued to it (one reference: the caller releases it when the template
+ * ends; "" on error). The child's pid, or a negative code with err filled (sw then holds
+ * nothing). */
 pid_t fg_worker_exec_template(struct fg_function *fn, int out_fd, int ctl_fd, const char *log_stream,
-                              struct fg_err *err);
+                              struct fg_sandbox_worker *sw, char role_key[FG_IAM_KEY_ID_LEN + 1], struct fg_err *err);
 
 /* A restored worker whose process never came (its template failed at init or died before
  * forking it, or it was killed before its request was sent): fails its invocation, if

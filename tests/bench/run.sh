@@ -21,6 +21,11 @@
 # and min_warm N, at the same wrk -c32, N in BENCH_POOL_SIZES); and cold starts (BENCH_COLD restarts each): Init Duration of the first
 # invocation's REPORT line for Python and Node, and Restore Duration with `snapstart: true`
 # when the build knows the key. The targets are printed next to the ratios, met or missed.
+#
+# BENCH_ONLY=issue15 (as root): the warm route (C echo and Python, a fixed pre-started pool of
+# BENCH_ISO_POOL workers, default 4) with isolation on beside `isolation: {enabled: false}`,
+# alternating on/off twice in one run (target: on >= 0.95x off), and the Init Duration of
+# cold starts isolation off, on (mount namespace), and on with `network: none`.
 set -euo pipefail
 build="${1:-build/release}"
 cd "$(dirname "$0")/../.."
@@ -28,7 +33,8 @@ root=$(pwd)
 duration="${BENCH_SECONDS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 warmup="${BENCH_WARMUP:-2}"
-only="${BENCH_ONLY:-}"            # issue14: only issue 14's part (and nginx static); routes: not it
+only="${BENCH_ONLY:-}"            # issue14: only issue 14's part (and nginx static); routes: not it;
+                                  # issue15: only isolation on beside off (and nginx static)
 pool_sizes="${BENCH_POOL_SIZES:-2 4 8}"
 cold_n="${BENCH_COLD:-5}"
 npm_dir="${BENCH_NPM_DIR:-$root/build/bench-npm}"
@@ -82,7 +88,7 @@ $(echo_function $((conns * 2)) "$conns")
     events:
       - http: {method: GET, path: "/hello/{name}"}
 CFG
-if [ "$only" != issue14 ]; then
+if [ "$only" != issue14 ] && [ "$only" != issue15 ]; then
   fngate_start fngate
   fg_port=$(fngate_port fngate)
 fi
@@ -97,13 +103,13 @@ measure() {
 
 echo "fngate bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores"
 row() { printf '%-44s %10s %9s %9s %8s %s\n' "$@"; }
-if [ "$only" != issue14 ]; then
+if [ "$only" != issue14 ] && [ "$only" != issue15 ]; then
   read -r a_rps a_p50 a_p99 a_bad <<< "$(measure a "http://127.0.0.1:$fg_port/echo")"
   read -r b_rps b_p50 b_p99 b_bad <<< "$(measure b "http://127.0.0.1:$fg_port/hello/bench")"
 fi
 read -r c_rps c_p50 c_p99 c_bad <<< "$(measure c "http://127.0.0.1:$nginx_port/hello.txt")"
 c_rss=$(tree_rss_kb "$(cat "$tmp/nginx.pid")")
-if [ "$only" != issue14 ]; then
+if [ "$only" != issue14 ] && [ "$only" != issue15 ]; then
   read -r d_rps d_p50 d_p99 d_bad <<< "$(measure d "http://127.0.0.1:$proxy_port/hello.txt")"
   row target "req/s" "p50 ms" "p99 ms" "non-2xx" ""
   row "(a) route -> warm provided C worker" "$a_rps" "$a_p50" "$a_p99" "$a_bad" "$(bench_flag a)"
@@ -116,6 +122,7 @@ if [ "$only" != issue14 ]; then
   fngate_stop fngate
 fi
 if [ "$only" = routes ]; then bench_end; exit 0; fi
+
 
 # ==== issue 14: fngate with default settings beside serverless-offline 13
 handlers="$root/tests/bench/handlers"
@@ -244,12 +251,13 @@ sls_row() {
   sls_stop
 }
 
-# cold_starts NAME RUNTIME [EXTRA_YAML]: BENCH_COLD starts of a gateway (one state_dir for all,
+# cold_starts NAME RUNTIME [EXTRA_YAML [TOP_YAML]]: BENCH_COLD starts of a gateway (one state_dir for all,
 # so a snapshot taken by the first can serve the others), each timing its first invocation;
 # prints "init_ms,... restore_ms,... client_ms,..." ("-" for none)
 cold_starts() {
   local i p line init="" restore="" client="" t v
   fngate_fn "$1" "$2" /cold "${3:-}"
+  [ -z "${4:-}" ] || echo "$4" >> "$tmp/$1.yaml"
   for i in $(seq 1 "$cold_n"); do
     fngate_start -o "$1"
     p=$(fngate_port "$1")
@@ -278,6 +286,72 @@ import statistics, sys
 v = [float(x) for x in sys.argv[1].split(',') if x not in ('', '-')]
 print('%.1f' % statistics.median(v) if v else '-')" "$1"
 }
+
+# ==== issue 15: isolation on (the default as root) beside isolation off, in one run
+if [ "$only" = issue15 ]; then
+  [ "$(id -u)" = 0 ] || { echo "issue 15: needs root (isolation applies only as root)"; bench_end; exit 0; }
+  handlers="$root/tests/bench/handlers"
+  # iso_run RUN NAME RUNTIME PATH on|off: a fixed, pre-started pool of BENCH_ISO_POOL workers
+  # (warm path only), measured at -c$conns; sets RUN_{rps,p50,p99,bad}
+  iso_run() {
+    local p n=${BENCH_ISO_POOL:-4} code=$handlers handler
+    case "$3" in
+      python3) handler=handler_py.handler ;;
+      provided) handler=bootstrap code=$tmp/echo ;;
+    esac
+    printf 'state_dir: %s\nfunctions:\n  Fn:\n    runtime: %s\n    handler: %s\n    code: %s\n    max_workers: %d\n    min_warm: %d\n    events:\n      - http: GET %s\n' \
+      "$tmp/state-$2" "$3" "$handler" "$code" "$n" "$n" "$4" > "$tmp/$2.yaml"
+    [ "$5" = on ] || echo "isolation: {enabled: false}" >> "$tmp/$2.yaml"
+    fngate_start "$2"
+    p=$(fngate_port "$2")
+    check_body "$1" "http://127.0.0.1:$p$4"
+    if [ "$5" = on ] && ! grep -q "isolation: workers run as uids" "$tmp/$2.err"; then
+      bench_invalid "$1" "isolation was not applied"
+    fi
+    read -r "${1}_rps" "${1}_p50" "${1}_p99" "${1}_bad" <<< "$(measure "$1" "http://127.0.0.1:$p$4")"
+    fngate_stop "$2"
+  }
+  echo
+  echo "issue 15: warm routes with isolation on (own uids, pids cgroups, private /tmp and mounts, network host)"
+  echo "beside isolation: {enabled: false}; each pair run twice, alternating (on, off, on, off)"
+  printf '%-48s %9s %8s %8s %7s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx"
+  for rt in provided python3; do
+    for k in 1 2; do
+      iso_run "${rt}_on$k" "iso-$rt-on$k" "$rt" /iso on
+      iso_run "${rt}_off$k" "iso-$rt-off$k" "$rt" /iso off
+    done
+  done
+  for rt in provided python3; do
+    for k in 1 2; do
+      for m in on off; do
+        r="${rt}_$m$k"; v1="${r}_rps" v2="${r}_p50" v3="${r}_p99" v4="${r}_bad"
+        printf '%-48s %9s %8s %8s %7s %s\n' "$rt isolation $m (run $k)" "${!v1:--}" "${!v2:--}" "${!v3:--}" "${!v4:--}" "$(bench_flag "$r")"
+      done
+    done
+    on=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
+      "$(eval echo "\${${rt}_on1_rps:-0}")" "$(eval echo "\${${rt}_on2_rps:-0}")")
+    off=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
+      "$(eval echo "\${${rt}_off1_rps:-0}")" "$(eval echo "\${${rt}_off2_rps:-0}")")
+    bench_target "$rt warm req/s, isolation on vs off (mean of 2)" "${rt}_on1" "$on" "${rt}_off1" "$off" ">=" 0.95
+  done
+  echo
+  echo "cold starts, first invocation after a start ($cold_n starts each): Init Duration median [all] ms"
+  for rt in python3 nodejs; do
+    for mode in off on none; do
+      case $mode in
+        off) top='isolation: {enabled: false}' extra='' ;;
+        on) top='' extra='' ;;
+        none) top='' extra='    network: none' ;;
+      esac
+      read -r init _ client <<< "$(cold_starts "cold-$rt-$mode" "$rt" "$extra" "$top")"
+      printf '%-8s %-34s Init Duration %s [%s]; first answer at the client %s [%s]\n' "$rt" \
+        "$(case $mode in off) echo "isolation off";; on) echo "isolated (mount namespace)";; none) echo "isolated + network: none";; esac)" \
+        "$(median "$init")" "$init" "$(median "$client")" "$client"
+    done
+  done
+  bench_end
+  exit 0
+fi
 
 echo
 echo "issue 14: default settings (no concurrency or min_warm key) beside serverless-offline 13;"

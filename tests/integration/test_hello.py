@@ -31,7 +31,7 @@ def hello_config(extra=""):
 
 
 def test_route(tmp):
-    with Gateway(tmp, hello_config()) as gw:
+    with Gateway(tmp, hello_config(), isolated=True) as gw:
         status, headers, body = gw.request("GET", "/hello/Himanshu")
         check(status == 200, "status %s: %r" % (status, body))
         check(json.loads(body) == EXPECTED, body)
@@ -40,7 +40,7 @@ def test_route(tmp):
 
 
 def test_invoke_api_with_log_tail(tmp):
-    with Gateway(tmp, hello_config()) as gw:
+    with Gateway(tmp, hello_config(), isolated=True) as gw:
         status, headers, body = gw.invoke("HelloLambda", {"name": "Himanshu"}, {"X-Amz-Log-Type": "Tail"})
         check(status == 200, "status %s: %r" % (status, body))
         check(json.loads(body) == EXPECTED, body)
@@ -58,7 +58,7 @@ def test_invoke_api_with_log_tail(tmp):
 def test_aws_cli(tmp):
     aws = "/usr/bin/aws"
     check(os.path.exists(aws), "AWS CLI v2 missing at /usr/bin/aws (deploy/install-deps.sh --test installs it)")
-    with Gateway(tmp, hello_config()) as gw:
+    with Gateway(tmp, hello_config(), isolated=True) as gw:
         out = os.path.join(tmp, "out.json")
         base = [aws, "lambda", "invoke", "--endpoint-url", "http://127.0.0.1:%d" % gw.port, "--no-sign-request",
                 "--region", "us-east-1"]
@@ -92,7 +92,7 @@ def test_sigv4_signed_invoke_aws_cli_and_boto3(tmp):
         import botocore.config
     except ImportError:
         check(False, "python3-boto3 missing (deploy/install-deps.sh --test installs it)")
-    with Gateway(tmp, hello_config()) as gw:
+    with Gateway(tmp, hello_config(), isolated=True) as gw:
         url = "http://127.0.0.1:%d" % gw.port
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="any-secret", HOME=tmp)
         env.pop("AWS_SESSION_TOKEN", None)
@@ -131,7 +131,7 @@ def test_sigv4_signed_invoke_aws_cli_and_boto3(tmp):
 
 
 def test_cli_invoke_remote_and_local(tmp):
-    with Gateway(tmp, hello_config()) as gw:
+    with Gateway(tmp, hello_config(), isolated=True) as gw:
         p = run_cli("invoke", "HelloLambda", "-c", gw.config, "--endpoint", "http://127.0.0.1:%d" % gw.port,
                     "--payload", '{"name":"Himanshu"}', "--log-tail")
         check(p.returncode == 0, p.stderr)
@@ -151,7 +151,7 @@ def test_cli_invoke_remote_and_local(tmp):
 
 
 def test_logs_start_end_report(tmp):
-    with Gateway(tmp, hello_config()) as gw:
+    with Gateway(tmp, hello_config(), isolated=True) as gw:
         ids = []
         for _ in range(2):
             status, headers, body = gw.invoke("HelloLambda", {"name": "Himanshu"})
@@ -173,7 +173,7 @@ def test_logs_start_end_report(tmp):
 
 
 def test_json_log_format(tmp):
-    with Gateway(tmp, hello_config(), args=["--log-format", "json"]) as gw:
+    with Gateway(tmp, hello_config(), args=["--log-format", "json"], isolated=True) as gw:
         status, headers, _ = gw.invoke("HelloLambda", {"name": "J"})
         check(status == 200, status)
         rid = headers["x-amzn-requestid"]

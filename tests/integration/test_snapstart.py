@@ -244,7 +244,7 @@ def test_snapstart_after_restore_error(tmp):
         def handler(event, context):
             return 1
         """)
-    with Gateway(tmp, snap_config(tmp)) as gw:
+    with Gateway(tmp, snap_config(tmp), isolated=True) as gw:
         status, headers, body = gw.invoke("Snap", {})
         err = json.loads(body)
         check(headers.get("x-amz-function-error") == "Unhandled", headers)
@@ -264,7 +264,7 @@ def test_snapstart_node_keeps_a_spare(tmp):
     def pool(gw, name):
         return next(f["pool"] for f in gw.view("queue")["functions"] if f["name"] == name)
 
-    with Gateway(tmp, config) as gw:
+    with Gateway(tmp, config, isolated=True) as gw:
         for name in ("Spare", "Plain"):
             status, _, body = gw.invoke(name, {})
             check(status == 200, body)
@@ -290,7 +290,7 @@ def test_snapstart_template_cannot_name_other_pids(tmp):
         "def handler(event, context):\n"
         "    return {'pid': os.getpid()}\n") % victim.pid)
     try:
-        with Gateway(tmp, snap_config(tmp)) as gw:
+        with Gateway(tmp, snap_config(tmp), isolated=True) as gw:
             status, _, body = gw.invoke("Snap", {})
             check(status == 200, body)
             wait_until(lambda: gw.stderr().count("which is not a worker it forked") == 3, 10,

@@ -53,6 +53,12 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    memory: lots\n", "t.yaml:6:13: memory: expected an integer, got 'lots'" },
     { HEAD "    timeout: 901\n", "t.yaml:6:14: timeout: 901 is out of range (1..900 seconds)" },
     { HEAD "    timeout: 2m\n", NULL },
+    { HEAD "    ephemeral_storage: 256\n", "t.yaml:6:24: ephemeral_storage: 256 is out of range (512..10240)" },
+    { HEAD "    ephemeral_storage: 10240\n    network: none\n", NULL },
+    { HEAD "    network: vpc\n", "t.yaml:6:14: network: unknown value 'vpc'" },
+    { HEAD "    network: none\n    snapstart: true\n", "t.yaml:2:3: function F: snapstart and network: none cannot be combined" },
+    { HEAD "isolation: {uid_min: 70000, uid_max: 60000}\n", "isolation: uid_min (70000) is above uid_max (60000)" },
+    { HEAD "isolation: {uid_min: 0}\n", "t.yaml:6:22: uid_min: 0 is out of range" },
     { HEAD "    memory: [1]\n", "t.yaml:6:5: memory: expected a scalar, got a list" },
     { "functions:\n  F:\n    runtime: python4\n    handler: a.b\n    code: .\n",
       "t.yaml:3:14: runtime: unknown value 'python4' (did you mean 'python3'?)" },
@@ -192,6 +198,32 @@ static const struct conf_case conf_cases[] = {
     { "invoke_api: {credentails: []}\n", "(did you mean 'credentials'?)" },
     { "s3: {credentials: [{access_key: a, secret_key: b}, {access_key: c, secret_key: d}]}\n", NULL },
     { "s3: {credentials: {access_key: a}}\n", "credentials: access_key a: give exactly one of secret_key and secret_key_file" },
+    /* role: fngate's keys, IAM's capitalised ones, one string or a list */
+    { HEAD "    role: {statements: [{effect: Allow, action: [s3:GetObject, 's3:Put*'], resource: ['arn:aws:s3:::b/*']}]}\n", NULL },
+    { HEAD "    role: {Version: '2012-10-17', Statement: [{Sid: x, Effect: Deny, Action: '*', Resource: '*'}]}\n", NULL },
+    { HEAD "    role: {Statement: {Effect: Allow, Action: lambda:InvokeFunction, Resource: 'arn:aws:lambda:us-east-1:123456789012:function:G'}}\n", NULL },
+    { HEAD "    role: {}\n", NULL },
+    { HEAD "    role: {statements: [{effect: allow, action: s3:GetObject, resource: '*'}]}\n",
+      "t.yaml:6:34: role: effect 'allow': expected Allow or Deny (as IAM writes them)" },
+    { HEAD "    role: {statements: [{effect: Allow, action: GetObject, resource: '*'}]}\n",
+      "t.yaml:6:49: role: action 'GetObject': expected SERVICE:ACTION" },
+    { HEAD "    role: {statements: [{effect: Allow, action: 'S3:GetObject', resource: '*'}]}\n",
+      "role: action 'S3:GetObject': the service is lowercase letters" },
+    { HEAD "    role: {statements: [{effect: Allow, action: s3:GetObject, resource: 'bucket/*'}]}\n",
+      "role: resource 'bucket/*': expected an ARN" },
+    { HEAD "    role: {statements: [{effect: Allow, action: s3:GetObject, resource: 'arn:aws:s3:bucket'}]}\n",
+      "role: resource 'arn:aws:s3:bucket': an ARN has six parts" },
+    { HEAD "    role: {statements: [{effect: Allow, action: s3:GetObject}]}\n", "t.yaml:6:26: role: a statement needs 'resource'" },
+    { HEAD "    role: {statements: [{action: s3:GetObject, resource: '*'}]}\n", "role: a statement needs 'effect'" },
+    { HEAD "    role: {statements: [{effect: Allow, action: [], resource: '*'}]}\n",
+      "role: action: expected a string or a non-empty list of strings" },
+    { HEAD "    role: {statements: [{effect: Allow, action: '*', resource: '*', Condition: {}}]}\n",
+      "role: Condition is not supported by fngate" },
+    { HEAD "    role: {statements: [{effect: Allow, actions: '*', resource: '*'}]}\n",
+      "role: unknown statement key 'actions' (did you mean 'action'?)" },
+    { HEAD "    role: {statement: []}\n", "role: unknown key 'statement' (expected statements)" },
+    { HEAD "    role: [a]\n", "t.yaml:6:5: role: expected" },
+    { HEAD "    environment: {AWS_SESSION_TOKEN: x}\n", "environment: AWS_SESSION_TOKEN is reserved by the Lambda runtime and set by fngate" },
 };
 
 START_TEST(test_conf_table)
@@ -260,6 +292,11 @@ START_TEST(test_conf_defaults)
     ck_assert_int_eq(conf.functions[0].memory_mb, 128);
     ck_assert_int_eq(conf.functions[0].timeout_s, 3);
     ck_assert_int_eq(conf.functions[0].concurrency, 0);
+    ck_assert_int_eq(conf.functions[0].ephemeral_mb, 512);
+    ck_assert_int_eq(conf.functions[0].network, FG_NETWORK_HOST);
+    ck_assert(conf.isolation.enabled);
+    ck_assert_int_eq(conf.isolation.uid_min, 61184);
+    ck_assert_int_eq(conf.isolation.uid_max, 65519);
     fg_conf_free(&conf);
 }
 END_TEST
