@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int fg_mkdirs(const char *path)
 {
@@ -24,6 +25,24 @@ int fg_mkdirs(const char *path)
         }
     }
     return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int fg_fs_write_str(const char *path, const char *val)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+    if (fd < 0)
+        return -errno;
+    if (write(fd, val, strlen(val)) < 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int fg_fs_write_int(const char *path, long long v)
+{
+    char val[24];
+    snprintf(val, sizeof(val), "%lld", v);
+    return fg_fs_write_str(path, val);
 }
 
 static void fs_walk(const char *base, const char *rel, bool recursive, fg_walk_fn *fn, void *arg, int depth)

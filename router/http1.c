@@ -8,50 +8,127 @@
 #include <string.h>
 #include <strings.h>
 
-/* Decodes a chunked body from p[0..n). 1 complete (*used = bytes consumed), 0 need more,
- * -EINVAL malformed, -FG_ETOOBIG over body_max. */
-static int http1_dechunk(const char *p, size_t n, size_t body_max, struct fg_buf *out, size_t *used)
+/* A chunk-size line (with its extensions) longer than this is refused. */
+#define HTTP1_CHUNK_LINE_MAX 1024
+
+/* Where the chunked decoder is: in a size line, its extension, the LF ending it, a chunk's
+ * data, the CRLF after the data, the trailers (a line's start, inside one, the LF ending
+ * one), the LF of the empty line that ends the body. */
+enum http1_chunk_state {
+    CK_SIZE = 0,
+    CK_EXT,
+    CK_SIZE_LF,
+    CK_DATA,
+    CK_DATA_CR,
+    CK_DATA_LF,
+    CK_TRAILER_START,
+    CK_TRAILER,
+    CK_TRAILER_LF,
+    CK_END_LF,
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static int http1_hex(char c)
 {
-    size_t off = 0;
-    fg_buf_reset(out);
-    for (;;) {
-        const char *eol = memmem(p + off, n - off, "\r\n", 2);
-        unsigned long long size = 0;
-        size_t digits = 0;
-        if (!eol)
-            return n - off > 1024 ? -EINVAL : 0;
-        for (const char *c = p + off; c < eol && *c != ';'; c++, digits++) {
-            int v = *c >= '0' && *c <= '9' ? *c - '0' : (*c | 0x20) >= 'a' && (*c | 0x20) <= 'f' ? (*c | 0x20) - 'a' + 10 : -1;
-            if (v < 0 || digits >= 15)
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decodes the chunked body from buf[p->pos..len) into out, from where the last call
+ * stopped; each byte is examined once and a chunk's data is copied out as it arrives.
+ * 1 complete (p->pos just past the body), 0 need more, -EINVAL malformed, -FG_ETOOBIG over
+ * body_max, -EMSGSIZE trailers over header_max. */
+static int http1_dechunk(struct fg_http1_parser *p, const char *buf, size_t len, struct fg_buf *out)
+{
+    while (p->pos < len) {
+        char c;
+        int v;
+
+        if (p->state == CK_DATA) {
+            size_t n = len - p->pos;
+            if (n > p->chunk_left)
+                n = (size_t)p->chunk_left;
+            if (fg_buf_append(out, buf + p->pos, n) < 0)
+                return -FG_ETOOBIG;
+            p->pos += n;
+            p->bytes_seen += n;
+            if (!(p->chunk_left -= n))
+                p->state = CK_DATA_CR;
+            continue;
+        }
+        c = buf[p->pos++];
+        p->bytes_seen++;
+        switch (p->state) {
+        case CK_SIZE:
+            if ((v = http1_hex(c)) >= 0) {
+                if (p->digits >= 15)
+                    return -EINVAL;
+                p->chunk_left = p->chunk_left * 16 + (unsigned)v;
+                p->digits++;
+            } else if (!p->digits) {
                 return -EINVAL;
-            size = size * 16 + (unsigned)v;
-        }
-        if (!digits)
-            return -EINVAL;
-        off = (size_t)(eol - p) + 2;
-        if (size == 0) {
-            /* Trailers, then an empty line. */
-            for (;;) {
-                const char *fin = memmem(p + off, n - off, "\r\n", 2);
-                if (!fin)
-                    return 0;
-                if (fin == p + off) {
-                    *used = off + 2;
-                    return 1;
-                }
-                off = (size_t)(fin - p) + 2;
+            } else if (c == ';') {
+                p->state = CK_EXT;
+            } else if (c == '\r') {
+                p->state = CK_SIZE_LF;
+            } else {
+                return -EINVAL;
             }
-        }
-        if (size > body_max || out->len + size > body_max)
-            return -FG_ETOOBIG;
-        if (n - off < size + 2)
-            return 0;
-        if (memcmp(p + off + size, "\r\n", 2))
+            if (++p->line_bytes > HTTP1_CHUNK_LINE_MAX)
+                return -EINVAL;
+            break;
+        case CK_EXT:
+            if (c == '\r')
+                p->state = CK_SIZE_LF;
+            if (++p->line_bytes > HTTP1_CHUNK_LINE_MAX)
+                return -EINVAL;
+            break;
+        case CK_SIZE_LF:
+            if (c != '\n')
+                return -EINVAL;
+            p->line_bytes = 0;
+            p->digits = 0;
+            if (!p->chunk_left)
+                p->state = CK_TRAILER_START;
+            else if (p->chunk_left > p->body_max || p->chunk_left > p->body_max - out->len)
+                return -FG_ETOOBIG;
+            else
+                p->state = CK_DATA;
+            break;
+        case CK_DATA_CR:
+            if (c != '\r')
+                return -EINVAL;
+            p->state = CK_DATA_LF;
+            break;
+        case CK_DATA_LF:
+            if (c != '\n')
+                return -EINVAL;
+            p->state = CK_SIZE;
+            break;
+        case CK_TRAILER_START:
+        case CK_END_LF:
+        case CK_TRAILER:
+        case CK_TRAILER_LF:
+            /* A line ends at the first CRLF; the empty line ends the body. */
+            if (p->state == CK_END_LF && c == '\n')
+                return 1;
+            if (p->state == CK_TRAILER_LF && c == '\n')
+                p->state = CK_TRAILER_START;
+            else if (c == '\r')
+                p->state = p->state == CK_TRAILER_START ? CK_END_LF : CK_TRAILER_LF;
+            else
+                p->state = CK_TRAILER;
+            if (++p->trailer_bytes > p->header_max)
+                return -EMSGSIZE;
+            break;
+        default:
             return -EINVAL;
-        if (fg_buf_append(out, p + off, (size_t)size) < 0)
-            return -FG_ETOOBIG;
-        off += (size_t)size + 2;
+        }
     }
+    return 0;
 }
 
 /* "Name: value" with optional whitespace around value. */
@@ -72,31 +149,31 @@ static int http1_header(const char *line, size_t len, const char *name, const ch
 }
 
 /* The end of the head ("\r\n\r\n") in buf[0..len), or NULL; the search starts where the
- * last one left off (*scanned) and records where the next must start. */
-static const char *http1_head_end(const char *buf, size_t len, size_t *scanned)
+ * last one left off (p->scanned) and records where the next must start. */
+static const char *http1_head_end(struct fg_http1_parser *p, const char *buf, size_t len)
 {
-    size_t from = *scanned < len ? *scanned : 0;
+    size_t from = p->scanned < len ? p->scanned : 0;
     const char *hend = memmem(buf + from, len - from, "\r\n\r\n", 4);
+    p->bytes_seen += hend ? (size_t)(hend - buf) + 4 - from : len - from;
     /* Not found: the terminator may yet start in the last 3 bytes. Found: start there again. */
-    *scanned = hend ? (size_t)(hend - buf) : len > 3 ? len - 3 : 0;
+    p->scanned = hend ? (size_t)(hend - buf) : len > 3 ? len - 3 : 0;
     return hend;
 }
 
-/* fg_http1_parse with a scan position to update. */
-static long http1_parse(const char *buf, size_t len, size_t header_max, size_t body_max,
-                        struct fg_buf *scratch, struct fg_http1_request *rq, size_t *scanned)
+/* Parses the head, once it is all in, into p's offsets. 1 parsed, 0 incomplete, or the
+ * error fg_http1_parse returns. */
+static int http1_head(struct fg_http1_parser *p, const char *buf, size_t len, struct fg_buf *scratch)
 {
     const char *hend, *line, *sp1, *sp2, *v;
     size_t head_len, vlen;
-    unsigned long long clen = 0;
-    bool have_clen = false, chunked = false;
+    bool have_clen = false;
 
-    memset(rq, 0, sizeof(*rq));
-    if (!(hend = http1_head_end(buf, len, scanned)))
-        return len > header_max ? -EMSGSIZE : 0;
+    if (!(hend = http1_head_end(p, buf, len)))
+        return len > p->header_max ? -EMSGSIZE : 0;
     head_len = (size_t)(hend - buf) + 4;
-    if (head_len > header_max)
+    if (head_len > p->header_max)
         return -EMSGSIZE;
+    p->bytes_seen += head_len;
     line = buf;
     sp1 = memchr(line, ' ', (size_t)(hend - line));
     sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(hend - sp1 - 1)) : NULL;
@@ -107,13 +184,12 @@ static long http1_parse(const char *buf, size_t len, size_t header_max, size_t b
         size_t vl = (size_t)(eol - sp2 - 1);
         if (vl != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) || (sp2[8] != '0' && sp2[8] != '1'))
             return -EINVAL;
-        rq->close = sp2[8] == '0';
+        p->close = sp2[8] == '0';
         line = eol + 2;
     }
-    rq->method = buf;
-    rq->method_len = (size_t)(sp1 - buf);
-    rq->path = sp1 + 1;
-    rq->path_len = (size_t)(sp2 - sp1 - 1);
+    p->method_len = (size_t)(sp1 - buf);
+    p->path_off = (size_t)(sp1 + 1 - buf);
+    p->path_len = (size_t)(sp2 - sp1 - 1);
     while (line < hend + 2) {
         const char *eol = memmem(line, (size_t)(hend + 2 - line), "\r\n", 2);
         size_t llen = (size_t)(eol - line);
@@ -126,51 +202,102 @@ static long http1_parse(const char *buf, size_t len, size_t header_max, size_t b
                 return -EINVAL;
             memcpy(num, v, vlen);
             num[vlen] = '\0';
-            clen = strtoull(num, &end, 10);
+            p->content_length = strtoull(num, &end, 10);
             if (*end || num[0] == '-')
                 return -EINVAL;
             have_clen = true;
         } else if (http1_header(line, llen, "Transfer-Encoding", &v, &vlen)) {
-            chunked = vlen >= 7 && !strncasecmp(v + vlen - 7, "chunked", 7);
+            p->chunked = vlen >= 7 && !strncasecmp(v + vlen - 7, "chunked", 7);
         } else if (http1_header(line, llen, "Expect", &v, &vlen)) {
-            rq->expect_continue = vlen == 12 && !strncasecmp(v, "100-continue", 12);
+            p->expect_continue = vlen == 12 && !strncasecmp(v, "100-continue", 12);
         } else if (http1_header(line, llen, "Connection", &v, &vlen)) {
             if (vlen == 5 && !strncasecmp(v, "close", 5))
-                rq->close = true;
+                p->close = true;
             else if (vlen == 10 && !strncasecmp(v, "keep-alive", 10))
-                rq->close = false;
+                p->close = false;
         } else if (http1_header(line, llen, "Lambda-Runtime-Function-Error-Type", &v, &vlen)) {
-            rq->error_type = v;
-            rq->error_type_len = vlen;
+            p->error_type_off = (size_t)(v - buf);
+            p->error_type_len = vlen;
         }
         line = eol + 2;
     }
-    if (chunked) {
-        size_t used;
-        int rc = http1_dechunk(buf + head_len, len - head_len, body_max, scratch, &used);
-        if (rc <= 0)
+    if (p->chunked) {
+        p->content_length = 0;
+        p->pos = head_len;
+        fg_buf_reset(scratch);
+    }
+    p->head_len = head_len;
+    return 1;
+}
+
+/* fg_http1_parse without the reset. */
+static long http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, struct fg_buf *scratch,
+                        struct fg_http1_request *rq)
+{
+    int rc;
+
+    memset(rq, 0, sizeof(*rq));
+    if (!p->head_len && (rc = http1_head(p, buf, len, scratch)) <= 0)
+        return rc;
+    rq->method = buf;
+    rq->method_len = p->method_len;
+    rq->path = buf + p->path_off;
+    rq->path_len = p->path_len;
+    rq->error_type = p->error_type_off ? buf + p->error_type_off : NULL;
+    rq->error_type_len = p->error_type_len;
+    rq->head_len = p->head_len;
+    rq->content_length = p->content_length;
+    rq->chunked = p->chunked;
+    rq->close = p->close;
+    rq->expect_continue = p->expect_continue;
+    if (p->chunked) {
+        if ((rc = http1_dechunk(p, buf, len, scratch)) <= 0)
             return rc;
         rq->expect_continue = false;
         rq->body = scratch->len ? scratch->data : NULL;
         rq->body_len = scratch->len;
-        return (long)(head_len + used);
+        return (long)p->pos;
     }
-    if (clen > body_max)
+    if (p->content_length > p->body_max)
         return -FG_ETOOBIG;
-    if (len - head_len < clen)
+    if (len - p->head_len < p->content_length)
         return 0;
     rq->expect_continue = false;
-    rq->body = clen ? buf + head_len : NULL;
-    rq->body_len = (size_t)clen;
-    return (long)(head_len + clen);
+    rq->body = p->content_length ? buf + p->head_len : NULL;
+    rq->body_len = (size_t)p->content_length;
+    return (long)(p->head_len + p->content_length);
 }
 
-long fg_http1_parse(const char *buf, size_t len, size_t header_max, size_t body_max,
-                    struct fg_buf *scratch, struct fg_http1_request *rq, size_t *scanned)
+/* ------------------------------------------------------------------ API */
+
+void fg_http1_parser_init(struct fg_http1_parser *p, size_t header_max, size_t body_max)
 {
-    size_t none = 0;
-    long rc = http1_parse(buf, len, header_max, body_max, scratch, rq, scanned ? scanned : &none);
-    if (rc != 0 && scanned)
-        *scanned = 0;
+    memset(p, 0, sizeof(*p));
+    p->header_max = header_max;
+    p->body_max = body_max;
+}
+
+long fg_http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, struct fg_buf *scratch,
+                    struct fg_http1_request *rq)
+{
+    long rc = http1_parse(p, buf, len, scratch, rq);
+    if (rc != 0) {
+        unsigned long long seen = p->bytes_seen;
+        fg_http1_parser_init(p, p->header_max, p->body_max);
+        p->bytes_seen = seen;
+    }
     return rc;
+}
+
+void fg_http1_compact(struct fg_http1_parser *p, struct fg_buf *in)
+{
+    size_t drop;
+
+    if (!p->head_len || !p->chunked || p->pos <= p->head_len || p->pos > in->len)
+        return;
+    drop = p->pos - p->head_len;
+    memmove(in->data + p->head_len, in->data + p->pos, in->len - p->pos);
+    in->len -= drop;
+    in->data[in->len] = '\0';
+    p->pos = p->head_len;
 }

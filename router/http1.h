@@ -6,7 +6,17 @@
  * nothing is read past len, and a request is either complete, incomplete (read more), or
  * refused with a reason the caller turns into a status. It understands what Runtime API
  * clients send: Content-Length or chunked bodies, Expect: 100-continue, HTTP/1.0 and
- * Connection: close. Pure functions, any thread. Tests: tests/unit/test_http1.c. */
+ * Connection: close. Any thread; a parser is one connection's.
+ *
+ * DESIGN: a request arrives in pieces (one byte per packet, or 1-byte chunks), so the
+ * parser keeps its place between calls and never examines a byte twice: the search for the
+ * head's end resumes where it stopped, the head is parsed once, and a chunked body is
+ * de-chunked by a state machine that copies each chunk's bytes out as they come. After an
+ * incomplete parse the caller may drop the raw bytes already de-chunked
+ * (fg_http1_compact), so a chunked body costs its decoded size, not its wire size (a 1-byte
+ * chunk is 6 bytes on the wire). N bytes cost O(N) however they are split; the parser
+ * counts what it examines (bytes_seen) so tests can prove it. Tests:
+ * tests/unit/test_http1.c; fuzzed by tests/fuzz/fuzz_http1.c. */
 #ifndef FG_HTTP1_H
 #define FG_HTTP1_H
 
@@ -26,24 +36,57 @@ struct fg_http1_request {
     size_t error_type_len;
     const char *body;                /* NULL when empty */
     size_t body_len;
+    size_t head_len;                 /* bytes of the head, its blank line included */
+    unsigned long long content_length; /* as announced; 0 when none or chunked */
+    bool chunked;                    /* Transfer-Encoding: chunked */
     bool close;                      /* HTTP/1.0 or Connection: close: close after answering */
     bool expect_continue;            /* the client waits for "100 Continue" before its body */
 };
 
-/* Parses the request at the start of buf[0..len).
+/* One connection's place in the request it is reading. Caller-embedded; plain data (no
+ * allocation), so it needs no close. */
+struct fg_http1_parser {
+    size_t header_max;               /* limits, set by fg_http1_parser_init */
+    size_t body_max;
+    unsigned long long bytes_seen;   /* bytes examined over the parser's life (tests) */
+    /* The request being read; reset to zero when a parse returns non-zero. */
+    size_t scanned;                  /* how far the search for the head's end got */
+    size_t head_len;                 /* 0 until the head is parsed */
+    size_t method_len;               /* the head, once parsed: offsets into the buffer */
+    size_t path_off, path_len;
+    size_t error_type_off, error_type_len;  /* error_type_off 0: none */
+    unsigned long long content_length;
+    bool chunked, close, expect_continue;
+    size_t pos;                      /* chunked: the next raw byte to decode */
+    unsigned long long chunk_left;   /* chunked: data bytes still to come in this chunk */
+    unsigned line_bytes;             /* chunked: bytes in the current size or trailer line */
+    unsigned trailer_bytes;          /* chunked: bytes of trailers so far */
+    unsigned char digits;            /* chunked: hex digits of the current size */
+    unsigned char state;             /* chunked: where the decoder is (http1.c) */
+};
+
+/* Limits for every request on a connection: headers over header_max bytes are -EMSGSIZE,
+ * a body over body_max (announced or de-chunked) -FG_ETOOBIG. */
+void fg_http1_parser_init(struct fg_http1_parser *p, size_t header_max, size_t body_max);
+
+/* Parses the request at the start of buf[0..len), going on from where the last call on p
+ * stopped: pass the same buffer, grown only at its end (or compacted by fg_http1_compact).
  *   > 0           complete: that many bytes belong to it (more requests may follow: a
  *                 pipelining client sends the next one without waiting for the answer)
  *   0             incomplete: read more (rq's head fields are filled once the headers are in,
  *                 so expect_continue can be answered)
  *   -EMSGSIZE     headers over header_max bytes (answer 431)
- *   -FG_ETOOBIG   body over body_max bytes (answer 413)
+ *   -FG_ETOOBIG   body over body_max bytes (answer 413); rq's head fields are filled, and
+ *                 rq->content_length says how much body the client announced
  *   -EINVAL       malformed (answer 400)
- * scratch receives a chunked body; its own ceiling must allow body_max.
- * scanned (may be NULL) is the caller's memory of how far the search for the head's end got,
- * so a head arriving in pieces is scanned once rather than from its start on every read (one
- * byte per packet would be O(n^2)). Start each request with 0 and pass the same buffer, grown
- * only at its end; the parser resets it to 0 when it returns non-zero. */
-long fg_http1_parse(const char *buf, size_t len, size_t header_max, size_t body_max,
-                    struct fg_buf *scratch, struct fg_http1_request *rq, size_t *scanned);
+ * scratch receives a chunked body; its own ceiling must allow body_max; it is emptied when
+ * a chunked body starts. On a non-zero return p is ready for the next request. */
+long fg_http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, struct fg_buf *scratch,
+                    struct fg_http1_request *rq);
+
+/* After fg_http1_parse returned 0: removes from in the raw bytes of a chunked body already
+ * de-chunked into scratch (they lie between the head and p's position), so in holds the
+ * head and what is not decoded yet. Nothing to do for other requests. O(bytes kept). */
+void fg_http1_compact(struct fg_http1_parser *p, struct fg_buf *in);
 
 #endif

@@ -11,19 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/fs.h"
+
 #define MEMLIMIT_V1 "/sys/fs/cgroup/memory"
 
 static int memlimit_write(const char *dir, const char *file, const char *val)
 {
     char path[PATH_MAX + 64];
-    int fd, rc = 0;
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-        return -errno;
-    if (write(fd, val, strlen(val)) < 0)
-        rc = -errno;
-    close(fd);
-    return rc;
+    return fg_fs_write_str(path, val);
 }
 
 /* Reads the start of DIR/FILE into buf as a string: 0, or -1 when it cannot be read. */
@@ -185,11 +181,7 @@ int fg_memlimit_release(struct fg_memlimit_worker *w)
 
 int fg_memlimit_move(const struct fg_memlimit_worker *w, pid_t pid)
 {
-    char val[16];
-    if (!w->procs[0])
-        return 0;
-    snprintf(val, sizeof(val), "%d", (int)pid);
-    return memlimit_write(w->dir, "cgroup.procs", val);
+    return w->procs[0] ? fg_fs_write_int(w->procs, pid) : 0;
 }
 
 const char *fg_memlimit_hierarchy(void)

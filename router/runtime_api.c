@@ -42,16 +42,30 @@
 
 #include "../core/assert.h"
 #include "../core/buf.h"
+#include "../core/log.h"
 #include "../core/loop.h"
+#include "../core/sockdiag.h"
 #include "http1.h"
 #include "invocation.h"
 
 #define RAPI_PREFIX "/2018-06-01/runtime/"
-#define RAPI_HEADER_MAX_BYTES (64u * 1024)
-/* Bodies between the 6 MB limit and this are read and answered with 413; a larger one
- * closes the connection (the invocation then ends by its timeout or the worker's exit). */
-#define RAPI_BODY_MAX_BYTES (64u << 20)
+#define RAPI_HEADER_MAX_BYTES FG_RUNTIME_API_HEADER_MAX_BYTES
+#define RAPI_BODY_MAX_BYTES FG_RUNTIME_API_BODY_MAX_BYTES
+/* A Content-Length body over the limit is answered 413 at once; up to this size its bytes
+ * are then skipped as they come (read and dropped, never buffered) so the connection goes
+ * on, as a runtime that sent a 7 MB response expects; a larger one, or a chunked one,
+ * closes the connection. */
+#define RAPI_SKIP_MAX_BYTES (16ull << 20)
 #define RAPI_READ_CHUNK 65536
+/* Reads per wake-up of a connection, each followed by parsing: the loop thread moves on to
+ * other work after this many, however fast a runtime sends. */
+#define RAPI_READS_PER_WAKE 1
+/* One connection holds at most a head, a body and the read after them (pipelined bytes). */
+#define RAPI_CONN_MAX_BYTES (RAPI_HEADER_MAX_BYTES + RAPI_BODY_MAX_BYTES + RAPI_READ_CHUNK)
+/* Buffers are given back once a request past this size is done. */
+#define RAPI_KEEP_BYTES (256u * 1024)
+/* Refusals at accept are logged at most this often per server. */
+#define RAPI_WARN_EVERY_US (10ll * 1000000)
 
 /* ------------------------------------------------------------------ types */
 
@@ -63,11 +77,12 @@ struct fg_runtime_api_conn {
     struct fg_buf in;               /* bytes received, not yet consumed */
     struct fg_buf body;             /* the current request's body, de-chunked */
     struct fg_buf out;              /* reply bytes the socket did not take yet */
-    size_t scanned;                 /* bytes of in searched for the head's end (http1.h) */
+    struct fg_http1_parser parser;  /* its place in the request being read */
+    unsigned long long skip;        /* bytes of a refused body still to drop as they come */
     bool close_after;               /* HTTP/1.0 or Connection: close */
     bool continue_sent;
     bool closing;                   /* reply queued, then close */
-    bool in_dispatch;               /* a handler runs: freeing is deferred to its return */
+    bool in_dispatch;               /* rapi_process runs: freeing is deferred to its return */
     bool dead;                      /* closed and detached; freed when dispatch returns */
 };
 
@@ -89,6 +104,7 @@ static void rapi_conn_free(struct fg_runtime_api_conn *c)
         }
         if (api->parked == c)
             api->parked = NULL;
+        api->n_conns--;
         if (c->ev)
             event_free(c->ev);
         c->ev = NULL;
@@ -336,71 +352,190 @@ static bool rapi_may_answer(const struct fg_runtime_api_conn *c)
     return !c->closing && !c->out.len && c->api->parked != c;
 }
 
+static bool rapi_is_response(const struct fg_http1_request *rq)
+{
+    return rapi_is(rq, "POST") && rq->path_len > 9 && !memcmp(rq->path + rq->path_len - 9, "/response", 9);
+}
+
+/* A request whose body is over the limit (its head is in rq): a /response fails its
+ * invocation (the owner sees body NULL, len over the limit); 413. A Content-Length body up
+ * to RAPI_SKIP_MAX_BYTES is then skipped as it comes; otherwise the connection closes
+ * without reading more. Returns the bytes of c->in from off the request used (its head and
+ * the body bytes already in, when skipped), or 0 when the connection is closing. */
+static size_t rapi_too_large(struct fg_runtime_api_conn *c, size_t off, const struct fg_http1_request *rq)
+{
+    bool skip = !rq->chunked && !rq->close && rq->content_length <= RAPI_SKIP_MAX_BYTES;
+    size_t have, drop;
+
+    c->close_after = !skip;
+    if (rapi_is_response(rq)) {
+        struct fg_http1_request big = *rq;
+        big.body = NULL;
+        big.body_len = RAPI_BODY_MAX_BYTES + 1;
+        rapi_dispatch(c, &big);
+    } else {
+        rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", "body too large");
+    }
+    if (!skip || c->dead)
+        return 0;
+    have = c->in.len - off - rq->head_len;
+    drop = have < rq->content_length ? have : (size_t)rq->content_length;
+    c->skip = rq->content_length - drop;
+    return rq->head_len + drop;
+}
+
+/* Drops the first used bytes of c->in (the requests answered), then the raw bytes of a
+ * chunked body already de-chunked, and gives big buffers back once they are done with. */
+static void rapi_consume(struct fg_runtime_api_conn *c, size_t used)
+{
+    if (used) {
+        memmove(c->in.data, c->in.data + used, c->in.len - used);
+        c->in.len -= used;
+        c->in.data[c->in.len] = '\0';
+    }
+    fg_http1_compact(&c->parser, &c->in);
+    if (c->in.cap > RAPI_KEEP_BYTES && c->in.len <= RAPI_KEEP_BYTES / 2) {
+        struct fg_buf in;
+        fg_buf_init(&in, c->in.max_bytes);
+        if (fg_buf_append(&in, c->in.data, c->in.len) == 0) {
+            fg_buf_free(&c->in);
+            c->in = in;
+        }
+    }
+    if (c->body.cap > RAPI_KEEP_BYTES && !c->parser.head_len)
+        fg_buf_free(&c->body);
+}
+
 /* Parses and dispatches the complete requests in c->in, in order, while each may be answered
- * (rapi_may_answer). -1 when the connection was freed. */
+ * (rapi_may_answer). Each byte is parsed once (http1.h) and the answered requests are
+ * dropped from the buffer in one move at the end. -1 when the connection was freed. */
 static int rapi_process(struct fg_runtime_api_conn *c)
 {
-    while (c->in.len && rapi_may_answer(c)) {
+    size_t off = 0;
+
+    if (c->in_dispatch)
+        return 0;           /* the call on the stack below goes on by itself */
+    c->in_dispatch = true;
+    while (off < c->in.len && rapi_may_answer(c)) {
         struct fg_http1_request rq;
-        long used = fg_http1_parse(c->in.data, c->in.len, RAPI_HEADER_MAX_BYTES, RAPI_BODY_MAX_BYTES,
-                                   &c->body, &rq, &c->scanned);
+        long used = fg_http1_parse(&c->parser, c->in.data + off, c->in.len - off, &c->body, &rq);
         if (used == 0) {
             if (rq.expect_continue && !c->continue_sent) {
                 static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
                 c->continue_sent = true;
                 rapi_send(c, cont, sizeof(cont) - 1, NULL, 0);
             }
-            return 0;
+            break;
+        }
+        c->continue_sent = false;
+        if (used == -FG_ETOOBIG) {
+            size_t n = rapi_too_large(c, off, &rq);
+            if (!n)
+                break;
+            off += n;
+            if (c->skip)
+                break;      /* the rest of the body is dropped as it comes (rapi_read) */
+            continue;
         }
         if (used < 0) {
             c->close_after = true;
             if (used == -EMSGSIZE)
                 rapi_error(c, 431, "Request Header Fields Too Large", "InvalidRequest", "headers too large");
-            else if (used == -FG_ETOOBIG)
-                rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", "body too large");
             else
                 rapi_error(c, 400, "Bad Request", "InvalidRequest", "malformed HTTP request");
-            return 0;
+            break;
         }
         c->close_after = rq.close;
-        c->continue_sent = false;
-        c->in_dispatch = true;
         rapi_dispatch(c, &rq);
-        c->in_dispatch = false;
-        if (c->dead) {
-            rapi_conn_free(c);
-            return -1;
-        }
-        memmove(c->in.data, c->in.data + used, c->in.len - (size_t)used);
-        c->in.len -= (size_t)used;
+        off += (size_t)used;
     }
-    /* Still closing means a reply is draining; rapi_flush frees c when it is out. */
+    c->in_dispatch = false;
+    if (c->dead) {
+        rapi_conn_free(c);
+        return -1;
+    }
+    /* Still closing means a reply is draining; rapi_flush frees c when it is out, and
+     * nothing more is buffered meanwhile (rapi_read drops it). */
+    if (!c->closing)
+        rapi_consume(c, off);
     return 0;
 }
 
-/* Appends what the socket has to c->in. -1 when the connection was freed. */
+/* Bytes held by c's buffers: what a runtime made the server keep. */
+static size_t rapi_held(const struct fg_runtime_api_conn *c)
+{
+    return c->in.len + c->body.len;
+}
+
+/* How much more c may buffer: its own limit, and what its server's connections hold
+ * together. */
+static size_t rapi_room(const struct fg_runtime_api_conn *c)
+{
+    size_t all = 0, own = rapi_held(c), room;
+
+    for (const struct fg_runtime_api_conn *o = c->api->conns; o; o = o->next)
+        all += rapi_held(o);
+    room = own < RAPI_CONN_MAX_BYTES ? RAPI_CONN_MAX_BYTES - own : 0;
+    if (all >= FG_RUNTIME_API_WORKER_MAX_BYTES)
+        return 0;
+    return room < FG_RUNTIME_API_WORKER_MAX_BYTES - all ? room : FG_RUNTIME_API_WORKER_MAX_BYTES - all;
+}
+
+/* One read into c->in (or dropped: the rest of a skipped body, anything once closing).
+ * 1 when bytes came, 0 when none were waiting, -1 when the connection was freed: closed
+ * by the client, or over its limits (answered 413 when it may be). */
 static int rapi_read(struct fg_runtime_api_conn *c)
 {
     char chunk[RAPI_READ_CHUNK];
+    size_t want = sizeof(chunk), room = 0;
+    ssize_t n;
 
-    for (;;) {
-        ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
-        if (n > 0) {
-            if (fg_buf_append(&c->in, chunk, (size_t)n) < 0) {
-                rapi_conn_free(c);      /* past header + body limits: a broken client */
-                return -1;
+    if (!c->skip && !c->closing) {
+        if (!(room = rapi_room(c))) {
+            /* Only a runtime abusing the API gets here (pipelining behind a parked /next,
+             * or big requests on several connections at once). */
+            if (rapi_may_answer(c)) {
+                c->close_after = true;
+                c->in_dispatch = true;      /* the reply may close c: freed below */
+                rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", "too many bytes buffered");
+                c->in_dispatch = false;
+                if (!c->dead)
+                    return 1;
             }
-            if ((size_t)n < sizeof(chunk))
-                return 0;
-            continue;
+            rapi_conn_free(c);
+            return -1;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return 0;
+        if (want > room)
+            want = room;
+    }
+    do {
+        n = recv(c->fd, chunk, want, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    if (n <= 0) {
         rapi_conn_free(c);              /* EOF or error; a parked /next goes with it */
         return -1;
     }
+    if (c->closing)
+        return 1;
+    if (c->skip) {
+        size_t drop = (size_t)n < c->skip ? (size_t)n : (size_t)c->skip;
+        c->skip -= drop;
+        if (drop == (size_t)n)
+            return 1;
+        memmove(chunk, chunk + drop, (size_t)n - drop);
+        n -= (ssize_t)drop;
+        if ((size_t)n > rapi_room(c)) {
+            rapi_conn_free(c);
+            return -1;
+        }
+    }
+    if (fg_buf_append(&c->in, chunk, (size_t)n) < 0) {
+        rapi_conn_free(c);              /* out of memory */
+        return -1;
+    }
+    return 1;
 }
 
 /* Readable, writable, or made active by fg_runtime_api_send_event to resume pipelined
@@ -412,9 +547,61 @@ static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     if ((what & EV_WRITE) && rapi_flush(c) < 0)
         return;
-    if ((what & EV_READ) && rapi_read(c) < 0)
+    if (what & EV_READ) {
+        for (int i = 0; i < RAPI_READS_PER_WAKE; i++) {
+            int rc = rapi_read(c);
+            if (rc < 0 || rapi_process(c) < 0 || rc == 0)
+                return;
+        }
         return;
+    }
     rapi_process(c);
+}
+
+/* A refused connection, logged at most once per RAPI_WARN_EVERY_US per server. */
+static void rapi_refuse(struct fg_runtime_api *api, int cfd, const char *why, long uid)
+{
+    long long now = fg_mono_us();
+
+    close(cfd);
+    if (api->warn_us && now - api->warn_us < RAPI_WARN_EVERY_US) {
+        api->refused++;
+        return;
+    }
+    if (uid >= 0)
+        fg_log(FG_LOG_WARN, "runtime-api", "port %d: refused a connection from uid %ld (%s; %u more since the last warning)",
+               api->port, uid, why, api->refused);
+    else
+        fg_log(FG_LOG_WARN, "runtime-api", "port %d: refused a connection (%s; %u more since the last warning)",
+               api->port, why, api->refused);
+    api->warn_us = now;
+    api->refused = 0;
+}
+
+/* Is cfd's client the worker (api->expect_uid)? The kernel says who owns the client's
+ * socket; refused (and closed) if not, or if it cannot tell. */
+static bool rapi_peer_ok(struct fg_runtime_api *api, int cfd)
+{
+    static struct fg_sockdiag diag = { .fd = -1 };
+    struct fg_err err;
+    uid_t uid;
+    int rc;
+
+    if (api->expect_uid == (uid_t)-1)
+        return true;
+    if (diag.fd < 0 && fg_sockdiag_open(&diag, &err) < 0) {
+        rapi_refuse(api, cfd, err.msg, -1);
+        return false;
+    }
+    if ((rc = fg_sockdiag_peer_uid(&diag, cfd, &uid)) < 0) {
+        rapi_refuse(api, cfd, rc == -ENOENT ? "its socket is gone or in another network namespace" : strerror(-rc), -1);
+        return false;
+    }
+    if (uid != api->expect_uid) {
+        rapi_refuse(api, cfd, "not the worker's uid", (long)uid);
+        return false;
+    }
+    return true;
 }
 
 static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
@@ -425,6 +612,12 @@ static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
 
     (void)what;
     while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        if (api->n_conns >= FG_RUNTIME_API_CONNS_MAX) {
+            rapi_refuse(api, cfd, "too many connections", -1);
+            continue;
+        }
+        if (!rapi_peer_ok(api, cfd))
+            continue;
         if (!(c = calloc(1, sizeof(*c)))) {
             close(cfd);
             continue;
@@ -432,9 +625,10 @@ static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->api = api;
         c->fd = cfd;
-        fg_buf_init(&c->in, RAPI_HEADER_MAX_BYTES + RAPI_BODY_MAX_BYTES + 4096);
+        fg_http1_parser_init(&c->parser, RAPI_HEADER_MAX_BYTES, RAPI_BODY_MAX_BYTES);
+        fg_buf_init(&c->in, RAPI_CONN_MAX_BYTES);
         fg_buf_init(&c->body, RAPI_BODY_MAX_BYTES);
-        fg_buf_init(&c->out, RAPI_BODY_MAX_BYTES + 4096);
+        fg_buf_init(&c->out, RAPI_BODY_MAX_BYTES + 8192);
         c->ev = event_new(api->base, cfd, EV_READ | EV_PERSIST, rapi_on_io, c);
         if (!c->ev || event_add(c->ev, NULL) < 0) {
             if (c->ev)
@@ -445,6 +639,7 @@ static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
         }
         c->next = api->conns;
         api->conns = c;
+        api->n_conns++;
     }
 }
 
@@ -458,6 +653,12 @@ void fg_runtime_api_init(struct fg_runtime_api *api, struct event_base *base,
     api->arg = arg;
     api->base = base;
     api->listen_fd = -1;
+    api->expect_uid = (uid_t)-1;
+}
+
+void fg_runtime_api_expect_uid(struct fg_runtime_api *api, uid_t uid)
+{
+    api->expect_uid = uid;
 }
 
 int fg_runtime_api_open(struct fg_runtime_api *api, const char *name, struct fg_err *err)

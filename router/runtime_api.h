@@ -4,16 +4,23 @@
  * The server speaks the protocol (routes, long-polled GET /next, statuses, the event's
  * headers) and knows nothing of functions, pools or the router: whoever owns it (worker.c)
  * gets each request through a table of callbacks and decides what it means. The port
- * names the worker, so no request needs to say who sent it. Lifecycle: init → open →
- * (requests, fg_runtime_api_send_event) → close; close may run inside a callback.
- * Loop thread only. Tests: tests/integration/test_workers.py (the contract, a runtime that
- * breaks it), test_runtimes.py; the parser underneath: tests/unit/test_http1.c. */
+ * names the worker, so no request needs to say who sent it; and only the worker may use
+ * it: a connection from a socket another uid owns is refused at accept
+ * (fg_runtime_api_expect_uid). The runtime is untrusted code, so what it can make the
+ * server hold is capped (connections, bytes per request and per server) and parsing costs
+ * O(bytes) however they are split. Lifecycle: init → open → (requests,
+ * fg_runtime_api_send_event) → close; close may run inside a callback. Loop thread only.
+ * Tests: tests/integration/test_workers.py (the contract, a runtime that breaks it),
+ * test_runtimes.py, test_runtime_api_abuse.py (a hostile runtime, another uid); the parser
+ * underneath: tests/unit/test_http1.c. */
 #ifndef FG_RUNTIME_API_H
 #define FG_RUNTIME_API_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
+#include "../config/config.h"
 #include "../core/err.h"
 
 struct event;
@@ -23,6 +30,15 @@ struct fg_runtime_api_conn;
 /* What on_response answers when the body is over Lambda's 6 MB: also the message of the
  * invocation's Function.ResponseSizeTooLarge error. */
 #define FG_RUNTIME_API_TOO_LARGE "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+
+/* Limits on what a runtime can make the server hold (the runtime is untrusted code):
+ * connections per server (more are closed at accept), a request's head, a request's body
+ * (Lambda's 6 MB response limit; larger is refused unread with 413), and the bytes buffered
+ * across all of a server's connections (one largest request and some reads). */
+#define FG_RUNTIME_API_CONNS_MAX        8
+#define FG_RUNTIME_API_HEADER_MAX_BYTES (64u * 1024)
+#define FG_RUNTIME_API_BODY_MAX_BYTES   FG_PAYLOAD_SYNC_MAX_BYTES
+#define FG_RUNTIME_API_WORKER_MAX_BYTES (FG_RUNTIME_API_HEADER_MAX_BYTES + FG_RUNTIME_API_BODY_MAX_BYTES + 512u * 1024)
 
 /* The owner's side of the protocol. Every slot is required and runs on the loop thread
  * while a request is being handled; the server answers the runtime after the callback
@@ -38,7 +54,9 @@ struct fg_runtime_api_ops {
 
     /* POST /runtime/invocation/<request_id>/response. 0: accepted (202); -ENOENT: no such
      * invocation (400); -EALREADY: answered already (400); -FG_ETOOBIG: over 6 MB (413,
-     * FG_RUNTIME_API_TOO_LARGE); any other negative: 500, ServiceException. */
+     * FG_RUNTIME_API_TOO_LARGE); any other negative: 500, ServiceException. A body announced
+     * or grown over FG_RUNTIME_API_BODY_MAX_BYTES is not read: the call then has body NULL
+     * and len FG_RUNTIME_API_BODY_MAX_BYTES + 1, and must fail the invocation. */
     int (*on_response)(void *arg, const char *request_id, const char *body, size_t len);
 
     /* POST /runtime/invocation/<request_id>/error. type: the Lambda-Runtime-Function-Error-
@@ -70,6 +88,10 @@ struct fg_runtime_api {
     int port;                            /* set by fg_runtime_api_open */
     struct fg_runtime_api_conn *conns;   /* open connections (owned) */
     struct fg_runtime_api_conn *parked;  /* the connection waiting in GET /next, or NULL */
+    int n_conns;                         /* open connections, at most FG_RUNTIME_API_CONNS_MAX */
+    uid_t expect_uid;                    /* a client socket's owner must be it; (uid_t)-1: anyone */
+    long long warn_us;                   /* the last refusal logged (fg_mono_us), rate limit */
+    unsigned refused;                    /* refusals not logged since */
 };
 
 /* Prepares api with no socket, so fg_runtime_api_close is safe from here on. Borrows base
@@ -80,6 +102,12 @@ void fg_runtime_api_init(struct fg_runtime_api *api, struct event_base *base,
 /* Listens on 127.0.0.1:0 and sets api->port. name (borrowed for the call) names the owner
  * in errors. 0 or -errno with err filled. */
 int fg_runtime_api_open(struct fg_runtime_api *api, const char *name, struct fg_err *err) FG_MUST_CHECK;
+
+/* From now on, a connection whose client socket is not owned by uid (asked of the kernel,
+ * core/sockdiag.h) is closed at accept, before any byte is read, with a warning naming the
+ * port (at most one per 10 s per server, counting the others). (uid_t)-1, the default after
+ * init, accepts anyone. The owner passes the uid its worker runs as. */
+void fg_runtime_api_expect_uid(struct fg_runtime_api *api, uid_t uid);
 
 /* As open, on a listening socket made elsewhere (a worker's own network namespace): takes
  * fd (non-blocking, close-on-exec), also on error; port is what the worker calls it. */

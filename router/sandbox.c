@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/fs.h"
 #include "../core/log.h"
 
 #define SANDBOX_PIDS_V1 "/sys/fs/cgroup/pids"
@@ -44,17 +45,6 @@ struct fg_sandbox_dir {
 };
 
 /* ------------------------------------------------------------------ cgroups */
-
-static int sandbox_write(const char *path, const char *val)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
-    if (fd < 0)
-        return -errno;
-    if (write(fd, val, strlen(val)) < 0)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
 
 /* SIGKILLs every process listed in DIR/cgroup.procs but those of process group keep (0:
  * none kept); how many it signalled. */
@@ -356,10 +346,9 @@ int fg_sandbox_prepare(struct fg_sandbox *sb, size_t fn, const struct fg_conf_fu
             fg_log(FG_LOG_WARN, "sandbox", "cgroup %s: %s", sw->pids_dir, strerror(errno));
             sw->pids_dir[0] = '\0';
         } else {
-            char path[PATH_MAX + 16], val[16];
+            char path[PATH_MAX + 16];
             snprintf(path, sizeof(path), "%s/pids.max", sw->pids_dir);
-            snprintf(val, sizeof(val), "%d", FG_SANDBOX_NPROC);
-            sandbox_write(path, val);
+            fg_fs_write_int(path, FG_SANDBOX_NPROC);
             snprintf(sw->pids_procs, sizeof(sw->pids_procs), "%s/cgroup.procs", sw->pids_dir);
         }
     }
@@ -560,11 +549,7 @@ int fg_sandbox_listener(struct fg_sandbox_worker *sw)
 
 int fg_sandbox_adopt(const struct fg_sandbox_worker *sw, pid_t pid)
 {
-    char val[16];
-    if (!sw->pids_procs[0])
-        return 0;
-    snprintf(val, sizeof(val), "%d", (int)pid);
-    return sandbox_write(sw->pids_procs, val);
+    return sw->pids_procs[0] ? fg_fs_write_int(sw->pids_procs, pid) : 0;
 }
 
 void fg_sandbox_kill(const struct fg_sandbox_worker *sw)

@@ -138,6 +138,8 @@ static int snapshot_send(struct fg_snapshot *s, struct fg_worker *w)
     struct cmsghdr *cm;
     ssize_t n;
 
+    /* The restored worker runs as its template does. */
+    fg_runtime_api_expect_uid(&w->api, s->sb.uid != (uid_t)-1 ? s->sb.uid : geteuid());
     json_decref(o);
     if (!msg)
         return -ENOMEM;

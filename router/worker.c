@@ -402,6 +402,10 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     /* network none: the child opens it in its namespace, after the fork. */
     if (!w->sb.netns && fg_runtime_api_open(&w->api, fn->conf->name, err) < 0)
         goto fail;
+    /* Only the worker's own processes may use its Runtime API: its uid when isolated,
+     * fngate's otherwise (other users are refused); in a namespace of its own nothing else
+     * can reach it. A restored worker's is its template's (set when its request is sent). */
+    fg_runtime_api_expect_uid(&w->api, w->sb.netns ? (uid_t)-1 : w->sb.uid != (uid_t)-1 ? w->sb.uid : geteuid());
     if (fg_memlimit_prepare(&r->mem, &w->mem, name, fn->conf->memory_mb,
                             fn->conf->runtime != FG_RUNTIME_NODEJS, err) < 0)
         goto fail;

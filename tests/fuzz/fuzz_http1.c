@@ -9,8 +9,13 @@
  * - the runtime API reads a request piece by piece: the bytes a complete request consumed
  *   parse alone to the same request, and one byte fewer is "incomplete", never another
  *   request or an error;
- * - fed one more byte per call with a kept scan position (as runtime_api.c reads a head that
- *   arrives in pieces), a complete request of up to FUZZ_STEP_MAX bytes parses the same. */
+ * - fed one more byte per call with a kept parser (as runtime_api.c reads a request that
+ *   arrives in pieces), a complete request of up to FUZZ_STEP_MAX bytes parses the same,
+ *   having examined each byte a bounded number of times (the head's end is searched for
+ *   in the new byte and the 3 before it, then the head parsed once; body bytes once);
+ * - fed in pieces into a buffer compacted after each incomplete parse (fg_http1_compact, as
+ *   runtime_api.c drops a chunked body's raw bytes once decoded), it parses to the same
+ *   head and body. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +35,11 @@ static bool http1_inside(const char *p, size_t n, const char *buf, size_t size)
 
 static long http1_parse(const char *buf, size_t size, struct fg_buf *scratch, struct fg_http1_request *rq)
 {
-    long rc = fg_http1_parse(buf, size, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, rq, NULL);
+    struct fg_http1_parser p;
+    long rc;
+
+    fg_http1_parser_init(&p, FUZZ_HEADER_MAX, FUZZ_BODY_MAX);
+    rc = fg_http1_parse(&p, buf, size, scratch, rq);
     if (rc < 0 && rc != -EMSGSIZE && rc != -FG_ETOOBIG && rc != -EINVAL)
         fuzz_fail("fg_http1_parse returned %ld", rc);
     if (rc <= 0)
@@ -47,22 +56,56 @@ static long http1_parse(const char *buf, size_t size, struct fg_buf *scratch, st
     return rc;
 }
 
-/* Every prefix of the rc bytes of a request, parsed with one scan position: incomplete
- * until the last, which parses to rc. */
+/* Every prefix of the rc bytes of a request, parsed with one parser: incomplete until the
+ * last, which parses to rc, each byte examined at most 5 times (see the top). */
 static void http1_step(const char *buf, long rc, struct fg_buf *scratch)
 {
     struct fg_http1_request rq;
-    size_t scanned = 0;
+    struct fg_http1_parser p;
     long got;
 
+    fg_http1_parser_init(&p, FUZZ_HEADER_MAX, FUZZ_BODY_MAX);
     for (long n = 1; n < rc; n++) {
-        if ((got = fg_http1_parse(buf, (size_t)n, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, &rq, &scanned)) != 0)
+        if ((got = fg_http1_parse(&p, buf, (size_t)n, scratch, &rq)) != 0)
             fuzz_fail("%ld of a request's %ld bytes, parsed one more at a time, give %ld", n, rc, got);
     }
-    if ((got = fg_http1_parse(buf, (size_t)rc, FUZZ_HEADER_MAX, FUZZ_BODY_MAX, scratch, &rq, &scanned)) != rc)
+    if ((got = fg_http1_parse(&p, buf, (size_t)rc, scratch, &rq)) != rc)
         fuzz_fail("a request of %ld bytes parsed one more byte at a time gives %ld", rc, got);
-    if (scanned)
-        fuzz_fail("a complete parse left the scan position at %zu", scanned);
+    if (p.scanned || p.head_len)
+        fuzz_fail("a complete parse left the parser at %zu, head %zu", p.scanned, p.head_len);
+    if (p.bytes_seen > 5 * (unsigned long long)rc)
+        fuzz_fail("a request of %ld bytes fed byte by byte was examined for %llu bytes", rc, p.bytes_seen);
+}
+
+/* The rc bytes of a request fed step bytes at a time into a buffer compacted after each
+ * incomplete parse: the same method, path and body as parsed whole (want, body copied). */
+static void http1_compacted(const char *buf, long rc, size_t step, const struct fg_http1_request *want,
+                            const char *want_body, struct fg_buf *scratch)
+{
+    struct fg_http1_request rq;
+    struct fg_http1_parser p;
+    struct fg_buf in;
+    size_t off = 0;
+    long got = 0;
+
+    fg_http1_parser_init(&p, FUZZ_HEADER_MAX, FUZZ_BODY_MAX);
+    fg_buf_init(&in, (size_t)rc + 1);
+    while (off < (size_t)rc && got == 0) {
+        size_t n = (size_t)rc - off < step ? (size_t)rc - off : step;
+        if (fg_buf_append(&in, buf + off, n) < 0)
+            fuzz_fail("out of memory");
+        off += n;
+        if ((got = fg_http1_parse(&p, in.data, in.len, scratch, &rq)) == 0)
+            fg_http1_compact(&p, &in);
+    }
+    if (got <= 0 || off != (size_t)rc || (size_t)got != in.len)
+        fuzz_fail("a request of %ld bytes fed %zu at a time, compacted, gives %ld (%zu of %zu bytes fed)", rc, step,
+                  got, off, in.len);
+    if (rq.method_len != want->method_len || memcmp(rq.method, want->method, rq.method_len) ||
+        rq.path_len != want->path_len || memcmp(rq.path, want->path, rq.path_len) || rq.body_len != want->body_len ||
+        (rq.body_len && memcmp(rq.body, want_body, rq.body_len)))
+        fuzz_fail("a request of %ld bytes fed %zu at a time, compacted, parses to another request", rc, step);
+    fg_buf_free(&in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -93,6 +136,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(exact);
         if (rc <= FUZZ_STEP_MAX)
             http1_step(buf, rc, &scratch);
+        {
+            struct fg_http1_request whole;
+            char *body;
+            exact = fuzz_dup(buf, (size_t)rc);
+            if (http1_parse(exact, (size_t)rc, &scratch, &whole) != rc)
+                fuzz_fail("a request parses differently the third time");
+            body = fuzz_dup(whole.body ? whole.body : "", whole.body_len);
+            whole.body = NULL;
+            http1_compacted(exact, rc, 1 + (size_t)rc % 7, &whole, body, &scratch);
+            http1_compacted(exact, rc, 4096, &whole, body, &scratch);
+            free(body);
+            free(exact);
+        }
     }
     fg_buf_free(&scratch);
     free(buf);

@@ -8,6 +8,7 @@ import json
 import os
 import pwd
 import subprocess
+import threading
 
 from harness import FNGATE, Gateway, check, need_root, skip, wait_until, write
 
@@ -107,6 +108,20 @@ def handler(event, context):
             b[::4096] = b"x" * len(b[::4096])
             blocks.append(b)
         return {"mb": len(blocks)}
+    if a == "sleep":
+        time.sleep(event["seconds"])
+        return {"pid": os.getpid(), "secret": event.get("secret")}
+    if a == "steal":
+        s = socket.socket()
+        s.settimeout(4)
+        try:
+            s.connect(("127.0.0.1", event["port"]))
+            s.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = s.recv(65536).decode("latin-1")
+        except OSError as e:
+            got = "error: " + errno.errorcode.get(e.errno, str(e))
+        s.close()
+        return {"got": got}
     if a == "whoami":
         return {"uid": os.getuid(), "cwd": os.getcwd()}
     if a == "exit":
@@ -179,6 +194,31 @@ def test_worker_cannot_reach_fngate_or_other_functions(tmp):
         # The gateway survived the kill attempt and serves.
         _, again = invoke(gw, "H", {})
         check(again["pid"] > 0, again)
+
+
+def test_runtime_api_refuses_other_workers(tmp):
+    """A worker that finds another worker's Runtime API port (the test reads it from
+    /proc/PID/environ, as the issue's probe did) and parks a GET /next there while that
+    worker is busy is refused at once: the victim's next event and answer are untouched."""
+    need_root("run workers as other uids")
+    with Gateway(tmp, config(tmp, [("V", ""), ("H", "")]), isolated=True) as gw:
+        _, out = invoke(gw, "V", {})
+        with open("/proc/%d/environ" % out["pid"], "rb") as f:
+            env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+        port = int(env[b"AWS_LAMBDA_RUNTIME_API"].split(b":")[1])
+        busy = []
+        t = threading.Thread(target=lambda: busy.append(invoke(gw, "V", {"action": "sleep", "seconds": 1.5})[1]))
+        t.start()
+        stolen = []
+        th = threading.Thread(target=lambda: stolen.append(invoke(gw, "H", {"action": "steal", "port": port})[1]))
+        th.start()
+        t.join()
+        _, mine = invoke(gw, "V", {"action": "sleep", "seconds": 0, "secret": "s3cr3t"})
+        th.join()
+        check(busy[0]["pid"] == out["pid"], busy)
+        check(mine == {"pid": out["pid"], "secret": "s3cr3t"}, "the victim's own event and answer: %s" % mine)
+        check(not stolen[0]["got"].startswith("HTTP/"), "another worker was answered on the victim's port: %s" % stolen)
+        wait_until(lambda: "refused a connection from uid" in gw.stderr(), 5, "the refusal logged", gw.stderr)
 
 
 def test_processes_die_with_their_environment(tmp):
