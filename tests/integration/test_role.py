@@ -156,7 +156,7 @@ def invoke_signed(gw, name, key, secret, token):
 
 def test_role_sdk_within_and_outside(tmp):
     s3_port = free_port()
-    with Gateway(tmp, setup(tmp, s3_port)) as gw:
+    with Gateway(tmp, setup(tmp, s3_port), isolated=True) as gw:
         env = run(gw, "Worker", {"op": "env"})[0]["ok"]
         check(env["AWS_ACCESS_KEY_ID"].startswith("ASIA") and len(env["AWS_ACCESS_KEY_ID"]) == 20, env)
         check(len(env["AWS_SECRET_ACCESS_KEY"]) == 40 and len(env["AWS_SESSION_TOKEN"]) >= 100, env)
@@ -215,7 +215,7 @@ def test_role_sdk_within_and_outside(tmp):
 
 def test_role_credentials_revoked_and_not_transferable(tmp):
     s3_port = free_port()
-    with Gateway(tmp, setup(tmp, s3_port)) as gw:
+    with Gateway(tmp, setup(tmp, s3_port), isolated=True) as gw:
         write(os.path.join(tmp, "data", "s3", "photos", "uploads", "a.txt"), "A")
         w = run(gw, "Worker", {"op": "env"})[0]["ok"]
         n = run(gw, "NoRole", {"op": "env"})[0]["ok"]
@@ -275,7 +275,7 @@ def test_role_snapstart_shares_the_templates_credentials(tmp):
     config = ("s3: {listen: 127.0.0.1:%d, root: ./data/s3, credentials: {access_key: %s, secret_key: %s}}\n"
               "functions:\n  Snap:\n    runtime: python3\n    handler: app.handler\n    code: %s\n    snapstart: true\n"
               "    role: %s\n" % (s3_port, ADMIN_KEY, ADMIN_SECRET, code, role))
-    with Gateway(tmp, config) as gw:
+    with Gateway(tmp, config, isolated=True) as gw:
         outs = [None, None]
 
         def call(i):
