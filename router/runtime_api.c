@@ -349,7 +349,8 @@ bad_method:
  * replies are still to go out: answers must leave in request order. */
 static bool rapi_may_answer(const struct fg_runtime_api_conn *c)
 {
-    return !c->closing && !c->out.len && c->api->parked != c;
+    /* dead: a handler closed the server (the worker was killed): nothing more is read */
+    return !c->dead && !c->closing && !c->out.len && c->api->parked != c;
 }
 
 static bool rapi_is_response(const struct fg_http1_request *rq)

@@ -9,6 +9,7 @@ refused everything; credentials taken from one function's environment stop worki
 its worker is gone and never pass for another function's."""
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -104,11 +105,21 @@ WORKER_ROLE = json.dumps({"statements": [
 ]})
 
 
+def vendor(code):
+    """The SDK inside the function's folder, as a deployment package carries it: an isolated
+    worker sees only its code (at /var/task), so a symlink out of it would dangle there.
+    Hard links when the build tree is on the same file system, else a copy."""
+    src, dst = os.path.join(SDK_DIR, "node_modules"), os.path.join(code, "node_modules")
+    if subprocess.run(["cp", "-al", src, dst], capture_output=True).returncode != 0:
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(src, dst, symlinks=True)
+
+
 def setup(tmp, s3_port):
     ensure_sdk()
     code = os.path.join(tmp, "code")
     write(os.path.join(code, "index.js"), JS)
-    os.symlink(os.path.join(SDK_DIR, "node_modules"), os.path.join(code, "node_modules"))
+    vendor(code)
     for b in ("photos", "other"):
         os.makedirs(os.path.join(tmp, "data", "s3", b), exist_ok=True)
     return ("account_id: '%s'\nregion: us-east-1\n"
