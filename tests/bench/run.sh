@@ -24,7 +24,8 @@
 #
 # BENCH_ONLY=issue15 (as root): the warm route (C echo and Python, a fixed pre-started pool of
 # BENCH_ISO_POOL workers, default 4) with isolation on beside `isolation: {enabled: false}`,
-# alternating on/off twice in one run (target: on >= 0.95x off), and the Init Duration of
+# alternating on/off BENCH_ISO_ROUNDS times (3) in one run (target: mean on >= 0.95x mean
+# off), and the Init Duration of
 # cold starts isolation off, on (mount namespace), and on with `network: none`.
 set -euo pipefail
 build="${1:-build/release}"
@@ -279,6 +280,14 @@ cold_starts() {
   echo "${init#,} ${restore#,} ${client#,}"
 }
 
+# mean of a comma list, ignoring "-" and empties; "-" when there is no figure
+mean() {
+  /usr/bin/python3 -c "
+import statistics, sys
+v = [float(x) for x in sys.argv[1].split(',') if x not in ('', '-')]
+print('%.1f' % statistics.mean(v) if v else '-')" "$1"
+}
+
 # median of a comma list, ignoring "-"; "-" when there is no figure
 median() {
   /usr/bin/python3 -c "
@@ -313,26 +322,29 @@ if [ "$only" = issue15 ]; then
   }
   echo
   echo "issue 15: warm routes with isolation on (own uids, pids cgroups, private /tmp and mounts, network host)"
-  echo "beside isolation: {enabled: false}; each pair run twice, alternating (on, off, on, off)"
+  rounds=$(seq 1 "${BENCH_ISO_ROUNDS:-3}")
+  echo "beside isolation: {enabled: false}; ${BENCH_ISO_ROUNDS:-3} rounds, alternating (on, off, on, off, ...)"
   printf '%-48s %9s %8s %8s %7s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx"
   for rt in provided python3; do
-    for k in 1 2; do
+    for k in $rounds; do
       iso_run "${rt}_on$k" "iso-$rt-on$k" "$rt" /iso on
       iso_run "${rt}_off$k" "iso-$rt-off$k" "$rt" /iso off
     done
   done
   for rt in provided python3; do
-    for k in 1 2; do
+    for k in $rounds; do
       for m in on off; do
         r="${rt}_$m$k"; v1="${r}_rps" v2="${r}_p50" v3="${r}_p99" v4="${r}_bad"
         printf '%-48s %9s %8s %8s %7s %s\n' "$rt isolation $m (run $k)" "${!v1:--}" "${!v2:--}" "${!v3:--}" "${!v4:--}" "$(bench_flag "$r")"
       done
     done
-    on=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
-      "$(eval echo "\${${rt}_on1_rps:-0}")" "$(eval echo "\${${rt}_on2_rps:-0}")")
-    off=$(/usr/bin/python3 -c "import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)" \
-      "$(eval echo "\${${rt}_off1_rps:-0}")" "$(eval echo "\${${rt}_off2_rps:-0}")")
-    bench_target "$rt warm req/s, isolation on vs off (mean of 2)" "${rt}_on1" "$on" "${rt}_off1" "$off" ">=" 0.95
+    on="" off=""
+    for k in $rounds; do
+      v="${rt}_on${k}_rps"; on="$on,${!v:-}"
+      v="${rt}_off${k}_rps"; off="$off,${!v:-}"
+    done
+    on=$(mean "$on") off=$(mean "$off")
+    bench_target "$rt warm req/s, isolation on vs off (mean of ${BENCH_ISO_ROUNDS:-3})" "${rt}_on1" "$on" "${rt}_off1" "$off" ">=" 0.95
   done
   echo
   echo "cold starts, first invocation after a start ($cold_n starts each): Init Duration median [all] ms"
