@@ -110,9 +110,12 @@ def hold(gw, release):
     """Starts a call that holds W's worker until release exists; returns (thread, result
     list) once the call has started (its START line is the barrier)."""
     result = []
+    # Counted, not "a START after the last END": the previous call's END line may not be
+    # written yet when its answer is back, and its START would pass for this one's.
+    starts = gw.stdout().count("] START RequestId")
     t = threading.Thread(target=lambda: result.append(gw.invoke("W", {"action": "hold", "path": release})))
     t.start()
-    wait_until(lambda: "START" in gw.stdout().split("END")[-1], 10, "the holding call to start")
+    wait_until(lambda: gw.stdout().count("] START RequestId") > starts, 10, "the holding call to start")
     return t, result
 
 
