@@ -6,8 +6,9 @@ ASAN    := build/asan
 FUZZ    := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps build build-asan check-builds run test fuzz bench clean
+.PHONY: all deps test-deps build build-asan check-builds run test fuzz bench clean install
 
 all: build
 
@@ -34,6 +35,10 @@ check-builds: test-deps
 	@cmake --build build/pkg-relwithdebinfo -j2
 	@cmake -S . -B build/pkg-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFG_WERROR=ON >/dev/null
 	@cmake --build build/pkg-clang -j2
+
+# PREFIX/bin/fngate, PREFIX/share/fngate/{runtimes,examples}; DESTDIR stages it (packaging).
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(RELEASE) --prefix "$(PREFIX)"
 
 run: build
 	$(RELEASE)/fngate serve -c $(CONFIG)

@@ -31,6 +31,7 @@
 #include "mark.h"
 #include "pool.h"
 #include "router_int.h"
+#include "runtimes.h"
 #include "snapshot.h"
 #include "store.h"
 #include "worker.h"
@@ -323,7 +324,6 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
                   struct fg_router **out, struct fg_err *err)
 {
     struct fg_router *r = calloc(1, sizeof(*r));
-    const char *rt = getenv("FNGATE_RUNTIME_DIR");
     int rc;
 
     *out = NULL;
@@ -333,7 +333,8 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
     r->loop = loop;
     r->spawn = fg_worker_spawn;
     fg_idgen_init(&r->ids);
-    snprintf(r->runtime_dir, sizeof(r->runtime_dir), "%s", rt && *rt ? rt : FG_RUNTIME_DIR);
+    if ((rc = fg_runtimes_locate(conf, r->runtime_dir, err)) < 0)
+        goto fail;
     snprintf(r->python_path, sizeof(r->python_path), "/usr/bin/python3");
     router_find_exe("node", r->node_path);
     if ((rc = fg_fnlog_init(&r->log, loop->base, fnlog_fd, conf->log_format, err)) < 0)

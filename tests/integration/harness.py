@@ -168,8 +168,10 @@ class Gateway:
     the readiness line says https://, and conn()/request() speak HTTPS, verifying the
     gateway's certificate against cafile (a test CA; see test_tls.Certs)."""
 
-    def __init__(self, tmp, config, args=(), extra_env=None, cafile=None, preexec_fn=None, isolated=False):
+    def __init__(self, tmp, config, args=(), extra_env=None, cafile=None, preexec_fn=None, isolated=False,
+                 binary=None):
         self.tmp = tmp
+        self.binary = binary or FNGATE      # another fngate (an installed copy: test_install)
         # Isolation (router/sandbox.c) is on by default in fngate; most tests share files
         # between the test and its functions (marks, held slots), which an isolated worker
         # cannot see, so they turn it off. Tests of runtimes and isolation keep it on.
@@ -206,7 +208,7 @@ class Gateway:
         block = re.search(r"^admin:(.*\n?(?:[ \t]+.*\n?)*)", open(self.config).read(), re.M)
         admin = [] if "--admin-listen" in self.args or (block and "listen:" in block.group(1)) \
             else ["--admin-listen", "127.0.0.1:0"]
-        self.proc = subprocess.Popen([FNGATE, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + admin + self.args,
+        self.proc = subprocess.Popen([self.binary, "serve", "-c", self.config, "--listen", "127.0.0.1:0"] + admin + self.args,
                                      stdout=self._out, stderr=subprocess.PIPE, env=dict(env(), **self.extra_env),
                                      cwd=self.tmp, preexec_fn=self.preexec_fn)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
