@@ -540,6 +540,17 @@ static const struct fg_conf_key conf_isolation_keys[] = {
     FG_CONF_KEY_END,
 };
 
+static const struct fg_conf_key conf_pricing_keys[] = {
+    { .name = "requests_per_million", .type = FG_CONF_DOUBLE, .offset = offsetof(struct fg_pricing, requests_per_million),
+      .min = 0, .max = 1000000 },
+    { .name = "gb_second", .type = FG_CONF_DOUBLE, .offset = offsetof(struct fg_pricing, gb_second), .min = 0, .max = 1000 },
+    { .name = "free_requests", .type = FG_CONF_DOUBLE, .offset = offsetof(struct fg_pricing, free_requests),
+      .min = 0, .max = 1000000000000L },
+    { .name = "free_gb_seconds", .type = FG_CONF_DOUBLE, .offset = offsetof(struct fg_pricing, free_gb_seconds),
+      .min = 0, .max = 1000000000000L },
+    FG_CONF_KEY_END,
+};
+
 static const char *const conf_log_formats[] = { "text", "json", NULL };
 static const char *const conf_durability_names[] = { "full", "memory", NULL };
 
@@ -556,6 +567,7 @@ static const struct fg_conf_key conf_top_keys[] = {
     { .name = "admin", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, admin), .table = conf_admin_keys, .check = conf_admin_check },
     { .name = "invoke_api", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, invoke_api),
       .table = conf_invoke_api_keys, .check = conf_invoke_api_check },
+    { .name = "pricing", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, pricing), .table = conf_pricing_keys },
     { .name = "isolation", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, isolation), .table = conf_isolation_keys },
     { .name = "functions", .type = FG_CONF_CUSTOM, .parse = conf_parse_functions },
     FG_CONF_KEY_END,
@@ -728,6 +740,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     conf->invoke_api.enabled = true;
     conf->invoke_api.auth = -1;
     conf->isolation = (struct fg_conf_isolation){ true, 61184, 65519 };
+    fg_pricing_defaults(&conf->pricing);
     if (!root)
         return fg_conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");
     if ((rc = fg_conf_walk(p, root, top, "the top level", conf_top_keys, conf)) < 0)

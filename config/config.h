@@ -223,6 +223,8 @@ enum fg_durability {
     FG_DURABILITY_MEMORY,    /* kept in memory only: lost on exit (benchmarks, throwaway runs) */
 };
 
+#include "../core/pricing.h"
+
 struct fg_config {
     struct fg_arena arena;   /* owns everything below */
     const char *path;        /* the file as given */
@@ -247,6 +249,7 @@ struct fg_config {
     struct fg_conf_admin admin;      /* the admin listener */
     struct fg_conf_invoke_api invoke_api;
     struct fg_conf_isolation isolation;
+    struct fg_pricing pricing;       /* `pricing:`, what `fngate cost` charges (AWS's by default) */
     struct fg_conf_function *functions;
     size_t n_functions;
 };

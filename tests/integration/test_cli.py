@@ -90,3 +90,32 @@ def test_listen_override_refuses_a_bad_port(tmp):
         p = run_cli("serve", "-c", cfg, "--listen", bad, timeout=30)
         check(p.returncode != 0 and "--listen expects HOST:PORT" in p.stderr and "'%s'" % bad in p.stderr and
               "listening on" not in p.stderr, "--listen %s: rc %d\n%s" % (bad, p.returncode, p.stderr))
+
+
+def test_cost_estimate_seed_example(tmp):
+    """`fngate cost --estimate` reproduces the seed's worked example (2M runs, 1 s, 128 MB:
+    requests $0.20, 250,000 GB-s inside the free tier, total $0.20), bills duration past
+    the free tier at AWS's rate, and takes `pricing:` from the configuration."""
+    import json
+    p = run_cli("cost", "--estimate", "--requests", "2000000", "--duration", "1s", "--memory", "128", "--json",
+                cwd=tmp)
+    check(p.returncode == 0, p.stderr)
+    out = json.loads(p.stdout)
+    check(out["request_cost"] == 0.2 and out["gb_seconds"] == 250000 and out["billed_gb_seconds"] == 0 and
+          out["total"] == 0.2, out)
+    p = run_cli("cost", "--estimate", "--requests", "2000000", "--duration", "1s", "--memory", "128", cwd=tmp)
+    check(p.returncode == 0 and "total      $0.20" in p.stdout and "$0.0000166667 per GB-second" in p.stdout, p.stdout)
+    # 1M runs of 1 s at 1 GB: 600,000 GB-s past the free tier at $0.0000166667.
+    p = run_cli("cost", "--estimate", "--requests", "1000000", "--duration", "1000", "--memory", "1024", "--json",
+                cwd=tmp)
+    out = json.loads(p.stdout)
+    check(abs(out["duration_cost"] - 10.00002) < 1e-6 and out["request_cost"] == 0, out)
+    # The seed's own rate, $1 per 600,000 GB-s, and no free tier, from the configuration.
+    write(os.path.join(tmp, "fngate.yaml"),
+          "pricing: {gb_second: 0.0000016667, free_requests: 0, free_gb_seconds: 0}\nfunctions: {}\n")
+    p = run_cli("cost", "--estimate", "--requests", "2000000", "--duration", "1s", "--memory", "128", "--json",
+                cwd=tmp)
+    out = json.loads(p.stdout)
+    check(p.returncode == 0 and out["request_cost"] == 0.4 and abs(out["duration_cost"] - 0.416675) < 1e-6, (out, p.stderr))
+    p = run_cli("cost", cwd=tmp)
+    check(p.returncode == 2 and "--estimate" in p.stderr, p.stderr)

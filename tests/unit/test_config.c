@@ -58,6 +58,8 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    network: vpc\n", "t.yaml:6:14: network: unknown value 'vpc'" },
     { HEAD "    network: none\n    snapstart: true\n", "t.yaml:2:3: function F: snapstart and network: none cannot be combined" },
     { HEAD "isolation: {uid_min: 70000, uid_max: 60000}\n", "isolation: uid_min (70000) is above uid_max (60000)" },
+    { HEAD "pricing: {gb_second: -1}\n", "gb_second: -1 is out of range" },
+    { HEAD "pricing: {requests_per_million: 0.25, gb_second: 0.0000133334}\n", NULL },
     { HEAD "isolation: {uid_min: 0}\n", "t.yaml:6:22: uid_min: 0 is out of range" },
     { HEAD "    memory: [1]\n", "t.yaml:6:5: memory: expected a scalar, got a list" },
     { "functions:\n  F:\n    runtime: python4\n    handler: a.b\n    code: .\n",

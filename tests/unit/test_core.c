@@ -19,6 +19,7 @@
 #include "core/heap.h"
 #include "core/http_header.h"
 #include "core/md5.h"
+#include "core/pricing.h"
 #include "core/sha1.h"
 #include "core/sha256.h"
 #include "core/strmap.h"
@@ -637,6 +638,33 @@ START_TEST(test_strmap)
 }
 END_TEST
 
+/* The seed's example: 2M runs of 1 s at 128 MB cost $0.20 (1M requests beyond the free
+ * million; 250,000 GB-s inside the free 400,000). Then duration past the free tier, at
+ * AWS's rate, and billing rounded up to a whole millisecond. */
+START_TEST(test_pricing_seed_example)
+{
+    struct fg_pricing p;
+    struct fg_bill b;
+    fg_pricing_defaults(&p);
+    ck_assert_double_eq_tol(fg_pricing_gb_seconds(1000, 128), 0.125, 1e-12);
+    ck_assert_double_eq_tol(fg_pricing_gb_seconds(0.2, 1024), 0.001, 1e-12);     /* 1 ms billed */
+    ck_assert_double_eq_tol(fg_pricing_gb_seconds(1.01, 1024), 0.002, 1e-12);
+    fg_pricing_bill(&p, 2000000, 2000000 * fg_pricing_gb_seconds(1000, 128), 1, &b);
+    ck_assert_double_eq_tol(b.gb_seconds, 250000, 1e-6);
+    ck_assert_double_eq_tol(b.billed_requests, 1000000, 1e-6);
+    ck_assert_double_eq_tol(b.billed_gb_seconds, 0, 1e-9);
+    ck_assert_double_eq_tol(b.request_cost, 0.20, 1e-9);
+    ck_assert_double_eq_tol(b.total, 0.20, 1e-9);
+    /* 1M runs of 1 s at 1 GB: 1M GB-s, 600,000 of them billed; requests all free. */
+    fg_pricing_bill(&p, 1000000, 1000000 * fg_pricing_gb_seconds(1000, 1024), 1, &b);
+    ck_assert_double_eq_tol(b.request_cost, 0, 1e-9);
+    ck_assert_double_eq_tol(b.duration_cost, 600000 * 0.0000166667, 1e-6);
+    /* Two months: two free tiers. */
+    fg_pricing_bill(&p, 2000000, 0, 2, &b);
+    ck_assert_double_eq_tol(b.total, 0, 1e-9);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -667,5 +695,6 @@ int main(void)
     tcase_add_test(tc, test_url_decode_nul_and_ceiling);
     tcase_add_test(tc, test_http_header_get);
     tcase_add_test(tc, test_http_token_ok);
+    tcase_add_test(tc, test_pricing_seed_example);
     return fg_unit_run(s, tc);
 }
