@@ -96,6 +96,10 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
     memset(req, 0, sizeof(*req));
     req->query.function = req->function;
 #define IS(p) (plen == sizeof(p) - 1 && !strncmp(path, p, plen))
+    if (IS("/health") || IS("/ready")) {
+        req->op = IS("/health") ? FG_ADMIN_HEALTH : FG_ADMIN_READY;
+        return get ? 0 : fg_err_set(err, 405, "use GET");
+    }
     if (IS("/queue")) {
         req->op = FG_ADMIN_QUEUE;
         return get ? 0 : fg_err_set(err, 405, "use GET");
@@ -139,6 +143,13 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
     }
     rc = fg_err_set(err, 404, "unknown admin path (see README: Admin API)");
     return rc;
+}
+
+bool fg_admin_is_probe(const char *raw_uri)
+{
+    size_t n = strcspn(raw_uri, "?");
+    return (n == sizeof(FG_ADMIN_PREFIX "health") - 1 && !strncmp(raw_uri, FG_ADMIN_PREFIX "health", n)) ||
+           (n == sizeof(FG_ADMIN_PREFIX "ready") - 1 && !strncmp(raw_uri, FG_ADMIN_PREFIX "ready", n));
 }
 
 void fg_admin_req_close(struct fg_admin_req *req)

@@ -29,7 +29,13 @@ enum fg_admin_op {
     FG_ADMIN_QUEUE = 0,
     FG_ADMIN_TRIGGER,               /* a trigger's state: trigger names it */
     FG_ADMIN_DLQ,                   /* query holds the dead-letter query */
+    FG_ADMIN_HEALTH,                /* liveness: the loop thread answers */
+    FG_ADMIN_READY,                 /* readiness: started, store open, not stopping */
 };
+
+/* True for the probes (/_fngate/health, /_fngate/ready): answered without the admin token,
+ * as load balancers and orchestrators ask; they tell only whether fngate is up. */
+bool fg_admin_is_probe(const char *raw_uri);
 
 struct fg_admin_req {
     enum fg_admin_op op;

@@ -95,6 +95,9 @@ static enum MHD_Result admin_render(struct admin_req *q)
     struct fg_buf *body = loop_call ? &q->stats.json : &q->admin.query.json;
     int status = loop_call ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
 
+    if (q->admin.op == FG_ADMIN_HEALTH || q->admin.op == FG_ADMIN_READY)
+        return admin_send(q, q->stats.rc == 0 ? 200 : 503, body, NULL, NULL);
+
     if (status == 404)
         return admin_send_message(q, 404, "no such dead letter", NULL, NULL);
     if (status != 200)
@@ -132,6 +135,24 @@ static void admin_on_trigger(struct fg_loop *loop, struct fg_loop_msg *msg)
     MHD_resume_connection(q->conn);
 }
 
+/* Loop thread: a probe's answer. That it runs at all shows the loop is alive; ready also
+ * asks the router (started, store open, not stopping). The listeners were bound before the
+ * router started, and every source is connected or retrying by itself. */
+static void admin_on_probe(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct admin_req *q = (struct admin_req *)((char *)msg - offsetof(struct admin_req, stats.msg));
+    const char *why = NULL;
+    char body[256];
+    (void)loop;
+    fg_buf_init(&q->stats.json, 1024);
+    if (q->admin.op == FG_ADMIN_READY && !fg_router_ready(q->srv->router, &why)) {
+        snprintf(body, sizeof(body), "{\"status\":\"not ready\",\"reason\":\"%s\"}", why);
+        q->stats.rc = fg_buf_append_str(&q->stats.json, body) < 0 ? -ENOMEM : -EAGAIN;
+    } else
+        q->stats.rc = fg_buf_append_str(&q->stats.json, "{\"status\":\"ok\"}");
+    MHD_resume_connection(q->conn);
+}
+
 static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
 {
     struct fg_err err;
@@ -148,7 +169,9 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
     MHD_suspend_connection(q->conn);
     fg_buf_init(&q->stats.json, 0);
     q->stats.rc = -FG_ESHUTDOWN;
-    if (q->admin.op == FG_ADMIN_TRIGGER) {
+    if (q->admin.op == FG_ADMIN_HEALTH || q->admin.op == FG_ADMIN_READY) {
+        rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_probe);
+    } else if (q->admin.op == FG_ADMIN_TRIGGER) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_trigger);
     } else if (q->admin.op == FG_ADMIN_QUEUE) {
         q->stats.done = admin_on_stats;
@@ -192,7 +215,7 @@ static int admin_refuse(struct admin_req *q, const char *method, enum MHD_Result
     else if (MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin"))
         *out = admin_send_message(q, 403, "the admin API does not answer browsers' cross-origin requests (Origin)",
                                   NULL, NULL);
-    else if (!admin_bearer_ok(q))
+    else if (!fg_admin_is_probe(q->raw_uri) && !admin_bearer_ok(q))
         *out = admin_send_message(q, 401, "Unauthorized: send Authorization: Bearer <admin token>",
                                   "WWW-Authenticate", "Bearer realm=\"fngate admin\"");
     else if (!get && (!(ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)) ||

@@ -401,6 +401,7 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
         if ((rc = fg_pool_start(fn, err)) < 0)
             return rc;
     }
+    r->started = true;
     return 0;
 }
 
@@ -410,6 +411,19 @@ static void router_stopped_later(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     fg_router_check_stopped(r);
+}
+
+bool fg_router_ready(const struct fg_router *r, const char **why)
+{
+    if (r->stopping)
+        *why = "stopping";
+    else if (!r->started)
+        *why = "starting";
+    else if (!fg_async_store((struct fg_router *)r))
+        *why = "the state store is not open";
+    else
+        return true;
+    return false;
 }
 
 void fg_router_check_stopped(struct fg_router *r)

@@ -82,6 +82,10 @@ struct fg_router_stats {
 /* Any thread. Borrows c until done. 0 or -FG_ESHUTDOWN (done will not run). */
 int fg_router_stats(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHECK;
 
+/* Loop thread: whether the router serves (started, its state store open, not stopping);
+ * false with *why (static) when not. */
+bool fg_router_ready(const struct fg_router *r, const char **why);
+
 /* Any thread: runs fn(msg) on the router's loop thread (for admin views of triggers).
  * 0 or -FG_ESHUTDOWN (fn will not run). */
 int fg_router_post(struct fg_router *r, struct fg_loop_msg *msg, fg_loop_fn *fn) FG_MUST_CHECK;

@@ -79,6 +79,7 @@ struct fg_router {
                                           * the gateway's listeners: its own lock) */
     fg_pool_spawn_fn *spawn;             /* how pools start a worker: fg_worker_spawn (tests
                                           * put one that starts no process) */
+    bool started;                        /* fg_router_start succeeded */
     bool stopping;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;

@@ -174,3 +174,21 @@ def test_purge_of_700000_dead_letters_does_not_hold_accepts(tmp):
               (len(lat), lat[len(lat) // 2] * 1e3, p99 * 1e3, lat[-1] * 1e3))
         check(p99 < 0.050, "accept p99 during the purge: %.1f ms (want < 50)" % (p99 * 1e3))
         wait_until(lambda: gw.view("queue")["functions"][0]["deadLetters"] == 0, 10, "the count to reach 0")
+
+
+def test_health_and_ready_probes(tmp):
+    """/_fngate/health (the loop thread answers) and /_fngate/ready (started, store open, not
+    stopping) answer load balancers and orchestrators without the admin token; everything
+    else on the admin listener still wants it, and the probes take only GET."""
+    with Gateway(tmp, config(tmp)) as gw:
+        for path in ("/_fngate/health", "/_fngate/ready", "/_fngate/health?probe=lb"):
+            status, _, body = gw.admin("GET", path, token=False)
+            check(status == 200 and json.loads(body) == {"status": "ok"}, (path, status, body))
+        status, _, _ = gw.admin("GET", "/_fngate/queue", token=False)
+        check(status == 401, "the queue view without the token: %s" % status)
+        status, _, _ = gw.admin("GET", "/_fngate/healthz", token=False)
+        check(status == 401, "not a probe: %s" % status)
+        status, _, _ = gw.admin("POST", "/_fngate/ready", body="{}")
+        check(status == 405, "POST to a probe: %s" % status)
+        status, _, _ = gw.admin("GET", "/_fngate/ready", token=False, headers={"Origin": "http://evil.example"})
+        check(status == 403, "a browser's cross-origin probe: %s" % status)
