@@ -21,6 +21,7 @@
 #include "../core/iam_creds.h"
 #include "../core/log.h"
 #include "../core/loop.h"
+#include "../core/notify.h"
 #include "../core/url.h"
 #include "../router/router.h"
 #include "../triggers/registry.h"
@@ -37,6 +38,7 @@ struct serve_state {
     struct fg_s3_server *s3;            /* NULL without a top-level `s3:` */
     struct fg_http_server *http;
     struct fg_admin_server *admin;
+    struct fg_notify notify;            /* systemd's Type=notify, when NOTIFY_SOCKET is set */
     int signals;
 };
 
@@ -102,6 +104,14 @@ static void serve_on_stopped(void *arg)
     fg_loop_break(&st->loop);
 }
 
+/* SIGHUP: a service manager's reload, or a closed terminal. Neither may kill a gateway
+ * that holds accepted events; reloading the configuration is not built yet. */
+static void serve_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig, (void)what, (void)arg;
+    fg_log(FG_LOG_WARN, "gateway", "SIGHUP: reloading the configuration is not supported yet; nothing changed");
+}
+
 static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct serve_state *st = arg;
@@ -112,6 +122,7 @@ static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     fg_log(FG_LOG_INFO, "gateway", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fg_notify_send(&st->notify, "STOPPING=1\nSTATUS=stopping: answering what is in flight");
     fg_http_quiesce(st->http);
     fg_s3_quiesce(st->s3);
     fg_admin_quiesce(st->admin);
@@ -132,12 +143,13 @@ int fg_cmd_serve(int argc, char **argv)
     struct serve_state st;
     struct fg_config conf;
     struct fg_err err = { 0, "" };
-    struct event *sigterm = NULL, *sigint = NULL;
+    struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
     bool loop_ready = false;
     char where[300];
     int c, rc = 1;
 
     memset(&st, 0, sizeof(st));
+    st.notify.fd = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -189,6 +201,7 @@ int fg_cmd_serve(int argc, char **argv)
     if (fg_loop_init(&st.loop, &err) < 0)
         goto fail;
     loop_ready = true;
+    fg_notify_init(&st.notify, st.loop.base);
     /* The listeners bind before the router starts workers (min_warm): a worker's
      * AWS_ENDPOINT_URL_* name the ports they got (port 0 picks one). Nothing they post runs
      * before the loop does. */
@@ -213,7 +226,9 @@ int fg_cmd_serve(int argc, char **argv)
            conf.admin.token ? "from admin.token" : "in ", conf.admin.token ? "" : conf.admin.token_file);
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
     sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
-    if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
+    sighup = evsignal_new(st.loop.base, SIGHUP, serve_on_hup, &st);
+    if (!sigterm || !sigint || !sighup || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0 ||
+        event_add(sighup, NULL) < 0) {
         fg_err_set(&err, -1, "cannot install signal handlers");
         goto fail;
     }
@@ -226,6 +241,9 @@ int fg_cmd_serve(int argc, char **argv)
                "anyone who can reach it can run any function", fg_conf_tls_scheme(&conf.tls), where);
     fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on %s://%s", conf.service,
            conf.n_functions, fg_conf_tls_scheme(&conf.tls), where);
+    /* Every listener accepts by now: the service manager may send traffic. */
+    fg_notify_send(&st.notify, "READY=1\nSTATUS=serving %zu function(s) on %s://%s", conf.n_functions,
+                   fg_conf_tls_scheme(&conf.tls), where);
     fg_loop_run(&st.loop);
     fg_loop_close_posts(&st.loop);
     /* Every accepted event is answered (202 or 503) before the HTTP threads stop. */
@@ -245,6 +263,9 @@ out:
         event_free(sigterm);
     if (sigint)
         event_free(sigint);
+    if (sighup)
+        event_free(sighup);
+    fg_notify_close(&st.notify);
     if (loop_ready)
         fg_loop_close_posts(&st.loop);
     fg_router_close_store(st.router);

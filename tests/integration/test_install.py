@@ -22,8 +22,12 @@ def test_installed_binary_finds_its_runtimes(tmp):
     prefix = install(tmp)
     binary = os.path.join(prefix, "bin", "fngate")
     for path in ("share/fngate/runtimes/python/bootstrap.py", "share/fngate/runtimes/node/bootstrap.js",
-                 "share/fngate/examples/hello/fngate.yaml"):
+                 "share/fngate/examples/hello/fngate.yaml", "lib/systemd/system/fngate.service"):
         check(os.path.exists(os.path.join(prefix, path)), "installed: %s" % path)
+    with open(os.path.join(prefix, "lib/systemd/system/fngate.service")) as f:
+        unit = f.read()
+    check("ExecStart=/opt/fngate/bin/fngate serve -c /etc/fngate/fngate.yaml" in unit and "Type=notify" in unit and
+          "WatchdogSec=" in unit, unit)
     work = os.path.join(tmp, "work")
     shutil.copytree(os.path.join(prefix, "share", "fngate", "examples", "hello"), work)
     with open(os.path.join(work, "fngate.yaml")) as f:
