@@ -70,13 +70,15 @@ static void serve_set_endpoints(struct serve_state *st, const struct fg_config *
 static void serve_usage(FILE *f)
 {
     fprintf(f, "usage: fngate serve [-c FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT|unix:PATH]\n"
-               "                    [--log-format text|json] [--debug]\n"
+               "                    [--log-format text|json] [--debug] [--watch]\n"
                "  Starts the gateway: HTTP routes, the Invoke API, the admin API, and warm workers.\n"
                "  -c, --config FILE    configuration (default ./fngate.yaml)\n"
                "  --listen HOST:PORT   overrides gateway.listen (port 0 picks a free port)\n"
                "  --admin-listen ADDR  overrides admin.listen\n"
                "  --log-format FMT     function log stream on stdout: text (default) or json\n"
-               "  --debug              verbose diagnostics on stderr\n");
+               "  --debug              verbose diagnostics on stderr\n"
+               "  --watch              a change under a function's code retires its warm workers:\n"
+               "                       the next invocation runs the new code (development)\n");
 }
 
 static void serve_stop_triggers(struct serve_state *st)
@@ -136,6 +138,7 @@ int fg_cmd_serve(int argc, char **argv)
         { "config", required_argument, NULL, 'c' }, { "listen", required_argument, NULL, 'l' },
         { "admin-listen", required_argument, NULL, 'a' },
         { "log-format", required_argument, NULL, 'f' }, { "debug", no_argument, NULL, 'd' },
+        { "watch", no_argument, NULL, 'w' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *path = "fngate.yaml", *listen = NULL, *admin_listen = NULL, *format = NULL;
@@ -144,7 +147,7 @@ int fg_cmd_serve(int argc, char **argv)
     struct fg_config conf;
     struct fg_err err = { 0, "" };
     struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
-    bool loop_ready = false;
+    bool loop_ready = false, watch = false;
     char where[300];
     int c, rc = 1;
 
@@ -158,6 +161,7 @@ int fg_cmd_serve(int argc, char **argv)
         case 'a': admin_listen = optarg; break;
         case 'f': format = optarg; break;
         case 'd': fg_log_set_level(FG_LOG_DEBUG); break;
+        case 'w': watch = true; break;
         case 'h': serve_usage(stdout); return 0;
         default: serve_usage(stderr); return 2;
         }
@@ -211,7 +215,8 @@ int fg_cmd_serve(int argc, char **argv)
     if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
         goto fail;
     serve_set_endpoints(&st, &conf);
-    if (fg_router_start(st.router, &err) < 0 || serve_start_triggers(&st, &conf, &err) < 0)
+    if (fg_router_start(st.router, &err) < 0 || serve_start_triggers(&st, &conf, &err) < 0 ||
+        (watch && fg_router_watch_code(st.router, &err) < 0))
         goto fail;
     if (fg_admin_token_load(&conf.admin, true, token, &err) < 0 ||
         fg_admin_start(&conf, st.router, st.triggers, FG_REGISTRY_MAX, token, &st.admin, &err) < 0)

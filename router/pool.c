@@ -207,6 +207,16 @@ void fg_pool_refill(struct fg_function *fn)
     pool_grow_or_fail(fn);
 }
 
+void fg_pool_code_changed(struct fg_function *fn)
+{
+    fn->code_gen++;
+    while (fn->idle)
+        fg_worker_kill(fn->idle, "its code changed");
+    for (struct fg_worker *w = fn->workers; w; w = w->next)
+        if (w->state == FG_WORKER_SPAWNING && !w->inv)
+            fg_worker_kill(w, "its code changed");
+}
+
 static void pool_push_idle(struct fg_worker *w)
 {
     struct fg_function *fn = w->fn;
@@ -226,6 +236,10 @@ void fg_pool_worker_released(struct fg_worker *w)
 
     if (w->state != FG_WORKER_BUSY)
         return;
+    if (w->code_gen != fn->code_gen) {
+        fg_worker_kill(w, "its code changed");    /* its reap starts what waits */
+        return;
+    }
     if (fn->wait_head && !fn->router->stopping) {
         struct fg_pool_demand d = pool_demand(fn, fg_mono_us());
         if (fg_pool_should_retire(&d)) {

@@ -53,6 +53,10 @@ void fg_pool_observe(struct fg_function *fn, double duration_ms);
 /* A worker of fn is gone: invocations in the line may need a new one. */
 void fg_pool_refill(struct fg_function *fn);
 
+/* fn's code changed (codewatch.c): a new generation. Idle workers and starting ones that
+ * hold no invocation stop now; busy ones stop when they answer; min_warm is refilled. */
+void fg_pool_code_changed(struct fg_function *fn);
+
 /* Starts min_warm workers and the pool's tick (the line, the climb, idle reaping). 0 or a
  * negative code. */
 int fg_pool_start(struct fg_function *fn, struct fg_err *err) FG_MUST_CHECK;

@@ -30,6 +30,7 @@
 #include "async.h"
 #include "mark.h"
 #include "pool.h"
+#include "codewatch.h"
 #include "router_int.h"
 #include "runtimes.h"
 #include "snapshot.h"
@@ -413,6 +414,13 @@ static void router_stopped_later(evutil_socket_t fd, short what, void *arg)
     fg_router_check_stopped(r);
 }
 
+int fg_router_watch_code(struct fg_router *r, struct fg_err *err)
+{
+    if (!(r->codewatch = fg_codewatch_new(r, err)))
+        return err->code ? err->code : -ENOMEM;
+    return 0;
+}
+
 bool fg_router_ready(const struct fg_router *r, const char **why)
 {
     if (r->stopping)
@@ -462,6 +470,7 @@ void fg_router_free(struct fg_router *r)
 {
     if (!r)
         return;
+    fg_codewatch_free(r->codewatch);
     fg_async_free(r);
     for (size_t i = 0; i < r->n_fns; i++)
         fg_snapshot_free(&r->fns[i]);

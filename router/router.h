@@ -82,6 +82,11 @@ struct fg_router_stats {
 /* Any thread. Borrows c until done. 0 or -FG_ESHUTDOWN (done will not run). */
 int fg_router_stats(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHECK;
 
+/* serve --watch (codewatch.h): from now on, a change under a function's code stops its
+ * warm workers so the next invocation loads the new code. 0, or a negative code with err
+ * filled (inotify unavailable). */
+int fg_router_watch_code(struct fg_router *r, struct fg_err *err) FG_MUST_CHECK;
+
 /* Loop thread: whether the router serves (started, its state store open, not stopping);
  * false with *why (static) when not. */
 bool fg_router_ready(const struct fg_router *r, const char **why);

@@ -32,6 +32,7 @@
 #define FG_ROUTER_INIT_TIMEOUT_S 10
 
 struct event;
+struct fg_codewatch;
 struct fg_snapshot;
 struct fg_worker;
 
@@ -46,6 +47,7 @@ struct fg_function {
     int n_starting;                      /* of which SPAWNING */
     int inflight;                        /* invocations holding one of its slots */
     unsigned next_worker_id;
+    unsigned code_gen;                   /* bumped when --watch sees its code change */
     /* The line of invocations waiting for a worker, oldest first (pool.c). A starting
      * worker may claim one (w->inv), but a warm worker that frees first takes the head. */
     struct fg_invocation *wait_head, *wait_tail;
@@ -80,6 +82,7 @@ struct fg_router {
     fg_pool_spawn_fn *spawn;             /* how pools start a worker: fg_worker_spawn (tests
                                           * put one that starts no process) */
     bool started;                        /* fg_router_start succeeded */
+    struct fg_codewatch *codewatch;      /* serve --watch, or NULL */
     bool stopping;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;

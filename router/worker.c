@@ -393,6 +393,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     fg_runtime_api_init(&w->api, r->loop->base, &worker_rapi_ops, w);
     w->id = fn->next_worker_id++;
     w->provisioned = provisioned;
+    w->code_gen = fn->code_gen;
     w->snap_fd = -1;
     fg_outlines_init(&w->out, WORKER_LINE_MAX, WORKER_READ_CHUNK, worker_on_line, w);
     worker_log_stream(w->log_stream);

@@ -52,6 +52,7 @@ struct fg_worker {
     pid_t pid;
     bool reaped;                         /* waitpid() collected it */
     bool provisioned;                    /* started by min_warm */
+    unsigned code_gen;                   /* its function's code generation at spawn */
     bool restored;                       /* forked from its function's snapshot template
                                           * (snapshot.h): REPORT says Restore Duration */
     unsigned snap_req;                   /* restored: its fork request's id while the pid is
