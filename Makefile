@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps build build-asan check-builds run test fuzz bench clean install
+.PHONY: all deps test-deps build build-asan check-builds run test fuzz bench clean install deb
 
 all: build
 
@@ -39,6 +39,10 @@ check-builds: test-deps
 # PREFIX/bin/fngate, PREFIX/share/fngate/{runtimes,examples}; DESTDIR stages it (packaging).
 install: build
 	@DESTDIR="$(DESTDIR)" cmake --install $(RELEASE) --prefix "$(PREFIX)"
+
+# build/release/fngate_VERSION_ARCH.deb: the same files under /usr (CPack, CMakeLists.txt).
+deb: build
+	@cd $(RELEASE) && cpack -G DEB >/dev/null && ls -1 $(CURDIR)/$(RELEASE)/fngate_*.deb
 
 run: build
 	$(RELEASE)/fngate serve -c $(CONFIG)

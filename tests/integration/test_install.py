@@ -45,3 +45,37 @@ def test_installed_binary_finds_its_runtimes(tmp):
                        env=clean)
     check(p.returncode != 0 and "runtime directory" in p.stderr and
           os.path.join(prefix, "bin", "..", "share", "fngate", "runtimes") in p.stderr, (p.returncode, p.stderr))
+
+
+def test_deb_package_installs_runs_and_removes(tmp):
+    """make deb's package (CPack): its control file names the libraries it needs; installed
+    with dpkg into a root of the test's own (--instdir/--admindir: the machine is not
+    touched) it serves the example; removed, it leaves nothing behind."""
+    pkg = os.path.join(tmp, "pkg")
+    p = subprocess.run(["cpack", "-G", "DEB", "--config", os.path.join(os.path.dirname(FNGATE), "CPackConfig.cmake"),
+                        "-B", pkg], capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, "cpack: %s %s" % (p.stdout, p.stderr))
+    deb = next(os.path.join(pkg, f) for f in os.listdir(pkg) if f.endswith(".deb"))
+    info = subprocess.run(["dpkg-deb", "--field", deb, "Package", "Depends"], capture_output=True, text=True).stdout
+    check("Package: fngate" in info and "libmicrohttpd" in info and "python3" in info, info)
+    root = os.path.join(tmp, "root")
+    admin = os.path.join(root, "var", "lib", "dpkg")
+    for d in ("updates", "info"):
+        os.makedirs(os.path.join(admin, d))
+    open(os.path.join(admin, "status"), "w").close()
+    dpkg = ["dpkg", "--force-not-root", "--force-script-chrootless", "--instdir=" + root, "--admindir=" + admin]
+    p = subprocess.run(dpkg + ["--force-depends", "-i", deb], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "dpkg -i: %s %s" % (p.stdout, p.stderr))
+    with open(os.path.join(root, "usr/lib/systemd/system/fngate.service")) as f:
+        check("ExecStart=/usr/bin/fngate serve" in f.read(), "the unit names /usr/bin/fngate")
+    work = os.path.join(tmp, "work")
+    shutil.copytree(os.path.join(root, "usr", "share", "fngate", "examples", "hello"), work)
+    with open(os.path.join(work, "fngate.yaml")) as f:
+        config = f.read()
+    with Gateway(work, config, binary=os.path.join(root, "usr", "bin", "fngate"), isolated=True) as gw:
+        status, _, body = gw.invoke("HelloLambda", {"name": "deb"})
+        check(status == 200 and b"Hello deb" in body, body)
+    p = subprocess.run(dpkg + ["-r", "fngate"], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "dpkg -r: %s %s" % (p.stdout, p.stderr))
+    left = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if not d.startswith(admin)]
+    check(not left, "files left after removal: %s" % left[:10])
