@@ -567,6 +567,8 @@ static const struct fg_conf_key conf_top_keys[] = {
     { .name = "admin", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, admin), .table = conf_admin_keys, .check = conf_admin_check },
     { .name = "invoke_api", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, invoke_api),
       .table = conf_invoke_api_keys, .check = conf_invoke_api_check },
+    { .name = "stop_timeout", .type = FG_CONF_MS, .offset = offsetof(struct fg_config, stop_timeout_ms),
+      .min = 100, .max = 600000 },
     { .name = "pricing", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, pricing), .table = conf_pricing_keys },
     { .name = "isolation", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, isolation), .table = conf_isolation_keys },
     { .name = "functions", .type = FG_CONF_CUSTOM, .parse = conf_parse_functions },
@@ -741,6 +743,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     conf->invoke_api.auth = -1;
     conf->isolation = (struct fg_conf_isolation){ true, 61184, 65519 };
     fg_pricing_defaults(&conf->pricing);
+    conf->stop_timeout_ms = 5000;
     if (!root)
         return fg_conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");
     if ((rc = fg_conf_walk(p, root, top, "the top level", conf_top_keys, conf)) < 0)

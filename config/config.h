@@ -250,6 +250,7 @@ struct fg_config {
     struct fg_conf_invoke_api invoke_api;
     struct fg_conf_isolation isolation;
     struct fg_pricing pricing;       /* `pricing:`, what `fngate cost` charges (AWS's by default) */
+    int stop_timeout_ms;             /* after SIGTERM, how long sources may take to let go */
     struct fg_conf_function *functions;
     size_t n_functions;
 };

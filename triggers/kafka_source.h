@@ -95,6 +95,8 @@ struct ks_source {
     pthread_t thread;
     bool thread_started;
     atomic_bool stopping;
+    _Atomic long long stop_deadline_ms;  /* set by ks_stop: the close is not waited for past it */
+    bool close_abandoned;              /* the group could not be left in time (consumer thread) */
     /* consumer thread */
     struct ks_part **parts;            /* by partition id */
     size_t n_parts;

@@ -178,8 +178,10 @@ static void ks_revoke(struct ks_source *s, rd_kafka_topic_partition_list_t *part
     {
         /* Real brokers take this commit while the group prepares the rebalance; one that
          * refuses it (librdkafka's mock does) leaves the last periodic commit, and the new
-         * owner runs the batches that finished during the revoke again (at least once). */
-        rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, NULL, 0);
+         * owner runs the batches that finished during the revoke again (at least once).
+         * Stopping, it is not waited for here (a coordinator that is gone would hold the
+         * stop for librdkafka's timeout): the close waits for it, up to stop_timeout. */
+        rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, NULL, atomic_load(&s->stopping) ? 1 : 0);
         if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
             fg_log(FG_LOG_WARN, "kafka", "%s: commit on revoke: %s", s->label, rd_kafka_err2str(e));
     }
@@ -241,6 +243,34 @@ static void ks_on_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 
 /* ------------------------------------------------------------------ the thread */
 
+/* Consumer thread, at stop: stored offsets are committed as the consumer leaves its group,
+ * served on a queue of its own so that it can be given up at stop_timeout. A coordinator
+ * that cannot be reached (the broker went down) is not waited for past it: what was not
+ * committed is delivered again later, as the poll contract says, and is logged. */
+static void ks_close(struct ks_source *s)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
+    rd_kafka_error_t *e = q ? rd_kafka_consumer_close_queue(s->rk, q) : NULL;
+    long long deadline = atomic_load(&s->stop_deadline_ms);
+
+    if (!q || e) {
+        fg_log(FG_LOG_WARN, "stream", "%s: cannot leave the consumer group: %s", s->label,
+               e ? rd_kafka_error_string(e) : "out of memory");
+        if (e)
+            rd_kafka_error_destroy(e);
+    } else {
+        while (!rd_kafka_consumer_closed(s->rk) && fg_now_ms() < deadline)
+            rd_kafka_queue_poll_callback(q, 100);      /* rebalance callbacks run here */
+    }
+    if (!q || e || !rd_kafka_consumer_closed(s->rk)) {
+        s->close_abandoned = true;
+        fg_log(FG_LOG_WARN, "stream", "%s: could not leave the consumer group within stop_timeout (%d ms): offsets "
+               "not committed are delivered again after the restart", s->label, s->t->conf->stop_timeout_ms);
+    }
+    if (q)
+        rd_kafka_queue_destroy(q);
+}
+
 static void *ks_main(void *arg)
 {
     struct ks_source *s = arg;
@@ -277,12 +307,12 @@ static void *ks_main(void *arg)
         }
         next_due = atomic_load(&s->stopping) ? -1 : fg_kafka_dispatch(s);
     }
-    /* Stored offsets are committed as the consumer leaves the group. */
-    rd_kafka_consumer_close(s->rk);
+    ks_close(s);
     return NULL;
 }
 
 /* ------------------------------------------------------------------ trigger ops */
+
 
 static int ks_start(struct fg_trigger *base, struct fg_err *err)
 {
@@ -303,6 +333,7 @@ static void ks_stop(struct fg_trigger *base)
         return;
     t->stopped = true;
     for (size_t i = 0; i < t->n; i++) {
+        atomic_store(&t->src[i].stop_deadline_ms, fg_now_ms() + t->conf->stop_timeout_ms);
         atomic_store(&t->src[i].stopping, true);
         if (t->src[i].cq)
             rd_kafka_queue_yield(t->src[i].cq);
@@ -340,6 +371,42 @@ static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
     return fg_buf_append_str(out, "]");
 }
 
+static void *ks_destroy_main(void *arg)
+{
+    rd_kafka_destroy_flags(arg, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return NULL;
+}
+
+/* After a close given up at stop_timeout, librdkafka's destroy still waits for its group
+ * to let go (up to session.timeout.ms, 45 s by default): it runs on a thread of its own
+ * and is waited for only until the stop deadline (1 s at least); past it fngate exits
+ * without it. */
+static void ks_destroy_bounded(struct ks_source *s)
+{
+    long long until = atomic_load(&s->stop_deadline_ms);
+    struct timespec ts;
+    pthread_t th;
+
+    if (until < fg_now_ms() + 1000)
+        until = fg_now_ms() + 1000;
+    if (pthread_create(&th, NULL, ks_destroy_main, s->rk) != 0) {
+        rd_kafka_destroy_flags(s->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (until - fg_now_ms()) / 1000;
+    ts.tv_nsec += ((until - fg_now_ms()) % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    if (pthread_timedjoin_np(th, NULL, &ts) != 0) {
+        fg_log(FG_LOG_WARN, "stream", "%s: librdkafka did not shut down by the stop deadline; exiting without it",
+               s->label);
+        pthread_detach(th);
+    }
+}
+
 static void ks_free(struct fg_trigger *base)
 {
     struct ks_trigger *t = (struct ks_trigger *)base;
@@ -361,7 +428,9 @@ static void ks_free(struct fg_trigger *base)
         free(s->parts);
         if (s->cq)
             rd_kafka_queue_destroy(s->cq);
-        if (s->rk)
+        if (s->rk && s->close_abandoned)
+            ks_destroy_bounded(s);
+        else if (s->rk)
             rd_kafka_destroy(s->rk);
         fg_filter_free(s->filter);
         free(s->committed);

@@ -603,3 +603,35 @@ def test_url_on_failure_gets_the_batch_info(tmp):
                     failure_checks(ce["data"], dict(base, requestContext={
                         "requestId": ids["poison-" + topic], "functionArn": ARN % "K",
                         "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 1}, **info))
+
+
+def test_sigterm_with_the_broker_gone_stops_in_bounded_time(tmp):
+    """The broker dies just before SIGTERM: librdkafka's close would wait for the group
+    coordinator it cannot reach. fngate gives the close `stop_timeout` (here 2 s), logs
+    what it could not commit (redelivered later, by the poll contract) and exits 0, in 20
+    runs of 20."""
+    for run in range(20):
+        with KafkaMock() as kafka:
+            kafka.topic("t%d" % run, 1)
+            conf = setup(tmp, kafka, "topic: t%d, maximum_batching_window: 0s" % run) + "stop_timeout: 2s\n"
+            gw = Gateway(tmp, conf)
+            gw.start()
+            try:
+                assigned(gw)
+                kafka.produce("t%d" % run, 0, "r%d" % run)
+                wait_until(lambda: any(("r%d" % run) in json.dumps(e) for e in seen(tmp)), 15, "the record")
+                kafka.proc.kill()
+                kafka.proc.wait()
+                start = time.monotonic()
+                gw.proc.send_signal(15)
+                rc = gw.proc.wait(60)
+                took = time.monotonic() - start
+                gw.stop()
+                check(rc == 0 and took < 5, "run %d: exit %s after %.1f s\n%s" % (run, rc, took, gw.stderr()[-3000:]))
+                check("could not leave the consumer group within stop_timeout" in gw.stderr() or
+                      "revoked" in gw.stderr(), gw.stderr()[-2000:])
+            finally:
+                if gw.proc.poll() is None:
+                    gw.proc.kill()
+                    gw.stop(check_clean=False)
+            kafka.close(check_clean=False)
