@@ -84,6 +84,12 @@ out:
     return rc;
 }
 
+bool fg_admin_is_metrics(const char *raw_uri)
+{
+    size_t n = strcspn(raw_uri, "?");
+    return n == 8 && !strncmp(raw_uri, "/metrics", 8);
+}
+
 int fg_admin_parse(const char *method, const char *raw_uri, const char *body, size_t len,
                    struct fg_admin_req *req, struct fg_err *err)
 {
@@ -95,6 +101,10 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
 
     memset(req, 0, sizeof(*req));
     req->query.function = req->function;
+    if (fg_admin_is_metrics(raw_uri)) {
+        req->op = FG_ADMIN_METRICS;
+        return get ? 0 : fg_err_set(err, 405, "use GET");
+    }
 #define IS(p) (plen == sizeof(p) - 1 && !strncmp(path, p, plen))
     if (IS("/health") || IS("/ready")) {
         req->op = IS("/health") ? FG_ADMIN_HEALTH : FG_ADMIN_READY;

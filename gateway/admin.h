@@ -31,7 +31,11 @@ enum fg_admin_op {
     FG_ADMIN_DLQ,                   /* query holds the dead-letter query */
     FG_ADMIN_HEALTH,                /* liveness: the loop thread answers */
     FG_ADMIN_READY,                 /* readiness: started, store open, not stopping */
+    FG_ADMIN_METRICS,               /* GET /metrics: Prometheus text (router/metrics.h) */
 };
+
+/* True for GET /metrics (Prometheus' default path, outside /_fngate/; the token applies). */
+bool fg_admin_is_metrics(const char *raw_uri);
 
 /* True for the probes (/_fngate/health, /_fngate/ready): answered without the admin token,
  * as load balancers and orchestrators ask; they tell only whether fngate is up. */

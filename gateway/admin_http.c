@@ -64,7 +64,8 @@ static enum MHD_Result admin_send(struct admin_req *q, int status, struct fg_buf
         free(data);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Content-Type", q->admin.op == FG_ADMIN_METRICS
+                                                      ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (extra_header)
         MHD_add_response_header(resp, extra_header, extra_value);
@@ -158,7 +159,7 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
     struct fg_err err;
     int status, rc;
 
-    if (strncmp(q->raw_uri, FG_ADMIN_PREFIX, sizeof(FG_ADMIN_PREFIX) - 1))
+    if (strncmp(q->raw_uri, FG_ADMIN_PREFIX, sizeof(FG_ADMIN_PREFIX) - 1) && !fg_admin_is_metrics(q->raw_uri))
         return admin_send_message(q, 404, "Not Found", NULL, NULL);
     if (q->too_big)
         return admin_send_message(q, 413, "admin request bodies are at most 65536 bytes", NULL, NULL);
@@ -169,7 +170,11 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
     MHD_suspend_connection(q->conn);
     fg_buf_init(&q->stats.json, 0);
     q->stats.rc = -FG_ESHUTDOWN;
-    if (q->admin.op == FG_ADMIN_HEALTH || q->admin.op == FG_ADMIN_READY) {
+    if (q->admin.op == FG_ADMIN_METRICS) {
+        q->stats.done = admin_on_stats;
+        q->stats.done_arg = q;
+        rc = fg_router_metrics(q->srv->router, &q->stats);
+    } else if (q->admin.op == FG_ADMIN_HEALTH || q->admin.op == FG_ADMIN_READY) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_probe);
     } else if (q->admin.op == FG_ADMIN_TRIGGER) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_trigger);

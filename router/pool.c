@@ -266,6 +266,8 @@ void fg_pool_worker_ready(struct fg_worker *w)
         fn->n_starting--;
         w->state = FG_WORKER_IDLE;                /* started; on the idle stack only if pushed */
         fn->start_ms = pool_smooth(fn->start_ms, init_ms, 0.25);
+        fn->metrics.init_count++;
+        fn->metrics.init_sum_ms += init_ms;
         if (!w->inv && fn->wait_head && !fn->router->stopping)
             pool_give(w, fn->wait_head);          /* delivered inside: w is parked */
         else if (w->inv && !w->inv->delivered)

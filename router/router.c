@@ -31,6 +31,7 @@
 #include "mark.h"
 #include "pool.h"
 #include "codewatch.h"
+#include "metrics.h"
 #include "router_int.h"
 #include "runtimes.h"
 #include "snapshot.h"
@@ -84,10 +85,20 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
             inv->duration_ms = (double)(fg_mono_us() - inv->start_us) / 1000.0;
             inv->max_memory_mb = fg_memlimit_peak_mb(&w->mem);
             fg_pool_observe(fn, inv->duration_ms);
+            fg_metrics_observe(&fn->metrics, inv->duration_ms);
+            if (inv->max_memory_mb > fn->metrics.max_memory_mb)
+                fn->metrics.max_memory_mb = inv->max_memory_mb;
         }
         fg_pool_worker_released(w);
     }
     if (fn) {
+        fn->metrics.invocations++;
+        if (st == FG_INV_TIMEOUT)
+            fn->metrics.errors_timeout++;
+        else if (st == FG_INV_SERVICE_ERROR || (st != FG_INV_OK && inv->sandbox_fault))
+            fn->metrics.errors_service++;
+        else if (st != FG_INV_OK)
+            fn->metrics.errors_function++;
         if (inv->delivered)
             fg_fnlog_end(&r->log, fn->conf->name, inv, fn->conf->memory_mb,
                          st == FG_INV_TIMEOUT ? "timeout" : st == FG_INV_OK ? NULL : "error");
@@ -156,8 +167,9 @@ static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ admission */
 
-static void router_throttle(struct fg_invocation *inv, const char *reason, int retry_after_s)
+static void router_throttle(struct fg_function *fn, struct fg_invocation *inv, const char *reason, int retry_after_s)
 {
+    fn->metrics.throttles++;
     inv->throttle_reason = reason;
     inv->retry_after_s = retry_after_s;
     inv->status = FG_INV_THROTTLED;
@@ -228,13 +240,13 @@ static void router_on_submit(struct fg_loop *loop, struct fg_loop_msg *msg)
         fg_router_admit(r, fn, inv);
         break;
     case FG_ROUTER_FUNCTION_FULL:
-        router_throttle(inv, "ReservedFunctionConcurrentInvocationLimitExceeded", 1);
+        router_throttle(fn, inv, "ReservedFunctionConcurrentInvocationLimitExceeded", 1);
         break;
     case FG_ROUTER_GATEWAY_FULL:
-        router_throttle(inv, "ConcurrentInvocationLimitExceeded", 1);
+        router_throttle(fn, inv, "ConcurrentInvocationLimitExceeded", 1);
         break;
     case FG_ROUTER_RATE_LIMITED:
-        router_throttle(inv, "FunctionInvocationRateLimitExceeded", (int)((wait_us + 999999) / 1000000));
+        router_throttle(fn, inv, "FunctionInvocationRateLimitExceeded", (int)((wait_us + 999999) / 1000000));
         break;
     }
 }
@@ -285,6 +297,21 @@ int fg_router_stats(struct fg_router *r, struct fg_router_stats *c)
 {
     c->router = r;
     return fg_loop_post(r->loop, &c->msg, router_on_stats);
+}
+
+static void router_on_metrics(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct fg_router_stats *c = (struct fg_router_stats *)((char *)msg - offsetof(struct fg_router_stats, msg));
+    (void)loop;
+    fg_buf_init(&c->json, 64u << 20);
+    c->rc = fg_metrics_render(c->router, &c->json);
+    c->done(c, c->done_arg);
+}
+
+int fg_router_metrics(struct fg_router *r, struct fg_router_stats *c)
+{
+    c->router = r;
+    return fg_loop_post(r->loop, &c->msg, router_on_metrics);
 }
 
 /* ------------------------------------------------------------------ trigger state (mark.c) */

@@ -91,6 +91,10 @@ int fg_router_watch_code(struct fg_router *r, struct fg_err *err) FG_MUST_CHECK;
  * false with *why (static) when not. */
 bool fg_router_ready(const struct fg_router *r, const char **why);
 
+/* Any thread: as fg_router_stats, but c->json gets the Prometheus text of every function's
+ * metrics (metrics.h). */
+int fg_router_metrics(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHECK;
+
 /* Any thread: runs fn(msg) on the router's loop thread (for admin views of triggers).
  * 0 or -FG_ESHUTDOWN (fn will not run). */
 int fg_router_post(struct fg_router *r, struct fg_loop_msg *msg, fg_loop_fn *fn) FG_MUST_CHECK;

@@ -24,6 +24,7 @@
 #include "invocation.h"
 #include "mark.h"
 #include "memlimit.h"
+#include "metrics.h"
 #include "pool.h"
 #include "pool_policy.h"
 #include "sandbox.h"
@@ -61,6 +62,7 @@ struct fg_function {
     struct fg_snapshot *snap;            /* snapstart: its template (snapshot.c), or NULL */
     struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
     struct fg_async_queue queue;         /* its async events on the loop (async.c) */
+    struct fg_fn_metrics metrics;        /* counters for GET /metrics (metrics.h) */
 };
 
 struct fg_router {
