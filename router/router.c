@@ -279,12 +279,13 @@ int fg_router_dlq(struct fg_router *r, struct fg_store_query *q)
     return fg_async_query(r, q);
 }
 
-static void router_on_stats(struct fg_loop *loop, struct fg_loop_msg *msg)
+/* Loop thread: c->render into c->json (at most 64 MB), then c->done. */
+static void router_on_render(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
     struct fg_router_stats *c = (struct fg_router_stats *)((char *)msg - offsetof(struct fg_router_stats, msg));
     (void)loop;
-    fg_buf_init(&c->json, 16u << 20);
-    c->rc = fg_async_stats(c->router, &c->json);
+    fg_buf_init(&c->json, 64u << 20);
+    c->rc = c->render(c->router, &c->json);
     c->done(c, c->done_arg);
 }
 
@@ -296,22 +297,15 @@ int fg_router_post(struct fg_router *r, struct fg_loop_msg *msg, fg_loop_fn *fn)
 int fg_router_stats(struct fg_router *r, struct fg_router_stats *c)
 {
     c->router = r;
-    return fg_loop_post(r->loop, &c->msg, router_on_stats);
-}
-
-static void router_on_metrics(struct fg_loop *loop, struct fg_loop_msg *msg)
-{
-    struct fg_router_stats *c = (struct fg_router_stats *)((char *)msg - offsetof(struct fg_router_stats, msg));
-    (void)loop;
-    fg_buf_init(&c->json, 64u << 20);
-    c->rc = fg_metrics_render(c->router, &c->json);
-    c->done(c, c->done_arg);
+    c->render = fg_async_stats;
+    return fg_loop_post(r->loop, &c->msg, router_on_render);
 }
 
 int fg_router_metrics(struct fg_router *r, struct fg_router_stats *c)
 {
     c->router = r;
-    return fg_loop_post(r->loop, &c->msg, router_on_metrics);
+    c->render = fg_metrics_render;
+    return fg_loop_post(r->loop, &c->msg, router_on_render);
 }
 
 /* ------------------------------------------------------------------ trigger state (mark.c) */

@@ -76,6 +76,7 @@ struct fg_router_stats {
     int rc;                       /* 0, or a fg_buf error */
     struct fg_buf json;           /* owned by the caller after done: fg_buf_free */
     struct fg_router *router;
+    int (*render)(struct fg_router *r, struct fg_buf *out);  /* set by the call */
     struct fg_loop_msg msg;
 };
 
