@@ -55,3 +55,15 @@ void fg_log_write(enum fg_log_level level, const char *component, const char *fm
         /* Nowhere left to report a failing stderr. */
     }
 }
+
+bool fg_log_limit_pass(struct fg_log_limit *l, long long now_us, long long every_us, unsigned *suppressed)
+{
+    if (l->last_us && now_us - l->last_us < every_us) {
+        l->suppressed++;
+        return false;
+    }
+    *suppressed = l->suppressed;
+    l->suppressed = 0;
+    l->last_us = now_us;
+    return true;
+}

@@ -7,6 +7,8 @@
 #ifndef FG_LOG_H
 #define FG_LOG_H
 
+#include <stdbool.h>
+
 #include "err.h"
 
 enum fg_log_level {
@@ -28,6 +30,17 @@ void fg_log_write(enum fg_log_level level, const char *component, const char *fm
         if (fg_log_enabled(level))                                            \
             fg_log_write(level, component, __VA_ARGS__);                      \
     } while (0)
+
+/* A line a flood could repeat (refused connections, throttles): at most one per period,
+ * the rest counted. Caller-embedded, zeroed; one thread. */
+struct fg_log_limit {
+    long long last_us;          /* the last line let through (monotonic µs), 0 never */
+    unsigned suppressed;        /* lines held back since */
+};
+
+/* true: log now, and *suppressed says how many were held back since the last one; false:
+ * counted, not logged. */
+bool fg_log_limit_pass(struct fg_log_limit *l, long long now_us, long long every_us, unsigned *suppressed);
 
 /* Formats "2026-11-27T22:10:00.123Z" (24 bytes + NUL) for epoch milliseconds. */
 void fg_log_iso_time(char out[32], long long epoch_ms);

@@ -169,7 +169,13 @@ static void router_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void router_throttle(struct fg_function *fn, struct fg_invocation *inv, const char *reason, int retry_after_s)
 {
+    unsigned held;
+
     fn->metrics.throttles++;
+    /* A flood of 429s must not fill the disk: one line a second per function at most. */
+    if (fg_log_limit_pass(&fn->throttle_log, fg_mono_us(), 1000000, &held))
+        fg_log(FG_LOG_WARN, "router", "function %s: throttled (%s, 429; %u more since the last line)",
+               fn->conf->name, reason, held);
     inv->throttle_reason = reason;
     inv->retry_after_s = retry_after_s;
     inv->status = FG_INV_THROTTLED;

@@ -16,6 +16,7 @@
 #include "../config/config.h"
 #include "../core/iam_creds.h"
 #include "../core/id.h"
+#include "../core/log.h"
 #include "../core/loop.h"
 #include "../core/cpuload.h"
 #include "../core/token_bucket.h"
@@ -63,6 +64,7 @@ struct fg_function {
     struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
     struct fg_async_queue queue;         /* its async events on the loop (async.c) */
     struct fg_fn_metrics metrics;        /* counters for GET /metrics (metrics.h) */
+    struct fg_log_limit throttle_log;    /* its 429s' log lines, one a second */
 };
 
 struct fg_router {

@@ -562,21 +562,17 @@ static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
 /* A refused connection, logged at most once per RAPI_WARN_EVERY_US per server. */
 static void rapi_refuse(struct fg_runtime_api *api, int cfd, const char *why, long uid)
 {
-    long long now = fg_mono_us();
+    unsigned held;
 
     close(cfd);
-    if (api->warn_us && now - api->warn_us < RAPI_WARN_EVERY_US) {
-        api->refused++;
+    if (!fg_log_limit_pass(&api->refusals, fg_mono_us(), RAPI_WARN_EVERY_US, &held))
         return;
-    }
     if (uid >= 0)
         fg_log(FG_LOG_WARN, "runtime-api", "port %d: refused a connection from uid %ld (%s; %u more since the last warning)",
-               api->port, uid, why, api->refused);
+               api->port, uid, why, held);
     else
         fg_log(FG_LOG_WARN, "runtime-api", "port %d: refused a connection (%s; %u more since the last warning)",
-               api->port, why, api->refused);
-    api->warn_us = now;
-    api->refused = 0;
+               api->port, why, held);
 }
 
 /* Is cfd's client the worker (api->expect_uid)? The kernel says who owns the client's

@@ -22,6 +22,7 @@
 
 #include "../config/config.h"
 #include "../core/err.h"
+#include "../core/log.h"
 
 struct event;
 struct event_base;
@@ -90,8 +91,7 @@ struct fg_runtime_api {
     struct fg_runtime_api_conn *parked;  /* the connection waiting in GET /next, or NULL */
     int n_conns;                         /* open connections, at most FG_RUNTIME_API_CONNS_MAX */
     uid_t expect_uid;                    /* a client socket's owner must be it; (uid_t)-1: anyone */
-    long long warn_us;                   /* the last refusal logged (fg_mono_us), rate limit */
-    unsigned refused;                    /* refusals not logged since */
+    struct fg_log_limit refusals;        /* refused connections' warnings, rate-limited */
 };
 
 /* Prepares api with no socket, so fg_runtime_api_close is safe from here on. Borrows base

@@ -344,8 +344,9 @@ def test_bootstrap_that_never_asks(tmp):
                                                    "(it never called /runtime/invocation/next)"
                                                    % headers["x-amzn-requestid"]}, body)
         pid = int(open(marker).read())
-        check("function Lazy worker %d did not ask for an event within 10 s; killing it" % pid in gw.stderr(),
-              gw.stderr())
+        # The line precedes the answer, but the harness reads stderr on a thread of its own.
+        wait_until(lambda: "function Lazy worker %d did not ask for an event within 10 s; killing it" % pid
+                   in gw.stderr(), 5, "the init-limit line", gw.stderr)
         wait_until(lambda: not alive(pid), 10, "the runtime %d that never asked to be killed" % pid)
         check(gw.invoke("W", {})[0] == 200, "other functions keep serving")
 
