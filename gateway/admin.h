@@ -7,6 +7,7 @@
  *   GET  /_fngate/dlq/ID                         one dead letter with its payload
  *   POST /_fngate/dlq/redrive   {"function":F} | {"ids":[...]}
  *   POST /_fngate/dlq/purge     {"function":F} | {"ids":[...]} | {"all":true}
+ *   POST /_fngate/reload                         reads the configuration again (as SIGHUP)
  *
  * The CLI (`fngate queue`, `fngate dlq`) is a client of exactly this API. This file turns
  * a request into what to ask the router; gateway/http.c does the asking. Pure functions.
@@ -32,6 +33,7 @@ enum fg_admin_op {
     FG_ADMIN_HEALTH,                /* liveness: the loop thread answers */
     FG_ADMIN_READY,                 /* readiness: started, store open, not stopping */
     FG_ADMIN_METRICS,               /* GET /metrics: Prometheus text (router/metrics.h) */
+    FG_ADMIN_RELOAD,                /* the gateway's reload hook (admin_http.h) */
 };
 
 /* True for GET /metrics (Prometheus' default path, outside /_fngate/; the token applies). */

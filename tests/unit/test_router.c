@@ -107,7 +107,7 @@ static void rig_open(struct rig *t)
 static void rig_close(struct rig *t)
 {
     for (size_t i = 0; i < t->r->n_fns; i++) {
-        struct fg_worker *w = t->r->fns[i].workers, *next;
+        struct fg_worker *w = t->r->fns[i]->workers, *next;
         for (; w; w = next) {
             next = w->next;
             fg_outlines_close(&w->out);
