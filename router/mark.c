@@ -102,13 +102,11 @@ bool fg_mark_last_fire(const struct fg_marks *m, const char *name, long long *la
     struct fg_mark key = { FG_MARK_SCHEDULE, (char *)name, 0, 0 }, *hit;
     const struct fg_mark *later = mark_later(m, FG_MARK_SCHEDULE, name);
 
-    if (later) {
-        *last_fire = later->a;
-        return true;
-    }
-    if (!m->n || !(hit = bsearch(&key, m->v, m->n, sizeof(*m->v), mark_cmp)))
+    hit = m->n ? bsearch(&key, m->v, m->n, sizeof(*m->v), mark_cmp) : NULL;
+    if (!hit && !later)
         return false;
-    *last_fire = hit->a;
+    /* Kept at the max, as the store keeps it. */
+    *last_fire = hit && (!later || hit->a > later->a) ? hit->a : later->a;
     return true;
 }
 
