@@ -957,6 +957,11 @@ int fg_conf_check_exposure(const struct fg_config *conf, const char *listen_arg,
                       "none to serve it unauthenticated on purpose (or invoke_api.enabled: false)", where);
 }
 
+void fg_conf_function_arn(const struct fg_config *conf, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "arn:aws:lambda:%s:%s:function:%s", conf->region, conf->account_id, name);
+}
+
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name)
 {
     for (size_t i = 0; i < conf->n_functions; i++)

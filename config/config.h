@@ -304,6 +304,10 @@ int fg_conf_check_exposure(const struct fg_config *conf, const char *listen_arg,
 /* Borrowed lookups; NULL when absent. */
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name);
 
+/* Function name's ARN under conf's region and account ("arn:aws:lambda:REGION:ACCOUNT:
+ * function:NAME") into out (truncated to size). */
+void fg_conf_function_arn(const struct fg_config *conf, const char *name, char *out, size_t size);
+
 /* The i-th (0-based) event of fn of the given kind ("http"); borrowed, NULL when absent. */
 const struct fg_conf_event *fg_conf_event_of(const struct fg_conf_function *fn, const char *kind, size_t i);
 

@@ -416,8 +416,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         return http_invoke_error(q, rc == -ENOENT ? 404 : 400,
                                  rc == -ENOENT ? "UnknownOperationException" : "ResourceNotFoundException",
                                  rc == -ENOENT ? "Unknown operation" : err.msg);
-    snprintf(q->fn_arn, sizeof(q->fn_arn), "arn:aws:lambda:%s:%s:function:%s", conf->region,
-             conf->account_id, q->inv.function);
+    fg_conf_function_arn(conf, q->inv.function, q->fn_arn, sizeof(q->fn_arn));
     /* A function's role decides, before anything says whether the function exists. */
     if (who.function[0]) {
         enum fg_iam_decision d = fg_iam_evaluate(who.policy, "lambda:InvokeFunction", q->fn_arn);

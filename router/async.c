@@ -21,6 +21,7 @@
  * still in the state file) and read back in batches when they reach the head of their
  * queue, so a backlog larger than RAM neither kills the gateway nor stops it restarting. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -647,15 +648,18 @@ int fg_async_accept(struct fg_router *r, struct fg_async_event *ev, fg_store_acc
 int fg_router_submit_record(struct fg_router *r, const char *function, const struct fg_conf_destination *dest,
                             const char *condition, const char *record, size_t len, fg_store_accept_fn *cb, void *arg)
 {
-    struct fg_function *fn = fg_router_function(r, function);
+    /* Any thread: the configuration in force, never the loop's function table (a reload
+     * replaces it). */
+    const struct fg_config *conf = atomic_load(&r->conf);
     struct fg_async_event *ev = NULL;
-    char id[FG_ID_LEN + 1];
+    char id[FG_ID_LEN + 1], arn[200];
 
-    if (!fn)
+    if (!fg_conf_function(conf, function))
         return -ENOENT;
+    fg_conf_function_arn(conf, function, arn, sizeof(arn));
     fg_idgen_uuid4(&r->ids, id);
     if (dest->kind == FG_DEST_URL) {
-        struct fg_destination_info d = { .condition = condition, .request_id = id, .function_arn = fn->arn,
+        struct fg_destination_info d = { .condition = condition, .request_id = id, .function_arn = arn,
                                          .now_ms = fg_now_ms() };
         struct fg_buf ce;
         fg_buf_init(&ce, 16u << 20);

@@ -101,8 +101,7 @@ int fg_router_reload(struct fg_router *r, const struct fg_config *next, struct f
             fn->conf = c;
             st->kept++;
         }
-        snprintf(fn->arn, sizeof(fn->arn), "arn:aws:lambda:%s:%s:function:%s", next->region, next->account_id,
-                 c->name);
+        fg_conf_function_arn(next, c->name, fn->arn, sizeof(fn->arn));
         fns[n++] = fn;
     }
     for (size_t i = 0; i < r->n_fns; i++) {

@@ -87,7 +87,7 @@ struct fg_function *fg_router_function_new(struct fg_router *r, const struct fg_
     }
     fn->router = r;
     fn->conf = c;
-    snprintf(fn->arn, sizeof(fn->arn), "arn:aws:lambda:%s:%s:function:%s", conf->region, conf->account_id, c->name);
+    fg_conf_function_arn(conf, c->name, fn->arn, sizeof(fn->arn));
     snprintf(fn->tmpdir, sizeof(fn->tmpdir), "%s/tmp/%s", conf->state_dir, c->name);
     fg_token_bucket_init(&fn->rate, c->rate.per_second, c->rate.burst, fg_mono_us());
     return fn;
