@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_core.c - core/: buffers with ceilings, base64, arena, the loop's hand-off queue, URL
- * decoding and header lookup. */
+ * decoding and header lookup, Prometheus text (prom.h). */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include "core/http_header.h"
 #include "core/md5.h"
 #include "core/pricing.h"
+#include "core/prom.h"
 #include "core/sha1.h"
 #include "core/sha256.h"
 #include "core/strmap.h"
@@ -665,6 +666,50 @@ START_TEST(test_pricing_seed_example)
 }
 END_TEST
 
+/* Families shared by several writers come out once each, in first-named order, with their
+ * samples together; label values are escaped; histograms are cumulative; a family without
+ * samples is left out. */
+START_TEST(test_prom_families)
+{
+    static const double bounds[] = { 0.5, 1 };
+    const unsigned long long counts[] = { 1, 2, 3 };
+    struct fg_prom p;
+    struct fg_buf out;
+    fg_prom_init(&p, 1 << 20);
+    fg_buf_init(&out, 1 << 20);
+    struct fg_prom_family *a = fg_prom_family(&p, "x_total", FG_PROM_COUNTER, "X");
+    fg_prom_family(&p, "empty", FG_PROM_GAUGE, "nothing");
+    fg_prom_sample(a, 1, "f", "a\\b\"c\nd", NULL);
+    fg_prom_sample(fg_prom_family(&p, "y", FG_PROM_GAUGE, "Y"), 0.25, NULL);
+    fg_prom_sample(fg_prom_family(&p, "x_total", FG_PROM_COUNTER, "again"), 2, "f", "b", "k", "v", NULL);
+    fg_prom_histogram(fg_prom_family(&p, "h_seconds", FG_PROM_HISTOGRAM, "H"), bounds, 2, counts, 4.5, "f", "c",
+                      NULL);
+    fg_prom_summary(fg_prom_family(&p, "s_seconds", FG_PROM_SUMMARY, "S"), 3, 1.5, NULL);
+    ck_assert_int_eq(fg_prom_render(&p, &out), 0);
+    ck_assert_str_eq(out.data,
+                     "# HELP x_total X\n# TYPE x_total counter\n"
+                     "x_total{f=\"a\\\\b\\\"c\\nd\"} 1\n"
+                     "x_total{f=\"b\",k=\"v\"} 2\n"
+                     "# HELP y Y\n# TYPE y gauge\ny 0.25\n"
+                     "# HELP h_seconds H\n# TYPE h_seconds histogram\n"
+                     "h_seconds_bucket{f=\"c\",le=\"0.5\"} 1\n"
+                     "h_seconds_bucket{f=\"c\",le=\"1\"} 3\n"
+                     "h_seconds_bucket{f=\"c\",le=\"+Inf\"} 6\n"
+                     "h_seconds_sum{f=\"c\"} 4.5\n"
+                     "h_seconds_count{f=\"c\"} 6\n"
+                     "# HELP s_seconds S\n# TYPE s_seconds summary\ns_seconds_sum 1.5\ns_seconds_count 3\n");
+    fg_prom_close(&p);
+    fg_buf_free(&out);
+    /* A ceiling hit is reported, not a truncated text. */
+    fg_prom_init(&p, 16);
+    fg_buf_init(&out, 1 << 20);
+    fg_prom_sample(fg_prom_family(&p, "z", FG_PROM_GAUGE, "Z"), 1, "function", "a-long-name", NULL);
+    ck_assert_int_eq(fg_prom_render(&p, &out), -FG_ETOOBIG);
+    fg_prom_close(&p);
+    fg_buf_free(&out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -696,5 +741,6 @@ int main(void)
     tcase_add_test(tc, test_http_header_get);
     tcase_add_test(tc, test_http_token_ok);
     tcase_add_test(tc, test_pricing_seed_example);
+    tcase_add_test(tc, test_prom_families);
     return fg_unit_run(s, tc);
 }
