@@ -8,8 +8,10 @@
 #include "admin_http.h"
 #include "admin.h"
 #include "admin_token.h"
+#include "http.h"
 #include "mhd_conn.h"
 #include "mhd_listener.h"
+#include "s3_api.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <strings.h>
 
 #include "../core/json_write.h"
+#include "../core/prom.h"
 #include "../core/url.h"
 
 /* MHD's per-connection pool: the request line and headers of a small API. */
@@ -34,6 +37,8 @@ struct fg_admin_server {
     size_t n_triggers;
     fg_admin_reload_fn *reload;           /* POST /_fngate/reload, or NULL */
     void *reload_arg;
+    struct fg_http_server *http;          /* borrowed, for GET /metrics; NULL: none */
+    struct fg_s3_server *s3;              /* borrowed, for GET /metrics; NULL: none */
     char token[FG_ADMIN_TOKEN_MAX + 1];
     char url[300];
 };
@@ -47,7 +52,7 @@ struct admin_req {
     bool waiting;                     /* suspended, asked the router or the store */
     struct fg_buf body;
     struct fg_admin_req admin;
-    struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, FG_ADMIN_TRIGGER */
+    struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, the other loop-thread answers */
     char reload_error[512];           /* FG_ADMIN_RELOAD refused: why */
 };
 
@@ -144,6 +149,31 @@ static void admin_on_trigger(struct fg_loop *loop, struct fg_loop_msg *msg)
     MHD_resume_connection(q->conn);
 }
 
+/* Loop thread: one scrape of GET /metrics: the router's functions, each running trigger's
+ * sources, the S3 endpoint's events and the front door, into q->stats. */
+static void admin_on_metrics(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct admin_req *q = (struct admin_req *)((char *)msg - offsetof(struct admin_req, stats.msg));
+    struct fg_prom p;
+    int rc;
+    (void)loop;
+    fg_prom_init(&p, 64u << 20);
+    rc = fg_router_metrics(q->srv->router, &p);
+    for (size_t i = 0; i < q->srv->n_triggers && rc == 0; i++) {
+        struct fg_trigger *t = q->srv->triggers[i];
+        if (t && t->ops->metrics)
+            rc = t->ops->metrics(t, &p);
+    }
+    if (rc == 0 && q->srv->s3)
+        rc = fg_s3_metrics(q->srv->s3, &p);
+    if (rc == 0 && q->srv->http)
+        rc = fg_http_metrics(q->srv->http, &p);
+    fg_buf_init(&q->stats.json, 64u << 20);
+    q->stats.rc = rc < 0 ? rc : fg_prom_render(&p, &q->stats.json);
+    fg_prom_close(&p);
+    MHD_resume_connection(q->conn);
+}
+
 /* Loop thread: a probe's answer. That it runs at all shows the loop is alive; ready also
  * asks the router (started, store open, not stopping). The listeners were bound before the
  * router started, and every source is connected or retrying by itself. */
@@ -192,9 +222,7 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
     fg_buf_init(&q->stats.json, 0);
     q->stats.rc = -FG_ESHUTDOWN;
     if (q->admin.op == FG_ADMIN_METRICS) {
-        q->stats.done = admin_on_stats;
-        q->stats.done_arg = q;
-        rc = fg_router_metrics(q->srv->router, &q->stats);
+        rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_metrics);
     } else if (q->admin.op == FG_ADMIN_HEALTH || q->admin.op == FG_ADMIN_READY) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_probe);
     } else if (q->admin.op == FG_ADMIN_TRIGGER) {
@@ -381,6 +409,12 @@ void fg_admin_set_reload(struct fg_admin_server *s, fg_admin_reload_fn *reload, 
 {
     s->reload = reload;
     s->reload_arg = arg;
+}
+
+void fg_admin_set_listeners(struct fg_admin_server *s, struct fg_http_server *http, struct fg_s3_server *s3)
+{
+    s->http = http;
+    s->s3 = s3;
 }
 
 const char *fg_admin_url(const struct fg_admin_server *s)

@@ -19,6 +19,8 @@
 #include "../triggers/trigger.h"
 
 struct fg_admin_server;
+struct fg_http_server;
+struct fg_s3_server;
 
 /* Listens on conf->admin (listen or unix_path) and requires token (copied). Borrows conf,
  * router and the array of triggers (their views; NULL entries allowed) for the server's
@@ -31,6 +33,11 @@ int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struc
  * stopping). Unset, the path answers 503. Before requests come (after start). */
 typedef int fg_admin_reload_fn(void *arg, struct fg_buf *out, struct fg_err *err);
 void fg_admin_set_reload(struct fg_admin_server *s, fg_admin_reload_fn *reload, void *arg);
+
+/* GET /metrics also shows the front door's (http) and the S3 endpoint's (s3) figures; either
+ * may be NULL. Borrows both for the server's life. Loop thread, before the loop runs (the
+ * scrapes read them there). */
+void fg_admin_set_listeners(struct fg_admin_server *s, struct fg_http_server *http, struct fg_s3_server *s3);
 
 /* Where it listens, for the log and for clients: "http://127.0.0.1:9180" or
  * "unix:/path" (owned by the server). */

@@ -208,6 +208,7 @@ int fg_cmd_serve(int argc, char **argv)
         goto fail;
     fg_admin_set_reload(st.admin, serve_reload_hook, &st);
     explicit_bzero(token, sizeof(token));
+    fg_admin_set_listeners(st.admin, st.http, st.s3);
     if (st.s3) {
         fg_url_authority(where, sizeof(where), conf->s3.listen.host, fg_s3_port(st.s3));
         fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on %s://%s (root %s)", fg_conf_tls_scheme(&conf->s3.tls), where,

@@ -9,6 +9,7 @@
  * the suspend. Request bodies are capped while they stream in (6 MB, Lambda's sync limit);
  * the excess is read and dropped so the 413 can be answered on an intact connection. */
 #include "http.h"
+#include "http_count.h"
 #include "mhd_conn.h"
 #include "mhd_listener.h"
 
@@ -51,6 +52,7 @@ struct http_view {
     const struct fg_config *conf;
     struct fg_route_table routes;
     struct fg_token_bucket *route_rates;  /* one per route, same index; under rate_lock */
+    struct fg_http_count counts;          /* answers by route and status (GET /metrics) */
     struct http_view *older;              /* the views before it */
 };
 
@@ -79,6 +81,7 @@ struct http_req {
     bool too_big;
     bool waiting;                     /* suspended, invocation submitted */
     enum http_kind kind;
+    size_t count_row;                 /* its row in view->counts: the route, unmatched or invoke */
     struct fg_buf body;
     struct fg_buf payload;            /* the event for routes */
     struct fg_buf client_context;     /* decoded X-Amz-Client-Context */
@@ -105,9 +108,10 @@ static struct MHD_Response *http_response_from(struct fg_buf *body)
     return resp;
 }
 
-/* Queues resp with status and releases our reference to it. */
+/* Queues resp with status (counted) and releases our reference to it. */
 static enum MHD_Result http_queue(struct http_req *q, int status, struct MHD_Response *resp)
 {
+    fg_http_count_add(&q->view->counts, q->count_row, (unsigned)status);
     enum MHD_Result rc = MHD_queue_response(q->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return rc;
@@ -344,6 +348,7 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
         return http_send_message(q, 404, "Not Found", NULL, NULL);
     if (found == FG_ROUTE_METHOD_NOT_ALLOWED)
         return http_send_message(q, 405, "Method Not Allowed", NULL, NULL);
+    q->count_row = (size_t)(m.route - q->view->routes.routes);
     if (q->too_big)
         return http_send_message(q, 413, "Request Entity Too Large", NULL, NULL);
     if (m.route->rate->per_second > 0) {
@@ -561,6 +566,8 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     fg_buf_init(&q->client_context, 4096);
     fg_invocation_init(&q->inv);
     fg_idgen_uuid4(&q->srv->ids, q->apigw_id);
+    q->count_row = http_is_invoke(q) ? fg_http_count_invoke(&q->view->counts)
+                                     : fg_http_count_unmatched(&q->view->counts);
     fg_mhd_track(conn, q);
     /* MHD would stop reading a request whose query it cannot hold and let it wait for the
      * timeout: answer it now (API Gateway answers 414 for a request line over its limit). */
@@ -727,8 +734,10 @@ int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struc
         free(v);
         return rc;
     }
-    if (!(v->route_rates = calloc(v->routes.n_routes + 1, sizeof(*v->route_rates)))) {
+    if (!(v->route_rates = calloc(v->routes.n_routes + 1, sizeof(*v->route_rates))) ||
+        fg_http_count_init(&v->counts, &v->routes) < 0) {
         fg_route_table_close(&v->routes);
+        free(v->route_rates);
         free(v);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
@@ -757,10 +766,35 @@ void fg_http_free(struct fg_http_server *s)
     for (struct http_view *v = atomic_load(&s->view), *older; v; v = older) {
         older = v->older;
         fg_route_table_close(&v->routes);
+        fg_http_count_close(&v->counts);
         free(v->route_rates);
         free(v);
     }
     fg_invoke_auth_close(&s->invoke_auth);
     pthread_mutex_destroy(&s->rate_lock);
     free(s);
+}
+
+int fg_http_metrics(struct fg_http_server *s, struct fg_prom *p)
+{
+    const struct fg_http_count **tables;
+    size_t n = 0;
+    int rc;
+
+    /* Requests count in the view they started with: every view's table, summed by route. */
+    for (struct http_view *v = atomic_load(&s->view); v; v = v->older)
+        n++;
+    if (!(tables = malloc(n * sizeof(*tables))))
+        return -ENOMEM;
+    n = 0;
+    for (struct http_view *v = atomic_load(&s->view); v; v = v->older)
+        tables[n++] = &v->counts;
+    rc = fg_http_count_write(tables, n, p);
+    free(tables);
+    if (rc < 0)
+        return rc;
+    fg_prom_sample(fg_prom_family(p, "fngate_http_open_connections", FG_PROM_GAUGE,
+                                  "Connections open on the front door"),
+                   fg_mhd_conns_open(&s->conns), NULL);
+    return p->err;
 }

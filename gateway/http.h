@@ -33,6 +33,11 @@ int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struc
 /* A request that begins from now on is answered 503; requests under way continue. */
 void fg_http_quiesce(struct fg_http_server *s);
 
+/* Loop thread: the front door's answers by route and status (summed over the route tables
+ * of every configuration loaded) and its open connections, as samples of one scrape of
+ * GET /metrics (gateway/http_count.h). 0, -ENOMEM or p's error. */
+int fg_http_metrics(struct fg_http_server *s, struct fg_prom *p);
+
 /* Stops the threads and frees the server (NULL allowed). */
 void fg_http_free(struct fg_http_server *s);
 

@@ -224,6 +224,15 @@ int fg_mhd_conns_start(struct fg_mhd_conns *c, const char *component, void (*fre
     return 0;
 }
 
+unsigned fg_mhd_conns_open(struct fg_mhd_conns *c)
+{
+    unsigned n;
+    pthread_mutex_lock(&c->lock);
+    n = c->n_open;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
 void fg_mhd_conns_stop(struct fg_mhd_conns *c)
 {
     if (!c->started)

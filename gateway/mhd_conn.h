@@ -61,6 +61,9 @@ struct fg_mhd_conns {
 int fg_mhd_conns_start(struct fg_mhd_conns *c, const char *component, void (*free_req)(void *req),
                        int head_timeout_ms, unsigned max_conns, struct fg_err *err) FG_MUST_CHECK;
 
+/* Connections open now (not being closed). Any thread. */
+unsigned fg_mhd_conns_open(struct fg_mhd_conns *c);
+
 /* Stops the sweeper; after MHD_stop_daemon (every connection closed). Idempotent. */
 void fg_mhd_conns_stop(struct fg_mhd_conns *c);
 

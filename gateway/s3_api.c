@@ -628,6 +628,11 @@ int fg_s3_port(const struct fg_s3_server *s)
     return s->listener.port;
 }
 
+int fg_s3_metrics(struct fg_s3_server *s, struct fg_prom *p)
+{
+    return fg_s3_notifier_metrics(s->notifier, p);
+}
+
 void fg_s3_quiesce(struct fg_s3_server *s)
 {
     if (s)

@@ -12,6 +12,7 @@
 #define FG_S3_API_H
 
 #include "../config/config.h"
+#include "../core/prom.h"
 #include "../router/router.h"
 
 struct fg_s3_server;
@@ -24,6 +25,9 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
 int fg_s3_port(const struct fg_s3_server *s);
 /* Stops accepting connections; requests under way go on (NULL allowed). */
 void fg_s3_quiesce(struct fg_s3_server *s);
+/* Loop thread: per `- s3:` event, the object changes it matched, stored, filtered out and
+ * failed, as samples of one scrape of GET /metrics (triggers/s3.h). 0 or p's error. */
+int fg_s3_metrics(struct fg_s3_server *s, struct fg_prom *p);
 /* Stops the threads and frees the server (NULL allowed): after the router's store is
  * closed, so every write's events have answered. */
 void fg_s3_free(struct fg_s3_server *s);

@@ -212,6 +212,9 @@ static void async_on_events(void *arg, struct fg_async_event *list)
             list->mark.key = NULL;
             list->mark.kind = FG_MARK_NONE;
         }
+        struct fg_function *fn = async_owner(a, list);
+        if (fn)
+            fn->metrics.async_received++;
         async_hold(a, list);
         async_place(a, list, now);
         list = next;
@@ -308,8 +311,15 @@ static void async_finish(struct fg_async *a, struct fg_async_event *ev, const ch
     bool success = !strcmp(condition, "Success");
     const struct fg_conf_destination *dest = NULL;
     struct fg_async_event *next;
+    struct fg_function *fn;
 
     async_release(a, ev);
+    if (!success && !ev->url && (fn = fg_router_function(a->r, ev->function))) {
+        if (!strcmp(condition, "EventAgeExceeded"))
+            fn->metrics.dropped_age++;
+        else
+            fn->metrics.dropped_retries++;
+    }
     if (ev->url) {
         /* A destination that could not be delivered: the dead letters are the last stop. */
         if (success)
@@ -332,6 +342,8 @@ static void async_finish(struct fg_async *a, struct fg_async_event *ev, const ch
         return;
     }
     if (!(next = async_destination_event(a, ev, dest, condition, last))) {
+        if ((fn = fg_router_function(a->r, ev->function)))
+            fn->metrics.destination_failures++;
         fg_log(FG_LOG_ERROR, "async", "event %s: cannot build its destination record; moved to the dead letters",
                ev->request_id);
         fg_store_bury(a->store, ev, condition, error_type, error_message);
@@ -412,7 +424,10 @@ static void async_on_webhook_done(struct fg_webhook_job *job)
         fg_async_event_free(async_release(a, ev));
     } else {
         char msg[400];
+        struct fg_function *fn = fg_router_function(a->r, ev->function);
         snprintf(msg, sizeof(msg), "POST %s: %s", ev->url, job->error);
+        if (fn)
+            fn->metrics.destination_failures++;
         fg_log(FG_LOG_INFO, "async", "destination %s for %s: %s", ev->url, ev->function, job->error);
         ev->failures++;
         if (ev->failures > async_policy(a, ev)->max_attempts)
@@ -453,6 +468,7 @@ static void async_start(struct fg_async *a, struct fg_function *fn, struct fg_as
     at->inv.done_arg = at;
     at->fn = fn;
     fn->queue.n_running++;
+    fg_metrics_observe_age(&fn->metrics, (double)(fg_now_ms() - ev->accepted_ms));
     fg_router_admit(a->r, fn, &at->inv);
 }
 

@@ -1,66 +1,42 @@
 /* SPDX-License-Identifier: MIT */
-/* metrics.c - counters per function and their Prometheus text (see metrics.h). */
+/* metrics.c - counters per function and their Prometheus samples (see metrics.h). */
 #include "metrics.h"
 
-#include <stdio.h>
-
+#include "async.h"
 #include "router_int.h"
+#include "store.h"
 #include "worker.h"
 
 static const double metrics_bounds_ms[FG_METRICS_BUCKETS] = {
     1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 60000,
 };
 
-void fg_metrics_observe(struct fg_fn_metrics *m, double duration_ms)
+static const double metrics_age_bounds_ms[FG_METRICS_AGE_BUCKETS] = {
+    10, 100, 500, 1000, 5000, 10000, 30000, 60000, 300000, 900000, 3600000, 21600000,
+};
+
+/* The bucket of v among n bounds (n: above the last). */
+static int metrics_bucket(const double *bounds, int n, double v)
 {
     int i = 0;
-    while (i < FG_METRICS_BUCKETS && duration_ms > metrics_bounds_ms[i])
+    while (i < n && v > bounds[i])
         i++;
-    m->duration_bucket[i]++;
+    return i;
+}
+
+void fg_metrics_observe(struct fg_fn_metrics *m, double duration_ms)
+{
+    m->duration_bucket[metrics_bucket(metrics_bounds_ms, FG_METRICS_BUCKETS, duration_ms)]++;
     m->duration_sum_ms += duration_ms;
 }
 
-/* One family's HELP and TYPE lines. */
-static void metrics_head(struct fg_buf *out, const char *name, const char *type, const char *help)
+void fg_metrics_observe_age(struct fg_fn_metrics *m, double age_ms)
 {
-    char line[512];
-    snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-    fg_buf_append_str(out, line);
+    m->age_bucket[metrics_bucket(metrics_age_bounds_ms, FG_METRICS_AGE_BUCKETS, age_ms)]++;
+    m->age_sum_ms += age_ms;
 }
 
-static void metrics_line(struct fg_buf *out, const char *name, const char *fn, const char *extra, double v)
-{
-    char line[512];
-    snprintf(line, sizeof(line), "%s{function=\"%s\"%s} %.17g\n", name, fn, extra ? extra : "", v);
-    fg_buf_append_str(out, line);
-}
-
-/* Each function's value of one family: get returns it. */
-typedef double metrics_get_fn(const struct fg_function *fn);
-
-static void metrics_family(struct fg_buf *out, struct fg_router *r, const char *name, const char *type,
-                           const char *help, metrics_get_fn *get)
-{
-    metrics_head(out, name, type, help);
-    for (size_t i = 0; i < r->n_fns; i++)
-        metrics_line(out, name, r->fns[i]->conf->name, NULL, get(r->fns[i]));
-}
-
-static double m_invocations(const struct fg_function *fn) { return (double)fn->metrics.invocations; }
-static double m_throttles(const struct fg_function *fn) { return (double)fn->metrics.throttles; }
-static double m_init_count(const struct fg_function *fn) { return (double)fn->metrics.init_count; }
-static double m_init_sum(const struct fg_function *fn) { return fn->metrics.init_sum_ms / 1000.0; }
-static double m_concurrent(const struct fg_function *fn) { return fn->inflight; }
-static double m_workers(const struct fg_function *fn) { return fn->n_live; }
-static double m_starting(const struct fg_function *fn) { return fn->n_starting; }
-static double m_waiting(const struct fg_function *fn) { return fn->n_waiting; }
-static double m_memory(const struct fg_function *fn) { return (double)fn->metrics.max_memory_mb * 1048576.0; }
-static double m_memory_size(const struct fg_function *fn) { return (double)fn->conf->memory_mb * 1048576.0; }
-static double m_async_ready(const struct fg_function *fn) { return fn->queue.n_ready; }
-static double m_async_running(const struct fg_function *fn) { return fn->queue.n_running; }
-static double m_async_retrying(const struct fg_function *fn) { return fn->queue.n_retrying; }
-
-static double m_idle(const struct fg_function *fn)
+static int metrics_idle(const struct fg_function *fn)
 {
     int n = 0;
     for (const struct fg_worker *w = fn->idle; w; w = w->idle_next)
@@ -68,52 +44,96 @@ static double m_idle(const struct fg_function *fn)
     return n;
 }
 
-int fg_metrics_render(struct fg_router *r, struct fg_buf *out)
-{
-    char le[64];
+/* The families, in the order a scrape shows them. */
+enum metrics_family {
+    M_INVOCATIONS = 0, M_ERRORS, M_THROTTLES, M_DURATION, M_INIT, M_CONCURRENT, M_WORKERS, M_IDLE, M_STARTING,
+    M_WAITING, M_MEMORY, M_MEMORY_SIZE, M_RECEIVED, M_AGE, M_READY, M_RUNNING, M_RETRYING, M_DROPPED, M_DEAD,
+    M_DESTINATION, M_COUNT
+};
 
-    metrics_family(out, r, "fngate_invocations_total", "counter",
-                   "Invocations delivered to a worker (CloudWatch Invocations)", m_invocations);
-    metrics_head(out, "fngate_errors_total", "counter",
-                 "Invocations that failed, by kind: function (its own error, runtime exit, out of memory), "
-                 "timeout, service (fngate could not run it) (CloudWatch Errors)");
+static const struct {
+    const char *name;
+    enum fg_prom_type type;
+    const char *help;
+} metrics_families[M_COUNT] = {
+    [M_INVOCATIONS] = { "fngate_invocations_total", FG_PROM_COUNTER,
+                        "Invocations delivered to a worker (CloudWatch Invocations)" },
+    [M_ERRORS] = { "fngate_errors_total", FG_PROM_COUNTER,
+                   "Invocations that failed, by kind: function (its own error, runtime exit, out of memory), "
+                   "timeout, service (fngate could not run it) (CloudWatch Errors)" },
+    [M_THROTTLES] = { "fngate_throttles_total", FG_PROM_COUNTER,
+                      "Invocations refused over a concurrency cap or rate (CloudWatch Throttles)" },
+    [M_DURATION] = { "fngate_duration_seconds", FG_PROM_HISTOGRAM, "Invocation duration (CloudWatch Duration)" },
+    [M_INIT] = { "fngate_init_duration_seconds", FG_PROM_SUMMARY,
+                 "Init Duration of cold starts (CloudWatch InitDuration)" },
+    [M_CONCURRENT] = { "fngate_concurrent_executions", FG_PROM_GAUGE,
+                       "Invocations running or waiting for a worker (CloudWatch ConcurrentExecutions)" },
+    [M_WORKERS] = { "fngate_workers", FG_PROM_GAUGE, "Worker processes alive" },
+    [M_IDLE] = { "fngate_workers_idle", FG_PROM_GAUGE, "Warm workers waiting for work" },
+    [M_STARTING] = { "fngate_workers_starting", FG_PROM_GAUGE, "Workers starting (cold)" },
+    [M_WAITING] = { "fngate_waiting_invocations", FG_PROM_GAUGE, "Invocations waiting for a warm worker" },
+    [M_MEMORY] = { "fngate_max_memory_used_bytes", FG_PROM_GAUGE, "Highest Max Memory Used reported" },
+    [M_MEMORY_SIZE] = { "fngate_memory_size_bytes", FG_PROM_GAUGE, "Configured memory" },
+    [M_RECEIVED] = { "fngate_async_events_received_total", FG_PROM_COUNTER,
+                     "Async events queued for the function: accepted, destination records sent to it, redriven "
+                     "dead letters (CloudWatch AsyncEventsReceived)" },
+    [M_AGE] = { "fngate_async_event_age_seconds", FG_PROM_HISTOGRAM,
+                "Time from an async event's acceptance to the start of each attempt (CloudWatch AsyncEventAge)" },
+    [M_READY] = { "fngate_async_events_ready", FG_PROM_GAUGE, "Async events due, waiting for a slot" },
+    [M_RUNNING] = { "fngate_async_events_running", FG_PROM_GAUGE, "Async events being attempted" },
+    [M_RETRYING] = { "fngate_async_events_retrying", FG_PROM_GAUGE, "Async events waiting for a retry" },
+    [M_DROPPED] = { "fngate_async_events_dropped_total", FG_PROM_COUNTER,
+                    "Async events that failed for good, by reason (EventAgeExceeded, RetriesExhausted), then sent to "
+                    "the on-failure destination or the dead letters (CloudWatch AsyncEventsDropped)" },
+    [M_DEAD] = { "fngate_dead_letters", FG_PROM_GAUGE, "Dead letters in the state store" },
+    [M_DESTINATION] = { "fngate_destination_delivery_failures_total", FG_PROM_COUNTER,
+                        "Destination records that could not be built or POSTed, each failed attempt "
+                        "(CloudWatch DestinationDeliveryFailures)" },
+};
+
+int fg_metrics_write(struct fg_router *r, struct fg_prom *p)
+{
+    double bounds_s[FG_METRICS_BUCKETS], age_bounds_s[FG_METRICS_AGE_BUCKETS];
+    struct fg_store *store = r->async ? fg_async_store(r) : NULL;
+    struct fg_prom_family *f[M_COUNT];
+
+    for (int b = 0; b < FG_METRICS_BUCKETS; b++)
+        bounds_s[b] = metrics_bounds_ms[b] / 1000.0;
+    for (int b = 0; b < FG_METRICS_AGE_BUCKETS; b++)
+        age_bounds_s[b] = metrics_age_bounds_ms[b] / 1000.0;
+    for (int i = 0; i < M_COUNT; i++)
+        f[i] = fg_prom_family(p, metrics_families[i].name, metrics_families[i].type, metrics_families[i].help);
+
     for (size_t i = 0; i < r->n_fns; i++) {
-        const struct fg_fn_metrics *m = &r->fns[i]->metrics;
-        metrics_line(out, "fngate_errors_total", r->fns[i]->conf->name, ",kind=\"function\"", (double)m->errors_function);
-        metrics_line(out, "fngate_errors_total", r->fns[i]->conf->name, ",kind=\"timeout\"", (double)m->errors_timeout);
-        metrics_line(out, "fngate_errors_total", r->fns[i]->conf->name, ",kind=\"service\"", (double)m->errors_service);
+        const struct fg_function *fn = r->fns[i];
+        const struct fg_fn_metrics *m = &fn->metrics;
+        const char *name = fn->conf->name;
+        fg_prom_sample(f[M_INVOCATIONS], (double)m->invocations, "function", name, NULL);
+        fg_prom_sample(f[M_ERRORS], (double)m->errors_function, "function", name, "kind", "function", NULL);
+        fg_prom_sample(f[M_ERRORS], (double)m->errors_timeout, "function", name, "kind", "timeout", NULL);
+        fg_prom_sample(f[M_ERRORS], (double)m->errors_service, "function", name, "kind", "service", NULL);
+        fg_prom_sample(f[M_THROTTLES], (double)m->throttles, "function", name, NULL);
+        fg_prom_histogram(f[M_DURATION], bounds_s, FG_METRICS_BUCKETS, m->duration_bucket,
+                          m->duration_sum_ms / 1000.0, "function", name, NULL);
+        fg_prom_summary(f[M_INIT], m->init_count, m->init_sum_ms / 1000.0, "function", name, NULL);
+        fg_prom_sample(f[M_CONCURRENT], fn->inflight, "function", name, NULL);
+        fg_prom_sample(f[M_WORKERS], fn->n_live, "function", name, NULL);
+        fg_prom_sample(f[M_IDLE], metrics_idle(fn), "function", name, NULL);
+        fg_prom_sample(f[M_STARTING], fn->n_starting, "function", name, NULL);
+        fg_prom_sample(f[M_WAITING], fn->n_waiting, "function", name, NULL);
+        fg_prom_sample(f[M_MEMORY], (double)m->max_memory_mb * 1048576.0, "function", name, NULL);
+        fg_prom_sample(f[M_MEMORY_SIZE], (double)fn->conf->memory_mb * 1048576.0, "function", name, NULL);
+        fg_prom_sample(f[M_RECEIVED], (double)m->async_received, "function", name, NULL);
+        fg_prom_histogram(f[M_AGE], age_bounds_s, FG_METRICS_AGE_BUCKETS, m->age_bucket, m->age_sum_ms / 1000.0,
+                          "function", name, NULL);
+        fg_prom_sample(f[M_READY], fn->queue.n_ready, "function", name, NULL);
+        fg_prom_sample(f[M_RUNNING], fn->queue.n_running, "function", name, NULL);
+        fg_prom_sample(f[M_RETRYING], fn->queue.n_retrying, "function", name, NULL);
+        fg_prom_sample(f[M_DROPPED], (double)m->dropped_age, "function", name, "reason", "EventAgeExceeded", NULL);
+        fg_prom_sample(f[M_DROPPED], (double)m->dropped_retries, "function", name, "reason", "RetriesExhausted", NULL);
+        if (store)
+            fg_prom_sample(f[M_DEAD], (double)fg_store_dlq_count(store, name), "function", name, NULL);
+        fg_prom_sample(f[M_DESTINATION], (double)m->destination_failures, "function", name, NULL);
     }
-    metrics_family(out, r, "fngate_throttles_total", "counter",
-                   "Invocations refused over a concurrency cap or rate (CloudWatch Throttles)", m_throttles);
-    metrics_head(out, "fngate_duration_seconds", "histogram", "Invocation duration (CloudWatch Duration)");
-    for (size_t i = 0; i < r->n_fns; i++) {
-        const struct fg_fn_metrics *m = &r->fns[i]->metrics;
-        unsigned long long cum = 0;
-        for (int b = 0; b <= FG_METRICS_BUCKETS; b++) {
-            cum += m->duration_bucket[b];
-            if (b < FG_METRICS_BUCKETS)
-                snprintf(le, sizeof(le), ",le=\"%g\"", metrics_bounds_ms[b] / 1000.0);
-            else
-                snprintf(le, sizeof(le), ",le=\"+Inf\"");
-            metrics_line(out, "fngate_duration_seconds_bucket", r->fns[i]->conf->name, le, (double)cum);
-        }
-        metrics_line(out, "fngate_duration_seconds_sum", r->fns[i]->conf->name, NULL, m->duration_sum_ms / 1000.0);
-        metrics_line(out, "fngate_duration_seconds_count", r->fns[i]->conf->name, NULL, (double)cum);
-    }
-    metrics_family(out, r, "fngate_init_duration_seconds_sum", "counter",
-                   "Total Init Duration of cold starts (CloudWatch InitDuration)", m_init_sum);
-    metrics_family(out, r, "fngate_init_duration_seconds_count", "counter", "Cold starts", m_init_count);
-    metrics_family(out, r, "fngate_concurrent_executions", "gauge",
-                   "Invocations running or waiting for a worker (CloudWatch ConcurrentExecutions)", m_concurrent);
-    metrics_family(out, r, "fngate_workers", "gauge", "Worker processes alive", m_workers);
-    metrics_family(out, r, "fngate_workers_idle", "gauge", "Warm workers waiting for work", m_idle);
-    metrics_family(out, r, "fngate_workers_starting", "gauge", "Workers starting (cold)", m_starting);
-    metrics_family(out, r, "fngate_waiting_invocations", "gauge", "Invocations waiting for a warm worker", m_waiting);
-    metrics_family(out, r, "fngate_max_memory_used_bytes", "gauge", "Highest Max Memory Used reported", m_memory);
-    metrics_family(out, r, "fngate_memory_size_bytes", "gauge", "Configured memory", m_memory_size);
-    metrics_family(out, r, "fngate_async_events_ready", "gauge", "Async events due, waiting for a slot", m_async_ready);
-    metrics_family(out, r, "fngate_async_events_running", "gauge", "Async events being attempted", m_async_running);
-    metrics_family(out, r, "fngate_async_events_retrying", "gauge", "Async events waiting for a retry",
-                   m_async_retrying);
-    return out->err;
+    return p->err;
 }

@@ -383,11 +383,10 @@ int fg_router_stats(struct fg_router *r, struct fg_router_stats *c)
     return fg_loop_post(r->loop, &c->msg, router_on_render);
 }
 
-int fg_router_metrics(struct fg_router *r, struct fg_router_stats *c)
+int fg_router_metrics(struct fg_router *r, struct fg_prom *p)
 {
-    c->router = r;
-    c->render = fg_metrics_render;
-    return fg_loop_post(r->loop, &c->msg, router_on_render);
+    FG_ASSERT(fg_loop_is_current(r->loop));
+    return fg_metrics_write(r, p);
 }
 
 /* ------------------------------------------------------------------ trigger state (mark.c) */

@@ -19,6 +19,7 @@
 
 struct fg_router;
 struct fg_iam_creds;
+struct fg_prom;
 
 typedef void fg_router_stopped_fn(void *arg);
 
@@ -105,9 +106,9 @@ int fg_router_reload(struct fg_router *r, const struct fg_config *next, struct f
  * false with *why (static) when not. */
 bool fg_router_ready(const struct fg_router *r, const char **why);
 
-/* Any thread: as fg_router_stats, but c->json gets the Prometheus text of every function's
- * metrics (metrics.h). */
-int fg_router_metrics(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHECK;
+/* Loop thread (post there with fg_router_post): every function's metrics as samples of one
+ * scrape (metrics.h, core/prom.h). 0 or p's error. */
+int fg_router_metrics(struct fg_router *r, struct fg_prom *p) FG_MUST_CHECK;
 
 /* Any thread: runs fn(msg) on the router's loop thread (for admin views of triggers).
  * 0 or -FG_ESHUTDOWN (fn will not run). */

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "../core/strmap.h"
 #include "../core/workq.h"
 #include "fs_watch.h"
+#include "source_metrics.h"
 
 /* Files larger than this get an eTag from path, size and mtime instead of their content:
  * hashing gigabytes would hold every other file back. */
@@ -51,6 +53,7 @@ struct fs_root {
     long long indexed;          /* entries of files that fired (size >= 0) */
     long long fired, removed, filtered;
     long long errors;           /* changes whose event could not be built or submitted */
+    atomic_llong stored, lost;  /* events the store committed, or could not (store thread) */
 };
 
 static const struct fg_conf_event_type fs_conf;
@@ -291,9 +294,11 @@ static void fs_retry_later(struct fs_trigger *t, size_t root, const char *rel)
     }
 }
 
+/* Store thread: arg is the event's folder (struct fs_root). */
 static void fs_on_committed(void *arg, int rc)
 {
-    (void)arg;
+    struct fs_root *r = arg;
+    atomic_fetch_add_explicit(rc < 0 ? &r->lost : &r->stored, 1, memory_order_relaxed);
     if (rc < 0)
         fg_log(FG_LOG_ERROR, "fs", "a file event could not be stored (%s); it fires again at the next start",
                fg_strerror(rc));
@@ -338,7 +343,7 @@ static int fs_fire(struct fs_trigger *t, struct fs_root *r, const char *rel, boo
         ev->mark.kind = created ? FG_MARK_FILE : FG_MARK_FILE_GONE;
         ev->mark.a = size;
         ev->mark.b = mtime;
-        rc = fg_router_submit_async(t->router, ev, NULL, fs_on_committed, t);   /* takes ev */
+        rc = fg_router_submit_async(t->router, ev, NULL, fs_on_committed, r);   /* takes ev */
     }
     if (rc < 0) {
         r->errors++;
@@ -686,6 +691,24 @@ static void fs_free_entry(void *arg, const char *key, void *value)
     free(value);
 }
 
+/* GET /metrics: per folder, the changes seen (received), stored as events (acknowledged),
+ * filtered out, and failed (the event could not be built, submitted or stored). */
+static int fs_metrics(struct fg_trigger *base, struct fg_prom *p)
+{
+    struct fs_trigger *t = (struct fs_trigger *)base;
+    for (size_t i = 0; i < t->n_roots; i++) {
+        struct fs_root *r = &t->roots[i];
+        struct fg_source_figures f;
+        fg_source_figures_init(&f, base->ops->name, r->conf->name, r->fn->name);
+        f.received = r->fired + r->removed + r->filtered + r->errors;
+        f.acknowledged = atomic_load_explicit(&r->stored, memory_order_relaxed);
+        f.failed = r->errors + atomic_load_explicit(&r->lost, memory_order_relaxed);
+        f.filtered = r->filtered;
+        fg_source_metrics(p, &f);
+    }
+    return p->err;
+}
+
 static void fs_free(struct fg_trigger *base)
 {
     struct fs_trigger *t = (struct fs_trigger *)base;
@@ -856,6 +879,7 @@ const struct fg_trigger_ops fg_fs_trigger = {
     .start = fs_start,
     .stop = fs_stop,
     .describe = fs_describe,
+    .metrics = fs_metrics,
     .free = fs_free,
     .summary = fs_summary,
 };

@@ -273,8 +273,10 @@ static bool ks_too_old(const struct ks_source *s, const struct ks_batch *b)
 static void ks_failed(struct ks_source *s, struct ks_part *p, struct ks_batch *b)
 {
     s->failed_batches++;
+    atomic_fetch_add_explicit(&s->failed_records, (long long)b->n, memory_order_relaxed);
     if (s->st->bisect && b->n > 1) {
         /* Splitting does not count as a retry (as Lambda). */
+        atomic_fetch_add_explicit(&s->redelivered, (long long)b->n, memory_order_relaxed);
         size_t half = b->n / 2;
         ks_release(p, b, half, b->n, KS_QUEUED);
         p->lane_limit[b->lane] = b->n - half;
@@ -292,6 +294,7 @@ static void ks_failed(struct ks_source *s, struct ks_part *p, struct ks_batch *b
         return;
     }
     s->retried++;
+    atomic_fetch_add_explicit(&s->redelivered, (long long)b->n, memory_order_relaxed);
     ks_wait(s, b, ks_backoff(b->attempts));
 }
 
@@ -497,6 +500,24 @@ long long fg_kafka_dispatch(struct ks_source *s)
         if (s->parts[i])
             ks_dispatch_part(s, s->parts[i], now, &next_due);
     return next_due;
+}
+
+void fg_kafka_note_oldest(struct ks_source *s)
+{
+    long long oldest = 0;
+    for (size_t i = 0; i < s->n_parts; i++) {
+        const struct ks_part *p = s->parts[i];
+        rd_kafka_timestamp_type_t tt;
+        long long ts;
+        if (!p || !p->n)
+            continue;
+        ts = rd_kafka_message_timestamp(p->recs[p->head].m, &tt);
+        if (ts < 0)
+            ts = p->recs[p->head].arrived_ms;       /* a record without a time: since it came */
+        if (!oldest || ts < oldest)
+            oldest = ts;
+    }
+    atomic_store_explicit(&s->oldest_ms, oldest, memory_order_relaxed);
 }
 
 /* Takes the completion list and handles it. */

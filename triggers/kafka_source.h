@@ -116,8 +116,12 @@ struct ks_source {
     pthread_mutex_t lock;
     int64_t *committed;
     size_t n_committed;
-    /* figures for describe (read on the loop thread) */
+    /* figures for describe and GET /metrics (read on the loop thread) */
     atomic_llong received, processed, filtered, failed_batches, retried, given_up, assigned;
+    atomic_llong failed_records, redelivered;  /* records of failed batches; of retried ones */
+    atomic_llong oldest_ms;            /* timestamp of the oldest record held and not finished
+                                        * (epoch ms), 0 none: IteratorAge */
+    atomic_bool up;                    /* the broker is not known to be unreachable */
 };
 
 struct ks_trigger {
@@ -148,5 +152,7 @@ long long fg_kafka_dispatch(struct ks_source *s);
 /* Takes the completions the loop and store threads handed over (waiting up to wait_ms for
  * one when there is none; 0: no wait), and acts on them. */
 void fg_kafka_drain(struct ks_source *s, int wait_ms);
+/* Sets s->oldest_ms from the first unfinished record of each partition. */
+void fg_kafka_note_oldest(struct ks_source *s);
 
 #endif

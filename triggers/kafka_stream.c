@@ -16,6 +16,7 @@
 
 #include "../core/json_write.h"
 #include "../core/log.h"
+#include "source_metrics.h"
 
 static const struct fg_conf_event_type ks_conf;
 
@@ -27,6 +28,7 @@ void fg_kafka_set_state(struct ks_source *s, bool down, const char *fmt, ...)
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     s->down = down;
+    atomic_store_explicit(&s->up, !down, memory_order_relaxed);
     s->noted = strcmp(text, "consuming") != 0;
     if (down)
         s->next_meta_ms = fg_now_ms() + KS_META_CHECK_MS;
@@ -306,6 +308,7 @@ static void *ks_main(void *arg)
             }
         }
         next_due = atomic_load(&s->stopping) ? -1 : fg_kafka_dispatch(s);
+        fg_kafka_note_oldest(s);
     }
     ks_close(s);
     return NULL;
@@ -369,6 +372,32 @@ static int ks_describe(struct fg_trigger *base, struct fg_buf *out)
         fg_buf_append_str(out, "}}");
     }
     return fg_buf_append_str(out, "]");
+}
+
+/* GET /metrics: per stream, records received, acknowledged (succeeded or filtered out: the
+ * commit moves past them), failed and retried, given up, and the age of the oldest one held
+ * and not finished. */
+static int ks_metrics(struct fg_trigger *base, struct fg_prom *p)
+{
+    struct ks_trigger *t = (struct ks_trigger *)base;
+    long long now = fg_now_ms();
+    for (size_t i = 0; i < t->n; i++) {
+        struct ks_source *s = &t->src[i];
+        long long oldest = atomic_load_explicit(&s->oldest_ms, memory_order_relaxed);
+        struct fg_source_figures f;
+        fg_source_figures_init(&f, base->ops->name, s->st->topic, s->fn->name);
+        f.received = atomic_load_explicit(&s->received, memory_order_relaxed);
+        f.acknowledged = atomic_load_explicit(&s->processed, memory_order_relaxed) +
+                         atomic_load_explicit(&s->filtered, memory_order_relaxed);
+        f.failed = atomic_load_explicit(&s->failed_records, memory_order_relaxed);
+        f.filtered = atomic_load_explicit(&s->filtered, memory_order_relaxed);
+        f.redelivered = atomic_load_explicit(&s->redelivered, memory_order_relaxed);
+        f.given_up = atomic_load_explicit(&s->given_up, memory_order_relaxed);
+        f.iterator_age_s = oldest && now > oldest ? (now - oldest) / 1000.0 : 0;
+        f.up = atomic_load_explicit(&s->up, memory_order_relaxed);
+        fg_source_metrics(p, &f);
+    }
+    return p->err;
 }
 
 static void *ks_destroy_main(void *arg)
@@ -467,6 +496,7 @@ static int ks_source_init(struct ks_source *s, struct fg_err *err)
 
     pthread_mutex_init(&s->lock, NULL);
     fg_workq_init(&s->done, ks_wake, s);
+    atomic_init(&s->up, true);
     if (!kc)
         return fg_err_set(err, -ENOMEM, "out of memory");
     if ((rc = ks_set(kc, "bootstrap.servers", st->brokers, s, err)) < 0 ||
@@ -668,6 +698,7 @@ const struct fg_trigger_ops fg_stream_trigger = {
     .start = ks_start,
     .stop = ks_stop,
     .describe = ks_describe,
+    .metrics = ks_metrics,
     .free = ks_free,
     .summary = ks_summary,
 };

@@ -20,12 +20,15 @@
 #include "../core/log.h"
 #include "batch_response.h"
 #include "redis.h"
+#include "source_metrics.h"
 #include "sqs_event.h"
 
 /* An idle XREADGROUP returns after this long, so a lost server is noticed. */
 #define RQ_IDLE_BLOCK_MS 5000
 /* A batch refused by a concurrency cap runs again after this long. */
 #define RQ_THROTTLE_RETRY_MS 200
+/* How often the group's oldest pending entry is asked for (IteratorAge in GET /metrics). */
+#define RQ_AGE_POLL_MS 1000
 
 struct rq_source;
 
@@ -51,12 +54,14 @@ struct rq_source {
     struct fg_filter *filter;          /* NULL: everything passes */
     struct fg_redis rd, wr;            /* XREADGROUP; everything else */
     char consumer[128];
-    bool group_ready, creating, reading, claiming;
+    bool group_ready, creating, reading, claiming, asking_age;
     struct rq_batch *filling;          /* collecting within the batching window */
     struct rq_batch *batches;          /* running or waiting to retry */
     int inflight;
     struct event *claim_ev;
     struct event *again_ev;            /* after an error reply: set up and read again later */
+    struct event *age_ev;              /* every RQ_AGE_POLL_MS: the oldest pending entry */
+    long long oldest_pending_ms;       /* its id's time (epoch ms), 0 when none is pending */
     char last_error[256];              /* logged once until it changes */
     long long received, acked, failed, filtered, dead_lettered, redelivered;
 };
@@ -574,6 +579,35 @@ static void rq_on_claim_timer(evutil_socket_t fd, short what, void *arg)
         s->claiming = true;
 }
 
+/* ------------------------------------------------------------------ iterator age */
+
+/* XPENDING's summary: [count, smallest id, greatest id, consumers], the ids nil when nothing
+ * is pending. An id's first part is the time Redis added the entry (for ids it made). */
+static void rq_on_age(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct rq_source *s = priv;
+    redisReply *reply = r;
+    (void)ac;
+    s->asking_age = false;
+    if (!reply)
+        return;
+    s->oldest_pending_ms = reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
+                                   reply->element[1]->type == REDIS_REPLY_STRING
+                               ? strtoll(reply->element[1]->str, NULL, 10) : 0;
+}
+
+static void rq_on_age_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct rq_source *s = arg;
+    (void)fd;
+    (void)what;
+    if (s->asking_age || !s->group_ready || !s->wr.up)
+        return;
+    if (fg_redis_command(&s->wr, rq_on_age, s, 3, (const char *[]){ "XPENDING", s->q->stream, s->q->group },
+                         NULL) == 0)
+        s->asking_age = true;
+}
+
 /* ------------------------------------------------------------------ connections */
 
 static void rq_on_group(redisAsyncContext *ac, void *r, void *priv)
@@ -610,7 +644,7 @@ static void rq_on_state(struct fg_redis *rd, bool up, void *arg)
         if (rd == &s->rd)
             s->reading = false;
         else
-            s->claiming = s->creating = false;
+            s->claiming = s->creating = s->asking_age = false;
         s->group_ready = s->group_ready && s->wr.up;
         return;
     }
@@ -628,7 +662,9 @@ static int rq_start(struct fg_trigger *base, struct fg_err *err)
         struct rq_source *s = &t->src[i];
         int ms = s->q->visibility_timeout_s * 250;
         struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+        struct timeval age = { RQ_AGE_POLL_MS / 1000, (RQ_AGE_POLL_MS % 1000) * 1000 };
         event_add(s->claim_ev, &tv);
+        event_add(s->age_ev, &age);
         fg_redis_start(&s->wr);
         fg_redis_start(&s->rd);
     }
@@ -647,6 +683,8 @@ static void rq_stop(struct fg_trigger *base)
             event_del(s->claim_ev);
         if (s->again_ev)
             event_del(s->again_ev);
+        if (s->age_ev)
+            event_del(s->age_ev);
         /* Batches waiting for a throttle retry end here; running ones are answered by the
          * router's stop. Nothing unacknowledged is lost: it stays pending in Redis. */
         for (struct rq_batch *b = s->batches, *next; b; b = next) {
@@ -684,6 +722,27 @@ static int rq_describe(struct fg_trigger *base, struct fg_buf *out)
     return fg_buf_append_str(out, "]");
 }
 
+static int rq_metrics(struct fg_trigger *base, struct fg_prom *p)
+{
+    struct rq_trigger *t = (struct rq_trigger *)base;
+    long long now = fg_now_ms();
+    for (size_t i = 0; i < t->n; i++) {
+        const struct rq_source *s = &t->src[i];
+        struct fg_source_figures f;
+        fg_source_figures_init(&f, base->ops->name, s->q->stream, s->fn->name);
+        f.received = s->received;
+        f.acknowledged = s->acked;
+        f.failed = s->failed;
+        f.filtered = s->filtered;
+        f.redelivered = s->redelivered;
+        f.given_up = s->dead_lettered;
+        f.iterator_age_s = s->oldest_pending_ms && now > s->oldest_pending_ms ? (now - s->oldest_pending_ms) / 1000.0 : 0;
+        f.up = s->rd.up && s->wr.up;
+        fg_source_metrics(p, &f);
+    }
+    return p->err;
+}
+
 static void rq_free(struct fg_trigger *base)
 {
     struct rq_trigger *t = (struct rq_trigger *)base;
@@ -701,6 +760,8 @@ static void rq_free(struct fg_trigger *base)
             event_free(s->claim_ev);
         if (s->again_ev)
             event_free(s->again_ev);
+        if (s->age_ev)
+            event_free(s->age_ev);
         fg_filter_free(s->filter);
     }
     free(t->src);
@@ -751,7 +812,8 @@ static int rq_new(const struct fg_config *conf, struct fg_router *router, struct
             if (ev->filter.n && (rc = fg_filter_compile(ev->filter.patterns, ev->filter.n, &s->filter, err)) < 0)
                 goto fail;
             if (!(s->claim_ev = event_new(loop->base, -1, EV_PERSIST, rq_on_claim_timer, s)) ||
-                !(s->again_ev = evtimer_new(loop->base, rq_on_again, s))) {
+                !(s->again_ev = evtimer_new(loop->base, rq_on_again, s)) ||
+                !(s->age_ev = event_new(loop->base, -1, EV_PERSIST, rq_on_age_timer, s))) {
                 rc = fg_err_set(err, -ENOMEM, "out of memory");
                 goto fail;
             }
@@ -867,6 +929,7 @@ const struct fg_trigger_ops fg_queue_trigger = {
     .start = rq_start,
     .stop = rq_stop,
     .describe = rq_describe,
+    .metrics = rq_metrics,
     .free = rq_free,
     .summary = rq_summary,
 };

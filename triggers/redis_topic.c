@@ -15,6 +15,7 @@
 #include "../core/json_write.h"
 #include "../core/log.h"
 #include "redis.h"
+#include "source_metrics.h"
 #include "sqs_event.h"
 
 static const struct fg_conf_event_type rt_conf;
@@ -130,6 +131,24 @@ static void rt_stop(struct fg_trigger *base)
     t->stopped = true;
     for (size_t i = 0; i < t->n; i++)
         fg_redis_close(&t->src[i].rd);
+}
+
+static int rt_metrics(struct fg_trigger *base, struct fg_prom *p)
+{
+    struct rt_trigger *t = (struct rt_trigger *)base;
+    for (size_t i = 0; i < t->n; i++) {
+        struct rt_source *s = &t->src[i];
+        struct fg_source_figures f;
+        fg_source_figures_init(&f, base->ops->name, s->topic->channel ? s->topic->channel : s->topic->pattern,
+                               s->fn->name);
+        f.received = atomic_load_explicit(&s->received, memory_order_relaxed);
+        f.acknowledged = atomic_load_explicit(&s->accepted, memory_order_relaxed);
+        f.failed = atomic_load_explicit(&s->refused, memory_order_relaxed);
+        f.filtered = atomic_load_explicit(&s->filtered, memory_order_relaxed);
+        f.up = s->rd.up;
+        fg_source_metrics(p, &f);
+    }
+    return p->err;
 }
 
 static int rt_describe(struct fg_trigger *base, struct fg_buf *out)
@@ -256,6 +275,7 @@ const struct fg_trigger_ops fg_topic_trigger = {
     .start = rt_start,
     .stop = rt_stop,
     .describe = rt_describe,
+    .metrics = rt_metrics,
     .free = rt_free,
     .summary = rt_summary,
 };

@@ -16,6 +16,7 @@
 
 #include "../core/log.h"
 #include "fs.h"
+#include "source_metrics.h"
 
 /* ------------------------------------------------------------------ types */
 
@@ -24,7 +25,20 @@ struct fg_s3_notifier {
     struct fg_router *router;
     atomic_ullong sequencer;         /* the next change's; starts at the clock (µs), so it grows across restarts */
     struct fg_filter **filters;      /* per `s3` event in configuration order; NULL entries pass all */
+    struct s3_counts *counts;        /* per `s3` event, the same order */
     size_t n_filters;
+};
+
+/* One `s3` event's figures for GET /metrics (endpoint and store threads). */
+struct s3_counts {
+    atomic_llong received;           /* changes it matched */
+    atomic_llong filtered, stored, failed;
+};
+
+/* One event fired: its batch, and whose figures its commit counts in. */
+struct s3_fired {
+    struct s3_batch *b;
+    struct s3_counts *counts;
 };
 
 /* The events of one fg_s3_notify call. */
@@ -54,7 +68,10 @@ int fg_s3_notifier_new(const struct fg_config *conf, struct fg_router *router, s
     int rc;
 
     *out = NULL;
-    if (!n || !(n->filters = calloc(fg_conf_count_events(conf, &s3_conf) + 1, sizeof(*n->filters)))) {
+    if (!n || !(n->filters = calloc(fg_conf_count_events(conf, &s3_conf) + 1, sizeof(*n->filters))) ||
+        !(n->counts = calloc(fg_conf_count_events(conf, &s3_conf) + 1, sizeof(*n->counts)))) {
+        if (n)
+            free(n->filters);
         free(n);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
@@ -84,6 +101,7 @@ void fg_s3_notifier_free(struct fg_s3_notifier *n)
     for (size_t i = 0; i < n->n_filters; i++)
         fg_filter_free(n->filters[i]);
     free(n->filters);
+    free(n->counts);
     free(n);
 }
 
@@ -96,7 +114,10 @@ static void s3_batch_fail(struct s3_batch *b, int rc)
 /* fg_store_accept_fn of each event: the last one in reports. */
 static void s3_on_committed(void *arg, int rc)
 {
-    struct s3_batch *b = arg;
+    struct s3_fired *fired = arg;
+    struct s3_batch *b = fired->b;
+    atomic_fetch_add_explicit(rc < 0 ? &fired->counts->failed : &fired->counts->stored, 1, memory_order_relaxed);
+    free(fired);
     if (rc < 0)
         s3_batch_fail(b, rc);
     if (atomic_fetch_sub(&b->pending, 1) == 1) {
@@ -129,20 +150,30 @@ int fg_s3_notify(struct fg_s3_notifier *n, const char *bucket, const char *key, 
         for (size_t j = 0; j < fn->n_events; j++) {
             const struct fg_conf_s3_event *e = fn->events[j].conf;
             const struct fg_filter *filter;
+            struct s3_counts *counts;
             struct fg_async_event *ev;
+            struct s3_fired *fired;
             char seq[17];
             if (fn->events[j].type != &s3_conf)
                 continue;
+            counts = &n->counts[k];
             filter = n->filters[k++];
             if (!fg_s3_trigger_matches(e, bucket, key, created))
                 continue;
+            atomic_fetch_add_explicit(&counts->received, 1, memory_order_relaxed);
             fg_s3_sequencer(atomic_fetch_add(&n->sequencer, 1), seq);
             struct fg_s3_event_info info = {
                 .event_name = event_name, .bucket = bucket, .key = key, .size = size, .etag = etag,
                 .sequencer = seq, .time_ms = fg_now_ms(), .region = conf->region, .source_ip = source_ip,
                 .config_id = e->name, .request_id = request_id,
             };
-            if ((rc = fg_s3_event_new(&info, filter, fn->name, FG_PAYLOAD_ASYNC_MAX_BYTES, &ev)) != 0) {
+            if ((rc = fg_s3_event_new(&info, filter, fn->name, FG_PAYLOAD_ASYNC_MAX_BYTES, &ev)) == 0 &&
+                !(fired = malloc(sizeof(*fired)))) {
+                fg_async_event_free(ev);
+                rc = -ENOMEM;
+            }
+            if (rc != 0) {
+                atomic_fetch_add_explicit(rc < 0 ? &counts->failed : &counts->filtered, 1, memory_order_relaxed);
                 if (rc < 0) {
                     fg_log(FG_LOG_ERROR, "s3", "%s/%s: the event for %s cannot be built: %s", bucket, key, fn->name,
                            fg_strerror(rc));
@@ -150,8 +181,11 @@ int fg_s3_notify(struct fg_s3_notifier *n, const char *bucket, const char *key, 
                 }
                 continue;
             }
+            *fired = (struct s3_fired){ b, counts };
             atomic_fetch_add(&b->pending, 1);
-            if ((rc = fg_router_submit_async(n->router, ev, NULL, s3_on_committed, b)) < 0) {
+            if ((rc = fg_router_submit_async(n->router, ev, NULL, s3_on_committed, fired)) < 0) {
+                free(fired);
+                atomic_fetch_add_explicit(&counts->failed, 1, memory_order_relaxed);
                 atomic_fetch_sub(&b->pending, 1);
                 s3_batch_fail(b, rc);
             }
@@ -164,6 +198,29 @@ int fg_s3_notify(struct fg_s3_notifier *n, const char *bucket, const char *key, 
         return rc;
     }
     return FG_S3_NOTIFY_PENDING;
+}
+
+int fg_s3_notifier_metrics(struct fg_s3_notifier *n, struct fg_prom *p)
+{
+    const struct fg_config *conf = n->conf;
+    for (size_t i = 0, k = 0; i < conf->n_functions; i++) {
+        const struct fg_conf_function *fn = &conf->functions[i];
+        for (size_t j = 0; j < fn->n_events; j++) {
+            const struct fg_conf_s3_event *e = fn->events[j].conf;
+            struct s3_counts *c;
+            struct fg_source_figures f;
+            if (fn->events[j].type != &s3_conf)
+                continue;
+            c = &n->counts[k++];
+            fg_source_figures_init(&f, fg_s3_trigger.name, e->name, fn->name);
+            f.received = atomic_load_explicit(&c->received, memory_order_relaxed);
+            f.acknowledged = atomic_load_explicit(&c->stored, memory_order_relaxed);
+            f.failed = atomic_load_explicit(&c->failed, memory_order_relaxed);
+            f.filtered = atomic_load_explicit(&c->filtered, memory_order_relaxed);
+            fg_source_metrics(p, &f);
+        }
+    }
+    return p->err;
 }
 
 /* ------------------------------------------------------------------ configuration */

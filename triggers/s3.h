@@ -61,4 +61,9 @@ int fg_s3_notify(struct fg_s3_notifier *n, const char *bucket, const char *key, 
                  long long size, const char *etag, const char *request_id, const char *source_ip,
                  fg_s3_notified_fn *cb, void *arg) FG_MUST_CHECK;
 
+/* Loop thread (its counts are atomics): per `- s3:` event, the object changes it matched,
+ * stored as events, filtered out and failed, as samples of one scrape (source_metrics.h).
+ * 0 or p's error. */
+int fg_s3_notifier_metrics(struct fg_s3_notifier *n, struct fg_prom *p);
+
 #endif

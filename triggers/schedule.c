@@ -13,6 +13,7 @@
 #include "../core/id.h"
 #include "../core/json_write.h"
 #include "../core/log.h"
+#include "source_metrics.h"
 
 static const struct fg_conf_event_type sched_conf;
 
@@ -32,6 +33,8 @@ struct sched_entry {
     long long last;                     /* epoch s: every tick up to here is handled */
     long long last_fire;                /* epoch s of the last fire known, -1 = none (shown) */
     long long fired;                    /* fires since start, catch-up ones included (shown) */
+    long long skipped;                  /* missed ticks the catch-up policy did not fire */
+    atomic_llong stored, failed;        /* fires committed or refused by the store (store thread) */
 };
 
 struct sched_trigger {
@@ -50,12 +53,13 @@ struct sched_trigger {
     atomic_llong failed;                /* fires the store refused (store thread) */
     /* Latency of on-time fires, from the tick to the commit (store thread writes). */
     atomic_llong lat[SCHED_LAT_BUCKETS];
-    atomic_llong lat_max;
+    atomic_llong lat_max, lat_sum;
 };
 
 /* What a commit callback needs to know about its fire. */
 struct sched_fire_ctx {
     struct sched_trigger *t;
+    struct sched_entry *e;
     long long due_ms;
     bool on_time;
 };
@@ -88,15 +92,20 @@ static void sched_on_committed(void *arg, int rc)
     struct sched_trigger *t = c->t;
     if (rc < 0) {
         atomic_fetch_add(&t->failed, 1);
+        atomic_fetch_add_explicit(&c->e->failed, 1, memory_order_relaxed);
         fg_log(FG_LOG_ERROR, "schedule", "a fire could not be stored (%s); it is caught up after a restart",
                fg_strerror(rc));
-    } else if (c->on_time) {
-        long long ms = fg_now_ms() - c->due_ms, max = atomic_load(&t->lat_max);
-        if (ms < 0)
-            ms = 0;
-        atomic_fetch_add(&t->lat[ms < SCHED_LAT_BUCKETS - 1 ? ms : SCHED_LAT_BUCKETS - 1], 1);
-        while (ms > max && !atomic_compare_exchange_weak(&t->lat_max, &max, ms))
-            ;
+    } else {
+        atomic_fetch_add_explicit(&c->e->stored, 1, memory_order_relaxed);
+        if (c->on_time) {
+            long long ms = fg_now_ms() - c->due_ms, max = atomic_load(&t->lat_max);
+            if (ms < 0)
+                ms = 0;
+            atomic_fetch_add(&t->lat[ms < SCHED_LAT_BUCKETS - 1 ? ms : SCHED_LAT_BUCKETS - 1], 1);
+            atomic_fetch_add_explicit(&t->lat_sum, ms, memory_order_relaxed);
+            while (ms > max && !atomic_compare_exchange_weak(&t->lat_max, &max, ms))
+                ;
+        }
     }
     free(c);
 }
@@ -122,7 +131,7 @@ static void sched_fire(struct sched_trigger *t, struct sched_entry *e, long long
         fg_log(FG_LOG_ERROR, "schedule", "%s: out of memory: the tick at %lld was not fired", e->conf->name, due);
         return;
     }
-    *ctx = (struct sched_fire_ctx){ t, due * 1000, on_time };
+    *ctx = (struct sched_fire_ctx){ t, e, due * 1000, on_time };
     ev->mark.kind = FG_MARK_SCHEDULE;
     ev->mark.a = due;
     if (fg_router_submit_async(t->router, ev, NULL, sched_on_committed, ctx) < 0) {
@@ -175,6 +184,7 @@ static void sched_due(struct sched_trigger *t, struct sched_entry *e, long long 
         }
         if (n_fired < n_due) {
             t->skipped += n_due - n_fired;
+            e->skipped += n_due - n_fired;
             fg_log(FG_LOG_INFO, "schedule", "%s: %lld missed tick(s) %s (catch_up: %s)", c->name, n_due - n_fired,
                    n_fired ? "folded into one fire" : "skipped",
                    c->catch_up == FG_CATCH_UP_ALL ? "all" : c->catch_up == FG_CATCH_UP_LAST ? "last" : "none");
@@ -320,6 +330,46 @@ static int sched_describe(struct fg_trigger *base, struct fg_buf *out)
                      t->fired, t->skipped, (long long)atomic_load(&t->failed), total, p50 < 0 ? 0 : p50,
                      p99 < 0 ? 0 : p99, (long long)atomic_load(&t->lat_max));
     return fg_buf_append(out, tail, (size_t)n);
+}
+
+/* GET /metrics: per schedule, its fires (received: submitted, acknowledged: committed,
+ * failed: refused by the store) and missed ticks; for all, the lateness of on-time fires
+ * from the tick to the commit, from the 1 ms histogram the view's percentiles use. */
+static int sched_metrics(struct fg_trigger *base, struct fg_prom *p)
+{
+    static const double bounds_ms[] = { 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000 };
+    enum { N = sizeof(bounds_ms) / sizeof(bounds_ms[0]) };
+    struct sched_trigger *t = (struct sched_trigger *)base;
+    struct fg_prom_family *missed = fg_prom_family(p, "fngate_schedule_missed_ticks_total", FG_PROM_COUNTER,
+                                                   "Ticks missed while fngate was down or late that the catch_up "
+                                                   "policy did not fire");
+    unsigned long long counts[N + 1] = { 0 };
+    double bounds_s[N];
+    size_t k = 0;
+
+    for (size_t i = 0; i < t->n; i++) {
+        struct sched_entry *e = &t->e[i];
+        struct fg_source_figures f;
+        fg_source_figures_init(&f, base->ops->name, e->conf->name, e->fn->name);
+        f.received = e->fired;
+        f.acknowledged = atomic_load_explicit(&e->stored, memory_order_relaxed);
+        f.failed = atomic_load_explicit(&e->failed, memory_order_relaxed);
+        fg_source_metrics(p, &f);
+        fg_prom_sample(missed, (double)e->skipped, "function", e->fn->name, "trigger", base->ops->name, "source",
+                       e->conf->name, NULL);
+    }
+    for (int i = 0; i < SCHED_LAT_BUCKETS; i++) {
+        while (k < N && i > bounds_ms[k])
+            k++;
+        counts[k] += (unsigned long long)atomic_load_explicit(&t->lat[i], memory_order_relaxed);
+    }
+    for (size_t b = 0; b < N; b++)
+        bounds_s[b] = bounds_ms[b] / 1000.0;
+    if (t->n)
+        fg_prom_histogram(fg_prom_family(p, "fngate_schedule_fire_lateness_seconds", FG_PROM_HISTOGRAM,
+                                         "On-time schedule fires: from the tick to the durable commit of its event"),
+                          bounds_s, N, counts, atomic_load_explicit(&t->lat_sum, memory_order_relaxed) / 1000.0, NULL);
+    return p->err;
 }
 
 static void sched_free(struct fg_trigger *base)
@@ -508,6 +558,7 @@ const struct fg_trigger_ops fg_schedule_trigger = {
     .start = sched_start,
     .stop = sched_stop,
     .describe = sched_describe,
+    .metrics = sched_metrics,
     .free = sched_free,
     .summary = sched_summary,
 };

@@ -20,6 +20,7 @@
 #include "../core/buf.h"
 #include "../core/err.h"
 #include "../core/loop.h"
+#include "../core/prom.h"
 #include "../router/router.h"
 
 struct fg_trigger;
@@ -48,6 +49,10 @@ struct fg_trigger_ops {
     /* Appends the instance's state as JSON (the admin view). Loop thread. 0 or a fg_buf
      * error. May be NULL when view is. */
     int (*describe)(struct fg_trigger *t, struct fg_buf *out);
+    /* Appends the instance's metrics to one scrape of GET /metrics (core/prom.h; the
+     * per-source families every adapter shares are source_metrics.h's). Loop thread; what
+     * other threads count is read through atomics. 0 or p's error. NULL: none. */
+    int (*metrics)(struct fg_trigger *t, struct fg_prom *p);
     /* Frees the instance. Loop thread, after stop and after the store is closed. */
     void (*free)(struct fg_trigger *t);
     /* Writes one line of `fngate validate` for one event of this kind ("schedule: ...",
