@@ -15,10 +15,12 @@ build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev l
 # clang: `make check-builds` compiles fngate with it too (the product does not need it);
 # libclang-rt-14-dev: its libFuzzer and sanitizer runtimes, for `make fuzz` (-fsanitize=fuzzer).
 # openssl: the TLS tests and benchmark make their certificates with its CLI.
+# prometheus: test_metrics checks GET /metrics with its promtool and scrapes it with a
+# prometheus of its own (own config, storage and port; the packaged service is not used).
 # python3-pil, python3-pip: examples/thumbnails (and its test) makes images with PIL, and its
 # setup.sh installs a current boto3 from PyPI into the function's folder with pip.
 test_pkgs="curl awscli python3-boto3 wrk nginx-light redis-server kcat python3-pil python3-pip incron autoconf automake libtool
- g++ make unzip clang libclang-rt-14-dev openssl"
+ g++ make unzip clang libclang-rt-14-dev openssl prometheus"
 # Tools that may come from elsewhere (NodeSource's nodejs bundles npm, and Debian's npm
 # package would conflict with it): checked by command, installed from Debian if missing.
 test_cmds="node:nodejs npm:npm"
