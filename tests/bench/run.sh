@@ -27,6 +27,12 @@
 # alternating on/off BENCH_ISO_ROUNDS times (3) in one run (target: mean on >= 0.95x mean
 # off), and the Init Duration of
 # cold starts isolation off, on (mount namespace), and on with `network: none`.
+#
+# BENCH_ONLY=issue16: the route of (a) with the metrics scraped every second (GET /metrics
+# on the admin listener, as Prometheus would) and the log store on (`logs: {store: true}`),
+# beside the same run with neither (`logs: {store: false}`, no scraper), alternating
+# BENCH_M_ROUNDS times (3) in one run (target: mean on >= 0.95x mean off). The counters
+# themselves cannot be turned off: the off run counts too, unscraped.
 set -euo pipefail
 build="${1:-build/release}"
 cd "$(dirname "$0")/../.."
@@ -35,7 +41,9 @@ duration="${BENCH_SECONDS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 warmup="${BENCH_WARMUP:-2}"
 only="${BENCH_ONLY:-}"            # issue14: only issue 14's part (and nginx static); routes: not it;
-                                  # issue15: only isolation on beside off (and nginx static)
+                                  # issue15: only isolation on beside off (and nginx static);
+                                  # issue16: only metrics and log store on beside off (and nginx static)
+case "$only" in issue14|issue15|issue16) rows=no ;; *) rows=yes ;; esac    # rows (a), (b), (d)
 pool_sizes="${BENCH_POOL_SIZES:-2 4 8}"
 cold_n="${BENCH_COLD:-5}"
 npm_dir="${BENCH_NPM_DIR:-$root/build/bench-npm}"
@@ -89,7 +97,7 @@ $(echo_function $((conns * 2)) "$conns")
     events:
       - http: {method: GET, path: "/hello/{name}"}
 CFG
-if [ "$only" != issue14 ] && [ "$only" != issue15 ]; then
+if [ "$rows" = yes ]; then
   fngate_start fngate
   fg_port=$(fngate_port fngate)
 fi
@@ -104,13 +112,13 @@ measure() {
 
 echo "fngate bench: wrk -t2 -c$conns -d${duration}s on 127.0.0.1, $(nproc) cores"
 row() { printf '%-44s %10s %9s %9s %8s %s\n' "$@"; }
-if [ "$only" != issue14 ] && [ "$only" != issue15 ]; then
+if [ "$rows" = yes ]; then
   read -r a_rps a_p50 a_p99 a_bad <<< "$(measure a "http://127.0.0.1:$fg_port/echo")"
   read -r b_rps b_p50 b_p99 b_bad <<< "$(measure b "http://127.0.0.1:$fg_port/hello/bench")"
 fi
 read -r c_rps c_p50 c_p99 c_bad <<< "$(measure c "http://127.0.0.1:$nginx_port/hello.txt")"
 c_rss=$(tree_rss_kb "$(cat "$tmp/nginx.pid")")
-if [ "$only" != issue14 ] && [ "$only" != issue15 ]; then
+if [ "$rows" = yes ]; then
   read -r d_rps d_p50 d_p99 d_bad <<< "$(measure d "http://127.0.0.1:$proxy_port/hello.txt")"
   row target "req/s" "p50 ms" "p99 ms" "non-2xx" ""
   row "(a) route -> warm provided C worker" "$a_rps" "$a_p50" "$a_p99" "$a_bad" "$(bench_flag a)"
@@ -361,6 +369,75 @@ if [ "$only" = issue15 ]; then
         "$(median "$init")" "$init" "$(median "$client")" "$client"
     done
   done
+  bench_end
+  exit 0
+fi
+
+# ==== issue 16: metrics scraped and the log store on, beside neither, in one run
+if [ "$only" = issue16 ]; then
+  # m_run RUN NAME on|off: the route of (a) (C echo, pool pre-warmed to the connection
+  # count); on: `logs: {store: true}` and a scraper GETting /metrics every second through
+  # the warm-up and the measured run; off: `logs: {store: false}`, no scraper.
+  # Sets RUN_{rps,p50,p99,bad} and RUN_scrapes.
+  m_run() {
+    local p aport tok scraper=""
+    {
+      printf 'state_dir: %s\n' "$tmp/state-$2"
+      printf 'logs: {store: %s}\n' "$([ "$3" = on ] && echo true || echo false)"
+      echo 'gateway: {max_connections_per_client: 0}'
+      echo 'functions:'
+      echo_function $((conns * 2)) "$conns"
+      printf '    events:\n      - http: GET /echo\n'
+    } > "$tmp/$2.yaml"
+    fngate_start "$2"
+    p=$(fngate_port "$2")
+    : > "$tmp/$2.scrapes"
+    if [ "$3" = on ]; then
+      aport=$(fngate_admin_port "$2")
+      tok=$(fngate_admin_token "$2")
+      if ! curl -sf -H "Authorization: Bearer $tok" "http://127.0.0.1:$aport/metrics" | grep -q '^fngate_invocations_total'; then
+        bench_invalid "$1" "GET /metrics did not answer with the metrics"
+      fi
+      (
+        while :; do
+          curl -sf -o /dev/null -H "Authorization: Bearer $tok" "http://127.0.0.1:$aport/metrics" && echo >> "$tmp/$2.scrapes"
+          sleep 1
+        done
+      ) &
+      scraper=$!
+      pids+=("$scraper")
+    fi
+    read -r "${1}_rps" "${1}_p50" "${1}_p99" "${1}_bad" <<< "$(measure "$1" "http://127.0.0.1:$p/echo")"
+    if [ -n "$scraper" ]; then
+      kill "$scraper" 2>/dev/null || true
+      wait "$scraper" 2>/dev/null || true
+      [ "$(wc -l < "$tmp/$2.scrapes")" -ge "$duration" ] || bench_invalid "$1" "only $(wc -l < "$tmp/$2.scrapes") scrapes"
+    fi
+    printf -v "${1}_scrapes" '%s' "$(wc -l < "$tmp/$2.scrapes")"
+    fngate_stop "$2"
+  }
+  echo
+  echo "issue 16: the route of (a) with GET /metrics scraped every second and logs: {store: true},"
+  echo "beside logs: {store: false} and no scraper; ${BENCH_M_ROUNDS:-3} rounds, alternating (on, off, on, off, ...)"
+  rounds=$(seq 1 "${BENCH_M_ROUNDS:-3}")
+  for k in $rounds; do
+    m_run "on$k" "m-on$k" on
+    m_run "off$k" "m-off$k" off
+  done
+  printf '%-48s %9s %8s %8s %7s %8s\n' target "req/s" "p50 ms" "p99 ms" "non-2xx" scrapes
+  on="" off=""
+  for k in $rounds; do
+    for m in on off; do
+      r="$m$k"; v1="${r}_rps" v2="${r}_p50" v3="${r}_p99" v4="${r}_bad" v5="${r}_scrapes"
+      printf '%-48s %9s %8s %8s %7s %8s %s\n' "metrics + log store $m (run $k)" "${!v1:--}" "${!v2:--}" "${!v3:--}" \
+        "${!v4:--}" "${!v5:--}" "$(bench_flag "$r")"
+    done
+    v="on${k}_rps"; on="$on,${!v:-}"
+    v="off${k}_rps"; off="$off,${!v:-}"
+  done
+  on=$(mean "$on") off=$(mean "$off")
+  printf '%-48s %9s\n' "mean on" "$on" "mean off" "$off"
+  bench_target "warm route req/s, metrics + log store on vs off (mean of ${BENCH_M_ROUNDS:-3})" on1 "$on" off1 "$off" ">=" 0.95
   bench_end
   exit 0
 fi
