@@ -108,6 +108,8 @@ int fg_metrics_write(struct fg_router *r, struct fg_prom *p)
         const struct fg_function *fn = r->fns[i];
         const struct fg_fn_metrics *m = &fn->metrics;
         const char *name = fn->conf->name;
+        if (fn->removed)
+            continue;           /* draining after a reload; its name may be back, as a new function */
         fg_prom_sample(f[M_INVOCATIONS], (double)m->invocations, "function", name, NULL);
         fg_prom_sample(f[M_ERRORS], (double)m->errors_function, "function", name, "kind", "function", NULL);
         fg_prom_sample(f[M_ERRORS], (double)m->errors_timeout, "function", name, "kind", "timeout", NULL);

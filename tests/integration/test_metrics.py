@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -219,6 +220,28 @@ def test_front_door_by_route_and_status_and_open_connections(tmp):
         for c in conns:
             c.close()
         wait_until(lambda: scrape(gw)[("fngate_http_open_connections", "")] == 0, 10, "the connections to close")
+
+
+def test_front_door_counts_sum_across_a_reload(tmp):
+    """A reload makes a new route table; requests count in the one they started with, and
+    a scrape sums them by route, so a route kept across the reload keeps counting up."""
+    def conf(routes):
+        return ("functions:\n  H:\n    runtime: python3\n    handler: app.route\n    code: %s\n    events:\n%s"
+                "isolation: {enabled: false}\n" % (code_dir(tmp), "".join("      - http: GET %s\n" % r for r in routes)))
+    with Gateway(tmp, conf(["/a", "/gone"])) as gw:
+        for path in ("/a", "/a", "/gone"):
+            check(gw.request("GET", path)[0] == 200, path)
+        write(gw.config, conf(["/a", "/b"]))
+        before = gw.stderr().count("reloaded ")
+        gw.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: gw.stderr().count("reloaded ") > before, 20, "the reload", seen=gw.stderr)
+        for path, status in (("/a", 200), ("/b", 200), ("/gone", 404)):
+            check(gw.request("GET", path)[0] == status, path)
+        s = scrape(gw)
+        got = {(re.search(r'route="([^"]*)"', k[1]).group(1), re.search(r'code="([^"]*)"', k[1]).group(1)): v
+               for k, v in s.items() if k[0] == "fngate_http_requests_total"}
+        want = {("GET /a", "200"): 3, ("GET /b", "200"): 1, ("GET /gone", "200"): 1, ("unmatched", "404"): 1}
+        check(got == want, "requests by route and code across the reload: %r, want %r" % (got, want))
 
 
 QUEUE_PY = """
