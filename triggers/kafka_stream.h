@@ -16,7 +16,9 @@
  * the batches; it submits invocations to the router (any-thread API) and learns of their
  * end through a completion list it is woken for. /_fngate/streams shows its counts and the
  * offsets the broker took (the commit callback, on the consumer thread, under the source's
- * lock). Tests: tests/integration/test_stream.py. */
+ * lock); GET /metrics its counts and IteratorAge (the timestamp of the oldest record held
+ * and not finished, noted by the consumer thread on every pass). Tests:
+ * tests/integration/test_stream.py, test_metrics.py. */
 #ifndef FG_KAFKA_STREAM_H
 #define FG_KAFKA_STREAM_H
 

@@ -6,8 +6,10 @@
  * back once it has been idle for visibility_timeout (XPENDING IDLE + XCLAIM, which also
  * counts the receive). A message received more than max_receive_count times moves to the
  * dead-letter stream and is acknowledged in one MULTI/EXEC. Each source reads on one
- * connection (XREADGROUP blocks it) and writes on another, both kept up by redis.c.
- * Loop thread only. Tests: tests/integration/test_queue.py. */
+ * connection (XREADGROUP blocks it) and writes on another, both kept up by redis.c. Every
+ * second the writer asks XPENDING's summary for the oldest pending entry, whose id's time
+ * is the source's IteratorAge in GET /metrics. Loop thread only. Tests:
+ * tests/integration/test_queue.py, test_metrics.py. */
 #ifndef FG_REDIS_QUEUE_H
 #define FG_REDIS_QUEUE_H
 
