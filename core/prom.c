@@ -24,6 +24,7 @@ static const char *const prom_type_names[] = { "counter", "gauge", "histogram", 
 void fg_prom_init(struct fg_prom *p, size_t max_bytes)
 {
     memset(p, 0, sizeof(*p));
+    fg_strmap_init(&p->index);
     p->max_bytes = max_bytes;
 }
 
@@ -32,10 +33,10 @@ struct fg_prom_family *fg_prom_family(struct fg_prom *p, const char *name, enum 
 {
     struct fg_prom_family *f;
 
-    for (f = p->first; f; f = f->next)
-        if (!strcmp(f->name, name))
-            return f;
-    if (!(f = calloc(1, sizeof(*f)))) {
+    if ((f = fg_strmap_get(&p->index, name)))
+        return f;
+    if (!(f = calloc(1, sizeof(*f))) || fg_strmap_put(&p->index, name, f) < 0) {
+        free(f);
         if (!p->err)
             p->err = -ENOMEM;
         return NULL;
@@ -221,4 +222,5 @@ void fg_prom_close(struct fg_prom *p)
         free(f);
     }
     p->first = p->last = NULL;
+    fg_strmap_free(&p->index);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "strmap.h"
 
 enum fg_prom_type {
     FG_PROM_COUNTER = 0,
@@ -31,6 +32,7 @@ struct fg_prom_family;
 /* Caller-embedded: fg_prom_init, families and samples, fg_prom_render, fg_prom_close. */
 struct fg_prom {
     struct fg_prom_family *first, *last;
+    struct fg_strmap index;   /* name → family: a writer names a family per sample */
     size_t max_bytes;         /* ceiling for each family's samples */
     int err;                  /* the first failure (-ENOMEM, -FG_ETOOBIG), sticky */
 };

@@ -784,7 +784,7 @@ int fg_http_metrics(struct fg_http_server *s, struct fg_prom *p)
     /* Requests count in the view they started with: every view's table, summed by route. */
     for (struct http_view *v = atomic_load(&s->view); v; v = v->older)
         n++;
-    if (!(tables = malloc(n * sizeof(*tables))))
+    if (!(tables = malloc((n ? n : 1) * sizeof(*tables))))
         return -ENOMEM;
     n = 0;
     for (struct http_view *v = atomic_load(&s->view); v; v = v->older)
