@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "logstore.h"
 #include "router_int.h"
 #include "worker.h"
 
@@ -115,5 +116,9 @@ int fg_metrics_render(struct fg_router *r, struct fg_buf *out)
     metrics_family(out, r, "fngate_async_events_running", "gauge", "Async events being attempted", m_async_running);
     metrics_family(out, r, "fngate_async_events_retrying", "gauge", "Async events waiting for a retry",
                    m_async_retrying);
+    metrics_head(out, "fngate_log_lines_dropped_total", "counter",
+                 "Function log lines the log store could not keep (its writer behind, a write failed)");
+    snprintf(le, sizeof(le), "fngate_log_lines_dropped_total %llu\n", fg_logstore_dropped(r->logstore));
+    fg_buf_append_str(out, le);
     return out->err;
 }
