@@ -308,7 +308,8 @@ static void logstore_trim_dir(struct fg_logstore *s, const char *dir, struct log
         total += segs[i].size;
     for (i = 0; i < n; i++) {
         char path[PATH_MAX];
-        long long end = i + 1 < n ? segs[i + 1].start_ms : segs[i].mtime_ms;
+        /* Its last line: no later than its last write, nor than the next segment's start. */
+        long long end = i + 1 < n && segs[i + 1].start_ms < segs[i].mtime_ms ? segs[i + 1].start_ms : segs[i].mtime_ms;
         bool open = f && f->fd >= 0 && segs[i].start_ms == f->seg_start;
         bool old = end < cutoff;
         if (!old && (open || total <= s->max_bytes))
@@ -369,23 +370,29 @@ static int logstore_open_segment(struct fg_logstore *s, struct logstore_fn *f, l
     return 0;
 }
 
-/* The writer state of function name (NUL-terminated), made on its first line. */
-static struct logstore_fn *logstore_fn(struct fg_logstore *s, const char *name)
+/* The writer state of function name (NUL-terminated), made on its first line: 0 with *out,
+ * or -errno (its directory cannot be made: a file in the way, a full disk). */
+static int logstore_fn(struct fg_logstore *s, const char *name, struct logstore_fn **out)
 {
     struct logstore_fn *f = fg_strmap_get(&s->fns, name);
-    if (f)
-        return f;
-    if (!fg_logseg_name_ok(name) || !(f = calloc(1, sizeof(*f))))
-        return NULL;
+    int rc;
+
+    if ((*out = f))
+        return 0;
+    if (!fg_logseg_name_ok(name))
+        return -EINVAL;
+    if (!(f = calloc(1, sizeof(*f))))
+        return -ENOMEM;
     f->fd = -1;
     snprintf(f->dir, sizeof(f->dir), "%s/%s", s->logs_dir, name);
     fg_buf_init(&f->pending, 2 * LOGSTORE_BATCH_BYTES + 8 * FG_LOGSTORE_LINE_MAX);
-    if (fg_mkdirs(f->dir) < 0 || fg_strmap_put(&s->fns, name, f) < 0) {
+    if ((rc = fg_mkdirs(f->dir)) < 0 || (rc = fg_strmap_put(&s->fns, name, f)) < 0) {
         fg_buf_free(&f->pending);
         free(f);
-        return NULL;
+        return rc;
     }
-    return f;
+    *out = f;
+    return 0;
 }
 
 /* One record into its function's pending lines, ending the open segment first when its
@@ -399,8 +406,10 @@ static void logstore_put(struct fg_logstore *s, const struct logstore_rec *h, co
     int rc;
 
     snprintf(name, sizeof(name), "%.*s", h->fn_len, fn);
-    if (!(f = logstore_fn(s, name))) {
-        logstore_fail(s, "keep lines of", name, -ENOMEM, 1);
+    if ((rc = logstore_fn(s, name, &f)) < 0) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s/%s", s->logs_dir, name);
+        logstore_fail(s, "create", dir, rc, 1);
         return;
     }
     if (f->fd >= 0 && (h->ts_ms >= f->seg_end || f->seg_bytes + (long long)f->pending.len >= s->seg_max)) {

@@ -28,7 +28,7 @@ def parse(text):
             continue
         if not line or line.startswith("#"):
             continue
-        m = re.match(r'^([a-z_]+)\{([^}]*)\} (\S+)$', line)
+        m = re.match(r'^([a-z_]+)(?:\{([^}]*)\})? (\S+)$', line)     # gateway-wide ones have no labels
         check(m, "not an exposition line: %r" % line)
         name = m.group(1)
         base = re.sub(r"_(bucket|sum|count)$", "", name)
