@@ -11,32 +11,20 @@
 #include "../core/url.h"
 #include "../triggers/registry.h"
 
-/* Reads ?function=F&limit=N. */
-static int admin_query_string(const char *qs, struct fg_admin_req *req, struct fg_err *err)
+/* The next key=value of a query string cut in place at *cursor (pairs without '=' are
+ * skipped): the key, with *value set; NULL at the end. */
+static char *admin_param(char **cursor, char **value)
 {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", qs);
-    for (char *save = NULL, *kv = strtok_r(buf, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+    char *kv;
+    while ((kv = strsep(cursor, "&"))) {
         char *v = strchr(kv, '=');
         if (!v)
             continue;
         *v++ = '\0';
-        if (!strcmp(kv, "function")) {
-            struct fg_buf dec;
-            fg_buf_init(&dec, sizeof(req->function) - 1);
-            if (fg_url_decode(&dec, v, strlen(v), FG_URL_FORM) < 0) {
-                fg_buf_free(&dec);
-                return fg_err_set(err, 400, "function: invalid name");
-            }
-            snprintf(req->function, sizeof(req->function), "%s", dec.data ? dec.data : "");
-            fg_buf_free(&dec);
-        } else if (!strcmp(kv, "limit")) {
-            req->query.limit = atoi(v);
-            if (req->query.limit < 1 || req->query.limit > 10000)
-                return fg_err_set(err, 400, "limit: 1..10000");
-        }
+        *value = v;
+        return kv;
     }
-    return 0;
+    return NULL;
 }
 
 /* One query-string value, URL-decoded into out (size bytes, NUL-terminated). 0 or -1 when
@@ -53,6 +41,24 @@ static int admin_decode(const char *v, char *out, size_t size)
     return rc;
 }
 
+/* Reads ?function=F&limit=N. */
+static int admin_query_string(const char *qs, struct fg_admin_req *req, struct fg_err *err)
+{
+    char buf[512], *cursor = buf, *kv, *v;
+    snprintf(buf, sizeof(buf), "%s", qs);
+    while ((kv = admin_param(&cursor, &v))) {
+        if (!strcmp(kv, "function")) {
+            if (admin_decode(v, req->function, sizeof(req->function)) < 0)
+                return fg_err_set(err, 400, "function: invalid name");
+        } else if (!strcmp(kv, "limit")) {
+            req->query.limit = atoi(v);
+            if (req->query.limit < 1 || req->query.limit > 10000)
+                return fg_err_set(err, 400, "limit: 1..10000");
+        }
+    }
+    return 0;
+}
+
 /* A whole number in [min, max] into *out. */
 static bool admin_number(const char *v, long long min, long long max, long long *out)
 {
@@ -65,17 +71,13 @@ static bool admin_number(const char *v, long long min, long long max, long long 
 /* The logs and usage questions' parameters (see admin.h). */
 static int admin_logs_params(const char *qs, struct fg_log_query *q, struct fg_err *err)
 {
-    char buf[4096];
+    char buf[4096], *cursor = buf, *kv, *v;
     long long n;
 
     if (strlen(qs) >= sizeof(buf))
         return fg_err_set(err, 400, "query string too long");
     snprintf(buf, sizeof(buf), "%s", qs);
-    for (char *save = NULL, *kv = strtok_r(buf, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-        char *v = strchr(kv, '=');
-        if (!v)
-            continue;
-        *v++ = '\0';
+    while ((kv = admin_param(&cursor, &v))) {
         if (!strcmp(kv, "since") || !strcmp(kv, "until")) {
             if (!admin_number(v, 0, 9999999999999LL, &n))
                 return fg_err_set(err, 400, "%s: epoch milliseconds", kv);

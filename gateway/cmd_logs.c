@@ -112,35 +112,30 @@ static char *logs_print(const struct logs_opts *o, json_t *answer)
                                                           : NULL;
 }
 
+/* The window, then (--follow) what follows it, question after question. */
 static int logs_run(const struct logs_opts *o)
 {
-    char *path = logs_path(o, NULL), *next = NULL;
+    char *cursor = NULL, *path;
+    bool first = true;
     json_t *j;
 
-    if (!path || !(j = fg_client_call_json(&o->admin, "GET", path, NULL))) {
-        free(path);
-        return 1;
-    }
-    free(path);
-    next = logs_print(o, j);
-    if (json_is_true(json_object_get(j, "truncated")))
-        fprintf(stderr, "fngate: older matching lines are not shown (at most %d): narrow --since or raise --limit\n",
-                o->limit);
-    json_decref(j);
-    while (o->follow && next) {
-        char *cursor = next;
-        path = logs_path(o, cursor);
+    do {
+        path = logs_path(o, first ? NULL : cursor);
         free(cursor);
-        next = NULL;
+        cursor = NULL;
         if (!path || !(j = fg_client_call_json(&o->admin, "GET", path, NULL))) {
             free(path);
             return 1;
         }
         free(path);
-        next = logs_print(o, j);
+        cursor = logs_print(o, j);
+        if (first && json_is_true(json_object_get(j, "truncated")))
+            fprintf(stderr, "fngate: older matching lines are not shown (at most %d): narrow --since or raise "
+                            "--limit\n", o->limit);
         json_decref(j);
-    }
-    free(next);
+        first = false;
+    } while (o->follow && cursor);
+    free(cursor);
     return 0;
 }
 

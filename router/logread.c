@@ -65,9 +65,16 @@ void fg_logread_refuse(struct fg_log_query *q, int status, const char *fmt, ...)
         q->status = 500;
 }
 
+/* Adds a copy of record p to the answer, unless it is not JSON (a damaged file: it is
+ * skipped, so an answer is always a document). 0 or -ENOMEM. */
 static int vec_push(struct logread_vec *v, const char *p, size_t len)
 {
+    json_t *check = json_loadb(p, len, 0, NULL);
     char *copy;
+
+    if (!check)
+        return 0;
+    json_decref(check);
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 64;
         void *grown = realloc(v->v, cap * sizeof(*v->v));

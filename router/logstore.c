@@ -255,6 +255,13 @@ static void logstore_fail(struct fg_logstore *s, const char *what, const char *p
                "since the last line)", what, path, fg_strerror(rc), lines, held);
 }
 
+static void logstore_close_segment(struct logstore_fn *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+}
+
 /* Appends f's pending lines to its open segment; a failure takes back what it wrote. */
 static void logstore_write(struct fg_logstore *s, struct logstore_fn *f)
 {
@@ -274,9 +281,10 @@ static void logstore_write(struct fg_logstore *s, struct logstore_fn *f)
     if (rc < 0) {
         char path[PATH_MAX];
         fg_logseg_path(path, sizeof(path), f->dir, f->seg_start);
-        if (off && ftruncate(f->fd, (off_t)f->seg_bytes) < 0) {
-            /* The segment keeps a partial line; readers skip what is not a record. */
-        }
+        /* A partial line that cannot be taken back ends the segment: the next line starts
+         * a new one, so nothing is ever appended to half a record. */
+        if (off && ftruncate(f->fd, (off_t)f->seg_bytes) < 0)
+            logstore_close_segment(f);
         logstore_fail(s, "write", path, rc, f->pending_lines);
     } else {
         f->seg_bytes += (long long)off;
@@ -284,13 +292,6 @@ static void logstore_write(struct fg_logstore *s, struct logstore_fn *f)
     }
     fg_buf_reset(&f->pending);
     f->pending_lines = 0;
-}
-
-static void logstore_close_segment(struct logstore_fn *f)
-{
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
 }
 
 /* Deletes the oldest segments of dir while they are older than the retention or, with f
