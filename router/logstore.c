@@ -4,8 +4,8 @@
  *
  * DESIGN: a batch packs records as a small header and the bytes of the function name, the
  * request id and the line, so the loop pays a copy per line and no JSON; the writer turns
- * them into JSON lines, gathering each function's into one buffer, and writes each with
- * one write(2). A write that fails is taken back (ftruncate to where the segment ended),
+ * them into JSON lines, gathering each function's into one buffer over all the batches of
+ * a round, and writes each with one write(2). A write that fails is taken back (ftruncate to where the segment ended),
  * so a segment never holds half a record, and its lines are counted as dropped. The
  * writer owns everything below "writer thread"; the loop owns the current batch; the two
  * share only the queue, the byte count and the counters. */
@@ -37,8 +37,16 @@
 /* Segments are an eighth of max_size, within these bounds. */
 #define LOGSTORE_SEG_MIN (4LL << 10)
 #define LOGSTORE_SEG_MAX (16LL << 20)
+/* Batches the writer hands back for reuse, at most, and the largest buffer it keeps: the
+ * loop then allocates nothing per iteration, and a burst's big batches are not kept. */
+#define LOGSTORE_SPARES 8
+#define LOGSTORE_SPARE_BYTES (256u << 10)
 /* The writer looks at the clock (usage flush, retention) at least this often. */
 #define LOGSTORE_TICK_MS 1000
+/* After a round of writes the writer lets batches gather this long: under load it writes
+ * a function's lines of many loop iterations at once, and the loop's hand-overs do not
+ * wake it each time. */
+#define LOGSTORE_COALESCE_MS 10
 
 /* ------------------------------------------------------------------ types */
 
@@ -95,12 +103,15 @@ struct fg_logstore {
     long long retention_ms, max_bytes, seg_max;
     /* loop thread */
     struct logstore_batch *cur;
+    struct fg_workq_item *spares;   /* taken from spare_q, not used yet */
     struct fg_log_limit drop_log;
     /* shared */
     atomic_size_t queued_bytes;
     atomic_ullong dropped;
     struct fg_log_progress progress;
     struct fg_workq wq;
+    struct fg_workq spare_q;        /* emptied batches, from the writer back to the loop */
+    atomic_uint n_spares;
     /* writer thread */
     pthread_t writer;
     bool writer_started, stopped;
@@ -136,6 +147,43 @@ static struct logstore_batch *logstore_batch_new(enum logstore_item_kind kind)
     return b;
 }
 
+static struct logstore_batch *logstore_batch_of(struct fg_workq_item *it)
+{
+    return (struct logstore_batch *)((char *)it - offsetof(struct logstore_batch, item));
+}
+
+/* Loop thread: the batch to add to, a spare one when the writer handed some back. */
+static struct logstore_batch *logstore_cur(struct fg_logstore *s)
+{
+    struct logstore_batch *b;
+    if (s->cur)
+        return s->cur;
+    if (!s->spares)
+        s->spares = fg_workq_take_all(&s->spare_q, 0);
+    if (!s->spares)
+        return s->cur = logstore_batch_new(LOGSTORE_BATCH);
+    b = logstore_batch_of(s->spares);
+    s->spares = s->spares->next;
+    atomic_fetch_sub(&s->n_spares, 1);
+    return s->cur = b;
+}
+
+/* Writer thread: b is done; kept for the loop to fill again, or freed. */
+static void logstore_batch_done(struct fg_logstore *s, struct logstore_batch *b)
+{
+    if (b->kind != LOGSTORE_BATCH || b->lines.cap > LOGSTORE_SPARE_BYTES || b->usage.cap > LOGSTORE_SPARE_BYTES ||
+        atomic_load(&s->n_spares) >= LOGSTORE_SPARES) {
+        logstore_batch_free(b);
+        return;
+    }
+    fg_buf_reset(&b->lines);
+    fg_buf_reset(&b->usage);
+    b->n_lines = 0;
+    b->seq = 0;
+    atomic_fetch_add(&s->n_spares, 1);
+    fg_workq_push(&s->spare_q, &b->item);
+}
+
 /* The lines of a batch the store cannot take, counted (and logged once a minute). */
 static void logstore_drop(struct fg_logstore *s, size_t n, const char *why)
 {
@@ -158,7 +206,7 @@ static void logstore_add(struct fg_logstore *s, enum logstore_line_kind kind, co
         return;
     if (s->cur && s->cur->lines.len >= LOGSTORE_BATCH_BYTES)
         fg_logstore_flush(s);
-    if (!s->cur && !(s->cur = logstore_batch_new(LOGSTORE_BATCH))) {
+    if (!logstore_cur(s)) {
         logstore_drop(s, 1, "out of memory");
         return;
     }
@@ -199,7 +247,7 @@ void fg_logstore_usage(struct fg_logstore *s, const char *fn, long long ts_ms, l
 
     if (!s || !s->usage)
         return;
-    if (!s->cur && !(s->cur = logstore_batch_new(LOGSTORE_BATCH))) {
+    if (!logstore_cur(s)) {
         fg_log(FG_LOG_WARN, "logs", "out of memory: an invocation of %s is not recorded for the bill", fn);
         return;
     }
@@ -231,7 +279,7 @@ void fg_logstore_flush(struct fg_logstore *s)
         b->n_lines = 0;
     }
     if (!b->n_lines && !b->usage.len) {
-        logstore_batch_free(b);
+        logstore_batch_free(b);     /* (dropped lines: its buffer is gone) */
         return;
     }
     bytes = b->lines.len + b->usage.len;
@@ -413,6 +461,8 @@ static void logstore_put(struct fg_logstore *s, const struct logstore_rec *h, co
         logstore_fail(s, "create", dir, rc, 1);
         return;
     }
+    if (f->pending.len >= LOGSTORE_BATCH_BYTES)
+        logstore_write(s, f);       /* many batches gathered: keep the buffer small */
     if (f->fd >= 0 && (h->ts_ms >= f->seg_end || f->seg_bytes + (long long)f->pending.len >= s->seg_max)) {
         logstore_write(s, f);
         logstore_close_segment(f);
@@ -457,7 +507,9 @@ static void logstore_put(struct fg_logstore *s, const struct logstore_rec *h, co
 
 /* ------------------------------------------------------------------ the writer thread */
 
-static void logstore_run_batch(struct fg_logstore *s, struct logstore_batch *b)
+/* A batch's records into their functions' pending lines and its figures into the usage;
+ * returns its number (fg_log_progress.handed). */
+static unsigned long long logstore_take_batch(struct fg_logstore *s, struct logstore_batch *b)
 {
     for (size_t p = 0; p + sizeof(struct logstore_rec) <= b->lines.len;) {
         struct logstore_rec h;
@@ -466,6 +518,20 @@ static void logstore_run_batch(struct fg_logstore *s, struct logstore_batch *b)
         logstore_put(s, &h, at, at + h.fn_len, at + h.fn_len + h.rid_len);
         p += sizeof(h) + h.fn_len + h.rid_len + h.line_len;
     }
+    for (size_t p = 0; s->usage && p + sizeof(struct logstore_use) <= b->usage.len;) {
+        struct logstore_use u;
+        memcpy(&u, b->usage.data + p, sizeof(u));
+        fg_usage_add(s->usage, b->usage.data + p + sizeof(u), u.fn_len, u.ts_ms, u.billed_ms, u.memory_mb);
+        p += sizeof(u) + u.fn_len;
+    }
+    atomic_fetch_sub(&s->queued_bytes, b->lines.len + b->usage.len);
+    return b->seq;
+}
+
+/* Writes every function's pending lines, then tells readers the batches up to seq (0:
+ * none taken) are written. */
+static void logstore_publish(struct fg_logstore *s, unsigned long long seq)
+{
     while (s->dirty) {
         struct logstore_fn *f = s->dirty;
         s->dirty = f->next_dirty;
@@ -474,14 +540,9 @@ static void logstore_run_batch(struct fg_logstore *s, struct logstore_batch *b)
         if (f->pending.len)
             logstore_write(s, f);
     }
-    for (size_t p = 0; s->usage && p + sizeof(struct logstore_use) <= b->usage.len;) {
-        struct logstore_use u;
-        memcpy(&u, b->usage.data + p, sizeof(u));
-        fg_usage_add(s->usage, b->usage.data + p + sizeof(u), u.fn_len, u.ts_ms, u.billed_ms, u.memory_mb);
-        p += sizeof(u) + u.fn_len;
-    }
-    atomic_fetch_sub(&s->queued_bytes, b->lines.len + b->usage.len);
-    atomic_store(&s->progress.written, b->seq);
+    if (!seq)
+        return;
+    atomic_store(&s->progress.written, seq);
     pthread_mutex_lock(&s->progress.lock);
     pthread_cond_broadcast(&s->progress.cond);
     pthread_mutex_unlock(&s->progress.lock);
@@ -529,18 +590,22 @@ static void *logstore_main(void *arg)
         pthread_mutex_lock(&s->wq.lock);
         closing = s->wq.closed;
         pthread_mutex_unlock(&s->wq.lock);
+        unsigned long long seq = 0;
         while (it) {
-            struct logstore_batch *b = (struct logstore_batch *)((char *)it - offsetof(struct logstore_batch, item));
+            struct logstore_batch *b = logstore_batch_of(it);
             it = it->next;
             if (b->kind == LOGSTORE_USAGE_QUERY)
                 logstore_run_usage_query(s, b->q);
             else
-                logstore_run_batch(s, b);
-            logstore_batch_free(b);
+                seq = logstore_take_batch(s, b);
+            logstore_batch_done(s, b);
         }
+        logstore_publish(s, seq);
         logstore_tick(s);
         if (closing && !fg_workq_empty(&s->wq))
             closing = false;        /* pushed before the close: one more round */
+        else if (!closing && seq)
+            usleep(LOGSTORE_COALESCE_MS * 1000);
     }
     return NULL;
 }
@@ -565,6 +630,7 @@ int fg_logstore_open(const struct fg_config *conf, struct fg_logstore **out, str
     fg_strmap_init(&s->fns);
     fg_buf_init(&s->scratch, FG_LOGSTORE_LINE_MAX + FG_ID_LEN + 2);
     fg_workq_init(&s->wq, NULL, NULL);
+    fg_workq_init(&s->spare_q, NULL, NULL);
     pthread_mutex_init(&s->progress.lock, NULL);
     fg_cond_init_monotonic(&s->progress.cond);
     s->last_flush_ms = fg_now_ms();
@@ -649,15 +715,23 @@ void fg_logstore_free(struct fg_logstore *s)
         return;
     fg_logstore_stop(s);
     for (struct fg_workq_item *it = fg_workq_take_all(&s->wq, 0); it;) {
-        struct logstore_batch *b = (struct logstore_batch *)((char *)it - offsetof(struct logstore_batch, item));
+        struct logstore_batch *b = logstore_batch_of(it);
         it = it->next;
         logstore_batch_free(b);     /* never started: nothing took them */
     }
+    for (int round = 0; round < 2; round++)
+        for (struct fg_workq_item *it = round ? fg_workq_take_all(&s->spare_q, 0) : s->spares; it;) {
+            struct logstore_batch *b = logstore_batch_of(it);
+            it = it->next;
+            logstore_batch_free(b);
+        }
+    s->spares = NULL;
     fg_strmap_each(&s->fns, logstore_free_fn, NULL);
     fg_strmap_free(&s->fns);
     fg_usage_close(s->usage);
     logstore_batch_free(s->cur);
     fg_workq_destroy(&s->wq);
+    fg_workq_destroy(&s->spare_q);
     fg_logread_close(&s->reader);
     fg_buf_free(&s->scratch);
     pthread_cond_destroy(&s->progress.cond);

@@ -7,7 +7,8 @@
  * DESIGN: the loop thread only copies a line into a batch (fg_logstore_line and friends);
  * once per loop iteration the function log stream hands the batch to the writer thread
  * (fg_logstore_flush), which turns records into JSON lines (logseg.h) and appends them with
- * one write per function. The loop never waits: past FG_LOGSTORE_QUEUE_BYTES waiting for
+ * one write per function for all the batches that gathered since its last round (it lets
+ * them gather 10 ms under load). The loop never waits: past FG_LOGSTORE_QUEUE_BYTES waiting for
  * the writer, a batch's lines are dropped, and so are the lines a failed write (a full
  * disk) could not keep; both are counted (fg_logstore_dropped, the metric
  * fngate_log_lines_dropped_total). The usage figures of a dropped batch are still handed
