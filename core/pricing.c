@@ -124,6 +124,7 @@ size_t fg_pricing_bill_uses(const struct fg_pricing *p, const struct fg_pricing_
             pricing_add(&pricing_row(rows, &n_rows, uses[k].function)->bill, &part);
         }
     }
-    qsort(rows, n_rows, sizeof(*rows), pricing_row_cmp);
+    if (n_rows)
+        qsort(rows, n_rows, sizeof(*rows), pricing_row_cmp);
     return n_rows;
 }

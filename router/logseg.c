@@ -63,7 +63,8 @@ int fg_logseg_list(const char *dir, struct fg_logseg **out, size_t *n)
                                           (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 };
     }
     closedir(d);
-    qsort(segs, len, sizeof(*segs), logseg_cmp);
+    if (len)
+        qsort(segs, len, sizeof(*segs), logseg_cmp);
     *out = segs;
     *n = len;
     return 0;

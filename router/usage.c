@@ -227,7 +227,8 @@ static void usage_compact(const char *path)
         return;
     }
     fg_buf_init(&b, 256u << 20);
-    qsort(t.sums, t.n, sizeof(*t.sums), usage_cmp);
+    if (t.n)
+        qsort(t.sums, t.n, sizeof(*t.sums), usage_cmp);
     for (size_t i = 0; i < t.n; i++) {
         usage_write_sum(&b, &t.sums[i]);
         fg_buf_append(&b, "\n", 1);
@@ -387,7 +388,8 @@ int fg_usage_read(struct fg_usage *u, long long since_ms, long long until_ms, co
             rc = usage_table_add(&t, s->hour_ms, s->memory_mb, s->function, strlen(s->function), s->requests,
                                  s->billed_ms);
     }
-    qsort(t.sums, t.n, sizeof(*t.sums), usage_cmp);
+    if (t.n)
+        qsort(t.sums, t.n, sizeof(*t.sums), usage_cmp);
     fg_buf_append_str(out, "{\"usage\":[");
     for (size_t i = 0; i < t.n; i++) {
         if (i)

@@ -13,7 +13,7 @@
  * most those seconds; a day may thus hold several lines for one key, which reading sums and
  * which the day's file loses once the day is over (rewritten with one line a key, through a
  * rename). Files older than FG_USAGE_KEEP_DAYS are deleted. One thread (the log store's
- * writer) owns a struct fg_usage. Tests: tests/integration/test_logs.py (cost). */
+ * writer) owns a struct fg_usage. Tests: tests/unit/test_usage.c, tests/integration/test_logs.py (cost). */
 #ifndef FG_USAGE_H
 #define FG_USAGE_H
 
