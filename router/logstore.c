@@ -565,11 +565,13 @@ static void logstore_run_usage_query(struct fg_logstore *s, struct fg_log_query 
 static void logstore_tick(struct fg_logstore *s)
 {
     long long now = fg_now_ms();
+    unsigned held;
     int rc;
     if (s->usage && now - s->last_flush_ms >= FG_USAGE_FLUSH_MS) {
         s->last_flush_ms = now;
-        if ((rc = fg_usage_flush(s->usage)) < 0)
-            logstore_fail(s, "write usage figures to", "state_dir/usage", rc, 0);
+        if ((rc = fg_usage_flush(s->usage)) < 0 && fg_log_limit_pass(&s->fail_log, fg_mono_us(), 60000000, &held))
+            fg_log(FG_LOG_WARN, "logs", "cannot write the usage figures: %s; kept in memory, tried again in %d s "
+                   "(%u more such failure(s) since the last line)", fg_strerror(rc), FG_USAGE_FLUSH_MS / 1000, held);
         fg_usage_maintain(s->usage, now);
     }
     if (s->logs_dir[0] && now - s->last_trim_ms >= FG_LOGSTORE_TRIM_MS)
