@@ -19,6 +19,7 @@
 #include <libfyaml.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,91 @@ static const struct fg_conf_key conf_function_keys[] = {
     FG_CONF_KEY_END,
 };
 
+/* ------------------------------------------------------------------ reload hashes */
+
+/* FNV-1a (64 bits): a reload compares what was written, not what it parsed to. */
+#define CONF_HASH_SEED 1469598103934665603ULL
+
+static unsigned long long conf_hash_bytes(unsigned long long h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The node as one line of flow YAML, hashed; an emitter failure hashes as a change. */
+static unsigned long long conf_hash_node(unsigned long long h, struct fy_node *n)
+{
+    char *text = n ? fy_emit_node_to_string(n, FYECF_MODE_FLOW_ONELINE | FYECF_WIDTH_INF) : NULL;
+    if (!text)
+        return conf_hash_bytes(h, "?", 1) ^ (unsigned long long)(uintptr_t)n;
+    h = conf_hash_bytes(h, text, strlen(text));
+    free(text);
+    return h;
+}
+
+/* A function's keys that apply to its running workers: changing them retires none. */
+static const char *const conf_fn_in_place[] = {
+    "events", "concurrency", "min_warm", "max_workers", "scaling", "idle_timeout", "description", "retries",
+    "destinations", "rate", NULL,
+};
+/* The top-level key whose changes are per function. */
+static const char *const conf_top_skipped[] = { "functions", NULL };
+
+/* Every pair of mapping map whose key is not in skip, key and value, in file order. */
+static unsigned long long conf_hash_pairs(struct fy_node *map, const char *const *skip)
+{
+    unsigned long long h = CONF_HASH_SEED;
+    struct fy_node_pair *pair;
+    void *it = NULL;
+
+    if (!map || !fy_node_is_mapping(map))
+        return conf_hash_node(h, map);
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        size_t len = 0;
+        const char *key = fy_node_get_scalar(fy_node_pair_key(pair), &len);
+        bool skipped = false;
+        for (const char *const *s = skip; key && *s && !skipped; s++)
+            skipped = strlen(*s) == len && !strncmp(*s, key, len);
+        if (!skipped) {
+            h = conf_hash_node(h, fy_node_pair_key(pair));
+            h = conf_hash_node(h, fy_node_pair_value(pair));
+        }
+    }
+    return h;
+}
+
+/* Each top-level pair's hash into conf->top_keys (the walk checked the keys). */
+static int conf_hash_top_keys(struct fg_config *conf, struct fy_node *root)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+
+    if (!fy_node_is_mapping(root))
+        return 0;
+    conf->top_keys = fg_arena_alloc(&conf->arena, sizeof(*conf->top_keys) * ((size_t)fy_node_mapping_item_count(root) + 1));
+    if (!conf->top_keys)
+        return -ENOMEM;
+    while ((pair = fy_node_mapping_iterate(root, &it))) {
+        size_t len = 0;
+        const char *key = fy_node_get_scalar(fy_node_pair_key(pair), &len);
+        struct fg_conf_key_hash *h = &conf->top_keys[conf->n_top_keys];
+        if (!key || !(h->key = fg_arena_strndup(&conf->arena, key, len)))
+            continue;
+        h->hash = conf_hash_node(CONF_HASH_SEED, fy_node_pair_value(pair)) | 1;
+        conf->n_top_keys++;
+    }
+    return 0;
+}
+
+unsigned long long fg_conf_top_key_hash(const struct fg_config *conf, const char *key)
+{
+    for (size_t i = 0; i < conf->n_top_keys; i++)
+        if (!strcmp(conf->top_keys[i].key, key))
+            return conf->top_keys[i].hash;
+    return 0;
+}
+
 static int conf_parse_functions(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *map,
                                 struct fg_conf_pos kpos, void *field)
 {
@@ -254,6 +340,8 @@ static int conf_parse_functions(struct fg_conf_parser *p, const struct fg_conf_k
         p->fn = NULL;
         if (rc < 0)
             return rc;
+        fn->src_hash = conf_hash_node(CONF_HASH_SEED, fy_node_pair_value(pair));
+        fn->worker_hash = conf_hash_pairs(fy_node_pair_value(pair), conf_fn_in_place);
         conf->n_functions++;
     }
     return 0;
@@ -760,6 +848,9 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
         return fg_conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");
     if ((rc = fg_conf_walk(p, root, top, "the top level", conf_top_keys, conf)) < 0)
         return rc;
+    conf->top_hash = conf_hash_pairs(root, conf_top_skipped);
+    if ((rc = conf_hash_top_keys(conf, root)) < 0)
+        return rc;
     if (!(conf->state_dir = fg_conf_abspath(p, conf->state_dir)))
         return -ENOMEM;
     if (!conf->admin.token && !conf->admin.token_file) {
@@ -876,6 +967,11 @@ int fg_conf_check_exposure(const struct fg_config *conf, const char *listen_arg,
                       "%s is not loopback, and the Invoke API there would run any function for anyone who can reach "
                       "it: give invoke_api.credentials (SigV4 keys the callers sign with), or write invoke_api.auth: "
                       "none to serve it unauthenticated on purpose (or invoke_api.enabled: false)", where);
+}
+
+void fg_conf_function_arn(const struct fg_config *conf, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "arn:aws:lambda:%s:%s:function:%s", conf->region, conf->account_id, name);
 }
 
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name)

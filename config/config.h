@@ -216,6 +216,11 @@ struct fg_conf_function {
     struct fg_conf_destination on_failure; /* DLQ unless set: a failed event is never dropped */
     struct fg_conf_rate rate;
     struct fg_conf_pos pos;
+    /* What a reload compares (gateway/reload.c), hashes of the function's YAML as written:
+     * src_hash of all of it; worker_hash of what its workers are made from (everything but
+     * events, concurrency, min_warm, max_workers, scaling, idle_timeout, description,
+     * retries, destinations and rate, which apply to running workers). */
+    unsigned long long src_hash, worker_hash;
 };
 
 enum fg_durability {
@@ -262,7 +267,19 @@ struct fg_config {
     int stop_timeout_ms;             /* after SIGTERM, how long sources may take to let go */
     struct fg_conf_function *functions;
     size_t n_functions;
+    unsigned long long top_hash;     /* of every top-level key but functions, as written */
+    struct fg_conf_key_hash *top_keys;   /* each top-level key's hash, in file order */
+    size_t n_top_keys;
 };
+
+/* A top-level key and the hash of its value as written (a reload compares them). */
+struct fg_conf_key_hash {
+    const char *key;
+    unsigned long long hash;
+};
+
+/* The hash of top-level key's value as written in conf, 0 when the key is not written. */
+unsigned long long fg_conf_top_key_hash(const struct fg_config *conf, const char *key);
 
 /* Parses path into conf (caller-embedded, zeroed by the call). On error conf holds nothing
  * to free and err->msg is "path:line:col: message". 0 or -FG_ECONFIG / -errno. */
@@ -295,6 +312,10 @@ int fg_conf_check_exposure(const struct fg_config *conf, const char *listen_arg,
 
 /* Borrowed lookups; NULL when absent. */
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name);
+
+/* Function name's ARN under conf's region and account ("arn:aws:lambda:REGION:ACCOUNT:
+ * function:NAME") into out (truncated to size). */
+void fg_conf_function_arn(const struct fg_config *conf, const char *name, char *out, size_t size);
 
 /* The i-th (0-based) event of fn of the given kind ("http"); borrowed, NULL when absent. */
 const struct fg_conf_event *fg_conf_event_of(const struct fg_conf_function *fn, const char *kind, size_t i);

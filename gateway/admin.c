@@ -200,6 +200,10 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
         }
         return qs ? admin_logs_params(qs + 1, lq, err) : 0;
     }
+    if (IS("/reload")) {
+        req->op = FG_ADMIN_RELOAD;
+        return post ? 0 : fg_err_set(err, 405, "use POST");
+    }
     for (const struct fg_trigger_ops *const *t = fg_registry; *t; t++)
         if ((*t)->view && plen == strlen((*t)->view) + 1 && !strncmp(path + 1, (*t)->view, plen - 1)) {
             req->op = FG_ADMIN_TRIGGER;

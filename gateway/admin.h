@@ -10,6 +10,7 @@
  *   GET  /_fngate/logs/FUNCTION[?since=MS&until=MS&filter=TEXT&request_id=ID&limit=N&after=CURSOR&wait=S]
  *                                                a function's stored log lines (router/logread.h)
  *   GET  /_fngate/usage[?since=MS&until=MS&function=F]  hourly billing figures (router/usage.h)
+ *   POST /_fngate/reload                         reads the configuration again (as SIGHUP)
  *
  * The CLI (`fngate queue`, `fngate dlq`, `fngate logs`, `fngate cost`) is a client of
  * exactly this API. This file turns
@@ -38,6 +39,7 @@ enum fg_admin_op {
     FG_ADMIN_READY,                 /* readiness: started, store open, not stopping */
     FG_ADMIN_METRICS,               /* GET /metrics: Prometheus text (router/metrics.h) */
     FG_ADMIN_LOGS,                  /* logq holds the question: LINES or USAGE */
+    FG_ADMIN_RELOAD,                /* the gateway's reload hook (admin_http.h) */
 };
 
 /* Records a logs answer holds when ?limit= is not given. */

@@ -32,6 +32,8 @@ struct fg_admin_server {
     struct fg_router *router;
     struct fg_trigger *const *triggers;   /* borrowed; NULL entries allowed */
     size_t n_triggers;
+    fg_admin_reload_fn *reload;           /* POST /_fngate/reload, or NULL */
+    void *reload_arg;
     char token[FG_ADMIN_TOKEN_MAX + 1];
     char url[300];
 };
@@ -46,6 +48,7 @@ struct admin_req {
     struct fg_buf body;
     struct fg_admin_req admin;
     struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, FG_ADMIN_TRIGGER */
+    char reload_error[512];           /* FG_ADMIN_RELOAD refused: why */
 };
 
 /* ------------------------------------------------------------------ answers */
@@ -101,6 +104,11 @@ static enum MHD_Result admin_render(struct admin_req *q)
 
     if (q->admin.op == FG_ADMIN_HEALTH || q->admin.op == FG_ADMIN_READY)
         return admin_send(q, q->stats.rc == 0 ? 200 : 503, body, NULL, NULL);
+    if (q->admin.op == FG_ADMIN_RELOAD && q->stats.rc < 0) {
+        fg_buf_free(body);
+        return admin_send_message(q, q->stats.rc == -FG_ESHUTDOWN ? 503 : 400,
+                                  q->reload_error[0] ? q->reload_error : "fngate is stopping", NULL, NULL);
+    }
 
     if (status == 404)
         return admin_send_message(q, 404, "no such dead letter", NULL, NULL);
@@ -165,6 +173,19 @@ static void admin_on_probe(struct fg_loop *loop, struct fg_loop_msg *msg)
     MHD_resume_connection(q->conn);
 }
 
+/* Loop thread: the gateway's reload, its answer into q->stats. */
+static void admin_on_reload(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct admin_req *q = (struct admin_req *)((char *)msg - offsetof(struct admin_req, stats.msg));
+    struct fg_err err = { 0, "" };
+    (void)loop;
+    fg_buf_init(&q->stats.json, 1u << 20);
+    q->stats.rc = q->srv->reload ? q->srv->reload(q->srv->reload_arg, &q->stats.json, &err) : -FG_ESHUTDOWN;
+    if (q->stats.rc < 0 && q->stats.rc != -FG_ESHUTDOWN)
+        snprintf(q->reload_error, sizeof(q->reload_error), "%s", err.msg);
+    MHD_resume_connection(q->conn);
+}
+
 static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
 {
     struct fg_err err;
@@ -197,6 +218,8 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
             fg_logread_refuse(lq, rc == -ENOTSUP ? 404 : 503, "%s", rc == -ENOTSUP
                               ? "nothing is kept: logs.store and logs.usage are false" : fg_strerror(rc));
         }
+    } else if (q->admin.op == FG_ADMIN_RELOAD) {
+        rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_reload);
     } else if (q->admin.op == FG_ADMIN_QUEUE) {
         q->stats.done = admin_on_stats;
         q->stats.done_arg = q;
@@ -372,6 +395,12 @@ int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struc
     }
     *out = s;
     return 0;
+}
+
+void fg_admin_set_reload(struct fg_admin_server *s, fg_admin_reload_fn *reload, void *arg)
+{
+    s->reload = reload;
+    s->reload_arg = arg;
 }
 
 const char *fg_admin_url(const struct fg_admin_server *s)

@@ -26,6 +26,12 @@ struct fg_admin_server;
 int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struct fg_trigger *const *triggers,
                    size_t n_triggers, const char *token, struct fg_admin_server **out, struct fg_err *err) FG_MUST_CHECK;
 
+/* POST /_fngate/reload runs reload(arg, out, err) on the loop thread: 0 with the JSON
+ * answer appended to out (200), or a negative code with err's message (400; 503 when
+ * stopping). Unset, the path answers 503. Before requests come (after start). */
+typedef int fg_admin_reload_fn(void *arg, struct fg_buf *out, struct fg_err *err);
+void fg_admin_set_reload(struct fg_admin_server *s, fg_admin_reload_fn *reload, void *arg);
+
 /* Where it listens, for the log and for clients: "http://127.0.0.1:9180" or
  * "unix:/path" (owned by the server). */
 const char *fg_admin_url(const struct fg_admin_server *s);

@@ -30,17 +30,8 @@
 #include "commands.h"
 #include "http.h"
 #include "s3_api.h"
+#include "serve.h"
 
-struct serve_state {
-    struct fg_loop loop;
-    struct fg_router *router;
-    struct fg_trigger *triggers[FG_REGISTRY_MAX];   /* by registry index; NULL: none of its events */
-    struct fg_s3_server *s3;            /* NULL without a top-level `s3:` */
-    struct fg_http_server *http;
-    struct fg_admin_server *admin;
-    struct fg_notify notify;            /* systemd's Type=notify, when NOTIFY_SOCKET is set */
-    int signals;
-};
 
 /* A listener's URL as a worker on this machine reaches it: a wildcard address becomes
  * loopback. */
@@ -57,7 +48,7 @@ static void serve_local_url(char out[FG_IAM_URL_MAX], const struct fg_conf_tls *
 
 /* What the role credentials point AWS SDKs at (core/iam_creds.h): the S3 endpoint when
  * on, the front door when it serves the Invoke API. */
-static void serve_set_endpoints(struct serve_state *st, const struct fg_config *conf)
+static void serve_set_endpoints(struct fg_serve *st, const struct fg_config *conf)
 {
     char s3[FG_IAM_URL_MAX] = "", lambda[FG_IAM_URL_MAX] = "";
     if (st->s3)
@@ -81,15 +72,17 @@ static void serve_usage(FILE *f)
                "                       the next invocation runs the new code (development)\n");
 }
 
-static void serve_stop_triggers(struct serve_state *st)
+static void serve_stop_triggers(struct fg_serve *st)
 {
     for (size_t i = 0; i < FG_REGISTRY_MAX; i++)
         if (st->triggers[i])
             st->triggers[i]->ops->stop(st->triggers[i]);
+    for (size_t i = 0; i < st->n_retired; i++)
+        st->retired[i]->ops->stop(st->retired[i]);
 }
 
 /* Builds and starts an instance of every adapter that has events in conf. */
-static int serve_start_triggers(struct serve_state *st, const struct fg_config *conf, struct fg_err *err)
+static int serve_start_triggers(struct fg_serve *st, const struct fg_config *conf, struct fg_err *err)
 {
     for (size_t i = 0; fg_registry[i] && i < FG_REGISTRY_MAX; i++) {
         struct fg_trigger **t = &st->triggers[i];
@@ -102,21 +95,40 @@ static int serve_start_triggers(struct serve_state *st, const struct fg_config *
 
 static void serve_on_stopped(void *arg)
 {
-    struct serve_state *st = arg;
+    struct fg_serve *st = arg;
     fg_loop_break(&st->loop);
 }
 
-/* SIGHUP: a service manager's reload, or a closed terminal. Neither may kill a gateway
- * that holds accepted events; reloading the configuration is not built yet. */
+/* SIGHUP: a service manager's reload (ExecReload), or a closed terminal: the configuration
+ * is read again (reload.c), never a reason to stop. */
 static void serve_on_hup(evutil_socket_t sig, short what, void *arg)
 {
-    (void)sig, (void)what, (void)arg;
-    fg_log(FG_LOG_WARN, "gateway", "SIGHUP: reloading the configuration is not supported yet; nothing changed");
+    struct fg_serve *st = arg;
+    struct fg_buf out;
+    struct fg_err err = { 0, "" };
+    (void)sig, (void)what;
+    if (st->signals)
+        return;
+    fg_log(FG_LOG_INFO, "gateway", "SIGHUP: reloading %s", st->opts.path);
+    fg_buf_init(&out, 64 * 1024);
+    if (fg_serve_reload(st, &out, &err) < 0) {
+        /* Logged with its position by the reload. */
+    }
+    fg_buf_free(&out);
+}
+
+/* POST /_fngate/reload (admin_http.h), on the loop thread. */
+static int serve_reload_hook(void *arg, struct fg_buf *out, struct fg_err *err)
+{
+    struct fg_serve *st = arg;
+    if (st->signals)
+        return fg_err_set(err, -FG_ESHUTDOWN, "fngate is stopping");
+    return fg_serve_reload(st, out, err);
 }
 
 static void serve_on_signal(evutil_socket_t sig, short what, void *arg)
 {
-    struct serve_state *st = arg;
+    struct fg_serve *st = arg;
     (void)what;
     if (st->signals++) {
         fg_log(FG_LOG_WARN, "gateway", "second signal: exiting now");
@@ -141,10 +153,9 @@ int fg_cmd_serve(int argc, char **argv)
         { "watch", no_argument, NULL, 'w' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    const char *path = "fngate.yaml", *listen = NULL, *admin_listen = NULL, *format = NULL;
     char token[FG_ADMIN_TOKEN_MAX + 1];
-    struct serve_state st;
-    struct fg_config conf;
+    struct fg_serve st;
+    const struct fg_config *conf;
     struct fg_err err = { 0, "" };
     struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
     bool loop_ready = false, watch = false;
@@ -153,13 +164,14 @@ int fg_cmd_serve(int argc, char **argv)
 
     memset(&st, 0, sizeof(st));
     st.notify.fd = -1;
+    st.opts.path = "fngate.yaml";
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': path = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'a': admin_listen = optarg; break;
-        case 'f': format = optarg; break;
+        case 'c': st.opts.path = optarg; break;
+        case 'l': st.opts.listen = optarg; break;
+        case 'a': st.opts.admin_listen = optarg; break;
+        case 'f': st.opts.format = optarg; break;
         case 'd': fg_log_set_level(FG_LOG_DEBUG); break;
         case 'w': watch = true; break;
         case 'h': serve_usage(stdout); return 0;
@@ -170,38 +182,11 @@ int fg_cmd_serve(int argc, char **argv)
         serve_usage(stderr);
         return 2;
     }
-    if (fg_registry_conf_load(&conf, path, &err) < 0) {
+    if (fg_serve_conf_load(&st, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    if (listen) {
-        if (fg_conf_hostport(&conf, listen, &conf.listen.host, &conf.listen.port) < 0) {
-            fprintf(stderr, "fngate: --listen expects HOST:PORT (port 0-65535), got '%s'\n", listen);
-            goto out;
-        }
-    }
-    if (admin_listen && !strncmp(admin_listen, "unix:", 5) && admin_listen[5]) {
-        conf.admin.unix_path = admin_listen + 5;
-    } else if (admin_listen) {
-        conf.admin.unix_path = NULL;
-        if (fg_conf_hostport(&conf, admin_listen, &conf.admin.listen.host, &conf.admin.listen.port) < 0) {
-            fprintf(stderr, "fngate: --admin-listen expects HOST:PORT or unix:PATH, got '%s'\n", admin_listen);
-            goto out;
-        }
-    }
-    /* After --listen: the address that will be bound decides whether the Invoke API may be
-     * open without keys. */
-    if (fg_conf_check_exposure(&conf, listen, &err) < 0) {
-        fprintf(stderr, "%s%s\n", listen ? "fngate: " : "", err.msg);
-        goto out;
-    }
-    if (format) {
-        if (strcmp(format, "text") && strcmp(format, "json")) {
-            fprintf(stderr, "fngate: --log-format is text or json\n");
-            goto out;
-        }
-        conf.log_format = strcmp(format, "json") ? FG_LOG_FORMAT_TEXT : FG_LOG_FORMAT_JSON;
-    }
+    conf = &st.confs->conf;
     if (fg_loop_init(&st.loop, &err) < 0)
         goto fail;
     loop_ready = true;
@@ -209,26 +194,27 @@ int fg_cmd_serve(int argc, char **argv)
     /* The listeners bind before the router starts workers (min_warm): a worker's
      * AWS_ENDPOINT_URL_* name the ports they got (port 0 picks one). Nothing they post runs
      * before the loop does. */
-    if (fg_router_new(&conf, &st.loop, STDOUT_FILENO, &st.router, &err) < 0 ||
-        fg_http_start(&conf, st.router, &st.http, &err) < 0)
+    if (fg_router_new(conf, &st.loop, STDOUT_FILENO, &st.router, &err) < 0 ||
+        fg_http_start(conf, st.router, &st.http, &err) < 0)
         goto fail;
-    if (conf.s3.enabled && fg_s3_start(&conf, st.router, &st.s3, &err) < 0)
+    if (conf->s3.enabled && fg_s3_start(conf, st.router, &st.s3, &err) < 0)
         goto fail;
-    serve_set_endpoints(&st, &conf);
-    if (fg_router_start(st.router, &err) < 0 || serve_start_triggers(&st, &conf, &err) < 0 ||
+    serve_set_endpoints(&st, conf);
+    if (fg_router_start(st.router, &err) < 0 || serve_start_triggers(&st, conf, &err) < 0 ||
         (watch && fg_router_watch_code(st.router, &err) < 0))
         goto fail;
-    if (fg_admin_token_load(&conf.admin, true, token, &err) < 0 ||
-        fg_admin_start(&conf, st.router, st.triggers, FG_REGISTRY_MAX, token, &st.admin, &err) < 0)
+    if (fg_admin_token_load(&conf->admin, true, token, &err) < 0 ||
+        fg_admin_start(conf, st.router, st.triggers, FG_REGISTRY_MAX, token, &st.admin, &err) < 0)
         goto fail;
+    fg_admin_set_reload(st.admin, serve_reload_hook, &st);
     explicit_bzero(token, sizeof(token));
     if (st.s3) {
-        fg_url_authority(where, sizeof(where), conf.s3.listen.host, fg_s3_port(st.s3));
-        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on %s://%s (root %s)", fg_conf_tls_scheme(&conf.s3.tls), where,
-               conf.s3.root);
+        fg_url_authority(where, sizeof(where), conf->s3.listen.host, fg_s3_port(st.s3));
+        fg_log(FG_LOG_INFO, "gateway", "S3 endpoint on %s://%s (root %s)", fg_conf_tls_scheme(&conf->s3.tls), where,
+               conf->s3.root);
     }
     fg_log(FG_LOG_INFO, "gateway", "admin API on %s (token %s%s)", fg_admin_url(st.admin),
-           conf.admin.token ? "from admin.token" : "in ", conf.admin.token ? "" : conf.admin.token_file);
+           conf->admin.token ? "from admin.token" : "in ", conf->admin.token ? "" : conf->admin.token_file);
     sigterm = evsignal_new(st.loop.base, SIGTERM, serve_on_signal, &st);
     sigint = evsignal_new(st.loop.base, SIGINT, serve_on_signal, &st);
     sighup = evsignal_new(st.loop.base, SIGHUP, serve_on_hup, &st);
@@ -240,15 +226,15 @@ int fg_cmd_serve(int argc, char **argv)
     /* Parsing a large configuration leaves freed memory behind (libfyaml's tree): give it
      * back to the system before serving. */
     malloc_trim(0);
-    fg_url_authority(where, sizeof(where), conf.listen.host, fg_http_port(st.http));
-    if (conf.invoke_api.enabled && conf.invoke_api.auth == FG_INVOKE_AUTH_NONE && !fg_conf_host_is_loopback(conf.listen.host))
+    fg_url_authority(where, sizeof(where), conf->listen.host, fg_http_port(st.http));
+    if (conf->invoke_api.enabled && conf->invoke_api.auth == FG_INVOKE_AUTH_NONE && !fg_conf_host_is_loopback(conf->listen.host))
         fg_log(FG_LOG_WARN, "gateway", "the Invoke API on %s://%s takes unauthenticated calls (invoke_api.auth: none): "
-               "anyone who can reach it can run any function", fg_conf_tls_scheme(&conf.tls), where);
-    fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on %s://%s", conf.service,
-           conf.n_functions, fg_conf_tls_scheme(&conf.tls), where);
+               "anyone who can reach it can run any function", fg_conf_tls_scheme(&conf->tls), where);
+    fg_log(FG_LOG_INFO, "gateway", "service %s: %zu function(s); listening on %s://%s", conf->service,
+           conf->n_functions, fg_conf_tls_scheme(&conf->tls), where);
     /* Every listener accepts by now: the service manager may send traffic. */
-    fg_notify_send(&st.notify, "READY=1\nSTATUS=serving %zu function(s) on %s://%s", conf.n_functions,
-                   fg_conf_tls_scheme(&conf.tls), where);
+    fg_notify_send(&st.notify, "READY=1\nSTATUS=serving %zu function(s) on %s://%s", conf->n_functions,
+                   fg_conf_tls_scheme(&conf->tls), where);
     fg_loop_run(&st.loop);
     fg_loop_close_posts(&st.loop);
     /* Every accepted event is answered (202 or 503) before the HTTP threads stop. */
@@ -280,9 +266,12 @@ out:
     for (size_t i = 0; i < FG_REGISTRY_MAX; i++)
         if (st.triggers[i])
             st.triggers[i]->ops->free(st.triggers[i]);
+    for (size_t i = 0; i < st.n_retired; i++)
+        st.retired[i]->ops->free(st.retired[i]);
+    free(st.retired);
     fg_router_free(st.router);
     if (loop_ready)
         fg_loop_close(&st.loop);
-    fg_conf_free(&conf);
+    fg_serve_conf_free(&st);
     return rc;
 }

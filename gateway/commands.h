@@ -7,6 +7,7 @@
 int fg_cmd_serve(int argc, char **argv);
 int fg_cmd_validate(int argc, char **argv);
 int fg_cmd_invoke(int argc, char **argv);
+int fg_cmd_reload(int argc, char **argv);
 int fg_cmd_queue(int argc, char **argv);
 int fg_cmd_dlq(int argc, char **argv);
 int fg_cmd_schedule(int argc, char **argv);

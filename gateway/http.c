@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,16 +44,24 @@
  * limit with room to spare. Larger headers get 431. */
 #define HTTP_POOL_BYTES (16 * 1024)
 
+/* What one configuration says the front door serves: a reload makes another (fg_http_reload)
+ * and requests keep the one they started with. Each lives until the server is freed, as
+ * the configuration it borrows does (gateway/reload.c). */
+struct http_view {
+    const struct fg_config *conf;
+    struct fg_route_table routes;
+    struct fg_token_bucket *route_rates;  /* one per route, same index; under rate_lock */
+    struct http_view *older;              /* the views before it */
+};
+
 struct fg_http_server {
     struct fg_mhd_listener listener;
     struct fg_mhd_conns conns;          /* per connection: request contexts, head deadlines */
-    const struct fg_config *conf;
+    struct http_view *_Atomic view;     /* the one new requests take */
     struct fg_router *router;
-    struct fg_route_table routes;
-    struct fg_invoke_auth invoke_auth;  /* who may call the Invoke API */
+    struct fg_invoke_auth invoke_auth;  /* who may call the Invoke API (restart to change) */
     struct fg_idgen ids;              /* API Gateway request ids */
-    pthread_mutex_t rate_lock;        /* guards route_rates (MHD threads share them) */
-    struct fg_token_bucket *route_rates;  /* one per route, same index */
+    pthread_mutex_t rate_lock;        /* guards every view's route_rates (MHD threads share them) */
 };
 
 enum http_kind {
@@ -63,6 +72,7 @@ enum http_kind {
 
 struct http_req {
     struct fg_http_server *srv;
+    struct http_view *view;           /* the configuration it is served by */
     struct MHD_Connection *conn;
     char *raw_uri;                    /* owned */
     unsigned calls;                   /* access-handler calls so far */
@@ -231,7 +241,7 @@ static enum MHD_Result http_render(struct http_req *q)
         /* API Gateway keeps the function's error (its type, message and stack trace, with
          * file paths) in the logs and answers the client a fixed body. */
         http_log_error(q);
-        if (q->srv->conf->debug_errors)
+        if (q->view->conf->debug_errors)
             return http_send(q, inv->status == FG_INV_TIMEOUT ? 504 : 502, &inv->result, "application/json");
         if (inv->status == FG_INV_TIMEOUT)
             return http_send_message(q, 503, "Service Unavailable", NULL, NULL);
@@ -330,7 +340,7 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
     if (!fg_http_token_ok(method) || !fg_utf8_valid(q->raw_uri, strlen(q->raw_uri)) ||
         (query && !fg_utf8_valid(query, strlen(query))))
         return http_send_message(q, 400, "Bad Request", NULL, NULL);
-    found = fg_route_find(&q->srv->routes, method, q->raw_uri, &m);
+    found = fg_route_find(&q->view->routes, method, q->raw_uri, &m);
     if (found == FG_ROUTE_NOT_FOUND)
         return http_send_message(q, 404, "Not Found", NULL, NULL);
     if (found == FG_ROUTE_METHOD_NOT_ALLOWED)
@@ -338,10 +348,10 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
     if (q->too_big)
         return http_send_message(q, 413, "Request Entity Too Large", NULL, NULL);
     if (m.route->rate->per_second > 0) {
-        size_t idx = (size_t)(m.route - q->srv->routes.routes);
+        size_t idx = (size_t)(m.route - q->view->routes.routes);
         long long wait_us;
         pthread_mutex_lock(&q->srv->rate_lock);
-        wait_us = fg_token_bucket_take(&q->srv->route_rates[idx], fg_mono_us());
+        wait_us = fg_token_bucket_take(&q->view->route_rates[idx], fg_mono_us());
         pthread_mutex_unlock(&q->srv->rate_lock);
         if (wait_us > 0) {
             char after[16];
@@ -355,7 +365,7 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
         .method = method, .raw_path = q->raw_uri, .raw_query = query ? query : "",
         .protocol = version, .source_ip = ip, .headers = q->headers, .n_headers = q->n_headers,
         .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
-        .request_id = q->apigw_id, .account_id = q->srv->conf->account_id,
+        .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
     };
     fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
     if ((rc = fg_apigw_event(&req, &m, &q->payload)) < 0)
@@ -373,7 +383,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     const char *type_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
     const char *log_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Log-Type");
     const char *cc_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Client-Context");
-    const struct fg_config *conf = q->srv->conf;
+    const struct fg_config *conf = q->view->conf;
     enum fg_invoke_type type;
     struct fg_err err;
     char *query = strchr(q->raw_uri, '?');
@@ -407,8 +417,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         return http_invoke_error(q, rc == -ENOENT ? 404 : 400,
                                  rc == -ENOENT ? "UnknownOperationException" : "ResourceNotFoundException",
                                  rc == -ENOENT ? "Unknown operation" : err.msg);
-    snprintf(q->fn_arn, sizeof(q->fn_arn), "arn:aws:lambda:%s:%s:function:%s", conf->region,
-             conf->account_id, q->inv.function);
+    fg_conf_function_arn(conf, q->inv.function, q->fn_arn, sizeof(q->fn_arn));
     /* A function's role decides, before anything says whether the function exists. */
     if (who.function[0]) {
         enum fg_iam_decision d = fg_iam_evaluate(who.policy, "lambda:InvokeFunction", q->fn_arn);
@@ -539,7 +548,7 @@ static int http_framing(const struct http_req *q, const char **why)
 /* An Invoke API path while the API is enabled (disabled, its paths are unknown routes). */
 static bool http_is_invoke(const struct http_req *q)
 {
-    return q->srv->conf->invoke_api.enabled &&
+    return q->view->conf->invoke_api.enabled &&
            !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1);
 }
 
@@ -549,6 +558,7 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     if (!q)
         return NULL;
     q->srv = cls;
+    q->view = atomic_load(&q->srv->view);
     q->conn = conn;
     q->raw_uri = strdup(uri);
     fg_buf_init(&q->body, FG_PAYLOAD_SYNC_MAX_BYTES);
@@ -661,27 +671,18 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
     *out = NULL;
     if (!s)
         return fg_err_set(err, -ENOMEM, "out of memory");
-    s->conf = conf;
     s->router = router;
     fg_idgen_init(&s->ids);
-    if (fg_invoke_auth_init(&s->invoke_auth, &conf->invoke_api, conf->listen.host) < 0) {
-        free(s);
-        return fg_err_set(err, -ENOMEM, "out of memory");
-    }
-    s->invoke_auth.creds = fg_router_creds(router);
-    if ((rc = fg_route_table_init(&s->routes, conf, err)) < 0) {
-        fg_invoke_auth_close(&s->invoke_auth);
-        free(s);
-        return rc;
-    }
     pthread_mutex_init(&s->rate_lock, NULL);
-    if (!(s->route_rates = calloc(s->routes.n_routes + 1, sizeof(*s->route_rates)))) {
+    if (fg_invoke_auth_init(&s->invoke_auth, &conf->invoke_api, conf->listen.host) < 0) {
         fg_http_free(s);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < s->routes.n_routes; i++)
-        fg_token_bucket_init(&s->route_rates[i], s->routes.routes[i].rate->per_second,
-                             s->routes.routes[i].rate->burst, fg_mono_us());
+    s->invoke_auth.creds = fg_router_creds(router);
+    if ((rc = fg_http_reload(s, conf, err)) < 0) {
+        fg_http_free(s);
+        return rc;
+    }
     if ((rc = fg_mhd_conns_start(&s->conns, "http", http_req_free, conf->header_timeout_ms, max_conns, err)) < 0) {
         fg_http_free(s);
         return rc;
@@ -707,15 +708,64 @@ void fg_http_quiesce(struct fg_http_server *s)
         fg_mhd_listener_quiesce(&s->listener);
 }
 
+/* The bucket of the route of the older view with the same key and rate, or NULL. */
+static struct fg_token_bucket *http_same_rate(struct http_view *v, const struct fg_route *route)
+{
+    for (size_t i = 0; v && i < v->routes.n_routes; i++) {
+        const struct fg_route *o = &v->routes.routes[i];
+        if (!strcmp(o->route_key, route->route_key) && o->rate->per_second == route->rate->per_second &&
+            o->rate->burst == route->rate->burst)
+            return &v->route_rates[i];
+    }
+    return NULL;
+}
+
+int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struct fg_err *err)
+{
+    struct http_view *v = calloc(1, sizeof(*v)), *old = atomic_load(&s->view);
+    int rc;
+
+    if (!v)
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    v->conf = conf;
+    if ((rc = fg_route_table_init(&v->routes, conf, err)) < 0) {
+        free(v);
+        return rc;
+    }
+    if (!(v->route_rates = calloc(v->routes.n_routes + 1, sizeof(*v->route_rates)))) {
+        fg_route_table_close(&v->routes);
+        free(v);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    /* A route whose rate did not change keeps its bucket's state: a reload is no burst. */
+    pthread_mutex_lock(&s->rate_lock);
+    for (size_t i = 0; i < v->routes.n_routes; i++) {
+        const struct fg_route *route = &v->routes.routes[i];
+        struct fg_token_bucket *same = http_same_rate(old, route);
+        if (same)
+            v->route_rates[i] = *same;
+        else
+            fg_token_bucket_init(&v->route_rates[i], route->rate->per_second, route->rate->burst, fg_mono_us());
+    }
+    pthread_mutex_unlock(&s->rate_lock);
+    v->older = old;
+    atomic_store(&s->view, v);
+    return 0;
+}
+
 void fg_http_free(struct fg_http_server *s)
 {
     if (!s)
         return;
     fg_mhd_listener_stop(&s->listener);
     fg_mhd_conns_stop(&s->conns);
-    fg_route_table_close(&s->routes);
+    for (struct http_view *v = atomic_load(&s->view), *older; v; v = older) {
+        older = v->older;
+        fg_route_table_close(&v->routes);
+        free(v->route_rates);
+        free(v);
+    }
     fg_invoke_auth_close(&s->invoke_auth);
     pthread_mutex_destroy(&s->rate_lock);
-    free(s->route_rates);
     free(s);
 }

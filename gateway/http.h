@@ -24,6 +24,12 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
 /* The port actually bound. */
 int fg_http_port(const struct fg_http_server *s);
 
+/* Loop thread (or before start returns): new requests are served by conf's routes and
+ * settings (borrowed until fg_http_free); those under way keep the configuration they
+ * started with. The listener, TLS, thread pool and Invoke API keys stay as started. 0, or
+ * a negative code with err filled (a route table that cannot be built) and nothing changed. */
+int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struct fg_err *err) FG_MUST_CHECK;
+
 /* A request that begins from now on is answered 503; requests under way continue. */
 void fg_http_quiesce(struct fg_http_server *s);
 

@@ -13,6 +13,7 @@ static void main_usage(FILE *f)
                "  serve      run the gateway (HTTP routes, Invoke API, warm workers)\n"
                "  validate   check the configuration and print what it resolves to\n"
                "  invoke     call a function through a running gateway, or --local\n"
+               "  reload     a running gateway reads its configuration again (as SIGHUP)\n"
                "  queue      the async queue of a running gateway, per function\n"
                "  dlq        list, show, redrive or purge dead letters\n"
                "  schedule   `schedule next EXPR`: when a schedule expression fires\n"
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
         return fg_cmd_validate(argc - 1, argv + 1);
     if (!strcmp(verb, "invoke"))
         return fg_cmd_invoke(argc - 1, argv + 1);
+    if (!strcmp(verb, "reload"))
+        return fg_cmd_reload(argc - 1, argv + 1);
     if (!strcmp(verb, "queue"))
         return fg_cmd_queue(argc - 1, argv + 1);
     if (!strcmp(verb, "dlq"))

@@ -21,6 +21,7 @@
  * still in the state file) and read back in batches when they reach the head of their
  * queue, so a backlog larger than RAM neither kills the gateway nor stops it restarting. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ struct async_attempt {
     struct fg_webhook_job job;         /* HTTP destination deliveries */
     struct fg_async_event *ev;
     struct fg_async *a;
+    struct fg_function *fn;            /* started on (a reload may remove it meanwhile: it
+                                        * stays until its n_running is back to 0) */
 };
 
 struct fg_async {
@@ -137,6 +140,15 @@ static void async_kick_now(struct fg_async *a)
     event_active(a->kick, EV_TIMEOUT, 0);
 }
 
+/* The FunctionNotFound rule: an event whose function is no longer configured. */
+static void async_not_found(struct fg_async *a, struct fg_async_event *ev)
+{
+    fg_log(FG_LOG_WARN, "async", "event %s: function %s is no longer configured; moved to the dead letters",
+           ev->request_id, ev->function);
+    fg_store_bury(a->store, async_release(a, ev), "FunctionNotFound", "ResourceNotFoundException",
+                  "the function is not in the configuration");
+}
+
 /* A due event joins its queue: its function's FIFO, or the HTTP destinations'. */
 static void async_ready(struct fg_async *a, struct fg_async_event *ev)
 {
@@ -150,10 +162,7 @@ static void async_ready(struct fg_async *a, struct fg_async_event *ev)
     fn = fg_router_function(a->r, ev->function);
     if (!fn) {
         /* The configuration changed since it was accepted: keep it where it can be seen. */
-        fg_log(FG_LOG_WARN, "async", "event %s: function %s is no longer configured; moved to the dead letters",
-               ev->request_id, ev->function);
-        fg_store_bury(a->store, async_release(a, ev), "FunctionNotFound", "ResourceNotFoundException",
-                      "the function is not in the configuration");
+        async_not_found(a, ev);
         return;
     }
     fifo_push(&fn->queue.ready_head, &fn->queue.ready_tail, ev);
@@ -196,6 +205,13 @@ static void async_on_events(void *arg, struct fg_async_event *list)
     }
     while (list) {
         struct fg_async_event *next = list->next;
+        if (list->mark.kind) {
+            /* What a reload's new adapter must know it fired for (mark.h). */
+            fg_mark_seen(&a->r->marks, list->mark.kind, list->mark.key, list->mark.a, list->mark.b);
+            free(list->mark.key);
+            list->mark.key = NULL;
+            list->mark.kind = FG_MARK_NONE;
+        }
         async_hold(a, list);
         async_place(a, list, now);
         list = next;
@@ -352,7 +368,7 @@ static void async_on_done(struct fg_invocation *inv, void *arg)
     struct async_attempt *at = arg;
     struct fg_async *a = at->a;
     struct fg_async_event *ev = at->ev;
-    struct fg_function *fn = fg_router_function(a->r, ev->function);
+    struct fg_function *fn = at->fn;
     const struct fg_conf_retries *pol = async_policy(a, ev);
     char type[128], msg[1024];
 
@@ -435,6 +451,7 @@ static void async_start(struct fg_async *a, struct fg_function *fn, struct fg_as
     at->inv.payload_len = ev->payload_len;
     at->inv.done = async_on_done;
     at->inv.done_arg = at;
+    at->fn = fn;
     fn->queue.n_running++;
     fg_router_admit(a->r, fn, &at->inv);
 }
@@ -504,7 +521,7 @@ static void async_dispatch(struct fg_async *a)
     if (fg_heap_top(&a->retries))
         wake = fg_heap_top(&a->retries)->key;
     for (size_t k = 0; k < r->n_fns; k++) {
-        struct fg_function *fn = &r->fns[(a->rr + k) % r->n_fns];
+        struct fg_function *fn = r->fns[(a->rr + k) % r->n_fns];
         while ((ev = fn->queue.ready_head)) {
             enum fg_router_verdict verdict;
             long long wait_us = 0;
@@ -559,6 +576,17 @@ static void async_on_kick(evutil_socket_t fd, short what, void *arg)
     async_dispatch(arg);
 }
 
+void fg_async_forget_function(struct fg_router *r, struct fg_function *fn)
+{
+    struct fg_async_event *ev;
+    if (!r->async)
+        return;
+    while ((ev = fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail))) {
+        fn->queue.n_ready--;
+        async_not_found(r->async, ev);
+    }
+}
+
 void fg_async_kick(struct fg_router *r)
 {
     struct fg_async *a = r->async;
@@ -577,7 +605,7 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
     if ((rc = fg_buf_append(out, "{\"functions\":[", 14)) < 0)
         return rc;
     for (size_t i = 0; i < r->n_fns; i++) {
-        struct fg_function *fn = &r->fns[i];
+        struct fg_function *fn = r->fns[i];
         long long oldest = 0, cold = 0;
         char line[512];
         int n;
@@ -620,15 +648,18 @@ int fg_async_accept(struct fg_router *r, struct fg_async_event *ev, fg_store_acc
 int fg_router_submit_record(struct fg_router *r, const char *function, const struct fg_conf_destination *dest,
                             const char *condition, const char *record, size_t len, fg_store_accept_fn *cb, void *arg)
 {
-    struct fg_function *fn = fg_router_function(r, function);
+    /* Any thread: the configuration in force, never the loop's function table (a reload
+     * replaces it). */
+    const struct fg_config *conf = atomic_load(&r->conf);
     struct fg_async_event *ev = NULL;
-    char id[FG_ID_LEN + 1];
+    char id[FG_ID_LEN + 1], arn[200];
 
-    if (!fn)
+    if (!fg_conf_function(conf, function))
         return -ENOENT;
+    fg_conf_function_arn(conf, function, arn, sizeof(arn));
     fg_idgen_uuid4(&r->ids, id);
     if (dest->kind == FG_DEST_URL) {
-        struct fg_destination_info d = { .condition = condition, .request_id = id, .function_arn = fn->arn,
+        struct fg_destination_info d = { .condition = condition, .request_id = id, .function_arn = arn,
                                          .now_ms = fg_now_ms() };
         struct fg_buf ce;
         fg_buf_init(&ce, 16u << 20);
@@ -734,7 +765,7 @@ void fg_async_free(struct fg_router *r)
     fg_heap_free(&a->retries);
     fg_async_event_free_list(a->url_head);
     for (size_t i = 0; i < r->n_fns; i++)
-        fg_async_event_free_list(r->fns[i].queue.ready_head);
+        fg_async_event_free_list(r->fns[i]->queue.ready_head);
     if (a->timer)
         event_free(a->timer);
     if (a->kick)

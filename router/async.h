@@ -13,6 +13,7 @@
 #include "../core/err.h"
 #include "store.h"
 
+struct fg_function;
 struct fg_router;
 
 /* A function's events on the loop, embedded in struct fg_function; async.c's alone. */
@@ -36,6 +37,11 @@ int fg_async_start(struct fg_router *r, struct fg_err *err) FG_MUST_CHECK;
 
 /* A slot may have freed up: dispatch soon (never inside this call). */
 void fg_async_kick(struct fg_router *r);
+
+/* Loop thread: fn was removed from the configuration (reconfig.c): its events waiting to
+ * start go to the dead letters as FunctionNotFound, as they would after a restart; retries
+ * follow when they come due. */
+void fg_async_forget_function(struct fg_router *r, struct fg_function *fn);
 
 /* Shutdown: no more dispatch; aborts HTTP destinations. */
 void fg_async_stop(struct fg_router *r);

@@ -100,7 +100,7 @@ static void codewatch_mark(struct fg_codewatch *w, const char *dir)
 {
     struct fg_router *r = w->router;
     for (size_t i = 0; i < r->n_fns; i++) {
-        const char *code = r->fns[i].conf->code;
+        const char *code = r->fns[i]->conf->code;
         size_t n = strlen(code);
         if (!strncmp(dir, code, n) && (dir[n] == '\0' || dir[n] == '/'))
             w->changed[i] = true;
@@ -117,8 +117,8 @@ static void codewatch_on_settle(evutil_socket_t fd, short what, void *arg)
             continue;
         w->changed[i] = false;
         fg_log(FG_LOG_INFO, "watch", "function %s: its code changed; new invocations get workers with it",
-               r->fns[i].conf->name);
-        fg_pool_code_changed(&r->fns[i]);
+               r->fns[i]->conf->name);
+        fg_pool_code_changed(r->fns[i]);
     }
 }
 
@@ -169,7 +169,7 @@ struct fg_codewatch *fg_codewatch_new(struct fg_router *r, struct fg_err *err)
         return NULL;
     }
     for (size_t i = 0; i < r->n_fns; i++)
-        codewatch_add_tree(w, r->fns[i].conf->code, 0);
+        codewatch_add_tree(w, r->fns[i]->conf->code, 0);
     w->ev = event_new(r->loop->base, w->fd, EV_READ | EV_PERSIST, codewatch_on_events, w);
     w->settle = evtimer_new(r->loop->base, codewatch_on_settle, w);
     if (!w->ev || !w->settle || event_add(w->ev, NULL) < 0) {

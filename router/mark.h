@@ -7,8 +7,10 @@
  * file index (store.h, enum fg_mark_kind). This module reads them once, before the store's
  * thread starts, into one array sorted by kind then key, so a schedule's last fire is a
  * binary search and a folder's entries are one contiguous run found by prefix (O(log n + k)).
- * The array is a snapshot and is never updated: marks written later go to the store only,
- * for the next start (a running trigger keeps its own state). Loop thread only; the router
+ * The array is a snapshot and is never updated; marks written later (fg_mark_write, and a
+ * fire's own mark once the store committed its event, fg_mark_seen) go to the store and to
+ * a hash map beside the array that lookups consult first, so an adapter a reload starts
+ * again sees what its predecessor fired for. Loop thread only; the router
  * owns one (struct fg_router's marks) and serves router.h's trigger-state calls from it.
  * Tests: tests/unit/test_router.c (lookups), tests/integration/test_schedule.py and
  * test_fs.py (restarts). */
@@ -19,12 +21,14 @@
 #include <stddef.h>
 
 #include "../core/err.h"
+#include "../core/strmap.h"
 #include "store.h"
 
 struct fg_marks {
     struct fg_store *store;     /* borrowed: where fg_mark_write sends marks; NULL: nowhere */
     struct fg_mark *v;          /* sorted by kind, then key (after fg_mark_sort); keys owned */
     size_t n, cap;
+    struct fg_strmap later;     /* kind letter + key -> owned struct fg_mark: since the load */
 };
 
 /* Reads every mark the store holds into m (zeroed by the caller, or fresh from
@@ -48,9 +52,13 @@ bool fg_mark_last_fire(const struct fg_marks *m, const char *name, long long *la
 typedef void fg_mark_file_fn(void *arg, const char *path, long long size, long long mtime_ns);
 void fg_mark_each_file(const struct fg_marks *m, const char *prefix, fg_mark_file_fn *cb, void *arg);
 
-/* Fire and forget: queues a mark for the store's next commit (fg_store_mark); the snapshot
- * does not change. Nothing without a store. */
+/* Fire and forget: queues a mark for the store's next commit (fg_store_mark) and records it
+ * (fg_mark_seen). Nothing is queued without a store. */
 void fg_mark_write(struct fg_marks *m, enum fg_mark_kind kind, const char *key, long long a, long long b);
+
+/* Records a mark the store has (an event's, after its commit) for later lookups. Out of
+ * memory forgets it, as fg_mark_add says. */
+void fg_mark_seen(struct fg_marks *m, enum fg_mark_kind kind, const char *key, long long a, long long b);
 
 /* Frees the snapshot and forgets the store; m may be loaded again. */
 void fg_mark_close(struct fg_marks *m);

@@ -44,7 +44,7 @@ static void metrics_family(struct fg_buf *out, struct fg_router *r, const char *
 {
     metrics_head(out, name, type, help);
     for (size_t i = 0; i < r->n_fns; i++)
-        metrics_line(out, name, r->fns[i].conf->name, NULL, get(&r->fns[i]));
+        metrics_line(out, name, r->fns[i]->conf->name, NULL, get(r->fns[i]));
 }
 
 static double m_invocations(const struct fg_function *fn) { return (double)fn->metrics.invocations; }
@@ -79,16 +79,16 @@ int fg_metrics_render(struct fg_router *r, struct fg_buf *out)
                  "Invocations that failed, by kind: function (its own error, runtime exit, out of memory), "
                  "timeout, service (fngate could not run it) (CloudWatch Errors)");
     for (size_t i = 0; i < r->n_fns; i++) {
-        const struct fg_fn_metrics *m = &r->fns[i].metrics;
-        metrics_line(out, "fngate_errors_total", r->fns[i].conf->name, ",kind=\"function\"", (double)m->errors_function);
-        metrics_line(out, "fngate_errors_total", r->fns[i].conf->name, ",kind=\"timeout\"", (double)m->errors_timeout);
-        metrics_line(out, "fngate_errors_total", r->fns[i].conf->name, ",kind=\"service\"", (double)m->errors_service);
+        const struct fg_fn_metrics *m = &r->fns[i]->metrics;
+        metrics_line(out, "fngate_errors_total", r->fns[i]->conf->name, ",kind=\"function\"", (double)m->errors_function);
+        metrics_line(out, "fngate_errors_total", r->fns[i]->conf->name, ",kind=\"timeout\"", (double)m->errors_timeout);
+        metrics_line(out, "fngate_errors_total", r->fns[i]->conf->name, ",kind=\"service\"", (double)m->errors_service);
     }
     metrics_family(out, r, "fngate_throttles_total", "counter",
                    "Invocations refused over a concurrency cap or rate (CloudWatch Throttles)", m_throttles);
     metrics_head(out, "fngate_duration_seconds", "histogram", "Invocation duration (CloudWatch Duration)");
     for (size_t i = 0; i < r->n_fns; i++) {
-        const struct fg_fn_metrics *m = &r->fns[i].metrics;
+        const struct fg_fn_metrics *m = &r->fns[i]->metrics;
         unsigned long long cum = 0;
         for (int b = 0; b <= FG_METRICS_BUCKETS; b++) {
             cum += m->duration_bucket[b];
@@ -96,10 +96,10 @@ int fg_metrics_render(struct fg_router *r, struct fg_buf *out)
                 snprintf(le, sizeof(le), ",le=\"%g\"", metrics_bounds_ms[b] / 1000.0);
             else
                 snprintf(le, sizeof(le), ",le=\"+Inf\"");
-            metrics_line(out, "fngate_duration_seconds_bucket", r->fns[i].conf->name, le, (double)cum);
+            metrics_line(out, "fngate_duration_seconds_bucket", r->fns[i]->conf->name, le, (double)cum);
         }
-        metrics_line(out, "fngate_duration_seconds_sum", r->fns[i].conf->name, NULL, m->duration_sum_ms / 1000.0);
-        metrics_line(out, "fngate_duration_seconds_count", r->fns[i].conf->name, NULL, (double)cum);
+        metrics_line(out, "fngate_duration_seconds_sum", r->fns[i]->conf->name, NULL, m->duration_sum_ms / 1000.0);
+        metrics_line(out, "fngate_duration_seconds_count", r->fns[i]->conf->name, NULL, (double)cum);
     }
     metrics_family(out, r, "fngate_init_duration_seconds_sum", "counter",
                    "Total Init Duration of cold starts (CloudWatch InitDuration)", m_init_sum);

@@ -210,6 +210,7 @@ void fg_pool_refill(struct fg_function *fn)
 void fg_pool_code_changed(struct fg_function *fn)
 {
     fn->code_gen++;
+    fg_snapshot_stop(fn);    /* the template holds the old code: the next restore starts another */
     while (fn->idle)
         fg_worker_kill(fn->idle, "its code changed");
     for (struct fg_worker *w = fn->workers; w; w = w->next)
@@ -302,7 +303,7 @@ void fg_pool_observe(struct fg_function *fn, double duration_ms)
 static void pool_fill_warm(struct fg_function *fn)
 {
     struct fg_err err;
-    while (fn->n_live < fn->conf->min_warm && !fn->router->stopping) {
+    while (fn->n_live < fn->conf->min_warm && !fn->router->stopping && !fn->removed) {
         if (!fn->router->spawn(fn, true, &err)) {
             fg_log(FG_LOG_WARN, "pool", "%s", err.msg);
             return;
@@ -356,6 +357,12 @@ static void pool_on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     pool_kill_strays(fn);
+    if (fn->removed && !fn->wait_head) {
+        /* Removed by a reload: what it held is done once its workers are. */
+        while (fn->idle)
+            fg_worker_kill(fn->idle, "its function was removed");
+        fg_router_sweep_later(fn->router);
+    }
     fn->window_ticks++;
     if (fn->n_waiting) {
         fn->window_saturated++;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +60,82 @@ static void router_find_exe(const char *name, char out[PATH_MAX])
 struct fg_function *fg_router_function(struct fg_router *r, const char *name)
 {
     for (size_t i = 0; i < r->n_fns; i++)
-        if (!strcmp(r->fns[i].conf->name, name))
-            return &r->fns[i];
+        if (!r->fns[i]->removed && !strcmp(r->fns[i]->conf->name, name))
+            return r->fns[i];
     return NULL;
+}
+
+int fg_router_function_start(struct fg_function *fn, const struct fg_config *conf, struct fg_err *err)
+{
+    const struct fg_conf_function *c = fn->conf;
+    int rc;
+
+    if ((rc = fg_sandbox_hide_list(&fn->router->sandbox, conf, c, &fn->hide)) < 0)
+        return fg_err_set(err, rc, "out of memory");
+    if ((rc = fg_mkdirs(fn->tmpdir)) < 0)
+        return fg_err_set(err, rc, "function %s: cannot create %s: %s", c->name, fn->tmpdir, strerror(-rc));
+    return fg_pool_start(fn, err);
+}
+
+struct fg_function *fg_router_function_new(struct fg_router *r, const struct fg_config *conf,
+                                           const struct fg_conf_function *c, struct fg_err *err)
+{
+    struct fg_function *fn = calloc(1, sizeof(*fn));
+
+    if (!fn) {
+        fg_err_set(err, -ENOMEM, "out of memory");
+        return NULL;
+    }
+    fn->router = r;
+    fn->conf = c;
+    fg_conf_function_arn(conf, c->name, fn->arn, sizeof(fn->arn));
+    snprintf(fn->tmpdir, sizeof(fn->tmpdir), "%s/tmp/%s", conf->state_dir, c->name);
+    fg_token_bucket_init(&fn->rate, c->rate.per_second, c->rate.burst, fg_mono_us());
+    return fn;
+}
+
+void fg_router_function_free(struct fg_function *fn)
+{
+    if (!fn)
+        return;
+    fg_snapshot_free(fn);
+    if (fn->tick_ev)
+        event_free(fn->tick_ev);
+    fg_sandbox_hide_free(fn->hide);
+    free(fn);
+}
+
+/* A removed function is freed once nothing names it: no worker (nor template), nothing
+ * running, nothing waiting, nothing in its async queue. */
+static bool router_drained(const struct fg_function *fn)
+{
+    return fn->removed && !fn->workers && !fn->inflight && !fn->wait_head && !fn->queue.ready_head &&
+           !fn->queue.n_running && fg_snapshot_idle(fn);
+}
+
+static void router_on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct fg_router *r = arg;
+    size_t k = 0;
+    (void)fd;
+    (void)what;
+    for (size_t i = 0; i < r->n_fns; i++) {
+        struct fg_function *fn = r->fns[i];
+        if (router_drained(fn)) {
+            fg_log(FG_LOG_INFO, "router", "function %s: removed by a reload, drained", fn->conf->name);
+            fg_router_function_free(fn);
+        } else {
+            r->fns[k++] = fn;
+        }
+    }
+    r->n_fns = k;
+}
+
+void fg_router_sweep_later(struct fg_router *r)
+{
+    struct timeval now = { 0, 0 };
+    if (!r->stopping)
+        event_base_once(r->loop->base, -1, EV_TIMEOUT, router_on_sweep, r, &now);
 }
 
 /* ------------------------------------------------------------------ completion */
@@ -304,7 +378,9 @@ int fg_router_submit(struct fg_router *r, struct fg_invocation *inv)
 int fg_router_submit_async(struct fg_router *r, struct fg_async_event *ev, char request_id[FG_ID_LEN + 1],
                            fg_store_accept_fn *cb, void *arg)
 {
-    if (!fg_conf_function(r->conf, ev->function)) {
+    /* Any thread: r->conf is read once (a reload swaps it; none is ever freed before the
+     * router). */
+    if (!fg_conf_function(atomic_load(&r->conf), ev->function)) {
         fg_async_event_free(ev);
         return -ENOENT;
     }
@@ -321,7 +397,8 @@ int fg_router_logs(struct fg_router *r, struct fg_log_query *q)
 {
     if (!r->logstore)
         return -ENOTSUP;
-    q->known = q->kind == FG_LOG_QUERY_LINES && fg_conf_function(r->conf, q->function);
+    /* Any thread: r->conf is read once (a reload swaps it). */
+    q->known = q->kind == FG_LOG_QUERY_LINES && fg_conf_function(atomic_load(&r->conf), q->function);
     return fg_logstore_query(r->logstore, q);
 }
 
@@ -420,15 +497,11 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
         rc = fg_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
-    r->n_fns = conf->n_functions;
-    for (size_t i = 0; i < r->n_fns; i++) {
-        struct fg_function *fn = &r->fns[i];
-        fn->router = r;
-        fn->conf = &conf->functions[i];
-        snprintf(fn->arn, sizeof(fn->arn), "arn:aws:lambda:%s:%s:function:%s", conf->region,
-                 conf->account_id, fn->conf->name);
-        snprintf(fn->tmpdir, sizeof(fn->tmpdir), "%s/tmp/%s", conf->state_dir, fn->conf->name);
-    }
+    for (; r->n_fns < conf->n_functions; r->n_fns++)
+        if (!(r->fns[r->n_fns] = fg_router_function_new(r, conf, &conf->functions[r->n_fns], err))) {
+            rc = err->code;
+            goto fail;
+        }
     *out = r;
     return 0;
 fail:
@@ -458,9 +531,6 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     r->sigchld_ev = evsignal_new(r->loop->base, SIGCHLD, router_on_sigchld, r);
     if (!r->sigchld_ev || event_add(r->sigchld_ev, NULL) < 0)
         return fg_err_set(err, -ENOMEM, "cannot watch SIGCHLD");
-    for (size_t i = 0; i < r->n_fns; i++)
-        fg_token_bucket_init(&r->fns[i].rate, r->fns[i].conf->rate.per_second, r->fns[i].conf->rate.burst,
-                             fg_mono_us());
     /* The state store first: an unusable state_dir is reported as such. Trigger marks are
      * read before its thread starts. */
     if ((rc = fg_async_open(r, err)) < 0 || (rc = fg_mark_load(&r->marks, fg_async_store(r), err)) < 0 ||
@@ -470,14 +540,9 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     if ((rc = fg_logstore_open(r->conf, &r->logstore, err)) < 0)
         return rc;
     r->log.store = r->logstore;
-    for (size_t i = 0; i < r->n_fns; i++) {
-        struct fg_function *fn = &r->fns[i];
-        if ((rc = fg_mkdirs(fn->tmpdir)) < 0)
-            return fg_err_set(err, rc, "function %s: cannot create %s: %s", fn->conf->name, fn->tmpdir,
-                              strerror(-rc));
-        if ((rc = fg_pool_start(fn, err)) < 0)
+    for (size_t i = 0; i < r->n_fns; i++)
+        if ((rc = fg_router_function_start(r->fns[i], r->conf, err)) < 0)
             return rc;
-    }
     r->started = true;
     return 0;
 }
@@ -516,7 +581,7 @@ void fg_router_check_stopped(struct fg_router *r)
     if (!r->stopping || !cb)
         return;
     for (size_t i = 0; i < r->n_fns; i++)
-        if (r->fns[i].workers)
+        if (r->fns[i]->workers)
             return;
     r->stopped_cb = NULL;
     cb(r->stopped_arg);
@@ -530,7 +595,7 @@ void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg)
     r->stopped_arg = arg;
     fg_async_stop(r);
     for (size_t i = 0; i < r->n_fns; i++)
-        fg_pool_stop(&r->fns[i]);
+        fg_pool_stop(r->fns[i]);
     fg_fnlog_flush(&r->log);
     /* Even with no workers the callback must not run inside this call. */
     event_base_once(r->loop->base, -1, EV_TIMEOUT, router_stopped_later, r, &now);
@@ -552,8 +617,8 @@ void fg_router_free(struct fg_router *r)
         return;
     fg_codewatch_free(r->codewatch);
     fg_async_free(r);
-    for (size_t i = 0; i < r->n_fns; i++)
-        fg_snapshot_free(&r->fns[i]);
+    for (size_t i = 0; r->fns && i < r->n_fns; i++)
+        fg_router_function_free(r->fns[i]);
     fg_mark_close(&r->marks);
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);

@@ -101,6 +101,19 @@ int fg_router_stats(struct fg_router *r, struct fg_router_stats *c) FG_MUST_CHEC
  * filled (inotify unavailable). */
 int fg_router_watch_code(struct fg_router *r, struct fg_err *err) FG_MUST_CHECK;
 
+/* What a reload did to the functions. */
+struct fg_router_reload_stats {
+    unsigned added, removed, changed, kept;   /* changed: their workers are replaced */
+};
+
+/* Loop thread: next becomes the configuration in force (borrowed: it, and every one before
+ * it, must live until fg_router_free). Functions are matched by name: added ones start,
+ * removed ones drain (new calls to them are 404), changed ones get new workers while busy
+ * ones finish what they hold; everything else applies in place (reconfig.c). 0 with *st
+ * filled, or a negative code with err filled and nothing changed. */
+int fg_router_reload(struct fg_router *r, const struct fg_config *next, struct fg_router_reload_stats *st,
+                     struct fg_err *err) FG_MUST_CHECK;
+
 /* Loop thread: whether the router serves (started, its state store open, not stopping);
  * false with *why (static) when not. */
 bool fg_router_ready(const struct fg_router *r, const char **why);

@@ -41,7 +41,10 @@ struct fg_worker;
 
 struct fg_function {
     struct fg_router *router;
-    const struct fg_conf_function *conf;
+    const struct fg_conf_function *conf; /* swapped by a reload (reconfig.c) */
+    bool removed;                        /* a reload took it out: it finishes what it holds,
+                                          * then the sweep frees it; lookups skip it */
+    char **hide;                         /* what its workers must not see (sandbox.h) */
     char arn[200];
     char tmpdir[PATH_MAX];
     struct fg_worker *workers;           /* every worker not yet freed (worker.h) */
@@ -70,10 +73,12 @@ struct fg_function {
 };
 
 struct fg_router {
-    const struct fg_config *conf;
+    /* The configuration in force: a reload swaps it on the loop thread; the any-thread
+     * calls read it atomically. Every one the router was given lives as long as it does. */
+    const struct fg_config *_Atomic conf;
     struct fg_loop *loop;
     struct fg_idgen ids;                 /* request ids */
-    struct fg_function *fns;
+    struct fg_function **fns;            /* owned, each owned; removed ones until swept */
     size_t n_fns;
     int inflight;                        /* across all functions, against max_concurrency */
     struct fg_fnlog log;
@@ -133,8 +138,22 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
 void fg_router_fail(struct fg_router *r, struct fg_invocation *inv, enum fg_inv_status st,
                     const char *error_type, const char *fmt, ...) FG_PRINTF(5, 6);
 
-/* The function called name (borrowed, lives as long as the router), or NULL. */
+/* The function called name that is configured now (borrowed: it lives until a reload
+ * removes it and it has drained), or NULL. */
 struct fg_function *fg_router_function(struct fg_router *r, const char *name);
+
+/* A new function for c (of conf, borrowed for its life), not started: its ARN, /tmp path
+ * and rate. Owned by the caller (fg_router_function_free), or NULL with err. */
+struct fg_function *fg_router_function_new(struct fg_router *r, const struct fg_config *conf,
+                                           const struct fg_conf_function *c, struct fg_err *err);
+/* What its workers must not see (from conf), its /tmp directory, its pool (min_warm
+ * workers). 0, or a negative code with err filled. */
+int fg_router_function_start(struct fg_function *fn, const struct fg_config *conf, struct fg_err *err) FG_MUST_CHECK;
+void fg_router_function_free(struct fg_function *fn);
+
+/* A removed function may have drained: frees the ones that have (posted, never inside the
+ * caller's own frames). */
+void fg_router_sweep_later(struct fg_router *r);
 
 /* A worker was freed: during shutdown, the stopped callback may now be due. */
 void fg_router_check_stopped(struct fg_router *r);

@@ -230,39 +230,49 @@ static int sandbox_add(char ***list, size_t *n, const char *path)
     return 0;
 }
 
-static void sandbox_add_creds(char ***list, size_t *n, const struct fg_conf_credentials *c)
+int fg_sandbox_hide_list(const struct fg_sandbox *sb, const struct fg_config *conf, const struct fg_conf_function *fn,
+                         char ***out)
 {
-    for (size_t i = 0; i < c->n; i++)
-        sandbox_add(list, n, c->items[i].secret_key_file);
-}
-
-/* What a worker of function i must not see: fngate's own files and the other functions'
- * code (unless it holds i's own code, which the worker needs). */
-static int sandbox_hide_list(const struct fg_config *conf, size_t i, char ***out)
-{
-    const char *own = conf->functions[i].code;
+    const char *own = fn->code;
     const char *mine[] = { conf->path, conf->state_dir, conf->s3.enabled ? conf->s3.root : NULL,
                            conf->admin.token_file, conf->admin.unix_path, conf->tls.key, conf->admin.tls.key,
                            conf->s3.tls.key };
     char **list = NULL, abs[PATH_MAX];
     size_t n = 0;
+    int rc = 0;
 
+    *out = NULL;
+    if (!sb->on)
+        return 0;
     if (!(list = calloc(1, sizeof(*list))))
         return -ENOMEM;
-    for (size_t k = 0; k < sizeof(mine) / sizeof(mine[0]); k++) {
+    for (size_t k = 0; k < sizeof(mine) / sizeof(mine[0]) && !rc; k++) {
         const char *p = mine[k];
         if (p && p[0] != '/' && realpath(p, abs))
             p = abs;
         if (p && !sandbox_path_covers(p, own))
-            sandbox_add(&list, &n, p);
+            rc = sandbox_add(&list, &n, p);
     }
-    sandbox_add_creds(&list, &n, &conf->s3.credentials);
-    sandbox_add_creds(&list, &n, &conf->invoke_api.credentials);
-    for (size_t k = 0; k < conf->n_functions; k++)
-        if (k != i && !sandbox_path_covers(conf->functions[k].code, own))
-            sandbox_add(&list, &n, conf->functions[k].code);
+    for (size_t i = 0; i < conf->s3.credentials.n && !rc; i++)
+        rc = sandbox_add(&list, &n, conf->s3.credentials.items[i].secret_key_file);
+    for (size_t i = 0; i < conf->invoke_api.credentials.n && !rc; i++)
+        rc = sandbox_add(&list, &n, conf->invoke_api.credentials.items[i].secret_key_file);
+    for (size_t k = 0; k < conf->n_functions && !rc; k++)
+        if (strcmp(conf->functions[k].name, fn->name) && !sandbox_path_covers(conf->functions[k].code, own))
+            rc = sandbox_add(&list, &n, conf->functions[k].code);
+    if (rc < 0) {
+        fg_sandbox_hide_free(list);
+        return rc;
+    }
     *out = list;
     return 0;
+}
+
+void fg_sandbox_hide_free(char **list)
+{
+    for (char **h = list; h && *h; h++)
+        free(*h);
+    free(list);
 }
 
 void fg_sandbox_init(struct fg_sandbox *sb, const struct fg_config *conf, struct event_base *base,
@@ -289,12 +299,8 @@ void fg_sandbox_init(struct fg_sandbox *sb, const struct fg_config *conf, struct
     }
     sb->uid_min = (uid_t)conf->isolation.uid_min;
     sb->n_uids = (unsigned)(conf->isolation.uid_max - conf->isolation.uid_min + 1);
-    sb->n_fns = conf->n_functions;
-    if (!(sb->uid_used = calloc(sb->n_uids, 1)) || !(sb->hide = calloc(sb->n_fns + 1, sizeof(*sb->hide))))
+    if (!(sb->uid_used = calloc(sb->n_uids, 1)))
         goto nomem;
-    for (size_t i = 0; i < sb->n_fns; i++)
-        if (sandbox_hide_list(conf, i, &sb->hide[i]) < 0)
-            goto nomem;
     if ((mkdir(SANDBOX_TASK, 0755) < 0 && errno != EEXIST) || (mkdir(SANDBOX_RUNTIME, 0755) < 0 && errno != EEXIST)) {
         fg_log(FG_LOG_WARN, "sandbox", "cannot make %s and %s: workers run as root without isolation",
                SANDBOX_TASK, SANDBOX_RUNTIME);
@@ -315,7 +321,7 @@ void fg_sandbox_worker_init(struct fg_sandbox_worker *sw)
     sw->pass_fd[0] = sw->pass_fd[1] = -1;
 }
 
-int fg_sandbox_prepare(struct fg_sandbox *sb, size_t fn, const struct fg_conf_function *c,
+int fg_sandbox_prepare(struct fg_sandbox *sb, const char *const *hide, const struct fg_conf_function *c,
                        struct fg_sandbox_worker *sw, const char *name, struct fg_err *err)
 {
     fg_sandbox_worker_init(sw);
@@ -329,7 +335,7 @@ int fg_sandbox_prepare(struct fg_sandbox *sb, size_t fn, const struct fg_conf_fu
         sb->uid_used[i] = 1;
         sb->uid_next = (i + 1) % sb->n_uids;
         sw->uid = sb->uid_min + i;
-        sw->hide = fn < sb->n_fns ? (const char *const *)sb->hide[fn] : NULL;
+        sw->hide = hide;
         snprintf(sw->tmp_opts, sizeof(sw->tmp_opts), "size=%dm,mode=1777", c->ephemeral_mb);
         if (c->network == FG_NETWORK_NONE) {
             sw->netns = true;
@@ -600,13 +606,6 @@ void fg_sandbox_close(struct fg_sandbox *sb)
     if (sb->pids && rmdir(sb->pids_root) < 0 && errno != ENOENT)
         fg_log(FG_LOG_WARN, "sandbox", "cannot remove %s: %s", sb->pids_root, strerror(errno));
     sb->pids = false;
-    for (size_t i = 0; sb->hide && i < sb->n_fns; i++) {
-        for (char **h = sb->hide[i]; h && *h; h++)
-            free(*h);
-        free(sb->hide[i]);
-    }
-    free(sb->hide);
     free(sb->uid_used);
-    sb->hide = NULL;
     sb->uid_used = NULL;
 }

@@ -51,8 +51,6 @@ struct fg_sandbox {
     uid_t uid_min;
     unsigned n_uids, uid_next;
     unsigned char *uid_used;     /* one byte per uid of the range */
-    char ***hide;                /* per function: NULL-terminated paths covered in its workers */
-    size_t n_fns;
     struct fg_sandbox_dir *pending;  /* cgroups whose processes are still dying */
     struct event *retry_ev;
 };
@@ -65,7 +63,7 @@ struct fg_sandbox_worker {
     char tmp_opts[64];           /* the /tmp tmpfs's mount options */
     bool netns;                  /* network: none */
     int pass_fd[2];              /* network none: the socketpair the listener comes back on */
-    const char *const *hide;     /* borrowed from the sandbox */
+    const char *const *hide;     /* borrowed from its function (fg_sandbox_hide_list) */
 };
 
 /* A worker's state before prepare: nothing to release. */
@@ -77,9 +75,18 @@ void fg_sandbox_worker_init(struct fg_sandbox_worker *sw);
 void fg_sandbox_init(struct fg_sandbox *sb, const struct fg_config *conf, struct event_base *base,
                      const char *memory_root);
 
-/* Before fork, for function index fn of conf: allocates a uid, makes the pids cgroup, the
- * socketpair for network none. 0, or a negative code with err filled. */
-int fg_sandbox_prepare(struct fg_sandbox *sb, size_t fn, const struct fg_conf_function *c,
+/* What a worker of fn must not see: fngate's own files (conf's path, state, keys, secrets)
+ * and the other functions' code of conf, unless it holds fn's own. *out: a NULL-terminated
+ * list the caller owns (fg_sandbox_hide_free), NULL when isolation is off. Made again when
+ * a reload changes the functions. 0 or -ENOMEM. */
+int fg_sandbox_hide_list(const struct fg_sandbox *sb, const struct fg_config *conf, const struct fg_conf_function *fn,
+                         char ***out) FG_MUST_CHECK;
+void fg_sandbox_hide_free(char **list);
+
+/* Before fork, for a worker of c hiding hide (borrowed until the fork): allocates a uid,
+ * makes the pids cgroup, the socketpair for network none. 0, or a negative code with err
+ * filled. */
+int fg_sandbox_prepare(struct fg_sandbox *sb, const char *const *hide, const struct fg_conf_function *c,
                        struct fg_sandbox_worker *sw, const char *name, struct fg_err *err) FG_MUST_CHECK;
 
 /* In the child between fork and exec (async-signal-safe): enters the cgroup and the

@@ -267,7 +267,7 @@ static bool snapshot_pid_ok(const struct fg_snapshot *s, pid_t pid)
     if (ppid != getpid() && (ppid == s->pid || snapshot_ppid(ppid) != s->pid))
         return false;
     for (size_t i = 0; i < r->n_fns; i++)
-        for (const struct fg_worker *w = r->fns[i].workers; w; w = w->next)
+        for (const struct fg_worker *w = r->fns[i]->workers; w; w = w->next)
             if (w->pid == pid)
                 return false;
     return true;
@@ -582,14 +582,14 @@ void fg_snapshot_forget(struct fg_worker *w)
 void fg_snapshot_on_exit(struct fg_router *r, pid_t pid, int status)
 {
     for (size_t i = 0; i < r->n_fns; i++) {
-        struct fg_snapshot *s = r->fns[i].snap;
+        struct fg_snapshot *s = r->fns[i]->snap;
         if (s && s->pid == pid) {
             snapshot_ended(s, status);
             return;
         }
     }
     for (size_t i = 0; i < r->n_fns; i++) {
-        struct fg_snapshot *s = r->fns[i].snap;
+        struct fg_snapshot *s = r->fns[i]->snap;
         if (s && snapshot_has_pending(s, true)) {
             struct snapshot_exit *e = &s->exits[s->n_exits++ % SNAPSHOT_EXITS];
             *e = (struct snapshot_exit){ .pid = pid, .status = status, .at_us = fg_mono_us() };
@@ -607,6 +607,11 @@ void fg_snapshot_stop(struct fg_function *fn)
     if (s->pid)
         kill(-s->pid, SIGKILL);      /* its reap frees what waited for it */
     event_active(s->sweep_ev, 0, 0);
+}
+
+bool fg_snapshot_idle(const struct fg_function *fn)
+{
+    return !fn->snap || !fn->snap->pid;
 }
 
 void fg_snapshot_free(struct fg_function *fn)

@@ -18,6 +18,8 @@
 
 #include "../core/err.h"
 
+#include <stdbool.h>
+
 struct fg_function;
 struct fg_router;
 struct fg_worker;
@@ -45,6 +47,9 @@ void fg_snapshot_on_exit(struct fg_router *r, pid_t pid, int status);
 
 /* Shutdown: kills fn's template; workers whose request was never sent are freed soon. */
 void fg_snapshot_stop(struct fg_function *fn);
+
+/* Whether fn's template process is gone (or never ran): a removed function may be freed. */
+bool fg_snapshot_idle(const struct fg_function *fn);
 
 /* Frees fn's snapshot state (router free). */
 void fg_snapshot_free(struct fg_function *fn);

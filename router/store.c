@@ -737,9 +737,12 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         next = op->next;
         switch (op->kind) {
         case OP_ACCEPT:
-            free(op->ev->mark.key);         /* recorded; the loop has no use for it */
-            op->ev->mark.key = NULL;
-            op->ev->mark.kind = FG_MARK_NONE;
+            /* Recorded; an event that goes on to the loop takes its mark there (mark.h). */
+            if (rc != SQLITE_OK || op->ev->bury_condition) {
+                free(op->ev->mark.key);
+                op->ev->mark.key = NULL;
+                op->ev->mark.kind = FG_MARK_NONE;
+            }
             if (rc == SQLITE_OK && op->ev->bury_condition) {
                 pthread_mutex_lock(&s->lock);
                 store_count_add(s, op->ev->function, 1);

@@ -398,7 +398,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
     fg_outlines_init(&w->out, WORKER_LINE_MAX, WORKER_READ_CHUNK, worker_on_line, w);
     worker_log_stream(w->log_stream);
     snprintf(name, sizeof(name), "%s-%u", fn->conf->name, w->id);
-    if (fg_sandbox_prepare(&r->sandbox, (size_t)(fn - r->fns), fn->conf, &w->sb, name, err) < 0)
+    if (fg_sandbox_prepare(&r->sandbox, (const char *const *)fn->hide, fn->conf, &w->sb, name, err) < 0)
         goto fail;
     /* network none: the child opens it in its namespace, after the fork. */
     if (!w->sb.netns && fg_runtime_api_open(&w->api, fn->conf->name, err) < 0)
@@ -491,7 +491,7 @@ pid_t fg_worker_exec_template(struct fg_function *fn, int out_fd, int ctl_fd, co
     if (worker_build_exec(fn, 0, log_stream, "snap-start", &x, err) < 0)
         return err->code;
     memcpy(role_key, x.role.key_id, FG_IAM_KEY_ID_LEN + 1);
-    if (fg_sandbox_prepare(&r->sandbox, (size_t)(fn - r->fns), fn->conf, sw, name, err) < 0) {
+    if (fg_sandbox_prepare(&r->sandbox, (const char *const *)fn->hide, fn->conf, sw, name, err) < 0) {
         pid = err->code;
         goto fail;
     }
@@ -611,7 +611,7 @@ bool fg_worker_on_exit(struct fg_router *r, pid_t pid, int status)
     char how[64];
 
     for (size_t i = 0; i < r->n_fns && !w; i++)
-        for (w = r->fns[i].workers; w && w->pid != pid; w = w->next)
+        for (w = r->fns[i]->workers; w && w->pid != pid; w = w->next)
             ;
     if (!w)
         return false;

@@ -534,8 +534,7 @@ static int ks_new(const struct fg_config *conf, struct fg_router *router, struct
             s->ev_conf = &fn->events[j];
             s->st = fn->events[j].conf;
             s->ev = (struct fg_kafka_src){ s->st->topic, s->st->brokers, conf->region, conf->account_id, s->st->format };
-            snprintf(s->arn, sizeof(s->arn), "arn:aws:lambda:%s:%s:function:%s", conf->region, conf->account_id,
-                     fn->name);
+            fg_conf_function_arn(conf, fn->name, s->arn, sizeof(s->arn));
             snprintf(s->label, sizeof(s->label), "stream %s (%s)", s->st->topic, fn->name);
             if ((rc = ks_source_init(s, err)) < 0) {
                 ks_free(&t->base);

@@ -251,6 +251,48 @@ START_TEST(test_conf_table)
 }
 END_TEST
 
+/* What a reload compares (gateway/reload.c, router/reconfig.c): the hashes of the file as
+ * written, per function and per top-level key. */
+static void hashes_of(const char *yaml, struct fg_config *conf)
+{
+    struct fg_err err = { 0, "" };
+    ck_assert_msg(fg_registry_conf_load_string(conf, "t.yaml", "/tmp", yaml, &err) == 0, "%s", err.msg);
+}
+
+START_TEST(test_conf_reload_hashes)
+{
+    static const char base[] = "functions:\n  f:\n    runtime: python3\n    handler: a.h\n    code: /tmp\n"
+                               "    environment: {AA: '1'}\n";
+    struct fg_config a, b;
+    hashes_of(base, &a);
+    /* The same text: the same hashes. */
+    hashes_of(base, &b);
+    ck_assert(a.functions[0].src_hash == b.functions[0].src_hash && a.top_hash == b.top_hash);
+    ck_assert(a.functions[0].worker_hash == b.functions[0].worker_hash);
+    fg_conf_free(&b);
+    /* concurrency and events apply in place: the workers' hash stays. */
+    hashes_of("functions:\n  f:\n    runtime: python3\n    handler: a.h\n    code: /tmp\n"
+              "    environment: {AA: '1'}\n    concurrency: 3\n    events:\n      - schedule: rate(1 minute)\n", &b);
+    ck_assert(a.functions[0].src_hash != b.functions[0].src_hash);
+    ck_assert(a.functions[0].worker_hash == b.functions[0].worker_hash);
+    ck_assert(a.top_hash == b.top_hash);
+    fg_conf_free(&b);
+    /* The environment makes workers. */
+    hashes_of("functions:\n  f:\n    runtime: python3\n    handler: a.h\n    code: /tmp\n"
+              "    environment: {AA: '2'}\n", &b);
+    ck_assert(a.functions[0].worker_hash != b.functions[0].worker_hash);
+    fg_conf_free(&b);
+    /* A top-level key: its own hash and the top's; absent keys hash 0. */
+    hashes_of("state_dir: /tmp/x\nfunctions:\n  f:\n    runtime: python3\n    handler: a.h\n    code: /tmp\n"
+              "    environment: {AA: '1'}\n", &b);
+    ck_assert(a.top_hash != b.top_hash && a.functions[0].src_hash == b.functions[0].src_hash);
+    ck_assert(fg_conf_top_key_hash(&a, "state_dir") == 0 && fg_conf_top_key_hash(&b, "state_dir") != 0);
+    ck_assert(fg_conf_top_key_hash(&a, "functions") != 0);
+    fg_conf_free(&b);
+    fg_conf_free(&a);
+}
+END_TEST
+
 START_TEST(test_conf_values)
 {
     struct fg_config conf;
@@ -663,6 +705,7 @@ int main(void)
     tcase_add_test(tc, test_conf_any_adapter);
     tcase_add_test(tc, test_conf_poll_sources);
     tcase_add_test(tc, test_conf_missing_file);
+    tcase_add_test(tc, test_conf_reload_hashes);
     tcase_add_test(tc, test_conf_nul_in_file);
     return fg_unit_run(s, tc);
 }

@@ -107,7 +107,7 @@ static void rig_open(struct rig *t)
 static void rig_close(struct rig *t)
 {
     for (size_t i = 0; i < t->r->n_fns; i++) {
-        struct fg_worker *w = t->r->fns[i].workers, *next;
+        struct fg_worker *w = t->r->fns[i]->workers, *next;
         for (; w; w = next) {
             next = w->next;
             fg_outlines_close(&w->out);
@@ -712,7 +712,7 @@ START_TEST(test_marks)
     ck_assert(!fg_mark_last_fire(&m, "nightly", &last));
     fg_mark_each_file(&m, "", on_file, &s);
     ck_assert_int_eq(s.n, 0);
-    fg_mark_write(&m, FG_MARK_SCHEDULE, "nightly", 1, 0);       /* no store: nothing */
+    fg_mark_write(&m, FG_MARK_SCHEDULE, "nightly", 1, 0);       /* no store: recorded only */
 
     fg_mark_add(&m, FG_MARK_FILE, "in/b.txt", 2, 20);
     fg_mark_add(&m, FG_MARK_SCHEDULE, "nightly", 1700000000, 0);
@@ -744,6 +744,31 @@ START_TEST(test_marks)
     s.n = 0;
     fg_mark_each_file(&m, "zzz/", on_file, &s);
     ck_assert_int_eq(s.n, 0);
+
+    /* Written after the load (a reload's new adapter must see them): a later fire wins, an
+     * earlier one does not; a gone file hides its entry, a new one joins its folder. */
+    fg_mark_seen(&m, FG_MARK_SCHEDULE, "hourly", 1700007200, 0);
+    ck_assert(fg_mark_last_fire(&m, "hourly", &last));
+    ck_assert_int_eq(last, 1700007200);
+    fg_mark_seen(&m, FG_MARK_SCHEDULE, "hourly", 1700000000, 0);
+    ck_assert(fg_mark_last_fire(&m, "hourly", &last));
+    ck_assert_int_eq(last, 1700007200);
+    fg_mark_seen(&m, FG_MARK_SCHEDULE, "weekly", 1700000001, 0);
+    ck_assert(fg_mark_last_fire(&m, "weekly", &last));
+    ck_assert_int_eq(last, 1700000001);
+    fg_mark_seen(&m, FG_MARK_FILE_GONE, "in/b.txt", 0, 0);
+    fg_mark_seen(&m, FG_MARK_FILE, "in/new.txt", 5, 50);
+    fg_mark_seen(&m, FG_MARK_FILE, "in/a/deep.txt", 7, 70);
+    s.n = 0;
+    fg_mark_each_file(&m, "in/", on_file, &s);
+    ck_assert_int_eq(s.n, 2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert(strcmp(s.paths[i], "b.txt"));
+        if (!strcmp(s.paths[i], "a/deep.txt"))
+            ck_assert_int_eq(s.size[i], 7);
+        else
+            ck_assert_str_eq(s.paths[i], "new.txt");
+    }
     fg_mark_close(&m);
     ck_assert_uint_eq(m.n, 0);
 }
