@@ -33,8 +33,10 @@ struct fg_conf_pos {
 enum fg_conf_type {
     FG_CONF_STR = 0,            /* const char * */
     FG_CONF_INT,                /* int within [min, max] */
-    FG_CONF_SECONDS,            /* int: "30", "30s", "5m", "2h" within [min, max] seconds */
+    FG_CONF_SECONDS,            /* int: "30", "30s", "5m", "2h", "30d" within [min, max] seconds */
     FG_CONF_MS,                 /* int: "250ms", "2s", "5m", "1h" (bare: seconds) within [min, max] ms */
+    FG_CONF_BYTES,              /* long long: "512KB", "100MB", "1GB" (powers of 1024; bare: bytes)
+                                 * within [min, max] bytes */
     FG_CONF_DOUBLE,             /* double within [min, max] */
     FG_CONF_ENUM,               /* int: the index of the value in names[] */
     FG_CONF_BOOL,               /* bool: true or false */

@@ -265,12 +265,12 @@ static int conf_parse_long(const char *s, long *out)
     return 0;
 }
 
-/* "250ms", "2s", "5m", "1h", bare seconds (unit_ms 1000) or "30", "30s", "5m", "2h" in
- * seconds (unit_ms 1): the value in the key's unit. */
+/* "250ms", "2s", "5m", "1h", bare seconds (unit_ms 1000) or "30", "30s", "5m", "2h", "30d"
+ * in seconds (unit_ms 1): the value in the key's unit. */
 static int conf_parse_duration(const char *s, long unit_ms, long *out)
 {
     static const struct { const char *suffix; long ms; } units[] = {
-        { "ms", 1 }, { "", 1000 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+        { "ms", 1 }, { "", 1000 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
     };
     char *end;
     errno = 0;
@@ -284,6 +284,28 @@ static int conf_parse_duration(const char *s, long unit_ms, long *out)
         if (v > LONG_MAX / per)
             return -EINVAL;
         *out = v * per;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* "512KB", "100MB", "1GB", "4096B" or bare bytes (KB, MB, GB are powers of 1024). */
+static int conf_parse_bytes(const char *s, long long *out)
+{
+    static const struct { const char *suffix; long long per; } units[] = {
+        { "", 1 }, { "B", 1 }, { "KB", 1LL << 10 }, { "MB", 1LL << 20 }, { "GB", 1LL << 30 },
+    };
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suffix))
+            continue;
+        if (v > LLONG_MAX / units[i].per)
+            return -EINVAL;
+        *out = v * units[i].per;
         return 0;
     }
     return -EINVAL;
@@ -578,7 +600,7 @@ static int conf_parse_number(struct fg_conf_parser *p, const struct fg_conf_key 
     if (rc < 0)
         return fg_conf_fail(p, vpos, "%s: expected %s, got '%s'", k->name,
                             k->type == FG_CONF_INT ? "an integer"
-                            : k->type == FG_CONF_SECONDS ? "a duration like 30, 30s, 5m or 1h"
+                            : k->type == FG_CONF_SECONDS ? "a duration like 30, 30s, 5m, 1h or 30d"
                                                          : "a duration like 250ms, 2s, 5m or 1h", s);
     if (v < k->min || v > k->max)
         return fg_conf_fail(p, vpos, "%s: %s is out of range (%ld..%ld%s)", k->name, s, k->min, k->max,
@@ -618,6 +640,15 @@ int fg_conf_apply(struct fg_conf_parser *p, const struct fg_conf_key *k, struct 
     case FG_CONF_SECONDS:
     case FG_CONF_MS:
         return conf_parse_number(p, k, s, vpos, field);
+    case FG_CONF_BYTES: {
+        long long v;
+        if (conf_parse_bytes(s, &v) < 0)
+            return fg_conf_fail(p, vpos, "%s: expected a size like 512KB, 100MB or 1GB, got '%s'", k->name, s);
+        if (v < k->min || v > k->max)
+            return fg_conf_fail(p, vpos, "%s: %s is out of range (%ld..%ld bytes)", k->name, s, k->min, k->max);
+        *(long long *)field = v;
+        return 0;
+    }
     case FG_CONF_DOUBLE: {
         char *end;
         double d;

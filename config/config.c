@@ -639,6 +639,16 @@ static const struct fg_conf_key conf_pricing_keys[] = {
     FG_CONF_KEY_END,
 };
 
+static const struct fg_conf_key conf_logs_keys[] = {
+    { .name = "store", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_logs, store) },
+    { .name = "usage", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_logs, usage) },
+    { .name = "retention", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_logs, retention_s),
+      .min = 1, .max = 3650L * 86400 },
+    { .name = "max_size", .type = FG_CONF_BYTES, .offset = offsetof(struct fg_conf_logs, max_bytes),
+      .min = 16L << 10, .max = 1L << 40 },
+    FG_CONF_KEY_END,
+};
+
 static const char *const conf_log_formats[] = { "text", "json", NULL };
 static const char *const conf_durability_names[] = { "full", "memory", NULL };
 
@@ -659,6 +669,7 @@ static const struct fg_conf_key conf_top_keys[] = {
       .min = 100, .max = 600000 },
     { .name = "pricing", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, pricing), .table = conf_pricing_keys },
     { .name = "isolation", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, isolation), .table = conf_isolation_keys },
+    { .name = "logs", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, logs), .table = conf_logs_keys },
     { .name = "functions", .type = FG_CONF_CUSTOM, .parse = conf_parse_functions },
     FG_CONF_KEY_END,
 };
@@ -831,6 +842,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     conf->invoke_api.auth = -1;
     conf->isolation = (struct fg_conf_isolation){ true, 61184, 65519 };
     fg_pricing_defaults(&conf->pricing);
+    conf->logs = (struct fg_conf_logs){ true, true, 30 * 86400, 100LL << 20 };
     conf->stop_timeout_ms = 5000;
     if (!root)
         return fg_conf_fail(p, top, "the file is empty; expected a mapping with 'functions:'");

@@ -230,6 +230,14 @@ enum fg_durability {
 
 #include "../core/pricing.h"
 
+/* The top-level `logs:`: what router/logstore.h keeps under state_dir. */
+struct fg_conf_logs {
+    bool store;              /* function log lines kept in state_dir/logs/FUNCTION (default true) */
+    bool usage;              /* REPORT figures kept in state_dir/usage for `fngate cost` (default true) */
+    int retention_s;         /* lines older than this are deleted (default 30 days) */
+    long long max_bytes;     /* per function: past it the oldest lines go first (default 100 MB) */
+};
+
 struct fg_config {
     struct fg_arena arena;   /* owns everything below */
     const char *path;        /* the file as given */
@@ -255,6 +263,7 @@ struct fg_config {
     struct fg_conf_invoke_api invoke_api;
     struct fg_conf_isolation isolation;
     struct fg_pricing pricing;       /* `pricing:`, what `fngate cost` charges (AWS's by default) */
+    struct fg_conf_logs logs;        /* `logs:`, the function log store and the recorded usage */
     int stop_timeout_ms;             /* after SIGTERM, how long sources may take to let go */
     struct fg_conf_function *functions;
     size_t n_functions;

@@ -11,31 +11,102 @@
 #include "../core/url.h"
 #include "../triggers/registry.h"
 
-/* Reads ?function=F&limit=N. */
-static int admin_query_string(const char *qs, struct fg_admin_req *req, struct fg_err *err)
+/* The next key=value of a query string cut in place at *cursor (pairs without '=' are
+ * skipped): the key, with *value set; NULL at the end. */
+static char *admin_param(char **cursor, char **value)
 {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", qs);
-    for (char *save = NULL, *kv = strtok_r(buf, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+    char *kv;
+    while ((kv = strsep(cursor, "&"))) {
         char *v = strchr(kv, '=');
         if (!v)
             continue;
         *v++ = '\0';
+        *value = v;
+        return kv;
+    }
+    return NULL;
+}
+
+/* One query-string value, URL-decoded into out (size bytes, NUL-terminated). 0 or -1 when
+ * it does not decode or does not fit. */
+static int admin_decode(const char *v, char *out, size_t size)
+{
+    struct fg_buf dec;
+    int rc;
+    fg_buf_init(&dec, size - 1);
+    rc = fg_url_decode(&dec, v, strlen(v), FG_URL_FORM) < 0 || (dec.data && strlen(dec.data) != dec.len) ? -1 : 0;
+    if (rc == 0)
+        snprintf(out, size, "%s", dec.data ? dec.data : "");
+    fg_buf_free(&dec);
+    return rc;
+}
+
+/* Reads ?function=F&limit=N. */
+static int admin_query_string(const char *qs, struct fg_admin_req *req, struct fg_err *err)
+{
+    char buf[512], *cursor = buf, *kv, *v;
+    snprintf(buf, sizeof(buf), "%s", qs);
+    while ((kv = admin_param(&cursor, &v))) {
         if (!strcmp(kv, "function")) {
-            struct fg_buf dec;
-            fg_buf_init(&dec, sizeof(req->function) - 1);
-            if (fg_url_decode(&dec, v, strlen(v), FG_URL_FORM) < 0) {
-                fg_buf_free(&dec);
+            if (admin_decode(v, req->function, sizeof(req->function)) < 0)
                 return fg_err_set(err, 400, "function: invalid name");
-            }
-            snprintf(req->function, sizeof(req->function), "%s", dec.data ? dec.data : "");
-            fg_buf_free(&dec);
         } else if (!strcmp(kv, "limit")) {
             req->query.limit = atoi(v);
             if (req->query.limit < 1 || req->query.limit > 10000)
                 return fg_err_set(err, 400, "limit: 1..10000");
         }
     }
+    return 0;
+}
+
+/* A whole number in [min, max] into *out. */
+static bool admin_number(const char *v, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(v, &end, 10);
+    return !errno && end != v && !*end && *out >= min && *out <= max;
+}
+
+/* The logs and usage questions' parameters (see admin.h). */
+static int admin_logs_params(const char *qs, struct fg_log_query *q, struct fg_err *err)
+{
+    char buf[4096], *cursor = buf, *kv, *v;
+    long long n;
+
+    if (strlen(qs) >= sizeof(buf))
+        return fg_err_set(err, 400, "query string too long");
+    snprintf(buf, sizeof(buf), "%s", qs);
+    while ((kv = admin_param(&cursor, &v))) {
+        if (!strcmp(kv, "since") || !strcmp(kv, "until")) {
+            if (!admin_number(v, 0, 9999999999999LL, &n))
+                return fg_err_set(err, 400, "%s: epoch milliseconds", kv);
+            *(kv[0] == 's' ? &q->since_ms : &q->until_ms) = n;
+        } else if (!strcmp(kv, "limit") && q->kind == FG_LOG_QUERY_LINES) {
+            if (!admin_number(v, 1, FG_LOGREAD_MAX_LIMIT, &n))
+                return fg_err_set(err, 400, "limit: 1..%d", FG_LOGREAD_MAX_LIMIT);
+            q->limit = (int)n;
+        } else if (!strcmp(kv, "wait") && q->kind == FG_LOG_QUERY_LINES) {
+            if (!admin_number(v, 0, FG_LOGREAD_MAX_WAIT_MS / 1000, &n))
+                return fg_err_set(err, 400, "wait: 0..%d seconds", FG_LOGREAD_MAX_WAIT_MS / 1000);
+            q->wait_ms = (int)n * 1000;
+        } else if (!strcmp(kv, "filter") && q->kind == FG_LOG_QUERY_LINES) {
+            if (admin_decode(v, q->filter, sizeof(q->filter)) < 0)
+                return fg_err_set(err, 400, "filter: at most %zu bytes, URL-encoded", sizeof(q->filter) - 1);
+        } else if (!strcmp(kv, "request_id") && q->kind == FG_LOG_QUERY_LINES) {
+            if (admin_decode(v, q->request_id, sizeof(q->request_id)) < 0 ||
+                strspn(q->request_id, "0123456789abcdefABCDEF-") != strlen(q->request_id))
+                return fg_err_set(err, 400, "request_id: a request id (hex digits and dashes)");
+        } else if (!strcmp(kv, "after") && q->kind == FG_LOG_QUERY_LINES) {
+            if (admin_decode(v, q->after, sizeof(q->after)) < 0)
+                return fg_err_set(err, 400, "after: a cursor from an answer's next");
+        } else if (!strcmp(kv, "function") && q->kind == FG_LOG_QUERY_USAGE) {
+            if (admin_decode(v, q->function, sizeof(q->function)) < 0)
+                return fg_err_set(err, 400, "function: invalid name");
+        }
+    }
+    if (q->until_ms && q->until_ms < q->since_ms)
+        return fg_err_set(err, 400, "until is before since");
     return 0;
 }
 
@@ -113,6 +184,21 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
     if (IS("/queue")) {
         req->op = FG_ADMIN_QUEUE;
         return get ? 0 : fg_err_set(err, 405, "use GET");
+    }
+    if (IS("/usage") || (plen > 6 && !strncmp(path, "/logs/", 6))) {
+        struct fg_log_query *lq = &req->logq;
+        req->op = FG_ADMIN_LOGS;
+        lq->kind = IS("/usage") ? FG_LOG_QUERY_USAGE : FG_LOG_QUERY_LINES;
+        lq->limit = FG_ADMIN_LOGS_LIMIT;
+        if (!get)
+            return fg_err_set(err, 405, "use GET");
+        if (lq->kind == FG_LOG_QUERY_LINES) {
+            char name[256];
+            snprintf(name, sizeof(name), "%.*s", (int)(plen - 6), path + 6);
+            if (admin_decode(name, lq->function, sizeof(lq->function)) < 0 || strchr(lq->function, '/'))
+                return fg_err_set(err, 404, "no function named %s", name);
+        }
+        return qs ? admin_logs_params(qs + 1, lq, err) : 0;
     }
     if (IS("/reload")) {
         req->op = FG_ADMIN_RELOAD;

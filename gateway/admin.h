@@ -7,9 +7,13 @@
  *   GET  /_fngate/dlq/ID                         one dead letter with its payload
  *   POST /_fngate/dlq/redrive   {"function":F} | {"ids":[...]}
  *   POST /_fngate/dlq/purge     {"function":F} | {"ids":[...]} | {"all":true}
+ *   GET  /_fngate/logs/FUNCTION[?since=MS&until=MS&filter=TEXT&request_id=ID&limit=N&after=CURSOR&wait=S]
+ *                                                a function's stored log lines (router/logread.h)
+ *   GET  /_fngate/usage[?since=MS&until=MS&function=F]  hourly billing figures (router/usage.h)
  *   POST /_fngate/reload                         reads the configuration again (as SIGHUP)
  *
- * The CLI (`fngate queue`, `fngate dlq`) is a client of exactly this API. This file turns
+ * The CLI (`fngate queue`, `fngate dlq`, `fngate logs`, `fngate cost`) is a client of
+ * exactly this API. This file turns
  * a request into what to ask the router; gateway/http.c does the asking. Pure functions.
  * Tests: tests/integration/test_async.py. */
 #ifndef FG_ADMIN_H
@@ -17,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "../router/logread.h"
 #include "../router/store.h"
 
 #define FG_ADMIN_PREFIX "/_fngate/"
@@ -33,8 +38,12 @@ enum fg_admin_op {
     FG_ADMIN_HEALTH,                /* liveness: the loop thread answers */
     FG_ADMIN_READY,                 /* readiness: started, store open, not stopping */
     FG_ADMIN_METRICS,               /* GET /metrics: Prometheus text (router/metrics.h) */
+    FG_ADMIN_LOGS,                  /* logq holds the question: LINES or USAGE */
     FG_ADMIN_RELOAD,                /* the gateway's reload hook (admin_http.h) */
 };
+
+/* Records a logs answer holds when ?limit= is not given. */
+#define FG_ADMIN_LOGS_LIMIT 1000
 
 /* True for GET /metrics (Prometheus' default path, outside /_fngate/; the token applies). */
 bool fg_admin_is_metrics(const char *raw_uri);
@@ -48,12 +57,14 @@ struct fg_admin_req {
     const char *trigger;            /* FG_ADMIN_TRIGGER: the adapter's ops->name (static) */
     const char *empty;              /* its answer when the adapter is not running (static) */
     struct fg_store_query query;    /* for FG_ADMIN_DLQ; its function and ids point below */
+    struct fg_log_query logq;       /* for FG_ADMIN_LOGS */
     char function[72];
     long long *ids;                 /* owned: fg_admin_req_close */
 };
 
 /* Parses method + raw URI (with query string) + body. 0, or an HTTP status (400, 404, 405)
- * with a message in err. */
+ * with a message in err. For FG_ADMIN_LOGS, logq's question is filled (its json not yet
+ * initialised: the log store does that when it takes it). */
 int fg_admin_parse(const char *method, const char *raw_uri, const char *body, size_t len,
                    struct fg_admin_req *req, struct fg_err *err);
 

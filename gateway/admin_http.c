@@ -101,6 +101,9 @@ static enum MHD_Result admin_send_message(struct admin_req *q, int status, const
 static enum MHD_Result admin_render(struct admin_req *q)
 {
     bool loop_call = q->admin.op != FG_ADMIN_DLQ;
+
+    if (q->admin.op == FG_ADMIN_LOGS)
+        return admin_send(q, q->admin.logq.status, &q->admin.logq.json, NULL, NULL);
     struct fg_buf *body = loop_call ? &q->stats.json : &q->admin.query.json;
     int status = loop_call ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
 
@@ -125,6 +128,14 @@ static void admin_on_query(struct fg_store_query *query, void *arg)
 {
     struct admin_req *q = arg;
     (void)query;
+    MHD_resume_connection(q->conn);
+}
+
+/* A store thread: the log store answered. */
+static void admin_on_logs(struct fg_log_query *lq, void *arg)
+{
+    struct admin_req *q = arg;
+    (void)lq;
     MHD_resume_connection(q->conn);
 }
 
@@ -227,6 +238,14 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_probe);
     } else if (q->admin.op == FG_ADMIN_TRIGGER) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_trigger);
+    } else if (q->admin.op == FG_ADMIN_LOGS) {
+        struct fg_log_query *lq = &q->admin.logq;
+        lq->done = admin_on_logs;
+        lq->done_arg = q;
+        if ((rc = fg_router_logs(q->srv->router, lq)) < 0) {
+            fg_logread_refuse(lq, rc == -ENOTSUP ? 404 : 503, "%s", rc == -ENOTSUP
+                              ? "nothing is kept: logs.store and logs.usage are false" : fg_strerror(rc));
+        }
     } else if (q->admin.op == FG_ADMIN_RELOAD) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_reload);
     } else if (q->admin.op == FG_ADMIN_QUEUE) {
@@ -334,6 +353,7 @@ static void admin_req_free(void *arg)
 {
     struct admin_req *q = arg;
     fg_buf_free(&q->admin.query.json);
+    fg_buf_free(&q->admin.logq.json);
     fg_buf_free(&q->stats.json);
     fg_admin_req_close(&q->admin);
     fg_buf_free(&q->body);

@@ -269,13 +269,97 @@ json_t *fg_client_call_json(const struct fg_client_admin *a, const char *method,
         fprintf(stderr, "fngate: %s%s%s (is `fngate serve -c %s` running?)\n", err.msg, unix_path ? " via " : "",
                 unix_path ? base : "", a->config);
     } else if (r.status != 200) {
-        fprintf(stderr, "fngate: HTTP %ld: %.*s\n", r.status, (int)r.body.len, r.body.data ? r.body.data : "");
+        /* The admin API's refusals are {"message": ...}: the message alone reads better. */
+        json_t *e = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        if (msg)
+            fprintf(stderr, "fngate: HTTP %ld: %s\n", r.status, msg);
+        else
+            fprintf(stderr, "fngate: HTTP %ld: %.*s\n", r.status, (int)r.body.len, r.body.data ? r.body.data : "");
+        json_decref(e);
     } else if (!(j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL))) {
         fprintf(stderr, "fngate: the gateway's answer is not JSON\n");
     }
     explicit_bzero(auth, sizeof(auth));
     fg_client_reply_close(&r);
     return j;
+}
+
+int fg_client_query_param(struct fg_buf *out, const char *key, const char *value)
+{
+    char *enc = curl_easy_escape(NULL, value, 0);
+    int rc;
+    if (!enc)
+        return -ENOMEM;
+    fg_buf_append_str(out, out->data && strchr(out->data, '?') ? "&" : "?");
+    fg_buf_append_str(out, key);
+    fg_buf_append_str(out, "=");
+    rc = fg_buf_append_str(out, enc);
+    curl_free(enc);
+    return rc;
+}
+
+int fg_client_time_arg(const char *s, long long now_ms, long long *out)
+{
+    static const struct { char unit; long long ms; } units[] = {
+        { 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 }, { 'd', 86400000 }, { 'w', 604800000 },
+    };
+    size_t digits = strspn(s, "0123456789");
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    long long frac_ms = 0, offset_s = 0;
+    const char *p;
+    struct tm tm;
+
+    if (digits >= 12 && !s[digits]) {
+        *out = strtoll(s, NULL, 10);
+        return 0;
+    }
+    if (digits && digits <= 9 && s[digits] && !s[digits + 1]) {
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (s[digits] == units[i].unit) {
+                *out = now_ms - strtoll(s, NULL, 10) * units[i].ms;
+                return 0;
+            }
+        return -EINVAL;
+    }
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return -EINVAL;
+    p = s + n;
+    if (*p == 'T' || *p == ' ') {
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
+            return -EINVAL;
+        p += 1 + n;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &sec, &n) != 1 || n != 2)
+                return -EINVAL;
+            p += 1 + n;
+            if (*p == '.') {
+                long long scale = 100;
+                for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                    frac_ms += (*p - '0') * scale;
+            }
+        }
+        if (*p == 'Z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om;
+            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
+                return -EINVAL;
+            offset_s = (*p == '-' ? -1 : 1) * (oh * 3600LL + om * 60LL);
+            p += 1 + n;
+        }
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -EINVAL;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *out = ((long long)timegm(&tm) - offset_s) * 1000 + frac_ms;
+    return 0;
 }
 
 int fg_client_read_arg(const char *arg, const char *what, struct fg_buf *out, struct fg_err *err)

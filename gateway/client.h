@@ -70,6 +70,16 @@ bool fg_client_admin_option(struct fg_client_admin *a, int c, const char *arg);
  * (owned: json_decref), or NULL. */
 json_t *fg_client_call_json(const struct fg_client_admin *a, const char *method, const char *path, const char *body);
 
+/* Appends "&key=value" (or "?key=value" to an out without '?') with value percent-encoded,
+ * for a question's query string. 0 or a fg_buf error. */
+int fg_client_query_param(struct fg_buf *out, const char *key, const char *value);
+
+/* A time on the command line as epoch ms: a duration before now_ms ("30s", "10m", "2h",
+ * "7d", "1w"), an ISO 8601 date or time ("2026-12-01", "2026-12-01T10:00",
+ * "2026-12-01T10:00:00.250Z", "2026-12-01T12:00:00+02:00"; without a zone it is UTC), or
+ * epoch milliseconds (12 digits or more). 0, or -EINVAL. */
+int fg_client_time_arg(const char *s, long long now_ms, long long *out) FG_MUST_CHECK;
+
 /* An argument that is text, or @FILE (that file's content), or @- (standard input), appended
  * to out (whose ceiling bounds it). what names it in messages ("payload"). 0, or a negative
  * code with err saying why (-errno for the file, -FG_ETOOBIG past out's ceiling). */

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_cost.c - `fngate cost --estimate`: what AWS Lambda would charge for a workload, by the
- * seed's rules (core/pricing.h), with the config's `pricing:` when there is one. Exit
- * status: 0 with the bill, 2 for a usage error or a configuration that does not load. */
+/* cmd_cost.c - `fngate cost`: what AWS Lambda would charge, by the seed's rules
+ * (core/pricing.h), with the config's `pricing:` when there is one: for the invocations a
+ * running gateway recorded (GET /_fngate/usage, router/usage.h; per function and in total),
+ * or with --estimate for a workload described on the command line. Exit status: 0 with the
+ * bill, 1 the gateway could not be reached or refused, 2 for a usage error or a
+ * configuration that does not load. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -10,19 +13,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../config/config.h"
+#include "../core/log.h"
+#include "../core/loop.h"
 #include "../core/pricing.h"
 #include "../triggers/registry.h"
+#include "client.h"
 #include "commands.h"
+
+#define COST_HOUR_MS 3600000LL
 
 static void cost_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate cost --estimate --requests N --duration D --memory MB [--months M] [--json]\n"
+    fprintf(f, "usage: fngate cost [FUNCTION] [--since TIME] [--json] [-c FILE] [--admin URL] [--token TOKEN]\n"
+               "  What AWS Lambda would charge for the invocations a running gateway recorded since\n"
+               "  TIME (30s, 10m, 2h, 30d, 1w ago or an ISO 8601 time; default 30d; whole hours), per\n"
+               "  function and in total: requests, and GB-seconds of Billed Duration at Memory Size.\n"
+               "  The free tier applies once per calendar month (UTC) to all functions together; what\n"
+               "  is billed is shared among them by use.\n"
+               "       fngate cost --estimate --requests N --duration D --memory MB [--months M] [--json]\n"
                "                   [-c FILE]\n"
                "  What AWS Lambda would charge for N invocations of D each (250ms, 1s, 1.5s; a bare\n"
                "  number is milliseconds; billed rounded up to 1 ms) at MB of memory (128..10240),\n"
                "  over M months (1; the free tier applies once a month). Rates: AWS's x86 prices,\n"
-               "  or `pricing:` of the configuration (-c FILE, or ./fngate.yaml when it exists).\n");
+               "  or `pricing:` of the configuration (-c FILE, or ./fngate.yaml when it exists).\n"
+               FG_CLIENT_ADMIN_USAGE);
 }
 
 /* "250ms", "1s", "1.5s", "2m", bare milliseconds: ms, or -1. */
@@ -69,15 +86,149 @@ static void cost_print(const struct fg_pricing *p, const struct fg_bill *b, doub
            p->requests_per_million, p->gb_second, p->free_requests, p->free_gb_seconds);
 }
 
+/* A bill's figures as JSON members. */
+static void cost_bill_json(json_t *o, const struct fg_bill *b)
+{
+    json_object_set_new(o, "requests", json_real(b->requests));
+    json_object_set_new(o, "billed_requests", json_real(b->billed_requests));
+    json_object_set_new(o, "request_cost", json_real(b->request_cost));
+    json_object_set_new(o, "gb_seconds", json_real(b->gb_seconds));
+    json_object_set_new(o, "billed_gb_seconds", json_real(b->billed_gb_seconds));
+    json_object_set_new(o, "duration_cost", json_real(b->duration_cost));
+    json_object_set_new(o, "total", json_real(b->total));
+}
+
+static void cost_row_text(const char *name, const struct fg_bill *b)
+{
+    printf("%-32s %12.0f %16.4f %12.0f %16.4f  $%.2f\n", name, b->requests, b->gb_seconds, b->billed_requests,
+           b->billed_gb_seconds, b->total);
+}
+
+static void cost_recorded_print(const struct fg_pricing *p, const struct fg_pricing_row *rows, size_t n,
+                                const struct fg_bill *total, long long since_ms, bool json)
+{
+    char when[32];
+    fg_log_iso_time(when, since_ms);
+    if (json) {
+        json_t *o = json_object(), *fns = json_array(), *t = json_object(), *pr;
+        char *s;
+        for (size_t i = 0; i < n; i++) {
+            json_t *row = json_pack("{s:s}", "function", rows[i].function);
+            cost_bill_json(row, &rows[i].bill);
+            json_array_append_new(fns, row);
+        }
+        cost_bill_json(t, total);
+        pr = json_pack("{s:f,s:f,s:f,s:f}", "requests_per_million", p->requests_per_million, "gb_second",
+                       p->gb_second, "free_requests", p->free_requests, "free_gb_seconds", p->free_gb_seconds);
+        json_object_set_new(o, "since", json_string(when));
+        json_object_set_new(o, "since_ms", json_integer(since_ms));
+        json_object_set_new(o, "functions", fns);
+        json_object_set_new(o, "total", t);
+        json_object_set_new(o, "pricing", pr);
+        if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+            printf("%s\n", s);
+        free(s);
+        json_decref(o);
+        return;
+    }
+    printf("%-32s %12s %16s %12s %16s  %s\n", "FUNCTION", "REQUESTS", "GB-SECONDS", "BILLED_REQ", "BILLED_GB-S",
+           "COST");
+    for (size_t i = 0; i < n; i++)
+        cost_row_text(rows[i].function, &rows[i].bill);
+    cost_row_text("total", total);
+    printf("since %s; free each calendar month (UTC), for all functions together: %.0f requests, %.0f "
+           "GB-seconds\nrates: $%.2f per 1M requests, $%.10f per GB-second\n", when, p->free_requests,
+           p->free_gb_seconds, p->requests_per_million, p->gb_second);
+}
+
+/* The bill of what the gateway recorded since since_ms (whole hours), for function (NULL:
+ * every function). */
+static int cost_recorded(const struct fg_client_admin *admin, const struct fg_pricing *p, const char *function,
+                         long long since_ms, bool json)
+{
+    long long window = since_ms - ((since_ms % COST_HOUR_MS) + COST_HOUR_MS) % COST_HOUR_MS;
+    struct fg_pricing_use *uses;
+    struct fg_pricing_row *rows;
+    struct fg_bill total;
+    json_t *j, *arr, *it;
+    char path[128];
+    size_t n, n_rows, i;
+
+    /* From the start of the window's month: what was used before the window took its part
+     * of that month's free tier. */
+    snprintf(path, sizeof(path), "/_fngate/usage?since=%lld", fg_pricing_month_start(window));
+    if (!(j = fg_client_call_json(admin, "GET", path, NULL)))
+        return 1;
+    arr = json_object_get(j, "usage");
+    n = json_array_size(arr);
+    uses = calloc(n ? n : 1, sizeof(*uses));
+    rows = calloc(n ? n : 1, sizeof(*rows));
+    if (!uses || !rows) {
+        fprintf(stderr, "fngate: out of memory\n");
+        free(uses);
+        free(rows);
+        json_decref(j);
+        return 1;
+    }
+    json_array_foreach(arr, i, it) {
+        const char *fn = json_string_value(json_object_get(it, "function"));
+        uses[i].function = fn ? fn : "";
+        uses[i].hour_ms = json_integer_value(json_object_get(it, "hour"));
+        uses[i].requests = (double)json_integer_value(json_object_get(it, "requests"));
+        uses[i].gb_seconds = fg_pricing_gb_seconds((double)json_integer_value(json_object_get(it, "billed_ms")),
+                                                   (int)json_integer_value(json_object_get(it, "memory_mb")));
+    }
+    n_rows = fg_pricing_bill_uses(p, uses, n, window, rows, &total);
+    if (function) {
+        /* Its share of the account's bill: the free tier is the account's, not its own. */
+        size_t k = 0;
+        while (k < n_rows && strcmp(rows[k].function, function))
+            k++;
+        if (k == n_rows) {
+            memset(&rows[0], 0, sizeof(rows[0]));
+            rows[0].function = function;
+        } else {
+            rows[0] = rows[k];
+        }
+        n_rows = 1;
+        total = rows[0].bill;
+    }
+    cost_recorded_print(p, rows, n_rows, &total, window, json);
+    free(uses);
+    free(rows);
+    json_decref(j);
+    return 0;
+}
+
+/* The configuration's pricing (path, or ./fngate.yaml when it exists), else AWS's. */
+static int cost_pricing(const char *path, struct fg_pricing *pricing)
+{
+    fg_pricing_defaults(pricing);
+    if (path || access("fngate.yaml", R_OK) == 0) {
+        struct fg_config conf;
+        struct fg_err err;
+        if (fg_registry_conf_load(&conf, path ? path : "fngate.yaml", &err) < 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            return -1;
+        }
+        *pricing = conf.pricing;
+        fg_conf_free(&conf);
+    }
+    return 0;
+}
+
 int fg_cmd_cost(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "estimate", no_argument, NULL, 'e' }, { "requests", required_argument, NULL, 'r' },
         { "duration", required_argument, NULL, 'd' }, { "memory", required_argument, NULL, 'm' },
         { "months", required_argument, NULL, 'M' }, { "json", no_argument, NULL, 'j' },
-        { "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "config", required_argument, NULL, 'c' }, { "since", required_argument, NULL, 's' },
+        FG_CLIENT_ADMIN_OPTIONS, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    const char *path = NULL;
+    struct fg_client_admin admin = { "fngate.yaml", NULL, NULL };
+    const char *path = NULL, *since = "30d";
+    long long since_ms;
     double requests = -1, duration = -1, memory = -1, months = 1;
     bool estimate = false, json = false;
     struct fg_pricing pricing;
@@ -93,14 +244,26 @@ int fg_cmd_cost(int argc, char **argv)
         case 'm': memory = cost_number(optarg, 128, 10240); break;
         case 'M': months = cost_number(optarg, 1, 1200); break;
         case 'j': json = true; break;
-        case 'c': path = optarg; break;
+        case 'c': path = admin.config = optarg; break;
+        case 's': since = optarg; break;
+        case 'A': case 'T': fg_client_admin_option(&admin, c, optarg); break;
         case 'h': cost_usage(stdout); return 0;
         default: cost_usage(stderr); return 2;
         }
     }
-    if (!estimate || optind != argc) {
-        fprintf(stderr, "fngate: cost: only --estimate is available: this build does not record invocations "
-                        "to bill yet\n");
+    if (!estimate) {
+        if (optind + 1 < argc || fg_client_time_arg(since, fg_now_ms(), &since_ms) < 0) {
+            if (optind + 1 >= argc)
+                fprintf(stderr, "fngate: cost: --since '%s': expected 30s, 10m, 2h, 30d, 1w or an ISO 8601 time\n",
+                        since);
+            cost_usage(stderr);
+            return 2;
+        }
+        if (cost_pricing(path, &pricing) < 0)
+            return 2;
+        return cost_recorded(&admin, &pricing, optind < argc ? argv[optind] : NULL, since_ms, json);
+    }
+    if (optind != argc) {
         cost_usage(stderr);
         return 2;
     }
@@ -109,17 +272,8 @@ int fg_cmd_cost(int argc, char **argv)
                         "(128..10240 MB)%s\n", months < 1 ? "; --months is 1 or more" : "");
         return 2;
     }
-    fg_pricing_defaults(&pricing);
-    if (path || access("fngate.yaml", R_OK) == 0) {
-        struct fg_config conf;
-        struct fg_err err;
-        if (fg_registry_conf_load(&conf, path ? path : "fngate.yaml", &err) < 0) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 2;
-        }
-        pricing = conf.pricing;
-        fg_conf_free(&conf);
-    }
+    if (cost_pricing(path, &pricing) < 0)
+        return 2;
     fg_pricing_bill(&pricing, requests, requests * fg_pricing_gb_seconds(duration, (int)memory), months, &bill);
     cost_print(&pricing, &bill, months, json);
     return 0;

@@ -247,8 +247,11 @@ int fg_cmd_invoke(int argc, char **argv)
         return 2;
     }
     /* --local keeps nothing and must not take a running gateway's state_dir lock. */
-    if (o.local)
+    if (o.local) {
         conf.durability = FG_DURABILITY_MEMORY;
+        conf.logs.store = false;
+        conf.logs.usage = false;
+    }
     rc = o.local ? invoke_local(&conf, &o, &payload) : invoke_remote(&conf, &o, &payload);
     fg_conf_free(&conf);
     fg_buf_free(&payload);

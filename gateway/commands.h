@@ -14,5 +14,6 @@ int fg_cmd_schedule(int argc, char **argv);
 int fg_cmd_schedules(int argc, char **argv);
 int fg_cmd_filter(int argc, char **argv);
 int fg_cmd_cost(int argc, char **argv);
+int fg_cmd_logs(int argc, char **argv);
 
 #endif

@@ -192,6 +192,7 @@ static enum MHD_Result http_render_async(struct http_req *q)
         return http_send_invoke_answer(q, &a);
     }
     snprintf(msg, sizeof(msg), "the event could not be stored, so it was not accepted: %s", fg_strerror(q->accept_rc));
+    fg_router_log_refusal(q->srv->router, q->inv.function, 503, fg_strerror(q->accept_rc));
     return http_invoke_error(q, 503, "ServiceException", msg);
 }
 
@@ -438,8 +439,12 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     if (!fg_conf_function(conf, q->inv.function)) {
         char msg[400];
         snprintf(msg, sizeof(msg), "Function not found: %s", q->fn_arn);
+        if (type == FG_INVOKE_EVENT)
+            fg_router_log_refusal(q->srv->router, q->inv.function, 404, "no such function");
         return http_invoke_error(q, 404, "ResourceNotFoundException", msg);
     }
+    if (type == FG_INVOKE_EVENT && (q->too_big || q->body.len > FG_PAYLOAD_ASYNC_MAX_BYTES))
+        fg_router_log_refusal(q->srv->router, q->inv.function, 413, "payload over 1 MB");
     if (q->too_big)
         return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
     if (type == FG_INVOKE_EVENT && q->body.len > FG_PAYLOAD_ASYNC_MAX_BYTES)

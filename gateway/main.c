@@ -19,7 +19,8 @@ static void main_usage(FILE *f)
                "  schedule   `schedule next EXPR`: when a schedule expression fires\n"
                "  schedules  the schedules of a running gateway, with last and next fire\n"
                "  filter     `filter test PATTERN EVENT`: whether an event passes a filter pattern\n"
-               "  cost       `cost --estimate`: what AWS Lambda would charge for a workload\n"
+               "  logs       a function's stored log lines, by time, text or request id; --follow\n"
+               "  cost       what AWS Lambda would charge: recorded invocations, or --estimate\n"
                "Every command takes -c FILE (default ./fngate.yaml) and --help.\n");
 }
 
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
         return fg_cmd_filter(argc - 1, argv + 1);
     if (!strcmp(verb, "cost"))
         return fg_cmd_cost(argc - 1, argv + 1);
+    if (!strcmp(verb, "logs"))
+        return fg_cmd_logs(argc - 1, argv + 1);
     fprintf(stderr, "fngate: unknown command '%s'\n", verb);
     main_usage(stderr);
     return 2;

@@ -107,7 +107,7 @@ static void reload_drop_newest(struct fg_serve *st)
 
 /* Top-level keys bound at start: a change keeps the running value until a restart. */
 static const char *const reload_restart_keys[] = {
-    "gateway", "state_dir", "durability", "log_format", "s3", "admin", "invoke_api", "isolation", NULL,
+    "gateway", "state_dir", "durability", "log_format", "s3", "admin", "invoke_api", "isolation", "logs", NULL,
 };
 
 /* The running values of what only a restart changes, into next (pointers into prev's
@@ -130,6 +130,7 @@ static void reload_keep_bound(const struct fg_config *prev, struct fg_config *ne
     next->admin = prev->admin;
     next->invoke_api = prev->invoke_api;
     next->isolation = prev->isolation;
+    next->logs = prev->logs;                /* the log store copied them when it opened */
 }
 
 /* What an adapter's instance is made from: the top level (retries, ARNs, stop_timeout)

@@ -12,6 +12,7 @@
 #include "../core/log.h"
 #include "../core/loop.h"
 #include "invocation.h"
+#include "logstore.h"
 
 #define FNLOG_FLUSH_BYTES (256u * 1024)
 
@@ -39,6 +40,8 @@ void fg_fnlog_flush(struct fg_fnlog *l)
 {
     size_t off = 0;
     l->flush_pending = 0;
+    /* The store's batch first: a line on stdout is a line the store was handed. */
+    fg_logstore_flush(l->store);
     while (off < l->out.len) {
         ssize_t n = write(l->fd, l->out.data + off, l->out.len - off);
         if (n < 0 && errno == EINTR)
@@ -50,6 +53,15 @@ void fg_fnlog_flush(struct fg_fnlog *l)
     fg_buf_reset(&l->out);
 }
 
+/* A flush once this loop iteration's callbacks ran. */
+static void fnlog_schedule(struct fg_fnlog *l)
+{
+    if (!l->flush_pending) {
+        l->flush_pending = 1;
+        event_active(l->flush_ev, 0, 0);
+    }
+}
+
 static void fnlog_emit(struct fg_fnlog *l, const char *s, size_t n)
 {
     if (fg_buf_append(&l->out, s, n) < 0) {
@@ -59,10 +71,24 @@ static void fnlog_emit(struct fg_fnlog *l, const char *s, size_t n)
     }
     if (l->out.len >= FNLOG_FLUSH_BYTES)
         fg_fnlog_flush(l);
-    else if (!l->flush_pending) {
-        l->flush_pending = 1;
-        event_active(l->flush_ev, 0, 0);
+    else
+        fnlog_schedule(l);
+}
+
+/* A text line's start: "2026-12-02T16:35:31.123Z [FUNCTION] ". gmtime once a second. */
+static void fnlog_prefix(struct fg_fnlog *l, const char *fn, long long now_ms)
+{
+    char ms[8];
+    if (now_ms / 1000 != l->ts_sec || !l->ts_text[0]) {
+        fg_log_iso_time(l->ts_text, now_ms);
+        l->ts_text[20] = '\0';            /* keeps "yyyy-mm-ddThh:mm:ss." */
+        l->ts_sec = now_ms / 1000;
     }
+    snprintf(ms, sizeof(ms), "%03dZ [", (int)(now_ms % 1000));
+    fnlog_emit(l, l->ts_text, 20);
+    fnlog_emit(l, ms, 6);
+    fnlog_emit(l, fn, strlen(fn));
+    fnlog_emit(l, "] ", 2);
 }
 
 static void fnlog_tail(struct fg_invocation *inv, const char *s, size_t n)
@@ -97,16 +123,20 @@ static void fnlog_json(struct fg_fnlog *l, const char *fn, const char *type, jso
     json_decref(o);
 }
 
-/* A platform line: to the tail as is, to the stream as text or JSON. */
+/* A platform line: to the tail as is, to the store, to the stream as text (the caller
+ * writes the JSON record). */
 static void fnlog_text(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                        const char *line, size_t n)
 {
+    long long now = fg_now_ms();
     fnlog_tail(inv, line, n);
+    if (l->store) {
+        fg_logstore_line(l->store, fn, inv ? inv->request_id : NULL, now, line, n);
+        fnlog_schedule(l);
+    }
     if (l->format != FG_LOG_FORMAT_TEXT)
         return;
-    fnlog_emit(l, "[", 1);
-    fnlog_emit(l, fn, strlen(fn));
-    fnlog_emit(l, "] ", 2);
+    fnlog_prefix(l, fn, now);
     fnlog_emit(l, line, n);
     fnlog_emit(l, "\n", 1);
 }
@@ -114,7 +144,12 @@ static void fnlog_text(struct fg_fnlog *l, const char *fn, struct fg_invocation 
 void fg_fnlog_line(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                    const char *line, size_t len)
 {
+    long long now = fg_now_ms();
     fnlog_tail(inv, line, len);
+    if (l->store) {
+        fg_logstore_output(l->store, fn, inv ? inv->request_id : NULL, now, line, len);
+        fnlog_schedule(l);
+    }
     if (l->format == FG_LOG_FORMAT_JSON) {
         json_t *o = json_object();
         if (inv)
@@ -123,9 +158,7 @@ void fg_fnlog_line(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv
         fnlog_json(l, fn, "function", o);
         return;
     }
-    fnlog_emit(l, "[", 1);
-    fnlog_emit(l, fn, strlen(fn));
-    fnlog_emit(l, "] ", 2);
+    fnlog_prefix(l, fn, now);
     if (inv) {
         fnlog_emit(l, inv->request_id, strlen(inv->request_id));
         fnlog_emit(l, "\t", 1);
@@ -172,6 +205,7 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
     if (status)
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\tStatus: %s", status);
     fnlog_text(l, fn, inv, line, (size_t)n);
+    fg_logstore_usage(l->store, fn, fg_now_ms(), billed, memory_size_mb);
     if (l->format == FG_LOG_FORMAT_JSON) {
         json_t *metrics = json_pack("{s:f,s:I,s:i,s:i}", "durationMs", inv->duration_ms,
                                     "billedDurationMs", (json_int_t)billed, "memorySizeMB",

@@ -4,11 +4,14 @@
  * Per invocation: START / END / REPORT lines exactly as Lambda prints them (Init Duration on
  * a cold start,
  * Restore Duration when the worker was restored from a snapshot), and every line the worker printed, attributed to the request id that was
- * running when it was printed. Text lines are prefixed "[FUNCTION] "; with
- * log_format: json each line is a JSON object with Lambda's platform.* types. The same
- * lines (unprefixed, as Lambda shows them) go to the invocation's 4 KB log tail when the
- * caller asked for one. Writes are batched: lines collect in a buffer flushed once per loop
- * iteration. Loop thread only. Tests: tests/integration (logs). */
+ * running when it was printed. Text lines start with the time as CloudWatch shows it (UTC,
+ * milliseconds: "2026-12-02T16:35:31.123Z ") and "[FUNCTION] "; with log_format: json each
+ * line is a JSON object with Lambda's platform.* types. The same lines (without either
+ * prefix, as Lambda shows them) go to the invocation's 4 KB log tail when the caller asked
+ * for one, and to the log store when there is one (logstore.h; whatever the format), with
+ * the REPORT figures for the bill. Writes are batched: lines collect in a buffer flushed
+ * once per loop iteration, when the store's batch is handed over too. Loop thread only.
+ * Tests: tests/integration (logs; test_logs.py for the store). */
 #ifndef FG_FNLOG_H
 #define FG_FNLOG_H
 
@@ -20,6 +23,7 @@
 struct event_base;
 struct event;
 struct fg_invocation;
+struct fg_logstore;
 
 struct fg_fnlog {
     enum fg_log_format format;
@@ -27,6 +31,9 @@ struct fg_fnlog {
     struct fg_buf out;         /* pending bytes */
     struct event *flush_ev;
     int flush_pending;
+    struct fg_logstore *store; /* borrowed, or NULL: the router sets it once the store is open */
+    long long ts_sec;          /* the second ts_text was formatted for */
+    char ts_text[32];          /* "2026-12-02T16:35:31." for ts_sec */
 };
 
 int fg_fnlog_init(struct fg_fnlog *l, struct event_base *base, int fd, enum fg_log_format format,

@@ -3,6 +3,7 @@
 #include "metrics.h"
 
 #include "async.h"
+#include "logstore.h"
 #include "router_int.h"
 #include "store.h"
 #include "worker.h"
@@ -137,5 +138,8 @@ int fg_metrics_write(struct fg_router *r, struct fg_prom *p)
             fg_prom_sample(f[M_DEAD], (double)fg_store_dlq_count(store, name), "function", name, NULL);
         fg_prom_sample(f[M_DESTINATION], (double)m->destination_failures, "function", name, NULL);
     }
+    fg_prom_sample(fg_prom_family(p, "fngate_log_lines_dropped_total", FG_PROM_COUNTER,
+                                  "Function log lines the log store could not keep (its writer behind, a write failed)"),
+                   (double)fg_logstore_dropped(r->logstore), NULL);
     return p->err;
 }

@@ -32,6 +32,7 @@
 #include "mark.h"
 #include "pool.h"
 #include "codewatch.h"
+#include "logstore.h"
 #include "metrics.h"
 #include "router_int.h"
 #include "runtimes.h"
@@ -256,6 +257,42 @@ static void router_throttle(struct fg_function *fn, struct fg_invocation *inv, c
     inv->done(inv, inv->done_arg);
 }
 
+/* A refused async event, on the loop: one line a second per function at most. */
+struct router_refusal {
+    struct fg_loop_msg msg;
+    struct fg_router *router;
+    int status;
+    char function[72];
+    char why[160];
+};
+
+static void router_on_refusal(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct router_refusal *m = (struct router_refusal *)((char *)msg - offsetof(struct router_refusal, msg));
+    struct fg_function *fn = fg_router_function(m->router, m->function);
+    struct fg_log_limit *limit = fn ? &fn->refusal_log : &m->router->refusal_log;
+    unsigned held;
+
+    (void)loop;
+    if (fg_log_limit_pass(limit, fg_mono_us(), 1000000, &held))
+        fg_log(FG_LOG_WARN, "router", "function %s: async event refused (%d, %s; %u more %ssince the last line)",
+               m->function, m->status, m->why, held, fn ? "" : "for unknown functions ");
+    free(m);
+}
+
+void fg_router_log_refusal(struct fg_router *r, const char *function, int status, const char *why)
+{
+    struct router_refusal *m = calloc(1, sizeof(*m));
+    if (!m)
+        return;
+    m->router = r;
+    m->status = status;
+    snprintf(m->function, sizeof(m->function), "%s", function);
+    snprintf(m->why, sizeof(m->why), "%s", why);
+    if (fg_loop_post(r->loop, &m->msg, router_on_refusal) < 0)
+        free(m);                         /* stopping: no one is left to read it */
+}
+
 void fg_router_arm_init(struct fg_invocation *inv)
 {
     struct timeval init = { FG_ROUTER_INIT_TIMEOUT_S, 0 };
@@ -354,6 +391,15 @@ int fg_router_submit_async(struct fg_router *r, struct fg_async_event *ev, char 
     if (!ev->accepted_ms)
         ev->accepted_ms = fg_now_ms();
     return fg_async_accept(r, ev, cb, arg);
+}
+
+int fg_router_logs(struct fg_router *r, struct fg_log_query *q)
+{
+    if (!r->logstore)
+        return -ENOTSUP;
+    /* Any thread: r->conf is read once (a reload swaps it). */
+    q->known = q->kind == FG_LOG_QUERY_LINES && fg_conf_function(atomic_load(&r->conf), q->function);
+    return fg_logstore_query(r->logstore, q);
 }
 
 int fg_router_dlq(struct fg_router *r, struct fg_store_query *q)
@@ -489,6 +535,10 @@ int fg_router_start(struct fg_router *r, struct fg_err *err)
     if ((rc = fg_async_open(r, err)) < 0 || (rc = fg_mark_load(&r->marks, fg_async_store(r), err)) < 0 ||
         (rc = fg_async_start(r, err)) < 0)
         return rc;
+    /* After the state store: its lock says state_dir is this gateway's alone. */
+    if ((rc = fg_logstore_open(r->conf, &r->logstore, err)) < 0)
+        return rc;
+    r->log.store = r->logstore;
     for (size_t i = 0; i < r->n_fns; i++)
         if ((rc = fg_router_function_start(r->fns[i], r->conf, err)) < 0)
             return rc;
@@ -552,8 +602,12 @@ void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg)
 
 void fg_router_close_store(struct fg_router *r)
 {
-    if (r)
-        fg_async_close_store(r);
+    if (!r)
+        return;
+    fg_async_close_store(r);
+    fg_fnlog_flush(&r->log);
+    r->log.store = NULL;
+    fg_logstore_stop(r->logstore);
 }
 
 void fg_router_free(struct fg_router *r)
@@ -568,6 +622,7 @@ void fg_router_free(struct fg_router *r)
     if (r->sigchld_ev)
         event_free(r->sigchld_ev);
     fg_fnlog_close(&r->log);
+    fg_logstore_free(r->logstore);
     fg_sandbox_close(&r->sandbox);
     fg_memlimit_close(&r->mem);
     fg_iam_creds_close(&r->creds);

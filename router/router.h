@@ -15,6 +15,7 @@
 #include "../config/config.h"
 #include "../core/loop.h"
 #include "invocation.h"
+#include "logread.h"
 #include "store.h"
 
 struct fg_router;
@@ -70,6 +71,18 @@ void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key
 /* Any thread: a dead-letter query (see store.h). 0 or -FG_ESHUTDOWN. */
 int fg_router_dlq(struct fg_router *r, struct fg_store_query *q) FG_MUST_CHECK;
 
+/* Any thread: a question to the function log store (logread.h): a function's lines or the
+ * recorded usage. Borrows q until q->done ran (on a store thread, never inside this call).
+ * 0; -ENOTSUP when nothing is kept (logs.store and logs.usage false); -FG_ESHUTDOWN or
+ * -ENOMEM: done will not run and the caller answers. */
+int fg_router_logs(struct fg_router *r, struct fg_log_query *q) FG_MUST_CHECK;
+
+/* Any thread: an asynchronous invocation of function was refused before it was stored
+ * (status 404: no such function, 413: too large, 503: not stored; why is copied). Logged on
+ * the loop thread, at most one line a second per function with the count held back since
+ * (as throttles are), so a flood of refusals cannot fill a disk. */
+void fg_router_log_refusal(struct fg_router *r, const char *function, int status, const char *why);
+
 /* Per-function queue figures (`fngate queue`), computed on the loop. */
 struct fg_router_stats {
     void (*done)(struct fg_router_stats *c, void *arg);   /* loop thread */
@@ -120,7 +133,8 @@ int fg_router_post(struct fg_router *r, struct fg_loop_msg *msg, fg_loop_fn *fn)
 void fg_router_stop(struct fg_router *r, fg_router_stopped_fn *cb, void *arg);
 
 /* After the loop stopped: commits what is still queued for the state store and stops its
- * thread. Before the HTTP server is freed, so every accept got its answer. */
+ * thread; the log store writes what it was handed and answers what waits. Before the HTTP
+ * servers are freed, so every accept and every question got its answer. */
 void fg_router_close_store(struct fg_router *r);
 
 /* Frees the router (NULL allowed). After the stopped callback, or if never started. */

@@ -35,6 +35,7 @@
 
 struct event;
 struct fg_codewatch;
+struct fg_logstore;
 struct fg_snapshot;
 struct fg_worker;
 
@@ -68,6 +69,7 @@ struct fg_function {
     struct fg_async_queue queue;         /* its async events on the loop (async.c) */
     struct fg_fn_metrics metrics;        /* counters for GET /metrics (metrics.h) */
     struct fg_log_limit throttle_log;    /* its 429s' log lines, one a second */
+    struct fg_log_limit refusal_log;     /* its refused async events' log lines, one a second */
 };
 
 struct fg_router {
@@ -80,6 +82,8 @@ struct fg_router {
     size_t n_fns;
     int inflight;                        /* across all functions, against max_concurrency */
     struct fg_fnlog log;
+    struct fg_logstore *logstore;        /* the function log store and usage (logstore.h), or NULL */
+    struct fg_log_limit refusal_log;     /* refused async events of no configured function */
     struct fg_memlimit mem;
     struct fg_sandbox sandbox;           /* uids, cgroups, namespaces for workers */
     struct fg_cpuload cpu;               /* the cores' busy fraction (pool.c) */

@@ -720,8 +720,12 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
+            unsigned held;
             fg_store_sql_err(s, &err, rc, "commit failed");
-            fg_log(FG_LOG_ERROR, "store", "%s: the batch was rolled back", err.msg);
+            /* A full disk fails every batch: one line a second, not one per event. */
+            if (fg_log_limit_pass(&s->fail_log, fg_mono_us(), 1000000, &held))
+                fg_log(FG_LOG_ERROR, "store", "%s: the batch was rolled back (%u more since the last line)", err.msg,
+                       held);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             if (batch) {
                 fg_async_event_free_list(batch->head);   /* redriven events that did not happen */

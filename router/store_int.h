@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "../core/id.h"
+#include "../core/log.h"
 #include "../core/workq.h"
 #include "store.h"
 
@@ -39,6 +40,7 @@ struct fg_store {
     atomic_bool started;
     bool stopping;                      /* loop thread */
     struct fg_workq ops;                /* to the writer, from any thread */
+    struct fg_log_limit fail_log;       /* the writer's failed commits: one line a second */
     pthread_mutex_t lock;               /* guards counts */
     struct store_count *counts;         /* dead letters per function */
     size_t n_counts;

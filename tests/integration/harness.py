@@ -31,6 +31,10 @@ SAN_ENV = {
 }
 
 
+# The start of a text line of the function log stream: its UTC time as CloudWatch shows it,
+# then "[FUNCTION] ".
+LOG_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+
 # A version 4 UUID, as fngate gives request ids and event ids.
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 

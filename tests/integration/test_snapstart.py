@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from harness import Gateway, check, need_root, run_cli, wait_until, write
+from harness import LOG_TIME, Gateway, check, need_root, run_cli, wait_until, write
 
 # The module logs its own import and each restore to files in the test's directory.
 APP = """
@@ -70,7 +70,7 @@ def invoke_parallel(gw, name, payload, n):
 
 
 def restore_ms(stdout):
-    return [float(m) for m in re.findall(r"^\[Snap\] REPORT .*\tRestore Duration: ([0-9.]+) ms\t"
+    return [float(m) for m in re.findall(r"^" + LOG_TIME + r"\[Snap\] REPORT .*\tRestore Duration: ([0-9.]+) ms\t"
                                          r"Billed Restore Duration: \d+ ms", stdout, re.M)]
 
 
@@ -98,12 +98,12 @@ def test_snapstart_init_once_hooks_per_worker(tmp):
         status, _, body = gw.invoke("Snap", {})
         check(status == 200 and json.loads(body)["pid"] in pids, body)
         out = gw.stdout()
-        reports = re.findall(r"^\[Snap\] REPORT .*$", out, re.M)
+        reports = re.findall(r"^" + LOG_TIME + r"\[Snap\] REPORT .*$", out, re.M)
         check(len(reports) == 4, reports)
         check(not any("Init Duration" in r for r in reports), "a restored worker's REPORT has no Init Duration")
         ms = restore_ms(out)
         check(len(ms) == 3, "the three cold starts say Restore Duration: %r" % reports)
-        check(len(re.findall(r"^\[Snap\] INIT_REPORT Init Duration: [0-9.]+ ms$", out, re.M)) == 1, out)
+        check(len(re.findall(r"^" + LOG_TIME + r"\[Snap\] INIT_REPORT Init Duration: [0-9.]+ ms$", out, re.M)) == 1, out)
         print("    restore durations: %s ms" % ", ".join("%.2f" % m for m in ms))
 
 
@@ -152,7 +152,7 @@ def test_snapstart_init_errors(tmp):
         check(err["errorType"] == "Runtime.ExitError" and "exit status 7" in err["errorMessage"], err)
         # The function log says why, as a worker's init error would; the failure was the
         # template's (one per function), not a worker's.
-        gw.wait_stdout(r"^\[Raises\] \[ERROR\] ValueError: no config at import$")
+        gw.wait_stdout(r"^" + LOG_TIME + r"\[Raises\] \[ERROR\] ValueError: no config at import$")
         for name, how in (("Raises", "exit status 1"), ("Missing", "exit status 1"), ("Crash", "exit status 7")):
             check(re.search(r"function %s: snapshot template failed its init \(%s\)" % (name, how), gw.stderr()),
                   gw.stderr())
@@ -181,7 +181,7 @@ def test_snapstart_code_change_rebuilds(tmp):
         check(status == 200 and json.loads(body)["version"] == "v2", "the new code runs: %s" % body)
         check(len(lines(os.path.join(tmp, "imports.log"))) == 2, lines(os.path.join(tmp, "imports.log")))
         check(re.search(r"function Snap: code changed: making a new snapshot", gw.stderr()), gw.stderr())
-        check(len(re.findall(r"^\[Snap\] INIT_REPORT Init Duration", gw.stdout(), re.M)) == 2, gw.stdout())
+        check(len(re.findall(r"^" + LOG_TIME + r"\[Snap\] INIT_REPORT Init Duration", gw.stdout(), re.M)) == 2, gw.stdout())
 
 
 def test_snapstart_needs_python_or_node(tmp):
@@ -223,11 +223,11 @@ def test_snapstart_min_warm(tmp):
     is warm (no Restore Duration in its REPORT)."""
     write(os.path.join(tmp, "code", "app.py"), APP.replace("VERSION", "v1"))
     with Gateway(tmp, snap_config(tmp, extra="    min_warm: 2\n")) as gw:
-        wait_until(lambda: len(re.findall(r"^\[Snap\] RESTORE_REPORT Restore Duration: [0-9.]+ ms$", gw.stdout(),
+        wait_until(lambda: len(re.findall(r"^" + LOG_TIME + r"\[Snap\] RESTORE_REPORT Restore Duration: [0-9.]+ ms$", gw.stdout(),
                                           re.M)) == 2, 10, "two workers restored ahead of traffic")
         status, _, body = gw.invoke("Snap", {})
         check(status == 200, body)
-        m = gw.wait_stdout(r"^\[Snap\] REPORT RequestId: .*$")
+        m = gw.wait_stdout(r"^" + LOG_TIME + r"\[Snap\] REPORT RequestId: .*$")
         check("Restore Duration" not in m.group(0) and "Init Duration" not in m.group(0), m.group(0))
         check(len(lines(os.path.join(tmp, "imports.log"))) == 1, lines(os.path.join(tmp, "imports.log")))
 
@@ -249,7 +249,7 @@ def test_snapstart_after_restore_error(tmp):
         err = json.loads(body)
         check(headers.get("x-amz-function-error") == "Unhandled", headers)
         check(err["errorType"] == "ConnectionError" and err["errorMessage"] == "no database after restore", err)
-        gw.wait_stdout(r"^\[Snap\] \[ERROR\] ConnectionError: no database after restore$")
+        gw.wait_stdout(r"^" + LOG_TIME + r"\[Snap\] \[ERROR\] ConnectionError: no database after restore$")
 
 
 def test_snapstart_node_keeps_a_spare(tmp):
@@ -273,7 +273,7 @@ def test_snapstart_node_keeps_a_spare(tmp):
         wait_until(lambda: (pool(gw, "Spare")["workers"] == 2 and pool(gw, "Spare")["starting"] == 0)
                    or (gw.invoke("Spare", {})[0] == 200 and False), 20,
                    "a spare Node worker started and initialized", lambda: pool(gw, "Spare"))
-        gw.wait_stdout(r"^\[Spare\] INIT_REPORT Init Duration")
+        gw.wait_stdout(r"^" + LOG_TIME + r"\[Spare\] INIT_REPORT Init Duration")
         check(pool(gw, "Plain")["workers"] == 1, pool(gw, "Plain"))
 
 

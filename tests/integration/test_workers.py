@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from harness import Gateway, check, need_root, write, wait_until
+from harness import LOG_TIME, Gateway, check, need_root, write, wait_until
 
 PY = """
 import json, os, sys, time
@@ -267,7 +267,7 @@ def test_min_warm_and_idle_reaping(tmp):
         "  Idle:\n    runtime: python3\n    handler: app.handler\n    code: %s/py\n    idle_timeout: 1\n" % tmp
     with Gateway(tmp, config) as gw:
         # A min_warm worker is started ahead of traffic: the first call is warm.
-        gw.wait_stdout(r"^\[W\] INIT_REPORT Init Duration: [\d.]+ ms$")
+        gw.wait_stdout(r"^" + LOG_TIME + r"\[W\] INIT_REPORT Init Duration: [\d.]+ ms$")
         check(gw.invoke("W", {})[0] == 200, "W answers")
         m = gw.wait_stdout(r"\[W\] REPORT RequestId: .*$")
         check("Init Duration" not in m.group(0), "first call on a pre-started worker is not a cold start: " + m.group(0))

@@ -151,7 +151,8 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    events:\n      - schedule: {timezone: UTC}\n", "t.yaml:7:9: schedule: 'expression' is required" },
     { HEAD "    events:\n      - schedule: {expression: rate(1 hour), timezone: Europe/Berln}\n", "t.yaml:7:56: timezone: unknown time zone 'Europe/Berln'" },
     { HEAD "    events:\n      - schedule: {expression: rate(1 hour), enabled: maybe}\n", "enabled: expected true or false, got 'maybe'" },
-    { HEAD "    events:\n      - schedule: {expression: rate(1 hour), max_catch_up: 90d}\n", "max_catch_up: expected a duration" },
+    { HEAD "    events:\n      - schedule: {expression: rate(1 hour), max_catch_up: 90y}\n", "max_catch_up: expected a duration" },
+    { HEAD "    events:\n      - schedule: {expression: rate(1 hour), max_catch_up: 2d}\n", NULL },
     { HEAD "    events:\n      - schedule: {expresion: rate(1 hour)}\n", "(did you mean 'expression'?)" },
     { HEAD "    events:\n      - queue: {stream: s}\n", "t.yaml:7:9: 'redis' (a redis://host:port/db URL) is required" },
     { HEAD "    events:\n      - queue: {redis: \"http://x\", stream: s}\n", "redis: 'http://x' is not a redis://host:port/db URL" },
@@ -226,6 +227,12 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    role: {statement: []}\n", "role: unknown key 'statement' (expected statements)" },
     { HEAD "    role: [a]\n", "t.yaml:6:5: role: expected" },
     { HEAD "    environment: {AWS_SESSION_TOKEN: x}\n", "environment: AWS_SESSION_TOKEN is reserved by the Lambda runtime and set by fngate" },
+    { HEAD "logs: {store: false, usage: false, retention: 7d, max_size: 512KB}\n", NULL },
+    { HEAD "logs: {max_size: 1GB, retention: 3650d}\n", NULL },
+    { HEAD "logs: {max_size: 8KB}\n", "t.yaml:6:18: max_size: 8KB is out of range (16384..1099511627776 bytes)" },
+    { HEAD "logs: {max_size: 10 MB}\n", "t.yaml:6:18: max_size: expected a size like 512KB, 100MB or 1GB, got '10 MB'" },
+    { HEAD "logs: {retention: 0}\n", "t.yaml:6:19: retention: 0 is out of range (1..315360000 seconds)" },
+    { HEAD "logs: {retension: 7d}\n", "t.yaml:6:8: unknown key 'retension' in logs (did you mean 'retention'?)" },
 };
 
 START_TEST(test_conf_table)
@@ -332,6 +339,9 @@ START_TEST(test_conf_defaults)
     ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", "/srv", HEAD, &err), 0);
     ck_assert_int_eq(conf.listen.port, 8080);
     ck_assert_str_eq(conf.state_dir, "/srv/.fngate");
+    ck_assert(conf.logs.store && conf.logs.usage);
+    ck_assert_int_eq(conf.logs.retention_s, 30 * 86400);
+    ck_assert_int_eq(conf.logs.max_bytes, 100LL << 20);
     ck_assert_str_eq(conf.region, "us-east-1");
     ck_assert_int_eq(conf.functions[0].memory_mb, 128);
     ck_assert_int_eq(conf.functions[0].timeout_s, 3);

@@ -710,6 +710,61 @@ START_TEST(test_prom_families)
 }
 END_TEST
 
+/* Recorded use: the free tier per UTC calendar month, for the account (all functions),
+ * used first by what came before the window, and what is billed shared by use. */
+START_TEST(test_pricing_bill_uses_monthly_free_tier)
+{
+    /* 2026-01-10, 2026-01-20, 2026-02-05, each at 00:00 UTC. */
+    const long long jan10 = 1768003200000LL, jan20 = 1768867200000LL, feb5 = 1770249600000LL;
+    struct fg_pricing p;
+    struct fg_pricing_row rows[8];
+    struct fg_bill total;
+    size_t n;
+
+    fg_pricing_defaults(&p);
+    ck_assert_int_eq(fg_pricing_month_start(jan20 + 5000), 1767225600000LL);   /* 2026-01-01 */
+    ck_assert_int_eq(fg_pricing_month_start(feb5), 1769904000000LL);           /* 2026-02-01 */
+    {
+        /* One month, two functions: 1.5M requests, 0.5M billed, A used 2/3 of them. */
+        const struct fg_pricing_use u[] = {
+            { "B", jan10, 500000, 100000 }, { "A", jan20, 1000000, 500000 },
+        };
+        n = fg_pricing_bill_uses(&p, u, 2, jan10, rows, &total);
+        ck_assert_int_eq(n, 2);
+        ck_assert_str_eq(rows[0].function, "A");
+        ck_assert_double_eq_tol(total.billed_requests, 500000, 1e-6);
+        ck_assert_double_eq_tol(total.request_cost, 0.10, 1e-12);
+        ck_assert_double_eq_tol(total.billed_gb_seconds, 200000, 1e-6);
+        ck_assert_double_eq_tol(total.duration_cost, 200000 * 0.0000166667, 1e-9);
+        ck_assert_double_eq_tol(rows[0].bill.request_cost, 0.10 * 2 / 3, 1e-12);
+        ck_assert_double_eq_tol(rows[1].bill.request_cost, 0.10 / 3, 1e-12);
+        ck_assert_double_eq_tol(rows[0].bill.billed_gb_seconds, 200000 * 5.0 / 6, 1e-6);
+        ck_assert_double_eq_tol(rows[0].bill.total + rows[1].bill.total, total.total, 1e-12);
+        ck_assert_double_eq_tol(rows[0].bill.requests, 1000000, 1e-9);
+    }
+    {
+        /* Use before the window took 900,000 free requests of January: of the window's
+         * 200,000, 100,000 are billed; February's own free tier covers its 300,000. */
+        const struct fg_pricing_use u[] = {
+            { "A", jan10, 900000, 0 }, { "A", jan20, 200000, 0 }, { "A", feb5, 300000, 0 },
+        };
+        n = fg_pricing_bill_uses(&p, u, 3, jan20, rows, &total);
+        ck_assert_int_eq(n, 1);
+        ck_assert_double_eq_tol(total.requests, 500000, 1e-9);
+        ck_assert_double_eq_tol(total.billed_requests, 100000, 1e-6);
+        ck_assert_double_eq_tol(total.total, 0.02, 1e-12);
+        ck_assert_double_eq_tol(rows[0].bill.total, 0.02, 1e-12);
+    }
+    {
+        /* Nothing in the window: no rows, a zero bill. */
+        const struct fg_pricing_use u[] = { { "A", jan10, 5000000, 0 } };
+        n = fg_pricing_bill_uses(&p, u, 1, feb5, rows, &total);
+        ck_assert_int_eq(n, 0);
+        ck_assert_double_eq_tol(total.total, 0, 1e-12);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -742,5 +797,6 @@ int main(void)
     tcase_add_test(tc, test_http_token_ok);
     tcase_add_test(tc, test_pricing_seed_example);
     tcase_add_test(tc, test_prom_families);
+    tcase_add_test(tc, test_pricing_bill_uses_monthly_free_tier);
     return fg_unit_run(s, tc);
 }
