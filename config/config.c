@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "../core/buf.h"
+#include "../core/strmap.h"
 #include "../core/url.h"
 #include "conf_walk.h"
 
@@ -217,23 +218,14 @@ static const struct fg_conf_key conf_function_keys[] = {
 
 /* ------------------------------------------------------------------ reload hashes */
 
-/* FNV-1a (64 bits): a reload compares what was written, not what it parsed to. */
-#define CONF_HASH_SEED 1469598103934665603ULL
-
-static unsigned long long conf_hash_bytes(unsigned long long h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-/* The node as one line of flow YAML, hashed; an emitter failure hashes as a change. */
+/* A reload compares what was written, not what it parsed to: FNV-1a hashes of the text.
+ * The node as one line of flow YAML, hashed; an emitter failure hashes as a change. */
 static unsigned long long conf_hash_node(unsigned long long h, struct fy_node *n)
 {
     char *text = n ? fy_emit_node_to_string(n, FYECF_MODE_FLOW_ONELINE | FYECF_WIDTH_INF) : NULL;
     if (!text)
-        return conf_hash_bytes(h, "?", 1) ^ (unsigned long long)(uintptr_t)n;
-    h = conf_hash_bytes(h, text, strlen(text));
+        return fg_fnv1a(h, "?", 1) ^ (unsigned long long)(uintptr_t)n;
+    h = fg_fnv1a(h, text, strlen(text));
     free(text);
     return h;
 }
@@ -249,7 +241,7 @@ static const char *const conf_top_skipped[] = { "functions", NULL };
 /* Every pair of mapping map whose key is not in skip, key and value, in file order. */
 static unsigned long long conf_hash_pairs(struct fy_node *map, const char *const *skip)
 {
-    unsigned long long h = CONF_HASH_SEED;
+    unsigned long long h = FG_FNV1A_SEED;
     struct fy_node_pair *pair;
     void *it = NULL;
 
@@ -286,7 +278,7 @@ static int conf_hash_top_keys(struct fg_config *conf, struct fy_node *root)
         struct fg_conf_key_hash *h = &conf->top_keys[conf->n_top_keys];
         if (!key || !(h->key = fg_arena_strndup(&conf->arena, key, len)))
             continue;
-        h->hash = conf_hash_node(CONF_HASH_SEED, fy_node_pair_value(pair)) | 1;
+        h->hash = conf_hash_node(FG_FNV1A_SEED, fy_node_pair_value(pair)) | 1;
         conf->n_top_keys++;
     }
     return 0;
@@ -340,7 +332,7 @@ static int conf_parse_functions(struct fg_conf_parser *p, const struct fg_conf_k
         p->fn = NULL;
         if (rc < 0)
             return rc;
-        fn->src_hash = conf_hash_node(CONF_HASH_SEED, fy_node_pair_value(pair));
+        fn->src_hash = conf_hash_node(FG_FNV1A_SEED, fy_node_pair_value(pair));
         fn->worker_hash = conf_hash_pairs(fy_node_pair_value(pair), conf_fn_in_place);
         conf->n_functions++;
     }

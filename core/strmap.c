@@ -10,12 +10,17 @@
 static char strmap_tomb;
 #define TOMB (&strmap_tomb)
 
+unsigned long long fg_fnv1a(unsigned long long h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
 static uint64_t strmap_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;    /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return fg_fnv1a(FG_FNV1A_SEED, s, strlen(s));
 }
 
 void fg_strmap_init(struct fg_strmap *m)

@@ -22,6 +22,11 @@ struct fg_strmap {
     size_t cap, len, used;  /* used counts tombstones too */
 };
 
+/* FNV-1a (64 bits) of n bytes at p, continuing from h (FG_FNV1A_SEED to begin): the map's
+ * hash, and the fingerprints a reload compares (config.c, gateway/reload.c). */
+#define FG_FNV1A_SEED 1469598103934665603ULL
+unsigned long long fg_fnv1a(unsigned long long h, const void *p, size_t n);
+
 void fg_strmap_init(struct fg_strmap *m);
 /* Frees the keys and the table (not the values). */
 void fg_strmap_free(struct fg_strmap *m);

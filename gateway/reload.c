@@ -26,6 +26,7 @@
 
 #include "../core/json_write.h"
 #include "../core/log.h"
+#include "../core/strmap.h"
 #include "http.h"
 
 /* ------------------------------------------------------------------ loading */
@@ -143,9 +144,8 @@ static unsigned long long reload_fingerprint(const struct fg_config *conf, const
         for (size_t k = 0; k < fn->n_events; k++) {
             if (fn->events[k].type != type)
                 continue;
-            for (const char *c = fn->name; *c; c++)
-                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-            h = (h ^ fn->src_hash) * 1099511628211ULL;
+            h = fg_fnv1a(h, fn->name, strlen(fn->name) + 1);
+            h = fg_fnv1a(h, &fn->src_hash, sizeof(fn->src_hash));
             break;
         }
     }

@@ -93,13 +93,13 @@ int fg_router_reload(struct fg_router *r, const struct fg_config *next, struct f
         fg_sandbox_hide_free(hide);
         if (c->rate.per_second != fn->conf->rate.per_second || c->rate.burst != fn->conf->rate.burst)
             fg_token_bucket_init(&fn->rate, c->rate.per_second, c->rate.burst, fg_mono_us());
-        if (!reconfig_same_workers(prev, fn->conf, next, c)) {
-            fn->conf = c;
+        bool same = reconfig_same_workers(prev, fn->conf, next, c);
+        fn->conf = c;
+        if (same) {
+            st->kept++;
+        } else {
             fg_pool_code_changed(fn);
             st->changed++;
-        } else {
-            fn->conf = c;
-            st->kept++;
         }
         fg_conf_function_arn(next, c->name, fn->arn, sizeof(fn->arn));
         fns[n++] = fn;
