@@ -145,16 +145,13 @@ static int apigw_query(struct fg_buf *out, const char *raw_query)
 
 static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m)
 {
-    const char *host = fg_apigw_header(req, "host", "localhost"), *ua = fg_apigw_header(req, "user-agent", "");
-    char tbuf[40], num[32];
+    struct fg_apigw_stamp st;
+    const char *host, *ua;
     int rc;
 
-    fg_apigw_time(tbuf, req->time_ms);
-    snprintf(num, sizeof(num), "%lld", req->time_ms);
-    if (!fg_utf8_valid(host, strlen(host)))
-        host = "localhost";
-    if (!fg_utf8_valid(ua, strlen(ua)))
-        ua = "";
+    fg_apigw_stamp(req, &st);
+    host = st.host;
+    ua = st.user_agent;
     if ((rc = apigw_raw(out, "\"requestContext\":{")) ||
         (rc = fg_apigw_str_field(out, "accountId", req->account_id, strlen(req->account_id))) ||
         (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) ||
@@ -169,8 +166,8 @@ static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, 
         (rc = fg_apigw_str_field(out, "requestId", req->request_id, strlen(req->request_id))) || (rc = apigw_raw(out, ",")) ||
         (rc = fg_apigw_str_field(out, "routeKey", m->route->route_key, strlen(m->route->route_key))) ||
         (rc = apigw_raw(out, ",\"stage\":\"$default\",")) ||
-        (rc = fg_apigw_str_field(out, "time", tbuf, strlen(tbuf))) || (rc = apigw_raw(out, ",\"timeEpoch\":")) ||
-        (rc = apigw_raw(out, num)))
+        (rc = fg_apigw_str_field(out, "time", st.time, strlen(st.time))) || (rc = apigw_raw(out, ",\"timeEpoch\":")) ||
+        (rc = apigw_raw(out, st.epoch_ms)))
         return rc;
     return apigw_raw(out, "},");
 }
@@ -197,8 +194,6 @@ int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_matc
 int fg_apigw_response(const char *result, size_t len, struct fg_http_response *resp, struct fg_err *err)
 {
     json_t *root, *sc, *headers, *cookies, *v;
-    const char *key;
-    char num[64];
     int rc;
 
     if ((rc = fg_apigw_response_open(result, len, resp, &root, err)) < 0)
@@ -224,15 +219,8 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
     if (json_object_size(headers) + json_array_size(cookies) > FG_APIGW_MAX_RESPONSE_HEADERS)
         return fg_apigw_response_finish(fg_err_set(err, -EINVAL, "more than %d headers and cookies",
                                                    FG_APIGW_MAX_RESPONSE_HEADERS), root, resp, err);
-    json_object_foreach(headers, key, v) {
-        const char *text;
-        if (fg_apigw_scalar_text(v, num, sizeof(num), &text) < 0)
-            rc = fg_err_set(err, -EINVAL, "header %s must be a string", key);
-        else if ((rc = fg_apigw_header_ok(key, text, err)) == 0)
-            rc = fg_apigw_add_header(resp, key, text);
-        if (rc < 0)
-            return fg_apigw_response_finish(rc, root, resp, err);
-    }
+    if ((rc = fg_apigw_add_headers(headers, NULL, resp, err)) < 0)
+        return fg_apigw_response_finish(rc, root, resp, err);
     if (json_is_array(cookies)) {
         size_t i;
         json_array_foreach(cookies, i, v) {

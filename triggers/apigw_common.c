@@ -92,21 +92,29 @@ int fg_apigw_path_params(struct fg_buf *out, const struct fg_route_match *m)
     return rc;
 }
 
-void fg_apigw_time(char out[40], long long ms)
-{
-    static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    snprintf(out, 40, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday, mon[tm.tm_mon],
-             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 const char *fg_apigw_header(const struct fg_http_request *req, const char *name, const char *dflt)
 {
     const char *v = fg_http_header_get(req->headers, req->n_headers, name);
     return v ? v : dflt;
+}
+
+void fg_apigw_stamp(const struct fg_http_request *req, struct fg_apigw_stamp *s)
+{
+    static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    time_t sec = (time_t)(req->time_ms / 1000);
+    struct tm tm;
+
+    s->host = fg_apigw_header(req, "host", "localhost");
+    s->user_agent = fg_apigw_header(req, "user-agent", "");
+    if (!fg_utf8_valid(s->host, strlen(s->host)))
+        s->host = "localhost";
+    if (!fg_utf8_valid(s->user_agent, strlen(s->user_agent)))
+        s->user_agent = "";
+    gmtime_r(&sec, &tm);
+    snprintf(s->time, sizeof(s->time), "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday, mon[tm.tm_mon],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(s->epoch_ms, sizeof(s->epoch_ms), "%lld", req->time_ms);
 }
 
 int fg_apigw_body(struct fg_buf *out, const struct fg_http_request *req)
@@ -163,6 +171,36 @@ int fg_apigw_header_ok(const char *name, const char *value, struct fg_err *err)
 {
     if (strpbrk(value, "\r\n") || strpbrk(name, "\r\n: ") || !*name)
         return fg_err_set(err, -EINVAL, "header %s contains a line break", name);
+    return 0;
+}
+
+/* Whether o (an object or NULL) has the key name, in any case. */
+static bool apigw_has_key(json_t *o, const char *name)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        if (!strcasecmp(key, name))
+            return true;
+    }
+    return false;
+}
+
+int fg_apigw_add_headers(json_t *headers, json_t *except, struct fg_http_response *resp, struct fg_err *err)
+{
+    const char *key, *text;
+    char num[64];
+    json_t *v;
+    int rc;
+
+    json_object_foreach(headers, key, v) {
+        if (apigw_has_key(except, key))
+            continue;
+        if (fg_apigw_scalar_text(v, num, sizeof(num), &text) < 0)
+            return fg_err_set(err, -EINVAL, "header %s must be a string", key);
+        if ((rc = fg_apigw_header_ok(key, text, err)) < 0 || (rc = fg_apigw_add_header(resp, key, text)) < 0)
+            return rc;
+    }
     return 0;
 }
 

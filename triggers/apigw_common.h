@@ -38,8 +38,14 @@ int fg_apigw_str_field(struct fg_buf *out, const char *key, const char *val, siz
  * when no parameter has a UTF-8 value. */
 int fg_apigw_path_params(struct fg_buf *out, const struct fg_route_match *m);
 
-/* "21/Apr/2020:15:08:21 +0000" for epoch ms. */
-void fg_apigw_time(char out[40], long long ms);
+/* What both formats' requestContext says about a request: Host (localhost when absent or
+ * not UTF-8) and User-Agent ("" likewise), borrowed from the request; its time as
+ * "21/Apr/2020:15:08:21 +0000" and as epoch ms in text. */
+struct fg_apigw_stamp {
+    const char *host, *user_agent;
+    char time[40], epoch_ms[32];
+};
+void fg_apigw_stamp(const struct fg_http_request *req, struct fg_apigw_stamp *s);
 
 /* The request's first header called name (any case), dflt when absent. Borrowed. */
 const char *fg_apigw_header(const struct fg_http_request *req, const char *name, const char *dflt);
@@ -59,6 +65,11 @@ int fg_apigw_scalar_text(json_t *v, char *buf, size_t n, const char **out);
 /* Checks a header name and value from a function's answer before it is added. 0, or
  * -EINVAL with err filled (line breaks would split the answer). */
 int fg_apigw_header_ok(const char *name, const char *value, struct fg_err *err);
+
+/* Adds each header of the object headers (NULL or null: none) to resp, but those whose
+ * name (any case) is a key of except (an object, or NULL). 0, or -EINVAL with err filled
+ * (a value that is not a string, number or boolean; a line break), or -ENOMEM. */
+int fg_apigw_add_headers(json_t *headers, json_t *except, struct fg_http_response *resp, struct fg_err *err);
 
 /* After every header was added: 0, or -EINVAL with err filled when resp holds more than
  * FG_APIGW_MAX_RESPONSE_HEADERS or FG_APIGW_MAX_RESPONSE_HEADER_BYTES. */

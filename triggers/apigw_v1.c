@@ -144,15 +144,11 @@ static void v1_identity(struct fg_buf *out, const struct fg_http_request *req, c
 static void v1_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m,
                        const char *resource)
 {
-    const char *host = fg_apigw_header(req, "host", "localhost"), *ua = fg_apigw_header(req, "user-agent", "");
-    char tbuf[40], num[32];
+    struct fg_apigw_stamp st;
+    const char *host;
 
-    fg_apigw_time(tbuf, req->time_ms);
-    snprintf(num, sizeof(num), "%lld", req->time_ms);
-    if (!fg_utf8_valid(host, strlen(host)))
-        host = "localhost";
-    if (!fg_utf8_valid(ua, strlen(ua)))
-        ua = "";
+    fg_apigw_stamp(req, &st);
+    host = st.host;
     fg_buf_append_str(out, "\"requestContext\":{");
     fg_apigw_str_field(out, "accountId", req->account_id, strlen(req->account_id));
     fg_buf_append_str(out, ",\"apiId\":\"fngate\",");
@@ -169,16 +165,16 @@ static void v1_context(struct fg_buf *out, const struct fg_http_request *req, co
     fg_buf_append_str(out, ",");
     fg_apigw_str_field(out, "httpMethod", req->method, strlen(req->method));
     fg_buf_append_str(out, ",");
-    v1_identity(out, req, ua);
+    v1_identity(out, req, st.user_agent);
     fg_apigw_str_field(out, "path", req->raw_path, strlen(req->raw_path));
     fg_buf_append_str(out, ",");
     fg_apigw_str_field(out, "protocol", req->protocol, strlen(req->protocol));
     fg_buf_append_str(out, ",");
     fg_apigw_str_field(out, "requestId", req->request_id, strlen(req->request_id));
     fg_buf_append_str(out, ",");
-    fg_apigw_str_field(out, "requestTime", tbuf, strlen(tbuf));
+    fg_apigw_str_field(out, "requestTime", st.time, strlen(st.time));
     fg_buf_append_str(out, ",\"requestTimeEpoch\":");
-    fg_buf_append_str(out, num);
+    fg_buf_append_str(out, st.epoch_ms);
     fg_buf_append_str(out, ",");
     fg_apigw_str_field(out, "resourceId", m->route->route_key, strlen(m->route->route_key));
     fg_buf_append_str(out, ",");
@@ -240,23 +236,9 @@ static int v1_multi_headers(json_t *multi, struct fg_http_response *resp, struct
     return 0;
 }
 
-/* Whether multi (an object or NULL) has name, in any case. */
-static bool v1_in_multi(json_t *multi, const char *name)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(multi, key, v) {
-        if (!strcasecmp(key, name))
-            return true;
-    }
-    return false;
-}
-
 int fg_apigw_v1_response(const char *result, size_t len, struct fg_http_response *resp, struct fg_err *err)
 {
-    json_t *root, *headers, *multi, *v;
-    const char *key;
-    char num[64];
+    json_t *root, *headers, *multi;
     int rc;
 
     if ((rc = fg_apigw_response_open(result, len, resp, &root, err)) < 0)
@@ -275,18 +257,9 @@ int fg_apigw_v1_response(const char *result, size_t len, struct fg_http_response
     if (json_object_size(headers) > FG_APIGW_MAX_RESPONSE_HEADERS)
         return fg_apigw_response_finish(fg_err_set(err, -EINVAL, "more than %d headers", FG_APIGW_MAX_RESPONSE_HEADERS),
                                         root, resp, err);
-    json_object_foreach(headers, key, v) {
-        const char *text;
-        if (v1_in_multi(multi, key))
-            continue;           /* multiValueHeaders' values win */
-        if (fg_apigw_scalar_text(v, num, sizeof(num), &text) < 0)
-            rc = fg_err_set(err, -EINVAL, "header %s must be a string", key);
-        else if ((rc = fg_apigw_header_ok(key, text, err)) == 0)
-            rc = fg_apigw_add_header(resp, key, text);
-        if (rc < 0)
-            return fg_apigw_response_finish(rc, root, resp, err);
-    }
-    if ((rc = v1_multi_headers(multi, resp, err)) == 0 && (rc = fg_apigw_headers_fit(resp, err)) == 0)
+    /* A name in both takes multiValueHeaders' values only. */
+    if ((rc = fg_apigw_add_headers(headers, multi, resp, err)) == 0 && (rc = v1_multi_headers(multi, resp, err)) == 0 &&
+        (rc = fg_apigw_headers_fit(resp, err)) == 0)
         rc = fg_apigw_response_body(json_object_get(root, "body"), json_object_get(root, "isBase64Encoded"), resp, err);
     return fg_apigw_response_finish(rc, root, resp, err);
 }
