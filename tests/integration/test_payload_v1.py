@@ -9,7 +9,7 @@ import http.client
 import json
 import os
 
-from harness import Gateway, check, write
+from harness import Gateway, check, run_cli, write
 
 APP = """
 import json
@@ -109,3 +109,14 @@ def test_v1_answers(tmp):
         check(status == 500 and json.loads(body) == {"message": "Internal Server Error"}, (status, body))
         status, _, body = exchange(gw, "GET", "/nostatus2", [])
         check(status == 200 and json.loads(body) == {"message": "a 2.0 handler's answer"}, (status, body))
+
+
+def test_validate_shows_format_and_cors(tmp):
+    cfg = write(os.path.join(tmp, "fngate.yaml"), "gateway: {cors: true}\n" + config(tmp).replace(
+        "      - http: GET /nostatus2\n", "      - http: {method: GET, path: /nostatus2, cors: false}\n"))
+    p = run_cli("validate", "-c", cfg)
+    check(p.returncode == 0, p.stderr)
+    lines = {l.split()[1]: l for l in p.stdout.splitlines() if " -> " in l}
+    check(lines["/multi"].endswith("-> Multi (payload format 1.0, CORS)"), p.stdout)
+    check(lines["/v2/{id}"].endswith("-> V2 (CORS)"), p.stdout)
+    check(lines["/nostatus2"].endswith("-> NoStatus"), p.stdout)
