@@ -5,6 +5,7 @@ request, CORS headers on a function's error, the function's own CORS headers rep
 OPTIONS on a route without CORS answered as before (405)."""
 import json
 import os
+import signal
 
 from harness import Gateway, check, wait_until, write
 
@@ -142,3 +143,21 @@ def test_options_without_cors_unchanged(tmp):
         check(status == 405 and cors_headers(headers) == {}, (status, headers, body))
         status, headers, _ = gw.request("GET", "/items/7", headers={"Origin": ORIGIN})
         check(status == 200 and cors_headers(headers) == {}, headers)
+
+
+def test_reload_applies_a_routes_cors_keeps_the_gateways(tmp):
+    """A route's own cors changes with its routes at a reload; gateway.cors is bound at start
+    like every gateway key."""
+    preflight = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
+    with Gateway(tmp, config(tmp)) as gw:
+        check(gw.request("OPTIONS", "/plain", headers=preflight)[0] == 405, "no CORS on /plain yet")
+        write(gw.config, config(tmp).replace("path: /plain, cors: false", "path: /plain, cors: true")
+              .replace("max_age: 600", "max_age: 5") + "isolation: {enabled: false}\n")
+        before = gw.stderr().count("reloaded ")
+        gw.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: gw.stderr().count("reloaded ") > before, 20, "the reload", seen=gw.stderr)
+        status, headers, _ = gw.request("OPTIONS", "/plain", headers=preflight)
+        check(status == 204 and headers.get("access-control-allow-origin") == "*", (status, headers))
+        status, headers, _ = gw.request("OPTIONS", "/items/7", headers=preflight)
+        check(status == 204 and headers.get("access-control-max-age") == "600", (status, headers))
+        check("reload: gateway changed; it is bound at start" in gw.stderr(), gw.stderr()[-2000:])
