@@ -42,7 +42,8 @@ def config(tmp, gateway=True):
                               "      - http: {method: GET, path: /open, cors: true}\n"
                               "      - http: {method: GET, path: /plain, cors: false}\n"
                               "      - http: {method: OPTIONS, path: /opt, cors: false}\n") + \
-        fn % ("Boom", "boom", "      - http: GET /boom\n") + \
+        fn % ("Boom", "boom", "      - http: GET /boom\n"
+                              "      - http: {method: GET, path: /limited, rate: {per_second: 0.001, burst: 1}}\n") + \
         fn % ("Own", "own", "      - http: GET /own\n")
 
 
@@ -122,7 +123,11 @@ def test_cors_headers_on_function_error(tmp):
         check(status == 500 and json.loads(body) == {"message": "Internal Server Error"}, (status, body))
         check(headers.get("access-control-allow-origin") == ORIGIN and
               headers.get("access-control-allow-credentials") == "true" and headers.get("vary") == "Origin", headers)
-        # 413 from the gateway itself, for the same route: CORS headers too.
+        # A 429 from the route's rate (the function is not reached), and a 413 from the
+        # gateway itself: CORS headers too.
+        gw.request("GET", "/limited")
+        status, headers, _ = gw.request("GET", "/limited", headers={"Origin": ORIGIN})
+        check(status == 429 and headers.get("access-control-allow-origin") == ORIGIN, (status, headers))
         status, headers, _ = gw.request("POST", "/items/1", body=b"x" * (6 * 1024 * 1024 + 1), headers={"Origin": ORIGIN})
         check(status == 413 and headers.get("access-control-allow-origin") == ORIGIN, (status, headers))
 
