@@ -17,21 +17,22 @@
 
 #include "../core/http_header.h"
 
-static const char *const cors_default_headers[] = {
+static const char *const conf_cors_default_headers[] = {
     "Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token",
     "X-Amz-User-Agent", "X-Amzn-Trace-Id",
 };
 
-static const char *const cors_any[] = { "*" };
+static const char *const conf_cors_any[] = { "*" };
 
-typedef const char *cors_item_fn(struct fg_conf_parser *p, const char *item);
+typedef const char *conf_cors_item_fn(struct fg_conf_parser *p, const char *item);
 
 /* Reads a list of strings into *out, each passed through check (which returns NULL, or
  * why the item is refused). */
-static int cors_list(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
-                     struct fg_conf_pos kpos, struct fg_conf_strlist *out, cors_item_fn *check)
+static int conf_cors_list(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                     struct fg_conf_pos kpos, struct fg_conf_strlist *out, conf_cors_item_fn *check)
 {
     struct fy_node *item;
+    const char **items = NULL;
     void *it = NULL;
     int rc = 0;
 
@@ -40,7 +41,8 @@ static int cors_list(struct fg_conf_parser *p, const struct fg_conf_key *k, stru
     if (val && fy_node_is_sequence(val) && fy_node_sequence_item_count(val) > FG_CONF_CORS_MAX_ITEMS)
         return fg_conf_fail(p, kpos, "%s: at most %d items", k->name, FG_CONF_CORS_MAX_ITEMS);
     if (val && fy_node_is_sequence(val) &&
-        !(out->items = fg_arena_alloc(&p->conf->arena, sizeof(*out->items) * ((size_t)fy_node_sequence_item_count(val) + 1))))
+        !(out->items = items = fg_arena_alloc(&p->conf->arena,
+                                              sizeof(*items) * ((size_t)fy_node_sequence_item_count(val) + 1))))
         return -ENOMEM;
     while ((item = fg_conf_list_next(p, val, kpos, k->name, "[a, b]", &it, &rc))) {
         struct fg_conf_pos pos = fg_conf_node_pos(item, kpos);
@@ -51,12 +53,12 @@ static int cors_list(struct fg_conf_parser *p, const struct fg_conf_key *k, stru
             return fg_conf_fail(p, pos, "%s: an item is longer than %d bytes", k->name, FG_CONF_CORS_MAX_ITEM_BYTES);
         if ((why = check(p, s)))
             return fg_conf_fail(p, pos, "%s: '%s' %s", k->name, s, why);
-        out->items[out->n++] = s;
+        items[out->n++] = s;
     }
     return rc;
 }
 
-static const char *cors_check_header(struct fg_conf_parser *p, const char *s)
+static const char *conf_cors_check_header(struct fg_conf_parser *p, const char *s)
 {
     (void)p;
     return !strcmp(s, "*") || fg_http_token_ok(s) ? NULL : "is not a header name (an HTTP token) or *";
@@ -64,7 +66,7 @@ static const char *cors_check_header(struct fg_conf_parser *p, const char *s)
 
 /* Methods are compared upper case, as requests send them: the item is upper-cased in place
  * (it lives in the arena). */
-static const char *cors_check_method(struct fg_conf_parser *p, const char *s)
+static const char *conf_cors_check_method(struct fg_conf_parser *p, const char *s)
 {
     (void)p;
     if (!strcmp(s, "*"))
@@ -77,7 +79,7 @@ static const char *cors_check_method(struct fg_conf_parser *p, const char *s)
 }
 
 /* "*", or scheme://host[:port] with at most one '*' in the host part (any run of characters). */
-static const char *cors_check_origin(struct fg_conf_parser *p, const char *s)
+static const char *conf_cors_check_origin(struct fg_conf_parser *p, const char *s)
 {
     const char *sep = strstr(s, "://"), *c;
     int stars = 0;
@@ -101,33 +103,33 @@ static const char *cors_check_origin(struct fg_conf_parser *p, const char *s)
     return stars > 1 ? "has more than one *" : NULL;
 }
 
-static int cors_parse_origins(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+static int conf_cors_parse_origins(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                               struct fg_conf_pos kpos, void *field)
 {
-    return cors_list(p, k, val, kpos, field, cors_check_origin);
+    return conf_cors_list(p, k, val, kpos, field, conf_cors_check_origin);
 }
 
-static int cors_parse_methods(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+static int conf_cors_parse_methods(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                               struct fg_conf_pos kpos, void *field)
 {
-    return cors_list(p, k, val, kpos, field, cors_check_method);
+    return conf_cors_list(p, k, val, kpos, field, conf_cors_check_method);
 }
 
-static int cors_parse_headers(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+static int conf_cors_parse_headers(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                               struct fg_conf_pos kpos, void *field)
 {
-    return cors_list(p, k, val, kpos, field, cors_check_header);
+    return conf_cors_list(p, k, val, kpos, field, conf_cors_check_header);
 }
 
 const struct fg_conf_key fg_conf_cors_keys[] = {
     { .name = "allow_origins", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_cors, allow_origins),
-      .parse = cors_parse_origins },
+      .parse = conf_cors_parse_origins },
     { .name = "allow_methods", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_cors, allow_methods),
-      .parse = cors_parse_methods },
+      .parse = conf_cors_parse_methods },
     { .name = "allow_headers", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_cors, allow_headers),
-      .parse = cors_parse_headers },
+      .parse = conf_cors_parse_headers },
     { .name = "expose_headers", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_cors, expose_headers),
-      .parse = cors_parse_headers },
+      .parse = conf_cors_parse_headers },
     { .name = "max_age", .type = FG_CONF_SECONDS, .offset = offsetof(struct fg_conf_cors, max_age_s), .min = -1, .max = 86400 },
     { .name = "allow_credentials", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_cors, allow_credentials) },
     FG_CONF_KEY_END,
@@ -179,9 +181,9 @@ int fg_conf_parse_cors(struct fg_conf_parser *p, const struct fg_conf_key *k, st
         return fg_conf_fail(p, fg_conf_node_pos(val, kpos), "%s: expected true, false or a mapping, got '%s'", k->name, s);
     c->mode = FG_CONF_CORS_ON;
     c->shorthand = true;
-    c->allow_origins = (struct fg_conf_strlist){ (const char **)cors_any, 1 };
-    c->allow_headers = (struct fg_conf_strlist){ (const char **)cors_default_headers,
-                                                 sizeof(cors_default_headers) / sizeof(cors_default_headers[0]) };
+    c->allow_origins = (struct fg_conf_strlist){ conf_cors_any, 1 };
+    c->allow_headers = (struct fg_conf_strlist){ conf_cors_default_headers,
+                                                 sizeof(conf_cors_default_headers) / sizeof(conf_cors_default_headers[0]) };
     return 0;
 }
 

@@ -30,7 +30,7 @@ enum fg_conf_cors_mode {
 
 /* A list of strings in the configuration's arena. */
 struct fg_conf_strlist {
-    const char **items;
+    const char *const *items;
     size_t n;
 };
 

@@ -18,29 +18,29 @@
 /* ------------------------------------------------------------------ request → event */
 
 /* A header is carried when its name and value are UTF-8 (JSON text). */
-static bool v1_header_ok(const struct fg_http_header *h)
+static bool apigw_v1_header_ok(const struct fg_http_header *h)
 {
     return fg_utf8_valid(h->name, strlen(h->name)) && fg_utf8_valid(h->value, strlen(h->value));
 }
 
 /* Whether header i is the first carried one of its name (any case). */
-static bool v1_header_first(const struct fg_http_request *req, size_t i)
+static bool apigw_v1_header_first(const struct fg_http_request *req, size_t i)
 {
     for (size_t j = 0; j < i; j++)
-        if (!strcasecmp(req->headers[j].name, req->headers[i].name) && v1_header_ok(&req->headers[j]))
+        if (!strcasecmp(req->headers[j].name, req->headers[i].name) && apigw_v1_header_ok(&req->headers[j]))
             return false;
     return true;
 }
 
 /* "headers":{...},"multiValueHeaders":{...}, keyed by the first spelling of each name; null
  * both when the request has none. */
-static int v1_headers(struct fg_buf *out, const struct fg_http_request *req)
+static int apigw_v1_headers(struct fg_buf *out, const struct fg_http_request *req)
 {
     static const char *const keys[] = { "\"headers\":", ",\"multiValueHeaders\":" };
     bool any = false;
 
     for (size_t i = 0; i < req->n_headers && !any; i++)
-        any = v1_header_ok(&req->headers[i]);
+        any = apigw_v1_header_ok(&req->headers[i]);
     if (!any)
         return fg_buf_append_str(out, "\"headers\":null,\"multiValueHeaders\":null,");
     for (int multi = 0; multi < 2; multi++) {
@@ -50,14 +50,14 @@ static int v1_headers(struct fg_buf *out, const struct fg_http_request *req)
         for (size_t i = 0; i < req->n_headers; i++) {
             const char *last = NULL;
             bool one = true;
-            if (!v1_header_ok(&req->headers[i]) || !v1_header_first(req, i))
+            if (!apigw_v1_header_ok(&req->headers[i]) || !apigw_v1_header_first(req, i))
                 continue;
             fg_buf_append_str(out, first ? "" : ",");
             first = false;
             fg_json_write_str(out, req->headers[i].name, strlen(req->headers[i].name));
             fg_buf_append_str(out, multi ? ":[" : ":");
             for (size_t j = i; j < req->n_headers; j++) {
-                if (strcasecmp(req->headers[j].name, req->headers[i].name) || !v1_header_ok(&req->headers[j]))
+                if (strcasecmp(req->headers[j].name, req->headers[i].name) || !apigw_v1_header_ok(&req->headers[j]))
                     continue;
                 last = req->headers[j].value;
                 if (multi) {
@@ -77,7 +77,7 @@ static int v1_headers(struct fg_buf *out, const struct fg_http_request *req)
 }
 
 /* "queryStringParameters":{...},"multiValueQueryStringParameters":{...}, or nulls. */
-static int v1_query(struct fg_buf *out, const char *raw_query)
+static int apigw_v1_query(struct fg_buf *out, const char *raw_query)
 {
     static const char *const keys[] = { "\"queryStringParameters\":", ",\"multiValueQueryStringParameters\":" };
     struct fg_apigw_pair pairs[FG_APIGW_MAX_QUERY];
@@ -130,7 +130,7 @@ static int v1_query(struct fg_buf *out, const char *raw_query)
 
 /* requestContext.identity: who called. Without IAM or Cognito, all but the address and
  * the user agent are null, as API Gateway sends them. */
-static void v1_identity(struct fg_buf *out, const struct fg_http_request *req, const char *ua)
+static void apigw_v1_identity(struct fg_buf *out, const struct fg_http_request *req, const char *ua)
 {
     fg_buf_append_str(out, "\"identity\":{\"accessKey\":null,\"accountId\":null,\"caller\":null,\"cognitoAmr\":null,"
                            "\"cognitoAuthenticationProvider\":null,\"cognitoAuthenticationType\":null,"
@@ -141,7 +141,7 @@ static void v1_identity(struct fg_buf *out, const struct fg_http_request *req, c
     fg_buf_append_str(out, ",\"userArn\":null},");
 }
 
-static void v1_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m,
+static void apigw_v1_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m,
                        const char *resource)
 {
     struct fg_apigw_stamp st;
@@ -165,7 +165,7 @@ static void v1_context(struct fg_buf *out, const struct fg_http_request *req, co
     fg_buf_append_str(out, ",");
     fg_apigw_str_field(out, "httpMethod", req->method, strlen(req->method));
     fg_buf_append_str(out, ",");
-    v1_identity(out, req, st.user_agent);
+    apigw_v1_identity(out, req, st.user_agent);
     fg_apigw_str_field(out, "path", req->raw_path, strlen(req->raw_path));
     fg_buf_append_str(out, ",");
     fg_apigw_str_field(out, "protocol", req->protocol, strlen(req->protocol));
@@ -194,9 +194,9 @@ int fg_apigw_v1_event(const struct fg_http_request *req, const struct fg_route_m
     fg_buf_append_str(out, ",");
     fg_apigw_str_field(out, "httpMethod", req->method, strlen(req->method));
     fg_buf_append_str(out, ",");
-    v1_headers(out, req);
-    v1_query(out, req->raw_query);
-    v1_context(out, req, m, resource);
+    apigw_v1_headers(out, req);
+    apigw_v1_query(out, req->raw_query);
+    apigw_v1_context(out, req, m, resource);
     mark = out->len;
     fg_apigw_path_params(out, m);
     if (out->len == mark)
@@ -212,7 +212,7 @@ int fg_apigw_v1_event(const struct fg_http_request *req, const struct fg_route_m
 /* ------------------------------------------------------------------ result → response */
 
 /* Adds every value of multiValueHeaders. */
-static int v1_multi_headers(json_t *multi, struct fg_http_response *resp, struct fg_err *err)
+static int apigw_v1_multi_headers(json_t *multi, struct fg_http_response *resp, struct fg_err *err)
 {
     const char *key;
     json_t *list, *v;
@@ -258,7 +258,7 @@ int fg_apigw_v1_response(const char *result, size_t len, struct fg_http_response
         return fg_apigw_response_finish(fg_err_set(err, -EINVAL, "more than %d headers", FG_APIGW_MAX_RESPONSE_HEADERS),
                                         root, resp, err);
     /* A name in both takes multiValueHeaders' values only. */
-    if ((rc = fg_apigw_add_headers(headers, multi, resp, err)) == 0 && (rc = v1_multi_headers(multi, resp, err)) == 0 &&
+    if ((rc = fg_apigw_add_headers(headers, multi, resp, err)) == 0 && (rc = apigw_v1_multi_headers(multi, resp, err)) == 0 &&
         (rc = fg_apigw_headers_fit(resp, err)) == 0)
         rc = fg_apigw_response_body(json_object_get(root, "body"), json_object_get(root, "isBase64Encoded"), resp, err);
     return fg_apigw_response_finish(rc, root, resp, err);
