@@ -59,56 +59,72 @@ static char *cors_join(const struct fg_conf_strlist *l, int *rc)
     return s;
 }
 
-/* `cors: true`: OPTIONS and the methods of every route under the same configuration. */
-static char *cors_route_methods(const struct fg_route_table *routes, const struct fg_config *conf,
-                                const struct fg_conf_cors *c, int *rc)
+/* `cors: true`: OPTIONS and the methods of every route under the same configuration, into b. */
+static void cors_route_methods(const struct fg_route_table *routes, const struct fg_config *conf,
+                               const struct fg_conf_cors *c, struct fg_buf *b)
 {
-    struct fg_buf b;
-    size_t len;
-    char *s;
-
-    fg_buf_init(&b, 4096);
-    cors_join_one(&b, "OPTIONS");
+    cors_join_one(b, "OPTIONS");
     for (size_t i = 0; i < routes->n_routes; i++) {
         const struct fg_route *r = &routes->routes[i];
         if (fg_conf_cors_effective(&r->conf->cors, &conf->cors) != c)
             continue;
         if (strcmp(r->method, "ANY")) {
-            cors_join_one(&b, r->method);
+            cors_join_one(b, r->method);
             continue;
         }
         for (size_t m = 0; cors_any_methods[m]; m++)
-            cors_join_one(&b, cors_any_methods[m]);
+            cors_join_one(b, cors_any_methods[m]);
     }
-    s = b.err ? NULL : fg_buf_take(&b, &len);
-    fg_buf_free(&b);
-    if (!s)
-        *rc = -ENOMEM;
-    return s;
+}
+
+int fg_cors_init(struct fg_cors *p, const struct fg_conf_cors *c, const char *shorthand_methods)
+{
+    int rc = 0;
+
+    memset(p, 0, sizeof(*p));
+    if (!(p->conf = c))
+        return 0;
+    p->allow_methods = c->shorthand ? strdup(shorthand_methods) : cors_join(&c->allow_methods, &rc);
+    if (c->shorthand && !p->allow_methods)
+        rc = -ENOMEM;
+    p->allow_headers = cors_join(&c->allow_headers, &rc);
+    p->expose_headers = cors_join(&c->expose_headers, &rc);
+    if (c->max_age_s != FG_CONF_CORS_NO_MAX_AGE)
+        snprintf(p->max_age, sizeof(p->max_age), "%d", c->max_age_s);
+    for (size_t o = 0; o < c->allow_origins.n; o++)
+        p->any_origin |= !strcmp(c->allow_origins.items[o], "*");
+    if (rc < 0)
+        fg_cors_close(p);
+    return rc;
+}
+
+void fg_cors_close(struct fg_cors *p)
+{
+    free(p->allow_methods);
+    free(p->allow_headers);
+    free(p->expose_headers);
+    memset(p, 0, sizeof(*p));
 }
 
 int fg_cors_table_init(struct fg_cors_table *t, const struct fg_route_table *routes, const struct fg_config *conf,
                        struct fg_err *err)
 {
+    struct fg_buf methods;
     int rc = 0;
 
     memset(t, 0, sizeof(*t));
     if (!(t->routes = calloc(routes->n_routes ? routes->n_routes : 1, sizeof(*t->routes))))
         return fg_err_set(err, -ENOMEM, "out of memory");
     t->n = routes->n_routes;
+    fg_buf_init(&methods, 4096);
     for (size_t i = 0; i < t->n && !rc; i++) {
-        struct fg_cors *p = &t->routes[i];
         const struct fg_conf_cors *c = fg_conf_cors_effective(&routes->routes[i].conf->cors, &conf->cors);
-        if (!(p->conf = c))
-            continue;
-        p->allow_methods = c->shorthand ? cors_route_methods(routes, conf, c, &rc) : cors_join(&c->allow_methods, &rc);
-        p->allow_headers = cors_join(&c->allow_headers, &rc);
-        p->expose_headers = cors_join(&c->expose_headers, &rc);
-        if (c->max_age_s != FG_CONF_CORS_NO_MAX_AGE)
-            snprintf(p->max_age, sizeof(p->max_age), "%d", c->max_age_s);
-        for (size_t o = 0; o < c->allow_origins.n; o++)
-            p->any_origin |= !strcmp(c->allow_origins.items[o], "*");
+        fg_buf_reset(&methods);
+        if (c && c->shorthand)
+            cors_route_methods(routes, conf, c, &methods);
+        rc = methods.err ? methods.err : fg_cors_init(&t->routes[i], c, methods.data ? methods.data : "");
     }
+    fg_buf_free(&methods);
     if (rc < 0) {
         fg_cors_table_close(t);
         return fg_err_set(err, rc, "out of memory");
@@ -118,11 +134,8 @@ int fg_cors_table_init(struct fg_cors_table *t, const struct fg_route_table *rou
 
 void fg_cors_table_close(struct fg_cors_table *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->routes[i].allow_methods);
-        free(t->routes[i].allow_headers);
-        free(t->routes[i].expose_headers);
-    }
+    for (size_t i = 0; i < t->n; i++)
+        fg_cors_close(&t->routes[i]);
     free(t->routes);
     memset(t, 0, sizeof(*t));
 }

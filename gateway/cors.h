@@ -49,6 +49,13 @@ struct fg_cors_headers {
     size_t n;
 };
 
+/* One policy (caller-embedded) for c (borrowed for p's life; NULL: off): the joined header
+ * values; shorthand_methods (borrowed, copied) is allow_methods for `cors: true`, which the
+ * configuration leaves empty (a function URL passes "*", the Serverless Framework's default
+ * there). 0 or -ENOMEM; p holds nothing to free on error. */
+int fg_cors_init(struct fg_cors *p, const struct fg_conf_cors *c, const char *shorthand_methods) FG_MUST_CHECK;
+void fg_cors_close(struct fg_cors *p);
+
 /* Builds t (caller-embedded) from routes and conf (borrowed for t's life): each route's
  * effective `cors` (its own, else gateway.cors); `cors: true` allows OPTIONS and the
  * methods of the routes sharing the policy (the route's own for a route's `cors: true`, every

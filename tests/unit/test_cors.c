@@ -207,6 +207,28 @@ START_TEST(test_wildcards)
 }
 END_TEST
 
+/* One policy outside the route table, as a function URL builds it: cors: true takes the
+ * methods it is given; no configuration is no policy. */
+START_TEST(test_single_policy)
+{
+    static const char *const any[] = { "*" };
+    struct fg_conf_cors conf = { .mode = FG_CONF_CORS_ON, .shorthand = true, .allow_origins = { any, 1 },
+                                 .max_age_s = FG_CONF_CORS_NO_MAX_AGE };
+    struct fg_cors_headers h;
+    struct fg_cors p;
+
+    ck_assert_int_eq(fg_cors_init(&p, &conf, "*"), 0);
+    fg_cors_preflight(&p, "https://a.test", "DELETE", NULL, &h);
+    ck_assert_str_eq(hdr(&h, "Access-Control-Allow-Methods"), "*");
+    ck_assert_str_eq(hdr(&h, "Access-Control-Allow-Origin"), "*");
+    ck_assert_ptr_null(hdr(&h, "Access-Control-Max-Age"));
+    fg_cors_close(&p);
+    ck_assert_int_eq(fg_cors_init(&p, NULL, "*"), 0);
+    ck_assert_ptr_null(p.conf);
+    fg_cors_close(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cors");
@@ -216,5 +238,6 @@ int main(void)
     tcase_add_test(tc, test_shorthand_and_override);
     tcase_add_test(tc, test_origin_match);
     tcase_add_test(tc, test_wildcards);
+    tcase_add_test(tc, test_single_policy);
     return fg_unit_run(s, tc);
 }
