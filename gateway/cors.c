@@ -157,12 +157,10 @@ const struct fg_cors *fg_cors_preflight_policy(const struct fg_cors_table *t, co
 {
     struct fg_route_match m;
 
+    /* The route the actual request would reach decides, CORS off included. */
     if (fg_http_token_ok(request_method) && fg_route_find(routes, request_method, path, &m) == FG_ROUTE_FOUND) {
-        size_t i = (size_t)(m.route - routes->routes);
-        if (fg_cors_of(t, i)) {
-            *route_index = i;
-            return &t->routes[i];
-        }
+        *route_index = (size_t)(m.route - routes->routes);
+        return fg_cors_of(t, *route_index);
     }
     for (size_t i = 0; i < t->n; i++) {
         if (fg_cors_of(t, i) && fg_route_serves(&routes->routes[i], path)) {

@@ -71,9 +71,10 @@ const struct fg_cors *fg_cors_of(const struct fg_cors_table *t, size_t i);
 bool fg_cors_is_preflight(const char *method, const char *origin, const char *request_method);
 
 /* The policy that answers a preflight for path asking for request_method: that of the route
- * request_method would reach if CORS is on for it, else that of the first CORS-enabled
- * route serving path with any method; NULL when none (the OPTIONS is routed as any
- * request). *route_index is set to its route. Borrowed from t. */
+ * the actual request would reach (NULL when CORS is off for it), or when no route would,
+ * that of the first CORS-enabled route serving path with another method; NULL when none
+ * (the OPTIONS is then routed as any request). *route_index is set to its route. Borrowed
+ * from t. */
 const struct fg_cors *fg_cors_preflight_policy(const struct fg_cors_table *t, const struct fg_route_table *routes,
                                                const char *request_method, const char *path, size_t *route_index);
 

@@ -229,6 +229,28 @@ START_TEST(test_single_policy)
 }
 END_TEST
 
+/* The route the actual request would reach decides: a $default without CORS takes a POST
+ * that GET /a's policy does not cover; with no route for the method, the path's policy
+ * answers. */
+START_TEST(test_preflight_follows_the_route)
+{
+    struct fixture f;
+    size_t route;
+
+    fixture_load(&f, "gateway:\n  cors: true\n" FN "      - http: GET /a\n"
+                     "      - http: {method: ANY, path: $default, cors: false}\n");
+    ck_assert_ptr_eq(fg_cors_preflight_policy(&f.cors, &f.routes, "GET", "/a", &route), fg_cors_of(&f.cors, 0));
+    ck_assert_ptr_null(fg_cors_preflight_policy(&f.cors, &f.routes, "POST", "/a", &route));
+    ck_assert_uint_eq(route, 1);
+    ck_assert_ptr_null(fg_cors_preflight_policy(&f.cors, &f.routes, "GET", "/b", &route));
+    fixture_close(&f);
+    fixture_load(&f, FN "      - http: {method: GET, path: /a, cors: true}\n      - http: {method: POST, path: /a}\n");
+    ck_assert_ptr_null(fg_cors_preflight_policy(&f.cors, &f.routes, "POST", "/a", &route));
+    ck_assert_ptr_eq(fg_cors_preflight_policy(&f.cors, &f.routes, "PUT", "/a", &route), fg_cors_of(&f.cors, 0));
+    fixture_close(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cors");
@@ -239,5 +261,6 @@ int main(void)
     tcase_add_test(tc, test_origin_match);
     tcase_add_test(tc, test_wildcards);
     tcase_add_test(tc, test_single_policy);
+    tcase_add_test(tc, test_preflight_follows_the_route);
     return fg_unit_run(s, tc);
 }
