@@ -610,6 +610,7 @@ static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "max_connections_per_client", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_conns_per_client),
       .min = 0, .max = 1000000 },
     { .name = "queue_memory", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, queue_memory_mb), .min = 1, .max = 1048576 },
+    { .name = "cors", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_config, cors), .parse = fg_conf_parse_cors },
     FG_CONF_KEY_END,
 };
 

@@ -18,6 +18,7 @@
 #include "../core/arena.h"
 #include "../core/err.h"
 #include "../core/iam_policy.h"
+#include "conf_cors.h"
 #include "conf_key.h"
 
 #define FG_PAYLOAD_SYNC_MAX_BYTES   (6u * 1024 * 1024)
@@ -252,6 +253,7 @@ struct fg_config {
     int header_timeout_ms;   /* a request head not complete by then is closed (both listeners) */
     int max_conns_per_client;  /* front door: open connections from one client address; 0: no cap */
     int queue_memory_mb;     /* async payloads held in memory; the rest wait in the state file */
+    struct fg_conf_cors cors;    /* gateway.cors: every route's unless it says its own */
     const char *state_dir;   /* absolute */
     const char *region;      /* AWS_REGION given to functions, used in ARNs */
     const char *account_id;  /* 12 digits, used in ARNs */

@@ -121,11 +121,17 @@ int fg_cmd_validate(int argc, char **argv)
         const struct fg_conf_event *ev;
         for (size_t j = 0; (ev = fg_conf_event_of(&conf.functions[i], "http", j)); j++) {
             const struct fg_conf_http *h = ev->conf;
+            char notes[128] = "";
+            size_t n = 0;
             if (h->rate.per_second > 0)
-                printf("  %-7s %-40s -> %s (rate %g/s, burst %d)\n", h->method, h->path, conf.functions[i].name,
-                       h->rate.per_second, h->rate.burst);
-            else
-                printf("  %-7s %-40s -> %s\n", h->method, h->path, conf.functions[i].name);
+                n += (size_t)snprintf(notes + n, sizeof(notes) - n, ", rate %g/s, burst %d", h->rate.per_second,
+                                      h->rate.burst);
+            if (h->payload_format == FG_PAYLOAD_FORMAT_1_0 && n < sizeof(notes))
+                n += (size_t)snprintf(notes + n, sizeof(notes) - n, ", payload format 1.0");
+            if (fg_conf_cors_effective(&h->cors, &conf.cors) && n < sizeof(notes))
+                n += (size_t)snprintf(notes + n, sizeof(notes) - n, ", CORS");
+            printf("  %-7s %-40s -> %s%s%s%s\n", h->method, h->path, conf.functions[i].name, n ? " (" : "",
+                   n ? notes + 2 : "", n ? ")" : "");
         }
     }
     if (!conf.invoke_api.enabled)

@@ -34,7 +34,9 @@
 #include "../core/token_bucket.h"
 #include "../router/destination.h"
 #include "../triggers/apigw.h"
+#include "../triggers/apigw_v1.h"
 #include "../triggers/http_route.h"
+#include "cors.h"
 #include "invoke_api.h"
 #include "invoke_auth.h"
 
@@ -51,6 +53,7 @@
 struct http_view {
     const struct fg_config *conf;
     struct fg_route_table routes;
+    struct fg_cors_table cors;            /* each route's CORS policy, same index */
     struct fg_token_bucket *route_rates;  /* one per route, same index; under rate_lock */
     struct fg_http_count counts;          /* answers by route and status (GET /metrics) */
     struct http_view *older;              /* the views before it */
@@ -82,6 +85,9 @@ struct http_req {
     bool waiting;                     /* suspended, invocation submitted */
     enum http_kind kind;
     size_t count_row;                 /* its row in view->counts: the route, unmatched or invoke */
+    const struct fg_route *route;     /* the matched route, or NULL */
+    const struct fg_cors *cors;       /* the matched route's CORS policy, or NULL */
+    const char *origin;               /* the request's Origin (MHD's), or NULL */
     struct fg_buf body;
     struct fg_buf payload;            /* the event for routes */
     struct fg_buf client_context;     /* decoded X-Amz-Client-Context */
@@ -108,9 +114,22 @@ static struct MHD_Response *http_response_from(struct fg_buf *body)
     return resp;
 }
 
-/* Queues resp with status (counted) and releases our reference to it. */
+/* Adds a header set (cors.h) to resp. */
+static void http_add_headers(struct MHD_Response *resp, const struct fg_cors_headers *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        MHD_add_response_header(resp, h->h[i].name, h->h[i].value);
+}
+
+/* Queues resp with status (counted) and releases our reference to it. Every answer of a
+ * matched route passes here, so its CORS headers are added here. */
 static enum MHD_Result http_queue(struct http_req *q, int status, struct MHD_Response *resp)
 {
+    if (q->cors) {
+        struct fg_cors_headers h;
+        fg_cors_actual(q->cors, q->origin, &h);
+        http_add_headers(resp, &h);
+    }
     fg_http_count_add(&q->view->counts, q->count_row, (unsigned)status);
     enum MHD_Result rc = MHD_queue_response(q->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -224,7 +243,9 @@ static enum MHD_Result http_render(struct http_req *q)
         struct fg_err err;
         struct MHD_Response *r;
         int status;
-        if (fg_apigw_response(inv->result.data ? inv->result.data : "", inv->result.len, &resp, &err) < 0) {
+        int (*parse)(const char *, size_t, struct fg_http_response *, struct fg_err *) =
+            q->route->conf->payload_format == FG_PAYLOAD_FORMAT_1_0 ? fg_apigw_v1_response : fg_apigw_response;
+        if (parse(inv->result.data ? inv->result.data : "", inv->result.len, &resp, &err) < 0) {
             fg_log(FG_LOG_INFO, "http", "function %s request %s: bad response: %s", inv->function,
                    inv->request_id, err.msg);
             return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
@@ -234,7 +255,8 @@ static enum MHD_Result http_render(struct http_req *q)
             return MHD_NO;
         }
         for (size_t i = 0; i < resp.n_headers; i++)
-            MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
+            if (!q->cors || !fg_cors_header_is_cors(resp.headers[i].name))   /* the policy's win */
+                MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
         MHD_add_response_header(r, "apigw-requestid", q->apigw_id);
         status = resp.status;
         fg_http_response_close(&resp);
@@ -329,8 +351,29 @@ static void http_client_ip(struct MHD_Connection *c, char out[INET6_ADDRSTRLEN])
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out, INET6_ADDRSTRLEN);
 }
 
+/* A CORS preflight a route's policy answers: 204 from the gateway, the function not run. */
+static enum MHD_Result http_preflight(struct http_req *q, const struct fg_cors *c, size_t route, const char *acrm)
+{
+    const char *acrh = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    struct fg_cors_headers h;
+    struct fg_buf empty;
+    struct MHD_Response *resp;
+
+    fg_buf_init(&empty, 0);
+    if (!(resp = http_response_from(&empty)))
+        return MHD_NO;
+    fg_cors_preflight(c, q->origin, acrm, acrh, &h);
+    http_add_headers(resp, &h);
+    MHD_add_response_header(resp, "apigw-requestid", q->apigw_id);
+    q->count_row = route;
+    return http_queue(q, 204, resp);
+}
+
 static enum MHD_Result http_route(struct http_req *q, const char *method, const char *version)
 {
+    const char *acrm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    const struct fg_cors *preflight;
+    size_t preflight_route;
     char *query = strchr(q->raw_uri, '?'), ip[INET6_ADDRSTRLEN];
     struct fg_route_match m;
     struct fg_http_request req;
@@ -344,12 +387,18 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
     if (!fg_http_token_ok(method) || !fg_utf8_valid(q->raw_uri, strlen(q->raw_uri)) ||
         (query && !fg_utf8_valid(query, strlen(query))))
         return http_send_message(q, 400, "Bad Request", NULL, NULL);
+    q->origin = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin");
+    if (fg_cors_is_preflight(method, q->origin, acrm) &&
+        (preflight = fg_cors_preflight_policy(&q->view->cors, &q->view->routes, acrm, q->raw_uri, &preflight_route)))
+        return http_preflight(q, preflight, preflight_route, acrm);
     found = fg_route_find(&q->view->routes, method, q->raw_uri, &m);
     if (found == FG_ROUTE_NOT_FOUND)
         return http_send_message(q, 404, "Not Found", NULL, NULL);
     if (found == FG_ROUTE_METHOD_NOT_ALLOWED)
         return http_send_message(q, 405, "Method Not Allowed", NULL, NULL);
     q->count_row = (size_t)(m.route - q->view->routes.routes);
+    q->route = m.route;
+    q->cors = fg_cors_of(&q->view->cors, q->count_row);
     if (q->too_big)
         return http_send_message(q, 413, "Request Entity Too Large", NULL, NULL);
     if (m.route->rate->per_second > 0) {
@@ -373,7 +422,9 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
         .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
     };
     fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
-    if ((rc = fg_apigw_event(&req, &m, &q->payload)) < 0)
+    rc = m.route->conf->payload_format == FG_PAYLOAD_FORMAT_1_0 ? fg_apigw_v1_event(&req, &m, &q->payload)
+                                                                : fg_apigw_event(&req, &m, &q->payload);
+    if (rc < 0)
         return rc == -FG_ETOOBIG ? http_send_message(q, 413, "Request Entity Too Large", NULL, NULL)
                                  : http_send_message(q, 500, "Internal Server Error", NULL, NULL);
     q->kind = HTTP_KIND_ROUTE;
@@ -739,8 +790,14 @@ int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struc
         free(v);
         return rc;
     }
+    if ((rc = fg_cors_table_init(&v->cors, &v->routes, conf, err)) < 0) {
+        fg_route_table_close(&v->routes);
+        free(v);
+        return rc;
+    }
     if (!(v->route_rates = calloc(v->routes.n_routes + 1, sizeof(*v->route_rates))) ||
         fg_http_count_init(&v->counts, &v->routes) < 0) {
+        fg_cors_table_close(&v->cors);
         fg_route_table_close(&v->routes);
         free(v->route_rates);
         free(v);
@@ -770,6 +827,7 @@ void fg_http_free(struct fg_http_server *s)
     fg_mhd_conns_stop(&s->conns);
     for (struct http_view *v = atomic_load(&s->view), *older; v; v = older) {
         older = v->older;
+        fg_cors_table_close(&v->cors);
         fg_route_table_close(&v->routes);
         fg_http_count_close(&v->counts);
         free(v->route_rates);

@@ -124,6 +124,7 @@ static void reload_keep_bound(const struct fg_config *prev, struct fg_config *ne
     next->header_timeout_ms = prev->header_timeout_ms;
     next->max_conns_per_client = prev->max_conns_per_client;
     next->queue_memory_mb = prev->queue_memory_mb;
+    next->cors = prev->cors;                /* gateway.cors, as every gateway key */
     next->state_dir = prev->state_dir;
     next->durability = prev->durability;
     next->log_format = prev->log_format;

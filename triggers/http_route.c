@@ -91,6 +91,7 @@ int fg_route_table_init(struct fg_route_table *t, const struct fg_config *conf, 
             r->path = h->path;
             r->function = fn->name;
             r->rate = &h->rate;
+            r->conf = h;
             if (!strcmp(r->path, "$default"))
                 strcpy(r->route_key, "$default");
             else
@@ -206,17 +207,47 @@ enum fg_route_result fg_route_find(const struct fg_route_table *t, const char *m
     return path_matched ? FG_ROUTE_METHOD_NOT_ALLOWED : FG_ROUTE_NOT_FOUND;
 }
 
+bool fg_route_serves(const struct fg_route *r, const char *path)
+{
+    struct fg_route_match m;
+    unsigned long long score;
+    return !strcmp(r->path, "$default") || route_try(r, path, &m, &score);
+}
+
 /* ------------------------------------------------------------------ configuration */
 
 static const char *const http_methods[] = {
     "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY", NULL,
 };
 
+/* "1.0" or "2.0", quoted or not (YAML's float 1.0 arrives as the text "1.0"). */
+static int http_parse_payload_format(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                                     struct fg_conf_pos kpos, void *field)
+{
+    const char *s;
+    int rc;
+
+    if ((rc = fg_conf_string(p, val, kpos, k->name, &s)) < 0)
+        return rc;
+    if (!strcmp(s, "2.0"))
+        *(int *)field = FG_PAYLOAD_FORMAT_2_0;
+    else if (!strcmp(s, "1.0"))
+        *(int *)field = FG_PAYLOAD_FORMAT_1_0;
+    else
+        return fg_conf_fail(p, fg_conf_node_pos(val, kpos),
+                            "%s: '%s' is not a payload format version: \"1.0\" (the REST API proxy event) or \"2.0\" (HTTP API's, the default)",
+                            k->name, s);
+    return 0;
+}
+
 static const struct fg_conf_key http_keys[] = {
     { .name = "method", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_http, method) },
     { .name = "path", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_http, path) },
     { .name = "rate", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_http, rate), .table = fg_conf_rate_keys,
       .check = fg_conf_rate_check },
+    { .name = "cors", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_http, cors), .parse = fg_conf_parse_cors },
+    { .name = "payload_format", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_http, payload_format),
+      .parse = http_parse_payload_format },
     FG_CONF_KEY_END,
 };
 

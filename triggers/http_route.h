@@ -10,6 +10,7 @@
 #ifndef FG_HTTP_ROUTE_H
 #define FG_HTTP_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../config/config.h"
@@ -18,11 +19,19 @@
 
 #define FG_ROUTE_MAX_PARAMS 16
 
+/* What event a route's function gets, and how its answer is read (`payload_format`). */
+enum fg_payload_format {
+    FG_PAYLOAD_FORMAT_2_0 = 0,   /* HTTP API's (triggers/apigw.h), the default */
+    FG_PAYLOAD_FORMAT_1_0,       /* the REST API proxy event (triggers/apigw_v1.h) */
+};
+
 /* `- http: ...` (or httpApi): a route of the front door (ev->conf). */
 struct fg_conf_http {
     const char *method;      /* upper case, or "ANY" */
     const char *path;        /* "/hello/{name}", "/files/{proxy+}", or "$default" */
     struct fg_conf_rate rate;
+    struct fg_conf_cors cors;    /* the route's own `cors:`; UNSET: gateway.cors applies */
+    int payload_format;          /* enum fg_payload_format */
     struct fg_conf_pos pos;  /* of the path */
 };
 
@@ -36,6 +45,7 @@ struct fg_route {
     const char *path;                /* template as configured, or "$default" */
     const char *function;            /* function name */
     const struct fg_conf_rate *rate; /* the route's `rate:`; borrowed from the config */
+    const struct fg_conf_http *conf; /* the route's event as configured; borrowed */
     char route_key[600];             /* "GET /hello/{name}" or "$default" */
     struct fg_route_seg *segs;       /* owned by the table */
     size_t n_segs;
@@ -76,5 +86,9 @@ void fg_route_table_close(struct fg_route_table *t);
  * point into path. */
 enum fg_route_result fg_route_find(const struct fg_route_table *t, const char *method,
                                    const char *path, struct fg_route_match *m);
+
+/* Whether route r serves path (the raw request path, no query) with some method; $default
+ * serves every path. */
+bool fg_route_serves(const struct fg_route *r, const char *path);
 
 #endif

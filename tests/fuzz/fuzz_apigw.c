@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_apigw.c - libFuzzer target for the API Gateway HTTP API v2.0 codec (triggers/apigw.c):
+/* fuzz_apigw.c - libFuzzer target for the API Gateway codecs, payload formats 2.0
+ * (triggers/apigw.c) and 1.0 (triggers/apigw_v1.c):
  * a request from any client becomes the event JSON a function reads, and a function's
  * result becomes the answer. Built and run by `make fuzz`; seeds in corpus/fuzz_apigw/.
  *
@@ -8,13 +9,14 @@
  * where gateway/http.c sends it: the URI split at '?', refused unless the method is an HTTP
  * token and path and query are UTF-8 (http.c answers 400 first), routed through a fixed
  * route table (literal, {param}, {proxy+} and $default routes, so every request finds one),
- * then fg_apigw_event(). The body is also read as a function's result by
- * fg_apigw_response().
+ * then fg_apigw_event() and fg_apigw_v1_event(). The body is also read as a function's
+ * result by fg_apigw_response() and fg_apigw_v1_response().
  * Invariants: the event is valid JSON (jansson reads it back) whose version, routeKey,
  * rawPath, rawQueryString and method are what was sent, whose header names are lower case
  * without cookie, and whose body (text or base64) gives back the body's bytes; a result
  * maps to a status 200..599 and headers without line breaks, or to an error with nothing
- * left to free. */
+ * left to free. The 1.0 event is valid JSON with version, httpMethod and path as sent,
+ * string headers and lists of strings in multiValueHeaders, and the same body rule. */
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -25,6 +27,7 @@
 #include "core/base64.h"
 #include "core/json_write.h"
 #include "triggers/apigw.h"
+#include "triggers/apigw_v1.h"
 #include "triggers/registry.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -176,12 +179,43 @@ static void apigw_check_event(const struct fg_buf *out, const struct fg_http_req
     json_decref(ev);
 }
 
+static void apigw_check_v1_event(const struct fg_buf *out, const struct fg_http_request *req)
+{
+    json_error_t jerr;
+    char *text = apigw_unnul(out->data, out->len);
+    json_t *ev = json_loadb(text, out->len, 0, &jerr), *mh, *v;
+    const char *k;
+
+    free(text);
+    if (!ev || !json_is_object(ev))
+        fuzz_fail("the 1.0 event is not a JSON object (%s at %d)", jerr.text, jerr.position);
+    apigw_check_str(ev, "version", "1.0");
+    apigw_check_str(ev, "httpMethod", req->method);
+    apigw_check_str(ev, "path", req->raw_path);
+    static const char *const maps[] = { "headers", "queryStringParameters", "pathParameters", NULL };
+    for (size_t i = 0; maps[i]; i++)
+        if (!json_is_null(json_object_get(ev, maps[i])))       /* null where AWS sends null */
+            apigw_check_strings(json_object_get(ev, maps[i]), maps[i]);
+    mh = json_object_get(ev, "multiValueHeaders");
+    if (!json_is_null(mh) && !json_is_object(mh))
+        fuzz_fail("multiValueHeaders is neither null nor an object");
+    json_object_foreach(mh, k, v)
+        if (!json_is_array(v) || !json_array_size(v))
+            fuzz_fail("multiValueHeaders.%s is not a non-empty list", k);
+    if (json_is_null(json_object_get(ev, "body")))
+        json_object_del(ev, "body");
+    apigw_check_body(ev, req->body, req->body_len);
+    json_decref(ev);
+}
+
+typedef int apigw_response_fn(const char *, size_t, struct fg_http_response *, struct fg_err *);
+
 /* The body read as a function's result. */
-static void apigw_check_response(const char *result, size_t len)
+static void apigw_check_response(apigw_response_fn *parse, const char *result, size_t len)
 {
     struct fg_http_response resp;
     struct fg_err err = { 0 };
-    int rc = fg_apigw_response(result, len, &resp, &err);
+    int rc = parse(result, len, &resp, &err);
 
     if (rc < 0) {
         if (rc != -EINVAL || !err.msg[0])
@@ -233,9 +267,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             apigw_check_event(&out, &req, &m);
         else if (rc != -FG_ETOOBIG)
             fuzz_fail("fg_apigw_event: %d", rc);
+        fg_buf_reset(&out);
+        if ((rc = fg_apigw_v1_event(&req, &m, &out)) == 0)
+            apigw_check_v1_event(&out, &req);
+        else if (rc != -FG_ETOOBIG)
+            fuzz_fail("fg_apigw_v1_event: %d", rc);
         fg_buf_free(&out);
     }
-    apigw_check_response(body, body_len);
+    apigw_check_response(fg_apigw_response, body, body_len);
+    apigw_check_response(fg_apigw_v1_response, body, body_len);
     for (size_t i = 0; i < n_headers; i++)
         free((char *)headers[i].name);
     free(body);
