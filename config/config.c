@@ -610,6 +610,7 @@ static const struct fg_conf_key conf_gateway_keys[] = {
     { .name = "max_connections_per_client", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, max_conns_per_client),
       .min = 0, .max = 1000000 },
     { .name = "queue_memory", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, queue_memory_mb), .min = 1, .max = 1048576 },
+    { .name = "authorizers", .type = FG_CONF_CUSTOM, .parse = fg_conf_parse_authorizers },
     FG_CONF_KEY_END,
 };
 
@@ -802,7 +803,7 @@ static int conf_check(struct fg_conf_parser *p)
     for (size_t i = 0; i < conf->n_functions; i++)
         if ((rc = conf_check_function(p, &conf->functions[i])) < 0)
             return rc;
-    if ((rc = conf_check_destinations(p)) < 0)
+    if ((rc = conf_check_destinations(p)) < 0 || (rc = fg_conf_check_authorizers(p)) < 0)
         return rc;
     for (const struct fg_conf_event_type *const *t = p->types; *t; t++)
         if ((*t)->check_all && (rc = (*t)->check_all(p, conf)) < 0)

@@ -238,6 +238,17 @@ static const char *apigw_header(const struct fg_http_request *req, const char *n
     return v ? v : dflt;
 }
 
+/* "authorizer":{...}, (trusted JSON from gateway/authorizer.c) when the route has one. */
+static int apigw_authorizer(struct fg_buf *out, const struct fg_http_request *req)
+{
+    int rc;
+    if (!req->authorizer_v2)
+        return 0;
+    if ((rc = apigw_raw(out, "\"authorizer\":")) || (rc = apigw_raw(out, req->authorizer_v2)))
+        return rc;
+    return apigw_raw(out, ",");
+}
+
 static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m)
 {
     const char *host = apigw_header(req, "host", "localhost"), *ua = apigw_header(req, "user-agent", "");
@@ -252,7 +263,7 @@ static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, 
         ua = "";
     if ((rc = apigw_raw(out, "\"requestContext\":{")) ||
         (rc = apigw_str_field(out, "accountId", req->account_id, strlen(req->account_id))) ||
-        (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) ||
+        (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) || (rc = apigw_authorizer(out, req)) ||
         (rc = apigw_str_field(out, "domainName", host, strlen(host))) || (rc = apigw_raw(out, ",")) ||
         (rc = apigw_str_field(out, "domainPrefix", host, strcspn(host, ".:"))) ||
         (rc = apigw_raw(out, ",\"http\":{")) ||

@@ -30,6 +30,8 @@ struct fg_http_request {
     long long time_ms;               /* when the request arrived, epoch ms */
     const char *request_id;          /* API Gateway's own id for the request */
     const char *account_id;
+    const char *authorizer_v2;       /* JSON object for requestContext.authorizer (2.0), or NULL */
+    const char *authorizer_v1;       /* JSON object for requestContext.authorizer (1.0), or NULL */
 };
 
 /* What the function's result says to answer. Owns its strings. */

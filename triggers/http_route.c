@@ -91,6 +91,7 @@ int fg_route_table_init(struct fg_route_table *t, const struct fg_config *conf, 
             r->path = h->path;
             r->function = fn->name;
             r->rate = &h->rate;
+            r->auth = h->auth.name ? &h->auth : NULL;
             if (!strcmp(r->path, "$default"))
                 strcpy(r->route_key, "$default");
             else
@@ -217,6 +218,8 @@ static const struct fg_conf_key http_keys[] = {
     { .name = "path", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_http, path) },
     { .name = "rate", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_http, rate), .table = fg_conf_rate_keys,
       .check = fg_conf_rate_check },
+    { .name = "authorizer", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_http, auth), .table = fg_route_auth_keys,
+      .short_key = "name", .check = fg_route_auth_table_check },
     FG_CONF_KEY_END,
 };
 
@@ -341,6 +344,11 @@ static int http_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
     char sa[512], sb[512];
     int rc = 0;
 
+    for (size_t i = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_events; j++)
+            if (conf->functions[i].events[j].type == &http_conf &&
+                (rc = fg_route_auth_check(p, conf, &((struct fg_conf_http *)conf->functions[i].events[j].conf)->auth)) < 0)
+                return rc;
     if (n < 2)
         return 0;
     all = malloc(n * sizeof(*all));

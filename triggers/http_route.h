@@ -14,6 +14,7 @@
 
 #include "../config/config.h"
 #include "../core/err.h"
+#include "route_auth.h"
 #include "trigger.h"
 
 #define FG_ROUTE_MAX_PARAMS 16
@@ -23,6 +24,7 @@ struct fg_conf_http {
     const char *method;      /* upper case, or "ANY" */
     const char *path;        /* "/hello/{name}", "/files/{proxy+}", or "$default" */
     struct fg_conf_rate rate;
+    struct fg_conf_route_auth auth;  /* `authorizer:`; auth.name NULL when none */
     struct fg_conf_pos pos;  /* of the path */
 };
 
@@ -36,6 +38,7 @@ struct fg_route {
     const char *path;                /* template as configured, or "$default" */
     const char *function;            /* function name */
     const struct fg_conf_rate *rate; /* the route's `rate:`; borrowed from the config */
+    const struct fg_conf_route_auth *auth;  /* its authorizer, or NULL; borrowed from the config */
     char route_key[600];             /* "GET /hello/{name}" or "$default" */
     struct fg_route_seg *segs;       /* owned by the table */
     size_t n_segs;
