@@ -48,7 +48,8 @@ static const struct fg_conf_key conf_authorizer_keys[] = {
 };
 
 /* "$request.header.NAME" / "$request.querystring.NAME" into id. */
-static int conf_identity(struct fg_conf_parser *p, const char *s, struct fg_conf_pos pos, struct fg_conf_identity *id)
+static int conf_identity(struct fg_conf_parser *p, const char *who, const char *s, struct fg_conf_pos pos,
+                         struct fg_conf_identity *id)
 {
     static const struct { const char *prefix; enum fg_identity_where where; } forms[] = {
         { "$request.header.", FG_IDENTITY_HEADER },
@@ -59,15 +60,17 @@ static int conf_identity(struct fg_conf_parser *p, const char *s, struct fg_conf
         if (strncmp(s, forms[i].prefix, n))
             continue;
         if (!s[n] || strpbrk(s + n, " \t\r\n:"))
-            return fg_conf_fail(p, pos, "identity_source '%s': expected a name after %s", s, forms[i].prefix);
+            return fg_conf_fail(p, pos, "authorizer %s: identity_source '%s': expected a name after %s", who, s,
+                                forms[i].prefix);
         id->where = forms[i].where;
         id->name = s + n;
         return 0;
     }
     if (!strncmp(s, "$context.", 9) || !strncmp(s, "$stageVariables.", 16))
-        return fg_conf_fail(p, pos, "identity_source '%s': fngate reads identity sources from the request only "
-                            "($request.header.NAME or $request.querystring.NAME)", s);
-    return fg_conf_fail(p, pos, "identity_source '%s': expected $request.header.NAME or $request.querystring.NAME", s);
+        return fg_conf_fail(p, pos, "authorizer %s: identity_source '%s': fngate reads identity sources from the "
+                            "request only ($request.header.NAME or $request.querystring.NAME)", who, s);
+    return fg_conf_fail(p, pos, "authorizer %s: identity_source '%s': expected $request.header.NAME or "
+                        "$request.querystring.NAME", who, s);
 }
 
 static int conf_authorizer_check(struct fg_conf_parser *p, struct fg_conf_authorizer *a, struct fy_node *val)
@@ -120,7 +123,8 @@ static int conf_authorizer_check(struct fg_conf_parser *p, struct fg_conf_author
         !(a->identity = fg_arena_alloc(&p->conf->arena, sizeof(*a->identity) * a->identity_source.n)))
         return -ENOMEM;
     for (size_t i = 0; i < a->identity_source.n; i++)
-        if ((rc = conf_identity(p, a->identity_source.items[i], a->identity_source.pos, &a->identity[i])) < 0)
+        if ((rc = conf_identity(p, a->name, a->identity_source.items[i], a->identity_source.pos,
+                                &a->identity[i])) < 0)
             return rc;
     return 0;
 }
