@@ -194,7 +194,6 @@ def test_jwt_file(tmp):
                 "HS256 with the public key as secret")
         refused(gw, tmp, "/claims", token(rk, "ec-1", alg="RS256"), 401, "Unauthorized",
                 "RS256 naming an EC key")
-        refused(gw, tmp, "/claims", token(rk, "secret"), 401, "Unauthorized", "an HMAC key's kid")
 
         # Scopes: at least one of the route's, from scope (space-separated) or scp (a list).
         status, body = get(gw, "/scoped", good)
@@ -205,10 +204,20 @@ def test_jwt_file(tmp):
         refused(gw, tmp, "/scoped", token(rk, "rsa-1", {"scope": "profile orders:write"}), 403, "Forbidden",
                 "missing scope")
         refused(gw, tmp, "/scoped", token(rk, "rsa-1"), 403, "Forbidden", "no scope at all")
-        # A verified token stays valid for later requests (served from the cache).
+        # Key rotation in the file: a token naming a key fngate does not hold makes it read
+        # the file again. The old key is gone from the new file: a token verified before
+        # stays accepted until its exp (verified once, then cached), a new one signed by the
+        # old key is refused.
+        rk2 = rsa_key()
+        write(os.path.join(tmp, "jwks.json"), json.dumps({"keys": [jwk(rk2, "rsa-2"), jwk(ek, "ec-1")]}))
+        status, body = get(gw, "/claims", token(rk2, "rsa-2"))
+        check(status == 200, (status, body[:300]))
         for _ in range(3):
             status, _ = get(gw, "/claims", good)
-            check(status == 200, status)
+            check(status == 200, "a verified token was refused after rotation: %d" % status)
+        refused(gw, tmp, "/claims", token(rk, "rsa-1", {"jti": "new"}), 401, "Unauthorized",
+                "a new token by a retired key")
+        refused(gw, tmp, "/claims", token(rk, "secret"), 401, "Unauthorized", "an HMAC key's kid")
 
 
 # ---------------------------------------------------------------- JWT, keys over HTTP
