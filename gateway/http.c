@@ -867,5 +867,8 @@ int fg_http_metrics(struct fg_http_server *s, struct fg_prom *p)
     fg_prom_sample(fg_prom_family(p, "fngate_http_open_connections", FG_PROM_GAUGE,
                                   "Connections open on the front door"),
                    fg_mhd_conns_open(&s->conns), NULL);
+    fg_prom_sample(fg_prom_family(p, "fngate_authorizer_jwks_fetches_total", FG_PROM_COUNTER,
+                                  "JSON Web Key Sets read or fetched for JWT authorizers"),
+                   (double)fg_auth_jwks_fetches(&s->auth), NULL);
     return p->err;
 }

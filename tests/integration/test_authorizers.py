@@ -275,6 +275,8 @@ def test_jwt_url_rotation(tmp):
             for _ in range(3):
                 refused(gw, tmp, "/me", "Bearer " + token(k3, "three"), 401, "Unauthorized", "unknown kid")
             check(srv.fetches == 2, "unknown kids fetched the key set %d times" % srv.fetches)
+            status, _, body = gw.admin("GET", "/metrics")
+            check(status == 200 and "\nfngate_authorizer_jwks_fetches_total 2\n" in body.decode(), body[-2000:])
     finally:
         srv.close()
 

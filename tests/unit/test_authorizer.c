@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* test_authorizer.c - gateway/auth_cache.h (hits, expiry, nbf, replacement, the value
  * ceiling), config/conf_authorizer.c and triggers/route_auth.h (gateway.authorizers and a
- * route's authorizer key: what loads, and each error at its position). */
+ * route's authorizer key: what loads, and each error at its position), and the authorizer's
+ * place in the 2.0 event (triggers/apigw.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "gateway/auth_cache.h"
+#include "triggers/apigw.h"
 #include "triggers/http_route.h"
 #include "triggers/registry.h"
 #include "unit.h"
@@ -145,6 +149,43 @@ START_TEST(test_config_resolved)
 }
 END_TEST
 
+/* requestContext.authorizer in the 2.0 event (triggers/apigw.c), only when the route has one. */
+START_TEST(test_event_authorizer)
+{
+    struct fg_config conf;
+    struct fg_err err = { 0, "" };
+    struct fg_route_table t;
+    struct fg_route_match m;
+    struct fg_buf out;
+    json_t *ev;
+    struct fg_http_request req = {
+        .method = "GET", .raw_path = "/a", .raw_query = "", .protocol = "HTTP/1.1", .source_ip = "127.0.0.1",
+        .time_ms = 1, .request_id = "r", .account_id = "000000000000",
+        .authorizer_v2 = "{\"jwt\":{\"claims\":{\"sub\":\"alice\"},\"scopes\":null}}",
+        .authorizer_v1 = "{\"claims\":{\"sub\":\"alice\"},\"scopes\":null}",
+    };
+
+    ck_assert_int_eq(fg_registry_conf_load_string(&conf, "t.yaml", ".", FN "    events:\n      - http: GET /a\n", &err), 0);
+    ck_assert_int_eq(fg_route_table_init(&t, &conf, &err), 0);
+    ck_assert_int_eq(fg_route_find(&t, "GET", "/a", &m), FG_ROUTE_FOUND);
+    fg_buf_init(&out, 1 << 20);
+    ck_assert_int_eq(fg_apigw_event(&req, &m, &out), 0);
+    ev = json_loads(out.data, 0, NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(json_object_get(
+        json_object_get(ev, "requestContext"), "authorizer"), "jwt"), "claims"), "sub")), "alice");
+    json_decref(ev);
+    req.authorizer_v2 = NULL;
+    fg_buf_reset(&out);
+    ck_assert_int_eq(fg_apigw_event(&req, &m, &out), 0);
+    ev = json_loads(out.data, 0, NULL);
+    ck_assert_ptr_null(json_object_get(json_object_get(ev, "requestContext"), "authorizer"));
+    json_decref(ev);
+    fg_buf_free(&out);
+    fg_route_table_close(&t);
+    fg_conf_free(&conf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("authorizer");
@@ -152,5 +193,6 @@ int main(void)
     tcase_add_test(tc, test_cache);
     tcase_add_loop_test(tc, test_config, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_config_resolved);
+    tcase_add_test(tc, test_event_authorizer);
     return fg_unit_run(s, tc);
 }
