@@ -29,6 +29,9 @@
 #define AUTH_IDENTITY_MAX 8              /* identity sources per authorizer (config's bound) */
 #define AUTH_ANSWER_MAX (8 * 1024)       /* a Lambda authorizer's answer we keep and parse */
 #define AUTH_STATEMENTS_MAX 32
+/* Flattened claims of the longest token (FG_JWT_MAX_BYTES, every byte escaped as \u00XX at
+ * worst); only those within FG_AUTH_CACHE_VALUE_MAX are cached. */
+#define AUTH_CLAIMS_MAX (6 * FG_JWT_MAX_BYTES)
 
 /* ------------------------------------------------------------------ the service */
 
@@ -96,10 +99,10 @@ void fg_auth_call_init(struct fg_auth_call *c)
     fg_invocation_init(&c->inv);
     fg_buf_init(&c->event, FG_PAYLOAD_SYNC_MAX_BYTES);
     fg_buf_init(&c->ids, AUTH_IDENTITY_MAX * (FG_JWT_MAX_BYTES + 1));
-    fg_buf_init(&c->a, FG_AUTH_CACHE_VALUE_MAX + 1);
-    fg_buf_init(&c->b, FG_AUTH_CACHE_VALUE_MAX + 1);
-    fg_buf_init(&c->v2, 4 * FG_AUTH_CACHE_VALUE_MAX);
-    fg_buf_init(&c->v1, 4 * FG_AUTH_CACHE_VALUE_MAX);
+    fg_buf_init(&c->a, AUTH_CLAIMS_MAX);
+    fg_buf_init(&c->b, AUTH_CLAIMS_MAX);
+    fg_buf_init(&c->v2, 3 * AUTH_CLAIMS_MAX);
+    fg_buf_init(&c->v1, 3 * AUTH_CLAIMS_MAX);
 }
 
 void fg_auth_call_close(struct fg_auth_call *c)

@@ -197,9 +197,11 @@ int fg_jwt_verify(const struct fg_jwt *t, const char *token, const struct fg_jwk
         return fg_err_set(err, -EACCES, "the key %s does not verify %s", k->kid, t->alg == FG_JWT_RS256 ? "RS256" : "ES256");
     if (t->alg == FG_JWT_ES256) {
         const unsigned char *rs = (const unsigned char *)t->sig.data;
-        gnutls_datum_t r = jwt_unsigned(rs, 32), s = jwt_unsigned(rs + 32, 32);
+        gnutls_datum_t r, s;
         if (t->sig.len != 64)
             return fg_err_set(err, -EACCES, "an ES256 signature is 64 bytes");
+        r = jwt_unsigned(rs, 32);
+        s = jwt_unsigned(rs + 32, 32);
         if (gnutls_encode_rs_value(&der, &r, &s) < 0)
             return fg_err_set(err, -EACCES, "the ES256 signature cannot be encoded");
         sig = der;

@@ -110,6 +110,12 @@ START_TEST(test_forged)
             }
         }
     }
+    /* An ES256 signature that is not 64 bytes (r||s) is refused, not read past. */
+    snprintf(bad, sizeof(bad), "%.*sAAAA", (int)(strrchr(es256, '.') + 1 - es256), es256);
+    ck_assert_int_eq(fg_jwt_parse(bad, strlen(bad), &t, &err), 0);
+    ck_assert_int_eq(fg_jwt_verify(&t, bad, &k->keys[1], &err), -EACCES);
+    ck_assert_str_eq(err.msg, "an ES256 signature is 64 bytes");
+    fg_jwt_close(&t);
     fg_jwks_release(k);
 }
 END_TEST
