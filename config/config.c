@@ -237,6 +237,9 @@ static const char *const conf_fn_in_place[] = {
 };
 /* The top-level key whose changes are per function. */
 static const char *const conf_top_skipped[] = { "functions", NULL };
+/* gateway's keys a reload applies (the front door's new view takes them): left out of
+ * gateway's own hash, which tells a reload that something only a restart changes. */
+static const char *const conf_gateway_reloaded[] = { "authorizers", NULL };
 
 /* Every pair of mapping map whose key is not in skip, key and value, in file order. */
 static unsigned long long conf_hash_pairs(struct fy_node *map, const char *const *skip)
@@ -278,7 +281,9 @@ static int conf_hash_top_keys(struct fg_config *conf, struct fy_node *root)
         struct fg_conf_key_hash *h = &conf->top_keys[conf->n_top_keys];
         if (!key || !(h->key = fg_arena_strndup(&conf->arena, key, len)))
             continue;
-        h->hash = conf_hash_node(FG_FNV1A_SEED, fy_node_pair_value(pair)) | 1;
+        h->hash = (len == 7 && !strncmp(key, "gateway", 7)
+                       ? conf_hash_pairs(fy_node_pair_value(pair), conf_gateway_reloaded)
+                       : conf_hash_node(FG_FNV1A_SEED, fy_node_pair_value(pair))) | 1;
         conf->n_top_keys++;
     }
     return 0;

@@ -367,3 +367,24 @@ def test_authorizer_config_errors(tmp):
             f.write(yaml)
         p = run_cli("validate", "-c", cfg)
         check(p.returncode == 1 and p.stderr.startswith(cfg + want), (want, p.stderr))
+
+
+def test_authorizers_reload(tmp):
+    """gateway.authorizers change on a reload (the front door's routes do), without the
+    "bound at start" warning the rest of gateway: gets."""
+    k = rsa_key()
+    write(os.path.join(tmp, "jwks.json"), json.dumps({"keys": [jwk(k, "k")]}))
+    def cfg(audience):
+        return ("isolation: {enabled: false}\ngateway:\n  authorizers:\n"
+                "    users: {type: jwt, issuer: %s, audience: %s, jwks: jwks.json}\n" % (ISSUER, audience)) + \
+            functions(tmp, "      - http: {path: /me, authorizer: users}\n")
+    web = token(k, "k", {"aud": "web"})
+    with Gateway(tmp, cfg("api")) as gw:
+        refused(gw, tmp, "/me", web, 401, "Unauthorized", "an audience not configured yet")
+        write(gw.config, cfg("[api, web]"))
+        r = run_cli("reload", "-c", gw.config, "--json", *gw.admin_args())
+        check(r.returncode == 0, r.stderr)
+        check("gateway" not in json.loads(r.stdout)["needsRestart"], r.stdout)
+        status, body = get(gw, "/me", web)
+        check(status == 200, (status, body[:300]))
+        check("bound at start" not in gw.stderr(), gw.stderr()[-2000:])
