@@ -264,6 +264,8 @@ enum fg_jwks_found fg_jwks_find(struct fg_jwks *s, const char *kid, struct fg_jw
 
     *keys = NULL;
     *key = NULL;
+    if (!*kid)                  /* API Gateway needs the kid of a key of the set */
+        return FG_JWKS_UNKNOWN;
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; s->cur && i < s->cur->n && !*key; i++)
         if (!strcmp(s->cur->keys[i].kid, kid))

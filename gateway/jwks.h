@@ -84,7 +84,8 @@ enum fg_jwks_found {
     FG_JWKS_REFRESH,              /* no such key yet: fg_jwks_wait may bring it */
 };
 
-/* Any thread. The key named kid. */
+/* Any thread. The key named kid; an empty kid (a token without one) names none, as API
+ * Gateway requires the kid of a key of the set. */
 enum fg_jwks_found fg_jwks_find(struct fg_jwks *s, const char *kid, struct fg_jwks_keys **keys,
                                 const struct fg_jwk **key);
 void fg_jwks_release(struct fg_jwks_keys *keys);

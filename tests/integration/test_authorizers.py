@@ -145,10 +145,12 @@ def refused(gw, tmp, path, auth, status, message, what):
 # ---------------------------------------------------------------- JWT, keys from a file
 
 def test_jwt_file(tmp):
-    rk, ek = rsa_key(), ec_key()
+    rk, ek, anon = rsa_key(), ec_key(), rsa_key()
+    nokid = jwk(anon, "")
+    del nokid["kid"]
     write(os.path.join(tmp, "jwks.json"), json.dumps({"keys": [
         {"kty": "oct", "kid": "secret", "k": "c2VjcmV0"},              # not usable: skipped
-        jwk(rk, "rsa-1"), jwk(ek, "ec-1")]}))
+        jwk(rk, "rsa-1"), jwk(ek, "ec-1"), nokid]}))
     cfg = ("gateway:\n  authorizers:\n    users:\n      type: jwt\n      issuer: %s\n"
            "      audience: [api, other]\n      jwks: jwks.json\n" % ISSUER) + functions(tmp,
         "      - http: {method: GET, path: /claims, authorizer: users}\n"
@@ -194,6 +196,8 @@ def test_jwt_file(tmp):
                 "HS256 with the public key as secret")
         refused(gw, tmp, "/claims", token(rk, "ec-1", alg="RS256"), 401, "Unauthorized",
                 "RS256 naming an EC key")
+        refused(gw, tmp, "/claims", token(anon, "", header={"kid": None}), 401, "Unauthorized",
+                "no kid (a key of the set without one signed it)")
 
         # Scopes: at least one of the route's, from scope (space-separated) or scp (a list).
         status, body = get(gw, "/scoped", good)
