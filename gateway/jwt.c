@@ -214,15 +214,21 @@ int fg_jwt_verify(const struct fg_jwt *t, const char *token, const struct fg_jwk
 
 /* ------------------------------------------------------------------ claims */
 
-/* A NumericDate claim: absent (-ENOENT), or a number (seconds) into *out. */
+/* NumericDates beyond this many seconds either way (31 million years) are not dates: such
+ * a claim is refused, and every accepted one converts to milliseconds without overflow. */
+#define JWT_TIME_MAX_S 1000000000000000LL
+
+/* A NumericDate claim: absent (-ENOENT), or a number (seconds) into *out; -EINVAL when it
+ * is not a number within JWT_TIME_MAX_S. */
 static int jwt_time(const struct fg_jwt *t, const char *name, long long *out)
 {
     json_t *v = json_object_get(t->claims, name);
     if (!v)
         return -ENOENT;
-    if (json_is_integer(v))
+    if (json_is_integer(v) && json_integer_value(v) >= -JWT_TIME_MAX_S && json_integer_value(v) <= JWT_TIME_MAX_S)
         *out = json_integer_value(v);
-    else if (json_is_real(v) && json_real_value(v) > -9e15 && json_real_value(v) < 9e15)
+    else if (json_is_real(v) && json_real_value(v) >= -(double)JWT_TIME_MAX_S &&
+             json_real_value(v) <= (double)JWT_TIME_MAX_S)
         *out = (long long)json_real_value(v);
     else
         return -EINVAL;

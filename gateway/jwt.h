@@ -73,8 +73,9 @@ struct fg_jwt_expect {
 
 /* API Gateway's claim checks: iss equal to the issuer; aud, or client_id when there is
  * no aud, one of the audiences; exp present and after now; nbf and iat, when present, not
- * after now. *exp_s and *nbf_s receive exp and nbf (nbf 0 when absent) so a cache can
- * check the times again later. 0, or -EACCES with err saying which claim. */
+ * after now; each a number of seconds within 10^15 either way. *exp_s and *nbf_s receive
+ * exp and nbf (nbf 0 when absent) so a cache can check the times again later. 0, or
+ * -EACCES with err saying which claim. */
 int fg_jwt_check_claims(const struct fg_jwt *t, const struct fg_jwt_expect *x, long long *exp_s, long long *nbf_s,
                         struct fg_err *err) FG_MUST_CHECK;
 

@@ -177,6 +177,22 @@ START_TEST(test_claims)
     x.now_s = 1699999999LL;                  /* issued in the future */
     ck_assert_int_eq(fg_jwt_check_claims(&t, &x, &exp, &nbf, &err), -EACCES);
 
+    /* Times that are not dates (they would overflow as milliseconds) are refused. */
+    {
+        /* {"alg":"RS256"} . {"iss":...,"aud":"api","exp":9223372036854775807} . x, and nbf -9e18 */
+        static const char *const huge[] = {
+            "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkLmV4YW1wbGUudGVzdCIsImF1ZCI6ImFwaSIsImV4cCI6"
+            "OTIyMzM3MjAzNjg1NDc3NTgwN30.eA",
+            "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkLmV4YW1wbGUudGVzdCIsImF1ZCI6ImFwaSIsImV4cCI6"
+            "NDEwMjQ0NDgwMCwibmJmIjotOTAwMDAwMDAwMDAwMDAwMDAwMH0.eA",
+        };
+        for (int i = 0; i < 2; i++) {
+            struct fg_jwt h;
+            ck_assert_int_eq(fg_jwt_parse(huge[i], strlen(huge[i]), &h, &err), 0);
+            ck_assert_int_eq(fg_jwt_check_claims(&h, &ok, &exp, &nbf, &err), -EACCES);
+            fg_jwt_close(&h);
+        }
+    }
     fg_buf_init(&b, 4096);
     ck_assert_int_eq(fg_jwt_scopes(&t, &b), 0);
     ck_assert_str_eq(b.data, "orders:read profile");
