@@ -365,6 +365,12 @@ def test_authorizer_config_errors(tmp):
          ":3:5: authorizer a: caching (ttl 300 s) needs identity_source"),
     ]
     write(os.path.join(tmp, "jwks.json"), json.dumps({"keys": [jwk(rsa_key(), "k")]}))
+    # A good file: validate lists the authorizers and the routes each guards.
+    good = write(os.path.join(tmp, "good.yaml"), lambda_config(tmp))
+    p = run_cli("validate", "-c", good)
+    check(p.returncode == 0 and "authorizers:\n  simple: request, function Auth, simple answers, cached 300 s\n"
+          "    guards GET /items/{id}\n  policy: request, function AuthIam, IAM policy answers, cached 0 s\n"
+          "    guards GET /admin\n" in p.stdout, p.stdout + p.stderr)
     for i, (yaml, want) in enumerate(cases):
         cfg = os.path.join(tmp, "c%d.yaml" % i)
         with open(cfg, "w") as f:
