@@ -585,9 +585,13 @@ static int conf_parse_strings(struct fg_conf_parser *p, const struct fg_conf_key
     if (!(out->items = fg_arena_alloc(&p->conf->arena, sizeof(*out->items) * cap)))
         return -ENOMEM;
     out->n = 0;
-    while ((item = fg_conf_is_scalar(val) ? (out->n ? NULL : val) : fy_node_sequence_iterate(val, &it)))
-        if ((rc = fg_conf_string(p, item, fg_conf_node_pos(item, kpos), k->name, &out->items[out->n++])) < 0)
+    while ((item = fg_conf_is_scalar(val) ? (out->n ? NULL : val) : fy_node_sequence_iterate(val, &it))) {
+        struct fg_conf_pos ipos = fg_conf_node_pos(item, kpos);
+        if ((rc = fg_conf_string(p, item, ipos, k->name, &out->items[out->n])) < 0)
             return rc;
+        if (!*out->items[out->n++])
+            return fg_conf_fail(p, ipos, "%s: an empty string", k->name);
+    }
     return 0;
 }
 

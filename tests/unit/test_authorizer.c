@@ -94,6 +94,17 @@ static const struct {
       "a jwt authorizer takes one identity_source" },
     { "gateway:\n  authorizers:\n    u: {type: jwks, issuer: x}\n" FN, "type: unknown value 'jwks'" },
     { "gateway:\n  authorizers:\n    u: {issuer: x}\n" FN, "'type' is required (jwt or request)" },
+    /* FG_CONF_STRINGS: one string or a non-empty list, at most the key's max. */
+    { "gateway:\n  authorizers:\n    u: {type: jwt, issuer: x, audience: [], jwks: https://x}\n" FN,
+      "t.yaml:3:31: audience: expected a string or a non-empty list of strings" },
+    { "gateway:\n  authorizers:\n    u: {type: jwt, issuer: x, audience: {a: b}, jwks: https://x}\n" FN,
+      "audience: expected a string or a non-empty list of strings" },
+    { "gateway:\n  authorizers:\n    r: {type: request, function: F, identity_source: [$request.header.A,\n"
+      "        $request.header.B, $request.header.C, $request.header.D, $request.header.E, $request.header.F,\n"
+      "        $request.header.G, $request.header.H, $request.header.I]}\n" FN,
+      "identity_source: at most 8 values" },
+    { "gateway:\n  authorizers:\n    u: {type: jwt, issuer: x, audience: [a, ''], jwks: https://x}\n" FN,
+      "t.yaml:3:46: audience: an empty string" },
 };
 
 START_TEST(test_config)
