@@ -42,6 +42,9 @@ def simple(event, context):
         raise RuntimeError("authorizer failed")
     if who == "garbage":
         return "not an answer"
+    if who == "slow":
+        import time
+        time.sleep(5)
     return {"isAuthorized": who.startswith("allow"), "context": {"user": who, "n": 3, "admin": False}}
 
 def iam(event, context):
@@ -229,14 +232,17 @@ def test_jwt_file(tmp):
 class JwksServer:
     """A JWKS over HTTP on a free loopback port, counting its fetches."""
 
-    def __init__(self, keys):
+    def __init__(self, keys, gate=None):
         self.keys = keys
         self.fetches = 0
+        self.gate = gate            # a threading.Event answers wait for, when given
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.fetches += 1
+                if outer.gate:
+                    outer.gate.wait(20)
                 body = json.dumps({"keys": outer.keys}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -285,10 +291,41 @@ def test_jwt_url_rotation(tmp):
         srv.close()
 
 
+def test_jwt_requests_wait_for_the_first_fetch(tmp):
+    """Requests that arrive while the key set is being fetched wait for that one fetch."""
+    k = ec_key()
+    gate = threading.Event()
+    srv = JwksServer([jwk(k, "one")], gate)
+    try:
+        cfg = ("gateway:\n  authorizers:\n    idp:\n      type: jwt\n      issuer: %s\n      audience: api\n"
+               "      jwks: %s\n" % (ISSUER, srv.url)) + functions(tmp, "      - http: {path: /me, authorizer: idp}\n")
+        with Gateway(tmp, cfg) as gw:
+            wait_until(lambda: srv.fetches == 1, 20, "the first fetch")
+            results = []
+            def call():
+                results.append(get(gw, "/me", "Bearer " + token(k, "one"))[0])
+            threads = [threading.Thread(target=call) for _ in range(6)]
+            for t in threads:
+                t.start()
+            def open_conns():
+                body = gw.admin("GET", "/metrics")[2].decode()
+                line = [l for l in body.splitlines() if l.startswith("fngate_http_open_connections ")]
+                return line and float(line[0].split()[1]) >= 6
+            wait_until(open_conns, 20, "six requests on the front door")
+            gate.set()
+            for t in threads:
+                t.join(30)
+            check(results == [200] * 6, results)
+            check(srv.fetches == 1, "fetched %d times" % srv.fetches)
+    finally:
+        gate.set()
+        srv.close()
+
+
 # ---------------------------------------------------------------- Lambda authorizers
 
 def lambda_config(tmp):
-    auth = ("  Auth:\n    runtime: python3\n    handler: auth.simple\n    code: CODE\nENV"
+    auth = ("  Auth:\n    runtime: python3\n    handler: auth.simple\n    timeout: 1\n    code: CODE\nENV"
             "  AuthIam:\n    runtime: python3\n    handler: auth.iam\n    code: CODE\nENV")
     return ("gateway:\n  authorizers:\n"
             "    simple: {type: request, function: Auth, ttl: 300, enable_simple_responses: true,\n"
@@ -331,9 +368,13 @@ def test_lambda_authorizer(tmp):
         check(len(marks(tmp, "auth_marks")) == 3, marks(tmp, "auth_marks"))
         refused(gw, tmp, "/items/1?v=1", "boom", 500, "Internal Server Error", "the authorizer failed")
         refused(gw, tmp, "/items/1?v=1", "garbage", 500, "Internal Server Error", "an unusable answer")
+        refused(gw, tmp, "/items/1?v=1", "slow", 500, "Internal Server Error", "the authorizer timed out")
+        status, _ = get(gw, "/items/9?v=3", "allow-b")        # and the next one is asked again
+        check(status == 200, status)
 
         # IAM policy answers, not cached (ttl 0): asked every time.
         n = len(marks(tmp, "auth_marks"))
+        check(n == 7, marks(tmp, "auth_marks"))
         for _ in range(2):
             status, body = get(gw, "/admin", headers={"X-Token": "iam-allow"})
             check(status == 200, (status, body[:300]))
