@@ -49,6 +49,8 @@ enum fg_conf_type {
     FG_CONF_TIMEZONE,           /* const char *: an IANA zone name, loaded once to check it */
     FG_CONF_ADDR,               /* struct fg_conf_addr: HOST:PORT, [V6]:PORT or :PORT */
     FG_CONF_TLS,                /* struct fg_conf_tls: a listener's {cert, key}, checked at load */
+    FG_CONF_STRINGS,            /* struct fg_conf_strings: one string or a list of at most max
+                                 * (0: 64) non-empty strings */
     FG_CONF_CUSTOM,             /* parse() does the work */
 };
 
@@ -116,6 +118,13 @@ struct fg_conf_pair {
 struct fg_conf_pairs {
     struct fg_conf_pair *items;
     size_t n;
+};
+
+/* FG_CONF_STRINGS: `key: one` or `key: [one, two]`, in file order. */
+struct fg_conf_strings {
+    const char **items;
+    size_t n;
+    struct fg_conf_pos pos;     /* of the value */
 };
 
 /* FG_CONF_FILTER: `filter_criteria: {filters: [{pattern: ...}]}` (or a bare list of

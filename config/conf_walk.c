@@ -563,6 +563,38 @@ static int conf_parse_tls(struct fg_conf_parser *p, const struct fg_conf_key *k,
     return rc;
 }
 
+/* FG_CONF_STRINGS: one string or a non-empty list of them. */
+static int conf_parse_strings(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                              struct fg_conf_pos kpos, void *field)
+{
+    struct fg_conf_strings *out = field;
+    size_t max = k->max > 0 ? (size_t)k->max : 64, cap;
+    struct fy_node *item;
+    void *it = NULL;
+    int rc;
+
+    out->pos = fg_conf_node_pos(val, kpos);
+    if (val && fg_conf_is_scalar(val))
+        cap = 1;
+    else if (val && fy_node_is_sequence(val) && fy_node_sequence_item_count(val) > 0)
+        cap = (size_t)fy_node_sequence_item_count(val);
+    else
+        return fg_conf_fail(p, out->pos, "%s: expected a string or a non-empty list of strings", k->name);
+    if (cap > max)
+        return fg_conf_fail(p, out->pos, "%s: at most %zu values", k->name, max);
+    if (!(out->items = fg_arena_alloc(&p->conf->arena, sizeof(*out->items) * cap)))
+        return -ENOMEM;
+    out->n = 0;
+    while ((item = fg_conf_is_scalar(val) ? (out->n ? NULL : val) : fy_node_sequence_iterate(val, &it))) {
+        struct fg_conf_pos ipos = fg_conf_node_pos(item, kpos);
+        if ((rc = fg_conf_string(p, item, ipos, k->name, &out->items[out->n])) < 0)
+            return rc;
+        if (!*out->items[out->n++])
+            return fg_conf_fail(p, ipos, "%s: an empty string", k->name);
+    }
+    return 0;
+}
+
 static const struct fg_conf_key *conf_find_key(const struct fg_conf_key *keys, const char *name)
 {
     for (; keys->name; keys++)
@@ -628,6 +660,7 @@ int fg_conf_apply(struct fg_conf_parser *p, const struct fg_conf_key *k, struct 
     case FG_CONF_TIMEZONE: return conf_parse_timezone(p, k, val, kpos, field);
     case FG_CONF_ADDR: return conf_parse_addr(p, k, val, kpos, field);
     case FG_CONF_TLS: return conf_parse_tls(p, k, val, kpos, field);
+    case FG_CONF_STRINGS: return conf_parse_strings(p, k, val, kpos, field);
     default: break;
     }
     if ((rc = fg_conf_string(p, val, kpos, k->name, &s)) < 0)

@@ -237,6 +237,9 @@ static const char *const conf_fn_in_place[] = {
 };
 /* The top-level key whose changes are per function. */
 static const char *const conf_top_skipped[] = { "functions", NULL };
+/* gateway's keys a reload applies (the front door's new view takes them): left out of
+ * gateway's own hash, which tells a reload that something only a restart changes. */
+static const char *const conf_gateway_reloaded[] = { "authorizers", NULL };
 
 /* Every pair of mapping map whose key is not in skip, key and value, in file order. */
 static unsigned long long conf_hash_pairs(struct fy_node *map, const char *const *skip)
@@ -278,7 +281,9 @@ static int conf_hash_top_keys(struct fg_config *conf, struct fy_node *root)
         struct fg_conf_key_hash *h = &conf->top_keys[conf->n_top_keys];
         if (!key || !(h->key = fg_arena_strndup(&conf->arena, key, len)))
             continue;
-        h->hash = conf_hash_node(FG_FNV1A_SEED, fy_node_pair_value(pair)) | 1;
+        h->hash = (len == 7 && !strncmp(key, "gateway", 7)
+                       ? conf_hash_pairs(fy_node_pair_value(pair), conf_gateway_reloaded)
+                       : conf_hash_node(FG_FNV1A_SEED, fy_node_pair_value(pair))) | 1;
         conf->n_top_keys++;
     }
     return 0;
@@ -611,6 +616,7 @@ static const struct fg_conf_key conf_gateway_keys[] = {
       .min = 0, .max = 1000000 },
     { .name = "queue_memory", .type = FG_CONF_INT, .offset = offsetof(struct fg_config, queue_memory_mb), .min = 1, .max = 1048576 },
     { .name = "cors", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_config, cors), .parse = fg_conf_parse_cors },
+    { .name = "authorizers", .type = FG_CONF_CUSTOM, .parse = fg_conf_parse_authorizers },
     FG_CONF_KEY_END,
 };
 
@@ -803,7 +809,7 @@ static int conf_check(struct fg_conf_parser *p)
     for (size_t i = 0; i < conf->n_functions; i++)
         if ((rc = conf_check_function(p, &conf->functions[i])) < 0)
             return rc;
-    if ((rc = conf_check_destinations(p)) < 0)
+    if ((rc = conf_check_destinations(p)) < 0 || (rc = fg_conf_check_authorizers(p)) < 0)
         return rc;
     for (const struct fg_conf_event_type *const *t = p->types; *t; t++)
         if ((*t)->check_all && (rc = (*t)->check_all(p, conf)) < 0)

@@ -231,6 +231,46 @@ enum fg_durability {
 
 #include "../core/pricing.h"
 
+enum fg_authorizer_type {
+    FG_AUTHORIZER_JWT = 0,   /* API Gateway HTTP API JWT authorizer */
+    FG_AUTHORIZER_REQUEST,   /* Lambda authorizer, REQUEST type, payload 2.0 */
+};
+
+/* Where an identity source is read: "$request.header.NAME" or "$request.querystring.NAME". */
+enum fg_identity_where {
+    FG_IDENTITY_HEADER = 0,
+    FG_IDENTITY_QUERY,
+};
+
+struct fg_conf_identity {
+    enum fg_identity_where where;
+    const char *name;        /* header (any case) or query parameter name */
+};
+
+/* One of `gateway.authorizers` (conf_authorizer.c; README "Authorizers"). */
+struct fg_conf_authorizer {
+    const char *name;
+    int type;                         /* enum fg_authorizer_type */
+    struct fg_conf_strings identity_source;   /* as written */
+    struct fg_conf_identity *identity;        /* parsed, identity_source.n of them */
+    /* jwt */
+    const char *issuer;
+    struct fg_conf_strings audience;
+    const char *jwks;                 /* an http(s):// URL, or an absolute file path */
+    bool jwks_is_url;
+    /* request */
+    const char *function;
+    int ttl_s;                        /* result cache, 0..3600 (default 300); 0: none */
+    bool simple_responses;            /* `enable_simple_responses` (default false, as AWS) */
+    struct fg_conf_pos pos, function_pos;
+};
+
+/* gateway.authorizers' parser (a FG_CONF_CUSTOM filling conf->authorizers), and the rules
+ * that need the whole file (a request authorizer's function exists), run by the loader. */
+int fg_conf_parse_authorizers(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                              struct fg_conf_pos kpos, void *field) FG_MUST_CHECK;
+int fg_conf_check_authorizers(struct fg_conf_parser *p) FG_MUST_CHECK;
+
 /* The top-level `logs:`: what router/logstore.h keeps under state_dir. */
 struct fg_conf_logs {
     bool store;              /* function log lines kept in state_dir/logs/FUNCTION (default true) */
@@ -267,6 +307,8 @@ struct fg_config {
     struct fg_pricing pricing;       /* `pricing:`, what `fngate cost` charges (AWS's by default) */
     struct fg_conf_logs logs;        /* `logs:`, the function log store and the recorded usage */
     int stop_timeout_ms;             /* after SIGTERM, how long sources may take to let go */
+    struct fg_conf_authorizer *authorizers;  /* gateway.authorizers, in file order */
+    size_t n_authorizers;
     struct fg_conf_function *functions;
     size_t n_functions;
     unsigned long long top_hash;     /* of every top-level key but functions, as written */
@@ -314,6 +356,7 @@ int fg_conf_check_exposure(const struct fg_config *conf, const char *listen_arg,
 
 /* Borrowed lookups; NULL when absent. */
 const struct fg_conf_function *fg_conf_function(const struct fg_config *conf, const char *name);
+const struct fg_conf_authorizer *fg_conf_authorizer(const struct fg_config *conf, const char *name);
 
 /* Function name's ARN under conf's region and account ("arn:aws:lambda:REGION:ACCOUNT:
  * function:NAME") into out (truncated to size). */

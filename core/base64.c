@@ -68,3 +68,13 @@ int fg_base64_decode(struct fg_buf *out, const char *s, size_t n)
         return -EINVAL;
     return fg_buf_append(out, "", 0);
 }
+
+int fg_base64url_decode(struct fg_buf *out, const char *s, size_t n)
+{
+    if (n % 4 == 1)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '+' || s[i] == '/' || b64_value(s[i]) < 0)
+            return -EINVAL;
+    return fg_base64_decode(out, s, n);
+}

@@ -29,6 +29,31 @@ static const char *validate_destination(const struct fg_conf_destination *d)
     }
 }
 
+
+/* gateway.authorizers, each with the routes it guards. */
+static void validate_authorizers(const struct fg_config *conf)
+{
+    if (conf->n_authorizers)
+        printf("authorizers:\n");
+    for (size_t a = 0; a < conf->n_authorizers; a++) {
+        const struct fg_conf_authorizer *az = &conf->authorizers[a];
+        if (az->type == FG_AUTHORIZER_JWT)
+            printf("  %s: jwt, issuer %s, %zu audience(s), keys from %s\n", az->name, az->issuer, az->audience.n,
+                   az->jwks);
+        else
+            printf("  %s: request, function %s, %s answers, cached %d s\n", az->name, az->function,
+                   az->simple_responses ? "simple" : "IAM policy", az->ttl_s);
+        for (size_t i = 0; i < conf->n_functions; i++) {
+            const struct fg_conf_event *ev;
+            for (size_t j = 0; (ev = fg_conf_event_of(&conf->functions[i], "http", j)); j++) {
+                const struct fg_conf_http *h = ev->conf;
+                if (h->auth.authorizer == az)
+                    printf("    guards %s %s%s\n", h->method, h->path, h->auth.scopes.n ? " (scopes)" : "");
+            }
+        }
+    }
+}
+
 int fg_cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -134,6 +159,7 @@ int fg_cmd_validate(int argc, char **argv)
                    n ? notes + 2 : "", n ? ")" : "");
         }
     }
+    validate_authorizers(&conf);
     if (!conf.invoke_api.enabled)
         printf("invoke API: disabled\n");
     else if (conf.invoke_api.auth == FG_INVOKE_AUTH_SIGV4)

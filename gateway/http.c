@@ -37,6 +37,7 @@
 #include "../triggers/apigw_v1.h"
 #include "../triggers/http_route.h"
 #include "cors.h"
+#include "authorizer.h"
 #include "invoke_api.h"
 #include "invoke_auth.h"
 
@@ -56,6 +57,7 @@ struct http_view {
     struct fg_cors_table cors;            /* each route's CORS policy, same index */
     struct fg_token_bucket *route_rates;  /* one per route, same index; under rate_lock */
     struct fg_http_count counts;          /* answers by route and status (GET /metrics) */
+    struct fg_authorizers auth;           /* gateway.authorizers at run time */
     struct http_view *older;              /* the views before it */
 };
 
@@ -65,6 +67,7 @@ struct fg_http_server {
     struct http_view *_Atomic view;     /* the one new requests take */
     struct fg_router *router;
     struct fg_invoke_auth invoke_auth;  /* who may call the Invoke API (restart to change) */
+    struct fg_auth_service auth;        /* JWKS thread, Lambda authorizers (gateway/authorizer.h) */
     struct fg_idgen ids;              /* API Gateway request ids */
     pthread_mutex_t rate_lock;        /* guards every view's route_rates (MHD threads share them) */
 };
@@ -83,6 +86,7 @@ struct http_req {
     unsigned calls;                   /* access-handler calls so far */
     bool too_big;
     bool waiting;                     /* suspended, invocation submitted */
+    bool auth_waiting;                /* suspended, its authorizer deciding */
     enum http_kind kind;
     size_t count_row;                 /* its row in view->counts: the route, unmatched or invoke */
     const struct fg_route *route;     /* the matched route, or NULL */
@@ -97,6 +101,10 @@ struct http_req {
     char apigw_id[FG_ID_LEN + 1];
     struct fg_http_header headers[HTTP_MAX_HEADERS];
     size_t n_headers;
+    struct fg_route_match match;      /* a route's, kept while its authorizer decides */
+    struct fg_http_request req;
+    char ip[INET6_ADDRSTRLEN];
+    struct fg_auth_call auth;
 };
 
 /* ------------------------------------------------------------------ responses */
@@ -369,16 +377,46 @@ static enum MHD_Result http_preflight(struct http_req *q, const struct fg_cors *
     return http_queue(q, 204, resp);
 }
 
+static enum MHD_Result http_route_submit(struct http_req *q);
+
+static void http_auth_resume(void *arg)
+{
+    struct http_req *q = arg;
+    MHD_resume_connection(q->conn);
+}
+
+/* The route's authorizer decides (gateway/authorizer.h); again after each resume. */
+static enum MHD_Result http_authorize(struct http_req *q)
+{
+    switch (fg_auth_check(&q->view->auth, &q->auth, &q->req, &q->match)) {
+    case FG_AUTH_ALLOW:
+        q->req.authorizer_v2 = q->auth.v2.data;
+        q->req.authorizer_v1 = q->auth.v1.data;
+        return http_route_submit(q);
+    case FG_AUTH_UNAUTHORIZED:
+        return http_send_message(q, 401, "Unauthorized", NULL, NULL);
+    case FG_AUTH_FORBIDDEN:
+        return http_send_message(q, 403, "Forbidden", NULL, NULL);
+    case FG_AUTH_PENDING:
+        q->auth_waiting = true;
+        MHD_suspend_connection(q->conn);
+        if (fg_auth_start(&q->auth, http_auth_resume, q) < 0)
+            MHD_resume_connection(q->conn);
+        return MHD_YES;
+    case FG_AUTH_FAILED:
+        break;
+    }
+    return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
+}
+
 static enum MHD_Result http_route(struct http_req *q, const char *method, const char *version)
 {
     const char *acrm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
     const struct fg_cors *preflight;
     size_t preflight_route;
-    char *query = strchr(q->raw_uri, '?'), ip[INET6_ADDRSTRLEN];
-    struct fg_route_match m;
-    struct fg_http_request req;
+    char *query = strchr(q->raw_uri, '?');
+    struct fg_route_match *m = &q->match;
     enum fg_route_result found;
-    int rc;
 
     if (query)
         *query++ = '\0';
@@ -391,18 +429,18 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
     if (fg_cors_is_preflight(method, q->origin, acrm) &&
         (preflight = fg_cors_preflight_policy(&q->view->cors, &q->view->routes, acrm, q->raw_uri, &preflight_route)))
         return http_preflight(q, preflight, preflight_route, acrm);
-    found = fg_route_find(&q->view->routes, method, q->raw_uri, &m);
+    found = fg_route_find(&q->view->routes, method, q->raw_uri, m);
     if (found == FG_ROUTE_NOT_FOUND)
         return http_send_message(q, 404, "Not Found", NULL, NULL);
     if (found == FG_ROUTE_METHOD_NOT_ALLOWED)
         return http_send_message(q, 405, "Method Not Allowed", NULL, NULL);
-    q->count_row = (size_t)(m.route - q->view->routes.routes);
-    q->route = m.route;
+    q->count_row = (size_t)(m->route - q->view->routes.routes);
+    q->route = m->route;
     q->cors = fg_cors_of(&q->view->cors, q->count_row);
     if (q->too_big)
         return http_send_message(q, 413, "Request Entity Too Large", NULL, NULL);
-    if (m.route->rate->per_second > 0) {
-        size_t idx = (size_t)(m.route - q->view->routes.routes);
+    if (m->route->rate->per_second > 0) {
+        size_t idx = (size_t)(m->route - q->view->routes.routes);
         long long wait_us;
         pthread_mutex_lock(&q->srv->rate_lock);
         wait_us = fg_token_bucket_take(&q->view->route_rates[idx], fg_mono_us());
@@ -414,21 +452,31 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
         }
     }
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
-    http_client_ip(q->conn, ip);
-    req = (struct fg_http_request){
+    http_client_ip(q->conn, q->ip);
+    q->req = (struct fg_http_request){
         .method = method, .raw_path = q->raw_uri, .raw_query = query ? query : "",
-        .protocol = version, .source_ip = ip, .headers = q->headers, .n_headers = q->n_headers,
+        .protocol = version, .source_ip = q->ip, .headers = q->headers, .n_headers = q->n_headers,
         .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
         .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
     };
+    if (m->route->auth)
+        return http_authorize(q);
+    return http_route_submit(q);
+}
+
+/* The route's event to its function (after its authorizer allowed it). */
+static enum MHD_Result http_route_submit(struct http_req *q)
+{
+    int rc;
+
     fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
-    rc = m.route->conf->payload_format == FG_PAYLOAD_FORMAT_1_0 ? fg_apigw_v1_event(&req, &m, &q->payload)
-                                                                : fg_apigw_event(&req, &m, &q->payload);
+    rc = q->match.route->conf->payload_format == FG_PAYLOAD_FORMAT_1_0 ? fg_apigw_v1_event(&q->req, &q->match, &q->payload)
+                                                                        : fg_apigw_event(&q->req, &q->match, &q->payload);
     if (rc < 0)
         return rc == -FG_ETOOBIG ? http_send_message(q, 413, "Request Entity Too Large", NULL, NULL)
                                  : http_send_message(q, 500, "Internal Server Error", NULL, NULL);
     q->kind = HTTP_KIND_ROUTE;
-    snprintf(q->inv.function, sizeof(q->inv.function), "%s", m.route->function);
+    snprintf(q->inv.function, sizeof(q->inv.function), "%s", q->match.route->function);
     q->inv.payload = q->payload.data;
     q->inv.payload_len = q->payload.len;
     return http_submit(q);
@@ -621,6 +669,7 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     fg_buf_init(&q->payload, 0);
     fg_buf_init(&q->client_context, 4096);
     fg_invocation_init(&q->inv);
+    fg_auth_call_init(&q->auth);
     fg_idgen_uuid4(&q->srv->ids, q->apigw_id);
     q->count_row = http_is_invoke(q) ? fg_http_count_invoke(&q->view->counts)
                                      : fg_http_count_unmatched(&q->view->counts);
@@ -670,6 +719,10 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         *upload_size = 0;
         return MHD_YES;
     }
+    if (q->auth_waiting) {
+        q->auth_waiting = false;
+        return http_authorize(q);
+    }
     if (q->waiting)
         return http_render(q);
     if (http_is_invoke(q))
@@ -682,6 +735,7 @@ static void http_req_free(void *arg)
 {
     struct http_req *q = arg;
     fg_invocation_close(&q->inv);
+    fg_auth_call_close(&q->auth);
     fg_buf_free(&q->body);
     fg_buf_free(&q->payload);
     fg_buf_free(&q->client_context);
@@ -737,6 +791,10 @@ int fg_http_start(const struct fg_config *conf, struct fg_router *router, struct
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
     s->invoke_auth.creds = fg_router_creds(router);
+    if ((rc = fg_auth_service_start(&s->auth, router, err)) < 0) {
+        fg_http_free(s);
+        return rc;
+    }
     if ((rc = fg_http_reload(s, conf, err)) < 0) {
         fg_http_free(s);
         return rc;
@@ -795,10 +853,17 @@ int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struc
         free(v);
         return rc;
     }
+    if ((rc = fg_authorizers_init(&v->auth, &s->auth, conf, err)) < 0) {
+        fg_cors_table_close(&v->cors);
+        fg_route_table_close(&v->routes);
+        free(v);
+        return rc;
+    }
     if (!(v->route_rates = calloc(v->routes.n_routes + 1, sizeof(*v->route_rates))) ||
         fg_http_count_init(&v->counts, &v->routes) < 0) {
         fg_cors_table_close(&v->cors);
         fg_route_table_close(&v->routes);
+        fg_authorizers_close(&v->auth);
         free(v->route_rates);
         free(v);
         return fg_err_set(err, -ENOMEM, "out of memory");
@@ -823,12 +888,14 @@ void fg_http_free(struct fg_http_server *s)
 {
     if (!s)
         return;
+    fg_auth_service_stop(&s->auth);     /* resumes requests waiting for keys */
     fg_mhd_listener_stop(&s->listener);
     fg_mhd_conns_stop(&s->conns);
     for (struct http_view *v = atomic_load(&s->view), *older; v; v = older) {
         older = v->older;
         fg_cors_table_close(&v->cors);
         fg_route_table_close(&v->routes);
+        fg_authorizers_close(&v->auth);
         fg_http_count_close(&v->counts);
         free(v->route_rates);
         free(v);
@@ -859,5 +926,8 @@ int fg_http_metrics(struct fg_http_server *s, struct fg_prom *p)
     fg_prom_sample(fg_prom_family(p, "fngate_http_open_connections", FG_PROM_GAUGE,
                                   "Connections open on the front door"),
                    fg_mhd_conns_open(&s->conns), NULL);
+    fg_prom_sample(fg_prom_family(p, "fngate_authorizer_jwks_fetches_total", FG_PROM_COUNTER,
+                                  "JSON Web Key Sets read or fetched for JWT authorizers"),
+                   (double)fg_auth_jwks_fetches(&s->auth), NULL);
     return p->err;
 }

@@ -143,6 +143,17 @@ static int apigw_query(struct fg_buf *out, const char *raw_query)
     return rc;
 }
 
+/* "authorizer":{...}, (trusted JSON from gateway/authorizer.c) when the route has one. */
+static int apigw_authorizer(struct fg_buf *out, const struct fg_http_request *req)
+{
+    int rc;
+    if (!req->authorizer_v2)
+        return 0;
+    if ((rc = apigw_raw(out, "\"authorizer\":")) || (rc = apigw_raw(out, req->authorizer_v2)))
+        return rc;
+    return apigw_raw(out, ",");
+}
+
 static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m)
 {
     struct fg_apigw_stamp st;
@@ -154,7 +165,7 @@ static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, 
     ua = st.user_agent;
     if ((rc = apigw_raw(out, "\"requestContext\":{")) ||
         (rc = fg_apigw_str_field(out, "accountId", req->account_id, strlen(req->account_id))) ||
-        (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) ||
+        (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) || (rc = apigw_authorizer(out, req)) ||
         (rc = fg_apigw_str_field(out, "domainName", host, strlen(host))) || (rc = apigw_raw(out, ",")) ||
         (rc = fg_apigw_str_field(out, "domainPrefix", host, strcspn(host, ".:"))) ||
         (rc = apigw_raw(out, ",\"http\":{")) ||

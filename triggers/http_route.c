@@ -92,6 +92,7 @@ int fg_route_table_init(struct fg_route_table *t, const struct fg_config *conf, 
             r->function = fn->name;
             r->rate = &h->rate;
             r->conf = h;
+            r->auth = h->auth.name ? &h->auth : NULL;
             if (!strcmp(r->path, "$default"))
                 strcpy(r->route_key, "$default");
             else
@@ -248,6 +249,8 @@ static const struct fg_conf_key http_keys[] = {
     { .name = "cors", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_http, cors), .parse = fg_conf_parse_cors },
     { .name = "payload_format", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_http, payload_format),
       .parse = http_parse_payload_format },
+    { .name = "authorizer", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_http, auth), .table = fg_route_auth_keys,
+      .short_key = "name", .check = fg_route_auth_table_check },
     FG_CONF_KEY_END,
 };
 
@@ -372,6 +375,11 @@ static int http_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
     char sa[512], sb[512];
     int rc = 0;
 
+    for (size_t i = 0; i < conf->n_functions; i++)
+        for (size_t j = 0; j < conf->functions[i].n_events; j++)
+            if (conf->functions[i].events[j].type == &http_conf &&
+                (rc = fg_route_auth_check(p, conf, &((struct fg_conf_http *)conf->functions[i].events[j].conf)->auth)) < 0)
+                return rc;
     if (n < 2)
         return 0;
     all = malloc(n * sizeof(*all));

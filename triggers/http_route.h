@@ -15,6 +15,7 @@
 
 #include "../config/config.h"
 #include "../core/err.h"
+#include "route_auth.h"
 #include "trigger.h"
 
 #define FG_ROUTE_MAX_PARAMS 16
@@ -32,6 +33,7 @@ struct fg_conf_http {
     struct fg_conf_rate rate;
     struct fg_conf_cors cors;    /* the route's own `cors:`; UNSET: gateway.cors applies */
     int payload_format;          /* enum fg_payload_format */
+    struct fg_conf_route_auth auth;  /* `authorizer:`; auth.name NULL when none */
     struct fg_conf_pos pos;  /* of the path */
 };
 
@@ -46,6 +48,7 @@ struct fg_route {
     const char *function;            /* function name */
     const struct fg_conf_rate *rate; /* the route's `rate:`; borrowed from the config */
     const struct fg_conf_http *conf; /* the route's event as configured; borrowed */
+    const struct fg_conf_route_auth *auth;  /* its authorizer, or NULL; borrowed from the config */
     char route_key[600];             /* "GET /hello/{name}" or "$default" */
     struct fg_route_seg *segs;       /* owned by the table */
     size_t n_segs;
