@@ -200,6 +200,8 @@ static int apigw_path_params(struct fg_buf *out, const struct fg_route_match *m)
     bool first = true;
     int rc = 0;
 
+    if (!m)
+        return 0;
     fg_buf_init(&pv, 1 << 20);
     for (size_t i = 0; i < m->n_params && !rc; i++) {
         const struct fg_route_param *p = &m->params[i];
@@ -238,9 +240,11 @@ static const char *apigw_header(const struct fg_http_request *req, const char *n
     return v ? v : dflt;
 }
 
-static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m)
+static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_apigw_origin *o)
 {
-    const char *host = apigw_header(req, "host", "localhost"), *ua = apigw_header(req, "user-agent", "");
+    const char *host = o->domain_name ? o->domain_name : apigw_header(req, "host", "localhost");
+    const char *ua = apigw_header(req, "user-agent", ""), *account = o->account_id ? o->account_id : req->account_id;
+    const char *api = o->api_id ? o->api_id : "fngate";
     char tbuf[40], num[32];
     int rc;
 
@@ -251,8 +255,10 @@ static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, 
     if (!fg_utf8_valid(ua, strlen(ua)))
         ua = "";
     if ((rc = apigw_raw(out, "\"requestContext\":{")) ||
-        (rc = apigw_str_field(out, "accountId", req->account_id, strlen(req->account_id))) ||
-        (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) ||
+        (rc = apigw_str_field(out, "accountId", account, strlen(account))) || (rc = apigw_raw(out, ",")) ||
+        (rc = apigw_str_field(out, "apiId", api, strlen(api))) || (rc = apigw_raw(out, ",")) ||
+        (o->authorizer && ((rc = apigw_raw(out, "\"authorizer\":")) || (rc = apigw_raw(out, o->authorizer)) ||
+                           (rc = apigw_raw(out, ",")))) ||
         (rc = apigw_str_field(out, "domainName", host, strlen(host))) || (rc = apigw_raw(out, ",")) ||
         (rc = apigw_str_field(out, "domainPrefix", host, strcspn(host, ".:"))) ||
         (rc = apigw_raw(out, ",\"http\":{")) ||
@@ -262,7 +268,7 @@ static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, 
         (rc = apigw_str_field(out, "sourceIp", req->source_ip, strlen(req->source_ip))) || (rc = apigw_raw(out, ",")) ||
         (rc = apigw_str_field(out, "userAgent", ua, strlen(ua))) || (rc = apigw_raw(out, "},")) ||
         (rc = apigw_str_field(out, "requestId", req->request_id, strlen(req->request_id))) || (rc = apigw_raw(out, ",")) ||
-        (rc = apigw_str_field(out, "routeKey", m->route->route_key, strlen(m->route->route_key))) ||
+        (rc = apigw_str_field(out, "routeKey", o->route_key, strlen(o->route_key))) ||
         (rc = apigw_raw(out, ",\"stage\":\"$default\",")) ||
         (rc = apigw_str_field(out, "time", tbuf, strlen(tbuf))) || (rc = apigw_raw(out, ",\"timeEpoch\":")) ||
         (rc = apigw_raw(out, num)))
@@ -294,7 +300,14 @@ static int apigw_body(struct fg_buf *out, const struct fg_http_request *req)
 int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_match *m,
                    struct fg_buf *out)
 {
-    const char *key = m->route->route_key;
+    const struct fg_apigw_origin o = { .route_key = m->route->route_key, .match = m };
+    return fg_apigw_event_as(req, &o, out);
+}
+
+int fg_apigw_event_as(const struct fg_http_request *req, const struct fg_apigw_origin *o,
+                      struct fg_buf *out)
+{
+    const char *key = o->route_key;
     int rc;
 
     if ((rc = apigw_raw(out, "{\"version\":\"2.0\",")) ||
@@ -303,14 +316,14 @@ int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_matc
         (rc = apigw_str_field(out, "rawQueryString", req->raw_query, strlen(req->raw_query))) ||
         (rc = apigw_raw(out, ",")) || (rc = apigw_cookies(out, req)) || (rc = apigw_headers(out, req)) ||
         (rc = apigw_raw(out, ",")) || (rc = apigw_query(out, req->raw_query)) ||
-        (rc = apigw_path_params(out, m)) || (rc = apigw_context(out, req, m)) || (rc = apigw_body(out, req)))
+        (rc = apigw_path_params(out, o->match)) || (rc = apigw_context(out, req, o)) || (rc = apigw_body(out, req)))
         return rc;
     return apigw_raw(out, "}");
 }
 
 /* ------------------------------------------------------------------ result → response */
 
-static int apigw_add_header(struct fg_http_response *resp, const char *name, const char *value)
+int fg_http_response_add_header(struct fg_http_response *resp, const char *name, const char *value)
 {
     struct fg_http_header *h = realloc(resp->headers, (resp->n_headers + 1) * sizeof(*h));
     if (!h)
@@ -367,7 +380,7 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
         else
             rc = fg_buf_append(&resp->body, result, len);
         if (rc == 0)
-            rc = apigw_add_header(resp, "content-type", "application/json");
+            rc = fg_http_response_add_header(resp, "content-type", "application/json");
         goto out;
     }
     /* 1xx is not a final answer: sent as one, the client would take the next response on
@@ -397,7 +410,7 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
                 rc = fg_err_set(err, -EINVAL, "header %s contains a line break", key);
                 goto out;
             }
-            if ((rc = apigw_add_header(resp, key, text)) < 0)
+            if ((rc = fg_http_response_add_header(resp, key, text)) < 0)
                 goto out;
         }
         if (json_object_size(headers) + json_array_size(cookies) > FG_APIGW_MAX_RESPONSE_HEADERS) {
@@ -408,7 +421,7 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
             size_t i;
             json_array_foreach(cookies, i, v) {
                 if (json_is_string(v) && !strpbrk(json_string_value(v), "\r\n") &&
-                    (rc = apigw_add_header(resp, "set-cookie", json_string_value(v))) < 0)
+                    (rc = fg_http_response_add_header(resp, "set-cookie", json_string_value(v))) < 0)
                     goto out;
             }
         }
