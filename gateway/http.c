@@ -345,6 +345,30 @@ static void http_client_ip(struct MHD_Connection *c, char out[INET6_ADDRSTRLEN])
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out, INET6_ADDRSTRLEN);
 }
 
+/* The request as an event sees it (path: the one the function is given), its headers
+ * collected into q and the client's address into ip. */
+static struct fg_http_request http_request_of(struct http_req *q, const char *method, const char *version,
+                                              const char *path, const char *query, char ip[INET6_ADDRSTRLEN])
+{
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
+    http_client_ip(q->conn, ip);
+    return (struct fg_http_request){
+        .method = method, .raw_path = path, .raw_query = query ? query : "",
+        .protocol = version, .source_ip = ip, .headers = q->headers, .n_headers = q->n_headers,
+        .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
+        .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
+    };
+}
+
+/* The request as sent, for a signature check (headers collected first). */
+static struct fg_invoke_caller http_caller_of(const struct http_req *q, const char *method, const char *query)
+{
+    return (struct fg_invoke_caller){
+        .method = method, .raw_path = q->raw_uri, .raw_query = query, .headers = q->headers,
+        .n_headers = q->n_headers, .body = q->body.data, .body_len = q->body.len, .body_dropped = q->too_big,
+    };
+}
+
 static enum MHD_Result http_route(struct http_req *q, const char *method, const char *version)
 {
     char *query = strchr(q->raw_uri, '?'), ip[INET6_ADDRSTRLEN];
@@ -380,14 +404,7 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
             return http_send_message(q, 429, "Too Many Requests", "Retry-After", after);
         }
     }
-    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
-    http_client_ip(q->conn, ip);
-    req = (struct fg_http_request){
-        .method = method, .raw_path = q->raw_uri, .raw_query = query ? query : "",
-        .protocol = version, .source_ip = ip, .headers = q->headers, .n_headers = q->n_headers,
-        .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
-        .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
-    };
+    req = http_request_of(q, method, version, q->raw_uri, query, ip);
     fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
     if ((rc = fg_apigw_event(&req, &m, &q->payload)) < 0)
         return rc == -FG_ETOOBIG ? http_send_message(q, 413, "Request Entity Too Large", NULL, NULL)
@@ -406,6 +423,7 @@ static enum MHD_Result http_function_url(struct http_req *q, const char *method,
     char *query = strchr(q->raw_uri, '?'), ip[INET6_ADDRSTRLEN];
     struct fg_http_response resp;
     struct fg_http_request req;
+    struct fg_invoke_caller caller;
 
     if (query)
         *query++ = '\0';
@@ -413,18 +431,8 @@ static enum MHD_Result http_function_url(struct http_req *q, const char *method,
         fg_function_url_not_found(&resp);
         return http_send_response(q, &resp, NULL);
     }
-    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
-    http_client_ip(q->conn, ip);
-    req = (struct fg_http_request){
-        .method = method, .raw_path = t->path, .raw_query = query ? query : "",
-        .protocol = version, .source_ip = ip, .headers = q->headers, .n_headers = q->n_headers,
-        .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
-        .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
-    };
-    struct fg_invoke_caller caller = {
-        .method = method, .raw_path = q->raw_uri, .raw_query = query, .headers = q->headers,
-        .n_headers = q->n_headers, .body = q->body.data, .body_len = q->body.len, .body_dropped = q->too_big,
-    };
+    req = http_request_of(q, method, version, t->path, query, ip);
+    caller = http_caller_of(q, method, query);
     fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
     if (fg_function_url_prepare(&q->srv->invoke_auth, q->view->conf, t, &req, &caller, &q->payload, &resp) < 0)
         return http_send_response(q, &resp, NULL);
@@ -454,10 +462,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     q->kind = HTTP_KIND_INVOKE;
     /* Who calls comes first: nothing below may tell a refused caller which functions exist. */
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
-    struct fg_invoke_caller caller = {
-        .method = method, .raw_path = q->raw_uri, .raw_query = query, .headers = q->headers,
-        .n_headers = q->n_headers, .body = q->body.data, .body_len = q->body.len, .body_dropped = q->too_big,
-    };
+    struct fg_invoke_caller caller = http_caller_of(q, method, query);
     if ((rc = fg_invoke_auth_check_as(&q->srv->invoke_auth, &caller, fg_now_ms() / 1000, &who, &why)) == -EACCES) {
         struct fg_invoke_answer a;
         char ip[INET6_ADDRSTRLEN];
