@@ -12,6 +12,7 @@ get Lambda's 403 and run nothing."""
 import json
 import os
 import re
+import signal
 import subprocess
 
 from harness import Gateway, check, wait_until, write
@@ -199,3 +200,22 @@ def test_function_url_aws_iam(tmp):
         check(p.returncode == 0 and json.loads(p.stdout)["AuthType"] == "AWS_IAM", "%s %s" % (p.stdout, p.stderr))
         p = aws(gw, tmp, "get-function-url-config", "--function-name", "Iam")
         check(p.returncode != 0 and "MissingAuthenticationTokenException" in p.stderr, "unsigned: %s" % p.stderr)
+
+
+def test_function_url_reload(tmp):
+    """A reload adds and removes a URL; the function's workers stay (url: applies in place)."""
+    config = setup(tmp, [fn("Echo", "echo")])
+    with Gateway(tmp, config) as gw:
+        host = {"Host": "Echo.lambda-url.localhost"}
+        check(gw.request("GET", "/", None, host)[0] == 404, "no url yet")
+        check(gw.request("POST", "/2015-03-31/functions/Echo/invocations", b"{}")[0] == 200, "a warm worker")
+        for text, status in ((fn("Echo", "echo", "\n    url: true"), 201), (fn("Echo", "echo"), 404)):
+            before = gw.stderr().count("reloaded ")
+            write(gw.config, setup(tmp, [text]) + "isolation: {enabled: false}\n")
+            gw.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: gw.stderr().count("reloaded ") > before, 20, "the reload", seen=gw.stderr)
+            line = [l for l in gw.stderr().splitlines() if "reloaded " in l][-1]
+            check("0 changed (new workers)" in line, "the reload's summary: %s" % line)
+            got = gw.request("GET", "/after", None, host)[0]
+            check(got == status, "after the reload: %d, expected %d" % (got, status))
+        check(open(gw.stdout_path).read().count("Init Duration") == 1, "one cold start: the worker was kept")
