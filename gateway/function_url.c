@@ -63,6 +63,11 @@ void fg_function_url_domain(const struct fg_config *conf, const char *name, char
     snprintf(out, size, "%s.lambda-url.%s.on.aws", id, conf->region);
 }
 
+void fg_function_url_of(const struct fg_config *conf, const char *name, int port, char *out, size_t size)
+{
+    snprintf(out, size, "%s://%s." FURL_HOST_SUFFIX ":%d/", fg_conf_tls_scheme(&conf->tls), name, port);
+}
+
 /* Whether s[0..n) ends with the lower-case suffix, at a label boundary. */
 static bool furl_ends_with(const char *s, size_t n, const char *suffix)
 {

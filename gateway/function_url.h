@@ -38,6 +38,10 @@ void fg_function_url_id(const struct fg_config *conf, const char *name, char out
 /* "URL-ID.lambda-url.REGION.on.aws" into out (always ended). */
 void fg_function_url_domain(const struct fg_config *conf, const char *name, char *out, size_t size);
 
+/* The URL fngate prints for function name: "SCHEME://NAME.lambda-url.localhost:PORT/" on
+ * the front door's port (always ended). */
+void fg_function_url_of(const struct fg_config *conf, const char *name, int port, char *out, size_t size);
+
 enum fg_function_url_host {
     FG_FURL_HOST_OTHER = 0,     /* not a function URL's host */
     FG_FURL_HOST_NAME,          /* NAME.lambda-url.localhost: label is the function's name */

@@ -46,7 +46,7 @@ static json_t *furl_api_config(const struct fg_config *conf, const struct fg_con
     static const char *const mode[] = { "BUFFERED", "RESPONSE_STREAM" };
     char url[256], arn[256], when[40];
 
-    snprintf(url, sizeof(url), "%s://%s.lambda-url.localhost:%d/", fg_conf_tls_scheme(&conf->tls), fn->name, port);
+    fg_function_url_of(conf, fn->name, port, url, sizeof(url));
     fg_conf_function_arn(conf, fn->name, arn, sizeof(arn));
     furl_api_time(conf, when);
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "FunctionUrl", url, "FunctionArn", arn, "AuthType",

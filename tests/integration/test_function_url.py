@@ -15,7 +15,7 @@ import re
 import signal
 import subprocess
 
-from harness import Gateway, check, wait_until, write
+from harness import Gateway, check, run_cli, wait_until, write
 
 KEY, SECRET = "AKIDFURLTEST", "furl-test-secret"
 FORBIDDEN = {"Message": "Forbidden. For troubleshooting Function URL authorization issues, see: "
@@ -200,6 +200,10 @@ def test_function_url_aws_iam(tmp):
         check(p.returncode == 0 and json.loads(p.stdout)["AuthType"] == "AWS_IAM", "%s %s" % (p.stdout, p.stderr))
         p = aws(gw, tmp, "get-function-url-config", "--function-name", "Iam")
         check(p.returncode != 0 and "MissingAuthenticationTokenException" in p.stderr, "unsigned: %s" % p.stderr)
+    # `fngate validate` shows the URL
+    p = run_cli("validate", "-c", os.path.join(tmp, "fngate.yaml"))
+    check("    url: http://Iam.lambda-url.localhost:8080/ (or /_fngate/url/Iam/), auth AWS_IAM\n" in p.stdout,
+          "validate: %s %s" % (p.stdout, p.stderr))
 
 
 def test_function_url_reload(tmp):
