@@ -4,6 +4,8 @@
  * AWS's shape, one per account, region and function). */
 #include <check.h>
 #include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,6 +189,105 @@ START_TEST(test_match)
 }
 END_TEST
 
+/* The event of a NONE URL: the 2.0 shape with Lambda's differences, exactly. */
+START_TEST(test_prepare_event)
+{
+    static const struct fg_http_header h[] = { { "Host", "echo.lambda-url.localhost:8080" }, { "Cookie", "a=1" },
+                                               { "User-Agent", "ua" }, { "Authorization", "ignored" } };
+    struct fg_config conf;
+    struct fg_function_url_target t;
+    struct fg_http_response refusal;
+    struct fg_invoke_auth auth;
+    struct fg_buf ev;
+    char id[FG_FUNCTION_URL_ID_LEN + 1], domain[128];
+    json_t *j, *rc;
+
+    load(&conf, CONF);
+    ck_assert_int_eq(fg_invoke_auth_init(&auth, &conf.invoke_api, "127.0.0.1"), 0);
+    ck_assert(fg_function_url_match(&conf, h[0].value, "/p/q?x=1", &t) && t.fn);
+    struct fg_http_request req = { .method = "POST", .raw_path = "/p/q", .raw_query = "x=1", .protocol = "HTTP/1.1",
+                                   .source_ip = "127.0.0.1", .headers = h, .n_headers = 4, .body = "hi",
+                                   .body_len = 2, .time_ms = 1700000000123LL, .request_id = "rid",
+                                   .account_id = conf.account_id };
+    struct fg_invoke_caller caller = { .method = "POST", .raw_path = "/p/q", .raw_query = "x=1", .headers = h,
+                                       .n_headers = 4, .body = "hi", .body_len = 2 };
+    fg_buf_init(&ev, 1 << 20);
+    ck_assert_int_eq(fg_function_url_prepare(&auth, &conf, &t, &req, &caller, &ev, &refusal), 0);
+    j = json_loadb(ev.data, ev.len, 0, NULL);
+    ck_assert_msg(j, "%s", ev.data);
+    fg_function_url_id(&conf, "Echo", id);
+    fg_function_url_domain(&conf, "Echo", domain, sizeof(domain));
+    rc = json_object_get(j, "requestContext");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "routeKey")), "$default");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "rawPath")), "/p/q");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "body")), "hi");
+    ck_assert(!json_object_get(j, "pathParameters") && !json_object_get(j, "stageVariables"));
+    ck_assert_str_eq(json_string_value(json_object_get(rc, "accountId")), "anonymous");
+    ck_assert_str_eq(json_string_value(json_object_get(rc, "apiId")), id);
+    ck_assert_str_eq(json_string_value(json_object_get(rc, "domainPrefix")), id);
+    ck_assert_str_eq(json_string_value(json_object_get(rc, "domainName")), domain);
+    ck_assert_str_eq(json_string_value(json_object_get(rc, "routeKey")), "$default");
+    ck_assert_str_eq(json_string_value(json_object_get(rc, "requestId")), "rid");
+    ck_assert(!json_object_get(rc, "authorizer"));
+    json_decref(j);
+
+    /* AWS_IAM without a signature: Lambda's 403, no event */
+    ck_assert(fg_function_url_match(&conf, "127.0.0.1", "/_fngate/url/Iam/p", &t) && t.fn);
+    fg_buf_reset(&ev);
+    ck_assert_int_eq(fg_function_url_prepare(&auth, &conf, &t, &req, &caller, &ev, &refusal), -EACCES);
+    ck_assert_int_eq(refusal.status, 403);
+    ck_assert(strstr(refusal.body.data, "{\"Message\":\"Forbidden. For troubleshooting Function URL"));
+    ck_assert_uint_eq(ev.len, 0);
+    fg_http_response_close(&refusal);
+    fg_buf_free(&ev);
+    fg_invoke_auth_close(&auth);
+    fg_conf_free(&conf);
+}
+END_TEST
+
+/* A finished invocation's answer: the function's response, or Lambda's errors. */
+START_TEST(test_result)
+{
+    static const struct {
+        enum fg_inv_status status;
+        const char *result;
+        int code;
+        const char *body;
+    } cases[] = {
+        { FG_INV_OK, "{\"statusCode\":201,\"body\":\"made\"}", 201, "made" },
+        { FG_INV_OK, "[1,2]", 200, "[1,2]" },
+        { FG_INV_OK, "not json", 502, "Internal Server Error" },
+        { FG_INV_FUNCTION_ERROR, "{\"errorType\":\"E\"}", 502, "Internal Server Error" },
+        { FG_INV_TIMEOUT, "{\"errorType\":\"Sandbox.Timedout\"}", 502, "Internal Server Error" },
+        { FG_INV_THROTTLED, "", 429, "{\"Message\":\"Rate Exceeded.\"}" },
+        { FG_INV_NOT_FOUND, "", 404, "{\"Message\":null}" },
+        { FG_INV_SERVICE_ERROR, "", 500, "{\"Message\":\"Internal Server Error\"}" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fg_invocation inv;
+        struct fg_http_response resp;
+        fg_invocation_init(&inv);
+        inv.status = cases[i].status;
+        strcpy(inv.request_id, "rid");
+        ck_assert_int_eq(fg_buf_append(&inv.result, cases[i].result, strlen(cases[i].result)), 0);
+        fg_function_url_result(&inv, false, &resp);
+        ck_assert_msg(resp.status == cases[i].code, "case %zu: %d", i, resp.status);
+        ck_assert_msg(resp.body.len == strlen(cases[i].body) && !memcmp(resp.body.data, cases[i].body, resp.body.len),
+                      "case %zu: %.*s", i, (int)resp.body.len, resp.body.data);
+        if (cases[i].status != FG_INV_NOT_FOUND)
+            ck_assert_str_eq(fg_http_header_get(resp.headers, resp.n_headers, "x-amzn-RequestId"), "rid");
+        fg_http_response_close(&resp);
+        /* debug_errors: the error JSON, 504 for a timeout */
+        fg_function_url_result(&inv, true, &resp);
+        if (cases[i].status == FG_INV_FUNCTION_ERROR || cases[i].status == FG_INV_TIMEOUT)
+            ck_assert(resp.status == (cases[i].status == FG_INV_TIMEOUT ? 504 : 502) &&
+                      resp.body.len == strlen(cases[i].result));
+        fg_http_response_close(&resp);
+        fg_invocation_close(&inv);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("function_url");
@@ -196,5 +297,7 @@ int main(void)
     tcase_add_test(tc, test_parse_host);
     tcase_add_test(tc, test_url_id);
     tcase_add_test(tc, test_match);
+    tcase_add_test(tc, test_prepare_event);
+    tcase_add_test(tc, test_result);
     return fg_unit_run(s, tc);
 }
