@@ -208,6 +208,7 @@ static const struct fg_conf_key conf_function_keys[] = {
     { .name = "network", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, network), .names = conf_network_names },
     { .name = "environment", .type = FG_CONF_PAIRS, .offset = offsetof(struct fg_conf_function, env) },
     { .name = "role", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_function, role), .parse = fg_conf_parse_role },
+    { .name = "url", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_function, url), .parse = fg_conf_parse_url },
     { .name = "events", .type = FG_CONF_CUSTOM, .parse = conf_parse_events },
     { .name = "retries", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_conf_function, retries), .table = conf_retries_keys },
     { .name = "destinations", .type = FG_CONF_TABLE, .table = conf_destination_keys },
@@ -233,7 +234,7 @@ static unsigned long long conf_hash_node(unsigned long long h, struct fy_node *n
 /* A function's keys that apply to its running workers: changing them retires none. */
 static const char *const conf_fn_in_place[] = {
     "events", "concurrency", "min_warm", "max_workers", "scaling", "idle_timeout", "description", "retries",
-    "destinations", "rate", NULL,
+    "destinations", "rate", "url", NULL,
 };
 /* The top-level key whose changes are per function. */
 static const char *const conf_top_skipped[] = { "functions", NULL };

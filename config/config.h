@@ -171,6 +171,32 @@ struct fg_conf_role {
 int fg_conf_parse_role(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                        struct fg_conf_pos kpos, void *field) FG_MUST_CHECK;
 
+/* Who may call a function URL (`url.auth_type`). */
+enum fg_url_auth {
+    FG_URL_AUTH_NONE = 0,       /* anyone who reaches the front door */
+    FG_URL_AUTH_AWS_IAM,        /* SigV4 (service lambda) by an invoke_api key or a role's credentials */
+};
+
+/* How a function URL answers (`url.invoke_mode`). */
+enum fg_url_invoke_mode {
+    FG_URL_BUFFERED = 0,        /* the whole response at once */
+    FG_URL_RESPONSE_STREAM,     /* accepted; answered buffered until streaming is wired in */
+};
+
+/* A function's `url:` (conf_url.c): its own URL on the front door (gateway/function_url.h).
+ * `url: true` is {auth_type: NONE, invoke_mode: BUFFERED}, as the Serverless Framework
+ * reads it. */
+struct fg_conf_url {
+    bool enabled;
+    int auth_type;                      /* enum fg_url_auth */
+    int invoke_mode;                    /* enum fg_url_invoke_mode */
+    struct fg_conf_pos pos;             /* of the `url` key */
+};
+
+/* The `url` key's parser (a FG_CONF_CUSTOM filling struct fg_conf_url). */
+int fg_conf_parse_url(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                      struct fg_conf_pos kpos, void *field) FG_MUST_CHECK;
+
 /* How a function's pool grows when every worker is busy (README "Warm pools"). */
 enum fg_scaling {
     FG_SCALING_ADAPTIVE = 0, /* wait for a warm worker unless a start is worth its cost */
@@ -210,6 +236,7 @@ struct fg_conf_function {
     enum fg_network network;
     struct fg_conf_pairs env;            /* environment: NAME: value */
     struct fg_conf_role role;            /* its execution role */
+    struct fg_conf_url url;              /* its function URL (url.enabled) */
     struct fg_conf_event *events;        /* in file order */
     size_t n_events;
     struct fg_conf_retries retries;       /* resolved against the top-level defaults */

@@ -9,6 +9,7 @@
 #include "../triggers/http_route.h"
 #include "../triggers/registry.h"
 #include "commands.h"
+#include "function_url.h"
 
 static void validate_usage(FILE *f)
 {
@@ -127,6 +128,13 @@ int fg_cmd_validate(int argc, char **argv)
                fn->retries.max_ms, validate_jitter[fn->retries.jitter]);
         printf("    on_success: %s\n    on_failure: %s\n", validate_destination(&fn->on_success),
                validate_destination(&fn->on_failure));
+        if (fn->url.enabled) {
+            char url[256];
+            fg_function_url_of(&conf, fn->name, conf.listen.port, url, sizeof(url));
+            printf("    url: %s (or %s%s/), auth %s%s\n", url, FG_FUNCTION_URL_PATH, fn->name,
+                   fn->url.auth_type == FG_URL_AUTH_AWS_IAM ? "AWS_IAM" : "NONE",
+                   fn->url.invoke_mode == FG_URL_RESPONSE_STREAM ? ", RESPONSE_STREAM (served buffered)" : "");
+        }
         for (size_t j = 0; j < fn->n_events; j++) {
             const struct fg_trigger_ops *ops = fg_registry_find(fn->events[j].type);
             char line[2048];

@@ -38,6 +38,8 @@
 #include "../triggers/http_route.h"
 #include "cors.h"
 #include "authorizer.h"
+#include "function_url.h"
+#include "function_url_api.h"
 #include "invoke_api.h"
 #include "invoke_auth.h"
 
@@ -76,6 +78,7 @@ enum http_kind {
     HTTP_KIND_ROUTE = 0,
     HTTP_KIND_INVOKE,
     HTTP_KIND_ASYNC,                  /* Invoke API, InvocationType Event */
+    HTTP_KIND_URL,                    /* a function URL (function_url.h) */
 };
 
 struct http_req {
@@ -223,6 +226,23 @@ static enum MHD_Result http_render_async(struct http_req *q)
     return http_invoke_error(q, 503, "ServiceException", msg);
 }
 
+/* Sends resp (closed here) with its status and headers, and apigw-requestid unless NULL. */
+static enum MHD_Result http_send_response(struct http_req *q, struct fg_http_response *resp, const char *apigw_id)
+{
+    struct MHD_Response *r = http_response_from(&resp->body);
+    int status = resp->status;
+
+    if (r) {
+        for (size_t i = 0; i < resp->n_headers; i++)
+            if (!q->cors || !fg_cors_header_is_cors(resp->headers[i].name))   /* the policy's win */
+                MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+        if (apigw_id)
+            MHD_add_response_header(r, "apigw-requestid", apigw_id);
+    }
+    fg_http_response_close(resp);
+    return r ? http_queue(q, status, r) : MHD_NO;
+}
+
 /* The router finished q->inv: render it (MHD thread, after resume). */
 /* A route's function failed: what API Gateway keeps in the logs. */
 static void http_log_error(const struct http_req *q)
@@ -230,7 +250,8 @@ static void http_log_error(const struct http_req *q)
     const struct fg_invocation *inv = &q->inv;
     char type[128], msg[512];
     fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
-    fg_log(FG_LOG_INFO, "http", "route: function %s request %s failed: %s: %s", inv->function, inv->request_id,
+    fg_log(FG_LOG_INFO, "http", "%s: function %s request %s failed: %s: %s",
+           q->kind == HTTP_KIND_URL ? "function URL" : "route", inv->function, inv->request_id,
            type[0] ? type : "Unknown", msg);
 }
 
@@ -245,12 +266,17 @@ static enum MHD_Result http_render(struct http_req *q)
         fg_invoke_api_result(&a, inv, q->fn_arn);
         return http_send_invoke_answer(q, &a);
     }
+    if (q->kind == HTTP_KIND_URL) {
+        struct fg_http_response resp;
+        if (inv->status == FG_INV_FUNCTION_ERROR || inv->status == FG_INV_TIMEOUT)
+            http_log_error(q);
+        fg_function_url_result(inv, q->view->conf->debug_errors, &resp);
+        return http_send_response(q, &resp, NULL);
+    }
     switch (inv->status) {
     case FG_INV_OK: {
         struct fg_http_response resp;
         struct fg_err err;
-        struct MHD_Response *r;
-        int status;
         int (*parse)(const char *, size_t, struct fg_http_response *, struct fg_err *) =
             q->route->conf->payload_format == FG_PAYLOAD_FORMAT_1_0 ? fg_apigw_v1_response : fg_apigw_response;
         if (parse(inv->result.data ? inv->result.data : "", inv->result.len, &resp, &err) < 0) {
@@ -258,17 +284,7 @@ static enum MHD_Result http_render(struct http_req *q)
                    inv->request_id, err.msg);
             return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
         }
-        if (!(r = http_response_from(&resp.body))) {
-            fg_http_response_close(&resp);
-            return MHD_NO;
-        }
-        for (size_t i = 0; i < resp.n_headers; i++)
-            if (!q->cors || !fg_cors_header_is_cors(resp.headers[i].name))   /* the policy's win */
-                MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
-        MHD_add_response_header(r, "apigw-requestid", q->apigw_id);
-        status = resp.status;
-        fg_http_response_close(&resp);
-        return http_queue(q, status, r);
+        return http_send_response(q, &resp, q->apigw_id);
     }
     case FG_INV_FUNCTION_ERROR:
     case FG_INV_TIMEOUT:
@@ -409,6 +425,30 @@ static enum MHD_Result http_authorize(struct http_req *q)
     return http_send_message(q, 500, "Internal Server Error", NULL, NULL);
 }
 
+/* The request as an event sees it (path: the one the function is given), its headers
+ * collected into q and the client's address into ip. */
+static struct fg_http_request http_request_of(struct http_req *q, const char *method, const char *version,
+                                              const char *path, const char *query, char ip[INET6_ADDRSTRLEN])
+{
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
+    http_client_ip(q->conn, ip);
+    return (struct fg_http_request){
+        .method = method, .raw_path = path, .raw_query = query ? query : "",
+        .protocol = version, .source_ip = ip, .headers = q->headers, .n_headers = q->n_headers,
+        .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
+        .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
+    };
+}
+
+/* The request as sent, for a signature check (headers collected first). */
+static struct fg_invoke_caller http_caller_of(const struct http_req *q, const char *method, const char *query)
+{
+    return (struct fg_invoke_caller){
+        .method = method, .raw_path = q->raw_uri, .raw_query = query, .headers = q->headers,
+        .n_headers = q->n_headers, .body = q->body.data, .body_len = q->body.len, .body_dropped = q->too_big,
+    };
+}
+
 static enum MHD_Result http_route(struct http_req *q, const char *method, const char *version)
 {
     const char *acrm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
@@ -451,14 +491,7 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
             return http_send_message(q, 429, "Too Many Requests", "Retry-After", after);
         }
     }
-    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
-    http_client_ip(q->conn, q->ip);
-    q->req = (struct fg_http_request){
-        .method = method, .raw_path = q->raw_uri, .raw_query = query ? query : "",
-        .protocol = version, .source_ip = q->ip, .headers = q->headers, .n_headers = q->n_headers,
-        .body = q->body.data, .body_len = q->body.len, .time_ms = fg_now_ms(),
-        .request_id = q->apigw_id, .account_id = q->view->conf->account_id,
-    };
+    q->req = http_request_of(q, method, version, q->raw_uri, query, q->ip);
     if (m->route->auth)
         return http_authorize(q);
     return http_route_submit(q);
@@ -482,6 +515,34 @@ static enum MHD_Result http_route_submit(struct http_req *q)
     return http_submit(q);
 }
 
+/* A request for a function URL (t from fg_function_url_match). */
+static enum MHD_Result http_function_url(struct http_req *q, const char *method, const char *version,
+                                         const struct fg_function_url_target *t)
+{
+    char *query = strchr(q->raw_uri, '?'), ip[INET6_ADDRSTRLEN];
+    struct fg_http_response resp;
+    struct fg_http_request req;
+    struct fg_invoke_caller caller;
+
+    if (query)
+        *query++ = '\0';
+    if (!t->fn) {
+        fg_function_url_not_found(&resp);
+        return http_send_response(q, &resp, NULL);
+    }
+    req = http_request_of(q, method, version, t->path, query, ip);
+    caller = http_caller_of(q, method, query);
+    fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
+    if (fg_function_url_prepare(&q->srv->invoke_auth, q->view->conf, t, &req, &caller, &q->payload, &resp) < 0)
+        return http_send_response(q, &resp, NULL);
+    q->kind = HTTP_KIND_URL;
+    snprintf(q->inv.function, sizeof(q->inv.function), "%s", t->fn->name);
+    memcpy(q->inv.request_id, q->apigw_id, sizeof(q->inv.request_id));   /* requestContext.requestId */
+    q->inv.payload = q->payload.data;
+    q->inv.payload_len = q->payload.len;
+    return http_submit(q);
+}
+
 static enum MHD_Result http_invoke(struct http_req *q, const char *method)
 {
     const char *type_hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
@@ -500,10 +561,7 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     q->kind = HTTP_KIND_INVOKE;
     /* Who calls comes first: nothing below may tell a refused caller which functions exist. */
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, http_collect_header, q);
-    struct fg_invoke_caller caller = {
-        .method = method, .raw_path = q->raw_uri, .raw_query = query, .headers = q->headers,
-        .n_headers = q->n_headers, .body = q->body.data, .body_len = q->body.len, .body_dropped = q->too_big,
-    };
+    struct fg_invoke_caller caller = http_caller_of(q, method, query);
     if ((rc = fg_invoke_auth_check_as(&q->srv->invoke_auth, &caller, fg_now_ms() / 1000, &who, &why)) == -EACCES) {
         struct fg_invoke_answer a;
         char ip[INET6_ADDRSTRLEN];
@@ -515,6 +573,11 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     }
     if (rc == -E2BIG)           /* the head passed; the body was too large to be checked */
         return http_invoke_error(q, 413, "RequestTooLargeException", HTTP_INVOKE_TOO_LARGE);
+    {
+        struct fg_invoke_answer a;      /* get-function-url-config, list-function-url-configs */
+        if (fg_function_url_api(conf, method, q->raw_uri, &who, q->srv->listener.port, &a) == 0)
+            return http_send_invoke_answer(q, &a);
+    }
     if (strcmp(method, "POST"))
         return http_invoke_error(q, 405, "InvalidRequestContentException", "Invoke takes POST");
     if ((rc = fg_invoke_api_function(q->raw_uri, q->inv.function, sizeof(q->inv.function), &err)) < 0)
@@ -523,15 +586,8 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
                                  rc == -ENOENT ? "Unknown operation" : err.msg);
     fg_conf_function_arn(conf, q->inv.function, q->fn_arn, sizeof(q->fn_arn));
     /* A function's role decides, before anything says whether the function exists. */
-    if (who.function[0]) {
-        enum fg_iam_decision d = fg_iam_evaluate(who.policy, "lambda:InvokeFunction", q->fn_arn);
-        if (d != FG_IAM_ALLOWED) {
-            char principal[256], msg[1024];
-            fg_iam_principal_arn(&who, conf->account_id, principal, sizeof(principal));
-            fg_iam_denied_message(msg, sizeof(msg), principal, "lambda:InvokeFunction", q->fn_arn, d, false);
-            return http_invoke_error(q, 403, "AccessDeniedException", msg);
-        }
-    }
+    if (fg_invoke_auth_authorize(&who, conf->account_id, "lambda:InvokeFunction", q->fn_arn, &why) < 0)
+        return http_invoke_error(q, why.status, why.error_type, why.message);
     if (fg_invoke_api_type(type_hdr, &type) < 0)
         return http_invoke_error(q, 400, "InvalidParameterValueException",
                                  "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun");
@@ -653,7 +709,8 @@ static int http_framing(const struct http_req *q, const char **why)
 static bool http_is_invoke(const struct http_req *q)
 {
     return q->view->conf->invoke_api.enabled &&
-           !strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1);
+           (!strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1) ||
+            !strncmp(q->raw_uri, FG_FUNCTION_URL_API_PREFIX, sizeof(FG_FUNCTION_URL_API_PREFIX) - 1));
 }
 
 static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -725,6 +782,12 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     }
     if (q->waiting)
         return http_render(q);
+    {
+        struct fg_function_url_target t;    /* before routes and the Invoke API */
+        if (fg_function_url_match(q->view->conf, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+                                  q->raw_uri, &t))
+            return http_function_url(q, method, version, &t);
+    }
     if (http_is_invoke(q))
         return http_invoke(q, method);
     return http_route(q, method, version);

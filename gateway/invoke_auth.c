@@ -306,3 +306,25 @@ int fg_invoke_auth_check_as(struct fg_invoke_auth *a, const struct fg_invoke_cal
         return 0;
     return auth_sigv4(a, c, now_s, who, why);
 }
+
+int fg_invoke_auth_check_signed(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
+                                struct fg_iam_principal *who, struct fg_invoke_refusal *why)
+{
+    memset(who, 0, sizeof(*who));
+    return auth_sigv4(a, c, now_s, who, why);
+}
+
+int fg_invoke_auth_authorize(const struct fg_iam_principal *who, const char *account_id, const char *action,
+                             const char *arn, struct fg_invoke_refusal *why)
+{
+    enum fg_iam_decision d;
+    char principal[256];
+
+    if (!who->function[0] || (d = fg_iam_evaluate(who->policy, action, arn)) == FG_IAM_ALLOWED)
+        return 0;
+    fg_iam_principal_arn(who, account_id, principal, sizeof(principal));
+    why->status = 403;
+    why->error_type = "AccessDeniedException";
+    fg_iam_denied_message(why->message, sizeof(why->message), principal, action, arn, d, false);
+    return -EACCES;
+}

@@ -57,7 +57,7 @@ struct fg_invoke_caller {
 struct fg_invoke_refusal {
     int status;                 /* 400 or 403 */
     const char *error_type;     /* static */
-    char message[512];
+    char message[1024];         /* room for IAM's refusal with 64-character names */
 };
 
 /* Caller-embedded a; conf is borrowed until fg_invoke_auth_close; listen_host is the
@@ -86,5 +86,17 @@ int fg_invoke_auth_check(struct fg_invoke_auth *a, const struct fg_invoke_caller
  * ExpiredTokenException (403, Lambda's words). */
 int fg_invoke_auth_check_as(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
                             struct fg_iam_principal *who, struct fg_invoke_refusal *why) FG_MUST_CHECK;
+
+/* The signature alone, whatever invoke_api.auth says, with neither the browser nor the
+ * Host check: for function URLs with auth type AWS_IAM, which browsers and any Host may
+ * reach. The same keys (invoke_api.credentials, role credentials) and returns. */
+int fg_invoke_auth_check_signed(struct fg_invoke_auth *a, const struct fg_invoke_caller *c, long long now_s,
+                                struct fg_iam_principal *who, struct fg_invoke_refusal *why) FG_MUST_CHECK;
+
+/* Whether a role principal (who->function set) may do action ("lambda:InvokeFunction") on
+ * the function arn: 0, or -EACCES with why filled as Lambda refuses it (403
+ * AccessDeniedException, IAM's text). A configured key (who->function "") may do anything. */
+int fg_invoke_auth_authorize(const struct fg_iam_principal *who, const char *account_id, const char *action,
+                             const char *arn, struct fg_invoke_refusal *why) FG_MUST_CHECK;
 
 #endif

@@ -143,29 +143,21 @@ static int apigw_query(struct fg_buf *out, const char *raw_query)
     return rc;
 }
 
-/* "authorizer":{...}, (trusted JSON from gateway/authorizer.c) when the route has one. */
-static int apigw_authorizer(struct fg_buf *out, const struct fg_http_request *req)
-{
-    int rc;
-    if (!req->authorizer_v2)
-        return 0;
-    if ((rc = apigw_raw(out, "\"authorizer\":")) || (rc = apigw_raw(out, req->authorizer_v2)))
-        return rc;
-    return apigw_raw(out, ",");
-}
-
-static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_route_match *m)
+static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, const struct fg_apigw_origin *o)
 {
     struct fg_apigw_stamp st;
-    const char *host, *ua;
+    const char *host, *ua, *account = o->account_id ? o->account_id : req->account_id;
+    const char *api = o->api_id ? o->api_id : "fngate";
     int rc;
 
     fg_apigw_stamp(req, &st);
-    host = st.host;
+    host = o->domain_name ? o->domain_name : st.host;
     ua = st.user_agent;
     if ((rc = apigw_raw(out, "\"requestContext\":{")) ||
-        (rc = fg_apigw_str_field(out, "accountId", req->account_id, strlen(req->account_id))) ||
-        (rc = apigw_raw(out, ",\"apiId\":\"fngate\",")) || (rc = apigw_authorizer(out, req)) ||
+        (rc = fg_apigw_str_field(out, "accountId", account, strlen(account))) || (rc = apigw_raw(out, ",")) ||
+        (rc = fg_apigw_str_field(out, "apiId", api, strlen(api))) || (rc = apigw_raw(out, ",")) ||
+        (o->authorizer && ((rc = apigw_raw(out, "\"authorizer\":")) || (rc = apigw_raw(out, o->authorizer)) ||
+                           (rc = apigw_raw(out, ",")))) ||
         (rc = fg_apigw_str_field(out, "domainName", host, strlen(host))) || (rc = apigw_raw(out, ",")) ||
         (rc = fg_apigw_str_field(out, "domainPrefix", host, strcspn(host, ".:"))) ||
         (rc = apigw_raw(out, ",\"http\":{")) ||
@@ -175,7 +167,7 @@ static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, 
         (rc = fg_apigw_str_field(out, "sourceIp", req->source_ip, strlen(req->source_ip))) || (rc = apigw_raw(out, ",")) ||
         (rc = fg_apigw_str_field(out, "userAgent", ua, strlen(ua))) || (rc = apigw_raw(out, "},")) ||
         (rc = fg_apigw_str_field(out, "requestId", req->request_id, strlen(req->request_id))) || (rc = apigw_raw(out, ",")) ||
-        (rc = fg_apigw_str_field(out, "routeKey", m->route->route_key, strlen(m->route->route_key))) ||
+        (rc = fg_apigw_str_field(out, "routeKey", o->route_key, strlen(o->route_key))) ||
         (rc = apigw_raw(out, ",\"stage\":\"$default\",")) ||
         (rc = fg_apigw_str_field(out, "time", st.time, strlen(st.time))) || (rc = apigw_raw(out, ",\"timeEpoch\":")) ||
         (rc = apigw_raw(out, st.epoch_ms)))
@@ -186,7 +178,14 @@ static int apigw_context(struct fg_buf *out, const struct fg_http_request *req, 
 int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_match *m,
                    struct fg_buf *out)
 {
-    const char *key = m->route->route_key;
+    const struct fg_apigw_origin o = { .route_key = m->route->route_key, .match = m, .authorizer = req->authorizer_v2 };
+    return fg_apigw_event_as(req, &o, out);
+}
+
+int fg_apigw_event_as(const struct fg_http_request *req, const struct fg_apigw_origin *o,
+                      struct fg_buf *out)
+{
+    const char *key = o->route_key;
     int rc;
 
     if ((rc = apigw_raw(out, "{\"version\":\"2.0\",")) ||
@@ -195,7 +194,7 @@ int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_matc
         (rc = fg_apigw_str_field(out, "rawQueryString", req->raw_query, strlen(req->raw_query))) ||
         (rc = apigw_raw(out, ",")) || (rc = apigw_cookies(out, req)) || (rc = apigw_headers(out, req)) ||
         (rc = apigw_raw(out, ",")) || (rc = apigw_query(out, req->raw_query)) ||
-        (rc = fg_apigw_path_params(out, m)) || (rc = apigw_context(out, req, m)) || (rc = fg_apigw_body(out, req)))
+        (rc = fg_apigw_path_params(out, o->match)) || (rc = apigw_context(out, req, o)) || (rc = fg_apigw_body(out, req)))
         return rc;
     return apigw_raw(out, "}");
 }
@@ -218,7 +217,7 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
         else
             rc = fg_buf_append(&resp->body, result, len);
         if (rc == 0)
-            rc = fg_apigw_add_header(resp, "content-type", "application/json");
+            rc = fg_http_response_add_header(resp, "content-type", "application/json");
         return fg_apigw_response_finish(rc, root, resp, err);
     }
     if ((rc = fg_apigw_status(sc, &resp->status, err)) < 0)
@@ -236,7 +235,7 @@ int fg_apigw_response(const char *result, size_t len, struct fg_http_response *r
         size_t i;
         json_array_foreach(cookies, i, v) {
             if (json_is_string(v) && !strpbrk(json_string_value(v), "\r\n") &&
-                (rc = fg_apigw_add_header(resp, "set-cookie", json_string_value(v))) < 0)
+                (rc = fg_http_response_add_header(resp, "set-cookie", json_string_value(v))) < 0)
                 return fg_apigw_response_finish(rc, root, resp, err);
         }
     }

@@ -51,11 +51,30 @@ struct fg_http_response {
 int fg_apigw_event(const struct fg_http_request *req, const struct fg_route_match *m,
                    struct fg_buf *out) FG_MUST_CHECK;
 
+/* Where a 2.0 event says it was received, for sources that are not a route of the HTTP
+ * API (function URLs: routeKey "$default", apiId and domain of the URL, accountId
+ * "anonymous" when unauthenticated, authorizer.iam). Borrowed strings. */
+struct fg_apigw_origin {
+    const char *route_key;                  /* routeKey, top level and requestContext */
+    const struct fg_route_match *match;     /* pathParameters from its params; NULL: none */
+    const char *api_id;                     /* NULL: "fngate" */
+    const char *domain_name;                /* NULL: the Host header */
+    const char *account_id;                 /* NULL: req->account_id */
+    const char *authorizer;                 /* requestContext.authorizer as JSON text; NULL: none */
+};
+
+/* The same event from an origin. Same returns. */
+int fg_apigw_event_as(const struct fg_http_request *req, const struct fg_apigw_origin *o,
+                      struct fg_buf *out) FG_MUST_CHECK;
+
 /* Maps a function result (response bytes) onto resp (caller-embedded, zeroed by the call).
  * 0, or -EINVAL with err filled when the result is not a usable response (the caller
  * answers 502); resp is empty then. */
 int fg_apigw_response(const char *result, size_t len, struct fg_http_response *resp,
                       struct fg_err *err) FG_MUST_CHECK;
+
+/* Appends a header to resp (both strings copied). 0 or -ENOMEM. */
+int fg_http_response_add_header(struct fg_http_response *resp, const char *name, const char *value) FG_MUST_CHECK;
 
 void fg_http_response_close(struct fg_http_response *resp);
 

@@ -71,6 +71,8 @@ int fg_apigw_path_params(struct fg_buf *out, const struct fg_route_match *m)
     bool first = true;
     int rc = 0;
 
+    if (!m)
+        return 0;
     fg_buf_init(&pv, 1 << 20);
     for (size_t i = 0; i < m->n_params && !rc; i++) {
         const struct fg_route_param *p = &m->params[i];
@@ -140,7 +142,7 @@ int fg_apigw_body(struct fg_buf *out, const struct fg_http_request *req)
 
 /* ------------------------------------------------------------------ result → response */
 
-int fg_apigw_add_header(struct fg_http_response *resp, const char *name, const char *value)
+int fg_http_response_add_header(struct fg_http_response *resp, const char *name, const char *value)
 {
     struct fg_http_header *h = realloc(resp->headers, (resp->n_headers + 1) * sizeof(*h));
     if (!h)
@@ -198,7 +200,7 @@ int fg_apigw_add_headers(json_t *headers, json_t *except, struct fg_http_respons
             continue;
         if (fg_apigw_scalar_text(v, num, sizeof(num), &text) < 0)
             return fg_err_set(err, -EINVAL, "header %s must be a string", key);
-        if ((rc = fg_apigw_header_ok(key, text, err)) < 0 || (rc = fg_apigw_add_header(resp, key, text)) < 0)
+        if ((rc = fg_apigw_header_ok(key, text, err)) < 0 || (rc = fg_http_response_add_header(resp, key, text)) < 0)
             return rc;
     }
     return 0;

@@ -55,8 +55,6 @@ const char *fg_apigw_header(const struct fg_http_request *req, const char *name,
  * `"isBase64Encoded":false` without one. */
 int fg_apigw_body(struct fg_buf *out, const struct fg_http_request *req);
 
-/* Appends a header to resp (copies both). 0 or -ENOMEM. */
-int fg_apigw_add_header(struct fg_http_response *resp, const char *name, const char *value);
 
 /* A header of a function's answer (a string, number or boolean) as text: in *out, borrowed
  * from v or written into buf. -EINVAL for other JSON types. */

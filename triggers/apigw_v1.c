@@ -229,7 +229,7 @@ static int apigw_v1_multi_headers(json_t *multi, struct fg_http_response *resp, 
             const char *text;
             if (fg_apigw_scalar_text(v, num, sizeof(num), &text) < 0)
                 return fg_err_set(err, -EINVAL, "multiValueHeaders.%s must hold strings", key);
-            if ((rc = fg_apigw_header_ok(key, text, err)) < 0 || (rc = fg_apigw_add_header(resp, key, text)) < 0)
+            if ((rc = fg_apigw_header_ok(key, text, err)) < 0 || (rc = fg_http_response_add_header(resp, key, text)) < 0)
                 return rc;
         }
     }

@@ -267,7 +267,7 @@ static int http_check_path(struct fg_conf_parser *p, struct fg_conf_pos pos, con
     if (!(norm = (char *)fg_conf_printf(p, "%s%s", path[0] == '/' ? "" : "/", path)))
         return -ENOMEM;
     if (!strncmp(norm, "/_fngate/", 9) || !strcmp(norm, "/_fngate"))
-        return fg_conf_fail(p, pos, "path '%s': /_fngate/ is reserved for fngate's admin API", path);
+        return fg_conf_fail(p, pos, "path '%s': /_fngate/ is reserved for fngate (function URLs: /_fngate/url/NAME/)", path);
     for (s = norm; *s;) {
         const char *seg = ++s, *end = strchr(seg, '/');
         size_t n = end ? (size_t)(end - seg) : strlen(seg);

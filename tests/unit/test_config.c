@@ -140,7 +140,7 @@ static const struct conf_case conf_cases[] = {
     { HEAD "    rate: {burst: 5}\n", "rate: 'per_second' is required" },
     { HEAD "    rate: {per_second: lots}\n", "per_second: expected a number, got 'lots'" },
     { HEAD "    events:\n      - http: {method: GET, path: /a, rate: {per_second: 0.5}}\n", NULL },
-    { HEAD "    events:\n      - http: GET /_fngate/queue\n", "/_fngate/ is reserved for fngate's admin API" },
+    { HEAD "    events:\n      - http: GET /_fngate/queue\n", "/_fngate/ is reserved for fngate (function URLs" },
     { "durability: disk\n" HEAD, "durability: unknown value 'disk'" },
     { "gateway: {max_connections_per_client: -1}\n" HEAD, "max_connections_per_client: -1 is out of range (0..1000000)" },
     { "s3: {max_connections_per_client: lots}\n" HEAD, "max_connections_per_client: expected an integer, got 'lots'" },
