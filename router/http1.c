@@ -55,11 +55,16 @@ static int http1_dechunk(struct fg_http1_parser *p, const char *buf, size_t len,
             if (n > p->chunk_left)
                 n = (size_t)p->chunk_left;
             if (p->stream) {
-                /* Hand a streamed body on in bounded pieces, whatever the chunk sizes. */
+                /* Hand a streamed body on in bounded pieces, whatever the chunk sizes, and
+                 * up to its limit exactly: what lies past it is refused. */
                 if (out->len >= FG_HTTP1_STREAM_YIELD_BYTES)
                     return 0;
                 if (n > FG_HTTP1_STREAM_YIELD_BYTES - out->len)
                     n = FG_HTTP1_STREAM_YIELD_BYTES - out->len;
+                if (p->decoded == limit)
+                    return -FG_ETOOBIG;
+                if (n > limit - p->decoded)
+                    n = (size_t)(limit - p->decoded);
             }
             if (fg_buf_append(out, buf + p->pos, n) < 0)
                 return -FG_ETOOBIG;
@@ -105,7 +110,7 @@ static int http1_dechunk(struct fg_http1_parser *p, const char *buf, size_t len,
             if (!p->chunk_left) {
                 p->state = CK_TRAILER_START;
                 p->trailer_off = p->pos;
-            } else if (p->chunk_left > limit || p->chunk_left > limit - p->decoded) {
+            } else if (!p->stream && (p->chunk_left > limit || p->chunk_left > limit - p->decoded)) {
                 return -FG_ETOOBIG;
             } else {
                 p->state = CK_DATA;

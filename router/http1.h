@@ -106,7 +106,9 @@ void fg_http1_parser_stream_limit(struct fg_http1_parser *p, unsigned long long 
  *                 again before reading more: undecoded bytes may wait in buf
  *   -EMSGSIZE     headers over header_max bytes (answer 431)
  *   -FG_ETOOBIG   body over body_max bytes (answer 413); rq's head fields are filled, and
- *                 rq->content_length says how much body the client announced
+ *                 rq->content_length says how much body the client announced. A streamed
+ *                 body is refused as it passes stream_max: scratch then holds its bytes up
+ *                 to the limit, still to be handed on
  *   -EINVAL       malformed (answer 400)
  * scratch receives a chunked body; its own ceiling must allow body_max; it is emptied when
  * a chunked body starts. On a non-zero return p is ready for the next request. */

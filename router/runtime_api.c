@@ -437,7 +437,10 @@ static void rapi_stream_end(struct fg_runtime_api_conn *c, const struct fg_http1
 
     if (rapi_stream_start(c, rq) < 0)
         return;
-    if (!too_large)
+    /* Too large: the bytes up to the limit are in c->body (http1.h). */
+    if (too_large)
+        rapi_stream_data(c, c->body.data, c->body.len);
+    else
         rapi_stream_data(c, rq->body, rq->body_len);
     if (api->stream != c)
         return;                     /* the owner closed the server meanwhile */

@@ -308,6 +308,7 @@ START_TEST(test_http1_stream_limit)
     fg_http1_parser_init(&p, 4096, 4);
     fg_http1_parser_stream_limit(&p, 12);
     ck_assert_int_eq(fg_http1_parse(&p, stream, sizeof(stream) - 1, &scratch, &rq), -FG_ETOOBIG);
+    ck_assert_int_eq(scratch.len, 12);      /* up to the limit exactly */
     fg_buf_reset(&scratch);
     fg_http1_parser_stream_limit(&p, 16);
     ck_assert_int_eq(fg_http1_parse(&p, stream, sizeof(stream) - 1, &scratch, &rq), 0);

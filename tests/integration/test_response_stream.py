@@ -1,0 +1,286 @@
+# SPDX-License-Identifier: MIT
+"""Response streaming end to end (README "Response streaming"): Node functions written with
+awslambda.streamifyResponse, run by the bundled runtime and by the official
+aws-lambda-ric unmodified, read through InvokeWithResponseStream by the AWS SDK for
+JavaScript v3 (InvokeWithResponseStreamCommand, npm @aws-sdk/client-lambda in
+build/aws-sdk-v3) and by a raw event-stream reader here; the first chunk arrives before
+the handler finishes; an error or a timeout mid-stream ends with InvokeComplete; a 300 MB
+stream goes through the 200 MB limit with the gateway's RSS flat and the bytes intact; a
+client that leaves mid-stream frees its worker; buffered callers (Invoke, a route) of a
+streaming function still get its whole response."""
+import hashlib
+import http.client
+import json
+import os
+import struct
+import subprocess
+import time
+import zlib
+
+from harness import Gateway, check, wait_until, write
+from test_role import SDK_DIR, ensure_sdk
+from test_runtimes import RIC_DIR, ensure_ric
+
+HANDLERS = r"""
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+exports.slow = awslambda.streamifyResponse(async (event, stream, context) => {
+  stream.write('first;');
+  await sleep(1500);
+  stream.write('second;');
+  console.log('slow done', context.awsRequestId);
+  stream.end('last');
+});
+exports.fail = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write('partial');
+  await sleep(100);
+  throw new TypeError('boom mid-stream');
+});
+exports.hang = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write('started');
+  await sleep(60000);
+});
+exports.plain = async (event) => ({ buffered: event.n });
+exports.json = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write('{"statusCode": 201, ');
+  await sleep(50);
+  stream.end('"body": "streamed"}');
+});
+// A deterministic MB pattern (byte i of the stream is (i * 7 + (i >> 20)) & 255), written
+// with back-pressure respected; the write loop ends when fngate refuses more.
+exports.big = awslambda.streamifyResponse(async (event, stream) => {
+  const mb = 1 << 20;
+  let gone = false;
+  stream.on('error', () => { gone = true; });
+  stream.on('close', () => { gone = true; });
+  for (let m = 0; m < event.mb && !gone; m++) {
+    const b = Buffer.alloc(mb);
+    for (let i = 0; i < mb; i++) b[i] = (i * 7 + m) & 255;
+    if (!stream.write(b)) {
+      await new Promise((r) => { stream.once('drain', r); stream.once('close', r); stream.once('error', r); });
+    }
+  }
+  if (!gone) stream.end();
+});
+"""
+
+# Reads one InvokeWithResponseStream answer with the SDK, printing each event as it comes
+# with its arrival time (ms since the call).
+SDK_READER = r"""
+const { LambdaClient, InvokeWithResponseStreamCommand } = require('@aws-sdk/client-lambda');
+const [port, fn, payload, logType] = process.argv.slice(2);
+(async () => {
+  const c = new LambdaClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+  const t0 = Date.now();
+  const input = { FunctionName: fn, Payload: Buffer.from(payload) };
+  if (logType) input.LogType = logType;
+  const r = await c.send(new InvokeWithResponseStreamCommand(input));
+  const out = { status: r.StatusCode, version: r.ExecutedVersion, type: r.ResponseStreamContentType,
+                requestId: r.$metadata.requestId, events: [] };
+  for await (const ev of r.EventStream) {
+    if (ev.PayloadChunk) out.events.push({ t: Date.now() - t0, chunk: Buffer.from(ev.PayloadChunk.Payload).toString() });
+    if (ev.InvokeComplete) out.events.push({ t: Date.now() - t0, complete: ev.InvokeComplete });
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => console.log(JSON.stringify({ error: e.name, message: e.message })));
+"""
+
+
+def config(code, extra="", runtime="nodejs"):
+    def fn(name, handler, timeout=20, more=""):
+        return "  %s:\n    runtime: %s\n    handler: %s\n    code: %s\n    timeout: %d\n%s" % (
+            name, runtime, handler, code, timeout, more)
+    return ("functions:\n" + fn("Slow", "index.slow") +
+            fn("Json", "index.json", more="    events:\n      - http: GET /json\n") +
+            fn("Fail", "index.fail") + fn("Hang", "index.hang", timeout=2) + fn("Plain", "index.plain") +
+            fn("Big", "index.big", timeout=120, more="    memory: 1024\n    concurrency: 1\n") + extra)
+
+
+def sdk_read(gw, tmp, fn, payload="{}", log_type=None):
+    script = write(os.path.join(tmp, "sdk_reader.js"), SDK_READER)
+    env = dict(os.environ, NODE_PATH=os.path.join(SDK_DIR, "node_modules"))
+    p = subprocess.run(["node", script, str(gw.port), fn, payload] + ([log_type] if log_type else []),
+                       capture_output=True, text=True, timeout=60, env=env)
+    check(p.returncode == 0 and p.stdout.strip(), "sdk reader: %s %s" % (p.stdout, p.stderr))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_sdk_reads_chunks_as_they_come(tmp):
+    ensure_sdk()
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "index.js"), HANDLERS)
+    with Gateway(tmp, config(code)) as gw:
+        out = sdk_read(gw, tmp, "Slow", log_type="Tail")
+        check(out.get("status") == 200 and out["version"] == "$LATEST", out)
+        check(out["type"] == "application/vnd.amazon.eventstream", out)
+        chunks = [e for e in out["events"] if "chunk" in e]
+        check("".join(e["chunk"] for e in chunks) == "first;second;last", out)
+        # The first chunk came before the handler slept its 1.5 s: streamed, not buffered.
+        check(chunks[-1]["t"] - chunks[0]["t"] >= 1000, "chunks arrived together: %s" % out)
+        done = out["events"][-1]["complete"]
+        check(set(done) <= {"LogResult"}, done)
+        import base64
+        check("slow done" in base64.b64decode(done["LogResult"]).decode(), done)
+
+        # An error mid-stream: the bytes before it, then InvokeComplete naming it.
+        out = sdk_read(gw, tmp, "Fail")
+        check(out["events"][0]["chunk"] == "partial", out)
+        check(out["events"][-1]["complete"] == {"ErrorCode": "TypeError", "ErrorDetails": "boom mid-stream"}, out)
+
+        # A timeout mid-stream.
+        out = sdk_read(gw, tmp, "Hang")
+        check(out["events"][0]["chunk"] == "started", out)
+        done = out["events"][-1]["complete"]
+        check(done["ErrorCode"] == "Sandbox.Timedout" and "Task timed out after 2.00 seconds" in done["ErrorDetails"],
+              out)
+
+        # A function that does not stream: its whole response as one chunk, as AWS sends it.
+        out = sdk_read(gw, tmp, "Plain", '{"n": 7}')
+        check([e.get("chunk") for e in out["events"][:-1]] == ['{"buffered":7}'], out)
+        check(out["events"][-1]["complete"] == {}, out)
+
+        out = sdk_read(gw, tmp, "Nope")
+        check(out.get("error") == "ResourceNotFoundException", out)
+
+
+def test_buffered_callers_of_a_streaming_function(tmp):
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "index.js"), HANDLERS)
+    with Gateway(tmp, config(code)) as gw:
+        status, headers, body = gw.invoke("Slow", {})
+        check(status == 200 and body == b"first;second;last" and "x-amz-function-error" not in headers,
+              (status, headers, body))
+        status, headers, body = gw.invoke("Fail", {})
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled", (status, headers, body))
+        err = json.loads(body)
+        check(err["errorType"] == "TypeError" and err["errorMessage"] == "boom mid-stream", err)
+        # A route: the streamed bytes are the function's response, read as a 2.0 result.
+        status, _, body = gw.request("GET", "/json")
+        check(status == 201 and body == b"streamed", (status, body))
+        # Over 6 MB without a sink: Lambda's buffered limit applies.
+        status, headers, body = gw.invoke("Big", {"mb": 7}, timeout=120)
+        check(headers.get("x-amz-function-error") == "Unhandled" and
+              json.loads(body)["errorType"] == "Function.ResponseSizeTooLarge", (status, headers, body[:300]))
+
+
+def read_events(resp, on_chunk, limit=None):
+    """Decodes an event stream from resp as it arrives (checking both CRCs); on_chunk gets
+    each PayloadChunk's bytes. Returns the InvokeComplete JSON. Stops early (None) once
+    limit bytes of chunks were read."""
+    buf = b""
+    seen = 0
+    while True:
+        data = resp.read1(1 << 20) if hasattr(resp, "read1") else resp.read(1 << 20)
+        if not data:
+            check(False, "the event stream ended without InvokeComplete")
+        buf += data
+        while len(buf) >= 12:
+            total, hlen, pcrc = struct.unpack(">III", buf[:12])
+            check(zlib.crc32(buf[:8]) == pcrc, "prelude CRC")
+            if len(buf) < total:
+                break
+            msg, buf = buf[:total], buf[total:]
+            check(zlib.crc32(msg[:-4]) == struct.unpack(">I", msg[-4:])[0], "message CRC")
+            headers, off = {}, 12
+            while off < 12 + hlen:
+                n = msg[off]
+                name = msg[off + 1:off + 1 + n].decode()
+                vlen = struct.unpack(">H", msg[off + 2 + n:off + 4 + n])[0]
+                headers[name] = msg[off + 4 + n:off + 4 + n + vlen].decode()
+                off += 4 + n + vlen
+            payload = msg[12 + hlen:-4]
+            if headers[":event-type"] == "PayloadChunk":
+                on_chunk(payload)
+                seen += len(payload)
+                if limit and seen >= limit:
+                    return None
+            else:
+                check(headers[":event-type"] == "InvokeComplete", headers)
+                return json.loads(payload)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def expected_hash(n_bytes):
+    h = hashlib.sha256()
+    base = bytes((i * 7) & 255 for i in range(256))
+    for m in range(n_bytes >> 20):
+        pattern = bytes((b + m) & 255 for b in base) * 4096
+        h.update(pattern)
+    return h.hexdigest()
+
+
+def test_300mb_stream_flat_rss_and_the_200mb_limit(tmp):
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "index.js"), HANDLERS)
+    with Gateway(tmp, config(code)) as gw:
+        c = gw.conn(timeout=120)
+        c.request("POST", "/2021-11-15/functions/Big/response-streaming-invocations", body=json.dumps({"mb": 300}))
+        resp = c.getresponse()
+        check(resp.status == 200 and resp.getheader("Content-Type") == "application/vnd.amazon.eventstream",
+              resp.status)
+        h = hashlib.sha256()
+        state = {"n": 0, "base": 0, "peak": 0}
+
+        def on_chunk(b):
+            h.update(b)
+            state["n"] += len(b)
+            if state["n"] >= (16 << 20) and not state["base"]:
+                state["base"] = rss_kb(gw.proc.pid)
+            if state["base"] and state["n"] % (8 << 20) < len(b):
+                state["peak"] = max(state["peak"], rss_kb(gw.proc.pid))
+        done = read_events(resp, on_chunk)
+        c.close()
+        # Lambda's 200 MB: the bytes up to it intact, then the stream ends with the error.
+        check(state["n"] == 200 << 20, "read %d bytes" % state["n"])
+        check(h.hexdigest() == expected_hash(200 << 20), "the streamed bytes differ")
+        check(done["ErrorCode"] == "Function.ResponseSizeTooLarge" and "209715200" in done["ErrorDetails"], done)
+        growth_mb = (state["peak"] - state["base"]) / 1024
+        check(growth_mb < 100, "the gateway's RSS grew by %.0f MB during the stream" % growth_mb)
+        # The worker went on to its next invocation.
+        status, _, body = gw.invoke("Big", {"mb": 1}, timeout=60)
+        check(status == 200 and len(body) == 1 << 20, (status, len(body)))
+
+
+def test_client_leaves_mid_stream(tmp):
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "index.js"), HANDLERS)
+    with Gateway(tmp, config(code)) as gw:
+        c = gw.conn(timeout=60)
+        c.request("POST", "/2021-11-15/functions/Big/response-streaming-invocations", body=json.dumps({"mb": 100}))
+        resp = c.getresponse()
+        check(resp.status == 200, resp.status)
+        check(read_events(resp, lambda b: None, limit=4 << 20) is None, "ended early")
+        c.close()                     # gone with the worker paused behind a full window
+        # Big has concurrency 1: a new call is throttled until the first one ended, which
+        # it does long before its 120 s timeout once its bytes are dropped.
+        def next_ok():
+            status, _, body = gw.invoke("Big", {"mb": 1}, timeout=60)
+            return status == 200 and len(body) == 1 << 20
+        wait_until(next_ok, 60, "the function to be free again after its client left")
+
+
+def test_aws_lambda_ric_streams_unmodified(tmp):
+    ensure_ric()
+    ensure_sdk()
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "index.js"), HANDLERS)
+    write(os.path.join(code, "bootstrap"), """
+        #!/bin/sh
+        exec node %s/node_modules/aws-lambda-ric/bin/index.mjs "$_HANDLER"
+        """ % RIC_DIR, mode=0o755)
+    with Gateway(tmp, config(code, runtime="provided")) as gw:
+        out = sdk_read(gw, tmp, "Slow")
+        chunks = [e for e in out["events"] if "chunk" in e]
+        check("".join(e["chunk"] for e in chunks) == "first;second;last", out)
+        check(chunks[-1]["t"] - chunks[0]["t"] >= 1000, "chunks arrived together: %s" % out)
+        check(out["events"][-1]["complete"] == {}, out)
+        out = sdk_read(gw, tmp, "Fail")
+        check(out["events"][0]["chunk"] == "partial", out)
+        check(out["events"][-1]["complete"] == {"ErrorCode": "TypeError", "ErrorDetails": "boom mid-stream"}, out)
