@@ -143,6 +143,24 @@ def test_sdk_reads_chunks_as_they_come(tmp):
         check(out.get("error") == "ResourceNotFoundException", out)
 
 
+def test_signed_like_invoke(tmp):
+    """InvokeWithResponseStream is authenticated as Invoke is: the SDK's SigV4 with a listed
+    key passes, an unsigned call and an unknown key are refused before anything runs."""
+    ensure_sdk()
+    code = os.path.join(tmp, "code")
+    write(os.path.join(code, "index.js"), HANDLERS)
+    creds = "invoke_api: {credentials: [{access_key: AKIDEXAMPLE, secret_key: secret}]}\n"
+    with Gateway(tmp, creds + config(code)) as gw:
+        out = sdk_read(gw, tmp, "Plain", '{"n": 1}')
+        check(out.get("status") == 200 and out["events"][0]["chunk"] == '{"buffered":1}', out)
+        status, headers, _ = gw.request("POST", "/2021-11-15/functions/Plain/response-streaming-invocations", b"{}")
+        check(status == 403 and headers.get("x-amzn-errortype") == "MissingAuthenticationTokenException",
+              (status, headers))
+    with Gateway(tmp, creds.replace("AKIDEXAMPLE", "OTHERKEY") + config(code)) as gw:
+        out = sdk_read(gw, tmp, "Plain")
+        check(out.get("error") == "UnrecognizedClientException", out)
+
+
 def test_buffered_callers_of_a_streaming_function(tmp):
     code = os.path.join(tmp, "code")
     write(os.path.join(code, "index.js"), HANDLERS)
