@@ -234,15 +234,21 @@ def expected_hash(n_bytes):
     return h.hexdigest()
 
 
+def stream_big(gw, mb):
+    """A raw InvokeWithResponseStream of Big streaming mb MB: (connection, response)."""
+    c = gw.conn(timeout=120)
+    c.request("POST", "/2021-11-15/functions/Big/response-streaming-invocations", body=json.dumps({"mb": mb}))
+    resp = c.getresponse()
+    check(resp.status == 200 and resp.getheader("Content-Type") == "application/vnd.amazon.eventstream",
+          resp.status)
+    return c, resp
+
+
 def test_300mb_stream_flat_rss_and_the_200mb_limit(tmp):
     code = os.path.join(tmp, "code")
     write(os.path.join(code, "index.js"), HANDLERS)
     with Gateway(tmp, config(code)) as gw:
-        c = gw.conn(timeout=120)
-        c.request("POST", "/2021-11-15/functions/Big/response-streaming-invocations", body=json.dumps({"mb": 300}))
-        resp = c.getresponse()
-        check(resp.status == 200 and resp.getheader("Content-Type") == "application/vnd.amazon.eventstream",
-              resp.status)
+        c, resp = stream_big(gw, 300)
         h = hashlib.sha256()
         state = {"n": 0, "base": 0, "peak": 0}
 
@@ -270,10 +276,7 @@ def test_client_leaves_mid_stream(tmp):
     code = os.path.join(tmp, "code")
     write(os.path.join(code, "index.js"), HANDLERS)
     with Gateway(tmp, config(code)) as gw:
-        c = gw.conn(timeout=60)
-        c.request("POST", "/2021-11-15/functions/Big/response-streaming-invocations", body=json.dumps({"mb": 100}))
-        resp = c.getresponse()
-        check(resp.status == 200, resp.status)
+        c, resp = stream_big(gw, 100)
         check(read_events(resp, lambda b: None, limit=4 << 20) is None, "ended early")
         c.close()                     # gone with the worker paused behind a full window
         # Big has concurrency 1: a new call is throttled until the first one ended, which

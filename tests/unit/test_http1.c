@@ -245,7 +245,7 @@ START_TEST(test_http1_stream_trailers)
         snprintf(line, sizeof(line), "%x\r\n", 10 + i);
         fg_buf_append_str(&wire, line);
         for (int k = 0; k < 10 + i; k++)
-            fg_buf_append(&wire, "abcdefghijklmnopqrstuvwxyz" + (i + k) % 26, 1);
+            fg_buf_append(&wire, &"abcdefghijklmnopqrstuvwxyz"[(i + k) % 26], 1);
         fg_buf_append_str(&wire, "\r\n");
     }
     fg_buf_append_str(&wire, tail);
