@@ -326,16 +326,24 @@ static int worker_on_stream_start(void *arg, const char *id, const char *content
 
     if ((rc = worker_answering(w, id, &inv)) < 0)
         return rc;
+    memcpy(w->stream_id, inv->request_id, sizeof(w->stream_id));
     inv->streamed = true;
     if (inv->stream)
         inv->stream->start(inv->stream_arg, content_type);
     return 0;
 }
 
+/* The invocation the server's stream is for, if it is still the one the worker holds. */
+static struct fg_invocation *worker_streaming(struct fg_worker *w)
+{
+    struct fg_invocation *inv = worker_current(w);
+    return inv && !strcmp(inv->request_id, w->stream_id) ? inv : NULL;
+}
+
 static size_t worker_on_stream_data(void *arg, const char *bytes, size_t len)
 {
     struct fg_worker *w = arg;
-    struct fg_invocation *inv = worker_current(w);
+    struct fg_invocation *inv = worker_streaming(w);
 
     if (!inv)
         return 0;
@@ -353,8 +361,9 @@ static void worker_on_stream_end(void *arg, const char *type, const char *body, 
 {
     struct fg_worker *w = arg;
     struct fg_router *r = w->fn->router;
-    struct fg_invocation *inv = worker_current(w);
+    struct fg_invocation *inv = worker_streaming(w);
 
+    w->stream_id[0] = '\0';
     if (!inv)
         return;
     fg_worker_drain_output(w);
