@@ -404,8 +404,7 @@ static int rapi_stream_start(struct fg_runtime_api_conn *c, const struct fg_http
 static void rapi_stream_data(struct fg_runtime_api_conn *c, const char *bytes, size_t len)
 {
     struct fg_runtime_api *api = c->api;
-    if (len && api->ops->on_stream_data(api->arg, bytes, len) > FG_RUNTIME_API_STREAM_WINDOW_BYTES &&
-        api->stream == c && !c->dead) {
+    if (len && api->ops->on_stream_data(api->arg, bytes, len) && api->stream == c && !c->dead) {
         c->paused = true;
         if (!c->out.len)
             event_del(c->ev);

@@ -8,11 +8,14 @@
  * it: a connection from a socket another uid owns is refused at accept
  * (fg_runtime_api_expect_uid). The runtime is untrusted code, so what it can make the
  * server hold is capped (connections, bytes per request and per server) and parsing costs
- * O(bytes) however they are split. Lifecycle: init → open → (requests,
+ * O(bytes) however they are split. A streamed response is handed to the owner as it
+ * arrives (on_stream_start/data/end), read no faster than the owner takes it
+ * (fg_runtime_api_resume), and capped at Lambda's 200 MB. Lifecycle: init → open → (requests,
  * fg_runtime_api_send_event) → close; close may run inside a callback. Loop thread only.
  * Tests: tests/integration/test_workers.py (the contract, a runtime that breaks it),
- * test_runtimes.py, test_runtime_api_abuse.py (a hostile runtime, another uid); the parser
- * underneath: tests/unit/test_http1.c. */
+ * test_runtimes.py, test_runtime_api_abuse.py (a hostile runtime, another uid),
+ * test_response_stream.py (streamed responses); the parser underneath:
+ * tests/unit/test_http1.c. */
 #ifndef FG_RUNTIME_API_H
 #define FG_RUNTIME_API_H
 
@@ -42,10 +45,9 @@ struct fg_runtime_api_conn;
 #define FG_RUNTIME_API_WORKER_MAX_BYTES (FG_RUNTIME_API_HEADER_MAX_BYTES + FG_RUNTIME_API_BODY_MAX_BYTES + 512u * 1024)
 
 /* A streamed response (Lambda-Runtime-Function-Response-Mode: streaming): at most Lambda's
- * 200 MB in all; the server stops reading it while its owner holds more than the window
- * unsent (on_stream_data's answer), so what a stream costs is bounded however long it is. */
+ * 200 MB in all; the server stops reading it while its owner says it is full
+ * (on_stream_data), so what a stream costs is bounded however long it is. */
 #define FG_RUNTIME_API_STREAM_MAX_BYTES    (200ull * 1024 * 1024)
-#define FG_RUNTIME_API_STREAM_WINDOW_BYTES (1024u * 1024)
 /* on_stream_end's error_type when a stream passed FG_RUNTIME_API_STREAM_MAX_BYTES, and its
  * message; and when its connection closed before its end. */
 #define FG_RUNTIME_API_STREAM_TOO_LARGE "Function.ResponseSizeTooLarge"
@@ -87,10 +89,10 @@ struct fg_runtime_api_ops {
      * on_response; the connection closes, its body unread). At most one stream per server. */
     int (*on_stream_start)(void *arg, const char *request_id, const char *content_type);
 
-    /* The stream's next de-chunked bytes (len > 0). Returns the bytes the owner now holds
-     * unsent: above FG_RUNTIME_API_STREAM_WINDOW_BYTES the server stops reading the stream
-     * until fg_runtime_api_resume. */
-    size_t (*on_stream_data)(void *arg, const char *bytes, size_t len);
+    /* The stream's next de-chunked bytes (len > 0, at most FG_HTTP1_STREAM_YIELD_BYTES).
+     * true when the owner is full: the server stops reading the stream until
+     * fg_runtime_api_resume. */
+    bool (*on_stream_data)(void *arg, const char *bytes, size_t len);
 
     /* The stream ended, exactly once after a 0 from on_stream_start: error_type NULL when
      * it succeeded, else its Lambda-Runtime-Function-Error-Type trailer (at most 127 bytes)

@@ -340,21 +340,21 @@ static struct fg_invocation *worker_streaming(struct fg_worker *w)
     return inv && !strcmp(inv->request_id, w->stream_id) ? inv : NULL;
 }
 
-static size_t worker_on_stream_data(void *arg, const char *bytes, size_t len)
+static bool worker_on_stream_data(void *arg, const char *bytes, size_t len)
 {
     struct fg_worker *w = arg;
     struct fg_invocation *inv = worker_streaming(w);
 
     if (!inv)
-        return 0;
+        return false;
     if (inv->stream)
-        return inv->stream->data(inv->stream_arg, bytes, len);
+        return inv->stream->data(inv->stream_arg, bytes, len) > FG_INVOCATION_STREAM_WINDOW_BYTES;
     if (!inv->stream_too_large &&
         (len > FG_PAYLOAD_SYNC_MAX_BYTES - inv->result.len || fg_buf_append(&inv->result, bytes, len) < 0)) {
         inv->stream_too_large = true;
         fg_buf_free(&inv->result);
     }
-    return 0;
+    return false;
 }
 
 static void worker_on_stream_end(void *arg, const char *type, const char *body, size_t len)
