@@ -7,7 +7,8 @@ build/aws-sdk-v3) and by a raw event-stream reader here; the first chunk arrives
 the handler finishes; an error or a timeout mid-stream ends with InvokeComplete; a 300 MB
 stream goes through the 200 MB limit with the gateway's RSS flat and the bytes intact; a
 client that leaves mid-stream frees its worker; buffered callers (Invoke, a route) of a
-streaming function still get its whole response."""
+streaming function still get its whole response; a raw-socket runtime sends its stream a
+byte at a time with error trailers, and a stream for an unknown request id is refused."""
 import hashlib
 import http.client
 import json
@@ -285,6 +286,75 @@ def test_client_leaves_mid_stream(tmp):
             status, _, body = gw.invoke("Big", {"mb": 1}, timeout=60)
             return status == 200 and len(body) == 1 << 20
         wait_until(next_ok, 60, "the function to be free again after its client left")
+
+
+# A `provided` runtime on a raw socket, to drive the Runtime API's streaming directly. The
+# event's "mode": "bytewise" streams "abc" with error trailers, every byte its own send
+# (TCP_NODELAY); "unknown" starts a stream for a request id that does not exist, then
+# answers the real one with the status that got.
+RAW_STREAMER = r"""#!/usr/bin/python3
+import base64, json, os, socket
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+def conn():
+    s = socket.create_connection((host, int(port)))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+def answer(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    h = {k.lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+    while len(body) < int(h.get("content-length", 0)):
+        body += s.recv(65536)
+    return int(lines[0].split()[1]), h, body
+def stream(s, rid, pieces, trailers, bytewise):
+    wire = ("POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
+            "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\r\n" % rid).encode()
+    for p in pieces:
+        wire += b"%x\r\n%s\r\n" % (len(p), p)
+    wire += b"0\r\n" + b"".join(b"%s: %s\r\n" % (k, v) for k, v in trailers) + b"\r\n"
+    if bytewise:
+        for i in range(len(wire)):
+            s.send(wire[i:i + 1])
+    else:
+        s.send(wire)
+    return answer(s)[0]
+s = conn()
+while True:
+    s.send(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, h, body = answer(s)
+    rid, mode = h["lambda-runtime-aws-request-id"], json.loads(body)["mode"]
+    if mode == "bytewise":
+        err = base64.b64encode(json.dumps({"errorType": "Custom.Err", "errorMessage": "from trailer"}).encode())
+        stream(s, rid, [b"a", b"bc"], [(b"Lambda-Runtime-Function-Error-Type", b"Custom.Err"),
+                                       (b"Lambda-Runtime-Function-Error-Body", err)], True)
+    else:
+        st = stream(s, "00000000-0000-4000-8000-000000000000", [b"x"], [], False)
+        s.close()           # refused: that connection closes
+        s = conn()
+        out = str(st).encode()
+        s.send(b"POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
+               b"Content-Length: %d\r\n\r\n%s" % (rid.encode(), len(out), out))
+        answer(s)
+"""
+
+
+def test_runtime_api_stream_edges(tmp):
+    code = os.path.join(tmp, "raw")
+    write(os.path.join(code, "bootstrap"), RAW_STREAMER, mode=0o755)
+    cfg = "functions:\n  Raw:\n    runtime: provided\n    code: %s\n    timeout: 20\n" % code
+    with Gateway(tmp, cfg) as gw:
+        chunks = []
+        c = gw.conn(timeout=60)
+        c.request("POST", "/2021-11-15/functions/Raw/response-streaming-invocations", body='{"mode": "bytewise"}')
+        done = read_events(c.getresponse(), chunks.append)
+        c.close()
+        check(b"".join(chunks) == b"abc", chunks)
+        check(done == {"ErrorCode": "Custom.Err", "ErrorDetails": "from trailer"}, done)
+        status, headers, body = gw.invoke("Raw", {"mode": "unknown"})
+        check(status == 200 and body == b"400", (status, body))
 
 
 def test_aws_lambda_ric_streams_unmodified(tmp):
