@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import struct
 import subprocess
 import time
@@ -120,6 +121,10 @@ def test_sdk_reads_chunks_as_they_come(tmp):
         check(chunks[-1]["t"] - chunks[0]["t"] >= 1000, "chunks arrived together: %s" % out)
         done = out["events"][-1]["complete"]
         check(set(done) <= {"LogResult"}, done)
+        # Its REPORT line counts the whole stream.
+        report = wait_until(lambda: re.search(r"REPORT RequestId: %s\tDuration: ([0-9.]+) ms" % out["requestId"],
+                                              gw.stdout()), 10, "the streamed invocation's REPORT line")
+        check(float(report.group(1)) >= 1500, report.group(0))
         import base64
         check("slow done" in base64.b64decode(done["LogResult"]).decode(), done)
 
