@@ -98,11 +98,11 @@ static void rapi_conn_free(struct fg_runtime_api_conn *c)
     if (!c->dead) {
         struct fg_runtime_api *api = c->api;
         struct fg_runtime_api_conn **pp;
-        if (api->stream == c) {
-            /* Cut before its end (fg_runtime_api_close forgets the stream first). */
+        /* A stream cut before its end (fg_runtime_api_close forgets the stream first): the
+         * owner is told once c is detached, since what it does may close the server. */
+        bool cut = api->stream == c;
+        if (cut)
             api->stream = NULL;
-            api->ops->on_stream_end(api->arg, FG_RUNTIME_API_STREAM_CUT, NULL, 0);
-        }
         for (pp = &api->conns; *pp; pp = &(*pp)->next) {
             if (*pp == c) {
                 *pp = c->next;
@@ -118,6 +118,12 @@ static void rapi_conn_free(struct fg_runtime_api_conn *c)
         close(c->fd);
         c->fd = -1;
         c->dead = true;
+        if (cut) {
+            bool in_dispatch = c->in_dispatch;
+            c->in_dispatch = true;       /* c outlives the call */
+            api->ops->on_stream_end(api->arg, FG_RUNTIME_API_STREAM_CUT, NULL, 0);
+            c->in_dispatch = in_dispatch;
+        }
     }
     if (c->in_dispatch)
         return;

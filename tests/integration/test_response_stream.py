@@ -296,7 +296,7 @@ def test_client_leaves_mid_stream(tmp):
 # A `provided` runtime on a raw socket, to drive the Runtime API's streaming directly. The
 # event's "mode": "bytewise" streams "abc" with error trailers, every byte its own send
 # (TCP_NODELAY); "unknown" starts a stream for a request id that does not exist, then
-# answers the real one with the status that got.
+# answers the real one with the status that got; "cut" closes its connection mid-stream.
 RAW_STREAMER = r"""#!/usr/bin/python3
 import base64, json, os, socket
 host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
@@ -331,7 +331,13 @@ while True:
     s.send(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
     status, h, body = answer(s)
     rid, mode = h["lambda-runtime-aws-request-id"], json.loads(body)["mode"]
-    if mode == "bytewise":
+    if mode == "cut":
+        s.send(("POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
+                "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "4\r\ncut!\r\n" % rid).encode())
+        s.close()
+        s = conn()
+    elif mode == "bytewise":
         err = base64.b64encode(json.dumps({"errorType": "Custom.Err", "errorMessage": "from trailer"}).encode())
         stream(s, rid, [b"a", b"bc"], [(b"Lambda-Runtime-Function-Error-Type", b"Custom.Err"),
                                        (b"Lambda-Runtime-Function-Error-Body", err)], True)
@@ -360,6 +366,14 @@ def test_runtime_api_stream_edges(tmp):
         check(done == {"ErrorCode": "Custom.Err", "ErrorDetails": "from trailer"}, done)
         status, headers, body = gw.invoke("Raw", {"mode": "unknown"})
         check(status == 200 and body == b"400", (status, body))
+        chunks = []
+        c = gw.conn(timeout=60)
+        c.request("POST", "/2021-11-15/functions/Raw/response-streaming-invocations", body='{"mode": "cut"}')
+        done = read_events(c.getresponse(), chunks.append)
+        c.close()
+        check(b"".join(chunks) == b"cut!" and done["ErrorCode"] == "Runtime.TruncatedResponse", (chunks, done))
+        status, headers, body = gw.invoke("Raw", {"mode": "unknown"})
+        check(status == 200 and body == b"400", "the worker after a cut stream: %r" % ((status, body),))
 
 
 def test_aws_lambda_ric_streams_unmodified(tmp):
