@@ -40,6 +40,7 @@
 #include "authorizer.h"
 #include "function_url.h"
 #include "function_url_api.h"
+#include "http_stream.h"
 #include "invoke_api.h"
 #include "invoke_auth.h"
 
@@ -79,6 +80,7 @@ enum http_kind {
     HTTP_KIND_INVOKE,
     HTTP_KIND_ASYNC,                  /* Invoke API, InvocationType Event */
     HTTP_KIND_URL,                    /* a function URL (function_url.h) */
+    HTTP_KIND_STREAM,                 /* InvokeWithResponseStream (http_stream.h) */
 };
 
 struct http_req {
@@ -99,6 +101,7 @@ struct http_req {
     struct fg_buf payload;            /* the event for routes */
     struct fg_buf client_context;     /* decoded X-Amz-Client-Context */
     struct fg_invocation inv;
+    struct fg_http_stream *stream;    /* HTTP_KIND_STREAM: owns the invocation */
     int accept_rc;                    /* HTTP_KIND_ASYNC: the store's answer */
     char fn_arn[256];
     char apigw_id[FG_ID_LEN + 1];
@@ -255,10 +258,32 @@ static void http_log_error(const struct http_req *q)
            type[0] ? type : "Unknown", msg);
 }
 
+/* InvokeWithResponseStream, its head known: the event stream, or an error as Invoke's. */
+static enum MHD_Result http_render_stream(struct http_req *q)
+{
+    struct fg_invocation *inv = fg_http_stream_invocation(q->stream);
+    struct MHD_Response *resp;
+    unsigned status;
+
+    memcpy(q->inv.request_id, inv->request_id, sizeof(q->inv.request_id));
+    if (fg_http_stream_head(q->stream) == FG_HTTP_STREAM_FINISHED) {
+        struct fg_invoke_answer a;
+        fg_invoke_api_result(&a, inv, q->fn_arn);
+        return http_send_invoke_answer(q, &a);
+    }
+    if (!(resp = fg_http_stream_response(q->stream, &status)))
+        return MHD_NO;
+    MHD_add_response_header(resp, "x-amzn-RequestId", inv->request_id);
+    MHD_add_response_header(resp, "X-Amz-Executed-Version", "$LATEST");
+    return http_queue(q, (int)status, resp);
+}
+
 static enum MHD_Result http_render(struct http_req *q)
 {
     struct fg_invocation *inv = &q->inv;
 
+    if (q->kind == HTTP_KIND_STREAM)
+        return http_render_stream(q);
     if (q->kind == HTTP_KIND_ASYNC)
         return http_render_async(q);
     if (q->kind == HTTP_KIND_INVOKE) {
@@ -325,6 +350,17 @@ static enum MHD_Result http_submit(struct http_req *q)
         q->inv.status = FG_INV_SERVICE_ERROR;
         MHD_resume_connection(q->conn);
     }
+    return MHD_YES;
+}
+
+/* InvokeWithResponseStream: the stream takes a copy of the request (http_stream.h). */
+static enum MHD_Result http_submit_stream(struct http_req *q)
+{
+    if (!(q->stream = fg_http_stream_new(FG_HTTP_STREAM_EVENTS, &q->inv)))
+        return http_invoke_error(q, 500, "ServiceException", "out of memory");
+    q->kind = HTTP_KIND_STREAM;
+    q->waiting = true;
+    fg_http_stream_submit(q->stream, q->srv->router, q->conn);
     return MHD_YES;
 }
 
@@ -588,9 +624,11 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
     /* A function's role decides, before anything says whether the function exists. */
     if (fg_invoke_auth_authorize(&who, conf->account_id, "lambda:InvokeFunction", q->fn_arn, &why) < 0)
         return http_invoke_error(q, why.status, why.error_type, why.message);
-    if (fg_invoke_api_type(type_hdr, &type) < 0)
+    if (fg_invoke_api_type(type_hdr, &type) < 0 || (type == FG_INVOKE_EVENT && fg_invoke_api_streaming(q->raw_uri)))
         return http_invoke_error(q, 400, "InvalidParameterValueException",
-                                 "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun");
+                                 fg_invoke_api_streaming(q->raw_uri)
+                                     ? "X-Amz-Invocation-Type must be RequestResponse or DryRun"
+                                     : "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun");
     if (!fg_conf_function(conf, q->inv.function)) {
         char msg[400];
         snprintf(msg, sizeof(msg), "Function not found: %s", q->fn_arn);
@@ -641,6 +679,8 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         json_decref(j);
         q->inv.client_context = q->client_context.data;
     }
+    if (fg_invoke_api_streaming(q->raw_uri))
+        return http_submit_stream(q);
     return http_submit(q);
 }
 
@@ -710,7 +750,8 @@ static bool http_is_invoke(const struct http_req *q)
 {
     return q->view->conf->invoke_api.enabled &&
            (!strncmp(q->raw_uri, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1) ||
-            !strncmp(q->raw_uri, FG_FUNCTION_URL_API_PREFIX, sizeof(FG_FUNCTION_URL_API_PREFIX) - 1));
+            !strncmp(q->raw_uri, FG_FUNCTION_URL_API_PREFIX, sizeof(FG_FUNCTION_URL_API_PREFIX) - 1) ||
+            fg_invoke_api_streaming(q->raw_uri));
 }
 
 static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -797,6 +838,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 static void http_req_free(void *arg)
 {
     struct http_req *q = arg;
+    fg_http_stream_release(q->stream);
     fg_invocation_close(&q->inv);
     fg_auth_call_close(&q->auth);
     fg_buf_free(&q->body);

@@ -18,10 +18,12 @@ int fg_invoke_api_function(const char *raw_path, char *name, size_t name_size, s
     struct fg_buf dec;
     int rc = 0;
 
-    if (strncmp(raw_path, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
+    bool stream = fg_invoke_api_streaming(raw_path);
+
+    if (!stream && strncmp(raw_path, FG_INVOKE_API_PREFIX, sizeof(FG_INVOKE_API_PREFIX) - 1))
         return -ENOENT;
-    p = raw_path + sizeof(FG_INVOKE_API_PREFIX) - 1;
-    if (!(end = strchr(p, '/')) || strcmp(end, "/invocations"))
+    p = raw_path + sizeof(FG_INVOKE_API_PREFIX) - 1;    /* both prefixes are this long */
+    if (!(end = strchr(p, '/')) || strcmp(end, stream ? "/response-streaming-invocations" : "/invocations"))
         return -ENOENT;
     fg_buf_init(&dec, 1024);
     if (fg_url_decode(&dec, p, (size_t)(end - p), FG_URL_PERCENT) < 0 || !dec.len) {
@@ -49,6 +51,12 @@ int fg_invoke_api_function(const char *raw_path, char *name, size_t name_size, s
 out:
     fg_buf_free(&dec);
     return rc;
+}
+
+bool fg_invoke_api_streaming(const char *raw_path)
+{
+    _Static_assert(sizeof(FG_INVOKE_API_PREFIX) == sizeof(FG_INVOKE_API_STREAM_PREFIX), "one prefix length");
+    return !strncmp(raw_path, FG_INVOKE_API_STREAM_PREFIX, sizeof(FG_INVOKE_API_STREAM_PREFIX) - 1);
 }
 
 int fg_invoke_api_type(const char *header, enum fg_invoke_type *type)

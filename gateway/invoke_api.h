@@ -16,6 +16,8 @@
 #include "../router/invocation.h"
 
 #define FG_INVOKE_API_PREFIX "/2015-03-31/functions/"
+/* InvokeWithResponseStream: POST /2021-11-15/functions/{name}/response-streaming-invocations */
+#define FG_INVOKE_API_STREAM_PREFIX "/2021-11-15/functions/"
 
 enum fg_invoke_type {
     FG_INVOKE_REQUEST_RESPONSE = 0,
@@ -23,10 +25,14 @@ enum fg_invoke_type {
     FG_INVOKE_DRY_RUN,
 };
 
-/* Extracts the function name from a raw request path: a name, a partial or full ARN, with
- * an optional ":qualifier" (only $LATEST exists in fngate). 0, -ENOENT when the path is not
- * an invocations path, -EINVAL with a message in err for a malformed name or qualifier. */
+/* Extracts the function name from a raw request path (Invoke's or InvokeWithResponseStream's):
+ * a name, a partial or full ARN, with an optional ":qualifier" (only $LATEST exists in
+ * fngate). 0, -ENOENT when the path is not an invocations path, -EINVAL with a message in
+ * err for a malformed name or qualifier. */
 int fg_invoke_api_function(const char *raw_path, char *name, size_t name_size, struct fg_err *err);
+
+/* Whether raw_path is under InvokeWithResponseStream's prefix. */
+bool fg_invoke_api_streaming(const char *raw_path);
 
 /* X-Amz-Invocation-Type header → type (NULL = RequestResponse). -EINVAL for others. */
 int fg_invoke_api_type(const char *header, enum fg_invoke_type *type);

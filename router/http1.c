@@ -39,10 +39,13 @@ static int http1_hex(char c)
 
 /* Decodes the chunked body from buf[p->pos..len) into out, from where the last call
  * stopped; each byte is examined once and a chunk's data is copied out as it arrives.
- * 1 complete (p->pos just past the body), 0 need more, -EINVAL malformed, -FG_ETOOBIG over
- * body_max, -EMSGSIZE trailers over header_max. */
+ * 1 complete (p->pos just past the body), 0 need more (or, streaming, scratch is full),
+ * -EINVAL malformed, -FG_ETOOBIG over body_max (stream_max when streaming), -EMSGSIZE
+ * trailers over header_max. */
 static int http1_dechunk(struct fg_http1_parser *p, const char *buf, size_t len, struct fg_buf *out)
 {
+    unsigned long long limit = p->stream ? p->stream_max : p->body_max;
+
     while (p->pos < len) {
         char c;
         int v;
@@ -51,10 +54,23 @@ static int http1_dechunk(struct fg_http1_parser *p, const char *buf, size_t len,
             size_t n = len - p->pos;
             if (n > p->chunk_left)
                 n = (size_t)p->chunk_left;
+            if (p->stream) {
+                /* Hand a streamed body on in bounded pieces, whatever the chunk sizes, and
+                 * up to its limit exactly: what lies past it is refused. */
+                if (out->len >= FG_HTTP1_STREAM_YIELD_BYTES)
+                    return 0;
+                if (n > FG_HTTP1_STREAM_YIELD_BYTES - out->len)
+                    n = FG_HTTP1_STREAM_YIELD_BYTES - out->len;
+                if (p->decoded == limit)
+                    return -FG_ETOOBIG;
+                if (n > limit - p->decoded)
+                    n = (size_t)(limit - p->decoded);
+            }
             if (fg_buf_append(out, buf + p->pos, n) < 0)
                 return -FG_ETOOBIG;
             p->pos += n;
             p->bytes_seen += n;
+            p->decoded += n;
             if (!(p->chunk_left -= n))
                 p->state = CK_DATA_CR;
             continue;
@@ -91,12 +107,14 @@ static int http1_dechunk(struct fg_http1_parser *p, const char *buf, size_t len,
                 return -EINVAL;
             p->line_bytes = 0;
             p->digits = 0;
-            if (!p->chunk_left)
+            if (!p->chunk_left) {
                 p->state = CK_TRAILER_START;
-            else if (p->chunk_left > p->body_max || p->chunk_left > p->body_max - out->len)
+                p->trailer_off = p->pos;
+            } else if (!p->stream && (p->chunk_left > limit || p->chunk_left > limit - p->decoded)) {
                 return -FG_ETOOBIG;
-            else
+            } else {
                 p->state = CK_DATA;
+            }
             break;
         case CK_DATA_CR:
             if (c != '\r')
@@ -166,7 +184,7 @@ static int http1_head(struct fg_http1_parser *p, const char *buf, size_t len, st
 {
     const char *hend, *line, *sp1, *sp2, *v;
     size_t head_len, vlen;
-    bool have_clen = false;
+    bool have_clen = false, stream = false;
 
     if (!(hend = http1_head_end(p, buf, len)))
         return len > p->header_max ? -EMSGSIZE : 0;
@@ -218,9 +236,15 @@ static int http1_head(struct fg_http1_parser *p, const char *buf, size_t len, st
         } else if (http1_header(line, llen, "Lambda-Runtime-Function-Error-Type", &v, &vlen)) {
             p->error_type_off = (size_t)(v - buf);
             p->error_type_len = vlen;
+        } else if (http1_header(line, llen, "Content-Type", &v, &vlen)) {
+            p->content_type_off = (size_t)(v - buf);
+            p->content_type_len = vlen;
+        } else if (http1_header(line, llen, "Lambda-Runtime-Function-Response-Mode", &v, &vlen)) {
+            stream = vlen == 9 && !strncasecmp(v, "streaming", 9);
         }
         line = eol + 2;
     }
+    p->stream = stream && p->chunked;
     if (p->chunked) {
         p->content_length = 0;
         p->pos = head_len;
@@ -228,6 +252,30 @@ static int http1_head(struct fg_http1_parser *p, const char *buf, size_t len, st
     }
     p->head_len = head_len;
     return 1;
+}
+
+/* The error trailers of a complete chunked body: its trailer lines lie between
+ * p->trailer_off and the empty line that ends the body (p->pos). */
+static void http1_trailers(const struct fg_http1_parser *p, const char *buf, struct fg_http1_request *rq)
+{
+    const char *line = buf + p->trailer_off, *end = buf + p->pos, *v;
+    size_t vlen;
+
+    while (line < end) {
+        const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
+        size_t llen;
+        if (!eol)
+            break;
+        llen = (size_t)(eol - line);
+        if (http1_header(line, llen, "Lambda-Runtime-Function-Error-Type", &v, &vlen)) {
+            rq->error_type = v;
+            rq->error_type_len = vlen;
+        } else if (http1_header(line, llen, "Lambda-Runtime-Function-Error-Body", &v, &vlen)) {
+            rq->error_body = v;
+            rq->error_body_len = vlen;
+        }
+        line = eol + 2;
+    }
 }
 
 /* fg_http1_parse without the reset. */
@@ -245,6 +293,9 @@ static long http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, 
     rq->path_len = p->path_len;
     rq->error_type = p->error_type_off ? buf + p->error_type_off : NULL;
     rq->error_type_len = p->error_type_len;
+    rq->content_type = p->content_type_off ? buf + p->content_type_off : NULL;
+    rq->content_type_len = p->content_type_len;
+    rq->stream = p->stream;
     rq->head_len = p->head_len;
     rq->content_length = p->content_length;
     rq->chunked = p->chunked;
@@ -253,6 +304,7 @@ static long http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, 
     if (p->chunked) {
         if ((rc = http1_dechunk(p, buf, len, scratch)) <= 0)
             return rc;
+        http1_trailers(p, buf, rq);
         rq->expect_continue = false;
         rq->body = scratch->len ? scratch->data : NULL;
         rq->body_len = scratch->len;
@@ -275,6 +327,12 @@ void fg_http1_parser_init(struct fg_http1_parser *p, size_t header_max, size_t b
     memset(p, 0, sizeof(*p));
     p->header_max = header_max;
     p->body_max = body_max;
+    p->stream_max = body_max;
+}
+
+void fg_http1_parser_stream_limit(struct fg_http1_parser *p, unsigned long long stream_max)
+{
+    p->stream_max = stream_max;
 }
 
 long fg_http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, struct fg_buf *scratch,
@@ -282,22 +340,29 @@ long fg_http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, stru
 {
     long rc = http1_parse(p, buf, len, scratch, rq);
     if (rc != 0) {
-        unsigned long long seen = p->bytes_seen;
+        unsigned long long seen = p->bytes_seen, stream_max = p->stream_max;
         fg_http1_parser_init(p, p->header_max, p->body_max);
         p->bytes_seen = seen;
+        p->stream_max = stream_max;
     }
     return rc;
 }
 
 void fg_http1_compact(struct fg_http1_parser *p, struct fg_buf *in)
 {
-    size_t drop;
+    size_t drop, upto;
 
     if (!p->head_len || !p->chunked || p->pos <= p->head_len || p->pos > in->len)
         return;
-    drop = p->pos - p->head_len;
-    memmove(in->data + p->head_len, in->data + p->pos, in->len - p->pos);
+    /* In the trailers, the lines already read stay: they are read when the body ends. */
+    upto = p->state >= CK_TRAILER_START ? p->trailer_off : p->pos;
+    if (upto <= p->head_len)
+        return;
+    drop = upto - p->head_len;
+    memmove(in->data + p->head_len, in->data + upto, in->len - upto);
     in->len -= drop;
     in->data[in->len] = '\0';
-    p->pos = p->head_len;
+    p->pos -= drop;
+    if (p->state >= CK_TRAILER_START)
+        p->trailer_off = p->head_len;
 }

@@ -15,7 +15,14 @@
  * incomplete parse the caller may drop the raw bytes already de-chunked
  * (fg_http1_compact), so a chunked body costs its decoded size, not its wire size (a 1-byte
  * chunk is 6 bytes on the wire). N bytes cost O(N) however they are split; the parser
- * counts what it examines (bytes_seen) so tests can prove it. Tests:
+ * counts what it examines (bytes_seen) so tests can prove it.
+ *
+ * A streamed response (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked) is not
+ * held whole: while it is incomplete, each parse leaves the bytes it de-chunked in scratch
+ * (at most FG_HTTP1_STREAM_YIELD_BYTES a call) for the caller to hand on and empty, and its
+ * total is capped by stream_max (Lambda's 200 MB) instead of body_max. The trailers that
+ * end any chunked body are kept in the buffer (compaction leaves them) and read once the
+ * body is complete: Lambda-Runtime-Function-Error-Type and -Error-Body. Tests:
  * tests/unit/test_http1.c; fuzzed by tests/fuzz/fuzz_http1.c. */
 #ifndef FG_HTTP1_H
 #define FG_HTTP1_H
@@ -32,13 +39,20 @@ struct fg_http1_request {
     size_t method_len;
     const char *path;
     size_t path_len;
-    const char *error_type;          /* Lambda-Runtime-Function-Error-Type, or NULL */
+    const char *error_type;          /* Lambda-Runtime-Function-Error-Type (header, or trailer
+                                      * of a chunked body), or NULL */
     size_t error_type_len;
+    const char *error_body;          /* Lambda-Runtime-Function-Error-Body trailer (base64), or NULL */
+    size_t error_body_len;
+    const char *content_type;        /* Content-Type, or NULL */
+    size_t content_type_len;
     const char *body;                /* NULL when empty */
     size_t body_len;
     size_t head_len;                 /* bytes of the head, its blank line included */
     unsigned long long content_length; /* as announced; 0 when none or chunked */
     bool chunked;                    /* Transfer-Encoding: chunked */
+    bool stream;                     /* chunked with Lambda-Runtime-Function-Response-Mode:
+                                      * streaming: its body comes piecewise (see above) */
     bool close;                      /* HTTP/1.0 or Connection: close: close after answering */
     bool expect_continue;            /* the client waits for "100 Continue" before its body */
 };
@@ -55,8 +69,12 @@ struct fg_http1_parser {
     size_t method_len;               /* the head, once parsed: offsets into the buffer */
     size_t path_off, path_len;
     size_t error_type_off, error_type_len;  /* error_type_off 0: none */
+    size_t content_type_off, content_type_len;  /* content_type_off 0: none */
     unsigned long long content_length;
-    bool chunked, close, expect_continue;
+    bool chunked, close, expect_continue, stream;
+    unsigned long long stream_max;   /* limit of a streamed body (kept across requests) */
+    unsigned long long decoded;      /* chunked: body bytes de-chunked so far */
+    size_t trailer_off;              /* chunked: where the trailers start in the buffer */
     size_t pos;                      /* chunked: the next raw byte to decode */
     unsigned long long chunk_left;   /* chunked: data bytes still to come in this chunk */
     unsigned line_bytes;             /* chunked: bytes in the current size or trailer line */
@@ -65,19 +83,32 @@ struct fg_http1_parser {
     unsigned char state;             /* chunked: where the decoder is (http1.c) */
 };
 
+/* At most this many de-chunked bytes of a streamed body are left in scratch per parse. */
+#define FG_HTTP1_STREAM_YIELD_BYTES (256u * 1024)
+
 /* Limits for every request on a connection: headers over header_max bytes are -EMSGSIZE,
- * a body over body_max (announced or de-chunked) -FG_ETOOBIG. */
+ * a body over body_max (announced or de-chunked) -FG_ETOOBIG. A streamed body's limit is
+ * body_max too until fg_http1_parser_stream_limit sets its own. */
 void fg_http1_parser_init(struct fg_http1_parser *p, size_t header_max, size_t body_max);
+
+/* From now on a streamed body (rq->stream) may total stream_max bytes; past it the parse
+ * is -FG_ETOOBIG. */
+void fg_http1_parser_stream_limit(struct fg_http1_parser *p, unsigned long long stream_max);
 
 /* Parses the request at the start of buf[0..len), going on from where the last call on p
  * stopped: pass the same buffer, grown only at its end (or compacted by fg_http1_compact).
  *   > 0           complete: that many bytes belong to it (more requests may follow: a
  *                 pipelining client sends the next one without waiting for the answer)
  *   0             incomplete: read more (rq's head fields are filled once the headers are in,
- *                 so expect_continue can be answered)
+ *                 so expect_continue can be answered). With rq->stream, scratch holds the
+ *                 body bytes de-chunked by this call, which the caller takes and empties
+ *                 (fg_buf_reset); when it then holds FG_HTTP1_STREAM_YIELD_BYTES, parse
+ *                 again before reading more: undecoded bytes may wait in buf
  *   -EMSGSIZE     headers over header_max bytes (answer 431)
  *   -FG_ETOOBIG   body over body_max bytes (answer 413); rq's head fields are filled, and
- *                 rq->content_length says how much body the client announced
+ *                 rq->content_length says how much body the client announced. A streamed
+ *                 body is refused as it passes stream_max: scratch then holds its bytes up
+ *                 to the limit, still to be handed on
  *   -EINVAL       malformed (answer 400)
  * scratch receives a chunked body; its own ceiling must allow body_max; it is emptied when
  * a chunked body starts. On a non-zero return p is ready for the next request. */
@@ -86,7 +117,8 @@ long fg_http1_parse(struct fg_http1_parser *p, const char *buf, size_t len, stru
 
 /* After fg_http1_parse returned 0: removes from in the raw bytes of a chunked body already
  * de-chunked into scratch (they lie between the head and p's position), so in holds the
- * head and what is not decoded yet. Nothing to do for other requests. O(bytes kept). */
+ * head, the trailer lines read so far and what is not decoded yet. Nothing to do for other
+ * requests. O(bytes kept). */
 void fg_http1_compact(struct fg_http1_parser *p, struct fg_buf *in);
 
 #endif

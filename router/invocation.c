@@ -6,6 +6,7 @@
 
 #include "../config/config.h"
 #include "../core/json_write.h"
+#include "worker.h"
 
 void fg_invocation_init(struct fg_invocation *inv)
 {
@@ -19,6 +20,12 @@ void fg_invocation_close(struct fg_invocation *inv)
 {
     fg_buf_free(&inv->result);
     fg_buf_free(&inv->log_tail);
+}
+
+void fg_invocation_stream_resume(struct fg_invocation *inv)
+{
+    if (inv->worker && inv->streamed && inv->status == FG_INV_PENDING)
+        fg_runtime_api_resume(&inv->worker->api);
 }
 
 const char *fg_invocation_function_error(const struct fg_invocation *inv)

@@ -38,6 +38,29 @@ struct fg_router;
 /* Loop thread. The invocation's result is final; the caller owns inv again. */
 typedef void fg_invocation_done_fn(struct fg_invocation *inv, void *arg);
 
+/* A stream sink takes more than this unsent before the worker is paused. */
+#define FG_INVOCATION_STREAM_WINDOW_BYTES (1024u * 1024)
+
+/* Where a streamed response goes as it arrives (InvokeWithResponseStream, a function URL
+ * in RESPONSE_STREAM mode): the caller sets inv->stream and inv->stream_arg before submit.
+ * A runtime that answers with a buffered response never calls these: its response is in
+ * inv->result at done() as always. A streamed one calls start once, then data for each
+ * piece; done() is its end (status OK, or the function's error JSON in inv->result, or a
+ * timeout), and inv->streamed tells the caller it streamed. Without a sink a streamed
+ * response is collected into inv->result like a buffered one (Lambda's 6 MB then apply),
+ * so every caller keeps working. Both slots run on the loop thread, inside the Runtime
+ * API's callbacks: they must not call back into the router (bar
+ * fg_invocation_stream_resume later). */
+struct fg_invocation_stream_ops {
+    /* The runtime began streaming. content_type: its Content-Type header (borrowed for the
+     * call), or NULL. */
+    void (*start)(void *arg, const char *content_type);
+    /* The response's next bytes (len > 0, borrowed for the call). Returns the bytes the
+     * sink holds unsent: above FG_INVOCATION_STREAM_WINDOW_BYTES the worker's stream is
+     * not read until the sink calls fg_invocation_stream_resume. */
+    size_t (*data)(void *arg, const char *bytes, size_t len);
+};
+
 struct fg_invocation {
     /* ---- request: set by the caller before submit. request_id may be preset (async
      * retries keep theirs); it is generated when empty. */
@@ -49,6 +72,8 @@ struct fg_invocation {
     bool want_log_tail;              /* collect the last 4 KB of log for X-Amz-Log-Result */
     fg_invocation_done_fn *done;
     void *done_arg;
+    const struct fg_invocation_stream_ops *stream;  /* NULL: streamed bytes go to result */
+    void *stream_arg;
 
     /* ---- result: valid in done() and after it */
     enum fg_inv_status status;
@@ -62,6 +87,8 @@ struct fg_invocation {
                                       * died or hung while starting): a system error */
     double duration_ms;
     int max_memory_mb;
+    bool streamed;                   /* the runtime streamed its response */
+    bool stream_too_large;           /* router: streamed without a sink past 6 MB */
 
     /* ---- router private */
     struct fg_loop_msg msg;
@@ -90,6 +117,10 @@ void fg_invocation_close(struct fg_invocation *inv);
 /* Appends Lambda's error body {"errorMessage":msg,"errorType":type} to out (reset first).
  * 0, or the fg_buf error (out is then empty). */
 int fg_invocation_error_body(struct fg_buf *out, const char *error_type, const char *msg);
+
+/* Loop thread, before done(): the sink drained what it held; the worker's stream is read
+ * again (nothing when it was not paused). */
+void fg_invocation_stream_resume(struct fg_invocation *inv);
 
 /* "Unhandled" for function errors and timeouts, NULL otherwise. Static string. */
 const char *fg_invocation_function_error(const struct fg_invocation *inv);

@@ -41,6 +41,7 @@
 #include "runtime_api.h"
 
 #include "../core/assert.h"
+#include "../core/base64.h"
 #include "../core/buf.h"
 #include "../core/log.h"
 #include "../core/loop.h"
@@ -84,6 +85,7 @@ struct fg_runtime_api_conn {
     bool closing;                   /* reply queued, then close */
     bool in_dispatch;               /* rapi_process runs: freeing is deferred to its return */
     bool dead;                      /* closed and detached; freed when dispatch returns */
+    bool paused;                    /* streaming, its owner full: not read until resumed */
 };
 
 /* ------------------------------------------------------------------ connections */
@@ -96,6 +98,11 @@ static void rapi_conn_free(struct fg_runtime_api_conn *c)
     if (!c->dead) {
         struct fg_runtime_api *api = c->api;
         struct fg_runtime_api_conn **pp;
+        /* A stream cut before its end (fg_runtime_api_close forgets the stream first): the
+         * owner is told once c is detached, since what it does may close the server. */
+        bool cut = api->stream == c;
+        if (cut)
+            api->stream = NULL;
         for (pp = &api->conns; *pp; pp = &(*pp)->next) {
             if (*pp == c) {
                 *pp = c->next;
@@ -111,6 +118,12 @@ static void rapi_conn_free(struct fg_runtime_api_conn *c)
         close(c->fd);
         c->fd = -1;
         c->dead = true;
+        if (cut) {
+            bool in_dispatch = c->in_dispatch;
+            c->in_dispatch = true;       /* c outlives the call */
+            api->ops->on_stream_end(api->arg, FG_RUNTIME_API_STREAM_CUT, NULL, 0);
+            c->in_dispatch = in_dispatch;
+        }
     }
     if (c->in_dispatch)
         return;
@@ -144,9 +157,10 @@ static int rapi_flush(struct fg_runtime_api_conn *c)
         c->out.len -= off;
     }
     event_del(c->ev);
-    event_assign(c->ev, event_get_base(c->ev), c->fd, EV_READ | EV_PERSIST | (c->out.len ? EV_WRITE : 0),
-                 rapi_on_io, c);
-    event_add(c->ev, NULL);
+    event_assign(c->ev, event_get_base(c->ev), c->fd,
+                 (c->paused ? 0 : EV_READ) | EV_PERSIST | (c->out.len ? EV_WRITE : 0), rapi_on_io, c);
+    if (!c->paused || c->out.len)
+        event_add(c->ev, NULL);
     if (!c->out.len && c->closing) {
         rapi_conn_free(c);
         return -1;
@@ -217,6 +231,8 @@ static void rapi_error(struct fg_runtime_api_conn *c, int code, const char *reas
 
 /* ------------------------------------------------------------------ the protocol */
 
+static void rapi_stream_end(struct fg_runtime_api_conn *c, const struct fg_http1_request *rq);
+
 static const char rapi_accepted[] = "{\"status\":\"OK\"}";
 
 static void rapi_next(struct fg_runtime_api_conn *c)
@@ -272,6 +288,10 @@ static const char *rapi_error_type(const struct fg_http1_request *rq, char type[
 static void rapi_response(struct fg_runtime_api_conn *c, const char *id, const struct fg_http1_request *rq)
 {
     struct fg_runtime_api *api = c->api;
+    if (rq->stream) {
+        rapi_stream_end(c, rq);
+        return;
+    }
     rapi_answered(c, api->ops->on_response(api->arg, id, rq->body, rq->body_len));
 }
 
@@ -343,6 +363,107 @@ bad_method:
     rapi_error(c, 405, "Method Not Allowed", "InvalidRequest", "method not allowed");
 }
 
+/* ------------------------------------------------------------------ streamed responses */
+
+/* The stream's request id, from its path (rapi_dispatch checks a complete request's shape;
+ * a stream's head is seen before that). "" when the path has none. */
+static void rapi_stream_id(const struct fg_http1_request *rq, char id[128])
+{
+    size_t pre = sizeof(RAPI_PREFIX) - 1 + 11, n;
+    id[0] = '\0';
+    if (rq->path_len <= pre + 9 || memcmp(rq->path, RAPI_PREFIX "invocation/", pre))
+        return;
+    n = rq->path_len - pre - 9;
+    if (n < 128 && !memchr(rq->path + pre, '/', n)) {
+        memcpy(id, rq->path + pre, n);
+        id[n] = '\0';
+    }
+}
+
+/* Starts c's stream if it has not started: 0, or -1 when the owner refused it (answered,
+ * the connection closing). */
+static int rapi_stream_start(struct fg_runtime_api_conn *c, const struct fg_http1_request *rq)
+{
+    struct fg_runtime_api *api = c->api;
+    char id[128], type[128];
+    int rc;
+
+    if (api->stream == c)
+        return 0;
+    rapi_stream_id(rq, id);
+    snprintf(type, sizeof(type), "%.*s", (int)rq->content_type_len, rq->content_type ? rq->content_type : "");
+    c->close_after = true;          /* refused: its body is not read */
+    if (api->stream || !id[0]) {
+        rapi_error(c, 400, "Bad Request", "InvalidRequestID", "Invalid request ID");
+        return -1;
+    }
+    if ((rc = api->ops->on_stream_start(api->arg, id, rq->content_type ? type : NULL)) < 0) {
+        rapi_answered(c, rc);
+        return -1;
+    }
+    c->close_after = rq->close;
+    api->stream = c;
+    return 0;
+}
+
+/* Hands the stream's bytes to the owner; pauses c when the owner is full. */
+static void rapi_stream_data(struct fg_runtime_api_conn *c, const char *bytes, size_t len)
+{
+    struct fg_runtime_api *api = c->api;
+    if (len && api->ops->on_stream_data(api->arg, bytes, len) && api->stream == c && !c->dead) {
+        c->paused = true;
+        if (!c->out.len)
+            event_del(c->ev);
+    }
+}
+
+/* An incomplete streamed /response (rq's head is in): starts it, hands on what this parse
+ * de-chunked. 1: parse again now (the parser stopped with scratch full); 0: read more (or
+ * refused: answered, closing). */
+static int rapi_stream_step(struct fg_runtime_api_conn *c, const struct fg_http1_request *rq)
+{
+    bool full = c->body.len >= FG_HTTP1_STREAM_YIELD_BYTES;
+
+    if (rapi_stream_start(c, rq) < 0)
+        return 0;
+    rapi_stream_data(c, c->body.data, c->body.len);
+    fg_buf_reset(&c->body);
+    return full && !c->paused && !c->dead ? 1 : 0;
+}
+
+/* The end of a streamed /response: complete (rq->body is its last bytes, its trailers
+ * read), or over FG_RUNTIME_API_STREAM_MAX_BYTES (rapi_too_large: body NULL). */
+static void rapi_stream_end(struct fg_runtime_api_conn *c, const struct fg_http1_request *rq)
+{
+    struct fg_runtime_api *api = c->api;
+    struct fg_buf body;
+    char type[128];
+    bool too_large = !rq->body && rq->body_len;
+
+    if (rapi_stream_start(c, rq) < 0)
+        return;
+    /* Too large: the bytes up to the limit are in c->body (http1.h). */
+    if (too_large)
+        rapi_stream_data(c, c->body.data, c->body.len);
+    else
+        rapi_stream_data(c, rq->body, rq->body_len);
+    if (api->stream != c)
+        return;                     /* the owner closed the server meanwhile */
+    api->stream = NULL;
+    c->paused = false;
+    if (too_large) {
+        api->ops->on_stream_end(api->arg, FG_RUNTIME_API_STREAM_TOO_LARGE, NULL, 0);
+        rapi_error(c, 413, "Payload Too Large", "RequestEntityTooLarge", FG_RUNTIME_API_STREAM_TOO_LARGE_MSG);
+        return;
+    }
+    fg_buf_init(&body, RAPI_HEADER_MAX_BYTES);
+    if (rq->error_body && fg_base64_decode(&body, rq->error_body, rq->error_body_len) < 0)
+        fg_buf_reset(&body);
+    api->ops->on_stream_end(api->arg, rapi_error_type(rq, type), body.len ? body.data : NULL, body.len);
+    fg_buf_free(&body);
+    rapi_reply_accepted(c);
+}
+
 /* ------------------------------------------------------------------ requests */
 
 /* May c's next buffered request be answered now? Not while its parked /next or earlier
@@ -350,7 +471,7 @@ bad_method:
 static bool rapi_may_answer(const struct fg_runtime_api_conn *c)
 {
     /* dead: a handler closed the server (the worker was killed): nothing more is read */
-    return !c->dead && !c->closing && !c->out.len && c->api->parked != c;
+    return !c->dead && !c->closing && !c->out.len && c->api->parked != c && !c->paused;
 }
 
 static bool rapi_is_response(const struct fg_http1_request *rq)
@@ -426,6 +547,8 @@ static int rapi_process(struct fg_runtime_api_conn *c)
                 c->continue_sent = true;
                 rapi_send(c, cont, sizeof(cont) - 1, NULL, 0);
             }
+            if (rq.stream && rapi_is_response(&rq) && rapi_stream_step(c, &rq) > 0)
+                continue;
             break;
         }
         c->continue_sent = false;
@@ -548,6 +671,8 @@ static void rapi_on_io(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     if ((what & EV_WRITE) && rapi_flush(c) < 0)
         return;
+    if ((what & EV_READ) && c->paused)
+        return;                         /* fg_runtime_api_resume reads on */
     if (what & EV_READ) {
         for (int i = 0; i < RAPI_READS_PER_WAKE; i++) {
             int rc = rapi_read(c);
@@ -623,6 +748,7 @@ static void rapi_on_accept(evutil_socket_t fd, short what, void *arg)
         c->api = api;
         c->fd = cfd;
         fg_http1_parser_init(&c->parser, RAPI_HEADER_MAX_BYTES, RAPI_BODY_MAX_BYTES);
+        fg_http1_parser_stream_limit(&c->parser, FG_RUNTIME_API_STREAM_MAX_BYTES);
         fg_buf_init(&c->in, RAPI_CONN_MAX_BYTES);
         fg_buf_init(&c->body, RAPI_BODY_MAX_BYTES);
         fg_buf_init(&c->out, RAPI_BODY_MAX_BYTES + 8192);
@@ -727,8 +853,23 @@ void fg_runtime_api_send_event(struct fg_runtime_api *api, const struct fg_runti
     rapi_send(c, head, (size_t)n, ev->payload, ev->payload_len);
 }
 
+void fg_runtime_api_resume(struct fg_runtime_api *api)
+{
+    struct fg_runtime_api_conn *c = api->stream;
+
+    if (!c || !c->paused)
+        return;
+    c->paused = false;
+    event_del(c->ev);
+    event_assign(c->ev, api->base, c->fd, EV_READ | EV_PERSIST | (c->out.len ? EV_WRITE : 0), rapi_on_io, c);
+    event_add(c->ev, NULL);
+    /* What was read before the pause waits in c->in: parsed from the loop, not in here. */
+    event_active(c->ev, EV_READ, 0);
+}
+
 void fg_runtime_api_close(struct fg_runtime_api *api)
 {
+    api->stream = NULL;             /* the owner knows: no on_stream_end */
     while (api->conns)
         rapi_conn_free(api->conns);
     api->parked = NULL;

@@ -8,11 +8,14 @@
  * it: a connection from a socket another uid owns is refused at accept
  * (fg_runtime_api_expect_uid). The runtime is untrusted code, so what it can make the
  * server hold is capped (connections, bytes per request and per server) and parsing costs
- * O(bytes) however they are split. Lifecycle: init → open → (requests,
+ * O(bytes) however they are split. A streamed response is handed to the owner as it
+ * arrives (on_stream_start/data/end), read no faster than the owner takes it
+ * (fg_runtime_api_resume), and capped at Lambda's 200 MB. Lifecycle: init → open → (requests,
  * fg_runtime_api_send_event) → close; close may run inside a callback. Loop thread only.
  * Tests: tests/integration/test_workers.py (the contract, a runtime that breaks it),
- * test_runtimes.py, test_runtime_api_abuse.py (a hostile runtime, another uid); the parser
- * underneath: tests/unit/test_http1.c. */
+ * test_runtimes.py, test_runtime_api_abuse.py (a hostile runtime, another uid),
+ * test_response_stream.py (streamed responses); the parser underneath:
+ * tests/unit/test_http1.c. */
 #ifndef FG_RUNTIME_API_H
 #define FG_RUNTIME_API_H
 
@@ -41,6 +44,17 @@ struct fg_runtime_api_conn;
 #define FG_RUNTIME_API_BODY_MAX_BYTES   FG_PAYLOAD_SYNC_MAX_BYTES
 #define FG_RUNTIME_API_WORKER_MAX_BYTES (FG_RUNTIME_API_HEADER_MAX_BYTES + FG_RUNTIME_API_BODY_MAX_BYTES + 512u * 1024)
 
+/* A streamed response (Lambda-Runtime-Function-Response-Mode: streaming): at most Lambda's
+ * 200 MB in all; the server stops reading it while its owner says it is full
+ * (on_stream_data), so what a stream costs is bounded however long it is. */
+#define FG_RUNTIME_API_STREAM_MAX_BYTES    (200ull * 1024 * 1024)
+/* on_stream_end's error_type when a stream passed FG_RUNTIME_API_STREAM_MAX_BYTES, and its
+ * message; and when its connection closed before its end. */
+#define FG_RUNTIME_API_STREAM_TOO_LARGE "Function.ResponseSizeTooLarge"
+#define FG_RUNTIME_API_STREAM_TOO_LARGE_MSG \
+    "Response payload size exceeded maximum allowed payload size (209715200 bytes)."
+#define FG_RUNTIME_API_STREAM_CUT "Runtime.TruncatedResponse"
+
 /* The owner's side of the protocol. Every slot is required and runs on the loop thread
  * while a request is being handled; the server answers the runtime after the callback
  * returns, with the status its return value names. A callback may close the server
@@ -67,6 +81,27 @@ struct fg_runtime_api_ops {
     /* POST /runtime/init/error, type as for on_error. 0 (202), or -EPERM when init is over
      * (403, InvalidStateTransition). */
     int (*on_init_error)(void *arg, const char *type, const char *body, size_t len);
+
+    /* A streamed POST /runtime/invocation/<request_id>/response (chunked, with
+     * Lambda-Runtime-Function-Response-Mode: streaming) began: its head is in, its body
+     * follows through on_stream_data and ends with on_stream_end. content_type: its
+     * Content-Type or NULL. 0: go on; -ENOENT or -EALREADY: refused (400 as for
+     * on_response; the connection closes, its body unread). At most one stream per server. */
+    int (*on_stream_start)(void *arg, const char *request_id, const char *content_type);
+
+    /* The stream's next de-chunked bytes (len > 0, at most FG_HTTP1_STREAM_YIELD_BYTES).
+     * true when the owner is full: the server stops reading the stream until
+     * fg_runtime_api_resume. */
+    bool (*on_stream_data)(void *arg, const char *bytes, size_t len);
+
+    /* The stream ended, exactly once after a 0 from on_stream_start: error_type NULL when
+     * it succeeded, else its Lambda-Runtime-Function-Error-Type trailer (at most 127 bytes)
+     * with the decoded Lambda-Runtime-Function-Error-Body trailer (NULL when absent or not
+     * base64); or the server ended it: FG_RUNTIME_API_STREAM_TOO_LARGE (413 to the
+     * runtime, the connection closed) or FG_RUNTIME_API_STREAM_CUT (the connection closed
+     * before the end), body NULL. Not called when the owner closes the server. The runtime
+     * gets its 202 after this returns. */
+    void (*on_stream_end)(void *arg, const char *error_type, const char *error_body, size_t len);
 };
 
 /* One invocation as the runtime receives it from GET /next. */
@@ -89,6 +124,7 @@ struct fg_runtime_api {
     int port;                            /* set by fg_runtime_api_open */
     struct fg_runtime_api_conn *conns;   /* open connections (owned) */
     struct fg_runtime_api_conn *parked;  /* the connection waiting in GET /next, or NULL */
+    struct fg_runtime_api_conn *stream;  /* the connection streaming a response, or NULL */
     int n_conns;                         /* open connections, at most FG_RUNTIME_API_CONNS_MAX */
     uid_t expect_uid;                    /* a client socket's owner must be it; (uid_t)-1: anyone */
     struct fg_log_limit refusals;        /* refused connections' warnings, rate-limited */
@@ -120,6 +156,10 @@ bool fg_runtime_api_parked(const struct fg_runtime_api *api);
 /* Answers the parked GET /next (there must be one) with ev; ev and what it points to are
  * borrowed for the call (what the socket does not take at once is copied). */
 void fg_runtime_api_send_event(struct fg_runtime_api *api, const struct fg_runtime_api_event *ev);
+
+/* The owner drained what it held of the stream: its reading goes on (nothing when no stream
+ * is paused). Never runs a callback inside the call. */
+void fg_runtime_api_resume(struct fg_runtime_api *api);
 
 /* Closes the listener and every connection, a parked /next included (the runtime sees its
  * connection close). Idempotent. Inside a callback, the connection being handled is freed

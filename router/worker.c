@@ -316,11 +316,83 @@ static int worker_on_init_error(void *arg, const char *type, const char *body, s
     return 0;
 }
 
+/* A streamed response goes to the invocation's sink as it comes, or without one into its
+ * result, as a buffered response would (invocation.h). */
+static int worker_on_stream_start(void *arg, const char *id, const char *content_type)
+{
+    struct fg_worker *w = arg;
+    struct fg_invocation *inv;
+    int rc;
+
+    if ((rc = worker_answering(w, id, &inv)) < 0)
+        return rc;
+    memcpy(w->stream_id, inv->request_id, sizeof(w->stream_id));
+    inv->streamed = true;
+    if (inv->stream)
+        inv->stream->start(inv->stream_arg, content_type);
+    return 0;
+}
+
+/* The invocation the server's stream is for, if it is still the one the worker holds. */
+static struct fg_invocation *worker_streaming(struct fg_worker *w)
+{
+    struct fg_invocation *inv = worker_current(w);
+    return inv && !strcmp(inv->request_id, w->stream_id) ? inv : NULL;
+}
+
+static bool worker_on_stream_data(void *arg, const char *bytes, size_t len)
+{
+    struct fg_worker *w = arg;
+    struct fg_invocation *inv = worker_streaming(w);
+
+    if (!inv)
+        return false;
+    if (inv->stream)
+        return inv->stream->data(inv->stream_arg, bytes, len) > FG_INVOCATION_STREAM_WINDOW_BYTES;
+    if (!inv->stream_too_large &&
+        (len > FG_PAYLOAD_SYNC_MAX_BYTES - inv->result.len || fg_buf_append(&inv->result, bytes, len) < 0)) {
+        inv->stream_too_large = true;
+        fg_buf_free(&inv->result);
+    }
+    return false;
+}
+
+static void worker_on_stream_end(void *arg, const char *type, const char *body, size_t len)
+{
+    struct fg_worker *w = arg;
+    struct fg_router *r = w->fn->router;
+    struct fg_invocation *inv = worker_streaming(w);
+
+    w->stream_id[0] = '\0';
+    if (!inv)
+        return;
+    fg_worker_drain_output(w);
+    if (type && !strcmp(type, FG_RUNTIME_API_STREAM_TOO_LARGE) && !body) {
+        fg_buf_reset(&inv->result);
+        fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, type, "%s", FG_RUNTIME_API_STREAM_TOO_LARGE_MSG);
+    } else if (type && !strcmp(type, FG_RUNTIME_API_STREAM_CUT) && !body) {
+        fg_buf_reset(&inv->result);
+        fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, type,
+                       "the runtime closed its connection before the end of its streamed response");
+    } else if (type) {
+        fg_buf_reset(&inv->result);
+        worker_fail_with_body(w, inv, type, body, len);
+    } else if (inv->stream_too_large) {
+        fg_router_fail(r, inv, FG_INV_FUNCTION_ERROR, "Function.ResponseSizeTooLarge", "%s",
+                       FG_RUNTIME_API_TOO_LARGE);
+    } else {
+        fg_router_finish(r, inv, FG_INV_OK);
+    }
+}
+
 static const struct fg_runtime_api_ops worker_rapi_ops = {
     .on_next = worker_on_next,
     .on_response = worker_on_response,
     .on_error = worker_on_error,
     .on_init_error = worker_on_init_error,
+    .on_stream_start = worker_on_stream_start,
+    .on_stream_data = worker_on_stream_data,
+    .on_stream_end = worker_on_stream_end,
 };
 
 /* ------------------------------------------------------------------ API */

@@ -64,6 +64,9 @@ struct fg_worker {
                                           * worker.c answers its callbacks */
     struct fg_invocation *inv;           /* assigned or delivered, or NULL */
     char last_request_id[FG_ID_LEN + 1]; /* answered last: a second answer gets 400 */
+    char stream_id[FG_ID_LEN + 1];       /* the invocation its Runtime API stream is for:
+                                          * bytes of a stream whose invocation ended another
+                                          * way (an /error beside it) reach no other one */
     struct fg_outlines out;              /* its stdout+stderr pipe, read as lines */
     long long spawn_us, idle_since_us;
     struct fg_memlimit_worker mem;

@@ -24,9 +24,21 @@
 // the next GET /next go out in one write (HTTP/1.1 pipelining), one round trip less per
 // invocation. A response over Lambda's 6291556 bytes goes alone, as its 413 is followed by
 // an error post.
+//
+// Response streaming, as Lambda's Node.js runtime offers it: the global `awslambda` has
+// streamifyResponse(handler) (the handler is then called as (event, responseStream,
+// context) and must return a promise) and HttpResponseStream.from(stream, {statusCode,
+// headers, cookies}) (for function URLs: the stream's Content-Type becomes
+// application/vnd.awslambda.http-integration-response and its first bytes are the JSON
+// prelude, then 8 NUL bytes). The response stream is a Node http.ClientRequest POSTing
+// /response with Lambda-Runtime-Function-Response-Mode: streaming and chunked encoding, so
+// write/end and back-pressure ('drain') are a Writable's; a handler that throws or rejects
+// ends it with the Lambda-Runtime-Function-Error-Type and -Error-Body (base64 JSON)
+// trailers, as aws-lambda-nodejs-runtime-interface-client does.
 'use strict';
 
 const fs = require('fs');
+const http = require('http');
 const net = require('net');
 const path = require('path');
 const util = require('util');
@@ -180,6 +192,110 @@ async function postResult(requestId, out, err) {
       errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' }));
   }
   return call(...NEXT);
+}
+
+// ---- response streaming (awslambda.streamifyResponse)
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const PRELUDE_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+const streamAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+class HttpResponseStream {
+  static from(stream, prelude) {
+    stream.setContentType(PRELUDE_CONTENT_TYPE);
+    const text = JSON.stringify(prelude);
+    stream._onBeforeFirstWrite = (write) => {
+      write(text);
+      write(new Uint8Array(8));
+    };
+    return stream;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse: (handler, options) => {
+    handler[HANDLER_STREAMING] = 'response';
+    if (options && typeof options.highWaterMark === 'number') handler[HANDLER_HIGHWATERMARK] = options.highWaterMark;
+    return handler;
+  },
+  HttpResponseStream,
+};
+
+// The response stream of one invocation: { stream, done } where done resolves with the
+// Runtime API's answer once the body was sent whole.
+function responseStream(requestId, highWaterMark) {
+  let started = false;
+  const req = http.request({
+    host: HOST, port: Number(PORT), method: 'POST', agent: streamAgent, highWaterMark,
+    path: `${PREFIX}/invocation/${encodeURIComponent(requestId)}/response`,
+    headers: {
+      'Lambda-Runtime-Function-Response-Mode': 'streaming',
+      'Transfer-Encoding': 'chunked',
+      Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+      'Content-Type': 'application/octet-stream',
+    },
+  });
+  const done = new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+  });
+  done.catch(() => {});
+  const origWrite = req.write.bind(req);
+  const origEnd = req.end.bind(req);
+  const first = () => {
+    if (started) return;
+    started = true;
+    if (typeof req._onBeforeFirstWrite === 'function') req._onBeforeFirstWrite((c) => origWrite(c));
+  };
+  const chunkOf = (c) => (typeof c === 'string' || Buffer.isBuffer(c) || c instanceof Uint8Array ? c : JSON.stringify(c));
+  req.setContentType = (type) => {
+    if (started) throw new Error('Cannot set content-type, too late.');
+    req.setHeader('Content-Type', type);
+  };
+  req.write = (chunk, encoding, cb) => {
+    first();
+    return origWrite(chunkOf(chunk), encoding, cb);
+  };
+  req.end = (chunk, encoding, cb) => {
+    first();
+    if (typeof chunk === 'function' || chunk === undefined || chunk === null) return origEnd(chunk);
+    return origEnd(chunkOf(chunk), encoding, cb);
+  };
+  const fail = (err) => {
+    const body = errorBody(err);
+    if (req.writableEnded) return;
+    first();
+    req.addTrailers({
+      'Lambda-Runtime-Function-Error-Type': body.errorType,
+      'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(body)).toString('base64'),
+    });
+    origEnd();
+  };
+  return { stream: req, done, fail };
+}
+
+// One streamed invocation: the handler's (event, responseStream, context).
+async function invokeStreaming(fn, event, context, requestId) {
+  const { stream, done, fail } = responseStream(requestId, fn[HANDLER_HIGHWATERMARK]);
+  try {
+    const out = fn(event, stream, context);
+    if (!out || typeof out.then !== 'function') throw new Error('Streaming does not support non-async handlers.');
+    const result = await out;
+    if (result !== undefined) console.warn('Streaming handlers ignore return values.');
+    if (!stream.writableEnded) throw new Error('Response stream is not finished.');
+  } catch (e) {
+    logError('Invoke Error', e);
+    fail(e);
+  }
+  try {
+    await done;
+  } catch (e) {
+    console.error('Runtime API stream failed', e);
+  }
 }
 
 function patchConsole() {
@@ -341,6 +457,12 @@ async function main() {
       identity: h['lambda-runtime-cognito-identity'] ? JSON.parse(h['lambda-runtime-cognito-identity']) : undefined,
     };
     let result;
+    if (fn[HANDLER_STREAMING] === 'response') {
+      const event = next.body.length ? JSON.parse(next.body.toString('utf8')) : {};
+      await invokeStreaming(fn, event, context, requestId);
+      next = await call(...NEXT);
+      continue;
+    }
     try {
       const event = next.body.length ? JSON.parse(next.body.toString('utf8')) : {};
       result = await invoke(fn, event, context);

@@ -15,7 +15,8 @@
  *   in the new byte and the 3 before it, then the head parsed once; body bytes once);
  * - fed in pieces into a buffer compacted after each incomplete parse (fg_http1_compact, as
  *   runtime_api.c drops a chunked body's raw bytes once decoded), it parses to the same
- *   head and body. */
+ *   head and body; a streamed body is taken out of scratch after each incomplete parse, as
+ *   runtime_api.c hands it on, and its pieces add up to the same body. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,7 +49,9 @@ static long http1_parse(const char *buf, size_t size, struct fg_buf *scratch, st
         fuzz_fail("consumed %ld of %zu bytes", rc, size);
     if (!http1_inside(rq->method, rq->method_len, buf, (size_t)rc) || !rq->method_len ||
         !http1_inside(rq->path, rq->path_len, buf, (size_t)rc) ||
-        !http1_inside(rq->error_type, rq->error_type_len, buf, (size_t)rc))
+        !http1_inside(rq->error_type, rq->error_type_len, buf, (size_t)rc) ||
+        !http1_inside(rq->error_body, rq->error_body_len, buf, (size_t)rc) ||
+        !http1_inside(rq->content_type, rq->content_type_len, buf, (size_t)rc))
         fuzz_fail("a head slice lies outside the request");
     if (rq->body && !http1_inside(rq->body, rq->body_len, buf, (size_t)rc) &&
         !(rq->body == scratch->data && rq->body_len == scratch->len))
@@ -84,19 +87,32 @@ static void http1_compacted(const char *buf, long rc, size_t step, const struct 
 {
     struct fg_http1_request rq;
     struct fg_http1_parser p;
-    struct fg_buf in;
+    struct fg_buf in, taken;
     size_t off = 0;
     long got = 0;
 
     fg_http1_parser_init(&p, FUZZ_HEADER_MAX, FUZZ_BODY_MAX);
     fg_buf_init(&in, (size_t)rc + 1);
+    fg_buf_init(&taken, FUZZ_BODY_MAX);
     while (off < (size_t)rc && got == 0) {
         size_t n = (size_t)rc - off < step ? (size_t)rc - off : step;
         if (fg_buf_append(&in, buf + off, n) < 0)
             fuzz_fail("out of memory");
         off += n;
-        if ((got = fg_http1_parse(&p, in.data, in.len, scratch, &rq)) == 0)
+        if ((got = fg_http1_parse(&p, in.data, in.len, scratch, &rq)) == 0) {
+            if (rq.stream) {
+                if (fg_buf_append(&taken, scratch->data, scratch->len) < 0)
+                    fuzz_fail("a streamed body handed on past its limit");
+                fg_buf_reset(scratch);
+            }
             fg_http1_compact(&p, &in);
+        }
+    }
+    if (got > 0 && taken.len) {
+        if (fg_buf_append(&taken, rq.body, rq.body_len) < 0)
+            fuzz_fail("a streamed body handed on past its limit");
+        rq.body = taken.data;
+        rq.body_len = taken.len;
     }
     if (got <= 0 || off != (size_t)rc || (size_t)got != in.len)
         fuzz_fail("a request of %ld bytes fed %zu at a time, compacted, gives %ld (%zu of %zu bytes fed)", rc, step,
@@ -106,6 +122,7 @@ static void http1_compacted(const char *buf, long rc, size_t step, const struct 
         (rq.body_len && memcmp(rq.body, want_body, rq.body_len)))
         fuzz_fail("a request of %ld bytes fed %zu at a time, compacted, parses to another request", rc, step);
     fg_buf_free(&in);
+    fg_buf_free(&taken);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

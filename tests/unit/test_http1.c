@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* test_http1.c - router/http1.h: complete, incomplete and refused requests; pipelined
  * requests arriving one byte at a time; a chunked body of 1-byte chunks costs O(n) (the
- * parser's own count of bytes examined) and its buffer stays small with compaction. */
+ * parser's own count of bytes examined) and its buffer stays small with compaction; a
+ * streamed response handed on piecewise past body_max, its error trailers read whatever
+ * the reads' sizes, and its own limit. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +42,8 @@ static const struct http1_case http1_cases[] = {
     { "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nTrailer: t\r\n\r\n", WHOLE,
       "POST", "/r", "hello", 0, 0, 0 },
     { "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 0, NULL, NULL, NULL, 0, 0, 0 },
+    { "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n"
+      "Lambda-Runtime-Function-Error-Type: E\r\n\r\n", WHOLE, "POST", "/r", "hi", 0, 0, 1 },
     { "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n", -EINVAL, NULL, NULL, NULL, 0, 0, 0 },
     { "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", -EINVAL, NULL, NULL, NULL, 0, 0, 0 },
     { "POST /r HTTP/1.1\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\n", 0, "POST", "/r", NULL, 0, 1, 0 },
@@ -221,6 +226,98 @@ START_TEST(test_http1_chunked_linear)
 }
 END_TEST
 
+/* A streamed response with both error trailers, at every read size from 1 byte up: the
+ * bytes handed on add up to the body (past body_max: a stream has its own limit), each
+ * handing at most FG_HTTP1_STREAM_YIELD_BYTES, and the trailers come out whole. */
+START_TEST(test_http1_stream_trailers)
+{
+    static const char head[] = "POST /2018-06-01/runtime/invocation/x/response HTTP/1.1\r\n"
+                               "Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+                               "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    static const char tail[] = "0\r\nLambda-Runtime-Function-Error-Type: Error\r\n"
+                               "Lambda-Runtime-Function-Error-Body: eyJhIjoxfQ==\r\n\r\nGET /n HTTP/1.1\r\n\r\n";
+    struct fg_buf wire;
+    char line[32];
+
+    fg_buf_init(&wire, 1 << 20);
+    fg_buf_append_str(&wire, head);
+    for (int i = 0; i < 40; i++) {
+        snprintf(line, sizeof(line), "%x\r\n", 10 + i);
+        fg_buf_append_str(&wire, line);
+        for (int k = 0; k < 10 + i; k++)
+            fg_buf_append(&wire, &"abcdefghijklmnopqrstuvwxyz"[(i + k) % 26], 1);
+        fg_buf_append_str(&wire, "\r\n");
+    }
+    fg_buf_append_str(&wire, tail);
+    ck_assert_int_eq(wire.err, 0);
+    for (size_t step = 1; step <= wire.len; step += step < 64 ? 1 : 97) {
+        struct fg_http1_parser p;
+        struct fg_http1_request rq;
+        struct fg_buf in, scratch, got;
+        size_t off = 0;
+        long rc = 0;
+
+        fg_http1_parser_init(&p, 4096, 16);
+        fg_http1_parser_stream_limit(&p, 1 << 20);
+        fg_buf_init(&in, 1 << 20);
+        fg_buf_init(&scratch, 1 << 20);
+        fg_buf_init(&got, 1 << 20);
+        while (rc == 0 && off < wire.len) {
+            size_t n = wire.len - off < step ? wire.len - off : step;
+            ck_assert_int_eq(fg_buf_append(&in, wire.data + off, n), 0);
+            off += n;
+            if ((rc = fg_http1_parse(&p, in.data, in.len, &scratch, &rq)) == 0) {
+                ck_assert(scratch.len <= FG_HTTP1_STREAM_YIELD_BYTES);
+                if (rq.head_len)
+                    ck_assert(rq.stream);
+                fg_buf_append(&got, scratch.data, scratch.len);
+                fg_buf_reset(&scratch);
+                fg_http1_compact(&p, &in);
+            }
+        }
+        ck_assert_msg(rc > 0, "step %zu: rc %ld", step, rc);
+        ck_assert(rq.stream);
+        fg_buf_append(&got, rq.body, rq.body_len);
+        ck_assert_int_eq(got.len, 40 * 10 + 40 * 39 / 2);
+        ck_assert(got.data[0] == 'a' && got.data[10] == 'b');
+        ck_assert_msg(rq.error_type && rq.error_type_len == 5 && !memcmp(rq.error_type, "Error", 5), "step %zu", step);
+        ck_assert(rq.error_body && rq.error_body_len == 12 && !memcmp(rq.error_body, "eyJhIjoxfQ==", 12));
+        ck_assert(rq.content_type && rq.content_type_len == 24);
+        /* The pipelined GET behind it. */
+        ck_assert_int_eq(fg_buf_append(&in, wire.data + off, wire.len - off), 0);
+        ck_assert_int_eq(fg_http1_parse(&p, in.data + rc, in.len - (size_t)rc, &scratch, &rq), 19);
+        fg_buf_free(&in);
+        fg_buf_free(&scratch);
+        fg_buf_free(&got);
+    }
+    fg_buf_free(&wire);
+}
+END_TEST
+
+/* A stream over its limit is refused as it crosses it; a non-streamed chunked body keeps
+ * body_max. */
+START_TEST(test_http1_stream_limit)
+{
+    static const char stream[] = "POST /r HTTP/1.1\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n";
+    struct fg_http1_parser p;
+    struct fg_http1_request rq;
+    struct fg_buf scratch;
+
+    fg_buf_init(&scratch, 1 << 20);
+    fg_http1_parser_init(&p, 4096, 4);
+    fg_http1_parser_stream_limit(&p, 12);
+    ck_assert_int_eq(fg_http1_parse(&p, stream, sizeof(stream) - 1, &scratch, &rq), -FG_ETOOBIG);
+    ck_assert_int_eq(scratch.len, 12);      /* up to the limit exactly */
+    fg_buf_reset(&scratch);
+    fg_http1_parser_stream_limit(&p, 16);
+    ck_assert_int_eq(fg_http1_parse(&p, stream, sizeof(stream) - 1, &scratch, &rq), 0);
+    ck_assert(rq.stream);
+    ck_assert_int_eq(scratch.len, 16);
+    fg_buf_free(&scratch);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http1");
@@ -231,5 +328,7 @@ int main(void)
     tcase_add_test(tc, test_http1_byte_by_byte);
     tcase_add_test(tc, test_http1_too_large_head);
     tcase_add_test(tc, test_http1_chunked_linear);
+    tcase_add_test(tc, test_http1_stream_trailers);
+    tcase_add_test(tc, test_http1_stream_limit);
     return fg_unit_run(s, tc);
 }

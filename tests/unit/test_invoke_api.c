@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_invoke_api.c - gateway/invoke_api.h: names, ARNs, qualifiers, invocation types. */
+/* test_invoke_api.c - gateway/invoke_api.h: names, ARNs, qualifiers (Invoke's and
+ * InvokeWithResponseStream's paths), invocation types. */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -23,6 +24,12 @@ static const struct name_case name_cases[] = {
     { "/2015-03-31/functions/Hello/configuration", -ENOENT, NULL },
     { "/2015-03-31/functions//invocations", -EINVAL, NULL },
     { "/other", -ENOENT, NULL },
+    /* InvokeWithResponseStream's path, and each prefix only with its own suffix. */
+    { "/2021-11-15/functions/Hello/response-streaming-invocations", 0, "Hello" },
+    { "/2021-11-15/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3AHello/response-streaming-invocations",
+      0, "Hello" },
+    { "/2021-11-15/functions/Hello/invocations", -ENOENT, NULL },
+    { "/2015-03-31/functions/Hello/response-streaming-invocations", -ENOENT, NULL },
 };
 
 START_TEST(test_function_names)
