@@ -2,14 +2,15 @@
 /* conf_url.c - a function's `url:` (struct fg_conf_url in config.h): whether it has a
  * function URL, who may call it and how it answers.
  *
- * url: true, or url: {auth_type: NONE|AWS_IAM, invoke_mode: BUFFERED|RESPONSE_STREAM}.
+ * url: true, or url: {auth_type: NONE|AWS_IAM, invoke_mode: BUFFERED|RESPONSE_STREAM, cors: ...}.
  *
  * DESIGN: Lambda's CreateFunctionUrlConfig requires AuthType; fngate takes NONE when it is
  * not written, as the Serverless Framework does for `url: true`, so the shorthand and an
  * empty mapping mean the same. Values are written as Lambda's API spells them (upper
  * case). `url: false` (or null) is no URL, which lets an anchor's URL be switched off.
  * A mapping is read by the generic walker, so unknown keys get the usual did-you-mean;
- * `cors` belongs to the CORS table and is added there. Tests: tests/unit/test_config.c. */
+ * `cors` is the same key as a route's (config/conf_cors.h); gateway.cors does not reach a
+ * URL, as an HTTP API's CORS does not reach Lambda's function URLs. Tests: tests/unit/test_config.c. */
 #include "config.h"
 
 #include <libfyaml.h>
@@ -26,6 +27,7 @@ static const struct fg_conf_key url_keys[] = {
       .names = url_auth_names },
     { .name = "invoke_mode", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_url, invoke_mode),
       .names = url_mode_names },
+    { .name = "cors", .type = FG_CONF_CUSTOM, .offset = offsetof(struct fg_conf_url, cors), .parse = fg_conf_parse_cors },
     FG_CONF_KEY_END,
 };
 

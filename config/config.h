@@ -180,7 +180,7 @@ enum fg_url_auth {
 /* How a function URL answers (`url.invoke_mode`). */
 enum fg_url_invoke_mode {
     FG_URL_BUFFERED = 0,        /* the whole response at once */
-    FG_URL_RESPONSE_STREAM,     /* accepted; answered buffered until streaming is wired in */
+    FG_URL_RESPONSE_STREAM,     /* passed on as the function streams it (gateway/http_stream.h) */
 };
 
 /* A function's `url:` (conf_url.c): its own URL on the front door (gateway/function_url.h).
@@ -190,6 +190,7 @@ struct fg_conf_url {
     bool enabled;
     int auth_type;                      /* enum fg_url_auth */
     int invoke_mode;                    /* enum fg_url_invoke_mode */
+    struct fg_conf_cors cors;           /* `cors:`; mode UNSET/OFF: none (gateway.cors does not apply) */
     struct fg_conf_pos pos;             /* of the `url` key */
 };
 

@@ -131,9 +131,10 @@ int fg_cmd_validate(int argc, char **argv)
         if (fn->url.enabled) {
             char url[256];
             fg_function_url_of(&conf, fn->name, conf.listen.port, url, sizeof(url));
-            printf("    url: %s (or %s%s/), auth %s%s\n", url, FG_FUNCTION_URL_PATH, fn->name,
+            printf("    url: %s (or %s%s/), auth %s%s%s\n", url, FG_FUNCTION_URL_PATH, fn->name,
                    fn->url.auth_type == FG_URL_AUTH_AWS_IAM ? "AWS_IAM" : "NONE",
-                   fn->url.invoke_mode == FG_URL_RESPONSE_STREAM ? ", RESPONSE_STREAM (served buffered)" : "");
+                   fn->url.invoke_mode == FG_URL_RESPONSE_STREAM ? ", RESPONSE_STREAM" : "",
+                   fn->url.cors.mode == FG_CONF_CORS_ON ? ", CORS" : "");
         }
         for (size_t j = 0; j < fn->n_events; j++) {
             const struct fg_trigger_ops *ops = fg_registry_find(fn->events[j].type);

@@ -132,6 +132,25 @@ int fg_cors_table_init(struct fg_cors_table *t, const struct fg_route_table *rou
     return 0;
 }
 
+int fg_cors_url_table_init(struct fg_cors_table *t, const struct fg_config *conf, struct fg_err *err)
+{
+    int rc = 0;
+
+    memset(t, 0, sizeof(*t));
+    if (!(t->routes = calloc(conf->n_functions ? conf->n_functions : 1, sizeof(*t->routes))))
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    t->n = conf->n_functions;
+    for (size_t i = 0; i < t->n && !rc; i++) {
+        const struct fg_conf_url *u = &conf->functions[i].url;
+        rc = fg_cors_init(&t->routes[i], u->enabled && u->cors.mode == FG_CONF_CORS_ON ? &u->cors : NULL, "*");
+    }
+    if (rc < 0) {
+        fg_cors_table_close(t);
+        return fg_err_set(err, rc, "out of memory");
+    }
+    return 0;
+}
+
 void fg_cors_table_close(struct fg_cors_table *t)
 {
     for (size_t i = 0; i < t->n; i++)

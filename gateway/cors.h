@@ -64,6 +64,12 @@ int fg_cors_table_init(struct fg_cors_table *t, const struct fg_route_table *rou
                        struct fg_err *err) FG_MUST_CHECK;
 void fg_cors_table_close(struct fg_cors_table *t);
 
+/* Builds t (caller-embedded) with a policy per function of conf, index for index with
+ * conf->functions: its URL's `cors` (off for a function without url or url.cors); `cors:
+ * true` allows every method ("*"), as the Serverless Framework's url.cors: true does. 0 or
+ * -ENOMEM (err set). */
+int fg_cors_url_table_init(struct fg_cors_table *t, const struct fg_config *conf, struct fg_err *err) FG_MUST_CHECK;
+
 /* Route i's policy, NULL when CORS is off for it. Borrowed from t. */
 const struct fg_cors *fg_cors_of(const struct fg_cors_table *t, size_t i);
 

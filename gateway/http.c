@@ -58,6 +58,7 @@ struct http_view {
     const struct fg_config *conf;
     struct fg_route_table routes;
     struct fg_cors_table cors;            /* each route's CORS policy, same index */
+    struct fg_cors_table url_cors;        /* each function URL's, index of conf->functions */
     struct fg_token_bucket *route_rates;  /* one per route, same index; under rate_lock */
     struct fg_http_count counts;          /* answers by route and status (GET /metrics) */
     struct fg_authorizers auth;           /* gateway.authorizers at run time */
@@ -101,7 +102,8 @@ struct http_req {
     struct fg_buf payload;            /* the event for routes */
     struct fg_buf client_context;     /* decoded X-Amz-Client-Context */
     struct fg_invocation inv;
-    struct fg_http_stream *stream;    /* HTTP_KIND_STREAM: owns the invocation */
+    struct fg_http_stream *stream;    /* a streamed answer (STREAM, or a RESPONSE_STREAM URL): owns
+                                       * the invocation */
     int accept_rc;                    /* HTTP_KIND_ASYNC: the store's answer */
     char fn_arn[256];
     char apigw_id[FG_ID_LEN + 1];
@@ -248,9 +250,8 @@ static enum MHD_Result http_send_response(struct http_req *q, struct fg_http_res
 
 /* The router finished q->inv: render it (MHD thread, after resume). */
 /* A route's function failed: what API Gateway keeps in the logs. */
-static void http_log_error(const struct http_req *q)
+static void http_log_error(const struct http_req *q, const struct fg_invocation *inv)
 {
-    const struct fg_invocation *inv = &q->inv;
     char type[128], msg[512];
     fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
     fg_log(FG_LOG_INFO, "http", "%s: function %s request %s failed: %s: %s",
@@ -258,7 +259,29 @@ static void http_log_error(const struct http_req *q)
            type[0] ? type : "Unknown", msg);
 }
 
-/* InvokeWithResponseStream, its head known: the event stream, or an error as Invoke's. */
+/* A function URL's answer: the function's own Access-Control-* headers are dropped when
+ * its URL has CORS (Lambda's win, as API Gateway's do). */
+static enum MHD_Result http_collect_cors(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+    struct fg_http_response *drop = cls;
+    (void)kind;
+    if (fg_cors_header_is_cors(name) && drop->n_headers < FG_CORS_MAX_HEADERS * 4 &&
+        fg_http_response_add_header(drop, name, value) < 0)
+        return MHD_NO;
+    return MHD_YES;
+}
+
+static void http_drop_cors_headers(struct MHD_Response *resp)
+{
+    struct fg_http_response drop = { 0 };
+    MHD_get_response_headers(resp, http_collect_cors, &drop);
+    for (size_t i = 0; i < drop.n_headers; i++)
+        MHD_del_response_header(resp, drop.headers[i].name, drop.headers[i].value);
+    fg_http_response_close(&drop);
+}
+
+/* A streamed answer, its head known: the stream (InvokeWithResponseStream's event stream,
+ * or a URL's body), or the finished invocation answered as Invoke or the URL answers. */
 static enum MHD_Result http_render_stream(struct http_req *q)
 {
     struct fg_invocation *inv = fg_http_stream_invocation(q->stream);
@@ -268,13 +291,23 @@ static enum MHD_Result http_render_stream(struct http_req *q)
     memcpy(q->inv.request_id, inv->request_id, sizeof(q->inv.request_id));
     if (fg_http_stream_head(q->stream) == FG_HTTP_STREAM_FINISHED) {
         struct fg_invoke_answer a;
-        fg_invoke_api_result(&a, inv, q->fn_arn);
-        return http_send_invoke_answer(q, &a);
+        struct fg_http_response r;
+        if (q->kind != HTTP_KIND_URL) {
+            fg_invoke_api_result(&a, inv, q->fn_arn);
+            return http_send_invoke_answer(q, &a);
+        }
+        if (inv->status == FG_INV_FUNCTION_ERROR || inv->status == FG_INV_TIMEOUT)
+            http_log_error(q, inv);
+        fg_function_url_result(inv, q->view->conf->debug_errors, &r);
+        return http_send_response(q, &r, NULL);
     }
     if (!(resp = fg_http_stream_response(q->stream, &status)))
         return MHD_NO;
+    if (q->cors)
+        http_drop_cors_headers(resp);
     MHD_add_response_header(resp, "x-amzn-RequestId", inv->request_id);
-    MHD_add_response_header(resp, "X-Amz-Executed-Version", "$LATEST");
+    if (q->kind != HTTP_KIND_URL)
+        MHD_add_response_header(resp, "X-Amz-Executed-Version", "$LATEST");
     return http_queue(q, (int)status, resp);
 }
 
@@ -282,7 +315,7 @@ static enum MHD_Result http_render(struct http_req *q)
 {
     struct fg_invocation *inv = &q->inv;
 
-    if (q->kind == HTTP_KIND_STREAM)
+    if (q->stream)
         return http_render_stream(q);
     if (q->kind == HTTP_KIND_ASYNC)
         return http_render_async(q);
@@ -294,7 +327,7 @@ static enum MHD_Result http_render(struct http_req *q)
     if (q->kind == HTTP_KIND_URL) {
         struct fg_http_response resp;
         if (inv->status == FG_INV_FUNCTION_ERROR || inv->status == FG_INV_TIMEOUT)
-            http_log_error(q);
+            http_log_error(q, inv);
         fg_function_url_result(inv, q->view->conf->debug_errors, &resp);
         return http_send_response(q, &resp, NULL);
     }
@@ -315,7 +348,7 @@ static enum MHD_Result http_render(struct http_req *q)
     case FG_INV_TIMEOUT:
         /* API Gateway keeps the function's error (its type, message and stack trace, with
          * file paths) in the logs and answers the client a fixed body. */
-        http_log_error(q);
+        http_log_error(q, inv);
         if (q->view->conf->debug_errors)
             return http_send(q, inv->status == FG_INV_TIMEOUT ? 504 : 502, &inv->result, "application/json");
         if (inv->status == FG_INV_TIMEOUT)
@@ -353,12 +386,16 @@ static enum MHD_Result http_submit(struct http_req *q)
     return MHD_YES;
 }
 
-/* InvokeWithResponseStream: the stream takes a copy of the request (http_stream.h). */
+/* InvokeWithResponseStream, or a RESPONSE_STREAM function URL (q->kind set): the stream
+ * takes a copy of the request (http_stream.h). */
 static enum MHD_Result http_submit_stream(struct http_req *q)
 {
-    if (!(q->stream = fg_http_stream_new(FG_HTTP_STREAM_EVENTS, &q->inv)))
-        return http_invoke_error(q, 500, "ServiceException", "out of memory");
-    q->kind = HTTP_KIND_STREAM;
+    if (!(q->stream = fg_http_stream_new(q->kind == HTTP_KIND_URL ? FG_HTTP_STREAM_URL : FG_HTTP_STREAM_EVENTS, &q->inv)))
+        return q->kind == HTTP_KIND_URL ? http_send_message(q, 500, "Internal Server Error", NULL, NULL)
+                                        : http_invoke_error(q, 500, "ServiceException", "out of memory");
+    fg_buf_free(&q->payload);           /* the stream has its copy */
+    q->inv.payload = NULL;
+    q->inv.payload_len = 0;
     q->waiting = true;
     fg_http_stream_submit(q->stream, q->srv->router, q->conn);
     return MHD_YES;
@@ -411,8 +448,9 @@ static void http_client_ip(struct MHD_Connection *c, char out[INET6_ADDRSTRLEN])
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out, INET6_ADDRSTRLEN);
 }
 
-/* A CORS preflight a route's policy answers: 204 from the gateway, the function not run. */
-static enum MHD_Result http_preflight(struct http_req *q, const struct fg_cors *c, size_t route, const char *acrm)
+/* A CORS preflight a route's or URL's policy answers: 204 from the gateway, the function
+ * not run (count_row set by the caller). */
+static enum MHD_Result http_preflight(struct http_req *q, const struct fg_cors *c, const char *acrm)
 {
     const char *acrh = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
     struct fg_cors_headers h;
@@ -424,8 +462,7 @@ static enum MHD_Result http_preflight(struct http_req *q, const struct fg_cors *
         return MHD_NO;
     fg_cors_preflight(c, q->origin, acrm, acrh, &h);
     http_add_headers(resp, &h);
-    MHD_add_response_header(resp, "apigw-requestid", q->apigw_id);
-    q->count_row = route;
+    MHD_add_response_header(resp, q->kind == HTTP_KIND_URL ? "x-amzn-RequestId" : "apigw-requestid", q->apigw_id);
     return http_queue(q, 204, resp);
 }
 
@@ -504,7 +541,10 @@ static enum MHD_Result http_route(struct http_req *q, const char *method, const 
     q->origin = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin");
     if (fg_cors_is_preflight(method, q->origin, acrm) &&
         (preflight = fg_cors_preflight_policy(&q->view->cors, &q->view->routes, acrm, q->raw_uri, &preflight_route)))
-        return http_preflight(q, preflight, preflight_route, acrm);
+    {
+        q->count_row = preflight_route;
+        return http_preflight(q, preflight, acrm);
+    }
     found = fg_route_find(&q->view->routes, method, q->raw_uri, m);
     if (found == FG_ROUTE_NOT_FOUND)
         return http_send_message(q, 404, "Not Found", NULL, NULL);
@@ -555,6 +595,8 @@ static enum MHD_Result http_route_submit(struct http_req *q)
 static enum MHD_Result http_function_url(struct http_req *q, const char *method, const char *version,
                                          const struct fg_function_url_target *t)
 {
+    const char *acrm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    const struct fg_cors *cors;
     char *query = strchr(q->raw_uri, '?'), ip[INET6_ADDRSTRLEN];
     struct fg_http_response resp;
     struct fg_http_request req;
@@ -566,17 +608,22 @@ static enum MHD_Result http_function_url(struct http_req *q, const char *method,
         fg_function_url_not_found(&resp);
         return http_send_response(q, &resp, NULL);
     }
+    q->kind = HTTP_KIND_URL;
+    q->origin = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin");
+    cors = fg_cors_of(&q->view->url_cors, (size_t)(t->fn - q->view->conf->functions));
+    if (cors && fg_cors_is_preflight(method, q->origin, acrm))
+        return http_preflight(q, cors, acrm);
+    q->cors = cors;                     /* on every other answer */
     req = http_request_of(q, method, version, t->path, query, ip);
     caller = http_caller_of(q, method, query);
     fg_buf_init(&q->payload, FG_PAYLOAD_SYNC_MAX_BYTES);
     if (fg_function_url_prepare(&q->srv->invoke_auth, q->view->conf, t, &req, &caller, &q->payload, &resp) < 0)
         return http_send_response(q, &resp, NULL);
-    q->kind = HTTP_KIND_URL;
     snprintf(q->inv.function, sizeof(q->inv.function), "%s", t->fn->name);
     memcpy(q->inv.request_id, q->apigw_id, sizeof(q->inv.request_id));   /* requestContext.requestId */
     q->inv.payload = q->payload.data;
     q->inv.payload_len = q->payload.len;
-    return http_submit(q);
+    return t->fn->url.invoke_mode == FG_URL_RESPONSE_STREAM ? http_submit_stream(q) : http_submit(q);
 }
 
 static enum MHD_Result http_invoke(struct http_req *q, const char *method)
@@ -679,8 +726,10 @@ static enum MHD_Result http_invoke(struct http_req *q, const char *method)
         json_decref(j);
         q->inv.client_context = q->client_context.data;
     }
-    if (fg_invoke_api_streaming(q->raw_uri))
+    if (fg_invoke_api_streaming(q->raw_uri)) {
+        q->kind = HTTP_KIND_STREAM;
         return http_submit_stream(q);
+    }
     return http_submit(q);
 }
 
@@ -941,6 +990,18 @@ static struct fg_token_bucket *http_same_rate(struct http_view *v, const struct 
     return NULL;
 }
 
+/* Frees a view (calloc'd; any part of it built). */
+static void http_view_free(struct http_view *v)
+{
+    fg_cors_table_close(&v->cors);
+    fg_cors_table_close(&v->url_cors);
+    fg_route_table_close(&v->routes);
+    fg_authorizers_close(&v->auth);
+    fg_http_count_close(&v->counts);
+    free(v->route_rates);
+    free(v);
+}
+
 int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struct fg_err *err)
 {
     struct http_view *v = calloc(1, sizeof(*v)), *old = atomic_load(&s->view);
@@ -949,28 +1010,16 @@ int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struc
     if (!v)
         return fg_err_set(err, -ENOMEM, "out of memory");
     v->conf = conf;
-    if ((rc = fg_route_table_init(&v->routes, conf, err)) < 0) {
-        free(v);
-        return rc;
-    }
-    if ((rc = fg_cors_table_init(&v->cors, &v->routes, conf, err)) < 0) {
-        fg_route_table_close(&v->routes);
-        free(v);
-        return rc;
-    }
-    if ((rc = fg_authorizers_init(&v->auth, &s->auth, conf, err)) < 0) {
-        fg_cors_table_close(&v->cors);
-        fg_route_table_close(&v->routes);
-        free(v);
+    if ((rc = fg_route_table_init(&v->routes, conf, err)) < 0 ||
+        (rc = fg_cors_table_init(&v->cors, &v->routes, conf, err)) < 0 ||
+        (rc = fg_cors_url_table_init(&v->url_cors, conf, err)) < 0 ||
+        (rc = fg_authorizers_init(&v->auth, &s->auth, conf, err)) < 0) {
+        http_view_free(v);
         return rc;
     }
     if (!(v->route_rates = calloc(v->routes.n_routes + 1, sizeof(*v->route_rates))) ||
         fg_http_count_init(&v->counts, &v->routes) < 0) {
-        fg_cors_table_close(&v->cors);
-        fg_route_table_close(&v->routes);
-        fg_authorizers_close(&v->auth);
-        free(v->route_rates);
-        free(v);
+        http_view_free(v);
         return fg_err_set(err, -ENOMEM, "out of memory");
     }
     /* A route whose rate did not change keeps its bucket's state: a reload is no burst. */
@@ -998,12 +1047,7 @@ void fg_http_free(struct fg_http_server *s)
     fg_mhd_conns_stop(&s->conns);
     for (struct http_view *v = atomic_load(&s->view), *older; v; v = older) {
         older = v->older;
-        fg_cors_table_close(&v->cors);
-        fg_route_table_close(&v->routes);
-        fg_authorizers_close(&v->auth);
-        fg_http_count_close(&v->counts);
-        free(v->route_rates);
-        free(v);
+        http_view_free(v);
     }
     fg_invoke_auth_close(&s->invoke_auth);
     pthread_mutex_destroy(&s->rate_lock);

@@ -16,7 +16,9 @@
 #define FN(name, extra) "  " name ":\n    runtime: python3\n    handler: app.h\n    code: .\n" extra
 #define CONF "region: eu-west-3\naccount_id: '123456789012'\nfunctions:\n" \
     FN("Echo", "    url: true\n") FN("Iam", "    url: {auth_type: AWS_IAM, invoke_mode: RESPONSE_STREAM}\n") \
-    FN("Plain", "") FN("Off", "    url: false\n") FN("echo2", "    url: {}\n") FN("ECHO2", "    url: true\n")
+    FN("Plain", "") FN("Off", "    url: false\n") FN("echo2", "    url: {}\n") FN("ECHO2", "    url: true\n") \
+    FN("Cors", "    url: {cors: {allow_origins: [https://a.example], max_age: 60}}\n") \
+    FN("CorsOn", "    url: {cors: true}\n")
 
 static void load(struct fg_config *conf, const char *yaml)
 {
@@ -38,6 +40,12 @@ START_TEST(test_url_config)
     ck_assert(!fg_conf_function(&conf, "Plain")->url.enabled);
     ck_assert(!fg_conf_function(&conf, "Off")->url.enabled);
     ck_assert(fg_conf_function(&conf, "echo2")->url.enabled);
+    ck_assert_int_eq(fg_conf_function(&conf, "Echo")->url.cors.mode, FG_CONF_CORS_UNSET);
+    fn = fg_conf_function(&conf, "Cors");
+    ck_assert(fn->url.cors.mode == FG_CONF_CORS_ON && !fn->url.cors.shorthand && fn->url.cors.max_age_s == 60 &&
+              fn->url.cors.allow_origins.n == 1 && !strcmp(fn->url.cors.allow_origins.items[0], "https://a.example"));
+    fn = fg_conf_function(&conf, "CorsOn");
+    ck_assert(fn->url.cors.mode == FG_CONF_CORS_ON && fn->url.cors.shorthand);
     fg_conf_free(&conf);
 }
 END_TEST
@@ -50,6 +58,8 @@ static const struct {
     { "{auth_typ: NONE}", "unknown key 'auth_typ' in url (did you mean 'auth_type'?)" },
     { "{invoke_mode: STREAM}", "invoke_mode: unknown value 'STREAM'" },
     { "[NONE]", "url: expected true or {auth_type" },
+    { "{cors: {allow_origins: ['*'], allow_credentials: true}}", "t.yaml:6:" },
+    { "{cors: {allow_origin: ['*']}}", "(did you mean 'allow_origins'?)" },
 };
 
 START_TEST(test_url_config_errors)
