@@ -2,8 +2,8 @@
 """Function URLs with `invoke_mode: RESPONSE_STREAM` and with `cors:` (README "Function
 URLs"). A Node handler written with awslambda.streamifyResponse and
 awslambda.HttpResponseStream.from() is read by a plain HTTP client through its URL: the
-prelude's status, headers and cookies head the answer, the first chunk arrives before the
-handler finishes, an error mid-stream cuts the body (no last chunk), a stream without a
+prelude's status, headers and cookies head the answer, the first chunk reaches the
+client (and curl) before the handler finishes, an error mid-stream cuts the body (no last chunk), a stream without a
 prelude is the body as it is, and a handler that does not stream is answered by the 2.0
 rules. With `cors:` on the URL, a preflight is answered by fngate without invoking the
 function, answers carry the URL's CORS headers (the function's own Access-Control-* are
@@ -12,6 +12,7 @@ reach a URL."""
 import http.client
 import json
 import os
+import subprocess
 import time
 
 from harness import Gateway, check, write
@@ -80,6 +81,21 @@ def test_function_url_response_stream(tmp):
         c.close()
         check(first == b"first;" and rest == b"last", "body: %r %r" % (first, rest))
         check(t_first < 1.2 and t_end >= 1.4, "first chunk at %.2f s, end at %.2f s: not streamed" % (t_first, t_end))
+
+        # The same through curl (which resolves *.localhost to loopback itself).
+        t0 = time.monotonic()
+        p = subprocess.Popen(["curl", "-sSN", "--max-time", "20", "http://Page.lambda-url.localhost:%d/c" % gw.port],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            first = os.read(p.stdout.fileno(), 64)
+            t_first = time.monotonic() - t0
+            rest = p.stdout.read()
+            t_end = time.monotonic() - t0
+        finally:
+            p.wait(timeout=30)
+        check(p.returncode == 0 and first == b"first;" and rest == b"last",
+              "curl: %r %r %r" % (first, rest, p.stderr.read()))
+        check(t_first < 1.2 and t_end >= 1.4, "curl: first chunk at %.2f s, end at %.2f s" % (t_first, t_end))
 
         # No prelude: the bytes as they come, 200.
         c, r, _ = open_url(gw, "Raw", "/x")
