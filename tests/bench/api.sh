@@ -125,26 +125,7 @@ done
 fngate_stop plain
 fngate_stop auth
 echo "$rows"
-a_sum=0
-b_sum=0
-for r in $(seq 1 "$rounds"); do
-  bench_ratio "b$r/a$r" "b$r" "${rate[b$r]}" "a$r" "${rate[a$r]}"
-  a_sum=$((a_sum + ${rate[a$r]/-/0}))
-  b_sum=$((b_sum + ${rate[b$r]/-/0}))
-done
-why=""
-for run in "${runs[@]}"; do bench_is_valid "$run" || why="$why run $run is invalid;"; done
-if [ -n "$why" ]; then
-  echo "ratio b/a over $rounds rounds: refused:${why%;}"
-else
-  /usr/bin/python3 -c "
-import sys
-r, a, b = int(sys.argv[1]), int(sys.argv[2]) / int(sys.argv[1]), int(sys.argv[3]) / int(sys.argv[1])
-print('mean a: %.0f req/s, mean b: %.0f req/s' % (a, b))
-print('ratio b/a over %d rounds = %.2f' % (r, b / a))
-print('the authorizer and CORS cost %.1f us of machine time per request (1/b - 1/a)' % (1e6 / b - 1e6 / a))" \
-    "$rounds" "$a_sum" "$b_sum"
-fi
+bench_ab_summary "$rounds" "the authorizer and CORS"
 
 # ---- part 2: streaming a large response, fngate function URL beside nginx
 nginx_port=$(free_port)

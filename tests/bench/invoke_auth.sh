@@ -89,22 +89,5 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 echo "$rows"
-a_sum=0
-b_sum=0
-for r in $(seq 1 "$rounds"); do
-  bench_ratio "b$r/a$r" "b$r" "${rate[b$r]}" "a$r" "${rate[a$r]}"
-  a_sum=$((a_sum + ${rate[a$r]/-/0}))
-  b_sum=$((b_sum + ${rate[b$r]/-/0}))
-done
-# The rounds together: the mean signed rate over the mean unsigned rate (refused when any
-# run is invalid).
-why=""
-for run in "${runs[@]}"; do bench_is_valid "$run" || why="$why run $run is invalid;"; done
-if [ -n "$why" ]; then
-  echo "ratio b/a over $rounds rounds: refused:${why%;}"
-else
-  echo "mean a: $((a_sum / rounds)) req/s, mean b: $((b_sum / rounds)) req/s"
-  /usr/bin/python3 -c "import sys; print('ratio b/a over %s rounds = %.2f' % (sys.argv[1], int(sys.argv[2]) / int(sys.argv[3])))" \
-    "$rounds" "$b_sum" "$a_sum"
-fi
+bench_ab_summary "$rounds" "signing"
 bench_end

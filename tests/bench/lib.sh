@@ -179,6 +179,31 @@ bench_ratio() {
   fi
 }
 
+# Alternating a/b rounds: the ratio of each round, then of the means, and what b costs per
+# request in microseconds of the machine's time (1/b - 1/a, at saturation), as WHAT.
+# Reads the caller's rate[a1..] / rate[b1..] and runs[] (bash 4.3 namerefs).
+bench_ab_summary() {
+  local rounds=$1 what=$2 a_sum=0 b_sum=0 why="" r run
+  local -n _rate=rate _runs=runs
+  for r in $(seq 1 "$rounds"); do
+    bench_ratio "b$r/a$r" "b$r" "${_rate[b$r]}" "a$r" "${_rate[a$r]}"
+    a_sum=$((a_sum + ${_rate[a$r]/-/0}))
+    b_sum=$((b_sum + ${_rate[b$r]/-/0}))
+  done
+  for run in "${_runs[@]}"; do bench_is_valid "$run" || why="$why run $run is invalid;"; done
+  if [ -n "$why" ]; then
+    echo "ratio b/a over $rounds rounds: refused:${why%;}"
+    return 0
+  fi
+  /usr/bin/python3 -c "
+import sys
+r, a, b = int(sys.argv[1]), int(sys.argv[2]) / int(sys.argv[1]), int(sys.argv[3]) / int(sys.argv[1])
+print('mean a: %.0f req/s, mean b: %.0f req/s' % (a, b))
+print('ratio b/a over %d rounds = %.2f' % (r, b / a))
+print('%s cost %.1f us of machine time per request (1/b - 1/a)' % (sys.argv[4], 1e6 / b - 1e6 / a))" \
+    "$rounds" "$a_sum" "$b_sum" "$what"
+}
+
 bench_target() {
   local name=$1 r1=$2 v1=$3 r2=$4 v2=$5 op=$6 limit=$7 out
   out=$(bench_ratio x "$r1" "$v1" "$r2" "$v2")
