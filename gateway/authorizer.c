@@ -79,6 +79,11 @@ int fg_authorizers_init(struct fg_authorizers *set, struct fg_auth_service *svc,
             az->has_jwks = true;
         }
     }
+    /* Only now, nothing left to fail: a queued fetch holds its key set until the fetcher
+     * takes it, so a set that failed must never have queued one. */
+    for (size_t i = 0; i < set->n; i++)
+        if (set->items[i].has_jwks)
+            fg_jwks_start(&set->items[i].jwks);
     return 0;
 }
 

@@ -265,8 +265,7 @@ static enum MHD_Result http_collect_cors(void *cls, enum MHD_ValueKind kind, con
 {
     struct fg_http_response *drop = cls;
     (void)kind;
-    if (fg_cors_header_is_cors(name) && drop->n_headers < FG_CORS_MAX_HEADERS * 4 &&
-        fg_http_response_add_header(drop, name, value) < 0)
+    if (fg_cors_header_is_cors(name) && fg_http_response_add_header(drop, name, value) < 0)
         return MHD_NO;
     return MHD_YES;
 }
@@ -1012,8 +1011,7 @@ int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struc
     v->conf = conf;
     if ((rc = fg_route_table_init(&v->routes, conf, err)) < 0 ||
         (rc = fg_cors_table_init(&v->cors, &v->routes, conf, err)) < 0 ||
-        (rc = fg_cors_url_table_init(&v->url_cors, conf, err)) < 0 ||
-        (rc = fg_authorizers_init(&v->auth, &s->auth, conf, err)) < 0) {
+        (rc = fg_cors_url_table_init(&v->url_cors, conf, err)) < 0) {
         http_view_free(v);
         return rc;
     }
@@ -1021,6 +1019,11 @@ int fg_http_reload(struct fg_http_server *s, const struct fg_config *conf, struc
         fg_http_count_init(&v->counts, &v->routes) < 0) {
         http_view_free(v);
         return fg_err_set(err, -ENOMEM, "out of memory");
+    }
+    /* Last: once built, its key sets may be queued on the fetcher (jwks.h). */
+    if ((rc = fg_authorizers_init(&v->auth, &s->auth, conf, err)) < 0) {
+        http_view_free(v);
+        return rc;
     }
     /* A route whose rate did not change keeps its bucket's state: a reload is no burst. */
     pthread_mutex_lock(&s->rate_lock);

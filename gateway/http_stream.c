@@ -236,7 +236,10 @@ static void stream_on_done(struct fg_invocation *inv, void *arg)
     if (!s->head_ready) {
         /* URL mode: the stream failed or its prelude did before any body; else the
          * runtime did not stream. InvokeWithResponseStream answers the outcome as events. */
-        s->head = s->mode == FG_HTTP_STREAM_EVENTS && answered ? FG_HTTP_STREAM_BODY : FG_HTTP_STREAM_FINISHED;
+        bool empty_body = s->mode == FG_HTTP_STREAM_URL && s->with_prelude && s->prelude.done && !s->cut &&
+                          inv->status == FG_INV_OK;   /* a prelude and no body: its head, nothing after */
+        s->head = (s->mode == FG_HTTP_STREAM_EVENTS && answered) || empty_body ? FG_HTTP_STREAM_BODY
+                                                                               : FG_HTTP_STREAM_FINISHED;
         s->head_ready = true;
         if (s->mode == FG_HTTP_STREAM_URL && s->cut && inv->status == FG_INV_OK) {
             inv->status = FG_INV_FUNCTION_ERROR;   /* unusable: the caller answers 502 */
@@ -246,8 +249,13 @@ static void stream_on_done(struct fg_invocation *inv, void *arg)
     if (s->head == FG_HTTP_STREAM_BODY) {
         if (s->mode == FG_HTTP_STREAM_EVENTS)
             stream_events_end(s);
-        else if (inv->status != FG_INV_OK)
+        else if (inv->status != FG_INV_OK) {
+            char type[128], msg[512];
             s->cut = true;            /* a URL's body ends without its last chunk */
+            fg_destination_error_fields(inv->result.data, inv->result.len, type, sizeof(type), msg, sizeof(msg));
+            fg_log(FG_LOG_INFO, "http", "function URL: function %s request %s failed mid-stream: %s: %s",
+                   inv->function, inv->request_id, type[0] ? type : "Unknown", msg);
+        }
     }
     wake = stream_wake(s);
     pthread_mutex_unlock(&s->lock);

@@ -243,10 +243,16 @@ int fg_jwks_init(struct fg_jwks *s, const struct fg_conf_authorizer *a, struct f
         }
         return rc;
     }
+    return 0;
+}
+
+void fg_jwks_start(struct fg_jwks *s)
+{
+    if (!s->is_url)
+        return;
     pthread_mutex_lock(&s->lock);
     jwks_queue_locked(s);
     pthread_mutex_unlock(&s->lock);
-    return 0;
 }
 
 void fg_jwks_close(struct fg_jwks *s)

@@ -72,10 +72,14 @@ struct fg_jwks {
 
 /* Caller-embedded; borrows a (its name and jwks) and fetcher for its life. A file is
  * read now (its errors fail the call, naming the file); a URL is fetched on the fetcher's
- * thread and requests wait for it. 0, -EINVAL or -errno with err filled. */
+ * thread once fg_jwks_start is called, and requests wait for it. 0, -EINVAL or -errno with
+ * err filled. */
 int fg_jwks_init(struct fg_jwks *s, const struct fg_conf_authorizer *a, struct fg_jwks_fetcher *fetcher,
                  struct fg_err *err) FG_MUST_CHECK;
-/* After the fetcher stopped. */
+/* Queues a URL's first fetch (nothing for a file). From then on s may be in the fetcher's
+ * hands: close it only after the fetcher stopped. Cannot fail. */
+void fg_jwks_start(struct fg_jwks *s);
+/* Before fg_jwks_start, or after the fetcher stopped. */
 void fg_jwks_close(struct fg_jwks *s);
 
 enum fg_jwks_found {

@@ -439,3 +439,28 @@ def test_authorizers_reload(tmp):
         status, body = get(gw, "/me", web)
         check(status == 200, (status, body[:300]))
         check("bound at start" not in gw.stderr(), gw.stderr()[-2000:])
+
+
+def test_failed_reload_leaves_no_fetch_behind(tmp):
+    """A reload that fails after a URL authorizer's key set was built (a later authorizer's
+    JWKS file holds no usable key) keeps the running authorizers, and the failed view's key
+    set was never handed to the fetch thread (which would then use it freed)."""
+    k = rsa_key()
+    srv = JwksServer([jwk(k, "one")])
+    write(os.path.join(tmp, "bad.json"), "not a key set")
+    try:
+        def cfg(extra=""):
+            return ("gateway:\n  authorizers:\n    idp: {type: jwt, issuer: %s, audience: api, jwks: %s}\n%s"
+                    % (ISSUER, srv.url, extra)) + functions(tmp, "      - http: {path: /me, authorizer: idp}\n")
+        with Gateway(tmp, cfg()) as gw:
+            status, body = get(gw, "/me", "Bearer " + token(k, "one"))
+            check(status == 200 and srv.fetches == 1, (status, body[:300], srv.fetches))
+            write(gw.config, cfg("    other: {type: jwt, issuer: %s, audience: api, jwks: bad.json}\n" % ISSUER))
+            r = run_cli("reload", "-c", gw.config, "--json", *gw.admin_args())
+            wait_until(lambda: "bad.json" in gw.stderr(), 10, "the failed reload in fngate's log")
+            for _ in range(3):
+                status, body = get(gw, "/me", "Bearer " + token(k, "one"))
+                check(status == 200, "after the failed reload: %r %r" % (status, body[:300]))
+            check(srv.fetches == 1, "the failed reload fetched the key set (%d fetches): %s" % (srv.fetches, r.stdout))
+    finally:
+        srv.close()

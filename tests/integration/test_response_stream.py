@@ -314,9 +314,10 @@ def answer(s):
     while len(body) < int(h.get("content-length", 0)):
         body += s.recv(65536)
     return int(lines[0].split()[1]), h, body
-def stream(s, rid, pieces, trailers, bytewise):
-    wire = ("POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
-            "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\r\n" % rid).encode()
+def stream(s, rid, pieces, trailers, bytewise, ctype=None):
+    wire = ("POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n%s"
+            "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\r\n"
+            % (rid, "Content-Type: %s\r\n" % ctype if ctype else "")).encode()
     for p in pieces:
         wire += b"%x\r\n%s\r\n" % (len(p), p)
     wire += b"0\r\n" + b"".join(b"%s: %s\r\n" % (k, v) for k, v in trailers) + b"\r\n"
@@ -330,8 +331,11 @@ s = conn()
 while True:
     s.send(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
     status, h, body = answer(s)
-    rid, mode = h["lambda-runtime-aws-request-id"], json.loads(body)["mode"]
-    if mode == "cut":
+    ev = json.loads(body)
+    rid, mode = h["lambda-runtime-aws-request-id"], ev.get("mode") or ev.get("rawPath", "").lstrip("/")
+    if mode == "empty_prelude":
+        stream(s, rid, [], [], False, "application/vnd.awslambda.http-integration-response")
+    elif mode == "cut":
         s.send(("POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
                 "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\r\n"
                 "4\r\ncut!\r\n" % rid).encode())
@@ -355,7 +359,8 @@ while True:
 def test_runtime_api_stream_edges(tmp):
     code = os.path.join(tmp, "raw")
     write(os.path.join(code, "bootstrap"), RAW_STREAMER, mode=0o755)
-    cfg = "functions:\n  Raw:\n    runtime: provided\n    code: %s\n    timeout: 20\n" % code
+    cfg = ("functions:\n  Raw:\n    runtime: provided\n    code: %s\n    timeout: 20\n"
+           "    url: {invoke_mode: RESPONSE_STREAM}\n" % code)
     with Gateway(tmp, cfg) as gw:
         chunks = []
         c = gw.conn(timeout=60)
@@ -374,6 +379,11 @@ def test_runtime_api_stream_edges(tmp):
         check(b"".join(chunks) == b"cut!" and done["ErrorCode"] == "Runtime.TruncatedResponse", (chunks, done))
         status, headers, body = gw.invoke("Raw", {"mode": "unknown"})
         check(status == 200 and body == b"400", "the worker after a cut stream: %r" % ((status, body),))
+        # Through its function URL: the prelude's content type and no byte at all is an
+        # empty answer with the prelude's defaults, not an unusable response.
+        status, headers, body = gw.request("GET", "/_fngate/url/Raw/empty_prelude")
+        check(status == 200 and body == b"" and headers.get("content-type") == "application/octet-stream",
+              "an empty streamed URL answer: %r" % ((status, headers, body),))
 
 
 def test_aws_lambda_ric_streams_unmodified(tmp):
