@@ -211,6 +211,10 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
             req->empty = (*t)->view_empty;
             return get ? 0 : fg_err_set(err, 405, "use GET");
         }
+    if (fg_test_event_path(path, plen)) {
+        req->op = FG_ADMIN_TEST;
+        return fg_test_event_parse(method, path, plen, body, len, &req->test, err);
+    }
     req->op = FG_ADMIN_DLQ;
     if (IS("/dlq")) {
         if (!get)
@@ -256,4 +260,5 @@ void fg_admin_req_close(struct fg_admin_req *req)
 {
     free(req->ids);
     req->ids = NULL;
+    fg_test_req_close(&req->test);
 }

@@ -11,6 +11,8 @@
  *                                                a function's stored log lines (router/logread.h)
  *   GET  /_fngate/usage[?since=MS&until=MS&function=F]  hourly billing figures (router/usage.h)
  *   POST /_fngate/reload                         reads the configuration again (as SIGHUP)
+ *   GET|POST /_fngate/functions/NAME/test-events[/delete], POST /_fngate/functions/NAME/invoke
+ *                                                the console's Test button (test_event.h)
  *
  * The CLI (`fngate queue`, `fngate dlq`, `fngate logs`, `fngate cost`) is a client of
  * exactly this API. This file turns
@@ -23,6 +25,7 @@
 
 #include "../router/logread.h"
 #include "../router/store.h"
+#include "test_event.h"
 
 #define FG_ADMIN_PREFIX "/_fngate/"
 /* An admin request body is a small JSON selection: at most this many bytes, and at most
@@ -40,6 +43,7 @@ enum fg_admin_op {
     FG_ADMIN_METRICS,               /* GET /metrics: Prometheus text (router/metrics.h) */
     FG_ADMIN_LOGS,                  /* logq holds the question: LINES or USAGE */
     FG_ADMIN_RELOAD,                /* the gateway's reload hook (admin_http.h) */
+    FG_ADMIN_TEST,                  /* test holds the Test button's request (admin_test.h) */
 };
 
 /* Records a logs answer holds when ?limit= is not given. */
@@ -58,6 +62,7 @@ struct fg_admin_req {
     const char *empty;              /* its answer when the adapter is not running (static) */
     struct fg_store_query query;    /* for FG_ADMIN_DLQ; its function and ids point below */
     struct fg_log_query logq;       /* for FG_ADMIN_LOGS */
+    struct fg_test_req test;        /* for FG_ADMIN_TEST */
     char function[72];
     long long *ids;                 /* owned: fg_admin_req_close */
 };

@@ -7,6 +7,7 @@
  * was refused once starts again on a fresh connection. */
 #include "admin_http.h"
 #include "admin.h"
+#include "admin_test.h"
 #include "admin_token.h"
 #include "http.h"
 #include "mhd_conn.h"
@@ -104,6 +105,8 @@ static enum MHD_Result admin_render(struct admin_req *q)
 
     if (q->admin.op == FG_ADMIN_LOGS)
         return admin_send(q, q->admin.logq.status, &q->admin.logq.json, NULL, NULL);
+    if (q->admin.op == FG_ADMIN_TEST)
+        return admin_send(q, q->admin.test.status, &q->admin.test.answer, NULL, NULL);
     struct fg_buf *body = loop_call ? &q->stats.json : &q->admin.query.json;
     int status = loop_call ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
 
@@ -136,6 +139,13 @@ static void admin_on_logs(struct fg_log_query *lq, void *arg)
 {
     struct admin_req *q = arg;
     (void)lq;
+    MHD_resume_connection(q->conn);
+}
+
+/* The loop or the store thread: a Test button request has its answer. */
+static void admin_on_test(void *arg)
+{
+    struct admin_req *q = arg;
     MHD_resume_connection(q->conn);
 }
 
@@ -246,6 +256,8 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
             fg_logread_refuse(lq, rc == -ENOTSUP ? 404 : 503, "%s", rc == -ENOTSUP
                               ? "nothing is kept: logs.store and logs.usage are false" : fg_strerror(rc));
         }
+    } else if (q->admin.op == FG_ADMIN_TEST) {
+        rc = fg_admin_test_start(q->srv->router, &q->admin.test, admin_on_test, q);
     } else if (q->admin.op == FG_ADMIN_RELOAD) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_reload);
     } else if (q->admin.op == FG_ADMIN_QUEUE) {

@@ -167,8 +167,7 @@ void fg_fnlog_line(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv
     fnlog_emit(l, "\n", 1);
 }
 
-/* Whole milliseconds, rounded up, at least 1. */
-static long long fnlog_billed(double ms)
+long long fg_fnlog_billed_ms(double ms)
 {
     long long b = (long long)ceil(ms);
     return b < 1 ? 1 : b;
@@ -188,7 +187,7 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
                   int memory_size_mb, const char *status)
 {
     char line[512];
-    long long billed = fnlog_billed(inv->duration_ms);
+    long long billed = fg_fnlog_billed_ms(inv->duration_ms);
     int n;
 
     n = snprintf(line, sizeof(line), "END RequestId: %s", inv->request_id);
@@ -201,7 +200,7 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\tInit Duration: %.2f ms", inv->init_ms);
     if (inv->restore_ms > 0)
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\tRestore Duration: %.2f ms\tBilled Restore Duration: %lld ms",
-                      inv->restore_ms, fnlog_billed(inv->restore_ms));
+                      inv->restore_ms, fg_fnlog_billed_ms(inv->restore_ms));
     if (status)
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\tStatus: %s", status);
     fnlog_text(l, fn, inv, line, (size_t)n);
@@ -214,7 +213,7 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
             json_object_set_new(metrics, "initDurationMs", json_real(inv->init_ms));
         if (inv->restore_ms > 0) {
             json_object_set_new(metrics, "restoreDurationMs", json_real(inv->restore_ms));
-            json_object_set_new(metrics, "billedRestoreDurationMs", json_integer(fnlog_billed(inv->restore_ms)));
+            json_object_set_new(metrics, "billedRestoreDurationMs", json_integer(fg_fnlog_billed_ms(inv->restore_ms)));
         }
         fnlog_json(l, fn, "platform.report",
                    json_pack("{s:{s:s,s:o,s:s}}", "record", "requestId", inv->request_id,

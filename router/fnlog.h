@@ -54,6 +54,10 @@ void fg_fnlog_init_report(struct fg_fnlog *l, const char *fn, double init_ms, co
 /* A worker restored from a snapshot with no invocation waiting: RESTORE_REPORT. */
 void fg_fnlog_restore_report(struct fg_fnlog *l, const char *fn, double restore_ms);
 
+/* A duration as Lambda bills it and REPORT prints it: whole milliseconds, rounded up, at
+ * least 1. */
+long long fg_fnlog_billed_ms(double ms);
+
 /* Writes what is pending (also called at shutdown). */
 void fg_fnlog_flush(struct fg_fnlog *l);
 void fg_fnlog_close(struct fg_fnlog *l);

@@ -407,6 +407,11 @@ int fg_router_dlq(struct fg_router *r, struct fg_store_query *q)
     return fg_async_query(r, q);
 }
 
+int fg_router_test_events(struct fg_router *r, struct fg_store_query *q)
+{
+    return fg_async_query(r, q);
+}
+
 /* Loop thread: c->render into c->json (at most 64 MB), then c->done. */
 static void router_on_render(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
@@ -559,6 +564,11 @@ int fg_router_watch_code(struct fg_router *r, struct fg_err *err)
     if (!(r->codewatch = fg_codewatch_new(r, err)))
         return err->code ? err->code : -ENOMEM;
     return 0;
+}
+
+const struct fg_config *fg_router_conf(struct fg_router *r)
+{
+    return atomic_load(&r->conf);
 }
 
 bool fg_router_ready(const struct fg_router *r, const char **why)

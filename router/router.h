@@ -71,6 +71,10 @@ void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key
 /* Any thread: a dead-letter query (see store.h). 0 or -FG_ESHUTDOWN. */
 int fg_router_dlq(struct fg_router *r, struct fg_store_query *q) FG_MUST_CHECK;
 
+/* Any thread: a query on the console's saved test events (store.h, FG_STORE_TEST_*). 0 or
+ * -FG_ESHUTDOWN (done will not run). */
+int fg_router_test_events(struct fg_router *r, struct fg_store_query *q) FG_MUST_CHECK;
+
 /* Any thread: a question to the function log store (logread.h): a function's lines or the
  * recorded usage. Borrows q until q->done ran (on a store thread, never inside this call).
  * 0; -ENOTSUP when nothing is kept (logs.store and logs.usage false); -FG_ESHUTDOWN or
@@ -114,6 +118,10 @@ struct fg_router_reload_stats {
  * filled, or a negative code with err filled and nothing changed. */
 int fg_router_reload(struct fg_router *r, const struct fg_config *next, struct fg_router_reload_stats *st,
                      struct fg_err *err) FG_MUST_CHECK;
+
+/* Any thread: the configuration in force (a reload swaps it). Borrowed: it lives until
+ * fg_router_free, as every configuration the router was given. */
+const struct fg_config *fg_router_conf(struct fg_router *r);
 
 /* Loop thread: whether the router serves (started, its state store open, not stopping);
  * false with *why (static) when not. */

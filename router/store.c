@@ -693,6 +693,8 @@ static int store_apply(struct fg_store *s, struct store_op *op, struct store_bat
         return rc ? rc : store_insert_event(s, op->next_ev);
     }
     case OP_QUERY:
+        if (op->q->kind >= FG_STORE_TEST_LIST)
+            return fg_store_test_event_run(s, op->q);
         if (op->q->kind == FG_STORE_DLQ_REDRIVE || op->q->kind == FG_STORE_DLQ_PURGE) {
             *recount = true;        /* used only if the batch rolls back */
             return store_dlq_write(s, op->q, batch);

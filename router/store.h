@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* store.h - the state store: queued async events and dead letters in one SQLite file.
+/* store.h - the state store: queued async events and dead letters in one SQLite file (and
+ * the console's saved test events, store_test_event.c).
  *
  * DESIGN: an async event is accepted (202) only after the transaction that inserted it
  * committed, and it leaves the store only when it succeeded or became a dead letter, so a
@@ -136,14 +137,20 @@ void fg_store_bury(struct fg_store *s, struct fg_async_event *ev, const char *co
  * through on_events. Takes both. */
 void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg_async_event *next);
 
-/* Dead-letter queries, from any thread; done runs on the loop thread (on the store thread
- * once the loop has stopped). */
+/* Dead-letter and test-event queries, from any thread; done runs on the loop thread (on the
+ * store thread once the loop has stopped). */
 enum fg_store_query_kind {
     FG_STORE_DLQ_LIST = 0,   /* function may be NULL; up to limit items, newest first */
     FG_STORE_DLQ_SHOW,       /* ids[0] */
     FG_STORE_DLQ_REDRIVE,    /* function or ids: back to the queue with fresh attempts */
     FG_STORE_DLQ_PURGE,      /* function or ids, or all when both are empty */
+    FG_STORE_TEST_LIST,      /* function's saved test events (store_test_event.c); the
+                              * TEST_ kinds stay last (store.c tells them apart so) */
+    FG_STORE_TEST_SAVE,      /* function's test event name := event (400 past the limit) */
+    FG_STORE_TEST_DELETE,    /* function's test event name */
 };
+/* Saved test events a function keeps at most (the Lambda console's limit for private ones). */
+#define FG_STORE_TEST_EVENTS_MAX 10
 /* A redrive or purge by function (or of all) takes the dead letters there were when it
  * began, FG_STORE_DLQ_CHUNK per transaction, and goes to the back of the writer's queue
  * between chunks (a chunk also ends after 4 MB of payloads): 700,000 dead letters never hold
@@ -161,10 +168,13 @@ struct fg_store_query {
     const long long *ids;             /* borrowed until done */
     size_t n_ids;
     int limit;
+    const char *name;                 /* TEST_*: the test event's name, borrowed until done */
+    const char *event;                /* TEST_SAVE: its JSON text, borrowed until done */
+    size_t event_len;
     fg_store_query_fn *done;
     void *done_arg;
     /* ---- result, valid in done */
-    int status;                       /* 200, 404 (no such dead letter), 500 */
+    int status;                       /* 200, 404 (no such dead letter), 400 (json says why), 500 */
     struct fg_buf json;               /* the answer body (owned by the caller: fg_buf_free) */
     /* ---- store private */
     struct fg_loop_msg msg;

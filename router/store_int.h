@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* store_int.h - the state store's state, shared by its two files only.
+/* store_int.h - the state store's state, shared by its files only.
  *
  * store_open.c makes a store usable (locks the state directory, checks the file, creates
- * or checks the schema, prepares statements, reads back the queue); store.c runs it (the
- * ops any thread queues and the writer thread that commits them in groups). Nothing
- * outside these two files includes this header. */
+ * or migrates the schema, prepares statements, reads back the queue); store.c runs it (the
+ * ops any thread queues and the writer thread that commits them in groups);
+ * store_test_event.c answers the test-event queries inside the writer's transaction.
+ * Nothing outside these files includes this header. */
 #ifndef FG_STORE_INT_H
 #define FG_STORE_INT_H
 
@@ -18,7 +19,9 @@
 #include "../core/workq.h"
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* PRAGMA user_version: 1 the queue, dead letters and trigger marks; 2 adds test_events.
+ * store_open.c migrates an older file forward and refuses a newer one. */
+#define STORE_SCHEMA_VERSION 2
 
 struct store_count {
     char function[72];
@@ -52,5 +55,10 @@ int fg_store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const char 
 int fg_store_exec(struct fg_store *s, const char *sql, struct fg_err *err);
 /* Recounts the dead letters per function (open, and after purges). */
 void fg_store_recount(struct fg_store *s);
+
+/* Writer thread, inside the batch's transaction: a FG_STORE_TEST_* query (store.h), its
+ * answer in q->status and q->json (a refusal is status 400 with {"message"}, not an SQLite
+ * error: the batch goes on). SQLITE_OK, or the failing SQLite code (the batch rolls back). */
+int fg_store_test_event_run(struct fg_store *s, struct fg_store_query *q);
 
 #endif

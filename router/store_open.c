@@ -32,6 +32,16 @@ static const char store_schema[] =
     "CREATE TABLE IF NOT EXISTS schedules(name TEXT PRIMARY KEY, last_fire INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS files(key TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL) WITHOUT ROWID;";
 
+/* What takes a file from schema version i + 1 to i + 2 (store_int.h), run in order from the
+ * file's version up to STORE_SCHEMA_VERSION in one transaction with the new user_version, so
+ * a crash leaves the file at its old version, which the next start migrates again. A new
+ * file gets store_schema (version 1), then every step. */
+static const char *const store_migrations[STORE_SCHEMA_VERSION - 1] = {
+    /* 1 -> 2: the console's saved test events (store_test_event.c) */
+    "CREATE TABLE IF NOT EXISTS test_events(function TEXT NOT NULL, name TEXT NOT NULL, event BLOB NOT NULL,"
+    " updated_ms INTEGER NOT NULL, PRIMARY KEY(function, name)) WITHOUT ROWID;",
+};
+
 /* The tables a damaged file is searched for, to say what the damage touches. */
 static const struct {
     const char *table, *what;
@@ -40,6 +50,7 @@ static const struct {
     { "dlq", "the dead letters" },
     { "schedules", "the schedules' last fires" },
     { "files", "the folder indexes" },
+    { "test_events", "the console's saved test events" },
 };
 
 /* Whether PRAGMA quick_check finds table (NULL: the whole file) damaged; its first problem is
@@ -134,6 +145,35 @@ static int store_check_empty(struct fg_store *s, bool used, struct fg_err *err)
     return 0;
 }
 
+/* Creates the schema of a new file (version 0) or brings an older one to
+ * STORE_SCHEMA_VERSION, logging each step taken. 0 or a negative code with err filled
+ * (the file is then as it was). */
+static int store_migrate(struct fg_store *s, int version, struct fg_err *err)
+{
+    char sql[64];
+    int rc;
+
+    if (version == STORE_SCHEMA_VERSION)
+        return 0;
+    if ((rc = fg_store_exec(s, "BEGIN IMMEDIATE", err)) < 0)
+        return rc;
+    if (version < 1 && (rc = fg_store_exec(s, store_schema, err)) < 0)
+        goto fail;
+    for (int v = version < 1 ? 1 : version; v < STORE_SCHEMA_VERSION; v++) {
+        if ((rc = fg_store_exec(s, store_migrations[v - 1], err)) < 0)
+            goto fail;
+        if (version > 0)
+            fg_log(FG_LOG_INFO, "store", "state file %s: schema %d migrated to %d", s->path, v, v + 1);
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+    if ((rc = fg_store_exec(s, sql, err)) < 0 || (rc = fg_store_exec(s, "COMMIT", err)) < 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 static int store_prepare(struct fg_store *s, const char *sql, sqlite3_stmt **st, struct fg_err *err)
 {
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
@@ -214,8 +254,7 @@ int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_e
                         s->path, version, STORE_SCHEMA_VERSION);
         goto fail;
     }
-    if ((rc = fg_store_exec(s, store_schema, err)) < 0 ||
-        (rc = fg_store_exec(s, "PRAGMA user_version=1", err)) < 0)
+    if ((rc = store_migrate(s, version, err)) < 0)
         goto corrupt;
     if ((rc = store_prepare(s, "INSERT INTO events(request_id, function, url, payload, accepted_ms, due_ms,"
                                " failures, deferrals) VALUES(?,?,?,?,?,?,?,?)", &s->st_insert, err)) < 0 ||
