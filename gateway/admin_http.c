@@ -237,7 +237,7 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
         return admin_send_message(q, 413, "admin request bodies are at most 65536 bytes", NULL, NULL);
     if ((status = fg_admin_parse(method, q->raw_uri, q->body.data, q->body.len, &q->admin, &err)) != 0)
         return admin_send_message(q, status, err.msg, status == 405 ? "Allow" : NULL,
-                                  strstr(err.msg, "POST") ? "POST" : "GET");
+                                  !strstr(err.msg, "POST") ? "GET" : strstr(err.msg, "GET") ? "GET, POST" : "POST");
     q->waiting = true;
     MHD_suspend_connection(q->conn);
     fg_buf_init(&q->stats.json, 0);
