@@ -10,9 +10,8 @@ import re
 import sqlite3
 import threading
 
-from harness import Gateway, ROOT, check, run_cli, wait_until, write
-
-HELLO = os.path.join(ROOT, "examples", "hello")
+from harness import Gateway, check, run_cli, wait_until, write
+from test_hello import hello_config     # the seed's HelloLambda, memory 128
 
 PY = """
 import os, time
@@ -58,20 +57,6 @@ def config(tmp, names=("W", "Fail", "Slow")):
         if n == "Slow":
             out += "    concurrency: 1\n"
     return out
-
-
-def hello_config():
-    return """
-    functions:
-      HelloLambda:
-        runtime: python3
-        handler: app.lambda_handler
-        code: %s
-        memory: 128
-        timeout: 3
-        concurrency: 10
-        environment: {GREETING: Hello}
-    """ % HELLO
 
 
 def events_path(fn):
