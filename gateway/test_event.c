@@ -52,11 +52,13 @@ static int test_path_kind(const char *path, size_t plen, size_t *name_len)
         return -1;
     if (!(slash = memchr(name, '/', (size_t)(end - name))) || slash == name)
         return -1;
-    for (size_t i = 0; i < sizeof(test_paths) / sizeof(test_paths[0]); i++)
-        if ((size_t)(end - slash) == strlen(test_paths[i].suffix) && !strncmp(slash, test_paths[i].suffix, (size_t)(end - slash))) {
+    for (size_t i = 0; i < sizeof(test_paths) / sizeof(test_paths[0]); i++) {
+        size_t n = strlen(test_paths[i].suffix);
+        if ((size_t)(end - slash) == n && !strncmp(slash, test_paths[i].suffix, n)) {
             *name_len = (size_t)(slash - name);
             return (int)i;
         }
+    }
     return -1;
 }
 

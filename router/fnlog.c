@@ -213,7 +213,8 @@ void fg_fnlog_end(struct fg_fnlog *l, const char *fn, struct fg_invocation *inv,
             json_object_set_new(metrics, "initDurationMs", json_real(inv->init_ms));
         if (inv->restore_ms > 0) {
             json_object_set_new(metrics, "restoreDurationMs", json_real(inv->restore_ms));
-            json_object_set_new(metrics, "billedRestoreDurationMs", json_integer(fg_fnlog_billed_ms(inv->restore_ms)));
+            json_object_set_new(metrics, "billedRestoreDurationMs",
+                                json_integer(fg_fnlog_billed_ms(inv->restore_ms)));
         }
         fnlog_json(l, fn, "platform.report",
                    json_pack("{s:{s:s,s:o,s:s}}", "record", "requestId", inv->request_id,
