@@ -62,6 +62,9 @@ export class Chart {
                                           'vector-effect': 'non-scaling-stroke' }));
     });
     clear(this.svg, kids);
+    // What the graph shows, for tests and scripts: each series' sum over the period.
+    this.el.dataset.totals = JSON.stringify(Object.fromEntries(series.map((s) => [s.label,
+      s.values.reduce((a, v) => a + (v || 0), 0)])));
     clear(this.legend, series.map((s, si) => {
       const last = [...s.values].reverse().find((v) => v !== null && v !== undefined);
       return h('li', {}, h('span', { class: `swatch c${si % COLORS.length}` }), `${s.label}${s.right ? ' (right axis)' : ''}: `,
