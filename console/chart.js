@@ -4,7 +4,7 @@
 // never moves the page. Series: {label, values: [number|null], right: bool (own axis), fmt}.
 import { clear, h } from './ui.js';
 
-const W = 480, H = 190, L = 46, R = 46, T = 10, B = 24;
+const W = 360, H = 190, L = 40, T = 10, B = 24;
 const COLORS = ['#0972d3', '#e07941', '#037f0c', '#8456ce', '#d91515'];
 
 function niceMax(v) {
@@ -18,9 +18,9 @@ const shortNum = (v) => v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+
 
 export class Chart {
   constructor(title, unit) {
-    this.svg = h('svg:svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title,
-                              preserveAspectRatio: 'none' });
+    this.svg = h('svg:svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title });
     this.legend = h('ul', { class: 'legend' });
+    this.svg.append(h('svg:text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'nodata' }, 'No data'));
     this.el = h('figure', { class: 'chart-box' }, h('figcaption', {}, title, unit ? h('span', { class: 'muted' }, ` (${unit})`) : ''),
                 this.svg, this.legend);
   }
@@ -28,6 +28,7 @@ export class Chart {
   // times: bucket starts (ms); series as above.
   draw(times, series) {
     const n = times.length;
+    const R = series.some((s) => s.right) ? 40 : 12;
     const x = (i) => L + (n <= 1 ? 0 : (i * (W - L - R)) / (n - 1));
     const sides = [false, true].map((right) => {
       const vals = series.filter((s) => !!s.right === right).flatMap((s) => s.values).filter((v) => v !== null && v !== undefined);
@@ -61,6 +62,8 @@ export class Chart {
       if (path) kids.push(h('svg:path', { d: path, fill: 'none', stroke: color, 'stroke-width': 1.6,
                                           'vector-effect': 'non-scaling-stroke' }));
     });
+    if (!series.some((s) => s.values.some((v) => v !== null && v !== undefined)))
+      kids.push(h('svg:text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'nodata' }, 'No data for this period'));
     clear(this.svg, kids);
     // What the graph shows, for tests and scripts: each series' sum over the period.
     this.el.dataset.totals = JSON.stringify(Object.fromEntries(series.map((s) => [s.label,

@@ -23,7 +23,7 @@ export function renderLogs(body, name) {
     if (rid.value) q.set('request_id', rid.value.trim());
     return q;
   };
-  const line = (r) => h('li', {}, h('span', { class: 'ts' }, fmtTime(r.ts)),
+  const line = (r) => h('li', {}, h('span', { class: 'ts' }, fmtTime(r.ts, true)),
     r.request_id ? h('button', { type: 'button', class: 'link rid', title: 'Show only this request',
                                  onclick: () => { rid.value = r.request_id; search(); } }, r.request_id.slice(0, 8)) : h('span', { class: 'rid' }),
     h('span', { class: 'text' }, r.line));

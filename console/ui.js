@@ -44,13 +44,15 @@ export function panel(title, ...children) {
 }
 
 // A time (epoch ms, epoch s when small, or an ISO string) in the browser's zone, UTC on hover.
-export function fmtTime(v) {
+export function fmtTime(v, precise = false) {
   if (v === null || v === undefined || v === '') return h('span', { class: 'muted' }, '—');
   let d = typeof v === 'number' ? new Date(v < 1e11 ? v * 1000 : v) : new Date(v);
   if (isNaN(d.getTime())) return h('span', {}, String(v));
   return h('time', { datetime: d.toISOString(), title: d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') },
-           d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit',
-                                         minute: '2-digit', second: '2-digit' }));
+           precise ? `${d.toLocaleDateString(undefined, { month: 'short', day: '2-digit' })} ${
+             d.toLocaleTimeString(undefined, { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`
+             : d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit',
+                                             minute: '2-digit', second: '2-digit' }));
 }
 
 export function fmtMs(v) {
