@@ -6,10 +6,9 @@ and the pages driven in Debian's Chromium by tests/integration/console/console.j
 import http.client
 import json
 import os
-import shutil
 import subprocess
 
-from harness import BUILD, ROOT, Gateway, check, skip, wait_until, write
+from harness import ROOT, Gateway, check, npm_install, skip, wait_until, write
 
 FAILING = """
 import os
@@ -132,30 +131,18 @@ def test_console_login_cookie_rules(tmp):
         check(st == 401, "logout needs a session or the token: %d" % st)
 
 
-PW_DIR = os.path.join(ROOT, "build", "console-test")
 SHOTS = os.path.join(ROOT, "build", "console-screenshots")
 
 
 def ensure_playwright():
-    """playwright-core from npm, once per build tree (no browser download: Debian's chromium)."""
+    """playwright-core from npm (no browser download: Debian's chromium); its node_modules."""
     if not os.path.exists("/usr/bin/chromium"):
         skip("no /usr/bin/chromium (make test-deps installs Debian's chromium)")
-    marker = os.path.join(PW_DIR, "node_modules", "playwright-core", "package.json")
-    if os.path.exists(marker):
-        return
-    os.makedirs(PW_DIR, exist_ok=True)
-    write(os.path.join(PW_DIR, "package.json"), '{"name": "console-test", "private": true}\n')
-    for attempt in range(2):      # one retry: a registry hiccup should not fail the suite
-        p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "playwright-core@1"], cwd=PW_DIR,
-                           capture_output=True, text=True, timeout=600,
-                           env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"))
-        if p.returncode == 0:
-            return
-    check(False, "npm install playwright-core failed:\n" + p.stdout[-3000:] + p.stderr[-3000:])
+    return npm_install("console-test", "playwright-core@1", 600, {"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
 
 
 def run_browser(tmp, mode):
-    ensure_playwright()
+    modules = ensure_playwright()
     os.makedirs(SHOTS, exist_ok=True)
     flag = os.path.join(tmp, "fail.flag")
     write(flag, "broken\n")
@@ -171,7 +158,7 @@ def run_browser(tmp, mode):
         os.unlink(flag)                                   # the bug is fixed: a redrive delivers
         script = os.path.join(ROOT, "tests", "integration", "console", "console.js")
         p = subprocess.run(["node", script], cwd=tmp, capture_output=True, text=True, timeout=300,
-                           env=dict(os.environ, NODE_PATH=os.path.join(PW_DIR, "node_modules"),
+                           env=dict(os.environ, NODE_PATH=modules,
                                     ADMIN_URL="http://127.0.0.1:%d" % gw.admin_port, TOKEN=gw.admin_token,
                                     FRONT_URL="http://127.0.0.1:%d" % gw.port, SHOTS=SHOTS, MODE=mode,
                                     PROFILE=os.path.join(tmp, "chromium-profile")))
