@@ -19,7 +19,6 @@ async function fill(el, loader) {
 const firstArray = (v) => Array.isArray(v) ? v : Object.values(v || {}).find(Array.isArray) || [];
 
 export function renderOperations(main) {
-  let alive = true;
   let timer = null;
   const queue = h('div', {}, message('Loading…', 'note'));
   const dlq = h('div', {}, message('Loading…', 'note'));
@@ -35,6 +34,7 @@ export function renderOperations(main) {
     } catch (e) {
       clear(dlqStatus, errorMessage(e));
     }
+    clear(payload);
     loadDlq();
     fill(queue, loadQueue);
   };
@@ -130,5 +130,5 @@ export function renderOperations(main) {
   loadAll();
   const tick = () => { fill(queue, loadQueue); timer = setTimeout(tick, REFRESH_MS); };
   timer = setTimeout(tick, REFRESH_MS);
-  return () => { alive = false; clearTimeout(timer); };
+  return () => { clearTimeout(timer); };
 }

@@ -65,6 +65,7 @@ async function main() {
     await page.locator('#token').fill('not-the-token-at-all');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await waitText(page, '.msg.error', 'not the admin token', 'a wrong token');
+    if (await page.getByRole('link', { name: 'Operations' }).isVisible()) fail('the navigation shows before sign-in');
     await shot(page, 'login');
     if ((await ctx.cookies()).some((c) => c.name === 'fngate_session')) fail('a wrong token set a cookie');
     await page.locator('#token').fill(TOKEN);
@@ -116,6 +117,12 @@ async function main() {
     await page.getByRole('button', { name: /^Redrive dead letter \d+$/ }).first().click();
     await waitText(page, '.msg.ok', 'Redrove 1 dead letter(s)', 'the redrive');
     await waitText(page, '.msg.note', 'No dead letters.', 'the dead letter list after the redrive');
+    // Purge asks first (a native dialog); Cancel leaves everything.
+    await page.getByRole('button', { name: 'Purge all…' }).click();
+    await page.locator('dialog#confirm[open]').waitFor({ timeout: T });
+    await shot(page, 'operations-purge-confirm');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('dialog#confirm[open]').waitFor({ state: 'detached', timeout: T });
     await page.goto(`${ADMIN}/console/#/functions/Failing/logs`);
     const end = Date.now() + T;
     while (!(await page.locator('ol.loglines li', { hasText: 'delivered redrive-me' }).count())) {
