@@ -19,8 +19,9 @@ build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev l
 # prometheus of its own (own config, storage and port; the packaged service is not used).
 # python3-pil, python3-pip: examples/thumbnails (and its test) makes images with PIL, and its
 # setup.sh installs a current boto3 from PyPI into the function's folder with pip.
+# chromium: test_console drives the web console in it, headless, with playwright-core from npm.
 test_pkgs="curl awscli python3-boto3 wrk nginx-light redis-server kcat python3-pil python3-pip incron autoconf automake libtool
- g++ make unzip clang libclang-rt-14-dev openssl prometheus"
+ g++ make unzip clang libclang-rt-14-dev openssl prometheus chromium"
 # Tools that may come from elsewhere (NodeSource's nodejs bundles npm, and Debian's npm
 # package would conflict with it): checked by command, installed from Debian if missing.
 test_cmds="node:nodejs npm:npm"

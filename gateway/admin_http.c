@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "admin_test.h"
 #include "admin_token.h"
+#include "console.h"
 #include "http.h"
 #include "mhd_conn.h"
 #include "mhd_listener.h"
@@ -42,6 +43,7 @@ struct fg_admin_server {
     struct fg_s3_server *s3;              /* borrowed, for GET /metrics; NULL: none */
     char token[FG_ADMIN_TOKEN_MAX + 1];
     char url[300];
+    struct fg_console *console;           /* owned: the console's files, login and sessions */
 };
 
 struct admin_req {
@@ -51,6 +53,7 @@ struct admin_req {
     unsigned calls;                   /* access-handler calls so far */
     bool too_big;
     bool waiting;                     /* suspended, asked the router or the store */
+    enum fg_console_kind console;     /* a console file, login or logout, or the API */
     struct fg_buf body;
     struct fg_admin_req admin;
     struct fg_router_stats stats;     /* FG_ADMIN_QUEUE and, reused, the other loop-thread answers */
@@ -235,6 +238,10 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
         return admin_send_message(q, 404, "Not Found", NULL, NULL);
     if (q->too_big)
         return admin_send_message(q, 413, "admin request bodies are at most 65536 bytes", NULL, NULL);
+    if (q->console == FG_CONSOLE_LOGIN)
+        return fg_console_login(q->srv->console, q->conn, q->srv->token, q->body.data, q->body.len);
+    if (q->console == FG_CONSOLE_LOGOUT)
+        return fg_console_logout(q->srv->console, q->conn);
     if ((status = fg_admin_parse(method, q->raw_uri, q->body.data, q->body.len, &q->admin, &err)) != 0)
         return admin_send_message(q, status, err.msg, status == 405 ? "Allow" : NULL,
                                   !strstr(err.msg, "POST") ? "GET" : strstr(err.msg, "GET") ? "GET, POST" : "POST");
@@ -291,18 +298,23 @@ static bool admin_bearer_ok(const struct admin_req *q)
 /* The first call's checks: 0, or the refusal already queued in *out. */
 static int admin_refuse(struct admin_req *q, const char *method, enum MHD_Result *out)
 {
-    const char *ct, *cl;
+    const char *ct, *cl, *why = NULL;
     bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    int who = 0;                      /* fg_console_auth: 1 a console session (or login), 0 none */
 
     if (fg_mhd_listener_stopping(&q->srv->listener))
         *out = admin_send_message(q, 503, "fngate is stopping", NULL, NULL);
     else if (!fg_url_host_is_literal(MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
         *out = admin_send_message(q, 403, "the admin API answers only a Host that is an IP address or localhost",
                                   NULL, NULL);
-    else if (MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin"))
+    else if ((q->console = fg_console_kind(method, q->raw_uri)) == FG_CONSOLE_FILE)
+        *out = fg_console_serve(q->srv->console, q->conn, q->raw_uri);
+    else if ((who = fg_console_auth(q->srv->console, q->conn, q->console, &why)) > 1)
+        *out = admin_send_message(q, who, why, NULL, NULL);
+    else if (!who && MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin"))
         *out = admin_send_message(q, 403, "the admin API does not answer browsers' cross-origin requests (Origin)",
                                   NULL, NULL);
-    else if (!fg_admin_is_probe(q->raw_uri) && !admin_bearer_ok(q))
+    else if (!who && !fg_admin_is_probe(q->raw_uri) && !admin_bearer_ok(q))
         *out = admin_send_message(q, 401, "Unauthorized: send Authorization: Bearer <admin token>",
                                   "WWW-Authenticate", "Bearer realm=\"fngate admin\"");
     else if (!get && (!(ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)) ||
@@ -411,8 +423,13 @@ int fg_admin_start(const struct fg_config *conf, struct fg_router *router, struc
     s->triggers = triggers;
     s->n_triggers = n_triggers;
     snprintf(s->token, sizeof(s->token), "%s", token);
+    if (!(s->console = fg_console_new(conf->admin.unix_path ? "http" : fg_conf_tls_scheme(&conf->admin.tls)))) {
+        free(s);
+        return fg_err_set(err, -ENOMEM, "out of memory");
+    }
     if ((rc = fg_mhd_conns_start(&s->conns, "admin", admin_req_free, conf->header_timeout_ms,
                                 ADMIN_MAX_CONNECTIONS, err)) < 0) {
+        fg_console_free(s->console);
         free(s);
         return rc;
     }
@@ -467,5 +484,6 @@ void fg_admin_free(struct fg_admin_server *s)
     fg_mhd_listener_stop(&s->listener);
     fg_mhd_conns_stop(&s->conns);
     explicit_bzero(s->token, sizeof(s->token));
+    fg_console_free(s->console);
     free(s);
 }

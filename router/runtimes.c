@@ -25,9 +25,7 @@ static const char *runtimes_bootstrap(enum fg_runtime rt)
     return NULL;
 }
 
-/* PREFIX/share/fngate/runtimes when the running binary is PREFIX/bin/fngate: 1 and out
- * filled; 0 when the binary is not in a bin/ directory (a build tree). */
-static int runtimes_installed(char *out)
+int fg_runtimes_installed(const char *sub, char *out)
 {
     char exe[PATH_MAX], *dir;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -37,7 +35,7 @@ static int runtimes_installed(char *out)
     dir = dirname(exe);
     if (strcmp(basename(dir), "bin"))
         return 0;
-    snprintf(out, PATH_MAX, "%s/../share/fngate/runtimes", dir);
+    snprintf(out, PATH_MAX, "%s/../share/fngate/%s", dir, sub);
     return 1;
 }
 
@@ -49,7 +47,7 @@ int fg_runtimes_locate(const struct fg_config *conf, char *out, struct fg_err *e
 
     if (why)
         snprintf(out, PATH_MAX, "%s", env);
-    else if (runtimes_installed(out))
+    else if (fg_runtimes_installed("runtimes", out))
         why = "installed beside the binary";
     else
         snprintf(out, PATH_MAX, "%s", FG_RUNTIME_DIR), why = "the build tree's";

@@ -21,4 +21,9 @@
  * err naming the path and what is wrong. */
 int fg_runtimes_locate(const struct fg_config *conf, char *out, struct fg_err *err) FG_MUST_CHECK;
 
+/* PREFIX/share/fngate/SUB when the running binary is PREFIX/bin/fngate (the bundled
+ * bootstraps, the console's files): 1 and out (PATH_MAX) filled; 0 when the binary is not in
+ * a bin/ directory (a build tree). */
+int fg_runtimes_installed(const char *sub, char *out);
+
 #endif

@@ -136,6 +136,23 @@ def write(path, text, mode=0o644):
     return path
 
 
+def npm_install(name, spec, timeout=1200, extra_env=None):
+    """Installs an npm package once per build tree into build/NAME/node_modules (the tests'
+    npm packages never go into the repository); the package's node_modules directory."""
+    where = os.path.join(ROOT, "build", name)
+    pkg = spec.rsplit("@", 1)[0] if spec.rfind("@") > 0 else spec
+    if os.path.exists(os.path.join(where, "node_modules", pkg, "package.json")):
+        return os.path.join(where, "node_modules")
+    os.makedirs(where, exist_ok=True)
+    write(os.path.join(where, "package.json"), '{"name": "%s-tests", "private": true}\n' % name)
+    for attempt in range(2):      # one retry: a registry hiccup should not fail the suite
+        p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", spec], cwd=where, capture_output=True,
+                           text=True, timeout=timeout, env=dict(os.environ, **(extra_env or {})))
+        if p.returncode == 0:
+            return os.path.join(where, "node_modules")
+    check(False, "npm install %s failed:\n%s%s" % (spec, p.stdout[-3000:], p.stderr[-3000:]))
+
+
 def json_lines(path):
     """The JSON objects a test function appended to path, one per line ([] before the first)."""
     try:

@@ -96,8 +96,8 @@ def test_admin_listener_wants_its_token_host_and_json(tmp):
                                 b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n" % tok)
         check(st == 413, "a 100 KB admin body is refused from its length: %s" % st)
         check(gw.view("queue")["functions"][0]["deadLetters"] == 1, "nothing was purged")
-        st, _, body = gw.admin("GET", "/")
-        check(st == 404, "outside /_fngate/: %d" % st)
+        st, _, body = gw.admin("GET", "/nothing")
+        check(st == 404, "outside /_fngate/ and the console: %d" % st)
         st, _, body = gw.admin("POST", "/_fngate/dlq/purge", json.dumps({"all": True}))
         check(st == 200 and json.loads(body) == {"purged": 1}, "purge with the token: %d %r" % (st, body))
         first = gw.admin_token

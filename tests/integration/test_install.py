@@ -22,7 +22,8 @@ def test_installed_binary_finds_its_runtimes(tmp):
     prefix = install(tmp)
     binary = os.path.join(prefix, "bin", "fngate")
     for path in ("share/fngate/runtimes/python/bootstrap.py", "share/fngate/runtimes/node/bootstrap.js",
-                 "share/fngate/examples/hello/fngate.yaml", "lib/systemd/system/fngate.service"):
+                 "share/fngate/examples/hello/fngate.yaml", "lib/systemd/system/fngate.service",
+                 "share/fngate/console/index.html", "share/fngate/console/app.js"):
         check(os.path.exists(os.path.join(prefix, path)), "installed: %s" % path)
     with open(os.path.join(prefix, "lib/systemd/system/fngate.service")) as f:
         unit = f.read()
@@ -37,6 +38,9 @@ def test_installed_binary_finds_its_runtimes(tmp):
     with Gateway(work, config, binary=binary, isolated=True) as gw:
         status, _, body = gw.invoke("HelloLambda", {"name": "installed"})
         check(status == 200, body)
+        status, headers, body = gw.admin("GET", "/console/app.js", token=False)
+        check(status == 200 and headers["content-type"].startswith("text/javascript") and body,
+              "the installed console: %d %s" % (status, headers))
     # Without its bootstraps the installed binary names the directory at start.
     runtimes = os.path.join(prefix, "share", "fngate", "runtimes")
     shutil.rmtree(runtimes)

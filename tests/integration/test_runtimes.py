@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from harness import ROOT, Gateway, check, wait_until, write
+from harness import ROOT, Gateway, check, npm_install, wait_until, write
 
 
 def fn_block(name, runtime, code, handler=None, extra=""):
@@ -379,17 +379,7 @@ RIC_DIR = os.path.join(ROOT, "build", "aws-lambda-ric")
 
 def ensure_ric():
     """Installs npm's aws-lambda-ric once per build tree (it compiles native code: minutes)."""
-    marker = os.path.join(RIC_DIR, "node_modules", "aws-lambda-ric", "package.json")
-    if os.path.exists(marker):
-        return
-    os.makedirs(RIC_DIR, exist_ok=True)
-    write(os.path.join(RIC_DIR, "package.json"), '{"name": "ric-test", "private": true}\n')
-    for attempt in range(2):      # one retry: a registry hiccup should not fail the suite
-        p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "aws-lambda-ric"], cwd=RIC_DIR,
-                           capture_output=True, text=True, timeout=1200)
-        if p.returncode == 0:
-            return
-    check(False, "npm install aws-lambda-ric failed:\n" + p.stdout[-3000:] + p.stderr[-3000:])
+    npm_install("aws-lambda-ric", "aws-lambda-ric")
 
 
 def test_aws_lambda_ric_unmodified(tmp):

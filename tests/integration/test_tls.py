@@ -324,6 +324,13 @@ def test_admin_listener_and_cli_over_tls(tmp):
         check(gw.view("queue")["functions"][0]["name"] == "Echo", "an admin view over HTTPS")
         st, _, _ = gw.admin("GET", "/_fngate/queue", token=False)
         check(st == 401, "no token over HTTPS either: %d" % st)
+        # The console's cookie over HTTPS is Secure, and the page's own https:// origin passes.
+        st, h, _ = gw.admin("POST", "/_fngate/login", json.dumps({"token": gw.admin_token}), token=False)
+        check(st == 200 and "; Secure" in h.get("set-cookie", ""), "console login over HTTPS: %d %s" % (st, h))
+        st, _, _ = gw.admin("GET", "/_fngate/queue", token=False, headers={
+            "Cookie": h["set-cookie"].split(";")[0], "X-Fngate-Console": "1",
+            "Origin": "https://127.0.0.1:%d" % gw.admin_port})
+        check(st == 200, "the console's cookie and own origin over HTTPS: %d" % st)
         ca = {"FNGATE_CA_BUNDLE": certs.ca}
         p = run_cli("queue", *gw.admin_args(), extra_env=ca)
         check(p.returncode == 0 and "Echo" in p.stdout, "fngate queue over HTTPS:\n%s%s" % (p.stdout, p.stderr))
