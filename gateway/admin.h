@@ -11,6 +11,8 @@
  *                                                a function's stored log lines (router/logread.h)
  *   GET  /_fngate/usage[?since=MS&until=MS&function=F]  hourly billing figures (router/usage.h)
  *   POST /_fngate/reload                         reads the configuration again (as SIGHUP)
+ *   GET  /_fngate/functions[/NAME]               the console's functions (admin_functions.h)
+ *   GET  /_fngate/cost[?function=F&since=MS&until=MS]   the bill, as `fngate cost --json` (admin_cost.h)
  *
  * The CLI (`fngate queue`, `fngate dlq`, `fngate logs`, `fngate cost`) is a client of
  * exactly this API. This file turns
@@ -40,6 +42,8 @@ enum fg_admin_op {
     FG_ADMIN_METRICS,               /* GET /metrics: Prometheus text (router/metrics.h) */
     FG_ADMIN_LOGS,                  /* logq holds the question: LINES or USAGE */
     FG_ADMIN_RELOAD,                /* the gateway's reload hook (admin_http.h) */
+    FG_ADMIN_FUNCTIONS,             /* function: one function's detail, or "" for the list */
+    FG_ADMIN_COST,                  /* logq asks the usage; function and cost_window_ms (admin_cost.h) */
 };
 
 /* Records a logs answer holds when ?limit= is not given. */
@@ -59,6 +63,7 @@ struct fg_admin_req {
     struct fg_store_query query;    /* for FG_ADMIN_DLQ; its function and ids point below */
     struct fg_log_query logq;       /* for FG_ADMIN_LOGS */
     char function[72];
+    long long cost_window_ms;       /* FG_ADMIN_COST: the bill's first hour */
     long long *ids;                 /* owned: fg_admin_req_close */
 };
 

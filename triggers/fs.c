@@ -859,6 +859,18 @@ static void fs_summary(const struct fg_conf_event *ev, char *out, size_t size)
              f->recursive ? ", recursive" : "", f->poll_ms ? ", polled" : ", inotify");
 }
 
+/* {"type":"fs","path","bucket"} */
+static int fs_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_fs *f = ev->conf;
+    int rc;
+    (void)t;
+    if ((rc = fg_json_write_field(out, "{\"type\":\"fs\",\"path\":", f->path)) < 0 ||
+        (rc = fg_json_write_field(out, ",\"bucket\":", f->bucket)) < 0)
+        return rc;
+    return fg_buf_append_str(out, "}");
+}
+
 static const struct fg_conf_event_type fs_conf = {
     .kind = "fs",
     .where = "fs",
@@ -882,4 +894,5 @@ const struct fg_trigger_ops fg_fs_trigger = {
     .metrics = fs_metrics,
     .free = fs_free,
     .summary = fs_summary,
+    .console = fs_console,
 };

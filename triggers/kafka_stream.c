@@ -667,6 +667,17 @@ static int ks_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
     return 0;
 }
 
+/* {"type":"stream","topic"} */
+static int ks_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_stream *s = ev->conf;
+    int rc;
+    (void)t;
+    if ((rc = fg_json_write_field(out, "{\"type\":\"stream\",\"topic\":", s->topic)) < 0)
+        return rc;
+    return fg_buf_append_str(out, "}");
+}
+
 static void ks_summary(const struct fg_conf_event *ev, char *out, size_t size)
 {
     const struct fg_conf_stream *st = ev->conf;
@@ -701,4 +712,5 @@ const struct fg_trigger_ops fg_stream_trigger = {
     .metrics = ks_metrics,
     .free = ks_free,
     .summary = ks_summary,
+    .console = ks_console,
 };

@@ -895,6 +895,18 @@ static int rq_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
     return 0;
 }
 
+/* {"type":"queue","stream","group"} */
+static int rq_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_queue *q = ev->conf;
+    int rc;
+    (void)t;
+    if ((rc = fg_json_write_field(out, "{\"type\":\"queue\",\"stream\":", q->stream)) < 0 ||
+        (rc = fg_json_write_field(out, ",\"group\":", q->group)) < 0)
+        return rc;
+    return fg_buf_append_str(out, "}");
+}
+
 static void rq_summary(const struct fg_conf_event *ev, char *out, size_t size)
 {
     const struct fg_conf_queue *q = ev->conf;
@@ -932,4 +944,5 @@ const struct fg_trigger_ops fg_queue_trigger = {
     .metrics = rq_metrics,
     .free = rq_free,
     .summary = rq_summary,
+    .console = rq_console,
 };

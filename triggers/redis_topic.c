@@ -249,6 +249,17 @@ static int rt_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
     return 0;
 }
 
+/* {"type":"topic","channel"}: a pattern subscription shows its pattern. */
+static int rt_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_topic *c = ev->conf;
+    int rc;
+    (void)t;
+    if ((rc = fg_json_write_field(out, "{\"type\":\"topic\",\"channel\":", c->channel ? c->channel : c->pattern)) < 0)
+        return rc;
+    return fg_buf_append_str(out, "}");
+}
+
 static void rt_summary(const struct fg_conf_event *ev, char *out, size_t size)
 {
     const struct fg_conf_topic *t = ev->conf;
@@ -278,4 +289,5 @@ const struct fg_trigger_ops fg_topic_trigger = {
     .metrics = rt_metrics,
     .free = rt_free,
     .summary = rt_summary,
+    .console = rt_console,
 };
