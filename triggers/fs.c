@@ -22,6 +22,7 @@
 #include "../core/workq.h"
 #include "fs_watch.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 
 /* Files larger than this get an eTag from path, size and mtime instead of their content:
  * hashing gigabytes would hold every other file back. */
@@ -863,12 +864,8 @@ static void fs_summary(const struct fg_conf_event *ev, char *out, size_t size)
 static int fs_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
 {
     const struct fg_conf_fs *f = ev->conf;
-    int rc;
     (void)t;
-    if ((rc = fg_json_write_field(out, "{\"type\":\"fs\",\"path\":", f->path)) < 0 ||
-        (rc = fg_json_write_field(out, ",\"bucket\":", f->bucket)) < 0)
-        return rc;
-    return fg_buf_append_str(out, "}");
+    return fg_trigger_console_object(out, "fs", (const char *const[]){ "path", f->path, "bucket", f->bucket, NULL });
 }
 
 static const struct fg_conf_event_type fs_conf = {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/json_write.h"
+#include "trigger_console.h"
 
 /* Specificity is compared over the first segments only: 3^20 fits in 64 bits. */
 #define ROUTE_SCORED_SEGS 20
@@ -428,17 +428,14 @@ static const struct fg_conf_event_type http_conf = {
 static int http_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
 {
     const struct fg_conf_http *h = ev->conf;
-    bool dflt = !strcmp(h->path, "$default");
-    int rc;
+    char key[4200];
     (void)t;
-    if ((rc = fg_json_write_field(out, "{\"type\":\"http\",\"method\":", h->method)) < 0 ||
-        (rc = fg_json_write_field(out, ",\"path\":", h->path)) < 0 ||
-        (rc = fg_buf_append_str(out, ",\"routeKey\":\"")) < 0 ||
-        (!dflt && ((rc = fg_json_write_escaped(out, h->method, strlen(h->method))) < 0 ||
-                   (rc = fg_buf_append_str(out, " ")) < 0)) ||
-        (rc = fg_json_write_escaped(out, h->path, strlen(h->path))) < 0)
-        return rc;
-    return fg_buf_append_str(out, "\"}");
+    if (!strcmp(h->path, "$default"))
+        snprintf(key, sizeof(key), "$default");
+    else
+        snprintf(key, sizeof(key), "%s %s", h->method, h->path);
+    return fg_trigger_console_object(out, "http", (const char *const[]){ "method", h->method, "path", h->path,
+                                                                         "routeKey", key, NULL });
 }
 
 const struct fg_trigger_ops fg_http_trigger = {

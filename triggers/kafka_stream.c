@@ -17,6 +17,7 @@
 #include "../core/json_write.h"
 #include "../core/log.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 
 static const struct fg_conf_event_type ks_conf;
 
@@ -671,11 +672,8 @@ static int ks_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
 static int ks_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
 {
     const struct fg_conf_stream *s = ev->conf;
-    int rc;
     (void)t;
-    if ((rc = fg_json_write_field(out, "{\"type\":\"stream\",\"topic\":", s->topic)) < 0)
-        return rc;
-    return fg_buf_append_str(out, "}");
+    return fg_trigger_console_object(out, "stream", (const char *const[]){ "topic", s->topic, NULL });
 }
 
 static void ks_summary(const struct fg_conf_event *ev, char *out, size_t size)

@@ -21,6 +21,7 @@
 #include "batch_response.h"
 #include "redis.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 #include "sqs_event.h"
 
 /* An idle XREADGROUP returns after this long, so a lost server is noticed. */
@@ -899,12 +900,8 @@ static int rq_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
 static int rq_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
 {
     const struct fg_conf_queue *q = ev->conf;
-    int rc;
     (void)t;
-    if ((rc = fg_json_write_field(out, "{\"type\":\"queue\",\"stream\":", q->stream)) < 0 ||
-        (rc = fg_json_write_field(out, ",\"group\":", q->group)) < 0)
-        return rc;
-    return fg_buf_append_str(out, "}");
+    return fg_trigger_console_object(out, "queue", (const char *const[]){ "stream", q->stream, "group", q->group, NULL });
 }
 
 static void rq_summary(const struct fg_conf_event *ev, char *out, size_t size)

@@ -16,6 +16,7 @@
 #include "../core/log.h"
 #include "redis.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 #include "sqs_event.h"
 
 static const struct fg_conf_event_type rt_conf;
@@ -253,11 +254,9 @@ static int rt_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
 static int rt_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
 {
     const struct fg_conf_topic *c = ev->conf;
-    int rc;
     (void)t;
-    if ((rc = fg_json_write_field(out, "{\"type\":\"topic\",\"channel\":", c->channel ? c->channel : c->pattern)) < 0)
-        return rc;
-    return fg_buf_append_str(out, "}");
+    return fg_trigger_console_object(out, "topic", (const char *const[]){ "channel", c->channel ? c->channel : c->pattern,
+                                                                          NULL });
 }
 
 static void rt_summary(const struct fg_conf_event *ev, char *out, size_t size)
