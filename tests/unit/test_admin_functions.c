@@ -182,6 +182,49 @@ START_TEST(test_detail)
 }
 END_TEST
 
+/* Every adapter's console slot, as the list shows its events (none running). */
+START_TEST(test_sources)
+{
+    static const char *const want[] = {
+        "{\"type\":\"fs\",\"path\":\"/tmp\",\"bucket\":\"tmp\"}",
+        "{\"type\":\"s3\",\"bucket\":\"up\",\"events\":[\"s3:ObjectRemoved:*\"]}",
+        "{\"type\":\"queue\",\"stream\":\"jobs\",\"group\":\"g1\"}",
+        "{\"type\":\"topic\",\"channel\":\"news\"}",
+        "{\"type\":\"topic\",\"channel\":\"alert*\"}",
+        "{\"type\":\"stream\",\"topic\":\"clicks\"}",
+        "{\"type\":\"schedule\",\"name\":\"S-schedule-1\",\"expression\":\"rate(5 minutes)\",\"timezone\":\"UTC\","
+        "\"nextFire\":null}",
+    };
+    struct fg_config conf;
+    struct fg_err err;
+    json_t *j, *t;
+    size_t i;
+
+    ck_assert_msg(fg_registry_conf_load_string(&conf, "t.yaml", "/tmp",
+                                               "s3: {listen: 127.0.0.1:0, root: /tmp}\nfunctions:\n"
+                                               "  S:\n    runtime: python3\n    handler: app.h\n    code: .\n"
+                                               "    events:\n"
+                                               "      - fs: /tmp\n"
+                                               "      - s3: {bucket: up, events: [removed]}\n"
+                                               "      - queue: {redis: redis://127.0.0.1:1, stream: jobs, group: g1}\n"
+                                               "      - topic: {redis: redis://127.0.0.1:1, channel: news}\n"
+                                               "      - topic: {redis: redis://127.0.0.1:1, pattern: 'alert*'}\n"
+                                               "      - stream: {kafka: 127.0.0.1:1, topic: clicks}\n"
+                                               "      - schedule: rate(5 minutes)\n",
+                                               &err) == 0, "%s", err.msg);
+    j = build(&conf, "S", false);
+    t = json_object_get(j, "triggers");
+    ck_assert_int_eq(json_array_size(t), sizeof(want) / sizeof(want[0]));
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        char *text = json_dumps(json_array_get(t, i), JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ck_assert_str_eq(text, want[i]);
+        free(text);
+    }
+    json_decref(j);
+    fg_conf_free(&conf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("admin_functions");
@@ -189,5 +232,6 @@ int main(void)
     tcase_add_test(tc, test_secret_names);
     tcase_add_test(tc, test_summary);
     tcase_add_test(tc, test_detail);
+    tcase_add_test(tc, test_sources);
     return fg_unit_run(s, tc);
 }
