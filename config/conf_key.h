@@ -74,6 +74,8 @@ struct fg_conf_key {
     const char *short_key;              /* TABLE: a scalar value is this key's value */
     fg_conf_parse_fn *parse;            /* CUSTOM */
     fg_conf_check_fn *check;            /* TABLE: optional, after its keys */
+    size_t pos_offset;                  /* of a struct fg_conf_pos in the object that receives
+                                         * the key's position when it is written; 0: none */
 };
 
 #define FG_CONF_KEY_END { .name = NULL }

@@ -649,6 +649,8 @@ int fg_conf_apply(struct fg_conf_parser *p, const struct fg_conf_key *k, struct 
     const char *s;
     int rc;
 
+    if (k->pos_offset)
+        *(struct fg_conf_pos *)((char *)obj + k->pos_offset) = kpos;
     switch (k->type) {
     case FG_CONF_CUSTOM: return k->parse(p, k, val, kpos, field);
     case FG_CONF_TABLE: return conf_parse_table(p, k, val, kpos, field);

@@ -218,6 +218,13 @@ struct fg_conf_isolation {
                               * DynamicUser range 61184..65519 by default) */
 };
 
+/* Where a function's keys are written (the key's file position; {0, 0}: not written, the
+ * default applies), for the console (gateway/admin_functions.c). The keys' table fills it. */
+struct fg_conf_fn_pos {
+    struct fg_conf_pos runtime, handler, code, memory, timeout, ephemeral_storage, network, concurrency, rate,
+        retries, on_success, on_failure, snapstart;
+};
+
 struct fg_conf_function {
     const char *name;
     enum fg_runtime runtime;
@@ -245,6 +252,7 @@ struct fg_conf_function {
     struct fg_conf_destination on_failure; /* DLQ unless set: a failed event is never dropped */
     struct fg_conf_rate rate;
     struct fg_conf_pos pos;
+    struct fg_conf_fn_pos key_pos;       /* of each key above that has one (url, role: their own) */
     /* What a reload compares (gateway/reload.c), hashes of the function's YAML as written:
      * src_hash of all of it; worker_hash of what its workers are made from (everything but
      * events, concurrency, min_warm, max_workers, scaling, idle_timeout, description,

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/loop.h"
 #include "../core/url.h"
 #include "../triggers/registry.h"
+#include "admin_cost.h"
 
 /* The next key=value of a query string cut in place at *cursor (pairs without '=' are
  * skipped): the key, with *value set; NULL at the end. */
@@ -39,6 +41,17 @@ static int admin_decode(const char *v, char *out, size_t size)
         snprintf(out, size, "%s", dec.data ? dec.data : "");
     fg_buf_free(&dec);
     return rc;
+}
+
+/* A function's name as the path's last segment (URL-encoded, n bytes at seg) into out
+ * (size bytes): 0, or 404 "no function named ..." when it does not decode or fit. */
+static int admin_path_function(const char *seg, size_t n, char *out, size_t size, struct fg_err *err)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%.*s", (int)n, seg);
+    if (admin_decode(name, out, size) < 0 || strchr(out, '/'))
+        return fg_err_set(err, 404, "no function named %s", name);
+    return 0;
 }
 
 /* Reads ?function=F&limit=N. */
@@ -192,13 +205,25 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
         lq->limit = FG_ADMIN_LOGS_LIMIT;
         if (!get)
             return fg_err_set(err, 405, "use GET");
-        if (lq->kind == FG_LOG_QUERY_LINES) {
-            char name[256];
-            snprintf(name, sizeof(name), "%.*s", (int)(plen - 6), path + 6);
-            if (admin_decode(name, lq->function, sizeof(lq->function)) < 0 || strchr(lq->function, '/'))
-                return fg_err_set(err, 404, "no function named %s", name);
-        }
+        if (lq->kind == FG_LOG_QUERY_LINES &&
+            (rc = admin_path_function(path + 6, plen - 6, lq->function, sizeof(lq->function), err)) != 0)
+            return rc;
         return qs ? admin_logs_params(qs + 1, lq, err) : 0;
+    }
+    if (IS("/functions") || (plen > 11 && !strncmp(path, "/functions/", 11) && !memchr(path + 11, '/', plen - 11))) {
+        req->op = FG_ADMIN_FUNCTIONS;
+        return !get ? fg_err_set(err, 405, "use GET")
+                    : IS("/functions") ? 0 : admin_path_function(path + 11, plen - 11, req->function,
+                                                                 sizeof(req->function), err);
+    }
+    if (IS("/cost")) {
+        req->op = FG_ADMIN_COST;
+        req->logq.kind = FG_LOG_QUERY_USAGE;
+        if (!get)
+            return fg_err_set(err, 405, "use GET");
+        if (qs && (rc = admin_logs_params(qs + 1, &req->logq, err)) != 0)
+            return rc;
+        return fg_admin_cost_prepare(req, fg_now_ms(), err);
     }
     if (IS("/reload")) {
         req->op = FG_ADMIN_RELOAD;

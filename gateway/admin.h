@@ -13,6 +13,8 @@
  *   POST /_fngate/reload                         reads the configuration again (as SIGHUP)
  *   GET|POST /_fngate/functions/NAME/test-events[/delete], POST /_fngate/functions/NAME/invoke
  *                                                the console's Test button (test_event.h)
+ *   GET  /_fngate/functions[/NAME]               the console's functions (admin_functions.h)
+ *   GET  /_fngate/cost[?function=F&since=MS&until=MS]   the bill, as `fngate cost --json` (admin_cost.h)
  *
  * The CLI (`fngate queue`, `fngate dlq`, `fngate logs`, `fngate cost`) is a client of
  * exactly this API. This file turns
@@ -44,6 +46,8 @@ enum fg_admin_op {
     FG_ADMIN_LOGS,                  /* logq holds the question: LINES or USAGE */
     FG_ADMIN_RELOAD,                /* the gateway's reload hook (admin_http.h) */
     FG_ADMIN_TEST,                  /* test holds the Test button's request (admin_test.h) */
+    FG_ADMIN_FUNCTIONS,             /* function: one function's detail, or "" for the list */
+    FG_ADMIN_COST,                  /* logq asks the usage; function and cost_window_ms (admin_cost.h) */
 };
 
 /* Records a logs answer holds when ?limit= is not given. */
@@ -64,6 +68,7 @@ struct fg_admin_req {
     struct fg_log_query logq;       /* for FG_ADMIN_LOGS */
     struct fg_test_req test;        /* for FG_ADMIN_TEST */
     char function[72];
+    long long cost_window_ms;       /* FG_ADMIN_COST: the bill's first hour */
     long long *ids;                 /* owned: fg_admin_req_close */
 };
 

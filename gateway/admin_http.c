@@ -8,6 +8,8 @@
 #include "admin_http.h"
 #include "admin.h"
 #include "admin_test.h"
+#include "admin_cost.h"
+#include "admin_functions.h"
 #include "admin_token.h"
 #include "console.h"
 #include "http.h"
@@ -102,6 +104,21 @@ static enum MHD_Result admin_send_message(struct admin_req *q, int status, const
     return admin_send(q, status, &b, extra_header, extra_value);
 }
 
+/* GET /_fngate/cost once the log store answered (admin_cost.h). */
+static enum MHD_Result admin_send_cost(struct admin_req *q)
+{
+    struct fg_buf body;
+    struct fg_err err = { 0, "" };
+    int status;
+
+    fg_buf_init(&body, 64u << 20);
+    if ((status = fg_admin_cost_render(&q->admin, fg_router_conf(q->srv->router), &body, &err)) != 200) {
+        fg_buf_free(&body);
+        return admin_send_message(q, status, err.msg, NULL, NULL);
+    }
+    return admin_send(q, 200, &body, NULL, NULL);
+}
+
 static enum MHD_Result admin_render(struct admin_req *q)
 {
     bool loop_call = q->admin.op != FG_ADMIN_DLQ;
@@ -110,6 +127,8 @@ static enum MHD_Result admin_render(struct admin_req *q)
         return admin_send(q, q->admin.logq.status, &q->admin.logq.json, NULL, NULL);
     if (q->admin.op == FG_ADMIN_TEST)
         return admin_send(q, q->admin.test.status, &q->admin.test.answer, NULL, NULL);
+    if (q->admin.op == FG_ADMIN_COST)
+        return admin_send_cost(q);
     struct fg_buf *body = loop_call ? &q->stats.json : &q->admin.query.json;
     int status = loop_call ? (q->stats.rc == 0 ? 200 : 500) : q->admin.query.status;
 
@@ -121,6 +140,11 @@ static enum MHD_Result admin_render(struct admin_req *q)
                                   q->reload_error[0] ? q->reload_error : "fngate is stopping", NULL, NULL);
     }
 
+    if (q->admin.op == FG_ADMIN_FUNCTIONS && q->stats.rc == -ENOENT) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "no function named %s", q->admin.function);
+        return admin_send_message(q, 404, msg, NULL, NULL);
+    }
     if (status == 404)
         return admin_send_message(q, 404, "no such dead letter", NULL, NULL);
     if (status != 200)
@@ -170,6 +194,18 @@ static void admin_on_trigger(struct fg_loop *loop, struct fg_loop_msg *msg)
             t = q->srv->triggers[i];
     fg_buf_init(&q->stats.json, 256u << 20);
     q->stats.rc = t ? t->ops->describe(t, &q->stats.json) : fg_buf_append_str(&q->stats.json, q->admin.empty);
+    MHD_resume_connection(q->conn);
+}
+
+/* Loop thread: GET /_fngate/functions[/NAME] (admin_functions.h), into q->stats. */
+static void admin_on_functions(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct admin_req *q = (struct admin_req *)((char *)msg - offsetof(struct admin_req, stats.msg));
+    const struct fg_admin_fn_view v = { NULL, q->srv->triggers, q->srv->n_triggers,
+                                        q->srv->http ? fg_http_port(q->srv->http) : 0 };
+    (void)loop;
+    fg_buf_init(&q->stats.json, 64u << 20);
+    q->stats.rc = fg_admin_fn_answer(q->srv->router, &v, q->admin.function, &q->stats.json);
     MHD_resume_connection(q->conn);
 }
 
@@ -255,7 +291,9 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_probe);
     } else if (q->admin.op == FG_ADMIN_TRIGGER) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_trigger);
-    } else if (q->admin.op == FG_ADMIN_LOGS) {
+    } else if (q->admin.op == FG_ADMIN_FUNCTIONS) {
+        rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_functions);
+    } else if (q->admin.op == FG_ADMIN_LOGS || q->admin.op == FG_ADMIN_COST) {
         struct fg_log_query *lq = &q->admin.logq;
         lq->done = admin_on_logs;
         lq->done_arg = q;

@@ -22,8 +22,7 @@
 #include "../triggers/registry.h"
 #include "client.h"
 #include "commands.h"
-
-#define COST_HOUR_MS 3600000LL
+#include "cost_report.h"
 
 static void cost_usage(FILE *f)
 {
@@ -86,116 +85,61 @@ static void cost_print(const struct fg_pricing *p, const struct fg_bill *b, doub
            p->requests_per_million, p->gb_second, p->free_requests, p->free_gb_seconds);
 }
 
-/* A bill's figures as JSON members. */
-static void cost_bill_json(json_t *o, const struct fg_bill *b)
-{
-    json_object_set_new(o, "requests", json_real(b->requests));
-    json_object_set_new(o, "billed_requests", json_real(b->billed_requests));
-    json_object_set_new(o, "request_cost", json_real(b->request_cost));
-    json_object_set_new(o, "gb_seconds", json_real(b->gb_seconds));
-    json_object_set_new(o, "billed_gb_seconds", json_real(b->billed_gb_seconds));
-    json_object_set_new(o, "duration_cost", json_real(b->duration_cost));
-    json_object_set_new(o, "total", json_real(b->total));
-}
-
 static void cost_row_text(const char *name, const struct fg_bill *b)
 {
     printf("%-32s %12.0f %16.4f %12.0f %16.4f  $%.2f\n", name, b->requests, b->gb_seconds, b->billed_requests,
            b->billed_gb_seconds, b->total);
 }
 
-static void cost_recorded_print(const struct fg_pricing *p, const struct fg_pricing_row *rows, size_t n,
-                                const struct fg_bill *total, long long since_ms, bool json)
+static void cost_recorded_print(const struct fg_cost_report *r, bool json)
 {
+    const struct fg_pricing *p = &r->pricing;
     char when[32];
-    fg_log_iso_time(when, since_ms);
     if (json) {
-        json_t *o = json_object(), *fns = json_array(), *t = json_object(), *pr;
-        char *s;
-        for (size_t i = 0; i < n; i++) {
-            json_t *row = json_pack("{s:s}", "function", rows[i].function);
-            cost_bill_json(row, &rows[i].bill);
-            json_array_append_new(fns, row);
-        }
-        cost_bill_json(t, total);
-        pr = json_pack("{s:f,s:f,s:f,s:f}", "requests_per_million", p->requests_per_million, "gb_second",
-                       p->gb_second, "free_requests", p->free_requests, "free_gb_seconds", p->free_gb_seconds);
-        json_object_set_new(o, "since", json_string(when));
-        json_object_set_new(o, "since_ms", json_integer(since_ms));
-        json_object_set_new(o, "functions", fns);
-        json_object_set_new(o, "total", t);
-        json_object_set_new(o, "pricing", pr);
-        if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+        json_t *o = fg_cost_report_json(r);
+        char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
             printf("%s\n", s);
+        else
+            fprintf(stderr, "fngate: out of memory\n");
         free(s);
         json_decref(o);
         return;
     }
+    fg_log_iso_time(when, r->window_ms);
     printf("%-32s %12s %16s %12s %16s  %s\n", "FUNCTION", "REQUESTS", "GB-SECONDS", "BILLED_REQ", "BILLED_GB-S",
            "COST");
-    for (size_t i = 0; i < n; i++)
-        cost_row_text(rows[i].function, &rows[i].bill);
-    cost_row_text("total", total);
+    for (size_t i = 0; i < r->n_rows; i++)
+        cost_row_text(r->rows[i].function, &r->rows[i].bill);
+    cost_row_text("total", &r->total);
     printf("since %s; free each calendar month (UTC), for all functions together: %.0f requests, %.0f "
            "GB-seconds\nrates: $%.2f per 1M requests, $%.10f per GB-second\n", when, p->free_requests,
            p->free_gb_seconds, p->requests_per_million, p->gb_second);
 }
 
 /* The bill of what the gateway recorded since since_ms (whole hours), for function (NULL:
- * every function). */
+ * every function), computed as GET /_fngate/cost computes it (cost_report.h). */
 static int cost_recorded(const struct fg_client_admin *admin, const struct fg_pricing *p, const char *function,
                          long long since_ms, bool json)
 {
-    long long window = since_ms - ((since_ms % COST_HOUR_MS) + COST_HOUR_MS) % COST_HOUR_MS;
-    struct fg_pricing_use *uses;
-    struct fg_pricing_row *rows;
-    struct fg_bill total;
-    json_t *j, *arr, *it;
+    long long window = fg_cost_window_start(since_ms);
+    struct fg_cost_report report;
+    struct fg_err err;
+    json_t *j;
     char path[128];
-    size_t n, n_rows, i;
 
     /* From the start of the window's month: what was used before the window took its part
      * of that month's free tier. */
     snprintf(path, sizeof(path), "/_fngate/usage?since=%lld", fg_pricing_month_start(window));
     if (!(j = fg_client_call_json(admin, "GET", path, NULL)))
         return 1;
-    arr = json_object_get(j, "usage");
-    n = json_array_size(arr);
-    uses = calloc(n ? n : 1, sizeof(*uses));
-    rows = calloc(n ? n : 1, sizeof(*rows));
-    if (!uses || !rows) {
-        fprintf(stderr, "fngate: out of memory\n");
-        free(uses);
-        free(rows);
+    if (fg_cost_report_build(&report, p, j, function, window, &err) < 0) {
+        fprintf(stderr, "fngate: cost: %s\n", err.msg);
         json_decref(j);
         return 1;
     }
-    json_array_foreach(arr, i, it) {
-        const char *fn = json_string_value(json_object_get(it, "function"));
-        uses[i].function = fn ? fn : "";
-        uses[i].hour_ms = json_integer_value(json_object_get(it, "hour"));
-        uses[i].requests = (double)json_integer_value(json_object_get(it, "requests"));
-        uses[i].gb_seconds = fg_pricing_gb_seconds((double)json_integer_value(json_object_get(it, "billed_ms")),
-                                                   (int)json_integer_value(json_object_get(it, "memory_mb")));
-    }
-    n_rows = fg_pricing_bill_uses(p, uses, n, window, rows, &total);
-    if (function) {
-        /* Its share of the account's bill: the free tier is the account's, not its own. */
-        size_t k = 0;
-        while (k < n_rows && strcmp(rows[k].function, function))
-            k++;
-        if (k == n_rows) {
-            memset(&rows[0], 0, sizeof(rows[0]));
-            rows[0].function = function;
-        } else {
-            rows[0] = rows[k];
-        }
-        n_rows = 1;
-        total = rows[0].bill;
-    }
-    cost_recorded_print(p, rows, n_rows, &total, window, json);
-    free(uses);
-    free(rows);
+    cost_recorded_print(&report, json);
+    fg_cost_report_close(&report);
     json_decref(j);
     return 0;
 }

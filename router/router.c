@@ -571,6 +571,17 @@ const struct fg_config *fg_router_conf(struct fg_router *r)
     return atomic_load(&r->conf);
 }
 
+bool fg_router_function_live(struct fg_router *r, const char *name, int *concurrent, int *workers)
+{
+    struct fg_function *fn;
+    FG_ASSERT(fg_loop_is_current(r->loop));
+    if (!(fn = fg_router_function(r, name)))
+        return false;
+    *concurrent = fn->inflight;
+    *workers = fn->n_live - fn->n_starting;
+    return true;
+}
+
 bool fg_router_ready(const struct fg_router *r, const char **why)
 {
     if (r->stopping)

@@ -123,6 +123,11 @@ int fg_router_reload(struct fg_router *r, const struct fg_config *next, struct f
  * fg_router_free, as every configuration the router was given. */
 const struct fg_config *fg_router_conf(struct fg_router *r);
 
+/* Loop thread: function name's figures now: invocations holding one of its slots
+ * (*concurrent) and worker processes past their start (*workers). false when no function
+ * of that name runs (neither is written then). */
+bool fg_router_function_live(struct fg_router *r, const char *name, int *concurrent, int *workers);
+
 /* Loop thread: whether the router serves (started, its state store open, not stopping);
  * false with *why (static) when not. */
 bool fg_router_ready(const struct fg_router *r, const char **why);

@@ -22,6 +22,7 @@
 #include "../core/workq.h"
 #include "fs_watch.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 
 /* Files larger than this get an eTag from path, size and mtime instead of their content:
  * hashing gigabytes would hold every other file back. */
@@ -859,6 +860,14 @@ static void fs_summary(const struct fg_conf_event *ev, char *out, size_t size)
              f->recursive ? ", recursive" : "", f->poll_ms ? ", polled" : ", inotify");
 }
 
+/* {"type":"fs","path","bucket"} */
+static int fs_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_fs *f = ev->conf;
+    (void)t;
+    return fg_trigger_console_object(out, "fs", (const char *const[]){ "path", f->path, "bucket", f->bucket, NULL });
+}
+
 static const struct fg_conf_event_type fs_conf = {
     .kind = "fs",
     .where = "fs",
@@ -882,4 +891,5 @@ const struct fg_trigger_ops fg_fs_trigger = {
     .metrics = fs_metrics,
     .free = fs_free,
     .summary = fs_summary,
+    .console = fs_console,
 };

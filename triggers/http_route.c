@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trigger_console.h"
+
 /* Specificity is compared over the first segments only: 3^20 fits in 64 bits. */
 #define ROUTE_SCORED_SEGS 20
 
@@ -422,7 +424,22 @@ static const struct fg_conf_event_type http_conf = {
     .check_all = http_conf_check_all,
 };
 
+/* {"type":"http","method","path","routeKey"}: routeKey as API Gateway writes it. */
+static int http_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_http *h = ev->conf;
+    char key[4200];
+    (void)t;
+    if (!strcmp(h->path, "$default"))
+        snprintf(key, sizeof(key), "$default");
+    else
+        snprintf(key, sizeof(key), "%s %s", h->method, h->path);
+    return fg_trigger_console_object(out, "http", (const char *const[]){ "method", h->method, "path", h->path,
+                                                                         "routeKey", key, NULL });
+}
+
 const struct fg_trigger_ops fg_http_trigger = {
     .name = "http",
     .conf = &http_conf,
+    .console = http_console,
 };

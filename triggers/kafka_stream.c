@@ -17,6 +17,7 @@
 #include "../core/json_write.h"
 #include "../core/log.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 
 static const struct fg_conf_event_type ks_conf;
 
@@ -667,6 +668,14 @@ static int ks_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
     return 0;
 }
 
+/* {"type":"stream","topic"} */
+static int ks_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_stream *s = ev->conf;
+    (void)t;
+    return fg_trigger_console_object(out, "stream", (const char *const[]){ "topic", s->topic, NULL });
+}
+
 static void ks_summary(const struct fg_conf_event *ev, char *out, size_t size)
 {
     const struct fg_conf_stream *st = ev->conf;
@@ -701,4 +710,5 @@ const struct fg_trigger_ops fg_stream_trigger = {
     .metrics = ks_metrics,
     .free = ks_free,
     .summary = ks_summary,
+    .console = ks_console,
 };

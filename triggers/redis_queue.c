@@ -21,6 +21,7 @@
 #include "batch_response.h"
 #include "redis.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 #include "sqs_event.h"
 
 /* An idle XREADGROUP returns after this long, so a lost server is noticed. */
@@ -895,6 +896,14 @@ static int rq_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf)
     return 0;
 }
 
+/* {"type":"queue","stream","group"} */
+static int rq_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_queue *q = ev->conf;
+    (void)t;
+    return fg_trigger_console_object(out, "queue", (const char *const[]){ "stream", q->stream, "group", q->group, NULL });
+}
+
 static void rq_summary(const struct fg_conf_event *ev, char *out, size_t size)
 {
     const struct fg_conf_queue *q = ev->conf;
@@ -932,4 +941,5 @@ const struct fg_trigger_ops fg_queue_trigger = {
     .metrics = rq_metrics,
     .free = rq_free,
     .summary = rq_summary,
+    .console = rq_console,
 };

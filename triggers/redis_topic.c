@@ -16,6 +16,7 @@
 #include "../core/log.h"
 #include "redis.h"
 #include "source_metrics.h"
+#include "trigger_console.h"
 #include "sqs_event.h"
 
 static const struct fg_conf_event_type rt_conf;
@@ -249,6 +250,15 @@ static int rt_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
     return 0;
 }
 
+/* {"type":"topic","channel"}: a pattern subscription shows its pattern. */
+static int rt_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_topic *c = ev->conf;
+    (void)t;
+    return fg_trigger_console_object(out, "topic", (const char *const[]){ "channel", c->channel ? c->channel : c->pattern,
+                                                                          NULL });
+}
+
 static void rt_summary(const struct fg_conf_event *ev, char *out, size_t size)
 {
     const struct fg_conf_topic *t = ev->conf;
@@ -278,4 +288,5 @@ const struct fg_trigger_ops fg_topic_trigger = {
     .metrics = rt_metrics,
     .free = rt_free,
     .summary = rt_summary,
+    .console = rt_console,
 };

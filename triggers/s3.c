@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/json_write.h"
 #include "../core/log.h"
 #include "fs.h"
 #include "source_metrics.h"
@@ -271,6 +272,22 @@ static void s3_summary(const struct fg_conf_event *ev, char *out, size_t size)
              e->prefix ? e->prefix : "", e->suffix ? ", suffix " : "", e->suffix ? e->suffix : "");
 }
 
+/* {"type":"s3","bucket","events":[...]}: the events as S3's notification configuration
+ * names them. */
+static int s3_console(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct fg_conf_s3_event *e = ev->conf;
+    int rc;
+    (void)t;
+    if ((rc = fg_json_write_field(out, "{\"type\":\"s3\",\"bucket\":", e->bucket)) < 0 ||
+        (rc = fg_buf_append_str(out, ",\"events\":[")) < 0 ||
+        (e->events.created && (rc = fg_buf_append_str(out, "\"s3:ObjectCreated:*\"")) < 0) ||
+        (e->events.created && e->events.removed && (rc = fg_buf_append_str(out, ",")) < 0) ||
+        (e->events.removed && (rc = fg_buf_append_str(out, "\"s3:ObjectRemoved:*\"")) < 0))
+        return rc;
+    return fg_buf_append_str(out, "]}");
+}
+
 static const struct fg_conf_event_type s3_conf = {
     .kind = "s3",
     .where = "s3 event",
@@ -287,4 +304,5 @@ const struct fg_trigger_ops fg_s3_trigger = {
     .name = "s3",
     .conf = &s3_conf,
     .summary = s3_summary,
+    .console = s3_console,
 };

@@ -530,6 +530,30 @@ static int sched_conf_check_all(struct fg_conf_parser *p, struct fg_config *conf
     return rc;
 }
 
+/* {"type":"schedule","name","expression","timezone","nextFire"}: nextFire in epoch ms from
+ * the running instance, null when it is disabled, over, or no instance runs. */
+static int sched_console(struct fg_trigger *base, const struct fg_conf_event *ev, struct fg_buf *out)
+{
+    const struct sched_trigger *t = (const struct sched_trigger *)base;
+    const struct fg_conf_schedule *s = ev->conf;
+    long long next = -1;
+    char tail[64];
+    int rc;
+
+    for (size_t i = 0; t && i < t->n; i++)
+        if (t->e[i].conf == s || !strcmp(t->e[i].conf->name, s->name))
+            next = t->e[i].next;
+    if (next >= 0)
+        snprintf(tail, sizeof(tail), ",\"nextFire\":%lld}", next * 1000);
+    else
+        snprintf(tail, sizeof(tail), ",\"nextFire\":null}");
+    if ((rc = fg_json_write_field(out, "{\"type\":\"schedule\",\"name\":", s->name)) < 0 ||
+        (rc = fg_json_write_field(out, ",\"expression\":", s->expression)) < 0 ||
+        (rc = fg_json_write_field(out, ",\"timezone\":", s->timezone ? s->timezone : "UTC")) < 0)
+        return rc;
+    return fg_buf_append_str(out, tail);
+}
+
 static void sched_summary(const struct fg_conf_event *ev, char *out, size_t size)
 {
     const struct fg_conf_schedule *sc = ev->conf;
@@ -561,4 +585,5 @@ const struct fg_trigger_ops fg_schedule_trigger = {
     .metrics = sched_metrics,
     .free = sched_free,
     .summary = sched_summary,
+    .console = sched_console,
 };

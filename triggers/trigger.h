@@ -58,6 +58,11 @@ struct fg_trigger_ops {
     /* Writes one line of `fngate validate` for one event of this kind ("schedule: ...",
      * no newline) into out. Any thread (pure). May be NULL: nothing printed. */
     void (*summary)(const struct fg_conf_event *ev, char *out, size_t size);
+    /* Appends one event of this kind as the console shows it (GET /_fngate/functions,
+     * gateway/admin_functions.h): a JSON object {"type": name, ...the event's own fields}.
+     * t is the running instance, NULL when none runs, for what only it knows (a schedule's
+     * next fire). Loop thread. 0 or a fg_buf error. May be NULL: {"type": name} is shown. */
+    int (*console)(struct fg_trigger *t, const struct fg_conf_event *ev, struct fg_buf *out);
 };
 
 /* Embedded first in every adapter's own struct. */
