@@ -11,6 +11,8 @@
  *                                                a function's stored log lines (router/logread.h)
  *   GET  /_fngate/usage[?since=MS&until=MS&function=F]  hourly billing figures (router/usage.h)
  *   POST /_fngate/reload                         reads the configuration again (as SIGHUP)
+ *   GET  /_fngate/functions/F/metrics[?period=1h|3h|12h|24h]  F's time series (router/series_view.h)
+ *   GET  /_fngate/metrics/summary[?period=P]     every function's invocations, errors, throttles
  *
  * The CLI (`fngate queue`, `fngate dlq`, `fngate logs`, `fngate cost`) is a client of
  * exactly this API. This file turns
@@ -22,6 +24,7 @@
 #include <stddef.h>
 
 #include "../router/logread.h"
+#include "../router/series.h"
 #include "../router/store.h"
 
 #define FG_ADMIN_PREFIX "/_fngate/"
@@ -40,6 +43,8 @@ enum fg_admin_op {
     FG_ADMIN_METRICS,               /* GET /metrics: Prometheus text (router/metrics.h) */
     FG_ADMIN_LOGS,                  /* logq holds the question: LINES or USAGE */
     FG_ADMIN_RELOAD,                /* the gateway's reload hook (admin_http.h) */
+    FG_ADMIN_SERIES,                /* a function's time series: function, period */
+    FG_ADMIN_SERIES_SUMMARY,        /* every function's totals over period */
 };
 
 /* Records a logs answer holds when ?limit= is not given. */
@@ -58,6 +63,7 @@ struct fg_admin_req {
     const char *empty;              /* its answer when the adapter is not running (static) */
     struct fg_store_query query;    /* for FG_ADMIN_DLQ; its function and ids point below */
     struct fg_log_query logq;       /* for FG_ADMIN_LOGS */
+    const struct fg_series_period *period;  /* FG_ADMIN_SERIES*: static */
     char function[72];
     long long *ids;                 /* owned: fg_admin_req_close */
 };
