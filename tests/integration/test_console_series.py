@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 
-from harness import Gateway, Redis, check, wait_until, write
+from harness import Gateway, KafkaMock, Redis, check, wait_until, write
 
 PY = """import os, time
 def handler(event, context):
@@ -26,6 +26,9 @@ def handler(event, context):
     return {"ok": True}
 
 def queue(event, context):
+    return {}
+
+def stream(event, context):
     return {}
 """
 
@@ -184,3 +187,24 @@ def test_iterator_age_of_a_queue_batch(tmp):
                            "the batch invoked", seen=lambda: series(gw, "Q")["points"][-2:])
             age = max(p["iteratorAgeMaxMs"] for p in now_bucket(s))
             check(90000 <= age < 90000 + 20000, "iterator age %s, want about 90 s" % age)
+
+
+def test_iterator_age_of_a_stream_batch(tmp):
+    """A Kafka record produced before the gateway started (TRIM_HORIZON) is at least that
+    old when its batch is invoked: its timestamp, as the source's IteratorAge reads it."""
+    with KafkaMock() as kafka:
+        kafka.topic("jobs", 1)
+        produced = time.time() * 1000
+        kafka.produce("jobs", 0, '{"v":"old"}')
+        props = "{'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500, 'topic.metadata.refresh.interval.ms': 1000}"
+        extra = ("  K:\n    runtime: python3\n    handler: app.stream\n    code: %s\n    timeout: 5\n    events:\n"
+                 "      - stream: {kafka: {brokers: '%s', properties: %s}, topic: jobs, starting_position: TRIM_HORIZON,"
+                 " batch_size: 1, maximum_batching_window: 10ms}\n" % (os.path.join(tmp, "code"), kafka.bootstrap, props))
+        with Gateway(tmp, conf(tmp, ("M",)) + extra) as gw:
+            started = time.time() * 1000
+            s = wait_until(lambda: (lambda s: total(s, "invocations") == 1 and s)(series(gw, "K")), 30,
+                           "the record's batch invoked", seen=lambda: series(gw, "K")["points"][-2:])
+            invoked = time.time() * 1000
+            age = max(p["iteratorAgeMaxMs"] for p in now_bucket(s))
+            check(started - produced - 1000 <= age <= invoked - produced + 1000,
+                  "iterator age %s, want between %d and %d" % (age, started - produced, invoked - produced))
