@@ -23,6 +23,13 @@ static struct fg_series_point merged(const struct fg_series *s, long long first_
     return pt;
 }
 
+/* n runs of ms each in t's minute. */
+static void runs(struct fg_series *s, long long t, double ms, int n)
+{
+    for (int i = 0; i < n; i++)
+        fg_series_duration(s, t, ms);
+}
+
 static void check_near(double got, double want, double rel)
 {
     ck_assert_msg(fabs(got - want) <= rel * want, "got %.3f, want %.3f within %.1f%%", got, want, rel * 100);
@@ -185,10 +192,8 @@ START_TEST(test_series_p99_of_known_distributions)
 
     /* 985 fast calls (3 ms) and 15 slow (2000 ms): the slow ones are the top 1.5%. */
     s = fg_series_new();
-    for (int i = 0; i < 985; i++)
-        fg_series_duration(s, T0, 3);
-    for (int i = 0; i < 15; i++)
-        fg_series_duration(s, T0 + MIN, 2000);
+    runs(s, T0, 3, 985);
+    runs(s, T0 + MIN, 2000, 15);
     pt = merged(s, M0, 2);
     check_near(fg_series_quantile(&pt, 0.99), 2000, 0.123);
     check_near(fg_series_quantile(&pt, 0.98), 3, 0.123);
@@ -203,13 +208,10 @@ START_TEST(test_series_bin_overflow_halves_the_minute)
     unsigned long long total = 0;
 
     /* 99,000 runs of 1 ms and 1,000 of 100 ms in one minute: 1 ms's bin overflows 16 bits. */
-    for (int i = 0; i < 99000; i++)
-        fg_series_duration(s, T0, 1);
-    for (int i = 0; i < 1000; i++)
-        fg_series_duration(s, T0, 100);
+    runs(s, T0, 1, 99000);
+    runs(s, T0, 100, 1000);
     /* Another minute with 1,000 of 10 ms weighs as much as it counted beside it. */
-    for (int i = 0; i < 1000; i++)
-        fg_series_duration(s, T0 + MIN, 10);
+    runs(s, T0 + MIN, 10, 1000);
     pt = merged(s, M0, 2);
     ck_assert_uint_eq(pt.duration_count, 101000);
     for (int b = 0; b < FG_SERIES_HIST; b++)
@@ -227,10 +229,10 @@ END_TEST
 
 START_TEST(test_series_wraps_after_24h)
 {
-    struct fg_series *s = fg_series_new();
-    struct fg_series_point pt;
     const struct fg_series_period *p = fg_series_period("24h");
     long long day = (long long)FG_SERIES_MINUTES * MIN, now;
+    struct fg_series *s = fg_series_new();
+    struct fg_series_point pt;
 
     fg_series_count(s, T0, FG_SERIES_INVOCATIONS);
     fg_series_count(s, T0, FG_SERIES_INVOCATIONS);
