@@ -87,7 +87,7 @@ def test_invocations_errors_throttles_in_the_current_bucket(tmp):
         check(s["period"] == "1h" and s["stepMs"] == 60000, s)
         busy = [p for p in s["points"] if p["invocations"]]
         check(busy and all(before - 60000 < p["t"] <= after for p in busy), "in the current bucket: %r" % busy)
-        check(busy[-1] is s["points"][-1], "the last point holds now: %r" % s["points"][-2:])
+        check(busy[-1] in s["points"][-2:], "the last points hold now: %r" % s["points"][-2:])
         check(total(s, "errors") == 1 and total(s, "throttles") == 1, s["points"][-2:])
         check(all(p["durationAvgMs"] is not None and p["durationP99Ms"] is not None for p in busy), busy)
         check(max(p["concurrentMax"] for p in busy) == 1, busy)
