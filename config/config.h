@@ -138,6 +138,8 @@ struct fg_conf_event_type {
     const struct fg_conf_key *keys;     /* its keys, ended by FG_CONF_KEY_END */
     const char *short_key;              /* a scalar value is this key's value; NULL: a mapping */
     bool filterable;                    /* takes filter_criteria (into ev->filter) */
+    bool poll;                          /* a poll source (the source keeps records until the
+                                         * function succeeds): its batches have an iterator age */
     /* Fills the defaults into a zeroed conf before the keys. May be NULL. */
     void (*defaults)(void *conf);
     /* After the event's keys: required keys, rules across them, defaults that need the

@@ -123,6 +123,23 @@ static int admin_logs_params(const char *qs, struct fg_log_query *q, struct fg_e
     return 0;
 }
 
+/* GET /functions/F/metrics and /metrics/summary, with ?period= (1h when not given). */
+static int admin_series(const char *path, size_t plen, const char *qs, struct fg_admin_req *req, struct fg_err *err)
+{
+    char buf[256], *cursor = buf, *kv, *v;
+    int rc;
+
+    req->period = fg_series_period("1h");
+    if (req->op == FG_ADMIN_SERIES &&
+        (rc = admin_path_function(path + 11, plen - 19, req->function, sizeof(req->function), err)) != 0)
+        return rc;
+    snprintf(buf, sizeof(buf), "%s", qs ? qs + 1 : "");
+    while ((kv = admin_param(&cursor, &v)))
+        if (!strcmp(kv, "period") && !(req->period = fg_series_period(v)))
+            return fg_err_set(err, 400, "period: one of 1h, 3h, 12h, 24h");
+    return 0;
+}
+
 /* {"function":F} | {"ids":[...]} | {"all":true} */
 static int admin_selection(const char *body, size_t len, struct fg_admin_req *req, bool allow_all,
                            struct fg_err *err)
@@ -224,6 +241,11 @@ int fg_admin_parse(const char *method, const char *raw_uri, const char *body, si
         if (qs && (rc = admin_logs_params(qs + 1, &req->logq, err)) != 0)
             return rc;
         return fg_admin_cost_prepare(req, fg_now_ms(), err);
+    }
+    if (IS("/metrics/summary") ||
+        (plen > 19 && !strncmp(path, "/functions/", 11) && !strncmp(path + plen - 8, "/metrics", 8))) {
+        req->op = IS("/metrics/summary") ? FG_ADMIN_SERIES_SUMMARY : FG_ADMIN_SERIES;
+        return get ? admin_series(path, plen, qs, req, err) : fg_err_set(err, 405, "use GET");
     }
     if (IS("/reload")) {
         req->op = FG_ADMIN_RELOAD;

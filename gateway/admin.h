@@ -15,6 +15,8 @@
  *                                                the console's Test button (test_event.h)
  *   GET  /_fngate/functions[/NAME]               the console's functions (admin_functions.h)
  *   GET  /_fngate/cost[?function=F&since=MS&until=MS]   the bill, as `fngate cost --json` (admin_cost.h)
+ *   GET  /_fngate/functions/F/metrics[?period=1h|3h|12h|24h]  F's time series (router/series_view.h)
+ *   GET  /_fngate/metrics/summary[?period=P]     every function's invocations, errors, throttles
  *
  * The CLI (`fngate queue`, `fngate dlq`, `fngate logs`, `fngate cost`) is a client of
  * exactly this API. This file turns
@@ -26,6 +28,7 @@
 #include <stddef.h>
 
 #include "../router/logread.h"
+#include "../router/series.h"
 #include "../router/store.h"
 #include "test_event.h"
 
@@ -48,6 +51,8 @@ enum fg_admin_op {
     FG_ADMIN_TEST,                  /* test holds the Test button's request (admin_test.h) */
     FG_ADMIN_FUNCTIONS,             /* function: one function's detail, or "" for the list */
     FG_ADMIN_COST,                  /* logq asks the usage; function and cost_window_ms (admin_cost.h) */
+    FG_ADMIN_SERIES,                /* a function's time series: function, period */
+    FG_ADMIN_SERIES_SUMMARY,        /* every function's totals over period */
 };
 
 /* Records a logs answer holds when ?limit= is not given. */
@@ -67,6 +72,7 @@ struct fg_admin_req {
     struct fg_store_query query;    /* for FG_ADMIN_DLQ; its function and ids point below */
     struct fg_log_query logq;       /* for FG_ADMIN_LOGS */
     struct fg_test_req test;        /* for FG_ADMIN_TEST */
+    const struct fg_series_period *period;  /* FG_ADMIN_SERIES*: static */
     char function[72];
     long long cost_window_ms;       /* FG_ADMIN_COST: the bill's first hour */
     long long *ids;                 /* owned: fg_admin_req_close */

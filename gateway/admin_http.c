@@ -28,6 +28,7 @@
 #include "../core/json_write.h"
 #include "../core/prom.h"
 #include "../core/url.h"
+#include "../router/series_view.h"
 
 /* MHD's per-connection pool: the request line and headers of a small API. */
 #define ADMIN_POOL_BYTES (16 * 1024)
@@ -134,6 +135,8 @@ static enum MHD_Result admin_render(struct admin_req *q)
 
     if (q->admin.op == FG_ADMIN_HEALTH || q->admin.op == FG_ADMIN_READY)
         return admin_send(q, q->stats.rc == 0 ? 200 : 503, body, NULL, NULL);
+    if (q->admin.op == FG_ADMIN_SERIES && q->stats.rc == -ENOENT)
+        return admin_send(q, 404, body, NULL, NULL);   /* no such function: its {"message"} */
     if (q->admin.op == FG_ADMIN_RELOAD && q->stats.rc < 0) {
         fg_buf_free(body);
         return admin_send_message(q, q->stats.rc == -FG_ESHUTDOWN ? 503 : 400,
@@ -252,6 +255,19 @@ static void admin_on_probe(struct fg_loop *loop, struct fg_loop_msg *msg)
     MHD_resume_connection(q->conn);
 }
 
+/* Loop thread: the console's time series (router/series_view.h), into q->stats. */
+static void admin_on_series(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct admin_req *q = (struct admin_req *)((char *)msg - offsetof(struct admin_req, stats.msg));
+    (void)loop;
+    fg_buf_init(&q->stats.json, 4u << 20);
+    q->stats.rc = q->admin.op == FG_ADMIN_SERIES
+                      ? fg_series_view_function(q->srv->router, q->admin.function, q->admin.period, fg_now_ms(),
+                                                &q->stats.json)
+                      : fg_series_view_summary(q->srv->router, q->admin.period, fg_now_ms(), &q->stats.json);
+    MHD_resume_connection(q->conn);
+}
+
 /* Loop thread: the gateway's reload, its answer into q->stats. */
 static void admin_on_reload(struct fg_loop *loop, struct fg_loop_msg *msg)
 {
@@ -305,6 +321,8 @@ static enum MHD_Result admin_dispatch(struct admin_req *q, const char *method)
         rc = fg_admin_test_start(q->srv->router, &q->admin.test, admin_on_test, q);
     } else if (q->admin.op == FG_ADMIN_RELOAD) {
         rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_reload);
+    } else if (q->admin.op == FG_ADMIN_SERIES || q->admin.op == FG_ADMIN_SERIES_SUMMARY) {
+        rc = fg_router_post(q->srv->router, &q->stats.msg, admin_on_series);
     } else if (q->admin.op == FG_ADMIN_QUEUE) {
         q->stats.done = admin_on_stats;
         q->stats.done_arg = q;

@@ -303,6 +303,17 @@ out:
     return out;
 }
 
+/* A failed event of a configured function becomes a dead letter (fg_store_bury takes ev),
+ * counted in its function's series. */
+static void async_bury(struct fg_async *a, struct fg_async_event *ev, const char *condition, const char *error_type,
+                       const char *error_message)
+{
+    struct fg_function *fn = fg_router_function(a->r, ev->function);
+    if (fn)
+        fg_series_count(fn->series, fg_now_ms(), FG_SERIES_DEAD_LETTERS);
+    fg_store_bury(a->store, ev, condition, error_type, error_message);
+}
+
 /* ev is finished with a destination to follow (Success, or a failure condition). */
 static void async_finish(struct fg_async *a, struct fg_async_event *ev, const char *condition,
                          const struct fg_invocation *last, const char *error_type, const char *error_message)
@@ -325,7 +336,7 @@ static void async_finish(struct fg_async *a, struct fg_async_event *ev, const ch
         if (success)
             fg_store_done(a->store, ev);
         else
-            fg_store_bury(a->store, ev, condition, error_type, error_message);
+            async_bury(a, ev, condition, error_type, error_message);
         return;
     }
     if (conf)
@@ -334,11 +345,11 @@ static void async_finish(struct fg_async *a, struct fg_async_event *ev, const ch
         if (success)
             fg_store_done(a->store, ev);
         else
-            fg_store_bury(a->store, ev, condition, error_type, error_message);
+            async_bury(a, ev, condition, error_type, error_message);
         return;
     }
     if (dest->kind == FG_DEST_DLQ) {
-        fg_store_bury(a->store, ev, condition, error_type, error_message);
+        async_bury(a, ev, condition, error_type, error_message);
         return;
     }
     if (!(next = async_destination_event(a, ev, dest, condition, last))) {
@@ -346,7 +357,7 @@ static void async_finish(struct fg_async *a, struct fg_async_event *ev, const ch
             fn->metrics.destination_failures++;
         fg_log(FG_LOG_ERROR, "async", "event %s: cannot build its destination record; moved to the dead letters",
                ev->request_id);
-        fg_store_bury(a->store, ev, condition, error_type, error_message);
+        async_bury(a, ev, condition, error_type, error_message);
         return;
     }
     fg_store_handoff(a->store, ev, next);
@@ -468,7 +479,9 @@ static void async_start(struct fg_async *a, struct fg_function *fn, struct fg_as
     at->inv.done_arg = at;
     at->fn = fn;
     fn->queue.n_running++;
-    fg_metrics_observe_age(&fn->metrics, (double)(fg_now_ms() - ev->accepted_ms));
+    long long now_ms = fg_now_ms();
+    fg_metrics_observe_age(&fn->metrics, (double)(now_ms - ev->accepted_ms));
+    fg_series_max(fn->series, now_ms, FG_SERIES_ASYNC_AGE, now_ms - ev->accepted_ms);
     fg_router_admit(a->r, fn, &at->inv);
 }
 

@@ -70,6 +70,9 @@ struct fg_invocation {
     const char *client_context;      /* decoded X-Amz-Client-Context JSON, one line; NULL if none;
                                       * borrowed until done() */
     bool want_log_tail;              /* collect the last 4 KB of log for X-Amz-Log-Result */
+    long long oldest_record_ms;      /* a poll source's batch: its oldest record's time (epoch
+                                      * ms), so its iterator age is known when it is invoked
+                                      * (router/series.h); 0 otherwise */
     fg_invocation_done_fn *done;
     void *done_arg;
     const struct fg_invocation_stream_ops *stream;  /* NULL: streamed bytes go to result */

@@ -375,6 +375,10 @@ static void pool_on_tick(evutil_socket_t fd, short what, void *arg)
         fn->window_ticks = fn->window_saturated = fn->window_done = 0;
     }
     if (++fn->ticks % POOL_REAP_TICKS == 0) {
+        /* Admission records the highest concurrency; this keeps a minute in which long
+         * invocations ran without a new one from reading as none. */
+        if (fn->inflight)
+            fg_series_max(fn->series, fg_now_ms(), FG_SERIES_CONCURRENT, fn->inflight);
         pool_kill_stuck(fn);
         pool_reap(fn);
     }

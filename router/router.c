@@ -91,6 +91,11 @@ struct fg_function *fg_router_function_new(struct fg_router *r, const struct fg_
     fg_conf_function_arn(conf, c->name, fn->arn, sizeof(fn->arn));
     snprintf(fn->tmpdir, sizeof(fn->tmpdir), "%s/tmp/%s", conf->state_dir, c->name);
     fg_token_bucket_init(&fn->rate, c->rate.per_second, c->rate.burst, fg_mono_us());
+    if (!(fn->series = fg_series_new())) {
+        free(fn);
+        fg_err_set(err, -ENOMEM, "out of memory");
+        return NULL;
+    }
     return fn;
 }
 
@@ -102,6 +107,7 @@ void fg_router_function_free(struct fg_function *fn)
     if (fn->tick_ev)
         event_free(fn->tick_ev);
     fg_sandbox_hide_free(fn->hide);
+    fg_series_free(fn->series);
     free(fn);
 }
 
@@ -144,6 +150,7 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
 {
     struct fg_worker *w = inv->worker;
     struct fg_function *fn = inv->fn;
+    long long now_ms = fg_now_ms();
 
     FG_ASSERT(fg_loop_is_current(r->loop));
     FG_ASSERT(inv->status == FG_INV_PENDING);
@@ -161,6 +168,7 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
             inv->max_memory_mb = fg_memlimit_peak_mb(&w->mem);
             fg_pool_observe(fn, inv->duration_ms);
             fg_metrics_observe(&fn->metrics, inv->duration_ms);
+            fg_series_duration(fn->series, now_ms, inv->duration_ms);
             if (inv->max_memory_mb > fn->metrics.max_memory_mb)
                 fn->metrics.max_memory_mb = inv->max_memory_mb;
         }
@@ -168,12 +176,15 @@ void fg_router_finish(struct fg_router *r, struct fg_invocation *inv, enum fg_in
     }
     if (fn) {
         fn->metrics.invocations++;
+        fg_series_count(fn->series, now_ms, FG_SERIES_INVOCATIONS);
         if (st == FG_INV_TIMEOUT)
             fn->metrics.errors_timeout++;
         else if (st == FG_INV_SERVICE_ERROR || (st != FG_INV_OK && inv->sandbox_fault))
             fn->metrics.errors_service++;
         else if (st != FG_INV_OK)
             fn->metrics.errors_function++;
+        if (st != FG_INV_OK)
+            fg_series_count(fn->series, now_ms, FG_SERIES_ERRORS);
         if (inv->delivered)
             fg_fnlog_end(&r->log, fn->conf->name, inv, fn->conf->memory_mb,
                          st == FG_INV_TIMEOUT ? "timeout" : st == FG_INV_OK ? NULL : "error");
@@ -247,6 +258,7 @@ static void router_throttle(struct fg_function *fn, struct fg_invocation *inv, c
     unsigned held;
 
     fn->metrics.throttles++;
+    fg_series_count(fn->series, fg_now_ms(), FG_SERIES_THROTTLES);
     /* A flood of 429s must not fill the disk: one line a second per function at most. */
     if (fg_log_limit_pass(&fn->throttle_log, fg_mono_us(), 1000000, &held))
         fg_log(FG_LOG_WARN, "router", "function %s: throttled (%s, 429; %u more since the last line)",
@@ -302,6 +314,7 @@ void fg_router_arm_init(struct fg_invocation *inv)
 
 void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invocation *inv)
 {
+    long long now_ms = fg_now_ms();
     struct fg_err err;
 
     inv->router = r;
@@ -311,6 +324,9 @@ void fg_router_admit(struct fg_router *r, struct fg_function *fn, struct fg_invo
     fn->inflight++;
     r->inflight++;
     inv->fn = fn;
+    fg_series_max(fn->series, now_ms, FG_SERIES_CONCURRENT, fn->inflight);
+    if (inv->oldest_record_ms > 0)
+        fg_series_max(fn->series, now_ms, FG_SERIES_ITERATOR_AGE, now_ms - inv->oldest_record_ms);
     event_assign(&inv->timer, r->loop->base, -1, 0, router_on_timeout, inv);
     fg_router_arm_init(inv);
     if (fg_pool_assign(fn, inv, &err) < 0) {

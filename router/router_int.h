@@ -29,6 +29,7 @@
 #include "pool.h"
 #include "pool_policy.h"
 #include "sandbox.h"
+#include "series.h"
 
 /* How long a cold worker may take to ask for its first event (Lambda's init limit). */
 #define FG_ROUTER_INIT_TIMEOUT_S 10
@@ -68,6 +69,7 @@ struct fg_function {
     struct fg_token_bucket rate;         /* `rate:`, for sync calls and async starts */
     struct fg_async_queue queue;         /* its async events on the loop (async.c) */
     struct fg_fn_metrics metrics;        /* counters for GET /metrics (metrics.h) */
+    struct fg_series *series;            /* its last 24 h by minute (series.h); owned */
     struct fg_log_limit throttle_log;    /* its 429s' log lines, one a second */
     struct fg_log_limit refusal_log;     /* its refused async events' log lines, one a second */
 };

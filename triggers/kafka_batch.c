@@ -168,6 +168,21 @@ static int ks_build(struct ks_source *s, struct ks_batch *b)
 
 static void ks_give_up(struct ks_source *s, struct ks_batch *b, const char *condition);
 
+/* The time of b's first record (its oldest: offset order), as fg_kafka_note_oldest reads
+ * it for IteratorAge: its timestamp, or when it came for one without; 0 unknown. */
+static long long ks_oldest_ms(struct ks_source *s, const struct ks_batch *b)
+{
+    rd_kafka_timestamp_type_t tt;
+    struct ks_part *p;
+    struct ks_rec *r;
+    long long ts = rd_kafka_message_timestamp(b->msgs[0], &tt);
+    if (ts >= 0)
+        return ts;
+    p = fg_kafka_part_find(s, b->partition);
+    r = p ? ks_rec_at(p, b->msgs[0]->offset) : NULL;
+    return r ? r->arrived_ms : 0;
+}
+
 static void ks_submit(struct ks_source *s, struct ks_batch *b)
 {
     int rc;
@@ -192,6 +207,7 @@ static void ks_submit(struct ks_source *s, struct ks_batch *b)
     b->inv.payload_len = b->payload.len;
     b->inv.done = ks_on_invoked;
     b->inv.done_arg = b;
+    b->inv.oldest_record_ms = ks_oldest_ms(s, b);
     b->phase = KB_RUNNING;
     b->invokes++;
     s->busy++;

@@ -694,6 +694,7 @@ static const struct fg_conf_event_type ks_conf = {
     .size = sizeof(struct fg_conf_stream),
     .keys = ks_keys,
     .filterable = true,
+    .poll = true,
     .defaults = ks_conf_defaults,
     .check = ks_conf_check,
 };

@@ -332,6 +332,19 @@ static void rq_on_done(struct fg_invocation *inv, void *arg)
     rq_finish(s, b);
 }
 
+/* The time Redis added b's oldest entry (an id's first part), as rq_on_age reads the
+ * oldest pending one for IteratorAge; 0 when no id carries one. */
+static long long rq_oldest_ms(const struct rq_batch *b)
+{
+    long long oldest = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        long long t = strtoll(b->ids[i], NULL, 10);
+        if (t > 0 && (!oldest || t < oldest))
+            oldest = t;
+    }
+    return oldest;
+}
+
 static void rq_dispatch(struct rq_source *s, struct rq_batch *b)
 {
     if (!b->n) {
@@ -358,6 +371,7 @@ static void rq_dispatch(struct rq_source *s, struct rq_batch *b)
     b->inv.payload_len = b->payload.len;
     b->inv.done = rq_on_done;
     b->inv.done_arg = b;
+    b->inv.oldest_record_ms = rq_oldest_ms(b);
     b->running = true;
     if (fg_router_submit(s->t->router, &b->inv) < 0) {
         b->running = false;
@@ -924,6 +938,7 @@ static const struct fg_conf_event_type rq_conf = {
     .size = sizeof(struct fg_conf_queue),
     .keys = rq_keys,
     .filterable = true,
+    .poll = true,
     .defaults = rq_conf_defaults,
     .check = rq_conf_check,
     .check_all = rq_conf_check_all,
