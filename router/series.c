@@ -109,6 +109,7 @@ void fg_series_duration(struct fg_series *s, long long now_ms, double duration_m
     if (m->duration_count < UINT32_MAX)
         m->duration_count++;
     m->duration_sum_ms += duration_ms;
+    fg_series_max(s, now_ms, FG_SERIES_DURATION_MAX, (long long)(duration_ms * 1000 + 0.5));
 }
 
 void fg_series_max(struct fg_series *s, long long now_ms, enum fg_series_gauge g, long long value)
@@ -168,8 +169,10 @@ long long fg_series_first_minute(const struct fg_series_period *p, long long now
 double fg_series_quantile(const struct fg_series_point *pt, double q)
 {
     unsigned long long total = 0, rank, seen = 0;
+    double longest = pt->max[FG_SERIES_DURATION_MAX] >= 0 ? (double)pt->max[FG_SERIES_DURATION_MAX] / 1000 : -1;
+    int b;
 
-    for (int b = 0; b < FG_SERIES_HIST; b++)
+    for (b = 0; b < FG_SERIES_HIST; b++)
         total += pt->hist[b];
     if (!total)
         return -1;
@@ -177,10 +180,10 @@ double fg_series_quantile(const struct fg_series_point *pt, double q)
     rank = (unsigned long long)ceil(q * (double)total);
     if (rank < 1)
         rank = 1;
-    for (int b = 0; b < FG_SERIES_HIST; b++) {
-        seen += pt->hist[b];
-        if (seen >= rank)
-            return fg_series_bin_middle(b);
-    }
-    return fg_series_bin_middle(FG_SERIES_HIST - 1);
+    for (b = 0; b < FG_SERIES_HIST - 1; b++)
+        if ((seen += pt->hist[b]) >= rank)
+            break;
+    if (longest >= 0 && (rank >= total || fg_series_bin_middle(b) > longest))
+        return longest;
+    return fg_series_bin_middle(b);
 }

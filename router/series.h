@@ -26,8 +26,8 @@
  * 65,535 runs in one bin is sampled; a halving rounds up, so a bin that held a run keeps
  * one). Count, sum and average are always exact.
  *
- * Memory: sizeof(struct fg_series_minute) is 176 bytes, so a ring is 253,448 bytes (about
- * 248 KB) per function, allocated with calloc when the function is created: the pages of
+ * Memory: sizeof(struct fg_series_minute) is 184 bytes, so a ring is 264,968 bytes (about
+ * 259 KB) per function, allocated with calloc when the function is created: the pages of
  * minutes never written are not touched, so an idle function's ring costs little resident
  * memory. Tests: tests/unit/test_series.c. */
 #ifndef FG_SERIES_H
@@ -53,6 +53,7 @@ enum fg_series_gauge {
     FG_SERIES_CONCURRENT = 0,            /* invocations holding a slot (ConcurrentExecutions) */
     FG_SERIES_ASYNC_AGE,                 /* ms from acceptance to an async attempt's start */
     FG_SERIES_ITERATOR_AGE,              /* ms from a poll batch's oldest record to its invocation */
+    FG_SERIES_DURATION_MAX,              /* µs of the longest run (fg_series_duration keeps it) */
     FG_SERIES_GAUGES
 };
 
@@ -113,8 +114,9 @@ long long fg_series_first_minute(const struct fg_series_period *p, long long now
 /* Merges the minutes [first_minute, first_minute + n_minutes) into *pt (t_ms included). */
 void fg_series_merge(const struct fg_series *s, long long first_minute, int n_minutes, struct fg_series_point *pt);
 
-/* The q-quantile (0 < q <= 1) of pt's durations in ms, as its bin's middle (see above),
- * or -1 when pt has none. */
+/* The q-quantile (0 < q <= 1) of pt's durations in ms, as its bin's middle (see above)
+ * but never above the longest run, and exactly the longest when the rank is the last
+ * sample (one run: its own duration); -1 when pt has none. */
 double fg_series_quantile(const struct fg_series_point *pt, double q);
 
 /* The bin of a duration (ms), and a bin's middle (ms): exposed for the tests. */
