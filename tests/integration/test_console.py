@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from harness import ROOT, Gateway, check, npm_install, skip, wait_until, write
+from harness import ROOT, Gateway, check, npm_install, wait_until, write
 
 FAILING = """
 import os
@@ -136,22 +136,20 @@ SHOTS = os.path.join(ROOT, "build", "console-screenshots")
 
 def ensure_playwright():
     """playwright-core from npm (no browser download: Debian's chromium); its node_modules."""
-    if not os.path.exists("/usr/bin/chromium"):
-        skip("no /usr/bin/chromium (make test-deps installs Debian's chromium)")
+    check(os.path.exists("/usr/bin/chromium"), "no /usr/bin/chromium (make test-deps installs Debian's chromium)")
     return npm_install("console-test", "playwright-core@1", 600, {"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
 
 
-def run_browser(tmp, mode):
+def test_console_in_chromium(tmp):
+    """Login (wrong token refused), Functions, the seed's Test event saved and run from the
+    Test tab with its Execution results, a Function page's tabs, the Monitor graphs counting
+    an invocation and an error, an admin API error shown as a message, Operations, a redrive
+    from the page; screenshots in build/console-screenshots/."""
     modules = ensure_playwright()
     os.makedirs(SHOTS, exist_ok=True)
     flag = os.path.join(tmp, "fail.flag")
     write(flag, "broken\n")
     with Gateway(tmp, config(tmp)) as gw:
-        st, _, body = gw.admin("GET", "/_fngate/functions")
-        if mode == "full" and st == 404:
-            skip("GET /_fngate/functions is not there yet (issue 18's fnapi): %r" % body[:200])
-        if mode == "basic" and st != 404:
-            skip("GET /_fngate/functions exists: test_console_test_button_and_monitor_in_chromium runs it all")
         st, _, _ = gw.invoke("Failing", {"id": "redrive-me"}, {"X-Amz-Invocation-Type": "Event"})
         check(st == 202, "the async invoke: %d" % st)
         wait_until(lambda: gw.view("dlq?function=Failing")["items"], 20, "Failing's dead letter")
@@ -160,22 +158,10 @@ def run_browser(tmp, mode):
         p = subprocess.run(["node", script], cwd=tmp, capture_output=True, text=True, timeout=300,
                            env=dict(os.environ, NODE_PATH=modules,
                                     ADMIN_URL="http://127.0.0.1:%d" % gw.admin_port, TOKEN=gw.admin_token,
-                                    FRONT_URL="http://127.0.0.1:%d" % gw.port, SHOTS=SHOTS, MODE=mode,
+                                    FRONT_URL="http://127.0.0.1:%d" % gw.port, SHOTS=SHOTS,
                                     PROFILE=os.path.join(tmp, "chromium-profile")))
         check(p.returncode == 0 and "CONSOLE OK" in p.stdout,
-              "console.js (%s):\n%s\n%s" % (mode, p.stdout[-4000:], p.stderr[-6000:]))
+              "console.js:\n%s\n%s" % (p.stdout[-4000:], p.stderr[-6000:]))
         gw.wait_stdout(r"delivered redrive-me", 10)
         check(not gw.view("dlq")["items"], "the redriven dead letter is gone")
 
-
-def test_console_in_chromium(tmp):
-    """Login (wrong token refused), Functions, a Function page's tabs, Operations, a redrive
-    from the page; screenshots in build/console-screenshots/. The endpoints of issue 18's
-    other parts may be missing: their 404s must show as messages."""
-    run_browser(tmp, "basic")
-
-
-def test_console_test_button_and_monitor_in_chromium(tmp):
-    """Runs once GET /_fngate/functions exists: the seed's Test event saved and run from the
-    Test tab, the Execution results, the Monitor graphs counting an invocation and an error."""
-    run_browser(tmp, "full")
