@@ -192,8 +192,8 @@ START_TEST(test_sources)
         "{\"type\":\"topic\",\"channel\":\"news\"}",
         "{\"type\":\"topic\",\"channel\":\"alert*\"}",
         "{\"type\":\"stream\",\"topic\":\"clicks\"}",
-        "{\"type\":\"schedule\",\"name\":\"S-schedule-1\",\"expression\":\"rate(5 minutes)\",\"timezone\":\"UTC\","
-        "\"nextFire\":null}",
+        ("{\"type\":\"schedule\",\"name\":\"S-schedule-1\",\"expression\":\"rate(5 minutes)\",\"timezone\":\"UTC\","
+         "\"nextFire\":null}"),
     };
     struct fg_config conf;
     struct fg_err err;
