@@ -671,6 +671,8 @@ static const struct fg_conf_key conf_top_keys[] = {
     { .name = "service", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, service) },
     { .name = "gateway", .type = FG_CONF_TABLE, .table = conf_gateway_keys, .check = conf_gateway_check },
     { .name = "state_dir", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, state_dir) },
+    { .name = "state", .type = FG_CONF_TABLE, .offset = offsetof(struct fg_config, state), .table = fg_conf_state_keys,
+      .check = fg_conf_state_check },
     { .name = "region", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, region) },
     { .name = "account_id", .type = FG_CONF_STR, .offset = offsetof(struct fg_config, account_id) },
     { .name = "log_format", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_config, log_format), .names = conf_log_formats },
@@ -852,6 +854,7 @@ static int conf_from_document(struct fg_config *conf, struct fg_conf_parser *p, 
     conf->account_id = "000000000000";
     conf->service = "fngate";
     conf->state_dir = ".fngate";
+    fg_conf_state_defaults(&conf->state);
     conf->retries = conf_retries_unset;
     conf->invoke_api.enabled = true;
     conf->invoke_api.auth = -1;

@@ -268,6 +268,7 @@ enum fg_durability {
 };
 
 #include "../core/pricing.h"
+#include "conf_state.h"
 
 enum fg_authorizer_type {
     FG_AUTHORIZER_JWT = 0,   /* API Gateway HTTP API JWT authorizer */
@@ -333,6 +334,7 @@ struct fg_config {
     int queue_memory_mb;     /* async payloads held in memory; the rest wait in the state file */
     struct fg_conf_cors cors;    /* gateway.cors: every route's unless it says its own */
     const char *state_dir;   /* absolute */
+    struct fg_conf_state state;  /* `state:`: the sqlite file in state_dir, or a shared Redis */
     const char *region;      /* AWS_REGION given to functions, used in ARNs */
     const char *account_id;  /* 12 digits, used in ARNs */
     enum fg_log_format log_format;

@@ -18,7 +18,9 @@
 #define FG_ERRNO_MAP(X)                                                   \
     X(CONFIG,   4001, "invalid configuration")                            \
     X(TOOBIG,   4002, "size limit exceeded")                              \
-    X(SHUTDOWN, 4003, "shutting down")
+    X(SHUTDOWN, 4003, "shutting down")                                    \
+    X(STOREDOWN, 4004, "the state store is unreachable")                  \
+    X(DUPLICATE, 4005, "already done by another node")
 
 enum fg_errno {
 /* Positive like errno values: functions return -FG_ETOOBIG as they return -ENOMEM. */

@@ -122,6 +122,15 @@ bool fg_workq_empty(struct fg_workq *q)
     return empty;
 }
 
+bool fg_workq_closed(struct fg_workq *q)
+{
+    bool closed;
+    pthread_mutex_lock(&q->lock);
+    closed = q->closed;
+    pthread_mutex_unlock(&q->lock);
+    return closed;
+}
+
 void fg_workq_close(struct fg_workq *q)
 {
     pthread_mutex_lock(&q->lock);

@@ -60,6 +60,8 @@ struct fg_workq_item *fg_workq_take(struct fg_workq *q);
 /* Whether nothing is queued (a hint: another thread may push right after). */
 bool fg_workq_empty(struct fg_workq *q);
 
+/* Whether fg_workq_close ran (a consumer that must finish once it did). */
+bool fg_workq_closed(struct fg_workq *q);
 /* Wakes every waiter; takes still return what is queued, then NULL instead of waiting. */
 void fg_workq_close(struct fg_workq *q);
 

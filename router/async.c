@@ -213,8 +213,8 @@ static void async_on_events(void *arg, struct fg_async_event *list)
             list->mark.kind = FG_MARK_NONE;
         }
         struct fg_function *fn = async_owner(a, list);
-        if (fn)
-            fn->metrics.async_received++;
+        if (fn && !list->failures && !list->deferrals)
+            fn->metrics.async_received++;   /* a fleet's retry comes back here: counted once */
         async_hold(a, list);
         async_place(a, list, now);
         list = next;
@@ -374,6 +374,11 @@ static void async_retry(struct fg_async *a, struct fg_async_event *ev, bool burn
     ev->due_ms = now + fg_retry_backoff_ms(pol, n, async_rand(a));
     if (fg_retry_expired(pol, ev->accepted_ms, ev->due_ms)) {
         async_finish(a, ev, "EventAgeExceeded", last, error_type, error_message);
+        return;
+    }
+    if (fg_store_shared(a->store)) {
+        /* The fleet's store keeps it until due; whichever node has room runs it then. */
+        fg_store_requeue(a->store, async_release(a, ev));
         return;
     }
     fg_store_retry(a->store, ev);
@@ -563,6 +568,16 @@ static void async_dispatch(struct fg_async *a)
                 fn->queue.n_ready--;
                 async_finish(a, ev, "EventAgeExceeded", NULL, "EventAgeExceeded",
                              "the event could not start before maximum_event_age");
+                continue;
+            }
+            /* In a fleet: is it still this node's? (the store kicks the queue once it knows) */
+            enum fg_store_claim claim = fg_store_claimed(a->store, ev);
+            if (claim == FG_STORE_CLAIM_WAIT)
+                break;
+            if (claim == FG_STORE_CLAIM_LOST) {
+                fifo_pop(&fn->queue.ready_head, &fn->queue.ready_tail);
+                fn->queue.n_ready--;
+                fg_async_event_free(async_release(a, ev));
                 continue;
             }
             /* Full: a finishing invocation kicks the queue. Rate: the timer does. */

@@ -141,5 +141,9 @@ int fg_metrics_write(struct fg_router *r, struct fg_prom *p)
     fg_prom_sample(fg_prom_family(p, "fngate_log_lines_dropped_total", FG_PROM_COUNTER,
                                   "Function log lines the log store could not keep (its writer behind, a write failed)"),
                    (double)fg_logstore_dropped(r->logstore), NULL);
+    if (store)
+        fg_prom_sample(fg_prom_family(p, "fngate_state_store_up", FG_PROM_GAUGE,
+                                      "1 while the state store takes events (the Redis backend: its connection is up)"),
+                       fg_store_up(store) ? 1.0 : 0.0, "backend", fg_store_backend(store), NULL);
     return p->err;
 }

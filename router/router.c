@@ -606,6 +606,8 @@ bool fg_router_ready(const struct fg_router *r, const char **why)
         *why = "starting";
     else if (!fg_async_store((struct fg_router *)r))
         *why = "the state store is not open";
+    else if (!fg_store_up(fg_async_store((struct fg_router *)r)))
+        *why = "the state store is unreachable";
     else
         return true;
     return false;

@@ -51,7 +51,7 @@ struct store_op {
 /* Committed events on their way to the loop. */
 struct store_batch {
     struct fg_loop_msg msg;
-    struct fg_store *s;
+    struct fg_sqlite_store *s;
     fg_store_events_fn *fn;             /* on_events or on_fetched */
     struct fg_async_event *head, *tail;
 };
@@ -101,7 +101,7 @@ void fg_async_event_free_list(struct fg_async_event *ev)
 
 /* ------------------------------------------------------------------ SQL helpers */
 
-int fg_store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const char *what)
+int fg_store_sql_err(struct fg_sqlite_store *s, struct fg_err *err, int rc, const char *what)
 {
     int code = rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN ? -EACCES
              : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? -EILSEQ : -EIO;
@@ -109,7 +109,7 @@ int fg_store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const char 
                       s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
-int fg_store_exec(struct fg_store *s, const char *sql, struct fg_err *err)
+int fg_store_exec(struct fg_sqlite_store *s, const char *sql, struct fg_err *err)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -129,7 +129,7 @@ static int store_step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : rc;
 }
 
-static void store_count_add(struct fg_store *s, const char *function, long long delta)
+static void store_count_add(struct fg_sqlite_store *s, const char *function, long long delta)
 {
     /* Caller holds s->lock. */
     for (size_t i = 0; i < s->n_counts; i++) {
@@ -147,7 +147,7 @@ static void store_count_add(struct fg_store *s, const char *function, long long 
 }
 
 /* Recounts the dead letters per function (after bulk changes). */
-void fg_store_recount(struct fg_store *s)
+void fg_store_recount(struct fg_sqlite_store *s)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT function, count(*) FROM dlq GROUP BY function", -1, &st, NULL) != SQLITE_OK)
@@ -161,7 +161,7 @@ void fg_store_recount(struct fg_store *s)
     sqlite3_finalize(st);
 }
 
-long long fg_store_dlq_count(struct fg_store *s, const char *function)
+long long fg_sqlite_store_dlq_count(struct fg_sqlite_store *s, const char *function)
 {
     long long n = 0;
     pthread_mutex_lock(&s->lock);
@@ -175,7 +175,7 @@ long long fg_store_dlq_count(struct fg_store *s, const char *function)
 /* ------------------------------------------------------------------ queueing ops */
 
 /* Any thread. Takes op. false when stopping (op not queued). */
-static bool store_push(struct fg_store *s, struct store_op *op)
+static bool store_push(struct fg_sqlite_store *s, struct store_op *op)
 {
     return atomic_load(&s->started) && fg_workq_offer(&s->ops, &op->item);
 }
@@ -205,7 +205,7 @@ static struct store_op *store_op_new(enum store_op_kind kind, struct fg_async_ev
 }
 
 /* Queues a loop-side op; when it cannot be queued, drops it: the row stays as it is. */
-static void store_push_or_drop(struct fg_store *s, struct store_op *op, struct fg_async_event *ev)
+static void store_push_or_drop(struct fg_sqlite_store *s, struct store_op *op, struct fg_async_event *ev)
 {
     if (!op) {
         fg_log(FG_LOG_ERROR, "store", "out of memory: event %s stays queued as it was", ev ? ev->request_id : "?");
@@ -216,7 +216,7 @@ static void store_push_or_drop(struct fg_store *s, struct store_op *op, struct f
         store_op_free(op);
 }
 
-int fg_store_accept(struct fg_store *s, struct fg_async_event *ev, fg_store_accept_fn *cb, void *arg)
+int fg_sqlite_store_accept(struct fg_sqlite_store *s, struct fg_async_event *ev, fg_store_accept_fn *cb, void *arg)
 {
     struct store_op *op = store_op_new(OP_ACCEPT, ev);
     if (!op) {
@@ -232,12 +232,12 @@ int fg_store_accept(struct fg_store *s, struct fg_async_event *ev, fg_store_acce
     return 0;
 }
 
-void fg_store_done(struct fg_store *s, struct fg_async_event *ev)
+void fg_sqlite_store_done(struct fg_sqlite_store *s, struct fg_async_event *ev)
 {
     store_push_or_drop(s, store_op_new(OP_DONE, ev), ev);
 }
 
-void fg_store_retry(struct fg_store *s, const struct fg_async_event *ev)
+void fg_sqlite_store_retry(struct fg_sqlite_store *s, const struct fg_async_event *ev)
 {
     struct store_op *op = store_op_new(OP_RETRY, NULL);
     if (op) {
@@ -249,7 +249,7 @@ void fg_store_retry(struct fg_store *s, const struct fg_async_event *ev)
     store_push_or_drop(s, op, NULL);
 }
 
-void fg_store_bury(struct fg_store *s, struct fg_async_event *ev, const char *condition,
+void fg_sqlite_store_bury(struct fg_sqlite_store *s, struct fg_async_event *ev, const char *condition,
                    const char *error_type, const char *error_message)
 {
     struct store_op *op = store_op_new(OP_BURY, ev);
@@ -266,7 +266,7 @@ void fg_store_bury(struct fg_store *s, struct fg_async_event *ev, const char *co
     store_push_or_drop(s, op, ev);
 }
 
-void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg_async_event *next)
+void fg_sqlite_store_handoff(struct fg_sqlite_store *s, struct fg_async_event *done, struct fg_async_event *next)
 {
     struct store_op *op = store_op_new(OP_HANDOFF, done);
     if (op)
@@ -276,7 +276,7 @@ void fg_store_handoff(struct fg_store *s, struct fg_async_event *done, struct fg
     store_push_or_drop(s, op, done);
 }
 
-void fg_store_mark(struct fg_store *s, enum fg_mark_kind kind, const char *key, long long a, long long b)
+void fg_sqlite_store_mark(struct fg_sqlite_store *s, enum fg_mark_kind kind, const char *key, long long a, long long b)
 {
     struct store_op *op = store_op_new(OP_MARK, NULL);
     if (op && !(op->mark.key = strdup(key))) {
@@ -291,7 +291,7 @@ void fg_store_mark(struct fg_store *s, enum fg_mark_kind kind, const char *key, 
     store_push_or_drop(s, op, NULL);
 }
 
-int fg_store_load_marks(struct fg_store *s, fg_store_mark_fn *cb, void *arg, struct fg_err *err)
+int fg_sqlite_store_load_marks(struct fg_sqlite_store *s, fg_store_mark_fn *cb, void *arg, struct fg_err *err)
 {
     static const struct { enum fg_mark_kind kind; const char *sql; } q[] = {
         { FG_MARK_SCHEDULE, "SELECT name, last_fire, 0 FROM schedules" },
@@ -312,7 +312,7 @@ int fg_store_load_marks(struct fg_store *s, fg_store_mark_fn *cb, void *arg, str
     return 0;
 }
 
-void fg_store_fetch(struct fg_store *s, struct fg_async_event *list)
+void fg_sqlite_store_fetch(struct fg_sqlite_store *s, struct fg_async_event *list)
 {
     struct store_op *op = store_op_new(OP_FETCH, list);
     if (!op) {
@@ -324,14 +324,12 @@ void fg_store_fetch(struct fg_store *s, struct fg_async_event *list)
         store_op_free(op);
 }
 
-int fg_store_query(struct fg_store *s, struct fg_store_query *q)
+int fg_sqlite_store_query(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
     struct store_op *op = store_op_new(OP_QUERY, NULL);
     if (!op)
         return -ENOMEM;
     op->q = q;
-    fg_buf_init(&q->json, 64u << 20);
-    q->status = 500;
     q->after_id = 0;
     q->until_id = -1;
     q->total = 0;
@@ -345,7 +343,7 @@ int fg_store_query(struct fg_store *s, struct fg_store_query *q)
 
 /* ------------------------------------------------------------------ the writer */
 
-static int store_insert_event(struct fg_store *s, struct fg_async_event *ev)
+static int store_insert_event(struct fg_sqlite_store *s, struct fg_async_event *ev)
 {
     sqlite3_stmt *st = s->st_insert;
     int rc;
@@ -363,7 +361,7 @@ static int store_insert_event(struct fg_store *s, struct fg_async_event *ev)
     return rc;
 }
 
-static int store_mark(struct fg_store *s, const struct fg_mark *m)
+static int store_mark(struct fg_sqlite_store *s, const struct fg_mark *m)
 {
     switch (m->kind) {
     case FG_MARK_SCHEDULE:
@@ -383,14 +381,14 @@ static int store_mark(struct fg_store *s, const struct fg_mark *m)
     }
 }
 
-static int store_delete_event(struct fg_store *s, long long id)
+static int store_delete_event(struct fg_sqlite_store *s, long long id)
 {
     sqlite3_bind_int64(s->st_delete, 1, id);
     return store_step_done(s->st_delete);
 }
 
 /* Moves row id to the dead letters. SQLITE_OK, or SQLITE_NOTFOUND when the row is gone. */
-static int store_bury_row(struct fg_store *s, long long id, int attempts, const char *condition,
+static int store_bury_row(struct fg_sqlite_store *s, long long id, int attempts, const char *condition,
                           const char *error_type, const char *error_message)
 {
     sqlite3_stmt *st = s->st_bury;
@@ -410,13 +408,13 @@ static int store_bury_row(struct fg_store *s, long long id, int attempts, const 
     return store_delete_event(s, id);
 }
 
-static int store_bury(struct fg_store *s, struct store_op *op)
+static int store_bury(struct fg_sqlite_store *s, struct store_op *op)
 {
     return store_bury_row(s, op->ev->id, op->ev->failures, op->condition, op->error_type, op->error_message);
 }
 
 /* Reads the payloads of a fetch list (outside the write transaction). */
-static void store_fetch(struct fg_store *s, struct fg_async_event *list)
+static void store_fetch(struct fg_sqlite_store *s, struct fg_async_event *list)
 {
     for (struct fg_async_event *ev = list; ev; ev = ev->next) {
         sqlite3_bind_int64(s->st_payload, 1, ev->id);
@@ -434,7 +432,7 @@ static void store_fetch(struct fg_store *s, struct fg_async_event *list)
 }
 
 /* The dead letters a query names: by ids, by function, or all. */
-static int store_dlq_select(struct fg_store *s, const struct fg_store_query *q, const char *columns,
+static int store_dlq_select(struct fg_sqlite_store *s, const struct fg_store_query *q, const char *columns,
                             const char *suffix, size_t i, sqlite3_stmt **out)
 {
     char sql[512];
@@ -464,7 +462,7 @@ static void store_append(struct store_batch *b, struct fg_async_event *ev)
 
 /* The newest dead letter now: where a redrive or purge by function (or of all) stops, so
  * dead letters buried while it runs are left for the next one. */
-static int store_dlq_last_id(struct fg_store *s, long long *out)
+static int store_dlq_last_id(struct fg_sqlite_store *s, long long *out)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM dlq", -1, &st, NULL);
@@ -482,7 +480,7 @@ static int store_dlq_last_id(struct fg_store *s, long long *out)
  * function's (or all) dead letters (q->more then says the op must go round again). Redriven
  * events go on batch; the per-function counts are lowered as rows go (a rolled-back batch
  * recounts). */
-static int store_dlq_write(struct fg_store *s, struct fg_store_query *q, struct store_batch *batch)
+static int store_dlq_write(struct fg_sqlite_store *s, struct fg_store_query *q, struct store_batch *batch)
 {
     long long n = 0;
     size_t rounds = q->n_ids ? q->n_ids : 1, bytes = 0;
@@ -592,7 +590,7 @@ static json_t *store_dlq_row(sqlite3_stmt *st, bool with_payload)
 #define STORE_DLQ_COLUMNS "id, request_id, function, url, accepted_ms, failed_ms, condition, attempts, error_type, error_message"
 
 /* List or show, after the commit. */
-static void store_dlq_read(struct fg_store *s, struct fg_store_query *q)
+static void store_dlq_read(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
     bool show = q->kind == FG_STORE_DLQ_SHOW;
     json_t *out = NULL, *items = json_array();
@@ -646,7 +644,7 @@ static void store_on_batch(struct fg_loop *loop, struct fg_loop_msg *msg)
 }
 
 /* Hands a list to the loop; when the loop no longer takes posts, frees it (the rows stay). */
-static void store_post(struct fg_store *s, struct store_batch *b, fg_store_events_fn *fn)
+static void store_post(struct fg_sqlite_store *s, struct store_batch *b, fg_store_events_fn *fn)
 {
     b->s = s;
     b->fn = fn;
@@ -664,7 +662,7 @@ static void store_on_query_done(struct fg_loop *loop, struct fg_loop_msg *msg)
 }
 
 /* Runs one op inside the transaction. SQLITE_OK or the failing code. */
-static int store_apply(struct fg_store *s, struct store_op *op, struct store_batch *batch, bool *recount)
+static int store_apply(struct fg_sqlite_store *s, struct store_op *op, struct store_batch *batch, bool *recount)
 {
     switch (op->kind) {
     case OP_ACCEPT: {
@@ -706,7 +704,7 @@ static int store_apply(struct fg_store *s, struct store_op *op, struct store_bat
     return SQLITE_MISUSE;
 }
 
-static void store_run_batch(struct fg_store *s, struct store_op *list)
+static void store_run_batch(struct fg_sqlite_store *s, struct store_op *list)
 {
     struct store_batch *batch = calloc(1, sizeof(*batch));
     struct fg_err err;
@@ -817,7 +815,7 @@ static void store_run_batch(struct fg_store *s, struct store_op *list)
 /* The writer: takes what is queued and commits it, STORE_BATCH_MAX ops per transaction. */
 static void *store_main(void *arg)
 {
-    struct fg_store *s = arg;
+    struct fg_sqlite_store *s = arg;
     struct fg_workq_item *it;
 
     while ((it = fg_workq_take_all(&s->ops, -1))) {
@@ -835,7 +833,7 @@ static void *store_main(void *arg)
     return NULL;
 }
 
-int fg_store_start(struct fg_store *s, struct fg_err *err)
+int fg_sqlite_store_start(struct fg_sqlite_store *s, struct fg_err *err)
 {
     int rc;
     if ((rc = pthread_create(&s->thread, NULL, store_main, s)) != 0)
@@ -844,7 +842,7 @@ int fg_store_start(struct fg_store *s, struct fg_err *err)
     return 0;
 }
 
-void fg_store_stop(struct fg_store *s)
+void fg_sqlite_store_stop(struct fg_sqlite_store *s)
 {
     if (!s || s->stopping)
         return;
@@ -854,7 +852,7 @@ void fg_store_stop(struct fg_store *s)
         pthread_join(s->thread, NULL);
 }
 
-void fg_store_free(struct fg_store *s)
+void fg_sqlite_store_free(struct fg_sqlite_store *s)
 {
     if (!s)
         return;

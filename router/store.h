@@ -62,6 +62,9 @@ struct fg_async_event {
     const char *bury_condition;       /* accept it straight into the dead letters with this
                                        * condition (static string): a poll source's failure
                                        * record whose destination is the dead-letter store */
+    /* ---- the Redis store's (store_redis.c): where the event is in the fleet's queue */
+    char sid[44];                     /* its stream entry id, "" when not from the stream */
+    unsigned claim;                   /* the node's claim generation it was read under */
     /* ---- router/async.c private */
     struct fg_heap_node hnode;        /* in the retry heap while it waits */
 };
@@ -189,6 +192,31 @@ int fg_store_query(struct fg_store *s, struct fg_store_query *q) FG_MUST_CHECK;
 
 /* Dead letters per function, as of the last commit. Any thread. */
 long long fg_store_dlq_count(struct fg_store *s, const char *function);
+
+/* Whether the state store is shared by a fleet (`state.backend: redis`): retries go back
+ * to it (fg_store_requeue) instead of waiting on this node, and every event is checked
+ * with fg_store_claimed before it starts. Any thread. */
+bool fg_store_shared(const struct fg_store *s);
+
+/* Whether the store can take events now (the Redis backend: its connection is up; the
+ * SQLite one: always). Any thread. */
+bool fg_store_up(const struct fg_store *s);
+
+/* The backend's name for metrics and logs: "sqlite" or "redis". Static. */
+const char *fg_store_backend(const struct fg_store *s);
+
+/* Shared store, loop thread: ev failed and waits until ev->due_ms with its failures and
+ * deferrals recorded; the store keeps it meanwhile, and it comes back through on_events
+ * of whichever node reads it then. Takes ev. */
+void fg_store_requeue(struct fg_store *s, struct fg_async_event *ev);
+
+enum fg_store_claim {
+    FG_STORE_CLAIM_RUN = 0,   /* this node holds it: start it */
+    FG_STORE_CLAIM_WAIT,      /* unknown until the store is reachable again: keep it queued */
+    FG_STORE_CLAIM_LOST,      /* another node may run it now: drop it (fg_async_event_free) */
+};
+/* Loop thread, before an event starts: whether this node still holds it. */
+enum fg_store_claim fg_store_claimed(struct fg_store *s, struct fg_async_event *ev);
 
 /* Refuses new work, commits what is queued, joins the thread. Idempotent. */
 void fg_store_stop(struct fg_store *s);

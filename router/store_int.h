@@ -17,7 +17,7 @@
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/workq.h"
-#include "store.h"
+#include "store_backend.h"
 
 /* PRAGMA user_version: 1 the queue, dead letters and trigger marks; 2 adds test_events.
  * store_open.c migrates an older file forward and refuses a newer one. */
@@ -28,7 +28,7 @@ struct store_count {
     long long n;
 };
 
-struct fg_store {
+struct fg_sqlite_store {
     const struct fg_config *conf;
     struct fg_loop *loop;
     fg_store_events_fn *on_events, *on_fetched;
@@ -50,15 +50,15 @@ struct fg_store {
 };
 
 /* A SQLite failure as err: "state file PATH: what: sqlite's message". Returns the code. */
-int fg_store_sql_err(struct fg_store *s, struct fg_err *err, int rc, const char *what);
+int fg_store_sql_err(struct fg_sqlite_store *s, struct fg_err *err, int rc, const char *what);
 /* Runs sql (no rows). 0 or a negative code with err filled. */
-int fg_store_exec(struct fg_store *s, const char *sql, struct fg_err *err);
+int fg_store_exec(struct fg_sqlite_store *s, const char *sql, struct fg_err *err);
 /* Recounts the dead letters per function (open, and after purges). */
-void fg_store_recount(struct fg_store *s);
+void fg_store_recount(struct fg_sqlite_store *s);
 
 /* Writer thread, inside the batch's transaction: a FG_STORE_TEST_* query (store.h), its
  * answer in q->status and q->json (a refusal is status 400 with {"message"}, not an SQLite
  * error: the batch goes on). SQLITE_OK, or the failing SQLite code (the batch rolls back). */
-int fg_store_test_event_run(struct fg_store *s, struct fg_store_query *q);
+int fg_store_test_event_run(struct fg_sqlite_store *s, struct fg_store_query *q);
 
 #endif

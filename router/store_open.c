@@ -56,7 +56,7 @@ static const struct {
 /* Whether PRAGMA quick_check finds table (NULL: the whole file) damaged; its first problem is
  * copied to msg then. A damaged page can also abort the pragma itself (its row scans read
  * the page): that error is the problem then. A table the file lacks is not damaged here. */
-static bool store_quick_check(struct fg_store *s, const char *table, char *msg, size_t size)
+static bool store_quick_check(struct fg_sqlite_store *s, const char *table, char *msg, size_t size)
 {
     static const char prefix[] = "*** in database main ***\n";
     char sql[64];
@@ -87,7 +87,7 @@ static bool store_quick_check(struct fg_store *s, const char *table, char *msg, 
 /* Refuses a damaged file, naming it, its first problem and, when the problem lies in one
  * of fngate's tables, that table. Reads every page: about 0.6 s for 1 GB from the page cache
  * (README, "Restart"; tests/bench/state_check.sh measures it). */
-static int store_check(struct fg_store *s, struct fg_err *err)
+static int store_check(struct fg_sqlite_store *s, struct fg_err *err)
 {
     char msg[512], where[160] = "";
 
@@ -132,7 +132,7 @@ static void store_prefetch(const char *path)
  * truncated or replaced and is refused. In a state_dir with no such trace it was created
  * ahead, say by a provisioning tool setting its owner and mode: a new file, with a warning.
  * used: whether state_dir showed that trace before this open took the lock. */
-static int store_check_empty(struct fg_store *s, bool used, struct fg_err *err)
+static int store_check_empty(struct fg_sqlite_store *s, bool used, struct fg_err *err)
 {
     struct stat st;
     if (stat(s->path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 0)
@@ -148,7 +148,7 @@ static int store_check_empty(struct fg_store *s, bool used, struct fg_err *err)
 /* Creates the schema of a new file (version 0) or brings an older one to
  * STORE_SCHEMA_VERSION, logging each step taken. 0 or a negative code with err filled
  * (the file is then as it was). */
-static int store_migrate(struct fg_store *s, int version, struct fg_err *err)
+static int store_migrate(struct fg_sqlite_store *s, int version, struct fg_err *err)
 {
     char sql[64];
     int rc;
@@ -174,16 +174,16 @@ fail:
     return rc;
 }
 
-static int store_prepare(struct fg_store *s, const char *sql, sqlite3_stmt **st, struct fg_err *err)
+static int store_prepare(struct fg_sqlite_store *s, const char *sql, sqlite3_stmt **st, struct fg_err *err)
 {
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
     return rc == SQLITE_OK ? 0 : fg_store_sql_err(s, err, rc, "prepare");
 }
 
-int fg_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,
-                  fg_store_events_fn *on_fetched, void *arg, struct fg_store **out, struct fg_err *err)
+int fg_sqlite_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_store_events_fn *on_events,
+                  fg_store_events_fn *on_fetched, void *arg, struct fg_sqlite_store **out, struct fg_err *err)
 {
-    struct fg_store *s = calloc(1, sizeof(*s));
+    struct fg_sqlite_store *s = calloc(1, sizeof(*s));
     bool memory = conf->durability == FG_DURABILITY_MEMORY, used = false;
     sqlite3_stmt *st = NULL;
     char lock_path[4200], wal_path[4200];
@@ -278,11 +278,11 @@ corrupt:
                             "empty queue, or restore it from a backup", s->path, sqlite3_errmsg(s->db));
 fail:
     sqlite3_finalize(st);
-    fg_store_free(s);
+    fg_sqlite_store_free(s);
     return rc;
 }
 
-int fg_store_load(struct fg_store *s, size_t warm_bytes, struct fg_async_event **list, struct fg_err *err)
+int fg_sqlite_store_load(struct fg_sqlite_store *s, size_t warm_bytes, struct fg_async_event **list, struct fg_err *err)
 {
     struct fg_async_event *head = NULL, **tail = &head;
     size_t warm = 0;

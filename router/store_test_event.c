@@ -36,7 +36,7 @@ static void test_event_answer(struct fg_store_query *q, json_t *o)
 }
 
 /* {"events": [{"name", "event", "updated"}]} sorted by name. */
-static int test_event_list(struct fg_store *s, struct fg_store_query *q)
+static int test_event_list(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
     json_t *events = json_array(), *o = json_pack("{s:o}", "events", events);
     sqlite3_stmt *st = NULL;
@@ -70,7 +70,7 @@ static int test_event_list(struct fg_store *s, struct fg_store_query *q)
 }
 
 /* Creates or replaces q->name; refused when it is new and the function has the most. */
-static int test_event_save(struct fg_store *s, struct fg_store_query *q)
+static int test_event_save(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
     long long now = fg_now_ms();
     sqlite3_stmt *st = NULL;
@@ -104,7 +104,7 @@ static int test_event_save(struct fg_store *s, struct fg_store_query *q)
     return SQLITE_OK;
 }
 
-static int test_event_delete(struct fg_store *s, struct fg_store_query *q)
+static int test_event_delete(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -122,7 +122,7 @@ static int test_event_delete(struct fg_store *s, struct fg_store_query *q)
     return SQLITE_OK;
 }
 
-int fg_store_test_event_run(struct fg_store *s, struct fg_store_query *q)
+int fg_store_test_event_run(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
     switch (q->kind) {
     case FG_STORE_TEST_LIST:

@@ -15,46 +15,6 @@
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 5000
 
-int fg_redis_parse_url(const char *url, struct fg_redis_addr *a, struct fg_err *err)
-{
-    const char *p, *at, *slash, *colon, *host_end;
-    char *end;
-
-    memset(a, 0, sizeof(*a));
-    a->port = 6379;
-    if (strncmp(url, "redis://", 8))
-        return fg_err_set(err, -EINVAL, "%s: not a redis:// URL", url);
-    p = url + 8;
-    slash = strchr(p, '/');
-    at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
-    if (at) {
-        const char *c = memchr(p, ':', (size_t)(at - p));
-        if (!c)
-            return fg_err_set(err, -EINVAL, "%s: credentials are written user:password@ or :password@", url);
-        snprintf(a->user, sizeof(a->user), "%.*s", (int)(c - p), p);
-        snprintf(a->password, sizeof(a->password), "%.*s", (int)(at - c - 1), c + 1);
-        p = at + 1;
-    }
-    host_end = slash ? slash : p + strlen(p);
-    colon = memchr(p, ':', (size_t)(host_end - p));
-    snprintf(a->host, sizeof(a->host), "%.*s", (int)((colon ? colon : host_end) - p), p);
-    if (!a->host[0])
-        return fg_err_set(err, -EINVAL, "%s: no host", url);
-    if (colon) {
-        long port = strtol(colon + 1, &end, 10);
-        if (end != host_end || port < 1 || port > 65535)
-            return fg_err_set(err, -EINVAL, "%s: bad port", url);
-        a->port = (int)port;
-    }
-    if (slash && slash[1]) {
-        long db = strtol(slash + 1, &end, 10);
-        if (*end || db < 0 || db > 65535)
-            return fg_err_set(err, -EINVAL, "%s: the path is a database number", url);
-        a->db = (int)db;
-    }
-    return 0;
-}
-
 /* Logs a state only when it differs from the last one logged. */
 static void redis_state(struct fg_redis *rd, enum fg_log_level level, const char *fmt, ...) FG_PRINTF(3, 4);
 static void redis_state(struct fg_redis *rd, enum fg_log_level level, const char *fmt, ...)
@@ -252,23 +212,4 @@ void fg_redis_close(struct fg_redis *rd)
 const char *fg_redis_error(const redisReply *reply)
 {
     return reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL;
-}
-
-int fg_redis_conf_check_url(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *url)
-{
-    if (!url)
-        return fg_conf_fail(p, pos, "'redis' (a redis://host:port/db URL) is required");
-    if (strncmp(url, "redis://", 8) || !url[8])
-        return fg_conf_fail(p, pos, "redis: '%s' is not a redis://host:port/db URL", url);
-    return 0;
-}
-
-const char *fg_redis_url_masked(const char *url, char *out, size_t size)
-{
-    const char *at = strchr(url, '@'), *colon = at ? memchr(url + 8, ':', (size_t)(at - url - 8)) : NULL;
-    if (!colon)
-        snprintf(out, size, "%s", url);
-    else
-        snprintf(out, size, "%.*s:***%s", (int)(colon - url), url, at);
-    return out;
 }

@@ -17,27 +17,10 @@
 #include <stdbool.h>
 
 #include "../core/err.h"
+#include "../core/redis_url.h"
 
 struct event_base;
 struct event;
-
-struct fg_redis_addr {
-    char host[256];
-    int port;                    /* default 6379 */
-    char user[128];              /* empty: AUTH password alone */
-    char password[256];          /* empty: no AUTH */
-    int db;                      /* SELECT db when not 0 */
-};
-
-/* redis://[[user]:password@]host[:port][/db] → a. 0 or -EINVAL with err filled. */
-/* A `redis:` key's value at load: the scheme is checked here, the rest when the source
- * starts (fg_redis_parse_url). 0 or -FG_ECONFIG with the parser's error set. */
-int fg_redis_conf_check_url(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *url) FG_MUST_CHECK;
-
-/* url with its password replaced by ***, in out (always terminated). Returns out. */
-const char *fg_redis_url_masked(const char *url, char *out, size_t size);
-
-int fg_redis_parse_url(const char *url, struct fg_redis_addr *a, struct fg_err *err) FG_MUST_CHECK;
 
 struct fg_redis;
 /* up: the connection is ready (AUTH and SELECT done); !up: it was lost (a reconnect is

@@ -19,6 +19,7 @@
 #include "../core/json_write.h"
 #include "../core/log.h"
 #include "batch_response.h"
+#include "../config/conf_state.h"
 #include "redis.h"
 #include "source_metrics.h"
 #include "trigger_console.h"
@@ -876,7 +877,7 @@ static int rq_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
     int rc;
 
     (void)val;
-    if ((rc = fg_redis_conf_check_url(p, ev->pos, q->redis)) < 0)
+    if ((rc = fg_conf_check_redis_url(p, ev->pos, q->redis)) < 0)
         return rc;
     if (!q->stream || !*q->stream)
         return fg_conf_fail(p, ev->pos, "queue: 'stream' (the Redis stream to consume) is required");

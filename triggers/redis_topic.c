@@ -14,6 +14,7 @@
 #include "../core/id.h"
 #include "../core/json_write.h"
 #include "../core/log.h"
+#include "../config/conf_state.h"
 #include "redis.h"
 #include "source_metrics.h"
 #include "trigger_console.h"
@@ -243,7 +244,7 @@ static int rt_conf_check(struct fg_conf_parser *p, struct fg_conf_event *ev, str
     int rc;
 
     (void)val;
-    if ((rc = fg_redis_conf_check_url(p, ev->pos, t->redis)) < 0)
+    if ((rc = fg_conf_check_redis_url(p, ev->pos, t->redis)) < 0)
         return rc;
     if (!t->channel == !t->pattern)
         return fg_conf_fail(p, ev->pos, "topic: give exactly one of 'channel' and 'pattern'");

@@ -90,7 +90,11 @@ static void sched_on_committed(void *arg, int rc)
 {
     struct sched_fire_ctx *c = arg;
     struct sched_trigger *t = c->t;
-    if (rc < 0) {
+    if (rc == -FG_EDUPLICATE) {
+        /* A fleet's store: another node fired this tick first (each tick fires once). */
+        fg_log(FG_LOG_DEBUG, "schedule", "%s: the tick at %lld was fired by another node", c->e->conf->name,
+               c->due_ms / 1000);
+    } else if (rc < 0) {
         atomic_fetch_add(&t->failed, 1);
         atomic_fetch_add_explicit(&c->e->failed, 1, memory_order_relaxed);
         fg_log(FG_LOG_ERROR, "schedule", "a fire could not be stored (%s); it is caught up after a restart",

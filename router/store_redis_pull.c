@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/* store_redis_pull.c - the Redis store's reader: this node's lease, and the events it
+ * takes from the fleet's queue (see store_redis_int.h).
+ *
+ * DESIGN: a node reads a function's stream only while it has room for more of its events
+ * (RS_HOLD_MAX, or twice what the function may run at once): the rest of the backlog stays
+ * in Redis for nodes with room, instead of one node hoarding it. A node is alive while its
+ * key {P}:node:CONSUMER exists; it renews the key every quarter visibility_timeout. Events
+ * held by a consumer whose key expired (the node died or was cut off) are taken over by
+ * the next node that looks, in one script, so two nodes never take the same event, and
+ * run again (at least once). A node that finds its own key gone starts a new lease
+ * generation: what it read under the old one is dropped before it starts (fg_store_claimed),
+ * since another node may run it already. Liveness, not an entry's idle time, decides: an
+ * event that runs for an hour on a live node is never taken from it. Due retries are
+ * moved back to their streams by whichever node looks first (one script, so once). */
+#include "store_redis_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RS_READ_MAX 64          /* entries per stream and read */
+#define RS_MOVE_MAX 200         /* due retries moved per look */
+
+static void rs_wait(struct fg_redis_store *s, long ms)
+{
+    struct timespec ts;
+    fg_monotonic_deadline(&ts, ms);
+    pthread_mutex_lock(&s->wake_lock);
+    if (!atomic_load(&s->stopping))
+        pthread_cond_timedwait(&s->wake, &s->wake_lock, &ts);
+    pthread_mutex_unlock(&s->wake_lock);
+}
+
+static void rs_drop(struct fg_redis_store *s, const char *why)
+{
+    fg_rs_state(s, false, why && why[0] ? why : "connection lost");
+    redisFree(s->rc);
+    s->rc = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_fns; i++)
+        s->fns[i]->group_ok = false;     /* a restarted server may have lost them */
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A command on the reader's connection; NULL when the connection broke (dropped). */
+static redisReply *rs_cmd(struct fg_redis_store *s, int argc, const char **argv, const size_t *len)
+{
+    redisReply *r = redisCommandArgv(s->rc, argc, argv, len);
+    if (!r)
+        rs_drop(s, s->rc->errstr);
+    return r;
+}
+
+/* Renews (or first takes) this node's lease. 0, or -1 when the connection broke. */
+static int rs_heartbeat(struct fg_redis_store *s)
+{
+    char key[256], px[24], consumer[128];
+    long long sent = fg_now_ms(), until = atomic_load(&s->lease_until);
+    bool fresh = until == 0;
+    redisReply *r;
+
+    pthread_mutex_lock(&s->lock);
+    snprintf(consumer, sizeof(consumer), "%s", s->consumer);
+    pthread_mutex_unlock(&s->lock);
+    snprintf(key, sizeof(key), "%s:node:%s", s->pfx, consumer);
+    snprintf(px, sizeof(px), "%d", s->vis_ms);
+    const char *argv[] = { "SET", key, s->node, "PX", px, fresh ? "NX" : "XX" };
+    if (!(r = rs_cmd(s, 6, argv, NULL)))
+        return -1;
+    if (fg_rs_reply_error(r)) {
+        fg_log(FG_LOG_ERROR, "store", "state store %s: renewing this node's lease: %s", s->url, r->str);
+        freeReplyObject(r);
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_NIL && !fresh) {
+        /* Cut off longer than visibility_timeout: others may run what it read. */
+        unsigned gen = atomic_fetch_add(&s->claim, 1) + 1;
+        pthread_mutex_lock(&s->lock);
+        snprintf(s->consumer, sizeof(s->consumer), "%s.%u", s->node, gen);
+        pthread_mutex_unlock(&s->lock);
+        atomic_store(&s->lease_until, 0);
+        fg_log(FG_LOG_WARN, "store", "this node's lease expired (out of touch with Redis longer than visibility_timeout): other nodes took its events; it drops what it held and starts a new lease");
+        freeReplyObject(r);
+        fg_rs_post(s, NULL, false);
+        return rs_heartbeat(s);
+    }
+    freeReplyObject(r);
+    atomic_store(&s->lease_until, sent + s->vis_ms - s->cmd_ms);
+    if (until <= sent)
+        fg_rs_post(s, NULL, false);      /* events waiting on the lease may start */
+    return 0;
+}
+
+/* Creates fn's group (from the stream's start: events accepted before any node read are
+ * kept). 0, or -1 when the connection broke. */
+static int rs_group(struct fg_redis_store *s, struct rs_fn *f)
+{
+    const char *argv[] = { "XGROUP", "CREATE", f->key, RS_GROUP, "0", "MKSTREAM" };
+    redisReply *r = rs_cmd(s, 6, argv, NULL);
+    if (!r)
+        return -1;
+    if (!fg_rs_reply_error(r) || !strncmp(r->str, "BUSYGROUP", 9))
+        f->group_ok = true;
+    else
+        fg_log(FG_LOG_ERROR, "store", "state store %s: %s: %s", s->url, f->key, r->str);
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Entries [[id, fields]...] of f's stream become events held under this lease. */
+static struct fg_async_event *rs_take(struct fg_redis_store *s, struct rs_fn *f, const redisReply *entries,
+                                      struct fg_async_event *list)
+{
+    unsigned gen = atomic_load(&s->claim);
+    for (size_t i = 0; entries && entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        struct fg_async_event *ev;
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING)
+            continue;
+        if (!(ev = fg_rs_event(e->element[1]))) {
+            fg_log(FG_LOG_ERROR, "store", "%s: entry %s is not an fngate event; left pending", f->key,
+                   e->element[0]->str);
+            continue;
+        }
+        snprintf(ev->sid, sizeof(ev->sid), "%s", e->element[0]->str);
+        ev->claim = gen;
+        atomic_fetch_add(&f->held, 1);
+        ev->next = list;
+        list = ev;
+    }
+    return list;
+}
+
+/* Reverses a list built by pushing on its head, so events keep their stream order. */
+static struct fg_async_event *rs_reverse(struct fg_async_event *l)
+{
+    struct fg_async_event *out = NULL;
+    while (l) {
+        struct fg_async_event *next = l->next;
+        l->next = out;
+        out = l;
+        l = next;
+    }
+    return out;
+}
+
+/* Takes over the events of nodes that are gone, and moves due retries back. 0 or -1. */
+static int rs_look_after(struct fg_redis_store *s)
+{
+    char nodes[128], retry[128], now[24], consumer[128];
+    struct fg_async_event *list = NULL;
+    redisReply *r;
+
+    snprintf(nodes, sizeof(nodes), "%s:node:", s->pfx);
+    snprintf(retry, sizeof(retry), "%s:retry", s->pfx);
+    snprintf(now, sizeof(now), "%lld", fg_now_ms());
+    const char *mv[] = { "EVAL", fg_rs_lua_move_due, "1", retry, s->pfx, now, "200" };
+    if (!(r = rs_cmd(s, 7, mv, NULL)))
+        return -1;
+    if (fg_rs_reply_error(r))
+        fg_log(FG_LOG_ERROR, "store", "state store %s: moving due retries: %s", s->url, r->str);
+    freeReplyObject(r);
+    pthread_mutex_lock(&s->lock);
+    snprintf(consumer, sizeof(consumer), "%s", s->consumer);
+    size_t n = s->n_fns;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&s->lock);
+        struct rs_fn *f = s->fns[i];
+        pthread_mutex_unlock(&s->lock);
+        int room = f->budget - atomic_load(&f->held);
+        char count[16];
+        if (room <= 0 || !f->group_ok)
+            continue;
+        snprintf(count, sizeof(count), "%d", room);
+        const char *argv[] = { "EVAL", fg_rs_lua_reclaim, "1", f->key, RS_GROUP, consumer, nodes, count };
+        if (!(r = rs_cmd(s, 8, argv, NULL))) {
+            fg_rs_post(s, rs_reverse(list), false);
+            return -1;
+        }
+        if (fg_rs_reply_error(r))
+            fg_log(FG_LOG_ERROR, "store", "state store %s: taking over %s: %s", s->url, f->key, r->str);
+        else if (r->elements) {
+            fg_log(FG_LOG_WARN, "store", "%s: took over %zu event(s) of a node that is gone", f->name, r->elements);
+            list = rs_take(s, f, r, list);
+        }
+        freeReplyObject(r);
+    }
+    if (list)
+        fg_rs_post(s, rs_reverse(list), false);
+    return 0;
+}
+
+/* Refreshes the dead-letter counts. 0 or -1. */
+static int rs_counts(struct fg_redis_store *s)
+{
+    char key[128];
+    redisReply *r;
+
+    snprintf(key, sizeof(key), "%s:dlqn", s->pfx);
+    const char *argv[] = { "HGETALL", key };
+    if (!(r = rs_cmd(s, 2, argv, NULL)))
+        return -1;
+    if (r->type == REDIS_REPLY_ARRAY) {
+        size_t n = r->elements / 2;
+        struct rs_count *c = calloc(n ? n : 1, sizeof(*c));
+        for (size_t i = 0; c && i < n; i++) {
+            snprintf(c[i].function, sizeof(c[i].function), "%s", r->element[2 * i]->str ? r->element[2 * i]->str : "");
+            c[i].n = r->element[2 * i + 1]->str ? strtoll(r->element[2 * i + 1]->str, NULL, 10) : 0;
+        }
+        if (c) {
+            pthread_mutex_lock(&s->lock);
+            free(s->counts);
+            s->counts = c;
+            s->n_counts = n;
+            pthread_mutex_unlock(&s->lock);
+        }
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* One read across the streams with room. Events read, or -1 when the connection broke. */
+static int rs_read(struct fg_redis_store *s, int block_ms)
+{
+    const char *argv[8 + 2 * 64];
+    struct rs_fn *with[64];
+    char count[16], block[16], consumer[128];
+    int n = 0, min_room = RS_READ_MAX, got = 0;
+    struct fg_async_event *list = NULL;
+    redisReply *r;
+
+    pthread_mutex_lock(&s->lock);
+    snprintf(consumer, sizeof(consumer), "%s", s->consumer);
+    size_t total = s->n_fns;
+    pthread_mutex_unlock(&s->lock);
+    /* Round-robin start so that many functions share the 64 slots of one read. */
+    for (size_t k = 0; k < total && n < 64; k++) {
+        pthread_mutex_lock(&s->lock);
+        struct rs_fn *f = s->fns[(s->rr + k) % total];
+        pthread_mutex_unlock(&s->lock);
+        int room = f->budget - atomic_load(&f->held);
+        if (room <= 0)
+            continue;
+        if (!f->group_ok && rs_group(s, f) < 0)
+            return -1;
+        if (!f->group_ok)
+            continue;
+        with[n++] = f;
+        if (room < min_room)
+            min_room = room;
+    }
+    s->rr++;
+    if (!n) {
+        rs_wait(s, 100);                 /* until a finished event makes room */
+        return 0;
+    }
+    snprintf(count, sizeof(count), "%d", min_room);
+    snprintf(block, sizeof(block), "%d", block_ms);
+    int argc = 0;
+    argv[argc++] = "XREADGROUP";
+    argv[argc++] = "GROUP";
+    argv[argc++] = RS_GROUP;
+    argv[argc++] = consumer;
+    argv[argc++] = "COUNT";
+    argv[argc++] = count;
+    if (block_ms > 0) {
+        argv[argc++] = "BLOCK";
+        argv[argc++] = block;
+    }
+    argv[argc++] = "STREAMS";
+    for (int i = 0; i < n; i++)
+        argv[argc++] = with[i]->key;
+    for (int i = 0; i < n; i++)
+        argv[argc++] = ">";
+    if (!(r = rs_cmd(s, argc - 0, argv, NULL)))
+        return -1;
+    if (fg_rs_reply_error(r)) {
+        if (!strncmp(r->str, "NOGROUP", 7))
+            for (int i = 0; i < n; i++)
+                with[i]->group_ok = false;
+        else
+            fg_log(FG_LOG_ERROR, "store", "state store %s: reading: %s", s->url, r->str);
+        freeReplyObject(r);
+        return 0;
+    }
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *st = r->element[i];
+        if (st->type != REDIS_REPLY_ARRAY || st->elements != 2)
+            continue;
+        for (int j = 0; j < n; j++)
+            if (!strcmp(with[j]->key, st->element[0]->str)) {
+                size_t before = st->element[1]->elements;
+                list = rs_take(s, with[j], st->element[1], list);
+                got += (int)before;
+                break;
+            }
+    }
+    freeReplyObject(r);
+    if (list)
+        fg_rs_post(s, rs_reverse(list), false);
+    return got;
+}
+
+void *fg_rs_reader_main(void *arg)
+{
+    struct fg_redis_store *s = arg;
+    long long next_beat = 0, next_look = 0, next_count = 0;
+    int beat = s->vis_ms / 4, block = s->cmd_ms / 2 < 200 ? s->cmd_ms / 2 : 200;
+    bool idle = false;
+
+    while (!atomic_load(&s->stopping)) {
+        long long now = fg_now_ms();
+        if (!s->rc) {
+            struct fg_err err;
+            if (now < s->rc_retry_at) {
+                rs_wait(s, (long)(s->rc_retry_at - now));
+                continue;
+            }
+            if (!(s->rc = fg_rs_connect(s, &err))) {
+                fg_rs_state(s, false, err.msg);
+                s->rc_backoff = s->rc_backoff ? s->rc_backoff * 2 : 100;
+                if (s->rc_backoff > 2000)
+                    s->rc_backoff = 2000;
+                s->rc_retry_at = now + s->rc_backoff;
+                continue;
+            }
+            s->rc_backoff = 0;
+            fg_rs_state(s, true, NULL);
+            next_beat = 0;
+        }
+        if (now >= next_beat) {
+            if (rs_heartbeat(s) < 0)
+                continue;
+            next_beat = now + beat;
+        }
+        if (fg_now_ms() >= atomic_load(&s->lease_until)) {
+            rs_wait(s, 50);
+            continue;
+        }
+        if (now >= next_look) {
+            if (rs_look_after(s) < 0)
+                continue;
+            next_look = now + beat;
+        }
+        if (now >= next_count) {
+            if (rs_counts(s) < 0)
+                continue;
+            next_count = now + 1000;
+        }
+        int got = rs_read(s, idle ? block : 0);
+        if (got < 0)
+            continue;
+        idle = got == 0;
+    }
+    return NULL;
+}
+
+void fg_rs_leave(struct fg_redis_store *s, redisContext *c)
+{
+    char key[256], consumer[128];
+    long long back = 0;
+
+    pthread_mutex_lock(&s->lock);
+    snprintf(consumer, sizeof(consumer), "%s", s->consumer);
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < s->n_fns; i++) {
+        const char *argv[] = { "EVAL", fg_rs_lua_release, "1", s->fns[i]->key, RS_GROUP, consumer };
+        redisReply *r = redisCommandArgv(c, 6, argv, NULL);
+        if (!r)
+            return;
+        if (r->type == REDIS_REPLY_INTEGER)
+            back += r->integer;
+        freeReplyObject(r);
+    }
+    snprintf(key, sizeof(key), "%s:node:%s", s->pfx, consumer);
+    freeReplyObject(redisCommand(c, "DEL %s", key));
+    fg_log(FG_LOG_INFO, "store", "node %s left the fleet; %lld unfinished event(s) went back to the queue", s->node,
+           back);
+}
