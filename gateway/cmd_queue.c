@@ -70,6 +70,19 @@ static int queue_show_stats(const struct queue_opts *o)
                (long long)json_integer_value(json_object_get(fn, "retrying")), age,
                (long long)json_integer_value(json_object_get(fn, "deadLetters")));
     }
+    /* A fleet (state.backend redis): what the whole fleet has, from the shared store. */
+    json_array_foreach(json_object_get(j, "functions"), i, fn) {
+        json_t *fl = json_object_get(fn, "fleet");
+        if (!fl)
+            continue;
+        if (!i)
+            printf("\nfleet (every node, as of the last second):\n%-32s %8s %9s %8s\n", "FUNCTION", "QUEUED", "HELD",
+                   "RETRYING");
+        printf("%-32s %8lld %9lld %8lld\n", json_string_value(json_object_get(fn, "name")),
+               (long long)json_integer_value(json_object_get(fl, "queued")),
+               (long long)json_integer_value(json_object_get(fl, "held")),
+               (long long)json_integer_value(json_object_get(fl, "retrying")));
+    }
     json_t *d = json_object_get(j, "destinations");
     if (json_integer_value(json_object_get(d, "queued")) || json_integer_value(json_object_get(d, "inFlight")) ||
         json_integer_value(json_object_get(d, "retrying")))

@@ -670,10 +670,19 @@ int fg_async_stats(struct fg_router *r, struct fg_buf *out)
         n = snprintf(line, sizeof(line),
                      "%s{\"name\":\"%s\",\"queued\":%d,\"inFlight\":%d,\"retrying\":%d,\"cold\":%lld,"
                      "\"oldestEventAgeMs\":%lld,\"deadLetters\":%lld,"
-                     "\"pool\":{\"workers\":%d,\"starting\":%d,\"concurrent\":%d,\"waiting\":%d,\"target\":%d}}",
+                     "\"pool\":{\"workers\":%d,\"starting\":%d,\"concurrent\":%d,\"waiting\":%d,\"target\":%d}",
                      i ? "," : "", fn->conf->name, fn->queue.n_ready, fn->queue.n_running, fn->queue.n_retrying,
                      cold, oldest ? now - oldest : 0, fg_store_dlq_count(a->store, fn->conf->name),
                      fn->n_live, fn->n_starting, fn->inflight, fn->n_waiting, fn->climb.target);
+        if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
+            return rc;
+        long long fleet[3];
+        n = 0;
+        if (fg_store_fleet_stats(a->store, fn->conf->name, fleet))
+            /* The whole fleet's share (as of the last second): in the store, held by nodes, retrying. */
+            n = snprintf(line, sizeof(line), ",\"fleet\":{\"queued\":%lld,\"held\":%lld,\"retrying\":%lld}",
+                         fleet[0], fleet[1], fleet[2]);
+        line[n++] = '}';
         if ((rc = fg_buf_append(out, line, (size_t)n)) < 0)
             return rc;
     }

@@ -473,6 +473,16 @@ void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key
     fg_mark_write(&r->marks, kind, key, a, b);
 }
 
+bool fg_router_shared(struct fg_router *r)
+{
+    return r->async && fg_store_shared(fg_async_store(r));
+}
+
+int fg_router_lease(struct fg_router *r, const char *name, const char *prefix, fg_store_lease_fn *cb, void *arg)
+{
+    return fg_store_lease(fg_async_store(r), name, prefix, cb, arg);
+}
+
 /* ------------------------------------------------------------------ children */
 
 static void router_on_sigchld(evutil_socket_t sig, short what, void *arg)

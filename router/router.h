@@ -68,6 +68,13 @@ typedef void fg_router_file_fn(void *arg, const char *path, long long size, long
 void fg_router_each_file(struct fg_router *r, const char *prefix, fg_router_file_fn *cb, void *arg);
 void fg_router_mark(struct fg_router *r, enum fg_mark_kind kind, const char *key, long long a, long long b);
 
+/* Fleet mode (`state.backend: redis`). fg_router_shared: whether the state store is shared
+ * by several nodes. fg_router_lease: a fleet-wide lease for what must run on one node at a
+ * time (a watched folder), loop thread, shared store only: see store.h, fg_store_lease. */
+bool fg_router_shared(struct fg_router *r);
+int fg_router_lease(struct fg_router *r, const char *name, const char *prefix, fg_store_lease_fn *cb, void *arg)
+    FG_MUST_CHECK;
+
 /* Any thread: a dead-letter query (see store.h). 0 or -FG_ESHUTDOWN. */
 int fg_router_dlq(struct fg_router *r, struct fg_store_query *q) FG_MUST_CHECK;
 

@@ -202,6 +202,11 @@ bool fg_store_shared(const struct fg_store *s);
  * SQLite one: always). Any thread. */
 bool fg_store_up(const struct fg_store *s);
 
+/* Shared store, any thread: the whole fleet's figures for function as of the last second:
+ * out[0] events in the store no node has read yet, out[1] read by some node and not yet
+ * finished, out[2] waiting to retry. false (out untouched) for the SQLite store. */
+bool fg_store_fleet_stats(struct fg_store *s, const char *function, long long out[3]);
+
 /* The backend's name for metrics and logs: "sqlite" or "redis". Static. */
 const char *fg_store_backend(const struct fg_store *s);
 
@@ -217,6 +222,17 @@ enum fg_store_claim {
 };
 /* Loop thread, before an event starts: whether this node still holds it. */
 enum fg_store_claim fg_store_claimed(struct fg_store *s, struct fg_async_event *ev);
+
+/* Loop thread: this node got lease `name` (held, with the file index entries under the
+ * lease's prefix as the store holds them now, borrowed for the call) or lost it (!held). */
+typedef void fg_store_lease_fn(void *arg, bool held, const struct fg_mark *marks, size_t n);
+
+/* Shared store, loop thread: asks for the fleet-wide lease `name`: one node
+ * holds it at a time, renews it with its own liveness, and others take it over when the
+ * holder is gone for visibility_timeout (or left). prefix: which file index entries cb
+ * gets with the lease ("TRIGGER/"). Borrows cb's arg until the store stops. 0 or -ENOMEM. */
+int fg_store_lease(struct fg_store *s, const char *name, const char *prefix, fg_store_lease_fn *cb, void *arg)
+    FG_MUST_CHECK;
 
 /* Refuses new work, commits what is queued, joins the thread. Idempotent. */
 void fg_store_stop(struct fg_store *s);

@@ -139,3 +139,14 @@ enum fg_store_claim fg_store_claimed(struct fg_store *s, struct fg_async_event *
 {
     return s->rs ? fg_redis_store_claimed(s->rs, ev) : FG_STORE_CLAIM_RUN;
 }
+
+bool fg_store_fleet_stats(struct fg_store *s, const char *function, long long out[3])
+{
+    return s->rs && fg_redis_store_fleet_stats(s->rs, function, out);
+}
+
+int fg_store_lease(struct fg_store *s, const char *name, const char *prefix, fg_store_lease_fn *cb, void *arg)
+{
+    FG_ASSERT(s->rs);
+    return fg_redis_store_lease(s->rs, name, prefix, cb, arg);
+}

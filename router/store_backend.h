@@ -41,5 +41,8 @@ FG_STORE_BACKEND_DECLARE(fg_redis_store, fg_redis_store)
 bool fg_redis_store_up(const struct fg_redis_store *s);
 void fg_redis_store_requeue(struct fg_redis_store *s, struct fg_async_event *ev);
 enum fg_store_claim fg_redis_store_claimed(struct fg_redis_store *s, struct fg_async_event *ev);
+int fg_redis_store_lease(struct fg_redis_store *s, const char *name, const char *prefix, fg_store_lease_fn *cb,
+                         void *arg) FG_MUST_CHECK;
+bool fg_redis_store_fleet_stats(struct fg_redis_store *s, const char *function, long long out[3]);
 
 #endif

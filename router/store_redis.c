@@ -203,7 +203,18 @@ struct rs_fn *fg_rs_fn(struct fg_redis_store *s, const char *function)
         const struct fg_conf_function *c = fg_conf_function(s->conf, function);
         int base = c && c->concurrency ? c->concurrency : c && c->max_workers ? c->max_workers : s->conf->max_concurrency;
         f->budget = base < 1 ? 2 : base * 2 > RS_HOLD_MAX ? RS_HOLD_MAX : base * 2;
+        if (c && c->concurrency) {
+            /* Fleet-wide: a node holds only what it was granted, so it reads no further ahead. */
+            f->fleet_limit = c->concurrency;
+            f->budget = c->concurrency;
+        }
+        if (c && c->rate.per_second > 0) {
+            f->rate = c->rate.per_second;
+            f->burst = c->rate.burst;
+        }
     }
+    snprintf(f->run_key, sizeof(f->run_key), "%s:run:%s", s->pfx, function);
+    snprintf(f->rate_key, sizeof(f->rate_key), "%s:rate:%s", s->pfx, function);
     s->fns[s->n_fns++] = f;
 out:
     pthread_mutex_unlock(&s->lock);
@@ -450,6 +461,37 @@ bool fg_redis_store_up(const struct fg_redis_store *s)
     return atomic_load(&s->up);
 }
 
+int fg_redis_store_lease(struct fg_redis_store *s, const char *name, const char *prefix, fg_store_lease_fn *cb,
+                         void *arg)
+{
+    struct rs_lease *l;
+
+    if (s->n_leases == RS_LEASES_MAX)
+        return -ENOMEM;
+    l = &s->leases[s->n_leases];
+    snprintf(l->name, sizeof(l->name), "%s", name);
+    snprintf(l->key, sizeof(l->key), "%s:lease:%s", s->pfx, name);
+    snprintf(l->prefix, sizeof(l->prefix), "f:%s", prefix);
+    l->cb = cb;
+    l->arg = arg;
+    l->held = false;
+    pthread_mutex_lock(&s->lock);
+    s->n_leases++;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+bool fg_redis_store_fleet_stats(struct fg_redis_store *s, const char *function, long long out[3])
+{
+    struct rs_fn *f = fg_rs_fn(s, function);
+    if (!f)
+        return false;
+    out[0] = atomic_load(&f->fleet_queued);
+    out[1] = atomic_load(&f->fleet_held);
+    out[2] = atomic_load(&f->fleet_retrying);
+    return true;
+}
+
 long long fg_redis_store_dlq_count(struct fg_redis_store *s, const char *function)
 {
     long long n = 0;
@@ -475,7 +517,7 @@ static void rs_key(const struct fg_redis_store *s, char *out, size_t size, const
 }
 
 /* Appends op's commands to the pipeline. */
-static void rs_send(struct fg_redis_store *s, redisContext *c, struct rs_op *op)
+static void rs_send_op(struct fg_redis_store *s, redisContext *c, struct rs_op *op)
 {
     struct fg_async_event *ev = op->ev;
     char k1[256], k2[256], k3[256], k4[256], who[160], member[96];
@@ -655,6 +697,24 @@ static void rs_answer(struct fg_redis_store *s, struct fg_store_query *q)
         fg_buf_reset(&q->json);
     if (fg_loop_post(s->loop, &q->msg, rs_on_query_done) < 0)
         q->done(q, q->done_arg);
+}
+
+/* Appends op's commands, and for an event that leaves this node the fleet-wide running
+ * count it held (reserved concurrency). */
+static void rs_send(struct fg_redis_store *s, redisContext *c, struct rs_op *op)
+{
+    struct rs_fn *f;
+    char who[160];
+
+    rs_send_op(s, c, op);
+    if (op->kind != RS_DONE && op->kind != RS_REQUEUE && op->kind != RS_BURY && op->kind != RS_HANDOFF)
+        return;
+    if (!op->ev->sid[0] || !(f = fg_rs_fn(s, op->ev->function)) || !f->fleet_limit)
+        return;
+    rs_consumer_of(s, op->ev, who, sizeof(who));
+    const char *argv[] = { "EVAL", fg_rs_lua_slots_release, "1", f->run_key, who, "1" };
+    redisAppendCommandArgv(c, 6, argv, NULL);
+    op->replies++;
 }
 
 /* The connection failed before op's answer: an accept is refused (it may have been stored:

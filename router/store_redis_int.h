@@ -14,11 +14,15 @@
  *                   "fngate", one consumer per node lease ("host-pid-rand.GEN")
  *   {P}:node:C      string with PX visibility_timeout: consumer C's node is alive
  *   {P}:retry       sorted set: delayed retries by due time (ms), member K
+ *   {P}:retryn      hash: delayed retries per function
  *   {P}:d:K         hash: a delayed retry's fields until it is due
  *   {P}:dlq         stream: dead letters, ids "N-1" with N from {P}:dlqseq
  *   {P}:dlqn        hash: dead letters per function
  *   {P}:marks       hash: "s:SCHEDULE" → last fire (epoch s); "f:TRIGGER/path" → "size mtime"
- *   {P}:tests:FN    hash: the console's saved test events, name → JSON
+ *   {P}:tests:FN    hash: the console's saved test events, name → "UPDATED JSON"
+ *   {P}:lease:NAME  string with PX visibility_timeout: the consumer holding lease NAME
+ *   {P}:run:FN      hash: consumer → FN's events it holds (reserved concurrency, fleet-wide)
+ *   {P}:rate:FN     hash: FN's token bucket (its `rate:`, fleet-wide, on Redis's clock)
  * An event's fields: r request id, f function, a accepted (ms), n failures, d deferrals,
  * u HTTP destination (only then), p payload. */
 #ifndef FG_STORE_REDIS_INT_H
@@ -43,10 +47,28 @@
 struct rs_fn {
     char name[72];
     char key[176];                   /* "{P}:q:NAME" */
+    char run_key[192];               /* "{P}:run:NAME": events held per consumer (fleet_limit) */
+    char rate_key[192];              /* "{P}:rate:NAME": the fleet's token bucket (rate) */
     int budget;                      /* events held at most */
+    int fleet_limit;                 /* reserved concurrency: events held in the whole fleet, 0: none */
+    double rate;                     /* `rate:` per second for the whole fleet, 0: none */
+    int burst;
     atomic_int held;                 /* read and not yet finished here */
     bool group_ok;                   /* reader: XGROUP CREATE done on this connection's server */
+    /* The fleet's figures, refreshed every second by the reader (fg_store_fleet_stats). */
+    atomic_llong fleet_queued, fleet_held, fleet_retrying;
 };
+
+/* A fleet-wide lease this node asked for (fg_store_lease): {P}:lease:NAME = consumer. */
+struct rs_lease {
+    char name[64];
+    char key[192];
+    char prefix[256];                /* the file marks that come with it */
+    fg_store_lease_fn *cb;
+    void *arg;
+    bool held;                       /* reader's view */
+};
+#define RS_LEASES_MAX 8
 
 struct rs_count {
     char function[72];
@@ -69,6 +91,8 @@ struct fg_redis_store {
     struct rs_fn **fns;
     size_t n_fns, cap_fns;
     char consumer[128];              /* node.GEN: the current lease */
+    struct rs_lease leases[RS_LEASES_MAX];   /* set before start; held: the reader's */
+    size_t n_leases;
     struct rs_count *counts;         /* dead letters per function, refreshed by the reader */
     size_t n_counts;
     char state[300];                 /* last logged connection state */
@@ -136,5 +160,11 @@ extern const char fg_rs_lua_move_due[];
 extern const char fg_rs_lua_release[];
 extern const char fg_rs_lua_redrive[];
 extern const char fg_rs_lua_test_save[];
+extern const char fg_rs_lua_slots[];
+extern const char fg_rs_lua_slots_release[];
+extern const char fg_rs_lua_tokens[];
+extern const char fg_rs_lua_tokens_back[];
+extern const char fg_rs_lua_lease[];
+extern const char fg_rs_lua_lease_drop[];
 
 #endif

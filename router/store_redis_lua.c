@@ -36,13 +36,15 @@ const char fg_rs_lua_mark[] =
     "else redis.call('HDEL', KEYS[1], ARGV[2]) end\n"
     "return 1\n";
 
-/* KEYS stream, retry set, delayed hash. ARGV group, id, consumer, due, member, fields... */
+/* KEYS stream, retry set, delayed hash. ARGV group, id, consumer, due, member, fields...
+ * (fields start "r", ID, "f", FUNCTION: ARGV[7] is the function, counted in {P}:retryn). */
 const char fg_rs_lua_requeue[] =
     RS_LUA_OWNED(2, 3)
     "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('HSET', KEYS[3], unpack(ARGV, 6))\n"
     "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])\n"
+    "redis.call('HINCRBY', KEYS[2] .. 'n', ARGV[7], 1)\n"
     "return 1\n";
 
 /* KEYS stream, dlq, dlq sequence, dlq counts. ARGV group, id ('' : not from the stream),
@@ -105,7 +107,10 @@ const char fg_rs_lua_move_due[] =
     "  redis.call('ZREM', KEYS[1], k)\n"
     "  local fn\n"
     "  for i = 1, #h, 2 do if h[i] == 'f' then fn = h[i + 1] end end\n"
-    "  if fn then redis.call('XADD', ARGV[1] .. ':q:' .. fn, '*', unpack(h)) end\n"
+    "  if fn then\n"
+    "    redis.call('XADD', ARGV[1] .. ':q:' .. fn, '*', unpack(h))\n"
+    "    if redis.call('HINCRBY', KEYS[1] .. 'n', fn, -1) <= 0 then redis.call('HDEL', KEYS[1] .. 'n', fn) end\n"
+    "  end\n"
     "  redis.call('DEL', hk)\n"
     "end\n"
     "return #due\n";
@@ -153,3 +158,59 @@ const char fg_rs_lua_test_save[] =
     "end\n"
     "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
     "return 1\n";
+
+/* KEYS the function's running counts (consumer → events). ARGV node key prefix, consumer,
+ * wanted, limit. Forgets the counts of nodes that are gone, then grants what fits under the
+ * limit fleet-wide. How many were granted. */
+const char fg_rs_lua_slots[] =
+    "local h = redis.call('HGETALL', KEYS[1])\n"
+    "local used = 0\n"
+    "for i = 1, #h, 2 do\n"
+    "  if h[i] ~= ARGV[2] and redis.call('EXISTS', ARGV[1] .. h[i]) == 0 then\n"
+    "    redis.call('HDEL', KEYS[1], h[i])\n"
+    "  else used = used + tonumber(h[i + 1]) end\n"
+    "end\n"
+    "local g = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) - used)\n"
+    "if g <= 0 then return 0 end\n"
+    "redis.call('HINCRBY', KEYS[1], ARGV[2], g)\n"
+    "return g\n";
+
+/* KEYS the function's running counts. ARGV consumer, how many it gives back. */
+const char fg_rs_lua_slots_release[] =
+    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2]))\n"
+    "if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end\n"
+    "return n\n";
+
+/* KEYS the function's token bucket. ARGV rate (per s), burst, wanted. Tokens refill with
+ * the server's clock (one clock for the fleet). How many were granted. */
+const char fg_rs_lua_tokens[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
+    "local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local b = redis.call('HMGET', KEYS[1], 't', 'at')\n"
+    "local tokens, at = tonumber(b[1]) or burst, tonumber(b[2]) or now\n"
+    "if now > at then tokens = math.min(burst, tokens + (now - at) * rate) end\n"
+    "local g = math.min(tonumber(ARGV[3]), math.floor(tokens))\n"
+    "if g < 0 then g = 0 end\n"
+    "redis.call('HSET', KEYS[1], 't', tostring(tokens - g), 'at', tostring(now))\n"
+    "redis.call('PEXPIRE', KEYS[1], 3600000)\n"
+    "return g\n";
+
+/* KEYS the function's token bucket. ARGV burst, tokens given back (granted, not used). */
+const char fg_rs_lua_tokens_back[] =
+    "local t = tonumber(redis.call('HGET', KEYS[1], 't')) or 0\n"
+    "redis.call('HSET', KEYS[1], 't', tostring(math.min(tonumber(ARGV[1]), t + tonumber(ARGV[2]))))\n"
+    "return 1\n";
+
+/* KEYS the lease. ARGV consumer, ms. 2: taken now, 1: renewed, 0: another node holds it. */
+const char fg_rs_lua_lease[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end\n"
+    "if v then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+    "return 2\n";
+
+/* KEYS the lease. ARGV consumer. Gives it up if consumer holds it. */
+const char fg_rs_lua_lease_drop[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";

@@ -53,6 +53,8 @@ static redisReply *rs_cmd(struct fg_redis_store *s, int argc, const char **argv,
     return r;
 }
 
+static int rs_leases(struct fg_redis_store *s, const char *consumer);
+
 /* Renews (or first takes) this node's lease. 0, or -1 when the connection broke. */
 static int rs_heartbeat(struct fg_redis_store *s)
 {
@@ -90,7 +92,121 @@ static int rs_heartbeat(struct fg_redis_store *s)
     atomic_store(&s->lease_until, sent + s->vis_ms - s->cmd_ms);
     if (until <= sent)
         fg_rs_post(s, NULL, false);      /* events waiting on the lease may start */
+    return rs_leases(s, consumer);
+}
+
+struct rs_lease_msg {
+    struct fg_loop_msg msg;
+    struct rs_lease *l;
+    bool held;
+    struct fg_mark *marks;
+    size_t n;
+};
+
+static void rs_lease_msg_free(struct rs_lease_msg *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->marks[i].key);
+    free(m->marks);
+    free(m);
+}
+
+static void rs_on_lease(struct fg_loop *loop, struct fg_loop_msg *msg)
+{
+    struct rs_lease_msg *m = (struct rs_lease_msg *)(void *)msg;
+    (void)loop;
+    m->l->cb(m->l->arg, m->held, m->marks, m->n);
+    rs_lease_msg_free(m);
+}
+
+/* Tells the loop lease l changed hands (marks: taken). */
+static void rs_lease_post(struct fg_redis_store *s, struct rs_lease *l, bool held, struct fg_mark *marks, size_t n)
+{
+    struct rs_lease_msg *m = calloc(1, sizeof(*m));
+    l->held = held;
+    fg_log(FG_LOG_INFO, "store", "lease %s: %s", l->name, held ? "this node holds it now" : "lost to another node");
+    if (m) {
+        *m = (struct rs_lease_msg){ .l = l, .held = held, .marks = marks, .n = n };
+        if (fg_loop_post(s->loop, &m->msg, rs_on_lease) == 0)
+            return;
+        m->marks = NULL;
+        m->n = 0;
+        rs_lease_msg_free(m);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(marks[i].key);
+    free(marks);
+}
+
+/* The file index entries under l's prefix. 0, or -1 when the connection broke. */
+static int rs_lease_marks(struct fg_redis_store *s, struct rs_lease *l, struct fg_mark **out, size_t *n_out)
+{
+    char key[128];
+    size_t plen = strlen(l->prefix), n = 0;
+    struct fg_mark *v;
+    redisReply *r;
+
+    snprintf(key, sizeof(key), "%s:marks", s->pfx);
+    const char *argv[] = { "HGETALL", key };
+    *out = NULL;
+    *n_out = 0;
+    if (!(r = rs_cmd(s, 2, argv, NULL)))
+        return -1;
+    v = calloc(r->type == REDIS_REPLY_ARRAY && r->elements ? r->elements / 2 : 1, sizeof(*v));
+    for (size_t i = 0; v && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str, *val = r->element[i + 1]->str;
+        long long a = 0, b = 0;
+        if (!k || !val || strncmp(k, l->prefix, plen) || sscanf(val, "%lld %lld", &a, &b) != 2)
+            continue;
+        if (!(v[n].key = strdup(k + 2)))
+            break;
+        v[n].kind = FG_MARK_FILE;
+        v[n].a = a;
+        v[n++].b = b;
+    }
+    freeReplyObject(r);
+    *out = v;
+    *n_out = n;
     return 0;
+}
+
+/* Renews or takes each lease asked for; a lease newly held comes with its file marks. 0 or
+ * -1 when the connection broke. */
+static int rs_leases(struct fg_redis_store *s, const char *consumer)
+{
+    char px[24];
+    snprintf(px, sizeof(px), "%d", s->vis_ms);
+    pthread_mutex_lock(&s->lock);
+    size_t n_leases = s->n_leases;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n_leases; i++) {
+        struct rs_lease *l = &s->leases[i];
+        const char *argv[] = { "EVAL", fg_rs_lua_lease, "1", l->key, consumer, px };
+        redisReply *r = rs_cmd(s, 6, argv, NULL);
+        long long got;
+        if (!r)
+            return -1;
+        got = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        freeReplyObject(r);
+        if (got && !l->held) {
+            struct fg_mark *marks;
+            size_t n;
+            if (rs_lease_marks(s, l, &marks, &n) < 0)
+                return -1;
+            rs_lease_post(s, l, true, marks, n);
+        } else if (!got && l->held) {
+            rs_lease_post(s, l, false, NULL, 0);
+        }
+    }
+    return 0;
+}
+
+/* The node's own lease ran out before it could renew it: its leases are no longer its. */
+static void rs_leases_expired(struct fg_redis_store *s)
+{
+    for (size_t i = 0; i < s->n_leases; i++)
+        if (s->leases[i].held)
+            rs_lease_post(s, &s->leases[i], false, NULL, 0);
 }
 
 /* Creates fn's group (from the stream's start: events accepted before any node read are
@@ -146,6 +262,9 @@ static struct fg_async_event *rs_reverse(struct fg_async_event *l)
     return out;
 }
 
+static int rs_grant(struct fg_redis_store *s, struct rs_fn *f, const char *consumer, int room);
+static int rs_give_back(struct fg_redis_store *s, struct rs_fn *f, const char *consumer, int slots, int tokens);
+
 /* Takes over the events of nodes that are gone, and moves due retries back. 0 or -1. */
 static int rs_look_after(struct fg_redis_store *s)
 {
@@ -174,6 +293,14 @@ static int rs_look_after(struct fg_redis_store *s)
         char count[16];
         if (room <= 0 || !f->group_ok)
             continue;
+        int granted = f->fleet_limit || f->rate > 0 ? rs_grant(s, f, consumer, room) : room;
+        if (granted < 0) {
+            fg_rs_post(s, rs_reverse(list), false);
+            return -1;
+        }
+        if (granted == 0)
+            continue;
+        room = granted;
         snprintf(count, sizeof(count), "%d", room);
         const char *argv[] = { "EVAL", fg_rs_lua_reclaim, "1", f->key, RS_GROUP, consumer, nodes, count };
         if (!(r = rs_cmd(s, 8, argv, NULL))) {
@@ -186,14 +313,58 @@ static int rs_look_after(struct fg_redis_store *s)
             fg_log(FG_LOG_WARN, "store", "%s: took over %zu event(s) of a node that is gone", f->name, r->elements);
             list = rs_take(s, f, r, list);
         }
+        int unused = room - (fg_rs_reply_error(r) ? 0 : (int)r->elements);
         freeReplyObject(r);
+        if ((f->fleet_limit || f->rate > 0) && unused > 0 && rs_give_back(s, f, consumer, unused, unused) < 0) {
+            fg_rs_post(s, rs_reverse(list), false);
+            return -1;
+        }
     }
     if (list)
         fg_rs_post(s, rs_reverse(list), false);
     return 0;
 }
 
-/* Refreshes the dead-letter counts. 0 or -1. */
+/* Refreshes the fleet's figures of f: entries no node read yet (the group's lag) and
+ * entries read and not acknowledged (its pending count). 0 or -1. */
+static int rs_fleet_figures(struct fg_redis_store *s, struct rs_fn *f, const redisReply *retrying)
+{
+    const char *argv[] = { "XINFO", "GROUPS", f->key };
+    const redisReply *n = NULL;
+    redisReply *r;
+
+    for (size_t i = 0; retrying && retrying->type == REDIS_REPLY_ARRAY && i + 1 < retrying->elements; i += 2)
+        if (retrying->element[i]->str && !strcmp(retrying->element[i]->str, f->name))
+            n = retrying->element[i + 1];
+    atomic_store(&f->fleet_retrying, n && n->str ? strtoll(n->str, NULL, 10) : 0);
+    if (!(r = rs_cmd(s, 3, argv, NULL)))
+        return -1;
+    for (size_t g = 0; r->type == REDIS_REPLY_ARRAY && g < r->elements; g++) {
+        const redisReply *grp = r->element[g];
+        bool ours = false;
+        long long lag = 0, pending = 0;
+        for (size_t i = 0; grp->type == REDIS_REPLY_ARRAY && i + 1 < grp->elements; i += 2) {
+            const char *k = grp->element[i]->str;
+            const redisReply *v = grp->element[i + 1];
+            if (!k)
+                continue;
+            if (!strcmp(k, "name"))
+                ours = v->str && !strcmp(v->str, RS_GROUP);
+            else if (!strcmp(k, "lag"))
+                lag = v->type == REDIS_REPLY_INTEGER ? v->integer : 0;   /* nil: unknown after deletes */
+            else if (!strcmp(k, "pending"))
+                pending = v->integer;
+        }
+        if (ours) {
+            atomic_store(&f->fleet_queued, lag);
+            atomic_store(&f->fleet_held, pending);
+        }
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Refreshes the dead-letter counts and the fleet's figures. 0 or -1. */
 static int rs_counts(struct fg_redis_store *s)
 {
     char key[128];
@@ -219,7 +390,109 @@ static int rs_counts(struct fg_redis_store *s)
         }
     }
     freeReplyObject(r);
+    snprintf(key, sizeof(key), "%s:retryn", s->pfx);
+    const char *rv[] = { "HGETALL", key };
+    if (!(r = rs_cmd(s, 2, rv, NULL)))
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    size_t total = s->n_fns;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < total; i++) {
+        pthread_mutex_lock(&s->lock);
+        struct rs_fn *f = s->fns[i];
+        pthread_mutex_unlock(&s->lock);
+        if (f->group_ok && rs_fleet_figures(s, f, r) < 0) {
+            freeReplyObject(r);
+            return -1;
+        }
+    }
+    freeReplyObject(r);
     return 0;
+}
+
+/* What f may read now: its room, cut to the fleet-wide running count and token bucket.
+ * Grants come back with rs_give_back when fewer events were read. -1: connection broke. */
+static int rs_grant(struct fg_redis_store *s, struct rs_fn *f, const char *consumer, int room)
+{
+    char want[16], limit[16], rate[32], burst[16], nodes[128];
+    redisReply *r;
+    int g = room;
+
+    snprintf(nodes, sizeof(nodes), "%s:node:", s->pfx);
+    if (f->fleet_limit && g > 0) {
+        snprintf(want, sizeof(want), "%d", g);
+        snprintf(limit, sizeof(limit), "%d", f->fleet_limit);
+        const char *argv[] = { "EVAL", fg_rs_lua_slots, "1", f->run_key, nodes, consumer, want, limit };
+        if (!(r = rs_cmd(s, 8, argv, NULL)))
+            return -1;
+        g = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : 0;
+        freeReplyObject(r);
+    }
+    if (f->rate > 0 && g > 0) {
+        int asked = g;
+        snprintf(want, sizeof(want), "%d", g);
+        snprintf(rate, sizeof(rate), "%.6f", f->rate);
+        snprintf(burst, sizeof(burst), "%d", f->burst);
+        const char *argv[] = { "EVAL", fg_rs_lua_tokens, "1", f->rate_key, rate, burst, want };
+        if (!(r = rs_cmd(s, 7, argv, NULL)))
+            return -1;
+        g = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : 0;
+        freeReplyObject(r);
+        if (f->fleet_limit && g < asked && rs_give_back(s, f, consumer, asked - g, 0) < 0)
+            return -1;
+    }
+    return g;
+}
+
+/* Gives back slots (running counts) and tokens granted but not used. 0 or -1. */
+static int rs_give_back(struct fg_redis_store *s, struct rs_fn *f, const char *consumer, int slots, int tokens)
+{
+    char n[16], burst[16];
+    redisReply *r;
+
+    if (f->fleet_limit && slots > 0) {
+        snprintf(n, sizeof(n), "%d", slots);
+        const char *argv[] = { "EVAL", fg_rs_lua_slots_release, "1", f->run_key, consumer, n };
+        if (!(r = rs_cmd(s, 6, argv, NULL)))
+            return -1;
+        freeReplyObject(r);
+    }
+    if (f->rate > 0 && tokens > 0) {
+        snprintf(n, sizeof(n), "%d", tokens);
+        snprintf(burst, sizeof(burst), "%d", f->burst);
+        const char *argv[] = { "EVAL", fg_rs_lua_tokens_back, "1", f->rate_key, burst, n };
+        if (!(r = rs_cmd(s, 6, argv, NULL)))
+            return -1;
+        freeReplyObject(r);
+    }
+    return 0;
+}
+
+/* A function with a fleet-wide limit is read on its own, as many as it was granted. Events
+ * read, or -1 when the connection broke. */
+static int rs_read_limited(struct fg_redis_store *s, struct rs_fn *f, const char *consumer, int room,
+                           struct fg_async_event **list)
+{
+    char count[16];
+    redisReply *r;
+    int g = rs_grant(s, f, consumer, room), got = 0;
+
+    if (g <= 0)
+        return g;
+    snprintf(count, sizeof(count), "%d", g);
+    const char *argv[] = { "XREADGROUP", "GROUP", RS_GROUP, consumer, "COUNT", count, "STREAMS", f->key, ">" };
+    if (!(r = rs_cmd(s, 9, argv, NULL)))
+        return -1;
+    if (fg_rs_reply_error(r) && !strncmp(r->str, "NOGROUP", 7))
+        f->group_ok = false;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->elements == 2) {
+        got = (int)r->element[0]->element[1]->elements;
+        *list = rs_take(s, f, r->element[0]->element[1], *list);
+    }
+    freeReplyObject(r);
+    if (got < g && rs_give_back(s, f, consumer, g - got, g - got) < 0)
+        return -1;
+    return got;
 }
 
 /* One read across the streams with room. Events read, or -1 when the connection broke. */
@@ -228,7 +501,7 @@ static int rs_read(struct fg_redis_store *s, int block_ms)
     const char *argv[8 + 2 * 64];
     struct rs_fn *with[64];
     char count[16], block[16], consumer[128];
-    int n = 0, min_room = RS_READ_MAX, got = 0;
+    int n = 0, min_room = RS_READ_MAX, got = 0, limited = 0;
     struct fg_async_event *list = NULL;
     redisReply *r;
 
@@ -245,20 +518,31 @@ static int rs_read(struct fg_redis_store *s, int block_ms)
         if (room <= 0)
             continue;
         if (!f->group_ok && rs_group(s, f) < 0)
-            return -1;
+            goto broke;
         if (!f->group_ok)
             continue;
+        if (f->fleet_limit || f->rate > 0) {
+            int g = rs_read_limited(s, f, consumer, room, &list);
+            if (g < 0)
+                goto broke;
+            got += g;
+            limited++;
+            continue;
+        }
         with[n++] = f;
         if (room < min_room)
             min_room = room;
     }
     s->rr++;
     if (!n) {
-        rs_wait(s, 100);                 /* until a finished event makes room */
-        return 0;
+        if (list)
+            fg_rs_post(s, rs_reverse(list), false);
+        else
+            rs_wait(s, limited ? 50 : 100);   /* until a finished event makes room, or tokens */
+        return got;
     }
     snprintf(count, sizeof(count), "%d", min_room);
-    snprintf(block, sizeof(block), "%d", block_ms);
+    snprintf(block, sizeof(block), "%d", limited || got ? 0 : block_ms);
     int argc = 0;
     argv[argc++] = "XREADGROUP";
     argv[argc++] = "GROUP";
@@ -266,7 +550,7 @@ static int rs_read(struct fg_redis_store *s, int block_ms)
     argv[argc++] = consumer;
     argv[argc++] = "COUNT";
     argv[argc++] = count;
-    if (block_ms > 0) {
+    if (block_ms > 0 && !limited && !got) {
         argv[argc++] = "BLOCK";
         argv[argc++] = block;
     }
@@ -275,16 +559,14 @@ static int rs_read(struct fg_redis_store *s, int block_ms)
         argv[argc++] = with[i]->key;
     for (int i = 0; i < n; i++)
         argv[argc++] = ">";
-    if (!(r = rs_cmd(s, argc - 0, argv, NULL)))
-        return -1;
+    if (!(r = rs_cmd(s, argc, argv, NULL)))
+        goto broke;
     if (fg_rs_reply_error(r)) {
         if (!strncmp(r->str, "NOGROUP", 7))
             for (int i = 0; i < n; i++)
                 with[i]->group_ok = false;
         else
             fg_log(FG_LOG_ERROR, "store", "state store %s: reading: %s", s->url, r->str);
-        freeReplyObject(r);
-        return 0;
     }
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         const redisReply *st = r->element[i];
@@ -302,6 +584,11 @@ static int rs_read(struct fg_redis_store *s, int block_ms)
     if (list)
         fg_rs_post(s, rs_reverse(list), false);
     return got;
+broke:
+    /* What was read before the connection broke is held all the same. */
+    if (list)
+        fg_rs_post(s, rs_reverse(list), false);
+    return -1;
 }
 
 void *fg_rs_reader_main(void *arg)
@@ -337,6 +624,7 @@ void *fg_rs_reader_main(void *arg)
             next_beat = now + beat;
         }
         if (fg_now_ms() >= atomic_load(&s->lease_until)) {
+            rs_leases_expired(s);
             rs_wait(s, 50);
             continue;
         }
@@ -374,6 +662,10 @@ void fg_rs_leave(struct fg_redis_store *s, redisContext *c)
         if (r->type == REDIS_REPLY_INTEGER)
             back += r->integer;
         freeReplyObject(r);
+    }
+    for (size_t i = 0; i < s->n_leases; i++) {
+        const char *argv[] = { "EVAL", fg_rs_lua_lease_drop, "1", s->leases[i].key, consumer };
+        freeReplyObject(redisCommandArgv(c, 5, argv, NULL));
     }
     snprintf(key, sizeof(key), "%s:node:%s", s->pfx, consumer);
     freeReplyObject(redisCommand(c, "DEL %s", key));

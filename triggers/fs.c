@@ -103,6 +103,8 @@ struct fs_trigger {
     struct fg_idgen ids;
     unsigned long long sequencer;
     bool running;
+    bool fleet;                 /* the state store is shared: only the lease holder watches */
+    bool watching;              /* the watcher and the poll timers run */
     struct fs_retry *retries;
     struct event *retry_timer;
     struct fg_work worker;      /* stats, scans and hashes off the loop */
@@ -510,6 +512,8 @@ static void fs_scanned(struct fs_trigger *t, struct fs_job *j)
             continue;                        /* unchanged since it fired */
         fs_touch(t, j->root, x->rel);
     }
+    if (j->full && j->gen != r->gen)
+        return;                              /* from before a fleet lease moved: stale */
     if (j->full && --r->full_scans == 0) {
         /* What the index has and the folder no longer does went away unseen. */
         struct fs_sweep s = { r, j->gen, NULL, 0, 0 };
@@ -616,21 +620,16 @@ static void fs_load_entry(void *arg, const char *rel, long long size, long long 
     }
 }
 
-static int fs_start(struct fg_trigger *base, struct fg_err *err)
-{
-    struct fs_trigger *t = (struct fs_trigger *)base;
-    int rc;
+static void fs_free_entry(void *arg, const char *key, void *value);
 
-    for (size_t i = 0; i < t->n_roots; i++) {
-        char prefix[300];
-        snprintf(prefix, sizeof(prefix), "%s/", t->roots[i].conf->name);
-        fg_router_each_file(t->router, prefix, fs_load_entry, &t->roots[i]);
-    }
+/* Starts watching (inotify or polling): the watcher's first event starts a full scan. */
+static int fs_watch(struct fs_trigger *t, struct fg_err *err)
+{
+    int rc;
     t->running = true;
-    if ((rc = fg_work_start(&t->worker, &fs_work_ops, t->loop, t, err)) < 0)
-        return rc;
     if ((rc = fg_fs_watch_start(t->watch, err)) < 0)
         return rc;
+    t->watching = true;
     for (size_t i = 0; i < t->n_roots; i++) {
         if (t->roots[i].poll_ev) {
             struct timeval tv = { t->roots[i].conf->poll_ms / 1000, (t->roots[i].conf->poll_ms % 1000) * 1000 };
@@ -641,9 +640,8 @@ static int fs_start(struct fg_trigger *base, struct fg_err *err)
     return 0;
 }
 
-static void fs_stop(struct fg_trigger *base)
+static void fs_unwatch(struct fs_trigger *t)
 {
-    struct fs_trigger *t = (struct fs_trigger *)base;
     t->running = false;
     if (t->retry_timer)
         evtimer_del(t->retry_timer);
@@ -651,6 +649,70 @@ static void fs_stop(struct fg_trigger *base)
         if (t->roots[i].poll_ev)
             event_del(t->roots[i].poll_ev);
     fg_fs_watch_stop(t->watch);
+    t->watching = false;
+}
+
+/* Fleet mode: this node got the folders' lease (their index as the store holds it comes
+ * with it: what the previous owner fired) or lost it. The owner rescans, so what changed
+ * while no node or a dying one watched fires now, once. */
+static void fs_on_lease(void *arg, bool held, const struct fg_mark *marks, size_t n)
+{
+    struct fs_trigger *t = arg;
+    struct fg_err err;
+
+    if (!held) {
+        if (t->watching)
+            fs_unwatch(t);
+        fg_log(FG_LOG_WARN, "fs", "another node watches the folders now (this one lost their lease)");
+        return;
+    }
+    if (t->watching)
+        return;
+    for (size_t i = 0; i < t->n_roots; i++) {
+        struct fs_root *r = &t->roots[i];
+        size_t plen = strlen(r->conf->name);
+        fg_strmap_each(&r->files, fs_free_entry, NULL);
+        fg_strmap_free(&r->files);
+        fg_strmap_init(&r->files);
+        r->indexed = 0;
+        r->gen++;                        /* scans out from before are stale */
+        r->full_scans = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!strncmp(marks[k].key, r->conf->name, plen) && marks[k].key[plen] == '/')
+                fs_load_entry(r, marks[k].key + plen + 1, marks[k].a, marks[k].b);
+    }
+    fg_log(FG_LOG_INFO, "fs", "this node holds the folders' lease: it watches them (%zu file(s) indexed)", n);
+    if (fs_watch(t, &err) < 0)
+        fg_log(FG_LOG_ERROR, "fs", "cannot watch the folders: %s", err.msg);
+}
+
+static int fs_start(struct fg_trigger *base, struct fg_err *err)
+{
+    struct fs_trigger *t = (struct fs_trigger *)base;
+    int rc;
+
+    if ((rc = fg_work_start(&t->worker, &fs_work_ops, t->loop, t, err)) < 0)
+        return rc;
+    if (fg_router_shared(t->router)) {
+        /* One node of the fleet watches at a time, so each file fires once. */
+        t->fleet = true;
+        if ((rc = fg_router_lease(t->router, "folders", "", fs_on_lease, t)) < 0)
+            return fg_err_set(err, rc, "cannot ask for the folders' lease: %s", fg_strerror(rc));
+        fg_log(FG_LOG_INFO, "fs", "%zu folder(s): watched by the node of the fleet that holds their lease", t->n_roots);
+        return 0;
+    }
+    for (size_t i = 0; i < t->n_roots; i++) {
+        char prefix[300];
+        snprintf(prefix, sizeof(prefix), "%s/", t->roots[i].conf->name);
+        fg_router_each_file(t->router, prefix, fs_load_entry, &t->roots[i]);
+    }
+    return fs_watch(t, err);
+}
+
+static void fs_stop(struct fg_trigger *base)
+{
+    struct fs_trigger *t = (struct fs_trigger *)base;
+    fs_unwatch(t);
     fg_work_stop(&t->worker);
 }
 

@@ -154,6 +154,7 @@ int fg_fs_watch_add(struct fg_fs_watch *w, const char *root, bool recursive, str
 int fg_fs_watch_start(struct fg_fs_watch *w, struct fg_err *err)
 {
     int rc;
+    atomic_store(&w->stop, false);      /* a fleet's folder lease may start it again */
     if (!inotifytools_initialize())
         return fg_err_set(err, -inotifytools_error(), "cannot start inotify: %s", strerror(inotifytools_error()));
     if ((rc = pthread_create(&w->thread, NULL, watch_main, w)) != 0) {
