@@ -61,7 +61,7 @@ fuzz: test-deps
 
 # Every script runs even when one reports an invalid run (exit 1); the target fails then.
 bench: build test-deps
-	@rc=0; for s in run async schedule fs queue tls invoke_auth api; do tests/bench/$$s.sh $(RELEASE) || rc=1; done; exit $$rc
+	@rc=0; for s in run async schedule fs queue tls invoke_auth api fleet; do tests/bench/$$s.sh $(RELEASE) || rc=1; done; exit $$rc
 
 clean:
 	rm -rf build

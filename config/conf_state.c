@@ -20,6 +20,7 @@ const struct fg_conf_key fg_conf_state_keys[] = {
       .min = 1000, .max = 12L * 3600 * 1000 },
     { .name = "command_timeout", .type = FG_CONF_MS, .offset = offsetof(struct fg_conf_state, command_timeout_ms),
       .min = 50, .max = 60000 },
+    { .name = "replicas", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_state, replicas), .min = 0, .max = 64 },
     FG_CONF_KEY_END,
 };
 

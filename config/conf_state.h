@@ -21,6 +21,7 @@ struct fg_conf_state {
     int visibility_timeout_ms;   /* a node silent this long is gone: others take its events
                                   * (default 30 s) */
     int command_timeout_ms;      /* one Redis command; past it the connection is down (2 s) */
+    int replicas;                /* an accept waits (WAIT) until this many replicas have it (0) */
 };
 
 /* The key table of `state:` and its check (defaults, redis required with backend redis). */

@@ -54,6 +54,7 @@ struct rs_op {
     void *arg;
     struct fg_store_query *q;            /* QUERY */
     int replies;                         /* commands sent for it in this round */
+    int rc;                              /* ACCEPT: its answer, held for the round's WAIT */
 };
 
 /* One command's arguments, borrowed (numbers are formatted into nums). */
@@ -120,17 +121,9 @@ const char *fg_rs_reply_error(const redisReply *r)
 
 void fg_rs_state(struct fg_redis_store *s, bool up, const char *why)
 {
-    char text[sizeof(s->state)];
-    bool changed;
-
-    snprintf(text, sizeof(text), "%s%s", up ? "up" : "down: ", up ? "" : why);
-    pthread_mutex_lock(&s->lock);
-    changed = strcmp(text, s->state) != 0;
-    if (changed)
-        snprintf(s->state, sizeof(s->state), "%s", text);
-    pthread_mutex_unlock(&s->lock);
-    atomic_store(&s->up, up);
-    if (!changed)
+    /* The writer's connection is the one accepts need: its changes alone are the state. */
+    bool was = atomic_exchange(&s->up, up), known = atomic_exchange(&s->state_known, true);
+    if (known && was == up)
         return;
     if (up)
         fg_log(FG_LOG_INFO, "store", "state store %s is up (node %s)", s->url, s->node);
@@ -219,6 +212,41 @@ struct rs_fn *fg_rs_fn(struct fg_redis_store *s, const char *function)
 out:
     pthread_mutex_unlock(&s->lock);
     return f;
+}
+
+static void rs_held_key(char *out, size_t size, const char *function, const char *sid)
+{
+    snprintf(out, size, "%s/%s", function, sid);
+}
+
+void fg_rs_held_add(struct fg_redis_store *s, const char *function, const char *sid)
+{
+    char key[160];
+    rs_held_key(key, sizeof(key), function, sid);
+    pthread_mutex_lock(&s->lock);
+    if (fg_strmap_put(&s->held_ids, key, s) < 0)
+        fg_log(FG_LOG_ERROR, "store", "out of memory: %s may be read again after a reconnect", key);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void fg_rs_held_drop(struct fg_redis_store *s, const char *function, const char *sid)
+{
+    char key[160];
+    rs_held_key(key, sizeof(key), function, sid);
+    pthread_mutex_lock(&s->lock);
+    fg_strmap_del(&s->held_ids, key);
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool fg_rs_held_has(struct fg_redis_store *s, const char *function, const char *sid)
+{
+    char key[160];
+    bool has;
+    rs_held_key(key, sizeof(key), function, sid);
+    pthread_mutex_lock(&s->lock);
+    has = fg_strmap_get(&s->held_ids, key) != NULL;
+    pthread_mutex_unlock(&s->lock);
+    return has;
 }
 
 struct fg_async_event *fg_rs_event(const redisReply *fields)
@@ -450,6 +478,7 @@ enum fg_store_claim fg_redis_store_claimed(struct fg_redis_store *s, struct fg_a
         fg_log(FG_LOG_INFO, "store", "event %s: this node lost its claim (cut off from Redis); another node runs it",
                ev->request_id);
         rs_unhold(s, ev);
+        fg_rs_held_drop(s, ev->function, ev->sid);
         ev->sid[0] = '\0';              /* released: a second look must not release it again */
         return FG_STORE_CLAIM_LOST;
     }
@@ -724,7 +753,6 @@ static void rs_interrupted(struct fg_redis_store *s, struct rs_op *op, struct rs
     switch (op->kind) {
     case RS_ACCEPT:
         op->cb(op->arg, -FG_ESTOREDOWN);
-        op->ev = NULL;
         rs_op_free(op);
         return;
     case RS_FETCH:
@@ -775,6 +803,13 @@ static bool rs_receive(struct fg_redis_store *s, redisContext *c, struct rs_op *
             fg_log(FG_LOG_ERROR, "store", "state store %s: %s", s->url, error);
         freeReplyObject(r);
     }
+    if ((op->kind == RS_DONE || op->kind == RS_REQUEUE || op->kind == RS_BURY || op->kind == RS_HANDOFF) &&
+        op->ev->sid[0])
+        fg_rs_held_drop(s, op->ev->function, op->ev->sid);     /* settled in Redis */
+    if (op->kind == RS_ACCEPT && s->conf->state.replicas) {
+        op->rc = rc;
+        return true;                     /* answered after the round's WAIT (rs_round) */
+    }
     if (op->kind == RS_ACCEPT) {
         op->cb(op->arg, rc);
     } else if (op->kind == RS_FETCH) {
@@ -785,6 +820,16 @@ static bool rs_receive(struct fg_redis_store *s, redisContext *c, struct rs_op *
     return true;
 }
 
+/* The writer's connection broke. */
+static void rs_lost(struct fg_redis_store *s)
+{
+    if (!s->wc)
+        return;
+    fg_rs_state(s, false, s->wc->errstr[0] ? s->wc->errstr : "connection lost");
+    redisFree(s->wc);
+    s->wc = NULL;
+}
+
 /* Sends every op of list, then reads every answer (one round trip for all); queries run
  * on their own between rounds. Ops the connection lost go to the replay list. */
 static void rs_round(struct fg_redis_store *s, struct rs_op *list)
@@ -792,34 +837,54 @@ static void rs_round(struct fg_redis_store *s, struct rs_op *list)
     struct rs_op *replay = NULL, **rtail = &replay;
 
     while (list) {
-        struct rs_op *sent = NULL, **stail = &sent, *op;
+        struct rs_op *sent = NULL, **stail = &sent, *op, *accepted = NULL, **atail = &accepted;
+        bool wait = false;
         while (list && list->kind != RS_QUERY) {
             op = list;
             list = op->next;
             op->next = NULL;
             rs_send(s, s->wc, op);
+            wait |= op->kind == RS_ACCEPT;
             *stail = op;
             stail = &op->next;
         }
+        /* state.replicas: accepts are answered once that many replicas have them too. */
+        wait = wait && s->conf->state.replicas;
+        if (wait)
+            redisAppendCommand(s->wc, "WAIT %d %d", s->conf->state.replicas, s->cmd_ms);
         while ((op = sent)) {
             sent = op->next;
+            op->next = NULL;
             if (!s->wc || !rs_receive(s, s->wc, op)) {
-                if (s->wc) {
-                    fg_rs_state(s, false, s->wc->errstr[0] ? s->wc->errstr : "connection lost");
-                    redisFree(s->wc);
-                    s->wc = NULL;
-                }
+                rs_lost(s);
                 rs_interrupted(s, op, &rtail);
+            } else if (wait && op->kind == RS_ACCEPT) {
+                *atail = op;
+                atail = &op->next;
+            }
+        }
+        if (wait) {
+            redisReply *r = NULL;
+            long long copies = -1;
+            if (s->wc && redisGetReply(s->wc, (void **)&r) == REDIS_OK && r)
+                copies = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+            else
+                rs_lost(s);
+            freeReplyObject(r);
+            if (copies >= 0 && copies < s->conf->state.replicas)
+                fg_log(FG_LOG_WARN, "store", "state store %s: %lld of %d replicas have the last events; they are answered 503",
+                       s->url, copies, s->conf->state.replicas);
+            while ((op = accepted)) {
+                accepted = op->next;
+                op->cb(op->arg, op->rc ? op->rc : copies >= s->conf->state.replicas ? 0 : -FG_ESTOREDOWN);
+                rs_op_free(op);
             }
         }
         if (list && list->kind == RS_QUERY) {
             op = list;
             list = op->next;
-            if (s->wc && !fg_rs_query_run(s, s->wc, op->q)) {
-                fg_rs_state(s, false, s->wc->errstr[0] ? s->wc->errstr : "connection lost");
-                redisFree(s->wc);
-                s->wc = NULL;
-            }
+            if (s->wc && !fg_rs_query_run(s, s->wc, op->q))
+                rs_lost(s);
             if (!s->wc)
                 op->q->status = 503;
             rs_answer(s, op->q);
@@ -872,8 +937,9 @@ static void *rs_writer_main(void *arg)
     struct fg_redis_store *s = arg;
 
     for (;;) {
-        /* With owed replays, wake up to retry them even when nothing new comes. */
-        struct fg_workq_item *it = fg_workq_take_all(&s->ops, s->replay ? 200 : -1);
+        /* With owed replays or no connection, wake up to retry even when nothing comes:
+         * accepts are refused at once while down, so they would never wake us. */
+        struct fg_workq_item *it = fg_workq_take_all(&s->ops, s->replay || !s->wc ? RS_BACKOFF_MIN_MS : -1);
         struct rs_op *list = NULL, **tail = &list;
         bool closed;
 
@@ -935,6 +1001,7 @@ int fg_redis_store_open(const struct fg_config *conf, struct fg_loop *loop, fg_s
     fg_redis_url_masked(conf->state.redis, s->url, sizeof(s->url));
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->wake_lock, NULL);
+    fg_strmap_init(&s->held_ids);
     fg_cond_init_monotonic(&s->wake);
     fg_workq_init(&s->ops, NULL, NULL);
     fg_idgen_init(&s->ids);
@@ -1043,6 +1110,7 @@ void fg_redis_store_free(struct fg_redis_store *s)
         free(s->fns[i]);
     free(s->fns);
     free(s->counts);
+    fg_strmap_free(&s->held_ids);
     fg_workq_destroy(&s->ops);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->wake_lock);

@@ -110,8 +110,17 @@ static bool rs_dlq_read(struct fg_redis_store *s, redisContext *c, struct fg_sto
         if (n < FG_STORE_DLQ_CHUNK)
             break;
     }
-    rs_answer_json(q, json_pack("{s:o,s:I}", "items", items, "total",
-                                (json_int_t)fg_redis_store_dlq_count(s, q->function)));
+    /* The total as Redis has it now (the cached counts lag up to a second). */
+    long long total = 0;
+    char counts[128];
+    snprintf(counts, sizeof(counts), "%s:dlqn", s->pfx);
+    if (!(r = redisCommand(c, "HGETALL %s", counts)))
+        return json_decref(items), false;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+        if (!q->function || !strcmp(r->element[i]->str, q->function))
+            total += strtoll(r->element[i + 1]->str, NULL, 10);
+    freeReplyObject(r);
+    rs_answer_json(q, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)total));
     return true;
 }
 

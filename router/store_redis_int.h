@@ -36,6 +36,7 @@
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/redis_url.h"
+#include "../core/strmap.h"
 #include "../core/workq.h"
 #include "store_backend.h"
 
@@ -87,19 +88,22 @@ struct fg_redis_store {
     int vis_ms, cmd_ms;
     struct fg_idgen ids;             /* request ids of redriven events (writer) */
 
-    pthread_mutex_t lock;            /* guards fns, consumer, counts, state */
+    pthread_mutex_t lock;            /* guards fns, consumer, counts, n_leases */
     struct rs_fn **fns;
     size_t n_fns, cap_fns;
     char consumer[128];              /* node.GEN: the current lease */
     struct rs_lease leases[RS_LEASES_MAX];   /* set before start; held: the reader's */
     size_t n_leases;
     struct rs_count *counts;         /* dead letters per function, refreshed by the reader */
+    struct fg_strmap held_ids;       /* "FN/ID" of every entry read here and not yet settled
+                                      * in Redis (its XACK answered): what the reader must not
+                                      * take again when it looks for its own lost reads */
     size_t n_counts;
-    char state[300];                 /* last logged connection state */
 
     atomic_uint claim;               /* lease generation: events read under another are lost */
     atomic_llong lease_until;        /* epoch ms: the lease holds until then (0: not yet) */
     atomic_bool up;                  /* the writer's connection works */
+    atomic_bool state_known;         /* up was logged once */
     atomic_bool stopping;
 
     /* writer */
@@ -126,7 +130,7 @@ struct fg_redis_store {
 /* Connects, AUTHs and SELECTs with s->cmd_ms as the connect and command timeout. The
  * context (redisFree) or NULL with err filled. */
 redisContext *fg_rs_connect(struct fg_redis_store *s, struct fg_err *err);
-/* Logs a connection state once per change ("up", or why it is down). */
+/* Writer: its connection's state; logged once per change ("up", or why it went down). */
 void fg_rs_state(struct fg_redis_store *s, bool up, const char *why);
 /* The function's stream (created on first use), or NULL when out of memory. Any thread;
  * the pointer lives as long as the store. */
@@ -138,6 +142,12 @@ struct fg_async_event *fg_rs_event(const redisReply *fields);
 void fg_rs_post(struct fg_redis_store *s, struct fg_async_event *list, bool fetched);
 /* A reply that is an error: its text (borrowed), else NULL. */
 const char *fg_rs_reply_error(const redisReply *r);
+
+/* The set of entries this node holds (held_ids): add when read, drop once settled. Any
+ * thread. */
+void fg_rs_held_add(struct fg_redis_store *s, const char *function, const char *sid);
+void fg_rs_held_drop(struct fg_redis_store *s, const char *function, const char *sid);
+bool fg_rs_held_has(struct fg_redis_store *s, const char *function, const char *sid);
 
 /* ---- store_redis_pull.c */
 void *fg_rs_reader_main(void *arg);

@@ -35,7 +35,7 @@ static void rs_wait(struct fg_redis_store *s, long ms)
 
 static void rs_drop(struct fg_redis_store *s, const char *why)
 {
-    fg_rs_state(s, false, why && why[0] ? why : "connection lost");
+    fg_log(FG_LOG_DEBUG, "store", "reader: %s", why && why[0] ? why : "connection lost");
     redisFree(s->rc);
     s->rc = NULL;
     pthread_mutex_lock(&s->lock);
@@ -242,6 +242,7 @@ static struct fg_async_event *rs_take(struct fg_redis_store *s, struct rs_fn *f,
         }
         snprintf(ev->sid, sizeof(ev->sid), "%s", e->element[0]->str);
         ev->claim = gen;
+        fg_rs_held_add(s, f->name, ev->sid);
         atomic_fetch_add(&f->held, 1);
         ev->next = list;
         list = ev;
@@ -362,6 +363,60 @@ static int rs_fleet_figures(struct fg_redis_store *s, struct rs_fn *f, const red
     }
     freeReplyObject(r);
     return 0;
+}
+
+/* Entries pending under this node's consumer that it does not hold: read by a command
+ * whose answer a lost connection swallowed (Redis recorded the delivery, this node never
+ * saw it). No other node takes them while this one lives, so it takes them back itself.
+ * 0 or -1. */
+static int rs_rescue(struct fg_redis_store *s, const char *consumer)
+{
+    struct fg_async_event *list = NULL;
+    pthread_mutex_lock(&s->lock);
+    size_t total = s->n_fns;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < total; i++) {
+        pthread_mutex_lock(&s->lock);
+        struct rs_fn *f = s->fns[i];
+        pthread_mutex_unlock(&s->lock);
+        const char *pv[] = { "XPENDING", f->key, RS_GROUP, "-", "+", "200", consumer };
+        const char *ids[200 + 5];
+        redisReply *p, *r;
+        int n = 0;
+        if (!f->group_ok)
+            continue;
+        if (!(p = rs_cmd(s, 7, pv, NULL)))
+            goto broke;
+        ids[n++] = "XCLAIM";
+        ids[n++] = f->key;
+        ids[n++] = RS_GROUP;
+        ids[n++] = consumer;
+        ids[n++] = "0";
+        for (size_t k = 0; p->type == REDIS_REPLY_ARRAY && k < p->elements; k++) {
+            const redisReply *e = p->element[k];
+            if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 && e->element[0]->str &&
+                !fg_rs_held_has(s, f->name, e->element[0]->str))
+                ids[n++] = e->element[0]->str;
+        }
+        if (n > 5) {
+            fg_log(FG_LOG_WARN, "store", "%s: %d event(s) read before a lost connection are taken back", f->name, n - 5);
+            if (!(r = rs_cmd(s, n, ids, NULL))) {
+                freeReplyObject(p);
+                goto broke;
+            }
+            if (!fg_rs_reply_error(r))
+                list = rs_take(s, f, r, list);
+            freeReplyObject(r);
+        }
+        freeReplyObject(p);
+    }
+    if (list)
+        fg_rs_post(s, rs_reverse(list), false);
+    return 0;
+broke:
+    if (list)
+        fg_rs_post(s, rs_reverse(list), false);
+    return -1;
 }
 
 /* Refreshes the dead-letter counts and the fleet's figures. 0 or -1. */
@@ -594,7 +649,7 @@ broke:
 void *fg_rs_reader_main(void *arg)
 {
     struct fg_redis_store *s = arg;
-    long long next_beat = 0, next_look = 0, next_count = 0;
+    long long next_beat = 0, next_look = 0, next_count = 0, next_rescue = 0;
     int beat = s->vis_ms / 4, block = s->cmd_ms / 2 < 200 ? s->cmd_ms / 2 : 200;
     bool idle = false;
 
@@ -607,7 +662,6 @@ void *fg_rs_reader_main(void *arg)
                 continue;
             }
             if (!(s->rc = fg_rs_connect(s, &err))) {
-                fg_rs_state(s, false, err.msg);
                 s->rc_backoff = s->rc_backoff ? s->rc_backoff * 2 : 100;
                 if (s->rc_backoff > 2000)
                     s->rc_backoff = 2000;
@@ -615,8 +669,8 @@ void *fg_rs_reader_main(void *arg)
                 continue;
             }
             s->rc_backoff = 0;
-            fg_rs_state(s, true, NULL);
             next_beat = 0;
+            next_rescue = 0;                 /* reads the lost connection swallowed */
         }
         if (now >= next_beat) {
             if (rs_heartbeat(s) < 0)
@@ -632,6 +686,15 @@ void *fg_rs_reader_main(void *arg)
             if (rs_look_after(s) < 0)
                 continue;
             next_look = now + beat;
+        }
+        if (now >= next_rescue) {
+            char consumer[128];
+            pthread_mutex_lock(&s->lock);
+            snprintf(consumer, sizeof(consumer), "%s", s->consumer);
+            pthread_mutex_unlock(&s->lock);
+            if (rs_rescue(s, consumer) < 0)
+                continue;
+            next_rescue = now + 60000;
         }
         if (now >= next_count) {
             if (rs_counts(s) < 0)
