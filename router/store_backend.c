@@ -4,9 +4,12 @@
 #include "store_backend.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../core/assert.h"
+#include "../core/json_write.h"
 
 struct fg_store {
     struct fg_sqlite_store *sql;     /* exactly one of the two */
@@ -149,4 +152,23 @@ int fg_store_lease(struct fg_store *s, const char *name, const char *prefix, fg_
 {
     FG_ASSERT(s->rs);
     return fg_redis_store_lease(s->rs, name, prefix, cb, arg);
+}
+
+void fg_store_answer_json(struct fg_store_query *q, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    fg_buf_reset(&q->json);
+    q->status = text && fg_buf_append(&q->json, text, strlen(text)) == 0 ? 200 : 500;
+    free(text);
+    json_decref(o);
+}
+
+void fg_store_refuse_test_events_full(struct fg_store_query *q)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s already has %d saved test events, the most a function keeps: "
+                               "delete one, or save under one of their names to replace it",
+             q->function, FG_STORE_TEST_EVENTS_MAX);
+    fg_buf_reset(&q->json);
+    q->status = fg_json_write_message(&q->json, msg) == 0 ? 400 : 500;
 }

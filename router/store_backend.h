@@ -10,6 +10,8 @@
 #ifndef FG_STORE_BACKEND_H
 #define FG_STORE_BACKEND_H
 
+#include <jansson.h>
+
 #include "store.h"
 
 struct fg_sqlite_store;
@@ -44,5 +46,11 @@ enum fg_store_claim fg_redis_store_claimed(struct fg_redis_store *s, struct fg_a
 int fg_redis_store_lease(struct fg_redis_store *s, const char *name, const char *prefix, fg_store_lease_fn *cb,
                          void *arg) FG_MUST_CHECK;
 bool fg_redis_store_fleet_stats(struct fg_redis_store *s, const char *function, long long out[3]);
+
+/* Answers shared by both backends' queries (the same body from either store). */
+/* q->json := the compact dump of o (taken); status 200, or 500 out of memory. */
+void fg_store_answer_json(struct fg_store_query *q, json_t *o);
+/* A TEST_SAVE of a new name past FG_STORE_TEST_EVENTS_MAX: status 400 and why. */
+void fg_store_refuse_test_events_full(struct fg_store_query *q);
 
 #endif

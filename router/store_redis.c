@@ -853,12 +853,13 @@ static void rs_round(struct fg_redis_store *s, struct rs_op *list)
         if (wait)
             redisAppendCommand(s->wc, "WAIT %d %d", s->conf->state.replicas, s->cmd_ms);
         while ((op = sent)) {
+            bool held = wait && op->kind == RS_ACCEPT;   /* rs_receive keeps it (else frees it) */
             sent = op->next;
             op->next = NULL;
             if (!s->wc || !rs_receive(s, s->wc, op)) {
                 rs_lost(s);
                 rs_interrupted(s, op, &rtail);
-            } else if (wait && op->kind == RS_ACCEPT) {
+            } else if (held) {
                 *atail = op;
                 atail = &op->next;
             }

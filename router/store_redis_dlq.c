@@ -17,16 +17,6 @@
 
 #include "../core/json_write.h"
 
-/* q->json := the compact dump of o (taken); status 200, or 500 when out of memory. */
-static void rs_answer_json(struct fg_store_query *q, json_t *o)
-{
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    fg_buf_reset(&q->json);
-    q->status = text && fg_buf_append(&q->json, text, strlen(text)) == 0 ? 200 : 500;
-    free(text);
-    json_decref(o);
-}
-
 static const redisReply *rs_field(const redisReply *fields, const char *name)
 {
     for (size_t i = 0; fields && i + 1 < fields->elements; i += 2)
@@ -90,7 +80,7 @@ static bool rs_dlq_read(struct fg_redis_store *s, redisContext *c, struct fg_sto
         freeReplyObject(r);
         q->status = json_array_size(items) ? 200 : 404;
         if (q->status == 200)
-            rs_answer_json(q, json_incref(json_array_get(items, 0)));
+            fg_store_answer_json(q, json_incref(json_array_get(items, 0)));
         json_decref(items);
         return true;
     }
@@ -120,7 +110,7 @@ static bool rs_dlq_read(struct fg_redis_store *s, redisContext *c, struct fg_sto
         if (!q->function || !strcmp(r->element[i]->str, q->function))
             total += strtoll(r->element[i + 1]->str, NULL, 10);
     freeReplyObject(r);
-    rs_answer_json(q, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)total));
+    fg_store_answer_json(q, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)total));
     return true;
 }
 
@@ -220,13 +210,13 @@ static bool rs_test_events(struct fg_redis_store *s, redisContext *c, struct fg_
                 json_array_set(events, j - 1, b);
                 json_array_set_new(events, j, a);
             }
-        rs_answer_json(q, json_pack("{s:o}", "events", events));
+        fg_store_answer_json(q, json_pack("{s:o}", "events", events));
         return true;
     }
     if (q->kind == FG_STORE_TEST_DELETE) {
         if (!(r = redisCommand(c, "HDEL %s %s", key, q->name)))
             return false;
-        rs_answer_json(q, json_pack("{s:i}", "deleted", r->type == REDIS_REPLY_INTEGER ? (int)r->integer : 0));
+        fg_store_answer_json(q, json_pack("{s:i}", "deleted", r->type == REDIS_REPLY_INTEGER ? (int)r->integer : 0));
         freeReplyObject(r);
         return true;
     }
@@ -249,14 +239,9 @@ static bool rs_test_events(struct fg_redis_store *s, redisContext *c, struct fg_
     if (!r)
         return false;
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "%s already has %d saved test events, the most a function keeps: "
-                                   "delete one, or save under one of their names to replace it",
-                 q->function, FG_STORE_TEST_EVENTS_MAX);
-        fg_buf_reset(&q->json);
-        q->status = fg_json_write_message(&q->json, msg) == 0 ? 400 : 500;
+        fg_store_refuse_test_events_full(q);
     } else {
-        rs_answer_json(q, json_pack("{s:s,s:I}", "name", q->name, "updated", (json_int_t)now));
+        fg_store_answer_json(q, json_pack("{s:s,s:I}", "name", q->name, "updated", (json_int_t)now));
     }
     freeReplyObject(r);
     return true;

@@ -23,6 +23,17 @@
 #define RS_READ_MAX 64          /* entries per stream and read */
 #define RS_MOVE_MAX 200         /* due retries moved per look */
 
+/* The i-th function stream (NULL past the last): the array may grow meanwhile (an accept
+ * for a function added by a reload), the streams themselves never move. */
+static struct rs_fn *rs_fn_at(struct fg_redis_store *s, size_t i)
+{
+    struct rs_fn *f;
+    pthread_mutex_lock(&s->lock);
+    f = i < s->n_fns ? s->fns[i] : NULL;
+    pthread_mutex_unlock(&s->lock);
+    return f;
+}
+
 static void rs_wait(struct fg_redis_store *s, long ms)
 {
     struct timespec ts;
@@ -284,12 +295,9 @@ static int rs_look_after(struct fg_redis_store *s)
     freeReplyObject(r);
     pthread_mutex_lock(&s->lock);
     snprintf(consumer, sizeof(consumer), "%s", s->consumer);
-    size_t n = s->n_fns;
     pthread_mutex_unlock(&s->lock);
-    for (size_t i = 0; i < n; i++) {
-        pthread_mutex_lock(&s->lock);
-        struct rs_fn *f = s->fns[i];
-        pthread_mutex_unlock(&s->lock);
+    struct rs_fn *f;
+    for (size_t i = 0; (f = rs_fn_at(s, i)); i++) {
         int room = f->budget - atomic_load(&f->held);
         char count[16];
         if (room <= 0 || !f->group_ok)
@@ -372,13 +380,8 @@ static int rs_fleet_figures(struct fg_redis_store *s, struct rs_fn *f, const red
 static int rs_rescue(struct fg_redis_store *s, const char *consumer)
 {
     struct fg_async_event *list = NULL;
-    pthread_mutex_lock(&s->lock);
-    size_t total = s->n_fns;
-    pthread_mutex_unlock(&s->lock);
-    for (size_t i = 0; i < total; i++) {
-        pthread_mutex_lock(&s->lock);
-        struct rs_fn *f = s->fns[i];
-        pthread_mutex_unlock(&s->lock);
+    struct rs_fn *f;
+    for (size_t i = 0; (f = rs_fn_at(s, i)); i++) {
         const char *pv[] = { "XPENDING", f->key, RS_GROUP, "-", "+", "200", consumer };
         const char *ids[200 + 5];
         redisReply *p, *r;
@@ -449,13 +452,8 @@ static int rs_counts(struct fg_redis_store *s)
     const char *rv[] = { "HGETALL", key };
     if (!(r = rs_cmd(s, 2, rv, NULL)))
         return -1;
-    pthread_mutex_lock(&s->lock);
-    size_t total = s->n_fns;
-    pthread_mutex_unlock(&s->lock);
-    for (size_t i = 0; i < total; i++) {
-        pthread_mutex_lock(&s->lock);
-        struct rs_fn *f = s->fns[i];
-        pthread_mutex_unlock(&s->lock);
+    struct rs_fn *f;
+    for (size_t i = 0; (f = rs_fn_at(s, i)); i++) {
         if (f->group_ok && rs_fleet_figures(s, f, r) < 0) {
             freeReplyObject(r);
             return -1;
@@ -566,9 +564,7 @@ static int rs_read(struct fg_redis_store *s, int block_ms)
     pthread_mutex_unlock(&s->lock);
     /* Round-robin start so that many functions share the 64 slots of one read. */
     for (size_t k = 0; k < total && n < 64; k++) {
-        pthread_mutex_lock(&s->lock);
-        struct rs_fn *f = s->fns[(s->rr + k) % total];
-        pthread_mutex_unlock(&s->lock);
+        struct rs_fn *f = rs_fn_at(s, (s->rr + k) % total);
         int room = f->budget - atomic_load(&f->held);
         if (room <= 0)
             continue;

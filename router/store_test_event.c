@@ -18,23 +18,6 @@
 
 #include "../core/json_write.h"
 
-/* q->json := {"message": text}, status 400. */
-static void test_event_refuse(struct fg_store_query *q, const char *text)
-{
-    fg_buf_reset(&q->json);
-    q->status = fg_json_write_message(&q->json, text) == 0 ? 400 : 500;
-}
-
-/* q->json := the compact dump of o (taken). */
-static void test_event_answer(struct fg_store_query *q, json_t *o)
-{
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    fg_buf_reset(&q->json);
-    q->status = text && fg_buf_append(&q->json, text, strlen(text)) == 0 ? 200 : 500;
-    free(text);
-    json_decref(o);
-}
-
 /* {"events": [{"name", "event", "updated"}]} sorted by name. */
 static int test_event_list(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
@@ -65,7 +48,7 @@ static int test_event_list(struct fg_sqlite_store *s, struct fg_store_query *q)
         json_decref(o);
         return rc;
     }
-    test_event_answer(q, o);
+    fg_store_answer_json(q, o);
     return SQLITE_OK;
 }
 
@@ -74,7 +57,6 @@ static int test_event_save(struct fg_sqlite_store *s, struct fg_store_query *q)
 {
     long long now = fg_now_ms();
     sqlite3_stmt *st = NULL;
-    char msg[256];
     int rc;
 
     if ((rc = sqlite3_prepare_v2(s->db, "INSERT INTO test_events(function, name, event, updated_ms)"
@@ -94,13 +76,10 @@ static int test_event_save(struct fg_sqlite_store *s, struct fg_store_query *q)
     if (rc != SQLITE_DONE)
         return rc;
     if (sqlite3_changes(s->db) == 0) {
-        snprintf(msg, sizeof(msg), "%s already has %d saved test events, the most a function keeps: "
-                                   "delete one, or save under one of their names to replace it",
-                 q->function, FG_STORE_TEST_EVENTS_MAX);
-        test_event_refuse(q, msg);
+        fg_store_refuse_test_events_full(q);
         return SQLITE_OK;
     }
-    test_event_answer(q, json_pack("{s:s,s:I}", "name", q->name, "updated", (json_int_t)now));
+    fg_store_answer_json(q, json_pack("{s:s,s:I}", "name", q->name, "updated", (json_int_t)now));
     return SQLITE_OK;
 }
 
@@ -118,7 +97,7 @@ static int test_event_delete(struct fg_sqlite_store *s, struct fg_store_query *q
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return rc;
-    test_event_answer(q, json_pack("{s:i}", "deleted", sqlite3_changes(s->db)));
+    fg_store_answer_json(q, json_pack("{s:i}", "deleted", sqlite3_changes(s->db)));
     return SQLITE_OK;
 }
 

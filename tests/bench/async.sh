@@ -49,12 +49,7 @@ $3
 CFG
 }
 
-cat > "$tmp/event.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$payload'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Amz-Invocation-Type"] = "Event"
-LUA
+bench_event_lua "$tmp/event.lua" "$payload"
 
 # accept_rate RUN PORT [BEFORE_HOOK] → "req/s p50_ms p99_ms non2xx" (RUN marked invalid on
 # errors); the hook runs between the warm-up and the measured run
@@ -88,11 +83,7 @@ fngate_stop mem
 
 # (c), (d): one redis-server, appendfsync switched between the runs; each run's LPUSH
 # count and failures are read back from the server's own command statistics.
-rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync everysec \
-  --save '' --daemonize no > "$tmp/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do redis-cli -p "$rport" ping > /dev/null 2>&1 && break; sleep 0.05; done
+bench_redis_start everysec
 # lpush_rate RUN FSYNC N → LPUSHes per second (RUN marked invalid on errors or a short count)
 lpush_rate() {
   local out rps stats

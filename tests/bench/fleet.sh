@@ -27,11 +27,7 @@ mkdir -p "$tmp/echo"
 cp "$build/fg-echo-bootstrap" "$tmp/echo/bootstrap"
 payload='{"order":12345,"item":"x"}'
 
-rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync always \
-  --save '' --daemonize no > "$tmp/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do redis-cli -p "$rport" ping > /dev/null 2>&1 && break; sleep 0.05; done
+bench_redis_start always
 
 # config NAME STATE(sqlite|redis) RATE_LINE [STATE_DIR]: the echo function; each worker counts
 # the events it ran in $tmp/count-NAME (ECHO_COUNT_DIR, see echo_bootstrap.c)
@@ -56,12 +52,7 @@ $3
 CFG
 }
 
-cat > "$tmp/event.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$payload'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Amz-Invocation-Type"] = "Event"
-LUA
+bench_event_lua "$tmp/event.lua" "$payload"
 url() { echo "http://127.0.0.1:$(fngate_port "$1")/2015-03-31/functions/Echo/invocations"; }
 
 # accept_rate RUN NODE... → "events/s non2xx": the connections split evenly over the nodes,

@@ -141,6 +141,26 @@ bench_rate() { /usr/bin/python3 -c "import sys; print('%.0f' % (int(sys.argv[1])
 
 bench_round() { if [ -n "${1:-}" ]; then printf '%.0f\n' "$1"; else echo -; fi; }
 
+# bench_redis_start FSYNC: a redis-server in $tmp (appendonly, appendfsync FSYNC) on a free
+# port, left in $rport, stopped with the bench
+bench_redis_start() {
+  rport=$(free_port)
+  redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync "$1" \
+    --save '' --daemonize no > "$tmp/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do redis-cli -p "$rport" ping > /dev/null 2>&1 && break; sleep 0.05; done
+}
+
+# bench_event_lua FILE PAYLOAD: a wrk script that POSTs PAYLOAD as an Event invoke
+bench_event_lua() {
+  cat > "$1" <<LUA
+wrk.method = "POST"
+wrk.body = '$2'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Amz-Invocation-Type"] = "Event"
+LUA
+}
+
 echo_counted() { cat "$1"/* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'; }
 
 bench_invalid() {
