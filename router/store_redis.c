@@ -487,7 +487,8 @@ enum fg_store_claim fg_redis_store_claimed(struct fg_redis_store *s, struct fg_a
 
 bool fg_redis_store_up(const struct fg_redis_store *s)
 {
-    return atomic_load(&s->up);
+    /* Also the lease: a node cut off from Redis is not ready even with no accept to notice. */
+    return atomic_load(&s->up) && fg_now_ms() < atomic_load(&s->lease_until);
 }
 
 int fg_redis_store_lease(struct fg_redis_store *s, const char *name, const char *prefix, fg_store_lease_fn *cb,
@@ -851,7 +852,8 @@ static void rs_round(struct fg_redis_store *s, struct rs_op *list)
         /* state.replicas: accepts are answered once that many replicas have them too. */
         wait = wait && s->conf->state.replicas;
         if (wait)
-            redisAppendCommand(s->wc, "WAIT %d %d", s->conf->state.replicas, s->cmd_ms);
+            /* half the command timeout: the answer must come before the socket gives up */
+            redisAppendCommand(s->wc, "WAIT %d %d", s->conf->state.replicas, s->cmd_ms / 2);
         while ((op = sent)) {
             bool held = wait && op->kind == RS_ACCEPT;   /* rs_receive keeps it (else frees it) */
             sent = op->next;

@@ -647,7 +647,7 @@ void *fg_rs_reader_main(void *arg)
     struct fg_redis_store *s = arg;
     long long next_beat = 0, next_look = 0, next_count = 0, next_rescue = 0;
     int beat = s->vis_ms / 4, block = s->cmd_ms / 2 < 200 ? s->cmd_ms / 2 : 200;
-    bool idle = false;
+    bool idle = false, lapsed = false;
 
     while (!atomic_load(&s->stopping)) {
         long long now = fg_now_ms();
@@ -674,10 +674,17 @@ void *fg_rs_reader_main(void *arg)
             next_beat = now + beat;
         }
         if (fg_now_ms() >= atomic_load(&s->lease_until)) {
+            if (!lapsed)
+                fg_log(FG_LOG_ERROR, "store", "state store %s: this node could not renew its lease in time; it is not ready and starts nothing until it can",
+                       s->url);
+            lapsed = true;
             rs_leases_expired(s);
             rs_wait(s, 50);
             continue;
         }
+        if (lapsed)
+            fg_log(FG_LOG_INFO, "store", "state store %s: this node's lease holds again", s->url);
+        lapsed = false;
         if (now >= next_look) {
             if (rs_look_after(s) < 0)
                 continue;
