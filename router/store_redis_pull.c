@@ -386,8 +386,8 @@ static int rs_rescue(struct fg_redis_store *s, const char *consumer)
         const char *ids[200 + 5];
         redisReply *p, *r;
         int n = 0;
-        if (!f->group_ok)
-            continue;
+        if (!f->group_ok && rs_group(s, f) < 0)
+            goto broke;
         if (!(p = rs_cmd(s, 7, pv, NULL)))
             goto broke;
         ids[n++] = "XCLAIM";
@@ -697,7 +697,7 @@ void *fg_rs_reader_main(void *arg)
             pthread_mutex_unlock(&s->lock);
             if (rs_rescue(s, consumer) < 0)
                 continue;
-            next_rescue = now + 60000;
+            next_rescue = now + beat;
         }
         if (now >= next_count) {
             if (rs_counts(s) < 0)
