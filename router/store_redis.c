@@ -28,6 +28,10 @@
 
 #define RS_BACKOFF_MIN_MS 100
 #define RS_BACKOFF_MAX_MS 2000
+/* A mark's hash field: "s:" or "f:" and its key, which for a file is "TRIGGER/relative path"
+ * (a path under a watched folder may be long: it must never be cut, or two files would
+ * share one index entry and the second would never fire). */
+#define RS_MARK_FIELD_MAX (2 + 8300)
 /* Arguments of one command at most (an event's fields and a script's own). */
 #define RS_ARGS_MAX 40
 
@@ -565,7 +569,7 @@ static void rs_send_op(struct fg_redis_store *s, redisContext *c, struct rs_op *
         }
         if (ev->mark.kind) {
             rs_key(s, k2, sizeof(k2), "marks", NULL);
-            char field[600], value[64];
+            char field[RS_MARK_FIELD_MAX], value[64];
             snprintf(field, sizeof(field), "%c:%s", ev->mark.kind == FG_MARK_SCHEDULE ? 's' : 'f', ev->mark.key);
             snprintf(value, sizeof(value), "%lld %lld", ev->mark.a, ev->mark.b);
             args_str(&a, "EVAL");
@@ -685,7 +689,7 @@ static void rs_send_op(struct fg_redis_store *s, redisContext *c, struct rs_op *
         args_send(c, &a);
         return;
     case RS_MARK: {
-        char field[600], value[64];
+        char field[RS_MARK_FIELD_MAX], value[64];
         rs_key(s, k2, sizeof(k2), "marks", NULL);
         snprintf(field, sizeof(field), "%c:%s", op->mark.kind == FG_MARK_SCHEDULE ? 's' : 'f', op->mark.key);
         snprintf(value, sizeof(value), "%lld %lld", op->mark.a, op->mark.b);
