@@ -136,13 +136,13 @@ static int cfn_ref(struct fg_cfn *c, struct fy_node *at, const char *name, const
     if ((rc = cfn_resource_name(c, name, res, &nb)) < 0 || (rc = fg_buf_append(&nb, "", 0)) < 0)
         goto out;
     if (!attr && (!t || t->ref == 0))
-        rc = fg_buf_append(out, nb.data, nb.len - 1);
+        rc = fg_buf_append(out, nb.data, nb.len);
     else if (!attr && t->ref == 2)
         rc = cfn_printf(out, "https://sqs.%s.amazonaws.com/%s/%s", c->region, c->account, nb.data);
     else if (t && (!attr || !strcmp(attr, "Arn") || !strcmp(attr, "StreamArn") || !strcmp(attr, "TopicArn")))
         rc = cfn_printf(out, t->arn, c->region, c->account, nb.data);
     else if (attr && (!strcmp(attr, "QueueName") || !strcmp(attr, "TopicName") || !strcmp(attr, "Name")))
-        rc = fg_buf_append(out, nb.data, nb.len - 1);
+        rc = fg_buf_append(out, nb.data, nb.len);
     else if (attr && t && t->ref == 2 && !strcmp(attr, "QueueUrl"))
         rc = cfn_printf(out, "https://sqs.%s.amazonaws.com/%s/%s", c->region, c->account, nb.data);
     else

@@ -30,6 +30,16 @@ struct fg_conf_pos fg_doc_pos(struct fy_node *n)
     return pos.line ? pos : (struct fg_conf_pos){ 1, 1 };
 }
 
+struct fg_conf_pos fg_doc_key_pos(struct fy_node *map, const char *key)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    while (map && fy_node_is_mapping(map) && (pair = fy_node_mapping_iterate(map, &it)))
+        if (fg_doc_text(fy_node_pair_key(pair)) && !strcmp(fg_doc_text(fy_node_pair_key(pair)), key))
+            return fg_doc_pos(fy_node_pair_key(pair));
+    return fg_doc_pos(map);
+}
+
 struct fy_node *fg_doc_get(struct fy_node *map, const char *key)
 {
     struct fy_node_pair *pair;
@@ -140,6 +150,36 @@ int fg_doc_warn(struct fg_conf_parser *p, const char *key, struct fg_conf_pos po
         return -ENOMEM;
     p->conf->warnings = grown;
     p->conf->n_warnings++;
+    return 0;
+}
+
+static bool doc_in(const char *k, const char *const *list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (!strcmp(k, list[i]))
+            return true;
+    return false;
+}
+
+int fg_doc_unsupported(struct fg_conf_parser *p, struct fy_node *map, const char *where, const char *const *known,
+                       const char *const *quiet)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    int rc;
+
+    if (!map || !fy_node_is_mapping(map))
+        return 0;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        const char *k = fg_doc_text(fy_node_pair_key(pair));
+        char id[300];
+        if (!k || doc_in(k, known) || doc_in(k, quiet))
+            continue;
+        snprintf(id, sizeof(id), "%s.%s", where, k);
+        if ((rc = fg_doc_warn(p, id, fg_doc_pos(fy_node_pair_key(pair)), "%s%s%s is not supported by fngate and is ignored",
+                              where[0] ? where : "", where[0] ? "." : "", k)) < 0)
+            return rc;
+    }
     return 0;
 }
 

@@ -24,6 +24,9 @@ const char *fg_doc_text(struct fy_node *n);
  * item's; 1:1 when it was made here. */
 struct fg_conf_pos fg_doc_pos(struct fy_node *n);
 
+/* Where map's key is written (map's own place when it has no such key). */
+struct fg_conf_pos fg_doc_key_pos(struct fy_node *map, const char *key);
+
 /* The value of key in mapping map (compared as text, not parsed), or NULL. Borrowed. */
 struct fy_node *fg_doc_get(struct fy_node *map, const char *key);
 
@@ -51,6 +54,11 @@ struct fy_node *fg_doc_seq_at(struct fy_node *map, const char *key);
  * (the same key again is not repeated). 0 or -ENOMEM. */
 int fg_doc_warn(struct fg_conf_parser *p, const char *key, struct fg_conf_pos pos, const char *fmt, ...)
     FG_PRINTF(4, 5) FG_MUST_CHECK;
+
+/* Warns once per key for every key of map not in known[] nor in quiet[] (keys that only
+ * matter to a deployment, ignored without a word). where: "provider", "functions.*". */
+int fg_doc_unsupported(struct fg_conf_parser *p, struct fy_node *map, const char *where, const char *const *known,
+                       const char *const *quiet) FG_MUST_CHECK;
 
 /* True when s is a whole ${...} or any text with "${" inside (a variable left unresolved). */
 bool fg_doc_has_var(const char *s);

@@ -32,47 +32,6 @@ static struct fg_conf_pos sls_pos(struct fy_node *n)
     return fg_doc_pos(n);
 }
 
-/* Where map's key is written. */
-static struct fg_conf_pos sls_key_pos(struct fy_node *map, const char *key)
-{
-    struct fy_node_pair *pair;
-    void *it = NULL;
-    while ((pair = fy_node_mapping_iterate(map, &it)))
-        if (fg_doc_text(fy_node_pair_key(pair)) && !strcmp(fg_doc_text(fy_node_pair_key(pair)), key))
-            return fg_doc_pos(fy_node_pair_key(pair));
-    return (struct fg_conf_pos){ 1, 1 };
-}
-
-static bool sls_in(const char *k, const char *const *list)
-{
-    for (size_t i = 0; list && list[i]; i++)
-        if (!strcmp(k, list[i]))
-            return true;
-    return false;
-}
-
-int fg_sls_unsupported(struct fg_sls *s, struct fy_node *map, const char *where, const char *const *known,
-                       const char *const *quiet)
-{
-    struct fy_node_pair *pair;
-    void *it = NULL;
-    int rc;
-
-    if (!map || !fy_node_is_mapping(map))
-        return 0;
-    while ((pair = fy_node_mapping_iterate(map, &it))) {
-        const char *k = fg_doc_text(fy_node_pair_key(pair));
-        char id[300];
-        if (!k || sls_in(k, known) || sls_in(k, quiet))
-            continue;
-        snprintf(id, sizeof(id), "%s.%s", where, k);
-        if ((rc = fg_doc_warn(s->p, id, sls_pos(fy_node_pair_key(pair)), "%s%s%s is not supported by fngate and is ignored",
-                              where[0] ? where : "", where[0] ? "." : "", k)) < 0)
-            return rc;
-    }
-    return 0;
-}
-
 /* httpApi's {allowedOrigins, ...} or http's {origin(s), headers, allowCredentials, maxAge}. */
 int fg_sls_cors(struct fg_sls *s, struct fy_node *map, struct fy_node *val, const char *method)
 {
@@ -100,10 +59,12 @@ int fg_sls_cors(struct fg_sls *s, struct fy_node *map, struct fy_node *val, cons
             (rc = fg_doc_set_copy(cors, pairs[i][1], fg_doc_get(val, pairs[i][0]))) < 0)
             return rc;
     /* http's per-route form lists no methods: the route's own, as the Framework does */
-    if (method && !fg_doc_get(cors, "allow_methods") &&
-        (rc = fg_doc_set(cors, "allow_methods", fg_doc_str(d, "%s", strcasecmp(method, "any") ? method : "*"))) < 0)
-        return rc;
-    return fg_sls_unsupported(s, val, "cors", known, quiet);
+    if (method && !fg_doc_get(cors, "allow_methods")) {
+        struct fy_node *list = fg_doc_seq_at(cors, "allow_methods");
+        if (!list || fy_node_sequence_append(list, fg_doc_str(d, "%s", strcasecmp(method, "any") ? method : "*")) < 0)
+            return -ENOMEM;
+    }
+    return fg_doc_unsupported(s->p, val, "cors", known, quiet);
 }
 
 /* provider.httpApi.authorizers: NAME: {type, identitySource, issuerUrl, audience,
@@ -147,7 +108,7 @@ static int sls_authorizers(struct fg_sls *s, struct fy_node *auths, struct fy_no
         if ((fn = fg_doc_get_text(a, "functionName")) || (fn = fg_doc_get_text(a, "functionArn")))
             if ((rc = fg_doc_set(o, "function", fg_doc_str(fy_node_document(o), "%s", fg_doc_arn_name(fn, buf, sizeof(buf))))) < 0)
                 return rc;
-        if ((rc = fg_sls_unsupported(s, a, "provider.httpApi.authorizers.*", known, NULL)) < 0)
+        if ((rc = fg_doc_unsupported(s->p, a, "provider.httpApi.authorizers.*", known, NULL)) < 0)
             return rc;
     }
     return 0;
@@ -238,7 +199,7 @@ static int sls_provider_read(struct fg_sls *s, struct fy_node *prov)
     if (iam && fy_node_is_mapping(iam)) {
         static const char *const role_known[] = { "statements", NULL };
         static const char *const role_quiet[] = { "name", "path", "tags", NULL };
-        if ((rc = fg_sls_unsupported(s, iam, "provider.iam.role", role_known, role_quiet)) < 0)
+        if ((rc = fg_doc_unsupported(s->p, iam, "provider.iam.role", role_known, role_quiet)) < 0)
             return rc;
     }
     if (fg_doc_get(prov, "logRetentionInDays")) {
@@ -262,10 +223,10 @@ static int sls_provider_read(struct fg_sls *s, struct fy_node *prov)
                 return rc;
         }
         if ((rc = sls_authorizers(s, fg_doc_get(http, "authorizers"), gw)) < 0 ||
-            (rc = fg_sls_unsupported(s, http, "provider.httpApi", http_known, http_quiet)) < 0)
+            (rc = fg_doc_unsupported(s->p, http, "provider.httpApi", http_known, http_quiet)) < 0)
             return rc;
     }
-    return fg_sls_unsupported(s, prov, "provider", known, quiet);
+    return fg_doc_unsupported(s->p, prov, "provider", known, quiet);
 }
 
 static int sls_provider(struct fg_sls *s, struct fy_node *prov)
@@ -337,7 +298,7 @@ static int sls_url(struct fg_sls *s, struct fy_node *url, struct fy_node *out)
         return rc;
     {
         static const char *const known[] = { "authorizer", "invokeMode", "cors", NULL };
-        return fg_sls_unsupported(s, url, "functions.*.url", known, NULL);
+        return fg_doc_unsupported(s->p, url, "functions.*.url", known, NULL);
     }
 }
 
@@ -380,7 +341,7 @@ static int sls_function(struct fg_sls *s, const char *name, struct fy_node *fn, 
         return rc;
     if ((rc = fg_sls_events(s, name, fg_doc_get(fn, "events"), out)) < 0)
         return rc;
-    return fg_sls_unsupported(s, fn, "functions.*", known, quiet);
+    return fg_doc_unsupported(s->p, fn, "functions.*", known, quiet);
 }
 
 static bool sls_detect(struct fy_node *root)
@@ -458,16 +419,16 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
             rc = rc < 0 ? rc : -ENOMEM;
     }
     if (rc == 0 && fg_doc_get(root, "plugins"))
-        rc = fg_doc_warn(p, "plugins", sls_key_pos(root, "plugins"), "plugins are not run by fngate "
+        rc = fg_doc_warn(p, "plugins", fg_doc_key_pos(root, "plugins"), "plugins are not run by fngate "
                          "(serverless-offline is not needed: fngate serves the functions itself)");
     if (rc == 0 && res)
-        rc = fg_doc_warn(p, "resources", sls_key_pos(root, "resources"), "resources: fngate creates no "
+        rc = fg_doc_warn(p, "resources", fg_doc_key_pos(root, "resources"), "resources: fngate creates no "
                          "CloudFormation resources; it reads their names for Ref and GetAtt");
     if (rc == 0 && (pair = NULL, fg_doc_get(fg_doc_get(root, "package"), "artifact")))
         rc = fg_doc_warn(p, "package.artifact", sls_pos(fg_doc_get(root, "package")),
                          "package.artifact: fngate runs the code in the file's directory, not a built archive");
     if (rc == 0)
-        rc = fg_sls_unsupported(&s, root, "", known, quiet);
+        rc = fg_doc_unsupported(p, root, "", known, quiet);
     if (rc < 0) {
         fy_document_destroy(out);
         return rc;

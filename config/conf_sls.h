@@ -18,11 +18,6 @@ struct fg_sls {
     bool s3_used;                /* an s3 event: the S3 endpoint is turned on */
 };
 
-/* Warns once per key for every key of map not in known[] nor in quiet[] (keys that only
- * matter to a deployment, ignored without a word). where: "provider", "function *". */
-int fg_sls_unsupported(struct fg_sls *s, struct fy_node *map, const char *where, const char *const *known,
-                       const char *const *quiet) FG_MUST_CHECK;
-
 /* The function fname's `events:` (serverless.yml's list) appended to out's `events:`. */
 int fg_sls_events(struct fg_sls *s, const char *fname, struct fy_node *events, struct fy_node *out) FG_MUST_CHECK;
 

@@ -128,7 +128,7 @@ static int ev_http(struct sls_ev *e, struct fy_node *val, bool rest)
         if (rc == 0)
             rc = ev_authorizer(e, fg_doc_get(val, "authorizer"), out);
         if (rc == 0)
-            rc = fg_sls_unsupported(e->s, val, rest ? "events.http" : "events.httpApi", rest ? rest_known : api_known,
+            rc = fg_doc_unsupported(e->s->p, val, rest ? "events.http" : "events.httpApi", rest ? rest_known : api_known,
                                     rest ? rest_quiet : NULL);
         if (rc == 0 && rest) {
             const char *integ = fg_doc_get_text(val, "integration");
@@ -169,7 +169,7 @@ static int ev_schedule(struct sls_ev *e, const char *fname, struct fy_node *val)
     }
     if (!val || !fy_node_is_mapping(val) || !(rate = fg_doc_get(val, "rate")))
         return fg_conf_fail(e->s->p, ev_pos(val), "schedule: expected rate(...) / cron(...) or {rate: ...}");
-    if ((rc = fg_sls_unsupported(e->s, val, "events.schedule", known, NULL)) < 0)
+    if ((rc = fg_doc_unsupported(e->s->p, val, "events.schedule", known, NULL)) < 0)
         return rc;
     if (fg_doc_get(val, "inputPath") || fg_doc_get(val, "inputTransformer"))
         if ((rc = fg_doc_warn(e->s->p, "schedule.input*", ev_pos(val), "schedule: inputPath and inputTransformer "
@@ -218,7 +218,7 @@ static int ev_s3(struct sls_ev *e, struct fy_node *val)
             (rc = fg_doc_set_copy(out, "suffix", fg_doc_get(r, "suffix"))) < 0)
             return rc;
     }
-    return fg_sls_unsupported(e->s, val, "events.s3", known, NULL);
+    return fg_doc_unsupported(e->s->p, val, "events.s3", known, NULL);
 }
 
 /* sqs / sns / stream / kafka: the source's location, then the batching keys. */
@@ -323,7 +323,7 @@ static int ev_source(struct sls_ev *e, const char *sls_kind, struct fy_node *val
         }
     }
     if (rc == 0 && fy_node_is_mapping(val))
-        rc = fg_sls_unsupported(e->s, val, sqs ? "events.sqs" : sns ? "events.sns" : kafka ? "events.kafka" : "events.stream",
+        rc = fg_doc_unsupported(e->s->p, val, sqs ? "events.sqs" : sns ? "events.sns" : kafka ? "events.kafka" : "events.stream",
                                 sqs ? sqs_known : sns ? sns_known : kafka ? kafka_known : stream_known, NULL);
     return rc;
 }

@@ -146,7 +146,7 @@ static struct fy_document *vars_file(struct vars *v, struct fy_node *at, const c
         return NULL;
     }
     v->p->name = path;   /* its syntax errors are its own */
-    if (fg_conf_yaml_parse(v->p, b.data, b.len - 1, &doc) == 0 && doc) {
+    if (fg_conf_yaml_parse(v->p, b.data, b.len, &doc) == 0 && doc) {
         v->p->src_docs[v->p->n_src_docs++] = doc;
         v->p->src_texts[v->p->n_src_texts++] = b.data;   /* the document points into it */
         b.data = NULL;
