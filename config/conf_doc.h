@@ -104,6 +104,11 @@ int fg_doc_source(struct fg_conf_parser *p, struct fy_node *section, const char 
  * qualifier); a plain name is itself. Written into buf, which is returned. */
 const char *fg_doc_arn_name(const char *arn, char *buf, size_t size);
 
+/* conf_sources.c: s3 events need the S3 endpoint: top's `s3` made when missing (loopback
+ * port 9000, buckets under the state directory), with create_buckets, as the Framework and
+ * CloudFormation create the buckets of s3 events. 0 or -ENOMEM. */
+int fg_doc_s3_endpoint(struct fy_node *top) FG_MUST_CHECK;
+
 /* conf_sls_vars.c: src with serverless.yml's variables resolved, as a new document in *out
  * (owned: fy_document_destroy). 0 or a negative code with the error set. */
 int fg_conf_sls_vars(struct fg_conf_parser *p, struct fy_document *src, struct fy_document **out) FG_MUST_CHECK;

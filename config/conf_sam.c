@@ -400,13 +400,8 @@ int fg_conf_sam_translate(struct fg_conf_parser *p, struct fy_document **doc)
         else
             others++;
     }
-    if (rc == 0 && s.s3_used && !fg_doc_get(s.top, "s3")) {
-        struct fy_node *s3 = fg_doc_map_at(s.top, "s3");
-        const char *sd = fg_doc_get_text(s.top, "state_dir");
-        if (!s3 || (rc = fg_doc_set(s3, "listen", fg_doc_str(out, "127.0.0.1:9000"))) < 0 ||
-            (rc = fg_doc_set(s3, "root", fg_doc_str(out, "%s/s3", sd ? sd : ".fngate"))) < 0)
-            rc = rc < 0 ? rc : -ENOMEM;
-    }
+    if (rc == 0 && s.s3_used)
+        rc = fg_doc_s3_endpoint(s.top);
     if (rc == 0 && others)
         rc = fg_doc_warn(p, "Resources", fg_doc_key_pos(root, "Resources"), "Resources: fngate creates no resources "
                          "(%d besides functions); it reads their names for Ref and GetAtt", others);

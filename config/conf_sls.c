@@ -410,14 +410,8 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
         }
         rc = sls_function(&s, name, fy_node_pair_value(pair), ofns);
     }
-    if (rc == 0 && s.s3_used && !fg_doc_get(s.top, "s3")) {
-        /* s3 events need the S3 endpoint: on loopback, buckets under the state directory */
-        struct fy_node *s3 = fg_doc_map_at(s.top, "s3");
-        if (!s3 || (rc = fg_doc_set(s3, "listen", fg_doc_str(out, "127.0.0.1:9000"))) < 0 ||
-            (rc = fg_doc_set(s3, "root", fg_doc_str(out, "%s/s3", fg_doc_get_text(s.top, "state_dir") ?
-                                                    fg_doc_get_text(s.top, "state_dir") : ".fngate"))) < 0)
-            rc = rc < 0 ? rc : -ENOMEM;
-    }
+    if (rc == 0 && s.s3_used)
+        rc = fg_doc_s3_endpoint(s.top);
     if (rc == 0 && fg_doc_get(root, "plugins"))
         rc = fg_doc_warn(p, "plugins", fg_doc_key_pos(root, "plugins"), "plugins are not run by fngate "
                          "(serverless-offline is not needed: fngate serves the functions itself)");

@@ -108,3 +108,20 @@ int fg_doc_source(struct fg_conf_parser *p, struct fy_node *section, const char 
         return rc;
     return 0;
 }
+
+int fg_doc_s3_endpoint(struct fy_node *top)
+{
+    struct fy_document *d = fy_node_document(top);
+    struct fy_node *s3 = fg_doc_get(top, "s3");
+    const char *sd = fg_doc_get_text(top, "state_dir");
+    int rc;
+
+    if (!s3) {
+        if (!(s3 = fg_doc_map_at(top, "s3")) || (rc = fg_doc_set(s3, "listen", fg_doc_str(d, "127.0.0.1:9000"))) < 0 ||
+            (rc = fg_doc_set(s3, "root", fg_doc_str(d, "%s/s3", sd ? sd : ".fngate"))) < 0)
+            return -ENOMEM;
+    }
+    if (fy_node_is_mapping(s3) && !fg_doc_get(s3, "create_buckets"))
+        return fg_doc_set(s3, "create_buckets", fg_doc_str(d, "true"));
+    return 0;
+}

@@ -517,6 +517,7 @@ static const struct fg_conf_key conf_s3_keys[] = {
       .parse = conf_parse_credentials },
     { .name = "max_connections_per_client", .type = FG_CONF_INT, .offset = offsetof(struct fg_conf_s3, max_conns_per_client),
       .min = 0, .max = 1000000 },
+    { .name = "create_buckets", .type = FG_CONF_BOOL, .offset = offsetof(struct fg_conf_s3, create_buckets) },
     FG_CONF_KEY_END,
 };
 

@@ -83,6 +83,8 @@ struct fg_conf_s3 {
     const char *root;        /* absolute */
     struct fg_conf_credentials credentials;   /* n 0: requests are not authenticated */
     int max_conns_per_client;  /* open connections from one client address; 0: no cap */
+    bool create_buckets;     /* the buckets s3 events name are made at start (a serverless.yml's
+                              * or SAM template's, as the Framework and CloudFormation make them) */
 };
 
 enum fg_invoke_auth_mode {

@@ -587,6 +587,22 @@ static void s3_on_completed(void *cls, struct MHD_Connection *conn, void **con_c
 
 /* ------------------------------------------------------------------ API */
 
+/* The buckets of s3 events, made when missing; one that cannot be is logged (its uploads
+ * then get NoSuchBucket, as on S3). */
+static void s3_create_buckets(struct fg_s3_server *s)
+{
+    const struct fg_config *conf = s->conf;
+    for (size_t i = 0; i < conf->n_functions; i++) {
+        const struct fg_conf_event *ev;
+        for (size_t j = 0; (ev = fg_conf_event_of(&conf->functions[i], "s3", j)); j++) {
+            const struct fg_conf_s3_event *e = ev->conf;
+            struct fg_s3_error se;
+            if (fg_s3_store_bucket_create(&s->store, e->bucket, &se) < 0)
+                fg_log(FG_LOG_WARN, "s3", "bucket %s: %s", e->bucket, se.message);
+        }
+    }
+}
+
 int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct fg_s3_server **out, struct fg_err *err)
 {
     struct fg_s3_server *s = calloc(1, sizeof(*s));
@@ -619,6 +635,8 @@ int fg_s3_start(const struct fg_config *conf, struct fg_router *router, struct f
         fg_s3_free(s);
         return rc;
     }
+    if (conf->s3.create_buckets)
+        s3_create_buckets(s);
     *out = s;
     return 0;
 }

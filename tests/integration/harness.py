@@ -190,7 +190,7 @@ class Gateway:
     gateway's certificate against cafile (a test CA; see test_tls.Certs)."""
 
     def __init__(self, tmp, config, args=(), extra_env=None, cafile=None, preexec_fn=None, isolated=False,
-                 binary=None):
+                 binary=None, config_name="fngate.yaml"):
         self.tmp = tmp
         self.binary = binary or FNGATE      # another fngate (an installed copy: test_install)
         # Isolation (router/sandbox.c) is on by default in fngate; most tests share files
@@ -199,11 +199,13 @@ class Gateway:
         # FNGATE_ISOLATE_ALL=1 runs every test isolated (to find which ones can be).
         if os.environ.get("FNGATE_ISOLATE_ALL") == "1":
             isolated = True
-        if not isolated and not re.search(r"^isolation:", config, re.M):
+        # A serverless.yml or template.yaml (config_name) is served as written: it says
+        # isolation in its custom.fngate / Metadata.fngate section when it needs to.
+        if not isolated and not re.search(r"^isolation:", config, re.M) and config_name == "fngate.yaml":
             config = config.rstrip("\n") + "\nisolation: {enabled: false}\n" if config.strip() else config
         self.preexec_fn = preexec_fn        # runs in the child before exec (resource limits)
         self.extra_env = extra_env or {}
-        self.config = write(os.path.join(tmp, "fngate.yaml"), config)
+        self.config = write(os.path.join(tmp, config_name), config)
         self.stdout_path = os.path.join(tmp, "fngate.stdout")
         self.stderr_lines = []
         self.port = None
