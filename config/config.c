@@ -187,15 +187,12 @@ static const struct fg_conf_key conf_destination_keys[] = {
     FG_CONF_KEY_END,
 };
 
-static const char *const conf_runtime_names[] = { "python3", "nodejs", "provided", "exec", NULL };
-
 static const char *const conf_scaling_names[] = { "adaptive", "per_request", NULL };
 
 static const char *const conf_network_names[] = { "host", "none", NULL };
 
 static const struct fg_conf_key conf_function_keys[] = {
-    { .name = "runtime", .type = FG_CONF_ENUM, .offset = offsetof(struct fg_conf_function, runtime), .names = conf_runtime_names,
-      .pos_offset = offsetof(struct fg_conf_function, key_pos.runtime) },
+    { .name = "runtime", .type = FG_CONF_CUSTOM, .parse = fg_conf_parse_runtime },
     { .name = "handler", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_function, handler),
       .pos_offset = offsetof(struct fg_conf_function, key_pos.handler) },
     { .name = "code", .type = FG_CONF_STR, .offset = offsetof(struct fg_conf_function, code),
@@ -774,7 +771,8 @@ static int conf_check_function(struct fg_conf_parser *p, struct fg_conf_function
     if ((rc = conf_check_env(p, fn)) < 0)
         return rc;
     if ((int)fn->runtime < 0)
-        return fg_conf_fail(p, fn->pos, "function %s: 'runtime' is required (python3, nodejs, provided or exec)", fn->name);
+        return fg_conf_fail(p, fn->pos, "function %s: 'runtime' is required (python3, nodejs, provided, exec, or "
+                            "Lambda's python3.12, nodejs20.x, java21, ruby3.3, go1.x, provided.al2023)", fn->name);
     if (!fn->code)
         return fg_conf_fail(p, fn->pos, "function %s: 'code' (the directory holding the handler) is required", fn->name);
     if (!(fn->code = fg_conf_abspath(p, fn->code)))
@@ -783,20 +781,23 @@ static int conf_check_function(struct fg_conf_parser *p, struct fg_conf_function
         return fg_conf_fail(p, fn->pos, "function %s: code directory %s does not exist", fn->name, fn->code);
     if (fn->runtime != FG_RUNTIME_PROVIDED && !fn->handler)
         return fg_conf_fail(p, fn->pos, "function %s: 'handler' is required for runtime %s", fn->name,
-                            conf_runtime_names[fn->runtime]);
-    if (fn->runtime == FG_RUNTIME_PROVIDED) {
+                            fn->runtime_written);
+    if (fn->runtime == FG_RUNTIME_PROVIDED || fn->runtime == FG_RUNTIME_GO) {
+        /* go1.x runs the executable its handler names, as Lambda's go1.x did */
         char boot[PATH_MAX];
-        snprintf(boot, sizeof(boot), "%s/bootstrap", fn->code);
-        if (access(boot, X_OK) < 0)
-            return fg_conf_fail(p, fn->pos, "function %s: runtime provided needs an executable %s", fn->name, boot);
+        const char *exe = fn->runtime == FG_RUNTIME_GO ? fn->handler : "bootstrap";
+        snprintf(boot, sizeof(boot), "%s/%s", fn->code, exe);
+        if (strstr(exe, "..") || access(boot, X_OK) < 0)
+            return fg_conf_fail(p, fn->pos, "function %s: runtime %s needs an executable %s", fn->name,
+                                fn->runtime_written, boot);
     }
-    if ((fn->runtime == FG_RUNTIME_PYTHON3 || fn->runtime == FG_RUNTIME_NODEJS) &&
+    if ((fn->runtime == FG_RUNTIME_PYTHON3 || fn->runtime == FG_RUNTIME_NODEJS || fn->runtime == FG_RUNTIME_RUBY) &&
         (!strchr(fn->handler, '.') || fn->handler[0] == '.'))
         return fg_conf_fail(p, fn->pos, "function %s: handler '%s' must be FILE.FUNCTION (e.g. app.lambda_handler)",
                             fn->name, fn->handler);
     if (fn->snapstart && fn->runtime != FG_RUNTIME_PYTHON3 && fn->runtime != FG_RUNTIME_NODEJS)
         return fg_conf_fail(p, fn->pos, "function %s: snapstart needs runtime python3 or nodejs (not %s)", fn->name,
-                            conf_runtime_names[fn->runtime]);
+                            fn->runtime_written);
     if (fn->snapstart && fn->runtime == FG_RUNTIME_PYTHON3 && fn->network == FG_NETWORK_NONE)
         return fg_conf_fail(p, fn->pos, "function %s: snapstart and network: none cannot be combined (restored "
                             "workers are forks of one template, which lives in one network)", fn->name);
@@ -1015,9 +1016,4 @@ size_t fg_conf_count_events(const struct fg_config *conf, const struct fg_conf_e
         for (size_t j = 0; j < conf->functions[i].n_events; j++)
             n += conf->functions[i].events[j].type == type;
     return n;
-}
-
-const char *fg_conf_runtime_name(enum fg_runtime rt)
-{
-    return (unsigned)rt < 4 ? conf_runtime_names[rt] : "?";
 }

@@ -31,6 +31,10 @@ enum fg_runtime {
     FG_RUNTIME_NODEJS,
     FG_RUNTIME_PROVIDED,
     FG_RUNTIME_EXEC,
+    /* Lambda's runtime identifiers only (conf_runtime.c): */
+    FG_RUNTIME_RUBY,         /* ruby3.3: the bundled runtimes/ruby bootstrap on the machine's ruby */
+    FG_RUNTIME_JAVA,         /* java21: the handler's own runtime interface client on the machine's java */
+    FG_RUNTIME_GO,           /* go1.x: the handler is an executable in code (a Runtime API client) */
 };
 
 enum fg_log_format {
@@ -196,6 +200,11 @@ struct fg_conf_url {
     struct fg_conf_pos pos;             /* of the `url` key */
 };
 
+/* The `runtime` key's parser (a FG_CONF_CUSTOM filling the function itself: runtime,
+ * runtime_written, runtime_version), conf_runtime.c. */
+int fg_conf_parse_runtime(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
+                          struct fg_conf_pos kpos, void *field) FG_MUST_CHECK;
+
 /* The `url` key's parser (a FG_CONF_CUSTOM filling struct fg_conf_url). */
 int fg_conf_parse_url(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,
                       struct fg_conf_pos kpos, void *field) FG_MUST_CHECK;
@@ -230,6 +239,8 @@ struct fg_conf_fn_pos {
 struct fg_conf_function {
     const char *name;
     enum fg_runtime runtime;
+    const char *runtime_written;   /* as the file writes it ("python3.12"); NULL when not written */
+    const char *runtime_version;   /* the version a Lambda identifier asks for ("3.12", "20", "21"), or NULL */
     const char *handler;     /* module.function, or the command for exec; NULL for provided */
     const char *code;        /* absolute directory */
     const char *description;
@@ -408,7 +419,7 @@ const struct fg_conf_event *fg_conf_event_of(const struct fg_conf_function *fn, 
 /* How many events of this type the whole configuration has. */
 size_t fg_conf_count_events(const struct fg_config *conf, const struct fg_conf_event_type *type);
 
-/* "python3", ... Static string. */
+/* fngate's name of a runtime kind ("python3", "java"). Static string. */
 const char *fg_conf_runtime_name(enum fg_runtime rt);
 
 #endif

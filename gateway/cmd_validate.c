@@ -6,6 +6,7 @@
 
 #include "../config/config.h"
 #include "../core/url.h"
+#include "../router/interp.h"
 #include "../triggers/http_route.h"
 #include "../triggers/registry.h"
 #include "commands.h"
@@ -112,7 +113,18 @@ int fg_cmd_validate(int argc, char **argv)
     printf("functions:\n");
     for (size_t i = 0; i < conf.n_functions; i++) {
         const struct fg_conf_function *fn = &conf.functions[i];
-        printf("  %s:\n    runtime: %s\n", fn->name, fg_conf_runtime_name(fn->runtime));
+        struct fg_interp in;
+        if (fg_interp_find(fn, &in, &err) < 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            fg_conf_free(&conf);
+            return 1;
+        }
+        if (in.warning[0])
+            fprintf(stderr, "%s: warning: %s\n", path, in.warning);
+        printf("  %s:\n    runtime: %s", fn->name, fn->runtime_written);
+        if (in.path[0])
+            printf(" (%s%s%s)", in.path, in.version[0] ? " " : "", in.version);
+        printf("\n");
         if (fn->handler)
             printf("    handler: %s\n", fn->handler);
         printf("    code: %s\n    memory: %d MB\n    timeout: %d s\n", fn->code, fn->memory_mb, fn->timeout_s);

@@ -34,6 +34,7 @@
 #include "codewatch.h"
 #include "logstore.h"
 #include "metrics.h"
+#include "interp.h"
 #include "router_int.h"
 #include "runtimes.h"
 #include "snapshot.h"
@@ -42,20 +43,6 @@
 
 
 /* ------------------------------------------------------------------ helpers */
-
-static void router_find_exe(const char *name, char out[PATH_MAX])
-{
-    const char *path = getenv("PATH");
-    char dirs[4096];
-    out[0] = '\0';
-    snprintf(dirs, sizeof(dirs), "%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
-    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        snprintf(out, PATH_MAX, "%s/%s", d, name);
-        if (access(out, X_OK) == 0)
-            return;
-    }
-    out[0] = '\0';
-}
 
 struct fg_function *fg_router_function(struct fg_router *r, const char *name)
 {
@@ -68,8 +55,15 @@ struct fg_function *fg_router_function(struct fg_router *r, const char *name)
 int fg_router_function_start(struct fg_function *fn, const struct fg_config *conf, struct fg_err *err)
 {
     const struct fg_conf_function *c = fn->conf;
+    struct fg_interp in;
     int rc;
 
+    /* A language that is not installed stops the start here rather than failing every
+     * invocation; a version that is not installed is one warning per runtime name. */
+    if ((rc = fg_interp_find(c, &in, err)) < 0)
+        return rc;
+    if (in.warning[0])
+        fg_log(FG_LOG_WARN, "router", "%s", in.warning);
     if ((rc = fg_sandbox_hide_list(&fn->router->sandbox, conf, c, &fn->hide)) < 0)
         return fg_err_set(err, rc, "out of memory");
     if ((rc = fg_mkdirs(fn->tmpdir)) < 0)
@@ -515,8 +509,6 @@ int fg_router_new(const struct fg_config *conf, struct fg_loop *loop, int fnlog_
     fg_idgen_init(&r->ids);
     if ((rc = fg_runtimes_locate(conf, r->runtime_dir, err)) < 0)
         goto fail;
-    snprintf(r->python_path, sizeof(r->python_path), "/usr/bin/python3");
-    router_find_exe("node", r->node_path);
     if ((rc = fg_fnlog_init(&r->log, loop->base, fnlog_fd, conf->log_format, err)) < 0)
         goto fail;
     if ((rc = fg_iam_creds_init(&r->creds)) < 0) {

@@ -102,8 +102,6 @@ struct fg_router {
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
     char runtime_dir[PATH_MAX];
-    char python_path[PATH_MAX];
-    char node_path[PATH_MAX];
 };
 
 /* May fn start one more invocation now? The checks run in Lambda's order: the function's

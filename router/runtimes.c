@@ -19,7 +19,11 @@ static const char *runtimes_bootstrap(enum fg_runtime rt)
         return "node/bootstrap.js";
     case FG_RUNTIME_EXEC:
         return "exec/bootstrap.py";
+    case FG_RUNTIME_RUBY:
+        return "ruby/bootstrap.rb";
     case FG_RUNTIME_PROVIDED:
+    case FG_RUNTIME_JAVA:
+    case FG_RUNTIME_GO:
         break;
     }
     return NULL;

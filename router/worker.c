@@ -24,6 +24,7 @@
 
 #include "../core/assert.h"
 #include "../core/log.h"
+#include "interp.h"
 #include "pool.h"
 #include "router_int.h"
 #include "runtime_api.h"
@@ -38,7 +39,7 @@
 /* ------------------------------------------------------------------ environment */
 
 struct worker_exec {
-    char *argv[4];
+    char *argv[12];
     char *envp[WORKER_ENV_MAX + 1];
     char store[16384];          /* the strings argv and envp point into */
     size_t used;
@@ -81,30 +82,59 @@ static int worker_build_exec(struct fg_function *fn, int port, const char *log_s
     const char *rt = fg_sandbox_runtime_dir(&r->sandbox, r->runtime_dir);
     const char *tmp = r->sandbox.on ? "/tmp" : fn->tmpdir;
 
+    struct fg_interp in;
+    int a = 0;
+
     memset(x, 0, sizeof(*x));
+    if (fg_interp_find(c, &in, err) < 0)
+        return err->code;
     switch (c->runtime) {
     case FG_RUNTIME_PYTHON3:
-        x->argv[0] = exec_str(x, "%s", r->python_path);
-        x->argv[1] = exec_str(x, "%s/python/bootstrap.py", rt);
-        EXEC_ENV(x, "AWS_EXECUTION_ENV=AWS_Lambda_python3");
+        x->argv[a++] = exec_str(x, "%s", in.path);
+        x->argv[a++] = exec_str(x, "%s/python/bootstrap.py", rt);
         EXEC_ENV(x, "PYTHONDONTWRITEBYTECODE=1");
         break;
     case FG_RUNTIME_NODEJS:
-        if (!r->node_path[0])
-            return fg_err_set(err, -ENOENT, "function %s: runtime nodejs needs 'node' on PATH", c->name);
-        x->argv[0] = exec_str(x, "%s", r->node_path);
-        x->argv[1] = exec_str(x, "%s/node/bootstrap.js", rt);
-        EXEC_ENV(x, "AWS_EXECUTION_ENV=AWS_Lambda_nodejs");
+        x->argv[a++] = exec_str(x, "%s", in.path);
+        x->argv[a++] = exec_str(x, "%s/node/bootstrap.js", rt);
         EXEC_ENV(x, "NODE_PATH=%s/node_modules", code);
         break;
+    case FG_RUNTIME_RUBY:
+        x->argv[a++] = exec_str(x, "%s", in.path);
+        x->argv[a++] = exec_str(x, "%s/ruby/bootstrap.rb", rt);
+        EXEC_ENV(x, "GEM_PATH=%s/vendor/bundle/ruby:%s/vendor/bundle", code, code);
+        break;
+    case FG_RUNTIME_JAVA:
+        /* Lambda's java runtime: the handler's classes at the top of the package, its jars
+         * in lib/, the runtime interface client among them (fngate bundles no Java). The
+         * flags are the ones Lambda starts its JVMs with: a heap of 85% of the memory,
+         * tiered compilation stopped at C1 for fast starts. */
+        x->argv[a++] = exec_str(x, "%s", in.path);
+        x->argv[a++] = exec_str(x, "-XX:MaxHeapSize=%dm", c->memory_mb * 85 / 100);
+        x->argv[a++] = exec_str(x, "-XX:+UseSerialGC");
+        x->argv[a++] = exec_str(x, "-XX:+TieredCompilation");
+        x->argv[a++] = exec_str(x, "-XX:TieredStopAtLevel=1");
+        x->argv[a++] = exec_str(x, "-Xshare:auto");
+        x->argv[a++] = exec_str(x, "-cp");
+        x->argv[a++] = exec_str(x, "%s:%s/lib/*", code, code);
+        x->argv[a++] = exec_str(x, "com.amazonaws.services.lambda.runtime.api.client.AWSLambda");
+        x->argv[a++] = exec_str(x, "%s", c->handler);
+        break;
     case FG_RUNTIME_PROVIDED:
-        x->argv[0] = exec_str(x, "%s/bootstrap", code);
+        x->argv[a++] = exec_str(x, "%s/bootstrap", code);
+        break;
+    case FG_RUNTIME_GO:
+        x->argv[a++] = exec_str(x, "%s/%s", code, c->handler);
         break;
     case FG_RUNTIME_EXEC:
-        x->argv[0] = exec_str(x, "%s", r->python_path);
-        x->argv[1] = exec_str(x, "%s/exec/bootstrap.py", rt);
+        x->argv[a++] = exec_str(x, "%s", in.path);
+        x->argv[a++] = exec_str(x, "%s/exec/bootstrap.py", rt);
         break;
     }
+    /* As Lambda sets it: AWS_Lambda_python3.12 (fngate's own names as before); custom
+     * runtimes have none. */
+    if (c->runtime != FG_RUNTIME_PROVIDED && c->runtime != FG_RUNTIME_EXEC)
+        EXEC_ENV(x, "AWS_EXECUTION_ENV=AWS_Lambda_%s", c->runtime_written ? c->runtime_written : fg_conf_runtime_name(c->runtime));
     EXEC_ENV(x, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", port);
     if (c->handler)
         EXEC_ENV(x, "_HANDLER=%s", c->handler);
@@ -132,8 +162,9 @@ static int worker_build_exec(struct fg_function *fn, int port, const char *log_s
     for (int i = 0; i < x->n_env; i++)
         if (!x->envp[i])
             goto too_big;
-    if (!x->argv[0])
-        goto too_big;
+    for (int i = 0; i < a; i++)
+        if (!x->argv[i])
+            goto too_big;
     return 0;
 too_big:
     fg_iam_creds_release(&r->creds, x->role.key_id);
@@ -480,7 +511,7 @@ struct fg_worker *fg_worker_spawn(struct fg_function *fn, bool provisioned, stru
      * can reach it. A restored worker's is its template's (set when its request is sent). */
     fg_runtime_api_expect_uid(&w->api, w->sb.netns ? (uid_t)-1 : w->sb.uid != (uid_t)-1 ? w->sb.uid : geteuid());
     if (fg_memlimit_prepare(&r->mem, &w->mem, name, fn->conf->memory_mb,
-                            fn->conf->runtime != FG_RUNTIME_NODEJS, err) < 0)
+                            fn->conf->runtime != FG_RUNTIME_NODEJS && fn->conf->runtime != FG_RUNTIME_JAVA, err) < 0)
         goto fail;
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         fg_err_set(err, -errno, "function %s: pipe: %s", fn->conf->name, strerror(errno));
