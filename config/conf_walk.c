@@ -29,7 +29,9 @@ struct fg_conf_pos fg_conf_node_pos(struct fy_node *n, struct fg_conf_pos fallba
     struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
     const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
     struct fg_conf_pos pos = fallback;
-    if (m) {
+    /* A node a translation made (conf_doc.h) has a mark at 0:0, as only the file's first
+     * token does (a top-level key, whose fallback is 1:1 anyway): it takes the fallback. */
+    if (m && (m->input_pos || m->line || m->column)) {
         pos.line = m->line + 1;
         pos.col = m->column + 1;
     }
@@ -224,8 +226,14 @@ int fg_conf_string(struct fg_conf_parser *p, struct fy_node *n, struct fg_conf_p
         return fg_conf_fail(p, kpos, "%s: a value is required", what);
     if (memchr(s, '\0', len))
         return fg_conf_fail(p, fg_conf_node_pos(n, kpos), "%s: the value contains a NUL byte (\\0)", what);
-    if ((rc = conf_expand(p, fg_conf_node_pos(n, kpos), s, len, &v)) < 0)
+    if (p->raw_scalars) {
+        if (!(v = fg_arena_alloc(&p->conf->arena, len + 1)))
+            return -ENOMEM;
+        memcpy(v, s, len);
+        v[len] = '\0';
+    } else if ((rc = conf_expand(p, fg_conf_node_pos(n, kpos), s, len, &v)) < 0) {
         return rc;
+    }
     *out = v;
     return 0;
 }
@@ -771,7 +779,14 @@ void fg_conf_parser_close(struct fg_conf_parser *p)
 {
     free(p->zones);
     free(p->dests);
+    free(p->warn_keys);
+    for (size_t i = 0; i < p->n_src_docs; i++)
+        fy_document_destroy(p->src_docs[i]);
+    for (size_t i = 0; i < p->n_src_texts; i++)
+        free(p->src_texts[i]);
+    p->n_src_texts = 0;
     p->zones = NULL;
     p->dests = NULL;
-    p->n_zones = p->n_dests = 0;
+    p->warn_keys = NULL;
+    p->n_zones = p->n_dests = p->n_warn_keys = p->n_src_docs = 0;
 }

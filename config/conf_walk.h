@@ -30,6 +30,14 @@ struct fg_conf_parser {
     size_t n_zones;
     struct fg_conf_dest_ref *dests;     /* malloc */
     size_t n_dests;
+    bool raw_scalars;                   /* a translated serverless.yml or SAM template: its own
+                                         * variables are resolved, ${...} is not fngate's */
+    const char **warn_keys;             /* keys already warned about (malloc; strings in the arena) */
+    size_t n_warn_keys;
+    struct fy_document *src_docs[8];    /* what a translation read: the file, files it included */
+    size_t n_src_docs;
+    char *src_texts[8];                 /* included files' text, which their documents point into (malloc) */
+    size_t n_src_texts;
 };
 
 /* One table and the object it fills; a mapping may be read against two (an event's own

@@ -12,6 +12,7 @@
 #include "../core/buf.h"
 #include "../core/strmap.h"
 #include "../core/url.h"
+#include "conf_doc.h"
 #include "conf_walk.h"
 
 #include <arpa/inet.h>
@@ -894,7 +895,10 @@ static int conf_load(struct fg_config *conf, const char *name, const char *dir, 
     fg_arena_init(&conf->arena);
     conf->path = fg_arena_strdup(&conf->arena, name);
     conf->dir = fg_arena_strdup(&conf->arena, dir);
-    if ((rc = fg_conf_yaml_parse(&p, yaml, len, &doc)) == 0)
+    /* A serverless.yml or a SAM template becomes the fngate.yaml it stands for (conf_doc.h),
+     * then `defaults:` reaches every function, then one walk checks it all. */
+    if ((rc = fg_conf_yaml_parse(&p, yaml, len, &doc)) == 0 && (rc = fg_conf_sls_translate(&p, &doc)) == 0 &&
+        (rc = fg_conf_sam_translate(&p, &doc)) == 0 && (rc = fg_conf_apply_defaults(&p, doc)) == 0)
         rc = conf_from_document(conf, &p, doc);
     if (rc == -ENOMEM)
         fg_err_set(err, rc, "%s: out of memory", name);

@@ -329,6 +329,14 @@ struct fg_conf_logs {
     long long max_bytes;     /* per function: past it the oldest lines go first (default 100 MB) */
 };
 
+/* What a configuration file was written as (fg_config.dialect). */
+enum fg_conf_dialect {
+    FG_CONF_FNGATE = 0,      /* fngate.yaml */
+    FG_CONF_SERVERLESS,      /* a Serverless Framework v3/v4 serverless.yml (conf_sls.c) */
+    FG_CONF_SAM,             /* an AWS SAM template.yaml (conf_sam.c) */
+};
+#define FG_CONF_WARNINGS_MAX 100
+
 struct fg_config {
     struct fg_arena arena;   /* owns everything below */
     const char *path;        /* the file as given */
@@ -362,6 +370,10 @@ struct fg_config {
     size_t n_authorizers;
     struct fg_conf_function *functions;
     size_t n_functions;
+    const char **warnings;           /* "file:line:col: warning: ..." for keys of a serverless.yml or
+                                      * SAM template that fngate does not support, each key once */
+    size_t n_warnings;               /* at most FG_CONF_WARNINGS_MAX */
+    int dialect;                     /* enum fg_conf_dialect: what the file was written as */
     unsigned long long top_hash;     /* of every top-level key but functions, as written */
     struct fg_conf_key_hash *top_keys;   /* each top-level key's hash, in file order */
     size_t n_top_keys;

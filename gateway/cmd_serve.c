@@ -61,7 +61,7 @@ static void serve_set_endpoints(struct fg_serve *st, const struct fg_config *con
 static void serve_usage(FILE *f)
 {
     fprintf(f, "usage: fngate serve [-c FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT|unix:PATH]\n"
-               "                    [--log-format text|json] [--debug] [--watch]\n"
+               "                    [--log-format text|json] [--debug] [--watch] [--stage S] [--region R]\n"
                "  Starts the gateway: HTTP routes, the Invoke API, the admin API, and warm workers.\n"
                "  -c, --config FILE    configuration (default ./fngate.yaml)\n"
                "  --listen HOST:PORT   overrides gateway.listen (port 0 picks a free port)\n"
@@ -69,7 +69,9 @@ static void serve_usage(FILE *f)
                "  --log-format FMT     function log stream on stdout: text (default) or json\n"
                "  --debug              verbose diagnostics on stderr\n"
                "  --watch              a change under a function's code retires its warm workers:\n"
-               "                       the next invocation runs the new code (development)\n");
+               "                       the next invocation runs the new code (development)\n"
+               "  -c also takes a serverless.yml or a SAM template.yaml as it is;\n"
+               "  --stage, --region     their ${opt:stage} and ${opt:region} (serverless.yml)\n");
 }
 
 static void serve_stop_triggers(struct fg_serve *st)
@@ -150,7 +152,8 @@ int fg_cmd_serve(int argc, char **argv)
         { "config", required_argument, NULL, 'c' }, { "listen", required_argument, NULL, 'l' },
         { "admin-listen", required_argument, NULL, 'a' },
         { "log-format", required_argument, NULL, 'f' }, { "debug", no_argument, NULL, 'd' },
-        { "watch", no_argument, NULL, 'w' },
+        { "watch", no_argument, NULL, 'w' }, { "stage", required_argument, NULL, 's' },
+        { "region", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     char token[FG_ADMIN_TOKEN_MAX + 1];
@@ -174,6 +177,8 @@ int fg_cmd_serve(int argc, char **argv)
         case 'f': st.opts.format = optarg; break;
         case 'd': fg_log_set_level(FG_LOG_DEBUG); break;
         case 'w': watch = true; break;
+        case 's': setenv("FNGATE_STAGE", optarg, 1); break;    /* serverless.yml's ${opt:stage} */
+        case 'r': setenv("FNGATE_REGION", optarg, 1); break;   /* ${opt:region}, provider.region */
         case 'h': serve_usage(stdout); return 0;
         default: serve_usage(stderr); return 2;
         }

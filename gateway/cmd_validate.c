@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_validate.c - `fngate validate`: load the configuration and print what it resolves to. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@
 
 static void validate_usage(FILE *f)
 {
-    fprintf(f, "usage: fngate validate [-c FILE]\n"
+    fprintf(f, "usage: fngate validate [-c FILE] [--stage STAGE] [--region REGION]\n"
                "  Checks the configuration and prints the resolved functions and routes.\n"
                "  Errors are printed as FILE:LINE:COL: message; the exit status is 1.\n");
 }
@@ -60,6 +61,7 @@ int fg_cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+        { "stage", required_argument, NULL, 's' }, { "region", required_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
     const char *path = "fngate.yaml";
@@ -72,6 +74,8 @@ int fg_cmd_validate(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': path = optarg; break;
+        case 's': setenv("FNGATE_STAGE", optarg, 1); break;    /* serverless.yml's ${opt:stage} */
+        case 'r': setenv("FNGATE_REGION", optarg, 1); break;
         case 'h': validate_usage(stdout); return 0;
         default: validate_usage(stderr); return 2;
         }
@@ -89,7 +93,11 @@ int fg_cmd_validate(int argc, char **argv)
         fg_conf_free(&conf);
         return 1;
     }
+    for (size_t i = 0; i < conf.n_warnings; i++)
+        fprintf(stderr, "%s\n", conf.warnings[i]);
     fg_url_authority(listen, sizeof(listen), conf.listen.host, conf.listen.port);
+    printf("%s", conf.dialect == FG_CONF_SERVERLESS ? "read as: serverless.yml (Serverless Framework)\n"
+                 : conf.dialect == FG_CONF_SAM ? "read as: template.yaml (AWS SAM)\n" : "");
     printf("service: %s\nlisten: %s\nstate_dir: %s\ndurability: %s\nregion: %s\nmax_concurrency: %d\n",
            conf.service, listen, conf.state_dir,
            conf.durability == FG_DURABILITY_MEMORY ? "memory (async events are lost on exit)" : "full",
@@ -128,6 +136,8 @@ int fg_cmd_validate(int argc, char **argv)
         if (fn->handler)
             printf("    handler: %s\n", fn->handler);
         printf("    code: %s\n    memory: %d MB\n    timeout: %d s\n", fn->code, fn->memory_mb, fn->timeout_s);
+        if (fn->role.given)
+            printf("    role: %zu statement(s)\n", fn->role.policy.n);
         if (fn->concurrency)
             printf("    concurrency: %d\n", fn->concurrency);
         else

@@ -45,6 +45,8 @@ int fg_serve_conf_load(struct fg_serve *st, struct fg_err *err)
         free(c);
         return rc;
     }
+    for (size_t i = 0; i < conf->n_warnings; i++)   /* a serverless.yml's keys fngate does not support */
+        fg_log(FG_LOG_WARN, "config", "%s", conf->warnings[i]);
     rc = -FG_ECONFIG;
     if (o->listen && fg_conf_hostport(conf, o->listen, &conf->listen.host, &conf->listen.port) < 0) {
         fg_err_set(err, rc, "fngate: --listen expects HOST:PORT (port 0-65535), got '%s'", o->listen);

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* conf_doc.c - node helpers for the documents conf_sls.c and conf_sam.c build (conf_doc.h). */
+#include "conf_doc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *fg_doc_text(struct fy_node *n)
+{
+    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n) ? fy_node_get_scalar0(n) : NULL;
+}
+
+struct fg_conf_pos fg_doc_pos(struct fy_node *n)
+{
+    struct fg_conf_pos none = { 0, 0 }, pos;
+    for (int depth = 0; n && depth < 64; depth++) {
+        if (fy_node_is_scalar(n))
+            break;
+        if (fy_node_is_mapping(n) && fy_node_mapping_item_count(n) > 0)
+            n = fy_node_pair_key(fy_node_mapping_get_by_index(n, 0));
+        else if (fy_node_is_sequence(n) && fy_node_sequence_item_count(n) > 0)
+            n = fy_node_sequence_get_by_index(n, 0);
+        else
+            n = NULL;
+    }
+    pos = fg_conf_node_pos(n, none);
+    return pos.line ? pos : (struct fg_conf_pos){ 1, 1 };
+}
+
+struct fg_conf_pos fg_doc_key_pos(struct fy_node *map, const char *key)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    while (map && fy_node_is_mapping(map) && (pair = fy_node_mapping_iterate(map, &it)))
+        if (fg_doc_text(fy_node_pair_key(pair)) && !strcmp(fg_doc_text(fy_node_pair_key(pair)), key))
+            return fg_doc_pos(fy_node_pair_key(pair));
+    return fg_doc_pos(map);
+}
+
+struct fy_node *fg_doc_get(struct fy_node *map, const char *key)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    if (!map || !fy_node_is_mapping(map))
+        return NULL;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        const char *k = fg_doc_text(fy_node_pair_key(pair));
+        if (k && !strcmp(k, key))
+            return fy_node_pair_value(pair);
+    }
+    return NULL;
+}
+
+const char *fg_doc_get_text(struct fy_node *map, const char *key)
+{
+    return fg_doc_text(fg_doc_get(map, key));
+}
+
+struct fy_node *fg_doc_str(struct fy_document *d, const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    int n;
+    struct fy_node *node;
+
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    node = fy_node_create_scalar_copy(d, s, (size_t)n);
+    free(s);
+    return node;
+}
+
+int fg_doc_set(struct fy_node *map, const char *key, struct fy_node *val)
+{
+    struct fy_document *d = fy_node_document(map);
+    struct fy_node *k;
+    if (!val)
+        return -ENOMEM;
+    if (!(k = fy_node_create_scalar_copy(d, key, strlen(key)))) {
+        fy_node_free(val);
+        return -ENOMEM;
+    }
+    if (fy_node_mapping_append(map, k, val) < 0) {
+        fy_node_free(k);
+        fy_node_free(val);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int fg_doc_set_copy(struct fy_node *map, const char *key, struct fy_node *src)
+{
+    if (!src)
+        return 0;
+    return fg_doc_set(map, key, fy_node_copy(fy_node_document(map), src));
+}
+
+static struct fy_node *doc_at(struct fy_node *map, const char *key, bool seq)
+{
+    struct fy_node *v = fg_doc_get(map, key);
+    if (v)
+        return (seq ? fy_node_is_sequence(v) : fy_node_is_mapping(v)) ? v : NULL;
+    v = seq ? fy_node_create_sequence(fy_node_document(map)) : fy_node_create_mapping(fy_node_document(map));
+    return fg_doc_set(map, key, v) < 0 ? NULL : v;
+}
+
+struct fy_node *fg_doc_map_at(struct fy_node *map, const char *key)
+{
+    return doc_at(map, key, false);
+}
+
+struct fy_node *fg_doc_seq_at(struct fy_node *map, const char *key)
+{
+    return doc_at(map, key, true);
+}
+
+int fg_doc_warn(struct fg_conf_parser *p, const char *key, struct fg_conf_pos pos, const char *fmt, ...)
+{
+    char msg[1024];
+    const char **grown;
+    va_list ap;
+    int n;
+
+    if (p->n_warn_keys >= FG_CONF_WARNINGS_MAX)
+        return 0;
+    for (size_t i = 0; i < p->n_warn_keys; i++)
+        if (!strcmp(p->warn_keys[i], key))
+            return 0;
+    n = snprintf(msg, sizeof(msg), "%s:%d:%d: warning: ", p->name, pos.line ? pos.line : 1, pos.col ? pos.col : 1);
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (!(grown = realloc(p->warn_keys, (p->n_warn_keys + 1) * sizeof(*grown))))
+        return -ENOMEM;
+    p->warn_keys = grown;
+    if (!(p->warn_keys[p->n_warn_keys] = fg_arena_strdup(&p->conf->arena, key)))
+        return -ENOMEM;
+    p->n_warn_keys++;
+    if (!(grown = fg_arena_alloc(&p->conf->arena, (p->conf->n_warnings + 1) * sizeof(*grown))))
+        return -ENOMEM;
+    if (p->conf->n_warnings)
+        memcpy(grown, p->conf->warnings, p->conf->n_warnings * sizeof(*grown));
+    if (!(grown[p->conf->n_warnings] = fg_arena_strdup(&p->conf->arena, msg)))
+        return -ENOMEM;
+    p->conf->warnings = grown;
+    p->conf->n_warnings++;
+    return 0;
+}
+
+static bool doc_in(const char *k, const char *const *list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (!strcmp(k, list[i]))
+            return true;
+    return false;
+}
+
+int fg_doc_unsupported(struct fg_conf_parser *p, struct fy_node *map, const char *where, const char *const *known,
+                       const char *const *quiet)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    int rc;
+
+    if (!map || !fy_node_is_mapping(map))
+        return 0;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        const char *k = fg_doc_text(fy_node_pair_key(pair));
+        char id[300];
+        if (!k || doc_in(k, known) || doc_in(k, quiet))
+            continue;
+        snprintf(id, sizeof(id), "%s.%s", where, k);
+        if ((rc = fg_doc_warn(p, id, fg_doc_pos(fy_node_pair_key(pair)), "%s%s%s is not supported by fngate and is ignored",
+                              where[0] ? where : "", where[0] ? "." : "", k)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+bool fg_doc_has_var(const char *s)
+{
+    return s && strstr(s, "${") != NULL;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* conf_sources.c - where a serverless.yml's or a SAM template's AWS event sources live on
+ * this machine (conf_doc.h).
+ *
+ * An `sqs` event names an SQS queue by ARN; fngate's counterpart is a Redis stream, an SNS
+ * topic's is a Redis channel, a Kinesis stream's a Kafka topic. The file says which in a
+ * small section of its own, `custom.fngate` in serverless.yml and `Metadata.fngate` in a
+ * SAM template (both places AWS's tools leave alone):
+ *
+ *   custom:
+ *     fngate:
+ *       redis: redis://127.0.0.1:6379/0     # every queue and topic, named as on AWS
+ *       kafka: 127.0.0.1:9092               # every Kinesis stream, a topic of its name
+ *       queues: {orders: {stream: orders-v2, dead_letter_stream: orders-dlq}}
+ *       topics: {alerts: redis://10.0.0.5:6379}
+ *       streams: {clicks: {topic: clickstream}}
+ *       gateway: {listen: 127.0.0.1:3000}   # and any other top-level key of fngate.yaml
+ *
+ * A source with no mapping is an error naming the queue and the key to add. */
+#include "conf_doc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const sources_own[] = { "redis", "kafka", "queues", "topics", "streams", NULL };
+
+int fg_doc_fngate_section(struct fg_conf_parser *p, struct fy_node *section, struct fy_node *top)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    int rc;
+
+    if (!section)
+        return 0;
+    if ((rc = fg_conf_mapping(p, section, fg_conf_node_pos(section, (struct fg_conf_pos){ 1, 1 }), "fngate",
+                              "a mapping of fngate.yaml's top-level keys")) <= 0)
+        return rc;
+    while ((pair = fy_node_mapping_iterate(section, &it))) {
+        const char *k = fg_doc_text(fy_node_pair_key(pair));
+        size_t i;
+        for (i = 0; sources_own[i] && (!k || strcmp(k, sources_own[i])); i++)
+            ;
+        if (k && !sources_own[i] && !fg_doc_get(top, k) && (rc = fg_doc_set_copy(top, k, fy_node_pair_value(pair))) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+const char *fg_doc_arn_name(const char *arn, char *buf, size_t size)
+{
+    const char *s = arn, *c;
+    if (!strncmp(arn, "arn:", 4)) {
+        if ((c = strstr(arn, ":function:"))) {   /* arn:aws:lambda:R:A:function:NAME[:QUALIFIER] */
+            snprintf(buf, size, "%.*s", (int)strcspn(c + 10, ":"), c + 10);
+            return buf;
+        }
+        s = strrchr(arn, ':') + 1;
+    } else if (!strncmp(arn, "https://", 8)) {
+        s = arn + 8;
+    }
+    snprintf(buf, size, "%s", strrchr(s, '/') ? strrchr(s, '/') + 1 : s);
+    return buf;
+}
+
+int fg_doc_source(struct fg_conf_parser *p, struct fy_node *section, const char *kind, const char *arn,
+                  struct fg_conf_pos pos, struct fy_node *ev)
+{
+    static const struct {
+        const char *kind, *what, *server, *name_key, *example;
+    } kinds[] = {
+        { "queues", "queue", "redis", "stream", "{redis: redis://127.0.0.1:6379/0, stream: %s}" },
+        { "topics", "topic", "redis", "channel", "{redis: redis://127.0.0.1:6379/0, channel: %s}" },
+        { "streams", "stream", "kafka", "topic", "{kafka: 127.0.0.1:9092, topic: %s}" },
+    };
+    char nbuf[256];
+    const char *name = fg_doc_arn_name(arn, nbuf, sizeof(nbuf));
+    struct fy_node *entry, *dflt = fg_doc_get(section, kinds[0].server);
+    size_t k;
+    char example[300];
+    int rc;
+
+    for (k = 0; strcmp(kinds[k].kind, kind); k++)
+        ;
+    dflt = fg_doc_get(section, kinds[k].server);
+    entry = fg_doc_get(fg_doc_get(section, kind), name);
+    if (entry && fy_node_is_mapping(entry)) {
+        struct fy_node_pair *pair;
+        void *it = NULL;
+        while ((pair = fy_node_mapping_iterate(entry, &it)))
+            if ((rc = fg_doc_set_copy(ev, fg_doc_text(fy_node_pair_key(pair)) ? fg_doc_text(fy_node_pair_key(pair)) : "",
+                                      fy_node_pair_value(pair))) < 0)
+                return rc;
+    } else if (entry && fg_doc_text(entry)) {
+        if ((rc = fg_doc_set_copy(ev, kinds[k].server, entry)) < 0)
+            return rc;
+    } else if (!dflt) {
+        snprintf(example, sizeof(example), kinds[k].example, name);
+        return fg_conf_fail(p, pos, "%s %s: fngate does not know where this %s is: add %s.%s.%s: %s (or %s.%s for every %s)",
+                            kinds[k].what, arn, kinds[k].what, p->conf->dialect == FG_CONF_SAM ? "Metadata.fngate" : "custom.fngate",
+                            kind, name, example, p->conf->dialect == FG_CONF_SAM ? "Metadata.fngate" : "custom.fngate",
+                            kinds[k].server, kinds[k].what);
+    }
+    if (!fg_doc_get(ev, kinds[k].server) && (rc = fg_doc_set_copy(ev, kinds[k].server, dflt)) < 0)
+        return rc;
+    if (!fg_doc_get(ev, kinds[k].name_key) && !(k == 1 && fg_doc_get(ev, "pattern")) &&
+        (rc = fg_doc_set(ev, kinds[k].name_key, fg_doc_str(fy_node_document(ev), "%s", name))) < 0)
+        return rc;
+    return 0;
+}
