@@ -3,11 +3,13 @@
 
 #include "sockdiag.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,6 +38,17 @@ int fg_sockdiag_open(struct fg_sockdiag *d, struct fg_err *err)
     }
     d->fd = fd;
     return 0;
+}
+
+/* Whether an answer's address is addr: an IPv4 socket's, or a dual-stack IPv6 socket's
+ * connected to an IPv4 address (::ffff:a.b.c.d), as Java's HttpURLConnection makes them by
+ * default. The kernel finds both for an AF_INET query (an IPv4-mapped connection is hashed
+ * with the IPv4 ones) and reports each in its own family. */
+static bool sockdiag_same_addr(unsigned char family, const __be32 a[4], in_addr_t addr)
+{
+    if (family == AF_INET)
+        return a[0] == addr;
+    return family == AF_INET6 && a[0] == 0 && a[1] == 0 && a[2] == htonl(0xffff) && a[3] == addr;
 }
 
 int fg_sockdiag_peer_uid(struct fg_sockdiag *d, int conn_fd, uid_t *uid)
@@ -103,10 +116,10 @@ int fg_sockdiag_peer_uid(struct fg_sockdiag *d, int conn_fd, uid_t *uid)
                     return -EPROTO;
                 /* Exactly the socket asked for, never a listener found in its place, nor
                  * a TIME_WAIT one (it has no owner: its uid reads 0). */
-                if (m->idiag_family != AF_INET || m->idiag_state == SOCKDIAG_TCP_LISTEN ||
-                    m->idiag_state == SOCKDIAG_TCP_TIME_WAIT ||
+                if (m->idiag_state == SOCKDIAG_TCP_LISTEN || m->idiag_state == SOCKDIAG_TCP_TIME_WAIT ||
                     m->id.idiag_sport != peer.sin_port || m->id.idiag_dport != local.sin_port ||
-                    m->id.idiag_src[0] != peer.sin_addr.s_addr || m->id.idiag_dst[0] != local.sin_addr.s_addr)
+                    !sockdiag_same_addr(m->idiag_family, m->id.idiag_src, peer.sin_addr.s_addr) ||
+                    !sockdiag_same_addr(m->idiag_family, m->id.idiag_dst, local.sin_addr.s_addr))
                     return -ENOENT;
                 *uid = m->idiag_uid;
                 return 0;

@@ -10,7 +10,9 @@
  *
  * DESIGN: one netlink socket per user of this module, kept open (a query is one sendto and
  * one recv answered synchronously by the kernel, ~10 µs); IPv4 only, as the Runtime API
- * listens on 127.0.0.1. The query sees sockets of fngate's own network namespace: a client
+ * listens on 127.0.0.1, though the client's socket may be a dual-stack IPv6 one connected to
+ * an IPv4-mapped address (Java's default), which the kernel reports as AF_INET6 with
+ * ::ffff:127.0.0.1. The query sees sockets of fngate's own network namespace: a client
  * in another namespace is not found (-ENOENT), which a caller refusing unknown peers treats
  * as a stranger. Any thread, one query at a time per struct. Tests:
  * tests/integration/test_runtime_api_abuse.py (a process of another uid is refused). */

@@ -20,11 +20,15 @@ build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev l
 # python3-pil, python3-pip: examples/thumbnails (and its test) makes images with PIL, and its
 # setup.sh installs a current boto3 from PyPI into the function's folder with pip.
 # chromium: test_console drives the web console in it, headless, with playwright-core from npm.
+# ruby: fngate's Ruby bootstrap (runtimes/ruby) runs on Debian's ruby; test_runtime_clients
+# checks it, and pip-installs Python's official awslambdaric with python3-pip.
 test_pkgs="curl awscli python3-boto3 wrk nginx-light redis-server kcat python3-pil python3-pip incron autoconf automake libtool
- g++ make unzip clang libclang-rt-14-dev openssl prometheus chromium"
+ g++ make unzip clang libclang-rt-14-dev openssl prometheus chromium ruby"
 # Tools that may come from elsewhere (NodeSource's nodejs bundles npm, and Debian's npm
-# package would conflict with it): checked by command, installed from Debian if missing.
-test_cmds="node:nodejs npm:npm"
+# package would conflict with it; Go from go.dev in /usr/local/go, Rust from rustup in
+# ~/.cargo): checked by command, installed from Debian if missing. go, cargo, javac and mvn
+# build the official Go, Rust and Java runtime interface clients in test_runtime_clients.
+test_cmds="node:nodejs npm:npm go:golang-go cargo:cargo javac:default-jdk-headless mvn:maven"
 
 want="$build_pkgs"
 cmds=""
@@ -40,8 +44,13 @@ for p in $want; do
     missing="$missing $p"
   fi
 done
+# A command counts as present on PATH or where its upstream installer puts it (the tests
+# look there too: tests/integration/harness.py, find_tool).
+have_cmd() {
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/local/go/bin/$1" ] || [ -x "${HOME:-/root}/.cargo/bin/$1" ]
+}
 for pair in $cmds; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+  have_cmd "${pair%%:*}" || missing="$missing ${pair#*:}"
 done
 [ -z "$missing" ] && exit 0
 
