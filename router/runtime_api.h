@@ -36,11 +36,12 @@ struct fg_runtime_api_conn;
 #define FG_RUNTIME_API_TOO_LARGE "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
 
 /* Limits on what a runtime can make the server hold (the runtime is untrusted code):
- * connections per server (more are closed at accept), a request's head, a request's body
+ * connections per server (more are closed at accept), a request's head (the official
+ * clients send an X-Ray error cause header of up to 1 MiB with an error), a request's body
  * (Lambda's 6 MB response limit; larger is refused unread with 413), and the bytes buffered
  * across all of a server's connections (one largest request and some reads). */
 #define FG_RUNTIME_API_CONNS_MAX        8
-#define FG_RUNTIME_API_HEADER_MAX_BYTES (64u * 1024)
+#define FG_RUNTIME_API_HEADER_MAX_BYTES (1024u * 1024 + 64u * 1024)
 #define FG_RUNTIME_API_BODY_MAX_BYTES   FG_PAYLOAD_SYNC_MAX_BYTES
 #define FG_RUNTIME_API_WORKER_MAX_BYTES (FG_RUNTIME_API_HEADER_MAX_BYTES + FG_RUNTIME_API_BODY_MAX_BYTES + 512u * 1024)
 

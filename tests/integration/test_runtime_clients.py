@@ -192,6 +192,10 @@ def handler(event, context):
     op = event.get("op")
     if op == "fail":
         raise ValueError("python boom")
+    if op == "recurse":
+        def down(n):
+            return down(n + 1) + 1
+        return down(0)
     if op == "sleep":
         time.sleep(event["ms"] / 1000)
         return {}
@@ -235,6 +239,12 @@ def test_python_awslambdaric(tmp):
         check(len(err["stackTrace"]) == 1 and re.fullmatch(
             r'  File "%s/app\.py", line 6, in handler\n    raise ValueError\("python boom"\)\n' % task_root(code),
             err["stackTrace"][0]), err)
+        # A deep stack: the client's X-Ray error cause header nears its 1 MiB cap (Lambda's
+        # Runtime API takes it; fngate once answered 431 and the client exited).
+        status, headers, body = gw.invoke("Py", {"op": "recurse"})
+        err = json.loads(body)
+        check(status == 200 and headers.get("x-amz-function-error") == "Unhandled" and
+              err["errorType"] == "RecursionError", (status, headers, body[:500]))
 
 
 # ---------------------------------------------------------------- Go: aws-lambda-go
