@@ -323,10 +323,15 @@ def test_go_aws_lambda_go(tmp):
     binary = build_go()
     code = os.path.join(tmp, "go")
     copy_into(binary, os.path.join(code, "bootstrap"))
-    with Gateway(tmp, "functions:\n" + functions("Go", "provided", code, "bootstrap"), isolated=True) as gw:
-        err, _ = check_client(gw, "Go", "go")
-        # aws-lambda-go names the error by its Go type: errors.New's *errors.errorString.
-        check(err == {"errorMessage": "go boom", "errorType": "errorString"}, err)
+    # provided.al2023, as AWS documents Go now; go1.x, as older serverless.yml files name
+    # it, runs the executable the handler names.
+    config = "functions:\n" + functions("Go", "provided.al2023", code, "bootstrap") + \
+        functions("GoX", "go1.x", code, "bootstrap")
+    with Gateway(tmp, config, isolated=True) as gw:
+        for name in ("Go", "GoX"):
+            err, _ = check_client(gw, name, "go")
+            # aws-lambda-go names the error by its Go type: errors.New's *errors.errorString.
+            check(err == {"errorMessage": "go boom", "errorType": "errorString"}, err)
 
 
 # ---------------------------------------------------------------- Rust: lambda_runtime

@@ -200,6 +200,9 @@ functions:
             - suffix: .png
 """ % s3_port
     os.makedirs(os.path.join(tmp, "data", "thumbnails"))
+    p = validate(write(os.path.join(svc, "serverless.yml"), yml))
+    check(re.search(r"s3: bucket photos-dev  \(name thumbnail-s3-1, events created, suffix \.png\)", p.stdout) and
+          "role: 2 statement(s)" in p.stdout and "runtime: python3.11" in p.stdout, p.stdout)
     with Gateway(svc, yml, config_name="serverless.yml") as gw:
         check(os.path.isdir(os.path.join(tmp, "data", "photos-dev")), "the s3 event's bucket is made, as the Framework does")
         upload = os.path.join(tmp, "cat.png")
