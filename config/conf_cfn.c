@@ -337,3 +337,12 @@ int fg_cfn_set(struct fg_cfn *c, struct fy_node *map, const char *key, struct fy
         return rc;
     return fg_doc_set(map, key, r);
 }
+
+int fg_cfn_set_keys(struct fg_cfn *c, struct fy_node *src, struct fy_node *out, const char *const (*pairs)[2], size_t n)
+{
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = fg_cfn_set(c, out, pairs[i][1], fg_doc_get(src, pairs[i][0]))) < 0)
+            return rc;
+    return 0;
+}

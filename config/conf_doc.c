@@ -153,6 +153,16 @@ int fg_doc_warn(struct fg_conf_parser *p, const char *key, struct fg_conf_pos po
     return 0;
 }
 
+int fg_doc_event_new(struct fy_node *list, const char *kind, struct fy_node **out)
+{
+    struct fy_document *d = fy_node_document(list);
+    struct fy_node *item = fy_node_create_mapping(d);
+    *out = fy_node_create_mapping(d);
+    if (!item || !*out || fg_doc_set(item, kind, *out) < 0 || fy_node_sequence_append(list, item) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
 static bool doc_in(const char *k, const char *const *list)
 {
     for (size_t i = 0; list && list[i]; i++)

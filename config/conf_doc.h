@@ -50,6 +50,9 @@ struct fy_node *fg_doc_map_at(struct fy_node *map, const char *key);
 /* The list at key in map, made when missing; NULL as above. */
 struct fy_node *fg_doc_seq_at(struct fy_node *map, const char *key);
 
+/* Appends {kind: {}} to the events list; the inner mapping in *out. 0 or -ENOMEM. */
+int fg_doc_event_new(struct fy_node *list, const char *kind, struct fy_node **out) FG_MUST_CHECK;
+
 /* Records "LINE:COL: warning: MESSAGE" for the configuration's warnings, once per key
  * (the same key again is not repeated). 0 or -ENOMEM. */
 int fg_doc_warn(struct fg_conf_parser *p, const char *key, struct fg_conf_pos pos, const char *fmt, ...)
@@ -108,6 +111,10 @@ const char *fg_doc_arn_name(const char *arn, char *buf, size_t size);
  * port 9000, buckets under the state directory), with create_buckets, as the Framework and
  * CloudFormation create the buckets of s3 events. 0 or -ENOMEM. */
 int fg_doc_s3_endpoint(struct fy_node *top) FG_MUST_CHECK;
+
+/* fg_cfn_set of each pairs[i][1] in out to src's pairs[i][0] (those src has). */
+int fg_cfn_set_keys(struct fg_cfn *c, struct fy_node *src, struct fy_node *out, const char *const (*pairs)[2],
+                    size_t n) FG_MUST_CHECK;
 
 /* conf_sls_vars.c: src with serverless.yml's variables resolved, as a new document in *out
  * (owned: fy_document_destroy). 0 or a negative code with the error set. */

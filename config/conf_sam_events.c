@@ -26,24 +26,6 @@ struct sam_ev {
     struct fy_document *d;
 };
 
-static int sev_new(struct sam_ev *e, const char *kind, struct fy_node **out)
-{
-    struct fy_node *item = fy_node_create_mapping(e->d);
-    *out = fy_node_create_mapping(e->d);
-    if (!item || !*out || fg_doc_set(item, kind, *out) < 0 || fy_node_sequence_append(e->list, item) < 0)
-        return -ENOMEM;
-    return 0;
-}
-
-static int sev_copy(struct sam_ev *e, struct fy_node *props, struct fy_node *out, const char *const (*pairs)[2], size_t n)
-{
-    int rc;
-    for (size_t i = 0; i < n; i++)
-        if ((rc = fg_cfn_set(&e->s->cfn, out, pairs[i][1], fg_doc_get(props, pairs[i][0]))) < 0)
-            return rc;
-    return 0;
-}
-
 /* REST's Cors: "'*'" or {AllowOrigin: "'*'", AllowMethods: "'GET,POST'", AllowHeaders,
  * MaxAge, AllowCredentials}: API Gateway's header values, quoted, comma-separated. */
 static int sev_rest_cors(struct sam_ev *e, struct fy_node *out, struct fy_node *cors, const char *method)
@@ -87,7 +69,7 @@ static int sev_http(struct sam_ev *e, struct fy_node *props, bool rest)
     const char *m = fg_doc_text(method);
     int rc;
 
-    if ((rc = sev_new(e, "http", &out)) < 0)
+    if ((rc = fg_doc_event_new(e->list, "http", &out)) < 0)
         return rc;
     if (!path && rest)
         return fg_conf_fail(e->s->p, fg_doc_pos(props), "Api event: Path and Method are required");
@@ -125,7 +107,7 @@ static int sev_schedule(struct sam_ev *e, struct fy_node *props, bool v2)
     struct fy_node *out;
     const char *state = fg_doc_get_text(props, "State");
     int rc;
-    if ((rc = sev_new(e, "schedule", &out)) < 0 || (rc = sev_copy(e, props, out, v2 ? v2p : v1, 5)) < 0)
+    if ((rc = fg_doc_event_new(e->list, "schedule", &out)) < 0 || (rc = fg_cfn_set_keys(&e->s->cfn, props, out, v2 ? v2p : v1, 5)) < 0)
         return rc;
     if (state && !strcmp(state, "DISABLED") && (rc = fg_doc_set(out, "enabled", fg_doc_str(e->d, "false"))) < 0)
         return rc;
@@ -140,7 +122,7 @@ static int sev_s3(struct sam_ev *e, struct fy_node *props)
     void *it = NULL;
     int rc;
     e->s->s3_used = true;
-    if ((rc = sev_new(e, "s3", &out)) < 0 || (rc = fg_cfn_set(&e->s->cfn, out, "bucket", fg_doc_get(props, "Bucket"))) < 0)
+    if ((rc = fg_doc_event_new(e->list, "s3", &out)) < 0 || (rc = fg_cfn_set(&e->s->cfn, out, "bucket", fg_doc_get(props, "Bucket"))) < 0)
         return rc;
     evs = fg_doc_get(props, "Events");
     if (evs && fg_doc_text(evs)) {
@@ -188,7 +170,7 @@ static int sev_source(struct sam_ev *e, struct fy_node *props, const char *type)
         return fg_conf_fail(e->s->p, fg_doc_pos(props), "%s event: %s is required", type, sqs ? "Queue" : sns ? "Topic" : "Stream");
     if (where && (rc = fg_cfn_string(&e->s->cfn, where, &arn)) < 0)
         return rc;
-    if ((rc = sev_new(e, sqs ? "queue" : sns ? "topic" : "stream", &out)) < 0)
+    if ((rc = fg_doc_event_new(e->list, sqs ? "queue" : sns ? "topic" : "stream", &out)) < 0)
         return rc;
     if (kafka) {
         struct fy_node *bs = fg_doc_get(props, "KafkaBootstrapServers"), *item, *k;
@@ -206,7 +188,7 @@ static int sev_source(struct sam_ev *e, struct fy_node *props, const char *type)
                                    fg_doc_pos(where), out)) < 0) {
         return rc;
     }
-    if (!sns && (rc = sev_copy(e, props, out, pairs, sizeof(pairs) / sizeof(pairs[0]))) < 0)
+    if (!sns && (rc = fg_cfn_set_keys(&e->s->cfn, props, out, pairs, sizeof(pairs) / sizeof(pairs[0]))) < 0)
         return rc;
     if (sqs && (rc = fg_cfn_set(&e->s->cfn, out, "maximum_concurrency",
                                 fg_doc_get(fg_doc_get(props, "ScalingConfig"), "MaximumConcurrency"))) < 0)

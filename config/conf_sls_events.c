@@ -34,29 +34,6 @@ static struct fg_conf_pos ev_pos(struct fy_node *n)
     return fg_doc_pos(n);
 }
 
-/* A new {kind: {}} appended to the list; the inner mapping in *out. */
-static int ev_new(struct sls_ev *e, const char *kind, struct fy_node **out)
-{
-    struct fy_node *item = fy_node_create_mapping(e->d);
-    int rc;
-    *out = fy_node_create_mapping(e->d);
-    if (!item || !*out)
-        return -ENOMEM;
-    if ((rc = fg_doc_set(item, kind, *out)) < 0 || fy_node_sequence_append(e->list, item) < 0)
-        return -ENOMEM;
-    return 0;
-}
-
-/* Copies val's keys named in pairs (from, to) into out. */
-static int ev_copy(struct sls_ev *e, struct fy_node *val, struct fy_node *out, const char *const (*pairs)[2], size_t n)
-{
-    int rc;
-    for (size_t i = 0; i < n; i++)
-        if ((rc = fg_cfn_set(&e->s->cfn, out, pairs[i][1], fg_doc_get(val, pairs[i][0]))) < 0)
-            return rc;
-    return 0;
-}
-
 static bool ev_disabled(struct fy_node *val)
 {
     const char *en = fg_doc_get_text(val, "enabled");
@@ -112,7 +89,7 @@ static int ev_http(struct sls_ev *e, struct fy_node *val, bool rest)
     const char *s = fg_doc_text(val), *method;
     int rc;
 
-    if ((rc = ev_new(e, "http", &out)) < 0)
+    if ((rc = fg_doc_event_new(e->list, "http", &out)) < 0)
         return rc;
     if (s)
         rc = ev_route_text(e, val, s, rest, out);
@@ -163,7 +140,7 @@ static int ev_schedule(struct sls_ev *e, const char *fname, struct fy_node *val)
     int rc, n = 0;
 
     if (fg_doc_text(val)) {
-        if ((rc = ev_new(e, "schedule", &out)) < 0)
+        if ((rc = fg_doc_event_new(e->list, "schedule", &out)) < 0)
             return rc;
         return fg_doc_set_copy(out, "expression", val);
     }
@@ -178,8 +155,8 @@ static int ev_schedule(struct sls_ev *e, const char *fname, struct fy_node *val)
     /* rate: one expression, or a list of them (each its own schedule) */
     while ((item = fy_node_is_sequence(rate) ? fy_node_sequence_iterate(rate, &it) : (n ? NULL : rate))) {
         n++;
-        if ((rc = ev_new(e, "schedule", &out)) < 0 || (rc = fg_doc_set_copy(out, "expression", item)) < 0 ||
-            (rc = ev_copy(e, val, out, pairs, sizeof(pairs) / sizeof(pairs[0]))) < 0)
+        if ((rc = fg_doc_event_new(e->list, "schedule", &out)) < 0 || (rc = fg_doc_set_copy(out, "expression", item)) < 0 ||
+            (rc = fg_cfn_set_keys(&e->s->cfn, val, out, pairs, sizeof(pairs) / sizeof(pairs[0]))) < 0)
             return rc;
         if (fg_doc_get(val, "name") &&
             (rc = fg_doc_set(out, "name", fy_node_is_sequence(rate) && n > 1
@@ -199,7 +176,7 @@ static int ev_s3(struct sls_ev *e, struct fy_node *val)
     int rc;
 
     e->s->s3_used = true;
-    if ((rc = ev_new(e, "s3", &out)) < 0)
+    if ((rc = fg_doc_event_new(e->list, "s3", &out)) < 0)
         return rc;
     if (fg_doc_text(val) || (val && fg_doc_get(val, "Ref")))
         return fg_cfn_set(&e->s->cfn, out, "bucket", val);
@@ -267,7 +244,7 @@ static int ev_source(struct sls_ev *e, const char *sls_kind, struct fy_node *val
     if (arn && strstr(arn, ":dynamodb:"))
         return fg_doc_warn(e->s->p, "stream.dynamodb", ev_pos(val), "stream %s: fngate has no DynamoDB streams; "
                            "the event is left out", arn);
-    if ((rc = ev_new(e, sqs ? "queue" : sns ? "topic" : "stream", &out)) < 0)
+    if ((rc = fg_doc_event_new(e->list, sqs ? "queue" : sns ? "topic" : "stream", &out)) < 0)
         return rc;
     if (kafka) {
         struct fy_node *bs = fg_doc_get(val, "bootstrapServers"), *kafka_map, *item;
@@ -292,9 +269,9 @@ static int ev_source(struct sls_ev *e, const char *sls_kind, struct fy_node *val
         return rc;
     }
     if (sqs)
-        rc = ev_copy(e, val, out, sqs_pairs, sizeof(sqs_pairs) / sizeof(sqs_pairs[0]));
+        rc = fg_cfn_set_keys(&e->s->cfn, val, out, sqs_pairs, sizeof(sqs_pairs) / sizeof(sqs_pairs[0]));
     else if (!sns && fy_node_is_mapping(val))
-        rc = ev_copy(e, val, out, stream_pairs, sizeof(stream_pairs) / sizeof(stream_pairs[0]));
+        rc = fg_cfn_set_keys(&e->s->cfn, val, out, stream_pairs, sizeof(stream_pairs) / sizeof(stream_pairs[0]));
     if (rc == 0 && !sqs && !sns && !kafka && !fg_doc_get(out, "format"))
         rc = fg_doc_set(out, "format", fg_doc_str(e->d, "kinesis"));
     if (rc == 0 && resp) {

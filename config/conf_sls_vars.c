@@ -457,22 +457,6 @@ fail:
     return rc;
 }
 
-static size_t vars_own(struct fy_node *n)
-{
-    struct fy_node_pair *pair;
-    struct fy_node *item;
-    void *it = NULL;
-    size_t count = 1;
-    if (fy_node_is_sequence(n)) {
-        while ((item = fy_node_sequence_iterate(n, &it)))
-            count += vars_own(item);
-    } else if (fy_node_is_mapping(n)) {
-        while ((pair = fy_node_mapping_iterate(n, &it)))
-            count += 1 + (fy_node_pair_value(pair) ? vars_own(fy_node_pair_value(pair)) : 0);
-    }
-    return count;
-}
-
 int fg_conf_sls_vars(struct fg_conf_parser *p, struct fy_document *src, struct fy_document **out)
 {
     struct vars *v = calloc(1, sizeof(*v));
@@ -484,7 +468,7 @@ int fg_conf_sls_vars(struct fg_conf_parser *p, struct fy_document *src, struct f
         return -ENOMEM;
     v->p = p;
     v->src = src;
-    v->limit = vars_own(root) * 16 > 100000 ? vars_own(root) * 16 : 100000;
+    v->limit = fg_conf_node_count(root) * 16 > 100000 ? fg_conf_node_count(root) * 16 : 100000;
     if (!(v->out = fy_document_create(NULL))) {
         free(v);
         return -ENOMEM;

@@ -78,6 +78,10 @@ const char *fg_conf_node_kind(struct fy_node *n);
  * (owned: fy_document_destroy), or a negative code with the error set ("file:line:col"). */
 int fg_conf_yaml_parse(struct fg_conf_parser *p, const char *yaml, size_t len, struct fy_document **out) FG_MUST_CHECK;
 
+/* conf_yaml.c: how many nodes n holds, itself and every key and value below it (aliases
+ * not followed): the measure what aliases and variables may expand to is set against. */
+size_t fg_conf_node_count(struct fy_node *n);
+
 /* Line and column (1-based) of byte off of s; lines end at "\n", "\r\n" or "\r", as in YAML. */
 struct fg_conf_pos fg_conf_offset_pos(const char *s, size_t off);
 

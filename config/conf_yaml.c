@@ -37,7 +37,7 @@ struct yaml_walk {
     const char *why;                              /* static message */
 };
 
-static size_t yaml_own_nodes(struct fy_node *n)
+size_t fg_conf_node_count(struct fy_node *n)
 {
     struct fy_node_pair *pair;
     struct fy_node *item;
@@ -46,10 +46,10 @@ static size_t yaml_own_nodes(struct fy_node *n)
 
     if (fy_node_is_sequence(n)) {
         while ((item = fy_node_sequence_iterate(n, &it)))
-            count += yaml_own_nodes(item);
+            count += fg_conf_node_count(item);
     } else if (fy_node_is_mapping(n)) {
         while ((pair = fy_node_mapping_iterate(n, &it)))
-            count += yaml_own_nodes(fy_node_pair_key(pair)) + yaml_own_nodes(fy_node_pair_value(pair));
+            count += fg_conf_node_count(fy_node_pair_key(pair)) + fg_conf_node_count(fy_node_pair_value(pair));
     }
     return count;
 }
@@ -178,7 +178,7 @@ static int yaml_resolve(struct fg_conf_parser *p, struct fy_document *doc, const
         return -ENOMEM;
     w->yaml = yaml;
     w->len = len;
-    w->own = yaml_own_nodes(root);
+    w->own = fg_conf_node_count(root);
     w->limit = w->own * CONF_ALIAS_RATIO > CONF_ALIAS_MIN ? w->own * CONF_ALIAS_RATIO : CONF_ALIAS_MIN;
     if (yaml_walk(w, root, NULL) < 0) {
         size_t len = 0;

@@ -118,6 +118,20 @@ static bool interp_version_matches(const char *want, const char *installed)
     return !strncmp(installed, want, n) && (installed[n] == '\0' || installed[n] == '.');
 }
 
+/* Debian names interpreters by version (python3.12, ruby3.3): PREFIXWANT on the workers'
+ * PATH into out. false when want is NULL or that version is not installed. */
+static bool interp_exact(const char *prefix, const char *want, struct fg_interp *out)
+{
+    char name[64];
+    if (!want)
+        return false;
+    snprintf(name, sizeof(name), "%s%s", prefix, want);
+    if (!interp_which(name, INTERP_WORKER_PATH, out->path))
+        return false;
+    snprintf(out->version, sizeof(out->version), "%s", want);
+    return true;
+}
+
 static int interp_missing(struct fg_err *err, const struct fg_conf_function *fn, const char *lang, const char *pkg)
 {
     return fg_err_set(err, -ENOENT, "function %s: runtime %s needs %s, which is not installed (apt install %s)",
@@ -129,18 +143,14 @@ static int interp_lookup(const struct fg_conf_function *fn, struct fg_interp *ou
 {
     const char *want = fn->runtime_version;
     const char *lang = NULL;
-    char name[64];
 
     memset(out, 0, sizeof(*out));
     switch (fn->runtime) {
     case FG_RUNTIME_PYTHON3:
     case FG_RUNTIME_EXEC:
         lang = "Python";
-        snprintf(name, sizeof(name), "python%s", want ? want : "3");
-        if (want && interp_which(name, INTERP_WORKER_PATH, out->path)) {
-            snprintf(out->version, sizeof(out->version), "%s", want);
+        if (interp_exact("python", want, out))
             return 0;
-        }
         if (access("/usr/bin/python3", X_OK) < 0)
             return interp_missing(err, fn, "Python 3", "python3");
         snprintf(out->path, sizeof(out->path), "/usr/bin/python3");
@@ -156,11 +166,8 @@ static int interp_lookup(const struct fg_conf_function *fn, struct fg_interp *ou
     }
     case FG_RUNTIME_RUBY:
         lang = "Ruby";
-        snprintf(name, sizeof(name), "ruby%s", want ? want : "");
-        if (want && interp_which(name, INTERP_WORKER_PATH, out->path)) {
-            snprintf(out->version, sizeof(out->version), "%s", want);
+        if (interp_exact("ruby", want, out))
             return 0;
-        }
         if (!interp_which("ruby", INTERP_WORKER_PATH, out->path))
             return interp_missing(err, fn, "Ruby", "ruby");
         interp_version_from_name(out->path, "ruby", out->version, sizeof(out->version));
