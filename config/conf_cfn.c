@@ -82,14 +82,48 @@ static const struct cfn_type *cfn_type_of(struct fy_node *res)
     return NULL;
 }
 
-/* A resource's physical name: its name property, else the logical id. */
-static int cfn_resource_name(struct fg_cfn *c, const char *id, struct fy_node *res, struct fg_buf *out)
+/* A resource's physical name: its name property, else the logical id. Each is worked out
+ * once and remembered (c->names), so names built from names cost their size, not the
+ * number of paths through them, and a name that needs itself is a cycle. */
+static int cfn_resource_name(struct fg_cfn *c, struct fy_node *at, const char *id, struct fy_node *res,
+                             struct fg_buf *out)
 {
     const struct cfn_type *t = cfn_type_of(res);
     struct fy_node *name = t ? fg_doc_get(fg_doc_get(res, "Properties"), t->name_prop) : NULL;
-    if (name)
-        return cfn_text(c, name, out);
-    return fg_buf_append(out, id, strlen(id));
+    struct fg_cfn_name *e = NULL;
+    struct fg_buf nb;
+    int rc;
+
+    if (!name)
+        return fg_buf_append(out, id, strlen(id));
+    for (size_t i = 0; i < c->n_names; i++)
+        if (!strcmp(c->names[i].id, id))
+            e = &c->names[i];
+    if (e && !e->name)
+        return fg_conf_fail(c->p, cfn_pos(at), "%s: its name refers to itself", id);
+    if (e)
+        return fg_buf_append(out, e->name, strlen(e->name));
+    if (c->n_names == c->cap_names) {
+        size_t cap = c->cap_names ? c->cap_names * 2 : 16;
+        struct fg_cfn_name *grown = fg_arena_alloc(&c->p->conf->arena, cap * sizeof(*grown));
+        if (!grown)
+            return -ENOMEM;
+        if (c->n_names)
+            memcpy(grown, c->names, c->n_names * sizeof(*grown));
+        c->names = grown;
+        c->cap_names = cap;
+    }
+    e = &c->names[c->n_names++];
+    e->id = id;
+    e->name = NULL;   /* being worked out */
+    fg_buf_init(&nb, 1u << 16);
+    if ((rc = cfn_text(c, name, &nb)) >= 0 && (rc = fg_buf_append(&nb, "", 0)) >= 0 &&
+        !(e->name = fg_arena_strdup(&c->p->conf->arena, nb.data)))
+        rc = -ENOMEM;
+    fg_buf_free(&nb);
+    if (rc == -FG_ETOOBIG)
+        return fg_conf_fail(c->p, cfn_pos(name), "%s: a name longer than 64 KB", id);
+    return rc < 0 ? rc : fg_buf_append(out, e->name, strlen(e->name));
 }
 
 static int cfn_printf(struct fg_buf *out, const char *fmt, const char *a, const char *b, const char *cc)
@@ -107,6 +141,17 @@ static int cfn_pseudo(struct fg_cfn *c, const char *name, struct fg_buf *out)
     return v ? fg_buf_append(out, v, strlen(v)) : 1;
 }
 
+/* The key node of name in map (its text lives as long as the document). */
+static struct fy_node *cfn_key(struct fy_node *map, const char *name)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    while (map && fy_node_is_mapping(map) && (pair = fy_node_mapping_iterate(map, &it)))
+        if (fg_doc_text(fy_node_pair_key(pair)) && !strcmp(fg_doc_text(fy_node_pair_key(pair)), name))
+            return fy_node_pair_key(pair);
+    return NULL;
+}
+
 /* Ref name, or name.Attr with attr (GetAtt, Fn::Sub's ${X.Attr}). at: for errors. */
 static int cfn_ref(struct fg_cfn *c, struct fy_node *at, const char *name, const char *attr, struct fg_buf *out)
 {
@@ -118,11 +163,12 @@ static int cfn_ref(struct fg_cfn *c, struct fy_node *at, const char *name, const
     if (!attr && (rc = cfn_pseudo(c, name, out)) <= 0)
         return rc;
     if (!attr && param) {
-        struct fy_node *d = fg_doc_get(param, "Default");
+        /* CloudFormation takes a literal Default only, so a parameter cannot refer on */
+        const char *d = fg_doc_get_text(param, "Default");
         if (!d)
             return fg_conf_fail(c->p, cfn_pos(at), "Ref %s: the parameter has no Default (fngate takes no "
-                                "parameter overrides; give it a Default)", name);
-        return cfn_text(c, d, out);
+                                "parameter overrides; give it a literal Default)", name);
+        return fg_buf_append(out, d, strlen(d));
     }
     if (!res)
         return fg_conf_fail(c->p, cfn_pos(at), "%s %s%s%s: no parameter or resource of that name in the file",
@@ -133,7 +179,7 @@ static int cfn_ref(struct fg_cfn *c, struct fy_node *at, const char *name, const
     }
     t = cfn_type_of(res);
     fg_buf_init(&nb, 1u << 16);
-    if ((rc = cfn_resource_name(c, name, res, &nb)) < 0 || (rc = fg_buf_append(&nb, "", 0)) < 0)
+    if ((rc = cfn_resource_name(c, at, fg_doc_text(cfn_key(c->resources, name)) ? fg_doc_text(cfn_key(c->resources, name)) : name, res, &nb)) < 0 || (rc = fg_buf_append(&nb, "", 0)) < 0)
         goto out;
     if (!attr && (!t || t->ref == 0))
         rc = fg_buf_append(out, nb.data, nb.len);
@@ -201,15 +247,17 @@ static int cfn_call(struct fg_cfn *c, struct fy_node *n, const char *fn, struct 
     if (!strcmp(fn, "Fn::GetAtt")) {
         char name[256];
         const char *attr;
-        if (s && strchr(s, '.')) {
+        if (s && strchr(s, '.') && (size_t)(strchr(s, '.') - s) < sizeof(name)) {
             snprintf(name, sizeof(name), "%.*s", (int)(strchr(s, '.') - s), s);
             attr = strchr(s, '.') + 1;
         } else if (fy_node_is_sequence(arg) && fy_node_sequence_item_count(arg) == 2 &&
-                   fg_doc_text(fy_node_sequence_get_by_index(arg, 0)) && fg_doc_text(fy_node_sequence_get_by_index(arg, 1))) {
+                   fg_doc_text(fy_node_sequence_get_by_index(arg, 0)) && fg_doc_text(fy_node_sequence_get_by_index(arg, 1)) &&
+                   strlen(fg_doc_text(fy_node_sequence_get_by_index(arg, 0))) < sizeof(name)) {
             snprintf(name, sizeof(name), "%s", fg_doc_text(fy_node_sequence_get_by_index(arg, 0)));
             attr = fg_doc_text(fy_node_sequence_get_by_index(arg, 1));
         } else {
-            return fg_conf_fail(c->p, cfn_pos(n), "GetAtt: expected NAME.ATTRIBUTE or [NAME, ATTRIBUTE]");
+            return fg_conf_fail(c->p, cfn_pos(n), "GetAtt: expected NAME.ATTRIBUTE or [NAME, ATTRIBUTE] (a logical "
+                                "id of at most 255 characters)");
         }
         return cfn_ref(c, arg, name, attr, out);
     }
@@ -243,7 +291,8 @@ static int cfn_call(struct fg_cfn *c, struct fy_node *n, const char *fn, struct 
         if (!fy_node_is_sequence(arg) || fy_node_sequence_item_count(arg) != 2 ||
             !(is = fg_doc_text(idx = fy_node_sequence_get_by_index(arg, 0))) ||
             !fy_node_is_sequence(list = fy_node_sequence_get_by_index(arg, 1)) ||
-            atoi(is) < 0 || atoi(is) >= fy_node_sequence_item_count(list))
+            !is[0] || strspn(is, "0123456789") != strlen(is) || strlen(is) > 6 ||
+            atoi(is) >= fy_node_sequence_item_count(list))
             return fg_conf_fail(c->p, cfn_pos(n), "Select: expected [INDEX, [values]] with the index in the list");
         return cfn_text(c, fy_node_sequence_get_by_index(list, atoi(is)), out);
     }
@@ -285,10 +334,11 @@ int fg_cfn_copy(struct fg_cfn *c, struct fy_node *n, struct fy_node **out)
         fg_buf_free(&b);
         if (rc == -FG_ETOOBIG)
             return fg_conf_fail(c->p, cfn_pos(n), "a value is longer than 1 MB");
+        fg_doc_mark(*out, cfn_pos(n));
         return rc < 0 ? rc : 0;
     }
     if (fy_node_is_scalar(n))
-        return (*out = fy_node_copy(c->out, n)) ? 0 : -ENOMEM;
+        return (*out = fg_doc_copy(c->out, n)) ? 0 : -ENOMEM;
     if (!(*out = fy_node_is_sequence(n) ? fy_node_create_sequence(c->out) : fy_node_create_mapping(c->out)))
         return -ENOMEM;
     if (fy_node_is_sequence(n)) {

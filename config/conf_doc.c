@@ -5,19 +5,89 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *fg_doc_text(struct fy_node *n)
 {
-    return n && fy_node_is_scalar(n) && !fy_node_is_alias(n) ? fy_node_get_scalar0(n) : NULL;
+    /* YAML's null (null, ~, nothing) is no text: `sns: null` is not a topic named "null" */
+    const char *s;
+    if (!n || !fy_node_is_scalar(n) || fy_node_is_alias(n) || !(s = fy_node_get_scalar0(n)))
+        return NULL;
+    if (fg_doc_is_null(n))
+        return NULL;
+    return s;
+}
+
+bool fg_doc_is_null(struct fy_node *n)
+{
+    const char *s;
+    if (!n)
+        return true;
+    if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN || !(s = fy_node_get_scalar0(n)))
+        return false;
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+/* A node's own place: its token's, else the one a translation gave it (fg_doc_mark). */
+static struct fg_conf_pos doc_where(struct fy_node *n)
+{
+    return fg_conf_node_pos(n, (struct fg_conf_pos){ 0, 0 });
+}
+
+void fg_doc_mark(struct fy_node *n, struct fg_conf_pos pos)
+{
+    if (n && pos.line > 0 && pos.col > 0 && !doc_where(n).line)
+        (void)fy_node_set_meta(n, (void *)(((uintptr_t)pos.line << 20) | ((uintptr_t)pos.col & 0xfffff)));
+}
+
+struct fy_node *fg_doc_copy(struct fy_document *d, struct fy_node *n)
+{
+    struct fy_node_pair *pair;
+    struct fy_node *out, *item;
+    const char *tag;
+    size_t tlen = 0;
+    void *it = NULL;
+
+    if (!n)
+        return NULL;
+    if (fy_node_is_scalar(n)) {
+        out = fy_node_copy(d, n);   /* keeps its token: its place in the file */
+    } else {
+        out = fy_node_is_sequence(n) ? fy_node_create_sequence(d) : fy_node_create_mapping(d);
+        if (out && (tag = fy_node_get_tag(n, &tlen)) && fy_node_set_tag(out, tag, tlen) < 0) {
+            fy_node_free(out);
+            return NULL;
+        }
+        while (out && fy_node_is_sequence(n) && (item = fy_node_sequence_iterate(n, &it))) {
+            struct fy_node *c = fg_doc_copy(d, item);
+            if (!c || fy_node_sequence_append(out, c) < 0) {
+                fy_node_free(c);
+                fy_node_free(out);
+                return NULL;
+            }
+        }
+        while (out && fy_node_is_mapping(n) && (pair = fy_node_mapping_iterate(n, &it))) {
+            struct fy_node *k = fg_doc_copy(d, fy_node_pair_key(pair)), *v = fg_doc_copy(d, fy_node_pair_value(pair));
+            if (!k || (fy_node_pair_value(pair) && !v) || fy_node_mapping_append(out, k, v) < 0) {
+                fy_node_free(k);
+                fy_node_free(v);
+                fy_node_free(out);
+                return NULL;
+            }
+        }
+    }
+    if (out && fy_node_get_meta(n))
+        (void)fy_node_set_meta(out, fy_node_get_meta(n));
+    return out;
 }
 
 struct fg_conf_pos fg_doc_pos(struct fy_node *n)
 {
     struct fg_conf_pos none = { 0, 0 }, pos;
     for (int depth = 0; n && depth < 64; depth++) {
-        if (fy_node_is_scalar(n))
+        if (fy_node_is_scalar(n) || doc_where(n).line)
             break;
         if (fy_node_is_mapping(n) && fy_node_mapping_item_count(n) > 0)
             n = fy_node_pair_key(fy_node_mapping_get_by_index(n, 0));
@@ -82,10 +152,15 @@ int fg_doc_set(struct fy_node *map, const char *key, struct fy_node *val)
     struct fy_node *k;
     if (!val)
         return -ENOMEM;
+    if (fg_doc_get(map, key)) {   /* the translations check first: this is a bug, not the file's */
+        fy_node_free(val);
+        return -EEXIST;
+    }
     if (!(k = fy_node_create_scalar_copy(d, key, strlen(key)))) {
         fy_node_free(val);
         return -ENOMEM;
     }
+    fg_doc_mark(k, fg_doc_pos(val).line > 1 || fg_doc_pos(val).col > 1 ? fg_doc_pos(val) : (struct fg_conf_pos){ 0, 0 });
     if (fy_node_mapping_append(map, k, val) < 0) {
         fy_node_free(k);
         fy_node_free(val);
@@ -94,11 +169,20 @@ int fg_doc_set(struct fy_node *map, const char *key, struct fy_node *val)
     return 0;
 }
 
+int fg_doc_set_absent(struct fy_node *map, const char *key, struct fy_node *val)
+{
+    if (fg_doc_get(map, key)) {
+        fy_node_free(val);
+        return 0;
+    }
+    return val ? fg_doc_set(map, key, val) : 0;
+}
+
 int fg_doc_set_copy(struct fy_node *map, const char *key, struct fy_node *src)
 {
     if (!src)
         return 0;
-    return fg_doc_set(map, key, fy_node_copy(fy_node_document(map), src));
+    return fg_doc_set(map, key, fg_doc_copy(fy_node_document(map), src));
 }
 
 static struct fy_node *doc_at(struct fy_node *map, const char *key, bool seq)
@@ -127,12 +211,19 @@ int fg_doc_warn(struct fg_conf_parser *p, const char *key, struct fg_conf_pos po
     va_list ap;
     int n;
 
-    if (p->n_warn_keys >= FG_CONF_WARNINGS_MAX)
+    if (p->n_warn_keys > FG_CONF_WARNINGS_MAX)
         return 0;
+    if (p->n_warn_keys == FG_CONF_WARNINGS_MAX) {   /* said once, as the last of them */
+        key = "...";
+        fmt = "more keys fngate does not support were left out of these warnings";
+        pos = (struct fg_conf_pos){ 1, 1 };
+    }
     for (size_t i = 0; i < p->n_warn_keys; i++)
         if (!strcmp(p->warn_keys[i], key))
             return 0;
     n = snprintf(msg, sizeof(msg), "%s:%d:%d: warning: ", p->name, pos.line ? pos.line : 1, pos.col ? pos.col : 1);
+    if (n < 0 || (size_t)n >= sizeof(msg) - 1)
+        n = (int)strlen(msg);
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);

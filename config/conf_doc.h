@@ -17,8 +17,16 @@
 #include "conf_walk.h"
 
 /* Scalar text of n (NUL-terminated, libfyaml's, valid as long as n's document); NULL when
- * n is not a scalar. */
+ * n is not a scalar or is YAML's null. */
 const char *fg_doc_text(struct fy_node *n);
+
+/* Gives n (a node a translation made) the place in the file it stands for, so errors about
+ * it point there; nothing when n has a place of its own or pos is unknown. */
+void fg_doc_mark(struct fy_node *n, struct fg_conf_pos pos);
+
+/* A deep copy of n into d: scalars keep their place in the file, collections their tag,
+ * and every node the place fg_doc_mark gave it. NULL on allocation failure or NULL n. */
+struct fy_node *fg_doc_copy(struct fy_document *d, struct fy_node *n);
 
 /* Where n was written: a scalar's own place, a mapping's first key's, a list's first
  * item's; 1:1 when it was made here. */
@@ -26,6 +34,9 @@ struct fg_conf_pos fg_doc_pos(struct fy_node *n);
 
 /* Where map's key is written (map's own place when it has no such key). */
 struct fg_conf_pos fg_doc_key_pos(struct fy_node *map, const char *key);
+
+/* YAML's null: absent, or a plain null, Null, NULL, ~ or nothing. */
+bool fg_doc_is_null(struct fy_node *n);
 
 /* The value of key in mapping map (compared as text, not parsed), or NULL. Borrowed. */
 struct fy_node *fg_doc_get(struct fy_node *map, const char *key);
@@ -36,9 +47,14 @@ const char *fg_doc_get_text(struct fy_node *map, const char *key);
 /* A new scalar in d (NULL on allocation failure). */
 struct fy_node *fg_doc_str(struct fy_document *d, const char *fmt, ...) FG_PRINTF(2, 3);
 
-/* Appends key: val to mapping map (val becomes map's; a NULL val is an allocation failure).
- * 0 or -ENOMEM. */
+/* Appends key: val to mapping map (val becomes map's; a NULL val is an allocation failure);
+ * the new key takes val's place in the file. 0, -ENOMEM, or -EEXIST when map has the key
+ * already (val is freed either way). */
 int fg_doc_set(struct fy_node *map, const char *key, struct fy_node *val) FG_MUST_CHECK;
+
+/* fg_doc_set unless map has key already (then val is freed): what a file's own fngate
+ * section wrote wins. A NULL val sets nothing. 0 or -ENOMEM. */
+int fg_doc_set_absent(struct fy_node *map, const char *key, struct fy_node *val) FG_MUST_CHECK;
 
 /* Appends key: a copy of src (into map's document) when src is not NULL. 0 or -ENOMEM. */
 int fg_doc_set_copy(struct fy_node *map, const char *key, struct fy_node *src) FG_MUST_CHECK;
@@ -74,6 +90,11 @@ int fg_conf_apply_defaults(struct fg_conf_parser *p, struct fy_document *doc) FG
 
 /* conf_cfn.c: CloudFormation's Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::Select (tags or
  * mappings) in the values fngate reads, against the file's Parameters and Resources. */
+struct fg_cfn_name {
+    const char *id;              /* a resource's logical id */
+    const char *name;            /* its name, or NULL while it is being worked out */
+};
+
 struct fg_cfn {
     struct fg_conf_parser *p;
     struct fy_node *resources;   /* Resources (SAM) or resources.Resources (serverless.yml), or NULL */
@@ -81,6 +102,8 @@ struct fg_cfn {
     const char *region, *account, *stack;   /* pseudo parameters */
     struct fy_document *out;     /* where copies go */
     int depth;
+    struct fg_cfn_name *names;   /* resource names worked out so far (the config's arena) */
+    size_t n_names, cap_names;
 };
 
 /* n copied into c->out with every intrinsic in it replaced by its text; *out NULL when n

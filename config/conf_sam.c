@@ -33,8 +33,24 @@ static struct fg_conf_pos sam_pos(struct fy_node *n)
 /* A function's property, else Globals.Function's. */
 static struct fy_node *sam_prop(struct fg_sam *s, struct fy_node *props, const char *key)
 {
-    struct fy_node *v = fg_doc_get(props, key);
-    return v ? v : fg_doc_get(s->globals, key);
+    struct fy_node *v = fg_doc_get(props, key), *g = fg_doc_get(s->globals, key), *m;
+    struct fy_node_pair *pair;
+    void *it = NULL;
+
+    if (!v || !g || !fy_node_is_mapping(v) || !fy_node_is_mapping(g) || !s->scratch)
+        return v ? v : g;
+    /* Both are maps: SAM merges them, the function's keys over Globals' (one level, as the
+     * maps fngate reads here are). The merged map lives in s->scratch until the end. */
+    if (!(m = fg_doc_copy(s->cfn.out, v)) || fy_node_sequence_append(s->scratch, m) < 0) {
+        fy_node_free(m);
+        return v;
+    }
+    while ((pair = fy_node_mapping_iterate(g, &it))) {
+        const char *k = fg_doc_text(fy_node_pair_key(pair));
+        if (k && fg_doc_set_absent(m, k, fg_doc_copy(s->cfn.out, fy_node_pair_value(pair))) < 0)
+            return v;
+    }
+    return m;
 }
 
 /* A statement {effect: Allow, action: [...], resource: [...]} of the role. */
@@ -331,6 +347,14 @@ static int sam_globals(struct fg_sam *s, struct fy_node *globals)
     int rc;
     s->globals = fg_doc_get(globals, "Function");
     s->api_cors = fg_doc_get(fg_doc_get(globals, "Api"), "Cors");
+    for (int i = 0; i < 2; i++) {   /* an API's Auth is not applied: said, never silently open */
+        struct fy_node *api = fg_doc_get(globals, i ? "HttpApi" : "Api");
+        if (fg_doc_get(api, "Auth") &&
+            (rc = fg_doc_warn(s->p, i ? "Globals.HttpApi.Auth" : "Globals.Api.Auth", fg_doc_key_pos(api, "Auth"),
+                              "Globals.%s.Auth is not applied by fngate: its routes are NOT authenticated (write "
+                              "the authorizers in Metadata.fngate.gateway.authorizers)", i ? "HttpApi" : "Api")) < 0)
+            return rc;
+    }
     if (cors) {
         if (!(gw = fg_doc_map_at(s->top, "gateway")))
             return -ENOMEM;
@@ -365,6 +389,10 @@ int fg_conf_sam_translate(struct fg_conf_parser *p, struct fy_document **doc)
         return -ENOMEM;
     }
     s.root = root;
+    if (!(s.scratch = fy_node_create_sequence(out))) {
+        fy_document_destroy(out);
+        return -ENOMEM;
+    }
     s.section = fg_doc_get(fg_doc_get(root, "Metadata"), "fngate");
     res = fg_doc_get(root, "Resources");
     s.cfn = (struct fg_cfn){ .p = p, .resources = res, .params = fg_doc_get(root, "Parameters"),
@@ -408,6 +436,10 @@ int fg_conf_sam_translate(struct fg_conf_parser *p, struct fy_document **doc)
     if (rc == 0)
         rc = fg_doc_unsupported(p, root, "", known, quiet);
 out:
+    fy_node_free(s.scratch);
+    if (rc == -EEXIST)
+        rc = fg_conf_fail(p, fg_doc_key_pos(fg_doc_get(root, "Metadata"), "fngate"), "Metadata.fngate sets a key the "
+                          "template also sets another way: write it in one place");
     if (rc < 0) {
         fy_document_destroy(out);
         return rc;

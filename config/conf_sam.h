@@ -17,6 +17,7 @@ struct fg_sam {
     struct fy_node *api_cors;    /* Globals.Api.Cors (REST routes), or NULL */
     bool http_api_cors;          /* Globals.HttpApi.CorsConfiguration went to gateway.cors */
     bool s3_used;
+    struct fy_node *scratch;     /* Globals merged into a function's maps (sam_prop), freed at the end */
 };
 
 /* Events (a mapping of name: {Type, Properties}) of function fname into out's `events:`. */

@@ -44,6 +44,8 @@ static int sev_rest_cors(struct sam_ev *e, struct fy_node *out, struct fy_node *
             continue;
         if ((rc = fg_cfn_string(&e->s->cfn, v, &t)) < 0)
             return rc;
+        if (strlen(t) >= sizeof(buf))
+            return fg_conf_fail(e->s->p, fg_doc_pos(v), "Cors: %s longer than %zu characters", pairs[i][0], sizeof(buf) - 1);
         snprintf(buf, sizeof(buf), "%s", t);
         if (!(list = fg_doc_seq_at(c, pairs[i][1])))
             return -ENOMEM;
@@ -87,6 +89,14 @@ static int sev_http(struct sam_ev *e, struct fy_node *props, bool rest)
     } else {
         rc = fg_cfn_set(&e->s->cfn, out, "payload_format", fg_doc_get(props, "PayloadFormatVersion"));
     }
+    if (rc == 0) {
+        struct fy_node *id = fg_doc_get(props, rest ? "RestApiId" : "ApiId"), *arg = fg_doc_get(id, "Ref");
+        const char *name = arg ? fg_doc_text(arg) : fg_doc_text(id);
+        struct fy_node *api = fg_doc_get(fg_doc_get(e->s->cfn.resources, name ? name : ""), "Properties");
+        if (api && (fg_doc_get(api, "Auth") || fg_doc_get(api, "Cors") || fg_doc_get(api, "CorsConfiguration")))
+            rc = fg_doc_warn(e->s->p, "Events.ApiId", fg_doc_pos(id), "the API %s's Auth and Cors are not applied by "
+                             "fngate: its routes are NOT authenticated (write them in Metadata.fngate.gateway)", name);
+    }
     if (rc == 0 && fg_doc_get(props, "Auth"))
         rc = fg_doc_warn(e->s->p, "Events.Auth", fg_doc_key_pos(props, "Auth"), "Auth on an %s event is not read by "
                          "fngate: write the authorizer in Metadata.fngate.gateway.authorizers", rest ? "Api" : "HttpApi");
@@ -126,7 +136,7 @@ static int sev_s3(struct sam_ev *e, struct fy_node *props)
         return rc;
     evs = fg_doc_get(props, "Events");
     if (evs && fg_doc_text(evs)) {
-        struct fy_node *list = fg_doc_seq_at(out, "events"), *c = fy_node_copy(e->d, evs);
+        struct fy_node *list = fg_doc_seq_at(out, "events"), *c = fg_doc_copy(e->d, evs);
         if (!list || !c || fy_node_sequence_append(list, c) < 0)
             return -ENOMEM;
     } else if ((rc = fg_cfn_set(&e->s->cfn, out, "events", evs)) < 0) {
@@ -240,6 +250,9 @@ int fg_sam_events(struct fg_sam *s, const char *fname, struct fy_node *events, s
         char id[96];
         if (!type)
             return fg_conf_fail(s->p, fg_doc_pos(fy_node_pair_key(pair)), "function %s: every event has a Type", fname);
+        if ((props && !fy_node_is_mapping(props)) || (!props && strcmp(type, "HttpApi")))
+            return fg_conf_fail(s->p, props ? fg_doc_pos(props) : fg_doc_pos(fy_node_pair_key(pair)),
+                                "function %s: event %s: Properties must be a mapping", fname, type);
         if (!strcmp(type, "Api") || !strcmp(type, "HttpApi"))
             rc = sev_http(&e, props, type[1] == 'p');
         else if (!strcmp(type, "Schedule") || !strcmp(type, "ScheduleV2"))

@@ -50,18 +50,49 @@ int fg_sls_cors(struct fg_sls *s, struct fy_node *map, struct fy_node *val, cons
     struct fy_node *cors;
     int rc;
 
+    static const char *const dflt_headers[] = { "Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key",
+                                                "X-Amz-Security-Token", "X-Amz-User-Agent", "X-Amzn-Trace-Id", NULL };
+    const char *const *defaults[] = { (const char *const[]){ "*", NULL }, dflt_headers };
+    const char *const dkeys[] = { "allow_origins", "allow_headers" };
+
     if (!val || !fy_node_is_mapping(val))
         return fg_doc_set_copy(map, "cors", val);
     if (!(cors = fy_node_create_mapping(d)) || (rc = fg_doc_set(map, "cors", cors)) < 0)
         return -ENOMEM;
-    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
-        if (fg_doc_get(val, pairs[i][0]) && !fg_doc_get(cors, pairs[i][1]) &&
-            (rc = fg_doc_set_copy(cors, pairs[i][1], fg_doc_get(val, pairs[i][0]))) < 0)
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        struct fy_node *v = fg_doc_get(val, pairs[i][0]), *list;
+        if (!v || fg_doc_get(cors, pairs[i][1]))
+            continue;
+        if (fg_doc_text(v) && strcmp(pairs[i][1], "allow_credentials") && strcmp(pairs[i][1], "max_age")) {
+            /* origin: '*' is one origin: fngate's key takes a list */
+            if (!(list = fg_doc_seq_at(cors, pairs[i][1])) || fy_node_sequence_append(list, fg_doc_copy(d, v)) < 0)
+                return -ENOMEM;
+        } else if ((rc = fg_doc_set_copy(cors, pairs[i][1], v)) < 0) {
             return rc;
+        }
+    }
+    /* what the Framework fills in for keys left out: any origin, its header list, and for a
+     * REST route its own method and OPTIONS (an HTTP API's routes: any method) */
+    for (size_t i = 0; i < 2; i++) {
+        struct fy_node *list;
+        if (fg_doc_get(cors, dkeys[i]))
+            continue;
+        if (!(list = fg_doc_seq_at(cors, dkeys[i])))
+            return -ENOMEM;
+        for (size_t j = 0; defaults[i][j]; j++)
+            if (fy_node_sequence_append(list, fg_doc_str(d, "%s", defaults[i][j])) < 0)
+                return -ENOMEM;
+    }
+    if (!method && !fg_doc_get(cors, "allow_methods")) {
+        struct fy_node *list = fg_doc_seq_at(cors, "allow_methods");
+        if (!list || fy_node_sequence_append(list, fg_doc_str(d, "*")) < 0)
+            return -ENOMEM;
+    }
     /* http's per-route form lists no methods: the route's own, as the Framework does */
     if (method && !fg_doc_get(cors, "allow_methods")) {
         struct fy_node *list = fg_doc_seq_at(cors, "allow_methods");
-        if (!list || fy_node_sequence_append(list, fg_doc_str(d, "%s", strcasecmp(method, "any") ? method : "*")) < 0)
+        if (!list || fy_node_sequence_append(list, fg_doc_str(d, "%s", strcasecmp(method, "any") ? method : "*")) < 0 ||
+            fy_node_sequence_append(list, fg_doc_str(d, "OPTIONS")) < 0)
             return -ENOMEM;
     }
     return fg_doc_unsupported(s->p, val, "cors", known, quiet);
@@ -173,19 +204,22 @@ static int sls_provider_read(struct fg_sls *s, struct fy_node *prov)
         return fg_conf_fail(s->p, sls_pos(fg_doc_get(prov, "name")), "provider.name: fngate runs AWS Lambda "
                             "functions (provider name aws), not %s", name);
     if (!(defaults = fg_doc_map_at(s->top, "defaults")))
-        return -ENOMEM;
-    if ((rc = fg_doc_set(defaults, "code", fg_doc_str(fy_node_document(defaults), "."))) < 0 ||
-        (rc = fg_doc_set_copy(defaults, "runtime", fg_doc_get(prov, "runtime"))) < 0 ||
-        (rc = fg_doc_set(defaults, "memory", fg_doc_get(prov, "memorySize") ? fy_node_copy(fy_node_document(defaults),
-                         fg_doc_get(prov, "memorySize")) : fg_doc_str(fy_node_document(defaults), "1024"))) < 0 ||
-        (rc = fg_doc_set(defaults, "timeout", fg_doc_get(prov, "timeout") ? fy_node_copy(fy_node_document(defaults),
-                         fg_doc_get(prov, "timeout")) : fg_doc_str(fy_node_document(defaults), "6"))) < 0 ||
+        return fg_conf_fail(s->p, (struct fg_conf_pos){ 1, 1 }, "custom.fngate.defaults: expected a mapping");
+    /* custom.fngate.defaults, when written, wins key by key */
+    if ((rc = fg_doc_set_absent(defaults, "code", fg_doc_str(s->cfn.out, "."))) < 0 ||
+        (rc = fg_doc_set_absent(defaults, "runtime", fg_doc_copy(s->cfn.out, fg_doc_get(prov, "runtime")))) < 0 ||
+        (rc = fg_doc_set_absent(defaults, "memory", fg_doc_get(prov, "memorySize") ? fg_doc_copy(s->cfn.out,
+                                fg_doc_get(prov, "memorySize")) : fg_doc_str(s->cfn.out, "1024"))) < 0 ||
+        (rc = fg_doc_set_absent(defaults, "timeout", fg_doc_get(prov, "timeout") ? fg_doc_copy(s->cfn.out,
+                                fg_doc_get(prov, "timeout")) : fg_doc_str(s->cfn.out, "6"))) < 0)
+        return rc;
+    if (fg_doc_get(prov, "environment") && !fg_doc_get(defaults, "environment") &&
         (rc = fg_cfn_set(&s->cfn, defaults, "environment", fg_doc_get(prov, "environment"))) < 0)
         return rc;
     if (region && *region)
-        rc = fg_doc_set(s->top, "region", fg_doc_str(s->cfn.out, "%s", region));
+        rc = fg_doc_set_absent(s->top, "region", fg_doc_str(s->cfn.out, "%s", region));
     else
-        rc = fg_doc_set_copy(s->top, "region", fg_doc_get(prov, "region"));
+        rc = fg_doc_set_absent(s->top, "region", fg_doc_copy(s->cfn.out, fg_doc_get(prov, "region")));
     if (rc < 0)
         return rc;
     iam = fg_doc_get(fg_doc_get(prov, "iam"), "role");
@@ -203,10 +237,14 @@ static int sls_provider_read(struct fg_sls *s, struct fy_node *prov)
             return rc;
     }
     if (fg_doc_get(prov, "logRetentionInDays")) {
-        struct fy_node *logs = fg_doc_map_at(s->top, "logs");
+        struct fy_node *logs = fg_doc_map_at(s->top, "logs"), *d;
         const char *days = fg_doc_get_text(prov, "logRetentionInDays");
-        if (!logs || (rc = fg_doc_set(logs, "retention", fg_doc_str(s->cfn.out, "%sd", days ? days : "?"))) < 0)
-            return -ENOMEM;
+        if (!logs)
+            return fg_conf_fail(s->p, fg_doc_key_pos(prov, "logRetentionInDays"), "custom.fngate.logs: expected a mapping");
+        if ((d = fg_doc_str(s->cfn.out, "%sd", days ? days : "?")))
+            fg_doc_mark(d, fg_doc_pos(fg_doc_get(prov, "logRetentionInDays")));
+        if ((rc = fg_doc_set_absent(logs, "retention", d)) < 0)
+            return rc;
     }
     if (arch && strcmp(arch, "x86_64") &&
         (rc = fg_doc_warn(s->p, "provider.architecture", sls_pos(fg_doc_get(prov, "architecture")),
@@ -408,7 +446,11 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
             rc = fg_conf_fail(p, sls_pos(fy_node_pair_key(pair)), "functions: a function's name must be text");
             break;
         }
-        rc = sls_function(&s, name, fy_node_pair_value(pair), ofns);
+        if (!fy_node_pair_value(pair) || !fy_node_is_mapping(fy_node_pair_value(pair)))
+            rc = fg_conf_fail(p, fg_doc_pos(fy_node_pair_key(pair)), "function %s: expected a mapping with handler and "
+                              "events", name);
+        else
+            rc = sls_function(&s, name, fy_node_pair_value(pair), ofns);
     }
     if (rc == 0 && s.s3_used)
         rc = fg_doc_s3_endpoint(s.top);
@@ -423,6 +465,9 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
                          "package.artifact: fngate runs the code in the file's directory, not a built archive");
     if (rc == 0)
         rc = fg_doc_unsupported(p, root, "", known, quiet);
+    if (rc == -EEXIST)
+        rc = fg_conf_fail(p, fg_doc_key_pos(custom, "fngate"), "custom.fngate sets a key this file also sets "
+                          "another way (provider, functions): write it in one place");
     if (rc < 0) {
         fy_document_destroy(out);
         return rc;

@@ -107,6 +107,9 @@ static int ev_http(struct sls_ev *e, struct fy_node *val, bool rest)
         if (rc == 0)
             rc = fg_doc_unsupported(e->s->p, val, rest ? "events.http" : "events.httpApi", rest ? rest_known : api_known,
                                     rest ? rest_quiet : NULL);
+        if (rc == 0 && rest && fg_doc_get_text(val, "private") && !strcmp(fg_doc_get_text(val, "private"), "true"))
+            rc = fg_doc_warn(e->s->p, "http.private", fg_doc_key_pos(val, "private"), "http private: true: fngate has "
+                             "no API keys, so this route is NOT private (put an authorizer on it)");
         if (rc == 0 && rest) {
             const char *integ = fg_doc_get_text(val, "integration");
             if (integ && strcasecmp(integ, "lambda-proxy") && strcasecmp(integ, "aws_proxy"))
@@ -161,7 +164,7 @@ static int ev_schedule(struct sls_ev *e, const char *fname, struct fy_node *val)
         if (fg_doc_get(val, "name") &&
             (rc = fg_doc_set(out, "name", fy_node_is_sequence(rate) && n > 1
                              ? fg_doc_str(e->d, "%s-%d", fg_doc_get_text(val, "name"), n)
-                             : fy_node_copy(e->d, fg_doc_get(val, "name")))) < 0)
+                             : fg_doc_copy(e->d, fg_doc_get(val, "name")))) < 0)
             return rc;
     }
     (void)fname;
@@ -186,7 +189,7 @@ static int ev_s3(struct sls_ev *e, struct fy_node *val)
         return rc;
     if (fg_doc_get(val, "event")) {
         struct fy_node *evs = fg_doc_seq_at(out, "events"), *c;
-        if (!evs || !(c = fy_node_copy(e->d, fg_doc_get(val, "event"))) || fy_node_sequence_append(evs, c) < 0)
+        if (!evs || !(c = fg_doc_copy(e->d, fg_doc_get(val, "event"))) || fy_node_sequence_append(evs, c) < 0)
             return -ENOMEM;
     }
     rules = fg_doc_get(val, "rules");
@@ -292,7 +295,7 @@ static int ev_source(struct sls_ev *e, const char *sls_kind, struct fy_node *val
         const char *scope = fg_doc_get_text(val, "filterPolicyScope");
         if (scope && !strcmp(scope, "MessageBody")) {
             struct fy_node *list = fg_doc_seq_at(out, "filter_criteria"), *c;
-            if (!list || !(c = fy_node_copy(e->d, fg_doc_get(val, "filterPolicy"))) || fy_node_sequence_append(list, c) < 0)
+            if (!list || !(c = fg_doc_copy(e->d, fg_doc_get(val, "filterPolicy"))) || fy_node_sequence_append(list, c) < 0)
                 rc = -ENOMEM;
         } else {
             rc = fg_doc_warn(e->s->p, "sns.filterPolicy", ev_pos(fg_doc_get(val, "filterPolicy")), "sns filterPolicy on "
@@ -331,6 +334,9 @@ int fg_sls_events(struct fg_sls *s, const char *fname, struct fy_node *events, s
         val = fy_node_pair_value(pair);
         if (!kind)
             kind = "?";
+        if (!val || (fy_node_is_scalar(val) && !fg_doc_text(val)))
+            return fg_conf_fail(s->p, ev_pos(fy_node_pair_key(pair)), "function %s: event %s: a value is required",
+                                fname, kind);
         if (!strcmp(kind, "httpApi") || !strcmp(kind, "http"))
             rc = ev_http(&e, val, kind[4] == '\0');
         else if (!strcmp(kind, "schedule"))

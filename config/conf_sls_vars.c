@@ -26,14 +26,21 @@
 #include "../core/buf.h"
 
 #define VARS_MAX_DEPTH 32
-#define VARS_MAX_FILES 6
+#define VARS_MAX_FILES 16                 /* distinct files ${file()} may read */
+#define VARS_MAX_BYTES (64u << 20)        /* of text variables may make in all */
 
 struct vars {
     struct fg_conf_parser *p;
     struct fy_document *src, *out;
+    const char *main_name;                   /* the serverless.yml's name, for self references */
     struct fy_node *stack[VARS_MAX_DEPTH];   /* self references being resolved */
     int depth;
-    size_t made, limit;
+    int nest;                                /* ${ inside ${ being read */
+    size_t made, limit;                      /* nodes made, and the most allowed */
+    size_t bytes;                            /* text made */
+    struct fg_conf_pos rebase;               /* while copying an included file's values: the
+                                              * ${file()} that brought them, where errors about
+                                              * them point (line 0: not in an included file) */
 };
 
 static int vars_node(struct vars *v, struct fy_node *n, struct fy_node **out);
@@ -48,6 +55,18 @@ static int vars_count(struct vars *v, struct fy_node *at)
     if (++v->made <= v->limit)
         return 0;
     return fg_conf_fail(v->p, vars_pos(at), "variables here expand to more values than the file may hold");
+}
+
+/* A scalar made from text: counted against the byte budget, and given the place of the
+ * value it came from. */
+static int vars_scalar(struct vars *v, struct fy_node *at, const char *text, size_t len, struct fy_node **out)
+{
+    if ((v->bytes += len) > VARS_MAX_BYTES)
+        return fg_conf_fail(v->p, vars_pos(at), "variables here make more than 64 MB of text");
+    if (!(*out = fy_node_create_scalar_copy(v->out, text, len)))
+        return -ENOMEM;
+    fg_doc_mark(*out, v->rebase.line ? v->rebase : vars_pos(at));
+    return vars_count(v, at);
 }
 
 /* The end of the ${...} starting at s[i] (the index of its '}'), or 0 when unterminated.
@@ -124,7 +143,15 @@ static struct fy_document *vars_file(struct vars *v, struct fy_node *at, const c
         return NULL;
     }
     snprintf(path, sizeof(path), "%s%s%s", rel[0] == '/' ? "" : v->p->conf->dir, rel[0] == '/' ? "" : "/", rel);
-    if (v->p->n_src_docs >= sizeof(v->p->src_docs) / sizeof(v->p->src_docs[0])) {
+    {   /* each file is read once, however often it is named */
+        char real[PATH_MAX];
+        if (realpath(path, real))
+            snprintf(path, sizeof(path), "%s", real);
+        for (size_t i = 0; i < v->p->n_src_texts; i++)
+            if (!strcmp(v->p->src_paths[i], path))
+                return v->p->src_text_docs[i];
+    }
+    if (v->p->n_src_texts >= VARS_MAX_FILES) {
         fg_conf_fail(v->p, vars_pos(at), "${file(%s)}: at most %d files may be included", rel, VARS_MAX_FILES);
         return NULL;
     }
@@ -147,9 +174,17 @@ static struct fy_document *vars_file(struct vars *v, struct fy_node *at, const c
     }
     v->p->name = path;   /* its syntax errors are its own */
     if (fg_conf_yaml_parse(v->p, b.data, b.len, &doc) == 0 && doc) {
-        v->p->src_docs[v->p->n_src_docs++] = doc;
-        v->p->src_texts[v->p->n_src_texts++] = b.data;   /* the document points into it */
-        b.data = NULL;
+        const char *kept = fg_conf_printf(v->p, "%s", path);
+        if (!kept) {
+            fy_document_destroy(doc);
+            doc = NULL;
+        } else {
+            v->p->src_docs[v->p->n_src_docs++] = doc;
+            v->p->src_text_docs[v->p->n_src_texts] = doc;
+            v->p->src_paths[v->p->n_src_texts] = kept;
+            v->p->src_texts[v->p->n_src_texts++] = b.data;   /* the document points into it */
+            b.data = NULL;
+        }
     }
     v->p->name = saved;
     fg_buf_free(&b);
@@ -174,8 +209,7 @@ static int vars_setting(struct vars *v, struct fy_node *at, const char *env, con
         }
         val = dflt;
     }
-    *found = fy_node_create_scalar_copy(v->out, val, strlen(val));
-    return *found ? vars_count(v, at) : -ENOMEM;
+    return vars_scalar(v, at, val, strlen(val), found);
 }
 
 /* Looks one source up: *found NULL when it has no value (the next fallback is tried);
@@ -188,10 +222,8 @@ static int vars_source(struct vars *v, struct fy_node *at, const char *src, stru
     size_t len = strlen(src);
 
     *found = NULL;
-    if ((src[0] == '\'' || src[0] == '"') && len >= 2 && src[len - 1] == src[0]) {
-        *found = fy_node_create_scalar_copy(v->out, src + 1, len - 2);
-        return *found ? vars_count(v, at) : -ENOMEM;
-    }
+    if ((src[0] == '\'' || src[0] == '"') && len >= 2 && src[len - 1] == src[0])
+        return vars_scalar(v, at, src + 1, len - 2, found);
     if (!strncmp(src, "self:", 5)) {
         if (!(n = vars_path(root, src + 5))) {
             snprintf(why, why_size, "%s is not in the file", src + 5);
@@ -202,9 +234,19 @@ static int vars_source(struct vars *v, struct fy_node *at, const char *src, stru
                 return fg_conf_fail(v->p, vars_pos(at), "${%s}: a variable that refers to itself", src);
         if (v->depth >= VARS_MAX_DEPTH)
             return fg_conf_fail(v->p, vars_pos(at), "${%s}: variables nested deeper than %d", src, VARS_MAX_DEPTH);
+        if (fg_doc_is_null(n)) {
+            snprintf(why, why_size, "%s is null", src + 5);   /* the next fallback, as the Framework does */
+            return 0;
+        }
+        const char *saved = v->p->name;
+        struct fg_conf_pos rebase = v->rebase;
+        v->p->name = v->main_name;    /* errors in what it points at are the serverless.yml's */
+        v->rebase = (struct fg_conf_pos){ 0, 0 };
         v->stack[v->depth++] = n;
         int rc = vars_node(v, n, found);
         v->depth--;
+        v->p->name = saved;
+        v->rebase = rebase;
         return rc;
     }
     if (!strncmp(src, "file(", 5)) {
@@ -224,12 +266,18 @@ static int vars_source(struct vars *v, struct fy_node *at, const char *src, stru
         {   /* what goes wrong inside it is reported at its own file:line:col */
             const char *saved = v->p->name;
             const char *name = fg_conf_printf(v->p, "%s", vars_trim(rel));
+            struct fg_conf_pos rebase = v->rebase;
             int rc;
             if (!name)
                 return -ENOMEM;
             v->p->name = name;
+            /* the values it brings are checked later, against the serverless.yml: errors
+             * about them point at this ${file()} */
+            if (!v->rebase.line)
+                v->rebase = fg_doc_pos(at);
             rc = vars_node(v, n, found);
             v->p->name = saved;
+            v->rebase = rebase;
             return rc;
         }
     }
@@ -260,8 +308,7 @@ static int vars_source(struct vars *v, struct fy_node *at, const char *src, stru
     }
     if (!val)
         return 0;
-    *found = fy_node_create_scalar_copy(v->out, val, strlen(val));
-    return *found ? vars_count(v, at) : -ENOMEM;
+    return vars_scalar(v, at, val, strlen(val), found);
 }
 
 /* ${AWS::Region}, ${Queue.Arn}, ${Param}, ${!Literal}: CloudFormation's Fn::Sub syntax,
@@ -294,7 +341,22 @@ static int vars_expr(struct vars *v, struct fy_node *at, const char *expr, struc
 
 /* Replaces every ${...} in text; *out is a new scalar, or (whole 1) what the one variable
  * that is the whole text stands for. */
+static int vars_text_in(struct vars *v, struct fy_node *at, const char *s, bool whole_ok, struct fy_node **out);
+
+/* vars_text_in, with ${ inside ${ counted: nesting is bounded as self references are. */
 static int vars_text(struct vars *v, struct fy_node *at, const char *s, bool whole_ok, struct fy_node **out)
+{
+    int rc;
+    *out = NULL;
+    if (v->nest >= VARS_MAX_DEPTH)
+        return fg_conf_fail(v->p, vars_pos(at), "variables nested deeper than %d", VARS_MAX_DEPTH);
+    v->nest++;
+    rc = vars_text_in(v, at, s, whole_ok, out);
+    v->nest--;
+    return rc;
+}
+
+static int vars_text_in(struct vars *v, struct fy_node *at, const char *s, bool whole_ok, struct fy_node **out)
 {
     size_t len = strlen(s), end;
     struct fg_buf b;
@@ -342,12 +404,12 @@ static int vars_text(struct vars *v, struct fy_node *at, const char *s, bool who
             fy_node_free(part);
         i = end + 1;
     }
-    if (rc == 0 && !(*out = fy_node_create_scalar_copy(v->out, b.data ? b.data : "", b.len)))
-        rc = -ENOMEM;
+    if (rc == 0)
+        rc = vars_scalar(v, at, b.data ? b.data : "", b.len, out);
     fg_buf_free(&b);
     if (rc == -FG_ETOOBIG)
         return fg_conf_fail(v->p, vars_pos(at), "a value is longer than 1 MB");
-    return rc == 0 ? vars_count(v, at) : rc;
+    return rc;
 }
 
 static int vars_expr(struct vars *v, struct fy_node *at, const char *expr, struct fy_node **out)
@@ -421,10 +483,30 @@ static int vars_node(struct vars *v, struct fy_node *n, struct fy_node **out)
                 rc = -ENOMEM;
             return rc;
         }
+        if (v->rebase.line) {   /* an included file's value: a copy placed at the ${file()} */
+            size_t len, tlen = 0;
+            const char *text = fy_node_get_scalar(n, &len), *tag = fy_node_get_tag(n, &tlen);
+            if (fg_doc_is_null(n))
+                return (*out = fy_node_build_from_string(v->out, "null", 4)) ? 0 : -ENOMEM;
+            if ((rc = vars_scalar(v, n, text ? text : "", text ? len : 0, out)) == 0 && tag &&
+                fy_node_set_tag(*out, tag, tlen) < 0)
+                rc = -ENOMEM;
+            return rc;
+        }
         return (*out = fy_node_copy(v->out, n)) ? 0 : -ENOMEM;
     }
     if (!(*out = fy_node_is_sequence(n) ? fy_node_create_sequence(v->out) : fy_node_create_mapping(v->out)))
         return -ENOMEM;
+    {   /* !GetAtt [Queue, Arn], !Join [...]: the tag is the intrinsic */
+        size_t tlen = 0;
+        const char *tag = fy_node_get_tag(n, &tlen);
+        if (tag && fy_node_set_tag(*out, tag, tlen) < 0) {
+            fy_node_free(*out);
+            *out = NULL;
+            return -ENOMEM;
+        }
+    }
+    fg_doc_mark(*out, v->rebase.line ? v->rebase : (struct fg_conf_pos){ 0, 0 });
     if (fy_node_is_sequence(n)) {
         while ((item = fy_node_sequence_iterate(n, &it))) {
             struct fy_node *r;
@@ -435,6 +517,13 @@ static int vars_node(struct vars *v, struct fy_node *n, struct fy_node **out)
     }
     while ((pair = fy_node_mapping_iterate(n, &it))) {
         struct fy_node *k = fy_node_copy(v->out, fy_node_pair_key(pair)), *r = NULL;
+        if (k && v->rebase.line) {   /* its place is the ${file()}'s, not a line of another file */
+            size_t klen;
+            const char *kt = fy_node_get_scalar(fy_node_pair_key(pair), &klen);
+            fy_node_free(k);
+            if ((k = kt ? fy_node_create_scalar_copy(v->out, kt, klen) : NULL))
+                fg_doc_mark(k, v->rebase);
+        }
         if (!k) {
             rc = -ENOMEM;
             goto fail;
@@ -468,6 +557,7 @@ int fg_conf_sls_vars(struct fg_conf_parser *p, struct fy_document *src, struct f
         return -ENOMEM;
     v->p = p;
     v->src = src;
+    v->main_name = p->name;
     v->limit = fg_conf_node_count(root) * 16 > 100000 ? fg_conf_node_count(root) * 16 : 100000;
     if (!(v->out = fy_document_create(NULL))) {
         free(v);

@@ -25,6 +25,57 @@
 
 static const char *const sources_own[] = { "redis", "kafka", "queues", "topics", "streams", NULL };
 
+/* A copy of the section's value n: fngate's own keys, so fngate.yaml's ${VAR} from the
+ * environment is expanded here (a SAM template has no variables of its own); in a
+ * serverless.yml the Framework's ${env:VAR} is the way, and a ${...} left is an error rather
+ * than the text of a token or a path. */
+static int sources_copy(struct fg_conf_parser *p, struct fy_document *d, struct fy_node *n, struct fy_node **out)
+{
+    struct fy_node_pair *pair;
+    struct fy_node *item;
+    void *it = NULL;
+    const char *s = fg_doc_text(n);
+    int rc = 0;
+
+    *out = NULL;
+    if (s && strstr(s, "${")) {
+        char *v;
+        if (p->conf->dialect != FG_CONF_SAM)
+            return fg_conf_fail(p, fg_doc_pos(n), "custom.fngate: '%s' is not a variable the Framework knows; "
+                                "write ${env:NAME} for an environment variable", s);
+        if ((rc = fg_conf_expand(p, fg_doc_pos(n), s, strlen(s), &v)) < 0)
+            return rc;
+        if (!(*out = fg_doc_str(d, "%s", v)))
+            return -ENOMEM;
+        fg_doc_mark(*out, fg_doc_pos(n));
+        return 0;
+    }
+    if (!n || fy_node_is_scalar(n))
+        return (*out = fg_doc_copy(d, n)) || !n ? 0 : -ENOMEM;
+    if (!(*out = fy_node_is_sequence(n) ? fy_node_create_sequence(d) : fy_node_create_mapping(d)))
+        return -ENOMEM;
+    while (rc == 0 && fy_node_is_sequence(n) && (item = fy_node_sequence_iterate(n, &it))) {
+        struct fy_node *c;
+        if ((rc = sources_copy(p, d, item, &c)) == 0 && (!c || fy_node_sequence_append(*out, c) < 0)) {
+            fy_node_free(c);
+            rc = -ENOMEM;
+        }
+    }
+    while (rc == 0 && fy_node_is_mapping(n) && (pair = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *c;
+        const char *k = fg_doc_text(fy_node_pair_key(pair));
+        if (!k)
+            continue;
+        if ((rc = sources_copy(p, d, fy_node_pair_value(pair), &c)) == 0)
+            rc = fg_doc_set(*out, k, c ? c : fy_node_build_from_string(d, "null", 4));
+    }
+    if (rc < 0) {
+        fy_node_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int fg_doc_fngate_section(struct fg_conf_parser *p, struct fy_node *section, struct fy_node *top)
 {
     struct fy_node_pair *pair;
@@ -41,8 +92,12 @@ int fg_doc_fngate_section(struct fg_conf_parser *p, struct fy_node *section, str
         size_t i;
         for (i = 0; sources_own[i] && (!k || strcmp(k, sources_own[i])); i++)
             ;
-        if (k && !sources_own[i] && !fg_doc_get(top, k) && (rc = fg_doc_set_copy(top, k, fy_node_pair_value(pair))) < 0)
-            return rc;
+        if (k && !sources_own[i] && !fg_doc_get(top, k)) {
+            struct fy_node *c;
+            if ((rc = sources_copy(p, fy_node_document(top), fy_node_pair_value(pair), &c)) < 0 ||
+                (rc = fg_doc_set(top, k, c ? c : fy_node_build_from_string(fy_node_document(top), "null", 4))) < 0)
+                return rc;
+        }
     }
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <libfyaml.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@ struct fg_conf_pos fg_conf_node_pos(struct fy_node *n, struct fg_conf_pos fallba
     if (m && (m->input_pos || m->line || m->column)) {
         pos.line = m->line + 1;
         pos.col = m->column + 1;
+    } else if (n && fy_node_get_meta(n)) {   /* the place a translation gave it (conf_doc.h) */
+        uintptr_t meta = (uintptr_t)fy_node_get_meta(n);
+        pos.line = (int)(meta >> 20);
+        pos.col = (int)(meta & 0xfffff);
     }
     return pos;
 }
@@ -153,7 +158,7 @@ const char *fg_conf_node_kind(struct fy_node *n)
 /* ------------------------------------------------------------------ scalars */
 
 /* Expands ${VAR}, ${env:VAR} and ${VAR:-default} from the process environment. */
-static int conf_expand(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *s, size_t len, char **out)
+int fg_conf_expand(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *s, size_t len, char **out)
 {
     struct fg_buf b;
     int rc = 0;
@@ -231,7 +236,7 @@ int fg_conf_string(struct fg_conf_parser *p, struct fy_node *n, struct fg_conf_p
             return -ENOMEM;
         memcpy(v, s, len);
         v[len] = '\0';
-    } else if ((rc = conf_expand(p, fg_conf_node_pos(n, kpos), s, len, &v)) < 0) {
+    } else if ((rc = fg_conf_expand(p, fg_conf_node_pos(n, kpos), s, len, &v)) < 0) {
         return rc;
     }
     *out = v;

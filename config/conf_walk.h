@@ -34,9 +34,12 @@ struct fg_conf_parser {
                                          * variables are resolved, ${...} is not fngate's */
     const char **warn_keys;             /* keys already warned about (malloc; strings in the arena) */
     size_t n_warn_keys;
-    struct fy_document *src_docs[8];    /* what a translation read: the file, files it included */
+    struct fy_document *src_docs[24];   /* what a translation read: the file, its resolved copy,
+                                         * and at most 16 files it included (conf_sls_vars.c) */
     size_t n_src_docs;
-    char *src_texts[8];                 /* included files' text, which their documents point into (malloc) */
+    char *src_texts[16];                /* included files' text, which their documents point into (malloc) */
+    const char *src_paths[16];          /* their real paths (the arena), so each is read once */
+    struct fy_document *src_text_docs[16];  /* their documents (also in src_docs) */
     size_t n_src_texts;
 };
 
@@ -56,6 +59,10 @@ int fg_conf_walk_scopes(struct fg_conf_parser *p, struct fy_node *map, struct fg
 /* The common case: one table filling obj. */
 int fg_conf_walk(struct fg_conf_parser *p, struct fy_node *map, struct fg_conf_pos kpos, const char *where,
                  const struct fg_conf_key *keys, void *obj) FG_MUST_CHECK;
+
+/* s[0..len) with ${VAR}, ${env:VAR} and ${VAR:-default} replaced from the environment, in
+ * the config's arena (*out). 0 or a negative code with the error set at pos. */
+int fg_conf_expand(struct fg_conf_parser *p, struct fg_conf_pos pos, const char *s, size_t len, char **out) FG_MUST_CHECK;
 
 /* Applies one key to the value val (scalar short forms use it). */
 int fg_conf_apply(struct fg_conf_parser *p, const struct fg_conf_key *k, struct fy_node *val,

@@ -597,7 +597,10 @@ static void s3_create_buckets(struct fg_s3_server *s)
         for (size_t j = 0; (ev = fg_conf_event_of(&conf->functions[i], "s3", j)); j++) {
             const struct fg_conf_s3_event *e = ev->conf;
             struct fg_s3_error se;
-            if (fg_s3_store_bucket_create(&s->store, e->bucket, &se) < 0)
+            if (!fg_s3_store_bucket_ok(e->bucket))
+                fg_log(FG_LOG_WARN, "s3", "bucket %s: not a valid bucket name; not made (S3's rules: 3-63 "
+                       "lower-case letters, digits, dots and hyphens)", e->bucket);
+            else if (fg_s3_store_bucket_create(&s->store, e->bucket, &se) < 0)
                 fg_log(FG_LOG_WARN, "s3", "bucket %s: %s", e->bucket, se.message);
         }
     }
