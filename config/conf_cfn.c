@@ -164,8 +164,10 @@ static int cfn_ref(struct fg_cfn *c, struct fy_node *at, const char *name, const
         return rc;
     if (!attr && param) {
         /* CloudFormation takes a literal Default only, so a parameter cannot refer on */
-        const char *d = fg_doc_get_text(param, "Default");
-        if (!d)
+        struct fy_node *dn = fg_doc_get(param, "Default");
+        const char *d = fg_doc_text(dn);
+        size_t tlen = 0;
+        if (!d || fy_node_get_tag(dn, &tlen))
             return fg_conf_fail(c->p, cfn_pos(at), "Ref %s: the parameter has no Default (fngate takes no "
                                 "parameter overrides; give it a literal Default)", name);
         return fg_buf_append(out, d, strlen(d));

@@ -42,6 +42,15 @@ void fg_doc_mark(struct fy_node *n, struct fg_conf_pos pos)
         (void)fy_node_set_meta(n, (void *)(((uintptr_t)pos.line << 20) | ((uintptr_t)pos.col & 0xfffff)));
 }
 
+void fg_doc_mark_key(struct fy_node *map, const char *key, struct fg_conf_pos pos)
+{
+    struct fy_node_pair *pair;
+    void *it = NULL;
+    while (map && fy_node_is_mapping(map) && (pair = fy_node_mapping_iterate(map, &it)))
+        if (fg_doc_text(fy_node_pair_key(pair)) && !strcmp(fg_doc_text(fy_node_pair_key(pair)), key))
+            fg_doc_mark(fy_node_pair_key(pair), pos);
+}
+
 struct fy_node *fg_doc_copy(struct fy_document *d, struct fy_node *n)
 {
     struct fy_node_pair *pair;

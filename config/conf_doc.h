@@ -24,6 +24,10 @@ const char *fg_doc_text(struct fy_node *n);
  * it point there; nothing when n has a place of its own or pos is unknown. */
 void fg_doc_mark(struct fy_node *n, struct fg_conf_pos pos);
 
+/* fg_doc_mark of map's key (a function made by a translation: its errors point at the
+ * name as the file writes it). */
+void fg_doc_mark_key(struct fy_node *map, const char *key, struct fg_conf_pos pos);
+
 /* A deep copy of n into d: scalars keep their place in the file, collections their tag,
  * and every node the place fg_doc_mark gave it. NULL on allocation failure or NULL n. */
 struct fy_node *fg_doc_copy(struct fy_document *d, struct fy_node *n);

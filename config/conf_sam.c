@@ -420,8 +420,10 @@ int fg_conf_sam_translate(struct fg_conf_parser *p, struct fy_document **doc)
         const char *type = fg_doc_get_text(fy_node_pair_value(pair), "Type");
         if (!name || !type)
             rc = fg_conf_fail(p, sam_pos(fy_node_pair_key(pair)), "Resources: every resource has a Type");
-        else if (!strcmp(type, "AWS::Serverless::Function"))
+        else if (!strcmp(type, "AWS::Serverless::Function")) {
             rc = sam_function(&s, name, fy_node_pair_value(pair), fns);
+            fg_doc_mark_key(fns, name, sam_pos(fy_node_pair_key(pair)));
+        }
         else if (!strcmp(type, "AWS::Lambda::Function"))
             rc = fg_doc_warn(p, "AWS::Lambda::Function", sam_pos(fy_node_pair_key(pair)), "%s: AWS::Lambda::Function "
                              "is not run by fngate (write it as AWS::Serverless::Function)", name);

@@ -449,8 +449,10 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
         if (!fy_node_pair_value(pair) || !fy_node_is_mapping(fy_node_pair_value(pair)))
             rc = fg_conf_fail(p, fg_doc_pos(fy_node_pair_key(pair)), "function %s: expected a mapping with handler and "
                               "events", name);
-        else
+        else {
             rc = sls_function(&s, name, fy_node_pair_value(pair), ofns);
+            fg_doc_mark_key(ofns, name, fg_doc_pos(fy_node_pair_key(pair)));
+        }
     }
     if (rc == 0 && s.s3_used)
         rc = fg_doc_s3_endpoint(s.top);

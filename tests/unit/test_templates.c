@@ -364,6 +364,75 @@ START_TEST(test_fngate_defaults)
 }
 END_TEST
 
+
+/* What a review found, kept found. */
+START_TEST(test_hostile_and_edge)
+{
+    struct fg_config c;
+    struct fg_err err = { 0, "" };
+    const struct fg_conf_function *fn;
+    char yaml[8192];
+    size_t n;
+    int rc;
+
+    /* a parameter that refers to itself: CloudFormation's Default is a literal */
+    load_fails("Transform: AWS::Serverless-2016-10-31\nParameters: {P: {Type: String, Default: !Ref P}}\n"
+               "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: a.h, Runtime: python3.11, "
+               "Environment: {Variables: {XX: !Ref P}}}\n", "Ref P: the parameter has no Default");
+    /* a resource whose name needs itself */
+    load_fails("Transform: AWS::Serverless-2016-10-31\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+               "    Properties: {QueueName: !GetAtt Q.QueueName}\n  F:\n    Type: AWS::Serverless::Function\n"
+               "    Properties: {Handler: a.h, Runtime: python3.11, Environment: {Variables: {XX: !Ref Q}}}\n",
+               "Q: its name refers to itself");
+    /* ${ inside ${ forty deep */
+    n = (size_t)snprintf(yaml, sizeof(yaml), "service: x\nprovider: {name: aws, runtime: python3.11}\ncustom:\n  a: \"");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "${");
+    n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "env:HOME");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "}");
+    snprintf(yaml + n, sizeof(yaml) - n, "\"\nfunctions:\n  f: {handler: h.h, environment: {XX: '${self:custom.a}'}}\n");
+    load_fails(yaml, "variables nested deeper than 32");
+    /* null is no value */
+    load_fails("service: x\nprovider: {name: aws, runtime: python3.11}\ncustom: {fngate: {redis: 'redis://h'}}\n"
+               "functions:\n  f:\n    handler: h.h\n    events:\n      - sns: null\n",
+               "serverless.yml:8:9: function f: event sns: a value is required");
+    load_fails("service: x\nprovider: {name: aws, runtime: python3.11}\nfunctions:\n  f:\n", "serverless.yml:4:3: function f: "
+               "expected a mapping");
+    /* a value a variable made is reported where the variable is written */
+    setenv("FNGATE_TEST_MEM", "lots", 1);
+    load_fails("service: x\nprovider:\n  name: aws\n  runtime: python3.11\n  memorySize: ${env:FNGATE_TEST_MEM}\n"
+               "functions:\n  f: {handler: h.h}\n", "serverless.yml:5:15: memory: expected an integer, got 'lots'");
+    unsetenv("FNGATE_TEST_MEM");
+
+    /* custom.fngate wins over provider.region; a list-form intrinsic; CORS as the Framework
+     * fills it; Globals maps merged */
+    load_ok(&c, "service: x\nprovider: {name: aws, runtime: python3.11, region: eu-west-1}\n"
+                "custom: {fngate: {region: eu-central-1}}\n"
+                "functions:\n  f:\n    handler: h.h\n    environment:\n      QQ: !GetAtt [Orders, Arn]\n"
+                "    events:\n      - http: {method: get, path: a, cors: {origin: '*'}}\n"
+                "resources:\n  Resources:\n    Orders: {Type: AWS::SQS::Queue}\n");
+    fn = fg_conf_function(&c, "f");
+    ck_assert_str_eq(c.region, "eu-central-1");
+    ck_assert_str_eq(env_of(fn, "QQ"), "arn:aws:sqs:eu-west-1:000000000000:Orders");
+    ck_assert_int_eq(((const struct fg_conf_http *)ev_conf(fn, "http", 0))->cors.mode, FG_CONF_CORS_ON);
+    fg_conf_free(&c);
+    rc = fg_registry_conf_load_string(&c, "template.yaml", ".",
+                                      "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n"
+                                      "    EventInvokeConfig: {MaximumRetryAttempts: 0}\nResources:\n  F:\n"
+                                      "    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.h\n"
+                                      "      Runtime: python3.11\n      EventInvokeConfig:\n        DestinationConfig:\n"
+                                      "          OnFailure: {Type: Lambda, Destination: 'arn:aws:lambda:us-east-1:1:function:G'}\n"
+                                      "  G:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: a.h, Runtime: python3.11}\n",
+                                      &err);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    fn = fg_conf_function(&c, "F");
+    ck_assert_int_eq(fn->retries.max_attempts, 0);
+    ck_assert_int_eq(fn->on_failure.kind, FG_DEST_FUNCTION);
+    fg_conf_free(&c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("templates");
@@ -374,5 +443,6 @@ int main(void)
     tcase_add_test(tc, test_sam_template);
     tcase_add_test(tc, test_sam_errors);
     tcase_add_test(tc, test_fngate_defaults);
+    tcase_add_test(tc, test_hostile_and_edge);
     return fg_unit_run(s, tc);
 }
