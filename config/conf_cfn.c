@@ -113,17 +113,20 @@ static int cfn_resource_name(struct fg_cfn *c, struct fy_node *at, const char *i
         c->names = grown;
         c->cap_names = cap;
     }
-    e = &c->names[c->n_names++];
-    e->id = id;
-    e->name = NULL;   /* being worked out */
+    size_t idx = c->n_names++;   /* by index: working it out may grow the array */
+    const char *made = NULL;
+    c->names[idx] = (struct fg_cfn_name){ id, NULL };   /* NULL: being worked out */
     fg_buf_init(&nb, 1u << 16);
     if ((rc = cfn_text(c, name, &nb)) >= 0 && (rc = fg_buf_append(&nb, "", 0)) >= 0 &&
-        !(e->name = fg_arena_strdup(&c->p->conf->arena, nb.data)))
+        !(made = fg_arena_strdup(&c->p->conf->arena, nb.data)))
         rc = -ENOMEM;
     fg_buf_free(&nb);
     if (rc == -FG_ETOOBIG)
         return fg_conf_fail(c->p, cfn_pos(name), "%s: a name longer than 64 KB", id);
-    return rc < 0 ? rc : fg_buf_append(out, e->name, strlen(e->name));
+    if (rc < 0)
+        return rc;
+    c->names[idx].name = made;
+    return fg_buf_append(out, made, strlen(made));
 }
 
 static int cfn_printf(struct fg_buf *out, const char *fmt, const char *a, const char *b, const char *cc)

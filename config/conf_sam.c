@@ -345,6 +345,14 @@ static int sam_globals(struct fg_sam *s, struct fy_node *globals)
     static const char *const quiet[] = { "SimpleTable", "StateMachine", "LayerVersion", NULL };
     struct fy_node *cors = fg_doc_get(fg_doc_get(globals, "HttpApi"), "CorsConfiguration"), *gw;
     int rc;
+    if (globals && (rc = fg_conf_mapping(s->p, globals, fg_doc_pos(globals), "Globals", "a mapping of Function, Api, HttpApi")) < 0)
+        return rc;
+    for (int i = 0; i < 3; i++) {
+        static const char *const g[] = { "Function", "Api", "HttpApi" };
+        struct fy_node *v = fg_doc_get(globals, g[i]);
+        if (v && !fg_doc_is_null(v) && !fy_node_is_mapping(v))
+            return fg_conf_fail(s->p, fg_doc_pos(v), "Globals.%s: expected a mapping of properties", g[i]);
+    }
     s->globals = fg_doc_get(globals, "Function");
     s->api_cors = fg_doc_get(fg_doc_get(globals, "Api"), "Cors");
     for (int i = 0; i < 2; i++) {   /* an API's Auth is not applied: said, never silently open */
@@ -439,9 +447,9 @@ int fg_conf_sam_translate(struct fg_conf_parser *p, struct fy_document **doc)
         rc = fg_doc_unsupported(p, root, "", known, quiet);
 out:
     fy_node_free(s.scratch);
-    if (rc == -EEXIST)
-        rc = fg_conf_fail(p, fg_doc_key_pos(fg_doc_get(root, "Metadata"), "fngate"), "Metadata.fngate sets a key the "
-                          "template also sets another way: write it in one place");
+    if (rc == -EEXIST)   /* a translation's own slip: every key is set once, by checking first */
+        rc = fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "a key is set twice while reading the file (a bug "
+                          "in fngate: please report the file)");
     if (rc < 0) {
         fy_document_destroy(out);
         return rc;

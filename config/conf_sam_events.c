@@ -144,8 +144,12 @@ static int sev_s3(struct sam_ev *e, struct fy_node *props)
     }
     while (rules && fy_node_is_sequence(rules) && (r = fy_node_sequence_iterate(rules, &it))) {
         const char *name = fg_doc_get_text(r, "Name");
-        if (name && (!strcasecmp(name, "prefix") || !strcasecmp(name, "suffix")) &&
-            (rc = fg_cfn_set(&e->s->cfn, out, strcasecmp(name, "prefix") ? "suffix" : "prefix", fg_doc_get(r, "Value"))) < 0)
+        const char *rule = name && !strcasecmp(name, "prefix") ? "prefix" : name && !strcasecmp(name, "suffix") ? "suffix" : NULL;
+        if (!rule)
+            continue;
+        if (fg_doc_get(out, rule))   /* as S3 refuses overlapping rules */
+            return fg_conf_fail(e->s->p, fg_doc_pos(r), "S3 Filter: one %s rule only", rule);
+        if ((rc = fg_cfn_set(&e->s->cfn, out, rule, fg_doc_get(r, "Value"))) < 0)
             return rc;
     }
     return fg_doc_unsupported(e->s->p, props, "Events.S3", known, NULL);

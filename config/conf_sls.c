@@ -432,10 +432,12 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
         s.cfn.region = fg_doc_get_text(fg_doc_get(root, "provider"), "region");
     if (fg_doc_get_text(s.section, "account_id"))
         s.cfn.account = fg_doc_get_text(s.section, "account_id");
-    rc = 0;
-    if (service)
-        rc = fg_doc_set(s.top, "service", fg_doc_str(out, "%s", service));
-    if (rc == 0 && (rc = fg_doc_fngate_section(p, s.section, s.top)) == 0)
+    /* the fngate section first: what it writes wins */
+    if ((rc = fg_doc_fngate_section(p, s.section, s.top)) == 0 && service)
+        rc = fg_doc_set_absent(s.top, "service", fg_doc_str(out, "%s", service));
+    if (rc == 0 && fg_doc_get_text(s.top, "region") && !(getenv("FNGATE_REGION") && *getenv("FNGATE_REGION")))
+        s.cfn.region = fg_doc_get_text(s.top, "region");
+    if (rc == 0)
         rc = sls_provider(&s, fg_doc_get(root, "provider"));
     if (rc == 0 && !(ofns = fg_doc_map_at(s.top, "functions")))
         rc = -ENOMEM;
@@ -467,9 +469,9 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
                          "package.artifact: fngate runs the code in the file's directory, not a built archive");
     if (rc == 0)
         rc = fg_doc_unsupported(p, root, "", known, quiet);
-    if (rc == -EEXIST)
-        rc = fg_conf_fail(p, fg_doc_key_pos(custom, "fngate"), "custom.fngate sets a key this file also sets "
-                          "another way (provider, functions): write it in one place");
+    if (rc == -EEXIST)   /* a translation's own slip: every key is set once, by checking first */
+        rc = fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "a key is set twice while reading the file (a bug "
+                          "in fngate: please report the file)");
     if (rc < 0) {
         fy_document_destroy(out);
         return rc;

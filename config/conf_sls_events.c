@@ -194,9 +194,15 @@ static int ev_s3(struct sls_ev *e, struct fy_node *val)
     }
     rules = fg_doc_get(val, "rules");
     while (rules && fy_node_is_sequence(rules) && (r = fy_node_sequence_iterate(rules, &it))) {
-        if ((rc = fg_doc_set_copy(out, "prefix", fg_doc_get(r, "prefix"))) < 0 ||
-            (rc = fg_doc_set_copy(out, "suffix", fg_doc_get(r, "suffix"))) < 0)
-            return rc;
+        for (int i = 0; i < 2; i++) {
+            const char *rule = i ? "suffix" : "prefix";
+            if (!fg_doc_get(r, rule))
+                continue;
+            if (fg_doc_get(out, rule))   /* as S3 refuses overlapping rules */
+                return fg_conf_fail(e->s->p, fg_doc_pos(r), "s3 rules: one %s only", rule);
+            if ((rc = fg_doc_set_copy(out, rule, fg_doc_get(r, rule))) < 0)
+                return rc;
+        }
     }
     return fg_doc_unsupported(e->s->p, val, "events.s3", known, NULL);
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/buf.h"
 
@@ -154,6 +155,13 @@ static struct fy_document *vars_file(struct vars *v, struct fy_node *at, const c
     if (v->p->n_src_texts >= VARS_MAX_FILES) {
         fg_conf_fail(v->p, vars_pos(at), "${file(%s)}: at most %d files may be included", rel, VARS_MAX_FILES);
         return NULL;
+    }
+    {   /* a regular file: a FIFO would block the load, a device never end */
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            fg_conf_fail(v->p, vars_pos(at), "${file(%s)}: %s is not a regular file", rel, path);
+            return NULL;
+        }
     }
     if (!(f = fopen(path, "r"))) {
         fg_conf_fail(v->p, vars_pos(at), "${file(%s)}: cannot open %s: %s", rel, path, strerror(errno));
@@ -293,7 +301,8 @@ static int vars_source(struct vars *v, struct fy_node *at, const char *src, stru
     } else if (!strcmp(src, "sls:instanceId")) {
         val = "fngate";
     } else if (!strcmp(src, "aws:region")) {
-        return vars_setting(v, at, "FNGATE_REGION", "provider.region", "us-east-1", found);
+        return vars_setting(v, at, "FNGATE_REGION", vars_path(fy_document_root(v->src), "custom.fngate.region") ?
+                            "custom.fngate.region" : "provider.region", "us-east-1", found);
     } else if (!strcmp(src, "aws:accountId")) {
         val = "000000000000";
     } else if (!strcmp(src, "null")) {

@@ -142,12 +142,18 @@ int fg_doc_source(struct fg_conf_parser *p, struct fy_node *section, const char 
     if (entry && fy_node_is_mapping(entry)) {
         struct fy_node_pair *pair;
         void *it = NULL;
-        while ((pair = fy_node_mapping_iterate(entry, &it)))
-            if ((rc = fg_doc_set_copy(ev, fg_doc_text(fy_node_pair_key(pair)) ? fg_doc_text(fy_node_pair_key(pair)) : "",
-                                      fy_node_pair_value(pair))) < 0)
+        while ((pair = fy_node_mapping_iterate(entry, &it))) {
+            struct fy_node *c;
+            const char *key = fg_doc_text(fy_node_pair_key(pair));
+            if (!key)
+                continue;
+            if ((rc = sources_copy(p, fy_node_document(ev), fy_node_pair_value(pair), &c)) < 0 ||
+                (rc = fg_doc_set_absent(ev, key, c)) < 0)
                 return rc;
+        }
     } else if (entry && fg_doc_text(entry)) {
-        if ((rc = fg_doc_set_copy(ev, kinds[k].server, entry)) < 0)
+        struct fy_node *c;
+        if ((rc = sources_copy(p, fy_node_document(ev), entry, &c)) < 0 || (rc = fg_doc_set_absent(ev, kinds[k].server, c)) < 0)
             return rc;
     } else if (!dflt) {
         snprintf(example, sizeof(example), kinds[k].example, name);
@@ -156,8 +162,11 @@ int fg_doc_source(struct fg_conf_parser *p, struct fy_node *section, const char 
                             kind, name, example, p->conf->dialect == FG_CONF_SAM ? "Metadata.fngate" : "custom.fngate",
                             kinds[k].server, kinds[k].what);
     }
-    if (!fg_doc_get(ev, kinds[k].server) && (rc = fg_doc_set_copy(ev, kinds[k].server, dflt)) < 0)
-        return rc;
+    if (!fg_doc_get(ev, kinds[k].server) && dflt) {
+        struct fy_node *c;
+        if ((rc = sources_copy(p, fy_node_document(ev), dflt, &c)) < 0 || (rc = fg_doc_set_absent(ev, kinds[k].server, c)) < 0)
+            return rc;
+    }
     if (!fg_doc_get(ev, kinds[k].name_key) && !(k == 1 && fg_doc_get(ev, "pattern")) &&
         (rc = fg_doc_set(ev, kinds[k].name_key, fg_doc_str(fy_node_document(ev), "%s", name))) < 0)
         return rc;
