@@ -414,7 +414,7 @@ START_TEST(test_hostile_and_edge)
                 "resources:\n  Resources:\n    Orders: {Type: AWS::SQS::Queue}\n");
     fn = fg_conf_function(&c, "f");
     ck_assert_str_eq(c.region, "eu-central-1");
-    ck_assert_str_eq(env_of(fn, "QQ"), "arn:aws:sqs:eu-west-1:000000000000:Orders");
+    ck_assert_str_eq(env_of(fn, "QQ"), "arn:aws:sqs:eu-central-1:000000000000:Orders");   /* the region functions see */
     ck_assert_int_eq(((const struct fg_conf_http *)ev_conf(fn, "http", 0))->cors.mode, FG_CONF_CORS_ON);
     fg_conf_free(&c);
     rc = fg_registry_conf_load_string(&c, "template.yaml", ".",
