@@ -263,6 +263,22 @@ int fg_doc_event_new(struct fy_node *list, const char *kind, struct fy_node **ou
     return 0;
 }
 
+int fg_doc_finish(struct fg_conf_parser *p, int rc, struct fy_document **doc, struct fy_document *out)
+{
+    if (rc == 0 && p->n_src_docs >= sizeof(p->src_docs) / sizeof(p->src_docs[0]))
+        rc = -ENOMEM;
+    if (rc == -EEXIST)   /* a translation's own slip: every key is set once, by checking first */
+        rc = fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "a key is set twice while reading the file (a bug in "
+                          "fngate: please report the file)");
+    if (rc < 0) {
+        fy_document_destroy(out);
+        return rc;
+    }
+    p->src_docs[p->n_src_docs++] = *doc;   /* its tokens back the copies: kept to the end */
+    *doc = out;
+    return 0;
+}
+
 static bool doc_in(const char *k, const char *const *list)
 {
     for (size_t i = 0; list && list[i]; i++)

@@ -143,6 +143,10 @@ int fg_doc_s3_endpoint(struct fy_node *top) FG_MUST_CHECK;
 int fg_cfn_set_keys(struct fg_cfn *c, struct fy_node *src, struct fy_node *out, const char *const (*pairs)[2],
                     size_t n) FG_MUST_CHECK;
 
+/* The end of a translation: on success the original *doc is kept in the parser and *doc
+ * becomes out; on failure out is destroyed. rc as given (-EEXIST made an error message). */
+int fg_doc_finish(struct fg_conf_parser *p, int rc, struct fy_document **doc, struct fy_document *out) FG_MUST_CHECK;
+
 /* conf_sls_vars.c: src with serverless.yml's variables resolved, as a new document in *out
  * (owned: fy_document_destroy). 0 or a negative code with the error set. */
 int fg_conf_sls_vars(struct fg_conf_parser *p, struct fy_document *src, struct fy_document **out) FG_MUST_CHECK;

@@ -447,18 +447,5 @@ int fg_conf_sam_translate(struct fg_conf_parser *p, struct fy_document **doc)
         rc = fg_doc_unsupported(p, root, "", known, quiet);
 out:
     fy_node_free(s.scratch);
-    if (rc == -EEXIST)   /* a translation's own slip: every key is set once, by checking first */
-        rc = fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "a key is set twice while reading the file (a bug "
-                          "in fngate: please report the file)");
-    if (rc < 0) {
-        fy_document_destroy(out);
-        return rc;
-    }
-    if (p->n_src_docs >= sizeof(p->src_docs) / sizeof(p->src_docs[0])) {
-        fy_document_destroy(out);
-        return -ENOMEM;
-    }
-    p->src_docs[p->n_src_docs++] = *doc;
-    *doc = out;
-    return 0;
+    return fg_doc_finish(p, rc, doc, out);
 }

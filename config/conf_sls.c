@@ -469,14 +469,5 @@ int fg_conf_sls_translate(struct fg_conf_parser *p, struct fy_document **doc)
                          "package.artifact: fngate runs the code in the file's directory, not a built archive");
     if (rc == 0)
         rc = fg_doc_unsupported(p, root, "", known, quiet);
-    if (rc == -EEXIST)   /* a translation's own slip: every key is set once, by checking first */
-        rc = fg_conf_fail(p, (struct fg_conf_pos){ 1, 1 }, "a key is set twice while reading the file (a bug "
-                          "in fngate: please report the file)");
-    if (rc < 0) {
-        fy_document_destroy(out);
-        return rc;
-    }
-    p->src_docs[p->n_src_docs++] = *doc;
-    *doc = out;
-    return 0;
+    return fg_doc_finish(p, rc, doc, out);
 }
