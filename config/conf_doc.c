@@ -159,6 +159,7 @@ int fg_doc_set(struct fy_node *map, const char *key, struct fy_node *val)
 {
     struct fy_document *d = fy_node_document(map);
     struct fy_node *k;
+    struct fg_conf_pos at;
     if (!val)
         return -ENOMEM;
     if (fg_doc_get(map, key)) {   /* the translations check first: this is a bug, not the file's */
@@ -169,7 +170,8 @@ int fg_doc_set(struct fy_node *map, const char *key, struct fy_node *val)
         fy_node_free(val);
         return -ENOMEM;
     }
-    fg_doc_mark(k, fg_doc_pos(val).line > 1 || fg_doc_pos(val).col > 1 ? fg_doc_pos(val) : (struct fg_conf_pos){ 0, 0 });
+    at = fg_doc_pos(val);   /* the key is where its value is (1:1: not known) */
+    fg_doc_mark(k, at.line > 1 || at.col > 1 ? at : (struct fg_conf_pos){ 0, 0 });
     if (fy_node_mapping_append(map, k, val) < 0) {
         fy_node_free(k);
         fy_node_free(val);

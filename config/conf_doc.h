@@ -134,6 +134,12 @@ int fg_doc_source(struct fg_conf_parser *p, struct fy_node *section, const char 
  * qualifier); a plain name is itself. Written into buf, which is returned. */
 const char *fg_doc_arn_name(const char *arn, char *buf, size_t size);
 
+/* conf_sources.c: self-managed Kafka's bootstrap servers (a list, or one text) as ev's
+ * kafka.brokers ("a:9092,b:9092"), and format kafka. An error at servers (at, the event,
+ * when there are none) when none is given or they are not texts. */
+int fg_doc_kafka_brokers(struct fg_conf_parser *p, struct fy_node *servers, struct fy_node *at, struct fy_node *ev)
+    FG_MUST_CHECK;
+
 /* conf_sources.c: s3 events need the S3 endpoint: top's `s3` made when missing (loopback
  * port 9000, buckets under the state directory), with create_buckets, as the Framework and
  * CloudFormation create the buckets of s3 events. 0 or -ENOMEM. */

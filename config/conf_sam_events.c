@@ -187,17 +187,11 @@ static int sev_source(struct sam_ev *e, struct fy_node *props, const char *type)
     if ((rc = fg_doc_event_new(e->list, sqs ? "queue" : sns ? "topic" : "stream", &out)) < 0)
         return rc;
     if (kafka) {
-        struct fy_node *bs = fg_doc_get(props, "KafkaBootstrapServers"), *item, *k;
-        void *it = NULL;
-        char brokers[2048] = "";
-        size_t n = 0;
-        while (bs && fy_node_is_sequence(bs) && (item = fy_node_sequence_iterate(bs, &it)) && n < sizeof(brokers))
-            n += (size_t)snprintf(brokers + n, sizeof(brokers) - n, "%s%s", n ? "," : "", fg_doc_text(item) ? fg_doc_text(item) : "");
-        if (!(k = fg_doc_map_at(out, "kafka")) || (rc = fg_doc_set(k, "brokers", fg_doc_str(e->d, "%s", brokers))) < 0 ||
-            (rc = fg_doc_set(out, "format", fg_doc_str(e->d, "kafka"))) < 0 ||
-            (rc = fg_cfn_set(&e->s->cfn, out, "topic", fy_node_is_sequence(fg_doc_get(props, "Topics")) ?
-                             fy_node_sequence_get_by_index(fg_doc_get(props, "Topics"), 0) : fg_doc_get(props, "Topics"))) < 0)
-            return rc < 0 ? rc : -ENOMEM;
+        struct fy_node *topics = fg_doc_get(props, "Topics");
+        if ((rc = fg_doc_kafka_brokers(e->s->p, fg_doc_get(props, "KafkaBootstrapServers"), props, out)) < 0 ||
+            (rc = fg_cfn_set(&e->s->cfn, out, "topic", fy_node_is_sequence(topics) ?
+                             fy_node_sequence_get_by_index(topics, 0) : topics)) < 0)
+            return rc;
     } else if ((rc = fg_doc_source(e->s->p, e->s->section, sqs ? "queues" : sns ? "topics" : "streams", arn,
                                    fg_doc_pos(where), out)) < 0) {
         return rc;

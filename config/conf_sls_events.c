@@ -256,19 +256,8 @@ static int ev_source(struct sls_ev *e, const char *sls_kind, struct fy_node *val
     if ((rc = fg_doc_event_new(e->list, sqs ? "queue" : sns ? "topic" : "stream", &out)) < 0)
         return rc;
     if (kafka) {
-        struct fy_node *bs = fg_doc_get(val, "bootstrapServers"), *kafka_map, *item;
-        void *it = NULL;
-        char brokers[2048] = "";
-        size_t n = 0;
-        while (bs && fy_node_is_sequence(bs) && (item = fy_node_sequence_iterate(bs, &it)) && n < sizeof(brokers))
-            n += (size_t)snprintf(brokers + n, sizeof(brokers) - n, "%s%s", n ? "," : "",
-                                  fg_doc_text(item) ? fg_doc_text(item) : "");
-        if (!n && fg_doc_get_text(val, "bootstrapServers"))
-            snprintf(brokers, sizeof(brokers), "%s", fg_doc_get_text(val, "bootstrapServers"));
-        if (!(kafka_map = fg_doc_map_at(out, "kafka")) ||
-            (rc = fg_doc_set(kafka_map, "brokers", fg_doc_str(e->d, "%s", brokers))) < 0 ||
-            (rc = fg_doc_set(out, "format", fg_doc_str(e->d, "kafka"))) < 0)
-            return rc < 0 ? rc : -ENOMEM;
+        if ((rc = fg_doc_kafka_brokers(e->s->p, fg_doc_get(val, "bootstrapServers"), val, out)) < 0)
+            return rc;
         if (fg_doc_get(val, "accessConfigurations") &&
             (rc = fg_doc_warn(e->s->p, "kafka.accessConfigurations", ev_pos(val), "kafka accessConfigurations: "
                               "write librdkafka's security settings in custom.fngate (see README)")) < 0)

@@ -19,6 +19,8 @@
  * A source with no mapping is an error naming the queue and the key to add. */
 #include "conf_doc.h"
 
+#include "../core/buf.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,4 +190,38 @@ int fg_doc_s3_endpoint(struct fy_node *top)
     if (fy_node_is_mapping(s3) && !fg_doc_get(s3, "create_buckets"))
         return fg_doc_set(s3, "create_buckets", fg_doc_str(d, "true"));
     return 0;
+}
+
+int fg_doc_kafka_brokers(struct fg_conf_parser *p, struct fy_node *servers, struct fy_node *at, struct fy_node *ev)
+{
+    struct fy_document *d = fy_node_document(ev);
+    struct fy_node *item, *k, *b;
+    struct fg_buf buf;
+    void *it = NULL;
+    int rc = 0;
+
+    fg_buf_init(&buf, 64u << 10);
+    if (fg_doc_text(servers))
+        rc = fg_buf_append_str(&buf, fg_doc_text(servers));
+    while (rc >= 0 && servers && fy_node_is_sequence(servers) && (item = fy_node_sequence_iterate(servers, &it))) {
+        if (!fg_doc_text(item)) {
+            rc = fg_conf_fail(p, fg_doc_pos(item), "bootstrap servers: expected HOST:PORT texts");
+            break;
+        }
+        if ((buf.len && (rc = fg_buf_append(&buf, ",", 1)) < 0) || (rc = fg_buf_append_str(&buf, fg_doc_text(item))) < 0)
+            break;
+    }
+    if (rc == -FG_ETOOBIG)
+        rc = fg_conf_fail(p, fg_doc_pos(servers), "bootstrap servers: longer than 64 KB in all");
+    if (rc >= 0 && !buf.len)
+        rc = fg_conf_fail(p, fg_doc_pos(servers ? servers : at), "bootstrap servers: at least one HOST:PORT is required");
+    if (rc >= 0) {
+        b = fg_doc_str(d, "%s", buf.data);
+        fg_doc_mark(b, fg_doc_pos(servers));
+        if (!(k = fg_doc_map_at(ev, "kafka")) || (rc = fg_doc_set(k, "brokers", b)) < 0 ||
+            (rc = fg_doc_set(ev, "format", fg_doc_str(d, "kafka"))) < 0)
+            rc = rc < 0 ? rc : -ENOMEM;
+    }
+    fg_buf_free(&buf);
+    return rc < 0 ? rc : 0;
 }
