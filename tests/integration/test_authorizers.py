@@ -216,6 +216,10 @@ def test_jwt_file(tmp):
         # stays accepted until its exp (verified once, then cached), a new one signed by the
         # old key is refused.
         rk2 = rsa_key()
+        # The cache is direct-mapped (1,024 slots): a token verified since `good` may have
+        # taken its slot. Asked again now, it is verified and held before the rotation.
+        status, _ = get(gw, "/claims", good)
+        check(status == 200, "the good token before rotation: %d" % status)
         write(os.path.join(tmp, "jwks.json"), json.dumps({"keys": [jwk(rk2, "rsa-2"), jwk(ek, "ec-1")]}))
         status, body = get(gw, "/claims", token(rk2, "rsa-2"))
         check(status == 200, (status, body[:300]))
